@@ -1,0 +1,24 @@
+# Two commands, each complete from a fresh clone: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_TIME ?= 30s
+
+.PHONY: run test setup lint clean
+
+setup:
+	@scripts/ensure-redis.sh
+	@scripts/ensure-venv.sh
+
+run: setup
+	$(BIN)/locust -f scenarios/ha9.py --headless -t $(RUN_TIME)
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
