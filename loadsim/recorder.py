@@ -1,0 +1,116 @@
+"""Client-side measurements: microsecond HdrHistograms per operation plus counters.
+
+Locust rounds response times below 100 ms to whole milliseconds, useless for Redis (0.1–1 ms), so
+every operation is also recorded here in µs HdrHistograms (the ``hdrhistogram`` package):
+
+* ``service``: from sending the first command of the operation to its last reply;
+* ``latency``: from the operation's *intended* start (the time the model made it due), so time spent
+  waiting for a free ORS worker thread or for a late scheduler counts (no coordinated omission).
+
+Histograms are mergeable (standard HdrHistogram encoding), which is how Locust workers report to the
+master: ``drain()`` on a worker, ``merge()`` on the master.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+LOWEST_US, HIGHEST_US, DIGITS = 1, 60_000_000, 3  # 1 µs .. 60 s, 3 significant digits
+KINDS = ("service", "latency")
+PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p999": 99.9}
+
+
+def new_histogram() -> HdrHistogram:
+    return HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
+
+
+def clamp_us(value_us: float) -> int:
+    return min(HIGHEST_US, max(LOWEST_US, int(value_us)))
+
+
+def stats(hist: HdrHistogram) -> dict[str, float]:
+    """mean, p50, p90, p99, p999 and max in µs of a histogram (zeros when empty)."""
+    if hist.get_total_count() == 0:
+        return {"count": 0, "mean": 0.0, **{k: 0 for k in PERCENTILES}, "max": 0}
+    out: dict[str, float] = {"count": hist.get_total_count(), "mean": round(hist.get_mean_value(), 1)}
+    for name, pct in PERCENTILES.items():
+        out[name] = hist.get_value_at_percentile(pct)
+    out["max"] = hist.get_max_value()
+    return out
+
+
+class Recorder:
+    """Histograms and counters of one process. Not thread-safe; gevent greenlets are fine."""
+
+    def __init__(self) -> None:
+        self.hist: dict[tuple[str, str], HdrHistogram] = {}
+        self.lag = new_histogram()  # how late the scheduler released due operations, µs
+        self.ops: Counter[str] = Counter()  # successful operations by name
+        self.errors: Counter[str] = Counter()  # failed operations by error kind
+        self.errors_by_op: Counter[str] = Counter()  # failed operations by operation name
+        self.commands = 0  # Redis commands acknowledged (for the server cross-check)
+        self.offered = 0  # operations the schedule released in the steady window
+        self.record_histograms = True  # False during warm-up / pre-fill
+        self.lag_max_us = 0.0  # since the last per-second sample
+
+    def _h(self, op: str, kind: str) -> HdrHistogram:
+        h = self.hist.get((op, kind))
+        if h is None:
+            h = self.hist[(op, kind)] = new_histogram()
+        return h
+
+    def record(self, op: str, service_us: float, latency_us: float, commands: int) -> None:
+        self.ops[op] += 1
+        self.commands += commands
+        if self.record_histograms:
+            self._h(op, "service").record_value(clamp_us(service_us))
+            self._h(op, "latency").record_value(clamp_us(latency_us))
+
+    def error(self, op: str, kind: str, commands_ok: int = 0) -> None:
+        self.errors[kind] += 1
+        self.errors_by_op[op] += 1
+        self.commands += commands_ok
+
+    def schedule_lag(self, lag_s: float) -> None:
+        lag_us = lag_s * 1e6
+        if lag_us > self.lag_max_us:
+            self.lag_max_us = lag_us
+        if self.record_histograms:
+            self.lag.record_value(clamp_us(lag_us))
+
+    # -- distribution: worker → master
+    def drain(self) -> dict[str, Any]:
+        """Everything recorded since the last drain, encoded for Locust's worker report; resets."""
+        payload = {
+            "hist": {f"{op}|{kind}": h.encode() for (op, kind), h in self.hist.items() if h.get_total_count()},
+            "lag": self.lag.encode() if self.lag.get_total_count() else None,
+            "ops": dict(self.ops), "errors": dict(self.errors), "errors_by_op": dict(self.errors_by_op),
+            "commands": self.commands, "lag_max_us": self.lag_max_us, "offered": self.offered,
+        }
+        keep = self.record_histograms
+        self.__init__()  # type: ignore[misc]
+        self.record_histograms = keep
+        return payload
+
+    def merge(self, payload: dict[str, Any]) -> None:
+        """Add a worker's ``drain()`` payload to this recorder."""
+        for key, encoded in payload.get("hist", {}).items():
+            op, kind = key.split("|", 1)
+            self._h(op, kind).decode_and_add(encoded)
+        if payload.get("lag"):
+            self.lag.decode_and_add(payload["lag"])
+        self.ops.update(payload.get("ops", {}))
+        self.errors.update(payload.get("errors", {}))
+        self.errors_by_op.update(payload.get("errors_by_op", {}))
+        self.commands += payload.get("commands", 0)
+        self.offered += payload.get("offered", 0)
+        self.lag_max_us = max(self.lag_max_us, payload.get("lag_max_us", 0.0))
+
+    def operations_summary(self) -> dict[str, dict[str, Any]]:
+        names = sorted({op for op, _ in self.hist} | set(self.ops) | set(self.errors_by_op))
+        return {op: {"count": self.ops.get(op, 0), "errors": self.errors_by_op.get(op, 0),
+                     "service_us": stats(self._h(op, "service")), "latency_us": stats(self._h(op, "latency"))}
+                for op in names}
