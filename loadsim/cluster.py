@@ -439,5 +439,5 @@ class EmbeddedCluster:
 
     def masters(self) -> list[NodeProcess]:
         """Nodes that currently hold slots as masters."""
-        return [n for n, row in zip(self.nodes, self.status()) if row["role"] == "master"]
+        return [n for n, row in zip(self.nodes, self.status(), strict=True) if row["role"] == "master"]
 

@@ -47,7 +47,7 @@ def _name(cn: str) -> x509.Name:
 def _leaf(ca_key: rsa.RSAPrivateKey, ca_name: x509.Name, cn: str, names: list[str],
           usages: list[x509.ObjectIdentifier]) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     key = _key()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     sans: list[x509.GeneralName] = []
     for n in names:
         try:
@@ -74,7 +74,7 @@ def generate(directory: str | os.PathLike[str], server_names: tuple[str, ...] = 
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     ca_key = _key()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     name = _name(ca_name)
     ca = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(ca_key.public_key())
           .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
