@@ -129,7 +129,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "client": {"cpu_s": round(client_cpu_s, 3),
                    "cpu_us_per_command": round(client_cpu_s * 1e6 / recorder.commands, 2) if recorder.commands else 0,
                    "max_cpu_percent": round(cpu_samples[-1], 1), "median_cpu_percent":
-                   round(statistics.median(cpu_samples), 1)},
+                   round(statistics.median(cpu_samples), 1),
+                   "max_rss_bytes": int(max((_num(r.get("generator_rss_bytes")) for r in client_rows), default=0))},
         "flags": flags,
     }
     if recovery:

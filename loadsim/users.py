@@ -1,0 +1,432 @@
+"""Locust glue: one Locust User = one ORS HA pair.
+
+A scenario file is a few lines::
+
+    from loadsim.users import HaPairUser, scenario
+    scenario("ha9", ha_pairs=9, masters=3)
+
+    class HaPair(HaPairUser):
+        pass
+
+The primary ORS node of each pair works; the backup holds its connections (warm standby). Load is
+open loop with ORS's thread model: the model (``loadsim.workload``) says when each operation is due;
+a due operation joins the ORS node's queue and one of its ``--worker-threads`` synchronous workers
+(each with one connection per master) executes it. Queueing for a free worker is part of the latency
+from the intended start, as inside ORS. Every operation fires a Locust request event
+(request_type ``redis``; response time = latency from the intended start, in ms) and is recorded in
+µs HdrHistograms (``loadsim.recorder``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+import time
+from dataclasses import replace
+from typing import Any
+
+import gevent
+from gevent.queue import Queue
+from locust import User, events, task
+from locust.runners import MasterRunner, WorkerRunner
+
+from . import workload as wl
+from .client import ClusterClient, RedisError, WorkerConnections
+from .options import (
+    OptionsError,
+    PersistenceOptions,
+    add_arguments,
+    add_simulation_arguments,
+    from_namespace,
+    simulation_values,
+)
+from .recorder import Recorder
+
+log = logging.getLogger("loadsim")
+PREFILL = "session.prefill"
+_PAYLOAD = random.Random(0).randbytes(1 << 20)  # incompressible bytes; records are slices of it
+
+
+class OrsNode:
+    """One ORS application: ``threads`` worker greenlets, each owning one connection per master."""
+
+    def __init__(self, engine: Engine, node_id: int):
+        self.engine = engine
+        self.node_id = node_id
+        self.queue: Queue = Queue()
+        self.client: ClusterClient | None = None
+        self.workers: list[WorkerConnections] = []
+        self.greenlets: list[gevent.Greenlet] = []
+
+    def connect(self) -> None:
+        """Open the connection pool: one connection per master per worker thread (ORS's pool)."""
+        self.client = ClusterClient(self.engine.opts, name=f"ors-node-{self.node_id}")
+        self.workers = [self.client.worker() for _ in range(self.engine.params.worker_threads)]
+
+    def start(self) -> None:
+        """Become the working (primary) node: start the worker threads."""
+        self.greenlets = [gevent.spawn(self._work, w) for w in self.workers]
+
+    def stop(self) -> int:
+        """Stop working and drop the pool; returns the operations still queued (lost with this node)."""
+        gevent.killall(self.greenlets, block=True)
+        self.greenlets = []
+        dropped = self.queue.qsize()
+        self.queue = Queue()
+        for w in self.workers:
+            w.close()
+        if self.client is not None:
+            self.client.close()
+        self.workers, self.client = [], None
+        return dropped
+
+    def _work(self, conn: WorkerConnections) -> None:
+        eng = self.engine
+        rec, layout, ttl_ms, fire = eng.recorder, eng.layout, eng.ttl_ms, eng.fire
+        queue, clock, payload = self.queue, time.perf_counter, _PAYLOAD
+        while True:
+            op = queue.get()
+            session = payload[: op.session_size] if op.session_size else None
+            timers = payload[: op.timer_size] if op.timer_size else None
+            commands = wl.commands_for(layout, op.kind if op.kind != PREFILL else wl.CREATE, op.sid,
+                                       self.node_id, session, timers, ttl_ms)
+            done_ok = 0
+            sent = clock()
+            try:
+                for cmd in commands:
+                    conn.execute(cmd[1], *cmd)
+                    done_ok += 1
+            except RedisError as exc:
+                end = clock()
+                rec.error(op.kind, exc.kind, done_ok)
+                fire(request_type="redis", name=op.kind, response_time=(end - op.due) * 1000.0,
+                     response_length=0, exception=exc, context={})
+                continue
+            end = clock()
+            if op.kind == PREFILL:
+                rec.ops[PREFILL] += 1
+                rec.commands += done_ok
+                eng.prefill_done(end)
+            elif op.due >= eng.steady_from:
+                rec.record(op.kind, (end - sent) * 1e6, (end - op.due) * 1e6, done_ok)
+            else:
+                rec.ops[op.kind] += 1
+                rec.commands += done_ok
+            fire(request_type="redis", name=op.kind, response_time=(end - op.due) * 1000.0,
+                 response_length=op.session_size + op.timer_size, exception=None, context={})
+
+
+class Engine:
+    """Per-process state shared by the HA-pair users: options, model parameters, recorder."""
+
+    def __init__(self, environment: Any, opts: PersistenceOptions, params: wl.WorkloadParams,
+                 sim: dict[str, Any]):
+        self.environment = environment
+        self.opts = opts
+        self.params = params
+        self.sim = sim
+        self.layout = wl.KeyLayout(params.key_layout, params.ors_cluster_name)
+        self.ttl_ms = params.session_ttl_s * 1000
+        self.recorder = Recorder()
+        self.fire = environment.events.request.fire
+        self.pairs: list[HaPairUser] = []
+        self._next_pair = 0
+        self.start_perf = time.perf_counter()
+        self.steady_from = float("inf")
+        self.prefill_pending = 0
+        self.recovery: list[dict[str, Any]] = []
+
+    def reset(self, params: wl.WorkloadParams) -> None:
+        """A new test (Locust test_start): fresh recorder and clocks."""
+        self.params = params
+        self.recorder = Recorder()
+        self.recorder.record_histograms = True
+        self.pairs, self._next_pair = [], 0
+        self.start_perf = time.perf_counter()
+        self.steady_from = float("inf") if params.prefill else self.start_perf + self.sim.get("warmup", 0.0)
+        self.prefill_pending = 0
+        self.recovery = []
+
+    def next_pair(self) -> wl.HaPair:
+        index = self._next_pair
+        runner = self.environment.runner
+        if isinstance(runner, WorkerRunner):
+            index += 1000 * runner.worker_index  # pairs of different workers never share node ids
+        self._next_pair += 1
+        return wl.HaPair(index)
+
+    def prefill_done(self, now: float) -> None:
+        self.prefill_pending -= 1
+        if self.prefill_pending == 0 and self.steady_from == float("inf"):
+            self.steady_from = max(now, self.start_perf + self.sim.get("warmup", 0.0))
+            log.info("pre-fill written; statistics from %.1f s", self.steady_from - self.start_perf)
+
+    @property
+    def live_sessions(self) -> int:
+        return sum(p.schedule.live for p in self.pairs if p.schedule is not None)
+
+    @property
+    def queue_depth(self) -> int:
+        return sum(p.primary.queue.qsize() for p in self.pairs if p.primary is not None)
+
+
+ENGINE: Engine | None = None
+_SCENARIO: dict[str, Any] = {}
+
+
+class HaPairUser(User):
+    """One ORS HA pair. Subclass it in a scenario file (see module docstring)."""
+
+    abstract = True
+
+    def __init__(self, environment: Any):
+        super().__init__(environment)
+        self.schedule: wl.PairSchedule | None = None
+        self.primary: OrsNode | None = None
+        self.backup: OrsNode | None = None
+
+    def on_start(self) -> None:
+        eng = ENGINE
+        if eng is None:
+            raise RuntimeError("loadsim engine not initialised: call loadsim.users.scenario(...) in the locustfile")
+        self.pair = eng.next_pair()
+        self.primary = OrsNode(eng, self.pair.primary_node_id)
+        self.backup = OrsNode(eng, self.pair.backup_node_id)
+        if eng.opts.persists:
+            self.primary.connect()
+            self.backup.connect()  # warm standby: holds its connections, sends nothing
+            self.primary.start()
+        now = time.perf_counter()
+        self.schedule = wl.PairSchedule(eng.params, self.pair, now)
+        eng.pairs.append(self)
+        if eng.params.prefill:
+            ops = self.schedule.prefill(now)
+            if eng.opts.persists:
+                eng.prefill_pending += len(ops)
+                for op in ops:
+                    op.kind = PREFILL
+                    self.primary.queue.put(op)
+            if not ops or not eng.opts.persists:
+                eng.prefill_pending += 1
+                eng.prefill_done(now)
+
+    def on_stop(self) -> None:
+        for node in (self.primary, self.backup):
+            if node is not None:
+                node.stop()
+
+    @task
+    def run_pair(self) -> None:
+        """The open-loop scheduler of this pair: release every operation when it is due."""
+        eng = ENGINE
+        assert eng is not None and self.schedule is not None and self.primary is not None
+        sched, rec, clock = self.schedule, eng.recorder, time.perf_counter
+        switch_at = eng.sim.get("switchover_at")
+        switch_time = eng.start_perf + switch_at if switch_at else float("inf")
+        persists = eng.opts.persists
+        while True:
+            due = min(sched.next_due(), switch_time)
+            delay = due - clock()
+            if delay > 0:
+                gevent.sleep(delay)
+            now = clock()
+            if now >= switch_time:
+                self.switchover()
+                switch_time = float("inf")
+                continue
+            queue = self.primary.queue
+            steady = eng.steady_from
+            for op in sched.pop_due(now):
+                rec.schedule_lag(now - op.due)
+                if op.due >= steady:
+                    rec.offered += 1
+                if persists:
+                    queue.put(op)
+                else:
+                    rec.ops[op.kind] += 1
+
+    def switchover(self) -> None:
+        """The primary stops; the backup becomes primary and restores the sessions it owns."""
+        eng = ENGINE
+        assert eng is not None and self.schedule is not None and self.primary and self.backup
+        started = time.perf_counter()
+        old, new = self.primary, self.backup
+        dropped = old.stop() if eng.opts.persists else 0
+        expected = self.schedule.sessions()
+        self.primary, self.backup = new, old
+        recovered: set[str] = set()
+        if eng.opts.persists:
+            recovered = recover_sessions(eng, new, old.node_id)
+            new.start()
+            old.connect()  # the old primary comes back as the backup (warm standby)
+        self.schedule.take_over(new.node_id)
+        lost = [s for s in expected if s not in recovered]
+        eng.recovery.append({"pair": self.pair.index, "from_node": old.node_id, "to_node": new.node_id,
+                             "expected": len(expected), "recovered": len(recovered & set(expected)),
+                             "lost": len(lost), "dropped_operations": dropped,
+                             "seconds": time.perf_counter() - started})
+
+
+def recover_sessions(eng: Engine, node: OrsNode, owner_node_id: int) -> set[str]:
+    """Find the sessions of ``owner_node_id`` in Redis (SCAN / HSCAN by the node id in the session id),
+    read each one's records and write the new owner. Fires ``session.recover`` per session."""
+    assert node.workers
+    conn = node.workers[0]
+    layout, rec = eng.layout, eng.recorder
+    pattern = layout.scan_pattern(owner_node_id)
+    found: list[str] = []
+    for key in conn.scan_keys(layout.hash_key if layout.name == "single-hash" else None, pattern):
+        found.append(layout.sid_from_key(key))
+    recovered: set[str] = set()
+    for sid in found:
+        due = time.perf_counter()
+        reads = ([("HMGET", layout.hash_key, layout.key("session", sid), layout.key("timers", sid))]
+                 if layout.name == "single-hash" else
+                 [("GET", layout.key("session", sid)), ("GET", layout.key("timers", sid))])
+        writes = wl.commands_for(layout, wl.RECOVER, sid, node.node_id, None, None, eng.ttl_ms)
+        ok = 0
+        try:
+            for cmd in reads + writes:
+                conn.execute(cmd[1], *cmd)
+                ok += 1
+        except RedisError as exc:
+            rec.error(wl.RECOVER, exc.kind, ok)
+            eng.fire(request_type="redis", name=wl.RECOVER, response_time=(time.perf_counter() - due) * 1000,
+                     response_length=0, exception=exc, context={})
+            continue
+        end = time.perf_counter()
+        rec.record(wl.RECOVER, (end - due) * 1e6, (end - due) * 1e6, ok)
+        recovered.add(sid)
+        eng.fire(request_type="redis", name=wl.RECOVER, response_time=(end - due) * 1000, response_length=0,
+                 exception=None, context={})
+    return recovered
+
+
+# ------------------------------------------------------------------------------------------ wiring
+def workload_params(values: dict[str, Any], ha_pairs: int, cluster_name: str) -> wl.WorkloadParams:
+    """WorkloadParams from converted simulation values (scenario defaults + explicit options)."""
+    c = wl.preset(values.get("complexity", "standard"))
+    overrides = {k: values[v] for k, v in (("record_bytes", "record_bytes"), ("record_sigma", "record_sigma"),
+                                         ("updates_per_session", "updates_per_session"),
+                                         ("timer_share", "timer_share"), ("timer_bytes", "timer_bytes"))
+                 if v in values}
+    if overrides:
+        c = replace(c, name=c.name + "+custom", source=c.source + "; overridden on the command line", **overrides)
+    fields = {"cps_per_pair": "cps_per_pair", "aht_s": "aht", "session_ttl_s": "session_ttl",
+              "digital_share": "digital_share", "worker_threads": "worker_threads", "key_layout": "key_layout",
+              "seed": "seed", "prefill": "prefill"}
+    kw = {f: values[v] for f, v in fields.items() if v in values}
+    return wl.WorkloadParams(ors_cluster_name=cluster_name, ha_pairs=ha_pairs, complexity=c, **kw)
+
+
+def fail(message: str) -> None:
+    """One clear line, non-zero exit, no traceback (bad input at start-up)."""
+    sys.stderr.write(f"loadsim: error: {message}\n")
+    sys.stderr.flush()
+    raise SystemExit(2)
+
+
+def scenario(name: str, ha_pairs: int = 9, **defaults: Any) -> None:
+    """Declare a scenario: its name, HA pairs (Locust ``-u`` default) and simulation defaults
+    (any simulation option by its dest name, e.g. ``masters=3, cps_per_pair=5``)."""
+    from .options import SIM_BY_DEST
+
+    unknown = set(defaults) - set(SIM_BY_DEST)
+    if unknown:
+        raise ValueError(f"scenario({name!r}): unknown defaults {sorted(unknown)}")
+    if _SCENARIO:
+        return  # a locustfile is imported once per process; listeners are registered once
+    _SCENARIO.update(name=name, ha_pairs=ha_pairs, defaults=defaults)
+    events.init_command_line_parser.add_listener(_add_arguments)
+    events.init.add_listener(_on_init)
+    events.test_start.add_listener(_on_test_start)
+    events.test_stop.add_listener(_on_test_stop)
+    events.quitting.add_listener(_on_quitting)
+    events.report_to_master.add_listener(_on_report_to_master)
+    events.worker_report.add_listener(_on_worker_report)
+
+
+def _add_arguments(parser: Any) -> None:
+    add_arguments(parser)
+    add_simulation_arguments(parser, _SCENARIO["defaults"])
+    n = _SCENARIO["ha_pairs"]
+    parser.set_defaults(num_users=n, spawn_rate=n)
+
+
+def _on_init(environment: Any, **_kw: Any) -> None:
+    from . import run as run_mod
+
+    global ENGINE
+    ns = environment.parsed_options
+    if ns is None:  # a library user building an Environment by hand
+        return
+    try:
+        opts = from_namespace(ns)
+        sim = simulation_values(ns, _SCENARIO["defaults"])
+        params = workload_params(sim, int(ns.num_users or _SCENARIO["ha_pairs"]), opts.ors_cluster_name)
+    except (OptionsError, ValueError) as exc:
+        fail(str(exc))
+        return
+    if not opts.persists:
+        log.warning("persistence type is '%s', not 'redis': ORS would persist nothing to Redis; "
+                    "sessions are simulated and counted, no Redis traffic is sent", opts.type)
+    runner = environment.runner
+    distributed = isinstance(runner, (MasterRunner, WorkerRunner))
+    if not opts.redis_nodes and opts.persists:
+        if distributed:
+            fail("in Locust master/worker mode give --redis-nodes (start a cluster with 'loadsim cluster up')")
+        opts = run_mod.start_embedded_cluster(sim)
+    ENGINE = Engine(environment, opts, params, sim)
+    run_mod.attach(environment, ENGINE, _SCENARIO["name"])
+
+
+def _on_test_start(environment: Any, **_kw: Any) -> None:
+    from . import run as run_mod
+
+    eng = ENGINE
+    if eng is None:
+        return
+    n = getattr(environment.runner, "target_user_count", None) or environment.parsed_options.num_users
+    eng.reset(replace(eng.params, ha_pairs=int(n or _SCENARIO["ha_pairs"])))
+    run_mod.test_started(environment)
+
+
+def _on_test_stop(environment: Any, **_kw: Any) -> None:
+    from . import run as run_mod
+
+    run_mod.test_stopped(environment, interrupted=False)
+
+
+def _on_quitting(environment: Any, **_kw: Any) -> None:
+    from . import run as run_mod
+
+    run_mod.test_stopped(environment, interrupted=True)
+    run_mod.stop_embedded_cluster()
+
+
+def _on_report_to_master(client_id: str, data: dict[str, Any]) -> None:
+    eng = ENGINE
+    if eng is not None:
+        data["loadsim"] = {"recorder": eng.recorder.drain(), "live": eng.live_sessions,
+                           "queue": eng.queue_depth, "cpu": _process_cpu(), "rss": _rss()}
+
+
+def _on_worker_report(client_id: str, data: dict[str, Any]) -> None:
+    from . import run as run_mod
+
+    if "loadsim" in data:
+        run_mod.worker_report(client_id, data["loadsim"])
+
+
+def _rss() -> int:
+    from .run import _rss_bytes
+
+    return _rss_bytes()
+
+
+def _process_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime

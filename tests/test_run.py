@@ -1,0 +1,124 @@
+"""End-to-end: real Locust runs of scenarios/ha9.py on an embedded cluster, checked against Redis."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loadsim import results
+from loadsim.cluster import ClusterSpec, EmbeddedCluster
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCUST = [sys.executable, "-m", "locust"]
+
+
+def locust_run(tmp_path, *args, run_time="12s", name="run", env=None, timeout=120):
+    out = tmp_path / name
+    cmd = [*LOCUST, "-f", str(ROOT / "scenarios" / "ha9.py"), "--headless", "-t", run_time,
+           "--results-dir", str(out), "--only-summary", *args]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+    return proc, out
+
+
+SMALL = ["-u", "3", "--cps-per-pair", "15", "--aht", "4", "--worker-threads", "2", "--complexity", "simple"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with EmbeddedCluster(ClusterSpec(masters=3)) as c:
+        yield c
+
+
+def nodes_arg(cluster):
+    return ["--redis-nodes", ",".join(n.address for n in cluster.nodes)]
+
+
+@pytest.fixture(scope="module")
+def basic_run(cluster, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("basic")
+    proc, out = locust_run(tmp, *SMALL, *nodes_arg(cluster), "--session-ttl", "600", "--ors-cluster-name", "basic")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc, results.load(out)
+
+
+def ors_keys(cluster, prefix):
+    """{master index: {key: ttl seconds}} of keys under prefix."""
+    out = {}
+    for node in cluster.nodes:
+        with cluster.admin_client(node) as c:
+            out[node.index] = {k: c.ttl(k) for k in c.scan_iter(match=prefix + "*", count=1000)}
+    return out
+
+
+def test_results_folder_is_complete(basic_run):
+    proc, run = basic_run
+    for name in ("config.json", "environment.json", "summary.json", "client_series.csv", "node_series.csv",
+                 "commandstats_start.json", "commandstats_end.json", "slots.json", "locust_stats.csv"):
+        assert (run.path / name).exists(), name
+    s = run.summary
+    assert s["complete"] and not s["interrupted"]
+    for op in ("session.create", "session.update", "session.delete"):
+        assert s["operations"][op]["count"] > 0
+        hist = run.histogram(op, "latency")
+        assert hist.get_total_count() > 0
+        assert run.histogram(op, "service").get_value_at_percentile(50) <= hist.get_value_at_percentile(50)
+    assert len(run.client_series) >= 10 and {"live_sessions", "generator_cpu_percent"} <= set(run.client_series)
+    assert set(run.node_series["node"]) and "used_memory" in run.node_series
+    env = run.environment
+    assert env["seed"] == 1 and env["versions"]["locust"] and env["redis_nodes"]
+    assert all("config_sha256" in v for v in env["redis_nodes"].values())
+    assert "results:" in proc.stdout and "session.update" in proc.stdout  # summary table printed
+
+
+def test_client_counted_commands_equal_server_commandstats(basic_run):
+    _, run = basic_run
+    s = run.summary
+    assert s["errors"] == {}
+    assert s["server"]["commands"] == s["server"]["commands_client_counted"] > 0
+
+
+def test_rates_and_littles_law(basic_run):
+    _, run = basic_run
+    s = run.summary
+    assert s["rates"]["achieved_ops_per_s"] == pytest.approx(s["rates"]["offered_ops_per_s"], rel=0.05)
+    # 3 pairs x 15 cps x 4 s = 180 live sessions; a 12 s run is short, so a wide tolerance
+    assert s["live_sessions"]["steady_mean"] == pytest.approx(180, rel=0.25)
+
+
+def test_secrets_not_in_results(basic_run):
+    _, run = basic_run
+    cfg = json.loads((run.path / "config.json").read_text())
+    assert cfg["persistence"]["password"] in (None, "***")
+
+
+def test_every_key_has_a_ttl_and_follows_the_layout(basic_run, cluster):
+    keys = ors_keys(cluster, "ORS:basic:")
+    all_keys = {k: t for per in keys.values() for k, t in per.items()}
+    assert all_keys, "the run left live sessions in Redis"
+    assert all(0 < t <= 600 for t in all_keys.values())
+    assert all(re.fullmatch(r"ORS:basic:(session|timers|owner):\d{3}-\d{10}", k) for k in all_keys)
+    assert sum(1 for per in keys.values() if per) == 3  # spread over every master
+
+
+def test_connections_follow_the_thread_model(basic_run):
+    _, run = basic_run
+    ns = run.node_series
+    for node, rows in ns[ns["role"] == "master"].groupby("node"):
+        # 3 HA pairs x 2 ORS nodes (primary + warm backup) x 2 worker threads, one connection each
+        assert rows["connected_clients"].max() - rows["connected_clients"].iloc[0] == 12, node
+
+
+def test_single_hash_layout_puts_everything_on_one_master(cluster, tmp_path):
+    proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--key-layout", "single-hash",
+                           "--ors-cluster-name", "single", run_time="8s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    keys = ors_keys(cluster, "ORS:single")
+    assert [len(per) for per in keys.values()].count(1) == 1 and sum(len(p) for p in keys.values()) == 1
+    masters = results.load(out).summary["masters"]
+    busy = [m for m in masters if m["commands"] > 0]
+    assert len(busy) == 1, masters
