@@ -275,9 +275,13 @@ def recover_sessions(eng: Engine, node: OrsNode, owner_node_id: int) -> set[str]
     conn = node.workers[0]
     layout, rec = eng.layout, eng.recorder
     pattern = layout.scan_pattern(owner_node_id)
-    found: list[str] = []
-    for key in conn.scan_keys(layout.hash_key if layout.name == "single-hash" else None, pattern):
-        found.append(layout.sid_from_key(key))
+    keys = conn.hscan(layout.hash_key, pattern) if layout.name == "single-hash" else conn.scan(pattern)
+    try:
+        found = [layout.sid_from_key(k) for k in keys]
+    except RedisError as exc:
+        rec.error(wl.RECOVER, exc.kind)
+        log.warning("recovery scan of ORS node %s failed: %s", owner_node_id, exc)
+        return set()
     recovered: set[str] = set()
     for sid in found:
         due = time.perf_counter()

@@ -1,0 +1,321 @@
+"""Redis Cluster access as ORS does it (redis-plus-plus), on plain sockets + hiredis.
+
+What ORS's client does, and so this one: RESP2; one connection per master for each ORS worker thread
+(``ClusterClient.worker()`` opens them all at once, like a pool); the slot map from ``CLUSTER SLOTS``;
+on ``MOVED`` the slot is re-pointed and the whole map refreshed; on ``ASK`` ``ASKING`` + the command go
+to the importing node without touching the map; at most two tries per command; no hidden retries with
+back-off; connect and socket timeouts from ``redis-connect-timeout`` / ``redis-socket-timeout``
+(0 = none, the redis-plus-plus default).
+
+Why not redis-py's ``RedisCluster``: the load generator must not be the bottleneck. Measured on this
+machine (3 loopback masters, 4 KB SET, client CPU per operation): ``redis-benchmark`` ≈ 20 µs,
+``RedisCluster`` under Locust ≈ 300 µs, a redis-py per-node client ≈ 155 µs, plain socket + hiredis ≈
+58 µs (see ``bench/client_cpu.py`` for the figures of this implementation). redis-py 8 also retries
+10 times with back-off by default, which hides exactly the failures a capacity test must see. So the
+hot path here is: ``hiredis.pack_command`` (C) → ``socket.sendall`` → ``recv`` → ``hiredis.Reader``
+(C); slot hashing is redis-py's ``key_slot`` (CRC16 in C via binascii). Sockets are the stdlib ones,
+which Locust's gevent monkey-patching makes cooperative.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import hiredis
+from redis.crc import key_slot
+
+from .options import PersistenceOptions, RedisNode
+
+SLOTS = 16384
+MAX_TRIES = 2  # redis-plus-plus: a redirected command is tried at most twice
+
+_KINDS = {
+    "MOVED": "moved", "ASK": "ask", "OOM": "oom", "NOAUTH": "noauth", "WRONGPASS": "wrongpass",
+    "NOPERM": "noperm", "CLUSTERDOWN": "clusterdown", "TRYAGAIN": "tryagain", "LOADING": "loading",
+    "READONLY": "readonly", "MASTERDOWN": "masterdown",
+}
+
+
+class RedisError(Exception):
+    """A failed command or connection. ``kind`` is one word: moved, ask, oom, noauth, wrongpass, noperm,
+    clusterdown, tryagain, timeout, connection, tls, protocol or other."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def _reply_error(err: Exception) -> RedisError:
+    text = str(err)
+    word = text.split(" ", 1)[0]
+    return RedisError(_KINDS.get(word, "other"), text)
+
+
+Address = tuple[str, int]
+
+
+class Connection:
+    """One TCP (or TLS) connection to one node, authenticated. Synchronous request/reply."""
+
+    __slots__ = ("address", "sock", "reader")
+
+    def __init__(self, address: Address, opts: PersistenceOptions, tls: ssl.SSLContext | None):
+        self.address = address
+        host, port = address
+        connect_timeout = opts.redis_connect_timeout / 1000.0 or None
+        where = f"{host}:{port}"
+        try:
+            sock = socket.create_connection(address, timeout=connect_timeout)
+            if tls is not None:
+                sock = tls.wrap_socket(sock, server_hostname=opts.server_hostname(RedisNode(host, port)))
+        except ssl.SSLCertVerificationError as exc:
+            raise RedisError("tls", f"{where}: certificate verification failed: {exc.verify_message}") from None
+        except ssl.SSLError as exc:
+            raise RedisError("tls", f"{where}: TLS handshake failed ({exc.reason or exc})") from None
+        except TimeoutError:
+            raise RedisError("timeout", f"{where}: connect timed out") from None
+        except OSError as exc:
+            raise RedisError("connection", f"{where}: {exc.strerror or exc}") from None
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(opts.redis_socket_timeout / 1000.0 or None)
+        self.sock = sock
+        self.reader = hiredis.Reader()
+        if opts.password is not None:
+            auth = ("AUTH", opts.username, opts.password) if opts.username else ("AUTH", opts.password)
+            try:
+                self.call(*auth)
+            except RedisError:
+                self.close()
+                raise
+
+    def send(self, *commands: tuple[Any, ...]) -> None:
+        data = b"".join(hiredis.pack_command(c) for c in commands) if len(commands) > 1 else \
+            hiredis.pack_command(commands[0])
+        self.sock.sendall(data)
+
+    def read(self) -> Any:
+        """The next reply; a Redis error reply raises RedisError. Socket problems raise OSError."""
+        reader, sock = self.reader, self.sock
+        reply = reader.gets()
+        while reply is False:
+            data = sock.recv(65536)
+            if not data:
+                raise ConnectionResetError("connection closed by the server")
+            reader.feed(data)
+            reply = reader.gets()
+        if isinstance(reply, hiredis.ReplyError):
+            raise _reply_error(reply)
+        return reply
+
+    def call(self, *args: Any) -> Any:
+        """Send one command and return its reply (RedisError for errors, timeouts and broken sockets)."""
+        try:
+            self.sock.sendall(hiredis.pack_command(args))
+            return self.read()
+        except RedisError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every socket failure becomes one RedisError
+            raise _socket_error(self.address, exc) from None
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def _socket_error(address: Address, exc: BaseException) -> RedisError:
+    where = f"{address[0]}:{address[1]}"
+    if isinstance(exc, TimeoutError):
+        return RedisError("timeout", f"{where}: no reply within redis-socket-timeout")
+    if isinstance(exc, ssl.SSLError):
+        return RedisError("tls", f"{where}: TLS error ({exc.reason or exc})")
+    if isinstance(exc, hiredis.ProtocolError):
+        return RedisError("protocol", f"{where}: protocol error ({exc})")
+    return RedisError("connection", f"{where}: {getattr(exc, 'strerror', None) or exc}")
+
+
+class ClusterClient:
+    """The cluster as one simulated ORS node sees it: a slot map shared by its worker threads.
+
+    ``opts.redis_nodes`` are the seeds. Raises RedisError if no seed answers ``CLUSTER SLOTS``.
+    """
+
+    def __init__(self, opts: PersistenceOptions, name: str = "loadsim"):
+        self.opts = opts
+        self.name = name
+        self.tls = opts.ssl_context()
+        self.slots: list[Address] = []
+        self.stale = False
+        self.refreshes = 0
+        self._lock = threading.Lock()
+        self.refresh_slots()
+
+    def connect(self, address: Address) -> Connection:
+        return Connection(address, self.opts, self.tls)
+
+    def refresh_slots(self) -> None:
+        """Reload the slot map from the first node that answers (known masters first, then seeds)."""
+        with self._lock:
+            candidates = list(dict.fromkeys([*self.masters(), *((n.host, n.port) for n in self.opts.require_nodes())]))
+            last: RedisError | None = None
+            for address in candidates:
+                try:
+                    conn = self.connect(address)
+                except RedisError as exc:
+                    last = exc
+                    continue
+                try:
+                    reply = conn.call("CLUSTER", "SLOTS")
+                except RedisError as exc:
+                    last = exc
+                    continue
+                finally:
+                    conn.close()
+                slots: list[Address | None] = [None] * SLOTS
+                for entry in reply:
+                    start, end, master = entry[0], entry[1], entry[2]
+                    host = master[0].decode() if master[0] else address[0]
+                    for s in range(start, end + 1):
+                        slots[s] = (host, int(master[1]))
+                if None in slots:
+                    missing = slots.index(None)
+                    last = RedisError("clusterdown", f"slot {missing} is not served by any master")
+                    continue
+                self.slots = slots  # type: ignore[assignment]
+                self.stale = False
+                self.refreshes += 1
+                return
+            raise last or RedisError("connection", "no seed node reachable")
+
+    def masters(self) -> list[Address]:
+        """Masters in the current slot map, in slot order."""
+        return list(dict.fromkeys(self.slots))
+
+    def worker(self) -> WorkerConnections:
+        """One ORS worker thread: opens one connection to each master now."""
+        return WorkerConnections(self)
+
+    def close(self) -> None:
+        """Nothing is held here; workers own their connections."""
+
+
+class WorkerConnections:
+    """One ORS worker thread's connections: one per master. Not shared between greenlets."""
+
+    def __init__(self, client: ClusterClient):
+        self.client = client
+        self.conns: dict[Address, Connection] = {}
+        self.commands_ok = 0
+        self.commands_failed = 0
+        self.moved = 0
+        self.asked = 0
+        self.reconnects = 0
+        try:
+            for address in client.masters():
+                self.conns[address] = client.connect(address)
+        except RedisError:
+            self.close()
+            raise
+
+    def _conn(self, address: Address) -> Connection:
+        conn = self.conns.get(address)
+        if conn is None:
+            conn = self.conns[address] = self.client.connect(address)
+            self.reconnects += 1
+        return conn
+
+    def _drop(self, address: Address) -> None:
+        conn = self.conns.pop(address, None)
+        if conn is not None:
+            conn.close()
+
+    def execute(self, key: bytes | str, *args: Any) -> Any:
+        """Run one command (``args`` is the whole command) on the master owning ``key``'s slot."""
+        client = self.client
+        if client.stale:
+            client.refresh_slots()
+        slot = key_slot(key if isinstance(key, bytes) else key.encode())
+        address = client.slots[slot]
+        asking = False
+        for attempt in range(MAX_TRIES):
+            try:
+                conn = self._conn(address)
+                if asking:
+                    conn.send(("ASKING",), args)  # one write: ASKING must directly precede the command
+                    try:
+                        conn.read()  # +OK of ASKING
+                    except RedisError:
+                        pass  # the command's own reply, read next, says what happened
+                    reply = conn.read()
+                else:
+                    conn.send(args)
+                    reply = conn.read()
+                self.commands_ok += 1
+                return reply
+            except RedisError as exc:
+                last_try = attempt == MAX_TRIES - 1
+                if exc.kind == "moved" and not last_try:
+                    self.moved += 1
+                    address = _target(exc)
+                    client.slots[slot] = address
+                    client.stale = True  # a MOVED means the map changed: reload it before the next command
+                    asking = False
+                    continue
+                if exc.kind == "ask" and not last_try:
+                    self.asked += 1
+                    address = _target(exc)
+                    asking = True
+                    continue
+                self.commands_failed += 1
+                if exc.kind in ("timeout", "connection", "tls", "protocol"):
+                    self._drop(address)
+                    client.stale = True
+                raise
+            except Exception as exc:  # noqa: BLE001 - socket errors: drop the connection, refresh the map
+                self.commands_failed += 1
+                self._drop(address)
+                client.stale = True
+                raise _socket_error(address, exc) from None
+        raise RedisError("other", "unreachable")  # pragma: no cover - the loop returns or raises
+
+    def scan(self, pattern: str, count: int = 1000) -> Iterator[str]:
+        """Every key matching ``pattern`` on every master (SCAN, bounded by the keyspace)."""
+        for address in self.client.masters():
+            cursor = b"0"
+            while True:
+                try:
+                    cursor, keys = self._conn(address).call("SCAN", cursor, "MATCH", pattern, "COUNT", count)
+                except RedisError:
+                    self._drop(address)
+                    raise
+                yield from (k.decode() for k in keys)
+                if cursor == b"0":
+                    break
+
+    def hscan(self, key: str, pattern: str, count: int = 1000) -> Iterator[str]:
+        """Field names of hash ``key`` matching ``pattern`` (HSCAN)."""
+        cursor = b"0"
+        while True:
+            cursor, items = self.execute(key, "HSCAN", key, cursor, "MATCH", pattern, "COUNT", count)
+            yield from (f.decode() for f in items[0::2])
+            if cursor == b"0":
+                break
+
+    def close(self) -> None:
+        for conn in self.conns.values():
+            conn.close()
+        self.conns.clear()
+
+
+def _target(exc: RedisError) -> Address:
+    # "MOVED 3999 127.0.0.1:6381" / "ASK 3999 127.0.0.1:6381"
+    try:
+        host, _, port = str(exc).split(" ")[2].rpartition(":")
+        return host.strip("[]"), int(port)
+    except (IndexError, ValueError):
+        raise RedisError("protocol", f"cannot parse redirection '{exc}'") from None
