@@ -42,14 +42,15 @@ class Option:
     default: str | None = None
     secret: bool = False
     metavar: str | None = None
+    flag_name: str | None = None  # command-line name when the ORS name collides with a Locust option
 
     @property
     def dest(self) -> str:
-        return self.name.replace("-", "_")
+        return (self.flag_name or self.name).replace("-", "_")
 
     @property
     def flag(self) -> str:
-        return "--" + self.name
+        return "--" + (self.flag_name or self.name)
 
     @property
     def env(self) -> str:
@@ -66,8 +67,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("password", "Password (optional). Secret: never printed, logged or written to results.",
            None, secret=True),
     Option("tls-enabled", "Use TLS to Redis (true/false).", "false", metavar="BOOL"),
-    Option("tls-cert", "Client certificate (PEM) for mutual TLS; requires tls-key.", None, metavar="FILE"),
-    Option("tls-key", "Client private key (PEM) for mutual TLS; requires tls-cert.", None, metavar="FILE"),
+    # Locust has its own --tls-cert/--tls-key (for its web UI), so these two are --redis-tls-* on the
+    # command line; in an ORS ini file they keep their ORS names.
+    Option("tls-cert", "ORS tls-cert: client certificate (PEM) for mutual TLS; requires tls-key.", None,
+           metavar="FILE", flag_name="redis-tls-cert"),
+    Option("tls-key", "ORS tls-key: client private key (PEM) for mutual TLS; requires tls-cert.", None,
+           metavar="FILE", flag_name="redis-tls-key"),
     Option("tls-cacert", "CA certificate (PEM) that signed the Redis server certificates.", None,
            metavar="FILE"),
     Option("tls-cacertdir", "Directory of CA certificates (c_rehash layout); may replace tls-cacert.",
@@ -84,6 +89,7 @@ OPTIONS: tuple[Option, ...] = (
            "Not a [persistence] option: the name of your ORS Cluster object.", "ors1", metavar="NAME"),
 )
 OPTIONS_BY_NAME = {o.name: o for o in OPTIONS}
+_BY_ANY_NAME = {**OPTIONS_BY_NAME, **{o.flag[2:]: o for o in OPTIONS}}
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -181,9 +187,10 @@ class PersistenceOptions:
         """
         raw: dict[str, str | None] = {o.name: o.default for o in OPTIONS}
         for key, value in values.items():
-            name = key.replace("_", "-")
-            if name not in OPTIONS_BY_NAME:
+            option = _BY_ANY_NAME.get(key.replace("_", "-"))
+            if option is None:
                 raise OptionsError(f"unknown option '{key}'; known: {', '.join(OPTIONS_BY_NAME)}")
+            name = option.name
             if value is not None:
                 raw[name] = str(value).strip()
         for name in ("username", "password", "tls-cert", "tls-key", "tls-cacert", "tls-cacertdir",

@@ -74,11 +74,12 @@ class Recorder:
         self.errors_by_op[op] += 1
         self.commands += commands_ok
 
-    def schedule_lag(self, lag_s: float) -> None:
+    def schedule_lag(self, lag_s: float, steady: bool) -> None:
+        """How late an operation was released (0 if on time); histogram only in the steady window."""
         lag_us = lag_s * 1e6
         if lag_us > self.lag_max_us:
             self.lag_max_us = lag_us
-        if self.record_histograms:
+        if steady and self.record_histograms:
             self.lag.record_value(clamp_us(lag_us))
 
     # -- distribution: worker → master

@@ -35,7 +35,8 @@ log = logging.getLogger("loadsim")
 ERROR_KINDS = ("moved", "ask", "oom", "noauth", "wrongpass", "noperm", "clusterdown", "tryagain", "timeout",
                "connection", "tls", "protocol", "other")
 CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedule_lag_max_us",
-                   "generator_cpu_percent", "generator_rss_bytes", "ops_total", "errors_total"]
+                   "generator_cpu_percent", "generator_rss_bytes", "generator_cpu_s", "commands_total", "ops_total",
+                   "errors_total"]
                   + [f"ops:{op}" for op in (*OPERATIONS, "session.prefill")]
                   + [f"errors:{k}" for k in ERROR_KINDS])
 NODE_COLUMNS = ["time", "elapsed_s", "node", "role", *NODE_FIELDS, "error"]
@@ -210,6 +211,8 @@ class Run:
                                "generator_cpu_percent": round(self._cpu_percent(), 1),
                                "generator_rss_bytes": _rss_bytes() if not self.distributed else
                                sum(w.get("rss", 0) for w in self.workers.values())}
+        row["generator_cpu_s"] = round(_process_cpu_s() + self._workers_cpu(), 4)
+        row["commands_total"] = rec.commands
         rec.lag_max_us = 0.0
         ops_total = errors_total = 0
         for name, count in rec.ops.items():

@@ -69,6 +69,16 @@ def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
     return out
 
 
+def _steady_client_cpu_per_command(steady_rows: list[dict[str, Any]]) -> float:
+    """Generator CPU µs per Redis command over the steady window (start-up costs left out)."""
+    if len(steady_rows) < 2:
+        return 0.0
+    first, last = steady_rows[0], steady_rows[-1]
+    commands = _num(last.get("commands_total")) - _num(first.get("commands_total"))
+    cpu = _num(last.get("generator_cpu_s")) - _num(first.get("generator_cpu_s"))
+    return round(cpu * 1e6 / commands, 2) if commands > 0 else 0.0
+
+
 def build_summary(*, scenario: str, started: float, ended: float, steady_from_s: float | None,
                   workload: dict[str, Any], cluster: dict[str, Any], recorder: Recorder,
                   client_rows: list[dict[str, Any]], node_rows: list[dict[str, Any]],
@@ -84,6 +94,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     steady_rows = [r for r in client_rows if steady_from_s is not None and r["elapsed_s"] >= steady_from_s]
     cpu_samples = sorted(_num(r.get("generator_cpu_percent")) for r in steady_rows[1:]) or [0.0]
     live = [_num(r.get("live_sessions")) for r in steady_rows] or [0.0]
+    client_cpu_per_cmd = _steady_client_cpu_per_command(steady_rows)
     offered = recorder.offered / steady_s if steady_s else 0.0
     achieved = measured / steady_s if steady_s else 0.0
     lag = stats(recorder.lag)
@@ -127,7 +138,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                    "cpu_us_per_command": round(server_cpu * 1e6 / server_commands, 2) if server_commands else 0.0,
                    "used_memory": sum(m["used_memory"] for m in masters)},
         "client": {"cpu_s": round(client_cpu_s, 3),
-                   "cpu_us_per_command": round(client_cpu_s * 1e6 / recorder.commands, 2) if recorder.commands else 0,
+                   "cpu_us_per_command": client_cpu_per_cmd,
                    "max_cpu_percent": round(cpu_samples[-1], 1), "median_cpu_percent":
                    round(statistics.median(cpu_samples), 1),
                    "max_rss_bytes": int(max((_num(r.get("generator_rss_bytes")) for r in client_rows), default=0))},

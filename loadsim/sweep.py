@@ -109,7 +109,7 @@ def run_point(point: Point, out: Path, scenario: Path, run_time: str, extra: lis
         if point.tls:
             args += ["--tls-enabled", "true", "--tls-cacert", str(opts.tls_cacert)]
             if opts.tls_cert:
-                args += ["--tls-cert", str(opts.tls_cert), "--tls-key", str(opts.tls_key)]
+                args += ["--redis-tls-cert", str(opts.tls_cert), "--redis-tls-key", str(opts.tls_key)]
         started = time.time()
         proc = subprocess.run([*args, *extra], capture_output=True, text=True, stdin=subprocess.DEVNULL)
         (out.parent / f"{out.name}.log").write_text(proc.stdout[-20000:] + proc.stderr[-20000:])
