@@ -61,6 +61,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=30)
     ap.add_argument("--target-ops", type=float, default=10000.0, help="persistence operations per second")
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--memory-only", action="store_true")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="loadsim-bench-"))
     simple = PRESETS["simple"]
@@ -68,6 +69,13 @@ def main() -> None:
     # ops per session = updates + create + delete; cps per pair to reach the target
     cps = a.target_ops / pairs / simple.writes_per_session
     print(f"# generator benchmark, {os.cpu_count()} cores; payload {simple.record_bytes} B (simple preset)")
+    if not a.memory_only:
+        rate_benchmark(a, pairs, threads, cps, simple, tmp)
+    if not a.skip_memory:
+        memory_benchmark(pairs, tmp)
+
+
+def rate_benchmark(a: argparse.Namespace, pairs: int, threads: int, cps: float, simple, tmp: Path) -> None:
     with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
         masters = len(cluster.nodes)
         clients = pairs * threads * masters  # the generator's connection count
@@ -86,8 +94,9 @@ def main() -> None:
     print(f"loadsim client CPU {c['cpu_us_per_command']:.1f} us/command (median {c['median_cpu_percent']} % "
           f"of a core); ratio to redis-benchmark {ratio:.2f}x (target <= 3x)")
     print(f"flags: {s['flags']}")
-    if a.skip_memory:
-        return
+
+
+def memory_benchmark(pairs: int, tmp: Path) -> None:
     base = None
     for live in (0, 100_000, 1_000_000):
         aht = 1000.0
