@@ -291,8 +291,10 @@ class WorkerConnections:
                 try:
                     cursor, keys = self._conn(address).call("SCAN", cursor, "MATCH", pattern, "COUNT", count)
                 except RedisError:
+                    self.commands_failed += 1
                     self._drop(address)
                     raise
+                self.commands_ok += 1
                 yield from (k.decode() for k in keys)
                 if cursor == b"0":
                     break

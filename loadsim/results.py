@@ -188,7 +188,9 @@ def summary_table(summary: dict[str, Any]) -> str:
     if summary.get("recovery"):
         rv = summary["recovery"]
         lines.append(f"switchover: {rv.get('recovered', 0)} sessions recovered of {rv.get('expected', 0)} live, "
-                     f"{rv.get('lost', 0)} lost, slowest pair {rv.get('max_seconds', 0):.2f} s")
+                     f"{rv.get('lost', 0)} lost ({rv.get('lost_never_written', 0)} never written: their create was "
+                     f"still queued in the old primary; {rv.get('lost_written', 0)} written but not found), "
+                     f"slowest pair {rv.get('max_seconds', 0):.2f} s")
     flags = [k for k, v in summary.get("flags", {}).items() if v]
     lines.append("flags: " + (", ".join(flags) if flags else "none"))
     return "\n".join(lines)

@@ -148,6 +148,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         summary["recovery"] = {
             "pairs": len(recovery), "expected": sum(r["expected"] for r in recovery),
             "recovered": sum(r["recovered"] for r in recovery), "lost": sum(r["lost"] for r in recovery),
+            "lost_never_written": sum(r["lost_never_written"] for r in recovery),
+            "lost_written": sum(r["lost_written"] for r in recovery),
             "dropped_operations": sum(r["dropped_operations"] for r in recovery),
             "max_seconds": round(max(r["seconds"] for r in recovery), 3), "per_pair": recovery}
     return summary

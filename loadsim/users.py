@@ -60,7 +60,7 @@ class OrsNode:
         self.workers: list[WorkerConnections] = []
         self.greenlets: list[gevent.Greenlet] = []
         self.stopping = False
-        self.dropped = 0  # operations taken from the queue but not executed because the node stopped
+        self.dropped: list[wl.Op] = []  # taken from the queue but not executed because the node stopped
 
     def connect(self) -> None:
         """Open the connection pool: one connection per master per worker thread (ORS's pool)."""
@@ -71,7 +71,7 @@ class OrsNode:
         """Become the working (primary) node: start the worker threads."""
         self.greenlets = [gevent.spawn(self._work, w) for w in self.workers]
 
-    def stop(self, grace_s: float = 5.0) -> int:
+    def stop(self, grace_s: float = 5.0) -> list[wl.Op]:
         """Stop working and drop the pool; returns the operations not executed (lost with this node).
 
         Workers are not killed mid-operation: each finishes what it is doing (up to ``grace_s``), so
@@ -83,8 +83,8 @@ class OrsNode:
         gevent.killall(self.greenlets, block=True)  # only a worker stuck without a socket timeout is left
         self.greenlets = []
         self.stopping = False
-        dropped = self.dropped + sum(1 for op in list(self.queue.queue) if op is not None)
-        self.dropped = 0
+        dropped = self.dropped + [op for op in list(self.queue.queue) if op is not None]
+        self.dropped = []
         self.queue = Queue()
         for w in self.workers:
             w.close()
@@ -101,7 +101,7 @@ class OrsNode:
             if op is None:
                 return
             if self.stopping:
-                self.dropped += 1
+                self.dropped.append(op)
                 return
             self._execute(op, conn)
 
@@ -279,7 +279,8 @@ class HaPairUser(User):
         assert eng is not None and self.schedule is not None and self.primary and self.backup
         started = time.perf_counter()
         old, new = self.primary, self.backup
-        dropped = old.stop() if eng.opts.persists else 0
+        dropped = old.stop() if eng.opts.persists else []
+        never_written = {op.sid for op in dropped if op.kind in (wl.CREATE, PREFILL)}
         expected = self.schedule.sessions()
         self.primary, self.backup = new, old
         recovered: set[str] = set()
@@ -289,9 +290,13 @@ class HaPairUser(User):
             old.connect()  # the old primary comes back as the backup (warm standby)
         self.schedule.take_over(new.node_id)
         lost = [s for s in expected if s not in recovered]
+        # A session whose create was still queued in the old primary was never in Redis: lost as ORS
+        # would lose it. A session that was written and is not found is data loss.
+        lost_unwritten = sum(1 for s in lost if s in never_written)
         eng.recovery.append({"pair": self.pair.index, "from_node": old.node_id, "to_node": new.node_id,
                              "expected": len(expected), "recovered": len(recovered & set(expected)),
-                             "lost": len(lost), "dropped_operations": dropped,
+                             "lost": len(lost), "lost_never_written": lost_unwritten,
+                             "lost_written": len(lost) - lost_unwritten, "dropped_operations": len(dropped),
                              "seconds": time.perf_counter() - started})
 
 
@@ -303,12 +308,14 @@ def recover_sessions(eng: Engine, node: OrsNode, owner_node_id: int) -> set[str]
     layout, rec = eng.layout, eng.recorder
     pattern = layout.scan_pattern(owner_node_id)
     keys = conn.hscan(layout.hash_key, pattern) if layout.name == "single-hash" else conn.scan(pattern)
+    before = conn.commands_ok
     try:
         found = [layout.sid_from_key(k) for k in keys]
     except RedisError as exc:
-        rec.error(wl.RECOVER, exc.kind)
+        rec.error(wl.RECOVER, exc.kind, conn.commands_ok - before)
         log.warning("recovery scan of ORS node %s failed: %s", owner_node_id, exc)
         return set()
+    rec.commands += conn.commands_ok - before  # SCAN / HSCAN calls, for the server cross-check
     recovered: set[str] = set()
     for sid in found:
         due = time.perf_counter()

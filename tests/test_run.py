@@ -3,8 +3,10 @@
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,78 @@ def test_single_hash_layout_puts_everything_on_one_master(cluster, tmp_path):
     masters = results.load(out).summary["masters"]
     busy = [m for m in masters if m["commands"] > 0]
     assert len(busy) == 1, masters
+
+
+def test_switchover_recovers_every_persisted_session(cluster, tmp_path):
+    proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--aht", "30", "--switchover-at", "4",
+                           "--ors-cluster-name", "swo", run_time="8s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = results.load(out).summary
+    rv = s["recovery"]
+    assert rv["pairs"] == 3 and rv["expected"] > 100
+    assert rv["recovered"] + rv["lost"] == rv["expected"]
+    # every session that was written is found; only creates still queued in the old primary are lost
+    assert rv["lost_written"] == 0
+    assert rv["lost_never_written"] == rv["lost"] <= rv["dropped_operations"]
+    assert s["operations"]["session.recover"]["count"] == rv["recovered"]
+    assert s["server"]["commands"] == s["server"]["commands_client_counted"]
+    # sessions continue under the new owner: owner records now name the backup node ids (even numbers)
+    owners = set()
+    for node in cluster.nodes:
+        with cluster.admin_client(node) as c:
+            owners |= {c.get(k) for k in c.scan_iter(match="ORS:swo:owner:*", count=1000)}
+    assert owners and all(int(o) % 2 == 0 for o in owners)
+
+
+def test_sigterm_leaves_a_complete_loadable_folder(cluster, tmp_path):
+    out = tmp_path / "term"
+    cmd = [*LOCUST, "-f", str(ROOT / "scenarios" / "ha9.py"), "--headless", "-t", "60s", "--only-summary",
+           "--results-dir", str(out), *SMALL, *nodes_arg(cluster), "--ors-cluster-name", "term"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (out / "client_series.csv").exists():
+        time.sleep(0.2)
+    time.sleep(4)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    run = results.load(out)
+    assert run.summary["complete"] and run.summary["interrupted"]
+    assert run.summary["operations"]["session.update"]["count"] > 0
+    assert len(run.client_series) >= 3
+    assert run.histogram("session.update").get_total_count() > 0
+    assert "Traceback" not in stderr
+
+
+def test_type_other_than_redis_persists_nothing(cluster, tmp_path):
+    proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--type", "cassandra",
+                           "--ors-cluster-name", "cass", run_time="4s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "not 'redis'" in proc.stderr and "persist nothing" in proc.stderr
+    assert not any(ors_keys(cluster, "ORS:cass").values())
+    s = results.load(out).summary
+    assert s["operations"]["session.create"]["count"] > 0 and s["server"]["commands"] == 0
+
+
+def test_bad_option_is_one_clear_line(tmp_path):
+    proc, _ = locust_run(tmp_path, "--redis-nodes", "localhost:notaport", run_time="2s")
+    assert proc.returncode != 0
+    assert "redis-nodes: 'localhost:notaport' is not host:port" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc, _ = locust_run(tmp_path, "--key-layout", "flat", run_time="2s", name="b")
+    assert proc.returncode != 0 and "--key-layout must be one of" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_acl_and_tls_run_keeps_the_password_secret(tmp_path):
+    with EmbeddedCluster(ClusterSpec(masters=3, tls=True, acl=True)) as c:
+        ini = c.state_dir / "ors.ini"
+        password = c.options.password
+        assert password and password in ini.read_text()
+        proc, out = locust_run(tmp_path, *SMALL, "--ors-config", str(ini), "--ors-cluster-name", "sec",
+                               run_time="5s")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        s = results.load(out).summary
+        assert s["cluster"]["tls"] and s["cluster"]["acl"] and s["operations"]["session.update"]["count"] > 0
+        for f in out.rglob("*"):
+            if f.is_file():
+                assert password not in f.read_text(errors="replace"), f
+        assert password not in proc.stdout and password not in proc.stderr
