@@ -21,6 +21,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -286,6 +287,8 @@ class EmbeddedCluster:
                 self._popen[proc.pid] = proc
                 self.nodes.append(node)
             self._save_state()
+            if self._own_dir:
+                self._start_watchdog()
             deadline = time.monotonic() + timeout
             for node in self.nodes:
                 self._wait_ping(node, deadline)
@@ -295,6 +298,27 @@ class EmbeddedCluster:
             self.stop()
             raise
         return self
+
+    def _start_watchdog(self) -> None:
+        """A tiny process that stops the nodes if this Python process dies without stop() (SIGKILL,
+        crash): it waits for EOF on a pipe only this process holds open."""
+        read_end, write_end = os.pipe()
+        args = [sys.executable, "-m", "loadsim.cluster", "--watchdog", str(self.state_dir),
+                *[f"{n.pid}:{n.directory}" for n in self.nodes]]
+        self._watchdog = subprocess.Popen(args, stdin=read_end, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL, start_new_session=True)
+        os.close(read_end)
+        self._watchdog_pipe = write_end
+
+    def _stop_watchdog(self) -> None:
+        pipe = getattr(self, "_watchdog_pipe", None)
+        if pipe is not None:
+            os.close(pipe)
+            self._watchdog_pipe = None
+            try:
+                self._watchdog.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._watchdog.kill()
 
     def _log_tail(self, node: NodeProcess, lines: int = 3) -> str:
         try:
@@ -380,6 +404,7 @@ class EmbeddedCluster:
             if pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)
             self._reap(pid, block=True)
+        self._stop_watchdog()
         if self.state_file.exists():
             self.state_file.unlink()
         if self._own_dir:
@@ -441,3 +466,26 @@ class EmbeddedCluster:
         """Nodes that currently hold slots as masters."""
         return [n for n, row in zip(self.nodes, self.status(), strict=True) if row["role"] == "master"]
 
+
+def _watchdog_main(argv: list[str]) -> None:
+    """``python -m loadsim.cluster --watchdog DIR PID:NODEDIR ...``: see EmbeddedCluster._start_watchdog."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    state_dir, nodes = argv[0], [a.split(":", 1) for a in argv[1:]]
+    while sys.stdin.buffer.read(4096):
+        pass  # EOF: the owner stopped the cluster or died
+    pids = [int(pid) for pid, directory in nodes if pid_alive(int(pid)) and _is_our_redis(int(pid), directory)]
+    for pid in pids:
+        os.kill(pid, signal.SIGCONT)
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in pids:
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    if pids:  # the owner died: its temporary folder is ours to remove
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--watchdog"]:
+    _watchdog_main(sys.argv[2:])
