@@ -23,7 +23,7 @@ def test_nodes_stop_when_the_owner_is_killed():
     owner.kill()
     owner.wait()
     deadline = time.monotonic() + 15
-    while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
+    while (any(pid_alive(p) for p in pids) or os.path.exists(state_dir)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(pid_alive(p) for p in pids)
     assert not os.path.exists(state_dir)
