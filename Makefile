@@ -11,7 +11,7 @@ setup:
 	@scripts/ensure-venv.sh
 
 run: setup
-	$(BIN)/locust -f scenarios/ha9.py --headless -t $(RUN_TIME)
+	$(BIN)/locust -f scenarios/ha9.py --headless --only-summary -t $(RUN_TIME)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -171,6 +171,10 @@ def summary_table(summary: dict[str, Any]) -> str:
     ]
     for name, op in summary.get("operations", {}).items():
         lat, svc = op.get("latency_us", {}), op.get("service_us", {})
+        if not lat.get("count"):
+            lines.append(f"{name:<18}{op.get('count', 0):>9}{op.get('errors', 0):>8}   (warm-up / pre-fill: "
+                         "not in the statistics)")
+            continue
         lines.append(f"{name:<18}{op.get('count', 0):>9}{op.get('errors', 0):>8}{lat.get('p50', 0):>9}"
                      f"{lat.get('p90', 0):>9}{lat.get('p99', 0):>9}{lat.get('p999', 0):>10}{lat.get('max', 0):>10}"
                      f"   svc p99 {svc.get('p99', 0)}")

@@ -286,10 +286,11 @@ class PairSchedule:
             p *= self.rng.random()
         return k
 
-    def _start_session(self, now: float, end: float) -> Op:
+    def _start_session(self, now: float, end: float, remaining: int | None = None) -> Op:
         self._seq += 1
         self.live += 1
-        remaining = self._updates()
+        if remaining is None:
+            remaining = self._updates()
         first = self._next_update(now, end, remaining)
         heapq.heappush(self._heap, (first, self._seq, remaining, end, self.node_id))
         # a new session always schedules actions (e.g. its timeouts): the timers record is written
@@ -305,11 +306,18 @@ class PairSchedule:
     def prefill(self, now: float) -> list[Op]:
         """Creates for the calls already in progress at ``now`` (Little's law population).
 
-        Residual handle times of exponential calls are exponential with the same mean
-        (memorylessness), so the population starts in steady state.
+        A call in progress is length-biased: its whole duration D is Gamma(2, AHT) for exponential
+        handle times, it is a uniform fraction through, and only the updates that fall in its remaining
+        part are still to come. So both the live population and the update rate start at steady state.
         """
-        n = _poisson(self.rng, self.params.voice_cps_per_pair * self.params.aht_s)
-        return [self._start_session(now, now + self.rng.expovariate(1.0 / self.params.aht_s)) for _ in range(n)]
+        rng, aht = self.rng, self.params.aht_s
+        ops = []
+        for _ in range(_poisson(rng, self.params.voice_cps_per_pair * aht)):
+            duration = rng.expovariate(1.0 / aht) + rng.expovariate(1.0 / aht)
+            left = rng.random()  # share of the call still to come
+            remaining = sum(1 for _ in range(self._updates()) if rng.random() < left)
+            ops.append(self._start_session(now, now + left * duration, remaining))
+        return ops
 
     def next_due(self) -> float:
         """Time of the next operation or arrival."""

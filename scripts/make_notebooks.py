@@ -15,13 +15,13 @@ TLS_CELLS = [
                       "Same workload, same seed, plain and TLS embedded clusters of the same shape, A/B interleaved. "
                       "Ratios are TLS/plain with a 95 % confidence interval from the paired repeats."),
     new_code_cell("compare_dir = '.'", metadata={"tags": ["parameters"]}),
-    new_code_cell("from pathlib import Path\n"
-                  "import json\n"
+    new_code_cell("import json\n"
+                  "from pathlib import Path\n"
+                  "\n"
                   "import pandas as pd\n"
-                  "import matplotlib\n"
-                  "matplotlib.use('Agg')\n"
-                  "import matplotlib.pyplot as plt\n"
+                  "\n"
                   "from loadsim import tlsreport\n"
+                  "\n"
                   "d = Path(compare_dir)\n"
                   "index = json.loads((d / 'compare.json').read_text())\n"
                   "figures = d / 'figures'\n"

@@ -42,6 +42,11 @@ def test_prefill_starts_at_steady_state():
     p = wl.WorkloadParams(ha_pairs=1, cps_per_pair=20, aht_s=30)
     sched = wl.PairSchedule(p, wl.HaPair(0), 0.0)
     assert len(sched.prefill(0.0)) == pytest.approx(600, rel=0.12)
+    # the update rate right after the pre-fill is the steady one: live x updates per session / AHT
+    sched = wl.PairSchedule(wl.WorkloadParams(ha_pairs=1, cps_per_pair=50, aht_s=100), wl.HaPair(0), 0.0)
+    live = len(sched.prefill(0.0))
+    updates = sum(1 for op in sched.pop_due(10.0) if op.kind == wl.UPDATE)
+    assert updates / 10.0 == pytest.approx(live * 6 / 100, rel=0.08)
 
 
 def test_record_sizes_and_writes_per_session():
