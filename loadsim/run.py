@@ -86,13 +86,13 @@ def test_started(environment: Any) -> None:
 def test_stopped(environment: Any, interrupted: bool) -> None:
     global _run
     if _run is not None:
-        run, _run = _run, None
-        run.finish(interrupted=interrupted)
+        _run.finish(interrupted=interrupted)  # still the current run: workers' last reports land in it
+        _run = None
 
 
-def worker_report(client_id: str, payload: dict[str, Any]) -> None:
+def worker_report(client_id: str, payload: dict[str, Any], final: bool = False) -> None:
     if _run is not None:
-        _run.merge_worker(client_id, payload)
+        _run.merge_worker(client_id, payload, final)
 
 
 def _versions() -> dict[str, str]:
@@ -153,6 +153,7 @@ class Run:
         self.cpu0 = _process_cpu_s()
         self.recorder = engine.recorder if not self.distributed else Recorder()
         self.workers: dict[str, dict[str, Any]] = {}
+        self.final_workers: set[str] = set()
         self.client_rows: list[dict[str, Any]] = []
         self.node_rows: list[dict[str, Any]] = []
         self._last_ops: dict[str, int] = {}
@@ -184,9 +185,17 @@ class Run:
                 "locust": {"users": getattr(o, "num_users", None), "spawn_rate": getattr(o, "spawn_rate", None),
                            "run_time": getattr(o, "run_time", None), "headless": getattr(o, "headless", None)}}
 
-    def merge_worker(self, client_id: str, payload: dict[str, Any]) -> None:
+    def merge_worker(self, client_id: str, payload: dict[str, Any], final: bool = False) -> None:
         self.recorder.merge(payload["recorder"])
         self.workers[client_id] = payload
+        if final:
+            self.final_workers.add(client_id)
+        wall = payload.get("steady_from_wall")
+        if wall is not None:
+            # the master's steady window starts when the last worker's did
+            steady = self.started_perf + (wall - self.started_wall)
+            if self.engine.steady_from == float("inf") or steady > self.engine.steady_from:
+                self.engine.steady_from = steady
 
     def _live(self) -> tuple[int, int]:
         if self.distributed:
@@ -248,6 +257,19 @@ class Run:
         if self._finished:
             return
         self._finished = True
+        if self.distributed:
+            # On --run-time, Locust's master fires test_stop before it tells the workers to stop (it sends
+            # them "quit" afterwards). Stop them now and wait (briefly) for every worker's last counts,
+            # so the summary covers the same work that Redis counted.
+            from locust.rpc import Message
+
+            runner = self.env.runner
+            for client in runner.clients.all:
+                if client.id not in self.final_workers:
+                    runner.server.send_to_client(Message("stop", None, client.id))
+            deadline = time.monotonic() + 10
+            while set(self.workers) - self.final_workers and time.monotonic() < deadline:
+                gevent.sleep(0.1)
         self.greenlet.kill(block=True)
         try:
             self.sample()

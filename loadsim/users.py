@@ -392,36 +392,48 @@ def _add_arguments(parser: Any) -> None:
     parser.set_defaults(num_users=n, spawn_rate=n)
 
 
-def _on_init(environment: Any, **_kw: Any) -> None:
+def _build_engine(environment: Any) -> Engine | None:
+    """Options and parameters from the parsed arguments; one clear line and exit 2 on bad input."""
     from . import run as run_mod
 
-    global ENGINE
     ns = environment.parsed_options
-    if ns is None:  # a library user building an Environment by hand
-        return
     try:
         opts = from_namespace(ns)
         sim = simulation_values(ns, _SCENARIO["defaults"])
         params = workload_params(sim, int(ns.num_users or _SCENARIO["ha_pairs"]), opts.ors_cluster_name)
     except (OptionsError, ValueError) as exc:
         fail(str(exc))
-        return
-    if not opts.persists:
-        log.warning("persistence type is '%s', not 'redis': ORS would persist nothing to Redis; "
-                    "sessions are simulated and counted, no Redis traffic is sent", opts.type)
-    runner = environment.runner
-    distributed = isinstance(runner, (MasterRunner, WorkerRunner))
+        return None
     if not opts.redis_nodes and opts.persists:
-        if distributed:
+        if isinstance(environment.runner, (MasterRunner, WorkerRunner)):
             fail("in Locust master/worker mode give --redis-nodes (start a cluster with 'loadsim cluster up')")
         opts = run_mod.start_embedded_cluster(sim)
-    ENGINE = Engine(environment, opts, params, sim)
+    return Engine(environment, opts, params, sim)
+
+
+def _on_init(environment: Any, **_kw: Any) -> None:
+    from . import run as run_mod
+
+    global ENGINE
+    if environment.parsed_options is None:  # a library user building an Environment by hand
+        return
+    if isinstance(environment.runner, WorkerRunner):
+        return  # a worker gets its options from the master with the first spawn (see _on_test_start)
+    ENGINE = _build_engine(environment)
+    if isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(FINAL_MESSAGE, _on_final_message)
+    if ENGINE is not None and not ENGINE.opts.persists:
+        log.warning("persistence type is '%s', not 'redis': ORS would persist nothing to Redis; "
+                    "sessions are simulated and counted, no Redis traffic is sent", ENGINE.opts.type)
     run_mod.attach(environment, ENGINE, _SCENARIO["name"])
 
 
 def _on_test_start(environment: Any, **_kw: Any) -> None:
     from . import run as run_mod
 
+    global ENGINE
+    if isinstance(environment.runner, WorkerRunner):
+        ENGINE = _build_engine(environment)  # options as the master sent them
     eng = ENGINE
     if eng is None:
         return
@@ -433,6 +445,10 @@ def _on_test_start(environment: Any, **_kw: Any) -> None:
 def _on_test_stop(environment: Any, **_kw: Any) -> None:
     from . import run as run_mod
 
+    if isinstance(environment.runner, WorkerRunner) and ENGINE is not None:
+        # the last counts of this worker, so the master's totals match Redis's
+        environment.runner.send_message(FINAL_MESSAGE, _worker_payload(ENGINE))
+        return
     run_mod.test_stopped(environment, interrupted=False)
 
 
@@ -443,11 +459,21 @@ def _on_quitting(environment: Any, **_kw: Any) -> None:
     run_mod.stop_embedded_cluster()
 
 
+FINAL_MESSAGE = "loadsim_final"
+
+
+def _worker_payload(eng: Engine) -> dict[str, Any]:
+    """What a Locust worker sends the master: recorder contents since the last report, live sessions,
+    queue depth, CPU and RSS, and when its steady window began (wall clock; inf = not yet)."""
+    steady_wall = (time.time() - (time.perf_counter() - eng.steady_from)
+                   if eng.steady_from != float("inf") else None)
+    return {"recorder": eng.recorder.drain(), "live": eng.live_sessions, "queue": eng.queue_depth,
+            "cpu": _process_cpu(), "rss": _rss(), "steady_from_wall": steady_wall}
+
+
 def _on_report_to_master(client_id: str, data: dict[str, Any]) -> None:
-    eng = ENGINE
-    if eng is not None:
-        data["loadsim"] = {"recorder": eng.recorder.drain(), "live": eng.live_sessions,
-                           "queue": eng.queue_depth, "cpu": _process_cpu(), "rss": _rss()}
+    if ENGINE is not None:
+        data["loadsim"] = _worker_payload(ENGINE)
 
 
 def _on_worker_report(client_id: str, data: dict[str, Any]) -> None:
@@ -455,6 +481,12 @@ def _on_worker_report(client_id: str, data: dict[str, Any]) -> None:
 
     if "loadsim" in data:
         run_mod.worker_report(client_id, data["loadsim"])
+
+
+def _on_final_message(environment: Any, msg: Any, **_kw: Any) -> None:
+    from . import run as run_mod
+
+    run_mod.worker_report(msg.node_id, msg.data, final=True)
 
 
 def _rss() -> int:

@@ -199,3 +199,40 @@ def test_acl_and_tls_run_keeps_the_password_secret(tmp_path):
             if f.is_file():
                 assert password not in f.read_text(errors="replace"), f
         assert password not in proc.stdout and password not in proc.stderr
+
+
+def test_locust_master_and_workers_spread_the_pairs(cluster, tmp_path):
+    port = _free_port()
+    worker_cmd = [*LOCUST, "-f", str(ROOT / "scenarios" / "ha9.py"), "--worker", "--master-host", "127.0.0.1",
+                  "--master-port", str(port)]
+    workers = [subprocess.Popen(worker_cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True) for _ in range(2)]
+    try:
+        proc, out = locust_run(tmp_path, *SMALL[2:], "-u", "4", *nodes_arg(cluster), "--master",
+                               "--master-bind-port", str(port), "--expect-workers", "2",
+                               "--ors-cluster-name", "dist", run_time="8s")
+    finally:
+        for w in workers:
+            try:
+                w.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = results.load(out).summary
+    assert s["operations"]["session.update"]["count"] > 0
+    assert s["server"]["commands"] == s["server"]["commands_client_counted"]
+    assert s["steady_from_s"] is not None
+    # 4 pairs over 2 workers: node ids of worker 1 start at 2001
+    owners = set()
+    for node in cluster.nodes:
+        with cluster.admin_client(node) as c:
+            owners |= {c.get(k) for k in c.scan_iter(match="ORS:dist:owner:*", count=1000)}
+    assert len(owners) == 4
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
