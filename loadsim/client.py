@@ -70,16 +70,23 @@ class Connection:
         where = f"{host}:{port}"
         try:
             sock = socket.create_connection(address, timeout=connect_timeout)
-            if tls is not None:
-                sock = tls.wrap_socket(sock, server_hostname=opts.server_hostname(RedisNode(host, port)))
-        except ssl.SSLCertVerificationError as exc:
-            raise RedisError("tls", f"{where}: certificate verification failed: {exc.verify_message}") from None
-        except ssl.SSLError as exc:
-            raise RedisError("tls", f"{where}: TLS handshake failed ({exc.reason or exc})") from None
         except TimeoutError:
             raise RedisError("timeout", f"{where}: connect timed out") from None
         except OSError as exc:
             raise RedisError("connection", f"{where}: {exc.strerror or exc}") from None
+        try:
+            if tls is not None:
+                sock = tls.wrap_socket(sock, server_hostname=opts.server_hostname(RedisNode(host, port)))
+        except TimeoutError:
+            sock.close()
+            raise RedisError("tls", f"{where}: TLS handshake got no answer (a plain, non-TLS port?)") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise RedisError("tls", f"{where}: certificate verification failed: {exc.verify_message}") from None
+        except ssl.SSLError as exc:
+            raise RedisError("tls", f"{where}: TLS handshake failed ({exc.reason or exc})") from None
+        except OSError as exc:
+            sock.close()
+            raise RedisError("connection", f"{where}: {exc.strerror or exc} during the TLS handshake") from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(opts.redis_socket_timeout / 1000.0 or None)
         self.sock = sock
