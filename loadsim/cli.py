@@ -202,7 +202,8 @@ COMMANDS: list[Callable[[Any], None]] = [_add_cluster, _add_results, _add_sweep,
 def _optional_commands() -> list[Callable[[Any], None]]:
     """Subcommands that live in their own modules (check, plan, report)."""
     found = []
-    for module, names in (("loadsim.check", ("add_check",)), ("loadsim.plan_cli", ("add_plan", "add_report"))):
+    modules = (("loadsim.check", ("add_check",)), ("loadsim.plan_cli", ("add_plan", "add_report", "add_validate")))
+    for module, names in modules:
         try:
             mod = __import__(module, fromlist=list(names))
         except ImportError:
@@ -211,8 +212,15 @@ def _optional_commands() -> list[Callable[[Any], None]]:
     return found
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (problem + where to look), exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"loadsim: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="loadsim", description="Capacity planning and load simulation for "
+    parser = _Parser(prog="loadsim", description="Capacity planning and load simulation for "
                                      "Genesys ORS session persistence on Redis Cluster.")
     parser.add_argument("--version", action="version", version=f"loadsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from . import sizing as sz
 from .results import load
 
 _LABELS = {
@@ -88,3 +90,44 @@ def cross_check_table(index: dict[str, Any]) -> pd.DataFrame:
     if ours.get("plain") and ours.get("tls"):
         table.loc["loadsim max sustained tls/plain", "redis-benchmark SET ops/s"] = ours["tls"] / ours["plain"]
     return table
+
+
+def _arm_costs(folder: Path, index: dict[str, Any], tls: bool) -> sz.UnitCosts:
+    summaries = []
+    for e in [*index["fixed"], *index["saturation"]["tls" if tls else "plain"]]:
+        if e["ok"] and bool(e["point"]["tls"]) == tls:
+            summaries.append(load(Path(folder) / e["path"]).summary)
+    try:
+        return sz.fit_unit_costs(summaries)
+    except ValueError:
+        # one load level only: memory cannot be fitted, CPU per command still can
+        cpu, sd = sz.cpu_per_command([s["server"]["cpu_s"] for s in summaries],
+                                     [s["server"]["commands"] for s in summaries])
+        return replace(sz.DEFAULT_COSTS, cpu_s_per_command=cpu, cpu_s_per_command_sd=sd,
+                       source=f"CPU measured ({len(summaries)} runs), memory assumed")
+
+
+def max_pairs(d: sz.Deployment, costs: sz.UnitCosts, limit: int = 5000) -> int:
+    """Most HA pairs the deployment's masters pass with (bisection; 0 if none)."""
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if sz.predict(replace(d, ha_pairs=mid), costs).passed:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def sizing_consequence(folder: Path, index: dict[str, Any], deployment: sz.Deployment | None = None) -> pd.DataFrame:
+    """Per arm: server CPU per command, masters needed for the deployment, most HA pairs on its masters."""
+    d = deployment or sz.Deployment()
+    rows = []
+    for tls in (False, True):
+        costs = _arm_costs(folder, index, tls)
+        rows.append({"arm": "TLS" if tls else "plain",
+                     "server CPU µs/command": round(costs.cpu_s_per_command * 1e6, 2),
+                     f"masters needed for {d.ha_pairs} HA pairs": sz.smallest_masters(d, costs),
+                     f"most HA pairs on {d.masters} masters": max_pairs(d, costs),
+                     "unit costs": costs.source})
+    return pd.DataFrame(rows).set_index("arm")

@@ -1,4 +1,4 @@
-"""Writes notebooks/tls_vs_plain.ipynb from the cell sources below (run after editing them).
+"""Writes notebooks/sizing.ipynb and tls_vs_plain.ipynb from the cells below (run after editing them).
 
 Notebooks stay thin: they load results and call loadsim functions; the logic lives in the package.
 """
@@ -47,10 +47,62 @@ TLS_CELLS = [
 ]
 
 
+SIZING_CELLS = [
+    new_markdown_cell("# Sizing: do 3 Redis masters handle 9 ORS HA pairs?\n\n"
+                      "Unit costs are measured on the runs in `results_dir`, a model is fitted and the target "
+                      "deployment below is predicted from it. Every assumption is listed; change the parameters "
+                      "(`loadsim report DIR` passes them to papermill) to size your own deployment."),
+    new_code_cell("results_dir = '.'\n"
+                  "ha_pairs = 9\n"
+                  "masters = 3\n"
+                  "replicas = 1\n"
+                  "cps_per_pair = 5.0\n"
+                  "aht_s = 180.0\n"
+                  "complexity = 'standard'\n"
+                  "key_layout = 'per-session'\n"
+                  "node_ram_gib = 8.0\n"
+                  "aof = True\n"
+                  "tls = False  # fit unit costs on the runs with this TLS setting", metadata={"tags": ["parameters"]}),
+    new_code_cell("from pathlib import Path\n"
+                  "\n"
+                  "from loadsim import report, sizing\n"
+                  "\n"
+                  "figures = Path(results_dir) / 'figures'\n"
+                  "figures.mkdir(exist_ok=True)\n"
+                  "target = sizing.Deployment(ha_pairs=ha_pairs, masters=masters, replicas=replicas, "
+                  "cps_per_pair=cps_per_pair, aht_s=aht_s, complexity=complexity, key_layout=key_layout, "
+                  "node_ram_bytes=node_ram_gib * sizing.GIB, aof=aof)\n"
+                  "summaries = report.load_summaries(results_dir)\n"
+                  "runs = report.run_table(summaries)\n"
+                  "runs"),
+    new_markdown_cell("## Assumptions (target deployment)"),
+    new_code_cell("report.assumptions_table(target)"),
+    new_markdown_cell("## Unit costs measured on the runs"),
+    new_code_cell("costs, how = report.costs_or_default(report.select(summaries, tls=tls) "
+                  "if any(bool(s['cluster'].get('tls')) == tls for s in summaries) else summaries)\n"
+                  "print('unit costs:', how)\n"
+                  "report.costs_table(costs)"),
+    new_markdown_cell("## Verdict"),
+    new_code_cell("verdict = sizing.verdict(target, costs)\n"
+                  "print(verdict.text())"),
+    new_markdown_cell("## Curves"),
+    new_code_cell("report.plot_memory_curves(target, costs).savefig(figures / 'memory_per_node.png', dpi=110, "
+                  "bbox_inches='tight')"),
+    new_code_cell("report.plot_recommended_masters(target, costs).savefig(figures / 'recommended_masters.png', "
+                  "dpi=110, bbox_inches='tight')"),
+    new_code_cell("report.plot_measured(runs, 'p99_update_us', 'p99 session.update, µs', "
+                  "'Measured p99 latency vs HA pairs').savefig(figures / 'p99_vs_ha_pairs.png', dpi=110, "
+                  "bbox_inches='tight')"),
+    new_code_cell("report.plot_measured(runs, 'busiest_master_cpu', 'busiest master CPU, share of a core', "
+                  "'Measured CPU per master').savefig(figures / 'cpu_per_master.png', dpi=110, "
+                  "bbox_inches='tight')"),
+]
+
+
 def main() -> None:
-    nb = new_notebook(cells=TLS_CELLS, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                                  "language": "python"}})
-    nbformat.write(nb, ROOT / "notebooks" / "tls_vs_plain.ipynb")
+    meta = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    for name, cells in (("tls_vs_plain.ipynb", TLS_CELLS), ("sizing.ipynb", SIZING_CELLS)):
+        nbformat.write(new_notebook(cells=cells, metadata=meta), ROOT / "notebooks" / name)
 
 
 if __name__ == "__main__":

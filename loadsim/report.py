@@ -1,0 +1,177 @@
+"""``loadsim report DIR``: execute a notebook headless on a results folder, write report.html + PNGs.
+
+A folder with ``compare.json`` (from ``loadsim compare-tls``) gets ``notebooks/tls_vs_plain.ipynb``;
+any other folder of runs (a run, a sweep) gets ``notebooks/sizing.ipynb``. The notebooks stay thin:
+the tables and figures below are what they call.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: figures are written to files
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from . import sizing as sz  # noqa: E402
+from .results import ResultsError, find_runs, load  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+# ------------------------------------------------------------------------------------------ data
+def load_summaries(folder: str | Path) -> list[dict[str, Any]]:
+    """Summaries of every complete run under ``folder`` (path added as ``_path``)."""
+    out = []
+    for run in find_runs(folder):
+        s = load(run).summary
+        if s.get("complete"):
+            out.append({**s, "_path": str(run)})
+    if not out:
+        raise ResultsError(f"no complete runs under '{folder}'")
+    return out
+
+
+def select(summaries: list[dict[str, Any]], tls: bool | None = None) -> list[dict[str, Any]]:
+    """Runs with (True) or without (False) TLS; all runs for None. Unit costs differ with TLS."""
+    if tls is None:
+        return summaries
+    chosen = [s for s in summaries if bool(s.get("cluster", {}).get("tls")) == tls]
+    if not chosen:
+        raise ResultsError(f"no runs {'with' if tls else 'without'} TLS among {len(summaries)} runs")
+    return chosen
+
+
+def run_table(summaries: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per run: shape, load, memory, CPU and latency as measured."""
+    rows = []
+    for s in summaries:
+        w, c, masters = s["workload"], s.get("cluster", {}), s["masters"]
+        steady_util = max((m["cpu_s_steady"] / m["steady_s"] for m in masters if m.get("steady_s")), default=0.0)
+        rows.append({
+            "run": Path(s["_path"]).name, "ha_pairs": w["ha_pairs"], "masters": len(masters),
+            "tls": c.get("tls"), "complexity": w["complexity"], "layout": w["key_layout"],
+            "live_sessions": s["live_sessions"]["steady_mean"],
+            "achieved_ops_per_s": s["rates"]["achieved_ops_per_s"],
+            "used_memory_mib": sum(m["used_memory_steady_mean"] for m in masters) / 2**20,
+            "busiest_master_cpu": round(steady_util, 4),
+            "server_cpu_us_per_command": s["server"]["cpu_us_per_command"],
+            "p99_update_us": s["operations"].get("session.update", {}).get("latency_us", {}).get("p99"),
+            "flags": ",".join(k for k, v in s["flags"].items() if v) or "-",
+        })
+    return pd.DataFrame(rows).sort_values(["masters", "ha_pairs"]).reset_index(drop=True)
+
+
+def costs_or_default(summaries: list[dict[str, Any]]) -> tuple[sz.UnitCosts, str]:
+    """Measured unit costs, or the defaults with the reason the fit was not possible."""
+    try:
+        return sz.fit_unit_costs(summaries), "measured from the runs"
+    except ValueError as exc:
+        return sz.DEFAULT_COSTS, f"defaults (assumptions) because: {exc}"
+
+
+def costs_table(costs: sz.UnitCosts) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"unit cost": "bytes per live session", "value": round(costs.bytes_per_session, 1),
+         "spread (std error)": round(costs.bytes_per_session_se, 1)},
+        {"unit cost": "base used_memory per master (MiB)", "value": round(costs.base_bytes_per_master / 2**20, 2),
+         "spread (std error)": None},
+        {"unit cost": "server CPU µs per command", "value": round(costs.cpu_s_per_command * 1e6, 2),
+         "spread (std error)": round(costs.cpu_s_per_command_sd * 1e6, 2)},
+        {"unit cost": "Redis commands per persistence op", "value": round(costs.commands_per_op, 3),
+         "spread (std error)": None},
+    ]).set_index("unit cost")
+
+
+def assumptions_table(d: sz.Deployment) -> pd.DataFrame:
+    return pd.DataFrame([{"parameter": f.name, "value": getattr(d, f.name),
+                          "source": sz.ASSUMPTIONS.get(f.name, "given / default")} for f in fields(d)]
+                        ).set_index("parameter")
+
+
+# ------------------------------------------------------------------------------------------ figures
+def plot_memory_curves(d: sz.Deployment, costs: sz.UnitCosts, max_pairs: int = 30) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    pairs = list(range(1, max_pairs + 1))
+    for masters in (3, 6, 9, 12):
+        ax.plot(pairs, [sz.predict(replace(d, ha_pairs=p, masters=masters), costs).ram_needed_per_node / sz.GIB
+                        for p in pairs], label=f"{masters} masters")
+    ax.axhline(d.node_ram_bytes / sz.GIB, color="red", linestyle="--", linewidth=1, label="node RAM")
+    ax.axvline(9, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("ORS HA pairs")
+    ax.set_ylabel("RAM needed per Redis node, GiB")
+    ax.set_title("Memory per node (fork headroom and maxmemory fraction included)")
+    ax.legend()
+    return fig
+
+
+def plot_recommended_masters(d: sz.Deployment, costs: sz.UnitCosts, max_pairs: int = 30) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    pairs = list(range(1, max_pairs + 1))
+    masters = [sz.smallest_masters(replace(d, ha_pairs=p), costs) for p in pairs]
+    ax.step(pairs, [m if m is not None else float("nan") for m in masters], where="mid")
+    ax.axvline(9, color="grey", linestyle=":", linewidth=1)
+    ax.axhline(3, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("ORS HA pairs")
+    ax.set_ylabel("smallest passing master count")
+    ax.set_title("Recommended masters (vendor rule: 3 for up to 9 HA pairs)")
+    return fig
+
+
+def plot_measured(table: pd.DataFrame, column: str, ylabel: str, title: str) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for (masters, tls), rows in table.groupby(["masters", "tls"]):
+        ax.plot(rows["ha_pairs"], rows[column], marker="o", label=f"{masters} masters{' TLS' if tls else ''}")
+    ax.set_xlabel("ORS HA pairs (measured runs)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+# ------------------------------------------------------------------------------------------ execution
+def notebook_for(folder: Path) -> Path:
+    return NOTEBOOKS / ("tls_vs_plain.ipynb" if (folder / "compare.json").exists() else "sizing.ipynb")
+
+
+def render(folder: str | Path, parameters: dict[str, Any] | None = None, echo: Any = print) -> Path:
+    """Execute the right notebook on ``folder``; write ``report.ipynb``, ``report.html``, ``figures/``."""
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    folder = Path(folder).resolve()
+    if not folder.is_dir():
+        raise ResultsError(f"'{folder}' does not exist or is not a folder; give a run, sweep or compare folder")
+    nb = notebook_for(folder)
+    if nb.name == "sizing.ipynb":
+        find_runs(folder)  # fails early, in one line, if there is nothing to report on
+        params = {"results_dir": str(folder), **(parameters or {})}
+    else:
+        params = {"compare_dir": str(folder), **(parameters or {})}
+    (folder / "figures").mkdir(exist_ok=True)
+    echo(f"executing {nb.name} on {folder} ...")
+    t0 = time.monotonic()
+    executed = folder / "report.ipynb"
+    try:
+        papermill.execute_notebook(str(nb), str(executed), parameters=params, kernel_name="python3",
+                                   progress_bar=False, cwd=str(folder), log_output=False,
+                                   stdout_file=None, stderr_file=None)
+    except papermill.PapermillExecutionError as exc:
+        raise ResultsError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}; "
+                           f"see {executed}") from None
+    html, _ = HTMLExporter(exclude_input=True).from_notebook_node(nbformat.read(executed, as_version=4))
+    (folder / "report.html").write_text(html, encoding="utf-8")
+    echo(f"report: {folder / 'report.html'} ({time.monotonic() - t0:.1f} s), figures in {folder / 'figures'}")
+    return folder / "report.html"
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use
+    render(sys.argv[1])
