@@ -148,6 +148,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.repeats < 1 or any(m < 3 for m in grid.masters) or any(p < 1 for p in grid.ha_pairs):
         raise SweepError("--repeats and --ha-pairs must be >= 1 and --masters >= 3")
     extra = [a for a in args.extra if a != "--"]
+    for axis in ("--complexity", "--cps-per-pair", "-u", "--users", "--redis-nodes", "--results-dir", "--tls-enabled"):
+        if axis in extra:
+            raise SweepError(f"'{axis}' after '--' would override the sweep's own axis; give it as a sweep option "
+                             "(loadsim sweep --help)")
     out = Path(args.out or f"results/sweep-{time.strftime('%Y%m%d-%H%M%S')}")
     print(f"sweep of {len(grid.points())} runs x {args.run_time} into {out}", flush=True)
     run_sweep(grid, out, args.run_time, args.scenario, extra, echo=lambda m: print(m, flush=True))
