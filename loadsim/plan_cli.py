@@ -119,7 +119,8 @@ def validation(fit_dir: str, check_dir: str) -> dict[str, float]:
     live = target["live_sessions"]["steady_mean"]
     mem_pred = masters * costs.base_bytes_per_master + live * costs.bytes_per_session
     mem_meas = sum(m["used_memory_steady_mean"] for m in target["masters"])
-    cpu_pred = target["server"]["commands"] * costs.cpu_s_per_command
+    cpu_pred = (masters * target["duration_s"] * costs.base_cpu_per_master
+                + target["server"]["commands"] * costs.cpu_s_per_command)
     cpu_meas = target["server"]["cpu_s"]
     return {"memory_predicted": mem_pred, "memory_measured": mem_meas, "memory_error": mem_pred / mem_meas - 1,
             "cpu_predicted": cpu_pred, "cpu_measured": cpu_meas, "cpu_error": cpu_pred / cpu_meas - 1,

@@ -29,6 +29,7 @@ class UnitCosts:
     base_bytes_per_master: float  # used_memory of an empty master
     cpu_s_per_command: float  # server CPU (used_cpu_sys+user, includes I/O and TLS) per command
     commands_per_op: float  # Redis commands per persistence operation (depends on layout, timers)
+    base_cpu_per_master: float = 0.0  # share of a core an idle master uses (cron, cluster bus, INFO polls)
     bytes_per_session_se: float = 0.0  # standard error of the fit
     cpu_s_per_command_sd: float = 0.0  # spread between runs
     latency_points: tuple[tuple[float, float], ...] = ()  # (master CPU utilisation, p99 µs), measured
@@ -126,6 +127,27 @@ def fit_memory(live_sessions: list[float], masters: list[int], used_memory: list
                      r2=1.0 - float(residual @ residual) / ss_tot, points=len(y))
 
 
+def fit_cpu(cpu_s: list[float], master_seconds: list[float], commands: list[float]) -> tuple[float, float, float]:
+    """Least squares of server CPU s = base x (masters x seconds) + per_command x commands.
+
+    Returns (base share of a core per master, CPU s per command, its standard error). An idle master
+    still spends CPU (serverCron, cluster bus, monitoring), so a per-command ratio alone overstates the
+    cost at low load. Falls back to the pooled ratio (base 0) when the runs cannot separate the two.
+    """
+    x_base = np.asarray(master_seconds, dtype=float)
+    x_cmd = np.asarray(commands, dtype=float)
+    y = np.asarray(cpu_s, dtype=float)
+    design = np.column_stack([x_base, x_cmd])
+    coef, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
+    if rank < 2 or len(y) < 3 or coef[0] < 0 or coef[1] <= 0:
+        pooled, sd = cpu_per_command(list(cpu_s), list(commands))
+        return 0.0, pooled, sd
+    residual = y - design @ coef
+    sigma2 = float(residual @ residual) / max(1, len(y) - 2)
+    cov = sigma2 * np.linalg.pinv(design.T @ design)
+    return float(coef[0]), float(coef[1]), float(math.sqrt(max(0.0, cov[1, 1])))
+
+
 def cpu_per_command(cpu_s: list[float], commands: list[float]) -> tuple[float, float]:
     """Server CPU seconds per command (pooled) and the spread between runs (standard deviation).
 
@@ -163,7 +185,9 @@ def fit_unit_costs(summaries: list[dict[str, Any]]) -> UnitCosts:
     masters = [len(s["masters"]) for s in usable]
     memory = [sum(m["used_memory_steady_mean"] for m in s["masters"]) for s in usable]
     mem = fit_memory(live, masters, memory)
-    cpu, cpu_sd = cpu_per_command([s["server"]["cpu_s"] for s in usable], [s["server"]["commands"] for s in usable])
+    base_cpu, cpu, cpu_sd = fit_cpu([s["server"]["cpu_s"] for s in usable],
+                                    [len(s["masters"]) * s["duration_s"] for s in usable],
+                                    [s["server"]["commands"] for s in usable])
     ops = [sum(o["count"] for o in s["operations"].values()) for s in usable]
     cmds = [s["server"]["commands_client_counted"] for s in usable]
     points = []
@@ -175,6 +199,7 @@ def fit_unit_costs(summaries: list[dict[str, Any]]) -> UnitCosts:
     return UnitCosts(bytes_per_session=mem.bytes_per_session, base_bytes_per_master=mem.base_bytes_per_master,
                      cpu_s_per_command=cpu, commands_per_op=sum(cmds) / max(1, sum(ops)),
                      bytes_per_session_se=mem.bytes_per_session_se, cpu_s_per_command_sd=cpu_sd,
+                     base_cpu_per_master=base_cpu,
                      latency_points=tuple(points), runs=len(usable), source=f"measured: {len(usable)} runs")
 
 
@@ -243,8 +268,8 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
     fork = d.fork_cow_factor if d.aof else 1.0
     # maxmemory must hold the data; the node must also hold the fork's copy-on-write peak
     ram_needed = max(memory / d.maxmemory_fraction, memory * fork)
-    util = commands * share * c.cpu_s_per_command
-    util_n1 = commands * share_n1 * c.cpu_s_per_command
+    util = c.base_cpu_per_master + commands * share * c.cpu_s_per_command
+    util_n1 = c.base_cpu_per_master + commands * share_n1 * c.cpu_s_per_command
     worst_util = util_n1 if d.n_plus_1 else util
     p99 = p99_at(c.latency_points, worst_util)
     connections = 2 * d.ha_pairs * d.worker_threads  # primary and warm backup, one per worker per master
