@@ -102,9 +102,11 @@ def test_verdict_text_names_binding_constraint_and_margin():
 
 
 def test_fit_unit_costs_from_summaries():
-    def summary(live, masters, bps=4000.0, base=1e6, cmds=100_000, cpu=2.0):
+    def summary(live, masters, bps=4000.0, base=1e6, duration=10.0):
         per = (base * masters + bps * live) / masters
-        return {"complete": True, "live_sessions": {"steady_mean": live},
+        cmds = live * 20
+        cpu = 0.01 * masters * duration + 20e-6 * cmds  # idle share of a core per master + per command
+        return {"complete": True, "live_sessions": {"steady_mean": live}, "duration_s": duration,
                 "masters": [{"used_memory_steady_mean": per, "cpu_s_steady": cpu / masters, "steady_s": 10}
                             for _ in range(masters)],
                 "server": {"cpu_s": cpu, "commands": cmds, "commands_client_counted": cmds},
@@ -113,5 +115,6 @@ def test_fit_unit_costs_from_summaries():
     assert costs.bytes_per_session == pytest.approx(4000.0)
     assert costs.base_bytes_per_master == pytest.approx(1e6)
     assert costs.cpu_s_per_command == pytest.approx(20e-6)
+    assert costs.base_cpu_per_master == pytest.approx(0.01)
     assert costs.commands_per_op == pytest.approx(2.0)
     assert costs.runs == 3 and len(costs.latency_points) == 3
