@@ -28,7 +28,7 @@ from .monitor import NODE_FIELDS, NodeMonitor
 from .options import PersistenceOptions
 from .recorder import Recorder
 from .results import RunWriter, new_run_dir, summary_table
-from .summary import build_summary
+from .summary import build_summary, iso_time
 from .workload import OPERATIONS
 
 log = logging.getLogger("loadsim")
@@ -124,7 +124,7 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def _rss_bytes() -> int:
+def rss_bytes() -> int:
     """Resident memory of this process now (not the peak)."""
     try:
         return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -132,7 +132,7 @@ def _rss_bytes() -> int:
         return 0
 
 
-def _process_cpu_s() -> float:
+def process_cpu_s() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
 
@@ -150,7 +150,7 @@ class Run:
         self.scenario = scenario
         self.started_wall = time.time()
         self.started_perf = engine.start_perf
-        self.cpu0 = _process_cpu_s()
+        self.cpu0 = process_cpu_s()
         self.recorder = engine.recorder if not self.distributed else Recorder()
         self.workers: dict[str, dict[str, Any]] = {}
         self.final_workers: set[str] = set()
@@ -171,7 +171,7 @@ class Run:
         self.writer.write_json("commandstats_start.json", self.commandstats_start)
         self.writer.write_json("config.json", self._config())
         self.writer.write_json("summary.json", {"complete": False, "scenario": scenario,
-                                                "started": _iso(self.started_wall)})
+                                                "started": iso_time(self.started_wall)})
         self.sample()
         self.greenlet = gevent.spawn(self._loop)
         log.info("results: %s", self.path)
@@ -205,7 +205,7 @@ class Run:
 
     def _cpu_percent(self) -> float:
         now = time.perf_counter()
-        cpu = _process_cpu_s()
+        cpu = process_cpu_s()
         t0, c0 = self._last_cpu
         self._last_cpu = (now, cpu)
         return 100.0 * (cpu - c0) / max(1e-6, now - t0)
@@ -218,9 +218,9 @@ class Run:
         row: dict[str, Any] = {"time": round(now, 3), "elapsed_s": round(elapsed, 3), "live_sessions": live,
                                "queue_depth": queue, "schedule_lag_max_us": round(rec.lag_max_us, 1),
                                "generator_cpu_percent": round(self._cpu_percent(), 1),
-                               "generator_rss_bytes": _rss_bytes() if not self.distributed else
+                               "generator_rss_bytes": rss_bytes() if not self.distributed else
                                sum(w.get("rss", 0) for w in self.workers.values())}
-        row["generator_cpu_s"] = round(_process_cpu_s() + self._workers_cpu(), 4)
+        row["generator_cpu_s"] = round(process_cpu_s() + self._workers_cpu(), 4)
         row["commands_total"] = rec.commands
         rec.lag_max_us = 0.0
         ops_total = errors_total = 0
@@ -280,7 +280,7 @@ class Run:
         env_info = {"seed": self.engine.params.seed, "versions": _versions(), "git_commit": _git_commit(),
                     "host": {"cpu_model": _cpu_model(), "cores": os.cpu_count(), "platform": platform.platform()},
                     "redis_nodes": self.monitor.environment() if self.monitor else {},
-                    "started": _iso(self.started_wall), "ended": _iso(ended)}
+                    "started": iso_time(self.started_wall), "ended": iso_time(ended)}
         self.writer.write_json("environment.json", env_info)
         self.writer.write_json("commandstats_end.json", cs_end)
         slots = self.monitor.slots() if self.monitor else {}
@@ -296,7 +296,7 @@ class Run:
             scenario=self.scenario, started=self.started_wall, ended=ended, steady_from_s=steady_from_s,
             workload=self.engine.params.describe(), cluster=self._cluster_info(), recorder=self.recorder,
             client_rows=self.client_rows, node_rows=self.node_rows, commandstats_start=self.commandstats_start,
-            commandstats_end=cs_end, client_cpu_s=_process_cpu_s() - self.cpu0 + self._workers_cpu(),
+            commandstats_end=cs_end, client_cpu_s=process_cpu_s() - self.cpu0 + self._workers_cpu(),
             recovery=self.engine.recovery, interrupted=interrupted)
         self.writer.write_json("summary.json", summary)
         self.writer.close()
@@ -325,6 +325,3 @@ class Run:
             with open(self.path / name, "w", newline="", encoding="utf-8") as fh:
                 method(csv.writer(fh))
 
-
-def _iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))

@@ -27,7 +27,7 @@ def workload_commands(commandstats: dict[str, dict[str, float]]) -> int:
     return int(sum(v.get("calls", 0) for k, v in commandstats.items() if k.lower() not in _NOT_WORKLOAD))
 
 
-def _iso(t: float) -> str:
+def iso_time(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))
 
 
@@ -109,8 +109,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "complete": True,
         "interrupted": interrupted,
         "scenario": scenario,
-        "started": _iso(started),
-        "ended": _iso(ended),
+        "started": iso_time(started),
+        "ended": iso_time(ended),
         "duration_s": round(duration, 3),
         "steady_from_s": None if steady_from_s is None else round(steady_from_s, 3),
         "steady_s": round(steady_s, 3),

@@ -464,11 +464,13 @@ FINAL_MESSAGE = "loadsim_final"
 
 def _worker_payload(eng: Engine) -> dict[str, Any]:
     """What a Locust worker sends the master: recorder contents since the last report, live sessions,
-    queue depth, CPU and RSS, and when its steady window began (wall clock; inf = not yet)."""
+    queue depth, CPU and RSS, and when its steady window began (wall clock; None = not yet)."""
+    from . import run as run_mod
+
     steady_wall = (time.time() - (time.perf_counter() - eng.steady_from)
                    if eng.steady_from != float("inf") else None)
     return {"recorder": eng.recorder.drain(), "live": eng.live_sessions, "queue": eng.queue_depth,
-            "cpu": _process_cpu(), "rss": _rss(), "steady_from_wall": steady_wall}
+            "cpu": run_mod.process_cpu_s(), "rss": run_mod.rss_bytes(), "steady_from_wall": steady_wall}
 
 
 def _on_report_to_master(client_id: str, data: dict[str, Any]) -> None:
@@ -489,14 +491,3 @@ def _on_final_message(environment: Any, msg: Any, **_kw: Any) -> None:
     run_mod.worker_report(msg.node_id, msg.data, final=True)
 
 
-def _rss() -> int:
-    from .run import _rss_bytes
-
-    return _rss_bytes()
-
-
-def _process_cpu() -> float:
-    import resource
-
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
