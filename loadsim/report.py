@@ -100,14 +100,18 @@ def assumptions_table(d: sz.Deployment) -> pd.DataFrame:
 def plot_memory_curves(d: sz.Deployment, costs: sz.UnitCosts, max_pairs: int = 30) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7, 4))
     pairs = list(range(1, max_pairs + 1))
+    top = 0.0
     for masters in (3, 6, 9, 12):
-        ax.plot(pairs, [sz.predict(replace(d, ha_pairs=p, masters=masters), costs).ram_needed_per_node / sz.GIB
-                        for p in pairs], label=f"{masters} masters")
-    ax.axhline(d.node_ram_bytes / sz.GIB, color="red", linestyle="--", linewidth=1, label="node RAM")
+        mib = [sz.predict(replace(d, ha_pairs=p, masters=masters), costs).ram_needed_per_node / 2**20 for p in pairs]
+        top = max(top, *mib)
+        ax.plot(pairs, mib, label=f"{masters} masters")
+    ram_mib = d.node_ram_bytes / 2**20
+    if ram_mib <= 3 * top:  # draw the node's RAM only where it does not flatten the curves
+        ax.axhline(ram_mib, color="red", linestyle="--", linewidth=1, label="node RAM")
     ax.axvline(9, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel("ORS HA pairs")
-    ax.set_ylabel("RAM needed per Redis node, GiB")
-    ax.set_title("Memory per node (fork headroom and maxmemory fraction included)")
+    ax.set_ylabel("RAM needed per Redis node, MiB")
+    ax.set_title(f"Memory per node (fork headroom, maxmemory fraction; node RAM {ram_mib / 1024:.1f} GiB)")
     ax.legend()
     return fig
 
