@@ -37,10 +37,13 @@ class UnitCosts:
     source: str = "assumption"
 
 
-# Fallback when no runs are given: measured on this project's reference machine (2 cores, Redis 7.0.15,
-# loopback, standard preset, per-session layout, no TLS) with `loadsim sweep`; labelled as assumptions.
-DEFAULT_COSTS = UnitCosts(bytes_per_session=6000.0, base_bytes_per_master=1.6e6, cpu_s_per_command=20e-6,
-                          commands_per_op=2.0, source="assumption: reference-machine defaults, not your runs")
+# Fallback when no runs are given: fitted on 5 runs of bench/fidelity.py (1, 2, 3, 4 and 9 HA pairs, 45 s
+# each) on the project's reference machine (2 cores, Redis 7.0.15, loopback, standard preset, per-session
+# layout, no TLS): 5573 +- 16 B per live session, 1.9 MiB per empty master, 23 +- 3 us CPU per command.
+DEFAULT_COSTS = UnitCosts(bytes_per_session=5600.0, base_bytes_per_master=1.9e6, cpu_s_per_command=23e-6,
+                          commands_per_op=2.25, base_cpu_per_master=0.0025,
+                          source="assumption: reference-machine measurements (standard preset, no TLS), "
+                                 "not your runs")
 
 
 @dataclass(frozen=True)

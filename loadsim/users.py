@@ -180,8 +180,17 @@ class Engine:
     def prefill_done(self, now: float) -> None:
         self.prefill_pending -= 1
         if self.prefill_pending == 0 and self.steady_from == float("inf"):
-            self.steady_from = max(now, self.start_perf + self.sim.get("warmup", 0.0))
-            log.info("pre-fill written; statistics from %.1f s", self.steady_from - self.start_perf)
+            gevent.spawn(self._start_steady_window)
+
+    def _start_steady_window(self) -> None:
+        """Statistics start once the pre-fill is written AND the operations that queued up behind it
+        are done (queues back to at most one operation per worker), and after --warmup."""
+        limit = max(1, len(self.pairs)) * self.params.worker_threads
+        deadline = time.perf_counter() + 600
+        while self.queue_depth > limit and time.perf_counter() < deadline:
+            gevent.sleep(0.05)
+        self.steady_from = max(time.perf_counter(), self.start_perf + self.sim.get("warmup", 0.0))
+        log.info("pre-fill written and drained; statistics from %.1f s", self.steady_from - self.start_perf)
 
     @property
     def live_sessions(self) -> int:
