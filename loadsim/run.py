@@ -124,6 +124,15 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _fresh(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3`` ... when it already holds a run (a second test in the web UI)."""
+    candidate, n = path, 1
+    while (candidate / "summary.json").exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
+
+
 def rss_bytes() -> int:
     """Resident memory of this process now (not the peak)."""
     try:
@@ -145,7 +154,8 @@ class Run:
         self.distributed = isinstance(environment.runner, MasterRunner)
         sim = engine.sim
         root = sim.get("results_dir")
-        self.path = Path(root) if root else new_run_dir(Path(os.environ.get("LOADSIM_RESULTS", "results")), scenario)
+        self.path = _fresh(Path(root)) if root else new_run_dir(Path(os.environ.get("LOADSIM_RESULTS", "results")),
+                                                                 scenario)
         self.writer = RunWriter(self.path)
         self.scenario = scenario
         self.started_wall = time.time()
