@@ -417,6 +417,11 @@ def _build_engine(environment: Any) -> Engine | None:
         if isinstance(environment.runner, (MasterRunner, WorkerRunner)):
             fail("in Locust master/worker mode give --redis-nodes (start a cluster with 'loadsim cluster up')")
         opts = run_mod.start_embedded_cluster(sim)
+    if opts.persists and not isinstance(environment.runner, WorkerRunner):
+        try:
+            ClusterClient(opts).close()  # the slot map: reachable, authenticated, a cluster
+        except RedisError as exc:
+            fail(f"cannot use the Redis Cluster: {exc}; 'loadsim check' with the same options says more")
     return Engine(environment, opts, params, sim)
 
 

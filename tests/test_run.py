@@ -183,6 +183,9 @@ def test_bad_option_is_one_clear_line(tmp_path):
     assert "Traceback" not in proc.stderr
     proc, _ = locust_run(tmp_path, "--key-layout", "flat", run_time="2s", name="b")
     assert proc.returncode != 0 and "--key-layout must be one of" in proc.stderr and "Traceback" not in proc.stderr
+    proc, _ = locust_run(tmp_path, "--redis-nodes", "127.0.0.1:1", run_time="2s", name="c")
+    assert proc.returncode != 0 and "cannot use the Redis Cluster: 127.0.0.1:1" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_acl_and_tls_run_keeps_the_password_secret(tmp_path):
