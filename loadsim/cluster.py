@@ -462,9 +462,6 @@ class EmbeddedCluster:
             rows.append(row)
         return rows
 
-    def masters(self) -> list[NodeProcess]:
-        """Nodes that currently hold slots as masters."""
-        return [n for n, row in zip(self.nodes, self.status(), strict=True) if row["role"] == "master"]
 
 
 def _watchdog_main(argv: list[str]) -> None:

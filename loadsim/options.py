@@ -245,9 +245,6 @@ class PersistenceOptions:
             out[f.name.replace("_", "-")] = value
         return out
 
-    def with_nodes(self, nodes: tuple[RedisNode, ...]) -> PersistenceOptions:
-        return _replace(self, redis_nodes=nodes)
-
     def require_nodes(self) -> tuple[RedisNode, ...]:
         if not self.redis_nodes:
             raise OptionsError("redis-nodes is not set; give --redis-nodes HOST:PORT,... "
@@ -268,12 +265,6 @@ class PersistenceOptions:
     def server_hostname(self, node: RedisNode) -> str:
         """Name sent as SNI and verified against the server certificate."""
         return self.tls_sni or node.host
-
-
-def _replace(opts: PersistenceOptions, **changes: Any) -> PersistenceOptions:
-    from dataclasses import replace
-
-    return replace(opts, **changes)
 
 
 def read_ors_config(path: str | os.PathLike[str]) -> dict[str, str]:
