@@ -97,9 +97,18 @@ def assumptions_table(d: sz.Deployment) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------ figures
-def plot_memory_curves(d: sz.Deployment, costs: sz.UnitCosts, max_pairs: int = 30) -> plt.Figure:
+def pair_range(d: sz.Deployment, costs: sz.UnitCosts, points: int = 60) -> list[int]:
+    """HA-pair counts to plot: up to twice where 3 masters stop passing (at least 30, at most 5000)."""
+    from .tlsreport import max_pairs
+
+    top = min(5000, max(30, 2 * max_pairs(replace(d, masters=3), costs)))
+    step = max(1, top // points)
+    return list(range(1, top + 1, step))
+
+
+def plot_memory_curves(d: sz.Deployment, costs: sz.UnitCosts) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7, 4))
-    pairs = list(range(1, max_pairs + 1))
+    pairs = pair_range(d, costs)
     top = 0.0
     for masters in (3, 6, 9, 12):
         mib = [sz.predict(replace(d, ha_pairs=p, masters=masters), costs).ram_needed_per_node / 2**20 for p in pairs]
@@ -116,9 +125,9 @@ def plot_memory_curves(d: sz.Deployment, costs: sz.UnitCosts, max_pairs: int = 3
     return fig
 
 
-def plot_recommended_masters(d: sz.Deployment, costs: sz.UnitCosts, max_pairs: int = 30) -> plt.Figure:
+def plot_recommended_masters(d: sz.Deployment, costs: sz.UnitCosts) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7, 4))
-    pairs = list(range(1, max_pairs + 1))
+    pairs = pair_range(d, costs)
     masters = [sz.smallest_masters(replace(d, ha_pairs=p), costs) for p in pairs]
     ax.step(pairs, [m if m is not None else float("nan") for m in masters], where="mid")
     ax.axvline(9, color="grey", linestyle=":", linewidth=1)
