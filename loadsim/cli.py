@@ -195,7 +195,9 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
     print("\nTLS/plain (95 % CI):")
     for metric, r in analysis["ratios"].items():
         print(f"  {metric:<28} {r['ratio']:.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]")
-    print(f"max sustained ops/s: {analysis['max_sustained_ops_per_s']}\nnext: loadsim report {out}")
+    bounds = analysis.get("max_sustained_is_lower_bound", {})
+    rates = {arm: (f">= {v}" if bounds.get(arm) else v) for arm, v in analysis["max_sustained_ops_per_s"].items()}
+    print(f"max sustained ops/s: {rates}\nnext: loadsim report {out}")
     return 0
 
 

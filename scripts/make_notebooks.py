@@ -37,6 +37,8 @@ TLS_CELLS = [
     new_markdown_cell("## Saturation: highest offered rate whose p99 stays under the SLO"),
     new_code_cell("sat = tlsreport.saturation_table(d, index)\n"
                   "print('max sustained ops/s:', index['analysis']['max_sustained_ops_per_s'])\n"
+                  "print('only a lower bound (every step passed; add --saturation-steps):', "
+                  "index['analysis'].get('max_sustained_is_lower_bound'))\n"
                   "sat"),
     new_code_cell("fig = tlsreport.plot_saturation(sat, spec['slo_p99_us'])\n"
                   "fig.savefig(figures / 'tls_saturation.png', dpi=110, bbox_inches='tight')"),
