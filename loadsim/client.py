@@ -61,7 +61,7 @@ Address = tuple[str, int]
 class Connection:
     """One TCP (or TLS) connection to one node, authenticated. Synchronous request/reply."""
 
-    __slots__ = ("address", "sock", "reader")
+    __slots__ = ("address", "sock", "reader", "buf")
 
     def __init__(self, address: Address, opts: PersistenceOptions, tls: ssl.SSLContext | None):
         self.address = address
@@ -91,6 +91,7 @@ class Connection:
         sock.settimeout(opts.redis_socket_timeout / 1000.0 or None)
         self.sock = sock
         self.reader = hiredis.Reader()
+        self.buf = bytearray(65536)  # recv_into + feed(buf, 0, n): no bytes object per reply
         if opts.password is not None:
             auth = ("AUTH", opts.username, opts.password) if opts.username else ("AUTH", opts.password)
             try:
@@ -102,17 +103,21 @@ class Connection:
     def send(self, *commands: tuple[Any, ...]) -> None:
         data = b"".join(hiredis.pack_command(c) for c in commands) if len(commands) > 1 else \
             hiredis.pack_command(commands[0])
-        self.sock.sendall(data)
+        # One send() normally takes the whole command (loopback or LAN, socket buffers >> records);
+        # gevent's sendall() costs more (measured: 15.2 -> 12.6 us client CPU per 1 KB SET, 8 greenlets).
+        sent = self.sock.send(data)
+        if sent < len(data):
+            self.sock.sendall(memoryview(data)[sent:])
 
     def read(self) -> Any:
         """The next reply; a Redis error reply raises RedisError. Socket problems raise OSError."""
-        reader, sock = self.reader, self.sock
+        reader, sock, buf = self.reader, self.sock, self.buf
         reply = reader.gets()
         while reply is False:
-            data = sock.recv(65536)
-            if not data:
+            n = sock.recv_into(buf)
+            if not n:
                 raise ConnectionResetError("connection closed by the server")
-            reader.feed(data)
+            reader.feed(buf, 0, n)
             reply = reader.gets()
         if isinstance(reply, hiredis.ReplyError):
             raise _reply_error(reply)
