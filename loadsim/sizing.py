@@ -179,6 +179,15 @@ def p99_at(points: tuple[tuple[float, float], ...], utilisation: float) -> float
     return ys[-1] * (1 - xs[-1]) / (1 - utilisation)
 
 
+def steady_cpu(summary: dict[str, Any]) -> tuple[float, float, float]:
+    """(server CPU s, master-seconds, commands) of a run's steady window; whole run for older summaries."""
+    masters = summary["masters"]
+    if all("commands_steady" in m for m in masters):
+        return (sum(m["cpu_s_steady"] for m in masters), sum(m["steady_s"] for m in masters),
+                sum(m["commands_steady"] for m in masters))
+    return summary["server"]["cpu_s"], len(masters) * summary["duration_s"], summary["server"]["commands"]
+
+
 def fit_unit_costs(summaries: list[dict[str, Any]]) -> UnitCosts:
     """Unit costs from run summaries (``summary.json`` dicts, see docs/results.md)."""
     usable = [s for s in summaries if s.get("complete") and s.get("masters")]
@@ -188,9 +197,9 @@ def fit_unit_costs(summaries: list[dict[str, Any]]) -> UnitCosts:
     masters = [len(s["masters"]) for s in usable]
     memory = [sum(m["used_memory_steady_mean"] for m in s["masters"]) for s in usable]
     mem = fit_memory(live, masters, memory)
-    base_cpu, cpu, cpu_sd = fit_cpu([s["server"]["cpu_s"] for s in usable],
-                                    [len(s["masters"]) * s["duration_s"] for s in usable],
-                                    [s["server"]["commands"] for s in usable])
+    # CPU over the steady window only: the pre-fill burst runs at another rate (more commands per
+    # event-loop wake-up) and would mix two regimes into one per-command cost.
+    base_cpu, cpu, cpu_sd = fit_cpu(*zip(*(steady_cpu(s) for s in usable), strict=True))
     ops = [sum(o["count"] for o in s["operations"].values()) for s in usable]
     cmds = [s["server"]["commands_client_counted"] for s in usable]
     points = []

@@ -63,6 +63,9 @@ def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
             "connected_clients": int(_num(last.get("connected_clients"))),
             "cpu_s": round(cpu(last) - cpu(first), 3),
             "cpu_s_steady": round(cpu(steady[-1]) - cpu(steady[0]), 3),
+            # commands in the steady window, less the monitor's own INFO (one per sample)
+            "commands_steady": max(0, int(_num(steady[-1].get("total_commands_processed"))
+                                          - _num(steady[0].get("total_commands_processed"))) - (len(steady) - 1)),
             "steady_s": round(_num(steady[-1].get("elapsed_s")) - _num(steady[0].get("elapsed_s")), 3),
             "commands": workload_commands(cs_end.get(node, {})) - workload_commands(cs_start.get(node, {})),
         })

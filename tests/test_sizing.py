@@ -118,3 +118,14 @@ def test_fit_unit_costs_from_summaries():
     assert costs.base_cpu_per_master == pytest.approx(0.01)
     assert costs.commands_per_op == pytest.approx(2.0)
     assert costs.runs == 3 and len(costs.latency_points) == 3
+    # with per-master steady-window figures, those are used instead of whole-run totals
+    steady = []
+    for live, masters in ((1000, 3), (4000, 3), (9000, 6)):
+        s = summary(live, masters)
+        for m in s["masters"]:
+            m.update(steady_s=20.0, commands_steady=live * 10 // masters,
+                     cpu_s_steady=0.02 * 20.0 + 30e-6 * live * 10 / masters)
+        steady.append(s)
+    costs = sz.fit_unit_costs(steady)
+    assert costs.cpu_s_per_command == pytest.approx(30e-6, rel=1e-3)
+    assert costs.base_cpu_per_master == pytest.approx(0.02, rel=1e-3)
