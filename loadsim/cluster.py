@@ -199,17 +199,10 @@ class EmbeddedCluster:
         return self._base_options(user, self._secrets.get(ADMIN_USER), self.spec.tls)
 
     def admin_client(self, node: NodeProcess, **kwargs: Any) -> redis.Redis:
-        """A plain redis-py connection with admin rights to one node."""
-        opts = self.admin_options
-        extra: dict[str, Any] = {}
-        if self.spec.tls:
-            extra = {"ssl": True, "ssl_ca_certs": opts.tls_cacert, "ssl_certfile": opts.tls_cert,
-                     "ssl_keyfile": opts.tls_key}
-        params: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 5, "decode_responses": True}
-        params.update(extra)
-        params.update(kwargs)
-        return redis.Redis(host="127.0.0.1", port=node.port, username=opts.username, password=opts.password,
-                           **params)
+        """A plain redis-py connection with admin rights to one node (``kwargs`` override defaults)."""
+        from .monitor import redis_py_kwargs
+
+        return redis.Redis(**{**redis_py_kwargs(self.admin_options, RedisNode("127.0.0.1", node.port)), **kwargs})
 
     # ----------------------------------------------------------------- config
     def _node_config(self, node: NodeProcess) -> str:
