@@ -359,6 +359,8 @@ class EmbeddedCluster:
         """Wait until every live node says ``cluster_state:ok`` and every replica is in sync."""
         deadline = time.monotonic() + timeout
         last = "no answer"
+        live = {n.port for n in self.nodes if pid_alive(n.pid)}
+        expected_replicas = sum(1 for n in self.nodes[self.spec.masters:] if n.port in live)
         while time.monotonic() < deadline:
             try:
                 bad = []
@@ -370,8 +372,15 @@ class EmbeddedCluster:
                         bad.append(f"node {node.index}: cluster_state:{info.get('cluster_state')}")
                     with self.admin_client(node) as c:
                         repl = c.info("replication")
+                        view = str(c.execute_command("CLUSTER", "NODES"))
                     if repl.get("role") == "slave" and repl.get("master_link_status") != "up":
                         bad.append(f"node {node.index}: replica link {repl.get('master_link_status')}")
+                    # gossip: every node must already see every replica as a replica (else a client that asks
+                    # this node sees an extra slot-less master for a moment)
+                    rows = [line.split() for line in view.splitlines()]
+                    seen = sum(1 for parts in rows if len(parts) > 2 and "slave" in parts[2])
+                    if seen != expected_replicas:
+                        bad.append(f"node {node.index}: sees {seen} of {expected_replicas} replicas")
                 if not bad:
                     return
                 last = "; ".join(bad[:3])
