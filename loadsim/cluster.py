@@ -116,6 +116,18 @@ def pid_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait up to *timeout* s for a child to exit (and reap it); True if it did. Polls rather than
+    ``Popen.wait(timeout)``: under gevent's monkey-patching (any process that imported locust) that
+    wait can miss an exit and sleep the whole timeout."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and pid_alive(proc.pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def _is_our_redis(pid: int, directory: str) -> bool:
     """True if *pid* is a redis-server working in *directory* (guards against a reused pid)."""
     try:
@@ -308,9 +320,7 @@ class EmbeddedCluster:
         if pipe is not None:
             os.close(pipe)
             self._watchdog_pipe = None
-            try:
-                self._watchdog.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+            if not _wait_exit(self._watchdog, 10):
                 self._watchdog.kill()
 
     def _log_tail(self, node: NodeProcess, lines: int = 3) -> str:
@@ -416,10 +426,7 @@ class EmbeddedCluster:
     def _reap(self, pid: int, block: bool = False) -> None:
         proc = self._popen.get(pid)
         if proc is not None:
-            try:
-                proc.wait(timeout=5 if block else 0.001)
-            except subprocess.TimeoutExpired:
-                pass
+            _wait_exit(proc, 5 if block else 0.0)
 
     def __enter__(self) -> EmbeddedCluster:
         return self.start() if not self.nodes else self
