@@ -1,8 +1,10 @@
 """The ``loadsim`` command line.
 
 One ``_add_<name>(subparsers)`` + ``_cmd_<name>(args) -> int`` pair per subcommand, registered in
-``COMMANDS``. Every error a user can cause prints one line ``loadsim: error: ...`` and exits 2, with
-no traceback.
+``COMMANDS`` (or, for a subcommand in its own module, an ``add_<name>`` listed in ``_optional_commands``).
+Every error a user can cause prints one line ``loadsim: error: ...`` with no traceback. Exit codes:
+0 ok, 1 a check failed (``loadsim check``: ``CheckFailed``), 2 bad input or a cluster/results error,
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from .results import ResultsError, find_runs, load, summary_table
 from .sweep import SweepError
 
 DEFAULT_STATE = ".loadsim/cluster"
-USER_ERRORS: tuple[type[Exception], ...] = (OptionsError, ClusterError, ResultsError, SweepError, ValueError)
+USER_ERRORS: tuple[type[Exception], ...] = (OptionsError, ClusterError, ResultsError, SweepError, ValueError,
+                                            OSError)
+
+
+class CheckFailed(RuntimeError):
+    """A check ran and found a problem (exit 1); the message is one line naming the problem and the fix."""
 
 
 def _err(message: str) -> None:
@@ -43,8 +50,9 @@ def _add_cluster(sub: Any) -> None:
     up.add_argument("--maxmemory", default=None, help="per node, e.g. 512mb (policy noeviction)")
     up.add_argument("--cluster-node-timeout", type=int, default=15000, metavar="MS",
                     help="cluster-node-timeout in ms (Redis default 15000)")
-    for name in ("status", "down"):
-        csub.add_parser(name, help=f"{name} the cluster of --state-dir")
+    csub.add_parser("status", help="table of the nodes of --state-dir: pid, alive, role, cluster_state")
+    csub.add_parser("down", help="stop every redis-server of --state-dir (SIGTERM, then SIGKILL); node logs "
+                                 "and data stay in <state-dir>/node-*/ for inspection, remove the folder when done")
     for parser in (up, *csub.choices.values()):
         if not any(a.dest == "state_dir" for a in parser._actions):
             parser.add_argument("--state-dir", default=DEFAULT_STATE,
@@ -69,10 +77,11 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
         print(f"starting {total} redis-server processes ({spec.masters} masters, {spec.replicas} replicas each"
               f"{', TLS' if spec.tls else ''}{', mutual TLS' if spec.mutual_tls else ''}{', ACL' if spec.acl else ''}"
               f"{', AOF' if spec.aof else ''}) in {state} ...", flush=True)
-        cluster = EmbeddedCluster(spec, state).start()
+        cluster = EmbeddedCluster(spec, state).start(echo=lambda m: print("  " + m, flush=True))
         _print_nodes(cluster.status())
         opts = cluster.options
-        print(f"\ncluster_state:ok. ORS options (with the password, mode 0600): {state / 'ors.ini'}")
+        held = "mode 0600, it holds the password" if spec.acl else "mode 0600"
+        print(f"\ncluster_state:ok. ORS options ({held}): {state / 'ors.ini'}")
         print(f"  redis-nodes = {','.join(str(n) for n in opts.redis_nodes)}")
         if spec.acl:
             print(f"  username = {opts.username}  (password: see {state / 'ors.ini'})")
@@ -240,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except CheckFailed as exc:
+        _err(str(exc))
+        return 1
     except USER_ERRORS as exc:
         _err(str(exc))
         return 2

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -259,8 +260,11 @@ class EmbeddedCluster:
         return args, env
 
     # ----------------------------------------------------------------- lifecycle
-    def start(self, timeout: float = 60.0) -> EmbeddedCluster:
-        """Start every node, create the cluster, wait for ``cluster_state:ok``. Raises ClusterError."""
+    def start(self, timeout: float = 60.0, echo: Callable[[str], None] | None = None) -> EmbeddedCluster:
+        """Start every node, create the cluster, wait for ``cluster_state:ok``. Raises ClusterError.
+
+        ``echo`` (optional) receives one progress line before each slow step."""
+        say = echo or (lambda message: None)
         server, _ = redis_binaries()
         if self.state_file.exists() and any(pid_alive(n.pid) for n in self.load(self.state_dir).nodes):
             raise ClusterError(f"a cluster is already running from '{self.state_dir}': "
@@ -270,6 +274,7 @@ class EmbeddedCluster:
         if self.spec.acl:
             self._secrets = {ORS_USER: secrets.token_urlsafe(18), ADMIN_USER: secrets.token_urlsafe(18)}
         if self.spec.tls:
+            say(f"generating TLS certificates (CA, server, client) in {self.tls_dir} ...")
             tlsgen.generate(self.tls_dir)
         total = self.spec.masters * (1 + self.spec.replicas)
         taken: set[int] = set()
@@ -295,9 +300,12 @@ class EmbeddedCluster:
             if self._own_dir:
                 self._start_watchdog()
             deadline = time.monotonic() + timeout
+            say(f"started {total} redis-server processes, waiting for each to answer PING ...")
             for node in self.nodes:
                 self._wait_ping(node, deadline)
+            say("creating the cluster (redis-cli --cluster create) ...")
             self._create(deadline)
+            say("waiting for cluster_state:ok on every node (and replicas in sync) ...")
             self.wait_ok(max(1.0, deadline - time.monotonic()))
         except BaseException:
             self.stop()
