@@ -81,9 +81,10 @@ def _connect(node: RedisNode, opts: PersistenceOptions) -> Connection:
                              "user is disabled; fix username/password") from None
         if exc.kind in ("noauth", "noperm"):
             raise CheckError(f"{where}: {message.split(':', 1)[-1].strip()}; set username/password") from None
+        closed = _client_cert_refused(exc, opts)
+        if closed is not None:
+            raise closed from None
         if exc.kind == "tls":
-            if "CERTIFICATE_REQUIRED" in message:
-                raise CheckError(_NEEDS_CLIENT_CERT.format(where=where)) from None
             if any(s in message for s in ("wrong version number", "record layer", "packet length", "no answer")):
                 raise CheckError(f"{where}: TLS client against a plain (non-TLS) port; set tls-enabled = false "
                                  "or give the TLS port") from None
@@ -107,26 +108,63 @@ _NEEDS_CLIENT_CERT = ("{where}: the server requires a client certificate (mutual
                       "to a certificate signed by a CA the server trusts")
 
 
-def _call(conn: Connection, node: RedisNode, *args: Any) -> Any:
+_CLIENT_CERT_ALERTS = ("CERTIFICATE_REQUIRED", "UNKNOWN_CA", "DECRYPT_ERROR", "BAD_CERTIFICATE",
+                       "CERTIFICATE_UNKNOWN", "unknown ca")
+_CLOSED = ("eof occurred", "unexpected eof", "closed by the server", "reset by peer")
+
+
+def _client_cert_refused(exc: RedisError, opts: PersistenceOptions) -> CheckError | None:
+    """The server refused our TLS client after the handshake: with TLS 1.3 a server that requires client
+    certificates (tls-auth-clients yes) rejects a missing or untrusted one with an alert or just EOF on
+    the first read. None if *exc* is something else."""
+    text = str(exc)
+    if not opts.tls_enabled or exc.kind not in ("tls", "connection") or "handshake" in text:
+        return None
+    if not (any(a in text for a in _CLIENT_CERT_ALERTS) or any(c in text.lower() for c in _CLOSED)):
+        return None
+    where = text.split(": ", 1)[0]
+    if not opts.tls_cert:
+        return CheckError(_NEEDS_CLIENT_CERT.format(where=where))
+    return CheckError(f"{where}: the server refused the client certificate ({text.split(': ', 1)[-1]}); set "
+                      "tls-cert/tls-key to a certificate signed by a CA the server trusts (its tls-ca-cert-file)")
+
+
+def _call(conn: Connection, node: RedisNode, opts: PersistenceOptions, *args: Any) -> Any:
     try:
         return conn.call(*args)
     except RedisError as exc:
         text = str(exc)
-        if "CERTIFICATE_REQUIRED" in text or "unknown ca" in text.lower():
-            raise CheckError(_NEEDS_CLIENT_CERT.format(where=node)) from None
+        closed = _client_cert_refused(exc, opts)
+        if closed is not None:
+            raise closed from None
         if exc.kind in ("connection", "timeout", "protocol") and not isinstance(conn.sock, ssl.SSLSocket):
             raise CheckError(f"{node}: the server closed the connection or answered no RESP: plain client "
                              "against a TLS port? set tls-enabled = true and tls-cacert") from None
         if "cluster support disabled" in text:
             raise CheckError(f"{node}: this is a standalone Redis, not a cluster: ORS supports Redis Cluster "
                              "only (no standalone, no Sentinel); give the nodes of a Redis Cluster") from None
+        if exc.kind == "noauth":
+            raise CheckError(f"{node}: authentication required: the server has no usable default user without a "
+                             "password (or it is disabled); set username and password") from None
         if exc.kind == "noperm":
             raise CheckError(f"{node}: {text}; grant the ORS user this command") from None
-        raise CheckError(f"{node}: {text}") from None
+        raise CheckError(f"{node}: {text.removeprefix(f'{node}: ')}") from None
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """*text* with every occurrence of *secret* (the password) replaced by ``***``."""
+    return text.replace(secret, "***") if secret else text
 
 
 def run_check(opts: PersistenceOptions) -> CheckReport:
-    """Connect to the first reachable seed and inspect the cluster. Raises CheckError."""
+    """Connect to the first reachable seed and inspect the cluster. Raises CheckError (password scrubbed)."""
+    try:
+        return _run_check(opts)
+    except CheckError as exc:
+        raise CheckError(scrub(str(exc), opts.password)) from None
+
+
+def _run_check(opts: PersistenceOptions) -> CheckReport:
     seeds = opts.require_nodes()
     opts = _with_timeouts(opts)
     errors: list[CheckError] = []
@@ -146,7 +184,7 @@ def run_check(opts: PersistenceOptions) -> CheckReport:
 
 
 def _inspect(conn: Connection, seed: RedisNode, opts: PersistenceOptions) -> CheckReport:
-    hello = _call(conn, seed, "HELLO", "2")
+    hello = _call(conn, seed, opts, "HELLO", "2")
     fields = {hello[i].decode(): hello[i + 1] for i in range(0, len(hello) - 1, 2)} if isinstance(hello, list) else {}
     version = fields.get("version", b"?")
     version = version.decode() if isinstance(version, bytes) else str(version)
@@ -155,9 +193,9 @@ def _inspect(conn: Connection, seed: RedisNode, opts: PersistenceOptions) -> Che
                          "(no standalone, no Sentinel); give the nodes of a Redis Cluster")
     if fields.get("mode", b"") in (b"sentinel", "sentinel"):
         raise CheckError(f"{seed}: this is a Redis Sentinel: ORS supports Redis Cluster only; give the cluster nodes")
-    info_text = _call(conn, seed, "CLUSTER", "INFO")
+    info_text = _call(conn, seed, opts, "CLUSTER", "INFO")
     info = dict(line.split(":", 1) for line in info_text.decode().splitlines() if ":" in line)
-    nodes_text = _call(conn, seed, "CLUSTER", "NODES").decode()
+    nodes_text = _call(conn, seed, opts, "CLUSTER", "NODES").decode()
     nodes: list[NodeInfo] = []
     covered = 0
     for line in nodes_text.splitlines():
@@ -205,20 +243,20 @@ def add_check(sub: Any) -> None:
     p = sub.add_parser("check", help="check the connection ORS would make (before enabling persistence)",
                        description="Connects with the ORS [persistence] options and reports masters, replicas, "
                                    "slot coverage, Redis version, TLS and auth. Options: flags, LOCUST_* "
-                                   "environment variables, or --ors-config FILE with a [persistence] section.")
+                                   "environment variables, or --ors-config FILE with a [persistence] section. "
+                                   "Exit 0 ok, 1 check failed, 2 bad options. The password is never printed.")
     add_arguments(p)
     p.set_defaults(func=_cmd_check)
 
 
 def _cmd_check(args: Any) -> int:
-    import sys
+    from .cli import CheckFailed
 
     opts = from_namespace(args)
     try:
         report = run_check(opts)
     except CheckError as exc:
-        print(f"loadsim: check failed: {exc}", file=sys.stderr)
-        return 1
-    print("\n".join(report.lines()))
+        raise CheckFailed(f"check failed: {exc}") from None
+    print("\n".join(scrub(line, opts.password) for line in report.lines()))
     return 0
 
