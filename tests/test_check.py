@@ -1,5 +1,6 @@
 """`loadsim check` on real clusters: success output, and one clear line for every bad input."""
 
+import os
 import subprocess
 import sys
 import time
@@ -9,10 +10,17 @@ import pytest
 from loadsim.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.options import write_ors_config
 
+SECRET = "pw-must-never-show-7d1f"  # given to failing checks: it must appear in no output
+
 
 def check(*args, env=None):
+    """Run `loadsim check` in a clean environment (no inherited LOCUST_*); assert no password is printed."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")} | (env or {})
     proc = subprocess.run([sys.executable, "-m", "loadsim", "check", *args], capture_output=True, text=True,
-                          timeout=60, env=env)
+                          timeout=60, env=full_env)
+    given = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--password"]
+    for secret in {SECRET, full_env.get("LOCUST_PASSWORD"), *given} - {None}:
+        assert secret not in proc.stdout + proc.stderr
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -20,11 +28,13 @@ def nodes(cluster):
     return ",".join(n.address for n in cluster.nodes[:3])
 
 
-def assert_one_clear_line(code, out, err, *needles):
-    assert code != 0
-    assert "Traceback" not in err + out
+def assert_one_clear_line(code, out, err, *needles, exit_code=1):
+    """Exit 1 = the check ran and failed, 2 = bad options; one line on stderr, nothing on stdout."""
+    assert code == exit_code, (code, err)
+    assert "Traceback" not in err + out and out == ""
     lines = [line for line in err.strip().splitlines() if line]
     assert len(lines) == 1, err
+    assert lines[0].startswith("loadsim: error: ")
     for needle in needles:
         assert needle in lines[0], lines[0]
 
@@ -45,8 +55,14 @@ def test_acl_cluster_with_replicas_ok_and_password_never_printed(acl_cluster, tm
     password = acl_cluster.options.password
     assert password not in out + err
     code, out, err = check("--ors-config", str(ini), "--password", "wrong-one")
+    assert_one_clear_line(code, out, err, "authentication failed for user 'ors'", "fix username/password")
+    assert password not in out + err
+    code, out, err = check("--ors-config", str(ini), env={"LOCUST_PASSWORD": SECRET})  # env beats the ini
     assert_one_clear_line(code, out, err, "authentication failed for user 'ors'")
-    assert password not in out + err and "wrong-one" not in out + err
+    code, out, err = check("--redis-nodes", nodes(acl_cluster), "--username", "nobody", "--password", SECRET)
+    assert_one_clear_line(code, out, err, "authentication failed for user 'nobody'")
+    code, out, err = check("--redis-nodes", nodes(acl_cluster))  # no user: the default user is disabled
+    assert_one_clear_line(code, out, err, "authentication required", "set username and password")
 
 
 def test_tls_and_mutual_tls_ok(tls_cluster, mtls_cluster, tmp_path):
@@ -59,36 +75,50 @@ def test_tls_and_mutual_tls_ok(tls_cluster, mtls_cluster, tmp_path):
         assert extra in out
 
 
+def test_other_type_persists_nothing_but_connectivity_is_checked(plain_cluster):
+    env = {"LOCUST_REDIS_NODES": nodes(plain_cluster), "LOCUST_TYPE": "cassandra"}
+    code, out, err = check(env=env)
+    assert code == 0, err
+    assert "type = cassandra: ORS would persist nothing to Redis" in out and "masters: 3" in out
+
+
 def test_unreachable_node():
-    assert_one_clear_line(*check("--redis-nodes", "127.0.0.1:1"), "127.0.0.1:1: node unreachable")
+    assert_one_clear_line(*check("--redis-nodes", "127.0.0.1:1", "--password", SECRET),
+                          "127.0.0.1:1: node unreachable", "check redis-nodes")
 
 
 def test_tls_client_against_plain_port(plain_cluster, tls_cluster):
     code, out, err = check("--redis-nodes", nodes(plain_cluster).split(",")[0], "--tls-enabled", "true",
                            "--tls-cacert", tls_cluster.options.tls_cacert, "--redis-connect-timeout", "1000",
-                           "--redis-socket-timeout", "1000")
+                           "--redis-socket-timeout", "1000", "--password", SECRET)
     assert_one_clear_line(code, out, err, "TLS client against a plain (non-TLS) port")
 
 
 def test_plain_client_against_tls_port(tls_cluster):
-    code, out, err = check("--redis-nodes", nodes(tls_cluster).split(",")[0], "--redis-socket-timeout", "1000")
+    code, out, err = check("--redis-nodes", nodes(tls_cluster).split(",")[0], "--redis-socket-timeout", "1000",
+                           "--password", SECRET)
     assert_one_clear_line(code, out, err, "plain client against a TLS port")
 
 
 def test_wrong_ca_and_wrong_host_name(tls_cluster, mtls_cluster):
     first = nodes(tls_cluster).split(",")[0]
     code, out, err = check("--redis-nodes", first, "--tls-enabled", "true", "--tls-cacert",
-                           mtls_cluster.options.tls_cacert)
+                           mtls_cluster.options.tls_cacert, "--password", SECRET)
     assert_one_clear_line(code, out, err, "certificate verification failed", "not signed by tls-cacert")
     code, out, err = check("--redis-nodes", first, "--tls-enabled", "true", "--tls-cacert",
-                           tls_cluster.options.tls_cacert, "--tls-sni", "wrong.example")
+                           tls_cluster.options.tls_cacert, "--tls-sni", "wrong.example", "--password", SECRET)
     assert_one_clear_line(code, out, err, "not valid for 'wrong.example'", "set tls-sni")
 
 
-def test_mutual_tls_without_client_certificate(mtls_cluster):
-    code, out, err = check("--redis-nodes", nodes(mtls_cluster).split(",")[0], "--tls-enabled", "true",
-                           "--tls-cacert", mtls_cluster.options.tls_cacert)
-    assert_one_clear_line(code, out, err, "requires a client certificate")
+def test_mutual_tls_without_or_with_an_untrusted_client_certificate(mtls_cluster, tls_cluster):
+    base = ["--redis-nodes", nodes(mtls_cluster).split(",")[0], "--tls-enabled", "true",
+            "--tls-cacert", mtls_cluster.options.tls_cacert]
+    for _ in range(3):  # TLS 1.3: the refusal comes as an alert or as EOF; both must read the same
+        assert_one_clear_line(*check(*base), "requires a client certificate", "set tls-cert and tls-key")
+    other = tls_cluster.admin_options  # a client certificate from another CA
+    code, out, err = check(*base, "--redis-tls-cert", other.tls_cert, "--redis-tls-key", other.tls_key,
+                           "--password", SECRET)
+    assert_one_clear_line(code, out, err, "the server refused the client certificate", "signed by a CA the server")
 
 
 def test_standalone_redis_is_refused(tmp_path):
@@ -134,6 +164,5 @@ def test_uncovered_slots():
     ([], "redis-nodes is not set"),
 ])
 def test_bad_options(args, needle):
-    code, out, err = check(*args)
-    assert code == 2
-    assert_one_clear_line(code, out, err, needle)
+    code, out, err = check(*args, "--password", SECRET)
+    assert_one_clear_line(code, out, err, needle, exit_code=2)

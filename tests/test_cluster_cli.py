@@ -2,12 +2,14 @@
 
 import json
 import os
+import shlex
 import stat
 import subprocess
 import sys
 
 import pytest
 import redis
+from redis.crc import key_slot
 
 from loadsim.cluster import ClusterError, ClusterSpec, EmbeddedCluster, pid_alive
 
@@ -20,6 +22,8 @@ def test_up_tls_with_replicas_then_down_leaves_nothing(tmp_path):
     state = tmp_path / "state"
     up = loadsim("cluster", "up", "--masters", "3", "--replicas", "1", "--tls", "--state-dir", str(state))
     assert up.returncode == 0, up.stderr
+    for progress in ("generating TLS certificates", "waiting for cluster_state:ok", str(state / "ors.ini")):
+        assert progress in up.stdout
     nodes = json.loads((state / "state.json").read_text())["nodes"]
     pids = [n["pid"] for n in nodes]
     try:
@@ -29,6 +33,10 @@ def test_up_tls_with_replicas_then_down_leaves_nothing(tmp_path):
                                "--key", str(tls / "client.key"), "-p", str(nodes[0]["port"]), "cluster", "info"],
                               capture_output=True, text=True, timeout=10).stdout
         assert "cluster_state:ok" in info and "cluster_known_nodes:6" in info
+        reach = next(line for line in up.stdout.splitlines() if line.startswith("reach it:"))
+        printed = subprocess.run([*shlex.split(reach.split(":", 1)[1]), "cluster", "info"],
+                                 capture_output=True, text=True, timeout=10).stdout
+        assert "cluster_state:ok" in printed  # the redis-cli line that 'up' prints works as printed
         for key in ("redis.key", "client.key"):
             assert stat.S_IMODE(os.stat(tls / key).st_mode) == 0o600
         assert stat.S_IMODE(os.stat(state / "ors.ini").st_mode) == 0o600
@@ -40,6 +48,27 @@ def test_up_tls_with_replicas_then_down_leaves_nothing(tmp_path):
         down = loadsim("cluster", "down", "--state-dir", str(state))
     assert down.returncode == 0 and "stopped 6" in down.stdout
     assert not any(pid_alive(p) for p in pids)
+
+
+def test_up_acl_never_prints_the_password_and_its_check_line_works(tmp_path):
+    state = tmp_path / "acl"
+    up = loadsim("cluster", "up", "--acl", "--state-dir", str(state))
+    try:
+        assert up.returncode == 0, up.stderr
+        secrets = json.loads((state / "secrets.json").read_text())
+        assert stat.S_IMODE(os.stat(state / "secrets.json").st_mode) == 0o600
+        assert "REDISCLI_AUTH=<password>" in up.stdout and "--user ors" in up.stdout
+        check = subprocess.run([sys.executable, "-m", "loadsim", "check", "--ors-config", str(state / "ors.ini")],
+                               capture_output=True, text=True, timeout=60)
+        assert check.returncode == 0, check.stderr
+        assert "auth: user 'ors' with password" in check.stdout
+        status = loadsim("cluster", "status", "--state-dir", str(state))
+        outputs = up.stdout + up.stderr + check.stdout + check.stderr + status.stdout + status.stderr
+    finally:
+        down = loadsim("cluster", "down", "--state-dir", str(state))
+    assert down.returncode == 0, down.stderr
+    for password in secrets.values():
+        assert password not in outputs + down.stdout + down.stderr
 
 
 def test_bad_cluster_input_is_one_line(tmp_path):
@@ -56,7 +85,16 @@ def test_acl_least_privilege(acl_cluster):
     node = acl_cluster.nodes[0]
     opts = acl_cluster.options
     with redis.Redis(port=node.port, username=opts.username, password=opts.password, decode_responses=True) as c:
-        c.execute_command("CLUSTER", "SLOTS")  # what a cluster client needs
+        slots = c.execute_command("CLUSTER", "SLOTS")  # what a cluster client needs
+    owner = next(s[2][1] for s in slots if s[0] <= key_slot(b"ORS:x") <= s[1])
+    with redis.Redis(port=owner, username=opts.username, password=opts.password, decode_responses=True) as c:
+        assert c.set("ORS:x", "1") and c.get("ORS:x") == "1"
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            c.set("{ORS:x}foo", "1")  # same slot, so refused by the ACL, not redirected
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            c.set("foo", "1")
+        c.delete("ORS:x")
+    with redis.Redis(port=node.port, username=opts.username, password=opts.password, decode_responses=True) as c:
         with pytest.raises(redis.exceptions.NoPermissionError):
             c.config_get("*")
         with pytest.raises(redis.exceptions.NoPermissionError):
@@ -64,7 +102,7 @@ def test_acl_least_privilege(acl_cluster):
         with pytest.raises(redis.exceptions.NoPermissionError):
             c.execute_command("GET", "not-ors")
     with pytest.raises(redis.exceptions.AuthenticationError):
-        with redis.Redis(port=node.port) as c:  # the default user is disabled
+        with redis.Redis(port=node.port, retry=None) as c:  # the default user is disabled
             c.ping()
 
 

@@ -149,3 +149,17 @@ def test_ors_config_errors(tmp_path):
     nosec.write_text("[orchestration]\na = b\n")
     with pytest.raises(OptionsError, match="no \\[persistence\\] section"):
         read_ors_config(nosec)
+
+
+@pytest.mark.parametrize("text,value", [("true", True), ("TRUE", True), ("yes", True), ("on", True), ("1", True),
+                                        ("false", False), ("No", False), ("off", False), ("0", False)])
+def test_booleans(text, value, pki):
+    opts = PersistenceOptions.from_values({"tls-enabled": text, "tls-cacert": str(pki.ca_cert),
+                                           "type": "cassandra", "sessionid-with-nodeid": text})
+    assert opts.tls_enabled is value and opts.sessionid_with_nodeid is value
+
+
+def test_locust_masks_the_password_only():
+    parser = _locust_parser([])
+    secret = {a.dest: getattr(a, "is_secret", False) for a in parser._actions if a.dest in {o.dest for o in OPTIONS}}
+    assert secret.pop("password") is True and not any(secret.values())
