@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_TIME ?= 30s
 
-.PHONY: run test setup lint clean
+.PHONY: run test test-fast setup lint clean
 
 setup:
 	@scripts/ensure-redis.sh
@@ -18,7 +18,11 @@ lint: setup
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests/unit tests/integration
+
+test-fast: setup  # the unit tests alone: no Redis, no subprocess, seconds
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q tests/unit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from loadsim.cluster import ClusterSpec, EmbeddedCluster  # noqa: E402
-from loadsim.workload import PRESETS  # noqa: E402
+from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster  # noqa: E402
+from loadsim.model.workload import PRESETS  # noqa: E402
 
 
 def children_cpu() -> float:

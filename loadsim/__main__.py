@@ -1,3 +1,3 @@
-from .cli import main
+from loadsim.cli import main
 
 raise SystemExit(main())

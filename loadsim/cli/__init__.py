@@ -1,0 +1,105 @@
+"""The ``loadsim`` command line: one module per subcommand, each with ``register(subparsers)``.
+
+Every module in ``SUBCOMMANDS`` adds its parser and sets ``func(args) -> int``; heavy imports
+(pandas, papermill, Locust) happen inside ``func``, so ``loadsim --help`` stays fast.
+
+Errors (``loadsim.errors``): a ``UserError`` or any other ``LoadsimError`` prints one line
+``loadsim: error: ...`` and exits 2; ``CheckFailed`` exits 1; Ctrl-C exits 130. Anything else is a bug:
+one line names the log file that keeps the traceback (``--debug`` shows it instead). Exit codes:
+0 ok, 1 a check failed, 2 bad input or another error, 3 a plan/validation FAIL, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from loadsim import __version__
+from loadsim.cli import (
+    check,
+    cluster,
+    compare_tls,
+    plan,
+    report,
+    results,
+    scenario_path,
+    sweep,
+    validate,
+)
+from loadsim.errors import CheckFailed, LoadsimError
+
+SUBCOMMANDS = (cluster, check, plan, sweep, compare_tls, report, validate, results, scenario_path)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (problem + where to look), exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"loadsim: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="loadsim", description="Capacity planning and load simulation for "
+                                                 "Genesys ORS session persistence on Redis Cluster.")
+    parser.add_argument("--version", action="version", version=f"loadsim {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.register(sub)
+    return parser
+
+
+def _err(message: str) -> None:
+    print(f"loadsim: error: {message}", file=sys.stderr, flush=True)
+
+
+def crash_log_dir() -> Path:
+    """Where tracebacks of unexpected errors are kept: ``$LOADSIM_LOG_DIR`` or the temp folder."""
+    return Path(os.environ.get("LOADSIM_LOG_DIR") or tempfile.gettempdir())
+
+
+def _keep_traceback(exc: BaseException) -> Path | None:
+    """Write the traceback to a log file and return its path (None if even that fails)."""
+    try:
+        folder = crash_log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"loadsim-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        path.write_text(f"loadsim {__version__}\nargv: {sys.argv!r}\n\n"
+                        + "".join(traceback.format_exception(exc)), encoding="utf-8")
+        return path
+    except OSError:
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CheckFailed as exc:
+        _err(str(exc))
+        return 1
+    except LoadsimError as exc:
+        _err(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - sorted below: a user's file, or a bug
+        if args.debug:
+            raise
+        if isinstance(exc, OSError) and exc.filename is not None:
+            # a file the user named, or the disk: say which file and why (permission denied, disk full ...)
+            _err(f"'{exc.filename}': {exc.strerror}; check the path and its permissions")
+            return 2
+        where = _keep_traceback(exc)
+        hint = f"the traceback is in {where}" if where else "re-run with --debug for the traceback"
+        _err(f"unexpected {type(exc).__name__}: {exc} (a bug in loadsim: {hint}; please report it)")
+        return 2
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""``loadsim check``: the connection ORS would make, checked before enabling persistence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loadsim.config.persistence import add_arguments, from_namespace
+from loadsim.errors import CheckFailed
+from loadsim.redis.check import run_check, scrub
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("check", help="check the connection ORS would make (before enabling persistence)",
+                       description="Connects with the ORS [persistence] options and reports masters, replicas, "
+                                   "slot coverage, Redis version, TLS and auth. Options: flags, LOCUST_* "
+                                   "environment variables, or --ors-config FILE with a [persistence] section. "
+                                   "Exit 0 ok, 1 check failed, 2 bad options. The password is never printed.")
+    add_arguments(p)
+    p.set_defaults(func=_cmd_check)
+
+
+def _cmd_check(args: Any) -> int:
+    opts = from_namespace(args)
+    try:
+        report = run_check(opts)
+    except CheckFailed as exc:
+        raise CheckFailed(f"check failed: {exc}") from None
+    print("\n".join(scrub(line, opts.password) for line in report.lines()))
+    return 0
+

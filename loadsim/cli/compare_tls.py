@@ -1,0 +1,48 @@
+"""``loadsim compare-tls``: TLS vs plain, interleaved repeats."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("compare-tls", help="what TLS costs: plain vs TLS, interleaved repeats, report-ready",
+                       description="Same workload and seed on a plain and a TLS embedded cluster, A/B "
+                                   "interleaved, at a fixed load and stepping up to saturation; plus a "
+                                   "redis-benchmark cross-check. Render with 'loadsim report OUT'.")
+    p.add_argument("scenario", nargs="?", default="ha9", help="scenario name in scenarios/ (default ha9)")
+    p.add_argument("--ha-pairs", type=int, default=3)
+    p.add_argument("--masters", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=3, help="at least 3 (default 3)")
+    p.add_argument("--run-time", default="30s")
+    p.add_argument("--cps-per-pair", type=float, default=20.0, help="the fixed offered load (default 20)")
+    p.add_argument("--complexity", default="standard")
+    p.add_argument("--mutual-tls", action="store_true", help="the TLS arm uses client certificates")
+    p.add_argument("--slo-p99-us", type=float, default=5000.0, help="p99 SLO for saturation (default 5000 us)")
+    p.add_argument("--saturation-steps", type=int, default=4, help="x1.6 load steps per arm (default 4; 0 = none)")
+    p.add_argument("--out", default=None, help="folder (default results/compare-tls-<timestamp>)")
+    p.set_defaults(func=_cmd_compare_tls)
+
+
+def _cmd_compare_tls(args: argparse.Namespace) -> int:
+    import time
+
+    from loadsim.experiments.tlscompare import CompareSpec, run_compare
+
+    spec = CompareSpec(ha_pairs=args.ha_pairs, masters=args.masters, repeats=args.repeats, run_time=args.run_time,
+                       cps_per_pair=args.cps_per_pair, complexity=args.complexity, mutual_tls=args.mutual_tls,
+                       slo_p99_us=args.slo_p99_us, saturation_steps=args.saturation_steps, scenario=args.scenario)
+    out = Path(args.out or f"results/compare-tls-{time.strftime('%Y%m%d-%H%M%S')}")
+    run_compare(spec, out, echo=lambda m: print(m, flush=True))
+    import json
+
+    analysis = json.loads((out / "compare.json").read_text())["analysis"]
+    print("\nTLS/plain (95 % CI):")
+    for metric, r in analysis["ratios"].items():
+        print(f"  {metric:<28} {r['ratio']:.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]")
+    bounds = analysis.get("max_sustained_is_lower_bound", {})
+    rates = {arm: (f">= {v}" if bounds.get(arm) else v) for arm, v in analysis["max_sustained_ops_per_s"].items()}
+    print(f"max sustained ops/s: {rates}\nnext: loadsim report {out}")
+    return 0

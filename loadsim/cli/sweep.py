@@ -1,0 +1,52 @@
+"""``loadsim sweep``: a grid of real runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from loadsim.errors import ExperimentError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("sweep", help="run a grid of real runs (HA pairs x masters x replicas x TLS x repeats)",
+                       description="Each point gets a fresh embedded cluster and a headless Locust run; "
+                                   "one results folder per point plus sweep.json. Extra Locust/scenario "
+                                   "options go after '--', e.g. -- --aht 60 --cps-per-pair 10")
+    p.add_argument("--ha-pairs", default="1,3,9", help="comma list (default 1,3,9)")
+    p.add_argument("--masters", default="3", help="comma list (default 3)")
+    p.add_argument("--replicas", default="0", help="comma list (default 0)")
+    p.add_argument("--tls", default="off", help="comma list of off/on (default off)")
+    p.add_argument("--complexity", default="standard", help="comma list of presets (default standard)")
+    p.add_argument("--cps-per-pair", default=None, help="comma list (default: the scenario's)")
+    p.add_argument("--repeats", type=int, default=1, help="repeats of every point (default 1)")
+    p.add_argument("--run-time", default="60s", help="per point, Locust syntax (default 60s)")
+    p.add_argument("--scenario", default="ha9", help="scenario name in scenarios/ or a .py path (default ha9)")
+    p.add_argument("--out", default=None, help="sweep folder (default results/sweep-<timestamp>)")
+    p.add_argument("extra", nargs=argparse.REMAINDER, help="after '--': options passed to every run")
+    p.set_defaults(func=_cmd_sweep)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    import time
+
+    from loadsim.experiments.sweep import Grid, parse_list, parse_onoff, run_sweep
+
+    grid = Grid(ha_pairs=parse_list("ha-pairs", args.ha_pairs, int), masters=parse_list("masters", args.masters, int),
+                replicas=parse_list("replicas", args.replicas, int), tls=parse_list("tls", args.tls, parse_onoff),
+                complexity=parse_list("complexity", args.complexity, str),
+                cps_per_pair=parse_list("cps-per-pair", args.cps_per_pair, float) if args.cps_per_pair else [None],
+                repeats=args.repeats)
+    if args.repeats < 1 or any(m < 3 for m in grid.masters) or any(p < 1 for p in grid.ha_pairs):
+        raise ExperimentError("--repeats and --ha-pairs must be >= 1 and --masters >= 3")
+    extra = [a for a in args.extra if a != "--"]
+    for axis in ("--complexity", "--cps-per-pair", "-u", "--users", "--redis-nodes", "--results-dir", "--tls-enabled"):
+        if axis in extra:
+            raise ExperimentError(f"'{axis}' after '--' would override the sweep's own axis; give it as a sweep option "
+                             "(loadsim sweep --help)")
+    out = Path(args.out or f"results/sweep-{time.strftime('%Y%m%d-%H%M%S')}")
+    print(f"sweep of {len(grid.points())} runs x {args.run_time} into {out}", flush=True)
+    run_sweep(grid, out, args.run_time, args.scenario, extra, echo=lambda m: print(m, flush=True))
+    print(f"\nsweep done: {out}\nnext: loadsim report {out}")
+    return 0

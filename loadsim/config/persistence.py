@@ -1,0 +1,449 @@
+"""ORS ``[persistence]`` options: one definition, every source, one validation.
+
+The options are those of the Genesys Orchestration Server 8.1.4 ``[persistence]`` section
+(see ``shared/reference/ors-8.1.4-redis-supplement.txt``). The single table ``OPTIONS`` below
+feeds:
+
+* Locust command-line arguments (``--redis-nodes ...``), shown in the web UI, the password masked;
+* environment variables (``LOCUST_REDIS_NODES`` ...), as Locust names its own;
+* ``locust.conf`` / ``pyproject.toml [tool.locust]`` (Locust reads those for any argument);
+* an ORS-style ini file with a ``[persistence]`` section (``--ors-config FILE``), so users can paste
+  the options of their ORS application;
+* the ``loadsim`` command line (``loadsim check``).
+
+Every value arrives as text and is converted and validated by ``PersistenceOptions.from_values``,
+so every source gives the same result. Precedence: an explicit argument / environment variable /
+Locust config value wins over ``--ors-config``, which wins over the defaults below.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from loadsim.errors import OptionsError
+
+__all__ = ["OptionsError"]  # re-exported: callers of the options catch it here
+
+ENV_PREFIX = "LOCUST_"
+ORS_SECTION = "persistence"
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # as written in ORS [persistence], e.g. "redis-nodes"
+    help: str
+    default: str | None = None
+    secret: bool = False
+    metavar: str | None = None
+    flag_name: str | None = None  # command-line name when the ORS name collides with a Locust option
+
+    @property
+    def dest(self) -> str:
+        return (self.flag_name or self.name).replace("-", "_")
+
+    @property
+    def flag(self) -> str:
+        return "--" + (self.flag_name or self.name)
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.dest.upper()
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("type", "Persistence type. 'redis' persists sessions to Redis Cluster; any other value "
+           "(ORS's own default is Cassandra) means nothing is persisted to Redis. loadsim default: redis.",
+           "redis"),
+    Option("redis-nodes", "Redis Cluster seed nodes, host:port items separated by ',' or ';'. "
+           "Without it, scenarios start an embedded local cluster.", None, metavar="HOST:PORT,..."),
+    Option("username", "ACL user name (optional).", None),
+    Option("password", "Password (optional). Secret: never printed, logged or written to results.",
+           None, secret=True),
+    Option("tls-enabled", "Use TLS to Redis (true/false).", "false", metavar="BOOL"),
+    # Locust has its own --tls-cert/--tls-key (for its web UI), so these two are --redis-tls-* on the
+    # command line; in an ORS ini file they keep their ORS names.
+    Option("tls-cert", "ORS tls-cert: client certificate (PEM) for mutual TLS; requires tls-key.", None,
+           metavar="FILE", flag_name="redis-tls-cert"),
+    Option("tls-key", "ORS tls-key: client private key (PEM) for mutual TLS; requires tls-cert.", None,
+           metavar="FILE", flag_name="redis-tls-key"),
+    Option("tls-cacert", "CA certificate (PEM) that signed the Redis server certificates.", None,
+           metavar="FILE"),
+    Option("tls-cacertdir", "Directory of CA certificates (c_rehash layout); may replace tls-cacert.",
+           None, metavar="DIR"),
+    Option("tls-sni", "Server name to send (SNI) and to verify the server certificate against, "
+           "instead of the host in redis-nodes.", None, metavar="NAME"),
+    Option("redis-connect-timeout", "Connect timeout in milliseconds; 0 = none (redis-plus-plus "
+           "default). From the ORS draft option list; unit assumed milliseconds.", "0", metavar="MS"),
+    Option("redis-socket-timeout", "Socket (reply) timeout in milliseconds; 0 = none (redis-plus-plus "
+           "default). From the ORS draft option list; unit assumed milliseconds.", "0", metavar="MS"),
+    Option("sessionid-with-nodeid", "Session ids carry the ORS node id; the vendor requires true "
+           "for Redis persistence.", "true", metavar="BOOL"),
+    Option("ors-cluster-name", "ORS cluster name; data lives under the key prefix ORS:<name>. "
+           "Not a [persistence] option: the name of your ORS Cluster object.", "ors1", metavar="NAME"),
+)
+OPTIONS_BY_NAME = {o.name: o for o in OPTIONS}
+_BY_ANY_NAME = {**OPTIONS_BY_NAME, **{o.flag[2:]: o for o in OPTIONS}}
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+@dataclass(frozen=True)
+class RedisNode:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+_NODE_RE = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9_.-]+)):(?P<port>\d{1,5})$")
+
+
+def parse_redis_nodes(text: str) -> tuple[RedisNode, ...]:
+    """Parse ``host:port`` items separated by ``,`` or ``;`` (spaces allowed)."""
+    items = [item.strip() for item in re.split(r"[,;]", text)]
+    items = [item for item in items if item]
+    if not items:
+        raise OptionsError("redis-nodes is empty: give host:port items, e.g. "
+                           "--redis-nodes 10.0.0.1:6379,10.0.0.2:6379")
+    nodes = []
+    for item in items:
+        m = _NODE_RE.match(item)
+        port = int(m.group("port")) if m else 0
+        if not m or not 1 <= port <= 65535:
+            raise OptionsError(f"redis-nodes: '{item}' is not host:port with a port 1-65535; "
+                               "write e.g. --redis-nodes 10.0.0.1:6379,10.0.0.2:6379")
+        nodes.append(RedisNode(m.group("v6") or m.group("host"), port))
+    return tuple(nodes)
+
+
+def _bool(name: str, text: str) -> bool:
+    low = text.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise OptionsError(f"{name}: '{text}' is not a boolean; use true or false")
+
+
+def _millis(name: str, text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise OptionsError(f"{name}: '{text}' is not a whole number of milliseconds >= 0; e.g. --{name} 2000")
+    return value
+
+
+def _readable_file(name: str, text: str | None) -> str | None:
+    if text is None:
+        return None
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise OptionsError(f"{name}: file '{text}' does not exist; give the path of a PEM file")
+    if not os.access(path, os.R_OK):
+        raise OptionsError(f"{name}: file '{text}' is not readable by this user; fix its permissions")
+    return str(path)
+
+
+@dataclass(frozen=True)
+class PersistenceOptions:
+    """Validated ORS persistence options. Build with ``from_values``."""
+
+    type: str = "redis"
+    redis_nodes: tuple[RedisNode, ...] = ()
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls_enabled: bool = False
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_cacert: str | None = None
+    tls_cacertdir: str | None = None
+    tls_sni: str | None = None
+    redis_connect_timeout: int = 0
+    redis_socket_timeout: int = 0
+    sessionid_with_nodeid: bool = True
+    ors_cluster_name: str = "ors1"
+
+    @property
+    def persists(self) -> bool:
+        """True when ORS would persist sessions to Redis (``type=redis``)."""
+        return self.type == "redis"
+
+    @classmethod
+    def from_values(cls, values: dict[str, str | None]) -> PersistenceOptions:
+        """Convert and validate option values given as text, keyed by ORS name or dest name.
+
+        Missing or None values take the defaults in ``OPTIONS``. Raises ``OptionsError``.
+        """
+        raw: dict[str, str | None] = {o.name: o.default for o in OPTIONS}
+        for key, value in values.items():
+            option = _BY_ANY_NAME.get(key.replace("_", "-"))
+            if option is None:
+                raise OptionsError(f"unknown option '{key}'; known: {', '.join(OPTIONS_BY_NAME)}")
+            name = option.name
+            if value is not None:
+                raw[name] = str(value).strip()
+        for name in ("username", "password", "tls-cert", "tls-key", "tls-cacert", "tls-cacertdir",
+                     "tls-sni", "redis-nodes"):
+            if raw[name] == "":
+                raw[name] = None
+        kind = (raw["type"] or "").lower()
+        nodes = parse_redis_nodes(raw["redis-nodes"]) if raw["redis-nodes"] else ()
+        tls = _bool("tls-enabled", raw["tls-enabled"] or "false")
+        if (raw["tls-cert"] is None) != (raw["tls-key"] is None):
+            given, missing = ("tls-cert", "tls-key") if raw["tls-cert"] else ("tls-key", "tls-cert")
+            raise OptionsError(f"{given} is set but {missing} is not: they go together; set both or neither")
+        if tls and not (raw["tls-cacert"] or raw["tls-cacertdir"]):
+            raise OptionsError("tls-enabled is true but neither tls-cacert nor tls-cacertdir is set; "
+                               "give the CA that signed the Redis certificates")
+        cacertdir = raw["tls-cacertdir"]
+        if cacertdir is not None and not Path(cacertdir).expanduser().is_dir():
+            raise OptionsError(f"tls-cacertdir: directory '{cacertdir}' does not exist")
+        with_nodeid = _bool("sessionid-with-nodeid", raw["sessionid-with-nodeid"] or "true")
+        if kind == "redis" and not with_nodeid:
+            raise OptionsError("sessionid-with-nodeid is false: ORS requires true for Redis persistence; "
+                               "set sessionid-with-nodeid = true")
+        cluster_name = raw["ors-cluster-name"] or ""
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", cluster_name):
+            raise OptionsError(f"ors-cluster-name: '{cluster_name}' must be letters, digits, '_', '.', '-'")
+        return cls(
+            type=kind,
+            redis_nodes=nodes,
+            username=raw["username"],
+            password=raw["password"],
+            tls_enabled=tls,
+            tls_cert=_readable_file("tls-cert", raw["tls-cert"]),
+            tls_key=_readable_file("tls-key", raw["tls-key"]),
+            tls_cacert=_readable_file("tls-cacert", raw["tls-cacert"]),
+            tls_cacertdir=str(Path(cacertdir).expanduser()) if cacertdir else None,
+            tls_sni=raw["tls-sni"],
+            redis_connect_timeout=_millis("redis-connect-timeout", raw["redis-connect-timeout"] or "0"),
+            redis_socket_timeout=_millis("redis-socket-timeout", raw["redis-socket-timeout"] or "0"),
+            sessionid_with_nodeid=with_nodeid,
+            ors_cluster_name=cluster_name,
+        )
+
+    def to_values(self, redact: bool = True) -> dict[str, Any]:
+        """Options as ``{ors-name: value}``; the password is replaced by ``'***'`` unless redact=False."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "redis_nodes":
+                value = ",".join(str(n) for n in value)
+            elif f.name == "password" and value is not None and redact:
+                value = "***"
+            out[f.name.replace("_", "-")] = value
+        return out
+
+    def require_nodes(self) -> tuple[RedisNode, ...]:
+        if not self.redis_nodes:
+            raise OptionsError("redis-nodes is not set; give --redis-nodes HOST:PORT,... "
+                               "or redis-nodes in the [persistence] section of --ors-config")
+        return self.redis_nodes
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The client TLS context these options describe, or None without TLS."""
+        if not self.tls_enabled:
+            return None
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=self.tls_cacert,
+                                         capath=self.tls_cacertdir)
+        ctx.check_hostname = True
+        if self.tls_cert:
+            ctx.load_cert_chain(self.tls_cert, self.tls_key)
+        return ctx
+
+    def server_hostname(self, node: RedisNode) -> str:
+        """Name sent as SNI and verified against the server certificate."""
+        return self.tls_sni or node.host
+
+
+def read_ors_config(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read the ``[persistence]`` section of an ORS-style ini file into ``{name: text}``.
+
+    Keys that are not loadsim options (other ORS persistence settings such as Cassandra's) are
+    ignored. Raises ``OptionsError`` for a missing file, bad syntax or a missing section.
+    """
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise OptionsError(f"--ors-config: file '{path}' does not exist")
+    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"))
+    try:
+        parser.read(p, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0]
+        raise OptionsError(f"--ors-config: '{path}' is not an ini file ({first}); "
+                           "write a [persistence] section with name = value lines") from None
+    if not parser.has_section(ORS_SECTION):
+        raise OptionsError(f"--ors-config: '{path}' has no [persistence] section; "
+                           "copy the [persistence] section of your ORS application")
+    return {k: v for k, v in parser.items(ORS_SECTION) if k in OPTIONS_BY_NAME}
+
+
+def add_arguments(parser: Any) -> None:
+    """Add every option (and ``--ors-config``) to an argparse or Locust argument parser.
+
+    Defaults are left as None so that ``from_namespace`` can tell an explicit value from a default.
+    """
+    locust_parser = hasattr(parser, "secret_args_included_in_web_ui")
+    group = parser.add_argument_group("ORS [persistence] options") if not locust_parser else parser
+    extra: Callable[[Option], dict[str, Any]]
+    if locust_parser:
+        def extra(o: Option) -> dict[str, Any]:
+            return {"env_var": o.env, "include_in_web_ui": True, "is_secret": o.secret}
+    else:
+        def extra(o: Option) -> dict[str, Any]:
+            return {}
+    for o in OPTIONS:
+        default = f" (default: {o.default})" if o.default is not None else ""
+        group.add_argument(o.flag, dest=o.dest, default=None, metavar=o.metavar or o.dest.upper(),
+                           help=f"{o.help}{default} [env {o.env}]", **extra(o))
+    ors_extra = {"env_var": ENV_PREFIX + "ORS_CONFIG", "include_in_web_ui": False} if locust_parser else {}
+    group.add_argument("--ors-config", dest="ors_config", default=None, metavar="FILE",
+                       help="ORS-style ini file; its [persistence] section supplies options not given "
+                            f"otherwise [env {ENV_PREFIX}ORS_CONFIG]", **ors_extra)
+
+
+def from_namespace(ns: Any, environ: dict[str, str] | None = None) -> PersistenceOptions:
+    """Resolve options from a parsed namespace (+ environment for plain argparse) and --ors-config.
+
+    Locust's parser already folds environment variables and config files into the namespace;
+    for the ``loadsim`` command line (plain argparse) the environment is read here.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, str | None] = {}
+    ors_config = getattr(ns, "ors_config", None) or env.get(ENV_PREFIX + "ORS_CONFIG")
+    if ors_config:
+        values.update(read_ors_config(ors_config))
+    for o in OPTIONS:
+        explicit = getattr(ns, o.dest, None)
+        if explicit is None:
+            explicit = env.get(o.env)
+        if explicit is not None:
+            values[o.name] = explicit
+    return PersistenceOptions.from_values(values)
+
+
+def write_ors_config(opts: PersistenceOptions, path: str | os.PathLike[str]) -> None:
+    """Write options as an ORS-style ini (mode 0600: it may hold the password)."""
+    values = opts.to_values(redact=False)
+    lines = [f"[{ORS_SECTION}]"]
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        lines.append(f"{name} = {value}")
+    p = Path(path)
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+# ------------------------------------------------------------------------------------------------
+# Simulation parameters (the workload model and the run), same pattern: one table, text values,
+# converted in one place. Defaults come from the scenario file (``scenario_defaults``), then from
+# ``loadsim.workload.WorkloadParams``; each says where it comes from in its help.
+@dataclass(frozen=True)
+class SimOption:
+    name: str
+    help: str
+    convert: Callable[[str], Any]
+    metavar: str = "VALUE"
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.dest.upper()
+
+
+def _text_bool(text: str) -> bool:
+    return _bool("value", text)
+
+
+SIM_OPTIONS: tuple[SimOption, ...] = (
+    SimOption("cps-per-pair", "Calls per second offered to each HA pair (Poisson arrivals). "
+              "Assumption: not published by Genesys.", float, "CPS"),
+    SimOption("aht", "Mean handle time of a call in seconds (exponential). Assumption.", float, "SECONDS"),
+    SimOption("complexity", "Session complexity preset: simple, standard, complex (assumptions; see "
+              "docs/workload.md).", str, "PRESET"),
+    SimOption("record-bytes", "Override: mean session record size in bytes.", int, "BYTES"),
+    SimOption("record-sigma", "Override: lognormal sigma of the session record size (0 = fixed).", float, "SIGMA"),
+    SimOption("updates-per-session", "Override: mean persistence writes between create and delete "
+              "(one per flushed event burst).", float, "N"),
+    SimOption("timer-share", "Override: share of writes that also rewrite the scheduled-actions record.",
+              float, "SHARE"),
+    SimOption("timer-bytes", "Override: size of the scheduled-actions record in bytes.", int, "BYTES"),
+    SimOption("session-ttl", "TTL on every record, seconds (ORS sets one; value not published; "
+              "default 86400, an assumption).", int, "SECONDS"),
+    SimOption("digital-share", "Share of interactions that are digital: counted, not persisted (vendor: "
+              "digital persistence is disabled). Default 0.", float, "SHARE"),
+    SimOption("worker-threads", "ORS worker threads per ORS node; each holds one connection per master. "
+              "Default 4 (assumption).", int, "N"),
+    SimOption("key-layout", "per-session (default, assumption), single-hash (literal 'ORS:<cluster>' "
+              "reading: one slot) or node-tag (one slot per ORS node).", str, "LAYOUT"),
+    SimOption("seed", "Random seed of the workload model (default 1).", int, "N"),
+    SimOption("prefill", "Start with the Little's-law population of calls in progress (default true).",
+              _text_bool, "BOOL"),
+    SimOption("warmup", "Seconds after start (and after pre-fill) excluded from statistics (default 0).",
+              float, "SECONDS"),
+    SimOption("switchover-at", "Seconds after start at which every HA pair switches over: the backup "
+              "becomes primary and recovers its sessions from Redis (default: never).", float, "SECONDS"),
+    SimOption("results-dir", "Folder for the run's results (default results/<timestamp>-<scenario>).",
+              str, "DIR"),
+    SimOption("masters", "Embedded cluster (used when --redis-nodes is not given): masters (default 3).",
+              int, "N"),
+    SimOption("replicas", "Embedded cluster: replicas per master (default 0).", int, "N"),
+    SimOption("embedded-tls", "Embedded cluster: TLS (true/false, default false).", _text_bool, "BOOL"),
+    SimOption("embedded-mutual-tls", "Embedded cluster: mutual TLS (default false).", _text_bool, "BOOL"),
+    SimOption("embedded-acl", "Embedded cluster: ACL user 'ors' with least privilege (default false).",
+              _text_bool, "BOOL"),
+    SimOption("embedded-aof", "Embedded cluster: AOF everysec (default false).", _text_bool, "BOOL"),
+)
+SIM_BY_DEST = {o.dest: o for o in SIM_OPTIONS}
+
+
+def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
+    """Add the simulation parameters to a Locust (or argparse) parser; ``defaults`` are the scenario's."""
+    locust_parser = hasattr(parser, "secret_args_included_in_web_ui")
+    group = parser if locust_parser else parser.add_argument_group("simulation")
+    for o in SIM_OPTIONS:
+        extra = {"env_var": o.env, "include_in_web_ui": True} if locust_parser else {}
+        shown = f" Scenario default: {defaults[o.dest]}." if o.dest in defaults else ""
+        group.add_argument("--" + o.name, dest=o.dest, default=None, metavar=o.metavar,
+                           help=f"{o.help}{shown} [env {o.env}]", **extra)
+
+
+def simulation_values(ns: Any, defaults: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Converted simulation values: explicit (argument, env, Locust config) > scenario default.
+
+    Raises OptionsError naming the option for a value that does not convert.
+    """
+    env = os.environ if environ is None else environ
+    out: dict[str, Any] = dict(defaults)
+    for o in SIM_OPTIONS:
+        text = getattr(ns, o.dest, None)
+        if text is None:
+            text = env.get(o.env)
+        if text is None or text == "":
+            continue
+        if not isinstance(text, str):
+            out[o.dest] = text
+            continue
+        try:
+            out[o.dest] = o.convert(text.strip())
+        except (ValueError, OptionsError):
+            raise OptionsError(f"--{o.name}: '{text}' is not a valid {o.metavar.lower()}; {o.help}") from None
+    return out

@@ -1,0 +1,502 @@
+"""Embedded local Redis Cluster: real ``redis-server`` processes on 127.0.0.1, started by loadsim.
+
+Python API (tests, scenarios)::
+
+    with EmbeddedCluster(ClusterSpec(masters=3, replicas=1, tls=True)) as cluster:
+        opts = cluster.options          # PersistenceOptions for the ORS user
+        ...
+
+Command line: ``loadsim cluster up | status | down`` keeps the same state in a folder
+(``.loadsim/cluster`` by default): ``state.json`` (ports, pids), ``secrets.json`` and ``ors.ini``
+(mode 0600, they hold passwords), ``tls/`` (certificates, keys 0600) and one folder per node
+(config, log, AOF).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from loadsim.config.persistence import PersistenceOptions, RedisNode, write_ors_config
+from loadsim.embedded import tlsgen
+from loadsim.errors import ClusterError
+
+ORS_USER = "ors"
+ADMIN_USER = "loadsim-admin"
+# Least privilege for the ORS user: only ORS:* keys and the commands a redis-plus-plus cluster client
+# and the simulated ORS persistence use. ORS's exact command set is not published (assumption).
+ORS_COMMANDS = (
+    "get set del unlink exists expire pexpire ttl pttl hset hget hdel hgetall hmget hlen hscan scan "
+    "multi exec discard ping auth hello asking readonly readwrite "
+    "cluster|slots cluster|shards cluster|nodes cluster|info cluster|myid client|setname client|id"
+).split()
+
+
+@dataclass
+class ClusterSpec:
+    """What to start. ``maxmemory`` is a Redis size such as ``"512mb"`` (None = no limit)."""
+
+    masters: int = 3
+    replicas: int = 0
+    tls: bool = False
+    mutual_tls: bool = False
+    acl: bool = False
+    aof: bool = False
+    maxmemory: str | None = None
+    cluster_node_timeout_ms: int = 15000  # Redis default; failover takes about this long + election
+    host: str = "127.0.0.1"
+
+    def validate(self) -> None:
+        if self.masters < 3:
+            raise ClusterError(f"--masters {self.masters}: Redis Cluster needs at least 3 masters")
+        if self.masters > 64 or not 0 <= self.replicas <= 5:
+            raise ClusterError("--masters must be 3..64 and --replicas 0..5 for an embedded cluster")
+        if self.mutual_tls and not self.tls:
+            raise ClusterError("--mutual-tls needs --tls")
+        if not self.host.startswith("127."):
+            raise ClusterError(f"host {self.host}: the embedded cluster binds to loopback (127.x.x.x) only")
+
+
+@dataclass
+class NodeProcess:
+    index: int
+    port: int
+    bus_port: int
+    pid: int
+    directory: str
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+def redis_binaries() -> tuple[str, str]:
+    """Paths of redis-server and redis-cli, or a ClusterError saying how to install them."""
+    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    if not server or not cli:
+        raise ClusterError("redis-server/redis-cli not found: install them with "
+                           "'apt-get install -y redis-server redis-tools' (or run 'make run', which does)")
+    return server, cli
+
+
+def _free_port(host: str, taken: set[int]) -> int:
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in taken and port < 55000:  # room for nothing above; bus ports are picked separately
+            taken.add(port)
+            return port
+    raise ClusterError("no free TCP port found on loopback")
+
+
+def pid_alive(pid: int) -> bool:
+    """True while *pid* is a running (not zombie) process."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait up to *timeout* s for a child to exit (and reap it); True if it did. Polls rather than
+    ``Popen.wait(timeout)``: under gevent's monkey-patching (any process that imported locust) that
+    wait can miss an exit and sleep the whole timeout."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and pid_alive(proc.pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _is_our_redis(pid: int, directory: str) -> bool:
+    """True if *pid* is a redis-server working in *directory* (guards against a reused pid)."""
+    try:
+        exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return False
+    return exe.startswith("redis-") and os.path.realpath(cwd) == os.path.realpath(directory)
+
+
+class EmbeddedCluster:
+    """A local Redis Cluster of real redis-server processes. See the module docstring."""
+
+    def __init__(self, spec: ClusterSpec | None = None, state_dir: str | os.PathLike[str] | None = None):
+        self.spec = spec or ClusterSpec()
+        self.spec.validate()
+        self._own_dir = state_dir is None
+        self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="loadsim-cluster-")).resolve()
+        self.nodes: list[NodeProcess] = []
+        self._popen: dict[int, subprocess.Popen[bytes]] = {}
+        self._secrets: dict[str, str] = {}
+
+    # ----------------------------------------------------------------- state
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / "state.json"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.state_dir / "tls"
+
+    def _save_state(self) -> None:
+        data = {"spec": asdict(self.spec), "nodes": [asdict(n) for n in self.nodes],
+                "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2))
+        tmp.replace(self.state_file)
+        fd = os.open(self.state_dir / "secrets.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(self._secrets, fh)
+        write_ors_config(self.options, self.state_dir / "ors.ini")
+
+    @classmethod
+    def load(cls, state_dir: str | os.PathLike[str]) -> EmbeddedCluster:
+        """Attach to a cluster started earlier (e.g. by ``loadsim cluster up``)."""
+        d = Path(state_dir)
+        try:
+            data = json.loads((d / "state.json").read_text())
+        except FileNotFoundError:
+            raise ClusterError(f"no embedded cluster in '{d}': start one with 'loadsim cluster up'") from None
+        except json.JSONDecodeError:
+            raise ClusterError(f"'{d / 'state.json'}' is damaged; stop leftover redis-server processes "
+                               f"and remove '{d}'") from None
+        cluster = cls(ClusterSpec(**data["spec"]), d)
+        cluster.nodes = [NodeProcess(**n) for n in data["nodes"]]
+        secrets_file = d / "secrets.json"
+        cluster._secrets = json.loads(secrets_file.read_text()) if secrets_file.exists() else {}
+        return cluster
+
+    # ----------------------------------------------------------------- options
+    def _base_options(self, username: str | None, password: str | None, client_cert: bool) -> PersistenceOptions:
+        tls = self.spec.tls
+        return PersistenceOptions(
+            redis_nodes=tuple(RedisNode("127.0.0.1", n.port) for n in self.nodes[: self.spec.masters]),
+            username=username, password=password, tls_enabled=tls,
+            tls_cacert=str(self.tls_dir / "ca.crt") if tls else None,
+            tls_cert=str(self.tls_dir / "client.crt") if tls and client_cert else None,
+            tls_key=str(self.tls_dir / "client.key") if tls and client_cert else None,
+        )
+
+    @property
+    def options(self) -> PersistenceOptions:
+        """Options an ORS would use: the ORS ACL user (if ``acl``), TLS files (if ``tls``)."""
+        user = ORS_USER if self.spec.acl else None
+        return self._base_options(user, self._secrets.get(ORS_USER), self.spec.mutual_tls)
+
+    @property
+    def admin_options(self) -> PersistenceOptions:
+        """Options with full rights, for monitoring and management (not for the workload)."""
+        user = ADMIN_USER if self.spec.acl else None
+        return self._base_options(user, self._secrets.get(ADMIN_USER), self.spec.tls)
+
+    def admin_client(self, node: NodeProcess, **kwargs: Any) -> redis.Redis:
+        """A plain redis-py connection with admin rights to one node (``kwargs`` override defaults)."""
+        from loadsim.redis.monitor import redis_py_kwargs
+
+        return redis.Redis(**{**redis_py_kwargs(self.admin_options, RedisNode("127.0.0.1", node.port)), **kwargs})
+
+    # ----------------------------------------------------------------- config
+    def _node_config(self, node: NodeProcess) -> str:
+        s = self.spec
+        lines = [
+            f"bind {s.host}", "protected-mode no", "daemonize no",
+            f"dir {node.directory}", "logfile redis.log", "pidfile redis.pid",
+            "cluster-enabled yes", "cluster-config-file nodes.conf", f"cluster-port {node.bus_port}",
+            f"cluster-node-timeout {s.cluster_node_timeout_ms}",
+            'save ""', f"appendonly {'yes' if s.aof else 'no'}", "appendfsync everysec",
+        ]
+        if s.maxmemory:
+            lines += [f"maxmemory {s.maxmemory}", "maxmemory-policy noeviction"]
+        if s.tls:
+            t = self.tls_dir
+            lines += ["port 0", f"tls-port {node.port}", f"tls-cert-file {t / 'redis.crt'}",
+                      f"tls-key-file {t / 'redis.key'}", f"tls-ca-cert-file {t / 'ca.crt'}",
+                      f"tls-auth-clients {'yes' if s.mutual_tls else 'no'}",
+                      "tls-replication yes", "tls-cluster yes"]
+        else:
+            lines.append(f"port {node.port}")
+        if s.acl:
+            ors_rules = " ".join("+" + c for c in ORS_COMMANDS)
+            lines += [
+                "user default off",
+                f"user {ADMIN_USER} on >{self._secrets[ADMIN_USER]} ~* &* +@all",
+                f"user {ORS_USER} on >{self._secrets[ORS_USER]} resetkeys ~ORS:* resetchannels -@all {ors_rules}",
+                f"masteruser {ADMIN_USER}", f"masterauth {self._secrets[ADMIN_USER]}",
+            ]
+        return "\n".join(lines) + "\n"
+
+    def _cli_base(self) -> tuple[list[str], dict[str, str]]:
+        _, cli = redis_binaries()
+        args = [cli]
+        env = dict(os.environ)
+        if self.spec.tls:
+            args += ["--tls", "--cacert", str(self.tls_dir / "ca.crt"),
+                     "--cert", str(self.tls_dir / "client.crt"), "--key", str(self.tls_dir / "client.key")]
+        if self.spec.acl:
+            args += ["--user", ADMIN_USER]
+            env["REDISCLI_AUTH"] = self._secrets[ADMIN_USER]  # keeps the password off the command line
+        return args, env
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self, timeout: float = 60.0, echo: Callable[[str], None] | None = None) -> EmbeddedCluster:
+        """Start every node, create the cluster, wait for ``cluster_state:ok``. Raises ClusterError.
+
+        ``echo`` (optional) receives one progress line before each slow step."""
+        say = echo or (lambda message: None)
+        server, _ = redis_binaries()
+        if self.state_file.exists() and any(pid_alive(n.pid) for n in self.load(self.state_dir).nodes):
+            raise ClusterError(f"a cluster is already running from '{self.state_dir}': "
+                               "'loadsim cluster down' first, or use another --state-dir")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.state_dir, 0o700)
+        if self.spec.acl:
+            self._secrets = {ORS_USER: secrets.token_urlsafe(18), ADMIN_USER: secrets.token_urlsafe(18)}
+        if self.spec.tls:
+            say(f"generating TLS certificates (CA, server, client) in {self.tls_dir} ...")
+            tlsgen.generate(self.tls_dir)
+        total = self.spec.masters * (1 + self.spec.replicas)
+        taken: set[int] = set()
+        self.nodes = []
+        try:
+            for i in range(total):
+                directory = self.state_dir / f"node-{i}"
+                if directory.exists():
+                    shutil.rmtree(directory)
+                directory.mkdir()
+                node = NodeProcess(i, _free_port(self.spec.host, taken), _free_port(self.spec.host, taken), 0,
+                                   str(directory))
+                conf = directory / "redis.conf"
+                conf.write_text(self._node_config(node))
+                os.chmod(conf, 0o600)
+                proc = subprocess.Popen([server, str(conf)], cwd=directory, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+                node.pid = proc.pid
+                self._popen[proc.pid] = proc
+                self.nodes.append(node)
+            self._save_state()
+            if self._own_dir:
+                self._start_watchdog()
+            deadline = time.monotonic() + timeout
+            say(f"started {total} redis-server processes, waiting for each to answer PING ...")
+            for node in self.nodes:
+                self._wait_ping(node, deadline)
+            say("creating the cluster (redis-cli --cluster create) ...")
+            self._create(deadline)
+            say("waiting for cluster_state:ok on every node (and replicas in sync) ...")
+            self.wait_ok(max(1.0, deadline - time.monotonic()))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_watchdog(self) -> None:
+        """A tiny process that stops the nodes if this Python process dies without stop() (SIGKILL,
+        crash): it waits for EOF on a pipe only this process holds open."""
+        read_end, write_end = os.pipe()
+        args = [sys.executable, "-m", "loadsim.embedded.cluster", "--watchdog", str(self.state_dir),
+                *[f"{n.pid}:{n.directory}" for n in self.nodes]]
+        self._watchdog = subprocess.Popen(args, stdin=read_end, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL, start_new_session=True)
+        os.close(read_end)
+        self._watchdog_pipe = write_end
+
+    def _stop_watchdog(self) -> None:
+        pipe = getattr(self, "_watchdog_pipe", None)
+        if pipe is not None:
+            os.close(pipe)
+            self._watchdog_pipe = None
+            if not _wait_exit(self._watchdog, 10):
+                self._watchdog.kill()
+
+    def _log_tail(self, node: NodeProcess, lines: int = 3) -> str:
+        try:
+            text = Path(node.directory, "redis.log").read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "(no log)"
+        return " | ".join(line.strip() for line in text[-lines:])
+
+    def _wait_ping(self, node: NodeProcess, deadline: float) -> None:
+        while True:
+            if not pid_alive(node.pid):
+                raise ClusterError(f"redis-server for node {node.index} (port {node.port}) exited at start: "
+                                   f"{self._log_tail(node)}")
+            try:
+                with self.admin_client(node, socket_timeout=1, socket_connect_timeout=1) as c:
+                    c.ping()
+                return
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise ClusterError(f"node {node.index} (port {node.port}) did not answer PING in time; "
+                                       f"log: {self._log_tail(node)}") from None
+                time.sleep(0.05)
+
+    def _create(self, deadline: float) -> None:
+        args, env = self._cli_base()
+        args += ["--cluster", "create", *[n.address for n in self.nodes],
+                 "--cluster-replicas", str(self.spec.replicas), "--cluster-yes"]
+        try:
+            out = subprocess.run(args, env=env, capture_output=True, text=True,
+                                 timeout=max(5.0, deadline - time.monotonic()), stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise ClusterError("redis-cli --cluster create did not finish in time") from None
+        if out.returncode != 0 or "[OK] All 16384 slots covered" not in out.stdout:
+            last = (out.stdout.strip().splitlines() or ["?"])[-1]
+            raise ClusterError(f"redis-cli --cluster create failed: {last} {out.stderr.strip()[:200]}")
+
+    def cluster_info(self, node: NodeProcess) -> dict[str, str]:
+        with self.admin_client(node) as c:
+            text = c.execute_command("CLUSTER", "INFO")
+        if isinstance(text, dict):
+            return {k: str(v) for k, v in text.items()}
+        return dict(line.split(":", 1) for line in str(text).splitlines() if ":" in line)
+
+    def wait_ok(self, timeout: float = 30.0) -> None:
+        """Wait until every live node says ``cluster_state:ok`` and every replica is in sync."""
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        live = {n.port for n in self.nodes if pid_alive(n.pid)}
+        expected_replicas = sum(1 for n in self.nodes[self.spec.masters:] if n.port in live)
+        while time.monotonic() < deadline:
+            try:
+                bad = []
+                for node in self.nodes:
+                    if not pid_alive(node.pid):
+                        continue
+                    info = self.cluster_info(node)
+                    if info.get("cluster_state") != "ok" or info.get("cluster_slots_ok") != "16384":
+                        bad.append(f"node {node.index}: cluster_state:{info.get('cluster_state')}")
+                    with self.admin_client(node) as c:
+                        repl = c.info("replication")
+                        view = str(c.execute_command("CLUSTER", "NODES"))
+                    if repl.get("role") == "slave" and repl.get("master_link_status") != "up":
+                        bad.append(f"node {node.index}: replica link {repl.get('master_link_status')}")
+                    # gossip: every node must already see every replica as a replica (else a client that asks
+                    # this node sees an extra slot-less master for a moment)
+                    rows = [line.split() for line in view.splitlines()]
+                    seen = sum(1 for parts in rows if len(parts) > 2 and "slave" in parts[2])
+                    if seen != expected_replicas:
+                        bad.append(f"node {node.index}: sees {seen} of {expected_replicas} replicas")
+                if not bad:
+                    return
+                last = "; ".join(bad[:3])
+            except redis.RedisError as exc:
+                last = str(exc)
+            time.sleep(0.1)
+        raise ClusterError(f"cluster did not reach cluster_state:ok within {timeout:.0f} s ({last}); "
+                           f"logs in {self.state_dir}/node-*/redis.log")
+
+    def stop(self, timeout: float = 10.0) -> list[int]:
+        """Stop every node this cluster started (SIGTERM, then SIGKILL). Returns the pids stopped."""
+        stopped = []
+        for node in self.nodes:
+            if node.pid and pid_alive(node.pid) and _is_our_redis(node.pid, node.directory):
+                os.kill(node.pid, signal.SIGCONT)  # a paused node cannot handle SIGTERM
+                os.kill(node.pid, signal.SIGTERM)
+                stopped.append(node.pid)
+        deadline = time.monotonic() + timeout
+        for pid in stopped:
+            while pid_alive(pid) and time.monotonic() < deadline:
+                self._reap(pid)
+                time.sleep(0.02)
+            if pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            self._reap(pid, block=True)
+        self._stop_watchdog()
+        if self.state_file.exists():
+            self.state_file.unlink()
+        if self._own_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+        return stopped
+
+    def _reap(self, pid: int, block: bool = False) -> None:
+        proc = self._popen.get(pid)
+        if proc is not None:
+            _wait_exit(proc, 5 if block else 0.0)
+
+    def __enter__(self) -> EmbeddedCluster:
+        return self.start() if not self.nodes else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ----------------------------------------------------------------- faults
+    def node(self, index: int) -> NodeProcess:
+        try:
+            return self.nodes[index]
+        except IndexError:
+            raise ClusterError(f"no node {index}; nodes are 0..{len(self.nodes) - 1}") from None
+
+    def kill(self, index: int) -> None:
+        """SIGKILL one node (a crash)."""
+        os.kill(self.node(index).pid, signal.SIGKILL)
+        self._reap(self.node(index).pid, block=True)
+
+    def pause(self, index: int) -> None:
+        """SIGSTOP one node (a hang: it keeps its sockets but answers nothing)."""
+        os.kill(self.node(index).pid, signal.SIGSTOP)
+
+    def resume(self, index: int) -> None:
+        """SIGCONT a paused node."""
+        os.kill(self.node(index).pid, signal.SIGCONT)
+
+    # ----------------------------------------------------------------- status
+    def status(self) -> list[dict[str, Any]]:
+        """One row per node: index, address, pid, alive, role, cluster_state."""
+        rows = []
+        for node in self.nodes:
+            row: dict[str, Any] = {"node": node.index, "address": node.address, "pid": node.pid,
+                                   "alive": pid_alive(node.pid), "role": "?", "cluster_state": "?"}
+            if row["alive"]:
+                try:
+                    with self.admin_client(node, socket_timeout=2) as c:
+                        row["role"] = "master" if c.info("replication").get("role") == "master" else "replica"
+                    row["cluster_state"] = self.cluster_info(node).get("cluster_state", "?")
+                except redis.RedisError as exc:
+                    row["cluster_state"] = f"unreachable ({type(exc).__name__})"
+            rows.append(row)
+        return rows
+
+
+
+def _watchdog_main(argv: list[str]) -> None:
+    """``python -m loadsim.embedded.cluster --watchdog DIR PID:NODEDIR ...``: see EmbeddedCluster._start_watchdog."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    state_dir, nodes = argv[0], [a.split(":", 1) for a in argv[1:]]
+    while sys.stdin.buffer.read(4096):
+        pass  # EOF: the owner stopped the cluster or died
+    pids = [int(pid) for pid, directory in nodes if pid_alive(int(pid)) and _is_our_redis(int(pid), directory)]
+    for pid in pids:
+        os.kill(pid, signal.SIGCONT)
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in pids:
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    if pids:  # the owner died: its temporary folder is ours to remove
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--watchdog"]:
+    _watchdog_main(sys.argv[2:])

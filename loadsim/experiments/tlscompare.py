@@ -1,0 +1,219 @@
+"""``loadsim compare-tls``: what TLS between ORS and Redis costs, for your workload.
+
+Runs the same scenario, same seed, on a plain and a TLS embedded cluster of the same shape,
+A/B interleaved (plain, TLS, plain, TLS ...), at least 3 repeats each:
+
+1. at a fixed offered load (both arms must achieve it) → latency, server CPU per command, client
+   CPU per command, each as TLS/plain ratio with a confidence interval from the paired repeats;
+2. at the saturation point of each arm: the highest offered rate (stepping ×``step``) whose p99 stays
+   under the SLO and whose achieved rate keeps up (≥ 98 % of offered);
+3. connection set-up: time to open TCP (+TLS handshake) connections to a master, plain vs TLS;
+4. cross-check: ``redis-benchmark`` SET throughput TLS/plain on the same cluster pair.
+
+Everything lands in one folder with ``compare.json``; ``loadsim report`` renders it with
+``notebooks/tls_vs_plain.ipynb``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from loadsim import paths
+from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+from loadsim.errors import ExperimentError
+from loadsim.experiments.sweep import Point, run_point
+from loadsim.results.reader import load
+from loadsim.results.writer import atomic_write
+
+COMPARE_INDEX = "compare.json"
+# two-sided 95 % Student t quantiles by degrees of freedom (small samples: repeats are few)
+_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+        12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042}
+
+
+def t95(df: int) -> float:
+    if df <= 0:
+        return float("nan")
+    keys = sorted(k for k in _T95 if k <= df)
+    return _T95[keys[-1]] if df <= 30 else 1.96
+
+
+def ratio_ci(plain: list[float], tls: list[float]) -> dict[str, float]:
+    """Mean TLS/plain ratio of paired repeats with a 95 % t confidence interval (pure)."""
+    ratios = [t / p for p, t in zip(plain, tls, strict=False) if p > 0]
+    if not ratios:
+        return {"ratio": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": 0}
+    mean = statistics.fmean(ratios)
+    if len(ratios) < 2:
+        return {"ratio": mean, "ci_low": float("nan"), "ci_high": float("nan"), "n": 1}
+    half = t95(len(ratios) - 1) * statistics.stdev(ratios) / math.sqrt(len(ratios))
+    return {"ratio": round(mean, 4), "ci_low": round(mean - half, 4), "ci_high": round(mean + half, 4),
+            "n": len(ratios), "plain_mean": round(statistics.fmean(plain), 3),
+            "tls_mean": round(statistics.fmean(tls), 3)}
+
+
+METRICS: dict[str, Callable[[dict[str, Any]], float]] = {
+    "p50_us": lambda s: _op(s, "session.update", "p50"),
+    "p99_us": lambda s: _op(s, "session.update", "p99"),
+    "p999_us": lambda s: _op(s, "session.update", "p999"),
+    "server_cpu_us_per_command": lambda s: s["server"]["cpu_us_per_command"],
+    "client_cpu_us_per_command": lambda s: s["client"]["cpu_us_per_command"],
+    "achieved_ops_per_s": lambda s: s["rates"]["achieved_ops_per_s"],
+}
+
+
+def _op(summary: dict[str, Any], op: str, pct: str) -> float:
+    return float(summary["operations"].get(op, {}).get("latency_us", {}).get(pct, 0))
+
+
+@dataclass
+class CompareSpec:
+    ha_pairs: int = 3
+    masters: int = 3
+    repeats: int = 3
+    run_time: str = "30s"
+    cps_per_pair: float = 20.0  # the fixed offered load per pair
+    complexity: str = "standard"
+    mutual_tls: bool = False
+    slo_p99_us: float = 5000.0
+    saturation_steps: int = 4
+    step: float = 1.6
+    scenario: str = "ha9"
+
+    def validate(self) -> None:
+        if self.repeats < 3:
+            raise ExperimentError("--repeats must be at least 3: the confidence interval needs repeats")
+        if self.saturation_steps < 0 or self.saturation_steps > 10 or self.step <= 1.0:
+            raise ExperimentError("--saturation-steps must be 0..10 and --step > 1")
+
+
+def connect_times(cluster: EmbeddedCluster, count: int = 50) -> dict[str, float]:
+    """Median and p90 ms to open a TCP connection (+ TLS handshake) to the first master."""
+    node = cluster.nodes[0]
+    ctx = cluster.options.ssl_context()
+    times = []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        with socket.create_connection(("127.0.0.1", node.port), timeout=5) as sock:
+            if ctx is not None:
+                with ctx.wrap_socket(sock, server_hostname="127.0.0.1"):
+                    times.append(time.perf_counter() - t0)
+                    continue
+            times.append(time.perf_counter() - t0)
+    times.sort()
+    return {"median_ms": round(1000 * statistics.median(times), 3),
+            "p90_ms": round(1000 * times[int(0.9 * (len(times) - 1))], 3), "count": count}
+
+
+def redis_benchmark_ops(cluster: EmbeddedCluster, size: int, clients: int = 50, requests: int = 100_000) -> float:
+    """SET ops/s from redis-benchmark against the cluster (TLS flags when the cluster has TLS)."""
+    node = cluster.nodes[0]
+    args = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(node.port), "--cluster", "-t", "set", "-d", str(size),
+            "-c", str(clients), "-n", str(requests), "-P", "1", "--csv"]
+    if cluster.spec.tls:
+        t = cluster.tls_dir
+        args += ["--tls", "--cacert", str(t / "ca.crt"), "--cert", str(t / "client.crt"),
+                 "--key", str(t / "client.key")]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    for line in out.stdout.splitlines():
+        cells = [c.strip('"') for c in line.split(",")]
+        if cells and cells[0].upper().startswith("SET"):
+            return float(cells[1])
+    raise ExperimentError(f"redis-benchmark gave no SET result: {out.stderr.strip()[:200]}")
+
+
+def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = print) -> Path:
+    """Run the whole comparison into ``out_dir``; ``compare.json`` is rewritten after every run."""
+    spec.validate()
+    scenario = paths.scenario_file(spec.scenario)
+    if (out_dir / COMPARE_INDEX).exists():
+        raise ExperimentError(f"'{out_dir}' already holds a comparison; choose a new --out folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    index: dict[str, Any] = {"spec": asdict(spec), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                             "complete": False, "fixed": [], "saturation": {"plain": [], "tls": []}}
+
+    def save() -> None:
+        atomic_write(out_dir / COMPARE_INDEX, json.dumps(index, indent=2))
+
+    save()
+    extra = ["--seed", "1"]
+    total = 2 * spec.repeats + 2 * spec.saturation_steps
+    n = 0
+    # 1. fixed load, interleaved
+    for rep in range(1, spec.repeats + 1):
+        for tls in (False, True):
+            n += 1
+            p = Point(spec.ha_pairs, spec.masters, 0, tls, spec.complexity, rep, spec.cps_per_pair)
+            echo(f"[{n}/{total}] fixed load {'TLS' if tls else 'plain'} repeat {rep}")
+            entry = run_point(p, out_dir / f"fixed-{p.label}", scenario, spec.run_time,
+                              extra, mutual_tls=spec.mutual_tls and tls)
+            index["fixed"].append(entry)
+            save()
+    # 2. saturation, interleaved step by step; an arm stops stepping once it fails
+    alive = {"plain": True, "tls": True}
+    for step in range(spec.saturation_steps):
+        cps = spec.cps_per_pair * spec.step ** (step + 1)
+        for tls in (False, True):
+            arm = "tls" if tls else "plain"
+            n += 1
+            if not alive[arm]:
+                continue
+            p = Point(spec.ha_pairs, spec.masters, 0, tls, spec.complexity, 1, round(cps, 3))
+            echo(f"[{n}/{total}] saturation {arm} at {cps:.1f} calls/s per pair")
+            entry = run_point(p, out_dir / f"sat-{p.label}", scenario, spec.run_time,
+                              extra, mutual_tls=spec.mutual_tls and tls)
+            entry["sustained"] = sustained(out_dir / entry["path"], spec.slo_p99_us) if entry["ok"] else False
+            alive[arm] = bool(entry["sustained"])
+            index["saturation"][arm].append(entry)
+            save()
+    # 3 + 4. connection set-up and redis-benchmark cross-check on a fresh plain/TLS pair
+    echo("connection set-up times and redis-benchmark cross-check")
+    size = 4096
+    cross: dict[str, Any] = {}
+    for tls in (False, True):
+        with EmbeddedCluster(ClusterSpec(masters=spec.masters, tls=tls, mutual_tls=spec.mutual_tls and tls)) as c:
+            arm = "tls" if tls else "plain"
+            cross[arm] = {"connect": connect_times(c), "redis_benchmark_set_ops_per_s": redis_benchmark_ops(c, size)}
+    cross["redis_benchmark_ratio"] = round(cross["tls"]["redis_benchmark_set_ops_per_s"]
+                                           / cross["plain"]["redis_benchmark_set_ops_per_s"], 4)
+    index["cross_check"] = cross
+    index["analysis"] = analyse(out_dir, index, spec)
+    index["complete"] = True
+    index["ended"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    save()
+    return out_dir
+
+
+def sustained(run_dir: Path, slo_p99_us: float) -> bool:
+    s = load(run_dir).summary
+    return (_op(s, "session.update", "p99") <= slo_p99_us and not s["flags"]["schedule_fell_behind"]
+            and not s["flags"]["errors"])
+
+
+def analyse(out_dir: Path, index: dict[str, Any], spec: CompareSpec) -> dict[str, Any]:
+    """Ratios with confidence intervals from the paired fixed-load repeats, and max sustainable rates."""
+    arms: dict[str, list[dict[str, Any]]] = {"plain": [], "tls": []}
+    for e in index["fixed"]:
+        if e["ok"]:
+            arms["tls" if e["point"]["tls"] else "plain"].append(load(out_dir / e["path"]).summary)
+    n = min(len(arms["plain"]), len(arms["tls"]))
+    ratios = {m: ratio_ci([f(s) for s in arms["plain"][:n]], [f(s) for s in arms["tls"][:n]])
+              for m, f in METRICS.items()}
+    both_achieved = all(not s["flags"]["schedule_fell_behind"] for s in arms["plain"] + arms["tls"])
+    max_rate, lower_bound = {}, {}
+    for arm, entries in index["saturation"].items():
+        ok = [e for e in entries if e.get("sustained")]
+        max_rate[arm] = (load(out_dir / ok[-1]["path"]).summary["rates"]["achieved_ops_per_s"] if ok else None)
+        # every step passed: saturation lies beyond the last step, the figure is only a lower bound
+        lower_bound[arm] = bool(entries) and all(e.get("sustained") for e in entries)
+    return {"ratios": ratios, "fixed_load_achieved_by_both": both_achieved, "max_sustained_ops_per_s": max_rate,
+            "max_sustained_is_lower_bound": lower_bound, "repeats_used": n}

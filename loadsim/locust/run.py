@@ -1,0 +1,338 @@
+"""One load test's life on the Locust master (or the only process): results folder, once-a-second
+samples of the client and of every Redis node, and the summary at the end.
+
+Locust workers only simulate HA pairs; they send their recorder contents to the master with
+Locust's worker reports (``loadsim.locust.users``), and the master writes everything here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import csv
+import logging
+import os
+import platform
+import resource
+import subprocess
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import gevent
+from locust.runners import MasterRunner, WorkerRunner
+
+from loadsim import __version__
+from loadsim.config.persistence import PersistenceOptions
+from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+from loadsim.model.workload import OPERATIONS
+from loadsim.redis.monitor import NODE_FIELDS, NodeMonitor
+from loadsim.results.recorder import Recorder
+from loadsim.results.summary import build_summary, iso_time
+from loadsim.results.text import summary_table
+from loadsim.results.writer import RunWriter, new_run_dir
+
+log = logging.getLogger("loadsim")
+ERROR_KINDS = ("moved", "ask", "oom", "noauth", "wrongpass", "noperm", "clusterdown", "tryagain", "timeout",
+               "connection", "tls", "protocol", "other")
+CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedule_lag_max_us",
+                   "generator_cpu_percent", "generator_rss_bytes", "generator_cpu_s", "commands_total", "ops_total",
+                   "errors_total"]
+                  + [f"ops:{op}" for op in (*OPERATIONS, "session.prefill")]
+                  + [f"errors:{k}" for k in ERROR_KINDS])
+NODE_COLUMNS = ["time", "elapsed_s", "node", "role", *NODE_FIELDS, "error"]
+
+_cluster: EmbeddedCluster | None = None
+_run: Run | None = None
+_engine: Any = None
+_scenario = "run"
+
+
+def start_embedded_cluster(sim: dict[str, Any]) -> PersistenceOptions:
+    """Start the embedded cluster for this Locust process (stopped at quit, or at exit)."""
+    global _cluster
+    spec = ClusterSpec(masters=int(sim.get("masters", 3)), replicas=int(sim.get("replicas", 0)),
+                       tls=bool(sim.get("embedded_tls", False)), mutual_tls=bool(sim.get("embedded_mutual_tls", False)),
+                       acl=bool(sim.get("embedded_acl", False)), aof=bool(sim.get("embedded_aof", False)))
+    log.info("starting embedded Redis Cluster: %d masters, %d replicas each%s", spec.masters, spec.replicas,
+             ", TLS" if spec.tls else "")
+    _cluster = EmbeddedCluster(spec).start()
+    atexit.register(stop_embedded_cluster)
+    log.info("embedded cluster ok: %s", ",".join(n.address for n in _cluster.nodes))
+    return _cluster.options
+
+
+def stop_embedded_cluster() -> None:
+    global _cluster
+    if _cluster is not None:
+        cluster, _cluster = _cluster, None
+        cluster.stop()
+        log.info("embedded cluster stopped")
+
+
+def attach(environment: Any, engine: Any, scenario: str) -> None:
+    global _engine, _scenario
+    _engine, _scenario = engine, scenario
+
+
+def test_started(environment: Any) -> None:
+    global _run
+    if isinstance(environment.runner, WorkerRunner) or _engine is None:
+        return
+    if _run is not None:
+        _run.finish(interrupted=True)
+    _run = Run(environment, _engine, _scenario)
+
+
+def test_stopped(environment: Any, interrupted: bool) -> None:
+    global _run
+    if _run is not None:
+        _run.finish(interrupted=interrupted)  # still the current run: workers' last reports land in it
+        _run = None
+
+
+def worker_report(client_id: str, payload: dict[str, Any], final: bool = False) -> None:
+    if _run is not None:
+        _run.merge_worker(client_id, payload, final)
+
+
+def _versions() -> dict[str, str]:
+    out = {"loadsim": __version__, "python": platform.python_version()}
+    for dist in ("locust", "redis", "hiredis", "hdrhistogram", "gevent"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _fresh(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3`` ... when it already holds a run (a second test in the web UI)."""
+    candidate, n = path, 1
+    while (candidate / "summary.json").exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process now (not the peak)."""
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def process_cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class Run:
+    """Results of one test: created at test start on the master/local process."""
+
+    def __init__(self, environment: Any, engine: Any, scenario: str):
+        self.env, self.engine = environment, engine
+        self.distributed = isinstance(environment.runner, MasterRunner)
+        sim = engine.sim
+        root = sim.get("results_dir")
+        self.path = _fresh(Path(root)) if root else new_run_dir(Path(os.environ.get("LOADSIM_RESULTS", "results")),
+                                                                 scenario)
+        self.writer = RunWriter(self.path)
+        self.scenario = scenario
+        self.started_wall = time.time()
+        self.started_perf = engine.start_perf
+        self.cpu0 = process_cpu_s()
+        self.recorder = engine.recorder if not self.distributed else Recorder()
+        self.workers: dict[str, dict[str, Any]] = {}
+        self.final_workers: set[str] = set()
+        self.client_rows: list[dict[str, Any]] = []
+        self.node_rows: list[dict[str, Any]] = []
+        self._last_ops: dict[str, int] = {}
+        self._last_errors: dict[str, int] = {}
+        self._last_cpu = (time.perf_counter(), self.cpu0)
+        self._finished = False
+        mon_opts = _cluster.admin_options if _cluster is not None else engine.opts
+        self.monitor: NodeMonitor | None = None
+        if engine.opts.persists:
+            try:
+                self.monitor = NodeMonitor(mon_opts)
+            except Exception as exc:  # noqa: BLE001 - the run goes on without server samples
+                log.warning("server monitor unavailable: %s", exc)
+        self.commandstats_start = self.monitor.commandstats() if self.monitor else {}
+        self.writer.write_json("commandstats_start.json", self.commandstats_start)
+        self.writer.write_json("config.json", self._config())
+        self.writer.write_json("summary.json", {"complete": False, "scenario": scenario,
+                                                "started": iso_time(self.started_wall)})
+        self.sample()
+        self.greenlet = gevent.spawn(self._loop)
+        log.info("results: %s", self.path)
+
+    def _config(self) -> dict[str, Any]:
+        o = self.env.parsed_options
+        return {"scenario": self.scenario, "persistence": self.engine.opts.to_values(redact=True),
+                "workload": self.engine.params.describe(),
+                "simulation": {k: v for k, v in self.engine.sim.items()},
+                "cluster": (vars(_cluster.spec) if _cluster is not None else None),
+                "locust": {"users": getattr(o, "num_users", None), "spawn_rate": getattr(o, "spawn_rate", None),
+                           "run_time": getattr(o, "run_time", None), "headless": getattr(o, "headless", None)}}
+
+    def merge_worker(self, client_id: str, payload: dict[str, Any], final: bool = False) -> None:
+        self.recorder.merge(payload["recorder"])
+        self.workers[client_id] = payload
+        if final:
+            self.final_workers.add(client_id)
+        wall = payload.get("steady_from_wall")
+        if wall is not None:
+            # the master's steady window starts when the last worker's did
+            steady = self.started_perf + (wall - self.started_wall)
+            if self.engine.steady_from == float("inf") or steady > self.engine.steady_from:
+                self.engine.steady_from = steady
+
+    def _live(self) -> tuple[int, int]:
+        if self.distributed:
+            return (sum(w.get("live", 0) for w in self.workers.values()),
+                    sum(w.get("queue", 0) for w in self.workers.values()))
+        return self.engine.live_sessions, self.engine.queue_depth
+
+    def _cpu_percent(self) -> float:
+        now = time.perf_counter()
+        cpu = process_cpu_s()
+        t0, c0 = self._last_cpu
+        self._last_cpu = (now, cpu)
+        return 100.0 * (cpu - c0) / max(1e-6, now - t0)
+
+    def sample(self) -> None:
+        now = time.time()
+        elapsed = time.perf_counter() - self.started_perf
+        rec = self.recorder
+        live, queue = self._live()
+        row: dict[str, Any] = {"time": round(now, 3), "elapsed_s": round(elapsed, 3), "live_sessions": live,
+                               "queue_depth": queue, "schedule_lag_max_us": round(rec.lag_max_us, 1),
+                               "generator_cpu_percent": round(self._cpu_percent(), 1),
+                               "generator_rss_bytes": rss_bytes() if not self.distributed else
+                               sum(w.get("rss", 0) for w in self.workers.values())}
+        row["generator_cpu_s"] = round(process_cpu_s() + self._workers_cpu(), 4)
+        row["commands_total"] = rec.commands
+        rec.lag_max_us = 0.0
+        ops_total = errors_total = 0
+        for name, count in rec.ops.items():
+            d = count - self._last_ops.get(name, 0)
+            row[f"ops:{name}"] = d
+            ops_total += d
+        for kind, count in rec.errors.items():
+            d = count - self._last_errors.get(kind, 0)
+            row[f"errors:{kind}"] = d
+            errors_total += d
+        self._last_ops, self._last_errors = dict(rec.ops), dict(rec.errors)
+        row.update(ops_total=ops_total, errors_total=errors_total)
+        self.client_rows.append(row)
+        self.writer.append_rows("client_series.csv", CLIENT_COLUMNS, [row])
+        if self.monitor is not None:
+            rows = self.monitor.sample()
+            for r in rows:
+                r["elapsed_s"] = round(r["time"] - self.started_wall, 3)
+            self.node_rows.extend(rows)
+            self.writer.append_rows("node_series.csv", NODE_COLUMNS, rows)
+
+    def _loop(self) -> None:
+        next_t = time.perf_counter() + 1.0
+        while True:
+            gevent.sleep(max(0.0, next_t - time.perf_counter()))
+            next_t += 1.0
+            try:
+                self.sample()
+            except Exception as exc:  # noqa: BLE001 - a failed sample must not end the run
+                log.warning("sample failed: %s", exc)
+
+    def finish(self, interrupted: bool) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        if self.distributed:
+            # On --run-time, Locust's master fires test_stop before it tells the workers to stop (it sends
+            # them "quit" afterwards). Stop them now and wait (briefly) for every worker's last counts,
+            # so the summary covers the same work that Redis counted.
+            from locust.rpc import Message
+
+            runner = self.env.runner
+            for client in runner.clients.all:
+                if client.id not in self.final_workers:
+                    runner.server.send_to_client(Message("stop", None, client.id))
+            deadline = time.monotonic() + 10
+            while set(self.workers) - self.final_workers and time.monotonic() < deadline:
+                gevent.sleep(0.1)
+        self.greenlet.kill(block=True)
+        try:
+            self.sample()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("final sample failed: %s", exc)
+        ended = time.time()
+        cs_end = self.monitor.commandstats() if self.monitor else {}
+        env_info = {"seed": self.engine.params.seed, "versions": _versions(), "git_commit": _git_commit(),
+                    "host": {"cpu_model": _cpu_model(), "cores": os.cpu_count(), "platform": platform.platform()},
+                    "redis_nodes": self.monitor.environment() if self.monitor else {},
+                    "started": iso_time(self.started_wall), "ended": iso_time(ended)}
+        self.writer.write_json("environment.json", env_info)
+        self.writer.write_json("commandstats_end.json", cs_end)
+        slots = self.monitor.slots() if self.monitor else {}
+        self.writer.write_json("slots.json", slots)
+        for (op, kind), hist in self.recorder.hist.items():
+            self.writer.write_text(f"histograms/{op}.{kind}.hdr", hist.encode().decode() + "\n")
+        if self.recorder.lag.get_total_count():
+            self.writer.write_text("histograms/schedule.lag.hdr", self.recorder.lag.encode().decode() + "\n")
+        self._write_locust_csv()
+        steady_from = self.engine.steady_from
+        steady_from_s = (steady_from - self.started_perf) if steady_from != float("inf") else None
+        summary = build_summary(
+            scenario=self.scenario, started=self.started_wall, ended=ended, steady_from_s=steady_from_s,
+            workload=self.engine.params.describe(), cluster=self._cluster_info(), recorder=self.recorder,
+            client_rows=self.client_rows, node_rows=self.node_rows, commandstats_start=self.commandstats_start,
+            commandstats_end=cs_end, client_cpu_s=process_cpu_s() - self.cpu0 + self._workers_cpu(),
+            recovery=self.engine.recovery, interrupted=interrupted)
+        self.writer.write_json("summary.json", summary)
+        self.writer.close()
+        if self.monitor is not None:
+            self.monitor.close()
+        print("\n" + summary_table(summary) + f"\n\nresults: {self.path}\n", flush=True)
+
+    def _workers_cpu(self) -> float:
+        return sum(w.get("cpu", 0.0) for w in self.workers.values()) if self.distributed else 0.0
+
+    def _cluster_info(self) -> dict[str, Any]:
+        masters = sum(1 for r in (self.monitor.nodes.values() if self.monitor else []) if r == "master")
+        replicas = sum(1 for r in (self.monitor.nodes.values() if self.monitor else []) if r != "master")
+        spec = _cluster.spec if _cluster is not None else None
+        return {"masters": masters, "replicas": replicas // masters if masters else 0,
+                "tls": self.engine.opts.tls_enabled, "mutual_tls": bool(self.engine.opts.tls_cert),
+                "acl": bool(self.engine.opts.username), "aof": bool(spec.aof) if spec else None,
+                "embedded": spec is not None}
+
+    def _write_locust_csv(self) -> None:
+        from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
+
+        stats_csv = StatsCSV(self.env, PERCENTILES_TO_REPORT)
+        for name, method in (("locust_stats.csv", stats_csv.requests_csv), ("locust_failures.csv",
+                                                                               stats_csv.failures_csv)):
+            with open(self.path / name, "w", newline="", encoding="utf-8") as fh:
+                method(csv.writer(fh))
+

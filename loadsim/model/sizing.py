@@ -1,0 +1,354 @@
+"""Sizing math (pure: numbers in, numbers out; no I/O).
+
+Method: measure unit costs on real runs (bytes per live session, base memory per master, server CPU
+per Redis command, Redis commands per persistence operation, p99 vs master CPU utilisation), then
+predict a target deployment from them, and check the prediction against runs it was not fitted on
+(``loadsim validate``). Every rule and default is a field you can override; each says where it
+comes from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from loadsim.errors import FitError, OptionsError
+from loadsim.model.workload import PRESETS
+
+GIB = 1024**3
+
+
+# ------------------------------------------------------------------------------------------ inputs
+@dataclass(frozen=True)
+class UnitCosts:
+    """What one live session and one command cost on a master. Build with ``fit_unit_costs``."""
+
+    bytes_per_session: float  # used_memory per live session (all its records, key overhead, TTL)
+    base_bytes_per_master: float  # used_memory of an empty master
+    cpu_s_per_command: float  # server CPU (used_cpu_sys+user, includes I/O and TLS) per command
+    commands_per_op: float  # Redis commands per persistence operation (depends on layout, timers)
+    base_cpu_per_master: float = 0.0  # share of a core an idle master uses (cron, cluster bus, INFO polls)
+    bytes_per_session_se: float = 0.0  # standard error of the fit
+    cpu_s_per_command_sd: float = 0.0  # spread between runs
+    latency_points: tuple[tuple[float, float], ...] = ()  # (master CPU utilisation, p99 µs), measured
+    runs: int = 0
+    source: str = "assumption"
+
+
+# Fallback when no runs are given: fitted on 5 runs of bench/fidelity.py (1, 2, 3, 4 and 9 HA pairs, 45 s
+# each) on the project's reference machine (2 cores, Redis 7.0.15, loopback, standard preset, per-session
+# layout, no TLS): 5573 +- 16 B per live session, 1.9 MiB per empty master, 23 +- 3 us CPU per command.
+DEFAULT_COSTS = UnitCosts(bytes_per_session=5600.0, base_bytes_per_master=1.9e6, cpu_s_per_command=23e-6,
+                          commands_per_op=2.25, base_cpu_per_master=0.0025,
+                          source="assumption: reference-machine measurements (standard preset, no TLS), "
+                                 "not your runs")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A target deployment. Every field is overridable (``loadsim plan --help``)."""
+
+    ha_pairs: int = 9  # vendor rule under test: "3 nodes for up to 9 HA pairs"
+    cps_per_pair: float = 5.0  # calls/s per HA pair (assumption; use yours)
+    aht_s: float = 180.0  # mean handle time, s (assumption)
+    complexity: str = "standard"  # preset for writes per session (loadsim.workload.PRESETS)
+    digital_share: float = 0.0  # digital interactions are not persisted (vendor)
+    session_ttl_s: int = 86400  # only leaked sessions live that long; does not enter the steady state
+    masters: int = 3  # vendor minimum
+    replicas: int = 1  # vendor: HA recommended; replicas hold the same data as their master
+    node_ram_bytes: float = 8 * GIB  # RAM of one Redis node
+    node_cores: int = 2  # Redis executes commands on one main thread: one core is what counts
+    aof: bool = True  # vendor: AOF recommended; a rewrite forks (copy-on-write)
+    worker_threads: int = 4  # ORS worker threads per ORS node (assumption)
+    maxmemory_fraction: float = 0.8  # usual practice 0.75-0.9 of RAM (ElastiCache keeps 25 % free)
+    fork_cow_factor: float = 2.0  # RDB save / AOF rewrite may need up to 2x memory under heavy writes
+    cpu_ceiling: float = 0.7  # of the one main-thread core, leaves room for bursts and failover
+    n_plus_1: bool = True  # the ceilings must still hold with one master fewer
+    latency_slo_p99_us: float = 5000.0  # p99 of a persistence operation
+    key_layout: str = "per-session"  # per-session, single-hash (one slot) or node-tag (slot per node)
+    maxclients: int = 10000  # Redis default
+
+    def __post_init__(self) -> None:
+        if self.masters < 1 or self.ha_pairs < 1 or self.cps_per_pair < 0 or self.aht_s <= 0:
+            raise OptionsError("masters and ha-pairs must be >= 1, cps-per-pair >= 0, aht > 0")
+        if not 0 < self.maxmemory_fraction <= 1 or not 0 < self.cpu_ceiling <= 1:
+            raise OptionsError("maxmemory-fraction and cpu-ceiling must be in (0, 1]")
+        if self.complexity not in PRESETS:
+            raise OptionsError(f"complexity '{self.complexity}' unknown; use one of {', '.join(PRESETS)}")
+        if self.key_layout not in ("per-session", "single-hash", "node-tag"):
+            raise OptionsError("key-layout must be per-session, single-hash or node-tag")
+
+
+ASSUMPTIONS: dict[str, str] = {
+    "ha_pairs": "vendor rule under test: 3 nodes for up to 9 HA pairs",
+    "cps_per_pair": "not published: assumption, use your own",
+    "aht_s": "not published: assumption, use your own",
+    "replicas": "vendor recommends HA; a replica holds its master's data",
+    "maxmemory_fraction": "usual practice 0.75-0.9 of RAM",
+    "fork_cow_factor": "RDB/AOF rewrite fork: up to 2x memory under heavy writes",
+    "cpu_ceiling": "Redis runs commands on one main thread; 0.7 of a core leaves headroom",
+    "n_plus_1": "ceilings hold with one master fewer (its slots served by the others)",
+    "maxclients": "Redis default 10000",
+    "node_ram_bytes": "vendor: Redis node memory similar to the ORS application's memory",
+}
+
+
+# ------------------------------------------------------------------------------------------ fitting
+@dataclass(frozen=True)
+class MemoryFit:
+    bytes_per_session: float
+    base_bytes_per_master: float
+    bytes_per_session_se: float
+    r2: float
+    points: int
+
+
+def fit_memory(live_sessions: list[float], masters: list[int], used_memory: list[float]) -> MemoryFit:
+    """Least squares of total used_memory = base x masters + bytes_per_session x live sessions.
+
+    One point per run (sums over its masters). Needs two or more distinct live-session counts.
+    """
+    x_live = np.asarray(live_sessions, dtype=float)
+    x_m = np.asarray(masters, dtype=float)
+    y = np.asarray(used_memory, dtype=float)
+    if len(set(np.round(x_live, 6))) < 2:
+        raise FitError("fit_memory needs runs with at least 2 different live-session counts "
+                         "(sweep over --ha-pairs or --cps-per-pair)")
+    design = np.column_stack([x_m, x_live])
+    coef, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
+    if rank < 2:
+        raise FitError("fit_memory: live sessions are proportional to masters in these runs; vary them")
+    residual = y - design @ coef
+    dof = max(1, len(y) - 2)
+    sigma2 = float(residual @ residual) / dof
+    cov = sigma2 * np.linalg.pinv(design.T @ design)
+    ss_tot = float(((y - y.mean()) ** 2).sum()) or 1.0
+    return MemoryFit(bytes_per_session=float(coef[1]), base_bytes_per_master=float(coef[0]),
+                     bytes_per_session_se=float(math.sqrt(max(0.0, cov[1, 1]))),
+                     r2=1.0 - float(residual @ residual) / ss_tot, points=len(y))
+
+
+def fit_cpu(cpu_s: list[float], master_seconds: list[float], commands: list[float]) -> tuple[float, float, float]:
+    """Least squares of server CPU s = base x (masters x seconds) + per_command x commands.
+
+    Returns (base share of a core per master, CPU s per command, its standard error). An idle master
+    still spends CPU (serverCron, cluster bus, monitoring), so a per-command ratio alone overstates the
+    cost at low load. Falls back to the pooled ratio (base 0) when the runs cannot separate the two.
+    """
+    x_base = np.asarray(master_seconds, dtype=float)
+    x_cmd = np.asarray(commands, dtype=float)
+    y = np.asarray(cpu_s, dtype=float)
+    design = np.column_stack([x_base, x_cmd])
+    coef, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
+    if rank < 2 or len(y) < 3 or coef[0] < 0 or coef[1] <= 0:
+        pooled, sd = cpu_per_command(list(cpu_s), list(commands))
+        return 0.0, pooled, sd
+    residual = y - design @ coef
+    sigma2 = float(residual @ residual) / max(1, len(y) - 2)
+    cov = sigma2 * np.linalg.pinv(design.T @ design)
+    return float(coef[0]), float(coef[1]), float(math.sqrt(max(0.0, cov[1, 1])))
+
+
+def cpu_per_command(cpu_s: list[float], commands: list[float]) -> tuple[float, float]:
+    """Server CPU seconds per command (pooled) and the spread between runs (standard deviation).
+
+    Uses ``used_cpu_sys + used_cpu_user`` deltas, not ``commandstats usec_per_call``: the latter counts
+    only command execution and leaves out socket I/O, protocol parsing and TLS.
+    """
+    pairs = [(c, n) for c, n in zip(cpu_s, commands, strict=True) if n > 0]
+    if not pairs:
+        raise FitError("cpu_per_command needs runs with commands > 0")
+    pooled = sum(c for c, _ in pairs) / sum(n for _, n in pairs)
+    per_run = [c / n for c, n in pairs]
+    return pooled, float(np.std(per_run, ddof=1)) if len(per_run) > 1 else 0.0
+
+
+def p99_at(points: tuple[tuple[float, float], ...], utilisation: float) -> float | None:
+    """p99 µs at a master utilisation, by linear interpolation of measured points (None if no points;
+    beyond the highest point, the highest measured p99 scaled by the M/M/1 factor 1/(1-u))."""
+    if not points:
+        return None
+    pts = sorted(points)
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    if utilisation <= xs[-1]:
+        return float(np.interp(utilisation, xs, ys))
+    if utilisation >= 1.0:
+        return math.inf
+    return ys[-1] * (1 - xs[-1]) / (1 - utilisation)
+
+
+def steady_cpu(summary: dict[str, Any]) -> tuple[float, float, float]:
+    """(server CPU s, master-seconds, commands) of a run's steady window; whole run for older summaries."""
+    masters = summary["masters"]
+    if all("commands_steady" in m for m in masters):
+        return (sum(m["cpu_s_steady"] for m in masters), sum(m["steady_s"] for m in masters),
+                sum(m["commands_steady"] for m in masters))
+    return summary["server"]["cpu_s"], len(masters) * summary["duration_s"], summary["server"]["commands"]
+
+
+def fit_unit_costs(summaries: list[dict[str, Any]]) -> UnitCosts:
+    """Unit costs from run summaries (``summary.json`` dicts, see docs/results.md)."""
+    usable = [s for s in summaries if s.get("complete") and s.get("masters")]
+    if not usable:
+        raise FitError("no complete runs with server samples to fit unit costs from")
+    live = [s["live_sessions"]["steady_mean"] for s in usable]
+    masters = [len(s["masters"]) for s in usable]
+    memory = [sum(m["used_memory_steady_mean"] for m in s["masters"]) for s in usable]
+    mem = fit_memory(live, masters, memory)
+    # CPU over the steady window only: the pre-fill burst runs at another rate (more commands per
+    # event-loop wake-up) and would mix two regimes into one per-command cost.
+    base_cpu, cpu, cpu_sd = fit_cpu(*zip(*(steady_cpu(s) for s in usable), strict=True))
+    ops = [sum(o["count"] for o in s["operations"].values()) for s in usable]
+    cmds = [s["server"]["commands_client_counted"] for s in usable]
+    points = []
+    for s in usable:
+        util = max((m["cpu_s_steady"] / m["steady_s"] for m in s["masters"] if m.get("steady_s")), default=0.0)
+        p99 = s["operations"].get("session.update", {}).get("latency_us", {}).get("p99")
+        if p99:
+            points.append((round(util, 4), float(p99)))
+    return UnitCosts(bytes_per_session=mem.bytes_per_session, base_bytes_per_master=mem.base_bytes_per_master,
+                     cpu_s_per_command=cpu, commands_per_op=sum(cmds) / max(1, sum(ops)),
+                     bytes_per_session_se=mem.bytes_per_session_se, cpu_s_per_command_sd=cpu_sd,
+                     base_cpu_per_master=base_cpu,
+                     latency_points=tuple(points), runs=len(usable), source=f"measured: {len(usable)} runs")
+
+
+# ------------------------------------------------------------------------------------------ predicting
+@dataclass(frozen=True)
+class Constraint:
+    name: str
+    value: float
+    limit: float
+    unit: str
+
+    @property
+    def margin(self) -> float:
+        """Headroom as a share of the limit (negative = over the limit)."""
+        return (self.limit - self.value) / self.limit if self.limit else -math.inf
+
+    @property
+    def ok(self) -> bool:
+        return self.value <= self.limit
+
+
+@dataclass(frozen=True)
+class Prediction:
+    deployment: Deployment
+    costs: UnitCosts
+    live_sessions: float
+    ops_per_s: float
+    commands_per_s: float
+    busiest_share: float  # share of data and load on the busiest master
+    busiest_share_n1: float  # the same with one master fewer
+    memory_per_master: float  # used_memory of the busiest master
+    ram_needed_per_node: float  # with maxmemory fraction and fork headroom
+    cpu_utilisation: float  # busiest master, one core
+    cpu_utilisation_n1: float
+    p99_us: float | None
+    connections_per_node: int
+    nodes: int
+    constraints: list[Constraint] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.ok for c in self.constraints)
+
+
+def busiest_share(layout: str, masters: int, ha_pairs: int) -> float:
+    """Share of all session data and operations on the busiest master, by key layout."""
+    if masters < 1:
+        return math.inf
+    if layout == "single-hash":
+        return 1.0  # one key, one slot, one master, whatever the master count
+    if layout == "node-tag":
+        # one slot per primary ORS node: at best spread evenly, so a master holds ceil(pairs/masters)
+        return math.ceil(ha_pairs / masters) / ha_pairs
+    return 1.0 / masters  # 16384 slots spread evenly
+
+
+def predict(d: Deployment, c: UnitCosts) -> Prediction:
+    """Memory, CPU, latency and connections per node for deployment ``d`` with unit costs ``c``."""
+    voice_cps = d.cps_per_pair * (1 - d.digital_share)
+    live = d.ha_pairs * voice_cps * d.aht_s  # Little's law
+    ops = d.ha_pairs * voice_cps * PRESETS[d.complexity].writes_per_session
+    commands = ops * c.commands_per_op
+    share = busiest_share(d.key_layout, d.masters, d.ha_pairs)
+    share_n1 = busiest_share(d.key_layout, d.masters - 1, d.ha_pairs) if d.n_plus_1 and d.masters > 1 else share
+    memory = c.base_bytes_per_master + share * live * c.bytes_per_session
+    fork = d.fork_cow_factor if d.aof else 1.0
+    # maxmemory must hold the data; the node must also hold the fork's copy-on-write peak
+    ram_needed = max(memory / d.maxmemory_fraction, memory * fork)
+    util = c.base_cpu_per_master + commands * share * c.cpu_s_per_command
+    util_n1 = c.base_cpu_per_master + commands * share_n1 * c.cpu_s_per_command
+    worst_util = util_n1 if d.n_plus_1 else util
+    p99 = p99_at(c.latency_points, worst_util)
+    connections = 2 * d.ha_pairs * d.worker_threads  # primary and warm backup, one per worker per master
+    hot = " (hot slot: one master holds everything)" if d.key_layout == "single-hash" else ""
+    constraints = [
+        Constraint(f"memory{hot}", ram_needed, d.node_ram_bytes, "bytes"),
+        Constraint(f"CPU{hot}" + (" with one master down" if d.n_plus_1 else ""), worst_util, d.cpu_ceiling,
+                   "of one core"),
+        Constraint("connections", connections, d.maxclients, "clients per node"),
+    ]
+    if p99 is not None:
+        constraints.append(Constraint("latency SLO (p99)", p99, d.latency_slo_p99_us, "µs"))
+    if d.masters < 3:
+        constraints.append(Constraint("Redis Cluster minimum of 3 masters", 3, d.masters, "masters"))
+    return Prediction(d, c, live, ops, commands, share, share_n1, memory, ram_needed, util, util_n1, p99,
+                      connections, d.masters * (1 + d.replicas), constraints)
+
+
+def smallest_masters(d: Deployment, c: UnitCosts, limit: int = 64) -> int | None:
+    """The fewest masters (3..limit) for which every constraint passes, or None."""
+    for m in range(3, limit + 1):
+        if predict(replace(d, masters=m), c).passed:
+            return m
+    return None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    binding: Constraint
+    prediction: Prediction
+    smallest_masters: int | None
+
+    def text(self) -> str:
+        p, d, b = self.prediction, self.prediction.deployment, self.binding
+        head = "PASS" if self.passed else "FAIL"
+        lines = [
+            f"{head}: {d.ha_pairs} HA pairs on {d.masters} masters x {1 + d.replicas} nodes "
+            f"({p.nodes} Redis nodes of {d.node_ram_bytes / GIB:.1f} GiB)",
+            f"binding constraint: {b.name}: {_fmt(b.value, b.unit)} of {_fmt(b.limit, b.unit)} "
+            f"(margin {100 * b.margin:+.0f} %)",
+            f"live sessions {p.live_sessions:,.0f}; {p.ops_per_s:,.0f} persistence ops/s = "
+            f"{p.commands_per_s:,.0f} Redis commands/s",
+            f"busiest master: {p.memory_per_master / 2**20:,.0f} MiB used_memory, needs "
+            f"{p.ram_needed_per_node / 2**20:,.0f} MiB RAM; CPU {100 * p.cpu_utilisation:.1f} % of a core "
+            f"({100 * p.cpu_utilisation_n1:.1f} % with one master down)",
+            f"connections per node: {p.connections_per_node} (2 ORS nodes x {d.worker_threads} threads x "
+            f"{d.ha_pairs} pairs)",
+        ]
+        if p.p99_us is not None:
+            lines.append(f"predicted p99: {p.p99_us:,.0f} µs (SLO {d.latency_slo_p99_us:,.0f} µs)")
+        lines.append(f"smallest master count that passes: {self.smallest_masters or 'none up to 64'}")
+        lines.append(f"unit costs: {p.costs.source}")
+        return "\n".join(lines)
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "bytes":
+        return f"{value / 2**20:,.0f} MiB"
+    if unit == "of one core":
+        return f"{100 * value:.1f} % of one core"
+    return f"{value:,.0f} {unit}"
+
+
+def verdict(d: Deployment, c: UnitCosts) -> Verdict:
+    """PASS/FAIL, the binding constraint (smallest margin) and the smallest master count that passes."""
+    p = predict(d, c)
+    binding = min(p.constraints, key=lambda k: k.margin)
+    return Verdict(p.passed, binding, p, smallest_masters(d, c))

@@ -1,0 +1,247 @@
+"""``loadsim check``: the connection check the vendor asks for before enabling ORS persistence.
+
+It connects with the ORS ``[persistence]`` options, exactly as ORS would (same TLS, same user), and
+reports masters, replicas, slot coverage, Redis version, TLS and authentication. Every failure is
+one line naming the problem and the fix (``CheckFailed``); the password never appears in it.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+from loadsim.config.persistence import PersistenceOptions, RedisNode
+from loadsim.errors import (
+    CheckFailed,
+    NoAuthError,
+    NoPermError,
+    ProtocolError,
+    RedisConnectionError,
+    RedisError,
+    RedisTimeoutError,
+    TlsError,
+    WrongPassError,
+)
+from loadsim.redis.client import Connection
+
+CHECK_TIMEOUT_MS = 5000  # used when redis-connect-timeout / redis-socket-timeout are 0 (none)
+
+
+@dataclass
+class NodeInfo:
+    address: str
+    role: str
+    slots: int
+    link: str
+
+
+@dataclass
+class CheckReport:
+    seed: str
+    version: str
+    tls: str
+    auth: str
+    cluster_state: str
+    slots_covered: int
+    nodes: list[NodeInfo] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def masters(self) -> list[NodeInfo]:
+        return [n for n in self.nodes if n.role == "master"]
+
+    @property
+    def replicas(self) -> list[NodeInfo]:
+        return [n for n in self.nodes if n.role == "replica"]
+
+    def lines(self) -> list[str]:
+        out = [*self.notes,
+               f"connected to {self.seed}: Redis {self.version}",
+               f"TLS: {self.tls}",
+               f"auth: {self.auth}",
+               f"cluster_state: {self.cluster_state}, slots covered: {self.slots_covered}/16384",
+               f"masters: {len(self.masters)}, replicas: {len(self.replicas)}"]
+        for n in sorted(self.nodes, key=lambda n: (n.role != "master", n.address)):
+            slots = f"{n.slots} slots" if n.role == "master" else ""
+            out.append(f"  {n.role:<8}{n.address:<24}{slots:<13}{n.link}")
+        out.append("OK: ORS can persist sessions to this cluster with these options")
+        return out
+
+
+def _with_timeouts(opts: PersistenceOptions) -> PersistenceOptions:
+    from dataclasses import replace
+
+    return replace(opts, redis_connect_timeout=opts.redis_connect_timeout or CHECK_TIMEOUT_MS,
+                   redis_socket_timeout=opts.redis_socket_timeout or CHECK_TIMEOUT_MS)
+
+
+def _connect(node: RedisNode, opts: PersistenceOptions) -> Connection:
+    where = str(node)
+    try:
+        return Connection((node.host, node.port), opts, opts.ssl_context())
+    except RedisError as exc:
+        message = str(exc)
+        if isinstance(exc, WrongPassError):
+            who = f"user '{opts.username}'" if opts.username else "the default user"
+            raise CheckFailed(f"{where}: authentication failed for {who}: wrong username or password, or the "
+                             "user is disabled; fix username/password") from None
+        if isinstance(exc, (NoAuthError, NoPermError)):
+            raise CheckFailed(f"{where}: {message.split(':', 1)[-1].strip()}; set username/password") from None
+        closed = _client_cert_refused(exc, opts)
+        if closed is not None:
+            raise closed from None
+        if isinstance(exc, TlsError):
+            if any(s in message for s in ("wrong version number", "record layer", "packet length", "no answer")):
+                raise CheckFailed(f"{where}: TLS client against a plain (non-TLS) port; set tls-enabled = false "
+                                 "or give the TLS port") from None
+            if "certificate verification failed" in message:
+                hint = ("the certificate is not for this host name; set tls-sni to a name in the certificate, "
+                        "or connect by that name" if "Hostname mismatch" in message or "IP address mismatch"
+                        in message else "the server certificate is not signed by tls-cacert/tls-cacertdir; "
+                        "give the CA that signed it")
+                raise CheckFailed(f"{where}: {message.split(': ', 1)[-1]}: {hint}") from None
+            raise CheckFailed(f"{where}: {message.split(': ', 1)[-1]}; check the tls-* options") from None
+        if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+            if opts.tls_enabled is False and ("closed" in message or "reset" in message.lower()):
+                raise CheckFailed(f"{where}: the server closed the connection: plain client against a TLS port? "
+                                 "set tls-enabled = true and tls-cacert") from None
+            raise CheckFailed(f"{where}: node unreachable ({message.split(': ', 1)[-1]}); check redis-nodes, "
+                             "that Redis runs there, and firewalls") from None
+        raise CheckFailed(f"{where}: {message}") from None
+
+
+_NEEDS_CLIENT_CERT = ("{where}: the server requires a client certificate (mutual TLS); set tls-cert and tls-key "
+                      "to a certificate signed by a CA the server trusts")
+
+
+_CLIENT_CERT_ALERTS = ("CERTIFICATE_REQUIRED", "UNKNOWN_CA", "DECRYPT_ERROR", "BAD_CERTIFICATE",
+                       "CERTIFICATE_UNKNOWN", "unknown ca")
+_CLOSED = ("eof occurred", "unexpected eof", "closed by the server", "reset by peer")
+
+
+def _client_cert_refused(exc: RedisError, opts: PersistenceOptions) -> CheckFailed | None:
+    """The server refused our TLS client after the handshake: with TLS 1.3 a server that requires client
+    certificates (tls-auth-clients yes) rejects a missing or untrusted one with an alert or just EOF on
+    the first read. None if *exc* is something else."""
+    text = str(exc)
+    if not opts.tls_enabled or not isinstance(exc, (TlsError, RedisConnectionError)) or "handshake" in text:
+        return None
+    if not (any(a in text for a in _CLIENT_CERT_ALERTS) or any(c in text.lower() for c in _CLOSED)):
+        return None
+    where = text.split(": ", 1)[0]
+    if not opts.tls_cert:
+        return CheckFailed(_NEEDS_CLIENT_CERT.format(where=where))
+    return CheckFailed(f"{where}: the server refused the client certificate ({text.split(': ', 1)[-1]}); set "
+                      "tls-cert/tls-key to a certificate signed by a CA the server trusts (its tls-ca-cert-file)")
+
+
+def _call(conn: Connection, node: RedisNode, opts: PersistenceOptions, *args: Any) -> Any:
+    try:
+        return conn.call(*args)
+    except RedisError as exc:
+        text = str(exc)
+        closed = _client_cert_refused(exc, opts)
+        if closed is not None:
+            raise closed from None
+        if isinstance(exc, (RedisConnectionError, RedisTimeoutError, ProtocolError)) \
+                and not isinstance(conn.sock, ssl.SSLSocket):
+            raise CheckFailed(f"{node}: the server closed the connection or answered no RESP: plain client "
+                             "against a TLS port? set tls-enabled = true and tls-cacert") from None
+        if "cluster support disabled" in text:
+            raise CheckFailed(f"{node}: this is a standalone Redis, not a cluster: ORS supports Redis Cluster "
+                             "only (no standalone, no Sentinel); give the nodes of a Redis Cluster") from None
+        if isinstance(exc, NoAuthError):
+            raise CheckFailed(f"{node}: authentication required: the server has no usable default user without a "
+                             "password (or it is disabled); set username and password") from None
+        if isinstance(exc, NoPermError):
+            raise CheckFailed(f"{node}: {text}; grant the ORS user this command") from None
+        raise CheckFailed(f"{node}: {text.removeprefix(f'{node}: ')}") from None
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """*text* with every occurrence of *secret* (the password) replaced by ``***``."""
+    return text.replace(secret, "***") if secret else text
+
+
+def run_check(opts: PersistenceOptions) -> CheckReport:
+    """Connect to the first reachable seed and inspect the cluster. Raises CheckFailed (password scrubbed)."""
+    try:
+        return _run_check(opts)
+    except CheckFailed as exc:
+        raise CheckFailed(scrub(str(exc), opts.password)) from None
+
+
+def _run_check(opts: PersistenceOptions) -> CheckReport:
+    seeds = opts.require_nodes()
+    opts = _with_timeouts(opts)
+    errors: list[CheckFailed] = []
+    for seed in seeds:
+        try:
+            conn = _connect(seed, opts)
+        except CheckFailed as exc:
+            errors.append(exc)
+            continue
+        try:
+            return _inspect(conn, seed, opts)
+        finally:
+            conn.close()
+    if len(errors) == 1 or len({str(e).split(": ", 1)[1] for e in errors}) == 1:
+        raise errors[0]
+    raise CheckFailed("; ".join(str(e) for e in errors))
+
+
+def _inspect(conn: Connection, seed: RedisNode, opts: PersistenceOptions) -> CheckReport:
+    hello = _call(conn, seed, opts, "HELLO", "2")
+    fields = {hello[i].decode(): hello[i + 1] for i in range(0, len(hello) - 1, 2)} if isinstance(hello, list) else {}
+    version = fields.get("version", b"?")
+    version = version.decode() if isinstance(version, bytes) else str(version)
+    if fields.get("mode", b"") in (b"standalone", "standalone"):
+        raise CheckFailed(f"{seed}: this is a standalone Redis, not a cluster: ORS supports Redis Cluster only "
+                         "(no standalone, no Sentinel); give the nodes of a Redis Cluster")
+    if fields.get("mode", b"") in (b"sentinel", "sentinel"):
+        raise CheckFailed(f"{seed}: this is a Redis Sentinel: ORS supports Redis Cluster only; give the cluster nodes")
+    info_text = _call(conn, seed, opts, "CLUSTER", "INFO")
+    info = dict(line.split(":", 1) for line in info_text.decode().splitlines() if ":" in line)
+    nodes_text = _call(conn, seed, opts, "CLUSTER", "NODES").decode()
+    nodes: list[NodeInfo] = []
+    covered = 0
+    for line in nodes_text.splitlines():
+        parts = line.split()
+        if len(parts) < 8:
+            continue
+        flags = parts[2].split(",")
+        address = parts[1].split("@", 1)[0]
+        role = "master" if "master" in flags else "replica"
+        slots = 0
+        for item in parts[8:]:
+            if item.startswith("["):
+                continue
+            a, _, b = item.partition("-")
+            slots += int(b or a) - int(a) + 1
+        covered += slots if role == "master" else 0
+        link = "fail" if "fail" in flags else ("pfail" if "fail?" in flags else parts[7])
+        nodes.append(NodeInfo(address, role, slots, link))
+    state = info.get("cluster_state", "?").strip()
+    if state != "ok" or covered != 16384:
+        missing = 16384 - covered
+        raise CheckFailed(f"{seed}: cluster_state:{state}, {missing} of 16384 slots not served by a master; fix "
+                         "the cluster (redis-cli --cluster check / fix) before enabling ORS")
+    if isinstance(conn.sock, ssl.SSLSocket):
+        tls = f"on ({conn.sock.version()}, {conn.sock.cipher()[0]}), server certificate verified for " \
+              f"'{opts.server_hostname(seed)}'" + (", client certificate sent" if opts.tls_cert else "")
+    else:
+        tls = "off"
+    auth = f"user '{opts.username}' with password" if opts.username else (
+        "default user with password" if opts.password else "none (default user, no password)")
+    report = CheckReport(str(seed), version, tls, auth, state, covered, nodes)
+    if not opts.persists:
+        report.notes.append(f"note: type = {opts.type}: ORS would persist nothing to Redis (set type = redis "
+                            "when ready, see the migration runbook)")
+    down = [n for n in nodes if n.link != "connected" and n.address != str(seed)]
+    if down:
+        report.notes.append(f"warning: {len(down)} node(s) not connected: {', '.join(n.address for n in down)}")
+    if not report.replicas:
+        report.notes.append("note: no replicas: a master failure loses its sessions (the vendor recommends HA "
+                            "replicas and AOF)")
+    return report

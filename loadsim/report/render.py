@@ -1,0 +1,52 @@
+"""``loadsim report DIR``: execute a notebook headless on a results folder, write report.html + PNGs.
+
+A folder with ``compare.json`` (from ``loadsim compare-tls``) gets the TLS notebook; any other folder
+of runs (a run, a sweep) gets the sizing notebook. Both ship in the package (``loadsim.paths``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from loadsim.errors import ResultsError
+from loadsim.paths import notebook_file
+from loadsim.results.reader import find_runs
+
+
+def notebook_for(folder: Path) -> Path:
+    """The TLS notebook for a compare-tls folder, the sizing notebook for any other folder of runs."""
+    return notebook_file("tls_vs_plain" if (folder / "compare.json").exists() else "sizing")
+
+
+def render(folder: str | Path, parameters: dict[str, Any] | None = None, echo: Any = print) -> Path:
+    """Execute the right notebook on ``folder``; write ``report.ipynb``, ``report.html``, ``figures/``."""
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    folder = Path(folder).resolve()
+    if not folder.is_dir():
+        raise ResultsError(f"'{folder}' does not exist or is not a folder; give a run, sweep or compare folder")
+    nb = notebook_for(folder)
+    if nb.name == "sizing.ipynb":
+        find_runs(folder)  # fails early, in one line, if there is nothing to report on
+        params = {"results_dir": str(folder), **(parameters or {})}
+    else:
+        params = {"compare_dir": str(folder), **(parameters or {})}
+    (folder / "figures").mkdir(exist_ok=True)
+    echo(f"executing {nb.name} on {folder} ...")
+    t0 = time.monotonic()
+    executed = folder / "report.ipynb"
+    try:
+        papermill.execute_notebook(str(nb), str(executed), parameters=params, kernel_name="python3",
+                                   progress_bar=False, cwd=str(folder), log_output=False,
+                                   stdout_file=None, stderr_file=None)
+    except papermill.PapermillExecutionError as exc:
+        raise ResultsError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}; "
+                           f"see {executed}") from None
+    html, _ = HTMLExporter(exclude_input=True).from_notebook_node(nbformat.read(executed, as_version=4))
+    (folder / "report.html").write_text(html, encoding="utf-8")
+    echo(f"report: {folder / 'report.html'} ({time.monotonic() - t0:.1f} s), figures in {folder / 'figures'}")
+    return folder / "report.html"

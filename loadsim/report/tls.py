@@ -1,0 +1,134 @@
+"""Tables and figures for ``notebooks/tls_vs_plain.ipynb`` (the notebook stays thin)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from loadsim.errors import FitError
+from loadsim.model import sizing as sz
+from loadsim.results.reader import load
+
+_LABELS = {
+    "p50_us": "p50 latency (session.update)",
+    "p99_us": "p99 latency (session.update)",
+    "p999_us": "p99.9 latency (session.update)",
+    "server_cpu_us_per_command": "server CPU per command",
+    "client_cpu_us_per_command": "client CPU per command",
+    "achieved_ops_per_s": "achieved ops/s at the fixed load",
+}
+
+
+def ratio_table(index: dict[str, Any]) -> pd.DataFrame:
+    """One row per metric: plain mean, TLS mean, TLS/plain ratio and its 95 % CI."""
+    rows = []
+    for metric, r in index["analysis"]["ratios"].items():
+        rows.append({"metric": _LABELS.get(metric, metric), "plain": r.get("plain_mean"), "tls": r.get("tls_mean"),
+                     "tls/plain": r["ratio"], "ci95 low": r["ci_low"], "ci95 high": r["ci_high"], "repeats": r["n"]})
+    return pd.DataFrame(rows).set_index("metric")
+
+
+def plot_ratios(table: pd.DataFrame) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    y = range(len(table))
+    ratio = table["tls/plain"].astype(float)
+    err_low = (ratio - table["ci95 low"].astype(float)).clip(lower=0).fillna(0)
+    err_high = (table["ci95 high"].astype(float) - ratio).clip(lower=0).fillna(0)
+    ax.errorbar(ratio, list(y), xerr=[err_low, err_high], fmt="o", capsize=4)
+    ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
+    ax.set_yticks(list(y), table.index)
+    ax.set_xlabel("TLS / plain (95 % CI from paired repeats)")
+    ax.set_title("Cost of TLS at a fixed offered load")
+    return fig
+
+
+def saturation_table(folder: Path, index: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for arm, entries in index["saturation"].items():
+        for e in entries:
+            if not e["ok"]:
+                rows.append({"arm": arm, "cps_per_pair": e["point"]["cps_per_pair"], "sustained": False})
+                continue
+            s = load(Path(folder) / e["path"]).summary
+            rows.append({"arm": arm, "cps_per_pair": e["point"]["cps_per_pair"],
+                         "offered_ops_per_s": s["rates"]["offered_ops_per_s"],
+                         "achieved_ops_per_s": s["rates"]["achieved_ops_per_s"],
+                         "p99_us": s["operations"].get("session.update", {}).get("latency_us", {}).get("p99"),
+                         "server_cpu_s": s["server"]["cpu_s"], "sustained": e.get("sustained")})
+    return pd.DataFrame(rows)
+
+
+def plot_saturation(table: pd.DataFrame, slo_p99_us: float) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    if not table.empty and "offered_ops_per_s" in table:
+        for arm, rows in table.dropna(subset=["offered_ops_per_s"]).groupby("arm"):
+            ax.plot(rows["offered_ops_per_s"], rows["p99_us"], marker="o", label=arm)
+    ax.axhline(slo_p99_us, color="red", linestyle="--", linewidth=1, label="p99 SLO")
+    ax.set_xlabel("offered persistence operations/s")
+    ax.set_ylabel("p99 latency from intended start, µs")
+    ax.set_yscale("log")
+    ax.legend()
+    ax.set_title("Latency as the offered load rises")
+    return fig
+
+
+def cross_check_table(index: dict[str, Any]) -> pd.DataFrame:
+    c = index.get("cross_check", {})
+    if not c:
+        return pd.DataFrame()
+    rows = []
+    for arm in ("plain", "tls"):
+        rows.append({"arm": arm, "connect median ms": c[arm]["connect"]["median_ms"],
+                     "connect p90 ms": c[arm]["connect"]["p90_ms"],
+                     "redis-benchmark SET ops/s": c[arm]["redis_benchmark_set_ops_per_s"]})
+    table = pd.DataFrame(rows).set_index("arm")
+    table.loc["tls/plain"] = table.loc["tls"] / table.loc["plain"]
+    ours = index["analysis"]["max_sustained_ops_per_s"]
+    if ours.get("plain") and ours.get("tls"):
+        table.loc["loadsim max sustained tls/plain", "redis-benchmark SET ops/s"] = ours["tls"] / ours["plain"]
+    return table
+
+
+def _arm_costs(folder: Path, index: dict[str, Any], tls: bool) -> sz.UnitCosts:
+    summaries = []
+    for e in [*index["fixed"], *index["saturation"]["tls" if tls else "plain"]]:
+        if e["ok"] and bool(e["point"]["tls"]) == tls:
+            summaries.append(load(Path(folder) / e["path"]).summary)
+    try:
+        return sz.fit_unit_costs(summaries)
+    except FitError:
+        # one load level only: memory cannot be fitted, CPU per command still can
+        cpu, sd = sz.cpu_per_command([s["server"]["cpu_s"] for s in summaries],
+                                     [s["server"]["commands"] for s in summaries])
+        return replace(sz.DEFAULT_COSTS, cpu_s_per_command=cpu, cpu_s_per_command_sd=sd,
+                       source=f"CPU measured ({len(summaries)} runs), memory assumed")
+
+
+def max_pairs(d: sz.Deployment, costs: sz.UnitCosts, limit: int = 5000) -> int:
+    """Most HA pairs the deployment's masters pass with (bisection; 0 if none)."""
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if sz.predict(replace(d, ha_pairs=mid), costs).passed:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def sizing_consequence(folder: Path, index: dict[str, Any], deployment: sz.Deployment | None = None) -> pd.DataFrame:
+    """Per arm: server CPU per command, masters needed for the deployment, most HA pairs on its masters."""
+    d = deployment or sz.Deployment()
+    rows = []
+    for tls in (False, True):
+        costs = _arm_costs(folder, index, tls)
+        rows.append({"arm": "TLS" if tls else "plain",
+                     "server CPU µs/command": round(costs.cpu_s_per_command * 1e6, 2),
+                     f"masters needed for {d.ha_pairs} HA pairs": sz.smallest_masters(d, costs),
+                     f"most HA pairs on {d.masters} masters": max_pairs(d, costs),
+                     "unit costs": costs.source})
+    return pd.DataFrame(rows).set_index("arm")

@@ -1,0 +1,51 @@
+"""A run's summary as plain text for the terminal (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    """The summary as a plain-text table for the terminal."""
+    w = summary.get("workload", {})
+    r = summary.get("rates", {})
+    lines = [
+        f"run: {summary.get('scenario')}  {summary.get('started')}  {summary.get('duration_s', 0):.0f} s"
+        f"  complete={summary.get('complete')}",
+        f"workload: {w.get('ha_pairs')} HA pairs x {w.get('cps_per_pair')} cps, AHT {w.get('aht_s')} s, "
+        f"{w.get('complexity')}, layout {w.get('key_layout')}, {w.get('worker_threads')} threads/node",
+        f"rates (steady state): offered {r.get('offered_ops_per_s', 0):.1f} ops/s, achieved "
+        f"{r.get('achieved_ops_per_s', 0):.1f} ops/s, {r.get('commands_per_s', 0):.1f} commands/s",
+        "",
+        f"{'operation':<18}{'count':>9}{'errors':>8}{'p50 us':>9}{'p90 us':>9}{'p99 us':>9}"
+        f"{'p99.9 us':>10}{'max us':>10}   (latency from intended start; service p99)",
+    ]
+    for name, op in summary.get("operations", {}).items():
+        lat, svc = op.get("latency_us", {}), op.get("service_us", {})
+        if not lat.get("count"):
+            lines.append(f"{name:<18}{op.get('count', 0):>9}{op.get('errors', 0):>8}   (warm-up / pre-fill: "
+                         "not in the statistics)")
+            continue
+        lines.append(f"{name:<18}{op.get('count', 0):>9}{op.get('errors', 0):>8}{lat.get('p50', 0):>9}"
+                     f"{lat.get('p90', 0):>9}{lat.get('p99', 0):>9}{lat.get('p999', 0):>10}{lat.get('max', 0):>10}"
+                     f"   svc p99 {svc.get('p99', 0)}")
+    ls = summary.get("live_sessions", {})
+    lines += ["", f"live sessions: steady mean {ls.get('steady_mean', 0):.0f}, final {ls.get('final', 0)}, "
+                  f"Little's law {ls.get('expected', 0):.0f}"]
+    lines.append(f"{'master':<22}{'used_memory':>14}{'keys':>10}{'cpu s':>8}{'commands':>10}")
+    for m in summary.get("masters", []):
+        lines.append(f"{m.get('node', '?'):<22}{m.get('used_memory', 0):>14}{m.get('keys', 0):>10}"
+                     f"{m.get('cpu_s', 0):>8.2f}{m.get('commands', 0):>10}")
+    s, c = summary.get("server", {}), summary.get("client", {})
+    lines.append(f"server: {s.get('commands', 0)} commands (client counted {s.get('commands_client_counted', 0)}), "
+                 f"{s.get('cpu_us_per_command', 0):.1f} us CPU/command; generator: "
+                 f"{c.get('cpu_us_per_command', 0):.1f} us CPU/command, max {c.get('max_cpu_percent', 0):.0f} % CPU")
+    if summary.get("recovery"):
+        rv = summary["recovery"]
+        lines.append(f"switchover: {rv.get('recovered', 0)} sessions recovered of {rv.get('expected', 0)} live, "
+                     f"{rv.get('lost', 0)} lost ({rv.get('lost_never_written', 0)} never written: their create was "
+                     f"still queued in the old primary; {rv.get('lost_written', 0)} written but not found), "
+                     f"slowest pair {rv.get('max_seconds', 0):.2f} s")
+    flags = [k for k, v in summary.get("flags", {}).items() if v]
+    lines.append("flags: " + (", ".join(flags) if flags else "none"))
+    return "\n".join(lines)

@@ -1,0 +1,90 @@
+"""A small real sweep and a short real TLS comparison, rendered by `loadsim report`; `loadsim plan`."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from loadsim.results import reader as results
+
+
+def loadsim(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "loadsim", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+FAST = ["--", "--aht", "20", "--worker-threads", "2"]
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep") / "s"
+    proc = loadsim("sweep", "--ha-pairs", "1,3", "--cps-per-pair", "10", "--run-time", "6s", "--out", str(out),
+                   "--complexity", "simple", *FAST)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "[1/2]" in proc.stdout and "[2/2]" in proc.stdout and "left" in proc.stdout  # progress + estimate
+    return out
+
+
+def test_sweep_indexes_one_folder_per_point(sweep):
+    index = json.loads((sweep / "sweep.json").read_text())
+    assert index["complete"] and [r["ok"] for r in index["runs"]] == [True, True]
+    pairs = [results.load(sweep / r["path"]).summary["workload"]["ha_pairs"] for r in index["runs"]]
+    assert pairs == [1, 3]
+
+
+def test_report_on_sweep_uses_the_runs(sweep):
+    proc = loadsim("report", str(sweep))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    html = (sweep / "report.html").read_text()
+    for png in ("memory_per_node.png", "recommended_masters.png", "p99_vs_ha_pairs.png", "cpu_per_master.png"):
+        assert (sweep / "figures" / png).stat().st_size > 5000
+    # the fitted bytes per session in the report equals a fit of the runs' own summaries
+    from loadsim.model import sizing
+    from loadsim.report.sizing import load_summaries
+
+    costs = sizing.fit_unit_costs(load_summaries(sweep))
+    assert f"{costs.bytes_per_session:.1f}" in html
+    assert re.search(r"(PASS|FAIL): 9 HA pairs on 3 masters", html)
+    assert "measured: 2 runs" in html
+
+
+def test_plan_default_and_from_runs(sweep):
+    proc = loadsim("plan")
+    assert proc.returncode in (0, 3) and re.search(r"^(PASS|FAIL): 9 HA pairs on 3 masters", proc.stdout, re.M)
+    assert "binding constraint:" in proc.stdout and "assumption" in proc.stdout
+    proc = loadsim("plan", "--from", str(sweep), "--node-ram-gib", "0.001")
+    assert proc.returncode == 3 and "FAIL" in proc.stdout and "binding constraint: memory" in proc.stdout
+    assert "measured: 2 runs" in proc.stdout
+
+
+def test_report_bad_folder_is_one_line(tmp_path):
+    proc = loadsim("report", str(tmp_path / "missing"))
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    proc = loadsim("report", str(tmp_path))
+    assert proc.returncode == 2 and "no runs" in proc.stderr
+
+
+def test_short_tls_comparison_report(tmp_path):
+    out = tmp_path / "cmp"
+    proc = loadsim("compare-tls", "--ha-pairs", "1", "--repeats", "3", "--run-time", "4s", "--cps-per-pair", "10",
+                   "--saturation-steps", "1", "--out", str(out), "--complexity", "simple")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    index = json.loads((out / "compare.json").read_text())
+    arms = [e["point"]["tls"] for e in index["fixed"]]
+    assert arms == [False, True] * 3  # interleaved A/B
+    plain = [results.load(out / e["path"]).summary for e in index["fixed"] if not e["point"]["tls"]]
+    tls = [results.load(out / e["path"]).summary for e in index["fixed"] if e["point"]["tls"]]
+    assert all(s["cluster"]["tls"] for s in tls) and not any(s["cluster"]["tls"] for s in plain)
+    r = index["analysis"]["ratios"]["server_cpu_us_per_command"]
+    expected = sum(t["server"]["cpu_us_per_command"] / p["server"]["cpu_us_per_command"]
+                   for p, t in zip(plain, tls, strict=True)) / 3
+    assert r["ratio"] == pytest.approx(expected, rel=1e-3) and r["ci_low"] <= r["ratio"] <= r["ci_high"]
+    assert 0 < index["cross_check"]["redis_benchmark_ratio"] < 1.5
+    proc = loadsim("report", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    html = (out / "report.html").read_text()
+    assert "TLS vs plain" in html and "redis-benchmark" in html and "masters needed" in html
+    assert (out / "figures" / "tls_ratios.png").exists()

@@ -1,0 +1,241 @@
+"""End-to-end: real Locust runs of scenarios/ha9.py on an embedded cluster, checked against Redis."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+from loadsim.results import reader as results
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCUST = [sys.executable, "-m", "locust"]
+
+
+def locust_run(tmp_path, *args, run_time="12s", name="run", env=None, timeout=120):
+    out = tmp_path / name
+    cmd = [*LOCUST, "-f", str(ROOT / "scenarios" / "ha9.py"), "--headless", "-t", run_time,
+           "--results-dir", str(out), "--only-summary", *args]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+    return proc, out
+
+
+SMALL = ["-u", "3", "--cps-per-pair", "15", "--aht", "4", "--worker-threads", "2", "--complexity", "simple"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with EmbeddedCluster(ClusterSpec(masters=3)) as c:
+        yield c
+
+
+def nodes_arg(cluster):
+    return ["--redis-nodes", ",".join(n.address for n in cluster.nodes)]
+
+
+@pytest.fixture(scope="module")
+def basic_run(cluster, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("basic")
+    proc, out = locust_run(tmp, *SMALL, *nodes_arg(cluster), "--session-ttl", "600", "--ors-cluster-name", "basic")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc, results.load(out)
+
+
+def ors_keys(cluster, prefix):
+    """{master index: {key: ttl seconds}} of keys under prefix."""
+    out = {}
+    for node in cluster.nodes:
+        with cluster.admin_client(node) as c:
+            out[node.index] = {k: c.ttl(k) for k in c.scan_iter(match=prefix + "*", count=1000)}
+    return out
+
+
+def test_results_folder_is_complete(basic_run):
+    proc, run = basic_run
+    for name in ("config.json", "environment.json", "summary.json", "client_series.csv", "node_series.csv",
+                 "commandstats_start.json", "commandstats_end.json", "slots.json", "locust_stats.csv"):
+        assert (run.path / name).exists(), name
+    s = run.summary
+    assert s["complete"] and not s["interrupted"]
+    for op in ("session.create", "session.update", "session.delete"):
+        assert s["operations"][op]["count"] > 0
+        hist = run.histogram(op, "latency")
+        assert hist.get_total_count() > 0
+        assert run.histogram(op, "service").get_value_at_percentile(50) <= hist.get_value_at_percentile(50)
+    assert len(run.client_series) >= 10 and {"live_sessions", "generator_cpu_percent"} <= set(run.client_series)
+    assert set(run.node_series["node"]) and "used_memory" in run.node_series
+    env = run.environment
+    assert env["seed"] == 1 and env["versions"]["locust"] and env["redis_nodes"]
+    assert all("config_sha256" in v for v in env["redis_nodes"].values())
+    assert "results:" in proc.stdout and "session.update" in proc.stdout  # summary table printed
+
+
+def test_client_counted_commands_equal_server_commandstats(basic_run):
+    _, run = basic_run
+    s = run.summary
+    assert s["errors"] == {}
+    assert s["server"]["commands"] == s["server"]["commands_client_counted"] > 0
+
+
+def test_rates_and_littles_law(basic_run):
+    _, run = basic_run
+    s = run.summary
+    assert s["rates"]["achieved_ops_per_s"] == pytest.approx(s["rates"]["offered_ops_per_s"], rel=0.05)
+    # 3 pairs x 15 cps x 4 s = 180 live sessions; a 12 s run is short, so a wide tolerance
+    assert s["live_sessions"]["steady_mean"] == pytest.approx(180, rel=0.25)
+
+
+def test_secrets_not_in_results(basic_run):
+    _, run = basic_run
+    cfg = json.loads((run.path / "config.json").read_text())
+    assert cfg["persistence"]["password"] in (None, "***")
+
+
+def test_every_key_has_a_ttl_and_follows_the_layout(basic_run, cluster):
+    keys = ors_keys(cluster, "ORS:basic:")
+    all_keys = {k: t for per in keys.values() for k, t in per.items()}
+    assert all_keys, "the run left live sessions in Redis"
+    assert all(0 < t <= 600 for t in all_keys.values())
+    assert all(re.fullmatch(r"ORS:basic:(session|timers|owner):\d{3}-\d{10}", k) for k in all_keys)
+    assert sum(1 for per in keys.values() if per) == 3  # spread over every master
+
+
+def test_connections_follow_the_thread_model(basic_run):
+    _, run = basic_run
+    ns = run.node_series
+    for node, rows in ns[ns["role"] == "master"].groupby("node"):
+        # 3 HA pairs x 2 ORS nodes (primary + warm backup) x 2 worker threads, one connection each
+        assert rows["connected_clients"].max() - rows["connected_clients"].iloc[0] == 12, node
+
+
+def test_single_hash_layout_puts_everything_on_one_master(cluster, tmp_path):
+    proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--key-layout", "single-hash",
+                           "--ors-cluster-name", "single", run_time="8s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    keys = ors_keys(cluster, "ORS:single")
+    assert [len(per) for per in keys.values()].count(1) == 1 and sum(len(p) for p in keys.values()) == 1
+    masters = results.load(out).summary["masters"]
+    busy = [m for m in masters if m["commands"] > 0]
+    assert len(busy) == 1, masters
+
+
+def test_switchover_recovers_every_persisted_session(cluster, tmp_path):
+    proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--aht", "30", "--switchover-at", "4",
+                           "--ors-cluster-name", "swo", run_time="8s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = results.load(out).summary
+    rv = s["recovery"]
+    assert rv["pairs"] == 3 and rv["expected"] > 100
+    assert rv["recovered"] + rv["lost"] == rv["expected"]
+    # every session that was written is found; only creates still queued in the old primary are lost
+    assert rv["lost_written"] == 0
+    assert rv["lost_never_written"] == rv["lost"] <= rv["dropped_operations"]
+    assert s["operations"]["session.recover"]["count"] == rv["recovered"]
+    assert s["server"]["commands"] == s["server"]["commands_client_counted"]
+    # sessions continue under the new owner: owner records now name the backup node ids (even numbers)
+    owners = set()
+    for node in cluster.nodes:
+        with cluster.admin_client(node) as c:
+            owners |= {c.get(k) for k in c.scan_iter(match="ORS:swo:owner:*", count=1000)}
+    assert owners and all(int(o) % 2 == 0 for o in owners)
+
+
+def test_sigterm_leaves_a_complete_loadable_folder(cluster, tmp_path):
+    out = tmp_path / "term"
+    cmd = [*LOCUST, "-f", str(ROOT / "scenarios" / "ha9.py"), "--headless", "-t", "60s", "--only-summary",
+           "--results-dir", str(out), *SMALL, *nodes_arg(cluster), "--ors-cluster-name", "term"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (out / "client_series.csv").exists():
+        time.sleep(0.2)
+    time.sleep(4)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    run = results.load(out)
+    assert run.summary["complete"] and run.summary["interrupted"]
+    assert run.summary["operations"]["session.update"]["count"] > 0
+    assert len(run.client_series) >= 3
+    assert run.histogram("session.update").get_total_count() > 0
+    assert "Traceback" not in stderr
+
+
+def test_type_other_than_redis_persists_nothing(cluster, tmp_path):
+    proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--type", "cassandra",
+                           "--ors-cluster-name", "cass", run_time="4s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "not 'redis'" in proc.stderr and "persist nothing" in proc.stderr
+    assert not any(ors_keys(cluster, "ORS:cass").values())
+    s = results.load(out).summary
+    assert s["operations"]["session.create"]["count"] > 0 and s["server"]["commands"] == 0
+
+
+def test_bad_option_is_one_clear_line(tmp_path):
+    proc, _ = locust_run(tmp_path, "--redis-nodes", "localhost:notaport", run_time="2s")
+    assert proc.returncode != 0
+    assert "redis-nodes: 'localhost:notaport' is not host:port" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc, _ = locust_run(tmp_path, "--key-layout", "flat", run_time="2s", name="b")
+    assert proc.returncode != 0 and "--key-layout must be one of" in proc.stderr and "Traceback" not in proc.stderr
+    proc, _ = locust_run(tmp_path, "--redis-nodes", "127.0.0.1:1", run_time="2s", name="c")
+    assert proc.returncode != 0 and "cannot use the Redis Cluster: 127.0.0.1:1" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_acl_and_tls_run_keeps_the_password_secret(tmp_path):
+    with EmbeddedCluster(ClusterSpec(masters=3, tls=True, acl=True)) as c:
+        ini = c.state_dir / "ors.ini"
+        password = c.options.password
+        assert password and password in ini.read_text()
+        proc, out = locust_run(tmp_path, *SMALL, "--ors-config", str(ini), "--ors-cluster-name", "sec",
+                               run_time="5s")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        s = results.load(out).summary
+        assert s["cluster"]["tls"] and s["cluster"]["acl"] and s["operations"]["session.update"]["count"] > 0
+        for f in out.rglob("*"):
+            if f.is_file():
+                assert password not in f.read_text(errors="replace"), f
+        assert password not in proc.stdout and password not in proc.stderr
+
+
+def test_locust_master_and_workers_spread_the_pairs(cluster, tmp_path):
+    port = _free_port()
+    worker_cmd = [*LOCUST, "-f", str(ROOT / "scenarios" / "ha9.py"), "--worker", "--master-host", "127.0.0.1",
+                  "--master-port", str(port)]
+    workers = [subprocess.Popen(worker_cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True) for _ in range(2)]
+    try:
+        proc, out = locust_run(tmp_path, *SMALL[2:], "-u", "4", *nodes_arg(cluster), "--master",
+                               "--master-bind-port", str(port), "--expect-workers", "2",
+                               "--ors-cluster-name", "dist", run_time="8s")
+    finally:
+        for w in workers:
+            try:
+                w.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = results.load(out).summary
+    assert s["operations"]["session.update"]["count"] > 0
+    assert s["server"]["commands"] == s["server"]["commands_client_counted"]
+    assert s["steady_from_s"] is not None
+    # 4 pairs over 2 workers: node ids of worker 1 start at 2001
+    owners = set()
+    for node in cluster.nodes:
+        with cluster.admin_client(node) as c:
+            owners |= {c.get(k) for k in c.scan_iter(match="ORS:dist:owner:*", count=1000)}
+    assert len(owners) == 4
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,165 @@
+"""ORS [persistence] options: every source gives the same result; every vendor rule is enforced."""
+
+import argparse
+
+import pytest
+from locust.argument_parser import get_parser
+
+from loadsim.config.persistence import (
+    OPTIONS,
+    OptionsError,
+    PersistenceOptions,
+    RedisNode,
+    add_arguments,
+    from_namespace,
+    parse_redis_nodes,
+    read_ors_config,
+)
+
+
+@pytest.fixture()
+def pki(tmp_path):
+    from loadsim.embedded.tlsgen import generate
+
+    return generate(tmp_path / "tls")
+
+
+def values(pki):
+    return {"redis-nodes": "10.0.0.1:7000;10.0.0.2:7001", "username": "ors", "password": "s3cret-pw",
+            "tls-enabled": "true", "tls-cacert": str(pki.ca_cert), "tls-cert": str(pki.client_cert),
+            "tls-key": str(pki.client_key), "tls-sni": "redis.example", "redis-connect-timeout": "2000",
+            "ors-cluster-name": "prod"}
+
+
+def expected(pki):
+    return PersistenceOptions.from_values(values(pki))
+
+
+def flags(pki):
+    out = []
+    for name, value in values(pki).items():
+        opt = next(o for o in OPTIONS if o.name == name)
+        out += [opt.flag, value]
+    return out
+
+
+def test_argparse_flags(pki):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert from_namespace(parser.parse_args(flags(pki)), environ={}) == expected(pki)
+
+
+def test_environment_variables(pki):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    env = {next(o for o in OPTIONS if o.name == k).env: v for k, v in values(pki).items()}
+    assert "LOCUST_REDIS_NODES" in env and "LOCUST_REDIS_TLS_CERT" in env
+    assert from_namespace(parser.parse_args([]), environ=env) == expected(pki)
+
+
+def _locust_parser(config_files):
+    parser = get_parser(default_config_files=config_files)
+    add_arguments(parser)
+    return parser
+
+
+def test_locust_parser_flags_and_secret(pki):
+    parser = _locust_parser([])
+    ns = parser.parse_args(["-f", "x.py", *flags(pki)])
+    assert from_namespace(ns, environ={}) == expected(pki)
+    assert "password" in parser.secret_args_included_in_web_ui
+    assert "redis_nodes" in parser.args_included_in_web_ui
+
+
+def test_locust_conf_and_pyproject(pki, tmp_path):
+    conf = tmp_path / "locust.conf"
+    conf.write_text("\n".join(f"{next(o for o in OPTIONS if o.name == k).flag[2:]} = {v}"
+                              for k, v in values(pki).items()) + "\n")
+    ns = _locust_parser([str(conf)]).parse_args(["-f", "x.py"])
+    assert from_namespace(ns, environ={}) == expected(pki)
+    toml = tmp_path / "pyproject.toml"
+    toml.write_text("[tool.locust]\n" + "\n".join(f'{next(o for o in OPTIONS if o.name == k).flag[2:]} = "{v}"'
+                                                  for k, v in values(pki).items()) + "\n")
+    ns = _locust_parser([str(toml)]).parse_args(["-f", "x.py"])
+    assert from_namespace(ns, environ={}) == expected(pki)
+
+
+def test_ors_config_ini_and_precedence(pki, tmp_path):
+    ini = tmp_path / "ors.cfg"
+    body = "\n".join(f"{k} = {v}" for k, v in values(pki).items() if k != "ors-cluster-name")
+    ini.write_text(f"[orchestration]\nsomething = else\n\n[persistence]\n{body}\nors-cluster-name = prod\n"
+                   "cassandra-keyspace = ignored\n")
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert from_namespace(parser.parse_args(["--ors-config", str(ini)]), environ={}) == expected(pki)
+    # explicit flag > environment > ors-config > default
+    ns = parser.parse_args(["--ors-config", str(ini), "--username", "flag-user"])
+    opts = from_namespace(ns, environ={"LOCUST_USERNAME": "env-user", "LOCUST_TLS_SNI": "env.example"})
+    assert opts.username == "flag-user" and opts.tls_sni == "env.example"
+    assert opts.redis_connect_timeout == 2000 and opts.redis_socket_timeout == 0
+
+
+def test_redis_nodes_syntax():
+    assert parse_redis_nodes(" a:1 , b:2;c:3 ;") == (RedisNode("a", 1), RedisNode("b", 2), RedisNode("c", 3))
+    assert parse_redis_nodes("[::1]:7000") == (RedisNode("::1", 7000),)
+    assert str(RedisNode("::1", 7000)) == "[::1]:7000"
+    for bad in ("a", "a:", "a:0", "a:65536", "a:b", ":1", "a b:1"):
+        with pytest.raises(OptionsError, match="redis-nodes"):
+            parse_redis_nodes(bad)
+
+
+@pytest.mark.parametrize("given,needle", [
+    ({"tls-cert": "CERT"}, "tls-cert is set but tls-key is not"),
+    ({"tls-key": "KEY"}, "tls-key is set but tls-cert is not"),
+    ({"tls-enabled": "true"}, "neither tls-cacert nor tls-cacertdir"),
+    ({"tls-enabled": "yes", "tls-cacertdir": "/nonexistent-dir"}, "tls-cacertdir: directory"),
+    ({"sessionid-with-nodeid": "false"}, "sessionid-with-nodeid is false"),
+    ({"tls-enabled": "sometimes"}, "not a boolean"),
+    ({"redis-socket-timeout": "-5"}, "redis-socket-timeout"),
+    ({"tls-cacert": "/nonexistent.pem"}, "tls-cacert: file"),
+    ({"ors-cluster-name": "bad name"}, "ors-cluster-name"),
+    ({"colour": "blue"}, "unknown option 'colour'"),
+])
+def test_vendor_rules(given, needle, pki):
+    given = {k: {"CERT": str(pki.client_cert), "KEY": str(pki.client_key)}.get(v, v) for k, v in given.items()}
+    with pytest.raises(OptionsError, match=needle):
+        PersistenceOptions.from_values(given)
+
+
+def test_cacertdir_may_replace_cacert_and_other_types_persist_nothing(pki):
+    opts = PersistenceOptions.from_values({"tls-enabled": "true", "tls-cacertdir": str(pki.ca_cert.parent)})
+    assert opts.tls_enabled and opts.tls_cacert is None
+    other = PersistenceOptions.from_values({"type": "cassandra", "sessionid-with-nodeid": "false"})
+    assert not other.persists  # and sessionid-with-nodeid only matters for redis
+
+
+def test_password_is_never_shown(pki):
+    opts = expected(pki)
+    assert "s3cret-pw" not in repr(opts)
+    assert opts.to_values()["password"] == "***"
+    assert opts.to_values(redact=False)["password"] == "s3cret-pw"
+
+
+def test_ors_config_errors(tmp_path):
+    bad = tmp_path / "bad.ini"
+    bad.write_text("no section here\n")
+    with pytest.raises(OptionsError, match="not an ini file"):
+        read_ors_config(bad)
+    nosec = tmp_path / "nosec.ini"
+    nosec.write_text("[orchestration]\na = b\n")
+    with pytest.raises(OptionsError, match="no \\[persistence\\] section"):
+        read_ors_config(nosec)
+
+
+@pytest.mark.parametrize("text,value", [("true", True), ("TRUE", True), ("yes", True), ("on", True), ("1", True),
+                                        ("false", False), ("No", False), ("off", False), ("0", False)])
+def test_booleans(text, value, pki):
+    opts = PersistenceOptions.from_values({"tls-enabled": text, "tls-cacert": str(pki.ca_cert),
+                                           "type": "cassandra", "sessionid-with-nodeid": text})
+    assert opts.tls_enabled is value and opts.sessionid_with_nodeid is value
+
+
+def test_locust_masks_the_password_only():
+    parser = _locust_parser([])
+    secret = {a.dest: getattr(a, "is_secret", False) for a in parser._actions if a.dest in {o.dest for o in OPTIONS}}
+    assert secret.pop("password") is True and not any(secret.values())

@@ -1,0 +1,132 @@
+"""Sizing math on synthetic inputs with known answers."""
+
+from dataclasses import replace
+
+import pytest
+
+from loadsim.errors import FitError
+from loadsim.model import sizing as sz
+
+COSTS = sz.UnitCosts(bytes_per_session=5000.0, base_bytes_per_master=2e6, cpu_s_per_command=20e-6,
+                     commands_per_op=2.0)
+
+
+def test_fit_memory_recovers_known_costs():
+    live = [1000, 5000, 20000, 8000]
+    masters = [3, 3, 6, 6]
+    used = [m * 1.5e6 + n * 4321.0 for n, m in zip(live, masters, strict=True)]
+    fit = sz.fit_memory(live, masters, used)
+    assert fit.bytes_per_session == pytest.approx(4321.0)
+    assert fit.base_bytes_per_master == pytest.approx(1.5e6)
+    assert fit.r2 == pytest.approx(1.0)
+    with pytest.raises(FitError, match="2 different live-session counts"):
+        sz.fit_memory([10, 10], [3, 3], [1, 2])
+
+
+def test_cpu_per_command_is_pooled_with_spread():
+    pooled, sd = sz.cpu_per_command([1.0, 3.0], [100_000, 100_000])
+    assert pooled == pytest.approx(20e-6) and sd > 0
+    with pytest.raises(FitError):
+        sz.cpu_per_command([1.0], [0])
+
+
+def test_prediction_follows_littles_law_and_layout():
+    d = sz.Deployment(ha_pairs=9, cps_per_pair=10, aht_s=100, masters=3, replicas=1, aof=False)
+    p = sz.predict(d, COSTS)
+    assert p.live_sessions == 9000
+    assert p.ops_per_s == 9 * 10 * 8  # standard preset: 6 updates + create + delete
+    assert p.memory_per_master == pytest.approx(2e6 + 3000 * 5000)
+    assert p.cpu_utilisation == pytest.approx(p.commands_per_s / 3 * 20e-6)
+    assert p.cpu_utilisation_n1 == pytest.approx(p.commands_per_s / 2 * 20e-6)
+    assert p.connections_per_node == 2 * 9 * 4 and p.nodes == 6
+
+
+def test_fork_headroom_and_maxmemory():
+    d = sz.Deployment(ha_pairs=1, cps_per_pair=100, aht_s=100, masters=3, aof=True, fork_cow_factor=2.0,
+                      maxmemory_fraction=0.8)
+    p = sz.predict(d, COSTS)
+    assert p.ram_needed_per_node == pytest.approx(2 * p.memory_per_master)
+    p = sz.predict(replace(d, aof=False), COSTS)
+    assert p.ram_needed_per_node == pytest.approx(p.memory_per_master / 0.8)
+
+
+def test_single_hash_hot_slot_makes_more_masters_useless():
+    d = sz.Deployment(ha_pairs=9, cps_per_pair=50, aht_s=600, key_layout="single-hash",
+                      node_ram_bytes=sz.GIB)
+    v3, v12 = sz.verdict(d, COSTS), sz.verdict(replace(d, masters=12), COSTS)
+    assert not v3.passed and not v12.passed
+    assert "hot slot" in v3.binding.name
+    assert v3.prediction.memory_per_master == v12.prediction.memory_per_master
+    assert v3.smallest_masters is None
+    per_session = sz.verdict(replace(d, key_layout="per-session"), COSTS)
+    assert per_session.smallest_masters is not None
+
+
+def test_node_tag_share_is_bounded_by_pairs():
+    assert sz.busiest_share("node-tag", 3, 9) == pytest.approx(3 / 9)
+    assert sz.busiest_share("node-tag", 12, 9) == pytest.approx(1 / 9)  # 3 masters idle
+    assert sz.busiest_share("per-session", 12, 9) == pytest.approx(1 / 12)
+
+
+def test_connections_constraint_binds():
+    d = sz.Deployment(ha_pairs=9, worker_threads=1000, cps_per_pair=0.01)
+    v = sz.verdict(d, COSTS)
+    assert not v.passed and v.binding.name == "connections"
+    assert v.binding.value == 2 * 9 * 1000 and v.binding.margin == pytest.approx((10000 - 18000) / 10000)
+
+
+def test_smallest_masters_and_overrides_change_the_answer():
+    d = sz.Deployment(ha_pairs=9, cps_per_pair=40, aht_s=300, node_ram_bytes=0.25 * sz.GIB, replicas=1)
+    m = sz.smallest_masters(d, COSTS)
+    assert m is not None and m > 3
+    assert sz.predict(replace(d, masters=m), COSTS).passed
+    assert not sz.predict(replace(d, masters=m - 1), COSTS).passed
+    looser = sz.smallest_masters(replace(d, fork_cow_factor=1.0), COSTS)
+    assert looser is not None and looser < m
+
+
+def test_latency_slo_uses_measured_points():
+    costs = replace(COSTS, latency_points=((0.1, 300.0), (0.5, 900.0)))
+    assert sz.p99_at(costs.latency_points, 0.3) == pytest.approx(600.0)
+    assert sz.p99_at(costs.latency_points, 0.75) == pytest.approx(900.0 * 0.5 / 0.25)
+    d = sz.Deployment(ha_pairs=9, cps_per_pair=100, aht_s=10, latency_slo_p99_us=500, cpu_ceiling=1.0,
+                      n_plus_1=False)
+    v = sz.verdict(d, costs)
+    assert any(c.name.startswith("latency") for c in v.prediction.constraints)
+
+
+def test_verdict_text_names_binding_constraint_and_margin():
+    v = sz.verdict(sz.Deployment(), sz.DEFAULT_COSTS)
+    text = v.text()
+    assert text.startswith("PASS") or text.startswith("FAIL")
+    assert "binding constraint:" in text and "margin" in text and "smallest master count" in text
+
+
+def test_fit_unit_costs_from_summaries():
+    def summary(live, masters, bps=4000.0, base=1e6, duration=10.0):
+        per = (base * masters + bps * live) / masters
+        cmds = live * 20
+        cpu = 0.01 * masters * duration + 20e-6 * cmds  # idle share of a core per master + per command
+        return {"complete": True, "live_sessions": {"steady_mean": live}, "duration_s": duration,
+                "masters": [{"used_memory_steady_mean": per, "cpu_s_steady": cpu / masters, "steady_s": 10}
+                            for _ in range(masters)],
+                "server": {"cpu_s": cpu, "commands": cmds, "commands_client_counted": cmds},
+                "operations": {"session.update": {"count": cmds // 2, "latency_us": {"p99": 700}}}}
+    costs = sz.fit_unit_costs([summary(1000, 3), summary(4000, 3), summary(9000, 6)])
+    assert costs.bytes_per_session == pytest.approx(4000.0)
+    assert costs.base_bytes_per_master == pytest.approx(1e6)
+    assert costs.cpu_s_per_command == pytest.approx(20e-6)
+    assert costs.base_cpu_per_master == pytest.approx(0.01)
+    assert costs.commands_per_op == pytest.approx(2.0)
+    assert costs.runs == 3 and len(costs.latency_points) == 3
+    # with per-master steady-window figures, those are used instead of whole-run totals
+    steady = []
+    for live, masters in ((1000, 3), (4000, 3), (9000, 6)):
+        s = summary(live, masters)
+        for m in s["masters"]:
+            m.update(steady_s=20.0, commands_steady=live * 10 // masters,
+                     cpu_s_steady=0.02 * 20.0 + 30e-6 * live * 10 / masters)
+        steady.append(s)
+    costs = sz.fit_unit_costs(steady)
+    assert costs.cpu_s_per_command == pytest.approx(30e-6, rel=1e-3)
+    assert costs.base_cpu_per_master == pytest.approx(0.02, rel=1e-3)
