@@ -1,8 +1,8 @@
 """ORS ``[persistence]`` options: one definition, every source, one validation.
 
-The options are those of the Genesys Orchestration Server 8.1.4 ``[persistence]`` section
-(see ``shared/reference/ors-8.1.4-redis-supplement.txt``). The single table ``OPTIONS`` below
-feeds:
+The options are those of the Genesys Orchestration Server 8.1.4 ``[persistence]`` section (Genesys
+Orchestration Server 8.1.4 Deployment Guide, "Redis Cluster" persistence supplement; see
+docs/workload.md for the public pages). The single table ``OPTIONS`` below feeds:
 
 * Locust command-line arguments (``--redis-nodes ...``), shown in the web UI, the password masked;
 * environment variables (``LOCUST_REDIS_NODES`` ...), as Locust names its own;
@@ -125,7 +125,7 @@ def parse_redis_nodes(text: str) -> tuple[RedisNode, ...]:
     return tuple(nodes)
 
 
-def _bool(name: str, text: str) -> bool:
+def parse_bool(name: str, text: str) -> bool:
     low = text.strip().lower()
     if low in _TRUE:
         return True
@@ -199,7 +199,7 @@ class PersistenceOptions:
                 raw[name] = None
         kind = (raw["type"] or "").lower()
         nodes = parse_redis_nodes(raw["redis-nodes"]) if raw["redis-nodes"] else ()
-        tls = _bool("tls-enabled", raw["tls-enabled"] or "false")
+        tls = parse_bool("tls-enabled", raw["tls-enabled"] or "false")
         if (raw["tls-cert"] is None) != (raw["tls-key"] is None):
             given, missing = ("tls-cert", "tls-key") if raw["tls-cert"] else ("tls-key", "tls-cert")
             raise OptionsError(f"{given} is set but {missing} is not: they go together; set both or neither")
@@ -209,7 +209,7 @@ class PersistenceOptions:
         cacertdir = raw["tls-cacertdir"]
         if cacertdir is not None and not Path(cacertdir).expanduser().is_dir():
             raise OptionsError(f"tls-cacertdir: directory '{cacertdir}' does not exist")
-        with_nodeid = _bool("sessionid-with-nodeid", raw["sessionid-with-nodeid"] or "true")
+        with_nodeid = parse_bool("sessionid-with-nodeid", raw["sessionid-with-nodeid"] or "true")
         if kind == "redis" and not with_nodeid:
             raise OptionsError("sessionid-with-nodeid is false: ORS requires true for Redis persistence; "
                                "set sessionid-with-nodeid = true")
@@ -347,103 +347,3 @@ def write_ors_config(opts: PersistenceOptions, path: str | os.PathLike[str]) -> 
     fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
-
-
-# ------------------------------------------------------------------------------------------------
-# Simulation parameters (the workload model and the run), same pattern: one table, text values,
-# converted in one place. Defaults come from the scenario file (``scenario_defaults``), then from
-# ``loadsim.workload.WorkloadParams``; each says where it comes from in its help.
-@dataclass(frozen=True)
-class SimOption:
-    name: str
-    help: str
-    convert: Callable[[str], Any]
-    metavar: str = "VALUE"
-
-    @property
-    def dest(self) -> str:
-        return self.name.replace("-", "_")
-
-    @property
-    def env(self) -> str:
-        return ENV_PREFIX + self.dest.upper()
-
-
-def _text_bool(text: str) -> bool:
-    return _bool("value", text)
-
-
-SIM_OPTIONS: tuple[SimOption, ...] = (
-    SimOption("cps-per-pair", "Calls per second offered to each HA pair (Poisson arrivals). "
-              "Assumption: not published by Genesys.", float, "CPS"),
-    SimOption("aht", "Mean handle time of a call in seconds (exponential). Assumption.", float, "SECONDS"),
-    SimOption("complexity", "Session complexity preset: simple, standard, complex (assumptions; see "
-              "docs/workload.md).", str, "PRESET"),
-    SimOption("record-bytes", "Override: mean session record size in bytes.", int, "BYTES"),
-    SimOption("record-sigma", "Override: lognormal sigma of the session record size (0 = fixed).", float, "SIGMA"),
-    SimOption("updates-per-session", "Override: mean persistence writes between create and delete "
-              "(one per flushed event burst).", float, "N"),
-    SimOption("timer-share", "Override: share of writes that also rewrite the scheduled-actions record.",
-              float, "SHARE"),
-    SimOption("timer-bytes", "Override: size of the scheduled-actions record in bytes.", int, "BYTES"),
-    SimOption("session-ttl", "TTL on every record, seconds (ORS sets one; value not published; "
-              "default 86400, an assumption).", int, "SECONDS"),
-    SimOption("digital-share", "Share of interactions that are digital: counted, not persisted (vendor: "
-              "digital persistence is disabled). Default 0.", float, "SHARE"),
-    SimOption("worker-threads", "ORS worker threads per ORS node; each holds one connection per master. "
-              "Default 4 (assumption).", int, "N"),
-    SimOption("key-layout", "per-session (default, assumption), single-hash (literal 'ORS:<cluster>' "
-              "reading: one slot) or node-tag (one slot per ORS node).", str, "LAYOUT"),
-    SimOption("seed", "Random seed of the workload model (default 1).", int, "N"),
-    SimOption("prefill", "Start with the Little's-law population of calls in progress (default true).",
-              _text_bool, "BOOL"),
-    SimOption("warmup", "Seconds after start (and after pre-fill) excluded from statistics (default 0).",
-              float, "SECONDS"),
-    SimOption("switchover-at", "Seconds after start at which every HA pair switches over: the backup "
-              "becomes primary and recovers its sessions from Redis (default: never).", float, "SECONDS"),
-    SimOption("results-dir", "Folder for the run's results (default results/<timestamp>-<scenario>).",
-              str, "DIR"),
-    SimOption("masters", "Embedded cluster (used when --redis-nodes is not given): masters (default 3).",
-              int, "N"),
-    SimOption("replicas", "Embedded cluster: replicas per master (default 0).", int, "N"),
-    SimOption("embedded-tls", "Embedded cluster: TLS (true/false, default false).", _text_bool, "BOOL"),
-    SimOption("embedded-mutual-tls", "Embedded cluster: mutual TLS (default false).", _text_bool, "BOOL"),
-    SimOption("embedded-acl", "Embedded cluster: ACL user 'ors' with least privilege (default false).",
-              _text_bool, "BOOL"),
-    SimOption("embedded-aof", "Embedded cluster: AOF everysec (default false).", _text_bool, "BOOL"),
-)
-SIM_BY_DEST = {o.dest: o for o in SIM_OPTIONS}
-
-
-def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
-    """Add the simulation parameters to a Locust (or argparse) parser; ``defaults`` are the scenario's."""
-    locust_parser = hasattr(parser, "secret_args_included_in_web_ui")
-    group = parser if locust_parser else parser.add_argument_group("simulation")
-    for o in SIM_OPTIONS:
-        extra = {"env_var": o.env, "include_in_web_ui": True} if locust_parser else {}
-        shown = f" Scenario default: {defaults[o.dest]}." if o.dest in defaults else ""
-        group.add_argument("--" + o.name, dest=o.dest, default=None, metavar=o.metavar,
-                           help=f"{o.help}{shown} [env {o.env}]", **extra)
-
-
-def simulation_values(ns: Any, defaults: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """Converted simulation values: explicit (argument, env, Locust config) > scenario default.
-
-    Raises OptionsError naming the option for a value that does not convert.
-    """
-    env = os.environ if environ is None else environ
-    out: dict[str, Any] = dict(defaults)
-    for o in SIM_OPTIONS:
-        text = getattr(ns, o.dest, None)
-        if text is None:
-            text = env.get(o.env)
-        if text is None or text == "":
-            continue
-        if not isinstance(text, str):
-            out[o.dest] = text
-            continue
-        try:
-            out[o.dest] = o.convert(text.strip())
-        except (ValueError, OptionsError):
-            raise OptionsError(f"--{o.name}: '{text}' is not a valid {o.metavar.lower()}; {o.help}") from None
-    return out

@@ -25,6 +25,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from loadsim import __version__
 from loadsim.config.persistence import PersistenceOptions
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+from loadsim.errors import ERROR_KINDS
 from loadsim.model.workload import OPERATIONS
 from loadsim.redis.monitor import NODE_FIELDS, NodeMonitor
 from loadsim.results.recorder import Recorder
@@ -33,8 +34,6 @@ from loadsim.results.text import summary_table
 from loadsim.results.writer import RunWriter, new_run_dir
 
 log = logging.getLogger("loadsim")
-ERROR_KINDS = ("moved", "ask", "oom", "noauth", "wrongpass", "noperm", "clusterdown", "tryagain", "timeout",
-               "connection", "tls", "protocol", "other")
 CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedule_lag_max_us",
                    "generator_cpu_percent", "generator_rss_bytes", "generator_cpu_s", "commands_total", "ops_total",
                    "errors_total"]

@@ -35,10 +35,9 @@ from loadsim.config.persistence import (
     OptionsError,
     PersistenceOptions,
     add_arguments,
-    add_simulation_arguments,
     from_namespace,
-    simulation_values,
 )
+from loadsim.config.simulation import add_simulation_arguments, simulation_values
 from loadsim.errors import RedisError
 from loadsim.model import workload as wl
 from loadsim.redis.client import ClusterClient, WorkerConnections
@@ -378,7 +377,7 @@ def fail(message: str) -> None:
 def scenario(name: str, ha_pairs: int = 9, **defaults: Any) -> None:
     """Declare a scenario: its name, HA pairs (Locust ``-u`` default) and simulation defaults
     (any simulation option by its dest name, e.g. ``masters=3, cps_per_pair=5``)."""
-    from loadsim.config.persistence import SIM_BY_DEST
+    from loadsim.config.simulation import SIM_BY_DEST
 
     unknown = set(defaults) - set(SIM_BY_DEST)
     if unknown:

@@ -1,6 +1,6 @@
 """The ORS persistence workload as a pure, seeded model: no sockets, no clocks, no Locust.
 
-What an ORS HA pair does to Redis, as far as the vendor documents it (DOMAIN.md):
+What an ORS HA pair does to Redis, as far as the vendor documents it (docs/workload.md):
 a voice call arrives → the primary creates an SCXML session and persists it; every flushed burst of
 queued events persists the session again (data + state, and the scheduled actions when they
 changed); when the call ends the session's keys are deleted. Every record has a TTL. Digital

@@ -10,7 +10,7 @@ back-off; connect and socket timeouts from ``redis-connect-timeout`` / ``redis-s
 Why not redis-py's ``RedisCluster``: the load generator must not be the bottleneck. Measured on this
 machine (3 loopback masters, 4 KB SET, client CPU per operation): ``redis-benchmark`` ≈ 20 µs,
 ``RedisCluster`` under Locust ≈ 300 µs, a redis-py per-node client ≈ 155 µs, plain socket + hiredis ≈
-58 µs (see ``bench/client_cpu.py`` for the figures of this implementation). redis-py 8 also retries
+58 µs (``bench/generator.py`` measures this implementation against redis-benchmark). redis-py 8 also retries
 10 times with back-off by default, which hides exactly the failures a capacity test must see. So the
 hot path here is: ``hiredis.pack_command`` (C) → ``socket.sendall`` → ``recv`` → ``hiredis.Reader``
 (C); slot hashing is redis-py's ``key_slot`` (CRC16 in C via binascii). Sockets are the stdlib ones,
