@@ -25,22 +25,15 @@ from locust.runners import MasterRunner, WorkerRunner
 from loadsim import __version__
 from loadsim.config.persistence import PersistenceOptions
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
-from loadsim.errors import ERROR_KINDS
-from loadsim.model.workload import OPERATIONS
-from loadsim.redis.monitor import NODE_FIELDS, NodeMonitor
+from loadsim.redis.monitor import NodeMonitor
+from loadsim.results import schema
 from loadsim.results.recorder import Recorder
+from loadsim.results.schema import CLIENT_COLUMNS, NODE_COLUMNS
 from loadsim.results.summary import build_summary, iso_time
 from loadsim.results.text import summary_table
 from loadsim.results.writer import RunWriter, new_run_dir
 
 log = logging.getLogger("loadsim")
-CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedule_lag_max_us",
-                   "generator_cpu_percent", "generator_rss_bytes", "generator_cpu_s", "commands_total", "ops_total",
-                   "errors_total"]
-                  + [f"ops:{op}" for op in (*OPERATIONS, "session.prefill")]
-                  + [f"errors:{k}" for k in ERROR_KINDS])
-NODE_COLUMNS = ["time", "elapsed_s", "node", "role", *NODE_FIELDS, "error"]
-
 _cluster: EmbeddedCluster | None = None
 _run: Run | None = None
 _engine: Any = None
@@ -180,8 +173,7 @@ class Run:
         self.commandstats_start = self.monitor.commandstats() if self.monitor else {}
         self.writer.write_json("commandstats_start.json", self.commandstats_start)
         self.writer.write_json("config.json", self._config())
-        self.writer.write_json("summary.json", {"complete": False, "scenario": scenario,
-                                                "started": iso_time(self.started_wall)})
+        self.writer.write_json("summary.json", schema.stub(scenario, iso_time(self.started_wall)))
         self.sample()
         self.greenlet = gevent.spawn(self._loop)
         log.info("results: %s", self.path)

@@ -181,12 +181,11 @@ def p99_at(points: tuple[tuple[float, float], ...], utilisation: float) -> float
 
 
 def steady_cpu(summary: dict[str, Any]) -> tuple[float, float, float]:
-    """(server CPU s, master-seconds, commands) of a run's steady window; whole run for older summaries."""
+    """(server CPU s, master-seconds, commands) of a run's steady window (a current-schema summary:
+    ``loadsim.results.schema.upgrade`` gives older runs the whole-run figures)."""
     masters = summary["masters"]
-    if all("commands_steady" in m for m in masters):
-        return (sum(m["cpu_s_steady"] for m in masters), sum(m["steady_s"] for m in masters),
-                sum(m["commands_steady"] for m in masters))
-    return summary["server"]["cpu_s"], len(masters) * summary["duration_s"], summary["server"]["commands"]
+    return (sum(m["cpu_s_steady"] for m in masters), sum(m["steady_s"] for m in masters),
+            sum(m["commands_steady"] for m in masters))
 
 
 def fit_unit_costs(summaries: list[dict[str, Any]]) -> UnitCosts:

@@ -14,6 +14,7 @@ import pandas as pd
 from hdrh.histogram import HdrHistogram
 
 from loadsim.errors import ResultsError
+from loadsim.results.schema import upgrade
 from loadsim.results.writer import SUMMARY
 
 
@@ -66,7 +67,8 @@ def load(path: str | os.PathLike[str]) -> RunResults:
     p = Path(path)
     if not p.is_dir():
         raise ResultsError(f"'{p}' does not exist or is not a folder; give a run folder under results/")
-    return RunResults(p, _read_json(p / SUMMARY), _read_json(p / "config.json", required=False),
+    summary = upgrade(_read_json(p / SUMMARY), str(p / SUMMARY))
+    return RunResults(p, summary, _read_json(p / "config.json", required=False),
                       _read_json(p / "environment.json", required=False), _read_csv(p / "client_series.csv"),
                       _read_csv(p / "node_series.csv"))
 

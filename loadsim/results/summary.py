@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from loadsim.results.recorder import Recorder, stats
+from loadsim.results.schema import SCHEMA_VERSION, Summary
 
 # Commands that are not the workload: monitoring, connection set-up, cluster discovery.
 _NOT_WORKLOAD = {"info", "config|get", "config", "cluster|nodes", "cluster|slots", "cluster|shards", "cluster|info",
@@ -86,7 +87,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                   workload: dict[str, Any], cluster: dict[str, Any], recorder: Recorder,
                   client_rows: list[dict[str, Any]], node_rows: list[dict[str, Any]],
                   commandstats_start: dict[str, Any], commandstats_end: dict[str, Any], client_cpu_s: float,
-                  recovery: list[dict[str, Any]], interrupted: bool) -> dict[str, Any]:
+                  recovery: list[dict[str, Any]], interrupted: bool) -> Summary:
     duration = ended - started
     steady_s = max(1e-9, duration - steady_from_s) if steady_from_s is not None else 0.0
     operations = recorder.operations_summary()
@@ -108,7 +109,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "errors": errors > 0,
         "no_steady_state": steady_from_s is None or steady_s < 5,
     }
-    summary: dict[str, Any] = {
+    summary: Summary = {
+        "schema_version": SCHEMA_VERSION,
         "complete": True,
         "interrupted": interrupted,
         "scenario": scenario,
@@ -148,7 +150,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "flags": flags,
     }
     if recovery:
-        summary["recovery"] = {
+        summary["recovery"] = {  # type: ignore[typeddict-item]
             "pairs": len(recovery), "expected": sum(r["expected"] for r in recovery),
             "recovered": sum(r["recovered"] for r in recovery), "lost": sum(r["lost"] for r in recovery),
             "lost_never_written": sum(r["lost_never_written"] for r in recovery),

@@ -63,11 +63,12 @@ class RunWriter:
         atomic_write(self.path / name, text)
 
     def append_rows(self, name: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
-        """Append rows to a CSV (header written once; unknown keys ignored, missing ones empty)."""
+        """Append rows to a CSV (header written once; missing keys are empty). A key that is not a column
+        raises ValueError: a column silently dropped is a measurement lost (it happened to error kinds)."""
         entry = self._csv.get(name)
         if entry is None:
             fh = open(self.path / name, "w", newline="", encoding="utf-8")  # noqa: SIM115 - kept open for the run
-            writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+            writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="raise")
             writer.writeheader()
             entry = self._csv[name] = (fh, writer)
         fh, writer = entry

@@ -6,6 +6,7 @@ import pytest
 
 from loadsim.errors import FitError
 from loadsim.model import sizing as sz
+from loadsim.results.schema import upgrade
 
 COSTS = sz.UnitCosts(bytes_per_session=5000.0, base_bytes_per_master=2e6, cpu_s_per_command=20e-6,
                      commands_per_op=2.0)
@@ -108,11 +109,14 @@ def test_fit_unit_costs_from_summaries():
         cmds = live * 20
         cpu = 0.01 * masters * duration + 20e-6 * cmds  # idle share of a core per master + per command
         return {"complete": True, "live_sessions": {"steady_mean": live}, "duration_s": duration,
-                "masters": [{"used_memory_steady_mean": per, "cpu_s_steady": cpu / masters, "steady_s": 10}
+                "masters": [{"used_memory_steady_mean": per, "cpu_s": cpu / masters, "commands": cmds / masters}
                             for _ in range(masters)],
                 "server": {"cpu_s": cpu, "commands": cmds, "commands_client_counted": cmds},
                 "operations": {"session.update": {"count": cmds // 2, "latency_us": {"p99": 700}}}}
-    costs = sz.fit_unit_costs([summary(1000, 3), summary(4000, 3), summary(9000, 6)])
+    # summaries of the oldest runs (schema 0, no steady figures per master): the reader's upgrade gives
+    # them the whole-run figures
+    old = [upgrade(summary(1000, 3)), upgrade(summary(4000, 3)), upgrade(summary(9000, 6))]
+    costs = sz.fit_unit_costs(old)
     assert costs.bytes_per_session == pytest.approx(4000.0)
     assert costs.base_bytes_per_master == pytest.approx(1e6)
     assert costs.cpu_s_per_command == pytest.approx(20e-6)

@@ -1,0 +1,12 @@
+"""Tables in docs/ generated from the code: (document, marker, renderer). ``scripts/update_docs.py``
+writes them; ``tests/unit/test_docs.py`` fails when a document and the code disagree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from loadsim.results.schema import markdown_table as summary_keys_table
+
+GENERATED: list[tuple[str, str, Callable[[], str]]] = [
+    ("docs/results.md", "schema", summary_keys_table),
+]

@@ -1,0 +1,268 @@
+"""The schema of ``summary.json``: typed, versioned, documented here and nowhere else (pure; no I/O).
+
+``SCHEMA_VERSION`` is written into every summary (and into the ``complete: false`` stub written at the
+start of a run). The writer (``results.summary.build_summary``) builds a ``Summary``; the reader
+(``results.reader.load``) calls ``upgrade`` so that callers only ever see the current version. Each key
+carries its description as ``Annotated`` metadata; ``markdown_table()`` renders them for
+docs/results.md, and a test keeps the two equal.
+
+Versions:
+    0  before the version field existed (loadsim <= 0.1.0 of November 2026). Same keys as 1, except
+       that the oldest runs lack the steady-window figures per master (``cpu_s_steady``, ``steady_s``,
+       ``commands_steady``); ``upgrade`` fills them with the whole-run figures.
+    1  adds ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Annotated, Any, NotRequired, TypedDict
+
+from loadsim.errors import ERROR_KINDS, ResultsError
+from loadsim.model.workload import OPERATIONS
+from loadsim.redis.monitor import NODE_FIELDS
+
+SCHEMA_VERSION = 1
+
+# The columns of the per-second series (documented in docs/results.md).
+CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedule_lag_max_us",
+                   "generator_cpu_percent", "generator_rss_bytes", "generator_cpu_s", "commands_total", "ops_total",
+                   "errors_total"]
+                  + [f"ops:{op}" for op in (*OPERATIONS, "session.prefill")]
+                  + [f"errors:{k}" for k in ERROR_KINDS])
+NODE_COLUMNS = ["time", "elapsed_s", "node", "role", *NODE_FIELDS, "error"]
+
+
+class LatencyStats(TypedDict):
+    """An HdrHistogram in µs, summarised."""
+
+    count: Annotated[int, "values recorded"]
+    mean: Annotated[float, "mean, µs"]
+    p50: Annotated[int, "median, µs"]
+    p90: Annotated[int, "90th percentile, µs"]
+    p99: Annotated[int, "99th percentile, µs"]
+    p999: Annotated[int, "99.9th percentile, µs"]
+    max: Annotated[int, "maximum, µs"]
+
+
+class OperationStats(TypedDict):
+    count: Annotated[int, "successful operations, whole run (warm-up included)"]
+    errors: Annotated[int, "failed operations, whole run"]
+    service_us: Annotated[LatencyStats, "send to reply, steady window only"]
+    latency_us: Annotated[LatencyStats, "from the intended start (queueing in the ORS node included), steady window"]
+
+
+class WorkloadSummary(TypedDict):
+    ha_pairs: Annotated[int, "ORS HA pairs (Locust users)"]
+    cps_per_pair: Annotated[float, "calls per second offered to each pair"]
+    aht_s: Annotated[float, "mean handle time, s"]
+    complexity: Annotated[str, "session complexity preset (with +custom when overridden)"]
+    key_layout: Annotated[str, "per-session, single-hash or node-tag"]
+    worker_threads: Annotated[int, "ORS worker threads per ORS node"]
+    session_ttl_s: Annotated[int, "TTL on every record, s"]
+    digital_share: Annotated[float, "share of interactions that are digital (not persisted)"]
+    writes_per_session: Annotated[float, "persistence operations per session (create + updates + delete)"]
+    record_bytes_mean: Annotated[int, "mean session record size, bytes"]
+    expected_live_sessions: Annotated[float, "Little's law: persisted sessions alive at once"]
+    expected_ops_per_s: Annotated[float, "persistence operations per second the model offers"]
+    seed: Annotated[int, "random seed of the workload model"]
+
+
+class ClusterSummary(TypedDict):
+    masters: Annotated[int, "masters seen by the monitor at the end"]
+    replicas: Annotated[int, "replicas per master"]
+    tls: Annotated[bool, "TLS between ORS and Redis"]
+    mutual_tls: Annotated[bool, "client certificates (tls-cert/tls-key) given"]
+    acl: Annotated[bool, "an ACL user name was given"]
+    aof: Annotated[bool | None, "AOF on (embedded cluster); null for a cluster of the user's"]
+    embedded: Annotated[bool, "the run started its own cluster"]
+
+
+class Rates(TypedDict):
+    offered_ops_per_s: Annotated[float, "operations the schedule released per second, steady window"]
+    achieved_ops_per_s: Annotated[float, "operations completed per second, steady window"]
+    commands_per_s: Annotated[float, "server-counted workload commands per second, whole run"]
+    model_ops_per_s: Annotated[float, "operations per second the model offers (same as expected_ops_per_s)"]
+
+
+class LiveSessions(TypedDict):
+    steady_mean: Annotated[float, "mean live sessions over the steady window (client samples)"]
+    final: Annotated[int, "live sessions at the last sample"]
+    expected: Annotated[float, "Little's law"]
+
+
+class MasterFigures(TypedDict):
+    node: Annotated[str, "host:port"]
+    used_memory: Annotated[int, "bytes, at the end"]
+    used_memory_start: Annotated[int, "bytes, first sample"]
+    used_memory_steady_mean: Annotated[int, "bytes, mean over the steady window"]
+    used_memory_rss: Annotated[int, "bytes, at the end"]
+    keys: Annotated[int, "keys at the end"]
+    connected_clients: Annotated[int, "at the end"]
+    cpu_s: Annotated[float, "used_cpu_sys + used_cpu_user delta, whole run"]
+    cpu_s_steady: Annotated[float, "the same over the steady window"]
+    commands_steady: Annotated[int, "commands processed in the steady window, less the monitor's INFO calls"]
+    steady_s: Annotated[float, "length of the steady window on this node's samples, s"]
+    commands: Annotated[int, "workload commands of the run (INFO commandstats delta)"]
+
+
+class ServerFigures(TypedDict):
+    commands: Annotated[int, "workload commands counted by Redis (commandstats deltas, all masters)"]
+    commands_client_counted: Annotated[int, "commands the generator counted as acknowledged: must be equal"]
+    cpu_s: Annotated[float, "server CPU seconds, all masters, whole run"]
+    cpu_us_per_command: Annotated[float, "cpu_s / commands, µs"]
+    used_memory: Annotated[int, "bytes, all masters, at the end"]
+
+
+class ClientFigures(TypedDict):
+    cpu_s: Annotated[float, "generator CPU seconds (all Locust processes)"]
+    cpu_us_per_command: Annotated[float, "generator CPU per command over the steady window, µs"]
+    max_cpu_percent: Annotated[float, "highest per-second generator CPU, % of one core"]
+    median_cpu_percent: Annotated[float, "median per-second generator CPU, % of one core"]
+    max_rss_bytes: Annotated[int, "largest generator resident memory, bytes"]
+
+
+class Flags(TypedDict):
+    generator_saturated: Annotated[bool, "generator CPU p90 above 90 %: it may have been the bottleneck"]
+    schedule_fell_behind: Annotated[bool, "schedule lag p99 above 10 ms or achieved below 98 % of offered"]
+    errors: Annotated[bool, "any operation failed"]
+    no_steady_state: Annotated[bool, "no steady window, or one shorter than 5 s"]
+
+
+class PairRecovery(TypedDict):
+    pair: Annotated[int, "HA pair index"]
+    from_node: Annotated[int, "ORS node id of the old primary"]
+    to_node: Annotated[int, "ORS node id of the new primary"]
+    expected: Annotated[int, "sessions live in the model at the switchover"]
+    recovered: Annotated[int, "found in Redis and taken over"]
+    lost: Annotated[int, "expected but not recovered"]
+    lost_never_written: Annotated[int, "their create was still queued in the old primary (lost as in ORS)"]
+    lost_written: Annotated[int, "written but not found: data loss"]
+    dropped_operations: Annotated[int, "operations queued in the old primary when it stopped"]
+    seconds: Annotated[float, "time to recover this pair"]
+
+
+class Recovery(TypedDict):
+    pairs: Annotated[int, "pairs that switched over"]
+    expected: Annotated[int, "sum over pairs"]
+    recovered: Annotated[int, "sum over pairs"]
+    lost: Annotated[int, "sum over pairs"]
+    lost_never_written: Annotated[int, "sum over pairs"]
+    lost_written: Annotated[int, "sum over pairs"]
+    dropped_operations: Annotated[int, "sum over pairs"]
+    max_seconds: Annotated[float, "slowest pair's recovery, s"]
+    per_pair: Annotated[list[PairRecovery], "one entry per pair"]
+
+
+class Summary(TypedDict):
+    schema_version: Annotated[int, "version of this schema (see loadsim.results.schema)"]
+    complete: Annotated[bool, "false in the stub written at the start; true once the run summarised"]
+    interrupted: Annotated[bool, "stopped by Ctrl-C / SIGTERM (still summarised)"]
+    scenario: Annotated[str, "scenario name"]
+    started: Annotated[str, "ISO 8601 local time"]
+    ended: Annotated[str, "ISO 8601 local time"]
+    duration_s: Annotated[float, "whole run, s"]
+    steady_from_s: Annotated[float | None, "start of the steady window (after pre-fill and warm-up), s"]
+    steady_s: Annotated[float, "length of the steady window, s"]
+    workload: Annotated[WorkloadSummary, "the model's parameters"]
+    cluster: Annotated[ClusterSummary, "the cluster's shape"]
+    rates: Annotated[Rates, "offered and achieved rates"]
+    operations: Annotated[dict[str, OperationStats], "per operation (session.create, .update, .delete, ...)"]
+    errors: Annotated[dict[str, int], "failed operations by error kind (loadsim.errors.ERROR_KINDS)"]
+    schedule_lag_us: Annotated[LatencyStats, "how late the scheduler released operations, steady window"]
+    live_sessions: Annotated[LiveSessions, "sessions alive at once"]
+    masters: Annotated[list[MasterFigures], "one entry per master"]
+    server: Annotated[ServerFigures, "Redis's own counters: the referee"]
+    client: Annotated[ClientFigures, "the load generator's own cost"]
+    flags: Annotated[Flags, "conditions that make the numbers doubtful"]
+    recovery: NotRequired[Annotated[Recovery, "present after --switchover-at"]]
+
+
+class Stub(TypedDict):
+    schema_version: int
+    complete: bool
+    scenario: str
+    started: str
+
+
+def stub(scenario: str, started: str) -> Stub:
+    """What ``summary.json`` holds from the start of a run until it is summarised."""
+    return {"schema_version": SCHEMA_VERSION, "complete": False, "scenario": scenario, "started": started}
+
+
+def upgrade(summary: dict[str, Any], where: str = "summary.json") -> dict[str, Any]:
+    """``summary`` in the current version (a new dict). Raises ResultsError for a newer version."""
+    version = summary.get("schema_version", 0)
+    if not isinstance(version, int) or version < 0:
+        raise ResultsError(f"'{where}' has schema_version {version!r}, not a version number; the file is damaged")
+    if version > SCHEMA_VERSION:
+        raise ResultsError(f"'{where}' was written by a newer loadsim (results schema {version}; this one reads "
+                           f"up to {SCHEMA_VERSION}): upgrade loadsim to read it")
+    out = dict(summary)
+    if version == 0 and out.get("complete"):
+        # The oldest runs had no steady-window figures per master: the whole run stands in for them.
+        masters = [dict(m) for m in out.get("masters", [])]
+        for m in masters:
+            m.setdefault("cpu_s_steady", m.get("cpu_s", 0.0))
+            m.setdefault("steady_s", out.get("duration_s", 0.0))
+            m.setdefault("commands_steady", m.get("commands", 0))
+        out["masters"] = masters
+    out["schema_version"] = SCHEMA_VERSION
+    return out
+
+
+# ------------------------------------------------------------------------------------------ documentation
+def _fields(td: type) -> list[tuple[str, Any, str, bool]]:
+    """(key, type, description, required) of a TypedDict, in declaration order."""
+    hints = typing.get_type_hints(td, include_extras=True)
+    out = []
+    for key, hint in hints.items():
+        # Python 3.11 cannot see NotRequired behind ``from __future__ import annotations`` in
+        # __required_keys__, but get_type_hints(include_extras=True) keeps it: read it there.
+        required = key in td.__required_keys__
+        if typing.get_origin(hint) is NotRequired:
+            hint, required = typing.get_args(hint)[0], False
+        description = ""
+        if typing.get_origin(hint) is Annotated:
+            hint, description = typing.get_args(hint)[0], typing.get_args(hint)[1]
+        out.append((key, hint, description, required))
+    return out
+
+
+def _is_typeddict(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, dict) and hasattr(t, "__required_keys__")
+
+
+def _nested(t: Any) -> tuple[Any, str]:
+    """The TypedDict inside ``t`` (itself, list[T] or dict[str, T]) and the path suffix it adds."""
+    if _is_typeddict(t):
+        return t, ""
+    origin, args = typing.get_origin(t), typing.get_args(t)
+    if origin is list and args and _is_typeddict(args[0]):
+        return args[0], "[]"
+    if origin is dict and len(args) == 2 and _is_typeddict(args[1]):
+        return args[1], ".<name>"
+    return None, ""
+
+
+def key_paths(td: type = Summary, prefix: str = "", present: bool = True) -> list[tuple[str, str, bool]]:
+    """Every key of the schema as a dotted path (``masters[].cpu_s``; the keys of a free-form mapping as
+    ``<name>``), with its description and whether it is always present."""
+    out: list[tuple[str, str, bool]] = []
+    for key, hint, description, required in _fields(td):
+        path, always = f"{prefix}{key}", present and required
+        out.append((path, description, always))
+        inner, suffix = _nested(hint)
+        if typing.get_origin(hint) is dict:
+            out.append((f"{path}.<name>", "one entry per name", False))
+        if inner is not None:
+            out += key_paths(inner, f"{path}{suffix}.", always and suffix != ".<name>")
+    return out
+
+
+def markdown_table() -> str:
+    """The keys of summary.json as a Markdown table (docs/results.md embeds it)."""
+    lines = ["| key | meaning |", "|---|---|"]
+    for path, description, required in key_paths():
+        lines.append(f"| `{path}` | {description}{'' if required else ' (optional)'} |")
+    return "\n".join(lines)

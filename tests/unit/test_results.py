@@ -1,0 +1,193 @@
+"""The results layer without Redis: schema and versions, the writer, the reader, summary, recorder merge."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from loadsim.errors import ERROR_KINDS, ResultsError
+from loadsim.results import reader, schema
+from loadsim.results.recorder import Recorder
+from loadsim.results.summary import build_summary
+from loadsim.results.text import summary_table
+from loadsim.results.writer import RunWriter
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKLOAD = {"ha_pairs": 2, "cps_per_pair": 5.0, "aht_s": 10.0, "complexity": {"name": "standard"},
+            "key_layout": "per-session", "worker_threads": 4, "session_ttl_s": 3600, "digital_share": 0.0,
+            "writes_per_session": 8.0, "record_bytes_mean": 4096, "expected_live_sessions": 100.0,
+            "expected_ops_per_s": 80.0, "seed": 1}
+CLUSTER = {"masters": 1, "replicas": 0, "tls": False, "mutual_tls": False, "acl": False, "aof": False,
+           "embedded": True}
+
+
+def _paths(obj, prefix=""):
+    """Key paths of a JSON value, in the schema's notation (lists as [], operation names as <name>)."""
+    out = set()
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            name = "<name>" if prefix in ("operations.", "errors.") else k
+            path = f"{prefix}{name}"
+            out.add(path)
+            out |= _paths(v, path + ".")
+    elif isinstance(obj, list):
+        for v in obj:
+            out |= _paths(v, prefix[:-1] + "[].")
+    return out
+
+
+def _run(recorder=None, cpu_percent=10.0, steady_from_s=2.0, seconds=12, offered_per_s=10, errors=0):
+    """A synthetic run: one master, a client sample per second, the recorder's operations."""
+    rec = recorder or Recorder()
+    if recorder is None:
+        for i in range(offered_per_s * (seconds - 3)):
+            rec.record("session.update", 100 + i, 150 + i, 2)
+        rec.offered = offered_per_s * (seconds - 3)
+        for _ in range(errors):
+            rec.error("session.update", "timeout")
+    client = [{"elapsed_s": float(t), "live_sessions": 100, "generator_cpu_percent": cpu_percent,
+               "generator_cpu_s": 0.01 * t, "commands_total": 20 * t, "generator_rss_bytes": 1000 + t}
+              for t in range(seconds)]
+    nodes = [{"node": "127.0.0.1:7000", "role": "master", "elapsed_s": float(t), "used_memory": 1_000_000 + 1000 * t,
+              "used_memory_rss": 2_000_000, "keys": 50, "connected_clients": 9, "used_cpu_sys": 0.01 * t,
+              "used_cpu_user": 0.01 * t, "total_commands_processed": 21 * t} for t in range(seconds)]
+    cs_start = {"127.0.0.1:7000": {"set": {"calls": 0}, "info": {"calls": 0}}}
+    cs_end = {"127.0.0.1:7000": {"set": {"calls": rec.commands}, "info": {"calls": seconds}}}
+    return build_summary(scenario="t", started=1000.0, ended=1000.0 + seconds, steady_from_s=steady_from_s,
+                         workload=WORKLOAD, cluster=CLUSTER, recorder=rec, client_rows=client, node_rows=nodes,
+                         commandstats_start=cs_start, commandstats_end=cs_end, client_cpu_s=0.5, recovery=[],
+                         interrupted=False)
+
+
+def _schema_paths(required_only: bool) -> set[str]:
+    return {p for p, _, required in schema.key_paths() if required or not required_only}
+
+
+# ------------------------------------------------------------------------------------------ schema
+def test_the_writer_writes_every_required_key_of_the_schema_and_no_other():
+    summary = _run()
+    written = _paths(json.loads(json.dumps(summary)))
+    assert summary["schema_version"] == schema.SCHEMA_VERSION
+    assert _schema_paths(required_only=True) <= written
+    assert written <= _schema_paths(required_only=False), written - _schema_paths(required_only=False)
+
+
+def test_the_documented_example_uses_only_keys_of_the_schema():
+    text = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
+    example = re.search(r"```json\n(\{.*?\})\n```", text, re.S).group(1).replace('["..."]', "[]")
+    documented = _paths(json.loads(example))
+    assert documented <= _schema_paths(required_only=False), documented - _schema_paths(required_only=False)
+    assert "rates.model_ops_per_s" in documented
+
+
+def test_upgrade_fills_the_oldest_runs_steady_figures_and_refuses_newer_versions():
+    old = {"complete": True, "duration_s": 60.0, "masters": [{"cpu_s": 2.0, "commands": 500}]}
+    up = schema.upgrade(old)
+    assert up["schema_version"] == schema.SCHEMA_VERSION and "schema_version" not in old  # a new dict
+    assert up["masters"][0] == {"cpu_s": 2.0, "commands": 500, "cpu_s_steady": 2.0, "steady_s": 60.0,
+                                "commands_steady": 500}
+    current = _run()
+    assert schema.upgrade(current) == current
+    with pytest.raises(ResultsError, match=r"newer loadsim \(results schema 2; this one reads up to 1\)"):
+        schema.upgrade({**current, "schema_version": 2}, "x/summary.json")
+    with pytest.raises(ResultsError, match="damaged"):
+        schema.upgrade({"schema_version": "one"})
+
+
+def test_the_stub_is_incomplete_and_versioned():
+    s = schema.stub("ha9", "2026-11-25T10:00:00+0000")
+    assert s == {"schema_version": schema.SCHEMA_VERSION, "complete": False, "scenario": "ha9",
+                 "started": "2026-11-25T10:00:00+0000"}
+
+
+# ------------------------------------------------------------------------------------------ reader / writer
+def _folder(tmp_path, summary):
+    run = tmp_path / "run"
+    run.mkdir(parents=True)
+    (run / "summary.json").write_text(json.dumps(summary))
+    return run
+
+
+def test_reader_reads_version_0_and_1_and_refuses_a_newer_one_in_one_line(tmp_path):
+    current = _run()
+    v0 = {k: v for k, v in current.items() if k != "schema_version"}
+    assert reader.load(_folder(tmp_path / "a", v0)).summary == current
+    assert reader.load(_folder(tmp_path / "b", current)).summary == current
+    with pytest.raises(ResultsError) as err:
+        reader.load(_folder(tmp_path / "c", {**current, "schema_version": 9}))
+    assert "\n" not in str(err.value) and "upgrade loadsim" in str(err.value)
+
+
+def test_writer_refuses_a_column_it_would_drop(tmp_path):
+    w = RunWriter(tmp_path / "run")
+    w.append_rows("x.csv", ["a", "b"], [{"a": 1, "b": 2}, {"a": 3}])
+    with pytest.raises(ValueError, match="c"):
+        w.append_rows("x.csv", ["a", "b"], [{"a": 1, "c": 2}])
+    w.close()
+    assert (tmp_path / "run" / "x.csv").read_text().splitlines() == ["a,b", "1,2", "3,"]
+
+
+def test_writer_will_not_overwrite_a_run(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "summary.json").write_text("{}")
+    with pytest.raises(ResultsError, match="already holds a run"):
+        RunWriter(tmp_path / "run")
+
+
+# ------------------------------------------------------------------------------------------ summary
+def test_summary_rates_counts_and_referee():
+    s = _run(seconds=12, steady_from_s=2.0, offered_per_s=10)
+    assert s["steady_s"] == pytest.approx(10.0)
+    assert s["rates"]["offered_ops_per_s"] == pytest.approx(9.0)  # 90 operations in the 10 s window
+    assert s["rates"]["achieved_ops_per_s"] == pytest.approx(9.0)
+    assert s["server"]["commands"] == s["server"]["commands_client_counted"] == 180
+    assert s["operations"]["session.update"]["latency_us"]["count"] == 90
+    assert s["masters"][0]["cpu_s"] == pytest.approx(0.22)
+    assert s["masters"][0]["commands_steady"] == 21 * 9 - 9  # less one monitor INFO per sample interval
+    assert s["flags"] == {"generator_saturated": False, "schedule_fell_behind": False, "errors": False,
+                          "no_steady_state": False}
+
+
+def test_summary_flags_name_what_makes_the_numbers_doubtful():
+    assert _run(cpu_percent=95.0)["flags"]["generator_saturated"]
+    assert _run(errors=3)["flags"]["errors"]
+    assert _run(steady_from_s=None)["flags"]["no_steady_state"]
+    assert _run(steady_from_s=9.0)["flags"]["no_steady_state"]  # a 3 s window is too short
+    rec = Recorder()
+    for _ in range(50):
+        rec.record("session.update", 100, 150, 2)
+    rec.offered = 100  # half of what was offered was achieved
+    assert _run(recorder=rec)["flags"]["schedule_fell_behind"]
+
+
+def test_summary_table_shows_the_referee_and_the_flags():
+    text = summary_table(_run(errors=2))
+    assert "server: 180 commands (client counted 180)" in text
+    assert "flags: errors" in text
+    assert re.search(r"session\.update\s+90\s+2\s", text)
+
+
+# ------------------------------------------------------------------------------------------ recorder
+def test_merging_worker_drains_equals_one_recorder_that_saw_everything():
+    whole, a, b = Recorder(), Recorder(), Recorder()
+    for i in range(1, 2001):
+        target = a if i % 3 else b
+        for rec in (whole, target):
+            rec.record("session.update", i, 2 * i, 2)
+            rec.schedule_lag(i * 1e-6, True)
+    for rec in (whole, b):
+        rec.error("session.create", "moved", 1)
+        rec.error("session.create", "loading")
+    merged = Recorder()
+    merged.merge(a.drain())
+    merged.merge(b.drain())
+    assert merged.operations_summary() == whole.operations_summary()
+    assert merged.commands == whole.commands == 4001
+    assert merged.errors == whole.errors and merged.errors["loading"] == 1
+    assert merged.lag.get_value_at_percentile(99) == whole.lag.get_value_at_percentile(99)
+
+
+def test_every_error_kind_has_a_client_series_column():
+    assert {f"errors:{k}" for k in ERROR_KINDS} <= set(schema.CLIENT_COLUMNS)
+    assert {"errors:loading", "errors:readonly", "errors:masterdown"} <= set(schema.CLIENT_COLUMNS)
