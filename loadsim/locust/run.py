@@ -1,13 +1,13 @@
 """One load test's life on the Locust master (or the only process): results folder, once-a-second
 samples of the client and of every Redis node, and the summary at the end.
 
-Locust workers only simulate HA pairs; they send their recorder contents to the master with
-Locust's worker reports (``loadsim.locust.users``), and the master writes everything here.
+A ``Run`` is created at each test start by the Environment's ``Loadsim`` runtime
+(``loadsim.locust.plugin``). Locust workers only simulate HA pairs; they send their recorder contents
+to the master with Locust's worker reports, and the master's ``Run`` merges them and writes everything.
 """
 
 from __future__ import annotations
 
-import atexit
 import csv
 import logging
 import os
@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import MasterRunner
 
 from loadsim import __version__
-from loadsim.config.persistence import PersistenceOptions
-from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+from loadsim.embedded.cluster import EmbeddedCluster
 from loadsim.redis.monitor import NodeMonitor
 from loadsim.results import schema
 from loadsim.results.recorder import Recorder
@@ -34,60 +33,6 @@ from loadsim.results.text import summary_table
 from loadsim.results.writer import RunWriter, new_run_dir
 
 log = logging.getLogger("loadsim")
-_cluster: EmbeddedCluster | None = None
-_run: Run | None = None
-_engine: Any = None
-_scenario = "run"
-
-
-def start_embedded_cluster(sim: dict[str, Any]) -> PersistenceOptions:
-    """Start the embedded cluster for this Locust process (stopped at quit, or at exit)."""
-    global _cluster
-    spec = ClusterSpec(masters=int(sim.get("masters", 3)), replicas=int(sim.get("replicas", 0)),
-                       tls=bool(sim.get("embedded_tls", False)), mutual_tls=bool(sim.get("embedded_mutual_tls", False)),
-                       acl=bool(sim.get("embedded_acl", False)), aof=bool(sim.get("embedded_aof", False)))
-    log.info("starting embedded Redis Cluster: %d masters, %d replicas each%s", spec.masters, spec.replicas,
-             ", TLS" if spec.tls else "")
-    _cluster = EmbeddedCluster(spec).start()
-    atexit.register(stop_embedded_cluster)
-    log.info("embedded cluster ok: %s", ",".join(n.address for n in _cluster.nodes))
-    return _cluster.options
-
-
-def stop_embedded_cluster() -> None:
-    global _cluster
-    if _cluster is not None:
-        cluster, _cluster = _cluster, None
-        cluster.stop()
-        log.info("embedded cluster stopped")
-
-
-def attach(environment: Any, engine: Any, scenario: str) -> None:
-    global _engine, _scenario
-    _engine, _scenario = engine, scenario
-
-
-def test_started(environment: Any) -> None:
-    global _run
-    if isinstance(environment.runner, WorkerRunner) or _engine is None:
-        return
-    if _run is not None:
-        _run.finish(interrupted=True)
-    _run = Run(environment, _engine, _scenario)
-
-
-def test_stopped(environment: Any, interrupted: bool) -> None:
-    global _run
-    if _run is not None:
-        _run.finish(interrupted=interrupted)  # still the current run: workers' last reports land in it
-        _run = None
-
-
-def worker_report(client_id: str, payload: dict[str, Any], final: bool = False) -> None:
-    if _run is not None:
-        _run.merge_worker(client_id, payload, final)
-
-
 def _versions() -> dict[str, str]:
     out = {"loadsim": __version__, "python": platform.python_version()}
     for dist in ("locust", "redis", "hiredis", "hdrhistogram", "gevent"):
@@ -142,8 +87,8 @@ def process_cpu_s() -> float:
 class Run:
     """Results of one test: created at test start on the master/local process."""
 
-    def __init__(self, environment: Any, engine: Any, scenario: str):
-        self.env, self.engine = environment, engine
+    def __init__(self, environment: Any, engine: Any, scenario: str, cluster: EmbeddedCluster | None = None):
+        self.env, self.engine, self.cluster = environment, engine, cluster
         self.distributed = isinstance(environment.runner, MasterRunner)
         sim = engine.sim
         root = sim.get("results_dir")
@@ -163,7 +108,7 @@ class Run:
         self._last_errors: dict[str, int] = {}
         self._last_cpu = (time.perf_counter(), self.cpu0)
         self._finished = False
-        mon_opts = _cluster.admin_options if _cluster is not None else engine.opts
+        mon_opts = cluster.admin_options if cluster is not None else engine.opts
         self.monitor: NodeMonitor | None = None
         if engine.opts.persists:
             try:
@@ -183,7 +128,7 @@ class Run:
         return {"scenario": self.scenario, "persistence": self.engine.opts.to_values(redact=True),
                 "workload": self.engine.params.describe(),
                 "simulation": {k: v for k, v in self.engine.sim.items()},
-                "cluster": (vars(_cluster.spec) if _cluster is not None else None),
+                "cluster": (vars(self.cluster.spec) if self.cluster is not None else None),
                 "locust": {"users": getattr(o, "num_users", None), "spawn_rate": getattr(o, "spawn_rate", None),
                            "run_time": getattr(o, "run_time", None), "headless": getattr(o, "headless", None)}}
 
@@ -312,7 +257,7 @@ class Run:
     def _cluster_info(self) -> dict[str, Any]:
         masters = sum(1 for r in (self.monitor.nodes.values() if self.monitor else []) if r == "master")
         replicas = sum(1 for r in (self.monitor.nodes.values() if self.monitor else []) if r != "master")
-        spec = _cluster.spec if _cluster is not None else None
+        spec = self.cluster.spec if self.cluster is not None else None
         return {"masters": masters, "replicas": replicas // masters if masters else 0,
                 "tls": self.engine.opts.tls_enabled, "mutual_tls": bool(self.engine.opts.tls_cert),
                 "acl": bool(self.engine.opts.username), "aof": bool(spec.aof) if spec else None,

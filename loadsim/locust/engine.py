@@ -1,0 +1,245 @@
+"""The simulated ORS nodes of one load test: the engine on the Locust Environment and its worker threads.
+
+The primary ORS node of each HA pair works; the backup holds no work (warm standby). Load is open loop
+with ORS's thread model: the model (``loadsim.model.workload``) says when each operation is due; a due
+operation joins the ORS node's queue and one of its ``--worker-threads`` synchronous workers (each with
+one connection per master) executes it. Queueing for a free worker is part of the latency from the
+intended start, as inside ORS. Every operation fires a Locust request event (request_type ``redis``;
+response time = latency from the intended start, in ms) and is recorded in µs HdrHistograms
+(``loadsim.results.recorder``).
+
+One ``Engine`` per Locust process and test, owned by the Environment's ``Loadsim`` runtime
+(``loadsim.locust.plugin``); nothing here is module-level state.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import replace
+from typing import Any
+
+import gevent
+from gevent.queue import Queue
+from locust.runners import WorkerRunner
+
+from loadsim.config.persistence import PersistenceOptions
+from loadsim.errors import RedisError
+from loadsim.model import workload as wl
+from loadsim.redis.client import ClusterClient, WorkerConnections
+from loadsim.results.recorder import Recorder
+
+log = logging.getLogger("loadsim")
+PREFILL = "session.prefill"
+EARLY_S = 0.001  # see HaPairUser.run_pair
+_PAYLOAD = random.Random(0).randbytes(1 << 20)  # incompressible bytes, read-only; records are slices of it
+
+
+class OrsNode:
+    """One ORS application: ``threads`` worker greenlets, each owning one connection per master."""
+
+    def __init__(self, engine: Engine, node_id: int):
+        self.engine = engine
+        self.node_id = node_id
+        self.queue: Queue = Queue()
+        self.client: ClusterClient | None = None
+        self.workers: list[WorkerConnections] = []
+        self.greenlets: list[gevent.Greenlet] = []
+        self.stopping = False
+        self.dropped: list[wl.Op] = []  # taken from the queue but not executed because the node stopped
+
+    def connect(self) -> None:
+        """Open the connection pool: one connection per master per worker thread (ORS's pool)."""
+        self.client = ClusterClient(self.engine.opts, name=f"ors-node-{self.node_id}")
+        self.workers = [self.client.worker() for _ in range(self.engine.params.worker_threads)]
+
+    def start(self) -> None:
+        """Become the working (primary) node: start the worker threads."""
+        self.greenlets = [gevent.spawn(self._work, w) for w in self.workers]
+
+    def stop(self, grace_s: float = 5.0) -> list[wl.Op]:
+        """Stop working and drop the pool; returns the operations not executed (lost with this node).
+
+        Workers are not killed mid-operation: each finishes what it is doing (up to ``grace_s``), so
+        every command Redis executed is also counted by the client."""
+        self.stopping = True
+        for _ in self.greenlets:
+            self.queue.put(None)  # wakes a waiting worker
+        gevent.joinall(self.greenlets, timeout=grace_s)
+        gevent.killall(self.greenlets, block=True)  # only a worker stuck without a socket timeout is left
+        self.greenlets = []
+        self.stopping = False
+        dropped = self.dropped + [op for op in list(self.queue.queue) if op is not None]
+        self.dropped = []
+        self.queue = Queue()
+        for w in self.workers:
+            w.close()
+        if self.client is not None:
+            self.client.close()
+        self.workers, self.client = [], None
+        return dropped
+
+    def _work(self, conn: WorkerConnections) -> None:
+        """One ORS worker thread: take the next due operation, execute it synchronously."""
+        queue = self.queue
+        while True:
+            op = queue.get()
+            if op is None:
+                return
+            if self.stopping:
+                self.dropped.append(op)
+                return
+            self._execute(op, conn)
+
+    def _execute(self, op: wl.Op, conn: WorkerConnections) -> None:
+        eng = self.engine
+        rec, fire, clock, payload = eng.recorder, eng.fire, time.perf_counter, _PAYLOAD
+        session = payload[: op.session_size] if op.session_size else None
+        timers = payload[: op.timer_size] if op.timer_size else None
+        commands = wl.commands_for(eng.layout, op.kind if op.kind != PREFILL else wl.CREATE, op.sid,
+                                   self.node_id, session, timers, eng.ttl_ms)
+        done_ok = 0
+        sent = clock()
+        try:
+            for cmd in commands:
+                conn.execute(cmd[1], *cmd)
+                done_ok += 1
+        except RedisError as exc:
+            end = clock()
+            rec.error(op.kind, exc.kind, done_ok)
+            fire(request_type="redis", name=op.kind, response_time=(end - op.due) * 1000.0,
+                 response_length=0, exception=exc, context={})
+            return
+        end = clock()
+        if op.kind == PREFILL:
+            rec.ops[PREFILL] += 1
+            rec.commands += done_ok
+            eng.prefill_done(end)
+        elif op.due >= eng.steady_from:
+            rec.record(op.kind, (end - sent) * 1e6, (end - op.due) * 1e6, done_ok)
+        else:
+            rec.ops[op.kind] += 1
+            rec.commands += done_ok
+        fire(request_type="redis", name=op.kind, response_time=(end - op.due) * 1000.0,
+             response_length=op.session_size + op.timer_size, exception=None, context={})
+
+
+class Engine:
+    """Per-process state shared by the HA-pair users: options, model parameters, recorder."""
+
+    def __init__(self, environment: Any, opts: PersistenceOptions, params: wl.WorkloadParams,
+                 sim: dict[str, Any]):
+        self.environment = environment
+        self.opts = opts
+        self.params = params
+        self.sim = sim
+        self.layout = wl.KeyLayout(params.key_layout, params.ors_cluster_name)
+        self.ttl_ms = params.session_ttl_s * 1000
+        self.recorder = Recorder()
+        self.fire = environment.events.request.fire
+        self.pairs: list[Any] = []  # the HaPairUser of every pair of this process
+        self._next_pair = 0
+        self.start_perf = time.perf_counter()
+        self.steady_from = float("inf")
+        self.prefill_pending = 0
+        self.recovery: list[dict[str, Any]] = []
+
+    def reset(self, params: wl.WorkloadParams) -> None:
+        """A new test (Locust test_start): fresh recorder and clocks."""
+        self.params = params
+        self.recorder = Recorder()
+        self.recorder.record_histograms = True
+        self.pairs, self._next_pair = [], 0
+        self.start_perf = time.perf_counter()
+        self.steady_from = float("inf") if params.prefill else self.start_perf + self.sim.get("warmup", 0.0)
+        self.prefill_pending = 0
+        self.recovery = []
+
+    def next_pair(self) -> wl.HaPair:
+        index = self._next_pair
+        runner = self.environment.runner
+        if isinstance(runner, WorkerRunner):
+            index += 1000 * runner.worker_index  # pairs of different workers never share node ids
+        self._next_pair += 1
+        return wl.HaPair(index)
+
+    def prefill_done(self, now: float) -> None:
+        self.prefill_pending -= 1
+        if self.prefill_pending == 0 and self.steady_from == float("inf"):
+            gevent.spawn(self._start_steady_window)
+
+    def _start_steady_window(self) -> None:
+        """Statistics start once the pre-fill is written AND the operations that queued up behind it
+        are done (queues back to at most one operation per worker), and after --warmup."""
+        limit = max(1, len(self.pairs)) * self.params.worker_threads
+        deadline = time.perf_counter() + 600
+        while self.queue_depth > limit and time.perf_counter() < deadline:
+            gevent.sleep(0.05)
+        self.steady_from = max(time.perf_counter(), self.start_perf + self.sim.get("warmup", 0.0))
+        log.info("pre-fill written and drained; statistics from %.1f s", self.steady_from - self.start_perf)
+
+    @property
+    def live_sessions(self) -> int:
+        return sum(p.schedule.live for p in self.pairs if p.schedule is not None)
+
+    @property
+    def queue_depth(self) -> int:
+        return sum(p.primary.queue.qsize() for p in self.pairs if p.primary is not None)
+
+
+def recover_sessions(eng: Engine, node: OrsNode, owner_node_id: int) -> set[str]:
+    """Find the sessions of ``owner_node_id`` in Redis (SCAN / HSCAN by the node id in the session id),
+    read each one's records and write the new owner. Fires ``session.recover`` per session."""
+    assert node.workers
+    conn = node.workers[0]
+    layout, rec = eng.layout, eng.recorder
+    pattern = layout.scan_pattern(owner_node_id)
+    keys = conn.hscan(layout.hash_key, pattern) if layout.name == "single-hash" else conn.scan(pattern)
+    before = conn.commands_ok
+    try:
+        found = [layout.sid_from_key(k) for k in keys]
+    except RedisError as exc:
+        rec.error(wl.RECOVER, exc.kind, conn.commands_ok - before)
+        log.warning("recovery scan of ORS node %s failed: %s", owner_node_id, exc)
+        return set()
+    rec.commands += conn.commands_ok - before  # SCAN / HSCAN calls, for the server cross-check
+    recovered: set[str] = set()
+    for sid in found:
+        due = time.perf_counter()
+        reads = ([("HMGET", layout.hash_key, layout.key("session", sid), layout.key("timers", sid))]
+                 if layout.name == "single-hash" else
+                 [("GET", layout.key("session", sid)), ("GET", layout.key("timers", sid))])
+        writes = wl.commands_for(layout, wl.RECOVER, sid, node.node_id, None, None, eng.ttl_ms)
+        ok = 0
+        try:
+            for cmd in reads + writes:
+                conn.execute(cmd[1], *cmd)
+                ok += 1
+        except RedisError as exc:
+            rec.error(wl.RECOVER, exc.kind, ok)
+            eng.fire(request_type="redis", name=wl.RECOVER, response_time=(time.perf_counter() - due) * 1000,
+                     response_length=0, exception=exc, context={})
+            continue
+        end = time.perf_counter()
+        rec.record(wl.RECOVER, (end - due) * 1e6, (end - due) * 1e6, ok)
+        recovered.add(sid)
+        eng.fire(request_type="redis", name=wl.RECOVER, response_time=(end - due) * 1000, response_length=0,
+                 exception=None, context={})
+    return recovered
+
+
+def workload_params(values: dict[str, Any], ha_pairs: int, cluster_name: str) -> wl.WorkloadParams:
+    """WorkloadParams from converted simulation values (scenario defaults + explicit options)."""
+    c = wl.preset(values.get("complexity", "standard"))
+    overrides = {k: values[v] for k, v in (("record_bytes", "record_bytes"), ("record_sigma", "record_sigma"),
+                                         ("updates_per_session", "updates_per_session"),
+                                         ("timer_share", "timer_share"), ("timer_bytes", "timer_bytes"))
+                 if v in values}
+    if overrides:
+        c = replace(c, name=c.name + "+custom", source=c.source + "; overridden on the command line", **overrides)
+    fields = {"cps_per_pair": "cps_per_pair", "aht_s": "aht", "session_ttl_s": "session_ttl",
+              "digital_share": "digital_share", "worker_threads": "worker_threads", "key_layout": "key_layout",
+              "seed": "seed", "prefill": "prefill"}
+    kw = {f: values[v] for f, v in fields.items() if v in values}
+    return wl.WorkloadParams(ors_cluster_name=cluster_name, ha_pairs=ha_pairs, complexity=c, **kw)

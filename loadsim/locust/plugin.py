@@ -1,0 +1,254 @@
+"""loadsim inside Locust: options → engine → run, all held by one ``Loadsim`` object on the Environment.
+
+Locust hangs everything a test needs on its ``Environment`` (runner, stats, events, web UI); loadsim does
+the same: ``environment.loadsim`` is a ``Loadsim`` holding the scenario, the options, the embedded
+cluster (when loadsim started one), the ``Engine`` of the current test and its ``Run`` (the results
+folder). Nothing here is module-level state, so one process can run several tests, one after another,
+each with its own Environment (``tests/integration/test_inprocess.py``).
+
+Two ways in:
+
+* a locustfile calls ``loadsim.locust.users.scenario(...)``, which adds loadsim's options to Locust's
+  command line and attaches a ``Loadsim`` to the Environment when Locust fires ``init``;
+* a library user builds ``Environment`` + runner and calls ``attach(environment, scenario, argv)``
+  with loadsim's options as command-line words.
+
+Master/worker: workers take the options from the master (Locust sends them with the first spawn), build
+their engine at ``test_start``, send their recorder contents with Locust's worker reports and a final
+message at ``test_stop``; the master's ``Run`` merges them and writes the one results folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import logging
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import locust
+from locust.runners import MasterRunner, WorkerRunner
+
+from loadsim.config.persistence import PersistenceOptions, add_arguments, from_namespace
+from loadsim.config.simulation import SIM_BY_DEST, add_simulation_arguments, simulation_values
+from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+from loadsim.errors import OptionsError, RedisError
+from loadsim.locust.engine import Engine, workload_params
+from loadsim.locust.run import Run, process_cpu_s, rss_bytes
+from loadsim.redis.client import ClusterClient
+
+log = logging.getLogger("loadsim")
+FINAL_MESSAGE = "loadsim_final"
+
+
+def fail(message: str) -> None:
+    """One clear line, non-zero exit, no traceback (bad input at start-up)."""
+    sys.stderr.write(f"loadsim: error: {message}\n")
+    sys.stderr.flush()
+    raise SystemExit(2)
+
+
+@dataclass
+class Scenario:
+    """A scenario file's declaration: name, HA pairs (Locust ``-u`` default), simulation defaults."""
+
+    name: str
+    ha_pairs: int = 9
+    defaults: dict[str, Any] = field(default_factory=dict)
+    _registered: bool = field(default=False, repr=False)
+
+    @classmethod
+    def declare(cls, name: str, ha_pairs: int = 9, defaults: dict[str, Any] | None = None) -> Scenario:
+        defaults = dict(defaults or {})
+        unknown = set(defaults) - set(SIM_BY_DEST)
+        if unknown:
+            raise OptionsError(f"scenario({name!r}): unknown defaults {sorted(unknown)}; "
+                               f"known: {', '.join(sorted(SIM_BY_DEST))}")
+        return cls(name, ha_pairs, defaults)
+
+    def add_arguments(self, parser: Any) -> None:
+        """loadsim's options on a Locust (or argparse) parser, with this scenario's defaults."""
+        add_arguments(parser)
+        add_simulation_arguments(parser, self.defaults)
+        parser.set_defaults(num_users=self.ha_pairs, spawn_rate=self.ha_pairs)
+
+    def register_with_locust(self) -> None:
+        """Hook into Locust's start-up (its global events, as Locust documents for locustfiles)."""
+        if self._registered:
+            return
+        self._registered = True
+        locust.events.init_command_line_parser.add_listener(self.add_arguments)
+        locust.events.init.add_listener(self._on_init)
+
+    def _on_init(self, environment: Any, **_kw: Any) -> None:
+        if environment.parsed_options is None:  # a library user: they call attach() themselves
+            return
+        attach(environment, self)
+
+
+class Loadsim:
+    """Everything loadsim keeps for one Locust Environment."""
+
+    def __init__(self, environment: Any, scenario: Scenario, namespace: argparse.Namespace | None):
+        self.environment = environment
+        self.scenario = scenario
+        self._namespace = namespace  # None: the Environment's parsed options (Locust's command line)
+        self.engine: Engine | None = None
+        self.run: Run | None = None
+        self.cluster: EmbeddedCluster | None = None
+
+    # ------------------------------------------------------------------ set-up
+    @property
+    def namespace(self) -> Any:
+        return self._namespace if self._namespace is not None else self.environment.parsed_options
+
+    @property
+    def is_worker(self) -> bool:
+        return isinstance(self.environment.runner, WorkerRunner)
+
+    def build_engine(self) -> Engine:
+        """Options and parameters from the arguments; one clear line and exit 2 on bad input."""
+        ns, spec = self.namespace, self.scenario
+        try:
+            opts = from_namespace(ns)
+            sim = simulation_values(ns, spec.defaults)
+            params = workload_params(sim, int(getattr(ns, "num_users", None) or spec.ha_pairs),
+                                     opts.ors_cluster_name)
+        except OptionsError as exc:
+            fail(str(exc))
+            raise  # unreachable: fail() exits
+        if not opts.redis_nodes and opts.persists:
+            if isinstance(self.environment.runner, (MasterRunner, WorkerRunner)):
+                fail("in Locust master/worker mode give --redis-nodes (start a cluster with 'loadsim cluster up')")
+            opts = self.start_embedded_cluster(sim)
+        if opts.persists and not self.is_worker:
+            try:
+                ClusterClient(opts).close()  # the slot map: reachable, authenticated, a cluster
+            except RedisError as exc:
+                fail(f"cannot use the Redis Cluster: {exc}; 'loadsim check' with the same options says more")
+        return Engine(self.environment, opts, params, sim)
+
+    def start_embedded_cluster(self, sim: dict[str, Any]) -> PersistenceOptions:
+        """Start the embedded cluster of this Environment (stopped at quit, or at exit)."""
+        spec = ClusterSpec(masters=int(sim.get("masters", 3)), replicas=int(sim.get("replicas", 0)),
+                           tls=bool(sim.get("embedded_tls", False)),
+                           mutual_tls=bool(sim.get("embedded_mutual_tls", False)),
+                           acl=bool(sim.get("embedded_acl", False)), aof=bool(sim.get("embedded_aof", False)))
+        log.info("starting embedded Redis Cluster: %d masters, %d replicas each%s", spec.masters, spec.replicas,
+                 ", TLS" if spec.tls else "")
+        self.cluster = EmbeddedCluster(spec).start()
+        atexit.register(self.stop_embedded_cluster)
+        log.info("embedded cluster ok: %s", ",".join(n.address for n in self.cluster.nodes))
+        return self.cluster.options
+
+    def stop_embedded_cluster(self) -> None:
+        if self.cluster is not None:
+            cluster, self.cluster = self.cluster, None
+            cluster.stop()
+            log.info("embedded cluster stopped")
+
+    # ------------------------------------------------------------------ Locust events
+    def on_init(self) -> None:
+        if self.is_worker:
+            return  # a worker gets its options from the master with the first spawn (see on_test_start)
+        self.engine = self.build_engine()
+        if isinstance(self.environment.runner, MasterRunner):
+            self.environment.runner.register_message(FINAL_MESSAGE, self._on_final_message)
+        if not self.engine.opts.persists:
+            log.warning("persistence type is '%s', not 'redis': ORS would persist nothing to Redis; "
+                        "sessions are simulated and counted, no Redis traffic is sent", self.engine.opts.type)
+
+    def on_test_start(self, **_kw: Any) -> None:
+        if self.is_worker:
+            self.engine = self.build_engine()  # options as the master sent them
+        eng = self.engine
+        if eng is None:
+            return
+        runner = self.environment.runner
+        n = getattr(runner, "target_user_count", None) or getattr(self.namespace, "num_users", None)
+        eng.reset(replace(eng.params, ha_pairs=int(n or self.scenario.ha_pairs)))
+        if self.is_worker:
+            return
+        if self.run is not None:
+            self.run.finish(interrupted=True)
+        self.run = Run(self.environment, eng, self.scenario.name, self.cluster)
+
+    def on_test_stop(self, **_kw: Any) -> None:
+        if self.is_worker:
+            if self.engine is not None:
+                # the last counts of this worker, so the master's totals match Redis's
+                self.environment.runner.send_message(FINAL_MESSAGE, self.worker_payload())
+            return
+        self.finish_run(interrupted=False)
+
+    def on_quitting(self, **_kw: Any) -> None:
+        self.finish_run(interrupted=True)
+        self.stop_embedded_cluster()
+
+    def finish_run(self, interrupted: bool) -> None:
+        if self.run is not None:
+            self.run.finish(interrupted=interrupted)  # still the current run: workers' last reports land in it
+            self.run = None
+
+    def close(self) -> None:
+        """For library users: what Locust's ``quitting`` does (summarise, stop the embedded cluster)."""
+        self.on_quitting()
+
+    # ------------------------------------------------------------------ master/worker
+    def worker_payload(self) -> dict[str, Any]:
+        """What a Locust worker sends the master: recorder contents since the last report, live sessions,
+        queue depth, CPU and RSS, and when its steady window began (wall clock; None = not yet)."""
+        eng = self.engine
+        assert eng is not None
+        steady_wall = (time.time() - (time.perf_counter() - eng.steady_from)
+                       if eng.steady_from != float("inf") else None)
+        return {"recorder": eng.recorder.drain(), "live": eng.live_sessions, "queue": eng.queue_depth,
+                "cpu": process_cpu_s(), "rss": rss_bytes(), "steady_from_wall": steady_wall}
+
+    def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
+        if self.engine is not None:
+            data["loadsim"] = self.worker_payload()
+
+    def on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
+        if "loadsim" in data and self.run is not None:
+            self.run.merge_worker(client_id, data["loadsim"])
+
+    def _on_final_message(self, environment: Any, msg: Any, **_kw: Any) -> None:
+        if self.run is not None:
+            self.run.merge_worker(msg.node_id, msg.data, final=True)
+
+
+def attach(environment: Any, scenario: Scenario, argv: list[str] | None = None) -> Loadsim:
+    """Attach loadsim to a Locust Environment (after its runner is created) and build the engine.
+
+    ``argv``: loadsim's options as command-line words (``["--redis-nodes", "127.0.0.1:7000"]``) for an
+    Environment built by hand; None takes the Environment's parsed options (Locust's command line).
+    """
+    namespace = None
+    if argv is not None:
+        parser = argparse.ArgumentParser(prog="loadsim")
+        scenario.add_arguments(parser)
+        parser.add_argument("-u", "--users", dest="num_users", type=int, default=scenario.ha_pairs)
+        namespace = parser.parse_args(argv)
+    runtime = Loadsim(environment, scenario, namespace)
+    environment.loadsim = runtime
+    events = environment.events
+    events.test_start.add_listener(runtime.on_test_start)
+    events.test_stop.add_listener(runtime.on_test_stop)
+    events.quitting.add_listener(runtime.on_quitting)
+    events.report_to_master.add_listener(runtime.on_report_to_master)
+    events.worker_report.add_listener(runtime.on_worker_report)
+    runtime.on_init()
+    return runtime
+
+
+def engine_of(environment: Any) -> Engine:
+    """The engine of the Environment's current test (for the HA-pair users)."""
+    runtime = getattr(environment, "loadsim", None)
+    if runtime is None or runtime.engine is None:
+        raise RuntimeError("loadsim is not attached to this Locust Environment: declare the scenario with "
+                           "loadsim.locust.users.scenario(...) in the locustfile, or call "
+                           "loadsim.locust.plugin.attach(environment, scenario, argv)")
+    return runtime.engine

@@ -1,0 +1,104 @@
+"""The engine and the run lifecycle on a real Locust Environment, without Redis.
+
+With ``--type cassandra`` ORS persists nothing to Redis: the engine still schedules and counts every
+session operation, and the run still writes its folder, so both can be tested in-process in seconds.
+"""
+
+import json
+import time
+
+import gevent
+import pytest
+from locust.env import Environment
+from locust.event import Events
+
+from loadsim.locust.engine import Engine
+from loadsim.locust.plugin import Scenario, attach, engine_of
+from loadsim.locust.run import Run
+from loadsim.locust.users import HaPairUser
+from loadsim.model import workload as wl
+
+
+class HaPair(HaPairUser):
+    pass
+
+
+def _env():
+    env = Environment(user_classes=[HaPair], events=Events())
+    env.create_local_runner()
+    return env
+
+
+def _attach(env, tmp_path, *extra):
+    return attach(env, Scenario.declare("unit", ha_pairs=2),
+                  ["--type", "cassandra", "--results-dir", str(tmp_path / "run"), "--aht", "10", *extra])
+
+
+def test_engine_numbers_pairs_and_resets_between_tests(tmp_path):
+    env = _env()
+    eng = _attach(env, tmp_path).engine
+    assert engine_of(env) is eng and not eng.opts.persists
+    assert [eng.next_pair().index for _ in range(3)] == [0, 1, 2]
+    assert eng.next_pair().primary_node_id != wl.HaPair(0).primary_node_id
+    first = eng.recorder
+    eng.recorder.ops["session.update"] += 5
+    eng.reset(eng.params)
+    assert eng.recorder is not first and not eng.recorder.ops and eng.next_pair().index == 0
+    assert eng.steady_from == float("inf")  # with pre-fill, statistics wait for it
+
+
+def test_steady_window_starts_when_the_prefill_is_written_and_drained(tmp_path):
+    env = _env()
+    eng = _attach(env, tmp_path, "--warmup", "0").engine
+    eng.reset(eng.params)
+    eng.prefill_pending = 2
+    eng.prefill_done(time.perf_counter())
+    gevent.sleep(0.1)
+    assert eng.steady_from == float("inf")  # one pre-fill write still outstanding
+    before = time.perf_counter()
+    eng.prefill_done(time.perf_counter())
+    gevent.sleep(0.1)
+    assert before <= eng.steady_from <= time.perf_counter()
+
+
+def test_engine_of_an_environment_without_loadsim_says_how_to_attach():
+    with pytest.raises(RuntimeError, match="attach"):
+        engine_of(_env())
+
+
+def test_a_test_from_start_to_finish_writes_one_complete_folder(tmp_path):
+    env = _env()
+    runtime = _attach(env, tmp_path)
+    env.runner.start(2, spawn_rate=2)
+    gevent.sleep(0.5)
+    stub = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert stub["complete"] is False and stub["schema_version"] >= 1  # written at the start
+    gevent.sleep(2.0)
+    env.runner.quit()
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["complete"] and not summary["interrupted"] and summary["workload"]["ha_pairs"] == 2
+    assert summary["server"]["commands_client_counted"] == 0  # type=cassandra: nothing sent to Redis
+    assert sum(op["count"] for op in summary["operations"].values()) > 0  # but sessions were simulated
+    assert runtime.run is None
+    runtime.close()  # quitting after the test stopped changes nothing
+    assert json.loads((tmp_path / "run" / "summary.json").read_text()) == summary
+
+
+def test_run_finish_is_idempotent(tmp_path):
+    env = _env()
+    eng = _attach(env, tmp_path).engine
+    eng.reset(eng.params)
+    run = Run(env, eng, "unit", cluster=None)
+    assert run.path == tmp_path / "run" and isinstance(eng, Engine)
+    run.finish(interrupted=True)
+    first = (run.path / "summary.json").read_text()
+    run.finish(interrupted=False)
+    assert (run.path / "summary.json").read_text() == first and json.loads(first)["interrupted"] is True
+
+
+def test_bad_option_is_one_line_and_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        _attach(_env(), tmp_path, "--key-layout", "sideways")
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("loadsim: error:") and "--key-layout" in err[0]
