@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from loadsim.defaults import defaults_table, presets_table
 from loadsim.results.schema import markdown_table as summary_keys_table
 
 GENERATED: list[tuple[str, str, Callable[[], str]]] = [
     ("docs/results.md", "schema", summary_keys_table),
+    ("docs/workload.md", "presets", presets_table),
+    ("docs/workload.md", "defaults", defaults_table),
 ]

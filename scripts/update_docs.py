@@ -17,10 +17,10 @@ from loadsim.docs_tables import GENERATED  # noqa: E402
 
 def splice(text: str, marker: str, table: str) -> str:
     """``text`` with the part between ``<!-- marker:begin -->`` and ``<!-- marker:end -->`` replaced."""
-    pattern = re.compile(rf"(<!-- {marker}:begin -->\n).*?(\n<!-- {marker}:end -->)", re.S)
+    pattern = re.compile(rf"(<!-- {marker}:begin -->\n).*?(<!-- {marker}:end -->)", re.S)
     if not pattern.search(text):
         raise SystemExit(f"no <!-- {marker}:begin/end --> markers found")
-    return pattern.sub(lambda m: m.group(1) + table + m.group(2), text)
+    return pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), text)
 
 
 def main() -> int:

@@ -16,7 +16,7 @@ def _add_deployment_args(p: argparse.ArgumentParser) -> None:
     for f in fields(sz.Deployment):
         default = f.default if f.default is not MISSING else None
         flag = "--" + f.name.replace("_", "-")
-        note = sz.ASSUMPTIONS.get(f.name, "")
+        note = sz.ASSUMPTIONS.get(f.name, "").replace("%", "%%")  # argparse formats help with %
         if f.type in ("bool", bool):
             g.add_argument(flag, dest=f.name, default=None, choices=["true", "false"],
                            help=f"default {str(default).lower()}. {note}")

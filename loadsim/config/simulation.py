@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loadsim.config.persistence import ENV_PREFIX, parse_bool
+from loadsim.defaults import DEFAULTS
 from loadsim.errors import OptionsError
 
 
@@ -22,6 +23,15 @@ class SimOption:
     help: str
     convert: Callable[[str], Any]
     metavar: str = "VALUE"
+    default: str | None = None  # its name in loadsim.defaults, which supplies the value and its source
+
+    @property
+    def full_help(self) -> str:
+        """The help text with the default, its source and basis (from loadsim.defaults)."""
+        if self.default is None:
+            return self.help
+        d = DEFAULTS[self.default]
+        return f"{self.help} Default {d.shown()} ({d.label})."
 
     @property
     def dest(self) -> str:
@@ -37,11 +47,11 @@ def _text_bool(text: str) -> bool:
 
 
 SIM_OPTIONS: tuple[SimOption, ...] = (
-    SimOption("cps-per-pair", "Calls per second offered to each HA pair (Poisson arrivals). "
-              "Assumption: not published by Genesys.", float, "CPS"),
-    SimOption("aht", "Mean handle time of a call in seconds (exponential). Assumption.", float, "SECONDS"),
-    SimOption("complexity", "Session complexity preset: simple, standard, complex (assumptions; see "
-              "docs/workload.md).", str, "PRESET"),
+    SimOption("cps-per-pair", "Calls per second offered to each HA pair (Poisson arrivals).", float, "CPS",
+              "cps_per_pair"),
+    SimOption("aht", "Mean handle time of a call in seconds (exponential).", float, "SECONDS", "aht_s"),
+    SimOption("complexity", "Session complexity preset: simple, standard, complex (see docs/workload.md).", str,
+              "PRESET", "complexity"),
     SimOption("record-bytes", "Override: mean session record size in bytes.", int, "BYTES"),
     SimOption("record-sigma", "Override: lognormal sigma of the session record size (0 = fixed).", float, "SIGMA"),
     SimOption("updates-per-session", "Override: mean persistence writes between create and delete "
@@ -49,26 +59,24 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
     SimOption("timer-share", "Override: share of writes that also rewrite the scheduled-actions record.",
               float, "SHARE"),
     SimOption("timer-bytes", "Override: size of the scheduled-actions record in bytes.", int, "BYTES"),
-    SimOption("session-ttl", "TTL on every record, seconds (ORS sets one; value not published; "
-              "default 86400, an assumption).", int, "SECONDS"),
-    SimOption("digital-share", "Share of interactions that are digital: counted, not persisted (vendor: "
-              "digital persistence is disabled). Default 0.", float, "SHARE"),
-    SimOption("worker-threads", "ORS worker threads per ORS node; each holds one connection per master. "
-              "Default 4 (assumption).", int, "N"),
-    SimOption("key-layout", "per-session (default, assumption), single-hash (literal 'ORS:<cluster>' "
-              "reading: one slot) or node-tag (one slot per ORS node).", str, "LAYOUT"),
-    SimOption("seed", "Random seed of the workload model (default 1).", int, "N"),
-    SimOption("prefill", "Start with the Little's-law population of calls in progress (default true).",
-              _text_bool, "BOOL"),
-    SimOption("warmup", "Seconds after start (and after pre-fill) excluded from statistics (default 0).",
-              float, "SECONDS"),
+    SimOption("session-ttl", "TTL on every record, seconds.", int, "SECONDS", "session_ttl_s"),
+    SimOption("digital-share", "Share of interactions that are digital: counted, not persisted.", float, "SHARE",
+              "digital_share"),
+    SimOption("worker-threads", "ORS worker threads per ORS node; each holds one connection per master.", int, "N",
+              "worker_threads"),
+    SimOption("key-layout", "per-session, single-hash (literal 'ORS:<cluster>' reading: one slot) or node-tag "
+              "(one slot per ORS node).", str, "LAYOUT", "key_layout"),
+    SimOption("seed", "Random seed of the workload model.", int, "N", "seed"),
+    SimOption("prefill", "Start with the Little's-law population of calls in progress.", _text_bool, "BOOL",
+              "prefill"),
+    SimOption("warmup", "Seconds after start (and after pre-fill) excluded from statistics.", float, "SECONDS",
+              "warmup_s"),
     SimOption("switchover-at", "Seconds after start at which every HA pair switches over: the backup "
               "becomes primary and recovers its sessions from Redis (default: never).", float, "SECONDS"),
     SimOption("results-dir", "Folder for the run's results (default results/<timestamp>-<scenario>).",
               str, "DIR"),
-    SimOption("masters", "Embedded cluster (used when --redis-nodes is not given): masters (default 3).",
-              int, "N"),
-    SimOption("replicas", "Embedded cluster: replicas per master (default 0).", int, "N"),
+    SimOption("masters", "Embedded cluster (used when --redis-nodes is not given): masters.", int, "N", "masters"),
+    SimOption("replicas", "Embedded cluster: replicas per master.", int, "N", "embedded_replicas"),
     SimOption("embedded-tls", "Embedded cluster: TLS (true/false, default false).", _text_bool, "BOOL"),
     SimOption("embedded-mutual-tls", "Embedded cluster: mutual TLS (default false).", _text_bool, "BOOL"),
     SimOption("embedded-acl", "Embedded cluster: ACL user 'ors' with least privilege (default false).",
@@ -86,7 +94,7 @@ def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
         extra = {"env_var": o.env, "include_in_web_ui": True} if locust_parser else {}
         shown = f" Scenario default: {defaults[o.dest]}." if o.dest in defaults else ""
         group.add_argument("--" + o.name, dest=o.dest, default=None, metavar=o.metavar,
-                           help=f"{o.help}{shown} [env {o.env}]", **extra)
+                           help=f"{o.full_help}{shown} [env {o.env}]".replace("%", "%%"), **extra)
 
 
 def simulation_values(ns: Any, defaults: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:

@@ -34,6 +34,7 @@ import redis
 from loadsim.config.persistence import PersistenceOptions, RedisNode, write_ors_config
 from loadsim.embedded import tlsgen
 from loadsim.errors import ClusterError
+from loadsim.redis.topology import parse_nodes
 
 ORS_USER = "ors"
 ADMIN_USER = "loadsim-admin"
@@ -392,8 +393,7 @@ class EmbeddedCluster:
                         bad.append(f"node {node.index}: replica link {repl.get('master_link_status')}")
                     # gossip: every node must already see every replica as a replica (else a client that asks
                     # this node sees an extra slot-less master for a moment)
-                    rows = [line.split() for line in view.splitlines()]
-                    seen = sum(1 for parts in rows if len(parts) > 2 and "slave" in parts[2])
+                    seen = sum(1 for n in parse_nodes(view) if "slave" in n.flags)
                     if seen != expected_replicas:
                         bad.append(f"node {node.index}: sees {seen} of {expected_replicas} replicas")
                 if not bad:

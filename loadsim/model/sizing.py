@@ -10,15 +10,16 @@ comes from.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
+from loadsim import defaults as D
 from loadsim.errors import FitError, OptionsError
-from loadsim.model.workload import PRESETS
+from loadsim.model.workload import PRESETS, UPDATE, littles_law, voice_sessions_per_s
 
-GIB = 1024**3
+GIB = D.GIB
 
 
 # ------------------------------------------------------------------------------------------ inputs
@@ -38,11 +39,11 @@ class UnitCosts:
     source: str = "assumption"
 
 
-# Fallback when no runs are given: fitted on 5 runs of bench/fidelity.py (1, 2, 3, 4 and 9 HA pairs, 45 s
-# each) on the project's reference machine (2 cores, Redis 7.0.15, loopback, standard preset, per-session
-# layout, no TLS): 5573 +- 16 B per live session, 1.9 MiB per empty master, 23 +- 3 us CPU per command.
-DEFAULT_COSTS = UnitCosts(bytes_per_session=5600.0, base_bytes_per_master=1.9e6, cpu_s_per_command=23e-6,
-                          commands_per_op=2.25, base_cpu_per_master=0.0025,
+# Fallback when no runs are given: reference-machine measurements (values and how measured: loadsim.defaults).
+DEFAULT_COSTS = UnitCosts(bytes_per_session=D.value("bytes_per_session"),
+                          base_bytes_per_master=D.value("base_bytes_per_master"),
+                          cpu_s_per_command=D.value("cpu_s_per_command"), commands_per_op=D.value("commands_per_op"),
+                          base_cpu_per_master=D.value("base_cpu_per_master"),
                           source="assumption: reference-machine measurements (standard preset, no TLS), "
                                  "not your runs")
 
@@ -51,25 +52,25 @@ DEFAULT_COSTS = UnitCosts(bytes_per_session=5600.0, base_bytes_per_master=1.9e6,
 class Deployment:
     """A target deployment. Every field is overridable (``loadsim plan --help``)."""
 
-    ha_pairs: int = 9  # vendor rule under test: "3 nodes for up to 9 HA pairs"
-    cps_per_pair: float = 5.0  # calls/s per HA pair (assumption; use yours)
-    aht_s: float = 180.0  # mean handle time, s (assumption)
-    complexity: str = "standard"  # preset for writes per session (loadsim.workload.PRESETS)
-    digital_share: float = 0.0  # digital interactions are not persisted (vendor)
-    session_ttl_s: int = 86400  # only leaked sessions live that long; does not enter the steady state
-    masters: int = 3  # vendor minimum
-    replicas: int = 1  # vendor: HA recommended; replicas hold the same data as their master
-    node_ram_bytes: float = 8 * GIB  # RAM of one Redis node
-    node_cores: int = 2  # Redis executes commands on one main thread: one core is what counts
-    aof: bool = True  # vendor: AOF recommended; a rewrite forks (copy-on-write)
-    worker_threads: int = 4  # ORS worker threads per ORS node (assumption)
-    maxmemory_fraction: float = 0.8  # usual practice 0.75-0.9 of RAM (ElastiCache keeps 25 % free)
-    fork_cow_factor: float = 2.0  # RDB save / AOF rewrite may need up to 2x memory under heavy writes
-    cpu_ceiling: float = 0.7  # of the one main-thread core, leaves room for bursts and failover
-    n_plus_1: bool = True  # the ceilings must still hold with one master fewer
-    latency_slo_p99_us: float = 5000.0  # p99 of a persistence operation
-    key_layout: str = "per-session"  # per-session, single-hash (one slot) or node-tag (slot per node)
-    maxclients: int = 10000  # Redis default
+    ha_pairs: int = D.value("ha_pairs")
+    cps_per_pair: float = D.value("cps_per_pair")
+    aht_s: float = D.value("aht_s")
+    complexity: str = D.value("complexity")  # preset for writes per session (loadsim.model.workload.PRESETS)
+    digital_share: float = D.value("digital_share")
+    session_ttl_s: int = D.value("session_ttl_s")  # only leaked sessions live that long: not in the steady state
+    masters: int = D.value("masters")
+    replicas: int = D.value("replicas")  # replicas hold the same data as their master
+    node_ram_bytes: float = D.value("node_ram_bytes")  # RAM of one Redis node
+    node_cores: int = D.value("node_cores")
+    aof: bool = D.value("aof")  # an AOF rewrite forks (copy-on-write)
+    worker_threads: int = D.value("worker_threads")
+    maxmemory_fraction: float = D.value("maxmemory_fraction")
+    fork_cow_factor: float = D.value("fork_cow_factor")
+    cpu_ceiling: float = D.value("cpu_ceiling")  # of the one main-thread core
+    n_plus_1: bool = D.value("n_plus_1")  # the ceilings must still hold with one master fewer
+    latency_slo_p99_us: float = D.value("latency_slo_p99_us")  # p99 of a persistence operation
+    key_layout: str = D.value("key_layout")  # per-session, single-hash (one slot) or node-tag (slot per node)
+    maxclients: int = D.value("maxclients")
 
     def __post_init__(self) -> None:
         if self.masters < 1 or self.ha_pairs < 1 or self.cps_per_pair < 0 or self.aht_s <= 0:
@@ -82,18 +83,8 @@ class Deployment:
             raise OptionsError("key-layout must be per-session, single-hash or node-tag")
 
 
-ASSUMPTIONS: dict[str, str] = {
-    "ha_pairs": "vendor rule under test: 3 nodes for up to 9 HA pairs",
-    "cps_per_pair": "not published: assumption, use your own",
-    "aht_s": "not published: assumption, use your own",
-    "replicas": "vendor recommends HA; a replica holds its master's data",
-    "maxmemory_fraction": "usual practice 0.75-0.9 of RAM",
-    "fork_cow_factor": "RDB/AOF rewrite fork: up to 2x memory under heavy writes",
-    "cpu_ceiling": "Redis runs commands on one main thread; 0.7 of a core leaves headroom",
-    "n_plus_1": "ceilings hold with one master fewer (its slots served by the others)",
-    "maxclients": "Redis default 10000",
-    "node_ram_bytes": "vendor: Redis node memory similar to the ORS application's memory",
-}
+# "source: basis" of every Deployment default (what `loadsim plan` and the report print beside the values)
+ASSUMPTIONS: dict[str, str] = D.labels(tuple(f.name for f in fields(Deployment) if f.name in D.DEFAULTS))
 
 
 # ------------------------------------------------------------------------------------------ fitting
@@ -180,6 +171,13 @@ def p99_at(points: tuple[tuple[float, float], ...], utilisation: float) -> float
     return ys[-1] * (1 - xs[-1]) / (1 - utilisation)
 
 
+def operation_percentile(summary: dict[str, Any], percentile: str, operation: str = UPDATE,
+                         kind: str = "latency_us") -> float | None:
+    """A percentile (``p50``, ``p99``, ``p999`` ...) of one operation in a run summary, µs; None if absent.
+    ``session.update`` is the reference operation: the most frequent, and the same in every layout."""
+    return summary.get("operations", {}).get(operation, {}).get(kind, {}).get(percentile)
+
+
 def steady_cpu(summary: dict[str, Any]) -> tuple[float, float, float]:
     """(server CPU s, master-seconds, commands) of a run's steady window (a current-schema summary:
     ``loadsim.results.schema.upgrade`` gives older runs the whole-run figures)."""
@@ -205,7 +203,7 @@ def fit_unit_costs(summaries: list[dict[str, Any]]) -> UnitCosts:
     points = []
     for s in usable:
         util = max((m["cpu_s_steady"] / m["steady_s"] for m in s["masters"] if m.get("steady_s")), default=0.0)
-        p99 = s["operations"].get("session.update", {}).get("latency_us", {}).get("p99")
+        p99 = operation_percentile(s, "p99")
         if p99:
             points.append((round(util, 4), float(p99)))
     return UnitCosts(bytes_per_session=mem.bytes_per_session, base_bytes_per_master=mem.base_bytes_per_master,
@@ -270,9 +268,9 @@ def busiest_share(layout: str, masters: int, ha_pairs: int) -> float:
 
 def predict(d: Deployment, c: UnitCosts) -> Prediction:
     """Memory, CPU, latency and connections per node for deployment ``d`` with unit costs ``c``."""
-    voice_cps = d.cps_per_pair * (1 - d.digital_share)
-    live = d.ha_pairs * voice_cps * d.aht_s  # Little's law
-    ops = d.ha_pairs * voice_cps * PRESETS[d.complexity].writes_per_session
+    sessions_per_s = voice_sessions_per_s(d.ha_pairs, d.cps_per_pair, d.digital_share)
+    live = littles_law(sessions_per_s, d.aht_s)
+    ops = sessions_per_s * PRESETS[d.complexity].writes_per_session
     commands = ops * c.commands_per_op
     share = busiest_share(d.key_layout, d.masters, d.ha_pairs)
     share_n1 = busiest_share(d.key_layout, d.masters - 1, d.ha_pairs) if d.n_plus_1 and d.masters > 1 else share

@@ -20,12 +20,23 @@ import random
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
+from loadsim import defaults as D
 from loadsim.errors import OptionsError
 
 KEY_LAYOUTS = ("per-session", "single-hash", "node-tag")
 
 CREATE, UPDATE, DELETE, RECOVER = "session.create", "session.update", "session.delete", "session.recover"
 OPERATIONS = (CREATE, UPDATE, DELETE, RECOVER)
+
+
+def voice_sessions_per_s(ha_pairs: int, cps_per_pair: float, digital_share: float) -> float:
+    """Persisted sessions started per second, all pairs: digital interactions are not persisted (vendor)."""
+    return ha_pairs * cps_per_pair * (1.0 - digital_share)
+
+
+def littles_law(arrivals_per_s: float, mean_time_in_system_s: float) -> float:
+    """Items in the system on average (L = λW): here, sessions alive at once."""
+    return arrivals_per_s * mean_time_in_system_s
 
 
 @dataclass(frozen=True)
@@ -46,35 +57,26 @@ class Complexity:
         return self.updates_per_session + 2
 
 
-# Not published by Genesys: these presets are assumptions, sized from typical SCXML strategies
-# (a few routing variables = ~1 KB; a strategy with user data, treatments and targets = ~4 KB; a
-# large data model with attached data = ~16 KB) and from the number of event bursts a voice call
-# sees (route request, treatments, queue, target selected, answer, transfer, release).
-PRESETS: dict[str, Complexity] = {
-    "simple": Complexity("simple", 1024, 0.3, 3, 0.3, 128,
-                         "assumption: IVR-style routing, few variables, 3 event bursts"),
-    "standard": Complexity("standard", 4096, 0.5, 6, 0.5, 256,
-                           "assumption: typical routing strategy, 4 KB data model, 6 event bursts"),
-    "complex": Complexity("complex", 16384, 0.6, 12, 0.6, 1024,
-                          "assumption: large data model with attached data, 12 event bursts"),
-}
+# Not published by Genesys: the presets are assumptions (values and reasons in loadsim.defaults).
+PRESETS: dict[str, Complexity] = {name: Complexity(name, *numbers, source=source)  # type: ignore[arg-type]
+                                  for name, (numbers, source) in D.PRESETS.items()}
 
 
 @dataclass(frozen=True)
 class WorkloadParams:
-    """Every workload parameter. Defaults are assumptions unless said otherwise (see ASSUMPTIONS)."""
+    """Every workload parameter; defaults and their sources in ``loadsim.defaults``."""
 
     ors_cluster_name: str = "ors1"
-    ha_pairs: int = 9  # vendor rule under test: 3 nodes for up to 9 HA pairs
-    cps_per_pair: float = 5.0  # calls per second per HA pair (assumption)
-    aht_s: float = 180.0  # mean handle time of a call, s (assumption; exponential distribution)
-    complexity: Complexity = PRESETS["standard"]
-    session_ttl_s: int = 86400  # TTL on every record (value not published; must exceed any call)
-    digital_share: float = 0.0  # share of interactions that are digital: counted, not persisted (vendor)
-    worker_threads: int = 4  # ORS worker threads per ORS node (assumption)
-    key_layout: str = "per-session"  # see KEY_LAYOUTS
-    seed: int = 1
-    prefill: bool = True  # start with the Little's-law population of calls already in progress
+    ha_pairs: int = D.value("ha_pairs")
+    cps_per_pair: float = D.value("cps_per_pair")  # calls per second per HA pair
+    aht_s: float = D.value("aht_s")  # mean handle time of a call, s (exponential distribution)
+    complexity: Complexity = PRESETS[D.value("complexity")]
+    session_ttl_s: int = D.value("session_ttl_s")  # TTL on every record; must exceed any call
+    digital_share: float = D.value("digital_share")  # digital interactions: counted, not persisted
+    worker_threads: int = D.value("worker_threads")  # ORS worker threads per ORS node
+    key_layout: str = D.value("key_layout")  # see KEY_LAYOUTS
+    seed: int = D.value("seed")
+    prefill: bool = D.value("prefill")  # start with the Little's-law population of calls already in progress
 
     def __post_init__(self) -> None:
         checks = [
@@ -95,17 +97,18 @@ class WorkloadParams:
 
     @property
     def voice_cps_per_pair(self) -> float:
-        return self.cps_per_pair * (1.0 - self.digital_share)
+        return voice_sessions_per_s(1, self.cps_per_pair, self.digital_share)
 
     @property
     def expected_live_sessions(self) -> float:
         """Little's law: persisted sessions alive at once, all pairs."""
-        return self.ha_pairs * self.voice_cps_per_pair * self.aht_s
+        return littles_law(voice_sessions_per_s(self.ha_pairs, self.cps_per_pair, self.digital_share), self.aht_s)
 
     @property
     def expected_ops_per_s(self) -> float:
         """Persistence operations per second, all pairs (create + updates + delete per session)."""
-        return self.ha_pairs * self.voice_cps_per_pair * self.complexity.writes_per_session
+        return (voice_sessions_per_s(self.ha_pairs, self.cps_per_pair, self.digital_share)
+                * self.complexity.writes_per_session)
 
     def describe(self) -> dict[str, object]:
         d = asdict(self)
@@ -116,14 +119,9 @@ class WorkloadParams:
 
 
 ASSUMPTIONS: dict[str, str] = {
-    "cps_per_pair": "not published; 5 calls/s per HA pair is an assumption",
-    "aht_s": "not published; 180 s mean handle time, exponential (Erlang C convention)",
-    "complexity": "not published; presets simple/standard/complex are assumptions (see PRESETS)",
-    "session_ttl_s": "vendor: every record has a TTL; value not published (assumption 24 h)",
-    "worker_threads": "not published; 4 worker threads per ORS node is an assumption",
-    "key_layout": "vendor: data under ORS:<cluster>; per-session keys is an assumption (see KEY_LAYOUTS)",
-    "digital_share": "vendor: digital sessions are not persisted; share is yours to set",
-    "session_id": "sessionid-with-nodeid: ids start with the owning ORS node id (format assumed)",
+    **D.labels(("cps_per_pair", "aht_s", "complexity", "session_ttl_s", "worker_threads", "key_layout",
+                "digital_share")),
+    "session_id": "assumption: sessionid-with-nodeid: ids start with the owning ORS node id (format assumed)",
 }
 
 

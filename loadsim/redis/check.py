@@ -24,6 +24,7 @@ from loadsim.errors import (
     WrongPassError,
 )
 from loadsim.redis.client import Connection
+from loadsim.redis.topology import parse_nodes
 
 CHECK_TIMEOUT_MS = 5000  # used when redis-connect-timeout / redis-socket-timeout are 0 (none)
 
@@ -206,22 +207,10 @@ def _inspect(conn: Connection, seed: RedisNode, opts: PersistenceOptions) -> Che
     nodes_text = _call(conn, seed, opts, "CLUSTER", "NODES").decode()
     nodes: list[NodeInfo] = []
     covered = 0
-    for line in nodes_text.splitlines():
-        parts = line.split()
-        if len(parts) < 8:
-            continue
-        flags = parts[2].split(",")
-        address = parts[1].split("@", 1)[0]
-        role = "master" if "master" in flags else "replica"
-        slots = 0
-        for item in parts[8:]:
-            if item.startswith("["):
-                continue
-            a, _, b = item.partition("-")
-            slots += int(b or a) - int(a) + 1
-        covered += slots if role == "master" else 0
-        link = "fail" if "fail" in flags else ("pfail" if "fail?" in flags else parts[7])
-        nodes.append(NodeInfo(address, role, slots, link))
+    for n in parse_nodes(nodes_text):
+        covered += n.slot_count if n.role == "master" else 0
+        address = f"[{n.host}]:{n.port}" if ":" in n.host else f"{n.host}:{n.port}"
+        nodes.append(NodeInfo(address, n.role, n.slot_count, n.link))
     state = info.get("cluster_state", "?").strip()
     if state != "ok" or covered != 16384:
         missing = 16384 - covered

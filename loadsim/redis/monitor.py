@@ -15,6 +15,7 @@ from typing import Any
 import redis
 
 from loadsim.config.persistence import PersistenceOptions, RedisNode
+from loadsim.redis.topology import parse_nodes
 
 NODE_FIELDS = (
     "used_memory", "used_memory_rss", "used_memory_peak", "mem_fragmentation_ratio", "keys", "expires",
@@ -38,22 +39,6 @@ def redis_py_kwargs(opts: PersistenceOptions, node: RedisNode, timeout_s: float 
         if opts.tls_sni:
             kw["ssl_check_hostname"] = False  # redis-py verifies against host; SNI name checked by check.py
     return kw
-
-
-def _parse_node_line(line: str) -> tuple[RedisNode, str, list[list[int]]] | None:
-    parts = line.split()
-    if len(parts) < 8 or "fail" in parts[2] or "noaddr" in parts[2]:
-        return None
-    addr = parts[1].split("@", 1)[0]
-    host, _, port = addr.rpartition(":")
-    role = "master" if "master" in parts[2] else "replica"
-    slots = []
-    for item in parts[8:]:
-        if item.startswith("["):
-            continue  # migrating/importing marker
-        a, _, b = item.partition("-")
-        slots.append([int(a), int(b or a)])
-    return RedisNode(host.strip("[]"), int(port)), role, slots
 
 
 class NodeMonitor:
@@ -83,14 +68,12 @@ class NodeMonitor:
                 last = exc
                 continue
             self.nodes, self.slot_map = {}, {}
-            for line in str(text).splitlines():
-                parsed = _parse_node_line(line)
-                if parsed:
-                    node, role, slots = parsed
-                    if not node.host:
-                        node = RedisNode(seed.host, node.port)
-                    self.nodes[node] = role
-                    self.slot_map[node] = slots
+            for n in parse_nodes(str(text)):
+                if n.flags & {"fail", "fail?", "noaddr"}:
+                    continue  # failed or suspected: not sampled
+                node = RedisNode(n.host or seed.host, n.port)
+                self.nodes[node] = n.role
+                self.slot_map[node] = [list(r) for r in n.slots]
             return
         raise redis.ConnectionError(f"monitor could not read CLUSTER NODES from any seed: {last}")
 

@@ -69,7 +69,7 @@ def run_table(summaries: list[dict[str, Any]]) -> pd.DataFrame:
             "used_memory_mib": sum(m["used_memory_steady_mean"] for m in masters) / 2**20,
             "busiest_master_cpu": round(steady_util, 4),
             "server_cpu_us_per_command": s["server"]["cpu_us_per_command"],
-            "p99_update_us": s["operations"].get("session.update", {}).get("latency_us", {}).get("p99"),
+            "p99_update_us": sz.operation_percentile(s, "p99"),
             "flags": ",".join(k for k, v in s["flags"].items() if v) or "-",
         })
     return pd.DataFrame(rows).sort_values(["masters", "ha_pairs"]).reset_index(drop=True)

@@ -57,7 +57,7 @@ def saturation_table(folder: Path, index: dict[str, Any]) -> pd.DataFrame:
             rows.append({"arm": arm, "cps_per_pair": e["point"]["cps_per_pair"],
                          "offered_ops_per_s": s["rates"]["offered_ops_per_s"],
                          "achieved_ops_per_s": s["rates"]["achieved_ops_per_s"],
-                         "p99_us": s["operations"].get("session.update", {}).get("latency_us", {}).get("p99"),
+                         "p99_us": sz.operation_percentile(s, "p99"),
                          "server_cpu_s": s["server"]["cpu_s"], "sustained": e.get("sustained")})
     return pd.DataFrame(rows)
 

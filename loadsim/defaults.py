@@ -1,0 +1,135 @@
+"""Every default and assumption of loadsim, once, each with where it comes from (pure; imports nothing).
+
+Labels:
+    vendor      documented by Genesys (ORS 8.1.4 Deployment Guide) or by Redis; the page is named
+    measured    measured by this project; the measurement is named
+    assumption  not published anywhere; the reason for the value is given — replace it with yours
+
+The workload model (``WorkloadParams``, presets), the sizing model (``Deployment``, default unit costs),
+the ``--help`` of ``locust -f scenarios/ha9.py`` and ``loadsim plan``, the sizing notebook and the
+tables of docs/workload.md all read these (a test keeps the docs equal to this file).
+
+Public vendor pages cited below:
+    [DESIGN] Genesys, ORS Deployment Guide supplement, "Design ORS with Redis Cluster"
+             https://docs.genesys.com/Documentation/OS/latest/DepSupplement/Design
+    [CONFIG] Genesys, ORS Deployment Guide supplement, "Configure ORS with Redis Cluster"
+             https://docs.genesys.com/Documentation/OS/latest/DepSupplement/Configuration
+    [RCONF]  Redis, "Redis configuration" (redis.conf) and "Redis persistence"
+             https://redis.io/docs/latest/operate/oss_and_stack/management/
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+VENDOR, MEASURED, ASSUMPTION = "vendor", "measured", "assumption"
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class Default:
+    value: Any
+    source: str  # VENDOR, MEASURED or ASSUMPTION
+    basis: str  # the page, the measurement, or the reason
+    unit: str = ""
+
+    @property
+    def label(self) -> str:
+        """``assumption: not published ...`` — what help texts and reports print next to the value."""
+        return f"{self.source}: {self.basis}"
+
+    def shown(self) -> str:
+        """The value as a user types it, with its unit."""
+        value = str(self.value).lower() if isinstance(self.value, bool) else f"{self.value:g}" \
+            if isinstance(self.value, float) else str(self.value)
+        return f"{value} {self.unit}".strip()
+
+
+_REF = ("5 runs of bench/fidelity.py (1, 2, 3, 4 and 9 HA pairs, 45 s each) on the project's reference machine "
+        "(2 cores, Redis 7.0.15, loopback, standard preset, per-session layout, no TLS)")
+
+DEFAULTS: dict[str, Default] = {
+    # ---- the estate under test
+    "ha_pairs": Default(9, VENDOR, '[DESIGN] "3 nodes should be sufficient for up to 9 HA pairs": the rule under '
+                        "test", "HA pairs"),
+    "cps_per_pair": Default(5.0, ASSUMPTION, "not published; a mid-size contact centre's busy hour per HA pair",
+                            "calls/s"),
+    "aht_s": Default(180.0, ASSUMPTION, "not published; a typical voice handle time, exponential (Erlang C "
+                     "convention)", "s"),
+    "complexity": Default("standard", ASSUMPTION, "not published; presets below"),
+    "session_ttl_s": Default(86400, ASSUMPTION, "[DESIGN] every record has a TTL; its value is not published "
+                             "(24 h outlives any call)", "s"),
+    "digital_share": Default(0.0, VENDOR, "[DESIGN] digital (eServices) sessions are not persisted; the share "
+                             "is yours to set"),
+    "worker_threads": Default(4, ASSUMPTION, "not published; [DESIGN] each worker thread has a connection to each "
+                              "Redis node", "threads"),
+    "key_layout": Default("per-session", ASSUMPTION, "[DESIGN] data is stored under ORS:<cluster>; one key per "
+                          "session record is assumed (single-hash and node-tag are the alternatives)"),
+    "seed": Default(1, ASSUMPTION, "any fixed seed: the same seed gives the same sessions"),
+    "prefill": Default(True, ASSUMPTION, "start with the Little's-law population of calls in progress, so "
+                       "memory and update rate are at steady state from the start"),
+    "warmup_s": Default(0.0, ASSUMPTION, "the pre-fill already starts at steady state", "s"),
+    # ---- the Redis Cluster
+    "masters": Default(3, VENDOR, "[DESIGN] at least 3 nodes (Redis Cluster's minimum of masters)", "masters"),
+    "replicas": Default(1, VENDOR, "[DESIGN] HA recommended: a replica per master holds the same data",
+                        "per master"),
+    "embedded_replicas": Default(0, ASSUMPTION, "test clusters carry no replicas unless failover is tested "
+                                 "(they cost memory and CPU of the test machine)", "per master"),
+    "aof": Default(True, VENDOR, "[DESIGN] AOF recommended; a rewrite forks (copy-on-write)"),
+    "node_ram_bytes": Default(8 * GIB, ASSUMPTION, '[DESIGN] node memory "similar to the ORS application\'s '
+                              'memory"; 8 GiB assumed', "bytes"),
+    "node_cores": Default(2, ASSUMPTION, "Redis runs commands on one main thread: one core is what counts",
+                          "cores"),
+    "maxmemory_fraction": Default(0.8, ASSUMPTION, "usual practice 0.75-0.9 of RAM (ElastiCache keeps 25 % free)"),
+    "fork_cow_factor": Default(2.0, VENDOR, "[RCONF] RDB save / AOF rewrite may need up to 2x memory under "
+                               "heavy writes (copy-on-write)"),
+    "cpu_ceiling": Default(0.7, ASSUMPTION, "of the one main-thread core: room for bursts and failover"),
+    "n_plus_1": Default(True, ASSUMPTION, "the ceilings must still hold with one master fewer"),
+    "latency_slo_p99_us": Default(5000.0, ASSUMPTION, "p99 of a persistence operation; set your own SLO", "µs"),
+    "maxclients": Default(10000, VENDOR, "[RCONF] Redis's default maxclients", "clients"),
+    # ---- unit costs when no runs are given (loadsim plan without --from)
+    "bytes_per_session": Default(5600.0, MEASURED, f"used_memory per live session: 5573 +- 16 B, {_REF}", "B"),
+    "base_bytes_per_master": Default(1.9e6, MEASURED, f"used_memory of an empty master, {_REF}", "B"),
+    "cpu_s_per_command": Default(23e-6, MEASURED, f"used_cpu_sys+user per command: 23 +- 3 µs, {_REF}", "s"),
+    "commands_per_op": Default(2.25, MEASURED, f"Redis commands per persistence operation, {_REF}"),
+    "base_cpu_per_master": Default(0.0025, MEASURED, f"share of a core an idle master uses, {_REF}"),
+}
+
+# Session complexity presets: (record bytes mean, lognormal sigma, updates per session, timer share, timer
+# bytes). Not published by Genesys: sized from typical SCXML strategies (a few routing variables ~1 KB; user
+# data, treatments and targets ~4 KB; a large data model with attached data ~16 KB) and from the event bursts
+# a voice call sees (route request, treatments, queue, target selected, answer, transfer, release).
+PRESETS: dict[str, tuple[tuple[int, float, float, float, int], str]] = {
+    "simple": ((1024, 0.3, 3, 0.3, 128), "assumption: IVR-style routing, few variables, 3 event bursts"),
+    "standard": ((4096, 0.5, 6, 0.5, 256), "assumption: typical routing strategy, 4 KB data model, 6 event bursts"),
+    "complex": ((16384, 0.6, 12, 0.6, 1024), "assumption: large data model with attached data, 12 event bursts"),
+}
+
+
+def value(name: str) -> Any:
+    return DEFAULTS[name].value
+
+
+def labels(names: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """``{name: "source: basis"}`` for the given defaults (what reports print as 'assumptions')."""
+    return {n: DEFAULTS[n].label for n in names}
+
+
+# ------------------------------------------------------------------------------------------ documentation
+def defaults_table() -> str:
+    """Markdown table of every default (docs/workload.md embeds it)."""
+    lines = ["| parameter | default | source | basis |", "|---|---|---|---|"]
+    for name, d in DEFAULTS.items():
+        lines.append(f"| `{name}` | {d.shown()} | {d.source} | {d.basis} |")
+    return "\n".join(lines)
+
+
+def presets_table() -> str:
+    """Markdown table of the complexity presets (docs/workload.md embeds it)."""
+    lines = ["| preset | record bytes (mean, lognormal sigma) | updates per session | timer share / bytes | source |",
+             "|---|---|---|---|---|"]
+    for name, ((size, sigma, updates, share, tbytes), source) in PRESETS.items():
+        default = " (default)" if name == DEFAULTS["complexity"].value else ""
+        lines.append(f"| {name}{default} | {size}, {sigma:g} | {updates:g} | {share:g} / {tbytes} | {source} |")
+    return "\n".join(lines)
