@@ -13,12 +13,13 @@ def register(sub: Any) -> None:
                                    "interleaved, at a fixed load and stepping up to saturation; plus a "
                                    "redis-benchmark cross-check. Render with 'loadsim report OUT'.")
     p.add_argument("scenario", nargs="?", default="ha9", help="scenario name in scenarios/ (default ha9)")
-    p.add_argument("--ha-pairs", type=int, default=3)
-    p.add_argument("--masters", type=int, default=3)
+    p.add_argument("--ha-pairs", type=int, default=3, help="HA pairs in every run (default 3)")
+    p.add_argument("--masters", type=int, default=3, help="masters of both embedded clusters (default 3)")
     p.add_argument("--repeats", type=int, default=3, help="at least 3 (default 3)")
-    p.add_argument("--run-time", default="30s")
+    p.add_argument("--run-time", default="30s", help="per run, Locust syntax (default 30s)")
     p.add_argument("--cps-per-pair", type=float, default=20.0, help="the fixed offered load (default 20)")
-    p.add_argument("--complexity", default="standard")
+    p.add_argument("--complexity", default="standard",
+                   help="session complexity preset: simple, standard, complex (default standard)")
     p.add_argument("--mutual-tls", action="store_true", help="the TLS arm uses client certificates")
     p.add_argument("--slo-p99-us", type=float, default=5000.0, help="p99 SLO for saturation (default 5000 us)")
     p.add_argument("--saturation-steps", type=int, default=4, help="x1.6 load steps per arm (default 4; 0 = none)")

@@ -12,8 +12,8 @@ from loadsim.model import sizing as sz
 def register(sub: Any) -> None:
     p = sub.add_parser("validate", help="fit on small runs, predict a larger one, print the error",
                        description="Fidelity check: unit costs from --fit runs predict the used_memory and server "
-                                   "CPU of the --check run (not used in the fit). Targets: memory within 10 %%, "
-                                   "CPU within 20 %%.")
+                                   "CPU of the --check run (not used in the fit). Targets: memory within 10 %, "
+                                   "CPU within 20 %.")
     p.add_argument("--fit", required=True, help="folder of runs to fit on (e.g. a sweep at 1-3 HA pairs)")
     p.add_argument("--check", required=True, help="the run to predict (e.g. 9 HA pairs)")
     p.set_defaults(func=_cmd_validate)

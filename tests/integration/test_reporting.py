@@ -47,13 +47,14 @@ def test_report_on_sweep_uses_the_runs(sweep):
 
     costs = sizing.fit_unit_costs(load_summaries(sweep))
     assert f"{costs.bytes_per_session:.1f}" in html
-    assert re.search(r"(PASS|FAIL): 9 HA pairs on 3 masters", html)
+    assert re.search(r"PASS: 9 HA pairs on 3 masters", html)  # costs of small runs leave a wide margin
     assert "measured: 2 runs" in html
 
 
 def test_plan_default_and_from_runs(sweep):
     proc = loadsim("plan")
-    assert proc.returncode in (0, 3) and re.search(r"^(PASS|FAIL): 9 HA pairs on 3 masters", proc.stdout, re.M)
+    # the built-in unit costs give 9 pairs on 3 masters a wide margin (see docs/workload.md): PASS, exit 0
+    assert proc.returncode == 0 and re.search(r"^PASS: 9 HA pairs on 3 masters", proc.stdout, re.M)
     assert "binding constraint:" in proc.stdout and "assumption" in proc.stdout
     proc = loadsim("plan", "--from", str(sweep), "--node-ram-gib", "0.001")
     assert proc.returncode == 3 and "FAIL" in proc.stdout and "binding constraint: memory" in proc.stdout

@@ -99,8 +99,11 @@ def test_latency_slo_uses_measured_points():
 def test_verdict_text_names_binding_constraint_and_margin():
     v = sz.verdict(sz.Deployment(), sz.DEFAULT_COSTS)
     text = v.text()
-    assert text.startswith("PASS") or text.startswith("FAIL")
-    assert "binding constraint:" in text and "margin" in text and "smallest master count" in text
+    assert v.passed and text.startswith("PASS: 9 HA pairs on 3 masters")
+    assert "binding constraint:" in text and "margin +" in text and "smallest master count" in text
+    tight = sz.verdict(sz.Deployment(node_ram_bytes=1e6), sz.DEFAULT_COSTS)
+    assert not tight.passed and tight.text().startswith("FAIL") and "binding constraint: memory" in tight.text()
+    assert "margin -" in tight.text()
 
 
 def test_fit_unit_costs_from_summaries():

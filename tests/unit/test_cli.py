@@ -1,0 +1,96 @@
+"""The CLI's error contract, in-process: one line for a user's mistake, a kept traceback for a bug."""
+
+import argparse
+
+import pytest
+
+from loadsim import cli
+from loadsim.errors import CheckFailed, OptionsError
+from loadsim.experiments.tlscompare import ratio_ci, t95
+
+
+def _fail_with(monkeypatch, exc):
+    def boom(_args):
+        raise exc
+    monkeypatch.setattr(cli.plan, "_cmd_plan", boom)
+
+
+def _run(argv, capsys):
+    code = cli.main(argv)
+    err = capsys.readouterr().err
+    return code, [line for line in err.splitlines() if line.strip()]
+
+
+def test_user_error_is_one_line_exit_2(monkeypatch, capsys):
+    _fail_with(monkeypatch, OptionsError("--ha-pairs: 'x' is not a number; e.g. --ha-pairs 9"))
+    code, err = _run(["plan"], capsys)
+    assert code == 2 and err == ["loadsim: error: --ha-pairs: 'x' is not a number; e.g. --ha-pairs 9"]
+
+
+def test_check_failed_exits_1(monkeypatch, capsys):
+    _fail_with(monkeypatch, CheckFailed("check failed: 10.0.0.1:6379: node unreachable"))
+    code, err = _run(["plan"], capsys)
+    assert code == 1 and len(err) == 1 and "node unreachable" in err[0]
+
+
+def test_a_bug_names_the_log_that_keeps_its_traceback(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("LOADSIM_LOG_DIR", str(tmp_path))
+    _fail_with(monkeypatch, RuntimeError("something impossible"))
+    code, err = _run(["plan"], capsys)
+    assert code == 2 and len(err) == 1 and "Traceback" not in err[0]
+    assert "unexpected RuntimeError: something impossible" in err[0] and "a bug in loadsim" in err[0]
+    logs = list(tmp_path.glob("loadsim-crash-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in err[0]
+    kept = logs[0].read_text()
+    assert "Traceback" in kept and "RuntimeError: something impossible" in kept and "boom" in kept
+
+
+def test_debug_shows_the_traceback(monkeypatch):
+    _fail_with(monkeypatch, RuntimeError("something impossible"))
+    with pytest.raises(RuntimeError, match="something impossible"):
+        cli.main(["--debug", "plan"])
+
+
+def test_a_file_problem_names_the_file(monkeypatch, capsys):
+    _fail_with(monkeypatch, PermissionError(13, "Permission denied", "/etc/loadsim-out"))
+    code, err = _run(["plan"], capsys)
+    assert code == 2 and err == ["loadsim: error: '/etc/loadsim-out': Permission denied; check the path and its "
+                                 "permissions"]
+
+
+def test_usage_errors_are_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["plan", "--masters", "three"])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert exit_.value.code == 2 and len(err) == 1 and err[0].startswith("loadsim: error:") and "--masters" in err[0]
+
+
+def _parsers(parser):
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+def test_every_option_of_every_subcommand_has_help():
+    missing = []
+    for p in _parsers(cli.build_parser()):
+        p.format_help()  # raises on a stray % in a help text
+        assert "%%" not in p.format_help(), p.prog
+        for a in p._actions:
+            if a.option_strings and not a.help and a.help != argparse.SUPPRESS:
+                missing.append(f"{p.prog} {a.option_strings[0]}")
+    assert not missing, missing
+
+
+def test_ratio_ci_known_answers():
+    r = ratio_ci([10.0, 10.0, 10.0], [12.0, 13.0, 14.0])  # ratios 1.2, 1.3, 1.4: mean 1.3, sd 0.1
+    half = 4.303 * 0.1 / 3 ** 0.5
+    assert r["n"] == 3 and r["ratio"] == pytest.approx(1.3)
+    assert r["ci_low"] == pytest.approx(1.3 - half, abs=1e-4) and r["ci_high"] == pytest.approx(1.3 + half, abs=1e-4)
+    assert ratio_ci([10.0, 0.0], [12.0, 5.0])["n"] == 1  # a zero baseline has no ratio
+    one = ratio_ci([10.0], [11.0])
+    assert one["ratio"] == pytest.approx(1.1) and one["ci_low"] != one["ci_low"]  # NaN: no interval from one
+    assert ratio_ci([], [])["n"] == 0
+    assert t95(2) == 4.303 and t95(13) == 2.179 and t95(100) == 1.96  # between table rows: the wider one
