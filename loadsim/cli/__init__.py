@@ -24,6 +24,7 @@ from loadsim.cli import (
     check,
     cluster,
     compare_tls,
+    options,
     plan,
     report,
     results,
@@ -33,7 +34,7 @@ from loadsim.cli import (
 )
 from loadsim.errors import CheckFailed, LoadsimError
 
-SUBCOMMANDS = (cluster, check, plan, sweep, compare_tls, report, validate, results, scenario_path)
+SUBCOMMANDS = (cluster, check, plan, sweep, compare_tls, report, validate, results, options, scenario_path)
 
 
 class _Parser(argparse.ArgumentParser):
