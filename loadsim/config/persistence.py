@@ -299,7 +299,10 @@ def add_arguments(parser: Any) -> None:
     extra: Callable[[Option], dict[str, Any]]
     if locust_parser:
         def extra(o: Option) -> dict[str, Any]:
-            return {"env_var": o.env, "include_in_web_ui": True, "is_secret": o.secret}
+            # A secret never goes into the web UI: Locust writes each UI option's current value (from the
+            # command line or LOCUST_* environment) into the page, masked input or not, and binds the UI to
+            # all interfaces by default. The password comes from the command line, environment or ini only.
+            return {"env_var": o.env, "include_in_web_ui": not o.secret, "is_secret": o.secret}
     else:
         def extra(o: Option) -> dict[str, Any]:
             return {}

@@ -67,7 +67,7 @@ def test_locust_parser_flags_and_secret(pki):
     parser = _locust_parser([])
     ns = parser.parse_args(["-f", "x.py", *flags(pki)])
     assert from_namespace(ns, environ={}) == expected(pki)
-    assert "password" in parser.secret_args_included_in_web_ui
+    assert "password" not in parser.args_included_in_web_ui  # its value would be written into the page
     assert "redis_nodes" in parser.args_included_in_web_ui
 
 
@@ -159,7 +159,9 @@ def test_booleans(text, value, pki):
     assert opts.tls_enabled is value and opts.sessionid_with_nodeid is value
 
 
-def test_locust_masks_the_password_only():
+def test_only_the_password_is_secret_and_it_stays_out_of_the_web_ui():
     parser = _locust_parser([])
     secret = {a.dest: getattr(a, "is_secret", False) for a in parser._actions if a.dest in {o.dest for o in OPTIONS}}
     assert secret.pop("password") is True and not any(secret.values())
+    in_ui = set(parser.args_included_in_web_ui)
+    assert "password" not in in_ui and {o.dest for o in OPTIONS if not o.secret} <= in_ui
