@@ -1,5 +1,6 @@
 """End-to-end: real Locust runs of scenarios/ha9.py on an embedded cluster, checked against Redis."""
 
+import csv
 import json
 import os
 import re
@@ -55,6 +56,18 @@ def ors_keys(cluster, prefix):
         with cluster.admin_client(node) as c:
             out[node.index] = {k: c.ttl(k) for k in c.scan_iter(match=prefix + "*", count=1000)}
     return out
+
+
+def test_locust_statistics_cover_the_steady_window_like_the_summary(basic_run):
+    """Locust's own CSV (and so its web UI and --html) counts exactly the operations of the summary's steady
+    window: no pre-fill, no warm-up backlog."""
+    _, run = basic_run
+    with open(run.path / "locust_stats.csv", newline="") as fh:
+        locust_counts = {r["Name"]: int(r["Request Count"]) for r in csv.DictReader(fh) if r["Name"] != "Aggregated"}
+    steady = {name: op["latency_us"]["count"] for name, op in run.summary["operations"].items()
+              if op["latency_us"]["count"]}
+    assert "session.prefill" not in locust_counts and run.summary["operations"]["session.prefill"]["count"] > 0
+    assert locust_counts == steady and sum(steady.values()) > 100
 
 
 def test_results_folder_is_complete(basic_run):
