@@ -329,7 +329,7 @@ def from_namespace(ns: Any, environ: dict[str, str] | None = None) -> Persistenc
         values.update(read_ors_config(ors_config))
     for o in OPTIONS:
         explicit = getattr(ns, o.dest, None)
-        if explicit is None:
+        if explicit is None or explicit == "":  # "" = a field the web UI's form left empty
             explicit = env.get(o.env)
         if explicit is not None:
             values[o.name] = explicit

@@ -186,6 +186,23 @@ class Engine:
         if runner is not None:
             runner.stats.reset_all()  # Locust's clocks (rates, charts) start with the steady window too
 
+    def delete_sessions(self) -> int:
+        """Delete from Redis every session this engine's pairs still hold (what a finished test leaves
+        behind), so that the next test in this process starts from a clean keyspace. Returns how many."""
+        sids = [sid for p in self.pairs if p.schedule is not None for sid in p.schedule.sessions()]
+        if not sids or not self.opts.persists:
+            return 0
+        client = ClusterClient(self.opts, name="loadsim-cleanup")
+        conn = client.worker()
+        try:
+            for sid in sids:
+                for cmd in wl.commands_for(self.layout, wl.DELETE, sid, 0, None, None, self.ttl_ms):
+                    conn.execute(cmd[1], *cmd)
+        finally:
+            conn.close()
+            client.close()
+        return len(sids)
+
     @property
     def live_sessions(self) -> int:
         return sum(p.schedule.live for p in self.pairs if p.schedule is not None)

@@ -33,6 +33,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from loadsim.config.persistence import PersistenceOptions, add_arguments, from_namespace
 from loadsim.config.simulation import SIM_BY_DEST, add_simulation_arguments, simulation_values
+from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import OptionsError, RedisError
 from loadsim.locust.engine import Engine, workload_params
@@ -122,7 +123,7 @@ class Loadsim:
         if not opts.redis_nodes and opts.persists:
             if isinstance(self.environment.runner, (MasterRunner, WorkerRunner)):
                 fail("in Locust master/worker mode give --redis-nodes (start a cluster with 'loadsim cluster up')")
-            opts = self.start_embedded_cluster(sim)
+            opts = self.embedded_cluster_options(sim)
         if opts.persists and not self.is_worker:
             try:
                 ClusterClient(opts).close()  # the slot map: reachable, authenticated, a cluster
@@ -130,12 +131,19 @@ class Loadsim:
                 fail(f"cannot use the Redis Cluster: {exc}; 'loadsim check' with the same options says more")
         return Engine(self.environment, opts, params, sim)
 
-    def start_embedded_cluster(self, sim: dict[str, Any]) -> PersistenceOptions:
-        """Start the embedded cluster of this Environment (stopped at quit, or at exit)."""
-        spec = ClusterSpec(masters=int(sim.get("masters", 3)), replicas=int(sim.get("replicas", 0)),
+    def embedded_cluster_options(self, sim: dict[str, Any]) -> PersistenceOptions:
+        """The embedded cluster of this Environment (stopped at quit, or at exit): the running one when the
+        options ask for the same shape, else a new one (a test started from the web UI may change it)."""
+        spec = ClusterSpec(masters=int(sim.get("masters", value("masters"))),
+                           replicas=int(sim.get("replicas", value("embedded_replicas"))),
                            tls=bool(sim.get("embedded_tls", False)),
                            mutual_tls=bool(sim.get("embedded_mutual_tls", False)),
                            acl=bool(sim.get("embedded_acl", False)), aof=bool(sim.get("embedded_aof", False)))
+        if self.cluster is not None:
+            if self.cluster.spec == spec:
+                return self.cluster.options
+            log.info("the options ask for another embedded cluster: stopping the current one")
+            self.stop_embedded_cluster()
         log.info("starting embedded Redis Cluster: %d masters, %d replicas each%s", spec.masters, spec.replicas,
                  ", TLS" if spec.tls else "")
         self.cluster = EmbeddedCluster(spec).start()
@@ -161,11 +169,21 @@ class Loadsim:
                         "sessions are simulated and counted, no Redis traffic is sent", self.engine.opts.type)
 
     def on_test_start(self, **_kw: Any) -> None:
-        if self.is_worker:
-            self.engine = self.build_engine()  # options as the master sent them
+        previous = self.engine
+        if previous is not None and previous.pairs:
+            # A second test in this process (the web UI's "new test"): remove what the first one left in
+            # Redis, so that memory, keys and the fitted unit costs describe this test alone.
+            try:
+                deleted = previous.delete_sessions()
+            except RedisError as exc:
+                log.warning("could not delete the previous test's sessions (%s): memory and keys of this test "
+                            "include them", exc)
+            else:
+                log.info("new test: deleted the %d sessions the previous test left in Redis", deleted)
+        # The options as they are now: the web UI's form changes them between tests (and a worker gets the
+        # master's with each spawn).
+        self.engine = self.build_engine()
         eng = self.engine
-        if eng is None:
-            return
         runner = self.environment.runner
         n = getattr(runner, "target_user_count", None) or getattr(self.namespace, "num_users", None)
         eng.reset(replace(eng.params, ha_pairs=int(n or self.scenario.ha_pairs)))

@@ -1,0 +1,95 @@
+"""Tests started from the Locust web UI run what the form says, and each starts from a clean keyspace."""
+
+import csv
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _http(url, form=None):
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    with urllib.request.urlopen(url, data=data, timeout=60) as r:
+        return r.read().decode()
+
+
+def _wait(predicate, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _complete(folder):
+    f = folder / "summary.json"
+    return f.exists() and json.loads(f.read_text()).get("complete") is True
+
+
+def _first_sample_keys(folder):
+    """Keys on the masters at the first server sample of a run (before any session of it was written)."""
+    with open(folder / "node_series.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    first_time = rows[0]["time"]
+    return sum(int(r["keys"]) for r in rows if r["time"] == first_time and r["role"] == "master")
+
+
+def test_form_values_apply_and_each_test_starts_clean(tmp_path):
+    port = _free_port()
+    out = tmp_path / "ui"
+    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "scenarios" / "ha9.py"), "--web-host", "127.0.0.1",
+           "--web-port", str(port), "--results-dir", str(out), "--aht", "30"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdin=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: _up(base), 90, "the web UI")
+        form = {"user_count": "2", "spawn_rate": "2", "host": "", "cps_per_pair": "2", "complexity": "complex",
+                "masters": "4", "run_time": ""}
+        assert json.loads(_http(f"{base}/swarm", form))["success"]
+        time.sleep(8)
+        _http(f"{base}/stop", {})
+        _wait(lambda: _complete(out), 60, "the first test's summary")
+        first = json.loads((out / "summary.json").read_text())
+        config = json.loads((out / "config.json").read_text())
+        assert config["simulation"]["cps_per_pair"] == 2.0 and config["simulation"]["complexity"] == "complex"
+        assert config["cluster"]["masters"] == 4 and first["cluster"]["masters"] == 4
+        assert first["workload"]["cps_per_pair"] == 2.0 and first["workload"]["complexity"] == "complex"
+        assert first["workload"]["ha_pairs"] == 2
+        assert first["server"]["commands"] == first["server"]["commands_client_counted"] > 0
+
+        # a second test on the same (embedded) cluster: the first test's sessions are gone before it starts
+        assert json.loads(_http(f"{base}/swarm", form))["success"]
+        time.sleep(6)
+        _http(f"{base}/stop", {})
+        second_dir = out.with_name(out.name + "-2")
+        _wait(lambda: _complete(second_dir), 60, "the second test's summary")
+        assert first["masters"][0]["keys"] > 0 and _first_sample_keys(second_dir) == 0
+        second = json.loads((second_dir / "summary.json").read_text())
+        assert second["cluster"]["masters"] == 4 and second["workload"]["complexity"] == "complex"
+        assert second["server"]["commands"] == second["server"]["commands_client_counted"] > 0
+    finally:
+        proc.terminate()
+        log, _ = proc.communicate(timeout=60)
+    assert "deleted the" in log and "sessions the previous test left in Redis" in log
+
+
+def _up(base):
+    try:
+        _http(base + "/")
+        return True
+    except OSError:
+        return False
