@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_TIME ?= 30s
 
-.PHONY: run test test-fast setup lint clean
+.PHONY: run test test-fast notebook setup lint clean
 
 setup:
 	@scripts/ensure-redis.sh
@@ -23,6 +23,9 @@ test: setup
 test-fast: setup  # the unit tests alone: no Redis, no subprocess, seconds
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q tests/unit
+
+notebook: setup  # JupyterLab on the notebooks; set results_dir in each notebook's first cell
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -40,7 +40,9 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
     import json
 
     analysis = json.loads((out / "compare.json").read_text())["analysis"]
-    print("\nTLS/plain (95 % CI):")
+    for line in analysis.get("fixed_load_shortfalls", []):
+        print(f"did not achieve the offered load: {line}")
+    print("\nTLS/plain, geometric mean of the repeats (95 % CI):")
     for metric, r in analysis["ratios"].items():
         print(f"  {metric:<28} {r['ratio']:.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]")
     bounds = analysis.get("max_sustained_is_lower_bound", {})

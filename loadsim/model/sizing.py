@@ -32,11 +32,23 @@ class UnitCosts:
     cpu_s_per_command: float  # server CPU (used_cpu_sys+user, includes I/O and TLS) per command
     commands_per_op: float  # Redis commands per persistence operation (depends on layout, timers)
     base_cpu_per_master: float = 0.0  # share of a core an idle master uses (cron, cluster bus, INFO polls)
-    bytes_per_session_se: float = 0.0  # standard error of the fit
-    cpu_s_per_command_sd: float = 0.0  # spread between runs
+    bytes_per_session_se: float | None = None  # standard error of the fit; None below MIN_RUNS_FOR_SPREAD runs
+    cpu_s_per_command_sd: float | None = None  # spread between runs; None below MIN_RUNS_FOR_SPREAD runs
     latency_points: tuple[tuple[float, float], ...] = ()  # (master CPU utilisation, p99 µs), measured
     runs: int = 0
     source: str = "assumption"
+    live_sessions_range: tuple[float, float] | None = None  # smallest and largest measured (None: not measured)
+
+    def spread_text(self, value: float | None, scale: float = 1.0, unit: str = "") -> str:
+        """A standard error or spread for people: "n/a (2 runs)" when too few runs give one."""
+        if value is None or not math.isfinite(value):
+            return f"n/a ({self.runs} run{'s' if self.runs != 1 else ''})" if self.runs else "n/a (assumed)"
+        return f"{value * scale:,.2f}{unit}"
+
+
+# Fewer runs than this give no standard error: two points fit two parameters exactly (zero degrees of freedom),
+# and a spread of two runs says little.
+MIN_RUNS_FOR_SPREAD = 3
 
 
 # Fallback when no runs are given: reference-machine measurements (values and how measured: loadsim.defaults).
@@ -92,7 +104,7 @@ ASSUMPTIONS: dict[str, str] = D.labels(tuple(f.name for f in fields(Deployment) 
 class MemoryFit:
     bytes_per_session: float
     base_bytes_per_master: float
-    bytes_per_session_se: float
+    bytes_per_session_se: float | None  # None below MIN_RUNS_FOR_SPREAD runs
     r2: float
     points: int
 
@@ -113,16 +125,18 @@ def fit_memory(live_sessions: list[float], masters: list[int], used_memory: list
     if rank < 2:
         raise FitError("fit_memory: live sessions are proportional to masters in these runs; vary them")
     residual = y - design @ coef
-    dof = max(1, len(y) - 2)
-    sigma2 = float(residual @ residual) / dof
-    cov = sigma2 * np.linalg.pinv(design.T @ design)
+    se: float | None = None
+    if len(y) >= MIN_RUNS_FOR_SPREAD:
+        sigma2 = float(residual @ residual) / (len(y) - 2)
+        cov = sigma2 * np.linalg.pinv(design.T @ design)
+        se = float(math.sqrt(max(0.0, cov[1, 1])))
     ss_tot = float(((y - y.mean()) ** 2).sum()) or 1.0
     return MemoryFit(bytes_per_session=float(coef[1]), base_bytes_per_master=float(coef[0]),
-                     bytes_per_session_se=float(math.sqrt(max(0.0, cov[1, 1]))),
-                     r2=1.0 - float(residual @ residual) / ss_tot, points=len(y))
+                     bytes_per_session_se=se, r2=1.0 - float(residual @ residual) / ss_tot, points=len(y))
 
 
-def fit_cpu(cpu_s: list[float], master_seconds: list[float], commands: list[float]) -> tuple[float, float, float]:
+def fit_cpu(cpu_s: list[float], master_seconds: list[float], commands: list[float]
+            ) -> tuple[float, float, float | None]:
     """Least squares of server CPU s = base x (masters x seconds) + per_command x commands.
 
     Returns (base share of a core per master, CPU s per command, its standard error). An idle master
@@ -143,7 +157,7 @@ def fit_cpu(cpu_s: list[float], master_seconds: list[float], commands: list[floa
     return float(coef[0]), float(coef[1]), float(math.sqrt(max(0.0, cov[1, 1])))
 
 
-def cpu_per_command(cpu_s: list[float], commands: list[float]) -> tuple[float, float]:
+def cpu_per_command(cpu_s: list[float], commands: list[float]) -> tuple[float, float | None]:
     """Server CPU seconds per command (pooled) and the spread between runs (standard deviation).
 
     Uses ``used_cpu_sys + used_cpu_user`` deltas, not ``commandstats usec_per_call``: the latter counts
@@ -154,7 +168,7 @@ def cpu_per_command(cpu_s: list[float], commands: list[float]) -> tuple[float, f
         raise FitError("cpu_per_command needs runs with commands > 0")
     pooled = sum(c for c, _ in pairs) / sum(n for _, n in pairs)
     per_run = [c / n for c, n in pairs]
-    return pooled, float(np.std(per_run, ddof=1)) if len(per_run) > 1 else 0.0
+    return pooled, float(np.std(per_run, ddof=1)) if len(per_run) >= MIN_RUNS_FOR_SPREAD else None
 
 
 def p99_at(points: tuple[tuple[float, float], ...], utilisation: float) -> float | None:
@@ -210,7 +224,8 @@ def fit_unit_costs(summaries: list[dict[str, Any]]) -> UnitCosts:
                      cpu_s_per_command=cpu, commands_per_op=sum(cmds) / max(1, sum(ops)),
                      bytes_per_session_se=mem.bytes_per_session_se, cpu_s_per_command_sd=cpu_sd,
                      base_cpu_per_master=base_cpu,
-                     latency_points=tuple(points), runs=len(usable), source=f"measured: {len(usable)} runs")
+                     latency_points=tuple(points), runs=len(usable), source=f"measured: {len(usable)} runs",
+                     live_sessions_range=(min(live), max(live)))
 
 
 # ------------------------------------------------------------------------------------------ predicting
@@ -298,6 +313,21 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
                       connections, d.masters * (1 + d.replicas), constraints)
 
 
+def extrapolation(d: Deployment, c: UnitCosts) -> str | None:
+    """One line when the target lies outside the live-session range the unit costs were measured on."""
+    if c.live_sessions_range is None:
+        return None
+    low, high = c.live_sessions_range
+    live = littles_law(voice_sessions_per_s(d.ha_pairs, d.cps_per_pair, d.digital_share), d.aht_s)
+    if high > 0 and live > high * 1.05:
+        return (f"warning: the target ({live:,.0f} live sessions) is {live / high:.1f}x the largest measured "
+                f"({high:,.0f}): the prediction extrapolates; measure nearer the target")
+    if low > 0 and live < low / 1.05:
+        return (f"warning: the target ({live:,.0f} live sessions) is {low / max(live, 1e-9):.1f}x below the "
+                f"smallest measured ({low:,.0f}): the prediction extrapolates; measure nearer the target")
+    return None
+
+
 def smallest_masters(d: Deployment, c: UnitCosts, limit: int = 64) -> int | None:
     """The fewest masters (3..limit) for which every constraint passes, or None."""
     for m in range(3, limit + 1):
@@ -320,7 +350,7 @@ class Verdict:
             f"{head}: {d.ha_pairs} HA pairs on {d.masters} masters x {1 + d.replicas} nodes "
             f"({p.nodes} Redis nodes of {d.node_ram_bytes / GIB:.1f} GiB)",
             f"binding constraint: {b.name}: {_fmt(b.value, b.unit)} of {_fmt(b.limit, b.unit)} "
-            f"(margin {100 * b.margin:+.0f} %)",
+            f"({_margin(b.margin)})",
             f"live sessions {p.live_sessions:,.0f}; {p.ops_per_s:,.0f} persistence ops/s = "
             f"{p.commands_per_s:,.0f} Redis commands/s",
             f"busiest master: {p.memory_per_master / 2**20:,.0f} MiB used_memory, needs "
@@ -330,18 +360,27 @@ class Verdict:
             f"{d.ha_pairs} pairs)",
         ]
         if p.p99_us is not None:
-            lines.append(f"predicted p99: {p.p99_us:,.0f} µs (SLO {d.latency_slo_p99_us:,.0f} µs)")
+            lines.append(f"predicted p99: {_fmt(p.p99_us, 'µs')} (SLO {d.latency_slo_p99_us:,.0f} µs)")
         lines.append(f"smallest master count that passes: {self.smallest_masters or 'none up to 64'}")
         lines.append(f"unit costs: {p.costs.source}")
+        warning = extrapolation(d, p.costs)
+        if warning:
+            lines.append(warning)
         return "\n".join(lines)
 
 
 def _fmt(value: float, unit: str) -> str:
+    if not math.isfinite(value):
+        return "unbounded (the master is saturated)" if unit == "µs" else "no finite value"
     if unit == "bytes":
         return f"{value / 2**20:,.0f} MiB"
     if unit == "of one core":
         return f"{100 * value:.1f} % of one core"
     return f"{value:,.0f} {unit}"
+
+
+def _margin(margin: float) -> str:
+    return f"margin {100 * margin:+.0f} %" if math.isfinite(margin) else "no margin: over any limit"
 
 
 def verdict(d: Deployment, c: UnitCosts) -> Verdict:

@@ -86,13 +86,13 @@ def costs_or_default(summaries: list[dict[str, Any]]) -> tuple[sz.UnitCosts, str
 def costs_table(costs: sz.UnitCosts) -> pd.DataFrame:
     return pd.DataFrame([
         {"unit cost": "bytes per live session", "value": round(costs.bytes_per_session, 1),
-         "spread (std error)": round(costs.bytes_per_session_se, 1)},
+         "spread (std error)": costs.spread_text(costs.bytes_per_session_se)},
         {"unit cost": "base used_memory per master (MiB)", "value": round(costs.base_bytes_per_master / 2**20, 2),
-         "spread (std error)": None},
+         "spread (std error)": "-"},
         {"unit cost": "server CPU µs per command", "value": round(costs.cpu_s_per_command * 1e6, 2),
-         "spread (std error)": round(costs.cpu_s_per_command_sd * 1e6, 2)},
+         "spread (std error)": costs.spread_text(costs.cpu_s_per_command_sd, 1e6)},
         {"unit cost": "Redis commands per persistence op", "value": round(costs.commands_per_op, 3),
-         "spread (std error)": None},
+         "spread (std error)": "-"},
     ]).set_index("unit cost")
 
 

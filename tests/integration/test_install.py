@@ -61,3 +61,5 @@ def test_plan_run_and_report_from_another_folder(installed):
     assert summary["complete"] and summary["server"]["commands"] == summary["server"]["commands_client_counted"] > 0
     report = _run([str(bin_dir / "loadsim"), "report", str(out)], work, env, timeout=300)
     assert (out / "report.html").stat().st_size > 10_000 and "report:" in report.stdout
+    # the notebooks extra brings JupyterLab, for working in the notebooks (make notebook)
+    assert _run([str(bin_dir / "jupyter"), "lab", "--version"], work, env).stdout.strip()[0].isdigit()

@@ -6,7 +6,7 @@ import pytest
 
 from loadsim import cli
 from loadsim.errors import CheckFailed, OptionsError
-from loadsim.experiments.tlscompare import ratio_ci, t95
+from loadsim.experiments.tlscompare import load_shortfalls, ratio_ci, t95
 
 
 def _fail_with(monkeypatch, exc):
@@ -84,13 +84,32 @@ def test_every_option_of_every_subcommand_has_help():
     assert not missing, missing
 
 
-def test_ratio_ci_known_answers():
-    r = ratio_ci([10.0, 10.0, 10.0], [12.0, 13.0, 14.0])  # ratios 1.2, 1.3, 1.4: mean 1.3, sd 0.1
-    half = 4.303 * 0.1 / 3 ** 0.5
-    assert r["n"] == 3 and r["ratio"] == pytest.approx(1.3)
-    assert r["ci_low"] == pytest.approx(1.3 - half, abs=1e-4) and r["ci_high"] == pytest.approx(1.3 + half, abs=1e-4)
+def test_ratio_ci_known_answers_on_the_log_scale():
+    import math
+    import statistics
+
+    r = ratio_ci([10.0, 10.0, 10.0], [12.0, 13.0, 14.0])  # ratios 1.2, 1.3, 1.4
+    logs = [math.log(1.2), math.log(1.3), math.log(1.4)]
+    mean, half = statistics.fmean(logs), 4.303 * statistics.stdev(logs) / 3 ** 0.5
+    assert r["n"] == 3 and r["ratio"] == pytest.approx(math.exp(mean), abs=1e-4)  # geometric mean, 1.2965
+    assert r["ci_low"] == pytest.approx(math.exp(mean - half), abs=1e-4)
+    assert r["ci_high"] == pytest.approx(math.exp(mean + half), abs=1e-4)
+    assert r["ci_high"] - r["ratio"] > r["ratio"] - r["ci_low"]  # asymmetric, as a ratio's interval is
+    noisy = ratio_ci([1000.0, 1000.0, 1000.0], [300.0, 900.0, 3000.0])  # wild repeats: still above 0
+    assert 0 < noisy["ci_low"] < noisy["ratio"] < noisy["ci_high"]
     assert ratio_ci([10.0, 0.0], [12.0, 5.0])["n"] == 1  # a zero baseline has no ratio
     one = ratio_ci([10.0], [11.0])
-    assert one["ratio"] == pytest.approx(1.1) and one["ci_low"] != one["ci_low"]  # NaN: no interval from one
+    assert one["ratio"] == pytest.approx(1.1) and math.isnan(one["ci_low"])  # no interval from one repeat
     assert ratio_ci([], [])["n"] == 0
     assert t95(2) == 4.303 and t95(13) == 2.179 and t95(100) == 1.96  # between table rows: the wider one
+
+
+def test_a_shortfall_names_the_arm_the_repeat_and_how_much():
+    def run(offered, achieved, behind, lag_us=400):
+        return {"flags": {"schedule_fell_behind": behind}, "schedule_lag_us": {"p99": lag_us},
+                "rates": {"offered_ops_per_s": offered, "achieved_ops_per_s": achieved}}
+    arms = {"plain": [run(500, 499, False), run(500, 500, False)],
+            "tls": [run(500, 499, False), run(500, 450, True, 25_000)]}
+    assert load_shortfalls(arms) == ["tls repeat 2: achieved 450.0 of 500.0 ops/s offered (10.0 % short), "
+                                     "schedule lag p99 25.0 ms"]
+    assert load_shortfalls({"plain": [run(500, 500, False)], "tls": []}) == []

@@ -24,11 +24,36 @@ def test_fit_memory_recovers_known_costs():
         sz.fit_memory([10, 10], [3, 3], [1, 2])
 
 
-def test_cpu_per_command_is_pooled_with_spread():
+def test_cpu_per_command_is_pooled_with_spread_only_from_three_runs():
     pooled, sd = sz.cpu_per_command([1.0, 3.0], [100_000, 100_000])
-    assert pooled == pytest.approx(20e-6) and sd > 0
+    assert pooled == pytest.approx(20e-6) and sd is None  # two runs give no spread
+    pooled, sd = sz.cpu_per_command([1.0, 2.0, 3.0], [100_000, 100_000, 100_000])
+    assert pooled == pytest.approx(20e-6) and sd == pytest.approx(10e-6)
     with pytest.raises(FitError):
         sz.cpu_per_command([1.0], [0])
+
+
+def test_no_standard_error_from_two_runs_and_it_says_so():
+    two = sz.fit_memory([1000, 4000], [3, 3], [3e6 + 1000 * 4000, 3e6 + 4000 * 4000])
+    assert two.bytes_per_session == pytest.approx(4000) and two.bytes_per_session_se is None
+    costs = replace(sz.DEFAULT_COSTS, runs=2, bytes_per_session_se=None)
+    assert costs.spread_text(costs.bytes_per_session_se) == "n/a (2 runs)"
+    three = sz.fit_memory([1000, 4000, 9000], [3, 3, 6], [3e6 + 4e6 + 10, 3e6 + 16e6 - 10, 6e6 + 36e6 + 5])
+    assert three.bytes_per_session_se is not None and three.bytes_per_session_se > 0
+
+
+def test_plan_warns_outside_the_measured_range_and_prints_no_inf():
+    measured = replace(sz.DEFAULT_COSTS, live_sessions_range=(900.0, 2700.0), source="measured: 2 runs")
+    far = sz.Deployment(ha_pairs=400)  # 400 x 5 x 180 = 360,000 live sessions
+    text = sz.verdict(far, measured).text()
+    assert "warning: the target (360,000 live sessions) is 133.3x the largest measured (2,700)" in text
+    assert sz.extrapolation(sz.Deployment(ha_pairs=2), measured) is None  # 1,800: inside the range
+    assert sz.extrapolation(far, sz.DEFAULT_COSTS) is None  # assumed costs: no measured range to leave
+    # a saturated master: p99 unbounded, said in words, never "inf"
+    hot = replace(measured, latency_points=((0.1, 500.0), (0.5, 900.0)), cpu_s_per_command=1e-3)
+    text = sz.verdict(sz.Deployment(ha_pairs=50), hot).text()
+    assert "inf" not in text.replace("info", "") and "nan" not in text
+    assert "unbounded (the master is saturated)" in text
 
 
 def test_prediction_follows_littles_law_and_layout():
