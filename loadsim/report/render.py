@@ -6,13 +6,33 @@ of runs (a run, a sweep) gets the sizing notebook. Both ship in the package (``l
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from loadsim.errors import ResultsError
 from loadsim.paths import notebook_file
 from loadsim.results.reader import find_runs
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path) -> Iterator[None]:
+    """Send this process's stderr, and so the kernel's it starts (it inherits the descriptor), to ``path``:
+    the kernel's start-up warnings and shut-down noise belong in a log, not in the user's terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def notebook_for(folder: Path) -> Path:
@@ -40,12 +60,13 @@ def render(folder: str | Path, parameters: dict[str, Any] | None = None, echo: A
     t0 = time.monotonic()
     executed = folder / "report.ipynb"
     try:
-        papermill.execute_notebook(str(nb), str(executed), parameters=params, kernel_name="python3",
-                                   progress_bar=False, cwd=str(folder), log_output=False,
-                                   stdout_file=None, stderr_file=None)
+        with _stderr_to(folder / "report.log"):
+            papermill.execute_notebook(str(nb), str(executed), parameters=params, kernel_name="python3",
+                                       progress_bar=False, cwd=str(folder), log_output=False,
+                                       stdout_file=None, stderr_file=None)
     except papermill.PapermillExecutionError as exc:
         raise ResultsError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}; "
-                           f"see {executed}") from None
+                           f"see {executed} and {folder / 'report.log'}") from None
     html, _ = HTMLExporter(exclude_input=True).from_notebook_node(nbformat.read(executed, as_version=4))
     (folder / "report.html").write_text(html, encoding="utf-8")
     echo(f"report: {folder / 'report.html'} ({time.monotonic() - t0:.1f} s), figures in {folder / 'figures'}")

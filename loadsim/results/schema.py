@@ -81,7 +81,8 @@ class ClusterSummary(TypedDict):
 class Rates(TypedDict):
     offered_ops_per_s: Annotated[float, "operations the schedule released per second, steady window"]
     achieved_ops_per_s: Annotated[float, "operations completed per second, steady window"]
-    commands_per_s: Annotated[float, "server-counted workload commands per second, whole run"]
+    commands_per_s: Annotated[float, "server-counted workload commands per second, whole run (pre-fill included)"]
+    steady_commands_per_s: Annotated[float, "server-counted commands per second, steady window, all masters"]
     model_ops_per_s: Annotated[float, "operations per second the model offers (same as expected_ops_per_s)"]
 
 
@@ -207,6 +208,10 @@ def upgrade(summary: dict[str, Any], where: str = "summary.json") -> dict[str, A
             m.setdefault("steady_s", out.get("duration_s", 0.0))
             m.setdefault("commands_steady", m.get("commands", 0))
         out["masters"] = masters
+    if out.get("complete") and "steady_commands_per_s" not in out.get("rates", {"steady_commands_per_s": 0}):
+        from loadsim.results.summary import steady_commands_per_s  # same formula as the writer's
+
+        out["rates"] = {**out["rates"], "steady_commands_per_s": steady_commands_per_s(out.get("masters", []))}
     out["schema_version"] = SCHEMA_VERSION
     return out
 

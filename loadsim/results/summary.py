@@ -73,6 +73,12 @@ def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
     return out
 
 
+def steady_commands_per_s(masters: list[dict[str, Any]]) -> float:
+    """Server-counted commands per second over the steady window, all masters (the pre-fill left out)."""
+    seconds = max((m["steady_s"] for m in masters), default=0.0)
+    return round(sum(m["commands_steady"] for m in masters) / seconds, 2) if seconds > 0 else 0.0
+
+
 def _steady_client_cpu_per_command(steady_rows: list[dict[str, Any]]) -> float:
     """Generator CPU µs per Redis command over the steady window (start-up costs left out)."""
     if len(steady_rows) < 2:
@@ -130,6 +136,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "cluster": cluster,
         "rates": {"offered_ops_per_s": round(offered, 2), "achieved_ops_per_s": round(achieved, 2),
                   "commands_per_s": round(server_commands / duration, 2) if duration else 0.0,
+                  "steady_commands_per_s": steady_commands_per_s(masters),
                   "model_ops_per_s": round(workload["expected_ops_per_s"], 2)},
         "operations": operations,
         "errors": dict(recorder.errors),

@@ -5,6 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 
+def human_bytes(n: float) -> str:
+    """1536 → "1.5 KiB", 47_800_000 → "45.6 MiB" (binary units, as Redis's used_memory_human)."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if abs(n) >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n:,.0f} B"
+
+
 def summary_table(summary: dict[str, Any]) -> str:
     """The summary as a plain-text table for the terminal."""
     w = summary.get("workload", {})
@@ -15,7 +23,8 @@ def summary_table(summary: dict[str, Any]) -> str:
         f"workload: {w.get('ha_pairs')} HA pairs x {w.get('cps_per_pair')} cps, AHT {w.get('aht_s')} s, "
         f"{w.get('complexity')}, layout {w.get('key_layout')}, {w.get('worker_threads')} threads/node",
         f"rates (steady state): offered {r.get('offered_ops_per_s', 0):.1f} ops/s, achieved "
-        f"{r.get('achieved_ops_per_s', 0):.1f} ops/s, {r.get('commands_per_s', 0):.1f} commands/s",
+        f"{r.get('achieved_ops_per_s', 0):.1f} ops/s, {r.get('steady_commands_per_s', 0):.1f} commands/s "
+        f"({r.get('commands_per_s', 0):.1f}/s over the whole run, pre-fill included)",
         "",
         f"{'operation':<18}{'count':>9}{'errors':>8}{'p50 us':>9}{'p90 us':>9}{'p99 us':>9}"
         f"{'p99.9 us':>10}{'max us':>10}   (latency from intended start; service p99)",
@@ -34,7 +43,7 @@ def summary_table(summary: dict[str, Any]) -> str:
                   f"Little's law {ls.get('expected', 0):.0f}"]
     lines.append(f"{'master':<22}{'used_memory':>14}{'keys':>10}{'cpu s':>8}{'commands':>10}")
     for m in summary.get("masters", []):
-        lines.append(f"{m.get('node', '?'):<22}{m.get('used_memory', 0):>14}{m.get('keys', 0):>10}"
+        lines.append(f"{m.get('node', '?'):<22}{human_bytes(m.get('used_memory', 0)):>14}{m.get('keys', 0):>10}"
                      f"{m.get('cpu_s', 0):>8.2f}{m.get('commands', 0):>10}")
     s, c = summary.get("server", {}), summary.get("client", {})
     lines.append(f"server: {s.get('commands', 0)} commands (client counted {s.get('commands_client_counted', 0)}), "

@@ -145,6 +145,8 @@ def test_summary_rates_counts_and_referee():
     assert s["operations"]["session.update"]["latency_us"]["count"] == 90
     assert s["masters"][0]["cpu_s"] == pytest.approx(0.22)
     assert s["masters"][0]["commands_steady"] == 21 * 9 - 9  # less one monitor INFO per sample interval
+    assert s["masters"][0]["steady_s"] == pytest.approx(9.0)
+    assert s["rates"]["steady_commands_per_s"] == pytest.approx(180 / 9.0)  # the steady window, not the run
     assert s["flags"] == {"generator_saturated": False, "schedule_fell_behind": False, "errors": False,
                           "no_steady_state": False}
 
@@ -164,6 +166,8 @@ def test_summary_flags_name_what_makes_the_numbers_doubtful():
 def test_summary_table_shows_the_referee_and_the_flags():
     text = summary_table(_run(errors=2))
     assert "server: 180 commands (client counted 180)" in text
+    assert "20.0 commands/s (" in text  # steady-window rate first, the whole run's in brackets
+    assert re.search(r"127\.0\.0\.1:7000\s+987\.3 KiB", text)  # used_memory 1,011,000 B, human-readable
     assert "flags: errors" in text
     assert re.search(r"session\.update\s+90\s+2\s", text)
 
