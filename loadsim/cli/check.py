@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from typing import Any
 
 from loadsim.config.persistence import add_arguments, from_namespace
@@ -16,6 +18,7 @@ def register(sub: Any) -> None:
                                    "environment variables, or --ors-config FILE with a [persistence] section. "
                                    "Exit 0 ok, 1 check failed, 2 bad options. The password is never printed.")
     add_arguments(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON (failures stay one line, exit 1)")
     p.set_defaults(func=_cmd_check)
 
 
@@ -25,6 +28,10 @@ def _cmd_check(args: Any) -> int:
         report = run_check(opts)
     except CheckFailed as exc:
         raise CheckFailed(f"check failed: {exc}") from None
+    if args.json:
+        data = {**asdict(report), "masters": len(report.masters), "replicas": len(report.replicas)}
+        print(scrub(json.dumps(data, indent=2), opts.password))
+        return 0
     print("\n".join(scrub(line, opts.password) for line in report.lines()))
     return 0
 

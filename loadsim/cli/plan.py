@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import MISSING, fields, replace
 from typing import Any
 
@@ -51,6 +52,7 @@ def register(sub: Any) -> None:
                                    "(measured with --from, else labelled defaults). Exit 0 PASS, 3 FAIL, 2 bad input.")
     p.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
                    help="runs or a sweep to measure unit costs from (default: built-in assumptions)")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON (same exit codes)")
     p.add_argument("--tls", choices=["true", "false"], default=None,
                    help="with --from: fit only the runs with (true) or without (false) TLS")
     _add_deployment_args(p)
@@ -60,6 +62,10 @@ def register(sub: Any) -> None:
 def _cmd_plan(args: argparse.Namespace) -> int:
     d = deployment_from_args(args)
     costs = costs_from(args.from_dir, None if args.tls is None else args.tls == "true")
+    if args.json:
+        v = sz.verdict(d, costs)
+        print(json.dumps(sz.verdict_dict(v), indent=2))
+        return 0 if v.passed else EXIT_FAIL
     print("assumptions:")
     for f in fields(d):
         print(f"  {f.name:<20} {getattr(d, f.name)!s:<14} {sz.ASSUMPTIONS.get(f.name, '')}")

@@ -369,6 +369,43 @@ class Verdict:
         return "\n".join(lines)
 
 
+def _finite(value: Any) -> Any:
+    """JSON has no inf/nan: None stands for "no finite value" (e.g. the p99 of a saturated master)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def verdict_dict(v: Verdict) -> dict[str, Any]:
+    """A verdict for scripts (``loadsim plan --json``): plain numbers, no inf/nan."""
+    p, d = v.prediction, v.prediction.deployment
+    constraints = [{"name": c.name, "value": c.value, "limit": c.limit, "unit": c.unit, "margin": c.margin,
+                    "ok": c.ok} for c in p.constraints]
+    return _finite({
+        "passed": v.passed, "binding": constraints[p.constraints.index(v.binding)],
+        "constraints": constraints, "smallest_masters": v.smallest_masters,
+        "deployment": {f.name: getattr(d, f.name) for f in fields(d)},
+        "prediction": {"live_sessions": p.live_sessions, "ops_per_s": p.ops_per_s,
+                       "commands_per_s": p.commands_per_s, "memory_per_master_bytes": p.memory_per_master,
+                       "ram_needed_per_node_bytes": p.ram_needed_per_node, "cpu_utilisation": p.cpu_utilisation,
+                       "cpu_utilisation_one_master_down": p.cpu_utilisation_n1, "p99_us": p.p99_us,
+                       "connections_per_node": p.connections_per_node, "nodes": p.nodes},
+        "unit_costs": {"source": p.costs.source, "runs": p.costs.runs,
+                       "bytes_per_session": p.costs.bytes_per_session,
+                       "bytes_per_session_se": p.costs.bytes_per_session_se,
+                       "base_bytes_per_master": p.costs.base_bytes_per_master,
+                       "cpu_s_per_command": p.costs.cpu_s_per_command,
+                       "cpu_s_per_command_sd": p.costs.cpu_s_per_command_sd,
+                       "commands_per_op": p.costs.commands_per_op,
+                       "live_sessions_range": p.costs.live_sessions_range},
+        "warning": extrapolation(d, p.costs),
+    })
+
+
 def _fmt(value: float, unit: str) -> str:
     if not math.isfinite(value):
         return "unbounded (the master is saturated)" if unit == "µs" else "no finite value"

@@ -58,3 +58,41 @@ def summary_table(summary: dict[str, Any]) -> str:
     flags = [k for k, v in summary.get("flags", {}).items() if v]
     lines.append("flags: " + (", ".join(flags) if flags else "none"))
     return "\n".join(lines)
+
+
+# (label, how to read it from a summary, format) of the figures `loadsim results compare` puts side by side
+_COMPARED: list[tuple[str, Any, str]] = [
+    ("HA pairs", lambda s: s["workload"]["ha_pairs"], "{:,.0f}"),
+    ("TLS", lambda s: s["cluster"].get("tls"), "{}"),
+    ("offered ops/s", lambda s: s["rates"]["offered_ops_per_s"], "{:,.1f}"),
+    ("achieved ops/s", lambda s: s["rates"]["achieved_ops_per_s"], "{:,.1f}"),
+    ("commands/s (steady)", lambda s: s["rates"].get("steady_commands_per_s", 0.0), "{:,.1f}"),
+    ("update p50 us", lambda s: s["operations"].get("session.update", {}).get("latency_us", {}).get("p50"), "{:,.0f}"),
+    ("update p99 us", lambda s: s["operations"].get("session.update", {}).get("latency_us", {}).get("p99"), "{:,.0f}"),
+    ("update p99.9 us", lambda s: s["operations"].get("session.update", {}).get("latency_us", {}).get("p999"),
+     "{:,.0f}"),
+    ("server CPU us/command", lambda s: s["server"]["cpu_us_per_command"], "{:,.1f}"),
+    ("client CPU us/command", lambda s: s["client"]["cpu_us_per_command"], "{:,.1f}"),
+    ("live sessions", lambda s: s["live_sessions"]["steady_mean"], "{:,.0f}"),
+    ("used_memory", lambda s: s["server"]["used_memory"], "bytes"),
+    ("errors", lambda s: sum(s.get("errors", {}).values()), "{:,.0f}"),
+]
+
+
+def compare_table(runs: list[tuple[str, dict[str, Any]]]) -> str:
+    """Runs side by side (one column each) with the ratio of each run's figure to the first run's."""
+    names = [name for name, _ in runs]
+    width = max(14, *(len(n) for n in names)) + 2
+    header = f"{'':<24}" + "".join(f"{n:>{width}}" for n in names) + "".join(
+        f"{'ratio ' + str(i + 1) + '/1':>12}" for i in range(1, len(runs)))
+    lines = [header]
+    for label, get, fmt in _COMPARED:
+        values = [get(s) for _, s in runs]
+        cells = [("-" if v is None else human_bytes(v) if fmt == "bytes" else fmt.format(v)) for v in values]
+        ratios = []
+        for v in values[1:]:
+            base = values[0]
+            ok = isinstance(v, (int, float)) and isinstance(base, (int, float)) and not isinstance(v, bool) and base
+            ratios.append(f"{v / base:>12.2f}" if ok else f"{'-':>12}")
+        lines.append(f"{label:<24}" + "".join(f"{c:>{width}}" for c in cells) + "".join(ratios))
+    return "\n".join(lines)

@@ -1,5 +1,6 @@
 """`loadsim check` on real clusters: success output, and one clear line for every bad input."""
 
+import json
 import os
 import subprocess
 import sys
@@ -44,6 +45,20 @@ def test_plain_cluster_ok(plain_cluster):
     assert code == 0, err
     assert "masters: 3, replicas: 0" in out and "slots covered: 16384/16384" in out
     assert "Redis 7." in out and "TLS: off" in out and "auth: none" in out
+
+
+def test_check_json_for_scripts(acl_cluster, tmp_path):
+    ini = tmp_path / "ors.ini"
+    write_ors_config(acl_cluster.options, ini)
+    code, out, err = check("--ors-config", str(ini), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["masters"] == 3 and report["replicas"] == 3 and report["slots_covered"] == 16384
+    assert report["cluster_state"] == "ok" and report["auth"] == "user 'ors' with password"
+    assert len(report["nodes"]) == 6 and {n["role"] for n in report["nodes"]} == {"master", "replica"}
+    assert acl_cluster.options.password not in out + err
+    code, out, err = check("--ors-config", str(ini), "--json", "--password", "wrong-one")
+    assert_one_clear_line(code, out, err, "authentication failed for user 'ors'")  # failures stay one line
 
 
 def test_acl_cluster_with_replicas_ok_and_password_never_printed(acl_cluster, tmp_path):

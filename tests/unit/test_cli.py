@@ -113,3 +113,16 @@ def test_a_shortfall_names_the_arm_the_repeat_and_how_much():
     assert load_shortfalls(arms) == ["tls repeat 2: achieved 450.0 of 500.0 ops/s offered (10.0 % short), "
                                      "schedule lag p99 25.0 ms"]
     assert load_shortfalls({"plain": [run(500, 500, False)], "tls": []}) == []
+
+
+def test_plan_json_is_the_verdict_for_scripts(capsys):
+    import json
+
+    assert cli.main(["plan", "--json"]) == 0
+    v = json.loads(capsys.readouterr().out)
+    assert v["passed"] is True and v["deployment"]["ha_pairs"] == 9 and v["deployment"]["masters"] == 3
+    assert v["binding"]["name"] in {c["name"] for c in v["constraints"]} and 0 < v["binding"]["margin"] < 1
+    assert v["unit_costs"]["bytes_per_session_se"] is None and v["warning"] is None  # assumed costs
+    assert cli.main(["plan", "--json", "--node-ram-gib", "0.001"]) == 3  # FAIL keeps its exit code
+    fail = json.loads(capsys.readouterr().out)
+    assert fail["passed"] is False and fail["binding"]["name"] == "memory" and fail["binding"]["margin"] < 0

@@ -195,3 +195,24 @@ def test_merging_worker_drains_equals_one_recorder_that_saw_everything():
 def test_every_error_kind_has_a_client_series_column():
     assert {f"errors:{k}" for k in ERROR_KINDS} <= set(schema.CLIENT_COLUMNS)
     assert {"errors:loading", "errors:readonly", "errors:masterdown"} <= set(schema.CLIENT_COLUMNS)
+
+
+def test_results_show_json_and_compare(tmp_path, capsys):
+    from loadsim import cli
+
+    for name, seconds in (("a", 12), ("b", 22)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "summary.json").write_text(json.dumps(_run(seconds=seconds)))
+    assert cli.main(["results", "show", str(tmp_path / "a"), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["schema_version"] == 1 and shown["duration_s"] == 12
+    assert cli.main(["results", "show", str(tmp_path), "--json"]) == 0
+    assert [s["duration_s"] for s in json.loads(capsys.readouterr().out)] == [12, 22]
+    assert cli.main(["results", "compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert "ratio 2/1" in table[0]
+    offered = next(line for line in table if line.startswith("offered ops/s")).split()
+    assert offered[2:] == ["9.0", "9.5", "1.06"]  # 90 ops in a's 10 s steady window, 190 in b's 20 s
+    assert cli.main(["results", "compare", str(tmp_path / "a")]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "two or more" in err[0]
