@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -94,18 +95,32 @@ def cross_check_table(index: dict[str, Any]) -> pd.DataFrame:
 
 
 def _arm_costs(folder: Path, index: dict[str, Any], tls: bool) -> sz.UnitCosts:
-    summaries = []
-    for e in [*index["fixed"], *index["saturation"]["tls" if tls else "plain"]]:
-        if e["ok"] and bool(e["point"]["tls"]) == tls:
-            summaries.append(load(Path(folder) / e["path"]).summary)
+    """Unit costs of one arm, with the server CPU per command the ratio table uses.
+
+    CPU: the mean ``server.cpu_us_per_command`` of the arm's fixed-load runs — the very figures the
+    TLS/plain ratio is computed from, so the sizing consequence cannot contradict the ratio table. (A
+    two-parameter fit of idle base + per-command cost over fixed-load and saturation runs together, as
+    before, once gave one arm 88.7 µs/command against 15.6 in its own runs: the saturation steps past the
+    knee and a near-zero fitted base inflate the per-command term.) Memory, commands per operation and
+    the latency points come from a fit over all the arm's runs when they span two loads, else the
+    defaults."""
+    def summaries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [load(Path(folder) / e["path"]).summary for e in entries
+                if e["ok"] and bool(e["point"]["tls"]) == tls]
+    fixed = summaries(index["fixed"])
+    every = fixed + summaries(index["saturation"]["tls" if tls else "plain"])
+    per_run = [s["server"]["cpu_us_per_command"] * 1e-6 for s in fixed if s["server"]["commands"]]
+    if not per_run:
+        raise FitError(f"no fixed-load {'TLS' if tls else 'plain'} run with server commands to size from")
     try:
-        return sz.fit_unit_costs(summaries)
+        costs = sz.fit_unit_costs(every)
+        memory = f"memory fitted on {costs.runs} runs"
     except FitError:
-        # one load level only: memory cannot be fitted, CPU per command still can
-        cpu, sd = sz.cpu_per_command([s["server"]["cpu_s"] for s in summaries],
-                                     [s["server"]["commands"] for s in summaries])
-        return replace(sz.DEFAULT_COSTS, cpu_s_per_command=cpu, cpu_s_per_command_sd=sd,
-                       source=f"CPU measured ({len(summaries)} runs), memory assumed")
+        costs, memory = sz.DEFAULT_COSTS, "memory assumed"
+    sd = statistics.stdev(per_run) if len(per_run) >= sz.MIN_RUNS_FOR_SPREAD else None
+    return replace(costs, cpu_s_per_command=statistics.fmean(per_run), cpu_s_per_command_sd=sd,
+                   base_cpu_per_master=0.0, runs=len(per_run),
+                   source=f"CPU: mean of {len(per_run)} fixed-load runs (as the ratio table); {memory}")
 
 
 def max_pairs(d: sz.Deployment, costs: sz.UnitCosts, limit: int = 5000) -> int:
@@ -132,3 +147,20 @@ def sizing_consequence(folder: Path, index: dict[str, Any], deployment: sz.Deplo
                      f"most HA pairs on {d.masters} masters": max_pairs(d, costs),
                      "unit costs": costs.source})
     return pd.DataFrame(rows).set_index("arm")
+
+
+def consequence_check(consequence: pd.DataFrame, index: dict[str, Any]) -> str:
+    """Whether the sizing consequence agrees with the ratio table: its TLS/plain CPU ratio must lie in the
+    ratio table's 95 % interval. Otherwise the report says so instead of a headline."""
+    cpu = consequence["server CPU µs/command"]
+    ratio = cpu["TLS"] / cpu["plain"] if cpu["plain"] else float("nan")
+    r = index["analysis"]["ratios"]["server_cpu_us_per_command"]
+    low, high = r.get("ci_low"), r.get("ci_high")
+    if low is None or high is None or not (low == low and high == high):  # NaN: too few repeats
+        return (f"TLS costs {ratio:.2f}x the server CPU per command here; the ratio table has no interval "
+                "(fewer than 2 repeats), so this is not a headline")
+    if low <= ratio <= high:
+        return (f"TLS costs {ratio:.2f}x the server CPU per command (ratio table: {r['ratio']:.2f}x, 95 % "
+                f"interval {low:.2f}-{high:.2f}); the masters needed below follow from it")
+    return (f"the sizing consequence ({ratio:.2f}x CPU per command) disagrees with the ratio table "
+            f"({r['ratio']:.2f}x, 95 % interval {low:.2f}-{high:.2f}): no headline; add repeats")

@@ -86,6 +86,14 @@ def test_short_tls_comparison_report(tmp_path):
                             for p, t in zip(plain, tls, strict=True)) / 3)
     assert r["ratio"] == pytest.approx(expected, rel=1e-3) and 0 < r["ci_low"] <= r["ratio"] <= r["ci_high"]
     assert 0 < index["cross_check"]["redis_benchmark_ratio"] < 1.5
+    # the sizing consequence uses the ratio table's own per-command CPU figures, so it cannot contradict it
+    from loadsim.report.tls import consequence_check, sizing_consequence
+
+    consequence = sizing_consequence(out, index)
+    for arm, runs in (("plain", plain), ("TLS", tls)):
+        mean = sum(s["server"]["cpu_us_per_command"] for s in runs) / len(runs)
+        assert consequence.loc[arm, "server CPU µs/command"] == pytest.approx(mean, abs=0.01)
+    assert "TLS costs" in consequence_check(consequence, index)
     proc = loadsim("report", str(out))
     assert proc.returncode == 0, proc.stderr[-2000:]
     html = (out / "report.html").read_text()
