@@ -98,10 +98,11 @@ def _arm_costs(folder: Path, index: dict[str, Any], tls: bool) -> sz.UnitCosts:
     """Unit costs of one arm, with the server CPU per command the ratio table uses.
 
     CPU: the mean ``server.cpu_us_per_command`` of the arm's fixed-load runs — the very figures the
-    TLS/plain ratio is computed from, so the sizing consequence cannot contradict the ratio table. (A
-    two-parameter fit of idle base + per-command cost over fixed-load and saturation runs together, as
-    before, once gave one arm 88.7 µs/command against 15.6 in its own runs: the saturation steps past the
-    knee and a near-zero fitted base inflate the per-command term.) Memory, commands per operation and
+    TLS/plain ratio is computed from, so the sizing consequence cannot contradict the ratio table. The
+    idle-base + per-command fit used before cannot work here: the steady windows of short comparison runs
+    hold a few hundred commands at nearly one load, so it cannot tell idle CPU from per-command CPU and
+    puts the idle CPU into the per-command term (measured: 70.0 and 81.8 µs/command fitted for runs that
+    measured 12.5-17.6 and 25.3-28.8; an earlier report showed 88.7 against 15.6). Memory, commands per operation and
     the latency points come from a fit over all the arm's runs when they span two loads, else the
     defaults."""
     def summaries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
