@@ -6,12 +6,14 @@ shows the figures inline.
 
 from __future__ import annotations
 
+import html
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from loadsim.errors import FitError, ResultsError
 from loadsim.model import sizing as sz
@@ -112,44 +114,123 @@ def pair_range(d: sz.Deployment, costs: sz.UnitCosts, points: int = 60) -> list[
     return list(range(1, top + 1, step))
 
 
-def plot_memory_curves(d: sz.Deployment, costs: sz.UnitCosts) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(7, 4))
-    pairs = pair_range(d, costs)
+def live_per_pair(d: sz.Deployment) -> float:
+    return sz.littles_law(sz.voice_sessions_per_s(1, d.cps_per_pair, d.digital_share), d.aht_s)
+
+
+def equivalent_pairs(summary: dict[str, Any], d: sz.Deployment) -> float:
+    """A measured run placed on the deployment's axis: its live sessions / the deployment's per pair."""
+    return summary["live_sessions"]["steady_mean"] / live_per_pair(d)
+
+
+def _shade_extrapolation(ax: plt.Axes, d: sz.Deployment, costs: sz.UnitCosts, top: float) -> None:
+    """Grey out the HA-pair range beyond the live sessions the unit costs were measured on."""
+    if costs.live_sessions_range is None:
+        ax.text(0.01, 0.98, "unit costs assumed (no runs): every curve is a model", transform=ax.transAxes,
+                va="top", fontsize=8, color="dimgrey")
+        return
+    measured_top = costs.live_sessions_range[1] / live_per_pair(d)
+    if measured_top < top:
+        ax.axvspan(measured_top, top, color="0.9", zorder=0, label="extrapolated (beyond measured)")
+
+
+def _limit_line(ax: plt.Axes, value: float, top: float, label: str, fmt: str) -> float:
+    """A limit as a dashed line, or, when it would flatten the curves, as a note that it lies above.
+    Returns the top the y axis needs."""
+    if value <= 1.5 * top:
+        ax.axhline(value, color="red", linestyle="--", linewidth=1, label=label)
+        return max(top, value)
+    ax.text(0.99, 0.02, f"{label}: {fmt.format(value)} (above the plot)", transform=ax.transAxes,
+            ha="right", va="bottom", fontsize=8, color="red")
+    return top
+
+
+def plot_memory_curves(d: sz.Deployment, costs: sz.UnitCosts,
+                       summaries: list[dict[str, Any]] | None = None) -> plt.Figure:
+    """used_memory of the busiest master vs HA pairs for 3/6/9/12 masters: the model's curves with a 95 %
+    band from the fit's standard error, the measured runs as points, maxmemory as the limit."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    # around the target and the measured runs (the masters figure shows where 3 masters stop passing)
+    measured = max((equivalent_pairs(s, d) for s in summaries or []), default=0.0)
+    last = int(max(30, 3 * d.ha_pairs, 2 * measured))
+    pairs = list(range(1, last + 1, max(1, last // 60)))
     top = 0.0
     for masters in (3, 6, 9, 12):
-        mib = [sz.predict(replace(d, ha_pairs=p, masters=masters), costs).ram_needed_per_node / 2**20 for p in pairs]
+        preds = [sz.predict(replace(d, ha_pairs=p, masters=masters), costs) for p in pairs]
+        mib = [p.memory_per_master / 2**20 for p in preds]
+        line, = ax.plot(pairs, mib, label=f"{masters} masters (model)")
+        if costs.bytes_per_session_se:
+            half = [1.96 * costs.bytes_per_session_se * p.live_sessions * p.busiest_share / 2**20 for p in preds]
+            ax.fill_between(pairs, [m - h for m, h in zip(mib, half, strict=True)],
+                            [m + h for m, h in zip(mib, half, strict=True)], color=line.get_color(), alpha=0.15)
         top = max(top, *mib)
-        ax.plot(pairs, mib, label=f"{masters} masters")
-    ram_mib = d.node_ram_bytes / 2**20
-    if ram_mib <= 3 * top:  # draw the node's RAM only where it does not flatten the curves
-        ax.axhline(ram_mib, color="red", linestyle="--", linewidth=1, label="node RAM")
-    ax.axvline(9, color="grey", linestyle=":", linewidth=1)
-    ax.set_xlabel("ORS HA pairs")
-    ax.set_ylabel("RAM needed per Redis node, MiB")
-    ax.set_title(f"Memory per node (fork headroom, maxmemory fraction; node RAM {ram_mib / 1024:.1f} GiB)")
-    ax.legend()
+    for s in summaries or []:
+        busiest = max(m["used_memory_steady_mean"] for m in s["masters"]) / 2**20
+        ax.plot(equivalent_pairs(s, d), busiest, "k o", markersize=5,
+                label="measured (busiest master)" if s is summaries[0] else None)
+    _shade_extrapolation(ax, d, costs, pairs[-1])
+    top = _limit_line(ax, d.node_ram_bytes * d.maxmemory_fraction / 2**20, top,
+                      f"maxmemory ({d.maxmemory_fraction:.0%} of {d.node_ram_bytes / 2**30:.1f} GiB node RAM)",
+                      "{:,.0f} MiB")
+    ax.axvline(d.ha_pairs, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlim(0, pairs[-1])
+    ax.set_ylim(0, top * 1.1)
+    ax.set_xlabel(f"ORS HA pairs (at {d.cps_per_pair:g} calls/s per pair, {d.aht_s:g} s handle time)")
+    ax.set_ylabel("used_memory of the busiest master, MiB")
+    ax.set_title("Memory per master (band: 95 % from the fit; dotted: the target)")
+    ax.legend(fontsize=8, loc="upper left")
     return fig
 
 
 def plot_recommended_masters(d: sz.Deployment, costs: sz.UnitCosts) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
     pairs = pair_range(d, costs)
     masters = [sz.smallest_masters(replace(d, ha_pairs=p), costs) for p in pairs]
-    ax.step(pairs, [m if m is not None else float("nan") for m in masters], where="mid")
-    ax.axvline(9, color="grey", linestyle=":", linewidth=1)
+    ax.step(pairs, [m if m is not None else float("nan") for m in masters], where="mid", label="model")
+    _shade_extrapolation(ax, d, costs, pairs[-1])
+    ax.axvline(d.ha_pairs, color="grey", linestyle=":", linewidth=1)
     ax.axhline(3, color="grey", linestyle=":", linewidth=1)
-    ax.set_xlabel("ORS HA pairs")
-    ax.set_ylabel("smallest passing master count")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0, pairs[-1])
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(f"ORS HA pairs (at {d.cps_per_pair:g} calls/s per pair, {d.aht_s:g} s handle time)")
+    ax.set_ylabel("smallest passing master count (masters)")
     ax.set_title("Recommended masters (vendor rule: 3 for up to 9 HA pairs)")
+    ax.legend(fontsize=8, loc="upper left")
     return fig
 
 
-def plot_measured(table: pd.DataFrame, column: str, ylabel: str, title: str) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(7, 4))
+def plot_measured(table: pd.DataFrame, column: str, ylabel: str, title: str, limit: float | None = None,
+                  limit_label: str = "", scale: float = 1.0, unit: str = "") -> plt.Figure:
+    """Measured runs: one line per (masters, TLS), points marked, integer HA-pair axis, the limit if given."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    top = 0.0
     for (masters, tls), rows in table.groupby(["masters", "tls"]):
-        ax.plot(rows["ha_pairs"], rows[column], marker="o", label=f"{masters} masters{' TLS' if tls else ''}")
+        values = rows[column] * scale
+        top = max(top, float(values.max()))
+        ax.plot(rows["ha_pairs"], values, marker="o", label=f"{masters} masters{' TLS' if tls else ''}")
+    if limit is not None:
+        top = _limit_line(ax, limit * scale, top, limit_label, "{:,.0f}" + unit)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(bottom=0, top=max(top * 1.15, 1e-9))
     ax.set_xlabel("ORS HA pairs (measured runs)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend()
+    ax.legend(fontsize=8)
     return fig
+
+
+def verdict_html(v: sz.Verdict) -> str:
+    """The verdict as the report's headline: PASS/FAIL, the binding constraint, its margin, any warning."""
+    lines = v.text().splitlines()
+    colour = "#1a7f37" if v.passed else "#c62828"
+    rest = "".join(f"<li>{html.escape(line)}</li>" for line in lines[1:])
+    return (f'<div style="border-left:6px solid {colour};padding:4px 12px;margin:8px 0">'
+            f'<h2 style="color:{colour};margin:4px 0">{html.escape(lines[0])}</h2><ul>{rest}</ul></div>')
+
+
+def key_runs_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The runs table cut to the columns that fit a page (the whole table goes to the appendix)."""
+    keep = [c for c in ("run", "ha_pairs", "masters", "tls", "complexity", "live_sessions", "p99_update_us",
+                        "busiest_master_cpu") if c in table.columns]
+    return table[keep]

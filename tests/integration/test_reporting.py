@@ -49,6 +49,10 @@ def test_report_on_sweep_uses_the_runs(sweep):
     costs = sizing.fit_unit_costs(load_summaries(sweep))
     assert f"{costs.bytes_per_session:.1f}" in html
     assert re.search(r"PASS: 9 HA pairs on 3 masters", html)  # costs of small runs leave a wide margin
+    # the verdict is the headline, before the figures, which are embedded in the page
+    images = [m.start() for m in re.finditer(r'<img [^>]*src="data:image/png;base64,', html)]
+    assert len(images) >= 4 and html.index("PASS: 9 HA pairs on 3 masters") < images[0]
+    assert "binding constraint:" in html[:images[0]]
     assert "measured: 2 runs" in html
 
 
