@@ -17,6 +17,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 test: setup
+	@scripts/ensure-browser.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q tests/unit tests/integration
 

@@ -36,6 +36,7 @@ from loadsim.config.simulation import SIM_BY_DEST, add_simulation_arguments, sim
 from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import OptionsError, RedisError
+from loadsim.locust import webui
 from loadsim.locust.engine import Engine, workload_params
 from loadsim.locust.run import Run, process_cpu_s, rss_bytes
 from loadsim.redis.client import ClusterClient
@@ -98,6 +99,7 @@ class Loadsim:
         self._namespace = namespace  # None: the Environment's parsed options (Locust's command line)
         self.engine: Engine | None = None
         self.run: Run | None = None
+        self.last_run: Run | None = None  # the finished one, still shown by the web UI's Redis view
         self.cluster: EmbeddedCluster | None = None
 
     # ------------------------------------------------------------------ set-up
@@ -164,6 +166,9 @@ class Loadsim:
         self.engine = self.build_engine()
         if isinstance(self.environment.runner, MasterRunner):
             self.environment.runner.register_message(FINAL_MESSAGE, self._on_final_message)
+        if getattr(self.environment, "web_ui", None) is not None:
+            webui.register(self.environment, self)
+            log.info("live Redis Cluster view: /loadsim/redis on the web UI")
         if not self.engine.opts.persists:
             log.warning("persistence type is '%s', not 'redis': ORS would persist nothing to Redis; "
                         "sessions are simulated and counted, no Redis traffic is sent", self.engine.opts.type)
@@ -208,7 +213,7 @@ class Loadsim:
     def finish_run(self, interrupted: bool) -> None:
         if self.run is not None:
             self.run.finish(interrupted=interrupted)  # still the current run: workers' last reports land in it
-            self.run = None
+            self.run, self.last_run = None, self.run
 
     def close(self) -> None:
         """For library users: what Locust's ``quitting`` does (summarise, stop the embedded cluster)."""

@@ -144,6 +144,10 @@ class Run:
             if self.engine.steady_from == float("inf") or steady > self.engine.steady_from:
                 self.engine.steady_from = steady
 
+    def live_now(self) -> tuple[int, int]:
+        """Live sessions and queued operations now (all Locust workers)."""
+        return self._live()
+
     def _live(self) -> tuple[int, int]:
         if self.distributed:
             return (sum(w.get("live", 0) for w in self.workers.values()),

@@ -1,0 +1,112 @@
+"""The live Redis Cluster view in Locust's web UI: ``/loadsim/redis`` (page) and ``/loadsim/redis/data`` (JSON).
+
+Both hang on Locust's own Flask app (``environment.web_ui.app``). The data are the run's once-a-second
+``INFO`` samples of every node (``loadsim.redis.monitor``, the same rows as node_series.csv): per node
+used_memory, CPU % of one core, commands/s, connected clients and keys over time, the latest sample of
+each, markers for switchovers, and a live projection: the busiest master's memory at steady state
+(Little's law population) against maxmemory, and its CPU against the ceiling. The page draws them with
+plain canvas code (no scripts from the internet: the UI must work on a closed network).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from loadsim import defaults as D
+
+SERIES_POINTS = 300  # the last five minutes at one sample a second
+
+
+def node_series(rows: list[dict[str, Any]], points: int = SERIES_POINTS) -> dict[str, dict[str, Any]]:
+    """Per node: role and the time series of what the page draws (pure: rows in, numbers out).
+
+    CPU % of one core and commands/s are deltas between consecutive samples of the same node."""
+    by_node: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if not r.get("error"):
+            by_node.setdefault(r["node"], []).append(r)
+    out: dict[str, dict[str, Any]] = {}
+    for node, samples in sorted(by_node.items()):
+        samples = samples[-(points + 1):]
+        series: dict[str, list[float]] = {"t": [], "used_memory": [], "cpu_percent": [], "commands_per_s": [],
+                                          "connected_clients": [], "keys": []}
+        for prev, cur in zip(samples, samples[1:], strict=False):
+            dt = float(cur["time"]) - float(prev["time"])
+            if dt <= 0:
+                continue
+            cpu = (_f(cur, "used_cpu_sys") + _f(cur, "used_cpu_user") - _f(prev, "used_cpu_sys")
+                   - _f(prev, "used_cpu_user"))
+            series["t"].append(round(_f(cur, "elapsed_s"), 2))
+            series["used_memory"].append(_f(cur, "used_memory"))
+            series["cpu_percent"].append(round(100.0 * cpu / dt, 2))
+            series["commands_per_s"].append(round((_f(cur, "total_commands_processed")
+                                                   - _f(prev, "total_commands_processed")) / dt, 1))
+            series["connected_clients"].append(_f(cur, "connected_clients"))
+            series["keys"].append(_f(cur, "keys"))
+        last = samples[-1]
+        out[node] = {"role": last.get("role"), "series": series,
+                     "latest": {"used_memory": _f(last, "used_memory"), "keys": int(_f(last, "keys")),
+                                "connected_clients": int(_f(last, "connected_clients")),
+                                "cpu_percent": series["cpu_percent"][-1] if series["cpu_percent"] else None,
+                                "commands_per_s": series["commands_per_s"][-1] if series["commands_per_s"] else None}}
+    return out
+
+
+def projection(nodes: dict[str, dict[str, Any]], live_now: float, live_expected: float,
+               node_ram_bytes: float = D.value("node_ram_bytes"),
+               maxmemory_fraction: float = D.value("maxmemory_fraction"),
+               cpu_ceiling: float = D.value("cpu_ceiling")) -> dict[str, Any]:
+    """The verdict so far: the busiest master's used_memory scaled to the steady-state population (Little's
+    law), against maxmemory of a node of the given RAM, and its CPU against the ceiling (pure)."""
+    masters = {n: v for n, v in nodes.items() if v["role"] == "master"}
+    if not masters or live_now <= 0:
+        return {"ready": False, "reason": "waiting for sessions and server samples"}
+    busiest = max(masters.values(), key=lambda v: v["latest"]["used_memory"])
+    memory_now = busiest["latest"]["used_memory"]
+    memory_steady = memory_now * max(1.0, live_expected / live_now)
+    cpu = max((v["latest"]["cpu_percent"] or 0.0) for v in masters.values())
+    maxmemory = node_ram_bytes * maxmemory_fraction
+    memory_ok, cpu_ok = memory_steady <= maxmemory, cpu <= 100 * cpu_ceiling
+    return {"ready": True, "memory_now": memory_now, "memory_steady": memory_steady, "maxmemory": maxmemory,
+            "memory_margin": 1 - memory_steady / maxmemory, "cpu_percent": cpu, "cpu_ceiling_percent":
+            100 * cpu_ceiling, "cpu_headroom": 100 * cpu_ceiling - cpu,
+            "verdict": "PASS so far" if memory_ok and cpu_ok else
+            ("FAIL so far: memory" if not memory_ok else "FAIL so far: CPU")}
+
+
+def _f(row: dict[str, Any], key: str) -> float:
+    try:
+        return float(row.get(key) or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def register(environment: Any, runtime: Any) -> None:
+    """Add the page and its data to Locust's web UI (no-op when there is no web UI)."""
+    web_ui = getattr(environment, "web_ui", None)
+    if web_ui is None:
+        return
+    from flask import jsonify
+
+    page = resources.files("loadsim.locust").joinpath("redis_view.html").read_text(encoding="utf-8")
+
+    @web_ui.app.route("/loadsim/redis")
+    def loadsim_redis_page() -> Any:
+        return page
+
+    @web_ui.app.route("/loadsim/redis/data")
+    def loadsim_redis_data() -> Any:
+        run = runtime.run or runtime.last_run
+        if run is None:
+            return jsonify({"running": False, "nodes": {}, "projection": {"ready": False,
+                                                                           "reason": "no test started yet"}})
+        nodes = node_series(run.node_rows)
+        live_now, _ = run.live_now()
+        markers = []
+        switch_at = run.engine.sim.get("switchover_at")
+        if switch_at:
+            markers.append({"t": switch_at, "label": "switchover"})
+        return jsonify({"running": runtime.run is not None, "results": str(run.path), "nodes": nodes,
+                        "markers": markers,
+                        "projection": projection(nodes, live_now, run.engine.params.expected_live_sessions)})

@@ -1,0 +1,41 @@
+"""The live Redis view's numbers (pure): per-node series from INFO samples, and the projection."""
+
+import pytest
+
+from loadsim.locust.webui import node_series, projection
+
+
+def _rows():
+    rows = []
+    for t in range(4):
+        for node, mem in (("127.0.0.1:7000", 1_000_000), ("127.0.0.1:7001", 2_000_000)):
+            rows.append({"time": 100.0 + t, "elapsed_s": float(t), "node": node, "role": "master",
+                         "used_memory": mem + 1000 * t, "used_cpu_sys": 0.01 * t, "used_cpu_user": 0.02 * t,
+                         "total_commands_processed": 500 * t, "connected_clients": 9, "keys": 10 * t})
+    rows.append({"time": 104.0, "node": "127.0.0.1:7002", "role": "master", "error": "ConnectionError"})
+    return rows
+
+
+def test_node_series_turns_counters_into_rates():
+    nodes = node_series(_rows())
+    assert sorted(nodes) == ["127.0.0.1:7000", "127.0.0.1:7001"]  # a node that did not answer is left out
+    s = nodes["127.0.0.1:7000"]["series"]
+    assert s["t"] == [1.0, 2.0, 3.0] and s["cpu_percent"] == [3.0, 3.0, 3.0]  # 0.03 s of CPU per second
+    assert s["commands_per_s"] == [500.0, 500.0, 500.0]
+    latest = nodes["127.0.0.1:7001"]["latest"]
+    assert latest == {"used_memory": 2_003_000, "keys": 30, "connected_clients": 9, "cpu_percent": 3.0,
+                      "commands_per_s": 500.0}
+    assert len(node_series(_rows(), points=2)["127.0.0.1:7000"]["series"]["t"]) == 2
+
+
+def test_projection_scales_memory_to_the_steady_population():
+    nodes = node_series(_rows())
+    p = projection(nodes, live_now=100, live_expected=400, node_ram_bytes=20e6, maxmemory_fraction=0.5,
+                   cpu_ceiling=0.7)
+    assert p["memory_now"] == 2_003_000 and p["memory_steady"] == pytest.approx(8_012_000)
+    assert p["maxmemory"] == 10e6 and p["verdict"] == "PASS so far" and p["cpu_headroom"] == pytest.approx(67.0)
+    tight = projection(nodes, live_now=100, live_expected=600, node_ram_bytes=20e6, maxmemory_fraction=0.5)
+    assert tight["verdict"] == "FAIL so far: memory"
+    hot = projection(nodes, live_now=100, live_expected=100, cpu_ceiling=0.02)
+    assert hot["verdict"] == "FAIL so far: CPU"
+    assert projection({}, 0, 100)["ready"] is False
