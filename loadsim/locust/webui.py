@@ -1,10 +1,11 @@
-"""The live Redis Cluster view in Locust's web UI: ``/loadsim/redis`` (page) and ``/loadsim/redis/data`` (JSON).
+"""The live Redis Cluster and persistence view in Locust's web UI: ``/loadsim/redis`` and its JSON data.
 
 Both hang on Locust's own Flask app (``environment.web_ui.app``). The data are the run's once-a-second
 ``INFO`` samples of every node (``loadsim.redis.monitor``, the same rows as node_series.csv): per node
 used_memory, CPU % of one core, commands/s, connected clients and keys over time, the latest sample of
 each, markers for switchovers, and a live projection: the busiest master's memory at steady state
-(Little's law population) against maxmemory, and its CPU against the ceiling. The page draws them with
+(Little's law population) against maxmemory, and its CPU against the ceiling. Above them, the persistence
+operations' µs percentiles from the run's HdrHistograms (Locust's tables round to whole ms). The page draws with
 plain canvas code (no scripts from the internet: the UI must work on a closed network).
 """
 
@@ -50,6 +51,18 @@ def node_series(rows: list[dict[str, Any]], points: int = SERIES_POINTS) -> dict
                                 "connected_clients": int(_f(last, "connected_clients")),
                                 "cpu_percent": series["cpu_percent"][-1] if series["cpu_percent"] else None,
                                 "commands_per_s": series["commands_per_s"][-1] if series["commands_per_s"] else None}}
+    return out
+
+
+def operations(summary: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per persistence operation: count, errors and µs percentiles from intended start, steady window
+    (the HdrHistograms the summary reports; Locust's own tables round to whole milliseconds)."""
+    out = {}
+    for name, op in summary.items():
+        lat = op["latency_us"]
+        if lat["count"] or op["errors"]:
+            out[name] = {"count": lat["count"], "errors": op["errors"],
+                         **{k: lat[k] for k in ("p50", "p90", "p99", "p999", "max")}}
     return out
 
 
@@ -108,5 +121,5 @@ def register(environment: Any, runtime: Any) -> None:
         if switch_at:
             markers.append({"t": switch_at, "label": "switchover"})
         return jsonify({"running": runtime.run is not None, "results": str(run.path), "nodes": nodes,
-                        "markers": markers,
+                        "markers": markers, "operations": operations(run.recorder.operations_summary()),
                         "projection": projection(nodes, live_now, run.engine.params.expected_live_sessions)})

@@ -5,6 +5,7 @@ loads the page headless and runs its JavaScript (`--dump-dom` after a virtual ti
 values are compared with each node's own INFO; a screenshot is kept in the test's folder.
 """
 
+import json
 import re
 import shutil
 import socket
@@ -86,6 +87,11 @@ def test_redis_view_shows_every_master_as_info_does(tmp_path):
     assert len(rows) == 3, dom[-3000:]  # every master of the embedded cluster
     assert re.search(r'id="verdict" class="pass">PASS so far', dom)
     assert (tmp_path / "redis_view.png").stat().st_size > 20_000
+    # the µs percentiles shown are the summary's (the same HdrHistograms), not Locust's whole milliseconds
+    ops = dict(re.findall(r'<tr data-op="([^"]+)">.*?<td class="p99">(\d+)</td>', dom, re.S))
+    final = json.loads(summary.read_text())["operations"]
+    assert ops and {k: int(v) for k, v in ops.items()} == {
+        k: v["latency_us"]["p99"] for k, v in final.items() if v["latency_us"]["count"]}
     for node, mib, keys in rows:
         assert int(keys) == info[node]["db0"]["keys"] > 0  # no load after the stop: the keys are exact
         assert float(mib) == pytest.approx(info[node]["used_memory"] / 2**20, rel=0.05)  # within a sample

@@ -2,7 +2,8 @@
 
 import pytest
 
-from loadsim.locust.webui import node_series, projection
+from loadsim.locust.webui import node_series, operations, projection
+from loadsim.results.recorder import Recorder
 
 
 def _rows():
@@ -39,3 +40,14 @@ def test_projection_scales_memory_to_the_steady_population():
     hot = projection(nodes, live_now=100, live_expected=100, cpu_ceiling=0.02)
     assert hot["verdict"] == "FAIL so far: CPU"
     assert projection({}, 0, 100)["ready"] is False
+
+
+def test_operations_are_the_recorders_steady_percentiles_in_microseconds():
+    rec = Recorder()
+    for us in range(1, 1001):
+        rec.record("session.update", us, us + 100, 1)
+    rec.error("session.create", "timeout")
+    ops = operations(rec.operations_summary())
+    assert ops["session.update"]["count"] == 1000 and ops["session.update"]["p50"] == pytest.approx(600, abs=1)
+    assert ops["session.update"]["p99"] == pytest.approx(1090, abs=2)  # µs, not whole milliseconds
+    assert ops["session.create"] == {"count": 0, "errors": 1, "p50": 0, "p90": 0, "p99": 0, "p999": 0, "max": 0}
