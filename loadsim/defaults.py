@@ -76,6 +76,10 @@ DEFAULTS: dict[str, Default] = {
                         "per master"),
     "embedded_replicas": Default(0, ASSUMPTION, "test clusters carry no replicas unless failover is tested "
                                  "(they cost memory and CPU of the test machine)", "per master"),
+    "embedded_tls": Default(False, ASSUMPTION, "test clusters are plain unless TLS is what is measured"),
+    "embedded_mutual_tls": Default(False, ASSUMPTION, "client certificates only when mutual TLS is measured"),
+    "embedded_acl": Default(False, ASSUMPTION, "the default user unless least privilege is what is tested"),
+    "embedded_aof": Default(False, ASSUMPTION, "no AOF on test clusters unless persistence cost is measured"),
     "aof": Default(True, VENDOR, "[DESIGN] AOF recommended; a rewrite forks (copy-on-write)"),
     "node_ram_bytes": Default(8 * GIB, ASSUMPTION, '[DESIGN] node memory "similar to the ORS application\'s '
                               'memory"; 8 GiB assumed', "bytes"),

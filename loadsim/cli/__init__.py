@@ -5,7 +5,8 @@ Every module in ``SUBCOMMANDS`` adds its parser and sets ``func(args) -> int``; 
 
 Errors (``loadsim.errors``): a ``UserError`` or any other ``LoadsimError`` prints one line
 ``loadsim: error: ...`` and exits 2; ``CheckFailed`` exits 1; Ctrl-C exits 130. Anything else is a bug:
-one line names the log file that keeps the traceback (``--debug`` shows it instead). Exit codes:
+one line names the log file that keeps the traceback (mode 0600; ``--debug`` shows it instead). The
+password given (flag, ``LOCUST_PASSWORD``, ``--ors-config``) is replaced by ``***`` in both. Exit codes:
 0 ok, 1 a check failed, 2 bad input or another error, 3 a plan/validation FAIL, 130 interrupted.
 """
 
@@ -32,6 +33,7 @@ from loadsim.cli import (
     sweep,
     validate,
 )
+from loadsim.config.persistence import ENV_PREFIX, read_ors_config
 from loadsim.errors import CheckFailed, LoadsimError
 
 SUBCOMMANDS = (cluster, check, plan, sweep, compare_tls, report, validate, results, options, scenario_path)
@@ -55,8 +57,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _err(message: str) -> None:
-    print(f"loadsim: error: {message}", file=sys.stderr, flush=True)
+def _err(message: str, secrets: list[str] | None = None) -> None:
+    """``loadsim: error: ...`` on stderr, always one line (a multi-line message is joined), no password."""
+    one_line = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    print(f"loadsim: error: {_scrub(one_line, secrets or [])}", file=sys.stderr, flush=True)
+
+
+def _secrets(args: argparse.Namespace) -> list[str]:
+    """The passwords this command was given (flag, environment, --ors-config file), to keep out of output."""
+    found = [getattr(args, "password", None), os.environ.get(ENV_PREFIX + "PASSWORD")]
+    ors_config = getattr(args, "ors_config", None) or os.environ.get(ENV_PREFIX + "ORS_CONFIG")
+    if ors_config:
+        try:
+            found.append(read_ors_config(ors_config).get("password"))
+        except (LoadsimError, OSError):
+            pass  # the command itself reports a bad file
+    return [s for s in found if s]
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 def crash_log_dir() -> Path:
@@ -64,14 +86,16 @@ def crash_log_dir() -> Path:
     return Path(os.environ.get("LOADSIM_LOG_DIR") or tempfile.gettempdir())
 
 
-def _keep_traceback(exc: BaseException) -> Path | None:
-    """Write the traceback to a log file and return its path (None if even that fails)."""
+def _keep_traceback(exc: BaseException, secrets: list[str]) -> Path | None:
+    """Write the traceback to a log file (mode 0600, passwords scrubbed); its path, or None if that fails."""
     try:
         folder = crash_log_dir()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"loadsim-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-        path.write_text(f"loadsim {__version__}\nargv: {sys.argv!r}\n\n"
-                        + "".join(traceback.format_exception(exc)), encoding="utf-8")
+        text = f"loadsim {__version__}\nargv: {sys.argv!r}\n\n" + "".join(traceback.format_exception(exc))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(_scrub(text, secrets))
         return path
     except OSError:
         return None
@@ -79,13 +103,14 @@ def _keep_traceback(exc: BaseException) -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    secrets = _secrets(args)
     try:
         return int(args.func(args) or 0)
     except CheckFailed as exc:
-        _err(str(exc))
+        _err(str(exc), secrets)
         return 1
     except LoadsimError as exc:
-        _err(str(exc))
+        _err(str(exc), secrets)
         return 2
     except KeyboardInterrupt:
         _err("interrupted")
@@ -95,11 +120,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         if isinstance(exc, OSError) and exc.filename is not None:
             # a file the user named, or the disk: say which file and why (permission denied, disk full ...)
-            _err(f"'{exc.filename}': {exc.strerror}; check the path and its permissions")
+            _err(f"'{exc.filename}': {exc.strerror}; check the path and its permissions", secrets)
             return 2
-        where = _keep_traceback(exc)
+        where = _keep_traceback(exc, secrets)
         hint = f"the traceback is in {where}" if where else "re-run with --debug for the traceback"
-        _err(f"unexpected {type(exc).__name__}: {exc} (a bug in loadsim: {hint}; please report it)")
+        _err(f"unexpected {type(exc).__name__}: {exc} (a bug in loadsim: {hint}; please report it)", secrets)
         return 2
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from typing import Any
 
 from loadsim.config.persistence import add_arguments, from_namespace
 from loadsim.errors import CheckFailed
-from loadsim.redis.check import run_check, scrub
 
 
 def register(sub: Any) -> None:
@@ -23,6 +22,8 @@ def register(sub: Any) -> None:
 
 
 def _cmd_check(args: Any) -> int:
+    from loadsim.redis.check import run_check, scrub
+
     opts = from_namespace(args)
     try:
         report = run_check(opts)

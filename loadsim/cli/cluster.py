@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
-
 DEFAULT_STATE = ".loadsim/cluster"
 
 
@@ -44,6 +42,8 @@ def _print_nodes(rows: list[dict[str, Any]]) -> None:
 
 
 def _cmd_cluster(args: argparse.Namespace) -> int:
+    from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+
     state = Path(args.state_dir)
     if args.action == "up":
         spec = ClusterSpec(masters=args.masters, replicas=args.replicas, tls=args.tls or args.mutual_tls,

@@ -7,8 +7,6 @@ import json
 from typing import Any
 
 from loadsim.errors import OptionsError
-from loadsim.results.reader import find_runs, load
-from loadsim.results.text import compare_table, summary_table
 
 
 def register(sub: Any) -> None:
@@ -26,6 +24,9 @@ def register(sub: Any) -> None:
 
 
 def _cmd_results(args: argparse.Namespace) -> int:
+    from loadsim.results.reader import find_runs, load  # pandas: only when a command reads results
+    from loadsim.results.text import compare_table, summary_table
+
     if args.action == "compare":
         if len(args.paths) < 2:
             raise OptionsError("results compare needs two or more run folders, e.g. "

@@ -77,11 +77,12 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
               str, "DIR"),
     SimOption("masters", "Embedded cluster (used when --redis-nodes is not given): masters.", int, "N", "masters"),
     SimOption("replicas", "Embedded cluster: replicas per master.", int, "N", "embedded_replicas"),
-    SimOption("embedded-tls", "Embedded cluster: TLS (true/false, default false).", _text_bool, "BOOL"),
-    SimOption("embedded-mutual-tls", "Embedded cluster: mutual TLS (default false).", _text_bool, "BOOL"),
-    SimOption("embedded-acl", "Embedded cluster: ACL user 'ors' with least privilege (default false).",
-              _text_bool, "BOOL"),
-    SimOption("embedded-aof", "Embedded cluster: AOF everysec (default false).", _text_bool, "BOOL"),
+    SimOption("embedded-tls", "Embedded cluster: TLS (true/false).", _text_bool, "BOOL", "embedded_tls"),
+    SimOption("embedded-mutual-tls", "Embedded cluster: mutual TLS (true/false).", _text_bool, "BOOL",
+              "embedded_mutual_tls"),
+    SimOption("embedded-acl", "Embedded cluster: ACL user 'ors' with least privilege (true/false).", _text_bool,
+              "BOOL", "embedded_acl"),
+    SimOption("embedded-aof", "Embedded cluster: AOF everysec (true/false).", _text_bool, "BOOL", "embedded_aof"),
 )
 SIM_BY_DEST = {o.dest: o for o in SIM_OPTIONS}
 
@@ -91,9 +92,16 @@ def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
     locust_parser = hasattr(parser, "secret_args_included_in_web_ui")
     group = parser if locust_parser else parser.add_argument_group("simulation")
     for o in SIM_OPTIONS:
-        extra = {"env_var": o.env, "include_in_web_ui": True} if locust_parser else {}
+        extra: dict[str, Any] = {}
+        default = None
+        if locust_parser:
+            extra = {"env_var": o.env, "include_in_web_ui": True}
+            # Locust's web UI shows an option's default in its form field, and a checkbox for a boolean
+            # default: give it the value in force (the scenario's, else loadsim's). Locust itself folds
+            # LOCUST_* variables and config files over these defaults.
+            default = defaults.get(o.dest, DEFAULTS[o.default].value if o.default else None)
         shown = f" Scenario default: {defaults[o.dest]}." if o.dest in defaults else ""
-        group.add_argument("--" + o.name, dest=o.dest, default=None, metavar=o.metavar,
+        group.add_argument("--" + o.name, dest=o.dest, default=default, metavar=o.metavar,
                            help=f"{o.full_help}{shown} [env {o.env}]".replace("%", "%%"), **extra)
 
 

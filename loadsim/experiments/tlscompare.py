@@ -92,6 +92,13 @@ class CompareSpec:
     scenario: str = "ha9"
 
     def validate(self) -> None:
+        """Bad input is refused before any cluster starts (one line naming the option)."""
+        if self.ha_pairs < 1:
+            raise ExperimentError(f"--ha-pairs {self.ha_pairs}: give at least 1 HA pair")
+        if self.masters < 3:
+            raise ExperimentError(f"--masters {self.masters}: Redis Cluster needs at least 3 masters")
+        if self.cps_per_pair <= 0:
+            raise ExperimentError(f"--cps-per-pair {self.cps_per_pair:g}: the offered load must be > 0")
         if self.repeats < 3:
             raise ExperimentError("--repeats must be at least 3: the confidence interval needs repeats")
         if self.saturation_steps < 0 or self.saturation_steps > 10 or self.step <= 1.0:

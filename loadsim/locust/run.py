@@ -44,9 +44,15 @@ def _versions() -> dict[str, str]:
 
 
 def _git_commit() -> str | None:
+    """The commit of the loadsim checkout this runs from; None for an installed package (which may sit
+    inside someone else's git repository, whose commit would say nothing about loadsim)."""
+    root = Path(__file__).resolve().parents[2]
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
-                             text=True, timeout=5)
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True,
+                             timeout=5).stdout.strip()
+        if not top or Path(top).resolve() != root:
+            return None
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None

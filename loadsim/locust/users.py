@@ -39,6 +39,9 @@ class HaPairUser(User):
     """One ORS HA pair. Subclass it in a scenario file (see module docstring)."""
 
     abstract = True
+    # Locust's form asks for a "Host" (HTTP users need one); an HA pair talks to the Redis Cluster of
+    # the redis-nodes option (or the embedded one), so the field says that instead of warning it is unset.
+    host = "not used: Redis nodes come from redis-nodes (empty = embedded cluster)"
 
     def __init__(self, environment: Any):
         super().__init__(environment)

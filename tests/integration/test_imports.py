@@ -20,3 +20,9 @@ def test_the_reader_is_where_pandas_comes_in():
     code = "import json, sys; import loadsim.results.reader; print(json.dumps('pandas' in sys.modules))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and json.loads(proc.stdout.strip().splitlines()[-1]) is True
+
+
+def test_the_command_line_loads_its_heavy_parts_only_when_a_command_needs_them():
+    code = f"import json, sys; import loadsim.cli; print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and json.loads(proc.stdout.strip().splitlines()[-1]) == []

@@ -45,6 +45,28 @@ def test_a_bug_names_the_log_that_keeps_its_traceback(monkeypatch, capsys, tmp_p
     assert "Traceback" in kept and "RuntimeError: something impossible" in kept and "boom" in kept
 
 
+def test_a_crash_log_is_private_and_holds_no_password(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("LOADSIM_LOG_DIR", str(tmp_path))
+    monkeypatch.setenv("LOCUST_PASSWORD", "env-Secret-99")
+    ini = tmp_path / "ors.ini"
+    ini.write_text("[persistence]\ntype = redis\npassword = ini-Secret-77\n")
+    monkeypatch.setattr(cli.check, "_cmd_check", lambda _a: (_ for _ in ()).throw(
+        RuntimeError("boom with flag-Secret-42 and env-Secret-99 and ini-Secret-77 inside")))
+    code = cli.main(["check", "--password", "flag-Secret-42", "--ors-config", str(ini)])
+    err = capsys.readouterr().err
+    log = next(tmp_path.glob("loadsim-crash-*.log"))
+    assert code == 2 and (log.stat().st_mode & 0o777) == 0o600
+    for secret in ("flag-Secret-42", "env-Secret-99", "ini-Secret-77"):
+        assert secret not in err and secret not in log.read_text()
+    assert "***" in log.read_text()
+
+
+def test_a_multi_line_message_is_still_one_line(monkeypatch, capsys):
+    _fail_with(monkeypatch, OptionsError("first part\n  second part"))
+    code, err = _run(["plan"], capsys)
+    assert code == 2 and err == ["loadsim: error: first part second part"]
+
+
 def test_debug_shows_the_traceback(monkeypatch):
     _fail_with(monkeypatch, RuntimeError("something impossible"))
     with pytest.raises(RuntimeError, match="something impossible"):
@@ -126,3 +148,14 @@ def test_plan_json_is_the_verdict_for_scripts(capsys):
     assert cli.main(["plan", "--json", "--node-ram-gib", "0.001"]) == 3  # FAIL keeps its exit code
     fail = json.loads(capsys.readouterr().out)
     assert fail["passed"] is False and fail["binding"]["name"] == "memory" and fail["binding"]["margin"] < 0
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--ha-pairs", "-1"], "--ha-pairs -1"), (["--masters", "2"], "--masters 2"),
+    (["--cps-per-pair", "0"], "--cps-per-pair 0"), (["--repeats", "2"], "--repeats must be at least 3"),
+])
+def test_compare_tls_refuses_bad_input_before_any_run(argv, needle, capsys, tmp_path):
+    code = cli.main(["compare-tls", *argv, "--out", str(tmp_path / "cmp")])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(err) == 1 and needle in err[0]
+    assert not (tmp_path / "cmp").exists()  # nothing started, nothing written
