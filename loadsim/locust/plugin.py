@@ -31,7 +31,7 @@ from typing import Any
 import locust
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadsim.config.persistence import PersistenceOptions, add_arguments, from_namespace
+from loadsim.config.persistence import OPTIONS, PersistenceOptions, add_arguments, from_namespace
 from loadsim.config.simulation import SIM_BY_DEST, add_simulation_arguments, simulation_values
 from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
@@ -123,15 +123,30 @@ class Loadsim:
             fail(str(exc))
             raise  # unreachable: fail() exits
         if not opts.redis_nodes and opts.persists:
-            if isinstance(self.environment.runner, (MasterRunner, WorkerRunner)):
-                fail("in Locust master/worker mode give --redis-nodes (start a cluster with 'loadsim cluster up')")
+            if self.is_worker:
+                fail("this Locust worker got no redis-nodes from its master; give the master --redis-nodes, or "
+                     "let it start the embedded cluster (no --redis-nodes on the master)")
             opts = self.embedded_cluster_options(sim)
+            if isinstance(self.environment.runner, MasterRunner):
+                # Locust sends the master's parsed options to its workers with every spawn: put the embedded
+                # cluster's connection options there (certificate paths are local files: workers started
+                # with --processes share them; workers on other hosts need --redis-nodes and copies).
+                self._hand_to_workers(opts)
         if opts.persists and not self.is_worker:
             try:
                 ClusterClient(opts).close()  # the slot map: reachable, authenticated, a cluster
             except RedisError as exc:
                 fail(f"cannot use the Redis Cluster: {exc}; 'loadsim check' with the same options says more")
         return Engine(self.environment, opts, params, sim)
+
+    def _hand_to_workers(self, opts: PersistenceOptions) -> None:
+        by_name = {o.name: o for o in OPTIONS}
+        for name, given in opts.to_values(redact=False).items():
+            option = by_name.get(name)
+            if option is None or given is None:
+                continue
+            text = ("true" if given else "false") if isinstance(given, bool) else str(given)
+            setattr(self.namespace, option.dest, text)
 
     def embedded_cluster_options(self, sim: dict[str, Any]) -> PersistenceOptions:
         """The embedded cluster of this Environment (stopped at quit, or at exit): the running one when the

@@ -252,3 +252,15 @@ def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_processes_on_the_embedded_cluster(tmp_path):
+    """`--processes 2`: the master starts the embedded cluster and hands its nodes to the forked workers;
+    the one results folder counts exactly what Redis served."""
+    proc, out = locust_run(tmp_path, "--processes", "2", "-u", "4", "--cps-per-pair", "10", "--aht", "10",
+                           run_time="10s", timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = results.load(out).summary
+    assert s["complete"] and s["workload"]["ha_pairs"] == 4 and s["cluster"]["embedded"]
+    assert s["server"]["commands"] == s["server"]["commands_client_counted"] > 0
+    assert s["operations"]["session.update"]["latency_us"]["count"] > 0
