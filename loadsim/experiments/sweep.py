@@ -86,7 +86,7 @@ def parse_onoff(text: str) -> bool:
     raise ValueError(text)  # parse_list turns it into one line naming the option
 
 
-def _fmt(seconds: float) -> str:
+def fmt_duration(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
@@ -136,7 +136,7 @@ def run_sweep(grid: Grid, out_dir: Path, run_time: str = "60s", scenario: str = 
     t0 = time.time()
     for i, point in enumerate(points, 1):
         done = time.time() - t0
-        eta = f", about {_fmt(done / (i - 1) * (len(points) - i + 1))} left" if i > 1 else ""
+        eta = f", about {fmt_duration(done / (i - 1) * (len(points) - i + 1))} left" if i > 1 else ""
         echo(f"[{i}/{len(points)}] {point.label}: running{eta}")
         entry = run_point(point, out_dir / f"{i:03d}-{point.label}", scenario_file, run_time, list(extra))
         index["runs"].append(entry)

@@ -30,7 +30,7 @@ from typing import Any
 from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError
-from loadsim.experiments.sweep import Point, run_point
+from loadsim.experiments.sweep import Point, fmt_duration, run_point
 from loadsim.model import sizing as sz
 from loadsim.results.reader import load
 from loadsim.results.writer import atomic_write
@@ -157,14 +157,29 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
     extra = ["--seed", "1"]
     total = 2 * spec.repeats + 2 * spec.saturation_steps
     n = 0
+    t0 = time.time()
+
+    def progress(what: str) -> None:
+        """'[n/total] what', with the time left estimated from the runs so far (as loadsim sweep does)."""
+        left = f", about {fmt_duration((time.time() - t0) / (n - 1) * (total - n + 1))} left" if n > 1 else ""
+        echo(f"[{n}/{total}] {what}: running{left}")
+
+    def done(entry: dict[str, Any]) -> None:
+        if entry["ok"]:
+            rates = load(out_dir / entry["path"]).summary["rates"]
+            echo(f"[{n}/{total}] ok in {entry['seconds']:.0f} s: offered {rates['offered_ops_per_s']:,.1f}, "
+                 f"achieved {rates['achieved_ops_per_s']:,.1f} ops/s")
+        else:
+            echo(f"[{n}/{total}] FAILED in {entry['seconds']:.0f} s: {entry.get('error')}")
     # 1. fixed load, interleaved
     for rep in range(1, spec.repeats + 1):
         for tls in (False, True):
             n += 1
             p = Point(spec.ha_pairs, spec.masters, 0, tls, spec.complexity, rep, spec.cps_per_pair)
-            echo(f"[{n}/{total}] fixed load {'TLS' if tls else 'plain'} repeat {rep}")
+            progress(f"fixed load {'TLS' if tls else 'plain'} repeat {rep}")
             entry = run_point(p, out_dir / f"fixed-{p.label}", scenario, spec.run_time,
                               extra, mutual_tls=spec.mutual_tls and tls)
+            done(entry)
             index["fixed"].append(entry)
             save()
     # 2. saturation, interleaved step by step; an arm stops stepping once it fails
@@ -177,9 +192,10 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
             if not alive[arm]:
                 continue
             p = Point(spec.ha_pairs, spec.masters, 0, tls, spec.complexity, 1, round(cps, 3))
-            echo(f"[{n}/{total}] saturation {arm} at {cps:.1f} calls/s per pair")
+            progress(f"saturation {arm} at {cps:.1f} calls/s per pair")
             entry = run_point(p, out_dir / f"sat-{p.label}", scenario, spec.run_time,
                               extra, mutual_tls=spec.mutual_tls and tls)
+            done(entry)
             entry["sustained"] = sustained(out_dir / entry["path"], spec.slo_p99_us) if entry["ok"] else False
             alive[arm] = bool(entry["sustained"])
             index["saturation"][arm].append(entry)

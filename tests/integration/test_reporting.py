@@ -78,6 +78,9 @@ def test_short_tls_comparison_report(tmp_path):
     proc = loadsim("compare-tls", "--ha-pairs", "1", "--repeats", "3", "--run-time", "4s", "--cps-per-pair", "10",
                    "--saturation-steps", "1", "--out", str(out), "--complexity", "simple")
     assert proc.returncode == 0, proc.stderr[-2000:]
+    # live progress as loadsim sweep gives it: each run announced with the time left, then its result
+    assert re.search(r"^\[2/\d+\] fixed load TLS repeat 1: running, about \d+s left$", proc.stdout, re.M)
+    assert re.search(r"^\[1/\d+\] ok in \d+ s: offered [\d.,]+, achieved [\d.,]+ ops/s$", proc.stdout, re.M)
     index = json.loads((out / "compare.json").read_text())
     arms = [e["point"]["tls"] for e in index["fixed"]]
     assert arms == [False, True] * 3  # interleaved A/B
