@@ -308,8 +308,9 @@ def add_arguments(parser: Any) -> None:
             return {}
     for o in OPTIONS:
         default = f" (default: {o.default})" if o.default is not None else ""
+        label = "[ORS persistence] " if locust_parser else ""  # Locust's form has no groups: say it in the help
         group.add_argument(o.flag, dest=o.dest, default=None, metavar=o.metavar or o.dest.upper(),
-                           help=f"{o.help}{default} [env {o.env}]", **extra(o))
+                           help=f"{label}{o.help}{default} [env {o.env}]", **extra(o))
     ors_extra = {"env_var": ENV_PREFIX + "ORS_CONFIG", "include_in_web_ui": False} if locust_parser else {}
     group.add_argument("--ors-config", dest="ors_config", default=None, metavar="FILE",
                        help="ORS-style ini file; its [persistence] section supplies options not given "

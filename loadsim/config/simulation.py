@@ -26,6 +26,17 @@ class SimOption:
     default: str | None = None  # its name in loadsim.defaults, which supplies the value and its source
 
     @property
+    def group(self) -> str:
+        """Where the option belongs in the form and in --help."""
+        if self.name in ("masters", "replicas") or self.name.startswith("embedded-"):
+            return "embedded cluster"
+        if self.name in ("seed", "prefill", "warmup", "switchover-at", "results-dir"):
+            return "run"
+        if self.name in ("record-bytes", "record-sigma", "updates-per-session", "timer-share", "timer-bytes"):
+            return "workload, advanced"
+        return "workload"
+
+    @property
     def full_help(self) -> str:
         """The help text with the default, its source and basis (from loadsim.defaults)."""
         if self.default is None:
@@ -90,8 +101,11 @@ SIM_BY_DEST = {o.dest: o for o in SIM_OPTIONS}
 def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
     """Add the simulation parameters to a Locust (or argparse) parser; ``defaults`` are the scenario's."""
     locust_parser = hasattr(parser, "secret_args_included_in_web_ui")
-    group = parser if locust_parser else parser.add_argument_group("simulation")
+    groups: dict[str, Any] = {}
     for o in SIM_OPTIONS:
+        # Locust's form lists custom options without groups: the group leads the help text there
+        group = parser if locust_parser else groups.setdefault(o.group, parser.add_argument_group(o.group))
+        label = f"[{o.group}] " if locust_parser else ""
         extra: dict[str, Any] = {}
         default = None
         if locust_parser:
@@ -102,7 +116,7 @@ def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
             default = defaults.get(o.dest, DEFAULTS[o.default].value if o.default else None)
         shown = f" Scenario default: {defaults[o.dest]}." if o.dest in defaults else ""
         group.add_argument("--" + o.name, dest=o.dest, default=default, metavar=o.metavar,
-                           help=f"{o.full_help}{shown} [env {o.env}]".replace("%", "%%"), **extra)
+                           help=f"{label}{o.full_help}{shown} [env {o.env}]".replace("%", "%%"), **extra)
 
 
 def simulation_values(ns: Any, defaults: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:

@@ -46,7 +46,8 @@ def node_series(rows: list[dict[str, Any]], points: int = SERIES_POINTS) -> dict
             series["connected_clients"].append(_f(cur, "connected_clients"))
             series["keys"].append(_f(cur, "keys"))
         last = samples[-1]
-        out[node] = {"role": last.get("role"), "series": series,
+        out[node] = {"role": last.get("role"), "replica_of": last.get("replica_of") or None, "series": series,
+                     "repl_offset": _f(last, "master_repl_offset"),
                      "latest": {"used_memory": _f(last, "used_memory"), "keys": int(_f(last, "keys")),
                                 "connected_clients": int(_f(last, "connected_clients")),
                                 "cpu_percent": series["cpu_percent"][-1] if series["cpu_percent"] else None,
@@ -64,6 +65,17 @@ def operations(summary: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
             out[name] = {"count": lat["count"], "errors": op["errors"],
                          **{k: lat[k] for k in ("p50", "p90", "p99", "p999", "max")}}
     return out
+
+
+def replication_lag(nodes: dict[str, dict[str, Any]]) -> dict[str, float | None]:
+    """Per replica: bytes its master has written that it has not applied yet (latest samples; None when its
+    master is not among the sampled nodes)."""
+    lag: dict[str, float | None] = {}
+    for name, node in nodes.items():
+        master = nodes.get(node.get("replica_of") or "")
+        if node["role"] == "replica":
+            lag[name] = max(0.0, master["repl_offset"] - node["repl_offset"]) if master else None
+    return lag
 
 
 def projection(nodes: dict[str, dict[str, Any]], live_now: float, live_expected: float,
@@ -122,4 +134,5 @@ def register(environment: Any, runtime: Any) -> None:
             markers.append({"t": switch_at, "label": "switchover"})
         return jsonify({"running": runtime.run is not None, "results": str(run.path), "nodes": nodes,
                         "markers": markers, "operations": operations(run.recorder.operations_summary()),
+                        "replication_lag_bytes": replication_lag(nodes),
                         "projection": projection(nodes, live_now, run.engine.params.expected_live_sessions)})

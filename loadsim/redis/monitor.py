@@ -21,7 +21,7 @@ NODE_FIELDS = (
     "used_memory", "used_memory_rss", "used_memory_peak", "mem_fragmentation_ratio", "keys", "expires",
     "connected_clients", "total_commands_processed", "instantaneous_ops_per_sec", "used_cpu_sys",
     "used_cpu_user", "used_cpu_sys_main_thread", "used_cpu_user_main_thread", "total_net_input_bytes",
-    "total_net_output_bytes",
+    "total_net_output_bytes", "master_repl_offset", "replica_of",
 )
 # Parameters whose values are secrets or differ per node for no reason a reader cares about.
 _CONFIG_SKIP = ("requirepass", "masterauth", "masteruser", "port", "tls-port", "cluster-port", "dir", "pidfile",
@@ -94,8 +94,12 @@ class NodeMonitor:
             row["expires"] = db.get("expires", 0) if isinstance(db, dict) else 0
             row["role"] = "master" if info.get("role") == "master" else "replica"
             for f in NODE_FIELDS:
-                if f not in ("keys", "expires"):
+                if f not in ("keys", "expires", "replica_of"):
                     row[f] = info.get(f)
+            if row["role"] == "replica" and info.get("master_host"):
+                # a replica's master_repl_offset is what it has applied; its master's, what was written:
+                # the difference is the replication lag in bytes
+                row["replica_of"] = f"{info['master_host']}:{info['master_port']}"
             rows.append(row)
         return rows
 

@@ -165,3 +165,20 @@ def test_only_the_password_is_secret_and_it_stays_out_of_the_web_ui():
     assert secret.pop("password") is True and not any(secret.values())
     in_ui = set(parser.args_included_in_web_ui)
     assert "password" not in in_ui and {o.dest for o in OPTIONS if not o.secret} <= in_ui
+
+
+def test_the_web_form_says_where_each_option_belongs():
+    from loadsim.config.simulation import SIM_OPTIONS, add_simulation_arguments
+
+    parser = _locust_parser([])
+    add_simulation_arguments(parser, {"masters": 4})
+    ui = parser.args_included_in_web_ui
+    for o in OPTIONS:
+        if not o.secret:
+            assert ui[o.dest].help.startswith("[ORS persistence] "), o.name
+    for o in SIM_OPTIONS:
+        assert ui[o.dest].help.startswith(f"[{o.group}] "), o.name
+    groups = {o.group for o in SIM_OPTIONS}
+    assert groups == {"workload", "workload, advanced", "run", "embedded cluster"}
+    assert ui["masters"].default == 4 and ui["cps_per_pair"].default == 5.0  # defaults shown in the form
+    assert ui["embedded_tls"].default is False  # a checkbox

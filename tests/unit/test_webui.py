@@ -2,7 +2,7 @@
 
 import pytest
 
-from loadsim.locust.webui import node_series, operations, projection
+from loadsim.locust.webui import node_series, operations, projection, replication_lag
 from loadsim.results.recorder import Recorder
 
 
@@ -51,3 +51,15 @@ def test_operations_are_the_recorders_steady_percentiles_in_microseconds():
     assert ops["session.update"]["count"] == 1000 and ops["session.update"]["p50"] == pytest.approx(600, abs=1)
     assert ops["session.update"]["p99"] == pytest.approx(1090, abs=2)  # µs, not whole milliseconds
     assert ops["session.create"] == {"count": 0, "errors": 1, "p50": 0, "p90": 0, "p99": 0, "p999": 0, "max": 0}
+
+
+def test_replication_lag_is_what_the_master_wrote_and_the_replica_has_not_applied():
+    rows = []
+    for t, (m_off, r_off) in enumerate(((100, 100), (5000, 4200))):
+        rows.append({"time": 10.0 + t, "node": "127.0.0.1:7000", "role": "master", "master_repl_offset": m_off})
+        rows.append({"time": 10.0 + t, "node": "127.0.0.1:7100", "role": "replica", "master_repl_offset": r_off,
+                     "replica_of": "127.0.0.1:7000"})
+        rows.append({"time": 10.0 + t, "node": "127.0.0.1:7200", "role": "replica", "master_repl_offset": 9,
+                     "replica_of": "10.9.9.9:7000"})
+    lag = replication_lag(node_series(rows))
+    assert lag == {"127.0.0.1:7100": 800.0, "127.0.0.1:7200": None}  # a master not sampled: unknown, not 0
