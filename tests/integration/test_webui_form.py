@@ -2,36 +2,9 @@
 
 import csv
 import json
-import socket
-import subprocess
-import sys
 import time
-import urllib.parse
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _http(url, form=None):
-    data = urllib.parse.urlencode(form).encode() if form is not None else None
-    with urllib.request.urlopen(url, data=data, timeout=60) as r:
-        return r.read().decode()
-
-
-def _wait(predicate, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
+from webui_support import LocustUI, http, wait
 
 
 def _complete(folder):
@@ -48,21 +21,15 @@ def _first_sample_keys(folder):
 
 
 def test_form_values_apply_and_each_test_starts_clean(tmp_path):
-    port = _free_port()
     out = tmp_path / "ui"
-    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "scenarios" / "ha9.py"), "--web-host", "127.0.0.1",
-           "--web-port", str(port), "--results-dir", str(out), "--aht", "30"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            stdin=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait(lambda: _up(base), 90, "the web UI")
+    with LocustUI("--results-dir", str(out), "--aht", "30") as ui:
+        base = ui.base
         form = {"user_count": "2", "spawn_rate": "2", "host": "", "cps_per_pair": "2", "complexity": "complex",
                 "masters": "4", "run_time": ""}
-        assert json.loads(_http(f"{base}/swarm", form))["success"]
+        assert json.loads(http(f"{base}/swarm", form))["success"]
         time.sleep(8)
-        _http(f"{base}/stop", {})
-        _wait(lambda: _complete(out), 60, "the first test's summary")
+        http(f"{base}/stop", {})
+        wait(lambda: _complete(out), 60, "the first test's summary")
         first = json.loads((out / "summary.json").read_text())
         config = json.loads((out / "config.json").read_text())
         assert config["simulation"]["cps_per_pair"] == 2.0 and config["simulation"]["complexity"] == "complex"
@@ -72,24 +39,13 @@ def test_form_values_apply_and_each_test_starts_clean(tmp_path):
         assert first["server"]["commands"] == first["server"]["commands_client_counted"] > 0
 
         # a second test on the same (embedded) cluster: the first test's sessions are gone before it starts
-        assert json.loads(_http(f"{base}/swarm", form))["success"]
+        assert json.loads(http(f"{base}/swarm", form))["success"]
         time.sleep(6)
-        _http(f"{base}/stop", {})
+        http(f"{base}/stop", {})
         second_dir = out.with_name(out.name + "-2")
-        _wait(lambda: _complete(second_dir), 60, "the second test's summary")
+        wait(lambda: _complete(second_dir), 60, "the second test's summary")
         assert first["masters"][0]["keys"] > 0 and _first_sample_keys(second_dir) == 0
         second = json.loads((second_dir / "summary.json").read_text())
         assert second["cluster"]["masters"] == 4 and second["workload"]["complexity"] == "complex"
         assert second["server"]["commands"] == second["server"]["commands_client_counted"] > 0
-    finally:
-        proc.terminate()
-        log, _ = proc.communicate(timeout=60)
-    assert "deleted the" in log and "sessions the previous test left in Redis" in log
-
-
-def _up(base):
-    try:
-        _http(base + "/")
-        return True
-    except OSError:
-        return False
+    assert "deleted the" in ui.log and "sessions the previous test left in Redis" in ui.log

@@ -8,46 +8,16 @@ values are compared with each node's own INFO; a screenshot is kept in the test'
 import json
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import urllib.parse
-import urllib.request
-from pathlib import Path
 
 import pytest
 import redis
+from webui_support import LocustUI, http, wait
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
-
-
-def http(url, form=None):
-    """The body, or None while the server does not answer."""
-    data = urllib.parse.urlencode(form).encode() if form is not None else None
-    try:
-        with urllib.request.urlopen(url, data=data, timeout=30) as r:
-            return r.read().decode()
-    except OSError:
-        return None
-
-
-def wait(predicate, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _chromium(profile, *args):
@@ -57,15 +27,9 @@ def _chromium(profile, *args):
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium (scripts/ensure-browser.sh)")
 def test_redis_view_shows_every_master_as_info_does(tmp_path):
-    port = _free_port()
-    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "scenarios" / "ha9.py"), "--web-host", "127.0.0.1",
-           "--web-port", str(port), "--results-dir", str(tmp_path / "run"), "--aht", "30"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            stdin=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     summary = tmp_path / "run" / "summary.json"
-    try:
-        wait(lambda: http(base + "/") is not None, 90, "the web UI")
+    with LocustUI("--results-dir", str(tmp_path / "run"), "--aht", "30") as ui:
+        base = ui.base
         assert '"success": true' in http(f"{base}/swarm", {"user_count": "3", "spawn_rate": "3", "host": ""})
         time.sleep(8)
         http(f"{base}/stop", {})
@@ -81,9 +45,6 @@ def test_redis_view_shows_every_master_as_info_does(tmp_path):
                 info[node] = c.info()
         _chromium(tmp_path / "chromium", "--window-size=1200,1000", f"--screenshot={tmp_path / 'redis_view.png'}",
                   f"{base}/loadsim/redis")
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=60)
     assert len(rows) == 3, dom[-3000:]  # every master of the embedded cluster
     assert re.search(r'id="verdict" class="pass">PASS so far', dom)
     assert (tmp_path / "redis_view.png").stat().st_size > 20_000
