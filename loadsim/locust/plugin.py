@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import gevent
 import locust
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -35,7 +36,7 @@ from loadsim.config.persistence import OPTIONS, PersistenceOptions, add_argument
 from loadsim.config.simulation import SIM_BY_DEST, add_simulation_arguments, simulation_values
 from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
-from loadsim.errors import OptionsError, RedisError
+from loadsim.errors import OptionsError, RedisError, UserError
 from loadsim.locust import webui
 from loadsim.locust.engine import Engine, workload_params
 from loadsim.locust.run import Run, process_cpu_s, rss_bytes
@@ -112,20 +113,15 @@ class Loadsim:
         return isinstance(self.environment.runner, WorkerRunner)
 
     def build_engine(self) -> Engine:
-        """Options and parameters from the arguments; one clear line and exit 2 on bad input."""
+        """Options and parameters from the arguments. Raises UserError (one line naming the fix)."""
         ns, spec = self.namespace, self.scenario
-        try:
-            opts = from_namespace(ns)
-            sim = simulation_values(ns, spec.defaults)
-            params = workload_params(sim, int(getattr(ns, "num_users", None) or spec.ha_pairs),
-                                     opts.ors_cluster_name)
-        except OptionsError as exc:
-            fail(str(exc))
-            raise  # unreachable: fail() exits
+        opts = from_namespace(ns)
+        sim = simulation_values(ns, spec.defaults)
+        params = workload_params(sim, int(getattr(ns, "num_users", None) or spec.ha_pairs), opts.ors_cluster_name)
         if not opts.redis_nodes and opts.persists:
             if self.is_worker:
-                fail("this Locust worker got no redis-nodes from its master; give the master --redis-nodes, or "
-                     "let it start the embedded cluster (no --redis-nodes on the master)")
+                raise OptionsError("this Locust worker got no redis-nodes from its master; give the master "
+                                   "--redis-nodes, or let it start the embedded cluster (no --redis-nodes on it)")
             opts = self.embedded_cluster_options(sim)
             if isinstance(self.environment.runner, MasterRunner):
                 # Locust sends the master's parsed options to its workers with every spawn: put the embedded
@@ -136,8 +132,17 @@ class Loadsim:
             try:
                 ClusterClient(opts).close()  # the slot map: reachable, authenticated, a cluster
             except RedisError as exc:
-                fail(f"cannot use the Redis Cluster: {exc}; 'loadsim check' with the same options says more")
+                raise OptionsError(f"cannot use the Redis Cluster: {exc}; 'loadsim check' with the same options "
+                                   "says more") from None
         return Engine(self.environment, opts, params, sim)
+
+    def build_engine_or_exit(self) -> Engine:
+        """At start-up (and on a worker): bad input is one clear line and exit 2."""
+        try:
+            return self.build_engine()
+        except UserError as exc:
+            fail(str(exc))
+            raise  # unreachable: fail() exits
 
     def _hand_to_workers(self, opts: PersistenceOptions) -> None:
         by_name = {o.name: o for o in OPTIONS}
@@ -178,7 +183,7 @@ class Loadsim:
     def on_init(self) -> None:
         if self.is_worker:
             return  # a worker gets its options from the master with the first spawn (see on_test_start)
-        self.engine = self.build_engine()
+        self.engine = self.build_engine_or_exit()
         if isinstance(self.environment.runner, MasterRunner):
             self.environment.runner.register_message(FINAL_MESSAGE, self._on_final_message)
         if getattr(self.environment, "web_ui", None) is not None:
@@ -202,7 +207,16 @@ class Loadsim:
                 log.info("new test: deleted the %d sessions the previous test left in Redis", deleted)
         # The options as they are now: the web UI's form changes them between tests (and a worker gets the
         # master's with each spawn).
-        self.engine = self.build_engine()
+        if self.is_worker or getattr(self.environment, "web_ui", None) is None:
+            self.engine = self.build_engine_or_exit()
+        else:
+            try:
+                self.engine = self.build_engine()
+            except UserError as exc:
+                # a bad value typed into the form: refuse this test, keep the web UI (and Locust) running
+                log.error("loadsim: error: %s; the test was not started: fix the form and start again", exc)
+                gevent.spawn_later(0, self.environment.runner.stop)
+                return
         eng = self.engine
         runner = self.environment.runner
         n = getattr(runner, "target_user_count", None) or getattr(self.namespace, "num_users", None)

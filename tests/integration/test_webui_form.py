@@ -49,3 +49,20 @@ def test_form_values_apply_and_each_test_starts_clean(tmp_path):
         assert second["cluster"]["masters"] == 4 and second["workload"]["complexity"] == "complex"
         assert second["server"]["commands"] == second["server"]["commands_client_counted"] > 0
     assert "deleted the" in ui.log and "sessions the previous test left in Redis" in ui.log
+
+
+def test_a_bad_form_value_refuses_the_test_and_keeps_the_ui(tmp_path):
+    out = tmp_path / "ui"
+    # type=cassandra: nothing is sent to Redis, so no cluster is needed
+    with LocustUI("--type", "cassandra", "--results-dir", str(out)) as ui:
+        http(f"{ui.base}/swarm", {"user_count": "2", "spawn_rate": "2", "host": "", "complexity": "bogus"})
+        time.sleep(3)
+        assert http(ui.base + "/") is not None  # Locust and its UI are still there
+        assert not (out / "summary.json").exists()  # the refused test wrote nothing
+        good = {"user_count": "2", "spawn_rate": "2", "host": "", "complexity": "simple"}
+        assert json.loads(http(f"{ui.base}/swarm", good))["success"]
+        time.sleep(3)
+        http(f"{ui.base}/stop", {})
+        wait(lambda: _complete(out), 60, "the good test's summary")
+    assert "loadsim: error: --complexity 'bogus' unknown" in ui.log and "the test was not started" in ui.log
+    assert json.loads((out / "summary.json").read_text())["workload"]["complexity"] == "simple"
