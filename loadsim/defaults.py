@@ -60,8 +60,8 @@ DEFAULTS: dict[str, Default] = {
     "complexity": Default("standard", ASSUMPTION, "not published; presets below"),
     "session_ttl_s": Default(86400, ASSUMPTION, "[DESIGN] every record has a TTL; its value is not published "
                              "(24 h outlives any call)", "s"),
-    "digital_share": Default(0.0, VENDOR, "[DESIGN] digital (eServices) sessions are not persisted; the share "
-                             "is yours to set"),
+    "digital_share": Default(0.0, VENDOR, "[CONFIG] recommends disabling persistence and recovery of digital "
+                             "(eServices) sessions, which eServices re-queues; the share is yours to set"),
     "worker_threads": Default(4, ASSUMPTION, "not published; [DESIGN] each worker thread has a connection to each "
                               "Redis node", "threads"),
     "key_layout": Default("per-session", ASSUMPTION, "[DESIGN] data is stored under ORS:<cluster>; one key per "
