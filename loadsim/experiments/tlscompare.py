@@ -31,7 +31,7 @@ from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError
 from loadsim.experiments.sweep import Point, fmt_duration, run_point
-from loadsim.model import sizing as sz
+from loadsim.model.workload import operation_percentile
 from loadsim.results.reader import load
 from loadsim.results.writer import atomic_write
 
@@ -68,9 +68,9 @@ def ratio_ci(plain: list[float], tls: list[float]) -> dict[str, float]:
 
 
 METRICS: dict[str, Callable[[dict[str, Any]], float]] = {
-    "p50_us": lambda s: float(sz.operation_percentile(s, "p50") or 0),
-    "p99_us": lambda s: float(sz.operation_percentile(s, "p99") or 0),
-    "p999_us": lambda s: float(sz.operation_percentile(s, "p999") or 0),
+    "p50_us": lambda s: float(operation_percentile(s, "p50") or 0),
+    "p99_us": lambda s: float(operation_percentile(s, "p99") or 0),
+    "p999_us": lambda s: float(operation_percentile(s, "p999") or 0),
     "server_cpu_us_per_command": lambda s: s["server"]["cpu_us_per_command"],
     "client_cpu_us_per_command": lambda s: s["client"]["cpu_us_per_command"],
     "achieved_ops_per_s": lambda s: s["rates"]["achieved_ops_per_s"],
@@ -220,7 +220,7 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
 
 def sustained(run_dir: Path, slo_p99_us: float) -> bool:
     s = load(run_dir).summary
-    return (float(sz.operation_percentile(s, "p99") or 0) <= slo_p99_us and not s["flags"]["schedule_fell_behind"]
+    return (float(operation_percentile(s, "p99") or 0) <= slo_p99_us and not s["flags"]["schedule_fell_behind"]
             and not s["flags"]["errors"])
 
 

@@ -223,8 +223,7 @@ class Loadsim:
         eng.reset(replace(eng.params, ha_pairs=int(n or self.scenario.ha_pairs)))
         if self.is_worker:
             return
-        if self.run is not None:
-            self.run.finish(interrupted=True)
+        self.finish_run(interrupted=True)  # a test still open (a new one started without a stop)
         self.run = Run(self.environment, eng, self.scenario.name, self.cluster)
 
     def on_test_stop(self, **_kw: Any) -> None:

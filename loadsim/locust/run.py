@@ -152,9 +152,6 @@ class Run:
 
     def live_now(self) -> tuple[int, int]:
         """Live sessions and queued operations now (all Locust workers)."""
-        return self._live()
-
-    def _live(self) -> tuple[int, int]:
         if self.distributed:
             return (sum(w.get("live", 0) for w in self.workers.values()),
                     sum(w.get("queue", 0) for w in self.workers.values()))
@@ -171,7 +168,7 @@ class Run:
         now = time.time()
         elapsed = time.perf_counter() - self.started_perf
         rec = self.recorder
-        live, queue = self._live()
+        live, queue = self.live_now()
         row: dict[str, Any] = {"time": round(now, 3), "elapsed_s": round(elapsed, 3), "live_sessions": live,
                                "queue_depth": queue, "schedule_lag_max_us": round(rec.lag_max_us, 1),
                                "generator_cpu_percent": round(self._cpu_percent(), 1),

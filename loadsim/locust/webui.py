@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from loadsim import defaults as D
+from loadsim.results.summary import cpu_seconds, number
 
 SERIES_POINTS = 300  # the last five minutes at one sample a second
 
@@ -36,20 +37,19 @@ def node_series(rows: list[dict[str, Any]], points: int = SERIES_POINTS) -> dict
             dt = float(cur["time"]) - float(prev["time"])
             if dt <= 0:
                 continue
-            cpu = (_f(cur, "used_cpu_sys") + _f(cur, "used_cpu_user") - _f(prev, "used_cpu_sys")
-                   - _f(prev, "used_cpu_user"))
-            series["t"].append(round(_f(cur, "elapsed_s"), 2))
-            series["used_memory"].append(_f(cur, "used_memory"))
+            cpu = cpu_seconds(cur) - cpu_seconds(prev)
+            series["t"].append(round(number(cur.get("elapsed_s")), 2))
+            series["used_memory"].append(number(cur.get("used_memory")))
             series["cpu_percent"].append(round(100.0 * cpu / dt, 2))
-            series["commands_per_s"].append(round((_f(cur, "total_commands_processed")
-                                                   - _f(prev, "total_commands_processed")) / dt, 1))
-            series["connected_clients"].append(_f(cur, "connected_clients"))
-            series["keys"].append(_f(cur, "keys"))
+            series["commands_per_s"].append(round((number(cur.get("total_commands_processed"))
+                                                   - number(prev.get("total_commands_processed"))) / dt, 1))
+            series["connected_clients"].append(number(cur.get("connected_clients")))
+            series["keys"].append(number(cur.get("keys")))
         last = samples[-1]
         out[node] = {"role": last.get("role"), "replica_of": last.get("replica_of") or None, "series": series,
-                     "repl_offset": _f(last, "master_repl_offset"),
-                     "latest": {"used_memory": _f(last, "used_memory"), "keys": int(_f(last, "keys")),
-                                "connected_clients": int(_f(last, "connected_clients")),
+                     "repl_offset": number(last.get("master_repl_offset")),
+                     "latest": {"used_memory": number(last.get("used_memory")), "keys": int(number(last.get("keys"))),
+                                "connected_clients": int(number(last.get("connected_clients"))),
                                 "cpu_percent": series["cpu_percent"][-1] if series["cpu_percent"] else None,
                                 "commands_per_s": series["commands_per_s"][-1] if series["commands_per_s"] else None}}
     return out
@@ -98,13 +98,6 @@ def projection(nodes: dict[str, dict[str, Any]], live_now: float, live_expected:
             100 * cpu_ceiling, "cpu_headroom": 100 * cpu_ceiling - cpu,
             "verdict": "PASS so far" if memory_ok and cpu_ok else
             ("FAIL so far: memory" if not memory_ok else "FAIL so far: CPU")}
-
-
-def _f(row: dict[str, Any], key: str) -> float:
-    try:
-        return float(row.get(key) or 0.0)
-    except (TypeError, ValueError):
-        return 0.0
 
 
 def register(environment: Any, runtime: Any) -> None:

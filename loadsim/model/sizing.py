@@ -17,7 +17,7 @@ import numpy as np
 
 from loadsim import defaults as D
 from loadsim.errors import FitError, OptionsError
-from loadsim.model.workload import PRESETS, UPDATE, littles_law, voice_sessions_per_s
+from loadsim.model.workload import PRESETS, littles_law, operation_percentile, voice_sessions_per_s
 
 GIB = D.GIB
 
@@ -83,6 +83,16 @@ class Deployment:
     latency_slo_p99_us: float = D.value("latency_slo_p99_us")  # p99 of a persistence operation
     key_layout: str = D.value("key_layout")  # per-session, single-hash (one slot) or node-tag (slot per node)
     maxclients: int = D.value("maxclients")
+
+    @property
+    def sessions_per_s(self) -> float:
+        """Persisted sessions started per second, all pairs."""
+        return voice_sessions_per_s(self.ha_pairs, self.cps_per_pair, self.digital_share)
+
+    @property
+    def live_sessions(self) -> float:
+        """Little's law: persisted sessions alive at once, all pairs."""
+        return littles_law(self.sessions_per_s, self.aht_s)
 
     def __post_init__(self) -> None:
         if self.masters < 1 or self.ha_pairs < 1 or self.cps_per_pair < 0 or self.aht_s <= 0:
@@ -185,13 +195,6 @@ def p99_at(points: tuple[tuple[float, float], ...], utilisation: float) -> float
     return ys[-1] * (1 - xs[-1]) / (1 - utilisation)
 
 
-def operation_percentile(summary: dict[str, Any], percentile: str, operation: str = UPDATE,
-                         kind: str = "latency_us") -> float | None:
-    """A percentile (``p50``, ``p99``, ``p999`` ...) of one operation in a run summary, µs; None if absent.
-    ``session.update`` is the reference operation: the most frequent, and the same in every layout."""
-    return summary.get("operations", {}).get(operation, {}).get(kind, {}).get(percentile)
-
-
 def steady_cpu(summary: dict[str, Any]) -> tuple[float, float, float]:
     """(server CPU s, master-seconds, commands) of a run's steady window (a current-schema summary:
     ``loadsim.results.schema.upgrade`` gives older runs the whole-run figures)."""
@@ -283,9 +286,8 @@ def busiest_share(layout: str, masters: int, ha_pairs: int) -> float:
 
 def predict(d: Deployment, c: UnitCosts) -> Prediction:
     """Memory, CPU, latency and connections per node for deployment ``d`` with unit costs ``c``."""
-    sessions_per_s = voice_sessions_per_s(d.ha_pairs, d.cps_per_pair, d.digital_share)
-    live = littles_law(sessions_per_s, d.aht_s)
-    ops = sessions_per_s * PRESETS[d.complexity].writes_per_session
+    live = d.live_sessions
+    ops = d.sessions_per_s * PRESETS[d.complexity].writes_per_session
     commands = ops * c.commands_per_op
     share = busiest_share(d.key_layout, d.masters, d.ha_pairs)
     share_n1 = busiest_share(d.key_layout, d.masters - 1, d.ha_pairs) if d.n_plus_1 and d.masters > 1 else share
@@ -318,7 +320,7 @@ def extrapolation(d: Deployment, c: UnitCosts) -> str | None:
     if c.live_sessions_range is None:
         return None
     low, high = c.live_sessions_range
-    live = littles_law(voice_sessions_per_s(d.ha_pairs, d.cps_per_pair, d.digital_share), d.aht_s)
+    live = d.live_sessions
     if high > 0 and live > high * 1.05:
         return (f"warning: the target ({live:,.0f} live sessions) is {live / high:.1f}x the largest measured "
                 f"({high:,.0f}): the prediction extrapolates; measure nearer the target")

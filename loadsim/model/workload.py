@@ -19,6 +19,7 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from loadsim import defaults as D
 from loadsim.errors import OptionsError
@@ -32,6 +33,13 @@ OPERATIONS = (CREATE, UPDATE, DELETE, RECOVER)
 def voice_sessions_per_s(ha_pairs: int, cps_per_pair: float, digital_share: float) -> float:
     """Persisted sessions started per second, all pairs: digital interactions are not persisted (vendor)."""
     return ha_pairs * cps_per_pair * (1.0 - digital_share)
+
+
+def operation_percentile(summary: dict[str, Any], percentile: str, operation: str = UPDATE,
+                         kind: str = "latency_us") -> float | None:
+    """A percentile (``p50``, ``p99``, ``p999`` ...) of one operation in a run summary, µs; None if absent.
+    ``session.update`` is the reference operation: the most frequent, and the same in every layout."""
+    return summary.get("operations", {}).get(operation, {}).get(kind, {}).get(percentile)
 
 
 def littles_law(arrivals_per_s: float, mean_time_in_system_s: float) -> float:

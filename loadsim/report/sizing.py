@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from loadsim.errors import FitError, ResultsError
 from loadsim.model import sizing as sz
+from loadsim.model.workload import operation_percentile
 from loadsim.results.reader import find_runs, load
 
 
@@ -71,7 +72,7 @@ def run_table(summaries: list[dict[str, Any]]) -> pd.DataFrame:
             "used_memory_mib": sum(m["used_memory_steady_mean"] for m in masters) / 2**20,
             "busiest_master_cpu": round(steady_util, 4),
             "server_cpu_us_per_command": s["server"]["cpu_us_per_command"],
-            "p99_update_us": sz.operation_percentile(s, "p99"),
+            "p99_update_us": operation_percentile(s, "p99"),
             "flags": ",".join(k for k, v in s["flags"].items() if v) or "-",
         })
     return pd.DataFrame(rows).sort_values(["masters", "ha_pairs"]).reset_index(drop=True)
@@ -115,7 +116,7 @@ def pair_range(d: sz.Deployment, costs: sz.UnitCosts, points: int = 60) -> list[
 
 
 def live_per_pair(d: sz.Deployment) -> float:
-    return sz.littles_law(sz.voice_sessions_per_s(1, d.cps_per_pair, d.digital_share), d.aht_s)
+    return d.live_sessions / d.ha_pairs
 
 
 def equivalent_pairs(summary: dict[str, Any], d: sz.Deployment) -> float:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from loadsim.errors import FitError
 from loadsim.model import sizing as sz
+from loadsim.model.workload import operation_percentile
 from loadsim.results.reader import load
 
 _LABELS = {
@@ -58,7 +59,7 @@ def saturation_table(folder: Path, index: dict[str, Any]) -> pd.DataFrame:
             rows.append({"arm": arm, "cps_per_pair": e["point"]["cps_per_pair"],
                          "offered_ops_per_s": s["rates"]["offered_ops_per_s"],
                          "achieved_ops_per_s": s["rates"]["achieved_ops_per_s"],
-                         "p99_us": sz.operation_percentile(s, "p99"),
+                         "p99_us": operation_percentile(s, "p99"),
                          "server_cpu_s": s["server"]["cpu_s"], "sustained": e.get("sustained")})
     return pd.DataFrame(rows)
 

@@ -32,11 +32,17 @@ def iso_time(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))
 
 
-def _num(v: Any) -> float:
+def number(v: Any) -> float:
+    """A sampled INFO value as a float (0 when missing or not a number)."""
     try:
         return float(v)
     except (TypeError, ValueError):
         return 0.0
+
+
+def cpu_seconds(row: dict[str, Any]) -> float:
+    """A node sample's CPU seconds so far: used_cpu_sys + used_cpu_user (socket I/O and TLS included)."""
+    return number(row.get("used_cpu_sys")) + number(row.get("used_cpu_user"))
 
 
 def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
@@ -52,22 +58,21 @@ def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
         last, first = rows[-1], rows[0]
         if last.get("role") != "master":
             continue
-        steady = [r for r in rows if steady_from_s is None or _num(r.get("elapsed_s")) >= steady_from_s] or rows
-        cpu = lambda r: _num(r.get("used_cpu_sys")) + _num(r.get("used_cpu_user"))  # noqa: E731
+        steady = [r for r in rows if steady_from_s is None or number(r.get("elapsed_s")) >= steady_from_s] or rows
         out.append({
             "node": node,
-            "used_memory": int(_num(last.get("used_memory"))),
-            "used_memory_start": int(_num(first.get("used_memory"))),
-            "used_memory_steady_mean": round(statistics.fmean(_num(r.get("used_memory")) for r in steady)),
-            "used_memory_rss": int(_num(last.get("used_memory_rss"))),
-            "keys": int(_num(last.get("keys"))),
-            "connected_clients": int(_num(last.get("connected_clients"))),
-            "cpu_s": round(cpu(last) - cpu(first), 3),
-            "cpu_s_steady": round(cpu(steady[-1]) - cpu(steady[0]), 3),
+            "used_memory": int(number(last.get("used_memory"))),
+            "used_memory_start": int(number(first.get("used_memory"))),
+            "used_memory_steady_mean": round(statistics.fmean(number(r.get("used_memory")) for r in steady)),
+            "used_memory_rss": int(number(last.get("used_memory_rss"))),
+            "keys": int(number(last.get("keys"))),
+            "connected_clients": int(number(last.get("connected_clients"))),
+            "cpu_s": round(cpu_seconds(last) - cpu_seconds(first), 3),
+            "cpu_s_steady": round(cpu_seconds(steady[-1]) - cpu_seconds(steady[0]), 3),
             # commands in the steady window, less the monitor's own INFO (one per sample)
-            "commands_steady": max(0, int(_num(steady[-1].get("total_commands_processed"))
-                                          - _num(steady[0].get("total_commands_processed"))) - (len(steady) - 1)),
-            "steady_s": round(_num(steady[-1].get("elapsed_s")) - _num(steady[0].get("elapsed_s")), 3),
+            "commands_steady": max(0, int(number(steady[-1].get("total_commands_processed"))
+                                          - number(steady[0].get("total_commands_processed"))) - (len(steady) - 1)),
+            "steady_s": round(number(steady[-1].get("elapsed_s")) - number(steady[0].get("elapsed_s")), 3),
             "commands": workload_commands(cs_end.get(node, {})) - workload_commands(cs_start.get(node, {})),
         })
     return out
@@ -84,8 +89,8 @@ def _steady_client_cpu_per_command(steady_rows: list[dict[str, Any]]) -> float:
     if len(steady_rows) < 2:
         return 0.0
     first, last = steady_rows[0], steady_rows[-1]
-    commands = _num(last.get("commands_total")) - _num(first.get("commands_total"))
-    cpu = _num(last.get("generator_cpu_s")) - _num(first.get("generator_cpu_s"))
+    commands = number(last.get("commands_total")) - number(first.get("commands_total"))
+    cpu = number(last.get("generator_cpu_s")) - number(first.get("generator_cpu_s"))
     return round(cpu * 1e6 / commands, 2) if commands > 0 else 0.0
 
 
@@ -102,8 +107,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     server_commands = sum(m["commands"] for m in masters)
     server_cpu = sum(m["cpu_s"] for m in masters)
     steady_rows = [r for r in client_rows if steady_from_s is not None and r["elapsed_s"] >= steady_from_s]
-    cpu_samples = sorted(_num(r.get("generator_cpu_percent")) for r in steady_rows[1:]) or [0.0]
-    live = [_num(r.get("live_sessions")) for r in steady_rows] or [0.0]
+    cpu_samples = sorted(number(r.get("generator_cpu_percent")) for r in steady_rows[1:]) or [0.0]
+    live = [number(r.get("live_sessions")) for r in steady_rows] or [0.0]
     client_cpu_per_cmd = _steady_client_cpu_per_command(steady_rows)
     offered = recorder.offered / steady_s if steady_s else 0.0
     achieved = measured / steady_s if steady_s else 0.0
@@ -142,7 +147,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "errors": dict(recorder.errors),
         "schedule_lag_us": lag,
         "live_sessions": {"steady_mean": round(statistics.fmean(live), 1),
-                          "final": int(_num(client_rows[-1]["live_sessions"])) if client_rows else 0,
+                          "final": int(number(client_rows[-1]["live_sessions"])) if client_rows else 0,
                           "expected": workload["expected_live_sessions"]},
         "masters": masters,
         "server": {"commands": server_commands, "commands_client_counted": recorder.commands,
@@ -153,7 +158,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                    "cpu_us_per_command": client_cpu_per_cmd,
                    "max_cpu_percent": round(cpu_samples[-1], 1), "median_cpu_percent":
                    round(statistics.median(cpu_samples), 1),
-                   "max_rss_bytes": int(max((_num(r.get("generator_rss_bytes")) for r in client_rows), default=0))},
+                   "max_rss_bytes": int(max((number(r.get("generator_rss_bytes")) for r in client_rows), default=0))},
         "flags": flags,
     }
     if recovery:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from loadsim.model.workload import operation_percentile
+
 
 def human_bytes(n: float) -> str:
     """1536 → "1.5 KiB", 47_800_000 → "45.6 MiB" (binary units, as Redis's used_memory_human)."""
@@ -67,10 +69,9 @@ _COMPARED: list[tuple[str, Any, str]] = [
     ("offered ops/s", lambda s: s["rates"]["offered_ops_per_s"], "{:,.1f}"),
     ("achieved ops/s", lambda s: s["rates"]["achieved_ops_per_s"], "{:,.1f}"),
     ("commands/s (steady)", lambda s: s["rates"].get("steady_commands_per_s", 0.0), "{:,.1f}"),
-    ("update p50 us", lambda s: s["operations"].get("session.update", {}).get("latency_us", {}).get("p50"), "{:,.0f}"),
-    ("update p99 us", lambda s: s["operations"].get("session.update", {}).get("latency_us", {}).get("p99"), "{:,.0f}"),
-    ("update p99.9 us", lambda s: s["operations"].get("session.update", {}).get("latency_us", {}).get("p999"),
-     "{:,.0f}"),
+    ("update p50 us", lambda s: operation_percentile(s, "p50"), "{:,.0f}"),
+    ("update p99 us", lambda s: operation_percentile(s, "p99"), "{:,.0f}"),
+    ("update p99.9 us", lambda s: operation_percentile(s, "p999"), "{:,.0f}"),
     ("server CPU us/command", lambda s: s["server"]["cpu_us_per_command"], "{:,.1f}"),
     ("client CPU us/command", lambda s: s["client"]["cpu_us_per_command"], "{:,.1f}"),
     ("live sessions", lambda s: s["live_sessions"]["steady_mean"], "{:,.0f}"),
