@@ -65,7 +65,23 @@ DEFAULTS: dict[str, Default] = {
     "worker_threads": Default(4, ASSUMPTION, "not published; [DESIGN] each worker thread has a connection to each "
                               "Redis node", "threads"),
     "key_layout": Default("per-session", ASSUMPTION, "[DESIGN] data is stored under ORS:<cluster>; one key per "
-                          "session record is assumed (single-hash and node-tag are the alternatives)"),
+                          "session record is assumed (single-hash, node-tag and index are the alternatives)"),
+    "routed_share": Default(0.0, ASSUMPTION, "not published; share of sessions whose strategy ends when the call "
+                            "is routed (many routing strategies do); 0 = every session lives as long as its call"),
+    "routing_s": Default(20.0, ASSUMPTION, "not published; mean time from arrival to routing for those sessions "
+                         "(exponential)", "s"),
+    "extended_share": Default(0.0, ASSUMPTION, '[DESIGN] sessions may be "extended ... for long durations of '
+                              'time, up to several months"; the share is not published'),
+    "extended_s": Default(14400.0, ASSUMPTION, "not published; mean lifetime of an extended session, 4 h "
+                          "(exponential)", "s"),
+    "leaked_share": Default(0.0, ASSUMPTION, "not published; share of sessions never deleted (e.g. left by a "
+                            "crashed primary): they live until the TTL after their last write"),
+    "cleanup_period_s": Default(0.0, ASSUMPTION, '[DESIGN] the vendor mentions a "periodical cleaning up '
+                                'procedure"; its period is not published (index layout only; 0 = none)', "s"),
+    "cleanup_batch": Default(1000, ASSUMPTION, "not published; index entries examined per cleaning (HSCAN COUNT)",
+                             "entries"),
+    "records_per_session": Default(1, ASSUMPTION, "not published; the session data model in one record "
+                                   "(an estate file may split it)", "records"),
     "seed": Default(1, ASSUMPTION, "any fixed seed: the same seed gives the same sessions"),
     "prefill": Default(True, ASSUMPTION, "start with the Little's-law population of calls in progress, so "
                        "memory and update rate are at steady state from the start"),

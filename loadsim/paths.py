@@ -33,3 +33,6 @@ def scenario_file(name: str) -> Path:
 def notebook_file(name: str) -> Path:
     """A bundled notebook by name (``sizing``, ``tls_vs_plain``)."""
     return NOTEBOOKS / f"{name}.ipynb"
+
+
+EXAMPLE_ESTATE = SCENARIOS / "estate-example.toml"  # an estate file: one hub and eight branch HA pairs

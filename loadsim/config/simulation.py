@@ -32,8 +32,11 @@ class SimOption:
             return "embedded cluster"
         if self.name in ("seed", "prefill", "warmup", "switchover-at", "results-dir"):
             return "run"
-        if self.name in ("record-bytes", "record-sigma", "updates-per-session", "timer-share", "timer-bytes"):
+        if self.name in ("record-bytes", "record-sigma", "updates-per-session", "timer-share", "timer-bytes",
+                         "records-per-session", "cleanup-period", "cleanup-batch"):
             return "workload, advanced"
+        if self.name in ("routed-share", "routing-time", "extended-share", "extended-time", "leaked-share"):
+            return "session lifetime"
         return "workload"
 
     @property
@@ -70,13 +73,31 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
     SimOption("timer-share", "Override: share of writes that also rewrite the scheduled-actions record.",
               float, "SHARE"),
     SimOption("timer-bytes", "Override: size of the scheduled-actions record in bytes.", int, "BYTES"),
+    SimOption("records-per-session", "Data records a session is split into (create writes all, an update one).",
+              int, "N", "records_per_session"),
     SimOption("session-ttl", "TTL on every record, seconds.", int, "SECONDS", "session_ttl_s"),
+    SimOption("routed-share", "Share of sessions that end when the call is routed.", float, "SHARE",
+              "routed_share"),
+    SimOption("routing-time", "Mean time to routing for those sessions, seconds (exponential).", float,
+              "SECONDS", "routing_s"),
+    SimOption("extended-share", "Share of sessions extended beyond the call.", float, "SHARE", "extended_share"),
+    SimOption("extended-time", "Mean lifetime of an extended session, seconds (exponential).", float, "SECONDS",
+              "extended_s"),
+    SimOption("leaked-share", "Share of sessions never deleted: they live until the TTL after their last write.",
+              float, "SHARE", "leaked_share"),
     SimOption("digital-share", "Share of interactions that are digital: counted, not persisted.", float, "SHARE",
               "digital_share"),
     SimOption("worker-threads", "ORS worker threads per ORS node; each holds one connection per master.", int, "N",
               "worker_threads"),
-    SimOption("key-layout", "per-session, single-hash (literal 'ORS:<cluster>' reading: one slot) or node-tag "
-              "(one slot per ORS node).", str, "LAYOUT", "key_layout"),
+    SimOption("key-layout", "per-session, single-hash (literal 'ORS:<cluster>' reading: one slot), node-tag "
+              "(one slot per HA pair) or index (hash 'ORS:<cluster>' of session ids + per-session bodies).", str,
+              "LAYOUT", "key_layout"),
+    SimOption("cleanup-period", "Index layout: seconds between cleanings of index entries whose body expired "
+              "(0 = none).", float, "SECONDS", "cleanup_period_s"),
+    SimOption("cleanup-batch", "Index layout: entries examined per cleaning (HSCAN COUNT).", int, "N",
+              "cleanup_batch"),
+    SimOption("estate", "TOML file describing the estate: HA pairs or groups of pairs with their own calls, "
+              "session sizes and lifetimes (see scenarios/estate-example.toml). Flags still override.", str, "FILE"),
     SimOption("seed", "Random seed of the workload model.", int, "N", "seed"),
     SimOption("prefill", "Start with the Little's-law population of calls in progress.", _text_bool, "BOOL",
               "prefill"),
@@ -139,4 +160,18 @@ def simulation_values(ns: Any, defaults: dict[str, Any], environ: dict[str, str]
             out[o.dest] = o.convert(text.strip())
         except (ValueError, OptionsError):
             raise OptionsError(f"--{o.name}: '{text}' is not a valid {o.metavar.lower()}; {o.help}") from None
+    return out
+
+
+def given_values(values: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """The simulation values that differ from the scenario's default (else loadsim's): what the user set.
+    (Locust hands loadsim every option with its default filled in, so "given" is "not the default".)"""
+    out = {}
+    for dest, v in values.items():
+        o = SIM_BY_DEST.get(dest)
+        if o is None:
+            continue
+        baseline = defaults.get(dest, DEFAULTS[o.default].value if o.default else None)
+        if v != baseline:
+            out[dest] = v
     return out

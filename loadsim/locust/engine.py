@@ -24,9 +24,11 @@ import gevent
 from gevent.queue import Queue
 from locust.runners import WorkerRunner
 
+from loadsim.config.estate import read_estate_file
 from loadsim.config.persistence import PersistenceOptions
 from loadsim.errors import RedisError
 from loadsim.model import workload as wl
+from loadsim.model.estate import Estate, estate_from_dict, with_overrides
 from loadsim.redis.client import ClusterClient, WorkerConnections
 from loadsim.results.recorder import Recorder
 
@@ -37,11 +39,16 @@ _PAYLOAD = random.Random(0).randbytes(1 << 20)  # incompressible bytes, read-onl
 
 
 class OrsNode:
-    """One ORS application: ``threads`` worker greenlets, each owning one connection per master."""
+    """One ORS application of an HA pair: ``threads`` worker greenlets, each owning one connection per master.
 
-    def __init__(self, engine: Engine, node_id: int):
+    ``dbid`` is the application's own DBID (what the owner record names); ``node_id`` is the pair's ORS
+    Node id (the configured primary's DBID), which its session ids carry."""
+
+    def __init__(self, engine: Engine, dbid: int, node_id: int):
         self.engine = engine
+        self.dbid = dbid
         self.node_id = node_id
+        self.cleanup_cursor = b"0"  # index layout: where the periodic cleaning goes on
         self.queue: Queue = Queue()
         self.client: ClusterClient | None = None
         self.workers: list[WorkerConnections] = []
@@ -51,7 +58,7 @@ class OrsNode:
 
     def connect(self) -> None:
         """Open the connection pool: one connection per master per worker thread (ORS's pool)."""
-        self.client = ClusterClient(self.engine.opts, name=f"ors-node-{self.node_id}")
+        self.client = ClusterClient(self.engine.opts, name=f"ors-app-{self.dbid}")
         self.workers = [self.client.worker() for _ in range(self.engine.params.worker_threads)]
 
     def start(self) -> None:
@@ -95,16 +102,21 @@ class OrsNode:
     def _execute(self, op: wl.Op, conn: WorkerConnections) -> None:
         eng = self.engine
         rec, fire, clock, payload = eng.recorder, eng.fire, time.perf_counter, _PAYLOAD
-        session = payload[: op.session_size] if op.session_size else None
-        timers = payload[: op.timer_size] if op.timer_size else None
-        commands = wl.commands_for(eng.layout, op.kind if op.kind != PREFILL else wl.CREATE, op.sid,
-                                   self.node_id, session, timers, eng.ttl_ms)
+        if op.kind == wl.CLEANUP:
+            commands: list[wl.Command] = []
+        else:
+            session = payload[: op.session_size] if op.session_size else None
+            timers = payload[: op.timer_size] if op.timer_size else None
+            commands = wl.commands_for(eng.layout, op.kind if op.kind != PREFILL else wl.CREATE, op.sid,
+                                       self.dbid, session, timers, op.ttl_ms or eng.ttl_ms, eng.records, op.record)
         done_ok = 0
         sent = clock()
         try:
             for cmd in commands:
                 conn.execute(cmd[1], *cmd)
                 done_ok += 1
+            if op.kind == wl.CLEANUP:
+                done_ok = self._clean_index(conn, op.sid)
         except RedisError as exc:
             end = clock()
             rec.error(op.kind, exc.kind, done_ok)
@@ -127,18 +139,43 @@ class OrsNode:
             rec.ops[op.kind] += 1
             rec.commands += done_ok
 
+    def _clean_index(self, conn: WorkerConnections, prefix: str) -> int:
+        """One step of the index layout's periodic cleaning: HSCAN the next ``cleanup_batch`` entries of this
+        pair's sessions, check each body (EXISTS), and HDEL the entries whose body is gone (expired: a
+        session nobody deleted). Returns the Redis commands sent; the cursor carries on next period."""
+        eng = self.engine
+        layout = eng.layout
+        index = layout.hash_key
+        cursor, items = conn.execute(index, "HSCAN", index, self.cleanup_cursor, "MATCH", prefix + "*",
+                                     "COUNT", eng.params.cleanup_batch)
+        self.cleanup_cursor = cursor
+        sent = 1
+        gone = []
+        for sid in items[0::2]:
+            body = layout.key("session", sid.decode())
+            sent += 1
+            if not conn.execute(body, "EXISTS", body):
+                gone.append(sid)
+        if gone:
+            conn.execute(index, "HDEL", index, *gone)
+            sent += 1
+            eng.recorder.cleaned += len(gone)
+        return sent
+
 
 class Engine:
     """Per-process state shared by the HA-pair users: options, model parameters, recorder."""
 
     def __init__(self, environment: Any, opts: PersistenceOptions, params: wl.WorkloadParams,
-                 sim: dict[str, Any]):
+                 sim: dict[str, Any], estate: Estate | None = None):
         self.environment = environment
         self.opts = opts
         self.params = params
+        self.estate = estate  # --estate: pairs differ (each pair's workload from its group)
         self.sim = sim
         self.layout = wl.KeyLayout(params.key_layout, params.ors_cluster_name)
         self.ttl_ms = params.session_ttl_s * 1000
+        self.records = params.complexity.records
         self.recorder = Recorder()
         self.fire = environment.events.request.fire
         self.pairs: list[Any] = []  # the HaPairUser of every pair of this process
@@ -151,6 +188,7 @@ class Engine:
     def reset(self, params: wl.WorkloadParams) -> None:
         """A new test (Locust test_start): fresh recorder and clocks."""
         self.params = params
+        self.records = params.complexity.records
         self.recorder = Recorder()
         self.recorder.record_histograms = True
         self.pairs, self._next_pair = [], 0
@@ -166,6 +204,26 @@ class Engine:
             index += 1000 * runner.worker_index  # pairs of different workers never share node ids
         self._next_pair += 1
         return wl.HaPair(index)
+
+    def pair_params(self, pair: wl.HaPair) -> wl.WorkloadParams:
+        """The workload of one pair: its estate group's, else the run's."""
+        if self.estate is None:
+            return self.params
+        return self.estate.group_of(pair.index % 1000).params
+
+    def describe(self) -> dict[str, Any]:
+        """The workload for config.json and the summary; with an estate, totals over the pairs run."""
+        d = self.params.describe()
+        if self.estate is not None:
+            n = self.params.ha_pairs
+            groups = [self.estate.group_of(i).params for i in range(n)]
+            d.update(estate=self.estate.source, estate_groups=self.estate.describe()["groups"],
+                     expected_live_sessions=sum(p.expected_live_sessions for p in groups),
+                     expected_ops_per_s=sum(p.expected_ops_per_s for p in groups),
+                     cps_per_pair=sum(p.cps_per_pair for p in groups) / n,
+                     mean_lifetime_s=sum(p.mean_lifetime_s * p.voice_cps_per_pair for p in groups)
+                     / max(1e-12, sum(p.voice_cps_per_pair for p in groups)))
+        return d
 
     def prefill_done(self, now: float) -> None:
         self.prefill_pending -= 1
@@ -196,7 +254,7 @@ class Engine:
         conn = client.worker()
         try:
             for sid in sids:
-                for cmd in wl.commands_for(self.layout, wl.DELETE, sid, 0, None, None, self.ttl_ms):
+                for cmd in wl.commands_for(self.layout, wl.DELETE, sid, 0, None, None, self.ttl_ms, self.records):
                     conn.execute(cmd[1], *cmd)
         finally:
             conn.close()
@@ -212,29 +270,28 @@ class Engine:
         return sum(p.primary.queue.qsize() for p in self.pairs if p.primary is not None)
 
 
-def recover_sessions(eng: Engine, node: OrsNode, owner_node_id: int) -> set[str]:
-    """Find the sessions of ``owner_node_id`` in Redis (SCAN / HSCAN by the node id in the session id),
-    read each one's records and write the new owner. Fires ``session.recover`` per session."""
+def recover_sessions(eng: Engine, node: OrsNode) -> set[str]:
+    """Find the sessions of the node's ORS Node id in Redis (SCAN, or HSCAN of the hash / index, by the node
+    id in the session id), read each one's records and write the new owner (the node's DBID). Fires
+    ``session.recover`` per session."""
     assert node.workers
     conn = node.workers[0]
     layout, rec = eng.layout, eng.recorder
-    pattern = layout.scan_pattern(owner_node_id)
-    keys = conn.hscan(layout.hash_key, pattern) if layout.name == "single-hash" else conn.scan(pattern)
+    pattern = layout.scan_pattern(node.node_id)
+    keys = conn.hscan(layout.hash_key, pattern) if layout.name in ("single-hash", "index") else conn.scan(pattern)
     before = conn.commands_ok
     try:
         found = [layout.sid_from_key(k) for k in keys]
     except RedisError as exc:
         rec.error(wl.RECOVER, exc.kind, conn.commands_ok - before)
-        log.warning("recovery scan of ORS node %s failed: %s", owner_node_id, exc)
+        log.warning("recovery scan of ORS node %s failed: %s", node.node_id, exc)
         return set()
     rec.commands += conn.commands_ok - before  # SCAN / HSCAN calls, for the server cross-check
     recovered: set[str] = set()
     for sid in found:
         due = time.perf_counter()
-        reads = ([("HMGET", layout.hash_key, layout.key("session", sid), layout.key("timers", sid))]
-                 if layout.name == "single-hash" else
-                 [("GET", layout.key("session", sid)), ("GET", layout.key("timers", sid))])
-        writes = wl.commands_for(layout, wl.RECOVER, sid, node.node_id, None, None, eng.ttl_ms)
+        reads = layout.recovery_reads(sid, eng.records)
+        writes = wl.commands_for(layout, wl.RECOVER, sid, node.dbid, None, None, eng.ttl_ms, eng.records)
         ok = 0
         try:
             for cmd in reads + writes:
@@ -253,17 +310,38 @@ def recover_sessions(eng: Engine, node: OrsNode, owner_node_id: int) -> set[str]
     return recovered
 
 
+# simulation option (dest) -> WorkloadParams field
+_PARAM_FIELDS = {"cps_per_pair": "cps_per_pair", "aht": "aht_s", "session_ttl": "session_ttl_s",
+                 "digital_share": "digital_share", "worker_threads": "worker_threads", "key_layout": "key_layout",
+                 "seed": "seed", "prefill": "prefill", "routed_share": "routed_share", "routing_time": "routing_s",
+                 "extended_share": "extended_share", "extended_time": "extended_s", "leaked_share": "leaked_share",
+                 "cleanup_period": "cleanup_period_s", "cleanup_batch": "cleanup_batch"}
+# simulation option (dest) -> Complexity field
+_COMPLEXITY_FIELDS = {"record_bytes": "record_bytes", "record_sigma": "record_sigma",
+                      "updates_per_session": "updates_per_session", "timer_share": "timer_share",
+                      "timer_bytes": "timer_bytes", "records_per_session": "records"}
+
+
 def workload_params(values: dict[str, Any], ha_pairs: int, cluster_name: str) -> wl.WorkloadParams:
     """WorkloadParams from converted simulation values (scenario defaults + explicit options)."""
     c = wl.preset(values.get("complexity", "standard"))
-    overrides = {k: values[v] for k, v in (("record_bytes", "record_bytes"), ("record_sigma", "record_sigma"),
-                                         ("updates_per_session", "updates_per_session"),
-                                         ("timer_share", "timer_share"), ("timer_bytes", "timer_bytes"))
-                 if v in values}
-    if overrides:
+    overrides = {f: values[v] for v, f in _COMPLEXITY_FIELDS.items() if v in values}
+    if {k: v for k, v in overrides.items() if getattr(c, k) != v}:
         c = replace(c, name=c.name + "+custom", source=c.source + "; overridden on the command line", **overrides)
-    fields = {"cps_per_pair": "cps_per_pair", "aht_s": "aht", "session_ttl_s": "session_ttl",
-              "digital_share": "digital_share", "worker_threads": "worker_threads", "key_layout": "key_layout",
-              "seed": "seed", "prefill": "prefill"}
-    kw = {f: values[v] for f, v in fields.items() if v in values}
+    kw = {f: values[v] for v, f in _PARAM_FIELDS.items() if v in values}
     return wl.WorkloadParams(ors_cluster_name=cluster_name, ha_pairs=ha_pairs, complexity=c, **kw)
+
+
+def estate_for(values: dict[str, Any], given: dict[str, Any], base: wl.WorkloadParams) -> Estate | None:
+    """The estate of ``--estate`` (None without one), with the explicitly given options applied to every
+    group (``given``: the simulation values the user set, as opposed to defaults)."""
+    path = values.get("estate")
+    if not path:
+        return None
+    overrides = {f: given[v] for v, f in _PARAM_FIELDS.items() if v in given}
+    data, name = read_estate_file(path)
+    estate = estate_from_dict(data, base, name, frozenset(overrides))
+    overrides.update({f: given[v] for v, f in _COMPLEXITY_FIELDS.items() if v in given})
+    if "complexity" in given:
+        overrides["complexity"] = wl.preset(given["complexity"])
+    return with_overrides(estate, overrides)

@@ -33,13 +33,14 @@ import locust
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadsim.config.persistence import OPTIONS, PersistenceOptions, add_arguments, from_namespace
-from loadsim.config.simulation import SIM_BY_DEST, add_simulation_arguments, simulation_values
+from loadsim.config.simulation import SIM_BY_DEST, add_simulation_arguments, given_values, simulation_values
 from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import OptionsError, RedisError, UserError
 from loadsim.locust import webui
-from loadsim.locust.engine import Engine, workload_params
+from loadsim.locust.engine import Engine, estate_for, workload_params
 from loadsim.locust.run import Run, process_cpu_s, rss_bytes
+from loadsim.model import workload as wl
 from loadsim.redis.client import ClusterClient
 
 log = logging.getLogger("loadsim")
@@ -118,6 +119,7 @@ class Loadsim:
         opts = from_namespace(ns)
         sim = simulation_values(ns, spec.defaults)
         params = workload_params(sim, int(getattr(ns, "num_users", None) or spec.ha_pairs), opts.ors_cluster_name)
+        estate = estate_for(sim, given_values(sim, spec.defaults), params)
         if not opts.redis_nodes and opts.persists:
             if self.is_worker:
                 raise OptionsError("this Locust worker got no redis-nodes from its master; give the master "
@@ -134,7 +136,7 @@ class Loadsim:
             except RedisError as exc:
                 raise OptionsError(f"cannot use the Redis Cluster: {exc}; 'loadsim check' with the same options "
                                    "says more") from None
-        return Engine(self.environment, opts, params, sim)
+        return Engine(self.environment, opts, params, sim, estate)
 
     def build_engine_or_exit(self) -> Engine:
         """At start-up (and on a worker): bad input is one clear line and exit 2."""
@@ -184,6 +186,14 @@ class Loadsim:
         if self.is_worker:
             return  # a worker gets its options from the master with the first spawn (see on_test_start)
         self.engine = self.build_engine_or_exit()
+        estate, ns = self.engine.estate, self.namespace
+        if estate is not None and getattr(ns, "num_users", None) in (None, self.scenario.ha_pairs):
+            ns.num_users = ns.spawn_rate = estate.ha_pairs  # the estate says how many pairs (-u still overrides)
+            log.info("estate %s: %d HA pairs in %d group(s)", estate.source, estate.ha_pairs, len(estate.groups))
+        for params in {self.engine.pair_params(wl.HaPair(i)) for i in range(self.engine.params.ha_pairs)}:
+            warning = params.ttl_warning()
+            if warning:
+                log.warning("%s", warning)
         if isinstance(self.environment.runner, MasterRunner):
             self.environment.runner.register_message(FINAL_MESSAGE, self._on_final_message)
         if getattr(self.environment, "web_ui", None) is not None:
@@ -221,6 +231,9 @@ class Loadsim:
         runner = self.environment.runner
         n = getattr(runner, "target_user_count", None) or getattr(self.namespace, "num_users", None)
         eng.reset(replace(eng.params, ha_pairs=int(n or self.scenario.ha_pairs)))
+        if eng.estate is not None and eng.params.ha_pairs != eng.estate.ha_pairs and not self.is_worker:
+            log.warning("the estate describes %d HA pairs and this test runs %d: pairs past the estate repeat it "
+                        "from its first group", eng.estate.ha_pairs, eng.params.ha_pairs)
         if self.is_worker:
             return
         self.finish_run(interrupted=True)  # a test still open (a new one started without a stop)

@@ -132,7 +132,7 @@ class Run:
     def _config(self) -> dict[str, Any]:
         o = self.env.parsed_options
         return {"scenario": self.scenario, "persistence": self.engine.opts.to_values(redact=True),
-                "workload": self.engine.params.describe(),
+                "workload": self.engine.describe(),
                 "simulation": {k: v for k, v in self.engine.sim.items()},
                 "cluster": (vars(self.cluster.spec) if self.cluster is not None else None),
                 "locust": {"users": getattr(o, "num_users", None), "spawn_rate": getattr(o, "spawn_rate", None),
@@ -248,7 +248,7 @@ class Run:
         steady_from_s = (steady_from - self.started_perf) if steady_from != float("inf") else None
         summary = build_summary(
             scenario=self.scenario, started=self.started_wall, ended=ended, steady_from_s=steady_from_s,
-            workload=self.engine.params.describe(), cluster=self._cluster_info(), recorder=self.recorder,
+            workload=self.engine.describe(), cluster=self._cluster_info(), recorder=self.recorder,
             client_rows=self.client_rows, node_rows=self.node_rows, commandstats_start=self.commandstats_start,
             commandstats_end=cs_end, client_cpu_s=process_cpu_s() - self.cpu0 + self._workers_cpu(),
             recovery=self.engine.recovery, interrupted=interrupted)

@@ -52,14 +52,14 @@ class HaPairUser(User):
     def on_start(self) -> None:
         eng = engine_of(self.environment)
         self.pair = eng.next_pair()
-        self.primary = OrsNode(eng, self.pair.primary_node_id)
-        self.backup = OrsNode(eng, self.pair.backup_node_id)
+        self.primary = OrsNode(eng, self.pair.primary_dbid, self.pair.node_id)
+        self.backup = OrsNode(eng, self.pair.backup_dbid, self.pair.node_id)
         if eng.opts.persists:
             self.primary.connect()
             self.backup.connect()  # warm standby: holds its connections, sends nothing
             self.primary.start()
         now = time.perf_counter()
-        self.schedule = wl.PairSchedule(eng.params, self.pair, now)
+        self.schedule = wl.PairSchedule(eng.pair_params(self.pair), self.pair, now)
         eng.pairs.append(self)
         if eng.params.prefill:
             ops = self.schedule.prefill(now)
@@ -125,15 +125,15 @@ class HaPairUser(User):
         self.primary, self.backup = new, old
         recovered: set[str] = set()
         if eng.opts.persists:
-            recovered = recover_sessions(eng, new, old.node_id)
+            recovered = recover_sessions(eng, new)
             new.start()
             old.connect()  # the old primary comes back as the backup (warm standby)
-        self.schedule.take_over(new.node_id)
         lost = [s for s in expected if s not in recovered]
         # A session whose create was still queued in the old primary was never in Redis: lost as ORS
         # would lose it. A session that was written and is not found is data loss.
         lost_unwritten = sum(1 for s in lost if s in never_written)
-        eng.recovery.append({"pair": self.pair.index, "from_node": old.node_id, "to_node": new.node_id,
+        eng.recovery.append({"pair": self.pair.index, "node_id": self.pair.node_id, "from_dbid": old.dbid,
+                             "to_dbid": new.dbid,
                              "expected": len(expected), "recovered": len(recovered & set(expected)),
                              "lost": len(lost), "lost_never_written": lost_unwritten,
                              "lost_written": len(lost) - lost_unwritten, "dropped_operations": len(dropped),

@@ -128,4 +128,4 @@ def register(environment: Any, runtime: Any) -> None:
         return jsonify({"running": runtime.run is not None, "results": str(run.path), "nodes": nodes,
                         "markers": markers, "operations": operations(run.recorder.operations_summary()),
                         "replication_lag_bytes": replication_lag(nodes),
-                        "projection": projection(nodes, live_now, run.engine.params.expected_live_sessions)})
+                        "projection": projection(nodes, live_now, run.engine.describe()["expected_live_sessions"])})

@@ -15,6 +15,7 @@ turns each ``Op`` into Redis commands with ``commands_for``.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import random
 from collections.abc import Iterator
@@ -24,10 +25,11 @@ from typing import Any
 from loadsim import defaults as D
 from loadsim.errors import OptionsError
 
-KEY_LAYOUTS = ("per-session", "single-hash", "node-tag")
+KEY_LAYOUTS = ("per-session", "single-hash", "node-tag", "index")
 
 CREATE, UPDATE, DELETE, RECOVER = "session.create", "session.update", "session.delete", "session.recover"
-OPERATIONS = (CREATE, UPDATE, DELETE, RECOVER)
+CLEANUP = "session.cleanup"  # the index layout's periodic cleaning of entries whose body expired
+OPERATIONS = (CREATE, UPDATE, DELETE, RECOVER, CLEANUP)
 
 
 def voice_sessions_per_s(ha_pairs: int, cps_per_pair: float, digital_share: float) -> float:
@@ -58,6 +60,14 @@ class Complexity:
     timer_share: float  # share of writes that also rewrite the scheduled-actions record
     timer_bytes: int  # size of the scheduled-actions record, bytes
     source: str = "assumption"
+    records: int = 1  # data records the session is split into (create writes all, an update one of them)
+    size_histogram: tuple[tuple[int, float], ...] = ()  # (session bytes, weight): measured sizes, if given
+
+    def __post_init__(self) -> None:
+        if self.size_histogram:  # the mean follows the histogram
+            total = sum(w for _, w in self.size_histogram)
+            mean = sum(b * w for b, w in self.size_histogram) / total if total > 0 else 0
+            object.__setattr__(self, "record_bytes", max(1, int(round(mean))))
 
     @property
     def writes_per_session(self) -> float:
@@ -85,6 +95,15 @@ class WorkloadParams:
     key_layout: str = D.value("key_layout")  # see KEY_LAYOUTS
     seed: int = D.value("seed")
     prefill: bool = D.value("prefill")  # start with the Little's-law population of calls already in progress
+    # session lifetime, apart from the handle time (docs/workload.md "Session lifetime"): the rest of the
+    # sessions end with the call (after --aht)
+    routed_share: float = D.value("routed_share")  # the strategy ends the session when the call is routed
+    routing_s: float = D.value("routing_s")  # mean time from arrival to routing, s (exponential)
+    extended_share: float = D.value("extended_share")  # sessions extended beyond the call
+    extended_s: float = D.value("extended_s")  # mean lifetime of an extended session, s (exponential)
+    leaked_share: float = D.value("leaked_share")  # never deleted (e.g. primary crashed): live until the TTL
+    cleanup_period_s: float = D.value("cleanup_period_s")  # index layout: cleaning period, s (0 = none)
+    cleanup_batch: int = D.value("cleanup_batch")  # index entries examined per cleaning (HSCAN COUNT)
 
     def __post_init__(self) -> None:
         checks = [
@@ -98,6 +117,15 @@ class WorkloadParams:
             (self.complexity.record_bytes >= 1, "--record-bytes must be >= 1"),
             (self.complexity.updates_per_session >= 0, "--updates-per-session must be >= 0"),
             (0.0 <= self.complexity.timer_share <= 1.0, "--timer-share must be between 0 and 1"),
+            (1 <= self.complexity.records <= 64, "--records-per-session must be 1..64"),
+            (all(0.0 <= v <= 1.0 for v in (self.routed_share, self.extended_share, self.leaked_share))
+             and self.routed_share + self.extended_share + self.leaked_share <= 1.0,
+             "--routed-share, --extended-share and --leaked-share must be between 0 and 1 and sum to at most 1"),
+            (self.routing_s > 0 and self.extended_s > 0, "--routing-time and --extended-time must be > 0 seconds"),
+            (self.cleanup_period_s >= 0, "--cleanup-period must be >= 0 seconds (0 = no cleaning)"),
+            (self.cleanup_batch >= 1, "--cleanup-batch must be >= 1"),
+            (self.cleanup_period_s == 0 or self.key_layout == "index",
+             "--cleanup-period applies to --key-layout index only (other layouts rely on key TTLs)"),
         ]
         for ok, message in checks:
             if not ok:
@@ -108,45 +136,100 @@ class WorkloadParams:
         return voice_sessions_per_s(1, self.cps_per_pair, self.digital_share)
 
     @property
+    def called_share(self) -> float:
+        """Share of sessions that end with the call (after the handle time)."""
+        return max(0.0, 1.0 - self.routed_share - self.extended_share - self.leaked_share)
+
+    def lifetime_classes(self) -> tuple[tuple[float, float, bool], ...]:
+        """(share, mean active time s, leaked) per lifetime class; see ``mean_lifetime_s``."""
+        return ((self.called_share, self.aht_s, False), (self.routed_share, self.routing_s, False),
+                (self.extended_share, self.extended_s, False), (self.leaked_share, self.aht_s, True))
+
+    @property
+    def leaked_idle_s(self) -> float:
+        """Mean time a leaked session stays in Redis after its call ended: the TTL, counted from its last
+        write, minus the part of the call after that write (k uniform writes in a call of mean length A
+        leave A/(k+1) after the last; for Poisson k of mean u, E[1/(k+1)] = (1 - e^-u)/u)."""
+        u = self.complexity.updates_per_session
+        tail = self.aht_s * ((1.0 - math.exp(-u)) / u if u > 0 else 1.0)
+        return max(0.0, self.session_ttl_s - tail)
+
+    @property
+    def mean_lifetime_s(self) -> float:
+        """Mean time a persisted session lives in Redis, over the lifetime classes: ends at call end (AHT),
+        at routing, extended, or leaked (its call, then until its TTL expires)."""
+        return (sum(share * mean for share, mean, _ in self.lifetime_classes())
+                + self.leaked_share * self.leaked_idle_s)
+
+    @property
     def expected_live_sessions(self) -> float:
-        """Little's law: persisted sessions alive at once, all pairs."""
-        return littles_law(voice_sessions_per_s(self.ha_pairs, self.cps_per_pair, self.digital_share), self.aht_s)
+        """Little's law: persisted sessions alive at once, all pairs (arrivals x mean lifetime)."""
+        return littles_law(voice_sessions_per_s(self.ha_pairs, self.cps_per_pair, self.digital_share),
+                           self.mean_lifetime_s)
+
+    def ttl_warning(self) -> str | None:
+        """One line when the TTL is shorter than sessions stay alive between writes: Redis would expire
+        sessions the model still counts as live (and ORS would lose them)."""
+        longest = max((mean for share, mean, _ in self.lifetime_classes() if share > 0), default=self.aht_s)
+        gap = longest / (self.complexity.updates_per_session + 1)
+        if self.session_ttl_s < 3 * gap:
+            return (f"--session-ttl {self.session_ttl_s} s is shorter than 3x the mean time between writes of the "
+                    f"longest-lived sessions ({gap:,.0f} s): Redis expires sessions still alive; raise the TTL")
+        return None
+
+    @property
+    def writes_per_session(self) -> float:
+        """Persistence operations per session: create + updates + delete (leaked sessions are never deleted)."""
+        return self.complexity.updates_per_session + 2 - self.leaked_share
 
     @property
     def expected_ops_per_s(self) -> float:
         """Persistence operations per second, all pairs (create + updates + delete per session)."""
-        return (voice_sessions_per_s(self.ha_pairs, self.cps_per_pair, self.digital_share)
-                * self.complexity.writes_per_session)
+        return voice_sessions_per_s(self.ha_pairs, self.cps_per_pair, self.digital_share) * self.writes_per_session
 
     def describe(self) -> dict[str, object]:
         d = asdict(self)
         d["complexity"] = asdict(self.complexity)
-        d.update(writes_per_session=self.complexity.writes_per_session, record_bytes_mean=self.complexity.record_bytes,
+        d.update(writes_per_session=self.writes_per_session, record_bytes_mean=self.complexity.record_bytes,
+                 mean_lifetime_s=self.mean_lifetime_s,
                  expected_live_sessions=self.expected_live_sessions, expected_ops_per_s=self.expected_ops_per_s)
         return d
 
 
 ASSUMPTIONS: dict[str, str] = {
     **D.labels(("cps_per_pair", "aht_s", "complexity", "session_ttl_s", "worker_threads", "key_layout",
-                "digital_share")),
-    "session_id": "assumption: sessionid-with-nodeid: ids start with the owning ORS node id (format assumed)",
+                "digital_share", "routed_share", "extended_share", "leaked_share")),
+    "session_id": "assumption: sessionid-with-nodeid: ids start with the HA pair's ORS node id (format assumed)",
 }
 
 
 # ---------------------------------------------------------------------------------------- HA pairs
 @dataclass(frozen=True)
 class HaPair:
-    """An ORS HA pair: primary and warm-standby backup, each with its own ORS node id."""
+    """An ORS HA pair: primary and warm-standby backup.
+
+    Genesys: "A pair of Primary and Backup Orchestration Servers is called an ORS Node. An ORS Node has a
+    Node ID, which is a DBID of an ORS Application configured as a Primary" (ORS Deployment Guide, High
+    Availability). So the pair has ONE node id, the configured primary's DBID, before and after a
+    switchover; the applications have their own DBIDs (here primary 2i+1, backup 2i+2), which the owner
+    record names.
+    """
 
     index: int  # 0-based
 
     @property
-    def primary_node_id(self) -> int:
+    def primary_dbid(self) -> int:
+        """DBID of the application configured as primary."""
         return 2 * self.index + 1
 
     @property
-    def backup_node_id(self) -> int:
+    def backup_dbid(self) -> int:
         return 2 * self.index + 2
+
+    @property
+    def node_id(self) -> int:
+        """The ORS Node id: the configured primary's DBID, the same whichever application is working."""
+        return self.primary_dbid
 
 
 def session_id(node_id: int, seq: int) -> str:
@@ -156,6 +239,11 @@ def session_id(node_id: int, seq: int) -> str:
 
 def session_prefix(node_id: int) -> str:
     return f"{node_id:03d}-"
+
+
+def record_names(records: int) -> tuple[str, ...]:
+    """Names of a session's data records: ``session``, then ``session1`` ... when it is split."""
+    return ("session",) + tuple(f"session{i}" for i in range(1, records))
 
 
 # ---------------------------------------------------------------------------------------- key layout
@@ -168,7 +256,12 @@ class KeyLayout:
     * ``single-hash``: the literal vendor text — one hash ``ORS:<c>`` with fields ``session:<sid>`` ...;
       one key = one slot = one master holds every session of the ORS cluster.
     * ``node-tag``: per-session keys with the ORS node id as hash tag, ``ORS:<c>:{<node>}:session:<sid>``;
-      every session of one ORS node in one slot.
+      every session of one HA pair in one slot.
+    * ``index``: the vendor's key ``ORS:<c>`` as an index, a hash of session id → owner, plus per-session
+      bodies with a TTL (``ORS:<c>:session:<sid>``, ``ORS:<c>:timers:<sid>``). Every create and delete
+      and every recovery scan lands on the master of that one slot; index entries carry no TTL (Redis <
+      7.4 has no per-field TTL), so entries of sessions nobody deleted need the vendor's "periodical
+      cleaning up procedure" (``--cleanup-period``).
     """
 
     name: str
@@ -180,58 +273,82 @@ class KeyLayout:
 
     @property
     def hash_key(self) -> str:
+        """The single hash (single-hash) or the index (index): ``ORS:<cluster>``."""
         return f"ORS:{self.cluster}"
+
+    @property
+    def has_index(self) -> bool:
+        return self.name == "index"
 
     def _tag(self, sid: str) -> str:
         return f"{{{sid.split('-', 1)[0]}}}:" if self.name == "node-tag" else ""
 
     def key(self, record: str, sid: str) -> str:
-        """Key (per-session / node-tag) or hash field (single-hash) of a record: session|timers|owner."""
+        """Key (per-session / node-tag / index bodies) or hash field (single-hash) of a record."""
         if self.name == "single-hash":
             return f"{record}:{sid}"
         return f"ORS:{self.cluster}:{self._tag(sid)}{record}:{sid}"
 
     def scan_pattern(self, node_id: int) -> str:
-        """Pattern matching the session records of one ORS node (SCAN / HSCAN MATCH)."""
+        """Pattern matching the sessions of one ORS node (SCAN MATCH, or HSCAN MATCH of the hash)."""
+        if self.has_index:
+            return session_prefix(node_id) + "*"
         return self.key("session", session_prefix(node_id) + "*")
 
     def sid_from_key(self, key: str) -> str:
         return key.rsplit(":", 1)[1]
+
+    def recovery_reads(self, sid: str, records: int = 1) -> list[Command]:
+        """Commands reading a session's records back (recovery after a switchover)."""
+        names = (*record_names(records), "timers")
+        if self.name == "single-hash":
+            return [("HMGET", self.hash_key, *(self.key(n, sid) for n in names))]
+        return [("GET", self.key(n, sid)) for n in names]
 
 
 Command = tuple  # (b"SET", key, value, ...) — the routing key is always element 1
 
 
 def commands_for(layout: KeyLayout, kind: str, sid: str, owner: int, session_bytes: bytes | None,
-                 timer_bytes: bytes | None, ttl_ms: int) -> list[Command]:
+                 timer_bytes: bytes | None, ttl_ms: int, records: int = 1, record: int = -1) -> list[Command]:
     """Redis commands ORS sends for one persistence operation, in order.
 
-    ``session_bytes``/``timer_bytes`` are the payloads (None = record not written this time). Every
-    write carries the TTL. The routing key of each command is element 1.
+    ``session_bytes``/``timer_bytes`` are the payloads (None = record not written this time); with
+    ``records`` > 1 the session data is split into that many records and ``session_bytes`` is one
+    record's payload: ``record`` = -1 writes every record (create), else that one. Every write carries
+    the TTL. The routing key of each command is element 1.
     """
     ttl = str(ttl_ms)
+    names = ("session",) if records == 1 else record_names(records)
     if layout.name == "single-hash":
         h = layout.hash_key
         if kind == DELETE:
-            return [("HDEL", h, layout.key("session", sid), layout.key("timers", sid), layout.key("owner", sid))]
+            return [("HDEL", h, *(layout.key(n, sid) for n in (*names, "timers", "owner")))]
         fields: list[object] = []
         if session_bytes is not None:
-            fields += [layout.key("session", sid), session_bytes]
+            for n in (names if record < 0 else (names[record],)):
+                fields += [layout.key(n, sid), session_bytes]
         if timer_bytes is not None:
             fields += [layout.key("timers", sid), timer_bytes]
         if kind in (CREATE, RECOVER):
             fields += [layout.key("owner", sid), str(owner)]
         # Redis 7.0 has no per-field TTL: the TTL is on the whole hash, refreshed on every write.
         return [("HSET", h, *fields), ("PEXPIRE", h, ttl)]
+    indexed = layout.has_index
     if kind == DELETE:
-        return [("DEL", layout.key(r, sid)) for r in ("session", "timers", "owner")]
-    cmds: list[Command] = []
+        cmds: list[Command] = [("DEL", layout.key(n, sid)) for n in (*names, "timers")]
+        cmds.append(("HDEL", layout.hash_key, sid) if indexed else ("DEL", layout.key("owner", sid)))
+        return cmds
+    cmds = []
     if session_bytes is not None:
-        cmds.append(("SET", layout.key("session", sid), session_bytes, "PX", ttl))
+        for n in (names if record < 0 else (names[record],)):
+            cmds.append(("SET", layout.key(n, sid), session_bytes, "PX", ttl))
     if timer_bytes is not None:
         cmds.append(("SET", layout.key("timers", sid), timer_bytes, "PX", ttl))
     if kind in (CREATE, RECOVER):
-        cmds.append(("SET", layout.key("owner", sid), str(owner), "PX", ttl))
+        # the index entry has no TTL (hash fields cannot expire before Redis 7.4)
+        cmds.append(("HSET", layout.hash_key, sid, str(owner)) if indexed
+                    else ("SET", layout.key("owner", sid), str(owner), "PX", ttl))
     return cmds
 
 
@@ -243,40 +360,65 @@ class Op:
     due: float
     kind: str = field(compare=False)
     sid: str = field(compare=False)
-    session_size: int = field(compare=False)  # 0 = session record not written
+    session_size: int = field(compare=False)  # bytes of each session record written; 0 = none written
     timer_size: int = field(compare=False)  # 0 = timers record not written
+    record: int = field(default=-1, compare=False)  # data record an update writes (-1 = every record)
+    ttl_ms: int = field(default=0, compare=False)  # 0 = the session TTL; less for a pre-filled leaked session
 
 
 class PairSchedule:
-    """The open-loop schedule of one HA pair's primary: Poisson arrivals, updates, deletes.
+    """The open-loop schedule of one HA pair's primary: Poisson arrivals, updates, deletes, and, with
+    the index layout, the periodic cleaning.
 
     Times are seconds on the caller's clock; the model never looks at a clock itself. Sessions are
-    data (one heap entry each: ``(due, seq, remaining_updates, end)``), not greenlets, so a million
-    live sessions fit in a few hundred MB.
+    data (one heap entry each: ``(due, seq, remaining_updates, end, last_write, leaked)``), not greenlets,
+    so a million live sessions fit in a few hundred MB. A leaked session is never deleted: at its end it
+    moves to a second heap until its TTL (counted from its last write) expires in Redis.
     """
 
     def __init__(self, params: WorkloadParams, pair: HaPair, start: float, rng: random.Random | None = None):
         self.params = params
         self.pair = pair
-        self.node_id = pair.primary_node_id
+        self.node_id = pair.node_id
         self.rng = rng or random.Random(f"{params.seed}:{pair.index}")
         self._seq = 0
-        # (due, seq, remaining updates, end, owner node id at creation)
-        self._heap: list[tuple[float, int, int, float, int]] = []
-        self.live = 0  # persisted sessions alive (created, not yet deleted)
+        self._heap: list[tuple[float, int, int, float, float, bool]] = []
+        self._leaked: list[tuple[float, int]] = []  # (expiry in Redis, seq) of sessions nobody deletes
+        self.active = 0  # sessions created and not yet ended
         self.arrivals = 0
         self.digital = 0
+        self.expired = 0  # leaked sessions whose TTL has expired
         self._next_arrival = start + self.rng.expovariate(params.cps_per_pair)
+        self._ttl_s = params.session_ttl_s
+        period = params.cleanup_period_s if params.key_layout == "index" else 0.0
+        self._cleanup_period = period
+        self._next_cleanup = start + period if period > 0 else math.inf
         c = params.complexity
         # lognormal with the requested mean: mu = ln(mean) - sigma^2 / 2
         self._size_mu = math.log(c.record_bytes) - c.record_sigma ** 2 / 2
+        self._hist_sizes = [b for b, _ in c.size_histogram]
+        self._hist_cum = list(itertools.accumulate(w for _, w in c.size_histogram))
+        # lifetime classes: (cumulative share, mean active time, leaked)
+        classes = [(share, mean, leak) for share, mean, leak in params.lifetime_classes() if share > 0]
+        self._classes = [(cum, mean, leak) for cum, (_, mean, leak) in
+                         zip(itertools.accumulate(s for s, _, _ in classes), classes, strict=True)]
+
+    @property
+    def live(self) -> int:
+        """Sessions alive in Redis: active ones and leaked ones whose TTL has not expired yet."""
+        return self.active + len(self._leaked)
 
     # -- sizes
     def _session_size(self) -> int:
+        """Bytes of one data record: the session's size (lognormal, or the histogram) over its records."""
         c = self.params.complexity
-        if c.record_sigma == 0:
-            return c.record_bytes
-        return max(16, int(self.rng.lognormvariate(self._size_mu, c.record_sigma)))
+        if self._hist_sizes:
+            size = self.rng.choices(self._hist_sizes, cum_weights=self._hist_cum)[0]
+        elif c.record_sigma == 0:
+            size = c.record_bytes
+        else:
+            size = max(16, int(self.rng.lognormvariate(self._size_mu, c.record_sigma)))
+        return max(1, size // c.records) if c.records > 1 else size
 
     def _timer_size(self) -> int:
         c = self.params.complexity
@@ -294,13 +436,24 @@ class PairSchedule:
             p *= self.rng.random()
         return k
 
-    def _start_session(self, now: float, end: float, remaining: int | None = None) -> Op:
+    def _lifetime_class(self) -> tuple[float, bool]:
+        """(mean active time, leaked) of a new session, drawn by the lifetime shares."""
+        classes = self._classes
+        if len(classes) == 1:
+            return classes[0][1], classes[0][2]
+        u = self.rng.random() * classes[-1][0]
+        for cum, mean, leak in classes:
+            if u < cum:
+                return mean, leak
+        return classes[-1][1], classes[-1][2]
+
+    def _start_session(self, now: float, end: float, remaining: int | None = None, leaked: bool = False) -> Op:
         self._seq += 1
-        self.live += 1
+        self.active += 1
         if remaining is None:
             remaining = self._updates()
         first = self._next_update(now, end, remaining)
-        heapq.heappush(self._heap, (first, self._seq, remaining, end, self.node_id))
+        heapq.heappush(self._heap, (first, self._seq, remaining, end, now, leaked))
         # a new session always schedules actions (e.g. its timeouts): the timers record is written
         return Op(now, CREATE, session_id(self.node_id, self._seq), self._session_size(),
                   self.params.complexity.timer_bytes)
@@ -312,30 +465,51 @@ class PairSchedule:
         return now + (end - now) * (1.0 - self.rng.random() ** (1.0 / remaining))
 
     def prefill(self, now: float) -> list[Op]:
-        """Creates for the calls already in progress at ``now`` (Little's law population).
+        """Creates for the sessions already alive at ``now`` (Little's law population, per lifetime class).
 
-        A call in progress is length-biased: its whole duration D is Gamma(2, AHT) for exponential
-        handle times, it is a uniform fraction through, and only the updates that fall in its remaining
+        A session in progress is length-biased: for exponential lifetimes of mean m its whole duration D
+        is Gamma(2, m), it is a uniform fraction through, and only the updates that fall in its remaining
         part are still to come. So both the live population and the update rate start at steady state.
+        Leaked sessions past their call wait for their TTL: their expiry is uniform over the idle time,
+        and their create carries the TTL that is left.
         """
-        rng, aht = self.rng, self.params.aht_s
+        rng, lam = self.rng, self.params.voice_cps_per_pair
         ops = []
-        for _ in range(_poisson(rng, self.params.voice_cps_per_pair * aht)):
-            duration = rng.expovariate(1.0 / aht) + rng.expovariate(1.0 / aht)
-            left = rng.random()  # share of the call still to come
-            remaining = sum(1 for _ in range(self._updates()) if rng.random() < left)
-            ops.append(self._start_session(now, now + left * duration, remaining))
+        for share, mean, leaked in self.params.lifetime_classes():
+            for _ in range(_poisson(rng, lam * share * mean)):
+                duration = rng.expovariate(1.0 / mean) + rng.expovariate(1.0 / mean)
+                left = rng.random()  # share of the session still to come
+                remaining = sum(1 for _ in range(self._updates()) if rng.random() < left)
+                ops.append(self._start_session(now, now + left * duration, remaining, leaked))
+        idle = self.params.leaked_idle_s
+        for _ in range(_poisson(rng, lam * self.params.leaked_share * idle)):
+            self._seq += 1
+            ttl_left = max(0.001, rng.random() * idle)
+            heapq.heappush(self._leaked, (now + ttl_left, self._seq))
+            ops.append(Op(now, CREATE, session_id(self.node_id, self._seq), self._session_size(),
+                          self.params.complexity.timer_bytes, ttl_ms=max(1, int(ttl_left * 1000))))
         return ops
 
     def next_due(self) -> float:
-        """Time of the next operation or arrival."""
-        return min(self._next_arrival, self._heap[0][0]) if self._heap else self._next_arrival
+        """Time of the next operation, arrival or cleaning."""
+        due = min(self._next_arrival, self._next_cleanup)
+        return min(due, self._heap[0][0]) if self._heap else due
 
     def pop_due(self, now: float) -> Iterator[Op]:
         """Yield every operation due at or before ``now``, in due order."""
         p = self.params
-        heap = self._heap
+        heap, leaked = self._heap, self._leaked
+        while leaked and leaked[0][0] <= now:
+            heapq.heappop(leaked)
+            self.expired += 1
+        records = p.complexity.records
         while True:
+            if self._next_cleanup <= now and self._next_cleanup <= self._next_arrival \
+                    and (not heap or self._next_cleanup <= heap[0][0]):
+                t = self._next_cleanup
+                self._next_cleanup = t + self._cleanup_period
+                yield Op(t, CLEANUP, session_prefix(self.node_id), 0, 0)
+                continue
             if self._next_arrival <= now and (not heap or self._next_arrival <= heap[0][0]):
                 t = self._next_arrival
                 self._next_arrival = t + self.rng.expovariate(p.cps_per_pair)
@@ -343,28 +517,29 @@ class PairSchedule:
                 if self.rng.random() < p.digital_share:
                     self.digital += 1  # digital: counted, never persisted (vendor)
                     continue
-                op = self._start_session(t, t + self.rng.expovariate(1.0 / p.aht_s))
+                mean, leak = self._lifetime_class()
+                op = self._start_session(t, t + self.rng.expovariate(1.0 / mean), leaked=leak)
                 yield op
                 continue
             if not heap or heap[0][0] > now:
                 return
-            due, seq, remaining, end, node = heapq.heappop(heap)
-            sid = session_id(node, seq)
+            due, seq, remaining, end, last_write, leak = heapq.heappop(heap)
+            sid = session_id(self.node_id, seq)
             if remaining > 0 and due < end:
-                heapq.heappush(heap, (self._next_update(due, end, remaining - 1), seq, remaining - 1, end, node))
-                yield Op(due, UPDATE, sid, self._session_size(), self._timer_size())
+                heapq.heappush(heap, (self._next_update(due, end, remaining - 1), seq, remaining - 1, end, due, leak))
+                yield Op(due, UPDATE, sid, self._session_size(), self._timer_size(),
+                         record=self.rng.randrange(records) if records > 1 else -1)
+            elif leak:
+                self.active -= 1  # nobody deletes it: it lives in Redis until its TTL from the last write
+                heapq.heappush(leaked, (last_write + self._ttl_s, seq))
             else:
-                self.live -= 1
+                self.active -= 1
                 yield Op(due, DELETE, sid, 0, 0)
 
     def sessions(self) -> list[str]:
-        """Ids of the live sessions (for recovery checks)."""
-        return [session_id(node, seq) for _, seq, _, _, node in self._heap]
-
-    def take_over(self, new_node_id: int) -> None:
-        """After a switchover the backup owns these sessions; ids keep the old node id (they are
-        the same sessions), new sessions get the new node id."""
-        self.node_id = new_node_id
+        """Ids of the sessions alive in Redis (for recovery checks and the cleanup at the end of a test)."""
+        return ([session_id(self.node_id, e[1]) for e in self._heap]
+                + [session_id(self.node_id, seq) for _, seq in self._leaked])
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -53,6 +53,7 @@ class Recorder:
         self.errors_by_op: Counter[str] = Counter()  # failed operations by operation name
         self.commands = 0  # Redis commands acknowledged (for the server cross-check)
         self.offered = 0  # operations the schedule released in the steady window
+        self.cleaned = 0  # index entries the periodic cleaning removed (their body had expired)
         self.record_histograms = True  # False during warm-up / pre-fill
         self.lag_max_us = 0.0  # since the last per-second sample
 
@@ -90,6 +91,7 @@ class Recorder:
             "lag": self.lag.encode() if self.lag.get_total_count() else None,
             "ops": dict(self.ops), "errors": dict(self.errors), "errors_by_op": dict(self.errors_by_op),
             "commands": self.commands, "lag_max_us": self.lag_max_us, "offered": self.offered,
+            "cleaned": self.cleaned,
         }
         keep = self.record_histograms
         self.__init__()  # type: ignore[misc]
@@ -108,6 +110,7 @@ class Recorder:
         self.errors_by_op.update(payload.get("errors_by_op", {}))
         self.commands += payload.get("commands", 0)
         self.offered += payload.get("offered", 0)
+        self.cleaned += payload.get("cleaned", 0)
         self.lag_max_us = max(self.lag_max_us, payload.get("lag_max_us", 0.0))
 
     def operations_summary(self) -> dict[str, dict[str, Any]]:

@@ -57,7 +57,7 @@ class WorkloadSummary(TypedDict):
     cps_per_pair: Annotated[float, "calls per second offered to each pair"]
     aht_s: Annotated[float, "mean handle time, s"]
     complexity: Annotated[str, "session complexity preset (with +custom when overridden)"]
-    key_layout: Annotated[str, "per-session, single-hash or node-tag"]
+    key_layout: Annotated[str, "per-session, single-hash, node-tag or index"]
     worker_threads: Annotated[int, "ORS worker threads per ORS node"]
     session_ttl_s: Annotated[int, "TTL on every record, s"]
     digital_share: Annotated[float, "share of interactions that are digital (not persisted)"]
@@ -66,6 +66,11 @@ class WorkloadSummary(TypedDict):
     expected_live_sessions: Annotated[float, "Little's law: persisted sessions alive at once"]
     expected_ops_per_s: Annotated[float, "persistence operations per second the model offers"]
     seed: Annotated[int, "random seed of the workload model"]
+    mean_lifetime_s: NotRequired[Annotated[float, "mean time a session lives in Redis, over the lifetime classes, s"]]
+    lifetime: NotRequired[Annotated[dict[str, float], "routed_share, routing_s, extended_share, extended_s, "
+                                    "leaked_share of the model"]]
+    records_per_session: NotRequired[Annotated[int, "data records a session is split into"]]
+    estate: NotRequired[Annotated[str, "the estate file (--estate) the pairs were described by, if any"]]
 
 
 class ClusterSummary(TypedDict):
@@ -132,8 +137,9 @@ class Flags(TypedDict):
 
 class PairRecovery(TypedDict):
     pair: Annotated[int, "HA pair index"]
-    from_node: Annotated[int, "ORS node id of the old primary"]
-    to_node: Annotated[int, "ORS node id of the new primary"]
+    node_id: Annotated[int, "the pair's ORS Node id (the configured primary's DBID), the same before and after"]
+    from_dbid: Annotated[int, "DBID of the application that was primary"]
+    to_dbid: Annotated[int, "DBID of the application that took over (the owner records name it)"]
     expected: Annotated[int, "sessions live in the model at the switchover"]
     recovered: Annotated[int, "found in Redis and taken over"]
     lost: Annotated[int, "expected but not recovered"]
@@ -177,6 +183,8 @@ class Summary(TypedDict):
     client: Annotated[ClientFigures, "the load generator's own cost"]
     flags: Annotated[Flags, "conditions that make the numbers doubtful"]
     recovery: NotRequired[Annotated[Recovery, "present after --switchover-at"]]
+    cleanup: NotRequired[Annotated[dict[str, int], "index layout with --cleanup-period: runs (cleanings done) "
+                                   "and entries_removed (index entries whose body had expired)"]]
 
 
 class Stub(TypedDict):

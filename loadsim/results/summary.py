@@ -137,7 +137,12 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                      "writes_per_session": workload["writes_per_session"],
                      "record_bytes_mean": workload["record_bytes_mean"],
                      "expected_live_sessions": workload["expected_live_sessions"],
-                     "expected_ops_per_s": workload["expected_ops_per_s"], "seed": workload["seed"]},
+                     "expected_ops_per_s": workload["expected_ops_per_s"], "seed": workload["seed"],
+                     "mean_lifetime_s": workload.get("mean_lifetime_s", workload["aht_s"]),
+                     "lifetime": {k: workload[k] for k in ("routed_share", "routing_s", "extended_share",
+                                                           "extended_s", "leaked_share") if k in workload},
+                     "records_per_session": workload.get("complexity", {}).get("records", 1),
+                     **({"estate": workload["estate"]} if workload.get("estate") else {})},
         "cluster": cluster,
         "rates": {"offered_ops_per_s": round(offered, 2), "achieved_ops_per_s": round(achieved, 2),
                   "commands_per_s": round(server_commands / duration, 2) if duration else 0.0,
@@ -161,6 +166,9 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                    "max_rss_bytes": int(max((number(r.get("generator_rss_bytes")) for r in client_rows), default=0))},
         "flags": flags,
     }
+    if workload.get("cleanup_period_s"):
+        summary["cleanup"] = {"runs": recorder.ops.get("session.cleanup", 0),  # type: ignore[typeddict-item]
+                              "entries_removed": recorder.cleaned}
     if recovery:
         summary["recovery"] = {  # type: ignore[typeddict-item]
             "pairs": len(recovery), "expected": sum(r["expected"] for r in recovery),

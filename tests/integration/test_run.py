@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from redis.crc import key_slot
 
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.results import reader as results
@@ -158,6 +159,54 @@ def test_switchover_recovers_every_persisted_session(cluster, tmp_path):
         with cluster.admin_client(node) as c:
             owners |= {c.get(k) for k in c.scan_iter(match="ORS:swo:owner:*", count=1000)}
     assert owners and all(int(o) % 2 == 0 for o in owners)
+
+
+def test_node_tag_layout_is_one_slot_per_pair_before_and_after_a_switchover(cluster, tmp_path):
+    """The ORS Node id belongs to the pair: sessions created after the switchover keep it, so each pair's
+    keys stay in one slot, and the new primary recovers the sessions of its own node id."""
+    proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--aht", "30", "--switchover-at", "4",
+                           "--key-layout", "node-tag", "--ors-cluster-name", "ntag", run_time="8s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = results.load(out).summary
+    rv = s["recovery"]
+    assert rv["recovered"] > 100 and rv["lost_written"] == 0
+    assert [(p["node_id"], p["from_dbid"], p["to_dbid"]) for p in sorted(rv["per_pair"], key=lambda p: p["pair"])] \
+        == [(1, 1, 2), (3, 3, 4), (5, 5, 6)]
+    keys = [k for per in ors_keys(cluster, "ORS:ntag").values() for k in per]
+    assert {k.split(":")[2] for k in keys} == {"{001}", "{003}", "{005}"}
+    assert len({key_slot(k.encode()) for k in keys}) == 3
+
+
+def test_index_layout_cleans_the_entries_of_sessions_nobody_deleted(cluster, tmp_path):
+    proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--key-layout", "index", "--leaked-share", "0.3",
+                           "--session-ttl", "2", "--aht", "1", "--cleanup-period", "1", "--cleanup-batch", "5000",
+                           "--ors-cluster-name", "idx", run_time="10s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = results.load(out).summary
+    assert s["cleanup"]["runs"] >= 20 and s["cleanup"]["entries_removed"] > 50
+    assert s["server"]["commands"] == s["server"]["commands_client_counted"]  # cleaning commands counted too
+    keys = ors_keys(cluster, "ORS:idx")
+    holders = [i for i, per in keys.items() if "ORS:idx" in per]
+    assert len(holders) == 1 and keys[holders[0]]["ORS:idx"] == -1  # one index, in one slot, with no TTL
+    # the hot slot: the master holding the index executes more commands than the others
+    masters = sorted(s["masters"], key=lambda m: m["commands"])
+    assert masters[-1]["commands"] > 1.3 * masters[0]["commands"], masters
+
+
+def test_an_estate_file_drives_uneven_pairs(cluster, tmp_path):
+    estate = tmp_path / "estate.toml"
+    estate.write_text('name = "two sites"\n[defaults]\naht_s = 4\ncomplexity = "simple"\n'
+                      '[[group]]\nname = "big"\ncps = 30\n[[group]]\nname = "small"\npairs = 2\ncps = 3\n'
+                      'session_bytes = 300\n')
+    proc, out = locust_run(tmp_path, "--worker-threads", "2", *nodes_arg(cluster), "--estate", str(estate),
+                           "--ors-cluster-name", "est", run_time="10s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = results.load(out).summary
+    w = s["workload"]
+    assert w["ha_pairs"] == 3 and w["estate"] == "estate.toml"  # the estate set the pair count
+    assert w["expected_live_sessions"] == pytest.approx(30 * 4 + 2 * 3 * 4)
+    assert s["live_sessions"]["steady_mean"] == pytest.approx(w["expected_live_sessions"], rel=0.25)
+    assert s["rates"]["offered_ops_per_s"] == pytest.approx(w["expected_ops_per_s"], rel=0.25)
 
 
 def test_sigterm_leaves_a_complete_loadable_folder(cluster, tmp_path):

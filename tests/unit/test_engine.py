@@ -39,7 +39,7 @@ def test_engine_numbers_pairs_and_resets_between_tests(tmp_path):
     eng = _attach(env, tmp_path).engine
     assert engine_of(env) is eng and not eng.opts.persists
     assert [eng.next_pair().index for _ in range(3)] == [0, 1, 2]
-    assert eng.next_pair().primary_node_id != wl.HaPair(0).primary_node_id
+    assert eng.next_pair().node_id != wl.HaPair(0).node_id
     first = eng.recorder
     eng.recorder.ops["session.update"] += 5
     eng.reset(eng.params)

@@ -179,6 +179,6 @@ def test_the_web_form_says_where_each_option_belongs():
     for o in SIM_OPTIONS:
         assert ui[o.dest].help.startswith(f"[{o.group}] "), o.name
     groups = {o.group for o in SIM_OPTIONS}
-    assert groups == {"workload", "workload, advanced", "run", "embedded cluster"}
+    assert groups == {"workload", "session lifetime", "workload, advanced", "run", "embedded cluster"}
     assert ui["masters"].default == 4 and ui["cps_per_pair"].default == 5.0  # defaults shown in the form
     assert ui["embedded_tls"].default is False  # a checkbox

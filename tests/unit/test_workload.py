@@ -1,5 +1,6 @@
 """The pure workload model: statistics within tolerance, key layouts, TTLs, session ids."""
 
+import fnmatch
 import statistics
 
 import pytest
@@ -96,18 +97,105 @@ def test_same_seed_same_schedule_other_seed_differs():
     assert a == b and a != c
 
 
-def test_session_ids_carry_node_id_and_keep_it_after_takeover():
-    p = wl.WorkloadParams(ha_pairs=1, cps_per_pair=20, aht_s=50)
+def test_an_ha_pair_has_one_node_id_its_primary_dbid_and_every_session_carries_it():
     pair = wl.HaPair(3)
-    sched = wl.PairSchedule(p, pair, 0.0)
-    created = [o.sid for o in sched.pop_due(2.0)]
-    assert created and all(s.startswith(f"{pair.primary_node_id:03d}-") for s in created)
-    sched.take_over(pair.backup_node_id)
-    later = list(sched.pop_due(4.0))
-    new = [o.sid for o in later if o.kind == wl.CREATE]
-    old_updates = [o.sid for o in later if o.kind == wl.UPDATE and o.sid in created]
-    assert new and all(s.startswith(f"{pair.backup_node_id:03d}-") for s in new)
-    assert old_updates  # in-flight sessions keep their ids under the new owner
+    assert pair.node_id == pair.primary_dbid == 7 and pair.backup_dbid == 8
+    assert len({wl.HaPair(i).node_id for i in range(50)}) == 50  # pairs never share a node id
+    sched = wl.PairSchedule(wl.WorkloadParams(ha_pairs=1, cps_per_pair=20, aht_s=50), pair, 0.0)
+    ops = list(sched.pop_due(4.0))
+    assert ops and all(o.sid.startswith("007-") for o in ops)  # no switching of ids: the pair owns them
+    assert set(sched.sessions()) == {o.sid for o in ops if o.kind == wl.CREATE} - {
+        o.sid for o in ops if o.kind == wl.DELETE}
+
+
+def test_node_tag_layout_gives_one_slot_per_pair_and_recovery_finds_the_pairs_sessions():
+    tagged = wl.KeyLayout("node-tag", "c")
+    slots = {}
+    for i in range(9):
+        pair = wl.HaPair(i)
+        sids = [wl.session_id(pair.node_id, seq) for seq in range(1, 30)]
+        slots[i] = {key_slot(tagged.key(r, s).encode()) for s in sids for r in ("session", "timers", "owner")}
+        pattern = tagged.scan_pattern(pair.node_id)
+        assert all(fnmatch.fnmatchcase(tagged.key("session", s), pattern) for s in sids)
+        other = wl.session_id(wl.HaPair(i + 1).node_id, 1)
+        assert not fnmatch.fnmatchcase(tagged.key("session", other), pattern)
+    assert all(len(v) == 1 for v in slots.values()) and len(set().union(*slots.values())) == 9
+
+
+def test_lifetime_classes_set_the_live_population_by_littles_law():
+    p = wl.WorkloadParams(ha_pairs=1, cps_per_pair=20, aht_s=10, routed_share=0.5, routing_s=2,
+                          extended_share=0.1, extended_s=40)
+    assert p.mean_lifetime_s == pytest.approx(0.4 * 10 + 0.5 * 2 + 0.1 * 40)
+    _, ops, live = run_model(p, 300, prefill=True)
+    assert statistics.fmean(n for _, n in live) == pytest.approx(p.expected_live_sessions, rel=0.06)
+    # the pre-fill is that population already
+    assert len([o for o in ops if o.due == 0.0]) == pytest.approx(p.expected_live_sessions, rel=0.12)
+
+
+def test_leaked_sessions_are_never_deleted_and_expire_a_ttl_after_their_last_write():
+    p = wl.WorkloadParams(ha_pairs=1, cps_per_pair=20, aht_s=5, leaked_share=0.3, session_ttl_s=20)
+    sched, ops, live = run_model(p, 400, prefill=True)
+    creates = sum(o.kind == wl.CREATE for o in ops if o.due > 0)
+    deletes = sum(o.kind == wl.DELETE for o in ops)
+    assert deletes / creates == pytest.approx(0.7, abs=0.03)
+    assert sched.expired > 0.25 * creates * 0.8
+    assert p.writes_per_session == pytest.approx(6 + 2 - 0.3)
+    assert statistics.fmean(n for _, n in live) == pytest.approx(p.expected_live_sessions, rel=0.06)
+    # a pre-filled leaked session carries only the TTL it has left
+    assert any(0 < o.ttl_ms < 20_000 for o in ops if o.due == 0.0)
+
+
+def test_sessions_split_into_records_write_all_at_create_and_one_per_update():
+    c = wl.Complexity("t", record_bytes=4000, record_sigma=0, updates_per_session=4, timer_share=0,
+                      timer_bytes=100, records=4)
+    p = wl.WorkloadParams(ha_pairs=1, cps_per_pair=10, aht_s=2, complexity=c)
+    _, ops, _ = run_model(p, 30)
+    assert {o.session_size for o in ops if o.kind == wl.CREATE} == {1000}
+    lay = wl.KeyLayout("per-session", "c")
+    create = wl.commands_for(lay, wl.CREATE, "001-1", 1, b"x", b"t", 1000, records=4)
+    assert [c[1] for c in create if c[0] == "SET"][:4] == [lay.key(n, "001-1") for n in wl.record_names(4)]
+    updates = [o for o in ops if o.kind == wl.UPDATE]
+    assert {o.record for o in updates} == {0, 1, 2, 3}
+    one = wl.commands_for(lay, wl.UPDATE, "001-1", 1, b"x", None, 1000, records=4, record=2)
+    assert one == [("SET", lay.key("session2", "001-1"), b"x", "PX", "1000")]
+    delete = wl.commands_for(lay, wl.DELETE, "001-1", 1, None, None, 1000, records=4)
+    assert len(delete) == 4 + 2
+    assert len(lay.recovery_reads("001-1", 4)) == 5
+
+
+def test_index_layout_keeps_an_index_hash_without_ttl_and_bodies_with_ttl():
+    lay = wl.KeyLayout("index", "c")
+    create = wl.commands_for(lay, wl.CREATE, "001-0000000001", 1, b"x", b"t", 5000)
+    assert ("HSET", "ORS:c", "001-0000000001", "1") in create
+    assert [c for c in create if c[0] == "SET"] == [("SET", "ORS:c:session:001-0000000001", b"x", "PX", "5000"),
+                                                     ("SET", "ORS:c:timers:001-0000000001", b"t", "PX", "5000")]
+    assert not any(c[0] == "PEXPIRE" for c in create)  # the index itself never expires
+    update = wl.commands_for(lay, wl.UPDATE, "001-0000000001", 1, b"x", None, 5000)
+    assert update == [("SET", "ORS:c:session:001-0000000001", b"x", "PX", "5000")]  # no index traffic
+    delete = wl.commands_for(lay, wl.DELETE, "001-0000000001", 1, None, None, 5000)
+    assert delete[-1] == ("HDEL", "ORS:c", "001-0000000001")
+    assert lay.scan_pattern(1) == "001-*"  # HSCAN of the index by node id
+    recover = wl.commands_for(lay, wl.RECOVER, "001-0000000001", 2, None, None, 5000)
+    assert recover == [("HSET", "ORS:c", "001-0000000001", "2")]
+
+
+def test_cleanup_is_scheduled_for_the_index_layout_only():
+    p = wl.WorkloadParams(ha_pairs=1, cps_per_pair=5, aht_s=2, key_layout="index", cleanup_period_s=2)
+    _, ops, _ = run_model(p, 21)
+    cleanups = [o for o in ops if o.kind == wl.CLEANUP]
+    assert len(cleanups) == 10 and all(o.sid == "001-" for o in cleanups)
+    assert [round(o.due, 6) for o in cleanups] == [2.0 * i for i in range(1, 11)]
+    with pytest.raises(OptionsError, match="--cleanup-period applies to --key-layout index"):
+        wl.WorkloadParams(cleanup_period_s=5)
+
+
+def test_the_default_lifetime_keeps_todays_seeded_sessions():
+    """Adding the lifetime classes must not change what a given seed produces with the defaults."""
+    p = wl.WorkloadParams(ha_pairs=1, cps_per_pair=10, aht_s=2, seed=7)
+    q = wl.WorkloadParams(ha_pairs=1, cps_per_pair=10, aht_s=2, seed=7, routed_share=0.0, leaked_share=0.0)
+    a = [(o.kind, o.sid, o.due) for o in run_model(p, 10, prefill=True)[1]]
+    b = [(o.kind, o.sid, o.due) for o in run_model(q, 10, prefill=True)[1]]
+    assert a == b and p.mean_lifetime_s == p.aht_s
 
 
 @pytest.mark.parametrize("layout", wl.KEY_LAYOUTS)
