@@ -8,7 +8,8 @@
     │   ├── ResultsError        a results folder is missing, damaged or of an unknown schema
     │   ├── ExperimentError     a sweep / TLS comparison was given bad input
     │   ├── ClusterError        the embedded cluster could not start or be found
-    │   └── FitError            the runs given cannot be fitted (sizing)
+    │   ├── FitError            the runs given cannot be fitted (sizing)
+    │   └── MemoryModelError    no memory constants for that allocator (loadsim.model.memory)
     ├── CheckFailed             ``loadsim check`` ran and found a problem (exit 1)
     └── RedisError              a failed Redis command or connection; ``kind`` names it in counters
         ├── ReplyError          the server answered with an error reply
@@ -53,6 +54,10 @@ class ClusterError(UserError):
 
 class FitError(UserError):
     """The runs given cannot be fitted (too few distinct loads, no server samples); says what to add."""
+
+
+class MemoryModelError(UserError):
+    """The Redis memory model has no constants for what was asked (e.g. an allocator); says the fix."""
 
 
 class CheckFailed(LoadsimError):
