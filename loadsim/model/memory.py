@@ -15,6 +15,9 @@ Two views of one key:
   dict 56, dictEntry 24 (+16 cluster metadata in 7.0)) rather than by their allocation, skips the expires
   entry and the keyspace bucket arrays, so it is *not* the same number as the allocated one.
 
+Where 7.2 differs (read in 7.2.5): MEMORY USAGE adds the 8 B clusterDictMetadata instead of the 16 B entry
+metadata (``memory_usage_command``); allocations of the objects modelled here are the same.
+
 Facts were read in the redis/redis sources at tags 7.0.15 and 7.2.5 (paths below are ``src/...``).
 Anything else (another allocator, another Redis version) raises ``MemoryModelError``: fit unit costs
 from measured runs instead (``loadsim.model.sizing``).
@@ -303,6 +306,10 @@ def hash_bytes(field_lengths: Sequence[Element], value_lengths: Sequence[Element
 
     listpack: robj + the listpack (src/listpack.c lpInsert reallocs to the exact lpBytes).
     hashtable: robj + dict struct + bucket array + per field a dictEntry, field sds and value sds.
+    Steady state: right after an insert doubles the dict both bucket arrays exist until later operations on
+    that hash finish the incremental rehash (src/dict.c _dictRehashStep; measured +32 B on a 5-field hash
+    until 5 HGETs). 7.2 is the same (it presizes the dict when one HSET brings more than
+    hash-max-listpack-entries fields, which gives the same power of two).
     """
     _check_allocator(allocator)
     if hash_encoding(field_lengths, value_lengths, max_listpack_entries=max_listpack_entries,
