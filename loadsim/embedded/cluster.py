@@ -47,6 +47,12 @@ ORS_COMMANDS = (
 ).split()
 
 
+# Directives the embedded cluster needs as loadsim writes them: refused in ClusterSpec.extra_config.
+_MANAGED_DIRECTIVES = frozenset((
+    "bind", "port", "tls-port", "dir", "daemonize", "logfile", "pidfile", "cluster-enabled", "cluster-config-file",
+    "cluster-port", "user", "aclfile", "requirepass", "masteruser", "masterauth", "include", "protected-mode"))
+
+
 @dataclass
 class ClusterSpec:
     """What to start. ``maxmemory`` is a Redis size such as ``"512mb"`` (None = no limit)."""
@@ -60,6 +66,12 @@ class ClusterSpec:
     maxmemory: str | None = None
     cluster_node_timeout_ms: int = 15000  # Redis default; failover takes about this long + election
     host: str = "127.0.0.1"
+    # Raw redis.conf lines appended after loadsim's own (a later line wins), e.g. "maxmemory-policy allkeys-lru"
+    extra_config: tuple[str, ...] = ()
+    redis_server: str | None = None  # path of the redis-server binary (None: from PATH)
+
+    def __post_init__(self) -> None:
+        self.extra_config = tuple(self.extra_config)  # state.json stores it as a JSON list
 
     def validate(self) -> None:
         if self.masters < 3:
@@ -70,6 +82,13 @@ class ClusterSpec:
             raise ClusterError("--mutual-tls needs --tls")
         if not self.host.startswith("127."):
             raise ClusterError(f"host {self.host}: the embedded cluster binds to loopback (127.x.x.x) only")
+        for line in self.extra_config:
+            words = line.split()
+            if not words or "\n" in line or "\r" in line:
+                raise ClusterError(f"extra config line {line!r}: give one 'directive value' redis.conf line")
+            if words[0].lower() in _MANAGED_DIRECTIVES:
+                raise ClusterError(f"extra config line {line!r}: loadsim sets '{words[0]}' itself; use the "
+                                   "ClusterSpec field or 'loadsim cluster up' option for it")
 
 
 @dataclass
@@ -85,13 +104,43 @@ class NodeProcess:
         return f"127.0.0.1:{self.port}"
 
 
-def redis_binaries() -> tuple[str, str]:
-    """Paths of redis-server and redis-cli, or a ClusterError saying how to install them."""
-    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
-    if not server or not cli:
+def redis_binaries(server: str | None = None) -> tuple[str, str]:
+    """Paths of redis-server and redis-cli, or a ClusterError saying how to install them.
+
+    *server* is a redis-server the user chose (``--redis-server``): it must exist, be executable and
+    answer ``--version``; redis-cli is then the one next to it if there is one, else the one on PATH."""
+    if server:
+        _check_server(server)
+        beside = Path(server).parent / "redis-cli"
+        cli = str(beside) if beside.is_file() and os.access(beside, os.X_OK) else shutil.which("redis-cli")
+        if not cli:
+            raise ClusterError("redis-cli not found next to --redis-server nor on PATH: install it with "
+                               "'apt-get install -y redis-tools'")
+        return server, cli
+    found, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    if not found or not cli:
         raise ClusterError("redis-server/redis-cli not found: install them with "
                            "'apt-get install -y redis-server redis-tools' (or run 'make run', which does)")
-    return server, cli
+    return found, cli
+
+
+def _check_server(path: str) -> None:
+    """A ClusterError naming ``--redis-server`` unless *path* is a redis-server that answers ``--version``."""
+    where = f"--redis-server {path}"
+    if not os.path.isfile(path):
+        raise ClusterError(f"{where}: no such file; give the path of a redis-server binary")
+    if not os.access(path, os.X_OK):
+        raise ClusterError(f"{where}: the file is not executable; chmod +x it or give another redis-server")
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10,
+                             stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ClusterError(f"{where}: '--version' did not run ({type(exc).__name__}: {exc}); give a "
+                           "redis-server binary") from None
+    if out.returncode != 0 or "Redis server" not in out.stdout:
+        said = (out.stdout.strip() or out.stderr.strip() or f"exit {out.returncode}").splitlines()[0][:120]
+        raise ClusterError(f"{where}: '--version' did not identify a Redis server ({said}); give a "
+                           "redis-server binary")
 
 
 def _free_port(host: str, taken: set[int]) -> int:
@@ -243,10 +292,11 @@ class EmbeddedCluster:
                 f"user {ORS_USER} on >{self._secrets[ORS_USER]} resetkeys ~ORS:* resetchannels -@all {ors_rules}",
                 f"masteruser {ADMIN_USER}", f"masterauth {self._secrets[ADMIN_USER]}",
             ]
+        lines += s.extra_config
         return "\n".join(lines) + "\n"
 
     def _cli_base(self) -> tuple[list[str], dict[str, str]]:
-        _, cli = redis_binaries()
+        _, cli = redis_binaries(self.spec.redis_server)
         args = [cli]
         env = dict(os.environ)
         if self.spec.tls:
@@ -263,7 +313,7 @@ class EmbeddedCluster:
 
         ``echo`` (optional) receives one progress line before each slow step."""
         say = echo or (lambda message: None)
-        server, _ = redis_binaries()
+        server, _ = redis_binaries(self.spec.redis_server)
         if self.state_file.exists() and any(pid_alive(n.pid) for n in self.load(self.state_dir).nodes):
             raise ClusterError(f"a cluster is already running from '{self.state_dir}': "
                                "'loadsim cluster down' first, or use another --state-dir")
