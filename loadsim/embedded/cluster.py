@@ -176,14 +176,17 @@ def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
     return True
 
 
-def _is_our_redis(pid: int, directory: str) -> bool:
-    """True if *pid* is a redis-server working in *directory* (guards against a reused pid)."""
+def _is_our_redis(pid: int, directory: str, server: str | None = None) -> bool:
+    """True if *pid* is a redis-server working in *directory* (guards against a reused pid): the binary
+    *server* given by the user (any name), else one named ``redis-*``."""
     try:
-        exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+        exe = os.readlink(f"/proc/{pid}/exe")
         cwd = os.readlink(f"/proc/{pid}/cwd")
     except OSError:
         return False
-    return exe.startswith("redis-") and os.path.realpath(cwd) == os.path.realpath(directory)
+    ours = os.path.basename(exe).startswith("redis-") or bool(server) and os.path.realpath(exe) == \
+        os.path.realpath(server or "")
+    return ours and os.path.realpath(cwd) == os.path.realpath(directory)
 
 
 class EmbeddedCluster:
@@ -459,7 +462,7 @@ class EmbeddedCluster:
         """Stop every node this cluster started (SIGTERM, then SIGKILL). Returns the pids stopped."""
         stopped = []
         for node in self.nodes:
-            if node.pid and pid_alive(node.pid) and _is_our_redis(node.pid, node.directory):
+            if node.pid and pid_alive(node.pid) and _is_our_redis(node.pid, node.directory, self.spec.redis_server):
                 os.kill(node.pid, signal.SIGCONT)  # a paused node cannot handle SIGTERM
                 os.kill(node.pid, signal.SIGTERM)
                 stopped.append(node.pid)
@@ -534,7 +537,12 @@ def _watchdog_main(argv: list[str]) -> None:
     state_dir, nodes = argv[0], [a.split(":", 1) for a in argv[1:]]
     while sys.stdin.buffer.read(4096):
         pass  # EOF: the owner stopped the cluster or died
-    pids = [int(pid) for pid, directory in nodes if pid_alive(int(pid)) and _is_our_redis(int(pid), directory)]
+    try:  # the binary the user chose, if any (state.json stays until a normal stop)
+        server = json.loads(Path(state_dir, "state.json").read_text())["spec"].get("redis_server")
+    except (OSError, ValueError, KeyError, TypeError):
+        server = None
+    pids = [int(pid) for pid, directory in nodes
+            if pid_alive(int(pid)) and _is_our_redis(int(pid), directory, server)]
     for pid in pids:
         os.kill(pid, signal.SIGCONT)
         os.kill(pid, signal.SIGTERM)

@@ -9,7 +9,7 @@ import sys
 import pytest
 from test_run import ROOT, SMALL, locust_run
 
-from loadsim.embedded.cluster import ClusterError, ClusterSpec, EmbeddedCluster, redis_binaries
+from loadsim.embedded.cluster import ClusterError, ClusterSpec, EmbeddedCluster, pid_alive, redis_binaries
 from loadsim.results import reader as results
 
 SERVER = "/usr/bin/redis-server"
@@ -74,3 +74,18 @@ def test_a_run_records_the_server_version_and_allocator(tmp_path):
     assert len(nodes) == 3 and all(n["redis_version"] == "7.0.15" and n["mem_allocator"].startswith("jemalloc")
                                    for n in nodes.values())
     assert json.loads((out / "config.json").read_text())["cluster"]["redis_server"] == SERVER
+
+
+def test_a_server_binary_of_any_name_is_stopped_by_stop(tmp_path):
+    """stop() recognises its nodes by the binary it started, whatever its name (not only redis-*)."""
+    server = tmp_path / "kv7"
+    shutil.copy2(SERVER, server)
+    cluster = EmbeddedCluster(ClusterSpec(masters=3, redis_server=str(server))).start()
+    pids = [n.pid for n in cluster.nodes]
+    try:
+        assert all(pid_alive(p) for p in pids)
+        with cluster.admin_client(cluster.nodes[0]) as admin:
+            assert admin.info("server")["executable"] == str(server)
+    finally:
+        stopped = cluster.stop()
+    assert sorted(stopped) == sorted(pids) and not any(pid_alive(p) for p in pids)
