@@ -7,30 +7,51 @@ from dataclasses import asdict
 from typing import Any
 
 from loadsim.config.persistence import add_arguments, from_namespace
-from loadsim.errors import CheckFailed
+from loadsim.defaults import DEFAULTS
+from loadsim.errors import CheckFailed, OptionsError
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("check", help="check the connection ORS would make (before enabling persistence)",
                        description="Connects with the ORS [persistence] options and reports masters, replicas, "
-                                   "slot coverage, Redis version, TLS and auth. Options: flags, LOCUST_* "
+                                   "slot coverage, Redis version, TLS and auth, then audits each master's "
+                                   "configuration (CONFIG GET: maxmemory, maxmemory-policy, appendonly, appendfsync, "
+                                   "cluster-node-timeout, cluster-require-full-coverage, maxclients): an eviction "
+                                   "policy other than noeviction fails the check; no memory limit, no AOF, no or "
+                                   "uneven replicas and too low a maxclients are warnings. Options: flags, LOCUST_* "
                                    "environment variables, or --ors-config FILE with a [persistence] section. "
                                    "Exit 0 ok, 1 check failed, 2 bad options. The password is never printed.")
     add_arguments(p)
+    p.add_argument("--ha-pairs", type=int, default=DEFAULTS["ha_pairs"].value, metavar="N",
+                   help="ORS HA pairs that will use the cluster, for the maxclients rule "
+                        f"(default {DEFAULTS['ha_pairs'].value})")
+    p.add_argument("--worker-threads", type=int, default=DEFAULTS["worker_threads"].value,
+                   metavar="N", help="ORS worker threads per ORS node, for the maxclients rule: the estate opens "
+                                     "2 x ha-pairs x worker-threads connections to each master "
+                                     f"(default {DEFAULTS['worker_threads'].value})")
     p.add_argument("--json", action="store_true", help="print the report as JSON (failures stay one line, exit 1)")
     p.set_defaults(func=_cmd_check)
 
 
 def _cmd_check(args: Any) -> int:
-    from loadsim.redis.check import run_check, scrub
+    from loadsim.redis.check import estate_connections, run_check, scrub
 
+    for option, value in (("--ha-pairs", args.ha_pairs), ("--worker-threads", args.worker_threads)):
+        if value < 1:
+            raise OptionsError(f"{option}: {value} is not a whole number of at least 1")
     opts = from_namespace(args)
     try:
-        report = run_check(opts)
+        report = run_check(opts, ha_pairs=args.ha_pairs, worker_threads=args.worker_threads)
     except CheckFailed as exc:
         raise CheckFailed(f"check failed: {exc}") from None
     if args.json:
         data = {**asdict(report), "masters": len(report.masters), "replicas": len(report.replicas)}
+        for key in ("config", "config_not_audited", "replicas_per_master"):
+            del data[key]
+        data["config"] = {"audited": report.config_not_audited is None, "not_audited": report.config_not_audited,
+                          "per_master": report.config, "replicas_per_master": report.replicas_per_master,
+                          "ha_pairs": args.ha_pairs, "worker_threads": args.worker_threads,
+                          "estate_connections_per_node": estate_connections(args.ha_pairs, args.worker_threads)}
         print(scrub(json.dumps(data, indent=2), opts.password))
         return 0
     print("\n".join(scrub(line, opts.password) for line in report.lines()))

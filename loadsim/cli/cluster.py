@@ -24,6 +24,9 @@ def register(sub: Any) -> None:
     up.add_argument("--maxmemory", default=None, help="per node, e.g. 512mb (policy noeviction)")
     up.add_argument("--cluster-node-timeout", type=int, default=15000, metavar="MS",
                     help="cluster-node-timeout in ms (Redis default 15000)")
+    up.add_argument("--redis-server", default=None, metavar="PATH",
+                    help="the redis-server binary to run (default: the one on PATH); redis-cli is taken from "
+                         "the same folder if there is one there, else from PATH")
     csub.add_parser("status", help="table of the nodes of --state-dir: pid, alive, role, cluster_state")
     csub.add_parser("down", help="stop every redis-server of --state-dir (SIGTERM, then SIGKILL); node logs "
                                  "and data stay in <state-dir>/node-*/ for inspection, remove the folder when done")
@@ -42,13 +45,15 @@ def _print_nodes(rows: list[dict[str, Any]]) -> None:
 
 
 def _cmd_cluster(args: argparse.Namespace) -> int:
-    from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+    from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster, redis_binaries
 
     state = Path(args.state_dir)
     if args.action == "up":
         spec = ClusterSpec(masters=args.masters, replicas=args.replicas, tls=args.tls or args.mutual_tls,
                            mutual_tls=args.mutual_tls, acl=args.acl, aof=args.aof, maxmemory=args.maxmemory,
-                           cluster_node_timeout_ms=args.cluster_node_timeout)
+                           cluster_node_timeout_ms=args.cluster_node_timeout, redis_server=args.redis_server)
+        spec.validate()
+        redis_binaries(spec.redis_server)  # a bad --redis-server: one line before anything starts
         total = spec.masters * (1 + spec.replicas)
         print(f"starting {total} redis-server processes ({spec.masters} masters, {spec.replicas} replicas each"
               f"{', TLS' if spec.tls else ''}{', mutual TLS' if spec.mutual_tls else ''}{', ACL' if spec.acl else ''}"

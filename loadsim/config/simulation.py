@@ -115,6 +115,8 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
     SimOption("embedded-acl", "Embedded cluster: ACL user 'ors' with least privilege (true/false).", _text_bool,
               "BOOL", "embedded_acl"),
     SimOption("embedded-aof", "Embedded cluster: AOF everysec (true/false).", _text_bool, "BOOL", "embedded_aof"),
+    SimOption("embedded-redis-server", "Embedded cluster: the redis-server binary to run (default: the one on "
+              "PATH; redis-cli is taken from beside it if there is one).", str, "PATH"),
 )
 SIM_BY_DEST = {o.dest: o for o in SIM_OPTIONS}
 

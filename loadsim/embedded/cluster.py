@@ -47,6 +47,12 @@ ORS_COMMANDS = (
 ).split()
 
 
+# Directives the embedded cluster needs as loadsim writes them: refused in ClusterSpec.extra_config.
+_MANAGED_DIRECTIVES = frozenset((
+    "bind", "port", "tls-port", "dir", "daemonize", "logfile", "pidfile", "cluster-enabled", "cluster-config-file",
+    "cluster-port", "user", "aclfile", "requirepass", "masteruser", "masterauth", "include", "protected-mode"))
+
+
 @dataclass
 class ClusterSpec:
     """What to start. ``maxmemory`` is a Redis size such as ``"512mb"`` (None = no limit)."""
@@ -60,6 +66,12 @@ class ClusterSpec:
     maxmemory: str | None = None
     cluster_node_timeout_ms: int = 15000  # Redis default; failover takes about this long + election
     host: str = "127.0.0.1"
+    # Raw redis.conf lines appended after loadsim's own (a later line wins), e.g. "maxmemory-policy allkeys-lru"
+    extra_config: tuple[str, ...] = ()
+    redis_server: str | None = None  # path of the redis-server binary (None: from PATH)
+
+    def __post_init__(self) -> None:
+        self.extra_config = tuple(self.extra_config)  # state.json stores it as a JSON list
 
     def validate(self) -> None:
         if self.masters < 3:
@@ -70,6 +82,13 @@ class ClusterSpec:
             raise ClusterError("--mutual-tls needs --tls")
         if not self.host.startswith("127."):
             raise ClusterError(f"host {self.host}: the embedded cluster binds to loopback (127.x.x.x) only")
+        for line in self.extra_config:
+            words = line.split()
+            if not words or "\n" in line or "\r" in line:
+                raise ClusterError(f"extra config line {line!r}: give one 'directive value' redis.conf line")
+            if words[0].lower() in _MANAGED_DIRECTIVES:
+                raise ClusterError(f"extra config line {line!r}: loadsim sets '{words[0]}' itself; use the "
+                                   "ClusterSpec field or 'loadsim cluster up' option for it")
 
 
 @dataclass
@@ -85,13 +104,43 @@ class NodeProcess:
         return f"127.0.0.1:{self.port}"
 
 
-def redis_binaries() -> tuple[str, str]:
-    """Paths of redis-server and redis-cli, or a ClusterError saying how to install them."""
-    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
-    if not server or not cli:
+def redis_binaries(server: str | None = None) -> tuple[str, str]:
+    """Paths of redis-server and redis-cli, or a ClusterError saying how to install them.
+
+    *server* is a redis-server the user chose (``--redis-server``): it must exist, be executable and
+    answer ``--version``; redis-cli is then the one next to it if there is one, else the one on PATH."""
+    if server:
+        _check_server(server)
+        beside = Path(server).parent / "redis-cli"
+        cli = str(beside) if beside.is_file() and os.access(beside, os.X_OK) else shutil.which("redis-cli")
+        if not cli:
+            raise ClusterError("redis-cli not found next to --redis-server nor on PATH: install it with "
+                               "'apt-get install -y redis-tools'")
+        return server, cli
+    found, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    if not found or not cli:
         raise ClusterError("redis-server/redis-cli not found: install them with "
                            "'apt-get install -y redis-server redis-tools' (or run 'make run', which does)")
-    return server, cli
+    return found, cli
+
+
+def _check_server(path: str) -> None:
+    """A ClusterError naming ``--redis-server`` unless *path* is a redis-server that answers ``--version``."""
+    where = f"--redis-server {path}"
+    if not os.path.isfile(path):
+        raise ClusterError(f"{where}: no such file; give the path of a redis-server binary")
+    if not os.access(path, os.X_OK):
+        raise ClusterError(f"{where}: the file is not executable; chmod +x it or give another redis-server")
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10,
+                             stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ClusterError(f"{where}: '--version' did not run ({type(exc).__name__}: {exc}); give a "
+                           "redis-server binary") from None
+    if out.returncode != 0 or "Redis server" not in out.stdout:
+        said = (out.stdout.strip() or out.stderr.strip() or f"exit {out.returncode}").splitlines()[0][:120]
+        raise ClusterError(f"{where}: '--version' did not identify a Redis server ({said}); give a "
+                           "redis-server binary")
 
 
 def _free_port(host: str, taken: set[int]) -> int:
@@ -127,14 +176,17 @@ def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
     return True
 
 
-def _is_our_redis(pid: int, directory: str) -> bool:
-    """True if *pid* is a redis-server working in *directory* (guards against a reused pid)."""
+def _is_our_redis(pid: int, directory: str, server: str | None = None) -> bool:
+    """True if *pid* is a redis-server working in *directory* (guards against a reused pid): the binary
+    *server* given by the user (any name), else one named ``redis-*``."""
     try:
-        exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+        exe = os.readlink(f"/proc/{pid}/exe")
         cwd = os.readlink(f"/proc/{pid}/cwd")
     except OSError:
         return False
-    return exe.startswith("redis-") and os.path.realpath(cwd) == os.path.realpath(directory)
+    ours = os.path.basename(exe).startswith("redis-") or bool(server) and os.path.realpath(exe) == \
+        os.path.realpath(server or "")
+    return ours and os.path.realpath(cwd) == os.path.realpath(directory)
 
 
 class EmbeddedCluster:
@@ -243,10 +295,11 @@ class EmbeddedCluster:
                 f"user {ORS_USER} on >{self._secrets[ORS_USER]} resetkeys ~ORS:* resetchannels -@all {ors_rules}",
                 f"masteruser {ADMIN_USER}", f"masterauth {self._secrets[ADMIN_USER]}",
             ]
+        lines += s.extra_config
         return "\n".join(lines) + "\n"
 
     def _cli_base(self) -> tuple[list[str], dict[str, str]]:
-        _, cli = redis_binaries()
+        _, cli = redis_binaries(self.spec.redis_server)
         args = [cli]
         env = dict(os.environ)
         if self.spec.tls:
@@ -263,7 +316,7 @@ class EmbeddedCluster:
 
         ``echo`` (optional) receives one progress line before each slow step."""
         say = echo or (lambda message: None)
-        server, _ = redis_binaries()
+        server, _ = redis_binaries(self.spec.redis_server)
         if self.state_file.exists() and any(pid_alive(n.pid) for n in self.load(self.state_dir).nodes):
             raise ClusterError(f"a cluster is already running from '{self.state_dir}': "
                                "'loadsim cluster down' first, or use another --state-dir")
@@ -409,7 +462,7 @@ class EmbeddedCluster:
         """Stop every node this cluster started (SIGTERM, then SIGKILL). Returns the pids stopped."""
         stopped = []
         for node in self.nodes:
-            if node.pid and pid_alive(node.pid) and _is_our_redis(node.pid, node.directory):
+            if node.pid and pid_alive(node.pid) and _is_our_redis(node.pid, node.directory, self.spec.redis_server):
                 os.kill(node.pid, signal.SIGCONT)  # a paused node cannot handle SIGTERM
                 os.kill(node.pid, signal.SIGTERM)
                 stopped.append(node.pid)
@@ -484,7 +537,12 @@ def _watchdog_main(argv: list[str]) -> None:
     state_dir, nodes = argv[0], [a.split(":", 1) for a in argv[1:]]
     while sys.stdin.buffer.read(4096):
         pass  # EOF: the owner stopped the cluster or died
-    pids = [int(pid) for pid, directory in nodes if pid_alive(int(pid)) and _is_our_redis(int(pid), directory)]
+    try:  # the binary the user chose, if any (state.json stays until a normal stop)
+        server = json.loads(Path(state_dir, "state.json").read_text())["spec"].get("redis_server")
+    except (OSError, ValueError, KeyError, TypeError):
+        server = None
+    pids = [int(pid) for pid, directory in nodes
+            if pid_alive(int(pid)) and _is_our_redis(int(pid), directory, server)]
     for pid in pids:
         os.kill(pid, signal.SIGCONT)
         os.kill(pid, signal.SIGTERM)

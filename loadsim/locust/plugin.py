@@ -162,7 +162,8 @@ class Loadsim:
                            replicas=int(sim.get("replicas", value("embedded_replicas"))),
                            tls=bool(sim.get("embedded_tls", False)),
                            mutual_tls=bool(sim.get("embedded_mutual_tls", False)),
-                           acl=bool(sim.get("embedded_acl", False)), aof=bool(sim.get("embedded_aof", False)))
+                           acl=bool(sim.get("embedded_acl", False)), aof=bool(sim.get("embedded_aof", False)),
+                           redis_server=sim.get("embedded_redis_server") or None)
         if self.cluster is not None:
             if self.cluster.spec == spec:
                 return self.cluster.options

@@ -248,7 +248,8 @@ class Run:
         steady_from_s = (steady_from - self.started_perf) if steady_from != float("inf") else None
         summary = build_summary(
             scenario=self.scenario, started=self.started_wall, ended=ended, steady_from_s=steady_from_s,
-            workload=self.engine.describe(), cluster=self._cluster_info(), recorder=self.recorder,
+            workload=self.engine.describe(), cluster=self._cluster_info(env_info["redis_nodes"]),
+            recorder=self.recorder,
             client_rows=self.client_rows, node_rows=self.node_rows, commandstats_start=self.commandstats_start,
             commandstats_end=cs_end, client_cpu_s=process_cpu_s() - self.cpu0 + self._workers_cpu(),
             recovery=self.engine.recovery, interrupted=interrupted)
@@ -261,14 +262,23 @@ class Run:
     def _workers_cpu(self) -> float:
         return sum(w.get("cpu", 0.0) for w in self.workers.values()) if self.distributed else 0.0
 
-    def _cluster_info(self) -> dict[str, Any]:
-        masters = sum(1 for r in (self.monitor.nodes.values() if self.monitor else []) if r == "master")
-        replicas = sum(1 for r in (self.monitor.nodes.values() if self.monitor else []) if r != "master")
+    def _cluster_info(self, nodes: dict[str, dict[str, str]]) -> dict[str, Any]:
+        """The cluster's shape; *nodes* is ``NodeMonitor.environment()`` (server version, allocator)."""
+        roles = self.monitor.nodes if self.monitor else {}
+        masters = sum(1 for r in roles.values() if r == "master")
+        replicas = sum(1 for r in roles.values() if r != "master")
         spec = self.cluster.spec if self.cluster is not None else None
-        return {"masters": masters, "replicas": replicas // masters if masters else 0,
-                "tls": self.engine.opts.tls_enabled, "mutual_tls": bool(self.engine.opts.tls_cert),
-                "acl": bool(self.engine.opts.username), "aof": bool(spec.aof) if spec else None,
-                "embedded": spec is not None}
+        info: dict[str, Any] = {"masters": masters, "replicas": replicas // masters if masters else 0,
+                                "tls": self.engine.opts.tls_enabled, "mutual_tls": bool(self.engine.opts.tls_cert),
+                                "acl": bool(self.engine.opts.username), "aof": bool(spec.aof) if spec else None,
+                                "embedded": spec is not None}
+        master_names = {str(n) for n, r in roles.items() if r == "master"}
+        for key in ("redis_version", "mem_allocator"):
+            seen = sorted({e[key] for name, e in nodes.items() if key in e and (name in master_names
+                                                                                  or not master_names)})
+            if seen:
+                info[key] = ", ".join(seen)
+        return info
 
     def _write_locust_csv(self) -> None:
         from locust.stats import PERCENTILES_TO_REPORT, StatsCSV

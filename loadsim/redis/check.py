@@ -3,6 +3,12 @@
 It connects with the ORS ``[persistence]`` options, exactly as ORS would (same TLS, same user), and
 reports masters, replicas, slot coverage, Redis version, TLS and authentication. Every failure is
 one line naming the problem and the fix (``CheckFailed``); the password never appears in it.
+
+Then it audits each master's configuration (``CONFIG GET``, see ``audit_config``): an eviction policy
+other than ``noeviction`` fails the check (every ORS record has a TTL, so ``volatile-*`` evicts sessions
+too); no memory limit, no AOF, no or uneven replicas and a ``maxclients`` below the connections the ORS
+estate opens are warnings. A user without CONFIG rights (least privilege) gets one line saying the
+configuration was not audited.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loadsim.config.persistence import PersistenceOptions, RedisNode
+from loadsim.defaults import DEFAULTS
 from loadsim.errors import (
     CheckFailed,
     NoAuthError,
@@ -27,6 +34,20 @@ from loadsim.redis.client import Connection
 from loadsim.redis.topology import parse_nodes
 
 CHECK_TIMEOUT_MS = 5000  # used when redis-connect-timeout / redis-socket-timeout are 0 (none)
+
+# The parameters audited on every master (CONFIG GET), in report order.
+CONFIG_KEYS = ("maxmemory", "maxmemory-policy", "appendonly", "appendfsync", "cluster-node-timeout",
+               "cluster-require-full-coverage", "maxclients")
+AOF_ADVICE = "https://docs.genesys.com/Documentation/OS/latest/DepSupplement/Design"
+# Connections a node serves besides the ORS nodes': monitoring, redis-cli, replicas, failover tooling
+# (assumption: a handful).
+MONITORING_CONNECTIONS = 4
+
+
+def estate_connections(ha_pairs: int, worker_threads: int) -> int:
+    """Connections the ORS estate opens to each master: both nodes of every HA pair (primary and
+    backup) hold one connection per worker thread to each master."""
+    return 2 * ha_pairs * worker_threads
 
 
 @dataclass
@@ -47,6 +68,11 @@ class CheckReport:
     slots_covered: int
     nodes: list[NodeInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # CONFIG GET of each master (address -> parameter -> value); empty when not audited
+    config: dict[str, dict[str, str]] = field(default_factory=dict)
+    # why the configuration was not audited (None when it was)
+    config_not_audited: str | None = None
+    replicas_per_master: dict[str, int] = field(default_factory=dict)
 
     @property
     def masters(self) -> list[NodeInfo]:
@@ -66,8 +92,63 @@ class CheckReport:
         for n in sorted(self.nodes, key=lambda n: (n.role != "master", n.address)):
             slots = f"{n.slots} slots" if n.role == "master" else ""
             out.append(f"  {n.role:<8}{n.address:<24}{slots:<13}{n.link}")
+        if self.config_not_audited:
+            out.append(f"config: {self.config_not_audited}")
+        elif self.config:
+            out.append("config (CONFIG GET per master):")
+            for address in sorted(self.config):
+                values = self.config[address]
+                shown = "  ".join(f"{k} {values.get(k, '?')}" for k in CONFIG_KEYS)
+                out.append(f"  {address:<24}{shown}  replicas {self.replicas_per_master.get(address, 0)}")
         out.append("OK: ORS can persist sessions to this cluster with these options")
         return out
+
+
+def audit_config(config: dict[str, dict[str, str]], replicas_per_master: dict[str, int], ha_pairs: int,
+                 worker_threads: int) -> tuple[list[str], list[str]]:
+    """The rules on the masters' configuration (pure). Returns (errors, warnings), one line each;
+    any error fails the check."""
+    errors: list[str] = []
+    warnings: list[str] = []
+
+    def where(nodes: list[str]) -> str:
+        return "every master" if len(nodes) == len(config) and len(nodes) > 1 else ", ".join(sorted(nodes))
+
+    policies: dict[str, list[str]] = {}
+    for address, values in config.items():
+        policy = values.get("maxmemory-policy", "noeviction")
+        if policy != "noeviction":
+            policies.setdefault(policy, []).append(address)
+    for policy, nodes in sorted(policies.items()):
+        why = (" (every ORS record has a TTL, so volatile-* evicts sessions too)"
+               if policy.startswith("volatile") else "")
+        errors.append(f"{where(nodes)}: maxmemory-policy {policy}: when memory is full Redis would evict ORS "
+                      f"sessions silently{why}; set maxmemory-policy noeviction")
+    unlimited = [a for a, v in config.items() if v.get("maxmemory") == "0"]
+    if unlimited:
+        warnings.append(f"warning: maxmemory 0 (no limit) on {where(unlimited)}: a node can exhaust the host's RAM "
+                        "and swap; set maxmemory below the RAM (with noeviction, writes then fail with OOM)")
+    no_aof = [a for a, v in config.items() if v.get("appendonly") == "no"]
+    if no_aof:
+        warnings.append(f"warning: appendonly no on {where(no_aof)}: a node that restarts comes back without its "
+                        f"sessions; the vendor recommends AOF ({AOF_ADVICE}): set appendonly yes")
+    counts = replicas_per_master
+    if counts and not any(counts.values()):
+        warnings.append("warning: no replicas: a master failure loses its sessions (the vendor recommends HA "
+                        f"replicas and AOF: {AOF_ADVICE})")
+    elif len(set(counts.values())) > 1:
+        shown = ", ".join(f"{a}: {n}" for a, n in sorted(counts.items()))
+        warnings.append(f"warning: masters have different replica counts ({shown}): a master with fewer replicas "
+                        "is the weak point; give every master the same number")
+    needed = estate_connections(ha_pairs, worker_threads)
+    low = {a: int(v["maxclients"]) for a, v in config.items() if v.get("maxclients", "").isdigit()
+           and int(v["maxclients"]) < needed + MONITORING_CONNECTIONS}
+    for limit in sorted(set(low.values())):
+        nodes = [a for a, n in low.items() if n == limit]
+        warnings.append(f"warning: estate opens {needed} connections per node (2 ORS nodes x {ha_pairs} HA pairs x "
+                        f"{worker_threads} worker threads, plus a few for monitoring); maxclients {limit} on "
+                        f"{where(nodes)}: raise maxclients")
+    return errors, warnings
 
 
 def _with_timeouts(opts: PersistenceOptions) -> PersistenceOptions:
@@ -165,10 +246,17 @@ def scrub(text: str, secret: str | None) -> str:
     return text.replace(secret, "***") if secret else text
 
 
-def run_check(opts: PersistenceOptions) -> CheckReport:
-    """Connect to the first reachable seed and inspect the cluster. Raises CheckFailed (password scrubbed)."""
+def run_check(opts: PersistenceOptions, ha_pairs: int | None = None,
+              worker_threads: int | None = None) -> CheckReport:
+    """Connect to the first reachable seed, inspect the cluster and audit each master's configuration.
+    *ha_pairs* and *worker_threads* size the estate for the ``maxclients`` rule (loadsim's defaults when
+    None). Raises CheckFailed (password scrubbed)."""
+    pairs = DEFAULTS["ha_pairs"].value if ha_pairs is None else ha_pairs
+    threads = DEFAULTS["worker_threads"].value if worker_threads is None else worker_threads
     try:
-        return _run_check(opts)
+        report = _run_check(opts)
+        _audit(report, opts, pairs, threads)
+        return report
     except CheckFailed as exc:
         raise CheckFailed(scrub(str(exc), opts.password)) from None
 
@@ -230,7 +318,54 @@ def _inspect(conn: Connection, seed: RedisNode, opts: PersistenceOptions) -> Che
     down = [n for n in nodes if n.link != "connected" and n.address != str(seed)]
     if down:
         report.notes.append(f"warning: {len(down)} node(s) not connected: {', '.join(n.address for n in down)}")
-    if not report.replicas:
-        report.notes.append("note: no replicas: a master failure loses its sessions (the vendor recommends HA "
-                            "replicas and AOF)")
+    ids = {n.node_id: n for n in parse_nodes(nodes_text)}
+    for n in ids.values():
+        if n.role == "master" and n.slots:
+            report.replicas_per_master[_address(n)] = 0
+    for n in ids.values():
+        master = ids.get(n.master_id or "")
+        if n.role == "replica" and master is not None and _address(master) in report.replicas_per_master:
+            report.replicas_per_master[_address(master)] += 1
     return report
+
+
+def _address(n: Any) -> str:
+    return f"[{n.host}]:{n.port}" if ":" in n.host else f"{n.host}:{n.port}"
+
+
+def _audit(report: CheckReport, opts: PersistenceOptions, ha_pairs: int, worker_threads: int) -> None:
+    """CONFIG GET on every master (with the ORS options), then the rules of ``audit_config``. A user
+    without CONFIG rights: one note, not audited. Raises CheckFailed for a rule's error."""
+    opts = _with_timeouts(opts)
+    unreadable: list[str] = []
+    for address in sorted(report.replicas_per_master):
+        host, _, port = address.rpartition(":")
+        node = RedisNode(host.strip("[]"), int(port))
+        try:
+            conn = _connect(node, opts)
+        except CheckFailed as exc:
+            unreadable.append(f"{exc}")
+            continue
+        try:
+            reply = conn.call("CONFIG", "GET", *CONFIG_KEYS)
+        except NoPermError:
+            who = f"user '{opts.username}'" if opts.username else "the default user"
+            report.config = {}
+            report.config_not_audited = (f"not readable by {who} (CONFIG GET refused): not audited; run check "
+                                         "with an admin user to audit maxmemory-policy, appendonly, maxclients")
+            unreadable = []
+            break
+        except RedisError as exc:
+            unreadable.append(f"{node}: CONFIG GET failed ({str(exc).removeprefix(f'{node}: ')})")
+            continue
+        finally:
+            conn.close()
+        pairs = [v.decode() if isinstance(v, bytes) else str(v) for v in reply]
+        got = dict(zip(pairs[::2], pairs[1::2], strict=False))
+        report.config[address] = {k: got[k] for k in CONFIG_KEYS if k in got}
+    for problem in unreadable:
+        report.notes.append(f"warning: configuration not audited on {problem}")
+    errors, warnings = audit_config(report.config, report.replicas_per_master, ha_pairs, worker_threads)
+    if errors:
+        raise CheckFailed("; ".join(errors))
+    report.notes.extend(warnings)

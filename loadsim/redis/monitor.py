@@ -119,13 +119,15 @@ class NodeMonitor:
         return {str(n): {"role": self.nodes[n], "slots": s} for n, s in self.slot_map.items()}
 
     def environment(self) -> dict[str, dict[str, str]]:
-        """Per node: Redis version and a SHA-256 digest of CONFIG GET * (secrets and paths left out)."""
+        """Per node: Redis version, memory allocator (``INFO memory``'s ``mem_allocator``, e.g.
+        ``jemalloc-5.3.0``) and a SHA-256 digest of CONFIG GET * (secrets and paths left out)."""
         out: dict[str, dict[str, str]] = {}
         for node in self.nodes:
             entry: dict[str, str] = {}
             try:
                 client = self._client(node)
                 entry["redis_version"] = str(client.info("server").get("redis_version"))
+                entry["mem_allocator"] = str(client.info("memory").get("mem_allocator"))
                 config = client.config_get("*")
                 kept = sorted((k, str(v)) for k, v in config.items() if not k.startswith(_CONFIG_SKIP))
                 entry["config_sha256"] = hashlib.sha256(repr(kept).encode()).hexdigest()

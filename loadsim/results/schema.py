@@ -81,6 +81,10 @@ class ClusterSummary(TypedDict):
     acl: Annotated[bool, "an ACL user name was given"]
     aof: Annotated[bool | None, "AOF on (embedded cluster); null for a cluster of the user's"]
     embedded: Annotated[bool, "the run started its own cluster"]
+    redis_version: NotRequired[Annotated[str, "INFO server redis_version of the masters (several joined by ', ' "
+                                              "when they differ); absent when INFO was refused"]]
+    mem_allocator: NotRequired[Annotated[str, "INFO memory mem_allocator of the masters, e.g. jemalloc-5.3.0 "
+                                              "(several joined by ', ' when they differ)"]]
 
 
 class Rates(TypedDict):
