@@ -12,30 +12,63 @@ from loadsim.model import sizing as sz
 EXIT_FAIL = 3
 
 
+# Deployment fields that are not flags: the estate comes from --estate, the scales are the envelope's search
+NOT_FLAGS = ("estate", "rate_scale", "size_scale")
+# Deployment fields an estate file sets (estate-wide keys) unless the flag is given
+ESTATE_WIDE = {"session_ttl_s": "session_ttl_s", "key_layout": "key_layout", "worker_threads": "worker_threads"}
+HELP = {"record_bytes": "mean session size in bytes (default: the complexity preset's).",
+        "redis_version": "Redis version family of the memory model's constants: 7.0 or 7.2.",
+        "allocator": "INFO memory mem_allocator family; the memory model has jemalloc's constants."}
+
+
 def _add_deployment_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("target deployment (defaults: the vendor rule, 9 HA pairs on 3 masters)")
     for f in fields(sz.Deployment):
+        if f.name in NOT_FLAGS:
+            continue
         default = f.default if f.default is not MISSING else None
         flag = "--" + f.name.replace("_", "-")
-        note = sz.ASSUMPTIONS.get(f.name, "").replace("%", "%%")  # argparse formats help with %
+        note = (sz.ASSUMPTIONS.get(f.name, "") or HELP.get(f.name, "")).replace("%", "%%")  # argparse formats %
         if f.type in ("bool", bool):
             g.add_argument(flag, dest=f.name, default=None, choices=["true", "false"],
                            help=f"default {str(default).lower()}. {note}")
         else:
-            kind = {"int": int, "float": float}.get(str(f.type), str)
+            kind = {"int": int, "float": float}.get(str(f.type).removesuffix(" | None"), str)
             g.add_argument(flag, dest=f.name, default=None, type=kind, help=f"default {default}. {note}")
     g.add_argument("--node-ram-gib", type=float, default=None, help="node RAM in GiB (instead of --node-ram-bytes)")
+    g.add_argument("--estate", default=None, metavar="FILE",
+                   help="estate TOML file: the operator's HA pairs, rates, session sizes and lifetimes (example: "
+                        "scenarios/estate-example.toml); flags given override it for every pair")
 
 
 def deployment_from_args(args: argparse.Namespace) -> sz.Deployment:
     changes: dict[str, Any] = {}
     for f in fields(sz.Deployment):
-        value = getattr(args, f.name, None)
+        value = getattr(args, f.name, None) if f.name not in NOT_FLAGS else None
         if value is not None:
             changes[f.name] = value == "true" if isinstance(value, str) and value in ("true", "false") else value
     if getattr(args, "node_ram_gib", None) is not None:
         changes["node_ram_bytes"] = args.node_ram_gib * sz.GIB
+    if getattr(args, "estate", None):
+        changes.update(_estate_changes(args.estate, changes))
     return replace(sz.Deployment(), **changes)
+
+
+def _estate_changes(path: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The estate (flags given apply to every pair) and the deployment fields it sets."""
+    from loadsim.config.estate import read_estate_file
+    from loadsim.model.estate import estate_for_plan
+
+    data, name = read_estate_file(path)
+    estate = estate_for_plan(data, name, given)
+    out: dict[str, Any] = {"estate": estate}
+    if "ha_pairs" not in given:
+        out["ha_pairs"] = estate.ha_pairs
+    first = estate.groups[0].params
+    for field_name, attr in ESTATE_WIDE.items():
+        if field_name not in given and field_name in data:
+            out[field_name] = getattr(first, attr)
+    return out
 
 
 def costs_from(path: str | None, tls: bool | None = None) -> sz.UnitCosts:
@@ -62,16 +95,30 @@ def register(sub: Any) -> None:
 def _cmd_plan(args: argparse.Namespace) -> int:
     d = deployment_from_args(args)
     costs = costs_from(args.from_dir, None if args.tls is None else args.tls == "true")
+    v = sz.verdict(d, costs)
+    env = sz.envelope(d, costs)
     if args.json:
-        v = sz.verdict(d, costs)
-        print(json.dumps(sz.verdict_dict(v), indent=2))
+        print(json.dumps({**sz.verdict_dict(v), "envelope": sz._finite(env.as_dict())}, indent=2))
         return 0 if v.passed else EXIT_FAIL
     print("assumptions:")
     for f in fields(d):
-        print(f"  {f.name:<20} {getattr(d, f.name)!s:<14} {sz.ASSUMPTIONS.get(f.name, '')}")
-    print(f"unit costs ({costs.source}): {costs.bytes_per_session:,.0f} B/live session, "
-          f"{costs.base_bytes_per_master / 2**20:.1f} MiB base/master, {costs.cpu_s_per_command * 1e6:.1f} µs "
-          f"CPU/command, {costs.commands_per_op:.2f} commands/op\n")
-    v = sz.verdict(d, costs)
+        if f.name in NOT_FLAGS[1:]:
+            continue
+        shown = d.estate.source if f.name == "estate" and d.estate else getattr(d, f.name)
+        print(f"  {f.name:<20} {shown!s:<14} {sz.ASSUMPTIONS.get(f.name, '')}")
+    if d.estate is not None:
+        print(f"estate {d.estate.name!r} ({d.estate.source}):")
+        for g in d.estate.groups:
+            q = g.params
+            print(f"  {g.name:<20} {g.pairs} pair(s) x {q.cps_per_pair:g} calls/s, session "
+                  f"{q.complexity.record_bytes:,} B, {q.writes_per_session:g} writes, mean lifetime "
+                  f"{q.mean_lifetime_s:,.0f} s")
+    if costs.memory_model:
+        print(f"unit costs ({costs.source}): {costs.cpu_s_per_command * 1e6:.1f} µs CPU/command\n")
+    else:
+        print(f"unit costs ({costs.source}): {costs.bytes_per_session:,.0f} B/live session, "
+              f"{costs.base_bytes_per_master / 2**20:.1f} MiB base/master, {costs.cpu_s_per_command * 1e6:.1f} µs "
+              f"CPU/command, {costs.commands_per_op:.2f} commands/op\n")
     print(v.text())
+    print("\n".join(env.lines()))
     return 0 if v.passed else EXIT_FAIL

@@ -345,3 +345,4 @@ def estate_for(values: dict[str, Any], given: dict[str, Any], base: wl.WorkloadP
     if "complexity" in given:
         overrides["complexity"] = wl.preset(given["complexity"])
     return with_overrides(estate, overrides)
+

@@ -226,3 +226,20 @@ def with_overrides(estate: Estate, overrides: dict[str, Any]) -> Estate:
             c = replace(c, **c_fields)
         groups.append(replace(g, params=replace(g.params, complexity=c, **p_fields)))
     return replace(estate, groups=tuple(groups))
+
+
+def estate_for_plan(data: dict[str, Any], name: str, given: dict[str, Any]) -> Estate:
+    """``loadsim plan --estate``: the estate with the plan's given Deployment flags applied to every pair
+    (Deployment and WorkloadParams share the names of these fields)."""
+    workload_fields = {"cps_per_pair", "aht_s", "digital_share", "session_ttl_s", "worker_threads", "key_layout",
+                       "routed_share", "routing_s", "extended_share", "extended_s", "leaked_share",
+                       "cleanup_period_s", "cleanup_batch"}
+    overrides = {k: v for k, v in given.items() if k in workload_fields}
+    estate = estate_from_dict(data, wl.WorkloadParams(), name, frozenset(overrides))
+    if "record_bytes" in given:
+        overrides["record_bytes"] = int(given["record_bytes"])
+    if "records_per_session" in given:
+        overrides["records"] = given["records_per_session"]
+    if "complexity" in given:
+        overrides["complexity"] = wl.preset(given["complexity"])
+    return with_overrides(estate, overrides)

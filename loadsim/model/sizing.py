@@ -9,6 +9,8 @@ comes from.
 
 from __future__ import annotations
 
+import functools
+import heapq
 import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -17,7 +19,10 @@ import numpy as np
 
 from loadsim import defaults as D
 from loadsim.errors import FitError, OptionsError
-from loadsim.model.workload import PRESETS, littles_law, operation_percentile, voice_sessions_per_s
+from loadsim.model import footprint as fp
+from loadsim.model import workload as wl
+from loadsim.model.estate import Estate
+from loadsim.model.workload import PRESETS, operation_percentile
 
 GIB = D.GIB
 
@@ -38,6 +43,7 @@ class UnitCosts:
     runs: int = 0
     source: str = "assumption"
     live_sessions_range: tuple[float, float] | None = None  # smallest and largest measured (None: not measured)
+    memory_model: bool = False  # True: bytes and commands per session come from the model of the sessions
 
     def spread_text(self, value: float | None, scale: float = 1.0, unit: str = "") -> str:
         """A standard error or spread for people: "n/a (2 runs)" when too few runs give one."""
@@ -51,13 +57,16 @@ class UnitCosts:
 MIN_RUNS_FOR_SPREAD = 3
 
 
-# Fallback when no runs are given: reference-machine measurements (values and how measured: loadsim.defaults).
+# Fallback when no runs are given: memory and commands from the model of the sessions themselves
+# (loadsim.model.footprint: Redis internals + the workload model), server CPU per command from reference-machine
+# measurements (values and how measured: loadsim.defaults). ``modelled`` marks them: a fit from runs is not.
 DEFAULT_COSTS = UnitCosts(bytes_per_session=D.value("bytes_per_session"),
-                          base_bytes_per_master=D.value("base_bytes_per_master"),
+                          base_bytes_per_master=fp.EMPTY_MASTER_BYTES,
                           cpu_s_per_command=D.value("cpu_s_per_command"), commands_per_op=D.value("commands_per_op"),
-                          base_cpu_per_master=D.value("base_cpu_per_master"),
-                          source="assumption: reference-machine measurements (standard preset, no TLS), "
-                                 "not your runs")
+                          base_cpu_per_master=D.value("base_cpu_per_master"), memory_model=True,
+                          source="model: memory from Redis internals (jemalloc size classes, Redis 7.0) and the "
+                                 "simulated sessions; commands from the key layout; CPU per command measured on the "
+                                 "reference machine (standard preset, no TLS), not your runs")
 
 
 @dataclass(frozen=True)
@@ -81,18 +90,36 @@ class Deployment:
     cpu_ceiling: float = D.value("cpu_ceiling")  # of the one main-thread core
     n_plus_1: bool = D.value("n_plus_1")  # the ceilings must still hold with one master fewer
     latency_slo_p99_us: float = D.value("latency_slo_p99_us")  # p99 of a persistence operation
-    key_layout: str = D.value("key_layout")  # per-session, single-hash (one slot) or node-tag (slot per node)
+    key_layout: str = D.value("key_layout")  # per-session, single-hash (one slot), node-tag (slot per pair), index
     maxclients: int = D.value("maxclients")
+    record_bytes: float | None = None  # mean session size, bytes (None: the complexity preset's)
+    records_per_session: int = D.value("records_per_session")
+    routed_share: float = D.value("routed_share")
+    routing_s: float = D.value("routing_s")
+    extended_share: float = D.value("extended_share")
+    extended_s: float = D.value("extended_s")
+    leaked_share: float = D.value("leaked_share")
+    cleanup_period_s: float = D.value("cleanup_period_s")
+    cleanup_batch: int = D.value("cleanup_batch")
+    redis_version: str = "7.0"  # version family of the memory model's constants (7.0 or 7.2)
+    allocator: str = "jemalloc"  # INFO server mem_allocator family (the memory model has jemalloc's constants)
+    estate: Estate | None = None  # the operator's pairs (--estate): per-pair workloads instead of the flat ones
+    rate_scale: float = 1.0  # calls/s of every pair x this (the capacity envelope's search)
+    size_scale: float = 1.0  # session size of every pair x this (the capacity envelope's search)
+
+    def pair_groups(self) -> tuple[tuple[int, wl.WorkloadParams], ...]:
+        """(pairs, workload of one of them) for the ``ha_pairs`` pairs (an estate repeats past its end)."""
+        return _pair_groups(self)
 
     @property
     def sessions_per_s(self) -> float:
         """Persisted sessions started per second, all pairs."""
-        return voice_sessions_per_s(self.ha_pairs, self.cps_per_pair, self.digital_share)
+        return sum(n * p.voice_cps_per_pair for n, p in self.pair_groups())
 
     @property
     def live_sessions(self) -> float:
-        """Little's law: persisted sessions alive at once, all pairs."""
-        return littles_law(self.sessions_per_s, self.aht_s)
+        """Little's law per pair (its lifetimes), summed: persisted sessions alive at once."""
+        return sum(n * wl.littles_law(p.voice_cps_per_pair, p.mean_lifetime_s) for n, p in self.pair_groups())
 
     def __post_init__(self) -> None:
         if self.masters < 1 or self.ha_pairs < 1 or self.cps_per_pair < 0 or self.aht_s <= 0:
@@ -101,8 +128,53 @@ class Deployment:
             raise OptionsError("maxmemory-fraction and cpu-ceiling must be in (0, 1]")
         if self.complexity not in PRESETS:
             raise OptionsError(f"complexity '{self.complexity}' unknown; use one of {', '.join(PRESETS)}")
-        if self.key_layout not in ("per-session", "single-hash", "node-tag"):
-            raise OptionsError("key-layout must be per-session, single-hash or node-tag")
+        if self.key_layout not in wl.KEY_LAYOUTS:
+            raise OptionsError(f"key-layout must be one of {', '.join(wl.KEY_LAYOUTS)}")
+        if self.record_bytes is not None and not 1 <= self.record_bytes <= 1 << 29:
+            raise OptionsError("record-bytes must be 1 .. 512 MiB (Redis's largest string)")
+        if self.redis_version not in ("7.0", "7.2"):
+            raise OptionsError(f"redis-version {self.redis_version}: the memory model has constants for 7.0 and 7.2")
+        if self.replicas < 0:
+            raise OptionsError("replicas must be >= 0")
+        self.pair_groups()  # the workload model checks the rest (shares, times) and names the option
+
+
+def _flat_params(d: Deployment) -> wl.WorkloadParams:
+    c = PRESETS[d.complexity]
+    if d.record_bytes is not None:
+        c = replace(c, record_bytes=int(d.record_bytes))
+    return wl.WorkloadParams(
+        ha_pairs=1, cps_per_pair=d.cps_per_pair, aht_s=d.aht_s, complexity=replace(c, records=d.records_per_session),
+        session_ttl_s=d.session_ttl_s, digital_share=d.digital_share, worker_threads=d.worker_threads,
+        key_layout=d.key_layout, routed_share=d.routed_share, routing_s=d.routing_s, extended_share=d.extended_share,
+        extended_s=d.extended_s, leaked_share=d.leaked_share, cleanup_period_s=d.cleanup_period_s,
+        cleanup_batch=d.cleanup_batch)
+
+
+def _scaled(p: wl.WorkloadParams, d: Deployment) -> wl.WorkloadParams:
+    """A pair's workload under the deployment's estate-wide settings and the envelope's scales."""
+    c = p.complexity
+    if d.size_scale != 1.0:
+        hist = tuple((max(1, int(b * d.size_scale)), w) for b, w in c.size_histogram)
+        c = replace(c, record_bytes=max(1, int(c.record_bytes * d.size_scale)), size_histogram=hist)
+    return replace(p, ha_pairs=1, cps_per_pair=p.cps_per_pair * d.rate_scale, complexity=c, key_layout=d.key_layout,
+                   session_ttl_s=d.session_ttl_s, worker_threads=d.worker_threads,
+                   cleanup_period_s=d.cleanup_period_s, cleanup_batch=d.cleanup_batch)
+
+
+@functools.lru_cache(maxsize=1024)
+def _pair_groups(d: Deployment) -> tuple[tuple[int, wl.WorkloadParams], ...]:
+    if d.estate is None:
+        return ((d.ha_pairs, _scaled(_flat_params(d), d)),)
+    total = d.estate.ha_pairs
+    full, rest = divmod(d.ha_pairs, total)
+    out = []
+    for g in d.estate.groups:
+        n = full * g.pairs + min(g.pairs, rest)
+        rest = max(0, rest - g.pairs)
+        if n:
+            out.append((n, _scaled(g.params, d)))
+    return tuple(out)
 
 
 # "source: basis" of every Deployment default (what `loadsim plan` and the report print beside the values)
@@ -238,6 +310,7 @@ class Constraint:
     value: float
     limit: float
     unit: str
+    structural: bool = False  # a yes/no requirement (replicas, 3 masters): binding only when it fails
 
     @property
     def margin(self) -> float:
@@ -256,63 +329,138 @@ class Prediction:
     live_sessions: float
     ops_per_s: float
     commands_per_s: float
-    busiest_share: float  # share of data and load on the busiest master
-    busiest_share_n1: float  # the same with one master fewer
+    busiest_share: float  # share of the session data on the busiest master
     memory_per_master: float  # used_memory of the busiest master
     ram_needed_per_node: float  # with maxmemory fraction and fork headroom
     cpu_utilisation: float  # busiest master, one core
-    cpu_utilisation_n1: float
     p99_us: float | None
     connections_per_node: int
     nodes: int
+    memory_source: str = ""  # "model (...)" or "measured (...)"
+    hot_master_commands_per_s: float = 0.0  # commands/s that must go to the one slot of ORS:<cluster>
+    bytes_per_session: float = 0.0  # as used (model or measured), bucket arrays included
+    failover: str = ""  # what one master down does to this deployment
+    notes: tuple[str, ...] = ()
     constraints: list[Constraint] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return all(c.ok for c in self.constraints)
 
+    # the promoted replica carries exactly what its master carried (Redis Cluster failover)
+    @property
+    def cpu_utilisation_n1(self) -> float:
+        return self.cpu_utilisation
 
-def busiest_share(layout: str, masters: int, ha_pairs: int) -> float:
-    """Share of all session data and operations on the busiest master, by key layout."""
-    if masters < 1:
-        return math.inf
-    if layout == "single-hash":
-        return 1.0  # one key, one slot, one master, whatever the master count
-    if layout == "node-tag":
-        # one slot per primary ORS node: at best spread evenly, so a master holds ceil(pairs/masters)
-        return math.ceil(ha_pairs / masters) / ha_pairs
-    return 1.0 / masters  # 16384 slots spread evenly
+
+def _spread_over_masters(loads: list[tuple[int, float]], masters: int) -> float:
+    """The largest total on one master when pairs' loads, each bound to one slot, are spread as evenly
+    as possible (largest first onto the least loaded master): the best case of slot placement."""
+    heap = [0.0] * masters
+    for count, load in sorted(loads, key=lambda x: -x[1]):
+        if count > 4 * masters:  # many identical pairs: whole rounds first
+            rounds = count // masters
+            heap = [h + rounds * load for h in heap]
+            count -= rounds * masters
+        for _ in range(count):
+            heapq.heapreplace(heap, heap[0] + load)
+    return max(heap) if heap else 0.0
 
 
 def predict(d: Deployment, c: UnitCosts) -> Prediction:
-    """Memory, CPU, latency and connections per node for deployment ``d`` with unit costs ``c``."""
-    live = d.live_sessions
-    ops = d.sessions_per_s * PRESETS[d.complexity].writes_per_session
-    commands = ops * c.commands_per_op
-    share = busiest_share(d.key_layout, d.masters, d.ha_pairs)
-    share_n1 = busiest_share(d.key_layout, d.masters - 1, d.ha_pairs) if d.n_plus_1 and d.masters > 1 else share
-    memory = c.base_bytes_per_master + share * live * c.bytes_per_session
+    """Memory, CPU, latency and connections per node for deployment ``d`` with unit costs ``c``.
+
+    Without runs (``DEFAULT_COSTS``), memory and commands come from the simulated sessions themselves
+    (``loadsim.model.footprint``); fitted unit costs (``--from``) take precedence for both."""
+    groups = d.pair_groups()
+    m = d.masters
+    version = (int(d.redis_version.split(".")[0]), int(d.redis_version.split(".")[1]))
+    feet = [(n, p, fp.footprint(p, version, d.allocator)) for n, p in groups]
+    live = sum(n * f.live_sessions for n, _, f in feet)
+    ops = sum(n * f.ops_per_s for n, _, f in feet)
+    measured = not c.memory_model
+    notes: list[str] = []
+    # -- commands per second by placement
+    spread_cmds = sum(n * f.commands_per_s[fp.SPREAD] for n, _, f in feet)
+    hot_cmds = sum(n * f.commands_per_s[fp.HOT] for n, _, f in feet)
+    pair_cmds = [(n, f.commands_per_s[fp.PAIR]) for n, _, f in feet]
+    commands = spread_cmds + hot_cmds + sum(n * x for n, x in pair_cmds)
+    if measured:  # the runs' own commands per operation, spread as the layout spreads them
+        scale = c.commands_per_op * ops / commands if commands else 0.0
+        spread_cmds, hot_cmds = spread_cmds * scale, hot_cmds * scale
+        pair_cmds = [(n, x * scale) for n, x in pair_cmds]
+        commands = c.commands_per_op * ops
+    busiest_cmds = spread_cmds / m + _spread_over_masters(pair_cmds, m) + hot_cmds
+    # -- memory of the busiest master
+    # every pair's primary (working) and backup (idle) hold one connection per worker thread to each master
+    conn_bytes = sum(n * d.worker_threads * (fp.connection_bytes(p, True, d.allocator)
+                                             + fp.connection_bytes(p, False, d.allocator)) for n, p in groups)
+    if measured:
+        data = [(n, f.live_sessions * c.bytes_per_session) for n, _, f in feet]
+        share = {fp.SPREAD: 0.0, fp.PAIR: 0.0, fp.HOT: 0.0}
+        for n, _, f in feet:
+            for k, v in f.bytes_per_session.items():
+                share[k] += n * f.live_sessions * v
+        total = sum(share.values()) or 1.0
+        spread_b = sum(x * n for n, x in data) * share[fp.SPREAD] / total
+        hot_b = sum(x * n for n, x in data) * share[fp.HOT] / total
+        pair_b = [(n, x * share[fp.PAIR] / total) for n, x in data]
+        busiest = spread_b / m + _spread_over_masters(pair_b, m) + hot_b
+        memory = c.base_bytes_per_master + busiest
+        per_session = c.bytes_per_session
+        source = f"unit costs ({c.source}): {c.bytes_per_session:,.0f} B per live session, base " \
+                 f"{c.base_bytes_per_master / 2**20:.1f} MiB per master"
+    else:
+        spread_b = sum(n * f.live_sessions * f.bytes_per_session[fp.SPREAD] for n, _, f in feet)
+        hot_b = sum(n * f.live_sessions * f.bytes_per_session[fp.HOT] for n, _, f in feet)
+        pair_b = [(n, f.live_sessions * f.bytes_per_session[fp.PAIR]) for n, _, f in feet]
+        keys = {k: sum(n * f.live_sessions * f.keys_per_session[k] for n, _, f in feet) for k in fp.PLACEMENTS}
+        ttl = {k: sum(n * f.live_sessions * f.ttl_keys_per_session[k] for n, _, f in feet) for k in fp.PLACEMENTS}
+        fields_ = sum(n * f.live_sessions * f.hash_fields_per_session for n, _, f in feet)
+        busiest_pair = _spread_over_masters(pair_b, m)
+        pair_key_count = busiest_pair / max(1.0, sum(x * n for n, x in pair_b)) * keys[fp.PAIR]
+        busiest_keys = keys[fp.SPREAD] / m + pair_key_count + (1 if hot_b else 0)
+        busiest_ttl = ttl[fp.SPREAD] / m + pair_key_count + (1 if d.key_layout == "single-hash" else 0)
+        buckets = fp.buckets_bytes(busiest_keys, busiest_ttl, fields_)
+        busiest = spread_b / m + busiest_pair + hot_b + buckets
+        memory = c.base_bytes_per_master + conn_bytes + busiest
+        per_session = (spread_b + hot_b + sum(x * n for n, x in pair_b)) / live if live else 0.0
+        source = (f"model (Redis {d.redis_version} internals, {d.allocator}): {per_session:,.0f} B per live session "
+                  f"+ bucket arrays; {conn_bytes / 2**20:.1f} MiB of ORS connections per master")
+    data_total = spread_b + hot_b + sum(x * n for n, x in pair_b)
+    share_busiest = (memory - c.base_bytes_per_master - (0 if measured else conn_bytes)) / data_total \
+        if data_total else 1.0 / m
     fork = d.fork_cow_factor if d.aof else 1.0
     # maxmemory must hold the data; the node must also hold the fork's copy-on-write peak
     ram_needed = max(memory / d.maxmemory_fraction, memory * fork)
-    util = c.base_cpu_per_master + commands * share * c.cpu_s_per_command
-    util_n1 = c.base_cpu_per_master + commands * share_n1 * c.cpu_s_per_command
-    worst_util = util_n1 if d.n_plus_1 else util
-    p99 = p99_at(c.latency_points, worst_util)
-    connections = 2 * d.ha_pairs * d.worker_threads  # primary and warm backup, one per worker per master
-    hot = " (hot slot: one master holds everything)" if d.key_layout == "single-hash" else ""
+    util = c.base_cpu_per_master + busiest_cmds * c.cpu_s_per_command
+    p99 = p99_at(c.latency_points, util)
+    connections = 2 * sum(n for n, _ in groups) * d.worker_threads  # primary and warm backup
+    hot = " (hot slot: ORS:<cluster> on one master)" if hot_cmds or hot_b else ""
+    if d.replicas >= 1:
+        failover = ("one master down: its replica is promoted and carries the same slots, memory and "
+                    f"{100 * util:.1f} % CPU; the other masters are unchanged")
+    else:
+        failover = "one master down: its slots are down and their sessions lost (no replica to promote)"
     constraints = [
         Constraint(f"memory{hot}", ram_needed, d.node_ram_bytes, "bytes"),
-        Constraint(f"CPU{hot}" + (" with one master down" if d.n_plus_1 else ""), worst_util, d.cpu_ceiling,
-                   "of one core"),
+        Constraint(f"CPU{hot}", util, d.cpu_ceiling, "of one core"),
         Constraint("connections", connections, d.maxclients, "clients per node"),
     ]
+    if d.n_plus_1:
+        constraints.append(Constraint("failover: a replica per master (without one a dead master's slots and "
+                                      "sessions are lost)", 1, d.replicas, "replicas per master", structural=True))
     if p99 is not None:
         constraints.append(Constraint("latency SLO (p99)", p99, d.latency_slo_p99_us, "µs"))
-    if d.masters < 3:
-        constraints.append(Constraint("Redis Cluster minimum of 3 masters", 3, d.masters, "masters"))
-    return Prediction(d, c, live, ops, commands, share, share_n1, memory, ram_needed, util, util_n1, p99,
-                      connections, d.masters * (1 + d.replicas), constraints)
+    if m < 3:
+        constraints.append(Constraint("Redis Cluster minimum of 3 masters", 3, m, "masters", structural=True))
+    stale_per_s = sum(n * f.stale_index_per_s for n, _, f in feet)
+    if stale_per_s and d.cleanup_period_s == 0:
+        notes.append(f"index layout without cleaning: {stale_per_s * 86400:,.0f} entries of leaked sessions stay in "
+                     "the index per day, for ever; set --cleanup-period")
+    return Prediction(d, c, live, ops, commands, share_busiest, memory, ram_needed, util, p99,
+                      connections, m * (1 + d.replicas), source, hot_cmds, per_session, failover, tuple(notes),
+                      constraints)
 
 
 def extrapolation(d: Deployment, c: UnitCosts) -> str | None:
@@ -356,15 +504,18 @@ class Verdict:
             f"live sessions {p.live_sessions:,.0f}; {p.ops_per_s:,.0f} persistence ops/s = "
             f"{p.commands_per_s:,.0f} Redis commands/s",
             f"busiest master: {p.memory_per_master / 2**20:,.0f} MiB used_memory, needs "
-            f"{p.ram_needed_per_node / 2**20:,.0f} MiB RAM; CPU {100 * p.cpu_utilisation:.1f} % of a core "
-            f"({100 * p.cpu_utilisation_n1:.1f} % with one master down)",
+            f"{p.ram_needed_per_node / 2**20:,.0f} MiB RAM; CPU {100 * p.cpu_utilisation:.1f} % of a core"
+            + (f"; {p.hot_master_commands_per_s:,.0f} commands/s on the hot slot ORS:<cluster>"
+               if p.hot_master_commands_per_s else ""),
+            f"memory: {p.memory_source}",
+            p.failover,
             f"connections per node: {p.connections_per_node} (2 ORS nodes x {d.worker_threads} threads x "
             f"{d.ha_pairs} pairs)",
         ]
         if p.p99_us is not None:
             lines.append(f"predicted p99: {_fmt(p.p99_us, 'µs')} (SLO {d.latency_slo_p99_us:,.0f} µs)")
         lines.append(f"smallest master count that passes: {self.smallest_masters or 'none up to 64'}")
-        lines.append(f"unit costs: {p.costs.source}")
+        lines.extend(f"note: {n}" for n in p.notes)
         warning = extrapolation(d, p.costs)
         if warning:
             lines.append(warning)
@@ -390,12 +541,16 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
     return _finite({
         "passed": v.passed, "binding": constraints[p.constraints.index(v.binding)],
         "constraints": constraints, "smallest_masters": v.smallest_masters,
-        "deployment": {f.name: getattr(d, f.name) for f in fields(d)},
+        "deployment": {f.name: getattr(d, f.name) if f.name != "estate" else (d.estate.source if d.estate else None)
+                       for f in fields(d)},
         "prediction": {"live_sessions": p.live_sessions, "ops_per_s": p.ops_per_s,
                        "commands_per_s": p.commands_per_s, "memory_per_master_bytes": p.memory_per_master,
                        "ram_needed_per_node_bytes": p.ram_needed_per_node, "cpu_utilisation": p.cpu_utilisation,
                        "cpu_utilisation_one_master_down": p.cpu_utilisation_n1, "p99_us": p.p99_us,
-                       "connections_per_node": p.connections_per_node, "nodes": p.nodes},
+                       "connections_per_node": p.connections_per_node, "nodes": p.nodes,
+                       "bytes_per_session": p.bytes_per_session, "memory_source": p.memory_source,
+                       "hot_slot_commands_per_s": p.hot_master_commands_per_s, "failover": p.failover,
+                       "notes": list(p.notes)},
         "unit_costs": {"source": p.costs.source, "runs": p.costs.runs,
                        "bytes_per_session": p.costs.bytes_per_session,
                        "bytes_per_session_se": p.costs.bytes_per_session_se,
@@ -425,5 +580,99 @@ def _margin(margin: float) -> str:
 def verdict(d: Deployment, c: UnitCosts) -> Verdict:
     """PASS/FAIL, the binding constraint (smallest margin) and the smallest master count that passes."""
     p = predict(d, c)
-    binding = min(p.constraints, key=lambda k: k.margin)
+    binding = min(p.constraints, key=lambda k: (k.ok and k.structural, k.margin))
     return Verdict(p.passed, binding, p, smallest_masters(d, c))
+
+
+# ------------------------------------------------------------------------------------------ envelope
+@dataclass(frozen=True)
+class Limit:
+    """One edge of the capacity envelope: the largest value that still passes, and what stops it there."""
+
+    what: str
+    value: float | None  # None: not bounded within the search, or not computable
+    unit: str
+    binding: str  # the constraint that fails just beyond
+    note: str = ""
+
+    def text(self) -> str:
+        if self.value is None:
+            return f"{self.what}: {self.note}"
+        shown = f"{self.value:,.0f}" if self.value >= 100 or self.unit in ("HA pairs", "B") else f"{self.value:,.2f}"
+        return f"{self.what}: {shown} {self.unit} (then {self.binding} binds){' ' + self.note if self.note else ''}"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    max_pairs: Limit
+    max_rate: Limit
+    max_size: Limit
+
+    def lines(self) -> list[str]:
+        return ["capacity envelope (everything else as given):",
+                *("  " + x.text() for x in (self.max_pairs, self.max_rate, self.max_size))]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: {"value": v.value, "unit": v.unit, "binding": v.binding, "note": v.note}
+                for k, v in (("max_ha_pairs", self.max_pairs), ("max_calls_per_s_per_pair", self.max_rate),
+                             ("max_session_bytes", self.max_size))}
+
+
+def _binding(d: Deployment, c: UnitCosts) -> str:
+    p = predict(d, c)
+    failing = [k for k in p.constraints if not k.ok] or p.constraints
+    return min(failing, key=lambda k: k.margin).name
+
+
+def _largest(passes: Any, low: float, high: float, integer: bool, steps: int = 40) -> float | None:
+    """The largest x in [low, high] with passes(x), assuming passes is monotone (None if low fails)."""
+    if not passes(low):
+        return None
+    if passes(high):
+        return high
+    for _ in range(steps):
+        if integer and high - low <= 1:
+            break
+        mid = (low + high) // 2 if integer else (low + high) / 2
+        low, high = (mid, high) if passes(mid) else (low, mid)
+    return low
+
+
+def envelope(d: Deployment, c: UnitCosts) -> Envelope:
+    """Three edges of what ``d``'s masters carry: the most HA pairs (pairs added like the given ones), the
+    highest calls/s per pair and the largest session size at which the given pairs still pass."""
+    def ok(**changes: Any) -> bool:
+        try:
+            return predict(replace(d, **changes), c).passed
+        except OptionsError:
+            return False
+
+    pairs = _largest(lambda n: ok(ha_pairs=int(n)), 1, 100_000, integer=True)
+    if pairs is None:
+        max_pairs = Limit("most HA pairs", None, "HA pairs", "", "not even 1 pair passes")
+    else:
+        beyond = "nothing up to 100,000 pairs" if pairs >= 100_000 else _binding(replace(d, ha_pairs=int(pairs) + 1), c)
+        max_pairs = Limit("most HA pairs", int(pairs), "HA pairs", beyond,
+                          "(the estate repeated)" if d.estate else "")
+    rate = _largest(lambda f: ok(rate_scale=f), 1e-6, 10_000.0, integer=False)
+    base_rate = d.cps_per_pair if d.estate is None else None
+    if rate is None or rate <= 0:
+        max_rate = Limit("highest calls/s per pair", None, "calls/s", "", "the given pairs fail at any rate")
+    else:
+        where = _binding(replace(d, rate_scale=rate * 1.01), c)
+        max_rate = (Limit("highest calls/s per pair", base_rate * rate, "calls/s", where) if base_rate is not None
+                    else Limit("highest call rate", rate, "x the estate's rates", where))
+    if not c.memory_model:
+        max_size = Limit("largest session size", None, "B", "", "not modelled with unit costs measured on runs "
+                         "(they hold for the measured sessions); plan without --from gives it")
+    else:
+        groups = d.pair_groups()
+        mean = sum(n * p.complexity.record_bytes for n, p in groups) / sum(n for n, _ in groups)
+        size = _largest(lambda f: ok(size_scale=f), 1.0 / mean, (1 << 29) / mean, integer=False)
+        if size is None:
+            max_size = Limit("largest session size", None, "B", "", "the given pairs fail at any size")
+        else:
+            where = _binding(replace(d, size_scale=size * 1.01), c)
+            max_size = Limit("largest session size", mean * size, "B", where,
+                             "(mean over the pairs)" if d.estate else "")
+    return Envelope(max_pairs, max_rate, max_size)

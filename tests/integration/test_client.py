@@ -111,9 +111,11 @@ def test_live_slot_migration_loses_no_acknowledged_write():
         with cluster.admin_client(src) as s, cluster.admin_client(dst) as d:
             d.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", src_id)
             s.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id)
-            for _ in range(200):
-                keys = s.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100)
+            emptied = False
+            for _ in range(2000):  # bounded: the writer stops after 20 s or 200,000 keys
+                keys = s.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 1000)
                 if not keys:
+                    emptied = True
                     break
                 s.execute_command("MIGRATE", "127.0.0.1", dst.port, "", 0, 5000, "KEYS", *keys)
                 time.sleep(0.01)  # let the writer hit the ASK window
@@ -124,6 +126,7 @@ def test_live_slot_migration_loses_no_acknowledged_write():
         stop.set()
         t.join()
         w.close()
+        assert emptied, "the test's own migration did not move every key of the slot"
         assert len(acked) > 100
         assert w.moved + w.asked > 0
         with cluster.admin_client(dst) as d:

@@ -159,3 +159,31 @@ def test_compare_tls_refuses_bad_input_before_any_run(argv, needle, capsys, tmp_
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert code == 2 and len(err) == 1 and needle in err[0]
     assert not (tmp_path / "cmp").exists()  # nothing started, nothing written
+
+
+def test_plan_with_an_estate_prints_the_groups_and_the_envelope(capsys, tmp_path):
+    from loadsim.paths import EXAMPLE_ESTATE
+
+    assert cli.main(["plan", "--estate", str(EXAMPLE_ESTATE)]) == 0
+    out = capsys.readouterr().out
+    assert "hub                  1 pair(s) x 40 calls/s" in out and "branches             8 pair(s)" in out
+    assert "capacity envelope" in out and "most HA pairs:" in out and "x the estate's rates" in out
+    assert "PASS: 9 HA pairs on 3 masters" in out
+    # flags still override the file: 2 pairs, one of each group
+    assert cli.main(["plan", "--estate", str(EXAMPLE_ESTATE), "--ha-pairs", "2", "--aht-s", "10"]) == 0
+    assert "PASS: 2 HA pairs" in capsys.readouterr().out
+    bad = tmp_path / "e.toml"
+    bad.write_text("[[group]]\ncsp = 3\n")
+    code, err = _run(["plan", "--estate", str(bad)], capsys)
+    assert code == 2 and len(err) == 1 and "unknown key 'csp'; did you mean 'cps'?" in err[0]
+    code, err = _run(["plan", "--estate", str(tmp_path / "missing.toml")], capsys)
+    assert code == 2 and len(err) == 1 and "no such file" in err[0]
+
+
+def test_plan_json_carries_the_envelope_and_the_memory_source(capsys):
+    import json
+
+    assert cli.main(["plan", "--json", "--complexity", "complex"]) == 0
+    v = json.loads(capsys.readouterr().out)
+    assert v["envelope"]["max_ha_pairs"]["value"] > 9 and v["envelope"]["max_ha_pairs"]["binding"]
+    assert v["prediction"]["memory_source"].startswith("model") and v["prediction"]["bytes_per_session"] > 19000

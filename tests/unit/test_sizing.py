@@ -63,7 +63,8 @@ def test_prediction_follows_littles_law_and_layout():
     assert p.ops_per_s == 9 * 10 * 8  # standard preset: 6 updates + create + delete
     assert p.memory_per_master == pytest.approx(2e6 + 3000 * 5000)
     assert p.cpu_utilisation == pytest.approx(p.commands_per_s / 3 * 20e-6)
-    assert p.cpu_utilisation_n1 == pytest.approx(p.commands_per_s / 2 * 20e-6)
+    # Redis Cluster fails a master over to its replica: the replica carries exactly that master's load
+    assert p.cpu_utilisation_n1 == p.cpu_utilisation and "replica is promoted" in p.failover
     assert p.connections_per_node == 2 * 9 * 4 and p.nodes == 6
 
 
@@ -89,16 +90,32 @@ def test_single_hash_hot_slot_makes_more_masters_useless():
 
 
 def test_node_tag_share_is_bounded_by_pairs():
-    assert sz.busiest_share("node-tag", 3, 9) == pytest.approx(3 / 9)
-    assert sz.busiest_share("node-tag", 12, 9) == pytest.approx(1 / 9)  # 3 masters idle
-    assert sz.busiest_share("per-session", 12, 9) == pytest.approx(1 / 12)
+    def share(layout, masters):
+        return sz.predict(sz.Deployment(ha_pairs=9, masters=masters, key_layout=layout), COSTS).busiest_share
+
+    assert share("node-tag", 3) == pytest.approx(3 / 9)
+    assert share("node-tag", 12) == pytest.approx(1 / 9)  # 3 masters idle: a pair's slot cannot be split
+    assert share("per-session", 12) == pytest.approx(1 / 12)
+    assert share("single-hash", 12) == pytest.approx(1.0)
+
+
+def test_uneven_pairs_are_placed_largest_first():
+    assert sz._spread_over_masters([(1, 40.0), (8, 5.0)], 3) == 40.0  # the hub's slot alone
+    assert sz._spread_over_masters([(9, 5.0)], 3) == 15.0
+    assert sz._spread_over_masters([(100, 1.0)], 3) == 34.0
+
+
+def test_without_replicas_one_master_down_loses_slots():
+    v = sz.verdict(sz.Deployment(replicas=0), COSTS)
+    assert not v.passed and v.binding.name.startswith("failover") and "slots are down" in v.prediction.failover
+    assert sz.verdict(sz.Deployment(replicas=0, n_plus_1=False), COSTS).passed
 
 
 def test_connections_constraint_binds():
-    d = sz.Deployment(ha_pairs=9, worker_threads=1000, cps_per_pair=0.01)
+    d = sz.Deployment(ha_pairs=9, worker_threads=256, cps_per_pair=0.01, maxclients=1000)
     v = sz.verdict(d, COSTS)
     assert not v.passed and v.binding.name == "connections"
-    assert v.binding.value == 2 * 9 * 1000 and v.binding.margin == pytest.approx((10000 - 18000) / 10000)
+    assert v.binding.value == 2 * 9 * 256 and v.binding.margin == pytest.approx((1000 - 4608) / 1000)
 
 
 def test_smallest_masters_and_overrides_change_the_answer():
@@ -162,3 +179,54 @@ def test_fit_unit_costs_from_summaries():
     costs = sz.fit_unit_costs(steady)
     assert costs.cpu_s_per_command == pytest.approx(30e-6, rel=1e-3)
     assert costs.base_cpu_per_master == pytest.approx(0.02, rel=1e-3)
+
+
+def test_the_memory_model_follows_the_sessions_simulated():
+    """Without runs, memory comes from the sessions themselves: the complex preset costs ~3.5x standard."""
+    def per_session(**kw):
+        return sz.predict(sz.Deployment(**kw), sz.DEFAULT_COSTS).bytes_per_session
+
+    standard, complex_ = per_session(), per_session(complexity="complex")
+    assert 3.2 < complex_ / standard < 4.2 and complex_ > 19_000
+    assert per_session(record_bytes=40_000) > complex_
+    # a fit from runs takes precedence, and the plan says which source it used
+    p = sz.predict(sz.Deployment(complexity="complex"), COSTS)
+    assert p.bytes_per_session == 5000.0 and p.memory_source.startswith("unit costs")
+    assert sz.predict(sz.Deployment(), sz.DEFAULT_COSTS).memory_source.startswith("model (Redis 7.0")
+
+
+def test_lifetimes_change_live_sessions_and_memory():
+    short = sz.predict(sz.Deployment(routed_share=0.8, routing_s=10), sz.DEFAULT_COSTS)
+    base = sz.predict(sz.Deployment(), sz.DEFAULT_COSTS)
+    extended = sz.predict(sz.Deployment(extended_share=0.1, extended_s=86400), sz.DEFAULT_COSTS)
+    assert short.live_sessions < base.live_sessions < extended.live_sessions
+    assert base.live_sessions == pytest.approx(9 * 5 * 180)
+    assert extended.live_sessions == pytest.approx(9 * 5 * (0.9 * 180 + 0.1 * 86400))
+    assert extended.memory_per_master > 10 * base.memory_per_master
+
+
+def test_index_layout_puts_index_commands_on_the_hot_slot():
+    p = sz.predict(sz.Deployment(key_layout="index", masters=9), sz.DEFAULT_COSTS)
+    q = sz.predict(sz.Deployment(key_layout="per-session", masters=9), sz.DEFAULT_COSTS)
+    assert p.hot_master_commands_per_s == pytest.approx(2 * 9 * 5)  # HSET per create, HDEL per delete
+    assert p.cpu_utilisation > q.cpu_utilisation and q.hot_master_commands_per_s == 0
+    leaky = sz.predict(sz.Deployment(key_layout="index", leaked_share=0.01), sz.DEFAULT_COSTS)
+    assert any("without cleaning" in n for n in leaky.notes)
+
+
+def test_the_envelope_edges_pass_and_one_step_beyond_fails():
+    d = sz.Deployment(node_ram_bytes=sz.GIB)
+    e = sz.envelope(d, sz.DEFAULT_COSTS)
+    n = e.max_pairs.value
+    assert sz.predict(replace(d, ha_pairs=n), sz.DEFAULT_COSTS).passed
+    assert not sz.predict(replace(d, ha_pairs=n + 1), sz.DEFAULT_COSTS).passed
+    assert e.max_pairs.binding in {c.name for c in sz.predict(replace(d, ha_pairs=n + 1), sz.DEFAULT_COSTS).constraints}
+    cps = e.max_rate.value
+    assert sz.predict(replace(d, cps_per_pair=cps * 0.99), sz.DEFAULT_COSTS).passed
+    assert not sz.predict(replace(d, cps_per_pair=cps * 1.02), sz.DEFAULT_COSTS).passed
+    size = e.max_size.value
+    assert sz.predict(replace(d, record_bytes=size * 0.99), sz.DEFAULT_COSTS).passed
+    assert not sz.predict(replace(d, record_bytes=size * 1.05), sz.DEFAULT_COSTS).passed
+    assert e.max_size.binding.startswith("memory")
+    # unit costs measured on runs hold for the measured sessions only: no size edge from them
+    assert sz.envelope(d, COSTS).max_size.value is None

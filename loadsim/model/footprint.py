@@ -1,0 +1,178 @@
+"""What one live session of a pair's workload costs Redis: bytes and commands, by where they land (pure).
+
+It puts the workload model (``loadsim.model.workload``: records, sizes, layout, TTL, lifetimes) together with
+the Redis-internals memory model (``loadsim.model.memory``), so ``loadsim plan`` computes memory from the
+sessions loadsim actually simulates instead of a per-session constant measured on one preset.
+
+Where a cost lands depends on the key layout (``PLACEMENTS``):
+
+* ``spread``: a per-session key, hashed over all 16384 slots, so shared evenly by the masters;
+* ``pair``: in the HA pair's own slot (node-tag layout: the node id is the hash tag);
+* ``hot``: in the one slot of ``ORS:<cluster>`` (single-hash: everything; index: the index).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+from loadsim.model import memory as mm
+from loadsim.model import workload as wl
+
+# Per-connection memory (measured here: CLIENT LIST tot-mem and INFO mem_clients_normal on Redis 7.0.15 during
+# runs of each preset, 72 ORS connections per master): a connection that never sent a command (the warm
+# backup's) holds 1,800 B; one that works holds also its query buffer, 20,480 B (PROTO_IOBUF_LEN 16 KiB in its
+# jemalloc class) while commands stay below 16 KiB, growing with bigger values: 41.8 KB average for the complex
+# preset (16 KB mean record), i.e. about 2.5 x the mean record.
+CLIENT_BYTES = 1800
+QUERY_BUFFER_MIN = 20480
+QUERY_BUFFER_PER_RECORD = 2.5
+# used_memory of an empty master with no clients: 1.82 MB (measured here: embedded cluster, Redis 7.0.15;
+# INFO used_memory_startup 1.60 MB + the cluster's own structures)
+EMPTY_MASTER_BYTES = 1.82e6
+
+SPREAD, PAIR, HOT = "spread", "pair", "hot"
+PLACEMENTS = (SPREAD, PAIR, HOT)
+SIZE_QUANTILES = 64  # points of the session-size distribution the memory model is averaged over
+SID_LENGTH = len(wl.session_id(1, 1))  # "001-0000000001": node ids below 1000
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Costs of one pair's workload. Bytes exclude the dicts' bucket arrays, which depend on the key
+    count of each master (``buckets_bytes``)."""
+
+    bytes_per_session: dict[str, float]  # by placement: values, keys, dict entries (no bucket arrays)
+    keys_per_session: dict[str, float]  # top-level keys by placement
+    ttl_keys_per_session: dict[str, float]  # of which with a TTL
+    hash_fields_per_session: float  # fields of the big hash (hot placement), for its bucket array
+    commands_per_s: dict[str, float]  # Redis commands per second of ONE pair, by placement
+    live_sessions: float  # of one pair (Little's law)
+    ops_per_s: float  # persistence operations per second of one pair (cleaning included)
+    stale_index_entries: float  # index entries of expired sessions still waiting for the cleaning, one pair
+    stale_index_per_s: float  # index entries left behind per second by leaked sessions, one pair
+
+    @property
+    def bytes_per_live_session(self) -> float:
+        """All placements together (no bucket arrays)."""
+        return sum(self.bytes_per_session.values())
+
+    @property
+    def commands_per_op(self) -> float:
+        return sum(self.commands_per_s.values()) / self.ops_per_s if self.ops_per_s else 0.0
+
+
+def _size_points(c: wl.Complexity) -> list[tuple[int, float]]:
+    """(bytes of one data record, weight) over the session-size distribution, as the schedule draws it."""
+    if c.size_histogram:
+        total = sum(w for _, w in c.size_histogram)
+        points = [(b, w / total) for b, w in c.size_histogram]
+    elif c.record_sigma == 0:
+        points = [(c.record_bytes, 1.0)]
+    else:
+        mu = math.log(c.record_bytes) - c.record_sigma ** 2 / 2
+        normal = NormalDist(mu, c.record_sigma)
+        points = [(max(16, int(math.exp(normal.inv_cdf((i + 0.5) / SIZE_QUANTILES)))), 1.0 / SIZE_QUANTILES)
+                  for i in range(SIZE_QUANTILES)]
+    return [(max(1, b // c.records) if c.records > 1 else b, w) for b, w in points]
+
+
+@functools.lru_cache(maxsize=4096)
+def footprint(p: wl.WorkloadParams, version: tuple[int, int] = (7, 0), allocator: str = "jemalloc") -> Footprint:
+    """Costs of one pair running ``p`` (MemoryModelError for an allocator without constants)."""
+    c = p.complexity
+    layout = wl.KeyLayout(p.key_layout, p.ors_cluster_name)
+    sid = "0" * SID_LENGTH
+    points = _size_points(c)
+    records = wl.record_names(c.records)
+    timers = c.timer_bytes > 0
+    by = dict.fromkeys(PLACEMENTS, 0.0)
+    keys = dict.fromkeys(PLACEMENTS, 0.0)
+    ttl_keys = dict.fromkeys(PLACEMENTS, 0.0)
+    fields = 0.0
+
+    def string_key(where: str, record: str, value_bytes: float) -> None:
+        by[where] += value_bytes + mm.top_level_key_bytes(len(layout.key(record, sid)), ttl=True, version=version,
+                                                          allocator=allocator)
+        keys[where] += 1
+        ttl_keys[where] += 1
+
+    def hash_field(field_length: int, value_bytes: float) -> None:
+        # a field of a big hashtable-encoded hash: dictEntry (no cluster metadata) + field sds + value sds
+        nonlocal fields
+        by[HOT] += mm.alloc(mm.DICT_ENTRY, allocator) + mm.sds_bytes(field_length, allocator) + value_bytes
+        fields += 1
+
+    owner = str(2 * 1 + 2)  # an application DBID: a small integer
+    if layout.name == "single-hash":
+        for r in records:
+            hash_field(len(layout.key(r, sid)), sum(w * mm.sds_bytes(b, allocator) for b, w in points))
+        if timers:
+            hash_field(len(layout.key("timers", sid)), mm.sds_bytes(c.timer_bytes, allocator))
+        hash_field(len(layout.key("owner", sid)), mm.sds_bytes(len(owner), allocator))
+    else:
+        where = PAIR if layout.name == "node-tag" else SPREAD
+        for r in records:
+            string_key(where, r, sum(w * mm.string_value_bytes(b, allocator) for b, w in points))
+        if timers:
+            string_key(where, "timers", mm.string_value_bytes(c.timer_bytes, allocator))
+        if layout.has_index:
+            hash_field(SID_LENGTH, mm.sds_bytes(len(owner), allocator))
+        else:
+            string_key(where, "owner", mm.string_value_bytes(len(owner), allocator, text=owner))
+
+    # commands per session, by placement (as loadsim.model.workload.commands_for sends them)
+    n_rec = c.records
+    timer_writes_per_update = c.timer_share if timers else 0.0
+    body = {"per-session": SPREAD, "node-tag": PAIR, "index": SPREAD, "single-hash": HOT}[layout.name]
+    per_session = dict.fromkeys(PLACEMENTS, 0.0)
+    deletes = 1.0 - p.leaked_share
+    u = c.updates_per_session
+    if layout.name == "single-hash":
+        per_session[HOT] = 2 + 2 * u + deletes  # HSET + PEXPIRE per write, one HDEL per delete
+    else:
+        per_session[body] += n_rec + (1 if timers else 0) + u * (1 + timer_writes_per_update) \
+            + deletes * (n_rec + 1)
+        if layout.has_index:
+            per_session[HOT] += 1 + deletes  # HSET at create, HDEL at delete
+        else:
+            per_session[body] += 1 + deletes  # SET owner at create, DEL owner at delete
+    sessions_per_s = p.voice_cps_per_pair  # of this one pair
+    commands = {k: v * sessions_per_s for k, v in per_session.items()}
+    live = wl.littles_law(sessions_per_s, p.mean_lifetime_s)
+    ops = sessions_per_s * p.writes_per_session
+    stale_per_s = sessions_per_s * p.leaked_share if layout.has_index else 0.0
+    stale = 0.0
+    if layout.has_index and p.cleanup_period_s > 0:
+        # each cleaning examines cleanup_batch entries of this pair's index: a full pass takes
+        # period x entries / batch; an expired entry waits half a pass on average
+        entries = live + stale_per_s * p.cleanup_period_s
+        passes_s = p.cleanup_period_s * max(1.0, entries / p.cleanup_batch)
+        stale = stale_per_s * passes_s / 2
+        examined = min(float(p.cleanup_batch), entries)
+        commands[HOT] += 2 / p.cleanup_period_s  # HSCAN + HDEL
+        commands[SPREAD] += examined / p.cleanup_period_s  # EXISTS per entry examined
+        ops += 1 / p.cleanup_period_s
+    if stale and live:
+        # stale index entries cost like live ones
+        by[HOT] += stale / live * (mm.alloc(mm.DICT_ENTRY, allocator) + mm.sds_bytes(SID_LENGTH, allocator)
+                                   + mm.sds_bytes(len(owner), allocator))
+        fields += stale / live
+    return Footprint(by, keys, ttl_keys, fields, commands, live, ops, stale, stale_per_s)
+
+
+def buckets_bytes(keys: float, ttl_keys: float, hash_fields: float = 0.0) -> float:
+    """Bucket arrays on one master: main and expires dicts of its keys, plus the big hash's own dict."""
+    return mm.keyspace_bytes(int(keys), int(ttl_keys)) + (mm.dict_buckets_bytes(int(hash_fields)) if hash_fields
+                                                          else 0)
+
+
+def connection_bytes(p: wl.WorkloadParams, active: bool, allocator: str = "jemalloc") -> float:
+    """Memory one ORS connection holds on a master: the client, plus the query buffer once it has sent
+    commands (see CLIENT_BYTES)."""
+    if not active:
+        return CLIENT_BYTES
+    record = p.complexity.record_bytes / p.complexity.records
+    return CLIENT_BYTES + max(QUERY_BUFFER_MIN, mm.alloc(int(QUERY_BUFFER_PER_RECORD * record), allocator))
