@@ -638,6 +638,21 @@ def _largest(passes: Any, low: float, high: float, integer: bool, steps: int = 4
     return low
 
 
+def most_pairs(d: Deployment, c: UnitCosts, limit: int = 100_000) -> Limit:
+    """The most HA pairs ``d``'s masters carry (pairs added like the given ones), and what binds beyond."""
+    def ok(n: float) -> bool:
+        try:
+            return predict(replace(d, ha_pairs=int(n)), c).passed
+        except OptionsError:
+            return False
+
+    pairs = _largest(ok, 1, limit, integer=True)
+    if pairs is None:
+        return Limit("most HA pairs", None, "HA pairs", "", "not even 1 pair passes")
+    beyond = f"nothing up to {limit:,} pairs" if pairs >= limit else _binding(replace(d, ha_pairs=int(pairs) + 1), c)
+    return Limit("most HA pairs", int(pairs), "HA pairs", beyond, "(the estate repeated)" if d.estate else "")
+
+
 def envelope(d: Deployment, c: UnitCosts) -> Envelope:
     """Three edges of what ``d``'s masters carry: the most HA pairs (pairs added like the given ones), the
     highest calls/s per pair and the largest session size at which the given pairs still pass."""
@@ -647,13 +662,7 @@ def envelope(d: Deployment, c: UnitCosts) -> Envelope:
         except OptionsError:
             return False
 
-    pairs = _largest(lambda n: ok(ha_pairs=int(n)), 1, 100_000, integer=True)
-    if pairs is None:
-        max_pairs = Limit("most HA pairs", None, "HA pairs", "", "not even 1 pair passes")
-    else:
-        beyond = "nothing up to 100,000 pairs" if pairs >= 100_000 else _binding(replace(d, ha_pairs=int(pairs) + 1), c)
-        max_pairs = Limit("most HA pairs", int(pairs), "HA pairs", beyond,
-                          "(the estate repeated)" if d.estate else "")
+    max_pairs = most_pairs(d, c)
     rate = _largest(lambda f: ok(rate_scale=f), 1e-6, 10_000.0, integer=False)
     base_rate = d.cps_per_pair if d.estate is None else None
     if rate is None or rate <= 0:

@@ -201,6 +201,28 @@ def plot_recommended_masters(d: sz.Deployment, costs: sz.UnitCosts) -> plt.Figur
     return fig
 
 
+def plot_envelope(d: sz.Deployment, costs: sz.UnitCosts, masters: tuple[int, ...] = (3, 6, 9)) -> plt.Figure:
+    """The capacity envelope: the most HA pairs the masters carry against the session size, for 3/6/9
+    masters (memory from the model of the sessions; CPU per command from ``costs``)."""
+    model = replace(sz.DEFAULT_COSTS, cpu_s_per_command=costs.cpu_s_per_command,
+                    base_cpu_per_master=costs.base_cpu_per_master, latency_points=costs.latency_points)
+    sizes = [1024 * 2 ** (i / 2) for i in range(17)]  # 1 KiB .. 256 KiB
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for m in masters:
+        pairs = [sz.most_pairs(replace(d, masters=m, record_bytes=size, estate=None), model, limit=20_000).value
+                 for size in sizes]
+        ax.plot([s / 1024 for s in sizes], [p if p is not None else float("nan") for p in pairs], marker=".",
+                label=f"{m} masters")
+    ax.axhline(d.ha_pairs, color="grey", linestyle=":", linewidth=1)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel(f"mean session size, KiB ({d.cps_per_pair:g} calls/s per pair, {d.aht_s:g} s handle time)")
+    ax.set_ylabel("most HA pairs that pass")
+    ax.set_title("Capacity envelope: HA pairs vs session size")
+    ax.legend(fontsize=8)
+    return fig
+
+
 def plot_measured(table: pd.DataFrame, column: str, ylabel: str, title: str, limit: float | None = None,
                   limit_label: str = "", scale: float = 1.0, unit: str = "") -> plt.Figure:
     """Measured runs: one line per (masters, TLS), points marked, integer HA-pair axis, the limit if given."""
