@@ -13,9 +13,7 @@ EXIT_FAIL = 3
 
 
 # Deployment fields that are not flags: the estate comes from --estate, the scales are the envelope's search
-NOT_FLAGS = ("estate", "rate_scale", "size_scale")
-# Deployment fields an estate file sets (estate-wide keys) unless the flag is given
-ESTATE_WIDE = {"session_ttl_s": "session_ttl_s", "key_layout": "key_layout", "worker_threads": "worker_threads"}
+NOT_FLAGS = sz.NOT_FLAGS
 HELP = {"record_bytes": "mean session size in bytes (default: the complexity preset's).",
         "redis_version": "Redis version family of the memory model's constants: 7.0 or 7.2.",
         "allocator": "INFO memory mem_allocator family; the memory model has jemalloc's constants."}
@@ -55,20 +53,10 @@ def deployment_from_args(args: argparse.Namespace) -> sz.Deployment:
 
 
 def _estate_changes(path: str, given: dict[str, Any]) -> dict[str, Any]:
-    """The estate (flags given apply to every pair) and the deployment fields it sets."""
     from loadsim.config.estate import read_estate_file
-    from loadsim.model.estate import estate_for_plan
 
     data, name = read_estate_file(path)
-    estate = estate_for_plan(data, name, given)
-    out: dict[str, Any] = {"estate": estate}
-    if "ha_pairs" not in given:
-        out["ha_pairs"] = estate.ha_pairs
-    first = estate.groups[0].params
-    for field_name, attr in ESTATE_WIDE.items():
-        if field_name not in given and field_name in data:
-            out[field_name] = getattr(first, attr)
-    return out
+    return sz.estate_changes(data, name, given)
 
 
 def costs_from(path: str | None, tls: bool | None = None) -> sz.UnitCosts:

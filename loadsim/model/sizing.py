@@ -177,6 +177,26 @@ def _pair_groups(d: Deployment) -> tuple[tuple[int, wl.WorkloadParams], ...]:
     return tuple(out)
 
 
+# Deployment fields that are not options: the estate comes from an estate file, the scales are the envelope's
+NOT_FLAGS = ("estate", "rate_scale", "size_scale")
+
+
+def estate_changes(data: dict[str, Any], name: str, given: dict[str, Any]) -> dict[str, Any]:
+    """Deployment changes for an estate document (``given``: the Deployment fields set explicitly, which
+    override the file for every pair): the estate, its pair count and its estate-wide keys."""
+    from loadsim.model.estate import estate_for_plan
+
+    estate = estate_for_plan(data, name, given)
+    out: dict[str, Any] = {"estate": estate}
+    if "ha_pairs" not in given:
+        out["ha_pairs"] = estate.ha_pairs
+    first = estate.groups[0].params
+    for key in ("session_ttl_s", "key_layout", "worker_threads"):  # estate-wide keys
+        if key not in given and key in data:
+            out[key] = getattr(first, key)
+    return out
+
+
 # "source: basis" of every Deployment default (what `loadsim plan` and the report print beside the values)
 ASSUMPTIONS: dict[str, str] = D.labels(tuple(f.name for f in fields(Deployment) if f.name in D.DEFAULTS))
 

@@ -50,11 +50,17 @@ def runs_for_costs(summaries: list[dict[str, Any]], tls: bool) -> list[dict[str,
     return chosen or summaries
 
 
-def deployment(node_ram_gib: float | None = None, **overrides: Any) -> sz.Deployment:
-    """The target deployment: loadsim's defaults, with every override that is not None."""
+def deployment(node_ram_gib: float | None = None, estate: str | None = None, **overrides: Any) -> sz.Deployment:
+    """The target deployment: loadsim's defaults, with every override that is not None, and the pairs of an
+    estate file if one is given (the overrides apply to every pair, as with ``loadsim plan --estate``)."""
     changes = {k: v for k, v in overrides.items() if v is not None}
     if node_ram_gib is not None:
         changes["node_ram_bytes"] = node_ram_gib * sz.GIB
+    if estate:
+        from loadsim.config.estate import read_estate_file
+
+        data, name = read_estate_file(estate)
+        changes.update(sz.estate_changes(data, name, changes))
     return replace(sz.Deployment(), **changes)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from loadsim.model.workload import operation_percentile
@@ -23,7 +24,10 @@ def summary_table(summary: dict[str, Any]) -> str:
         f"run: {summary.get('scenario')}  {summary.get('started')}  {summary.get('duration_s', 0):.0f} s"
         f"  complete={summary.get('complete')}",
         f"workload: {w.get('ha_pairs')} HA pairs x {w.get('cps_per_pair')} cps, AHT {w.get('aht_s')} s, "
-        f"{w.get('complexity')}, layout {w.get('key_layout')}, {w.get('worker_threads')} threads/node",
+        f"{w.get('complexity')}, layout {w.get('key_layout')}, {w.get('worker_threads')} threads/node"
+        + (f", estate {w['estate']}" if w.get("estate") else "")
+        + (f", mean session lifetime {w['mean_lifetime_s']:,.0f} s" if w.get("mean_lifetime_s") not in
+           (None, w.get("aht_s")) else ""),
         f"rates (steady state): offered {r.get('offered_ops_per_s', 0):.1f} ops/s, achieved "
         f"{r.get('achieved_ops_per_s', 0):.1f} ops/s, {r.get('steady_commands_per_s', 0):.1f} commands/s "
         f"({r.get('commands_per_s', 0):.1f}/s over the whole run, pre-fill included)",
@@ -47,6 +51,13 @@ def summary_table(summary: dict[str, Any]) -> str:
     for m in summary.get("masters", []):
         lines.append(f"{m.get('node', '?'):<22}{human_bytes(m.get('used_memory', 0)):>14}{m.get('keys', 0):>10}"
                      f"{m.get('cpu_s', 0):>8.2f}{m.get('commands', 0):>10}")
+    hot = hot_master_line(summary)
+    if hot:
+        lines.append(hot)
+    if summary.get("cleanup"):
+        cl = summary["cleanup"]
+        lines.append(f"index cleaning: {cl.get('runs', 0)} cleanings removed {cl.get('entries_removed', 0)} entries "
+                     "whose session had expired")
     s, c = summary.get("server", {}), summary.get("client", {})
     lines.append(f"server: {s.get('commands', 0)} commands (client counted {s.get('commands_client_counted', 0)}), "
                  f"{s.get('cpu_us_per_command', 0):.1f} us CPU/command; generator: "
@@ -97,3 +108,25 @@ def compare_table(runs: list[tuple[str, dict[str, Any]]]) -> str:
             ratios.append(f"{v / base:>12.2f}" if ok else f"{'-':>12}")
         lines.append(f"{label:<24}" + "".join(f"{c:>{width}}" for c in cells) + "".join(ratios))
     return "\n".join(lines)
+
+
+HOT_RATIO = 1.5  # a master with this many times the median master's commands is called hot
+
+
+def hot_master_line(summary: dict[str, Any]) -> str | None:
+    """One line when one master executed far more commands than the others (a hot slot), else None."""
+    masters = summary.get("masters", [])
+    if len(masters) < 2:
+        return None
+    counts = [m.get("commands", 0) for m in masters]
+    median = statistics.median(counts)
+    busiest = max(masters, key=lambda m: m.get("commands", 0))
+    total = sum(counts)
+    if not total or busiest.get("commands", 0) <= HOT_RATIO * max(median, 1):
+        return None
+    layout = summary.get("workload", {}).get("key_layout", "")
+    why = {"single-hash": "every session is in the one hash ORS:<cluster>",
+           "index": "every create, delete and recovery scan goes to the index ORS:<cluster>",
+           "node-tag": "each HA pair's sessions are in one slot"}.get(layout, "")
+    return (f"hot master: {busiest.get('node', '?')} executed {100 * busiest['commands'] / total:.0f} % of the "
+            f"commands ({busiest['commands'] / max(median, 1):.1f}x the median master)" + (f": {why}" if why else ""))

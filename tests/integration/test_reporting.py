@@ -79,7 +79,7 @@ def test_short_tls_comparison_report(tmp_path):
                    "--saturation-steps", "1", "--out", str(out), "--complexity", "simple")
     assert proc.returncode == 0, proc.stderr[-2000:]
     # live progress as loadsim sweep gives it: each run announced with the time left, then its result
-    assert re.search(r"^\[2/\d+\] fixed load TLS repeat 1: running, about \d+s left$", proc.stdout, re.M)
+    assert re.search(r"^\[2/\d+\] fixed load TLS repeat 1: running, about (\d+m)?\d+s left$", proc.stdout, re.M)
     assert re.search(r"^\[1/\d+\] ok in \d+ s: offered [\d.,]+, achieved [\d.,]+ ops/s$", proc.stdout, re.M)
     index = json.loads((out / "compare.json").read_text())
     arms = [e["point"]["tls"] for e in index["fixed"]]

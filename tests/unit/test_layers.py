@@ -14,7 +14,7 @@ ALLOWED = {
     "results": BASE | {"model", "redis", "config"},
     "locust": BASE | {"config", "model", "redis", "embedded", "results"},
     "experiments": BASE | {"paths", "config", "model", "embedded", "results"},
-    "report": BASE | {"paths", "model", "results"},
+    "report": BASE | {"paths", "config", "model", "results"},
     "docs_tables": BASE | {"results"},
     "scenarios": {"locust"},
 }

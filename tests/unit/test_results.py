@@ -216,3 +216,18 @@ def test_results_show_json_and_compare(tmp_path, capsys):
     assert cli.main(["results", "compare", str(tmp_path / "a")]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and "two or more" in err[0]
+
+
+def test_the_summary_text_names_a_hot_master_and_why():
+    from loadsim.results.text import hot_master_line, summary_table
+
+    def summary(counts, layout):
+        return {"workload": {"key_layout": layout}, "masters": [
+            {"node": f"127.0.0.1:{7000 + i}", "commands": c} for i, c in enumerate(counts)]}
+
+    line = hot_master_line(summary([1000, 1100, 4000], "index"))
+    assert line.startswith("hot master: 127.0.0.1:7002 executed 66 % of the commands (3.6x the median master)")
+    assert "index ORS:<cluster>" in line
+    assert hot_master_line(summary([1000, 1100, 1200], "per-session")) is None
+    assert hot_master_line(summary([0, 0, 500], "single-hash")).endswith("the one hash ORS:<cluster>")
+    assert "hot master" in summary_table(summary([1, 1, 90], "index"))
