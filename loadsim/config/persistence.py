@@ -19,6 +19,7 @@ Locust config value wins over ``--ors-config``, which wins over the defaults bel
 from __future__ import annotations
 
 import configparser
+import difflib
 import os
 import re
 import ssl
@@ -216,7 +217,7 @@ class PersistenceOptions:
         cluster_name = raw["ors-cluster-name"] or ""
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", cluster_name):
             raise OptionsError(f"ors-cluster-name: '{cluster_name}' must be letters, digits, '_', '.', '-'")
-        return cls(
+        opts = cls(
             type=kind,
             redis_nodes=nodes,
             username=raw["username"],
@@ -232,6 +233,27 @@ class PersistenceOptions:
             sessionid_with_nodeid=with_nodeid,
             ors_cluster_name=cluster_name,
         )
+        opts.check_tls_files()
+        return opts
+
+    def check_tls_files(self) -> None:
+        """Read and parse the certificate and key files now, so that a bad one is one line naming the option
+        and the file before anything starts (not an ssl.SSLError at the first connection)."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if self.tls_cacert:
+            try:
+                ctx.load_verify_locations(cafile=self.tls_cacert)
+            except (ssl.SSLError, OSError, ValueError) as exc:
+                raise OptionsError(f"tls-cacert: '{self.tls_cacert}' is not a PEM CA certificate "
+                                   f"({_ssl_reason(exc)}); give the CA that signed the Redis certificates, in PEM"
+                                   ) from None
+        if self.tls_cert and self.tls_key:
+            try:
+                ctx.load_cert_chain(self.tls_cert, self.tls_key)
+            except (ssl.SSLError, OSError, ValueError) as exc:
+                raise OptionsError(f"tls-cert/tls-key: '{self.tls_cert}' and '{self.tls_key}' are not a PEM "
+                                   f"certificate and its private key ({_ssl_reason(exc)}); give both in PEM, the key "
+                                   "unencrypted and matching the certificate") from None
 
     def to_values(self, redact: bool = True) -> dict[str, Any]:
         """Options as ``{ors-name: value}``; the password is replaced by ``'***'`` unless redact=False."""
@@ -267,18 +289,38 @@ class PersistenceOptions:
         return self.tls_sni or node.host
 
 
+# ORS's [persistence] settings for the Cassandra back end share the section with the Redis ones: ignored
+OTHER_ORS_PREFIXES = ("cassandra",)
+
+
+def _ssl_reason(exc: Exception) -> str:
+    """The reason of an ssl error in a few words ("PEM lib", "key values mismatch", ...)."""
+    reason = getattr(exc, "reason", None) or (exc.args[1] if len(exc.args) > 1 else str(exc))
+    return str(reason).replace("_", " ").lower().strip("[] ")
+
+
 def read_ors_config(path: str | os.PathLike[str]) -> dict[str, str]:
     """Read the ``[persistence]`` section of an ORS-style ini file into ``{name: text}``.
 
-    Keys that are not loadsim options (other ORS persistence settings such as Cassandra's) are
-    ignored. Raises ``OptionsError`` for a missing file, bad syntax or a missing section.
+    Every key must be one of the options loadsim reads (the Redis persistence options of the vendor's
+    page, plus ``type``), or a Cassandra setting (``cassandra*``, ignored): a misspelled key would otherwise be ignored silently (``redis-nodez = ...`` ran
+    the embedded cluster instead of the user's). Only ``=`` separates a name from its value, as in ORS's
+    own files, so ``redis-nodes 10.0.0.1:7000`` is a syntax error, not a key. Raises ``OptionsError`` for
+    a missing file, bad syntax, a missing section, an unknown key or an empty ``redis-nodes``.
     """
     p = Path(path).expanduser()
     if not p.is_file():
         raise OptionsError(f"--ors-config: file '{path}' does not exist")
-    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"))
+    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"), delimiters=("=",))
     try:
         parser.read(p, encoding="utf-8")
+    except configparser.MissingSectionHeaderError:
+        raise OptionsError(f"--ors-config: '{path}' is not an ini file (no [section] header); "
+                           "write a [persistence] section with name = value lines") from None
+    except configparser.ParsingError as exc:
+        lineno, line = exc.errors[0] if exc.errors else (0, "")
+        raise OptionsError(f"--ors-config: '{path}' line {lineno}: {line.strip()!r} is not 'name = value'; "
+                           "write each option as name = value") from None
     except (configparser.Error, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0]
         raise OptionsError(f"--ors-config: '{path}' is not an ini file ({first}); "
@@ -286,7 +328,18 @@ def read_ors_config(path: str | os.PathLike[str]) -> dict[str, str]:
     if not parser.has_section(ORS_SECTION):
         raise OptionsError(f"--ors-config: '{path}' has no [persistence] section; "
                            "copy the [persistence] section of your ORS application")
-    return {k: v for k, v in parser.items(ORS_SECTION) if k in OPTIONS_BY_NAME}
+    items = dict(parser.items(ORS_SECTION))
+    for key in list(items):
+        if key.startswith(OTHER_ORS_PREFIXES):  # ORS's settings for other back ends: not loadsim's to read
+            del items[key]
+        elif key not in OPTIONS_BY_NAME:
+            close = difflib.get_close_matches(key, list(OPTIONS_BY_NAME), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(OPTIONS_BY_NAME)}"
+            raise OptionsError(f"--ors-config: '{path}': unknown key '{key}' in [persistence]; {hint}")
+    if "redis-nodes" in items and not items["redis-nodes"].strip():
+        raise OptionsError(f"--ors-config: '{path}': redis-nodes is empty; give HOST:PORT,... of your cluster "
+                           "(or remove the line to use the embedded cluster)")
+    return items
 
 
 def add_arguments(parser: Any) -> None:
@@ -317,11 +370,13 @@ def add_arguments(parser: Any) -> None:
                             f"otherwise [env {ENV_PREFIX}ORS_CONFIG]", **ors_extra)
 
 
-def from_namespace(ns: Any, environ: dict[str, str] | None = None) -> PersistenceOptions:
+def from_namespace(ns: Any, environ: dict[str, str] | None = None, form: bool = False) -> PersistenceOptions:
     """Resolve options from a parsed namespace (+ environment for plain argparse) and --ors-config.
 
     Locust's parser already folds environment variables and config files into the namespace;
-    for the ``loadsim`` command line (plain argparse) the environment is read here.
+    for the ``loadsim`` command line (plain argparse) the environment is read here. An explicitly empty
+    ``--redis-nodes ""`` is an error (it would silently test the embedded cluster instead of the user's),
+    except with ``form=True``: a field the web UI's form left empty means "not given".
     """
     env = os.environ if environ is None else environ
     values: dict[str, str | None] = {}
@@ -330,6 +385,9 @@ def from_namespace(ns: Any, environ: dict[str, str] | None = None) -> Persistenc
         values.update(read_ors_config(ors_config))
     for o in OPTIONS:
         explicit = getattr(ns, o.dest, None)
+        if explicit == "" and o.name == "redis-nodes" and not form:
+            raise OptionsError("--redis-nodes is empty; give HOST:PORT,... of your cluster, or leave the option "
+                               "out to use the embedded cluster")
         if explicit is None or explicit == "":  # "" = a field the web UI's form left empty
             explicit = env.get(o.env)
         if explicit is not None:

@@ -7,6 +7,7 @@ come from the scenario file (``scenario(..., masters=3)``), then from ``loadsim.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,15 @@ class SimOption:
     convert: Callable[[str], Any]
     metavar: str = "VALUE"
     default: str | None = None  # its name in loadsim.defaults, which supplies the value and its source
+
+    @property
+    def low(self) -> float | None:
+        """Lowest valid value of a numeric option (RANGES), None for others."""
+        return RANGES.get(self.name, (None, None))[0]
+
+    @property
+    def high(self) -> float | None:
+        return RANGES.get(self.name, (None, None))[1]
 
     @property
     def group(self) -> str:
@@ -59,6 +69,16 @@ class SimOption:
 def _text_bool(text: str) -> bool:
     return parse_bool("value", text)
 
+
+# Valid range (inclusive) of every numeric option: out of range or not finite is one error line naming both.
+RANGES: dict[str, tuple[float, float]] = {
+    "cps-per-pair": (0.0001, 10000), "aht": (0.001, 3.2e7), "record-bytes": (1, 1 << 20), "record-sigma": (0, 3),
+    "updates-per-session": (0, 10000), "timer-share": (0, 1), "timer-bytes": (0, 1 << 20),
+    "records-per-session": (1, 64), "session-ttl": (1, 3.2e8), "routed-share": (0, 1), "routing-time": (0.001, 3.2e7),
+    "extended-share": (0, 1), "extended-time": (0.001, 3.2e8), "leaked-share": (0, 1), "digital-share": (0, 1),
+    "worker-threads": (1, 256), "cleanup-period": (0, 1e6), "cleanup-batch": (1, 1e6), "seed": (0, 2**63 - 1),
+    "warmup": (0, 86400), "switchover-at": (0.001, 3.2e7), "masters": (3, 64), "replicas": (0, 5),
+}
 
 SIM_OPTIONS: tuple[SimOption, ...] = (
     SimOption("cps-per-pair", "Calls per second offered to each HA pair (Poisson arrivals).", float, "CPS",
@@ -162,7 +182,20 @@ def simulation_values(ns: Any, defaults: dict[str, Any], environ: dict[str, str]
             out[o.dest] = o.convert(text.strip())
         except (ValueError, OptionsError):
             raise OptionsError(f"--{o.name}: '{text}' is not a valid {o.metavar.lower()}; {o.help}") from None
+    for o in SIM_OPTIONS:
+        if o.low is not None and o.dest in out:
+            check_range(o, out[o.dest])
     return out
+
+
+def check_range(o: SimOption, value: Any) -> None:
+    """One line naming the option and its valid range for a value out of range or not finite."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    assert o.low is not None and o.high is not None
+    if not math.isfinite(value) or not o.low <= value <= o.high:
+        raise OptionsError(f"--{o.name}: {value:g} is out of range; give a number from {o.low:g} to {o.high:g} "
+                           f"({o.help.rstrip('.')})")
 
 
 def given_values(values: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:

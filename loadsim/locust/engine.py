@@ -35,7 +35,8 @@ from loadsim.results.recorder import Recorder
 log = logging.getLogger("loadsim")
 PREFILL = "session.prefill"
 EARLY_S = 0.001  # see HaPairUser.run_pair
-_PAYLOAD = random.Random(0).randbytes(1 << 20)  # incompressible bytes, read-only; records are slices of it
+# incompressible bytes, read-only; records are slices of it (the model caps every record at this size)
+_PAYLOAD = random.Random(0).randbytes(wl.MAX_RECORD_BYTES)
 
 
 class OrsNode:
@@ -120,6 +121,9 @@ class OrsNode:
         except RedisError as exc:
             end = clock()
             rec.error(op.kind, exc.kind, done_ok)
+            if op.kind == PREFILL:
+                eng.prefill_done(end)  # a failed pre-fill write still ends its part of the pre-fill
+                return
             if op.due >= eng.steady_from:
                 fire(request_type="redis", name=op.kind, response_time=(end - op.due) * 1000.0,
                      response_length=0, exception=exc, context={})

@@ -113,13 +113,17 @@ class Loadsim:
     def is_worker(self) -> bool:
         return isinstance(self.environment.runner, WorkerRunner)
 
-    def build_engine(self) -> Engine:
-        """Options and parameters from the arguments. Raises UserError (one line naming the fix)."""
+    def build_engine(self, form: bool = False) -> Engine:
+        """Options and parameters from the arguments (``form``: as the web UI's form left them, where an empty
+        field means "not given"). Raises UserError (one line naming the fix)."""
         ns, spec = self.namespace, self.scenario
-        opts = from_namespace(ns)
+        opts = from_namespace(ns, form=form)
         sim = simulation_values(ns, spec.defaults)
         params = workload_params(sim, int(getattr(ns, "num_users", None) or spec.ha_pairs), opts.ors_cluster_name)
         estate = estate_for(sim, given_values(sim, spec.defaults), params)
+        wl.check_generator_capacity(estate.live_sessions if estate else params.expected_live_sessions,
+                                    max((g.params.complexity.record_bytes for g in estate.groups), default=0)
+                                    if estate else params.complexity.record_bytes)
         if not opts.redis_nodes and opts.persists:
             if self.is_worker:
                 raise OptionsError("this Locust worker got no redis-nodes from its master; give the master "
@@ -222,7 +226,7 @@ class Loadsim:
             self.engine = self.build_engine_or_exit()
         else:
             try:
-                self.engine = self.build_engine()
+                self.engine = self.build_engine(form=True)
             except UserError as exc:
                 # a bad value typed into the form: refuse this test, keep the web UI (and Locust) running
                 log.error("loadsim: error: %s; the test was not started: fix the form and start again", exc)

@@ -29,6 +29,9 @@ KEY_LAYOUTS = ("per-session", "single-hash", "node-tag", "index")
 
 CREATE, UPDATE, DELETE, RECOVER = "session.create", "session.update", "session.delete", "session.recover"
 CLEANUP = "session.cleanup"  # the index layout's periodic cleaning of entries whose body expired
+MAX_RECORD_BYTES = 1 << 22  # largest record the generator writes (its payload); size draws are capped here
+MAX_MEAN_RECORD_BYTES = 1 << 20  # largest mean record size an option or estate may ask for
+MAX_LIVE_SESSIONS = 50_000_000  # sessions one generator process may hold (~200 B each: ~10 GB)
 OPERATIONS = (CREATE, UPDATE, DELETE, RECOVER, CLEANUP)
 
 
@@ -118,6 +121,7 @@ class WorkloadParams:
             (self.complexity.updates_per_session >= 0, "--updates-per-session must be >= 0"),
             (0.0 <= self.complexity.timer_share <= 1.0, "--timer-share must be between 0 and 1"),
             (1 <= self.complexity.records <= 64, "--records-per-session must be 1..64"),
+            (self.complexity.timer_bytes >= 0, "--timer-bytes must be >= 0"),
             (all(0.0 <= v <= 1.0 for v in (self.routed_share, self.extended_share, self.leaked_share))
              and self.routed_share + self.extended_share + self.leaked_share <= 1.0,
              "--routed-share, --extended-share and --leaked-share must be between 0 and 1 and sum to at most 1"),
@@ -417,7 +421,7 @@ class PairSchedule:
         elif c.record_sigma == 0:
             size = c.record_bytes
         else:
-            size = max(16, int(self.rng.lognormvariate(self._size_mu, c.record_sigma)))
+            size = min(MAX_RECORD_BYTES, max(16, int(self.rng.lognormvariate(self._size_mu, c.record_sigma))))
         return max(1, size // c.records) if c.records > 1 else size
 
     def _timer_size(self) -> int:
@@ -559,3 +563,14 @@ def preset(name: str) -> Complexity:
         return PRESETS[name]
     except KeyError:
         raise OptionsError(f"--complexity '{name}' unknown; use one of {', '.join(PRESETS)}") from None
+
+
+def check_generator_capacity(live_sessions: float, record_bytes: float) -> None:
+    """What one generator process can simulate (the plan has no such limits): OptionsError beyond."""
+    if not math.isfinite(live_sessions) or live_sessions > MAX_LIVE_SESSIONS:
+        raise OptionsError(f"this workload keeps {live_sessions:,.0f} sessions alive (calls/s x lifetime), more than "
+                           f"the {MAX_LIVE_SESSIONS:,} one generator can hold; lower --cps-per-pair, --aht, the "
+                           "lifetimes or the HA pairs, or spread the pairs over Locust workers")
+    if record_bytes > MAX_MEAN_RECORD_BYTES:
+        raise OptionsError(f"--record-bytes {record_bytes:,.0f}: the generator writes records up to "
+                           f"{MAX_MEAN_RECORD_BYTES:,} B (1 MiB) on average; give a smaller size")

@@ -68,6 +68,12 @@ def summary_table(summary: dict[str, Any]) -> str:
                      f"{rv.get('lost', 0)} lost ({rv.get('lost_never_written', 0)} never written: their create was "
                      f"still queued in the old primary; {rv.get('lost_written', 0)} written but not found), "
                      f"slowest pair {rv.get('max_seconds', 0):.2f} s")
+    errors = summary.get("errors", {})
+    if errors:
+        lines.append("errors by kind: " + ", ".join(f"{k} {v:,}" for k, v in sorted(errors.items())))
+    if errors.get("oom"):
+        lines.append(f"maxmemory reached: Redis refused {errors['oom']:,} writes with OOM (noeviction); give the "
+                     "masters more memory or fewer sessions")
     flags = [k for k, v in summary.get("flags", {}).items() if v]
     lines.append("flags: " + (", ".join(flags) if flags else "none"))
     return "\n".join(lines)

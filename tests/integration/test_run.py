@@ -209,6 +209,20 @@ def test_an_estate_file_drives_uneven_pairs(cluster, tmp_path):
     assert s["rates"]["offered_ops_per_s"] == pytest.approx(w["expected_ops_per_s"], rel=0.25)
 
 
+def test_failed_prefill_writes_keep_the_statistics_and_say_maxmemory_was_reached(tmp_path):
+    """A pre-fill write refused with OOM used to return before the pre-fill was done: no steady window, offered
+    and achieved 0. Now the run measures on, and says why writes failed."""
+    with EmbeddedCluster(ClusterSpec(masters=3, maxmemory="4mb")) as small:
+        proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(small), "--complexity", "standard", "--aht", "30",
+                               "--ors-cluster-name", "oom", run_time="8s")
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]  # Locust exits 1 when requests failed
+    s = results.load(out).summary
+    assert s["errors"].get("oom", 0) > 50
+    assert s["steady_from_s"] is not None and s["rates"]["offered_ops_per_s"] > 0
+    assert s["rates"]["achieved_ops_per_s"] > 0
+    assert "maxmemory reached: Redis refused" in proc.stdout + proc.stderr
+
+
 def test_sigterm_leaves_a_complete_loadable_folder(cluster, tmp_path):
     out = tmp_path / "term"
     cmd = [*LOCUST, "-f", str(ROOT / "scenarios" / "ha9.py"), "--headless", "-t", "60s", "--only-summary",

@@ -231,3 +231,11 @@ def test_the_summary_text_names_a_hot_master_and_why():
     assert hot_master_line(summary([1000, 1100, 1200], "per-session")) is None
     assert hot_master_line(summary([0, 0, 500], "single-hash")).endswith("the one hash ORS:<cluster>")
     assert "hot master" in summary_table(summary([1, 1, 90], "index"))
+
+
+def test_oom_errors_say_maxmemory_was_reached():
+    from loadsim.results.text import summary_table
+
+    text = summary_table({"errors": {"oom": 1035, "timeout": 2}})
+    assert "errors by kind: oom 1,035, timeout 2" in text and "maxmemory reached: Redis refused 1,035 writes" in text
+    assert "maxmemory" not in summary_table({"errors": {"timeout": 2}})
