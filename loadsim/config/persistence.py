@@ -304,8 +304,9 @@ def read_ors_config(path: str | os.PathLike[str]) -> dict[str, str]:
 
     Every key must be one of the options loadsim reads (the Redis persistence options of the vendor's
     page, plus ``type``), or a Cassandra setting (``cassandra*``, ignored): a misspelled key would otherwise
-    be ignored silently (``redis-nodez = ...`` ran the embedded cluster instead of the user's). Only ``=`` separates a name from its value, as in ORS's
-    own files, so ``redis-nodes 10.0.0.1:7000`` is a syntax error, not a key. Raises ``OptionsError`` for
+    be ignored silently (``redis-nodez = ...`` ran the embedded cluster instead of the user's). Only ``=``
+    separates a name from its value, as in ORS's own files, so ``redis-nodes 10.0.0.1:7000`` is a syntax
+    error, not a key. Raises ``OptionsError`` for
     a missing file, bad syntax, a missing section, an unknown key or an empty ``redis-nodes``.
     """
     p = Path(path).expanduser()
