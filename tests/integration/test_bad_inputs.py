@@ -1,0 +1,166 @@
+"""Every command with bad input: one clear line naming the problem, a non-zero exit, no traceback, nothing
+written. A table of cases, each run as a user runs it (a real process), no Redis needed unless a case says."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HA9 = str(ROOT / "scenarios" / "ha9.py")
+PY = sys.executable
+
+
+def _files(tmp: Path) -> dict[str, str]:
+    """Bad files the cases refer to as {name}."""
+    files = {
+        "missing": tmp / "missing.toml",
+        "not_pem": tmp / "not.pem",
+        "nodez_ini": tmp / "nodez.ini",
+        "no_equals_ini": tmp / "noequals.ini",
+        "empty_nodes_ini": tmp / "empty.ini",
+        "no_section_ini": tmp / "nosection.ini",
+        "bad_toml": tmp / "bad.toml",
+        "unknown_key_toml": tmp / "unknown.toml",
+        "damaged_run": tmp / "damaged",
+        "a_file": tmp / "afile.txt",
+    }
+    files["not_pem"].write_text("this is not a certificate\n")
+    files["nodez_ini"].write_text("[persistence]\nredis-nodez = 127.0.0.1:7000\n")
+    files["no_equals_ini"].write_text("[persistence]\nredis-nodes 127.0.0.1:7000\n")
+    files["empty_nodes_ini"].write_text("[persistence]\nredis-nodes =\n")
+    files["no_section_ini"].write_text("[other]\nredis-nodes = 127.0.0.1:7000\n")
+    files["bad_toml"].write_text("[[group]\ncps = 3\n")
+    files["unknown_key_toml"].write_text("[[group]]\ncsp = 3\n")
+    files["damaged_run"].mkdir()
+    (files["damaged_run"] / "summary.json").write_text("{not json")
+    files["a_file"].write_text("x")
+    return {k: str(v) for k, v in files.items()}
+
+
+# (command words, text the one error line must contain, exit code). {name} refers to _files.
+LOADSIM_CASES = [
+    (["plan", "--ha-pairs", "0"], "ha-pairs must be >= 1", 2),
+    (["plan", "--masters", "0"], "masters and ha-pairs must be >= 1", 2),
+    (["plan", "--cps-per-pair", "-1"], "cps-per-pair >= 0", 2),
+    (["plan", "--aht-s", "0"], "aht > 0", 2),
+    (["plan", "--complexity", "huge"], "complexity 'huge' unknown", 2),
+    (["plan", "--key-layout", "flat"], "key-layout must be one of", 2),
+    (["plan", "--maxmemory-fraction", "1.5"], "maxmemory-fraction and cpu-ceiling", 2),
+    (["plan", "--cpu-ceiling", "0"], "maxmemory-fraction and cpu-ceiling", 2),
+    (["plan", "--record-bytes", "0"], "record-bytes must be", 2),
+    (["plan", "--redis-version", "6.2"], "redis-version 6.2", 2),
+    (["plan", "--allocator", "libc"], "allocator", 2),
+    (["plan", "--estate", "{missing}"], "no such file", 2),
+    (["plan", "--estate", "{bad_toml}"], "not valid TOML", 2),
+    (["plan", "--estate", "{unknown_key_toml}"], "did you mean 'cps'?", 2),
+    (["plan", "--from", "{missing}"], "missing.toml", 2),
+    (["plan", "--routed-share", "2"], "--routed-share", 2),
+    (["plan", "--leaked-share", "-0.1"], "--routed-share, --extended-share and --leaked-share", 2),
+    (["plan", "--replicas", "-1"], "replicas must be >= 0", 2),
+    (["plan", "--ha-pairs", "abc"], "invalid int value", 2),
+    (["check"], "redis-nodes is not set", 2),
+    (["check", "--redis-nodes", ""], "--redis-nodes is empty", 2),
+    (["check", "--redis-nodes", "127.0.0.1:notaport"], "notaport", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1"], "unreachable", 1),
+    (["check", "--ors-config", "{missing}"], "does not exist", 2),
+    (["check", "--ors-config", "{nodez_ini}"], "did you mean 'redis-nodes'?", 2),
+    (["check", "--ors-config", "{no_equals_ini}"], "is not 'name = value'", 2),
+    (["check", "--ors-config", "{empty_nodes_ini}"], "redis-nodes is empty", 2),
+    (["check", "--ors-config", "{no_section_ini}"], "no [persistence] section", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--tls-enabled", "true"], "neither tls-cacert nor tls-cacertdir", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--redis-tls-cert", "{not_pem}"], "tls-cert is set but tls-key is not", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--tls-enabled", "true", "--tls-cacert", "{not_pem}"],
+     "tls-cacert: '", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--redis-tls-cert", "{not_pem}", "--redis-tls-key", "{not_pem}"],
+     "tls-cert/tls-key:", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--tls-cacert", "{missing}"], "does not exist", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--redis-connect-timeout", "-5"], "redis-connect-timeout", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--tls-enabled", "maybe"], "tls-enabled", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--ors-cluster-name", "a b"], "ors-cluster-name", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--sessionid-with-nodeid", "false"], "sessionid-with-nodeid", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--tls-cacertdir", "{missing}"], "tls-cacertdir", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--worker-threads", "0"], "worker-threads", 2),
+    (["results", "show", "{missing}"], "missing.toml", 2),
+    (["results", "show", "{damaged_run}"], "damaged", 2),
+    (["report", "{missing}"], "missing.toml", 2),
+    (["validate", "--fit", "{missing}", "--check", "{missing}"], "missing.toml", 2),
+    (["cluster", "up", "--masters", "2", "--state-dir", "{missing}"], "at least 3 masters", 2),
+    (["cluster", "up", "--replicas", "9", "--state-dir", "{missing}"], "--replicas 0..5", 2),
+    (["cluster", "up", "--redis-server", "{missing}", "--state-dir", "{missing}"], "--redis-server", 2),
+    (["scenario-path", "bogus"], "scenario 'bogus' unknown", 2),
+]
+
+# Locust runs of scenarios/ha9.py: options are checked before any cluster starts or any result is written.
+LOCUST_CASES = [
+    (["--cps-per-pair", "1e7"], "--cps-per-pair: 1e+07 is out of range", 2),
+    (["--cps-per-pair", "nan"], "--cps-per-pair: nan is out of range", 2),
+    (["--aht", "inf"], "--aht: inf is out of range", 2),
+    (["--timer-bytes", "-5"], "--timer-bytes: -5 is out of range", 2),
+    (["--record-bytes", "5000000"], "--record-bytes: 5e+06 is out of range", 2),
+    (["--redis-nodes", ""], "--redis-nodes is empty", 2),
+    (["--ors-config", "{nodez_ini}"], "did you mean 'redis-nodes'?", 2),
+    (["--ors-config", "{no_equals_ini}"], "is not 'name = value'", 2),
+    (["--key-layout", "flat"], "--key-layout must be one of", 2),
+    (["--complexity", "huge"], "--complexity 'huge' unknown", 2),
+    (["--digital-share", "2"], "--digital-share: 2 is out of range", 2),
+    (["--worker-threads", "0"], "--worker-threads: 0 is out of range", 2),
+    (["--cleanup-period", "5"], "--cleanup-period applies to --key-layout index", 2),
+    (["--estate", "{missing}"], "no such file", 2),
+    (["--estate", "{unknown_key_toml}"], "did you mean 'cps'?", 2),
+    (["--routed-share", "0.8", "--leaked-share", "0.5"], "sum to at most 1", 2),
+    (["--session-ttl", "0"], "--session-ttl: 0 is out of range", 2),
+    (["--redis-nodes", "127.0.0.1:1", "--tls-enabled", "true", "--tls-cacert", "{not_pem}"], "tls-cacert: '", 2),
+    (["--masters", "2"], "--masters: 2 is out of range", 2),
+    (["--seed", "-1"], "--seed: -1 is out of range", 2),
+    (["--switchover-at", "0"], "--switchover-at: 0 is out of range", 2),
+    (["--warmup", "-1"], "--warmup: -1 is out of range", 2),
+    (["--records-per-session", "100"], "--records-per-session: 100 is out of range", 2),
+    (["--aht", "1e6", "--cps-per-pair", "1000"], "sessions alive", 2),
+    (["--embedded-redis-server", "{missing}"], "--redis-server", 2),
+    (["--prefill", "sometimes"], "--prefill", 2),
+]
+
+
+def _fill(words, files):
+    return [w.format(**files) if "{" in w else w for w in words]
+
+
+def _assert_contract(proc, expected, code, results_dir=None):
+    err = proc.stderr
+    assert "Traceback" not in err and "Traceback" not in proc.stdout, err[-2000:]
+    assert proc.returncode == code, (proc.returncode, err[-2000:])
+    lines = [line for line in err.splitlines() if line.startswith("loadsim: error:")]
+    assert len(lines) == 1, err[-2000:]
+    assert expected in lines[0], lines[0]
+    assert "\n" not in lines[0]
+    if results_dir is not None:
+        assert not Path(results_dir).exists(), "a refused run must not leave a results folder"
+
+
+@pytest.mark.parametrize("words, expected, code", LOADSIM_CASES, ids=[" ".join(c[0])[:60] for c in LOADSIM_CASES])
+def test_loadsim_commands_refuse_bad_input_in_one_line(tmp_path, words, expected, code):
+    files = _files(tmp_path)
+    proc = subprocess.run([PY, "-m", "loadsim", *_fill(words, files)], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path, env={**os.environ, "LOADSIM_LOG_DIR": str(tmp_path / "logs")})
+    _assert_contract(proc, expected, code)
+    assert not (tmp_path / "logs").exists(), "a user error must not be logged as a crash"
+
+
+@pytest.mark.parametrize("words, expected, code", LOCUST_CASES, ids=[" ".join(c[0])[:60] for c in LOCUST_CASES])
+def test_locust_runs_refuse_bad_input_before_starting(tmp_path, words, expected, code):
+    files = _files(tmp_path)
+    out = tmp_path / "results"
+    proc = subprocess.run([PY, "-m", "locust", "-f", HA9, "--headless", "-t", "5s", "--only-summary",
+                           "--results-dir", str(out), *_fill(words, files)], capture_output=True, text=True,
+                          timeout=90, cwd=tmp_path)
+    _assert_contract(proc, expected, code, results_dir=out)
+    assert "starting embedded Redis Cluster" not in proc.stderr  # refused before any cluster starts
+
+
+def test_the_table_covers_at_least_sixty_bad_inputs_across_the_commands():
+    commands = {c[0][0] for c in LOADSIM_CASES} | {"locust"}
+    assert len(LOADSIM_CASES) + len(LOCUST_CASES) >= 60
+    assert {"plan", "check", "results", "report", "validate", "cluster", "scenario-path", "locust"} <= commands
