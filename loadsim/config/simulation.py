@@ -40,7 +40,7 @@ class SimOption:
         """Where the option belongs in the form and in --help."""
         if self.name in ("masters", "replicas") or self.name.startswith("embedded-"):
             return "embedded cluster"
-        if self.name in ("seed", "prefill", "warmup", "switchover-at", "results-dir"):
+        if self.name in ("seed", "prefill", "warmup", "switchover-at", "fault", "results-dir"):
             return "run"
         if self.name in ("record-bytes", "record-sigma", "updates-per-session", "timer-share", "timer-bytes",
                          "records-per-session", "cleanup-period", "cleanup-batch"):
@@ -78,6 +78,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "extended-share": (0, 1), "extended-time": (0.001, 3.2e8), "leaked-share": (0, 1), "digital-share": (0, 1),
     "worker-threads": (1, 256), "cleanup-period": (0, 1e6), "cleanup-batch": (1, 1e6), "seed": (0, 2**63 - 1),
     "warmup": (0, 86400), "switchover-at": (0.001, 3.2e7), "masters": (3, 64), "replicas": (0, 5),
+    "embedded-node-timeout": (100, 600_000),
 }
 
 SIM_OPTIONS: tuple[SimOption, ...] = (
@@ -125,6 +126,10 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
               "warmup_s"),
     SimOption("switchover-at", "Seconds after start at which every HA pair switches over: the backup "
               "becomes primary and recovers its sessions from Redis (default: never).", float, "SECONDS"),
+    SimOption("fault", "A fault at a time, repeatable (or several separated by commas): AT:ACTION[:TARGET[:SECONDS]]"
+              " with ACTION kill-master, pause-master, restart-master, failover, kill-replica (embedded cluster; "
+              "TARGET = master index in slot order), switchover, crash-primary (TARGET = HA pair or all). E.g. "
+              "20:kill-master:0, 20:pause-master:1:15, 30:switchover:all.", str, "SPEC"),
     SimOption("results-dir", "Folder for the run's results (default results/<timestamp>-<scenario>).",
               str, "DIR"),
     SimOption("masters", "Embedded cluster (used when --redis-nodes is not given): masters.", int, "N", "masters"),
@@ -134,11 +139,14 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
               "embedded_mutual_tls"),
     SimOption("embedded-acl", "Embedded cluster: ACL user 'ors' with least privilege (true/false).", _text_bool,
               "BOOL", "embedded_acl"),
+    SimOption("embedded-node-timeout", "Embedded cluster: cluster-node-timeout in ms (how long before a silent "
+              "master is failed over; Redis default 15000).", int, "MS"),
     SimOption("embedded-aof", "Embedded cluster: AOF everysec (true/false).", _text_bool, "BOOL", "embedded_aof"),
     SimOption("embedded-redis-server", "Embedded cluster: the redis-server binary to run (default: the one on "
               "PATH; redis-cli is taken from beside it if there is one).", str, "PATH"),
 )
 SIM_BY_DEST = {o.dest: o for o in SIM_OPTIONS}
+REPEATABLE = ("fault",)  # given several times: a list (the web form: one field, comma-separated)
 
 
 def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
@@ -158,6 +166,8 @@ def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
             # LOCUST_* variables and config files over these defaults.
             default = defaults.get(o.dest, DEFAULTS[o.default].value if o.default else None)
         shown = f" Scenario default: {defaults[o.dest]}." if o.dest in defaults else ""
+        if o.name in REPEATABLE:
+            extra["action"] = "append"
         group.add_argument("--" + o.name, dest=o.dest, default=default, metavar=o.metavar,
                            help=f"{label}{o.full_help}{shown} [env {o.env}]".replace("%", "%%"), **extra)
 

@@ -512,6 +512,55 @@ class EmbeddedCluster:
         """SIGCONT a paused node."""
         os.kill(self.node(index).pid, signal.SIGCONT)
 
+    def restart(self, index: int, timeout: float = 30.0) -> None:
+        """Start a killed node again with its own config and data directory (it rejoins the cluster: as a
+        replica of its promoted replica, or as the master of its slots when none took over)."""
+        node = self.node(index)
+        if pid_alive(node.pid):
+            raise ClusterError(f"node {index} (port {node.port}) is still running; kill it first")
+        server, _ = redis_binaries(self.spec.redis_server)
+        proc = subprocess.Popen([server, str(Path(node.directory) / "redis.conf")], cwd=node.directory,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        node.pid = proc.pid
+        self._popen[proc.pid] = proc
+        self._save_state()
+        self._wait_ping(node, time.monotonic() + timeout)
+
+    def topology(self) -> list[Any]:
+        """CLUSTER NODES as seen by the first node that answers (``loadsim.redis.topology`` entries)."""
+        from loadsim.redis.topology import parse_nodes
+
+        for node in self.nodes:
+            if not pid_alive(node.pid):
+                continue
+            try:
+                with self.admin_client(node, socket_timeout=2) as c:
+                    return parse_nodes(c.execute_command("CLUSTER", "NODES"))
+            except redis.RedisError:
+                continue
+        raise ClusterError("no node of the embedded cluster answers")
+
+    def masters_in_slot_order(self) -> list[NodeProcess]:
+        """The nodes serving slots now, ordered by their first slot (master 0 holds slot 0)."""
+        by_port = {n.port: n for n in self.nodes}
+        masters = [t for t in self.topology() if t.role == "master" and t.slot_count and not t.failed
+                   and t.port in by_port]
+        return [by_port[t.port] for t in sorted(masters, key=lambda t: min(a for a, _ in t.slots))]
+
+    def replicas_of(self, master: NodeProcess) -> list[NodeProcess]:
+        """The replicas of one master now."""
+        entries = self.topology()
+        by_port = {n.port: n for n in self.nodes}
+        ids = [t.node_id for t in entries if t.port == master.port]
+        return [by_port[t.port] for t in entries if ids and t.role == "replica" and t.master_id == ids[0]
+                and t.port in by_port]
+
+    def failover(self, replica: NodeProcess) -> None:
+        """CLUSTER FAILOVER on a replica: a manual, coordinated switch with its master (no writes lost)."""
+        with self.admin_client(replica, socket_timeout=5) as c:
+            c.execute_command("CLUSTER", "FAILOVER")
+
     # ----------------------------------------------------------------- status
     def status(self) -> list[dict[str, Any]]:
         """One row per node: index, address, pid, alive, role, cluster_state."""

@@ -56,6 +56,7 @@ class OrsNode:
         self.greenlets: list[gevent.Greenlet] = []
         self.stopping = False
         self.dropped: list[wl.Op] = []  # taken from the queue but not executed because the node stopped
+        self.in_flight: list[wl.Op | None] = []  # per worker: the operation it is executing
 
     def connect(self) -> None:
         """Open the connection pool: one connection per master per worker thread (ORS's pool)."""
@@ -64,7 +65,8 @@ class OrsNode:
 
     def start(self) -> None:
         """Become the working (primary) node: start the worker threads."""
-        self.greenlets = [gevent.spawn(self._work, w) for w in self.workers]
+        self.in_flight = [None] * len(self.workers)
+        self.greenlets = [gevent.spawn(self._work, w, i) for i, w in enumerate(self.workers)]
 
     def stop(self, grace_s: float = 5.0) -> list[wl.Op]:
         """Stop working and drop the pool; returns the operations not executed (lost with this node).
@@ -78,7 +80,11 @@ class OrsNode:
         gevent.killall(self.greenlets, block=True)  # only a worker stuck without a socket timeout is left
         self.greenlets = []
         self.stopping = False
-        dropped = self.dropped + [op for op in list(self.queue.queue) if op is not None]
+        # operations cut off in flight (a crash, or a worker stuck without a socket timeout): Redis may or may
+        # not have executed them; they are lost with this node like the queued ones
+        in_flight = [op for op in self.in_flight if op is not None]
+        self.in_flight = [None] * len(self.in_flight)
+        dropped = self.dropped + in_flight + [op for op in list(self.queue.queue) if op is not None]
         self.dropped = []
         self.queue = Queue()
         for w in self.workers:
@@ -88,9 +94,9 @@ class OrsNode:
         self.workers, self.client = [], None
         return dropped
 
-    def _work(self, conn: WorkerConnections) -> None:
+    def _work(self, conn: WorkerConnections, index: int) -> None:
         """One ORS worker thread: take the next due operation, execute it synchronously."""
-        queue = self.queue
+        queue, in_flight = self.queue, self.in_flight
         while True:
             op = queue.get()
             if op is None:
@@ -98,7 +104,9 @@ class OrsNode:
             if self.stopping:
                 self.dropped.append(op)
                 return
+            in_flight[index] = op
             self._execute(op, conn)
+            in_flight[index] = None
 
     def _execute(self, op: wl.Op, conn: WorkerConnections) -> None:
         eng = self.engine
@@ -121,6 +129,8 @@ class OrsNode:
         except RedisError as exc:
             end = clock()
             rec.error(op.kind, exc.kind, done_ok)
+            if op.kind in (wl.CREATE, PREFILL):
+                eng.unwritten.add(op.sid)  # its create failed: not in Redis, whatever the model says
             if op.kind == PREFILL:
                 eng.prefill_done(end)  # a failed pre-fill write still ends its part of the pre-fill
                 return
@@ -176,6 +186,9 @@ class Engine:
         self.opts = opts
         self.params = params
         self.estate = estate  # --estate: pairs differ (each pair's workload from its group)
+        self.faults: tuple[Any, ...] = ()  # --fault schedule (loadsim.model.faults.Fault)
+        self.fault_runner: Any = None  # loadsim.locust.faults.FaultRunner of the current test
+        self.unwritten: set[str] = set()  # sessions whose create Redis refused or never answered
         self.sim = sim
         self.layout = wl.KeyLayout(params.key_layout, params.ors_cluster_name)
         self.ttl_ms = params.session_ttl_s * 1000
@@ -200,6 +213,7 @@ class Engine:
         self.steady_from = float("inf") if params.prefill else self.start_perf + self.sim.get("warmup", 0.0)
         self.prefill_pending = 0
         self.recovery = []
+        self.unwritten = set()
 
     def next_pair(self) -> wl.HaPair:
         index = self._next_pair
@@ -282,14 +296,23 @@ def recover_sessions(eng: Engine, node: OrsNode) -> set[str]:
     conn = node.workers[0]
     layout, rec = eng.layout, eng.recorder
     pattern = layout.scan_pattern(node.node_id)
-    keys = conn.hscan(layout.hash_key, pattern) if layout.name in ("single-hash", "index") else conn.scan(pattern)
     before = conn.commands_ok
-    try:
-        found = [layout.sid_from_key(k) for k in keys]
-    except RedisError as exc:
-        rec.error(wl.RECOVER, exc.kind, conn.commands_ok - before)
-        log.warning("recovery scan of ORS node %s failed: %s", node.node_id, exc)
-        return set()
+    found: list[str] = []
+    for attempt in range(2):  # a master may have failed over since the slot map was read: reload it, scan again
+        keys = conn.hscan(layout.hash_key, pattern) if layout.name in ("single-hash", "index") else conn.scan(pattern)
+        try:
+            found = [layout.sid_from_key(k) for k in keys]
+            break
+        except RedisError as exc:
+            if attempt == 0:
+                try:
+                    conn.client.refresh_slots()
+                    continue
+                except RedisError:
+                    pass
+            rec.error(wl.RECOVER, exc.kind, conn.commands_ok - before)
+            log.warning("recovery scan of ORS node %s failed: %s", node.node_id, exc)
+            return set()
     rec.commands += conn.commands_ok - before  # SCAN / HSCAN calls, for the server cross-check
     recovered: set[str] = set()
     for sid in found:

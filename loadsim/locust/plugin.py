@@ -39,8 +39,10 @@ from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import OptionsError, RedisError, UserError
 from loadsim.locust import webui
 from loadsim.locust.engine import Engine, estate_for, workload_params
+from loadsim.locust.faults import FaultRunner
 from loadsim.locust.run import Run, process_cpu_s, rss_bytes
 from loadsim.model import workload as wl
+from loadsim.model.faults import check_targets, parse_faults
 from loadsim.redis.client import ClusterClient
 
 log = logging.getLogger("loadsim")
@@ -118,9 +120,14 @@ class Loadsim:
         field means "not given"). Raises UserError (one line naming the fix)."""
         ns, spec = self.namespace, self.scenario
         opts = from_namespace(ns, form=form)
+        embedded = False
         sim = simulation_values(ns, spec.defaults)
         params = workload_params(sim, int(getattr(ns, "num_users", None) or spec.ha_pairs), opts.ors_cluster_name)
         estate = estate_for(sim, given_values(sim, spec.defaults), params)
+        faults = parse_faults(sim.get("fault"))  # before any cluster starts: a bad --fault starts nothing
+        if faults and isinstance(self.environment.runner, (MasterRunner, WorkerRunner)):
+            raise OptionsError("--fault needs a single Locust process (no --processes, master or workers): the "
+                               "faults act on this process's HA pairs and embedded cluster")
         wl.check_generator_capacity(estate.live_sessions if estate else params.expected_live_sessions,
                                     max((g.params.complexity.record_bytes for g in estate.groups), default=0)
                                     if estate else params.complexity.record_bytes)
@@ -128,7 +135,13 @@ class Loadsim:
             if self.is_worker:
                 raise OptionsError("this Locust worker got no redis-nodes from its master; give the master "
                                    "--redis-nodes, or let it start the embedded cluster (no --redis-nodes on it)")
-            opts = self.embedded_cluster_options(sim)
+            given = opts
+            # the embedded cluster supplies where and how to connect; the user's ORS behaviour stays theirs
+            opts = replace(self.embedded_cluster_options(sim), type=given.type,
+                           redis_connect_timeout=given.redis_connect_timeout,
+                           redis_socket_timeout=given.redis_socket_timeout,
+                           ors_cluster_name=given.ors_cluster_name)
+            embedded = True
             if isinstance(self.environment.runner, MasterRunner):
                 # Locust sends the master's parsed options to its workers with every spawn: put the embedded
                 # cluster's connection options there (certificate paths are local files: workers started
@@ -140,7 +153,13 @@ class Loadsim:
             except RedisError as exc:
                 raise OptionsError(f"cannot use the Redis Cluster: {exc}; 'loadsim check' with the same options "
                                    "says more") from None
-        return Engine(self.environment, opts, params, sim, estate)
+        engine = Engine(self.environment, opts, params, sim, estate)
+        engine.faults = faults
+        if engine.faults:
+            spec = self.cluster.spec if embedded and self.cluster is not None else None
+            check_targets(engine.faults, masters=spec.masters if spec else 0, replicas=spec.replicas if spec else 0,
+                          pairs=params.ha_pairs, can_act_on_redis=spec is not None)
+        return engine
 
     def build_engine_or_exit(self) -> Engine:
         """At start-up (and on a worker): bad input is one clear line and exit 2."""
@@ -167,7 +186,8 @@ class Loadsim:
                            tls=bool(sim.get("embedded_tls", False)),
                            mutual_tls=bool(sim.get("embedded_mutual_tls", False)),
                            acl=bool(sim.get("embedded_acl", False)), aof=bool(sim.get("embedded_aof", False)),
-                           redis_server=sim.get("embedded_redis_server") or None)
+                           redis_server=sim.get("embedded_redis_server") or None,
+                           cluster_node_timeout_ms=int(sim.get("embedded_node_timeout") or 15000))
         if self.cluster is not None:
             if self.cluster.spec == spec:
                 return self.cluster.options
@@ -243,6 +263,9 @@ class Loadsim:
             return
         self.finish_run(interrupted=True)  # a test still open (a new one started without a stop)
         self.run = Run(self.environment, eng, self.scenario.name, self.cluster)
+        if eng.faults:
+            eng.fault_runner = FaultRunner(eng, eng.faults, self.cluster)
+            eng.fault_runner.start()
 
     def on_test_stop(self, **_kw: Any) -> None:
         if self.is_worker:
@@ -257,6 +280,8 @@ class Loadsim:
         self.stop_embedded_cluster()
 
     def finish_run(self, interrupted: bool) -> None:
+        if self.engine is not None and self.engine.fault_runner is not None:
+            self.engine.fault_runner.stop()  # no fault after the end; a paused node is resumed
         if self.run is not None:
             self.run.finish(interrupted=interrupted)  # still the current run: workers' last reports land in it
             self.run, self.last_run = None, self.run

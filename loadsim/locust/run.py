@@ -253,6 +253,9 @@ class Run:
             client_rows=self.client_rows, node_rows=self.node_rows, commandstats_start=self.commandstats_start,
             commandstats_end=cs_end, client_cpu_s=process_cpu_s() - self.cpu0 + self._workers_cpu(),
             recovery=self.engine.recovery, interrupted=interrupted)
+        runner = self.engine.fault_runner
+        if runner is not None:
+            summary["faults"] = runner.done  # type: ignore[typeddict-unknown-key]
         self.writer.write_json("summary.json", summary)
         self.writer.close()
         if self.monitor is not None:

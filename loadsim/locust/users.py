@@ -113,14 +113,15 @@ class HaPairUser(User):
                 else:
                     rec.ops[op.kind] += 1
 
-    def switchover(self) -> None:
-        """The primary stops; the backup becomes primary and restores the sessions it owns."""
+    def switchover(self, crash: bool = False) -> None:
+        """The primary stops; the backup becomes primary and restores the sessions it owns. With ``crash``
+        the primary dies at once: operations in flight are cut off and its queue is lost (no graceful stop)."""
         eng = engine_of(self.environment)
         assert self.schedule is not None and self.primary and self.backup
         started = time.perf_counter()
         old, new = self.primary, self.backup
-        dropped = old.stop() if eng.opts.persists else []
-        never_written = {op.sid for op in dropped if op.kind in (wl.CREATE, PREFILL)}
+        dropped = old.stop(grace_s=0.0 if crash else 5.0) if eng.opts.persists else []
+        never_written = {op.sid for op in dropped if op.kind in (wl.CREATE, PREFILL)} | eng.unwritten
         expected = self.schedule.sessions()
         self.primary, self.backup = new, old
         recovered: set[str] = set()
@@ -129,11 +130,12 @@ class HaPairUser(User):
             new.start()
             old.connect()  # the old primary comes back as the backup (warm standby)
         lost = [s for s in expected if s not in recovered]
-        # A session whose create was still queued in the old primary was never in Redis: lost as ORS
-        # would lose it. A session that was written and is not found is data loss.
+        # A session whose create was still queued in (or cut off with) the old primary, or whose create Redis
+        # refused, was never in Redis: lost as ORS would lose it. A session that was written and is not found
+        # is data loss.
         lost_unwritten = sum(1 for s in lost if s in never_written)
         eng.recovery.append({"pair": self.pair.index, "node_id": self.pair.node_id, "from_dbid": old.dbid,
-                             "to_dbid": new.dbid,
+                             "to_dbid": new.dbid, "crash": crash, "at_s": round(started - eng.start_perf, 3),
                              "expected": len(expected), "recovered": len(recovered & set(expected)),
                              "lost": len(lost), "lost_never_written": lost_unwritten,
                              "lost_written": len(lost) - lost_unwritten, "dropped_operations": len(dropped),

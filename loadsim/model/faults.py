@@ -99,9 +99,8 @@ def parse_faults(specs: list[str] | tuple[str, ...] | str | None) -> tuple[Fault
     """Every ``--fault`` value (a list, or one text with several separated by commas), in time order."""
     if not specs:
         return ()
-    if isinstance(specs, str):
-        specs = [s for s in specs.split(",") if s.strip()]
-    return tuple(sorted(parse_fault(s) for s in specs))
+    texts = [specs] if isinstance(specs, str) else list(specs)
+    return tuple(sorted(parse_fault(s) for text in texts for s in str(text).split(",") if s.strip()))
 
 
 def check_targets(faults: tuple[Fault, ...], masters: int, replicas: int, pairs: int, can_act_on_redis: bool) -> None:

@@ -147,7 +147,8 @@ class PairRecovery(TypedDict):
     expected: Annotated[int, "sessions live in the model at the switchover"]
     recovered: Annotated[int, "found in Redis and taken over"]
     lost: Annotated[int, "expected but not recovered"]
-    lost_never_written: Annotated[int, "their create was still queued in the old primary (lost as in ORS)"]
+    lost_never_written: Annotated[int, "their create was queued in, or cut off with, the old primary, or refused "
+                                  "by Redis: never in Redis (lost as in ORS)"]
     lost_written: Annotated[int, "written but not found: data loss"]
     dropped_operations: Annotated[int, "operations queued in the old primary when it stopped"]
     seconds: Annotated[float, "time to recover this pair"]
@@ -187,6 +188,8 @@ class Summary(TypedDict):
     client: Annotated[ClientFigures, "the load generator's own cost"]
     flags: Annotated[Flags, "conditions that make the numbers doubtful"]
     recovery: NotRequired[Annotated[Recovery, "present after --switchover-at"]]
+    faults: NotRequired[Annotated[list[dict[str, Any]], "every --fault: at_s (due), done_s, action, target, "
+                                  "node / replica acted on, resumed_s / restarted_s / recovered_s, pairs, result"]]
     cleanup: NotRequired[Annotated[dict[str, int], "index layout with --cleanup-period: runs (cleanings done) "
                                    "and entries_removed (index entries whose body had expired)"]]
 

@@ -66,8 +66,15 @@ def summary_table(summary: dict[str, Any]) -> str:
         rv = summary["recovery"]
         lines.append(f"switchover: {rv.get('recovered', 0)} sessions recovered of {rv.get('expected', 0)} live, "
                      f"{rv.get('lost', 0)} lost ({rv.get('lost_never_written', 0)} never written: their create was "
-                     f"still queued in the old primary; {rv.get('lost_written', 0)} written but not found), "
+                     f"queued in or cut off with the old primary, or refused; {rv.get('lost_written', 0)} written but "
+                     "not found), "
                      f"slowest pair {rv.get('max_seconds', 0):.2f} s")
+    for f in summary.get("faults", []):
+        extra = "".join(f", {k.removesuffix('_s')} at {f[k]:.1f} s" for k in ("resumed_s", "restarted_s", "recovered_s")
+                        if f.get(k) is not None)
+        where = f.get("node") or (f"pairs {f['pairs']}" if f.get("pairs") else f.get("target"))
+        lines.append(f"fault at {f.get('done_s', 0):.1f} s: {f.get('action')} {where}{extra}"
+                     + ("" if f.get("result") == "ok" else f" ({f.get('result')})"))
     errors = summary.get("errors", {})
     if errors:
         lines.append("errors by kind: " + ", ".join(f"{k} {v:,}" for k, v in sorted(errors.items())))

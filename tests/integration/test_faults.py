@@ -1,0 +1,53 @@
+"""Fault schedules on real embedded clusters: the faults happen when asked, are recorded, and the run measures
+through them (Redis faults on the embedded cluster loadsim starts; ORS faults on the HA pairs)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from loadsim.results import reader as results
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = [sys.executable, "-m", "locust", "-f", str(ROOT / "scenarios" / "ha9.py"), "--headless", "--only-summary",
+        "-u", "3", "--cps-per-pair", "20", "--aht", "20", "--worker-threads", "2", "--complexity", "simple"]
+
+
+def run(tmp_path, *args, run_time="14s"):
+    out = tmp_path / "run"
+    proc = subprocess.run([*BASE, "-t", run_time, "--results-dir", str(out), *args], capture_output=True, text=True,
+                          timeout=180, cwd=tmp_path)
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    return proc, results.load(out).summary
+
+
+def test_a_killed_master_is_failed_over_and_the_run_measures_through_it(tmp_path):
+    proc, s = run(tmp_path, "--replicas", "1", "--embedded-node-timeout", "1000", "--fault", "4:kill-master:0")
+    assert s["complete"]
+    (fault,) = s["faults"]
+    assert fault["action"] == "kill-master" and fault["result"] == "ok" and 3.9 < fault["done_s"] < 6
+    assert fault["node"].startswith("127.0.0.1:")
+    assert sum(s["errors"].values()) > 0  # writes to the dead master's slots failed until its replica took over
+    assert s["rates"]["achieved_ops_per_s"] > 0.8 * s["rates"]["offered_ops_per_s"]  # and then succeeded again
+    assert "fault at 4." in proc.stdout and "kill-master" in proc.stdout
+
+
+def test_a_paused_master_blocks_the_workers_without_a_socket_timeout_and_fails_fast_with_one(tmp_path):
+    _, blocked = run(tmp_path, "--fault", "3:pause-master:1:3", run_time="10s")
+    (fault,) = blocked["faults"]
+    assert fault["resumed_s"] - fault["done_s"] >= 2.9
+    # no timeout (the redis-plus-plus default): no error, the workers wait: latency holds the whole pause
+    assert not blocked["errors"]
+    assert blocked["operations"]["session.update"]["latency_us"]["max"] > 2_000_000
+    (tmp_path / "t").mkdir()
+    _, timed = run(tmp_path / "t", "--fault", "3:pause-master:1:3", "--redis-socket-timeout", "200", run_time="10s")
+    assert timed["errors"].get("timeout", 0) > 0
+
+
+def test_a_crash_of_every_primary_with_tls_restores_every_written_session(tmp_path):
+    _, s = run(tmp_path, "--embedded-tls", "true", "--fault", "5:crash-primary:all")
+    rv = s["recovery"]
+    assert rv["pairs"] == 3 and rv["expected"] > 100
+    assert rv["lost_written"] == 0 and rv["recovered"] + rv["lost_never_written"] == rv["expected"]
+    assert all(p["crash"] for p in rv["per_pair"])
+    (fault,) = s["faults"]
+    assert fault["action"] == "crash-primary" and sorted(fault["pairs"]) == [0, 1, 2] and fault["recovered_s"] >= 5
