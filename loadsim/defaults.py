@@ -85,6 +85,8 @@ DEFAULTS: dict[str, Default] = {
     "seed": Default(1, ASSUMPTION, "any fixed seed: the same seed gives the same sessions"),
     "prefill": Default(True, ASSUMPTION, "start with the Little's-law population of calls in progress, so "
                        "memory and update rate are at steady state from the start"),
+    "read_back": Default(True, ASSUMPTION, "check what Redis holds against what it acknowledged: a few seconds "
+                         "per 100,000 live sessions"),
     "warmup_s": Default(0.0, ASSUMPTION, "the pre-fill already starts at steady state", "s"),
     # ---- the Redis Cluster
     "masters": Default(3, VENDOR, "[DESIGN] at least 3 nodes (Redis Cluster's minimum of masters)", "masters"),

@@ -40,7 +40,7 @@ class SimOption:
         """Where the option belongs in the form and in --help."""
         if self.name in ("masters", "replicas") or self.name.startswith("embedded-"):
             return "embedded cluster"
-        if self.name in ("seed", "prefill", "warmup", "switchover-at", "fault", "results-dir"):
+        if self.name in ("seed", "prefill", "warmup", "switchover-at", "fault", "read-back", "results-dir"):
             return "run"
         if self.name in ("record-bytes", "record-sigma", "updates-per-session", "timer-share", "timer-bytes",
                          "records-per-session", "cleanup-period", "cleanup-batch"):
@@ -130,6 +130,8 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
               " with ACTION kill-master, pause-master, restart-master, failover, kill-replica (embedded cluster; "
               "TARGET = master index in slot order), switchover, crash-primary (TARGET = HA pair or all). E.g. "
               "20:kill-master:0, 20:pause-master:1:15, 30:switchover:all.", str, "SPEC"),
+    SimOption("read-back", "After the test, read back every session believed live (up to 100,000) and check its "
+              "version and checksum: current, stale, missing or corrupt.", _text_bool, "BOOL", "read_back"),
     SimOption("results-dir", "Folder for the run's results (default results/<timestamp>-<scenario>).",
               str, "DIR"),
     SimOption("masters", "Embedded cluster (used when --redis-nodes is not given): masters.", int, "N", "masters"),
@@ -142,6 +144,8 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
     SimOption("embedded-node-timeout", "Embedded cluster: cluster-node-timeout in ms (how long before a silent "
               "master is failed over; Redis default 15000).", int, "MS"),
     SimOption("embedded-aof", "Embedded cluster: AOF everysec (true/false).", _text_bool, "BOOL", "embedded_aof"),
+    SimOption("embedded-appendfsync", "Embedded cluster with AOF: everysec, always (fsync per write) or no.", str,
+              "POLICY"),
     SimOption("embedded-redis-server", "Embedded cluster: the redis-server binary to run (default: the one on "
               "PATH; redis-cli is taken from beside it if there is one).", str, "PATH"),
 )

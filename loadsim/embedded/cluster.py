@@ -63,6 +63,7 @@ class ClusterSpec:
     mutual_tls: bool = False
     acl: bool = False
     aof: bool = False
+    appendfsync: str = "everysec"  # with aof: everysec (Redis default), always (fsync per write) or no
     maxmemory: str | None = None
     cluster_node_timeout_ms: int = 15000  # Redis default; failover takes about this long + election
     host: str = "127.0.0.1"
@@ -74,6 +75,8 @@ class ClusterSpec:
         self.extra_config = tuple(self.extra_config)  # state.json stores it as a JSON list
 
     def validate(self) -> None:
+        if self.appendfsync not in ("everysec", "always", "no"):
+            raise ClusterError(f"appendfsync '{self.appendfsync}': use everysec, always or no")
         if self.masters < 3:
             raise ClusterError(f"--masters {self.masters}: Redis Cluster needs at least 3 masters")
         if self.masters > 64 or not 0 <= self.replicas <= 5:
@@ -275,7 +278,7 @@ class EmbeddedCluster:
             f"dir {node.directory}", "logfile redis.log", "pidfile redis.pid",
             "cluster-enabled yes", "cluster-config-file nodes.conf", f"cluster-port {node.bus_port}",
             f"cluster-node-timeout {s.cluster_node_timeout_ms}",
-            'save ""', f"appendonly {'yes' if s.aof else 'no'}", "appendfsync everysec",
+            'save ""', f"appendonly {'yes' if s.aof else 'no'}", f"appendfsync {s.appendfsync}",
         ]
         if s.maxmemory:
             lines += [f"maxmemory {s.maxmemory}", "maxmemory-policy noeviction"]

@@ -27,6 +27,7 @@ from locust.runners import WorkerRunner
 from loadsim.config.estate import read_estate_file
 from loadsim.config.persistence import PersistenceOptions
 from loadsim.errors import RedisError
+from loadsim.model import records
 from loadsim.model import workload as wl
 from loadsim.model.estate import Estate, estate_from_dict, with_overrides
 from loadsim.redis.client import ClusterClient, WorkerConnections
@@ -50,6 +51,7 @@ class OrsNode:
         self.dbid = dbid
         self.node_id = node_id
         self.cleanup_cursor = b"0"  # index layout: where the periodic cleaning goes on
+        self.acked: Any = None  # the pair's acknowledged versions per session (PairSchedule.acked)
         self.queue: Queue = Queue()
         self.client: ClusterClient | None = None
         self.workers: list[WorkerConnections] = []
@@ -114,8 +116,11 @@ class OrsNode:
         if op.kind == wl.CLEANUP:
             commands: list[wl.Command] = []
         else:
-            session = payload[: op.session_size] if op.session_size else None
-            timers = payload[: op.timer_size] if op.timer_size else None
+            # every record carries its session's write count and a checksum (loadsim.model.records)
+            session = records.record(payload, eng.body_crc, op.sid, op.version, op.session_size) \
+                if op.session_size else None
+            timers = records.record(payload, eng.body_crc, op.sid, op.version, op.timer_size) \
+                if op.timer_size else None
             commands = wl.commands_for(eng.layout, op.kind if op.kind != PREFILL else wl.CREATE, op.sid,
                                        self.dbid, session, timers, op.ttl_ms or eng.ttl_ms, eng.records, op.record)
         done_ok = 0
@@ -139,6 +144,8 @@ class OrsNode:
                      response_length=0, exception=exc, context={})
             return
         end = clock()
+        if op.version:
+            self.acked[op.seq - 1] = op.version  # Redis acknowledged this write of the session
         if op.kind == PREFILL:
             rec.ops[PREFILL] += 1
             rec.commands += done_ok
@@ -189,6 +196,8 @@ class Engine:
         self.faults: tuple[Any, ...] = ()  # --fault schedule (loadsim.model.faults.Fault)
         self.fault_runner: Any = None  # loadsim.locust.faults.FaultRunner of the current test
         self.unwritten: set[str] = set()  # sessions whose create Redis refused or never answered
+        self.body_crc = records.BodyCrc(_PAYLOAD)
+        self.readback: dict[str, Any] | None = None  # the read-back after the test (read_back)
         self.sim = sim
         self.layout = wl.KeyLayout(params.key_layout, params.ors_cluster_name)
         self.ttl_ms = params.session_ttl_s * 1000
@@ -373,3 +382,53 @@ def estate_for(values: dict[str, Any], given: dict[str, Any], base: wl.WorkloadP
         overrides["complexity"] = wl.preset(given["complexity"])
     return with_overrides(estate, overrides)
 
+
+
+READ_BACK_LIMIT = 100_000  # sessions read back at most (a sample of every pair beyond): ~5 s at 50 µs per GET
+
+
+def read_back(eng: Engine, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[str, Any]:
+    """Read back the session record of every session the generator believes live (a sample above ``limit``)
+    and classify it against the last write Redis acknowledged (``loadsim.model.records.check``): how
+    acknowledged writes lost in a failover, or with AOF off, show up. Sessions never acknowledged (their create
+    was refused, cut off or still queued) are counted apart, as ORS would lose them."""
+    layout = eng.layout
+    now = time.perf_counter()
+    for user in pairs:
+        if user.schedule is not None:
+            user.schedule.expire(now)
+    todo = [(user.schedule, seq) for user in pairs if user.schedule is not None
+            for seq in user.schedule.live_seqs()]
+    step = max(1, -(-len(todo) // limit))
+    out: dict[str, Any] = {"live": len(todo), "checked": 0, "never_acknowledged": 0, "errors": 0,
+                           **dict.fromkeys(records.VERDICTS, 0)}
+    if not todo or not eng.opts.persists:
+        return out
+    client = ClusterClient(eng.opts, name="loadsim-readback")
+    conn = client.worker()
+    started = time.perf_counter()
+    try:
+        for sched, seq in todo[::step]:
+            acked = sched.acked[seq - 1]
+            if not acked:
+                out["never_acknowledged"] += 1
+                continue
+            sid = wl.session_id(sched.node_id, seq)
+            try:
+                if layout.name == "single-hash":
+                    value = conn.execute(layout.hash_key, "HGET", layout.hash_key, layout.key("session", sid))
+                else:
+                    key = layout.key("session", sid)
+                    value = conn.execute(key, "GET", key)
+            except RedisError:
+                out["errors"] += 1
+                continue
+            out["checked"] += 1
+            out[records.check(sid, value, acked)] += 1
+    finally:
+        eng.recorder.commands += conn.commands_ok  # Redis counts these GETs too (the server cross-check)
+        conn.close()
+        client.close()
+    out["sampled_every"] = step
+    out["seconds"] = round(time.perf_counter() - started, 3)
+    return out

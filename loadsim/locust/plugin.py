@@ -38,7 +38,7 @@ from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import OptionsError, RedisError, UserError
 from loadsim.locust import webui
-from loadsim.locust.engine import Engine, estate_for, workload_params
+from loadsim.locust.engine import Engine, estate_for, read_back, workload_params
 from loadsim.locust.faults import FaultRunner
 from loadsim.locust.run import Run, process_cpu_s, rss_bytes
 from loadsim.model import workload as wl
@@ -187,7 +187,8 @@ class Loadsim:
                            mutual_tls=bool(sim.get("embedded_mutual_tls", False)),
                            acl=bool(sim.get("embedded_acl", False)), aof=bool(sim.get("embedded_aof", False)),
                            redis_server=sim.get("embedded_redis_server") or None,
-                           cluster_node_timeout_ms=int(sim.get("embedded_node_timeout") or 15000))
+                           cluster_node_timeout_ms=int(sim.get("embedded_node_timeout") or 15000),
+                           appendfsync=sim.get("embedded_appendfsync") or "everysec")
         if self.cluster is not None:
             if self.cluster.spec == spec:
                 return self.cluster.options
@@ -273,7 +274,20 @@ class Loadsim:
                 # the last counts of this worker, so the master's totals match Redis's
                 self.environment.runner.send_message(FINAL_MESSAGE, self.worker_payload())
             return
+        self.read_back()
         self.finish_run(interrupted=False)
+
+    def read_back(self) -> None:
+        """Read back the sessions this process's pairs believe live (--read-back), before the summary."""
+        eng = self.engine
+        if eng is None or not eng.sim.get("read_back", True) or not eng.pairs or not eng.opts.persists:
+            return
+        if eng.fault_runner is not None:
+            eng.fault_runner.stop()  # a paused node would block the read-back
+        try:
+            eng.readback = read_back(eng, eng.pairs)
+        except RedisError as exc:
+            log.warning("read-back of the live sessions failed: %s", exc)
 
     def on_quitting(self, **_kw: Any) -> None:
         self.finish_run(interrupted=True)

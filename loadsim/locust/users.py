@@ -60,6 +60,7 @@ class HaPairUser(User):
             self.primary.start()
         now = time.perf_counter()
         self.schedule = wl.PairSchedule(eng.pair_params(self.pair), self.pair, now)
+        self.primary.acked = self.backup.acked = self.schedule.acked
         eng.pairs.append(self)
         if eng.params.prefill:
             ops = self.schedule.prefill(now)

@@ -18,6 +18,7 @@ import heapq
 import itertools
 import math
 import random
+from array import array
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -368,6 +369,8 @@ class Op:
     timer_size: int = field(compare=False)  # 0 = timers record not written
     record: int = field(default=-1, compare=False)  # data record an update writes (-1 = every record)
     ttl_ms: int = field(default=0, compare=False)  # 0 = the session TTL; less for a pre-filled leaked session
+    seq: int = field(default=0, compare=False)  # the session's number in its pair (its id's second part)
+    version: int = field(default=0, compare=False)  # the session's write count with this write (create = 1)
 
 
 class PairSchedule:
@@ -386,7 +389,11 @@ class PairSchedule:
         self.node_id = pair.node_id
         self.rng = rng or random.Random(f"{params.seed}:{pair.index}")
         self._seq = 0
-        self._heap: list[tuple[float, int, int, float, float, bool]] = []
+        # (due, seq, remaining updates, end, last write, leaked, version of the last write)
+        self._heap: list[tuple[float, int, int, float, float, bool, int]] = []
+        # per session (index seq - 1): the version of its last write Redis acknowledged (0 = none), set by the
+        # engine; what the read-back after a run or a recovery compares Redis's records with
+        self.acked = array("I")
         self._leaked: list[tuple[float, int]] = []  # (expiry in Redis, seq) of sessions nobody deletes
         self.active = 0  # sessions created and not yet ended
         self.arrivals = 0
@@ -453,14 +460,15 @@ class PairSchedule:
 
     def _start_session(self, now: float, end: float, remaining: int | None = None, leaked: bool = False) -> Op:
         self._seq += 1
+        self.acked.append(0)
         self.active += 1
         if remaining is None:
             remaining = self._updates()
         first = self._next_update(now, end, remaining)
-        heapq.heappush(self._heap, (first, self._seq, remaining, end, now, leaked))
+        heapq.heappush(self._heap, (first, self._seq, remaining, end, now, leaked, 1))
         # a new session always schedules actions (e.g. its timeouts): the timers record is written
         return Op(now, CREATE, session_id(self.node_id, self._seq), self._session_size(),
-                  self.params.complexity.timer_bytes)
+                  self.params.complexity.timer_bytes, seq=self._seq, version=1)
 
     def _next_update(self, now: float, end: float, remaining: int) -> float:
         """Next of ``remaining`` uniform update times in (now, end): the minimum of k uniforms."""
@@ -488,10 +496,12 @@ class PairSchedule:
         idle = self.params.leaked_idle_s
         for _ in range(_poisson(rng, lam * self.params.leaked_share * idle)):
             self._seq += 1
+            self.acked.append(0)
             ttl_left = max(0.001, rng.random() * idle)
             heapq.heappush(self._leaked, (now + ttl_left, self._seq))
             ops.append(Op(now, CREATE, session_id(self.node_id, self._seq), self._session_size(),
-                          self.params.complexity.timer_bytes, ttl_ms=max(1, int(ttl_left * 1000))))
+                          self.params.complexity.timer_bytes, ttl_ms=max(1, int(ttl_left * 1000)), seq=self._seq,
+                          version=1))
         return ops
 
     def next_due(self) -> float:
@@ -503,9 +513,8 @@ class PairSchedule:
         """Yield every operation due at or before ``now``, in due order."""
         p = self.params
         heap, leaked = self._heap, self._leaked
-        while leaked and leaked[0][0] <= now:
-            heapq.heappop(leaked)
-            self.expired += 1
+        if leaked and leaked[0][0] <= now:
+            self.expire(now)
         records = p.complexity.records
         while True:
             if self._next_cleanup <= now and self._next_cleanup <= self._next_arrival \
@@ -527,18 +536,30 @@ class PairSchedule:
                 continue
             if not heap or heap[0][0] > now:
                 return
-            due, seq, remaining, end, last_write, leak = heapq.heappop(heap)
+            due, seq, remaining, end, last_write, leak, version = heapq.heappop(heap)
             sid = session_id(self.node_id, seq)
             if remaining > 0 and due < end:
-                heapq.heappush(heap, (self._next_update(due, end, remaining - 1), seq, remaining - 1, end, due, leak))
+                heapq.heappush(heap, (self._next_update(due, end, remaining - 1), seq, remaining - 1, end, due, leak,
+                                      version + 1))
                 yield Op(due, UPDATE, sid, self._session_size(), self._timer_size(),
-                         record=self.rng.randrange(records) if records > 1 else -1)
+                         record=self.rng.randrange(records) if records > 1 else -1, seq=seq, version=version + 1)
             elif leak:
                 self.active -= 1  # nobody deletes it: it lives in Redis until its TTL from the last write
                 heapq.heappush(leaked, (last_write + self._ttl_s, seq))
             else:
                 self.active -= 1
-                yield Op(due, DELETE, sid, 0, 0)
+                yield Op(due, DELETE, sid, 0, 0, seq=seq)
+
+    def expire(self, now: float) -> None:
+        """Forget the leaked sessions whose TTL has expired in Redis by ``now``."""
+        leaked = self._leaked
+        while leaked and leaked[0][0] <= now:
+            heapq.heappop(leaked)
+            self.expired += 1
+
+    def live_seqs(self) -> list[int]:
+        """Numbers of the sessions alive in Redis (see ``sessions``)."""
+        return [e[1] for e in self._heap] + [seq for _, seq in self._leaked]
 
     def sessions(self) -> list[str]:
         """Ids of the sessions alive in Redis (for recovery checks and the cleanup at the end of a test)."""

@@ -190,6 +190,10 @@ class Summary(TypedDict):
     recovery: NotRequired[Annotated[Recovery, "present after --switchover-at"]]
     faults: NotRequired[Annotated[list[dict[str, Any]], "every --fault: at_s (due), done_s, action, target, "
                                   "node / replica acted on, resumed_s / restarted_s / recovered_s, pairs, result"]]
+    read_back: NotRequired[Annotated[dict[str, Any], "after the test, the session record of every session believed "
+                                     "live read back: live, checked, current, stale (an acknowledged write lost), "
+                                     "ahead (applied, reply lost), missing, corrupt, never_acknowledged, errors, "
+                                     "sampled_every, seconds"]]
     cleanup: NotRequired[Annotated[dict[str, int], "index layout with --cleanup-period: runs (cleanings done) "
                                    "and entries_removed (index entries whose body had expired)"]]
 

@@ -75,6 +75,15 @@ def summary_table(summary: dict[str, Any]) -> str:
         where = f.get("node") or (f"pairs {f['pairs']}" if f.get("pairs") else f.get("target"))
         lines.append(f"fault at {f.get('done_s', 0):.1f} s: {f.get('action')} {where}{extra}"
                      + ("" if f.get("result") == "ok" else f" ({f.get('result')})"))
+    rb = summary.get("read_back")
+    if rb:
+        lost = rb.get("stale", 0) + rb.get("missing", 0) + rb.get("corrupt", 0)
+        lines.append(f"read-back: {rb.get('checked', 0):,} live sessions checked"
+                     + (f" (every {rb['sampled_every']})" if rb.get("sampled_every", 1) > 1 else "")
+                     + f": {rb.get('current', 0):,} current, {rb.get('stale', 0):,} stale, {rb.get('missing', 0):,} "
+                     f"missing, {rb.get('corrupt', 0):,} corrupt, {rb.get('ahead', 0):,} ahead; "
+                     f"{rb.get('never_acknowledged', 0):,} never acknowledged"
+                     + (f"; ACKNOWLEDGED WRITES LOST: {lost:,}" if lost else ""))
     errors = summary.get("errors", {})
     if errors:
         lines.append("errors by kind: " + ", ".join(f"{k} {v:,}" for k, v in sorted(errors.items())))
