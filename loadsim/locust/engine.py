@@ -17,10 +17,12 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import Counter
 from dataclasses import replace
 from typing import Any
 
 import gevent
+import gevent.event
 from gevent.queue import Queue
 from locust.runners import WorkerRunner
 
@@ -52,6 +54,7 @@ class OrsNode:
         self.node_id = node_id
         self.cleanup_cursor = b"0"  # index layout: where the periodic cleaning goes on
         self.acked: Any = None  # the pair's acknowledged versions per session (PairSchedule.acked)
+        self.recovery: Recovery | None = None  # the recovery this node is doing after a switchover
         self.queue: Queue = Queue()
         self.client: ClusterClient | None = None
         self.workers: list[WorkerConnections] = []
@@ -111,6 +114,9 @@ class OrsNode:
             in_flight[index] = None
 
     def _execute(self, op: wl.Op, conn: WorkerConnections) -> None:
+        if op.kind == wl.RECOVER:
+            self._recover(op, conn)
+            return
         eng = self.engine
         rec, fire, clock, payload = eng.recorder, eng.fire, time.perf_counter, _PAYLOAD
         if op.kind == wl.CLEANUP:
@@ -146,6 +152,8 @@ class OrsNode:
         end = clock()
         if op.version:
             self.acked[op.seq - 1] = op.version  # Redis acknowledged this write of the session
+        elif op.kind == wl.DELETE and op.seq:
+            self.acked[op.seq - 1] = records.ENDED
         if op.kind == PREFILL:
             rec.ops[PREFILL] += 1
             rec.commands += done_ok
@@ -159,6 +167,42 @@ class OrsNode:
         else:
             rec.ops[op.kind] += 1
             rec.commands += done_ok
+
+    def _recover(self, op: wl.Op, conn: WorkerConnections) -> None:
+        """Restore one session after a switchover: read its records, check the session record against the last
+        acknowledged write, write this application as its owner."""
+        eng, state = self.engine, self.recovery
+        layout, rec, clock = eng.layout, eng.recorder, time.perf_counter
+        reads = layout.recovery_reads(op.sid, eng.records)
+        writes = wl.commands_for(layout, wl.RECOVER, op.sid, self.dbid, None, None, eng.ttl_ms, eng.records)
+        ok = 0
+        sent = clock()
+        try:
+            first = conn.execute(reads[0][1], *reads[0])
+            ok += 1
+            for cmd in reads[1:] + writes:
+                conn.execute(cmd[1], *cmd)
+                ok += 1
+        except RedisError as exc:
+            rec.error(wl.RECOVER, exc.kind, ok)
+            eng.fire(request_type="redis", name=wl.RECOVER, response_time=(clock() - op.due) * 1000,
+                     response_length=0, exception=exc, context={})
+            if state is not None:
+                state.failed += 1
+                state.one_done()
+            return
+        end = clock()
+        rec.record(wl.RECOVER, (end - sent) * 1e6, (end - op.due) * 1e6, ok)
+        eng.fire(request_type="redis", name=wl.RECOVER, response_time=(end - op.due) * 1000, response_length=0,
+                 exception=None, context={})
+        if state is not None:
+            value = first[0] if layout.name == "single-hash" else first
+            acked = self.acked[op.seq - 1] if self.acked is not None and op.seq else 0
+            verdict = ("never_acknowledged" if not acked else records.ENDED_VERDICT if acked == records.ENDED
+                       else records.check(op.sid, value, acked))
+            state.verdicts[verdict] += 1
+            state.recovered.add(op.sid)
+            state.one_done()
 
     def _clean_index(self, conn: WorkerConnections, prefix: str) -> int:
         """One step of the index layout's periodic cleaning: HSCAN the next ``cleanup_batch`` entries of this
@@ -297,21 +341,46 @@ class Engine:
         return sum(p.primary.queue.qsize() for p in self.pairs if p.primary is not None)
 
 
-def recover_sessions(eng: Engine, node: OrsNode) -> set[str]:
-    """Find the sessions of the node's ORS Node id in Redis (SCAN, or HSCAN of the hash / index, by the node
-    id in the session id), read each one's records and write the new owner (the node's DBID). Fires
-    ``session.recover`` per session."""
+class Recovery:
+    """One pair's recovery after a switchover: the new primary's worker threads restore the sessions found
+    in Redis in parallel, interleaved with the new calls that keep arriving (``session.recover`` operations
+    in its queue). Each restored session's record is checked against the last write Redis acknowledged."""
+
+    def __init__(self, found: int):
+        self.pending = found
+        self.recovered: set[str] = set()
+        self.failed = 0
+        self.verdicts: Counter[str] = Counter()
+        self.finished: float | None = None
+        self.done = gevent.event.Event()
+        if found == 0:
+            self._finish()
+
+    def one_done(self) -> None:
+        self.pending -= 1
+        if self.pending <= 0:
+            self._finish()
+
+    def _finish(self) -> None:
+        self.finished = time.perf_counter()
+        self.done.set()
+
+
+def find_sessions(eng: Engine, node: OrsNode) -> list[str] | None:
+    """The sessions of the node's ORS Node id in Redis (SCAN, or HSCAN of the hash / index, by the node id in
+    the session id); None if the scan failed twice (a master may have failed over since the slot map was
+    read: the map is reloaded once)."""
     assert node.workers
     conn = node.workers[0]
     layout, rec = eng.layout, eng.recorder
     pattern = layout.scan_pattern(node.node_id)
     before = conn.commands_ok
-    found: list[str] = []
-    for attempt in range(2):  # a master may have failed over since the slot map was read: reload it, scan again
+    for attempt in range(2):
         keys = conn.hscan(layout.hash_key, pattern) if layout.name in ("single-hash", "index") else conn.scan(pattern)
         try:
             found = [layout.sid_from_key(k) for k in keys]
-            break
+            rec.commands += conn.commands_ok - before  # SCAN / HSCAN calls, for the server cross-check
+            return found
         except RedisError as exc:
             if attempt == 0:
                 try:
@@ -321,29 +390,7 @@ def recover_sessions(eng: Engine, node: OrsNode) -> set[str]:
                     pass
             rec.error(wl.RECOVER, exc.kind, conn.commands_ok - before)
             log.warning("recovery scan of ORS node %s failed: %s", node.node_id, exc)
-            return set()
-    rec.commands += conn.commands_ok - before  # SCAN / HSCAN calls, for the server cross-check
-    recovered: set[str] = set()
-    for sid in found:
-        due = time.perf_counter()
-        reads = layout.recovery_reads(sid, eng.records)
-        writes = wl.commands_for(layout, wl.RECOVER, sid, node.dbid, None, None, eng.ttl_ms, eng.records)
-        ok = 0
-        try:
-            for cmd in reads + writes:
-                conn.execute(cmd[1], *cmd)
-                ok += 1
-        except RedisError as exc:
-            rec.error(wl.RECOVER, exc.kind, ok)
-            eng.fire(request_type="redis", name=wl.RECOVER, response_time=(time.perf_counter() - due) * 1000,
-                     response_length=0, exception=exc, context={})
-            continue
-        end = time.perf_counter()
-        rec.record(wl.RECOVER, (end - due) * 1e6, (end - due) * 1e6, ok)
-        recovered.add(sid)
-        eng.fire(request_type="redis", name=wl.RECOVER, response_time=(end - due) * 1000, response_length=0,
-                 exception=None, context={})
-    return recovered
+    return None
 
 
 # simulation option (dest) -> WorkloadParams field

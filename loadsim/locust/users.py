@@ -20,7 +20,7 @@ from typing import Any
 import gevent
 from locust import User, task
 
-from loadsim.locust.engine import EARLY_S, PREFILL, OrsNode, recover_sessions
+from loadsim.locust.engine import EARLY_S, PREFILL, OrsNode, Recovery, find_sessions
 from loadsim.locust.plugin import Scenario, engine_of
 from loadsim.model import workload as wl
 
@@ -98,7 +98,7 @@ class HaPairUser(User):
                 gevent.sleep(delay)
             now = clock()
             if now >= switch_time:
-                self.switchover()
+                gevent.spawn(self.switchover)  # the scheduler goes on while the new primary recovers
                 switch_time = float("inf")
                 continue
             queue = self.primary.queue
@@ -116,30 +116,45 @@ class HaPairUser(User):
 
     def switchover(self, crash: bool = False) -> None:
         """The primary stops; the backup becomes primary and restores the sessions it owns. With ``crash``
-        the primary dies at once: operations in flight are cut off and its queue is lost (no graceful stop)."""
+        the primary dies at once: operations in flight are cut off and its queue is lost (no graceful stop).
+
+        As in ORS, the new primary's worker threads restore the sessions in parallel while new calls keep
+        arriving: the pair's scheduler goes on (it put this switchover in a greenlet of its own), and the
+        recovery operations share the new primary's queue with them. Returns when every session found is
+        restored; the recovery entry is in ``engine.recovery`` from the start and completed then."""
         eng = engine_of(self.environment)
         assert self.schedule is not None and self.primary and self.backup
         started = time.perf_counter()
         old, new = self.primary, self.backup
+        self.primary, self.backup = new, old  # new operations go to the new primary's queue from now on
         dropped = old.stop(grace_s=0.0 if crash else 5.0) if eng.opts.persists else []
         never_written = {op.sid for op in dropped if op.kind in (wl.CREATE, PREFILL)} | eng.unwritten
         expected = self.schedule.sessions()
-        self.primary, self.backup = new, old
-        recovered: set[str] = set()
-        if eng.opts.persists:
-            recovered = recover_sessions(eng, new)
-            new.start()
-            old.connect()  # the old primary comes back as the backup (warm standby)
+        entry: dict[str, Any] = {
+            "pair": self.pair.index, "node_id": self.pair.node_id, "from_dbid": old.dbid, "to_dbid": new.dbid,
+            "crash": crash, "at_s": round(started - eng.start_perf, 3), "expected": len(expected), "found": 0,
+            "recovered": 0, "lost": len(expected), "lost_never_written": 0, "lost_written": 0,
+            "dropped_operations": len(dropped), "complete": False, "seconds": None}
+        eng.recovery.append(entry)
+        if not eng.opts.persists:
+            entry.update(recovered=len(expected), lost=0, complete=True, seconds=0.0)
+            return
+        found = find_sessions(eng, new) or []
+        entry["found"] = len(found)
+        entry["scan_seconds"] = round(time.perf_counter() - started, 3)
+        state = new.recovery = Recovery(len(found))
+        new.start()
+        for sid in found:
+            new.queue.put(wl.Op(time.perf_counter(), wl.RECOVER, sid, 0, 0, seq=int(sid.rsplit("-", 1)[1])))
+        old.connect()  # the old primary comes back as the backup (warm standby)
+        state.done.wait()
+        recovered = state.recovered & set(expected)
         lost = [s for s in expected if s not in recovered]
         # A session whose create was still queued in (or cut off with) the old primary, or whose create Redis
         # refused, was never in Redis: lost as ORS would lose it. A session that was written and is not found
         # is data loss.
         lost_unwritten = sum(1 for s in lost if s in never_written)
-        eng.recovery.append({"pair": self.pair.index, "node_id": self.pair.node_id, "from_dbid": old.dbid,
-                             "to_dbid": new.dbid, "crash": crash, "at_s": round(started - eng.start_perf, 3),
-                             "expected": len(expected), "recovered": len(recovered & set(expected)),
-                             "lost": len(lost), "lost_never_written": lost_unwritten,
-                             "lost_written": len(lost) - lost_unwritten, "dropped_operations": len(dropped),
-                             "seconds": time.perf_counter() - started})
-
-
+        entry.update(recovered=len(recovered), restored=len(state.recovered), lost=len(lost),
+                     lost_never_written=lost_unwritten, lost_written=len(lost) - lost_unwritten,
+                     recover_failed=state.failed, read_back=dict(state.verdicts), complete=True,
+                     seconds=round((state.finished or time.perf_counter()) - started, 3))

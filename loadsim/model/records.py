@@ -16,6 +16,8 @@ HEADER = struct.Struct("!4sII")  # magic, version, crc32
 MAGIC = b"LSv1"
 CURRENT, STALE, AHEAD, MISSING, CORRUPT = "current", "stale", "ahead", "missing", "corrupt"
 VERDICTS = (CURRENT, STALE, AHEAD, MISSING, CORRUPT)
+ENDED = 0xFFFFFFFF  # acknowledged version of a session whose delete Redis acknowledged
+ENDED_VERDICT = "ended"  # a session restored after a switchover, but deleted (it ended) before its restore ran
 
 
 def _crc(sid: bytes, version: int, body_crc: int) -> int:

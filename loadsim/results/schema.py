@@ -150,8 +150,17 @@ class PairRecovery(TypedDict):
     lost_never_written: Annotated[int, "their create was queued in, or cut off with, the old primary, or refused "
                                   "by Redis: never in Redis (lost as in ORS)"]
     lost_written: Annotated[int, "written but not found: data loss"]
-    dropped_operations: Annotated[int, "operations queued in the old primary when it stopped"]
-    seconds: Annotated[float, "time to recover this pair"]
+    dropped_operations: Annotated[int, "operations queued in (or cut off with) the old primary when it stopped"]
+    seconds: Annotated[float | None, "switchover to the last session restored, s (null: not finished)"]
+    crash: NotRequired[Annotated[bool, "the primary crashed (crash-primary) instead of stopping gracefully"]]
+    at_s: NotRequired[Annotated[float, "when the switchover began, s from the start"]]
+    found: NotRequired[Annotated[int, "sessions of the node id the recovery scan found in Redis"]]
+    restored: NotRequired[Annotated[int, "sessions found and restored (expected or not)"]]
+    scan_seconds: NotRequired[Annotated[float, "switchover to the end of the recovery scan, s"]]
+    recover_failed: NotRequired[Annotated[int, "restores that failed with an error"]]
+    read_back: NotRequired[Annotated[dict[str, int], "the restored records checked: current, stale, ahead, "
+                                     "missing, corrupt, never_acknowledged"]]
+    complete: NotRequired[Annotated[bool, "this pair's recovery finished"]]
 
 
 class Recovery(TypedDict):
@@ -162,7 +171,10 @@ class Recovery(TypedDict):
     lost_never_written: Annotated[int, "sum over pairs"]
     lost_written: Annotated[int, "sum over pairs"]
     dropped_operations: Annotated[int, "sum over pairs"]
-    max_seconds: Annotated[float, "slowest pair's recovery, s"]
+    max_seconds: Annotated[float, "slowest pair's recovery (switchover to its last session restored), s"]
+    complete: NotRequired[Annotated[bool, "every pair's recovery finished before the end of the test"]]
+    read_back: NotRequired[Annotated[dict[str, int], "restored sessions' records against the last acknowledged "
+                                     "write: current, stale, ahead, missing, corrupt, never_acknowledged"]]
     per_pair: Annotated[list[PairRecovery], "one entry per pair"]
 
 

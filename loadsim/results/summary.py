@@ -8,6 +8,7 @@ side is the referee: commands from ``INFO commandstats`` deltas, CPU from ``used
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 import time
 from typing import Any
 
@@ -176,5 +177,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
             "lost_never_written": sum(r["lost_never_written"] for r in recovery),
             "lost_written": sum(r["lost_written"] for r in recovery),
             "dropped_operations": sum(r["dropped_operations"] for r in recovery),
-            "max_seconds": round(max(r["seconds"] for r in recovery), 3), "per_pair": recovery}
+            "max_seconds": round(max((r["seconds"] for r in recovery if r.get("seconds") is not None), default=0.0), 3),
+            "complete": all(r.get("complete", True) for r in recovery),
+            "read_back": dict(sum((Counter(r.get("read_back", {})) for r in recovery), Counter())),
+            "per_pair": recovery}
     return summary
