@@ -56,7 +56,7 @@ class HaPairUser(User):
         self.backup = OrsNode(eng, self.pair.backup_dbid, self.pair.node_id)
         if eng.opts.persists:
             self.primary.connect()
-            self.backup.connect()  # warm standby: holds its connections, sends nothing
+            self.backup.connect()  # warm standby: sends nothing (lazy pool: holds no connection either)
             self.primary.start()
         now = time.perf_counter()
         self.schedule = wl.PairSchedule(eng.pair_params(self.pair), self.pair, now)
@@ -125,10 +125,14 @@ class HaPairUser(User):
         expected = self.schedule.sessions()
         self.primary, self.backup = new, old
         recovered: set[str] = set()
+        opened = 0  # connections the takeover opened: recovery's, and the returning backup's if eager
         if eng.opts.persists:
+            opened = -sum(w.opened for w in new.workers)
             recovered = recover_sessions(eng, new)
-            new.start()
+            opened += sum(w.opened for w in new.workers)
+            new.start()  # lazy pool: each worker opens its connections with its first commands
             old.connect()  # the old primary comes back as the backup (warm standby)
+            opened += sum(w.opened for w in old.workers)
         lost = [s for s in expected if s not in recovered]
         # A session whose create was still queued in (or cut off with) the old primary, or whose create Redis
         # refused, was never in Redis: lost as ORS would lose it. A session that was written and is not found
@@ -139,6 +143,6 @@ class HaPairUser(User):
                              "expected": len(expected), "recovered": len(recovered & set(expected)),
                              "lost": len(lost), "lost_never_written": lost_unwritten,
                              "lost_written": len(lost) - lost_unwritten, "dropped_operations": len(dropped),
-                             "seconds": time.perf_counter() - started})
+                             "connections_opened": opened, "seconds": time.perf_counter() - started})
 
 
