@@ -76,6 +76,10 @@ DEFAULTS: dict[str, Default] = {
                           "(exponential)", "s"),
     "leaked_share": Default(0.0, ASSUMPTION, "not published; share of sessions never deleted (e.g. left by a "
                             "crashed primary): they live until the TTL after their last write"),
+    "pool_connections": Default("lazy", VENDOR, "the ORS client library redis-plus-plus creates pool connections "
+                                "lazily (its README, \"Lazily Create Connection\"): a worker thread connects to a "
+                                "master on its first command there, so an idle backup holds none; eager opens them "
+                                "all when the ORS node starts"),
     "cleanup_period_s": Default(0.0, ASSUMPTION, '[DESIGN] the vendor mentions a "periodical cleaning up '
                                 'procedure"; its period is not published (index layout only; 0 = none)', "s"),
     "cleanup_batch": Default(1000, ASSUMPTION, "not published; index entries examined per cleaning (HSCAN COUNT)",

@@ -43,7 +43,7 @@ class SimOption:
         if self.name in ("seed", "prefill", "warmup", "switchover-at", "fault", "read-back", "results-dir"):
             return "run"
         if self.name in ("record-bytes", "record-sigma", "updates-per-session", "timer-share", "timer-bytes",
-                         "records-per-session", "cleanup-period", "cleanup-batch"):
+                         "records-per-session", "cleanup-period", "cleanup-batch", "pool-connections"):
             return "workload, advanced"
         if self.name in ("routed-share", "routing-time", "extended-share", "extended-time", "leaked-share"):
             return "session lifetime"
@@ -68,6 +68,13 @@ class SimOption:
 
 def _text_bool(text: str) -> bool:
     return parse_bool("value", text)
+
+
+def _pool_mode(text: str) -> str:
+    mode = text.lower()
+    if mode not in ("lazy", "eager"):
+        raise ValueError(text)
+    return mode
 
 
 # Valid range (inclusive) of every numeric option: out of range or not finite is one error line naming both.
@@ -117,6 +124,9 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
               "(0 = none).", float, "SECONDS", "cleanup_period_s"),
     SimOption("cleanup-batch", "Index layout: entries examined per cleaning (HSCAN COUNT).", int, "N",
               "cleanup_batch"),
+    SimOption("pool-connections", "lazy: each worker thread connects to a master on its first command there "
+              "(an idle backup holds no connection; the takeover opens them); eager: every worker thread connects "
+              "to every master when its ORS node starts.", _pool_mode, "lazy|eager", "pool_connections"),
     SimOption("estate", "TOML file describing the estate: HA pairs or groups of pairs with their own calls, "
               "session sizes and lifetimes (see scenarios/estate-example.toml). Flags still override.", str, "FILE"),
     SimOption("seed", "Random seed of the workload model.", int, "N", "seed"),

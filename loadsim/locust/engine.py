@@ -1,12 +1,12 @@
 """The simulated ORS nodes of one load test: the engine on the Locust Environment and its worker threads.
 
-The primary ORS node of each HA pair works; the backup holds no work (warm standby). Load is open loop
-with ORS's thread model: the model (``loadsim.model.workload``) says when each operation is due; a due
-operation joins the ORS node's queue and one of its ``--worker-threads`` synchronous workers (each with
-one connection per master) executes it. Queueing for a free worker is part of the latency from the
-intended start, as inside ORS. Every operation fires a Locust request event (request_type ``redis``;
-response time = latency from the intended start, in ms) and is recorded in µs HdrHistograms
-(``loadsim.results.recorder``).
+The primary ORS node of each HA pair works; the backup holds no work (warm standby). Load is open loop with
+ORS's thread model: the model (``loadsim.model.workload``) says when each operation is due; a due operation
+joins the ORS node's queue and one of its ``--worker-threads`` synchronous workers (each with one connection
+per master, opened on first use unless ``--pool-connections eager``) executes it. Queueing for a free worker
+is part of the latency from the intended start, as inside ORS. Every operation fires a Locust request event
+(request_type ``redis``; response time = latency from the intended start, in ms) and is recorded in µs
+HdrHistograms (``loadsim.results.recorder``).
 
 One ``Engine`` per Locust process and test, owned by the Environment's ``Loadsim`` runtime
 (``loadsim.locust.plugin``); nothing here is module-level state.
@@ -28,6 +28,7 @@ from locust.runners import WorkerRunner
 
 from loadsim.config.estate import read_estate_file
 from loadsim.config.persistence import PersistenceOptions
+from loadsim.defaults import value
 from loadsim.errors import RedisError
 from loadsim.model import records
 from loadsim.model import workload as wl
@@ -64,9 +65,12 @@ class OrsNode:
         self.in_flight: list[wl.Op | None] = []  # per worker: the operation it is executing
 
     def connect(self) -> None:
-        """Open the connection pool: one connection per master per worker thread (ORS's pool)."""
+        """Build the cluster client (one ``CLUSTER SLOTS``) and the pool: one connection per master per
+        worker thread, opened when the worker first uses it (``--pool-connections lazy``, redis-plus-plus's
+        behaviour: an idle backup holds none) or all now (``eager``)."""
+        eager = self.engine.sim.get("pool_connections", value("pool_connections")) == "eager"
         self.client = ClusterClient(self.engine.opts, name=f"ors-app-{self.dbid}")
-        self.workers = [self.client.worker() for _ in range(self.engine.params.worker_threads)]
+        self.workers = [self.client.worker(eager) for _ in range(self.engine.params.worker_threads)]
 
     def start(self) -> None:
         """Become the working (primary) node: start the worker threads."""
@@ -92,6 +96,7 @@ class OrsNode:
         dropped = self.dropped + in_flight + [op for op in list(self.queue.queue) if op is not None]
         self.dropped = []
         self.queue = Queue()
+        self.engine.retire_client(self)
         for w in self.workers:
             w.close()
         if self.client is not None:
@@ -254,6 +259,7 @@ class Engine:
         self.steady_from = float("inf")
         self.prefill_pending = 0
         self.recovery: list[dict[str, Any]] = []
+        self._retired = dict.fromkeys(CLIENT_STATS, 0)
 
     def reset(self, params: wl.WorkloadParams) -> None:
         """A new test (Locust test_start): fresh recorder and clocks."""
@@ -267,6 +273,7 @@ class Engine:
         self.prefill_pending = 0
         self.recovery = []
         self.unwritten = set()
+        self._retired = dict.fromkeys(CLIENT_STATS, 0)
 
     def next_pair(self) -> wl.HaPair:
         index = self._next_pair
@@ -332,6 +339,29 @@ class Engine:
             client.close()
         return len(sids)
 
+    def retire_client(self, node: OrsNode) -> None:
+        """A node drops its pool (stop, switchover): keep its client's counters in the totals."""
+        for k, v in _client_counts(node).items():
+            self._retired[k] += v
+
+    def client_stats(self) -> dict[str, int]:
+        """The cluster clients' counters of this process and test, every ORS node (stopped ones too)::
+
+            slot_refreshes     CLUSTER SLOTS reloads done (one per ORS node at connect, then after failures)
+            refresh_errors     reloads no node answered
+            refreshes_skipped  reloads a failing command asked for within the rate limit (it failed at once)
+            connections_opened connections opened by worker threads (lazily on first use, or eagerly)
+            reconnects         of those, re-opened after an error dropped the worker's previous one
+            moved, asked       MOVED / ASK redirections followed
+        """
+        out = dict(self._retired)
+        for p in self.pairs:
+            for node in (p.primary, p.backup):
+                if node is not None:
+                    for k, v in _client_counts(node).items():
+                        out[k] += v
+        return out
+
     @property
     def live_sessions(self) -> int:
         return sum(p.schedule.live for p in self.pairs if p.schedule is not None)
@@ -339,6 +369,19 @@ class Engine:
     @property
     def queue_depth(self) -> int:
         return sum(p.primary.queue.qsize() for p in self.pairs if p.primary is not None)
+
+
+CLIENT_STATS = ("slot_refreshes", "refresh_errors", "refreshes_skipped", "connections_opened", "reconnects", "moved",
+                "asked")
+
+
+def _client_counts(node: OrsNode) -> dict[str, int]:
+    """The counters of one ORS node's current client and workers (zeros without a pool)."""
+    c, ws = node.client, node.workers
+    return {"slot_refreshes": c.refreshes if c else 0, "refresh_errors": c.refresh_errors if c else 0,
+            "refreshes_skipped": c.refreshes_skipped if c else 0,
+            "connections_opened": sum(w.opened for w in ws), "reconnects": sum(w.reconnects for w in ws),
+            "moved": sum(w.moved for w in ws), "asked": sum(w.asked for w in ws)}
 
 
 class Recovery:

@@ -256,6 +256,7 @@ class Run:
         runner = self.engine.fault_runner
         if runner is not None:
             summary["faults"] = runner.done  # type: ignore[typeddict-unknown-key]
+        summary["client"]["redis_client"] = self.engine.client_stats()  # type: ignore[typeddict-unknown-key]
         if self.engine.readback is not None:
             summary["read_back"] = self.engine.readback  # type: ignore[typeddict-unknown-key]
         self.writer.write_json("summary.json", summary)

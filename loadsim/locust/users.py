@@ -56,7 +56,7 @@ class HaPairUser(User):
         self.backup = OrsNode(eng, self.pair.backup_dbid, self.pair.node_id)
         if eng.opts.persists:
             self.primary.connect()
-            self.backup.connect()  # warm standby: holds its connections, sends nothing
+            self.backup.connect()  # warm standby: sends nothing (lazy pool: holds no connection either)
             self.primary.start()
         now = time.perf_counter()
         self.schedule = wl.PairSchedule(eng.pair_params(self.pair), self.pair, now)
@@ -143,11 +143,13 @@ class HaPairUser(User):
         entry["found"] = len(found)
         entry["scan_seconds"] = round(time.perf_counter() - started, 3)
         state = new.recovery = Recovery(len(found))
+        opened = -sum(w.opened for w in new.workers)  # connections the takeover opens (lazy pools: on first use)
         new.start()
         for sid in found:
             new.queue.put(wl.Op(time.perf_counter(), wl.RECOVER, sid, 0, 0, seq=int(sid.rsplit("-", 1)[1])))
         old.connect()  # the old primary comes back as the backup (warm standby)
         state.done.wait()
+        opened += sum(w.opened for w in new.workers) + sum(w.opened for w in old.workers)
         recovered = state.recovered & set(expected)
         lost = [s for s in expected if s not in recovered]
         # A session whose create was still queued in (or cut off with) the old primary, or whose create Redis
@@ -157,4 +159,4 @@ class HaPairUser(User):
         entry.update(recovered=len(recovered), restored=len(state.recovered), lost=len(lost),
                      lost_never_written=lost_unwritten, lost_written=len(lost) - lost_unwritten,
                      recover_failed=state.failed, read_back=dict(state.verdicts), complete=True,
-                     seconds=round((state.finished or time.perf_counter()) - started, 3))
+                     connections_opened=opened, seconds=round((state.finished or time.perf_counter()) - started, 3))

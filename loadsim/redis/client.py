@@ -1,11 +1,23 @@
 """Redis Cluster access as ORS does it (redis-plus-plus), on plain sockets + hiredis.
 
-What ORS's client does, and so this one: RESP2; one connection per master for each ORS worker thread
-(``ClusterClient.worker()`` opens them all at once, like a pool); the slot map from ``CLUSTER SLOTS``;
-on ``MOVED`` the slot is re-pointed and the whole map refreshed; on ``ASK`` ``ASKING`` + the command go
-to the importing node without touching the map; at most two tries per command; no hidden retries with
-back-off; connect and socket timeouts from ``redis-connect-timeout`` / ``redis-socket-timeout``
-(0 = none, the redis-plus-plus default).
+What ORS's client does, and so this one: RESP2; one connection per master for each ORS worker thread,
+opened when the worker first sends a command to that master (redis-plus-plus creates pool connections
+lazily: README "Lazily Create Connection", ``ConnectionPool``'s constructor connects nothing;
+``ClusterClient.worker(eager=True)`` opens them all at once instead); the slot map from ``CLUSTER SLOTS``
+(read once when the client is built, as ``ShardsPool``'s constructor does); at most two tries per
+command (``RedisCluster::_command``'s loop): on an I/O error (timeouts included: redis-plus-plus's
+``TimeoutError`` derives from ``IoError``), a connection closed by the server or ``MOVED``, the slot map
+is reloaded and the command tried once more; on ``ASK`` ``ASKING`` + the command go to the importing node
+without touching the map; no hidden retries with back-off; connect and socket timeouts from
+``redis-connect-timeout`` / ``redis-socket-timeout`` (0 = none, the redis-plus-plus default).
+
+One deliberate difference: redis-plus-plus reloads the map (``ShardsPool::update``) on every such failure,
+with no limit. Here reloads are rate-limited per client (``MIN_REFRESH_INTERVAL_S``): while a master is
+down, hundreds of failing commands per second would otherwise each send ``CLUSTER SLOTS`` and the
+generator would measure its own reload storm. A command whose reload was skipped fails at once (unless
+the map already points its slot elsewhere); the next command after the interval reloads. Reloads and
+skips are counted (``ClusterClient.refreshes`` / ``refreshes_skipped``). redis-plus-plus >= 1.3.13 also
+reloads every ``ClusterOptions::slot_map_refresh_interval`` (10 s) from a background thread; not done here.
 
 Why not redis-py's ``RedisCluster``: the load generator must not be the bottleneck. Measured on this
 machine (3 loopback masters, 4 KB SET, client CPU per operation): ``redis-benchmark`` ≈ 20 µs,
@@ -22,7 +34,8 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import hiredis
@@ -42,7 +55,9 @@ from loadsim.errors import (
 )
 
 SLOTS = 16384
-MAX_TRIES = 2  # redis-plus-plus: a redirected command is tried at most twice
+MAX_TRIES = 2  # redis-plus-plus: RedisCluster::_command tries a command at most twice
+# At most one slot-map reload per client per this many seconds (redis-plus-plus has no such limit; see above).
+MIN_REFRESH_INTERVAL_S = 0.1
 
 from loadsim.errors import Address  # noqa: E402  (host, port)
 
@@ -140,24 +155,80 @@ def _socket_error(address: Address, exc: BaseException) -> RedisError:
     return RedisConnectionError(f"{where}: {getattr(exc, 'strerror', None) or exc}")
 
 
+class RefreshLimiter:
+    """At most one slot-map reload per ``interval_s`` (pure: the clock is given, tests pass a fake one).
+
+    ``allow()`` is asked by a failing command: True takes the slot (the reload goes ahead now), False
+    counts a skip. ``due()`` only looks (the deferred reload of a stale map before the next command)."""
+
+    __slots__ = ("interval_s", "clock", "last", "skipped")
+
+    def __init__(self, interval_s: float = MIN_REFRESH_INTERVAL_S, clock: Callable[[], float] = time.monotonic):
+        self.interval_s = interval_s
+        self.clock = clock
+        self.last = float("-inf")
+        self.skipped = 0
+
+    def due(self) -> bool:
+        return self.clock() - self.last >= self.interval_s
+
+    def allow(self) -> bool:
+        now = self.clock()
+        if now - self.last < self.interval_s:
+            self.skipped += 1
+            return False
+        self.last = now  # taken when the reload starts: commands failing meanwhile do not queue up reloads
+        return True
+
+
 class ClusterClient:
     """The cluster as one simulated ORS node sees it: a slot map shared by its worker threads.
 
     ``opts.redis_nodes`` are the seeds. Raises RedisError if no seed answers ``CLUSTER SLOTS``.
+    ``min_refresh_interval_s`` rate-limits the reloads that failures ask for (0 = reload on every failure,
+    as redis-plus-plus does). Counters: ``refreshes`` (successful ``CLUSTER SLOTS`` reloads, the first one
+    included), ``refresh_errors`` (reloads no node answered), ``refreshes_skipped`` (rate-limited).
     """
 
-    def __init__(self, opts: PersistenceOptions, name: str = "loadsim"):
+    def __init__(self, opts: PersistenceOptions, name: str = "loadsim",
+                 min_refresh_interval_s: float = MIN_REFRESH_INTERVAL_S,
+                 clock: Callable[[], float] = time.monotonic):
         self.opts = opts
         self.name = name
         self.tls = opts.ssl_context()
         self.slots: list[Address] = []
         self.stale = False
         self.refreshes = 0
+        self.refresh_errors = 0
+        self.limiter = RefreshLimiter(min_refresh_interval_s, clock)
         self._lock = threading.Lock()
         self.refresh_slots()
 
+    @property
+    def refreshes_skipped(self) -> int:
+        return self.limiter.skipped
+
     def connect(self, address: Address) -> Connection:
         return Connection(address, self.opts, self.tls)
+
+    def refresh_after_failure(self) -> bool:
+        """A command failed (I/O error, closed connection, MOVED): reload the map unless one was loaded
+        less than ``min_refresh_interval_s`` ago. True if the map was reloaded. A skipped or failed
+        reload leaves the map stale: the first command after the interval reloads it."""
+        if not self.limiter.allow():
+            self.stale = True
+            return False
+        try:
+            self.refresh_slots()
+        except RedisError:
+            return False
+        return True
+
+    def refresh_if_due(self) -> None:
+        """The map is stale: reload it now if the rate limit allows (raises RedisError if no node answers)."""
+        if self.limiter.due():
+            self.limiter.allow()
+            self.refresh_slots()
 
     def refresh_slots(self) -> None:
         """Reload the slot map from the first node that answers (known masters first, then seeds)."""
@@ -191,43 +262,57 @@ class ClusterClient:
                 self.stale = False
                 self.refreshes += 1
                 return
+            self.stale = True
+            self.refresh_errors += 1
             raise last or RedisConnectionError("no seed node reachable")
 
     def masters(self) -> list[Address]:
         """Masters in the current slot map, in slot order."""
         return list(dict.fromkeys(self.slots))
 
-    def worker(self) -> WorkerConnections:
-        """One ORS worker thread: opens one connection to each master now."""
-        return WorkerConnections(self)
+    def worker(self, eager: bool = False) -> WorkerConnections:
+        """One ORS worker thread. Its connections open on first use (redis-plus-plus's lazy pool), or,
+        with ``eager``, one to each master now."""
+        return WorkerConnections(self, eager)
 
     def close(self) -> None:
         """Nothing is held here; workers own their connections."""
 
 
 class WorkerConnections:
-    """One ORS worker thread's connections: one per master. Not shared between greenlets."""
+    """One ORS worker thread's connections: at most one per master. Not shared between greenlets.
 
-    def __init__(self, client: ClusterClient):
+    Counters: ``opened`` (connections opened, the first ones included), ``reconnects`` (of those, to a
+    master this worker had a connection to before: after an error dropped it), ``moved``, ``asked``,
+    ``commands_ok``, ``commands_failed``."""
+
+    def __init__(self, client: ClusterClient, eager: bool = False):
         self.client = client
         self.conns: dict[Address, Connection] = {}
+        self.seen: set[Address] = set()
         self.commands_ok = 0
         self.commands_failed = 0
         self.moved = 0
         self.asked = 0
+        self.opened = 0
         self.reconnects = 0
-        try:
-            for address in client.masters():
-                self.conns[address] = client.connect(address)
-        except RedisError:
-            self.close()
-            raise
+        if eager:
+            try:
+                for address in client.masters():
+                    self._conn(address)
+            except RedisError:
+                self.close()
+                raise
 
     def _conn(self, address: Address) -> Connection:
         conn = self.conns.get(address)
         if conn is None:
             conn = self.conns[address] = self.client.connect(address)
-            self.reconnects += 1
+            self.opened += 1
+            if address in self.seen:
+                self.reconnects += 1
+            else:
+                self.seen.add(address)
         return conn
 
     def _drop(self, address: Address) -> None:
@@ -236,10 +321,15 @@ class WorkerConnections:
             conn.close()
 
     def execute(self, key: bytes | str, *args: Any) -> Any:
-        """Run one command (``args`` is the whole command) on the master owning ``key``'s slot."""
+        """Run one command (``args`` is the whole command) on the master owning ``key``'s slot.
+
+        Tried at most ``MAX_TRIES`` times, as redis-plus-plus's ``RedisCluster::_command``: after an I/O
+        error (connect refused, reset, timeout, TLS) or ``MOVED``, the slot map is reloaded (rate-limited,
+        see ``ClusterClient.refresh_after_failure``) and the command tried again; after ``ASK``, it goes to
+        the importing node with ``ASKING``. Other error replies fail at once."""
         client = self.client
         if client.stale:
-            client.refresh_slots()
+            client.refresh_if_due()
         slot = key_slot(key if isinstance(key, bytes) else key.encode())
         address = client.slots[slot]
         asking = False
@@ -259,29 +349,31 @@ class WorkerConnections:
                 self.commands_ok += 1
                 return reply
             except RedisError as exc:
-                last_try = attempt == MAX_TRIES - 1
-                if isinstance(exc, MovedError) and not last_try:
+                error: RedisError = exc
+            except Exception as exc:  # noqa: BLE001 - a socket error on send/recv: one RedisError
+                error = _socket_error(address, exc)
+            last_try = attempt == MAX_TRIES - 1
+            if isinstance(error, MovedError):
+                if not last_try:
                     self.moved += 1
-                    address = exc.address
-                    client.slots[slot] = address
-                    client.stale = True  # a MOVED means the map changed: reload it before the next command
-                    asking = False
+                    client.slots[slot] = error.address  # right for this slot even if the reload is skipped
+                    client.refresh_after_failure()
+                    address, asking = client.slots[slot], False
                     continue
-                if isinstance(exc, AskError) and not last_try:
+            elif isinstance(error, AskError):
+                if not last_try:
                     self.asked += 1
-                    address = exc.address
-                    asking = True
+                    address, asking = error.address, True
                     continue
-                self.commands_failed += 1
-                if isinstance(exc, (RedisTimeoutError, RedisConnectionError, TlsError, ProtocolError)):
-                    self._drop(address)
-                    client.stale = True
-                raise
-            except Exception as exc:  # noqa: BLE001 - socket errors: drop the connection, refresh the map
-                self.commands_failed += 1
-                self._drop(address)
-                client.stale = True
-                raise _socket_error(address, exc) from None
+            elif isinstance(error, (RedisTimeoutError, RedisConnectionError, TlsError, ProtocolError)):
+                self._drop(address)  # broken, or a reply may still be on its way: never reused
+                # Retry if the map was reloaded now, or was reloaded by another worker meanwhile and
+                # points the slot elsewhere; a rate-limited reload otherwise fails the command at once.
+                if not last_try and (client.refresh_after_failure() or client.slots[slot] != address):
+                    address, asking = client.slots[slot], False
+                    continue
+            self.commands_failed += 1
+            raise error from None
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def scan(self, pattern: str, count: int = 1000) -> Iterator[str]:

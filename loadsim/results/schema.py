@@ -130,6 +130,9 @@ class ClientFigures(TypedDict):
     max_cpu_percent: Annotated[float, "highest per-second generator CPU, % of one core"]
     median_cpu_percent: Annotated[float, "median per-second generator CPU, % of one core"]
     max_rss_bytes: Annotated[int, "largest generator resident memory, bytes"]
+    redis_client: NotRequired[Annotated[dict[str, int], "the ORS client's own counters (this process): "
+                                        "slot_refreshes, refresh_errors, refreshes_skipped (rate-limited), "
+                                        "connections_opened, reconnects, moved, asked"]]
 
 
 class Flags(TypedDict):

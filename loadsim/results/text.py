@@ -69,6 +69,12 @@ def summary_table(summary: dict[str, Any]) -> str:
                      f"queued in or cut off with the old primary, or refused; {rv.get('lost_written', 0)} written but "
                      "not found), "
                      f"slowest pair {rv.get('max_seconds', 0):.2f} s")
+    rc = summary.get("client", {}).get("redis_client")
+    if rc and (rc.get("refreshes_skipped") or rc.get("reconnects") or rc.get("moved") or rc.get("refresh_errors")):
+        lines.append(f"ORS client: {rc.get('slot_refreshes', 0)} slot-map reloads ({rc.get('refreshes_skipped', 0)} "
+                     f"rate-limited, {rc.get('refresh_errors', 0)} failed), {rc.get('connections_opened', 0)} "
+                     f"connections opened, {rc.get('reconnects', 0)} reconnects, {rc.get('moved', 0)} MOVED, "
+                     f"{rc.get('asked', 0)} ASK")
     for f in summary.get("faults", []):
         extra = "".join(f", {k.removesuffix('_s')} at {f[k]:.1f} s" for k in ("resumed_s", "restarted_s", "recovered_s")
                         if f.get(k) is not None)

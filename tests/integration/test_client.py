@@ -36,19 +36,30 @@ def test_routes_every_key_to_the_master_of_its_slot(plain_cluster):
         w.close()
 
 
+def _clients(cluster):
+    out = {}
+    for n in cluster.nodes:
+        with cluster.admin_client(n) as c:
+            out[n.port] = len(c.client_list())
+    return out
+
+
 def test_each_worker_holds_one_connection_per_master(plain_cluster):
+    """Eager pools connect every worker to every master at once; lazy ones (redis-plus-plus's) connect
+    a worker to a master on its first command there, so an unused worker holds nothing."""
     client = ClusterClient(plain_cluster.options, name="pool-test")
-    before = {}
-    for n in plain_cluster.nodes:
-        with plain_cluster.admin_client(n) as c:
-            before[n.port] = len(c.client_list())
-    workers = [client.worker() for _ in range(5)]
+    before = _clients(plain_cluster)
+    eager = [client.worker(eager=True) for _ in range(5)]
+    lazy = [client.worker() for _ in range(5)]
     try:
-        for n in plain_cluster.nodes:
-            with plain_cluster.admin_client(n) as c:
-                assert len(c.client_list()) - before[n.port] == 5
+        assert {p: n - before[p] for p, n in _clients(plain_cluster).items()} == {p: 5 for p in before}
+        assert all(w.opened == 3 for w in eager) and all(w.opened == 0 for w in lazy)
+        for i in range(100):  # keys on every master
+            lazy[0].execute(f"ORS:lazy:{i}", "SET", f"ORS:lazy:{i}", b"x")
+        assert {p: n - before[p] for p, n in _clients(plain_cluster).items()} == {p: 6 for p in before}
+        assert lazy[0].opened == 3 and lazy[0].reconnects == 0 and all(w.opened == 0 for w in lazy[1:])
     finally:
-        for w in workers:
+        for w in eager + lazy:
             w.close()
 
 
@@ -168,10 +179,60 @@ def test_stale_map_is_fixed_by_one_moved(plain_cluster):
     right = client.slots[slot]
     client.slots[slot] = next(a for a in client.masters() if a != right)
     assert w.execute(key, "SET", key, b"1") == b"OK" and w.moved == 1
-    assert client.stale  # a MOVED asks for a full slot-map refresh before the next command
+    # a MOVED reloads the whole map at once (redis-plus-plus: ShardsPool::update), then retries
+    assert client.refreshes == 2 and not client.stale and client.slots[slot] == right
     w.execute(key, "GET", key)
-    assert not client.stale and client.slots[slot] == right
+    assert client.refreshes == 2 and w.moved == 1
     w.close()
+
+
+def cluster_slots_calls(cluster, nodes):
+    total = 0
+    for n in nodes:
+        with cluster.admin_client(n) as c:
+            total += int(c.info("commandstats").get("cmdstat_cluster|slots", {}).get("calls", 0))
+    return total
+
+
+def test_a_dead_master_costs_a_bounded_number_of_slot_map_reloads():
+    """SIGKILL a master; thousands of commands to its slots fail (connection refused) over ~1.5 s. Each
+    failure asks for a reload, but the client reloads at most once per 100 ms: Redis counts the CLUSTER
+    SLOTS calls (commandstats of the surviving masters), the client counts the skips."""
+    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
+        client = ClusterClient(cluster.options)
+        workers = [client.worker() for _ in range(4)]
+        dead_key = "ORS:dead"
+        dead_port = owner_port(cluster, dead_key)
+        dead = next(n for n in cluster.nodes if n.port == dead_port)
+        live = [n for n in cluster.nodes if n.port != dead_port]
+        live_key = next(k for k in (f"ORS:live:{i}" for i in range(100)) if owner_port(cluster, k) != dead_port)
+        for w in workers:
+            w.execute(dead_key, "SET", dead_key, b"x")  # every worker holds a connection to the victim
+        before = cluster_slots_calls(cluster, live)
+        refreshes0 = client.refreshes
+        cluster.kill(dead.index)
+        failed = ok = 0
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 1.5:
+            for w in workers:
+                try:
+                    w.execute(dead_key, "GET", dead_key)
+                except RedisError as exc:
+                    assert exc.kind == "connection", exc
+                    failed += 1
+                try:
+                    w.execute(live_key, "SET", live_key, b"y")  # the other masters keep working
+                    ok += 1
+                except RedisError as exc:
+                    assert exc.kind == "clusterdown", exc  # once the cluster marks the master failed
+        elapsed = time.monotonic() - t0
+        reloads = client.refreshes - refreshes0
+        assert failed > 1000 and ok > 100
+        assert 1 <= reloads <= elapsed / 0.1 + 2
+        assert cluster_slots_calls(cluster, live) - before == reloads  # Redis agrees with the client
+        assert client.refreshes_skipped > failed - 2 * reloads - len(workers)
+        for w in workers:
+            w.close()
 
 
 def test_redirection_loop_fails_after_two_tries():

@@ -121,12 +121,24 @@ def test_every_key_has_a_ttl_and_follows_the_layout(basic_run, cluster):
     assert sum(1 for per in keys.values() if per) == 3  # spread over every master
 
 
-def test_connections_follow_the_thread_model(basic_run):
-    _, run = basic_run
+def added_connections(run):
     ns = run.node_series
-    for node, rows in ns[ns["role"] == "master"].groupby("node"):
-        # 3 HA pairs x 2 ORS nodes (primary + warm backup) x 2 worker threads, one connection each
-        assert rows["connected_clients"].max() - rows["connected_clients"].iloc[0] == 12, node
+    return {node: int(rows["connected_clients"].max() - rows["connected_clients"].iloc[0])
+            for node, rows in ns[ns["role"] == "master"].groupby("node")}
+
+
+def test_connections_follow_the_thread_model(basic_run, cluster, tmp_path):
+    _, run = basic_run
+    # lazy pools (redis-plus-plus's): 3 HA pairs x 2 worker threads of the primary, one connection to each
+    # master each; the warm backups send nothing and so hold nothing
+    added = added_connections(run)
+    assert len(added) == 3 and set(added.values()) == {6}, added
+    # eager pools: the backups' worker threads connect too
+    proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--pool-connections", "eager",
+                           "--ors-cluster-name", "eager", run_time="5s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    added = added_connections(results.load(out))
+    assert len(added) == 3 and set(added.values()) == {12}, added
 
 
 def test_single_hash_layout_puts_everything_on_one_master(cluster, tmp_path):
@@ -151,6 +163,8 @@ def test_switchover_recovers_every_persisted_session(cluster, tmp_path):
     # every session that was written is found; only creates still queued in the old primary are lost
     assert rv["lost_written"] == 0
     assert rv["lost_never_written"] == rv["lost"] <= rv["dropped_operations"]
+    # lazy pools: the backup held no connection; its recovery opened them (at most one per master)
+    assert all(1 <= r["connections_opened"] <= 3 for r in rv["per_pair"]), rv["per_pair"]
     restored = sum(p["restored"] for p in rv["per_pair"])
     assert s["operations"]["session.recover"]["count"] == restored >= rv["recovered"]
     assert s["server"]["commands"] == s["server"]["commands_client_counted"]

@@ -102,3 +102,10 @@ def test_bad_option_is_one_line_and_exit_2(tmp_path, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("loadsim: error:") and "--key-layout" in err[0]
+
+
+def test_client_stats_name_every_counter_and_start_at_zero(tmp_path):
+    eng = _attach(_env(), tmp_path).engine
+    eng.reset(eng.params)
+    assert eng.client_stats() == {"slot_refreshes": 0, "refresh_errors": 0, "refreshes_skipped": 0,
+                                  "connections_opened": 0, "reconnects": 0, "moved": 0, "asked": 0}
