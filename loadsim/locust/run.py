@@ -201,11 +201,13 @@ class Run:
         next_t = time.perf_counter() + 1.0
         while True:
             gevent.sleep(max(0.0, next_t - time.perf_counter()))
-            next_t += 1.0
             try:
                 self.sample()
             except Exception as exc:  # noqa: BLE001 - a failed sample must not end the run
                 log.warning("sample failed: %s", exc)
+            # a late sample is not followed by catch-up samples: missed ticks are skipped, and two samples are
+            # never closer than half a period
+            next_t = max(next_t + 1.0, time.perf_counter() + 0.5)
 
     def finish(self, interrupted: bool) -> None:
         if self._finished:
@@ -270,11 +272,14 @@ class Run:
 
     def _cluster_info(self, nodes: dict[str, dict[str, str]]) -> dict[str, Any]:
         """The cluster's shape; *nodes* is ``NodeMonitor.environment()`` (server version, allocator)."""
-        roles = self.monitor.nodes if self.monitor else {}
+        roles = self.monitor.nodes if self.monitor else {}  # as discovered at the start
         masters = sum(1 for r in roles.values() if r == "master")
         replicas = sum(1 for r in roles.values() if r != "master")
+        if self.monitor is not None:  # masters at the end: the nodes that answered as masters in the last sample
+            roles = {n: r for n, r in self.monitor.roles_now.items() if n not in self.monitor.down}
         spec = self.cluster.spec if self.cluster is not None else None
-        info: dict[str, Any] = {"masters": masters, "replicas": replicas // masters if masters else 0,
+        info: dict[str, Any] = {"masters": sum(1 for r in roles.values() if r == "master"),
+                                "replicas": replicas // masters if masters else 0,
                                 "tls": self.engine.opts.tls_enabled, "mutual_tls": bool(self.engine.opts.tls_cert),
                                 "acl": bool(self.engine.opts.username), "aof": bool(spec.aof) if spec else None,
                                 "embedded": spec is not None}

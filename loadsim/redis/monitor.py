@@ -2,14 +2,19 @@
 
 Redis's own counters are independent of the load generator: memory, keys, commands processed and
 CPU seconds (``used_cpu_sys/user``, which include socket I/O and TLS, unlike ``commandstats``).
-The monitor uses its own connections (one per node), so it adds one client per node and one INFO
-call per node per second.
+The monitor uses its own connections (one per node), so it adds one client per node and, per node
+and second, one ``INFO default commandstats`` and one ``CLUSTER INFO`` (sent together, one round trip).
+
+A node that does not answer within ``SAMPLE_TIMEOUT_S`` (refused, reset, paused) gets a row with
+``state: down`` and no figures; the nodes are asked in parallel, so one silent node neither delays
+nor stalls the other nodes' rows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import redis
@@ -21,8 +26,33 @@ NODE_FIELDS = (
     "used_memory", "used_memory_rss", "used_memory_peak", "mem_fragmentation_ratio", "keys", "expires",
     "connected_clients", "total_commands_processed", "instantaneous_ops_per_sec", "used_cpu_sys",
     "used_cpu_user", "used_cpu_sys_main_thread", "used_cpu_user_main_thread", "total_net_input_bytes",
-    "total_net_output_bytes", "master_repl_offset", "replica_of",
+    "total_net_output_bytes", "master_repl_offset", "replica_of", "workload_commands", "cluster_state",
 )
+SAMPLE_TIMEOUT_S = 0.5  # a node silent this long (connect or reply) is "down" for this sample
+# Errors that mean "no answer" (the node is down, paused or unreachable), not "answered with an error".
+NO_ANSWER = (redis.ConnectionError, redis.TimeoutError)
+# Commands that are not the workload: monitoring, connection set-up, cluster discovery.
+NOT_WORKLOAD = {"info", "config|get", "config", "cluster|nodes", "cluster|slots", "cluster|shards", "cluster|info",
+                "ping", "auth", "hello", "client|setname", "client|list", "client|id", "command", "command|docs",
+                "cluster|keyslot", "memory|stats", "memory|usage", "dbsize", "cluster|myid", "select"}
+
+
+def workload_commands(commandstats: dict[str, dict[str, float]]) -> int:
+    """Calls of workload commands in a commandstats snapshot of one node."""
+    return int(sum(v.get("calls", 0) for k, v in commandstats.items() if k.lower() not in NOT_WORKLOAD))
+
+
+def _cluster_state(reply: Any) -> str | None:
+    """``cluster_state`` of a CLUSTER INFO reply (a dict or the raw text, as redis-py gives it)."""
+    if isinstance(reply, dict):
+        value = reply.get("cluster_state")
+        return None if value is None else str(value)
+    if isinstance(reply, (str, bytes)):
+        text = reply.decode() if isinstance(reply, bytes) else reply
+        for line in text.splitlines():
+            if line.startswith("cluster_state:"):
+                return line.split(":", 1)[1].strip()
+    return None
 # Parameters whose values are secrets or differ per node for no reason a reader cares about.
 _CONFIG_SKIP = ("requirepass", "masterauth", "masteruser", "port", "tls-port", "cluster-port", "dir", "pidfile",
                 "logfile", "cluster-config-file", "unixsocket", "user")
@@ -50,12 +80,18 @@ class NodeMonitor:
         self.nodes: dict[RedisNode, str] = {}
         self.slot_map: dict[RedisNode, list[list[int]]] = {}
         self._clients: dict[RedisNode, redis.Redis] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._info_sections: tuple[str, ...] = ("default", "commandstats")  # one INFO (Redis >= 7)
+        # What the last sample saw: the role of every node that answered, and the nodes that did not.
+        self.roles_now: dict[RedisNode, str] = {}
+        self.down: set[RedisNode] = set()
         self.discover()
+        self.roles_now = dict(self.nodes)
 
     def _client(self, node: RedisNode) -> redis.Redis:
         c = self._clients.get(node)
         if c is None:
-            c = self._clients[node] = redis.Redis(**redis_py_kwargs(self.opts, node))
+            c = self._clients[node] = redis.Redis(**redis_py_kwargs(self.opts, node, SAMPLE_TIMEOUT_S))
         return c
 
     def discover(self) -> None:
@@ -78,35 +114,70 @@ class NodeMonitor:
         raise redis.ConnectionError(f"monitor could not read CLUSTER NODES from any seed: {last}")
 
     def sample(self) -> list[dict[str, Any]]:
-        """One row per node with NODE_FIELDS (``error`` set if the node did not answer)."""
+        """One row per node with NODE_FIELDS, the nodes asked in parallel. ``state`` is ``up`` when the node
+        answered (``error`` set if it answered with an error, e.g. INFO refused), ``down`` when it did not
+        answer within SAMPLE_TIMEOUT_S (``error`` names why: ConnectionError, TimeoutError)."""
         now = time.time()
-        rows = []
-        for node, role in self.nodes.items():
-            row: dict[str, Any] = {"time": now, "node": str(node), "role": role}
-            try:
-                info = self._client(node).info()
-            except redis.RedisError as exc:
-                row["error"] = type(exc).__name__
-                rows.append(row)
-                continue
-            db = info.get("db0") or {}
-            row["keys"] = db.get("keys", 0) if isinstance(db, dict) else 0
-            row["expires"] = db.get("expires", 0) if isinstance(db, dict) else 0
-            row["role"] = "master" if info.get("role") == "master" else "replica"
-            for f in NODE_FIELDS:
-                if f not in ("keys", "expires", "replica_of"):
-                    row[f] = info.get(f)
-            if row["role"] == "replica" and info.get("master_host"):
-                # a replica's master_repl_offset is what it has applied; its master's, what was written:
-                # the difference is the replication lag in bytes
-                row["replica_of"] = f"{info['master_host']}:{info['master_port']}"
-            rows.append(row)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=max(1, min(32, len(self.nodes))),
+                                            thread_name_prefix="loadsim-monitor")
+        rows = list(self._pool.map(lambda item: self._sample_node(now, *item), list(self.nodes.items())))
+        for row, node in zip(rows, self.nodes, strict=True):
+            if row["state"] == "down":
+                self.down.add(node)
+            else:
+                self.down.discard(node)
+                self.roles_now[node] = row["role"]
         return rows
 
+    def _sample_node(self, now: float, node: RedisNode, role: str) -> dict[str, Any]:
+        row: dict[str, Any] = {"time": now, "node": str(node), "role": self.roles_now.get(node, role), "state": "up"}
+        try:
+            pipe = self._client(node).pipeline(transaction=False)
+            pipe.info(*self._info_sections)
+            pipe.execute_command("CLUSTER", "INFO")
+            info, cluster = pipe.execute(raise_on_error=False)
+        except NO_ANSWER as exc:
+            row.update(state="down", error=type(exc).__name__)
+            return row
+        except redis.RedisError as exc:
+            row["error"] = type(exc).__name__
+            return row
+        if isinstance(info, NO_ANSWER):
+            row.update(state="down", error=type(info).__name__)
+            return row
+        if isinstance(info, redis.ResponseError) and len(self._info_sections) > 1 \
+                and not isinstance(info, redis.AuthenticationError) and "NOPERM" not in str(info).upper():
+            self._info_sections = ("all",)  # Redis < 7: one section per INFO; "all" has commandstats too
+        if not isinstance(cluster, Exception):
+            row["cluster_state"] = _cluster_state(cluster)
+        if isinstance(info, Exception) or not isinstance(info, dict):
+            row["error"] = type(info).__name__
+            return row
+        db = info.get("db0") or {}
+        row["keys"] = db.get("keys", 0) if isinstance(db, dict) else 0
+        row["expires"] = db.get("expires", 0) if isinstance(db, dict) else 0
+        row["role"] = "master" if info.get("role") == "master" else "replica"
+        for f in NODE_FIELDS:
+            if f not in ("keys", "expires", "replica_of", "workload_commands", "cluster_state"):
+                row[f] = info.get(f)
+        stats = {k.removeprefix("cmdstat_"): v for k, v in info.items() if k.startswith("cmdstat_") and
+                 isinstance(v, dict)}
+        if stats:
+            row["workload_commands"] = workload_commands(stats)
+        if row["role"] == "replica" and info.get("master_host"):
+            # a replica's master_repl_offset is what it has applied; its master's, what was written:
+            # the difference is the replication lag in bytes
+            row["replica_of"] = f"{info['master_host']}:{info['master_port']}"
+        return row
+
     def commandstats(self) -> dict[str, dict[str, dict[str, float]]]:
-        """``{node: {command: {calls, usec, failed_calls, rejected_calls}}}``."""
+        """``{node: {command: {calls, usec, failed_calls, rejected_calls}}}`` of the nodes that answer (the
+        nodes the last sample found down are not asked)."""
         out: dict[str, dict[str, dict[str, float]]] = {}
         for node in self.nodes:
+            if node in self.down:
+                continue
             try:
                 raw = self._client(node).info("commandstats")
             except redis.RedisError:
@@ -116,6 +187,22 @@ class NodeMonitor:
         return out
 
     def slots(self) -> dict[str, dict[str, Any]]:
+        """Slot ownership now (CLUSTER NODES of a node that answers; nodes the cluster flags as failed carry
+        ``"link": "fail"``), else as discovered at the start."""
+        for seed in self.nodes:
+            if seed in self.down:
+                continue
+            try:
+                text = self._client(seed).execute_command("CLUSTER", "NODES")
+            except redis.RedisError:
+                continue
+            out: dict[str, dict[str, Any]] = {}
+            for n in parse_nodes(str(text)):
+                entry: dict[str, Any] = {"role": n.role, "slots": [list(r) for r in n.slots]}
+                if n.link in ("fail", "pfail"):
+                    entry["link"] = n.link
+                out[str(RedisNode(n.host or seed.host, n.port))] = entry
+            return out
         return {str(n): {"role": self.nodes[n], "slots": s} for n, s in self.slot_map.items()}
 
     def environment(self) -> dict[str, dict[str, str]]:
@@ -124,6 +211,9 @@ class NodeMonitor:
         out: dict[str, dict[str, str]] = {}
         for node in self.nodes:
             entry: dict[str, str] = {}
+            if node in self.down:
+                out[str(node)] = {"error": "down"}
+                continue
             try:
                 client = self._client(node)
                 entry["redis_version"] = str(client.info("server").get("redis_version"))
@@ -138,6 +228,9 @@ class NodeMonitor:
         return out
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         for c in self._clients.values():
             c.close()
         self._clients.clear()

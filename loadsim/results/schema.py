@@ -30,7 +30,7 @@ CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedul
                    "errors_total"]
                   + [f"ops:{op}" for op in (*OPERATIONS, "session.prefill")]
                   + [f"errors:{k}" for k in ERROR_KINDS])
-NODE_COLUMNS = ["time", "elapsed_s", "node", "role", *NODE_FIELDS, "error"]
+NODE_COLUMNS = ["time", "elapsed_s", "node", "role", "state", *NODE_FIELDS, "error"]
 
 
 class LatencyStats(TypedDict):
@@ -74,7 +74,7 @@ class WorkloadSummary(TypedDict):
 
 
 class ClusterSummary(TypedDict):
-    masters: Annotated[int, "masters seen by the monitor at the end"]
+    masters: Annotated[int, "masters that answered the monitor's last sample"]
     replicas: Annotated[int, "replicas per master"]
     tls: Annotated[bool, "TLS between ORS and Redis"]
     mutual_tls: Annotated[bool, "client certificates (tls-cert/tls-key) given"]
@@ -101,6 +101,11 @@ class LiveSessions(TypedDict):
     expected: Annotated[float, "Little's law"]
 
 
+class TimelineEntry(TypedDict):
+    at_s: Annotated[float, "elapsed time of the first sample that saw this state, s"]
+    state: Annotated[str, "master, replica or down (did not answer the monitor)"]
+
+
 class MasterFigures(TypedDict):
     node: Annotated[str, "host:port"]
     used_memory: Annotated[int, "bytes, at the end"]
@@ -113,7 +118,14 @@ class MasterFigures(TypedDict):
     cpu_s_steady: Annotated[float, "the same over the steady window"]
     commands_steady: Annotated[int, "commands processed in the steady window, less the monitor's INFO calls"]
     steady_s: Annotated[float, "length of the steady window on this node's samples, s"]
-    commands: Annotated[int, "workload commands of the run (INFO commandstats delta)"]
+    commands: Annotated[int, "workload commands of the run (INFO commandstats delta), counted while a master "
+                             "and up to the node's last answer"]
+    status: NotRequired[Annotated[str, "master (a master at the end), former master (a replica at the end: "
+                                       "failed over) or dead (did not answer at the end)"]]
+    last_seen_s: NotRequired[Annotated[float | None, "elapsed time of the node's last answer, s"]]
+    down_from_s: NotRequired[Annotated[float | None, "dead: since when it did not answer, s; else null"]]
+    timeline: NotRequired[Annotated[list[TimelineEntry], "the node's states in time order, one entry per change "
+                                                         "(a promoted replica starts as replica)"]]
 
 
 class ServerFigures(TypedDict):
@@ -140,6 +152,24 @@ class Flags(TypedDict):
     schedule_fell_behind: Annotated[bool, "schedule lag p99 above 10 ms or achieved below 98 % of offered"]
     errors: Annotated[bool, "any operation failed"]
     no_steady_state: Annotated[bool, "no steady window, or one shorter than 5 s"]
+    cluster_down: NotRequired[Annotated[bool, "the monitor saw the cluster down (see outages) at some sample"]]
+
+
+class Failover(TypedDict):
+    node: Annotated[str, "the master that stopped answering (or became a replica)"]
+    replaced_by: Annotated[str | None, "the replica that became master in its place; null if none did"]
+    down_at_s: Annotated[float, "first sample in which it did not answer (or was a replica), s"]
+    promoted_at_s: Annotated[float | None, "first sample in which its replica was a master, s"]
+    failover_s: Annotated[float | None, "promoted_at_s - down_at_s (to the monitor's 1 s samples)"]
+    back_at_s: Annotated[float | None, "when the old master answered again (as a replica if replaced), s"]
+    how: Annotated[str, "stopped answering, or became a replica (a failover it answered through)"]
+
+
+class Outage(TypedDict):
+    from_s: Annotated[float, "first sample that saw the cluster down, s"]
+    to_s: Annotated[float | None, "first sample that saw it up again; null: down to the end"]
+    seconds: Annotated[float, "to_s (or the end of the run) - from_s"]
+    why: Annotated[str, "no master answered, or cluster_state:fail on at least half of the nodes"]
 
 
 class PairRecovery(TypedDict):
@@ -198,7 +228,8 @@ class Summary(TypedDict):
     errors: Annotated[dict[str, int], "failed operations by error kind (loadsim.errors.ERROR_KINDS)"]
     schedule_lag_us: Annotated[LatencyStats, "how late the scheduler released operations, steady window"]
     live_sessions: Annotated[LiveSessions, "sessions alive at once"]
-    masters: Annotated[list[MasterFigures], "one entry per master"]
+    masters: Annotated[list[MasterFigures], "one entry per node that was a master at any time (status says "
+                                            "which were at the end)"]
     server: Annotated[ServerFigures, "Redis's own counters: the referee"]
     client: Annotated[ClientFigures, "the load generator's own cost"]
     flags: Annotated[Flags, "conditions that make the numbers doubtful"]
@@ -209,6 +240,9 @@ class Summary(TypedDict):
                                      "live read back: live, checked, current, stale (an acknowledged write lost), "
                                      "ahead (applied, reply lost), missing, corrupt, never_acknowledged, errors, "
                                      "sampled_every, seconds"]]
+    failovers: NotRequired[Annotated[list[Failover], "present when a master stopped answering or was failed "
+                                     "over: one entry per event, as the monitor saw it"]]
+    outages: NotRequired[Annotated[list[Outage], "present when the cluster was down (flags.cluster_down)"]]
     cleanup: NotRequired[Annotated[dict[str, int], "index layout with --cleanup-period: runs (cleanings done) "
                                    "and entries_removed (index entries whose body had expired)"]]
 

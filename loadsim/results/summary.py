@@ -3,6 +3,10 @@
 Steady-state figures use only the window after the warm-up / pre-fill (``steady_from_s``). The server
 side is the referee: commands from ``INFO commandstats`` deltas, CPU from ``used_cpu_sys/user`` deltas
 (which include socket I/O and TLS, unlike ``usec_per_call``), memory and keys per master.
+
+Nodes die, restart and change roles: a node's counters count only while it was a master and only up to its
+last answer (a decrease is a restart), so a master that died and the replica that took over its slots are
+not counted twice, and nothing is ever negative. ``failovers`` and ``outages`` say what the monitor saw.
 """
 
 from __future__ import annotations
@@ -12,21 +16,15 @@ from collections import Counter
 import time
 from typing import Any
 
+from loadsim.redis.monitor import workload_commands
 from loadsim.results.recorder import Recorder, stats
 from loadsim.results.schema import SCHEMA_VERSION, Summary
 
-# Commands that are not the workload: monitoring, connection set-up, cluster discovery.
-_NOT_WORKLOAD = {"info", "config|get", "config", "cluster|nodes", "cluster|slots", "cluster|shards", "cluster|info",
-                 "ping", "auth", "hello", "client|setname", "client|list", "client|id", "command", "command|docs",
-                 "cluster|keyslot", "memory|stats", "memory|usage", "dbsize", "cluster|myid", "select"}
 SATURATED_CPU_PERCENT = 90.0  # a generator above this (p90 of per-second samples) may be the bottleneck
 LAG_BEHIND_US = 10_000  # schedule lag p99 above 10 ms: the schedule fell behind
 RATE_BEHIND = 0.98  # achieved below 98 % of offered: the system did not keep up
-
-
-def workload_commands(commandstats: dict[str, dict[str, float]]) -> int:
-    """Calls of workload commands in a commandstats snapshot of one node."""
-    return int(sum(v.get("calls", 0) for k, v in commandstats.items() if k.lower() not in _NOT_WORKLOAD))
+# node_series rows written before the ``state`` column: these errors meant that the node did not answer
+_NO_ANSWER_ERRORS = {"ConnectionError", "TimeoutError"}
 
 
 def iso_time(t: float) -> str:
@@ -46,37 +44,188 @@ def cpu_seconds(row: dict[str, Any]) -> float:
     return number(row.get("used_cpu_sys")) + number(row.get("used_cpu_user"))
 
 
-def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
-                   cs_start: dict[str, Any], cs_end: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per master: memory (start, end, steady mean), keys, CPU seconds and workload commands of the run."""
+def answered(row: dict[str, Any]) -> bool:
+    """True if the node answered this sample (older series: no ``state`` column, an error names it)."""
+    state = row.get("state")
+    if state:
+        return state != "down"
+    return str(row.get("error") or "") not in _NO_ANSWER_ERRORS
+
+
+def measured(row: dict[str, Any]) -> bool:
+    """True if this sample holds the node's figures (it answered, and INFO was not refused)."""
+    return answered(row) and not row.get("error")
+
+
+def master_delta(points: list[tuple[float, str]]) -> float:
+    """The growth of a counter over the intervals that end with the node a master (a replica's counters count
+    what it replicates, already counted on its master). ``points`` are (value, role) in time order. A
+    counter that went down was reset by a restart: it counts from zero again."""
+    total = 0.0
+    for (a, _), (b, role) in zip(points, points[1:]):
+        if role == "master":
+            total += b - a if b >= a else b
+    return total
+
+
+def node_histories(node_rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per node: its rows in time order (``rows``, answered or not; ``measured``, the rows with figures), its
+    ``timeline`` ([{at_s, state}] with state master, replica or down, one entry per change), ``last_seen_s``
+    (last answer), ``down_from_s`` (start of the silence it ended the run in, else None) and ``ever_master``."""
     by_node: dict[str, list[dict[str, Any]]] = {}
     for r in node_rows:
-        if "error" in r and r.get("error"):
-            continue
-        by_node.setdefault(r["node"], []).append(r)
+        by_node.setdefault(str(r["node"]), []).append(r)
+    out: dict[str, dict[str, Any]] = {}
+    for node, rows in by_node.items():
+        rows = sorted(rows, key=lambda r: number(r.get("elapsed_s")))
+        timeline: list[dict[str, Any]] = []
+        last_seen: float | None = None
+        for r in rows:
+            at = round(number(r.get("elapsed_s")), 3)
+            if not answered(r):
+                state = "down"
+            elif measured(r):
+                state = "master" if r.get("role") == "master" else "replica"
+                last_seen = at
+            else:  # answered with an error (INFO refused): the role is the one discovered
+                state = "master" if r.get("role") == "master" else "replica"
+                last_seen = at
+            if not timeline or timeline[-1]["state"] != state:
+                timeline.append({"at_s": at, "state": state})
+        out[node] = {"rows": rows, "measured": [r for r in rows if measured(r)], "timeline": timeline,
+                     "last_seen_s": last_seen,
+                     "down_from_s": timeline[-1]["at_s"] if timeline and timeline[-1]["state"] == "down" else None,
+                     "ever_master": any(t["state"] == "master" for t in timeline)}
+    return out
+
+
+def _status(history: dict[str, Any]) -> str:
+    """``master`` (a master at the end), ``former master`` (a replica at the end) or ``dead`` (silent at the end)."""
+    final = history["timeline"][-1]["state"] if history["timeline"] else "down"
+    return {"master": "master", "replica": "former master"}.get(final, "dead")
+
+
+def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
+                   cs_start: dict[str, Any], cs_end: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per node that was a master at any time: memory (start, end, steady mean), keys, CPU seconds and
+    workload commands of the run, counted only while it was a master and only up to its last answer (a dead
+    node's figures stop where it stopped), with its ``status`` and ``timeline``."""
     out = []
-    for node, rows in sorted(by_node.items()):
-        last, first = rows[-1], rows[0]
-        if last.get("role") != "master":
+    for node, h in sorted(node_histories(node_rows).items()):
+        rows = h["measured"]
+        if not h["ever_master"] or not rows:
             continue
+        last, first = rows[-1], rows[0]
+        roles = [str(r.get("role")) for r in rows]
         steady = [r for r in rows if steady_from_s is None or number(r.get("elapsed_s")) >= steady_from_s] or rows
+        steady_roles = [str(r.get("role")) for r in steady]
+        steady_masters = [r for r in steady if r.get("role") == "master"] or steady
+        # workload commands: commandstats at the start, each sample's (when it carries them), at the end
+        points = [(float(workload_commands(cs_start[node])), roles[0])] if node in cs_start else []
+        points += [(number(r["workload_commands"]), str(r.get("role"))) for r in rows
+                   if r.get("workload_commands") not in (None, "")]
+        if node in cs_end and answered(h["rows"][-1]):
+            points.append((float(workload_commands(cs_end[node])), roles[-1]))
+        if all(r.get("workload_commands") not in (None, "") for r in steady):
+            commands_steady = master_delta([(number(r["workload_commands"]), role)
+                                            for r, role in zip(steady, steady_roles)])
+        else:  # older series: total_commands_processed, less the monitor's own INFO (one per sample)
+            commands_steady = max(0.0, master_delta([(number(r.get("total_commands_processed")), role)
+                                                     for r, role in zip(steady, steady_roles)])
+                                  - (sum(1 for role in steady_roles[1:] if role == "master")))
         out.append({
             "node": node,
             "used_memory": int(number(last.get("used_memory"))),
             "used_memory_start": int(number(first.get("used_memory"))),
-            "used_memory_steady_mean": round(statistics.fmean(number(r.get("used_memory")) for r in steady)),
+            "used_memory_steady_mean": round(statistics.fmean(number(r.get("used_memory")) for r in steady_masters)),
             "used_memory_rss": int(number(last.get("used_memory_rss"))),
             "keys": int(number(last.get("keys"))),
             "connected_clients": int(number(last.get("connected_clients"))),
-            "cpu_s": round(cpu_seconds(last) - cpu_seconds(first), 3),
-            "cpu_s_steady": round(cpu_seconds(steady[-1]) - cpu_seconds(steady[0]), 3),
-            # commands in the steady window, less the monitor's own INFO (one per sample)
-            "commands_steady": max(0, int(number(steady[-1].get("total_commands_processed"))
-                                          - number(steady[0].get("total_commands_processed"))) - (len(steady) - 1)),
-            "steady_s": round(number(steady[-1].get("elapsed_s")) - number(steady[0].get("elapsed_s")), 3),
-            "commands": workload_commands(cs_end.get(node, {})) - workload_commands(cs_start.get(node, {})),
+            "cpu_s": round(master_delta([(cpu_seconds(r), role) for r, role in zip(rows, roles)]), 3),
+            "cpu_s_steady": round(master_delta([(cpu_seconds(r), role) for r, role in zip(steady, steady_roles)]), 3),
+            "commands_steady": int(commands_steady),
+            "steady_s": round(master_delta([(number(r.get("elapsed_s")), role)
+                                            for r, role in zip(steady, steady_roles)]), 3),
+            "commands": int(master_delta(points)),
+            "status": _status(h),
+            "last_seen_s": h["last_seen_s"],
+            "down_from_s": h["down_from_s"],
+            "timeline": h["timeline"],
         })
     return out
+
+
+def failovers(node_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every time a master stopped answering (or stopped being a master): when, which replica became master
+    in its place and when (the first sample that saw it a master), and the difference, ``failover_s``
+    (None when no replica took over). ``back_at_s``: when the old master answered again, if it did."""
+    histories = node_histories(node_rows)
+    # promotions: (node, when it was first seen a master after being a replica, the master it followed)
+    promotions: list[tuple[str, float, str | None]] = []
+    for node, h in histories.items():
+        followed: str | None = None
+        was_replica = False
+        for r in h["measured"]:
+            if r.get("role") == "master":
+                if was_replica:
+                    promotions.append((node, round(number(r.get("elapsed_s")), 3), followed))
+                was_replica = False
+            else:
+                was_replica, followed = True, (r.get("replica_of") or followed)
+    out = []
+    taken: set[tuple[str, float]] = set()
+    for node, h in sorted(histories.items()):
+        timeline = h["timeline"]
+        for prev, event in zip(timeline, timeline[1:]):
+            if prev["state"] != "master" or event["state"] not in ("down", "replica"):
+                continue
+            lost = event["at_s"]
+            # when it answered again (if it went silent)
+            later = [t for t in timeline if t["at_s"] > lost and t["state"] != "down"]
+            back = later[0]["at_s"] if event["state"] == "down" and later else None
+            candidates = sorted((at, who) for who, at, followed in promotions
+                                if followed == node and at >= lost - 1.5 and (who, at) not in taken)
+            entry: dict[str, Any] = {"node": node, "replaced_by": None, "down_at_s": lost, "promoted_at_s": None,
+                                     "failover_s": None, "back_at_s": back,
+                                     "how": "stopped answering" if event["state"] == "down" else "became a replica"}
+            if candidates:
+                at, who = candidates[0]
+                taken.add((who, at))
+                entry.update(replaced_by=who, promoted_at_s=at, failover_s=round(max(0.0, at - lost), 3))
+            out.append(entry)
+    return sorted(out, key=lambda f: f["down_at_s"])
+
+
+def outages(node_rows: list[dict[str, Any]], duration_s: float) -> list[dict[str, Any]]:
+    """Periods the cluster was down as the monitor saw it: samples in which no master answered, or at least half
+    of the nodes that reported a ``cluster_state`` said ``fail``. [{from_s, to_s (None: to the end), seconds,
+    why}]."""
+    samples: dict[float, list[dict[str, Any]]] = {}
+    for r in node_rows:
+        samples.setdefault(round(number(r.get("time")), 3), []).append(r)
+    periods: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for t in sorted(samples):
+        rows = samples[t]
+        at = round(min(number(r.get("elapsed_s")) for r in rows), 3)
+        states = [r.get("cluster_state") for r in rows if answered(r) and r.get("cluster_state") not in (None, "")]
+        why = None
+        if not any(answered(r) and r.get("role") == "master" for r in rows):
+            why = "no master answered"
+        elif states and 2 * sum(1 for s in states if s == "fail") >= len(states):
+            why = "cluster_state:fail"
+        if why and current is None:
+            current = {"from_s": at, "to_s": None, "seconds": 0.0, "why": why}
+            periods.append(current)
+        elif why and current is not None and why not in current["why"]:
+            current["why"] += f", then {why}"
+        elif not why and current is not None:
+            current["to_s"] = at
+            current = None
+    for p in periods:
+        end = p["to_s"] if p["to_s"] is not None else max(duration_s, p["from_s"])
+        p["seconds"] = round(end - p["from_s"], 3)
+    return periods
 
 
 def steady_commands_per_s(masters: list[dict[str, Any]]) -> float:
@@ -105,8 +254,11 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     operations = recorder.operations_summary()
     measured = sum(v["latency_us"]["count"] for k, v in operations.items() if k != "session.recover")
     masters = master_figures(node_rows, steady_from_s, commandstats_start, commandstats_end)
+    # each node counted only while it was a master: a promoted replica's figures start at its promotion
     server_commands = sum(m["commands"] for m in masters)
     server_cpu = sum(m["cpu_s"] for m in masters)
+    down = outages(node_rows, duration)
+    failed_over = failovers(node_rows)
     steady_rows = [r for r in client_rows if steady_from_s is not None and r["elapsed_s"] >= steady_from_s]
     cpu_samples = sorted(number(r.get("generator_cpu_percent")) for r in steady_rows[1:]) or [0.0]
     live = [number(r.get("live_sessions")) for r in steady_rows] or [0.0]
@@ -120,6 +272,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "schedule_fell_behind": lag["p99"] > LAG_BEHIND_US or (offered > 0 and achieved < RATE_BEHIND * offered),
         "errors": errors > 0,
         "no_steady_state": steady_from_s is None or steady_s < 5,
+        "cluster_down": bool(down),
     }
     summary: Summary = {
         "schema_version": SCHEMA_VERSION,
@@ -159,7 +312,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "server": {"commands": server_commands, "commands_client_counted": recorder.commands,
                    "cpu_s": round(server_cpu, 3),
                    "cpu_us_per_command": round(server_cpu * 1e6 / server_commands, 2) if server_commands else 0.0,
-                   "used_memory": sum(m["used_memory"] for m in masters)},
+                   "used_memory": sum(m["used_memory"] for m in masters if m["status"] == "master")},
         "client": {"cpu_s": round(client_cpu_s, 3),
                    "cpu_us_per_command": client_cpu_per_cmd,
                    "max_cpu_percent": round(cpu_samples[-1], 1), "median_cpu_percent":
@@ -167,6 +320,10 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                    "max_rss_bytes": int(max((number(r.get("generator_rss_bytes")) for r in client_rows), default=0))},
         "flags": flags,
     }
+    if down:
+        summary["outages"] = down  # type: ignore[typeddict-item]
+    if failed_over:
+        summary["failovers"] = failed_over  # type: ignore[typeddict-item]
     if workload.get("cleanup_period_s"):
         summary["cleanup"] = {"runs": recorder.ops.get("session.cleanup", 0),  # type: ignore[typeddict-item]
                               "entries_removed": recorder.cleaned}

@@ -20,7 +20,8 @@ def summary_table(summary: dict[str, Any]) -> str:
     """The summary as a plain-text table for the terminal."""
     w = summary.get("workload", {})
     r = summary.get("rates", {})
-    lines = [
+    down = outage_line(summary)
+    lines = ([down] if down else []) + [
         f"run: {summary.get('scenario')}  {summary.get('started')}  {summary.get('duration_s', 0):.0f} s"
         f"  complete={summary.get('complete')}",
         f"workload: {w.get('ha_pairs')} HA pairs x {w.get('cps_per_pair')} cps, AHT {w.get('aht_s')} s, "
@@ -47,10 +48,14 @@ def summary_table(summary: dict[str, Any]) -> str:
     ls = summary.get("live_sessions", {})
     lines += ["", f"live sessions: steady mean {ls.get('steady_mean', 0):.0f}, final {ls.get('final', 0)}, "
                   f"Little's law {ls.get('expected', 0):.0f}"]
-    lines.append(f"{'master':<22}{'used_memory':>14}{'keys':>10}{'cpu s':>8}{'commands':>10}")
-    for m in summary.get("masters", []):
+    masters = summary.get("masters", [])
+    states = [master_state(m) for m in masters]
+    lines.append(f"{'master':<22}{'used_memory':>14}{'keys':>10}{'cpu s':>8}{'commands':>10}"
+                 + ("   state" if any(states) else ""))
+    for m, state in zip(masters, states):
         lines.append(f"{m.get('node', '?'):<22}{human_bytes(m.get('used_memory', 0)):>14}{m.get('keys', 0):>10}"
-                     f"{m.get('cpu_s', 0):>8.2f}{m.get('commands', 0):>10}")
+                     f"{m.get('cpu_s', 0):>8.2f}{m.get('commands', 0):>10}" + (f"   {state}" if state else ""))
+    lines += [failover_line(f) for f in summary.get("failovers", [])]
     hot = hot_master_line(summary)
     if hot:
         lines.append(hot)
@@ -101,6 +106,50 @@ def summary_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def outage_line(summary: dict[str, Any]) -> str | None:
+    """"CLUSTER DOWN from 21.0 s to 36.5 s (15.5 s): no master answered", or None if it never was down."""
+    periods = summary.get("outages", [])
+    if not periods:
+        return None
+
+    def one(p: dict[str, Any]) -> str:
+        to = f"{p['to_s']:.1f} s" if p.get("to_s") is not None else "the end"
+        return f"from {p.get('from_s', 0):.1f} s to {to} ({p.get('seconds', 0):.1f} s): {p.get('why', '?')}"
+
+    if len(periods) == 1:
+        return "CLUSTER DOWN " + one(periods[0])
+    total = sum(p.get("seconds", 0) for p in periods)
+    return f"CLUSTER DOWN {len(periods)} times, {total:.1f} s in all: " + "; ".join(one(p) for p in periods)
+
+
+def master_state(m: dict[str, Any]) -> str:
+    """What became of a master, for the masters table ("" for a master that served the whole run)."""
+    status, timeline = m.get("status"), m.get("timeline") or []
+    if status == "dead":
+        return f"DEAD: no answer from {m.get('down_from_s') or 0:.1f} s (last seen {m.get('last_seen_s') or 0:.1f} s)"
+    changes = [t for t in timeline[1:] if t.get("state") in ("master", "replica")]
+    if status == "former master":
+        demoted = [t for t in changes if t["state"] == "replica"]
+        return f"former master: replica from {demoted[-1]['at_s']:.1f} s" if demoted else "former master"
+    if timeline and timeline[0].get("state") == "replica" and changes:
+        return f"promoted: master from {changes[0]['at_s']:.1f} s"
+    if any(t.get("state") == "down" for t in timeline):
+        back = [t for t in timeline if t.get("state") == "down"]
+        return f"did not answer at {back[0]['at_s']:.1f} s, back as master"
+    return ""
+
+
+def failover_line(f: dict[str, Any]) -> str:
+    """One line per failover the monitor saw."""
+    what = "became a replica" if f.get("how") == "became a replica" else "stopped answering"
+    head = f"failover: {f.get('node')} {what} at {f.get('down_at_s', 0):.1f} s"
+    back = f"; it answered again at {f['back_at_s']:.1f} s" if f.get("back_at_s") is not None else ""
+    if f.get("replaced_by"):
+        return (f"{head}, {f['replaced_by']} master at {f.get('promoted_at_s', 0):.1f} s: failover "
+                f"{f.get('failover_s', 0):.1f} s (monitor samples, ~1 s apart){back}")
+    return f"{head}: no replica took over (its slots had no master){back}"
+
+
 # (label, how to read it from a summary, format) of the figures `loadsim results compare` puts side by side
 _COMPARED: list[tuple[str, Any, str]] = [
     ("HA pairs", lambda s: s["workload"]["ha_pairs"], "{:,.0f}"),
@@ -143,7 +192,7 @@ HOT_RATIO = 1.5  # a master with this many times the median master's commands is
 
 def hot_master_line(summary: dict[str, Any]) -> str | None:
     """One line when one master executed far more commands than the others (a hot slot), else None."""
-    masters = summary.get("masters", [])
+    masters = [m for m in summary.get("masters", []) if m.get("status", "master") == "master"]
     if len(masters) < 2:
         return None
     counts = [m.get("commands", 0) for m in masters]

@@ -148,7 +148,7 @@ def test_summary_rates_counts_and_referee():
     assert s["masters"][0]["steady_s"] == pytest.approx(9.0)
     assert s["rates"]["steady_commands_per_s"] == pytest.approx(180 / 9.0)  # the steady window, not the run
     assert s["flags"] == {"generator_saturated": False, "schedule_fell_behind": False, "errors": False,
-                          "no_steady_state": False}
+                          "no_steady_state": False, "cluster_down": False}
 
 
 def test_summary_flags_name_what_makes_the_numbers_doubtful():

@@ -1,0 +1,135 @@
+"""Failures measured, not survived by luck: real Locust runs on embedded clusters whose nodes the test kills or
+pauses mid-run. The summary marks dead nodes as dead, counts nothing negative, gives the failover as the monitor
+saw it, says when the cluster was down, and the node sampler keeps its cadence while a node is silent."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+from loadsim.results import reader as results
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ["-u", "3", "--cps-per-pair", "15", "--aht", "4", "--worker-threads", "2", "--complexity", "simple"]
+
+
+def _numbers(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _numbers(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _numbers(v)
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        yield obj
+
+
+def _masters(cluster):
+    out = []
+    for node in cluster.nodes:
+        with cluster.admin_client(node) as c:
+            if c.info("replication").get("role") == "master":
+                out.append(node.index)
+    return out
+
+
+def run_with_fault(cluster, tmp_path, name, fault, at_s=4.0, run_time="14s"):
+    """A headless Locust run on *cluster*; *fault()* is called *at_s* seconds after the run's first samples."""
+    out = tmp_path / name
+    seeds = ",".join(cluster.nodes[i].address for i in _masters(cluster))
+    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "scenarios" / "ha9.py"), "--headless", "-t", run_time,
+           "--results-dir", str(out), "--only-summary", *SMALL, "--redis-nodes", seeds, "--ors-cluster-name", name]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (out / "node_series.csv").exists():
+            time.sleep(0.1)
+        assert (out / "node_series.csv").exists(), "the run did not start"
+        time.sleep(at_s)
+        fault()
+        stdout, stderr = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode in (0, 1), stderr[-3000:]  # Locust exits 1 when requests failed
+    assert "Traceback" not in stderr, stderr[-3000:]
+    return stdout, results.load(out)
+
+
+def test_a_killed_master_is_dead_and_its_failover_is_measured(tmp_path):
+    with EmbeddedCluster(ClusterSpec(masters=3, replicas=1, cluster_node_timeout_ms=1000)) as cluster:
+        victim = cluster.node(_masters(cluster)[0])
+        stdout, run = run_with_fault(cluster, tmp_path, "kill", lambda: cluster.kill(victim.index))
+    s = run.summary
+    assert s["complete"]
+    assert min(_numbers(s)) >= 0, "a negative figure in the summary"
+    masters = {m["node"]: m for m in s["masters"]}
+    dead = masters[victim.address]
+    assert dead["status"] == "dead" and dead["down_from_s"] is not None
+    assert dead["last_seen_s"] < dead["down_from_s"] and dead["commands"] > 0
+    assert sum(1 for m in masters.values() if m["status"] == "master") == 3 == s["cluster"]["masters"]
+    assert len(masters) == 4  # the 3 masters at the end and the dead one, each once
+    [failover] = s["failovers"]
+    assert failover["node"] == victim.address and failover["replaced_by"] in masters
+    assert masters[failover["replaced_by"]]["timeline"][0]["state"] == "replica"
+    assert 0 < failover["failover_s"] < 10
+    assert failover["promoted_at_s"] - failover["down_at_s"] == pytest.approx(failover["failover_s"], abs=0.01)
+    ns = run.node_series
+    down = ns[(ns["node"] == victim.address) & (ns["state"] == "down")]
+    assert len(down) >= 3 and down["elapsed_s"].min() == pytest.approx(dead["down_from_s"], abs=0.01)
+    assert (ns[ns["state"] == "up"]["total_commands_processed"] >= 0).all()
+    assert f"failover: {victim.address} stopped answering at" in stdout
+    assert f"{failover['replaced_by']} master at" in stdout and "DEAD: no answer from" in stdout
+
+
+def test_all_masters_killed_is_a_cluster_down_first_line(tmp_path):
+    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
+
+        def kill_all():
+            for node in cluster.nodes:
+                cluster.kill(node.index)
+
+        stdout, run = run_with_fault(cluster, tmp_path, "down", kill_all, run_time="10s")
+    s = run.summary
+    assert s["complete"] and s["flags"]["cluster_down"]
+    assert min(_numbers(s)) >= 0, "a negative figure in the summary"
+    [outage] = s["outages"]
+    assert outage["to_s"] is None and outage["seconds"] > 2 and "no master answered" in outage["why"]
+    assert [m["status"] for m in s["masters"]] == ["dead"] * 3
+    assert s["server"]["commands"] > 0 and s["server"]["cpu_us_per_command"] > 0 and s["cluster"]["masters"] == 0
+    assert len(s["failovers"]) == 3 and all(f["replaced_by"] is None for f in s["failovers"])
+    summary_text = stdout[stdout.index("CLUSTER DOWN"):]
+    assert summary_text.splitlines()[0].startswith(f"CLUSTER DOWN from {outage['from_s']:.1f} s to the end")
+    assert summary_text.splitlines()[1].startswith("run:")
+    assert "flags:" in summary_text and "cluster_down" in summary_text
+
+
+def test_a_paused_master_does_not_stall_the_other_nodes_rows(tmp_path):
+    with EmbeddedCluster(ClusterSpec(masters=3, replicas=1, cluster_node_timeout_ms=1000)) as cluster:
+        victim = cluster.node(_masters(cluster)[0])
+
+        def pause_5_s():
+            cluster.pause(victim.index)
+            try:
+                time.sleep(5)
+            finally:
+                cluster.resume(victim.index)
+
+        _, run = run_with_fault(cluster, tmp_path, "pause", pause_5_s, at_s=3.0, run_time="14s")
+    s = run.summary
+    assert s["complete"] and min(_numbers(s)) >= 0
+    ns = run.node_series
+    paused = ns[ns["node"] == victim.address]
+    assert (paused["state"] == "down").sum() >= 3  # a "no answer" row per sample while it was stopped
+    assert (paused["state"] == "up").iloc[-1]  # it answers again after SIGCONT
+    for node, rows in ns.groupby("node"):
+        gaps = rows["elapsed_s"].diff().dropna().iloc[:-1]  # the last row is the run's final sample
+        assert gaps.min() >= 0.5, (node, list(gaps))  # no catch-up bursts
+        if node != victim.address:
+            assert gaps.max() < 1.7, (node, list(gaps))  # the others keep their 1 s cadence
