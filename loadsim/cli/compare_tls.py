@@ -30,6 +30,7 @@ def register(sub: Any) -> None:
 def _cmd_compare_tls(args: argparse.Namespace) -> int:
     import time
 
+    from loadsim.experiments.sweep import failed_runs
     from loadsim.experiments.tlscompare import CompareSpec, run_compare
 
     spec = CompareSpec(ha_pairs=args.ha_pairs, masters=args.masters, repeats=args.repeats, run_time=args.run_time,
@@ -48,4 +49,9 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
     bounds = analysis.get("max_sustained_is_lower_bound", {})
     rates = {arm: (f">= {v}" if bounds.get(arm) else v) for arm, v in analysis["max_sustained_ops_per_s"].items()}
     print(f"max sustained ops/s: {rates}\nnext: loadsim report {out}")
+    index = json.loads((out / "compare.json").read_text())
+    failed = failed_runs([*index["fixed"], *index["saturation"]["plain"], *index["saturation"]["tls"]])
+    if failed:
+        print(f"{len(failed)} run(s) failed: {', '.join(failed)} (logs: {out}/<run>.log)", flush=True)
+        return 1
     return 0

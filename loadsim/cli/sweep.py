@@ -29,24 +29,40 @@ def register(sub: Any) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    import json
     import time
 
-    from loadsim.experiments.sweep import Grid, parse_list, parse_onoff, run_sweep
+    from loadsim.experiments.sweep import (
+        SWEEP_INDEX,
+        Grid,
+        check_run_options,
+        check_run_time,
+        failed_runs,
+        parse_list,
+        parse_onoff,
+        run_sweep,
+    )
 
     grid = Grid(ha_pairs=parse_list("ha-pairs", args.ha_pairs, int), masters=parse_list("masters", args.masters, int),
                 replicas=parse_list("replicas", args.replicas, int), tls=parse_list("tls", args.tls, parse_onoff),
                 complexity=parse_list("complexity", args.complexity, str),
                 cps_per_pair=parse_list("cps-per-pair", args.cps_per_pair, float) if args.cps_per_pair else [None],
                 repeats=args.repeats)
-    if args.repeats < 1 or any(m < 3 for m in grid.masters) or any(p < 1 for p in grid.ha_pairs):
-        raise ExperimentError("--repeats and --ha-pairs must be >= 1 and --masters >= 3")
+    grid.validate()
+    check_run_time(args.run_time)
     extra = [a for a in args.extra if a != "--"]
     for axis in ("--complexity", "--cps-per-pair", "-u", "--users", "--redis-nodes", "--results-dir", "--tls-enabled"):
         if axis in extra:
             raise ExperimentError(f"'{axis}' after '--' would override the sweep's own axis; give it as a sweep option "
                              "(loadsim sweep --help)")
+    check_run_options(extra)
     out = Path(args.out or f"results/sweep-{time.strftime('%Y%m%d-%H%M%S')}")
     print(f"sweep of {len(grid.points())} runs x {args.run_time} into {out}", flush=True)
     run_sweep(grid, out, args.run_time, args.scenario, extra, echo=lambda m: print(m, flush=True))
+    failed = failed_runs(json.loads((out / SWEEP_INDEX).read_text())["runs"])
+    if failed:
+        print(f"\nsweep done with {len(failed)} failed run(s): {', '.join(failed)} (logs: {out}/<run>.log)",
+              flush=True)
+        return 1
     print(f"\nsweep done: {out}\nnext: loadsim report {out}")
     return 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -53,6 +54,19 @@ _MANAGED_DIRECTIVES = frozenset((
     "cluster-port", "user", "aclfile", "requirepass", "masteruser", "masterauth", "include", "protected-mode"))
 
 
+# A size as redis.conf takes it: bytes, or a number with k/kb/m/mb/g/gb (any case; k = 1000, kb = 1024)
+_REDIS_SIZE = re.compile(r"(\d+)(k|kb|m|mb|g|gb)?", re.IGNORECASE)
+MIN_NODE_TIMEOUT_MS = 100
+
+
+def check_redis_size(text: str, option: str = "--maxmemory") -> None:
+    """ClusterError naming *option* unless *text* is a positive Redis size such as ``512mb``, ``1gb`` or bytes."""
+    match = _REDIS_SIZE.fullmatch(str(text).strip())
+    if match is None or int(match.group(1)) <= 0:
+        raise ClusterError(f"{option} {text}: not a Redis memory size; give bytes or a number with kb, mb or gb, "
+                           "e.g. 512mb or 1gb (leave it out for no limit)")
+
+
 @dataclass
 class ClusterSpec:
     """What to start. ``maxmemory`` is a Redis size such as ``"512mb"`` (None = no limit)."""
@@ -83,6 +97,12 @@ class ClusterSpec:
             raise ClusterError("--masters must be 3..64 and --replicas 0..5 for an embedded cluster")
         if self.mutual_tls and not self.tls:
             raise ClusterError("--mutual-tls needs --tls")
+        if self.maxmemory is not None:
+            check_redis_size(self.maxmemory)
+        if isinstance(self.cluster_node_timeout_ms, bool) or not isinstance(self.cluster_node_timeout_ms, int) \
+                or self.cluster_node_timeout_ms < MIN_NODE_TIMEOUT_MS:
+            raise ClusterError(f"--cluster-node-timeout {self.cluster_node_timeout_ms}: give milliseconds, at least "
+                               f"{MIN_NODE_TIMEOUT_MS} (Redis's default is 15000)")
         if not self.host.startswith("127."):
             raise ClusterError(f"host {self.host}: the embedded cluster binds to loopback (127.x.x.x) only")
         for line in self.extra_config:

@@ -10,8 +10,10 @@ the comparison.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
+import re
 import subprocess
 import sys
 import time
@@ -22,7 +24,7 @@ from typing import Any
 
 from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
-from loadsim.errors import ExperimentError
+from loadsim.errors import ExperimentError, UserError
 from loadsim.results.writer import atomic_write
 
 SWEEP_INDEX = "sweep.json"
@@ -55,6 +57,25 @@ class Grid:
     cps_per_pair: list[float | None] = field(default_factory=lambda: [None])
     repeats: int = 1
 
+    def validate(self) -> None:
+        """Bad input is refused before any cluster starts (one line naming the option)."""
+        if self.repeats < 1:
+            raise ExperimentError(f"--repeats {self.repeats}: give at least 1")
+        for p in self.ha_pairs:
+            if p < 1:
+                raise ExperimentError(f"--ha-pairs {p}: give at least 1 HA pair")
+        for m in self.masters:
+            if not 3 <= m <= 64:
+                raise ExperimentError(f"--masters {m}: an embedded cluster has 3..64 masters")
+        for r in self.replicas:
+            if not 0 <= r <= 5:
+                raise ExperimentError(f"--replicas {r}: an embedded cluster has 0..5 replicas per master")
+        for c in self.complexity:
+            check_complexity(c)
+        for cps in self.cps_per_pair:
+            if cps is not None and not 0 < cps < float("inf"):
+                raise ExperimentError(f"--cps-per-pair {cps:g}: the offered load must be > 0")
+
     def points(self) -> list[Point]:
         """Every point; repeats outermost, TLS innermost (A/B interleaved)."""
         out = []
@@ -75,6 +96,55 @@ def parse_list(name: str, text: str, kind: Callable[[str], Any]) -> list[Any]:
     if not values:
         raise ExperimentError(f"--{name} is empty; e.g. --{name} 1,3,9")
     return values
+
+
+def check_complexity(name: str) -> None:
+    """ExperimentError unless *name* is a complexity preset."""
+    from loadsim.model.workload import PRESETS
+
+    if name not in PRESETS:
+        raise ExperimentError(f"--complexity {name}: unknown preset; use one of {', '.join(PRESETS)}")
+
+
+_TIMESPAN = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def check_run_time(text: str) -> float:
+    """Seconds of a Locust ``--run-time`` (``90``, ``30s``, ``5m``, ``1h30m``); ExperimentError otherwise."""
+    t = str(text).strip()
+    match = _TIMESPAN.fullmatch(t)
+    seconds = (float(t) if t.isdigit() else
+               sum(int(g or 0) * k for g, k in zip(match.groups(), (3600, 60, 1), strict=True))
+               if match and t else 0.0)
+    if seconds <= 0:
+        raise ExperimentError(f"--run-time {text}: give a duration in Locust's syntax, e.g. 30s, 5m or 1h30m")
+    return seconds
+
+
+def check_run_options(extra: Iterable[str]) -> None:
+    """The loadsim options among the words given to every run (after '--'), checked as a run would check them,
+    so that a bad one stops the experiment before its first cluster starts. Locust's own options are left
+    to Locust."""
+    from loadsim.config.persistence import add_arguments, from_namespace
+    from loadsim.config.simulation import add_simulation_arguments, simulation_values
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            raise ExperimentError(f"after '--': {message}")
+
+    parser = _Parser(prog="run", add_help=False, allow_abbrev=False)
+    add_arguments(parser)
+    add_simulation_arguments(parser, {})
+    ns, _locust_options = parser.parse_known_args(list(extra))
+    try:
+        sim = simulation_values(ns, {})
+        from_namespace(ns)
+    except UserError as exc:
+        raise ExperimentError(f"after '--': {exc}") from None
+    from loadsim.model.workload import KEY_LAYOUTS
+
+    if "key_layout" in sim and sim["key_layout"] not in KEY_LAYOUTS:
+        raise ExperimentError(f"after '--': --key-layout {sim['key_layout']}: use one of {', '.join(KEY_LAYOUTS)}")
 
 
 def parse_onoff(text: str) -> bool:
@@ -111,11 +181,33 @@ def run_point(point: Point, out: Path, scenario: Path, run_time: str, extra: lis
         proc = subprocess.run([*args, *extra], capture_output=True, text=True, stdin=subprocess.DEVNULL)
         (out.parent / f"{out.name}.log").write_text(proc.stdout[-20000:] + proc.stderr[-20000:])
     entry = {"point": asdict(point), "label": point.label, "path": out.name, "seconds": round(time.time() - started, 1),
-             "exit_code": proc.returncode, "ok": (out / "summary.json").exists()}
+             "exit_code": proc.returncode, "ok": _complete(out)}
     if not entry["ok"]:
-        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        entry["error"] = last[:300]
+        lines = proc.stderr.strip().splitlines() or [f"exit {proc.returncode}, no summary"]
+        said = ([line for line in lines if line.startswith("loadsim: error:")]  # the one line naming the problem
+                or [line for line in lines if "error:" in line] or lines)
+        entry["error"] = said[-1][:300]
     return entry
+
+
+def _complete(run_dir: Path) -> bool:
+    """True if the run wrote its summary (not only the stub written at its start)."""
+    try:
+        return bool(json.loads((run_dir / "summary.json").read_text()).get("complete"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def stop_if_first_failed(entry: dict[str, Any], out_dir: Path) -> None:
+    """The first run failed: the others would fail the same way (same options), so stop now."""
+    if not entry["ok"]:
+        raise ExperimentError(f"the first run failed ({entry.get('error')}); the others would too, so nothing "
+                              f"more was run: see {out_dir / entry['path']}.log, fix it and start again")
+
+
+def failed_runs(entries: Iterable[dict[str, Any]]) -> list[str]:
+    """Labels of the runs that wrote no summary."""
+    return [e["label"] for e in entries if not e["ok"]]
 
 
 def run_sweep(grid: Grid, out_dir: Path, run_time: str = "60s", scenario: str = "ha9", extra: Iterable[str] = (),
@@ -124,6 +216,9 @@ def run_sweep(grid: Grid, out_dir: Path, run_time: str = "60s", scenario: str = 
 
     Writes ``sweep.json`` after every point, so an interrupted sweep keeps what it measured.
     """
+    grid.validate()
+    check_run_time(run_time)
+    check_run_options(extra)
     scenario_file = paths.scenario_file(scenario)
     if (out_dir / SWEEP_INDEX).exists():
         raise ExperimentError(f"'{out_dir}' already holds a sweep; choose a new --out folder")
@@ -143,6 +238,8 @@ def run_sweep(grid: Grid, out_dir: Path, run_time: str = "60s", scenario: str = 
         atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2))
         status = "ok" if entry["ok"] else f"FAILED: {entry.get('error')}"
         echo(f"[{i}/{len(points)}] {point.label}: {status} in {entry['seconds']:.0f} s")
+        if i == 1:
+            stop_if_first_failed(entry, out_dir)
     index["complete"] = True
     index["ended"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2))

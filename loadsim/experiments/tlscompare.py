@@ -30,7 +30,14 @@ from typing import Any
 from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError
-from loadsim.experiments.sweep import Point, fmt_duration, run_point
+from loadsim.experiments.sweep import (
+    Point,
+    check_complexity,
+    check_run_time,
+    fmt_duration,
+    run_point,
+    stop_if_first_failed,
+)
 from loadsim.model.workload import operation_percentile
 from loadsim.results.reader import load
 from loadsim.results.writer import atomic_write
@@ -103,6 +110,10 @@ class CompareSpec:
             raise ExperimentError("--repeats must be at least 3: the confidence interval needs repeats")
         if self.saturation_steps < 0 or self.saturation_steps > 10 or self.step <= 1.0:
             raise ExperimentError("--saturation-steps must be 0..10 and --step > 1")
+        if not self.slo_p99_us > 0:
+            raise ExperimentError(f"--slo-p99-us {self.slo_p99_us:g}: give a p99 target > 0 microseconds")
+        check_complexity(self.complexity)
+        check_run_time(self.run_time)
 
 
 def connect_times(cluster: EmbeddedCluster, count: int = 50) -> dict[str, float]:
@@ -182,6 +193,8 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
             done(entry)
             index["fixed"].append(entry)
             save()
+            if n == 1:
+                stop_if_first_failed(entry, out_dir)
     # 2. saturation, interleaved step by step; an arm stops stepping once it fails
     alive = {"plain": True, "tls": True}
     for step in range(spec.saturation_steps):

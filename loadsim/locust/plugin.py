@@ -23,14 +23,16 @@ from __future__ import annotations
 import argparse
 import atexit
 import logging
+import signal
 import sys
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gevent
+import gevent.lock
 import locust
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_CLEANUP, STATE_STOPPING, MasterRunner, WorkerRunner
 
 from loadsim.config.persistence import OPTIONS, PersistenceOptions, add_arguments, from_namespace
 from loadsim.config.simulation import SIM_BY_DEST, add_simulation_arguments, given_values, simulation_values
@@ -44,6 +46,7 @@ from loadsim.locust.run import Run, process_cpu_s, rss_bytes
 from loadsim.model import workload as wl
 from loadsim.model.faults import check_targets, parse_faults
 from loadsim.redis.client import ClusterClient
+from loadsim.results.writer import check_results_dir
 
 log = logging.getLogger("loadsim")
 FINAL_MESSAGE = "loadsim_final"
@@ -91,7 +94,8 @@ class Scenario:
     def _on_init(self, environment: Any, **_kw: Any) -> None:
         if environment.parsed_options is None:  # a library user: they call attach() themselves
             return
-        attach(environment, self)
+        runtime = attach(environment, self)
+        runtime.install_signal_handlers()
 
 
 class Loadsim:
@@ -105,6 +109,13 @@ class Loadsim:
         self.run: Run | None = None
         self.last_run: Run | None = None  # the finished one, still shown by the web UI's Redis view
         self.cluster: EmbeddedCluster | None = None
+        self.interrupted = False  # a signal (or Locust quitting mid-test) ended the test: the summary says so
+        self._signalled = False
+        self._signal_handlers: list[Any] = []  # gevent's handlers of SIGINT and SIGTERM (Locust's command line)
+        # one greenlet at a time stops the users, and one stops the embedded cluster: a second caller (Locust's
+        # own SIGTERM shutdown, a repeated signal) waits until the first is done instead of racing it
+        self._stop_lock = gevent.lock.RLock()
+        self._cluster_lock = gevent.lock.RLock()
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -122,6 +133,8 @@ class Loadsim:
         opts = from_namespace(ns, form=form)
         embedded = False
         sim = simulation_values(ns, spec.defaults)
+        if sim.get("results_dir") and not self.is_worker:
+            check_results_dir(sim["results_dir"])  # before any cluster starts or any Redis traffic
         params = workload_params(sim, int(getattr(ns, "num_users", None) or spec.ha_pairs), opts.ors_cluster_name)
         estate = estate_for(sim, given_values(sim, spec.defaults), params)
         faults = parse_faults(sim.get("fault"))  # before any cluster starts: a bad --fault starts nothing
@@ -202,10 +215,76 @@ class Loadsim:
         return self.cluster.options
 
     def stop_embedded_cluster(self) -> None:
-        if self.cluster is not None:
-            cluster, self.cluster = self.cluster, None
-            cluster.stop()
-            log.info("embedded cluster stopped")
+        with self._cluster_lock:  # a second caller returns once the nodes are gone, not while they stop
+            if self.cluster is not None:
+                self.cluster.stop()
+                self.cluster = None
+                log.info("embedded cluster stopped")
+
+    # ------------------------------------------------------------------ signals
+    def install_signal_handlers(self) -> None:
+        """SIGINT and SIGTERM (Locust's command line, master or local process): stop the users, write the summary,
+        then stop the embedded cluster, in that order; a repeated signal waits for the summary.
+
+        Without this, Ctrl-C raises KeyboardInterrupt wherever the process happens to be (inside an HA pair's
+        scheduler, inside the summary being written), and Locust's SIGTERM handler fires ``quitting`` (which
+        stopped the embedded cluster) before it stops the users, whose last operations then failed with
+        "Connection refused"; a second SIGTERM ran that shutdown again, and its exit landed in the first.
+
+        gevent runs these handlers in a greenlet of their own, between operations. Locust installs its SIGTERM
+        handler after ``init``: it is cancelled as soon as it exists (the next time the main greenlet waits,
+        and at ``test_start``), so that one handler decides what a signal does."""
+        if self.is_worker or self._signal_handlers:
+            return
+        self._signal_handlers = [gevent.signal_handler(signum, self._on_signal, signum)
+                                 for signum in (signal.SIGINT, signal.SIGTERM)]
+        gevent.spawn(self._cancel_locust_sigterm_handler)
+
+    @staticmethod
+    def _cancel_locust_sigterm_handler() -> None:
+        """Cancel the gevent signal handler that ``locust.main`` installs for SIGTERM (it keeps no reference to
+        it: found among the live objects)."""
+        import gc
+
+        from gevent.hub import signal as gevent_signal
+
+        for obj in gc.get_objects():
+            if isinstance(obj, gevent_signal) and getattr(obj.handler, "__module__", None) == "locust.main" \
+                    and getattr(obj.handler, "__name__", "") == "sig_term_handler":
+                obj.cancel()
+
+    def _on_signal(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        if self._signalled:
+            if self.run is not None:
+                sys.stderr.write("loadsim: still writing the summary, please wait\n")
+            else:
+                sys.stderr.write("loadsim: stopping, please wait\n")
+            sys.stderr.flush()
+            return
+        self._signalled = True
+        log.info("%s: stopping the HA pairs, then writing the summary (interrupted), then stopping", name)
+        self.stop_test(interrupted=True)
+        # Locust's own way out, as at the end of --run-time: the runner's greenlets end, Locust's main loop
+        # returns and shuts down (its ``quitting`` stops the embedded cluster)
+        self.environment.runner.quit()
+        web_ui = getattr(self.environment, "web_ui", None)
+        if web_ui is not None:
+            web_ui.stop()
+
+    def stop_test(self, interrupted: bool) -> None:
+        """Stop the users of a test still running (each HA pair's ORS nodes finish their operation in flight),
+        then write its summary. Locust's ``runner.stop()`` fires ``test_stop``, which writes it."""
+        with self._stop_lock:
+            if self.run is None:
+                return
+            self.interrupted = self.interrupted or interrupted
+            runner = self.environment.runner
+            deadline = time.monotonic() + 60
+            while runner.state in (STATE_CLEANUP, STATE_STOPPING) and time.monotonic() < deadline:
+                gevent.sleep(0.1)  # another greenlet is stopping the users: its test_stop writes the summary
+            runner.stop()
+            self.finish_run(interrupted=self.interrupted)
 
     # ------------------------------------------------------------------ Locust events
     def on_init(self) -> None:
@@ -262,6 +341,8 @@ class Loadsim:
                         "from its first group", eng.estate.ha_pairs, eng.params.ha_pairs)
         if self.is_worker:
             return
+        if self._signal_handlers:
+            self._cancel_locust_sigterm_handler()  # Locust installed it after init
         self.finish_run(interrupted=True)  # a test still open (a new one started without a stop)
         self.run = Run(self.environment, eng, self.scenario.name, self.cluster)
         if eng.faults:
@@ -275,7 +356,7 @@ class Loadsim:
                 self.environment.runner.send_message(FINAL_MESSAGE, self.worker_payload())
             return
         self.read_back()
-        self.finish_run(interrupted=False)
+        self.finish_run(interrupted=self.interrupted)
 
     def read_back(self) -> None:
         """Read back the sessions this process's pairs believe live (--read-back), before the summary."""
@@ -290,15 +371,19 @@ class Loadsim:
             log.warning("read-back of the live sessions failed: %s", exc)
 
     def on_quitting(self, **_kw: Any) -> None:
-        self.finish_run(interrupted=True)
+        # Locust fires ``quitting`` before it stops the users (its SIGTERM handler, a library user's close()):
+        # stop them first, so that their last operations still reach Redis, then the embedded cluster.
+        self.stop_test(interrupted=True)
         self.stop_embedded_cluster()
 
     def finish_run(self, interrupted: bool) -> None:
         if self.engine is not None and self.engine.fault_runner is not None:
             self.engine.fault_runner.stop()  # no fault after the end; a paused node is resumed
-        if self.run is not None:
-            self.run.finish(interrupted=interrupted)  # still the current run: workers' last reports land in it
-            self.run, self.last_run = None, self.run
+        run = self.run
+        if run is not None:
+            run.finish(interrupted=interrupted)  # still the current run: workers' last reports land in it
+            if self.run is run:
+                self.run, self.last_run = None, run
 
     def close(self) -> None:
         """For library users: what Locust's ``quitting`` does (summarise, stop the embedded cluster)."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import gevent.event
 from locust.runners import MasterRunner
 
 from loadsim import __version__
@@ -114,6 +115,7 @@ class Run:
         self._last_errors: dict[str, int] = {}
         self._last_cpu = (time.perf_counter(), self.cpu0)
         self._finished = False
+        self._written = gevent.event.Event()  # set once the summary is written (or its writing failed)
         mon_opts = cluster.admin_options if cluster is not None else engine.opts
         self.monitor: NodeMonitor | None = None
         if engine.opts.persists:
@@ -209,10 +211,24 @@ class Run:
             # never closer than half a period
             next_t = max(next_t + 1.0, time.perf_counter() + 0.5)
 
+    @property
+    def writing(self) -> bool:
+        """True while ``finish`` writes the summary."""
+        return self._finished and not self._written.is_set()
+
     def finish(self, interrupted: bool) -> None:
+        """Write the summary, once. A second caller (another greenlet: a signal during the summary, Locust's
+        shutdown) waits until the first has written it, so that nothing stops the process half-way."""
         if self._finished:
+            self._written.wait()
             return
         self._finished = True
+        try:
+            self._finish(interrupted)
+        finally:
+            self._written.set()
+
+    def _finish(self, interrupted: bool) -> None:
         if self.distributed:
             # On --run-time, Locust's master fires test_stop before it tells the workers to stop (it sends
             # them "quit" afterwards). Stop them now and wait (briefly) for every worker's last counts,

@@ -34,6 +34,32 @@ def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
         raise
 
 
+def check_results_dir(folder: str | os.PathLike[str], option: str = "--results-dir") -> None:
+    """Raise ResultsError (one line naming *option* and the fix) unless *folder* is, or can be made, a folder
+    this process can write in. Creates the folder (as the run would), writes and removes a probe file."""
+    given = Path(folder)
+
+    def refuse(why: str) -> None:
+        raise ResultsError(f"{option} {folder}: {why}; give a writable folder")
+
+    if given.exists() and not given.is_dir():
+        refuse("it is a file, not a folder")
+    for parent in given.parents:  # the nearest existing ancestor must be a folder
+        if parent.exists():
+            if not parent.is_dir():
+                refuse(f"'{parent}' is a file, not a folder")
+            break
+    try:
+        given.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".loadsim-write-test-", dir=given)
+        os.close(fd)
+        os.unlink(probe)
+    except PermissionError:
+        refuse("permission denied")
+    except OSError as exc:
+        refuse(f"cannot create it or write in it ({exc.strerror or type(exc).__name__})")
+
+
 def new_run_dir(root: str | os.PathLike[str], scenario: str) -> Path:
     """``<root>/<YYYYmmdd-HHMMSS>-<scenario>``, made unique with a suffix if it exists."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", scenario) or "run"

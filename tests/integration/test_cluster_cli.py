@@ -81,6 +81,21 @@ def test_bad_cluster_input_is_one_line(tmp_path):
         assert len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--maxmemory", "12zz"], "--maxmemory 12zz: not a Redis memory size"),
+    (["--maxmemory=-5"], "--maxmemory -5: not a Redis memory size"),
+    (["--cluster-node-timeout", "0"], "--cluster-node-timeout 0: give milliseconds, at least 100"),
+    (["--cluster-node-timeout=-1"], "--cluster-node-timeout -1: give milliseconds, at least 100"),
+])
+def test_bad_maxmemory_or_node_timeout_is_one_line_and_starts_nothing(tmp_path, args, needle):
+    """Redis itself refused these at start: 'exited at start: (no log)' named neither option."""
+    state = tmp_path / "state"
+    proc = loadsim("cluster", "up", *args, "--state-dir", str(state))
+    assert proc.returncode == 2 and needle in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert "starting" not in proc.stdout and not state.exists()  # nothing started
+
+
 def test_acl_least_privilege(acl_cluster):
     node = acl_cluster.nodes[0]
     opts = acl_cluster.options

@@ -187,3 +187,73 @@ def test_plan_json_carries_the_envelope_and_the_memory_source(capsys):
     v = json.loads(capsys.readouterr().out)
     assert v["envelope"]["max_ha_pairs"]["value"] > 9 and v["envelope"]["max_ha_pairs"]["binding"]
     assert v["prediction"]["memory_source"].startswith("model") and v["prediction"]["bytes_per_session"] > 19000
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--complexity", "bogus"], "--complexity bogus: unknown preset"),
+    (["--run-time", "abc"], "--run-time abc: give a duration"),
+    (["--slo-p99-us", "0"], "--slo-p99-us 0"),
+])
+def test_compare_tls_checks_complexity_and_run_time_before_any_run(argv, needle, capsys, tmp_path):
+    code = cli.main(["compare-tls", *argv, "--out", str(tmp_path / "cmp")])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(err) == 1 and needle in err[0], err
+    assert not (tmp_path / "cmp").exists()
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--complexity", "standard,bogus"], "--complexity bogus: unknown preset; use one of simple, standard, complex"),
+    (["--run-time", "5x"], "--run-time 5x: give a duration in Locust's syntax"),
+    (["--run-time", "0s"], "--run-time 0s"),
+    (["--ha-pairs", "0"], "--ha-pairs 0: give at least 1"),
+    (["--ha-pairs", "1,-1"], "--ha-pairs -1"),
+    (["--masters", "2"], "--masters 2"),
+    (["--replicas", "9"], "--replicas 9"),
+    (["--repeats", "0"], "--repeats 0"),
+    (["--cps-per-pair", "0"], "--cps-per-pair 0"),
+    (["--tls", "maybe"], "--tls: 'maybe'"),
+    (["--", "--key-layout", "flat"], "after '--': --key-layout flat: use one of"),
+    (["--", "--aht", "-3"], "after '--': --aht: -3 is out of range"),
+    (["--", "--redis-nodes", "x:1"], "'--redis-nodes' after '--' would override"),
+])
+def test_sweep_refuses_bad_input_before_any_run(argv, needle, capsys, tmp_path):
+    out = tmp_path / "sw"
+    extra = argv[argv.index("--"):] if "--" in argv else []
+    given = argv[:len(argv) - len(extra)]
+    code = cli.main(["sweep", *given, "--out", str(out), *extra])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(err) == 1 and needle in err[0], err
+    assert not out.exists()  # nothing started, nothing written
+
+
+def test_sweep_exits_1_when_a_run_failed(monkeypatch, capsys, tmp_path):
+    import json
+
+    from loadsim.experiments import sweep
+
+    def fake_run_sweep(grid, out, *_a, **_kw):
+        out.mkdir(parents=True)
+        runs = [{"label": "a", "ok": True}, {"label": "b", "ok": False, "error": "boom"}]
+        (out / sweep.SWEEP_INDEX).write_text(json.dumps({"runs": runs}))
+        return out
+
+    monkeypatch.setattr(sweep, "run_sweep", fake_run_sweep)
+    assert cli.main(["sweep", "--ha-pairs", "1,3", "--out", str(tmp_path / "s")]) == 1
+    assert "1 failed run(s): b" in capsys.readouterr().out
+
+
+def test_the_first_failed_run_stops_the_experiment(tmp_path):
+    from loadsim.errors import ExperimentError
+    from loadsim.experiments.sweep import stop_if_first_failed
+
+    stop_if_first_failed({"ok": True, "path": "001-x"}, tmp_path)
+    with pytest.raises(ExperimentError, match=r"the first run failed \(locust: error: bad\).*001-x\.log"):
+        stop_if_first_failed({"ok": False, "path": "001-x", "error": "locust: error: bad"}, tmp_path)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("30s", 30), ("5m", 300), ("1h30m", 5400),
+                                               ("1h2m3s", 3723)])
+def test_run_time_in_locust_syntax(text, seconds):
+    from loadsim.experiments.sweep import check_run_time
+
+    assert check_run_time(text) == seconds

@@ -239,3 +239,17 @@ def test_oom_errors_say_maxmemory_was_reached():
     text = summary_table({"errors": {"oom": 1035, "timeout": 2}})
     assert "errors by kind: oom 1,035, timeout 2" in text and "maxmemory reached: Redis refused 1,035 writes" in text
     assert "maxmemory" not in summary_table({"errors": {"timeout": 2}})
+
+
+def test_a_results_dir_that_cannot_be_written_is_refused_in_one_line(tmp_path):
+    from loadsim.results.writer import check_results_dir
+
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("keep\n")
+    with pytest.raises(ResultsError, match=r"--results-dir .*file\.txt: it is a file, not a folder; give a writable"):
+        check_results_dir(a_file)
+    with pytest.raises(ResultsError, match=r"--results-dir .*sub: '.*file\.txt' is a file, not a folder; give a"):
+        check_results_dir(a_file / "deeper" / "sub")
+    assert a_file.read_text() == "keep\n"
+    check_results_dir(tmp_path / "new" / "run")  # created, and left empty
+    assert (tmp_path / "new" / "run").is_dir() and not any((tmp_path / "new" / "run").iterdir())
