@@ -92,8 +92,13 @@ class FaultRunner:
         pairs = [p for p in self.engine.pairs if fault.target == F.ALL or p.pair.index == fault.target]
         if not pairs:
             raise LoadsimError(f"no HA pair {fault.target} in this process")
-        crash = fault.action == "crash-primary"
         record["pairs"] = [p.pair.index for p in pairs]
+        if fault.action == "crash-pair":
+            left = [p.crash_pair() for p in pairs]
+            record["sessions_left"] = sum(x["sessions_left"] for x in left)
+            record["last_expiry_s"] = max(x["last_expiry_s"] for x in left)
+            return
+        crash = fault.action == "crash-primary"
         # every pair at once, in parallel, as when all ORS nodes switch together (the connection storm)
         gevent.joinall([gevent.spawn(p.switchover, crash=crash) for p in pairs])
         record["recovered_s"] = self._elapsed()

@@ -89,6 +89,8 @@ class HaPairUser(User):
         persists = eng.opts.persists
         while True:
             due = min(sched.next_due(), switch_time)
+            if due == float("inf"):  # the pair is gone (crash-pair) and its last session expired
+                return
             # gevent's epoll loop rounds every wait up to whole milliseconds, so a plain sleep wakes up to
             # 1 ms late (measured: lag p50 380 us). Waking up to EARLY_S before the due time and releasing
             # what is due by then keeps the schedule lag at the loop's own overhead; an operation released
@@ -113,6 +115,17 @@ class HaPairUser(User):
                     queue.put(op)
                 else:
                     rec.ops[op.kind] += 1
+
+    def crash_pair(self) -> dict[str, Any]:
+        """Primary and backup both die: nobody deletes this pair's sessions, which live until their TTL."""
+        eng = engine_of(self.environment)
+        assert self.schedule is not None and self.primary and self.backup
+        dropped = self.primary.stop(grace_s=0.0) if self.primary.greenlets else []
+        self.backup.stop(grace_s=0.0)
+        now = time.perf_counter()
+        left, last_expiry = self.schedule.abandon(now)
+        return {"pair": self.pair.index, "sessions_left": left, "dropped_operations": len(dropped),
+                "last_expiry_s": round(last_expiry - eng.start_perf, 3)}
 
     def switchover(self, crash: bool = False) -> None:
         """The primary stops; the backup becomes primary and restores the sessions it owns. With ``crash``

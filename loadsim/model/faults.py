@@ -11,6 +11,8 @@ run:
     switchover:P|all       ORS switchover of HA pair P (0-based) or of every pair: the backup takes over
     crash-primary:P|all    the primary of pair P crashes: its queued work is lost, no graceful stop, and the
                            backup takes over (its sessions are recovered from Redis)
+    crash-pair:P|all       primary and backup of pair P die: nobody deletes its sessions, which stay in Redis
+                           until their TTL (watch keys and memory return to the baseline)
 
 Faults on Redis need a cluster loadsim can act on (the embedded one); ORS faults work on any cluster.
 """
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from loadsim.errors import OptionsError
 
 REDIS_ACTIONS = ("kill-master", "pause-master", "restart-master", "failover", "kill-replica")
-ORS_ACTIONS = ("switchover", "crash-primary")
+ORS_ACTIONS = ("switchover", "crash-primary", "crash-pair")
 ACTIONS = REDIS_ACTIONS + ORS_ACTIONS
 ALL = -1  # target of an ORS fault on every pair
 

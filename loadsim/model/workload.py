@@ -505,9 +505,22 @@ class PairSchedule:
         return ops
 
     def next_due(self) -> float:
-        """Time of the next operation, arrival or cleaning."""
+        """Time of the next operation, arrival, cleaning or expiry of a leaked session (inf: nothing left)."""
         due = min(self._next_arrival, self._next_cleanup)
-        return min(due, self._heap[0][0]) if self._heap else due
+        if self._heap:
+            due = min(due, self._heap[0][0])
+        return min(due, self._leaked[0][0]) if self._leaked else due
+
+    def abandon(self, now: float) -> tuple[int, float]:
+        """The whole pair is gone (primary and backup): no more arrivals, updates or deletes; every live
+        session stays in Redis until its TTL, counted from its last write. Returns (sessions left, the
+        time the last of them expires)."""
+        for _, seq, _, _, last_write, _, _ in self._heap:
+            heapq.heappush(self._leaked, (last_write + self._ttl_s, seq))
+        self._heap.clear()
+        self.active = 0
+        self._next_arrival = self._next_cleanup = math.inf
+        return len(self._leaked), max((e for e, _ in self._leaked), default=now)
 
     def pop_due(self, now: float) -> Iterator[Op]:
         """Yield every operation due at or before ``now``, in due order."""

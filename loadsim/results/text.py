@@ -84,6 +84,9 @@ def summary_table(summary: dict[str, Any]) -> str:
         extra = "".join(f", {k.removesuffix('_s')} at {f[k]:.1f} s" for k in ("resumed_s", "restarted_s", "recovered_s")
                         if f.get(k) is not None)
         where = f.get("node") or (f"pairs {f['pairs']}" if f.get("pairs") else f.get("target"))
+        if f.get("sessions_left") is not None:
+            extra += (f": {f['sessions_left']:,} sessions left to their TTL, the last expiring at "
+                      f"{f.get('last_expiry_s', 0):.1f} s")
         lines.append(f"fault at {f.get('done_s', 0):.1f} s: {f.get('action')} {where}{extra}"
                      + ("" if f.get("result") == "ok" else f" ({f.get('result')})"))
     rb = summary.get("read_back")

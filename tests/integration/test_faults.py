@@ -86,3 +86,24 @@ def test_recovery_runs_on_every_worker_while_new_calls_keep_arriving(tmp_path):
         assert pair["found"] >= pair["recovered"] and pair["seconds"] >= pair["scan_seconds"]
     # the schedule went on: the offered rate over the steady window stayed the model's
     assert s["rates"]["offered_ops_per_s"] == pytest.approx(s["rates"]["model_ops_per_s"], rel=0.2)
+
+
+def test_sessions_of_a_crashed_pair_expire_on_schedule_and_memory_returns_to_the_baseline(tmp_path):
+    """Nobody deletes the sessions of a pair whose primary and backup both died: with a short TTL, Redis
+    expires them on schedule, and keys and memory return to where they started."""
+    import csv
+
+    proc, s = run(tmp_path, "--session-ttl", "3", "--aht", "30", "--fault", "4:crash-pair:all", run_time="13s")
+    (fault,) = s["faults"]
+    assert fault["sessions_left"] > 100 and fault["last_expiry_s"] < 4 + 3 + 1
+    rows = list(csv.DictReader(open(tmp_path / "run" / "node_series.csv")))
+    masters = {r["node"] for r in rows if r.get("role") == "master"}
+    for node in masters:
+        mine = [r for r in rows if r["node"] == node and r.get("keys") not in (None, "")]
+        assert int(mine[0]["keys"]) > 0 or int(mine[1]["keys"]) > 0  # sessions were there
+        late = [r for r in mine if float(r["elapsed_s"]) > fault["last_expiry_s"] + 2]
+        assert late and int(late[-1]["keys"]) == 0, (node, late[-1])  # all expired on schedule
+        peak = max(int(r["used_memory"]) for r in mine)
+        assert int(late[-1]["used_memory"]) < int(mine[0]["used_memory"]) + 0.1 * (peak - int(mine[0]["used_memory"]))
+    assert s["live_sessions"]["final"] == 0
+    assert "sessions left to their TTL" in proc.stdout
