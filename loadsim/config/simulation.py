@@ -40,7 +40,8 @@ class SimOption:
         """Where the option belongs in the form and in --help."""
         if self.name in ("masters", "replicas") or self.name.startswith("embedded-"):
             return "embedded cluster"
-        if self.name in ("seed", "prefill", "warmup", "switchover-at", "fault", "read-back", "results-dir"):
+        if self.name in ("seed", "prefill", "warmup", "switchover-at", "fault", "read-back", "results-dir",
+                         "migration-step"):
             return "run"
         if self.name in ("record-bytes", "record-sigma", "updates-per-session", "timer-share", "timer-bytes",
                          "records-per-session", "cleanup-period", "cleanup-batch", "pool-connections"):
@@ -85,7 +86,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "extended-share": (0, 1), "extended-time": (0.001, 3.2e8), "leaked-share": (0, 1), "digital-share": (0, 1),
     "worker-threads": (1, 256), "cleanup-period": (0, 1e6), "cleanup-batch": (1, 1e6), "seed": (0, 2**63 - 1),
     "warmup": (0, 86400), "switchover-at": (0.001, 3.2e7), "masters": (3, 64), "replicas": (0, 5),
-    "embedded-node-timeout": (100, 600_000),
+    "embedded-node-timeout": (100, 600_000), "migration-step": (0, 3600),
 }
 
 SIM_OPTIONS: tuple[SimOption, ...] = (
@@ -140,6 +141,8 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
               " with ACTION kill-master, pause-master, restart-master, failover, kill-replica (embedded cluster; "
               "TARGET = master index in slot order), switchover, crash-primary (TARGET = HA pair or all). E.g. "
               "20:kill-master:0, 20:pause-master:1:15, 30:switchover:all.", str, "SPEC"),
+    SimOption("migration-step", "Seconds per step of the vendor's migration runbook (scenarios/migration.py; "
+              "0 = no migration).", float, "SECONDS"),
     SimOption("read-back", "After the test, read back every session believed live (up to 100,000) and check its "
               "version and checksum: current, stale, missing or corrupt.", _text_bool, "BOOL", "read_back"),
     SimOption("results-dir", "Folder for the run's results (default results/<timestamp>-<scenario>).",

@@ -54,6 +54,7 @@ class OrsNode:
         self.dbid = dbid
         self.node_id = node_id
         self.cleanup_cursor = b"0"  # index layout: where the periodic cleaning goes on
+        self.persists = engine.opts.persists  # this application's [persistence] type is redis
         self.acked: Any = None  # the pair's acknowledged versions per session (PairSchedule.acked)
         self.recovery: Recovery | None = None  # the recovery this node is doing after a switchover
         self.queue: Queue = Queue()
@@ -145,8 +146,6 @@ class OrsNode:
         except RedisError as exc:
             end = clock()
             rec.error(op.kind, exc.kind, done_ok)
-            if op.kind in (wl.CREATE, PREFILL):
-                eng.unwritten.add(op.sid)  # its create failed: not in Redis, whatever the model says
             if op.kind == PREFILL:
                 eng.prefill_done(end)  # a failed pre-fill write still ends its part of the pre-fill
                 return
@@ -244,7 +243,7 @@ class Engine:
         self.estate = estate  # --estate: pairs differ (each pair's workload from its group)
         self.faults: tuple[Any, ...] = ()  # --fault schedule (loadsim.model.faults.Fault)
         self.fault_runner: Any = None  # loadsim.locust.faults.FaultRunner of the current test
-        self.unwritten: set[str] = set()  # sessions whose create Redis refused or never answered
+        self.migration: Any = None  # loadsim.locust.migration.MigrationRunner (scenarios/migration.py)
         self.body_crc = records.BodyCrc(_PAYLOAD)
         self.readback: dict[str, Any] | None = None  # the read-back after the test (read_back)
         self.sim = sim
@@ -272,7 +271,6 @@ class Engine:
         self.steady_from = float("inf") if params.prefill else self.start_perf + self.sim.get("warmup", 0.0)
         self.prefill_pending = 0
         self.recovery = []
-        self.unwritten = set()
         self._retired = dict.fromkeys(CLIENT_STATS, 0)
 
     def next_pair(self) -> wl.HaPair:
@@ -487,7 +485,7 @@ def read_back(eng: Engine, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> di
     for user in pairs:
         if user.schedule is not None:
             user.schedule.expire(now)
-    todo = [(user.schedule, seq) for user in pairs if user.schedule is not None
+    todo = [(user.schedule, seq) for user in pairs if user.schedule is not None and user.primary.persists
             for seq in user.schedule.live_seqs()]
     step = max(1, -(-len(todo) // limit))
     out: dict[str, Any] = {"live": len(todo), "checked": 0, "never_acknowledged": 0, "errors": 0,

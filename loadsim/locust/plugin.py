@@ -42,6 +42,7 @@ from loadsim.errors import OptionsError, RedisError, UserError
 from loadsim.locust import webui
 from loadsim.locust.engine import Engine, estate_for, read_back, workload_params
 from loadsim.locust.faults import FaultRunner
+from loadsim.locust.migration import MigrationRunner
 from loadsim.locust.run import Run, process_cpu_s, rss_bytes
 from loadsim.model import workload as wl
 from loadsim.model.faults import check_targets, parse_faults
@@ -348,6 +349,9 @@ class Loadsim:
         if eng.faults:
             eng.fault_runner = FaultRunner(eng, eng.faults, self.cluster)
             eng.fault_runner.start()
+        if eng.sim.get("migration_step"):
+            eng.migration = MigrationRunner(eng, self.run, float(eng.sim["migration_step"]))
+            eng.migration.start()
 
     def on_test_stop(self, **_kw: Any) -> None:
         if self.is_worker:
@@ -379,6 +383,8 @@ class Loadsim:
     def finish_run(self, interrupted: bool) -> None:
         if self.engine is not None and self.engine.fault_runner is not None:
             self.engine.fault_runner.stop()  # no fault after the end; a paused node is resumed
+        if self.engine is not None and self.engine.migration is not None:
+            self.engine.migration.stop()
         run = self.run
         if run is not None:
             run.finish(interrupted=interrupted)  # still the current run: workers' last reports land in it

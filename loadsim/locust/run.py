@@ -275,6 +275,8 @@ class Run:
         if runner is not None:
             summary["faults"] = runner.done  # type: ignore[typeddict-unknown-key]
         summary["client"]["redis_client"] = self.engine.client_stats()  # type: ignore[typeddict-unknown-key]
+        if self.engine.migration is not None:
+            summary["migration"] = self.engine.migration.steps  # type: ignore[typeddict-unknown-key]
         if self.engine.readback is not None:
             summary["read_back"] = self.engine.readback  # type: ignore[typeddict-unknown-key]
         self.writer.write_json("summary.json", summary)

@@ -54,7 +54,10 @@ class HaPairUser(User):
         self.pair = eng.next_pair()
         self.primary = OrsNode(eng, self.pair.primary_dbid, self.pair.node_id)
         self.backup = OrsNode(eng, self.pair.backup_dbid, self.pair.node_id)
-        if eng.opts.persists:
+        if eng.sim.get("migration_step"):
+            # the migration runbook starts with every application's persistence type not redis
+            self.primary.persists = self.backup.persists = False
+        if self.primary.persists:
             self.primary.connect()
             self.backup.connect()  # warm standby: sends nothing (lazy pool: holds no connection either)
             self.primary.start()
@@ -64,12 +67,12 @@ class HaPairUser(User):
         eng.pairs.append(self)
         if eng.params.prefill:
             ops = self.schedule.prefill(now)
-            if eng.opts.persists:
+            if self.primary.persists:
                 eng.prefill_pending += len(ops)
                 for op in ops:
                     op.kind = PREFILL
                     self.primary.queue.put(op)
-            if not ops or not eng.opts.persists:
+            if not ops or not self.primary.persists:
                 eng.prefill_pending += 1
                 eng.prefill_done(now)
 
@@ -86,8 +89,8 @@ class HaPairUser(User):
         sched, rec, clock = self.schedule, eng.recorder, time.perf_counter
         switch_at = eng.sim.get("switchover_at")
         switch_time = eng.start_perf + switch_at if switch_at else float("inf")
-        persists = eng.opts.persists
         while True:
+            persists = self.primary.persists  # per application: the migration runbook changes it
             due = min(sched.next_due(), switch_time)
             if due == float("inf"):  # the pair is gone (crash-pair) and its last session expired
                 return
@@ -140,18 +143,30 @@ class HaPairUser(User):
         started = time.perf_counter()
         old, new = self.primary, self.backup
         self.primary, self.backup = new, old  # new operations go to the new primary's queue from now on
-        dropped = old.stop(grace_s=0.0 if crash else 5.0) if eng.opts.persists else []
-        never_written = {op.sid for op in dropped if op.kind in (wl.CREATE, PREFILL)} | eng.unwritten
+        dropped = old.stop(grace_s=0.0 if crash else 5.0) if old.greenlets or old.client else []
+        acked = self.schedule.acked
         expected = self.schedule.sessions()
+        # never written: no write of it was ever acknowledged by Redis (its create was queued in or cut off with
+        # the old primary, refused, or made by an application whose persistence type was not redis)
+        never_written = {sid for sid in expected if not acked[int(sid.rsplit("-", 1)[1]) - 1]}
         entry: dict[str, Any] = {
             "pair": self.pair.index, "node_id": self.pair.node_id, "from_dbid": old.dbid, "to_dbid": new.dbid,
             "crash": crash, "at_s": round(started - eng.start_perf, 3), "expected": len(expected), "found": 0,
             "recovered": 0, "lost": len(expected), "lost_never_written": 0, "lost_written": 0,
             "dropped_operations": len(dropped), "complete": False, "seconds": None}
         eng.recovery.append(entry)
-        if not eng.opts.persists:
-            entry.update(recovered=len(expected), lost=0, complete=True, seconds=0.0)
+        if not new.persists:
+            # the new primary's persistence type is not redis: it restores nothing from Redis (its sessions
+            # would come from Cassandra, or be lost); as the vendor's runbook says, in-progress sessions are not
+            # restored from Redis
+            if old.persists:
+                old.connect()
+            lost_unwritten = sum(1 for s in expected if s in never_written)
+            entry.update(recovered=0, lost=len(expected), lost_never_written=lost_unwritten, lost_written=0,
+                         not_restored_by_design=len(expected) - lost_unwritten, complete=True, seconds=0.0)
             return
+        if not new.client:
+            new.connect()  # it just became a redis application (restarted with type = redis)
         found = find_sessions(eng, new) or []
         entry["found"] = len(found)
         entry["scan_seconds"] = round(time.perf_counter() - started, 3)
@@ -160,7 +175,8 @@ class HaPairUser(User):
         new.start()
         for sid in found:
             new.queue.put(wl.Op(time.perf_counter(), wl.RECOVER, sid, 0, 0, seq=int(sid.rsplit("-", 1)[1])))
-        old.connect()  # the old primary comes back as the backup (warm standby)
+        if old.persists:
+            old.connect()  # the old primary comes back as the backup (warm standby)
         state.done.wait()
         opened += sum(w.opened for w in new.workers) + sum(w.opened for w in old.workers)
         recovered = state.recovered & set(expected)

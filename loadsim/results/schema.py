@@ -194,6 +194,9 @@ class PairRecovery(TypedDict):
     read_back: NotRequired[Annotated[dict[str, int], "the restored records checked: current, stale, ahead, "
                                      "missing, corrupt, never_acknowledged"]]
     complete: NotRequired[Annotated[bool, "this pair's recovery finished"]]
+    not_restored_by_design: NotRequired[Annotated[int, "written to Redis but not restored because the new primary's "
+                                                  "persistence type is not redis (the migration's rollback)"]]
+    connections_opened: NotRequired[Annotated[int, "connections the takeover opened (lazy pools: on first use)"]]
 
 
 class Recovery(TypedDict):
@@ -243,6 +246,8 @@ class Summary(TypedDict):
     failovers: NotRequired[Annotated[list[Failover], "present when a master stopped answering or was failed "
                                      "over: one entry per event, as the monitor saw it"]]
     outages: NotRequired[Annotated[list[Outage], "present when the cluster was down (flags.cluster_down)"]]
+    migration: NotRequired[Annotated[list[dict[str, Any]], "scenarios/migration.py: one entry per runbook step: "
+                                     "step, at_s, what, expected (the vendor's words), observed, ok"]]
     cleanup: NotRequired[Annotated[dict[str, int], "index layout with --cleanup-period: runs (cleanings done) "
                                    "and entries_removed (index entries whose body had expired)"]]
 

@@ -74,6 +74,9 @@ def summary_table(summary: dict[str, Any]) -> str:
                      f"queued in or cut off with the old primary, or refused; {rv.get('lost_written', 0)} written but "
                      "not found), "
                      f"slowest pair {rv.get('max_seconds', 0):.2f} s")
+    for m in summary.get("migration", []):
+        lines.append(f"migration step {m['step']} at {m['at_s']:.1f} s: {m['what']}: {m['observed']} (vendor: "
+                     f"{m['expected']}){'' if m['ok'] else ' NOT AS DOCUMENTED'}")
     rc = summary.get("client", {}).get("redis_client")
     if rc and (rc.get("refreshes_skipped") or rc.get("reconnects") or rc.get("moved") or rc.get("refresh_errors")):
         lines.append(f"ORS client: {rc.get('slot_refreshes', 0)} slot-map reloads ({rc.get('refreshes_skipped', 0)} "
