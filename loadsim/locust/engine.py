@@ -33,7 +33,7 @@ from loadsim.errors import RedisError
 from loadsim.model import records
 from loadsim.model import workload as wl
 from loadsim.model.estate import Estate, estate_from_dict, with_overrides
-from loadsim.redis.client import ClusterClient, WorkerConnections
+from loadsim.redis.client import ClusterClient, ErrorWindows, WorkerConnections
 from loadsim.results.recorder import Recorder
 
 log = logging.getLogger("loadsim")
@@ -71,6 +71,7 @@ class OrsNode:
         behaviour: an idle backup holds none) or all now (``eager``)."""
         eager = self.engine.sim.get("pool_connections", value("pool_connections")) == "eager"
         self.client = ClusterClient(self.engine.opts, name=f"ors-app-{self.dbid}")
+        self.client.windows = self.engine.error_windows
         self.workers = [self.client.worker(eager) for _ in range(self.engine.params.worker_threads)]
 
     def start(self) -> None:
@@ -244,6 +245,7 @@ class Engine:
         self.faults: tuple[Any, ...] = ()  # --fault schedule (loadsim.model.faults.Fault)
         self.fault_runner: Any = None  # loadsim.locust.faults.FaultRunner of the current test
         self.migration: Any = None  # loadsim.locust.migration.MigrationRunner (scenarios/migration.py)
+        self.error_windows = ErrorWindows()  # first failure to first success, per master
         self.body_crc = records.BodyCrc(_PAYLOAD)
         self.readback: dict[str, Any] | None = None  # the read-back after the test (read_back)
         self.sim = sim
@@ -272,6 +274,7 @@ class Engine:
         self.prefill_pending = 0
         self.recovery = []
         self._retired = dict.fromkeys(CLIENT_STATS, 0)
+        self.error_windows = ErrorWindows()
 
     def next_pair(self) -> wl.HaPair:
         index = self._next_pair

@@ -27,6 +27,7 @@ from loadsim import __version__
 from loadsim.embedded.cluster import EmbeddedCluster
 from loadsim.redis.monitor import NodeMonitor
 from loadsim.results import schema
+from loadsim.results.impact import fault_impact
 from loadsim.results.recorder import Recorder
 from loadsim.results.schema import CLIENT_COLUMNS, NODE_COLUMNS
 from loadsim.results.summary import build_summary, iso_time
@@ -173,12 +174,13 @@ class Run:
         live, queue = self.live_now()
         row: dict[str, Any] = {"time": round(now, 3), "elapsed_s": round(elapsed, 3), "live_sessions": live,
                                "queue_depth": queue, "schedule_lag_max_us": round(rec.lag_max_us, 1),
+                               "latency_max_us": round(rec.latency_max_us, 1),
                                "generator_cpu_percent": round(self._cpu_percent(), 1),
                                "generator_rss_bytes": rss_bytes() if not self.distributed else
                                sum(w.get("rss", 0) for w in self.workers.values())}
         row["generator_cpu_s"] = round(process_cpu_s() + self._workers_cpu(), 4)
         row["commands_total"] = rec.commands
-        rec.lag_max_us = 0.0
+        rec.lag_max_us = rec.latency_max_us = 0.0
         ops_total = errors_total = 0
         for name, count in rec.ops.items():
             d = count - self._last_ops.get(name, 0)
@@ -275,6 +277,11 @@ class Run:
         if runner is not None:
             summary["faults"] = runner.done  # type: ignore[typeddict-unknown-key]
         summary["client"]["redis_client"] = self.engine.client_stats()  # type: ignore[typeddict-unknown-key]
+        windows = self.engine.error_windows.report(self.engine.start_perf)
+        if windows:
+            summary["error_windows"] = windows  # type: ignore[typeddict-unknown-key]
+        if runner is not None:
+            summary["fault_impact"] = fault_impact(runner.done, self.client_rows)  # type: ignore[typeddict-unknown-key]
         if self.engine.migration is not None:
             summary["migration"] = self.engine.migration.steps  # type: ignore[typeddict-unknown-key]
         if self.engine.readback is not None:

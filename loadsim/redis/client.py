@@ -201,6 +201,7 @@ class ClusterClient:
         self.refreshes = 0
         self.refresh_errors = 0
         self.limiter = RefreshLimiter(min_refresh_interval_s, clock)
+        self.windows: ErrorWindows | None = None  # set by the engine: error windows per master
         self._lock = threading.Lock()
         self.refresh_slots()
 
@@ -279,6 +280,45 @@ class ClusterClient:
         """Nothing is held here; workers own their connections."""
 
 
+class ErrorWindows:
+    """Error windows per master, shared by every client of a process: from a master's first failed command
+    (after the client's own retry) to the first success on one of the slots that failed there, wherever that
+    slot is served by then (its promoted replica, after a failover)."""
+
+    def __init__(self) -> None:
+        self.failing_slots: dict[int, Address] = {}  # checked on every success: empty = nothing to do
+        self.open: dict[Address, dict[str, Any]] = {}
+        self.closed: list[dict[str, Any]] = []
+
+    def fail(self, address: Address, slot: int) -> None:
+        window = self.open.get(address)
+        if window is None:
+            window = self.open[address] = {"master": f"{address[0]}:{address[1]}", "start": time.perf_counter(),
+                                           "failures": 0}
+        window["failures"] += 1
+        self.failing_slots[slot] = address
+
+    def success(self, slot: int) -> None:
+        address = self.failing_slots.get(slot)
+        if address is None:
+            return
+        window = self.open.pop(address, None)
+        self.failing_slots = {s: a for s, a in self.failing_slots.items() if a != address}
+        if window is not None:
+            window["end"] = time.perf_counter()
+            self.closed.append(window)
+
+    def report(self, start: float) -> list[dict[str, Any]]:
+        """Every window, times in s from ``start`` (``end`` None: still failing at the end)."""
+        out = []
+        for w in [*self.closed, *self.open.values()]:
+            end = w.get("end")
+            out.append({"master": w["master"], "from_s": round(w["start"] - start, 3),
+                        "to_s": None if end is None else round(end - start, 3),
+                        "seconds": None if end is None else round(end - w["start"], 3), "failures": w["failures"]})
+        return sorted(out, key=lambda w: w["from_s"])
+
+
 class WorkerConnections:
     """One ORS worker thread's connections: at most one per master. Not shared between greenlets.
 
@@ -347,6 +387,9 @@ class WorkerConnections:
                     conn.send(args)
                     reply = conn.read()
                 self.commands_ok += 1
+                windows = client.windows
+                if windows is not None and windows.failing_slots:
+                    windows.success(slot)
                 return reply
             except RedisError as exc:
                 error: RedisError = exc
@@ -373,6 +416,8 @@ class WorkerConnections:
                     address, asking = client.slots[slot], False
                     continue
             self.commands_failed += 1
+            if client.windows is not None:
+                client.windows.fail(address, slot)
             raise error from None
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 

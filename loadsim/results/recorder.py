@@ -56,6 +56,7 @@ class Recorder:
         self.cleaned = 0  # index entries the periodic cleaning removed (their body had expired)
         self.record_histograms = True  # False during warm-up / pre-fill
         self.lag_max_us = 0.0  # since the last per-second sample
+        self.latency_max_us = 0.0  # largest operation latency since the last per-second sample
 
     def _h(self, op: str, kind: str) -> HdrHistogram:
         h = self.hist.get((op, kind))
@@ -66,6 +67,8 @@ class Recorder:
     def record(self, op: str, service_us: float, latency_us: float, commands: int) -> None:
         self.ops[op] += 1
         self.commands += commands
+        if latency_us > self.latency_max_us:
+            self.latency_max_us = latency_us
         if self.record_histograms:
             self._h(op, "service").record_value(clamp_us(service_us))
             self._h(op, "latency").record_value(clamp_us(latency_us))
@@ -91,6 +94,7 @@ class Recorder:
             "lag": self.lag.encode() if self.lag.get_total_count() else None,
             "ops": dict(self.ops), "errors": dict(self.errors), "errors_by_op": dict(self.errors_by_op),
             "commands": self.commands, "lag_max_us": self.lag_max_us, "offered": self.offered,
+            "latency_max_us": self.latency_max_us,
             "cleaned": self.cleaned,
         }
         keep = self.record_histograms
@@ -112,6 +116,7 @@ class Recorder:
         self.offered += payload.get("offered", 0)
         self.cleaned += payload.get("cleaned", 0)
         self.lag_max_us = max(self.lag_max_us, payload.get("lag_max_us", 0.0))
+        self.latency_max_us = max(self.latency_max_us, payload.get("latency_max_us", 0.0))
 
     def operations_summary(self) -> dict[str, dict[str, Any]]:
         names = sorted({op for op, _ in self.hist} | set(self.ops) | set(self.errors_by_op))

@@ -25,7 +25,7 @@ from loadsim.redis.monitor import NODE_FIELDS
 SCHEMA_VERSION = 1
 
 # The columns of the per-second series (documented in docs/results.md).
-CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedule_lag_max_us",
+CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedule_lag_max_us", "latency_max_us",
                    "generator_cpu_percent", "generator_rss_bytes", "generator_cpu_s", "commands_total", "ops_total",
                    "errors_total"]
                   + [f"ops:{op}" for op in (*OPERATIONS, "session.prefill")]
@@ -246,6 +246,13 @@ class Summary(TypedDict):
     failovers: NotRequired[Annotated[list[Failover], "present when a master stopped answering or was failed "
                                      "over: one entry per event, as the monitor saw it"]]
     outages: NotRequired[Annotated[list[Outage], "present when the cluster was down (flags.cluster_down)"]]
+    error_windows: NotRequired[Annotated[list[dict[str, Any]], "per master: from its first failed command (after "
+                                         "the client's retry) to the first success on one of those slots: master, "
+                                         "from_s, to_s, seconds (null: failing at the end), failures"]]
+    fault_impact: NotRequired[Annotated[list[dict[str, Any]], "per fault, from the per-second series: latency_max_us "
+                                        "before and peak after, seconds until latency is back under 2x before, "
+                                        "backlog (peak queue depth) and seconds until drained, generator CPU "
+                                        "peak, and whether the generator was saturated"]]
     migration: NotRequired[Annotated[list[dict[str, Any]], "scenarios/migration.py: one entry per runbook step: "
                                      "step, at_s, what, expected (the vendor's words), observed, ok"]]
     cleanup: NotRequired[Annotated[dict[str, int], "index layout with --cleanup-period: runs (cleanings done) "

@@ -92,6 +92,19 @@ def summary_table(summary: dict[str, Any]) -> str:
                       f"{f.get('last_expiry_s', 0):.1f} s")
         lines.append(f"fault at {f.get('done_s', 0):.1f} s: {f.get('action')} {where}{extra}"
                      + ("" if f.get("result") == "ok" else f" ({f.get('result')})"))
+    for w in summary.get("error_windows", []):
+        until = f"to {w['to_s']:.1f} s ({w['seconds']:.1f} s)" if w.get("to_s") is not None else "to the end"
+        lines.append(f"error window on {w['master']}: from {w['from_s']:.1f} s {until}, {w['failures']:,} failed "
+                     "commands")
+    for fi in summary.get("fault_impact", []):
+        rec = (f"back under 2x after {fi['latency_recovered_s']:.1f} s" if fi.get("latency_recovered_s") is not None
+               else "not back under 2x")
+        drained = (f"drained after {fi['backlog_drained_s']:.1f} s" if fi.get("backlog_drained_s") is not None
+                   else "not drained")
+        lines.append(f"impact of {fi['fault']}: latency max {fi['latency_max_us_before']:,.0f} -> "
+                     f"{fi['latency_max_us_peak']:,.0f} us, {rec}; backlog {fi['backlog_peak']:,} operations, "
+                     f"{drained}; generator CPU peak {fi['generator_cpu_peak_percent']:.0f} %: the latency was "
+                     f"{fi['latency_was']}")
     rb = summary.get("read_back")
     if rb:
         lost = rb.get("stale", 0) + rb.get("missing", 0) + rb.get("corrupt", 0)

@@ -31,6 +31,13 @@ def test_a_killed_master_is_failed_over_and_the_run_measures_through_it(tmp_path
     assert sum(s["errors"].values()) > 0  # writes to the dead master's slots failed until its replica took over
     assert s["rates"]["achieved_ops_per_s"] > 0.8 * s["rates"]["offered_ops_per_s"]  # and then succeeded again
     assert "fault at 4." in proc.stdout and "kill-master" in proc.stdout
+    # the error window of the dead master: its first failure to the first success on its slots (the replica)
+    windows = [w for w in s["error_windows"] if w["master"] == fault["node"]]
+    window = windows[0]  # the first; a later one opens if a stale worker tries the dead address again
+    assert window["from_s"] >= fault["done_s"] - 0.5 and 0 < window["seconds"] < 10 and window["failures"] > 0
+    (impact,) = s["fault_impact"]
+    assert impact["latency_max_us_peak"] > impact["latency_max_us_before"] and impact["backlog_peak"] >= 0
+    assert "error window on " + fault["node"] in proc.stdout and "impact of kill-master" in proc.stdout
 
 
 def test_a_paused_master_blocks_the_workers_without_a_socket_timeout_and_fails_fast_with_one(tmp_path):

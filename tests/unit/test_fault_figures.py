@@ -1,0 +1,36 @@
+"""Error windows per master and the impact of a fault on the per-second series (pure)."""
+
+import time
+
+from loadsim.redis.client import ErrorWindows
+from loadsim.results.impact import fault_impact
+
+
+def test_an_error_window_runs_from_the_first_failure_to_the_first_success_on_its_slots():
+    w = ErrorWindows()
+    start = time.perf_counter()
+    a, b = ("127.0.0.1", 7000), ("127.0.0.1", 7001)
+    w.fail(a, 10)
+    w.fail(a, 11)
+    w.fail(b, 900)
+    w.success(5)  # another slot: nothing
+    assert len(w.open) == 2
+    w.success(11)  # slot 11 served again (by the promoted replica): a's window closes
+    report = w.report(start)
+    closed = [r for r in report if r["to_s"] is not None]
+    assert [r["master"] for r in closed] == ["127.0.0.1:7000"] and closed[0]["failures"] == 2
+    still = [r for r in report if r["to_s"] is None]
+    assert [r["master"] for r in still] == ["127.0.0.1:7001"] and still[0]["seconds"] is None
+    assert list(w.failing_slots) == [900]
+
+
+def test_fault_impact_finds_the_spike_its_end_and_the_backlog():
+    rows = [{"elapsed_s": t, "latency_max_us": 1000 if t < 10 or t > 15 else 900_000,
+             "queue_depth": 0 if t < 10 or t > 17 else 500, "generator_cpu_percent": 30} for t in range(30)]
+    (impact,) = fault_impact([{"action": "kill-master", "node": "127.0.0.1:7000", "done_s": 10.0}], rows)
+    assert impact["latency_max_us_before"] == 1000 and impact["latency_max_us_peak"] == 900_000
+    assert impact["latency_recovered_s"] == 6.0  # back under 2x at 16 s
+    assert impact["backlog_peak"] == 500 and impact["backlog_drained_s"] == 8.0
+    assert impact["latency_was"] == "Redis's"
+    rows = [{**r, "generator_cpu_percent": 99} for r in rows]
+    assert fault_impact([{"action": "x", "done_s": 10.0}], rows)[0]["latency_was"].startswith("the generator's")
