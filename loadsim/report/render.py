@@ -7,6 +7,7 @@ of runs (a run, a sweep) gets the sizing notebook. Both ship in the package (``l
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import time
@@ -36,8 +37,21 @@ def _stderr_to(path: Path) -> Iterator[None]:
 
 
 def notebook_for(folder: Path) -> Path:
-    """The TLS notebook for a compare-tls folder, the sizing notebook for any other folder of runs."""
-    return notebook_file("tls_vs_plain" if (folder / "compare.json").exists() else "sizing")
+    """The TLS notebook for a compare-tls folder, the recovery notebook for one run with faults, switchovers,
+    failovers or the migration runbook, the sizing notebook for any other folder of runs."""
+    if (folder / "compare.json").exists():
+        return notebook_file("tls_vs_plain")
+    summary = folder / "summary.json"
+    if summary.exists():
+        from loadsim.report.recovery import EVENT_KEYS
+
+        try:
+            data = json.loads(summary.read_text())
+        except (OSError, ValueError):
+            data = {}
+        if any(data.get(k) for k in EVENT_KEYS):
+            return notebook_file("recovery")
+    return notebook_file("sizing")
 
 
 def render(folder: str | Path, parameters: dict[str, Any] | None = None, echo: Any = print) -> Path:
@@ -53,6 +67,8 @@ def render(folder: str | Path, parameters: dict[str, Any] | None = None, echo: A
     if nb.name == "sizing.ipynb":
         find_runs(folder)  # fails early, in one line, if there is nothing to report on
         params = {"results_dir": str(folder), **(parameters or {})}
+    elif nb.name == "recovery.ipynb":
+        params = {"run_dir": str(folder), **(parameters or {})}
     else:
         params = {"compare_dir": str(folder), **(parameters or {})}
     (folder / "figures").mkdir(exist_ok=True)

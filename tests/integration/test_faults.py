@@ -38,6 +38,13 @@ def test_a_killed_master_is_failed_over_and_the_run_measures_through_it(tmp_path
     (impact,) = s["fault_impact"]
     assert impact["latency_max_us_peak"] > impact["latency_max_us_before"] and impact["backlog_peak"] >= 0
     assert "error window on " + fault["node"] in proc.stdout and "impact of kill-master" in proc.stdout
+    # loadsim report picks the recovery notebook for a run with faults: timelines with markers, the tables
+    rep = subprocess.run([sys.executable, "-m", "loadsim", "report", str(tmp_path / "run")], capture_output=True,
+                         text=True, timeout=180)
+    assert rep.returncode == 0 and "recovery.ipynb" in rep.stdout, rep.stderr[-2000:]
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "Error windows per master" in html and fault["node"] in html and "Failovers" in html
+    assert (tmp_path / "run" / "figures" / "recovery_timeline.png").stat().st_size > 10_000
 
 
 def test_a_paused_master_blocks_the_workers_without_a_socket_timeout_and_fails_fast_with_one(tmp_path):
