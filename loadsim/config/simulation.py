@@ -67,6 +67,13 @@ class SimOption:
         return ENV_PREFIX + self.dest.upper()
 
 
+def _choice(text: str, choices: tuple[str, ...]) -> str:
+    """``text`` if it is one of ``choices`` (ValueError otherwise: the caller names the option)."""
+    if text not in choices:
+        raise ValueError(text)
+    return text
+
+
 def _text_bool(text: str) -> bool:
     return parse_bool("value", text)
 
@@ -157,8 +164,8 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
     SimOption("embedded-node-timeout", "Embedded cluster: cluster-node-timeout in ms (how long before a silent "
               "master is failed over; Redis default 15000).", int, "MS"),
     SimOption("embedded-aof", "Embedded cluster: AOF everysec (true/false).", _text_bool, "BOOL", "embedded_aof"),
-    SimOption("embedded-appendfsync", "Embedded cluster with AOF: everysec, always (fsync per write) or no.", str,
-              "POLICY"),
+    SimOption("embedded-appendfsync", "Embedded cluster with AOF: everysec, always (fsync per write) or no.",
+              lambda text: _choice(text, ("everysec", "always", "no")), "POLICY"),
     SimOption("embedded-redis-server", "Embedded cluster: the redis-server binary to run (default: the one on "
               "PATH; redis-cli is taken from beside it if there is one).", str, "PATH"),
 )

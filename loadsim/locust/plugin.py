@@ -37,7 +37,7 @@ from locust.runners import STATE_CLEANUP, STATE_STOPPING, MasterRunner, WorkerRu
 from loadsim.config.persistence import OPTIONS, PersistenceOptions, add_arguments, from_namespace
 from loadsim.config.simulation import SIM_BY_DEST, add_simulation_arguments, given_values, simulation_values
 from loadsim.defaults import value
-from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster, redis_binaries
 from loadsim.errors import OptionsError, RedisError, UserError
 from loadsim.locust import webui
 from loadsim.locust.engine import Engine, estate_for, read_back, workload_params
@@ -132,7 +132,6 @@ class Loadsim:
         field means "not given"). Raises UserError (one line naming the fix)."""
         ns, spec = self.namespace, self.scenario
         opts = from_namespace(ns, form=form)
-        embedded = False
         sim = simulation_values(ns, spec.defaults)
         if sim.get("results_dir") and not self.is_worker:
             check_results_dir(sim["results_dir"])  # before any cluster starts or any Redis traffic
@@ -142,6 +141,13 @@ class Loadsim:
         if faults and isinstance(self.environment.runner, (MasterRunner, WorkerRunner)):
             raise OptionsError("--fault needs a single Locust process (no --processes, master or workers): the "
                                "faults act on this process's HA pairs and embedded cluster")
+        will_embed = not opts.redis_nodes and opts.persists
+        if will_embed and sim.get("embedded_redis_server"):
+            redis_binaries(sim["embedded_redis_server"])  # a bad --embedded-redis-server starts nothing
+        if faults:
+            check_targets(faults, masters=int(sim.get("masters", value("masters"))) if will_embed else 0,
+                          replicas=int(sim.get("replicas", value("embedded_replicas"))) if will_embed else 0,
+                          pairs=params.ha_pairs, can_act_on_redis=will_embed)
         wl.check_generator_capacity(estate.live_sessions if estate else params.expected_live_sessions,
                                     max((g.params.complexity.record_bytes for g in estate.groups), default=0)
                                     if estate else params.complexity.record_bytes)
@@ -155,7 +161,6 @@ class Loadsim:
                            redis_connect_timeout=given.redis_connect_timeout,
                            redis_socket_timeout=given.redis_socket_timeout,
                            ors_cluster_name=given.ors_cluster_name)
-            embedded = True
             if isinstance(self.environment.runner, MasterRunner):
                 # Locust sends the master's parsed options to its workers with every spawn: put the embedded
                 # cluster's connection options there (certificate paths are local files: workers started
@@ -169,10 +174,6 @@ class Loadsim:
                                    "says more") from None
         engine = Engine(self.environment, opts, params, sim, estate)
         engine.faults = faults
-        if engine.faults:
-            spec = self.cluster.spec if embedded and self.cluster is not None else None
-            check_targets(engine.faults, masters=spec.masters if spec else 0, replicas=spec.replicas if spec else 0,
-                          pairs=params.ha_pairs, can_act_on_redis=spec is not None)
         return engine
 
     def build_engine_or_exit(self) -> Engine:

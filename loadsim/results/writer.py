@@ -36,7 +36,8 @@ def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
 
 def check_results_dir(folder: str | os.PathLike[str], option: str = "--results-dir") -> None:
     """Raise ResultsError (one line naming *option* and the fix) unless *folder* is, or can be made, a folder
-    this process can write in. Creates the folder (as the run would), writes and removes a probe file."""
+    this process can write in: writes and removes a probe file, in the folder or, when it does not exist yet,
+    in a folder made for the probe and removed again (a run refused later leaves nothing behind)."""
     given = Path(folder)
 
     def refuse(why: str) -> None:
@@ -49,11 +50,14 @@ def check_results_dir(folder: str | os.PathLike[str], option: str = "--results-d
             if not parent.is_dir():
                 refuse(f"'{parent}' is a file, not a folder")
             break
+    made = [p for p in (given, *given.parents) if not p.exists()]
     try:
         given.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".loadsim-write-test-", dir=given)
         os.close(fd)
         os.unlink(probe)
+        for p in made:  # deepest first: only the folders made here, now empty again
+            p.rmdir()
     except PermissionError:
         refuse("permission denied")
     except OSError as exc:

@@ -123,6 +123,15 @@ LOCUST_CASES = [
     (["--aht", "1e6", "--cps-per-pair", "1000"], "sessions alive", 2),
     (["--embedded-redis-server", "{missing}"], "--redis-server", 2),
     (["--prefill", "sometimes"], "--prefill", 2),
+    (["--fault", "5:kil-master:0"], "did you mean 'kill-master'?", 2),
+    (["--fault", "5:kill-master:7"], "master 7 does not exist; masters are 0..2", 2),
+    (["--fault", "5:failover:0"], "failover needs replicas", 2),
+    (["--fault", "5:pause-master:0"], "pause-master needs how long", 2),
+    (["--fault", "5:switchover:12"], "HA pair 12 does not exist", 2),
+    (["--redis-nodes", "127.0.0.1:1", "--fault", "5:kill-master:0"], "embedded cluster", 2),
+    (["--migration-step", "-1"], "--migration-step: -1 is out of range", 2),
+    (["--pool-connections", "sometimes"], "--pool-connections", 2),
+    (["--embedded-appendfsync", "sometimes"], "appendfsync", 2),
 ]
 
 
