@@ -65,6 +65,9 @@ def test_a_crash_of_every_primary_with_tls_restores_every_written_session(tmp_pa
     assert rv["pairs"] == 3 and rv["expected"] > 100
     assert rv["lost_written"] == 0 and rv["recovered"] + rv["lost_never_written"] == rv["expected"]
     assert all(p["crash"] for p in rv["per_pair"])
+    # the connection storm: every new primary opened its (TLS) connections at takeover (lazy pools)
+    assert all(p["connections_opened"] >= 1 for p in rv["per_pair"]), rv["per_pair"]
+    assert s["client"]["redis_client"]["connections_opened"] >= sum(p["connections_opened"] for p in rv["per_pair"])
     (fault,) = s["faults"]
     assert fault["action"] == "crash-primary" and sorted(fault["pairs"]) == [0, 1, 2] and fault["recovered_s"] >= 5
 
