@@ -281,7 +281,7 @@ class Run:
         if windows:
             summary["error_windows"] = windows  # type: ignore[typeddict-unknown-key]
         if runner is not None:
-            summary["fault_impact"] = fault_impact(runner.done, self.client_rows)  # type: ignore[typeddict-unknown-key]
+            summary["fault_impact"] = fault_impact(runner.done, self.client_rows, self.node_rows)  # type: ignore[typeddict-unknown-key]
         if self.engine.migration is not None:
             summary["migration"] = self.engine.migration.steps  # type: ignore[typeddict-unknown-key]
         if self.engine.readback is not None:

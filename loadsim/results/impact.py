@@ -18,7 +18,25 @@ def _first_at_or_below(rows: list[dict[str, Any]], column: str, limit: float, af
     return None
 
 
-def fault_impact(faults: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _connections_per_s_peak(node_rows: list[dict[str, Any]], start: float, end: float) -> float | None:
+    """The highest rate of new connections Redis accepted (``total_connections_received``, all nodes: TCP and
+    TLS handshakes) over the per-second samples between ``start`` and ``end``."""
+    by_node: dict[str, list[tuple[float, float]]] = {}
+    for r in node_rows:
+        if r.get("total_connections_received") in (None, "") or r.get("state", "up") != "up":
+            continue
+        by_node.setdefault(str(r.get("node")), []).append((number(r.get("elapsed_s")),
+                                                           number(r.get("total_connections_received"))))
+    per_second: dict[int, float] = {}
+    for samples in by_node.values():
+        for (t0, c0), (t1, c1) in zip(samples, samples[1:], strict=False):
+            if start <= t1 <= end and t1 > t0 and c1 >= c0:
+                per_second[int(t1)] = per_second.get(int(t1), 0.0) + (c1 - c0) / (t1 - t0)
+    return round(max(per_second.values()), 1) if per_second else None
+
+
+def fault_impact(faults: list[dict[str, Any]], rows: list[dict[str, Any]],
+                 node_rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Per fault: latency before (median of the per-second maxima) and its peak after, how long until it is
     back under twice the baseline; the backlog (peak queue depth) and how long until it drained to the
     baseline; the generator's CPU peak, and whether the latency was the generator's (saturated) or Redis's."""
@@ -45,5 +63,7 @@ def fault_impact(faults: list[dict[str, Any]], rows: list[dict[str, Any]]) -> li
             "backlog_drained_s": None if drained is None else round(drained - t, 3),
             "generator_cpu_peak_percent": round(cpu_peak, 1),
             "latency_was": "the generator's (saturated)" if cpu_peak > SATURATED_CPU_PERCENT else "Redis's",
+            "new_connections_per_s_before": _connections_per_s_peak(node_rows or [], t - BEFORE_S, t),
+            "new_connections_per_s_peak": _connections_per_s_peak(node_rows or [], t, t + AFTER_S),
         })
     return out

@@ -104,7 +104,10 @@ def summary_table(summary: dict[str, Any]) -> str:
         lines.append(f"impact of {fi['fault']}: latency max {fi['latency_max_us_before']:,.0f} -> "
                      f"{fi['latency_max_us_peak']:,.0f} us, {rec}; backlog {fi['backlog_peak']:,} operations, "
                      f"{drained}; generator CPU peak {fi['generator_cpu_peak_percent']:.0f} %: the latency was "
-                     f"{fi['latency_was']}")
+                     f"{fi['latency_was']}"
+                     + (f"; new connections to Redis up to {fi['new_connections_per_s_peak']:,.0f}/s (before "
+                        f"{fi.get('new_connections_per_s_before') or 0:,.0f}/s)"
+                        if fi.get("new_connections_per_s_peak") is not None else ""))
     rb = summary.get("read_back")
     if rb:
         lost = rb.get("stale", 0) + rb.get("missing", 0) + rb.get("corrupt", 0)

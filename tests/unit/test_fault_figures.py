@@ -34,3 +34,13 @@ def test_fault_impact_finds_the_spike_its_end_and_the_backlog():
     assert impact["latency_was"] == "Redis's"
     rows = [{**r, "generator_cpu_percent": 99} for r in rows]
     assert fault_impact([{"action": "x", "done_s": 10.0}], rows)[0]["latency_was"].startswith("the generator's")
+
+
+def test_fault_impact_measures_the_connection_storm_from_the_servers_counters():
+    rows = [{"elapsed_s": t, "latency_max_us": 1000, "queue_depth": 0, "generator_cpu_percent": 10}
+            for t in range(20)]
+    nodes = [{"elapsed_s": t, "node": n, "state": "up", "total_connections_received": 10 + (40 if t >= 12 else 0)}
+             for t in range(20) for n in ("a", "b")]
+    (impact,) = fault_impact([{"action": "switchover", "target": "all", "done_s": 10.0}], rows, nodes)
+    assert impact["new_connections_per_s_before"] == 0.0  # no new connection before the fault
+    assert impact["new_connections_per_s_peak"] == 80.0  # 40 on each of the two nodes in one second
