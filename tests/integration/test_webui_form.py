@@ -66,3 +66,17 @@ def test_a_bad_form_value_refuses_the_test_and_keeps_the_ui(tmp_path):
         wait(lambda: _complete(out), 60, "the good test's summary")
     assert "loadsim: error: --complexity 'bogus' unknown" in ui.log and "the test was not started" in ui.log
     assert json.loads((out / "summary.json").read_text())["workload"]["complexity"] == "simple"
+
+
+def test_a_fault_typed_into_the_form_happens_in_that_test(tmp_path):
+    out = tmp_path / "ui"
+    with LocustUI("--type", "cassandra", "--results-dir", str(out)) as ui:
+        form = {"user_count": "2", "spawn_rate": "2", "host": "", "fault": "2:switchover:all"}
+        assert json.loads(http(f"{ui.base}/swarm", form))["success"]
+        time.sleep(5)
+        http(f"{ui.base}/stop", {})
+        wait(lambda: _complete(out), 60, "the test's summary")
+    summary = json.loads((out / "summary.json").read_text())
+    (fault,) = summary["faults"]
+    assert fault["action"] == "switchover" and fault["result"] == "ok" and 1.9 < fault["done_s"] < 4
+    assert summary["recovery"]["pairs"] == 2
