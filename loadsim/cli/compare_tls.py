@@ -23,6 +23,12 @@ def register(sub: Any) -> None:
     p.add_argument("--mutual-tls", action="store_true", help="the TLS arm uses client certificates")
     p.add_argument("--slo-p99-us", type=float, default=5000.0, help="p99 SLO for saturation (default 5000 us)")
     p.add_argument("--saturation-steps", type=int, default=4, help="x1.6 load steps per arm (default 4; 0 = none)")
+    p.add_argument("--precision", default=None,
+                   help="after --repeats, add plain+TLS pairs until the 95 %% intervals of the server CPU/command "
+                        "and p99 ratios are within this relative half-width, e.g. 5%% or 0.05 (default: none)")
+    p.add_argument("--budget", default=None,
+                   help="wall-clock budget of the fixed-load repeats, e.g. 90s, 10m, 1h: no further pair is "
+                        "started that would not fit (default: none)")
     p.add_argument("--out", default=None, help="folder (default results/compare-tls-<timestamp>)")
     p.set_defaults(func=_cmd_compare_tls)
 
@@ -30,12 +36,16 @@ def register(sub: Any) -> None:
 def _cmd_compare_tls(args: argparse.Namespace) -> int:
     import time
 
+    from loadsim.experiments.precision import parse_budget, parse_precision
     from loadsim.experiments.sweep import failed_runs
     from loadsim.experiments.tlscompare import CompareSpec, run_compare
 
+    goal = parse_precision(args.precision) if args.precision is not None else None
+    budget = parse_budget(args.budget) if args.budget is not None else None
     spec = CompareSpec(ha_pairs=args.ha_pairs, masters=args.masters, repeats=args.repeats, run_time=args.run_time,
                        cps_per_pair=args.cps_per_pair, complexity=args.complexity, mutual_tls=args.mutual_tls,
-                       slo_p99_us=args.slo_p99_us, saturation_steps=args.saturation_steps, scenario=args.scenario)
+                       slo_p99_us=args.slo_p99_us, saturation_steps=args.saturation_steps, scenario=args.scenario,
+                       precision=goal, budget_s=budget)
     out = Path(args.out or f"results/compare-tls-{time.strftime('%Y%m%d-%H%M%S')}")
     run_compare(spec, out, echo=lambda m: print(m, flush=True))
     import json

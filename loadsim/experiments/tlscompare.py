@@ -30,6 +30,8 @@ from typing import Any
 from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError
+from loadsim.experiments import precision as prec
+from loadsim.experiments.precision import t95
 from loadsim.experiments.sweep import (
     Point,
     check_complexity,
@@ -43,16 +45,6 @@ from loadsim.results.reader import load
 from loadsim.results.writer import atomic_write
 
 COMPARE_INDEX = "compare.json"
-# two-sided 95 % Student t quantiles by degrees of freedom (small samples: repeats are few)
-_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-        12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042}
-
-
-def t95(df: int) -> float:
-    if df <= 0:
-        return float("nan")
-    keys = sorted(k for k in _T95 if k <= df)
-    return _T95[keys[-1]] if df <= 30 else 1.96
 
 
 def ratio_ci(plain: list[float], tls: list[float]) -> dict[str, float]:
@@ -97,6 +89,8 @@ class CompareSpec:
     saturation_steps: int = 4
     step: float = 1.6
     scenario: str = "ha9"
+    precision: float | None = None  # relative half-width goal of the key ratios' 95 % intervals (0.05 = ±5 %)
+    budget_s: float | None = None  # wall-clock budget of the fixed-load repeats, seconds
 
     def validate(self) -> None:
         """Bad input is refused before any cluster starts (one line naming the option)."""
@@ -114,6 +108,11 @@ class CompareSpec:
             raise ExperimentError(f"--slo-p99-us {self.slo_p99_us:g}: give a p99 target > 0 microseconds")
         check_complexity(self.complexity)
         check_run_time(self.run_time)
+        if self.precision is not None and not 0 < self.precision < 1:
+            raise ExperimentError(f"--precision {self.precision:g}: give a relative half-width > 0 and < 100 %, "
+                                  "e.g. 5% or 0.05")
+        if self.budget_s is not None and not self.budget_s > 0:
+            raise ExperimentError(f"--budget {self.budget_s:g}: give a wall-clock time > 0, e.g. 90s, 10m or 1h")
 
 
 def connect_times(cluster: EmbeddedCluster, count: int = 50) -> dict[str, float]:
@@ -182,8 +181,12 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
                  f"achieved {rates['achieved_ops_per_s']:,.1f} ops/s")
         else:
             echo(f"[{n}/{total}] FAILED in {entry['seconds']:.0f} s: {entry.get('error')}")
-    # 1. fixed load, interleaved
-    for rep in range(1, spec.repeats + 1):
+    # 1. fixed load, interleaved; with --precision/--budget, more pairs until the key ratios are precise enough
+    rep, stopped_by = 0, None
+    while stopped_by is None:
+        rep += 1
+        if rep > spec.repeats:
+            total += 2
         for tls in (False, True):
             n += 1
             p = Point(spec.ha_pairs, spec.masters, 0, tls, spec.complexity, rep, spec.cps_per_pair)
@@ -195,6 +198,14 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
             save()
             if n == 1:
                 stop_if_first_failed(entry, out_dir)
+        ratios = fixed_ratios(out_dir, index)
+        widths = key_widths(ratios)
+        echo(interval_line(rep, ratios, spec))
+        stopped_by = prec.decide(rep, spec.repeats, widths.values(), spec.precision, spec.budget_s,
+                                 time.time() - t0)
+    echo(prec.stop_text(stopped_by, rep, spec.precision, spec.budget_s))
+    index["stopped_by"], index["repeats_done"], index["half_widths"] = stopped_by, rep, widths
+    save()
     # 2. saturation, interleaved step by step; an arm stops stepping once it fails
     alive = {"plain": True, "tls": True}
     for step in range(spec.saturation_steps):
@@ -250,6 +261,37 @@ def load_shortfalls(arms: dict[str, list[dict[str, Any]]]) -> list[str]:
             lines.append(f"{arm} repeat {repeat}: achieved {achieved:,.1f} of {offered:,.1f} ops/s offered "
                          f"({short:.1f} % short), schedule lag p99 {lag / 1000:,.1f} ms")
     return lines
+
+
+KEY_FIGURES = {"server_cpu_us_per_command": "server CPU/command", "p99_us": "p99"}
+
+
+def fixed_ratios(out_dir: Path, index: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """TLS/plain ratio with its 95 % interval per metric, from the paired fixed-load repeats so far."""
+    arms: dict[str, list[dict[str, Any]]] = {"plain": [], "tls": []}
+    for e in index["fixed"]:
+        if e["ok"]:
+            arms["tls" if e["point"]["tls"] else "plain"].append(load(out_dir / e["path"]).summary)
+    n = min(len(arms["plain"]), len(arms["tls"]))
+    return {m: ratio_ci([f(s) for s in arms["plain"][:n]], [f(s) for s in arms["tls"][:n]])
+            for m, f in METRICS.items()}
+
+
+def key_widths(ratios: dict[str, dict[str, float]]) -> dict[str, float | None]:
+    """Relative half-width of each key figure's interval (None until two pairs succeeded)."""
+    return {m: prec.ratio_half_width(ratios[m]["ratio"], ratios[m]["ci_low"], ratios[m]["ci_high"])
+            for m in KEY_FIGURES}
+
+
+def interval_line(rep: int, ratios: dict[str, dict[str, float]], spec: CompareSpec) -> str:
+    """``[repeat 4] server CPU/command TLS/plain 1.31 [1.22, 1.41] ±7.4 %; p99 1.12 [0.98, 1.28] ±13 % (goal ±5 %)``"""
+    widths = key_widths(ratios)
+    parts = []
+    for i, (m, name) in enumerate(KEY_FIGURES.items()):
+        r = ratios[m]
+        parts.append(f"{name}{' TLS/plain' if i == 0 else ''} {r['ratio']:.2f} [{r['ci_low']:.2f}, "
+                     f"{r['ci_high']:.2f}] {prec.fmt_width(widths[m])}")
+    return f"[repeat {rep}] {'; '.join(parts)}{prec.goal_text(spec.precision, spec.budget_s)}"
 
 
 def analyse(out_dir: Path, index: dict[str, Any], spec: CompareSpec) -> dict[str, Any]:

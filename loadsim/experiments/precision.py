@@ -1,0 +1,127 @@
+"""Answers that stop when they are precise enough: the pure maths behind ``--precision`` and ``--budget``.
+
+``loadsim compare-tls`` and ``loadsim sweep`` run their planned ``--repeats`` and then, with a precision goal
+or a time budget, add interleaved repeats until the 95 % interval of their key figures is narrow enough
+(``precise``), the next repeat would not fit in the budget (``budget``), or ``CAP`` repeats are done
+(``cap``). Without either option they stop after the planned repeats (``fixed repeats``).
+
+Half-widths here are *relative*: the interval's half-width divided by the estimate (0.05 = ±5 %).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Iterable, Sequence
+
+from loadsim.errors import ExperimentError
+
+CAP = 50  # repeats, at most, however imprecise the answer still is
+PRECISE, BUDGET, HARD_CAP, FIXED = "precise", "budget", "cap", "fixed repeats"
+
+# two-sided 95 % Student t quantiles by degrees of freedom (small samples: repeats are few)
+_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+        12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042}
+
+
+def t95(df: int) -> float:
+    """The two-sided 95 % Student t quantile for ``df`` degrees of freedom (conservative between table rows)."""
+    if df <= 0:
+        return float("nan")
+    keys = sorted(k for k in _T95 if k <= df)
+    return _T95[keys[-1]] if df <= 30 else 1.96
+
+
+def mean_half_width(values: Sequence[float]) -> float | None:
+    """Relative half-width of the 95 % t-interval of the mean: t·sd/√n / |mean|; None below 2 values or mean 0."""
+    xs = [float(v) for v in values if v is not None and math.isfinite(v)]
+    if len(xs) < 2:
+        return None
+    mean = statistics.fmean(xs)
+    if mean == 0:
+        return None
+    return t95(len(xs) - 1) * statistics.stdev(xs) / math.sqrt(len(xs)) / abs(mean)
+
+
+def ratio_half_width(ratio: float, low: float, high: float) -> float | None:
+    """Relative half-width of a ratio's (asymmetric) interval: max(high/ratio - 1, 1 - low/ratio); None if unknown."""
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (ratio, low, high)) or ratio <= 0:
+        return None
+    return max(high / ratio - 1, 1 - low / ratio)
+
+
+def decide(repeats_done: int, planned: int, half_widths: Iterable[float | None], goal: float | None,
+           budget_s: float | None, elapsed_s: float, cap: int = CAP) -> str | None:
+    """Why to stop after ``repeats_done`` repeats, or None to run another one.
+
+    ``half_widths``: the relative half-widths of every key figure (None = not known yet, never precise).
+    The next repeat is estimated to take as long as the average repeat so far (``elapsed_s / repeats_done``).
+    The planned repeats always run; the precision goal is checked before the cap and the budget."""
+    if repeats_done < planned:
+        return None
+    if goal is None and budget_s is None:
+        return FIXED
+    widths = list(half_widths)
+    if goal is not None and widths and all(h is not None and h <= goal for h in widths):
+        return PRECISE
+    if repeats_done >= max(cap, planned):
+        return HARD_CAP
+    if budget_s is not None and elapsed_s + elapsed_s / max(repeats_done, 1) > budget_s:
+        return BUDGET
+    return None
+
+
+def parse_precision(text: str) -> float:
+    """``5%`` or ``0.05`` → 0.05; ExperimentError naming ``--precision`` otherwise (must be > 0 and < 1)."""
+    t = str(text).strip()
+    try:
+        value = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and 0 < value < 1):
+        raise ExperimentError(f"--precision {text}: give the relative half-width of the 95 % interval, "
+                              "> 0 and < 100 %, e.g. 5% or 0.05")
+    return value
+
+
+_SPAN = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def parse_budget(text: str) -> float:
+    """``10m``, ``90s``, ``1h``, ``1h30m`` or plain seconds → seconds; ExperimentError naming ``--budget`` otherwise."""
+    t = str(text).strip()
+    match = _SPAN.fullmatch(t)
+    if t.isdigit():
+        seconds = float(t)
+    elif match and t:
+        seconds = float(sum(int(g or 0) * k for g, k in zip(match.groups(), (3600, 60, 1), strict=True)))
+    else:
+        seconds = 0.0
+    if seconds <= 0:
+        raise ExperimentError(f"--budget {text}: give a wall-clock time > 0, e.g. 90s, 10m or 1h")
+    return seconds
+
+
+def fmt_width(h: float | None) -> str:
+    """±7.4 %, ±13 %, or ±? when not known yet."""
+    if h is None:
+        return "±?"
+    pct = 100 * h
+    return f"±{pct:.0f} %" if pct >= 10 else f"±{pct:.1f} %"
+
+
+def goal_text(goal: float | None, budget_s: float | None) -> str:
+    """`` (goal ±5 %, budget 600 s)`` for the interval lines."""
+    parts = ([f"goal ±{round(100 * goal, 4):g} %"] if goal is not None else []) + (
+        [f"budget {budget_s:.0f} s"] if budget_s is not None else [])
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def stop_text(stopped_by: str, repeats: int, goal: float | None, budget_s: float | None) -> str:
+    """One line saying which condition stopped the repeats."""
+    why = {PRECISE: f"every key figure within ±{round(100 * (goal or 0), 4):g} %",
+           BUDGET: f"another repeat would not fit in the {budget_s or 0:.0f} s budget",
+           HARD_CAP: f"the cap of {CAP} repeats",
+           FIXED: "the planned --repeats (no --precision or --budget)"}[stopped_by]
+    return f"stopped by {stopped_by} after {repeats} repeat(s): {why}"
