@@ -21,6 +21,13 @@ def register(sub: Any) -> None:
     p.add_argument("--complexity", default="standard", help="comma list of presets (default standard)")
     p.add_argument("--cps-per-pair", default=None, help="comma list (default: the scenario's)")
     p.add_argument("--repeats", type=int, default=1, help="repeats of every point (default 1)")
+    p.add_argument("--precision", default=None,
+                   help="after --repeats, add repeats of every point until the 95 %% intervals of bytes per live "
+                        "session and server CPU/command are within this relative half-width, e.g. 5%% or 0.05 "
+                        "(default: none)")
+    p.add_argument("--budget", default=None,
+                   help="wall-clock budget, e.g. 90s, 10m, 1h: no further repeat is started that would not fit "
+                        "(default: none)")
     p.add_argument("--run-time", default="60s", help="per point, Locust syntax (default 60s)")
     p.add_argument("--scenario", default="ha9", help="scenario name in scenarios/ or a .py path (default ha9)")
     p.add_argument("--out", default=None, help="sweep folder (default results/sweep-<timestamp>)")
@@ -32,6 +39,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     import json
     import time
 
+    from loadsim.experiments.precision import parse_budget, parse_precision
     from loadsim.experiments.sweep import (
         SWEEP_INDEX,
         Grid,
@@ -43,6 +51,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         run_sweep,
     )
 
+    goal = parse_precision(args.precision) if args.precision is not None else None
+    budget = parse_budget(args.budget) if args.budget is not None else None
     grid = Grid(ha_pairs=parse_list("ha-pairs", args.ha_pairs, int), masters=parse_list("masters", args.masters, int),
                 replicas=parse_list("replicas", args.replicas, int), tls=parse_list("tls", args.tls, parse_onoff),
                 complexity=parse_list("complexity", args.complexity, str),
@@ -58,7 +68,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     check_run_options(extra)
     out = Path(args.out or f"results/sweep-{time.strftime('%Y%m%d-%H%M%S')}")
     print(f"sweep of {len(grid.points())} runs x {args.run_time} into {out}", flush=True)
-    run_sweep(grid, out, args.run_time, args.scenario, extra, echo=lambda m: print(m, flush=True))
+    run_sweep(grid, out, args.run_time, args.scenario, extra, echo=lambda m: print(m, flush=True),
+              precision=goal, budget_s=budget)
     failed = failed_runs(json.loads((out / SWEEP_INDEX).read_text())["runs"])
     if failed:
         print(f"\nsweep done with {len(failed)} failed run(s): {', '.join(failed)} (logs: {out}/<run>.log)",

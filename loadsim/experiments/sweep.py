@@ -78,12 +78,15 @@ class Grid:
 
     def points(self) -> list[Point]:
         """Every point; repeats outermost, TLS innermost (A/B interleaved)."""
+        return [p for rep in range(1, self.repeats + 1) for p in self.repeat_points(rep)]
+
+    def repeat_points(self, rep: int) -> list[Point]:
+        """The points of one repeat, TLS innermost (A/B interleaved)."""
         out = []
-        for rep in range(1, self.repeats + 1):
-            for pairs, masters, replicas, cx, cps in itertools.product(
-                    self.ha_pairs, self.masters, self.replicas, self.complexity, self.cps_per_pair):
-                for tls in self.tls:
-                    out.append(Point(pairs, masters, replicas, tls, cx, rep, cps))
+        for pairs, masters, replicas, cx, cps in itertools.product(
+                self.ha_pairs, self.masters, self.replicas, self.complexity, self.cps_per_pair):
+            for tls in self.tls:
+                out.append(Point(pairs, masters, replicas, tls, cx, rep, cps))
         return out
 
 
@@ -210,12 +213,75 @@ def failed_runs(entries: Iterable[dict[str, Any]]) -> list[str]:
     return [e["label"] for e in entries if not e["ok"]]
 
 
+SWEEP_FIGURES = {"bytes_per_live_session": "bytes/live session", "server_cpu_us_per_command": "server CPU/command"}
+
+
+def run_figures(summary: dict[str, Any]) -> dict[str, float | None]:
+    """A run's key figures: used_memory (steady mean, summed over masters) per live session, server CPU/command."""
+    out: dict[str, float | None] = {}
+    try:
+        live = float(summary["live_sessions"]["steady_mean"])
+        memory = sum(float(m["used_memory_steady_mean"]) for m in summary["masters"])
+        out["bytes_per_live_session"] = memory / live if live > 0 else None
+    except (KeyError, TypeError, ValueError):
+        out["bytes_per_live_session"] = None
+    try:
+        out["server_cpu_us_per_command"] = float(summary["server"]["cpu_us_per_command"])
+    except (KeyError, TypeError, ValueError):
+        out["server_cpu_us_per_command"] = None
+    return out
+
+
+def point_key(point: dict[str, Any]) -> str:
+    """A grid point's label without its repeat."""
+    return Point(**{**point, "repeat": 0}).label.rsplit("-rep", 1)[0]
+
+
+def sweep_widths(out_dir: Path, runs: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """Per grid point, the relative half-width of the 95 % t-interval of each key figure's mean across repeats."""
+    from loadsim.experiments.precision import mean_half_width
+
+    values: dict[str, dict[str, list[float]]] = {}
+    for e in runs:
+        fig = values.setdefault(point_key(e["point"]), {f: [] for f in SWEEP_FIGURES})
+        if not e["ok"]:
+            continue
+        try:
+            summary = json.loads((out_dir / e["path"] / "summary.json").read_text())
+        except (OSError, ValueError):
+            continue
+        for f, v in run_figures(summary).items():
+            if v is not None:
+                fig[f].append(v)
+    return {k: {f: mean_half_width(v) for f, v in figs.items()} for k, figs in values.items()}
+
+
+def widths_line(rep: int, widths: dict[str, dict[str, float | None]], goal: float | None,
+                budget_s: float | None) -> str:
+    """``[repeat 3] bytes/live session worst ±4.1 % (p9-m3-...); server CPU/command worst ±9.0 % (...) (goal ±5 %)``"""
+    from loadsim.experiments.precision import fmt_width, goal_text
+
+    parts = []
+    for f, name in SWEEP_FIGURES.items():
+        known = {k: w[f] for k, w in widths.items()}
+        worst = max(known, key=lambda k: float("inf") if known[k] is None else known[k]) if known else None
+        where = f" ({worst})" if worst is not None and len(known) > 1 else ""
+        parts.append(f"{name} {'worst ' if len(known) > 1 else ''}{fmt_width(known.get(worst))}{where}")
+    return f"[repeat {rep}] {'; '.join(parts)}{goal_text(goal, budget_s)}"
+
+
 def run_sweep(grid: Grid, out_dir: Path, run_time: str = "60s", scenario: str = "ha9", extra: Iterable[str] = (),
-              echo: Callable[[str], None] = print) -> Path:
+              echo: Callable[[str], None] = print, precision: float | None = None,
+              budget_s: float | None = None) -> Path:
     """Run every point of ``grid`` into ``out_dir`` (created; must not hold another sweep).
 
-    Writes ``sweep.json`` after every point, so an interrupted sweep keeps what it measured.
+    With ``precision`` (relative half-width goal) or ``budget_s``, repeats of the whole grid are added after
+    ``grid.repeats`` until every point's key figures are precise enough, the budget is spent or the cap is
+    reached (loadsim.experiments.precision). Writes ``sweep.json`` after every point, so an interrupted sweep
+    keeps what it measured.
     """
+    from loadsim.experiments import precision as prec
+
     grid.validate()
     check_run_time(run_time)
     check_run_options(extra)
@@ -229,17 +295,29 @@ def run_sweep(grid: Grid, out_dir: Path, run_time: str = "60s", scenario: str = 
                              "complete": False, "runs": []}
     atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2))
     t0 = time.time()
-    for i, point in enumerate(points, 1):
-        done = time.time() - t0
-        eta = f", about {fmt_duration(done / (i - 1) * (len(points) - i + 1))} left" if i > 1 else ""
-        echo(f"[{i}/{len(points)}] {point.label}: running{eta}")
-        entry = run_point(point, out_dir / f"{i:03d}-{point.label}", scenario_file, run_time, list(extra))
-        index["runs"].append(entry)
-        atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2))
-        status = "ok" if entry["ok"] else f"FAILED: {entry.get('error')}"
-        echo(f"[{i}/{len(points)}] {point.label}: {status} in {entry['seconds']:.0f} s")
-        if i == 1:
-            stop_if_first_failed(entry, out_dir)
+    total, i, rep, stopped_by = len(points), 0, 0, None
+    while stopped_by is None:
+        rep += 1
+        if rep > grid.repeats:
+            total += len(grid.repeat_points(rep))
+        for point in grid.repeat_points(rep):
+            i += 1
+            done = time.time() - t0
+            eta = f", about {fmt_duration(done / (i - 1) * (total - i + 1))} left" if i > 1 else ""
+            echo(f"[{i}/{total}] {point.label}: running{eta}")
+            entry = run_point(point, out_dir / f"{i:03d}-{point.label}", scenario_file, run_time, list(extra))
+            index["runs"].append(entry)
+            atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2))
+            status = "ok" if entry["ok"] else f"FAILED: {entry.get('error')}"
+            echo(f"[{i}/{total}] {point.label}: {status} in {entry['seconds']:.0f} s")
+            if i == 1:
+                stop_if_first_failed(entry, out_dir)
+        widths = sweep_widths(out_dir, index["runs"])
+        echo(widths_line(rep, widths, precision, budget_s))
+        stopped_by = prec.decide(rep, grid.repeats, [w for fig in widths.values() for w in fig.values()],
+                                 precision, budget_s, time.time() - t0)
+    echo(prec.stop_text(stopped_by, rep, precision, budget_s))
+    index.update(precision=precision, budget_s=budget_s, stopped_by=stopped_by, repeats_done=rep, half_widths=widths)
     index["complete"] = True
     index["ended"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2))

@@ -1,0 +1,185 @@
+"""--precision / --budget: the interval maths, the stop decision, bad input, and the repeat loops (runs faked)."""
+
+import json
+import math
+
+import pytest
+
+from loadsim import cli
+from loadsim.errors import ExperimentError
+from loadsim.experiments import precision as prec
+from loadsim.experiments.precision import decide, mean_half_width, parse_budget, parse_precision, ratio_half_width
+
+
+def test_mean_half_width_known_samples():
+    # 10, 12, 14: mean 12, sd 2, n 3 → t95(2) = 4.303; half-width 4.303 * 2 / √3 = 4.969, / 12
+    assert mean_half_width([10, 12, 14]) == pytest.approx(4.303 * 2 / math.sqrt(3) / 12)
+    # 4 equal values: no spread, no width
+    assert mean_half_width([5.0] * 4) == 0.0
+    # 1, 2, 3, 4, 5, 6: mean 3.5, sd 1.8708, t95(5) = 2.571
+    assert mean_half_width([1, 2, 3, 4, 5, 6]) == pytest.approx(2.571 * 1.870829 / math.sqrt(6) / 3.5, rel=1e-5)
+    # a negative mean: relative to its size
+    assert mean_half_width([-10, -12, -14]) == pytest.approx(mean_half_width([10, 12, 14]))
+    assert mean_half_width([7.0]) is None and mean_half_width([]) is None and mean_half_width([-1, 1]) is None
+
+
+def test_ratio_half_width_is_the_wider_side_of_the_asymmetric_interval():
+    assert ratio_half_width(1.31, 1.22, 1.41) == pytest.approx(max(1.41 / 1.31 - 1, 1 - 1.22 / 1.31))
+    assert ratio_half_width(2.0, 1.0, 4.0) == pytest.approx(1.0)  # the upper side: 4/2 - 1
+    assert ratio_half_width(2.0, 0.5, 2.2) == pytest.approx(0.75)  # the lower side: 1 - 0.5/2
+    assert ratio_half_width(1.2, float("nan"), float("nan")) is None  # one pair: no interval yet
+    assert ratio_half_width(0, 0, 0) is None
+
+
+def test_ratio_half_width_of_ratio_ci_on_the_log_scale():
+    from loadsim.experiments.tlscompare import ratio_ci
+
+    r = ratio_ci([1.0, 1.0, 1.0], [1.1, 1.2, 1.3])
+    logs = [math.log(x) for x in (1.1, 1.2, 1.3)]
+    m = sum(logs) / 3
+    sd = math.sqrt(sum((x - m) ** 2 for x in logs) / 2)
+    half = 4.303 * sd / math.sqrt(3)
+    # on the log scale the upper side is the wider one: exp(half) - 1 (to the rounding of ratio_ci's 4 decimals)
+    assert ratio_half_width(r["ratio"], r["ci_low"], r["ci_high"]) == pytest.approx(math.exp(half) - 1, rel=1e-3)
+
+
+def test_t95_lives_in_precision_and_tlscompare_reuses_it():
+    from loadsim.experiments import tlscompare
+
+    assert tlscompare.t95 is prec.t95 and prec.t95(2) == 4.303 and prec.t95(11) == 2.228 and prec.t95(100) == 1.96
+
+
+@pytest.mark.parametrize(("done", "planned", "widths", "goal", "budget", "elapsed", "expected"), [
+    (2, 3, [0.01], 0.05, 100.0, 10.0, None),          # the planned repeats always run
+    (3, 3, [0.5], None, None, 10.0, prec.FIXED),      # neither option: today's fixed repeats
+    (3, 3, [0.04, 0.05], 0.05, None, 10.0, prec.PRECISE),
+    (3, 3, [0.04, 0.06], 0.05, None, 10.0, None),     # one figure still too wide
+    (3, 3, [0.04, None], 0.05, None, 10.0, None),     # a figure not known yet is never precise
+    (3, 3, [], 0.05, None, 10.0, None),
+    (3, 3, [0.5], 0.05, 40.0, 33.0, prec.BUDGET),     # average repeat 11 s: 33 + 11 > 40
+    (3, 3, [0.5], 0.05, 40.0, 30.0, None),            # average repeat 10 s: 30 + 10 fits exactly
+    (4, 3, [0.5], None, 100.0, 60.0, None),           # budget alone: repeats while they fit
+    (5, 3, [0.5], None, 100.0, 90.0, prec.BUDGET),
+    (50, 3, [0.5], 0.05, None, 10.0, prec.HARD_CAP),
+    (50, 3, [0.01], 0.05, 1.0, 10.0, prec.PRECISE),   # precise beats cap and budget
+    (50, 3, [0.5], 0.05, 1.0, 10.0, prec.HARD_CAP),   # cap before budget
+    (60, 60, [0.5], 0.05, None, 10.0, prec.HARD_CAP),  # planned beyond the cap: stop once they ran
+])
+def test_stop_decision_table(done, planned, widths, goal, budget, elapsed, expected):
+    assert decide(done, planned, widths, goal, budget, elapsed) == expected
+
+
+@pytest.mark.parametrize(("text", "value"), [("5%", 0.05), ("0.05", 0.05), (" 12.5% ", 0.125), ("1%", 0.01)])
+def test_precision_forms(text, value):
+    assert parse_precision(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("10m", 600), ("90s", 90), ("1h", 3600), ("1h30m", 5400), ("45", 45)])
+def test_budget_forms(text, seconds):
+    assert parse_budget(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "-5%", "abc", "0%", "100%", "1.5", "nan", ""])
+def test_bad_precision(text):
+    with pytest.raises(ExperimentError, match=r"^--precision .*e\.g\. 5% or 0\.05$"):
+        parse_precision(text)
+
+
+@pytest.mark.parametrize("text", ["0", "5x", "0s", "-3m", "", "m"])
+def test_bad_budget(text):
+    with pytest.raises(ExperimentError, match=r"^--budget .*e\.g\. 90s, 10m or 1h$"):
+        parse_budget(text)
+
+
+BAD = [(["--precision", "0"], "--precision 0: give the relative half-width"),
+       (["--precision=-5%"], "--precision -5%: give the relative half-width"),
+       (["--precision", "abc"], "--precision abc: give the relative half-width"),
+       (["--budget", "0"], "--budget 0: give a wall-clock time > 0, e.g. 90s, 10m or 1h"),
+       (["--budget", "5x"], "--budget 5x: give a wall-clock time > 0, e.g. 90s, 10m or 1h")]
+
+
+@pytest.mark.parametrize("command", ["compare-tls", "sweep"])
+@pytest.mark.parametrize(("argv", "needle"), BAD)
+def test_bad_precision_or_budget_is_one_line_exit_2_before_any_run(command, argv, needle, capsys, tmp_path):
+    out = tmp_path / "out"
+    code = cli.main([command, *argv, "--out", str(out)])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(err) == 1 and err[0].startswith("loadsim: error: ") and needle in err[0], err
+    assert not out.exists()  # nothing started, nothing written
+
+
+def _fake_summary(cpu: float, bytes_per_session: float) -> dict:
+    return {"complete": True, "live_sessions": {"steady_mean": 100.0},
+            "masters": [{"used_memory_steady_mean": 60 * bytes_per_session},
+                        {"used_memory_steady_mean": 40 * bytes_per_session}],
+            "server": {"cpu_us_per_command": cpu}}
+
+
+def _fake_run_point(values):
+    """run_point that writes a summary with the next (cpu, bytes) of ``values`` for each point, cycling."""
+    calls = []
+
+    def run_point(point, out, *_a, **_kw):
+        cpu, b = values[len(calls) % len(values)]
+        calls.append(point)
+        out.mkdir(parents=True)
+        (out / "summary.json").write_text(json.dumps(_fake_summary(cpu, b)))
+        from dataclasses import asdict
+
+        return {"point": asdict(point), "label": point.label, "path": out.name, "seconds": 1.0, "exit_code": 0,
+                "ok": True}
+    return run_point, calls
+
+
+def test_sweep_adds_interleaved_repeats_until_precise(monkeypatch, tmp_path):
+    from loadsim.experiments import sweep
+
+    # two grid points (plain, TLS); the figures vary a little from repeat to repeat
+    values = [(10.0, 1000.0), (20.0, 2000.0), (10.5, 1010.0), (20.5, 2020.0), (9.8, 995.0), (19.8, 1990.0),
+              (10.1, 1002.0), (20.1, 2004.0)]
+    fake, calls = _fake_run_point(values)
+    monkeypatch.setattr(sweep, "run_point", fake)
+    lines: list[str] = []
+    grid = sweep.Grid(ha_pairs=[1], tls=[False, True], repeats=2)
+    sweep.run_sweep(grid, tmp_path / "sw", "3s", echo=lines.append, precision=0.05)
+    index = json.loads((tmp_path / "sw" / sweep.SWEEP_INDEX).read_text())
+    # repeats 1, 2 are planned; after 3 plain CPU/command is still ±8.9 %, after 4 every interval is within ±5 %
+    assert [(p.repeat, p.tls) for p in calls] == [(r, tls) for r in (1, 2, 3, 4) for tls in (False, True)]
+    assert index["stopped_by"] == "precise" and index["repeats_done"] == 4 and index["complete"]
+    key = "p1-m3-r0-plain-standard"
+    assert index["half_widths"][key]["server_cpu_us_per_command"] == pytest.approx(
+        mean_half_width([10.0, 10.5, 9.8, 10.1]))
+    assert index["half_widths"][key]["bytes_per_live_session"] == pytest.approx(
+        mean_half_width([1000, 1010, 995, 1002]))
+    first = [line for line in lines if line.startswith("[repeat ")][0]
+    assert first.startswith("[repeat 1] bytes/live session worst ±?")
+    assert "[repeat 3] bytes/live session worst ±1.9 % (p1-m3-r0-plain-standard); server CPU/command worst ±8.9 % " \
+           "(p1-m3-r0-plain-standard) (goal ±5 %)" in lines
+    assert lines[-1] == "stopped by precise after 4 repeat(s): every key figure within ±5 %"
+
+
+def test_sweep_without_options_keeps_its_fixed_repeats(monkeypatch, tmp_path):
+    from loadsim.experiments import sweep
+
+    fake, calls = _fake_run_point([(10.0, 1000.0), (30.0, 3000.0)])
+    monkeypatch.setattr(sweep, "run_point", fake)
+    lines: list[str] = []
+    sweep.run_sweep(sweep.Grid(ha_pairs=[1, 3], repeats=2), tmp_path / "sw", "3s", echo=lines.append)
+    index = json.loads((tmp_path / "sw" / sweep.SWEEP_INDEX).read_text())
+    assert len(calls) == 4 and index["stopped_by"] == "fixed repeats" and index["repeats_done"] == 2
+    assert lines[-1] == "stopped by fixed repeats after 2 repeat(s): the planned --repeats (no --precision or --budget)"
+
+
+def test_sweep_budget_stops_before_a_repeat_that_would_not_fit(monkeypatch, tmp_path):
+    from loadsim.experiments import sweep
+
+    fake, calls = _fake_run_point([(10.0, 1000.0), (30.0, 3000.0)])  # very noisy: never precise
+    monkeypatch.setattr(sweep, "run_point", fake)
+    clock = iter(range(0, 10_000, 10))  # every time.time() call advances 10 s
+    monkeypatch.setattr(sweep.time, "time", lambda: float(next(clock)))
+    lines: list[str] = []
+    sweep.run_sweep(sweep.Grid(ha_pairs=[1], repeats=1), tmp_path / "sw", "3s", echo=lines.append,
+                    precision=0.01, budget_s=100)
+    index = json.loads((tmp_path / "sw" / sweep.SWEEP_INDEX).read_text())
+    assert index["stopped_by"] == "budget" and 1 < index["repeats_done"] < 10
+    assert "budget 100 s" in lines[-2] and lines[-1].startswith("stopped by budget")
