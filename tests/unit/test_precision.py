@@ -183,3 +183,61 @@ def test_sweep_budget_stops_before_a_repeat_that_would_not_fit(monkeypatch, tmp_
     index = json.loads((tmp_path / "sw" / sweep.SWEEP_INDEX).read_text())
     assert index["stopped_by"] == "budget" and 1 < index["repeats_done"] < 10
     assert "budget 100 s" in lines[-2] and lines[-1].startswith("stopped by budget")
+
+
+def test_compare_tls_adds_pairs_until_the_key_ratios_are_precise(monkeypatch, tmp_path):
+    import types
+    from dataclasses import asdict
+
+    from loadsim.experiments import tlscompare
+
+    # TLS/plain server CPU/command ratios 1.30, 1.32, 1.29, 1.31 ...; p99 ratio always 1.10
+    cpu = {False: [10.0] * 8, True: [13.0, 13.2, 12.9, 13.1, 13.0, 13.1, 13.0, 13.05]}
+    runs = []
+
+    def fake_run_point(point, out, *_a, **_kw):
+        runs.append(point)
+        out.mkdir(parents=True)
+        s = {"complete": True, "server": {"cpu_us_per_command": cpu[point.tls][point.repeat - 1]},
+             "client": {"cpu_us_per_command": 5.0}, "operations": {"session.update": {"latency_us": {
+                 "p50": 100, "p99": 1100 if point.tls else 1000, "p999": 2000}}},
+             "rates": {"achieved_ops_per_s": 50.0, "offered_ops_per_s": 50.0},
+             "flags": {"schedule_fell_behind": False, "errors": False}}
+        (out / "summary.json").write_text(json.dumps(s))
+        return {"point": asdict(point), "label": point.label, "path": out.name, "seconds": 1.0, "exit_code": 0,
+                "ok": True}
+
+    class NoCluster:
+        def __init__(self, *_a, **_kw):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *_a):
+            return False
+
+    monkeypatch.setattr(tlscompare, "run_point", fake_run_point)
+    monkeypatch.setattr(tlscompare, "load", lambda d: types.SimpleNamespace(
+        summary=json.loads((d / "summary.json").read_text())))
+    monkeypatch.setattr(tlscompare, "EmbeddedCluster", NoCluster)
+    monkeypatch.setattr(tlscompare, "connect_times", lambda _c: {"median_ms": 1.0})
+    monkeypatch.setattr(tlscompare, "redis_benchmark_ops", lambda _c, _s: 1000.0)
+    lines: list[str] = []
+    spec = tlscompare.CompareSpec(ha_pairs=1, repeats=3, saturation_steps=0, precision=0.02, run_time="3s")
+    tlscompare.run_compare(spec, tmp_path / "cmp", echo=lines.append)
+    index = json.loads((tmp_path / "cmp" / tlscompare.COMPARE_INDEX).read_text())
+    assert [(p.repeat, p.tls) for p in runs] == [(r, tls) for r in range(1, index["repeats_done"] + 1)
+                                                 for tls in (False, True)]  # interleaved pairs
+    assert index["stopped_by"] == "precise" and index["repeats_done"] > 3 and index["complete"]
+    widths = index["half_widths"]
+    assert widths["p99_us"] == 0.0 and 0 < widths["server_cpu_us_per_command"] <= 0.02
+    r = index["analysis"]["ratios"]["server_cpu_us_per_command"]
+    assert widths["server_cpu_us_per_command"] == pytest.approx(
+        ratio_half_width(r["ratio"], r["ci_low"], r["ci_high"]))
+    assert index["analysis"]["repeats_used"] == index["repeats_done"]
+    interval = [line for line in lines if line.startswith("[repeat ")]
+    assert len(interval) == index["repeats_done"] and interval[0].startswith(
+        "[repeat 1] server CPU/command TLS/plain 1.30 [nan, nan] ±?; p99 1.10 [nan, nan] ±? (goal ±2 %)")
+    assert interval[2].startswith("[repeat 3] server CPU/command TLS/plain 1.30 [")
+    assert f"stopped by precise after {index['repeats_done']} repeat(s)" in lines[-2]
