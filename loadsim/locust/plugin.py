@@ -370,6 +370,8 @@ class Loadsim:
             return
         if eng.fault_runner is not None:
             eng.fault_runner.stop()  # a paused node would block the read-back
+        if self.run is not None:
+            self.run.stop_sampling()  # the test ends here: the read-back is outside its series and rates
         try:
             eng.readback = read_back(eng, eng.pairs)
         except RedisError as exc:

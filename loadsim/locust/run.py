@@ -116,6 +116,7 @@ class Run:
         self._last_errors: dict[str, int] = {}
         self._last_cpu = (time.perf_counter(), self.cpu0)
         self._finished = False
+        self.ended_at: float | None = None  # wall clock at the end of the measured test (stop_sampling)
         self._written = gevent.event.Event()  # set once the summary is written (or its writing failed)
         mon_opts = cluster.admin_options if cluster is not None else engine.opts
         self.monitor: NodeMonitor | None = None
@@ -218,6 +219,18 @@ class Run:
         """True while ``finish`` writes the summary."""
         return self._finished and not self._written.is_set()
 
+    def stop_sampling(self) -> None:
+        """The end of the measured test: stop the per-second sampler after one last sample. What follows (the
+        read-back, the summary) is outside the series, the rates and the steady window."""
+        if self.ended_at is not None:
+            return
+        self.greenlet.kill(block=True)
+        try:
+            self.sample()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("final sample failed: %s", exc)
+        self.ended_at = time.time()
+
     def finish(self, interrupted: bool) -> None:
         """Write the summary, once. A second caller (another greenlet: a signal during the summary, Locust's
         shutdown) waits until the first has written it, so that nothing stops the process half-way."""
@@ -244,12 +257,8 @@ class Run:
             deadline = time.monotonic() + 10
             while set(self.workers) - self.final_workers and time.monotonic() < deadline:
                 gevent.sleep(0.1)
-        self.greenlet.kill(block=True)
-        try:
-            self.sample()
-        except Exception as exc:  # noqa: BLE001
-            log.warning("final sample failed: %s", exc)
-        ended = time.time()
+        self.stop_sampling()
+        ended = self.ended_at or time.time()
         cs_end = self.monitor.commandstats() if self.monitor else {}
         env_info = {"seed": self.engine.params.seed, "versions": _versions(), "git_commit": _git_commit(),
                     "host": {"cpu_model": _cpu_model(), "cores": os.cpu_count(), "platform": platform.platform()},
