@@ -9,23 +9,19 @@ import time
 from pathlib import Path
 
 import pytest
+from run_support import HA9, SMALL, nodes_arg
+from run_support import LOCUST as PYTHON_LOCUST
 
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster, pid_alive
 from loadsim.results import reader as results
 
-ROOT = Path(__file__).resolve().parents[2]
-LOCUST = [sys.executable, "-m", "locust", "-f", str(ROOT / "scenarios" / "ha9.py"), "--headless", "--only-summary"]
-SMALL = ["-u", "3", "--cps-per-pair", "15", "--aht", "4", "--worker-threads", "2", "--complexity", "simple"]
+LOCUST = [*PYTHON_LOCUST, "-f", HA9, "--headless", "--only-summary"]
 
 
 @pytest.fixture(scope="module")
 def cluster():
     with EmbeddedCluster(ClusterSpec(masters=3)) as c:
         yield c
-
-
-def nodes_arg(cluster):
-    return ["--redis-nodes", ",".join(n.address for n in cluster.nodes)]
 
 
 def start(tmp_path, *args, name="run"):

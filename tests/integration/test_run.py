@@ -2,44 +2,23 @@
 
 import csv
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from redis.crc import key_slot
+from run_support import LOCUST, ROOT, SMALL, locust_run, nodes_arg
 
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.results import reader as results
-
-ROOT = Path(__file__).resolve().parents[2]
-LOCUST = [sys.executable, "-m", "locust"]
-
-
-def locust_run(tmp_path, *args, run_time="12s", name="run", env=None, timeout=120):
-    out = tmp_path / name
-    cmd = [*LOCUST, "-f", str(ROOT / "scenarios" / "ha9.py"), "--headless", "-t", run_time,
-           "--results-dir", str(out), "--only-summary", *args]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
-    return proc, out
-
-
-SMALL = ["-u", "3", "--cps-per-pair", "15", "--aht", "4", "--worker-threads", "2", "--complexity", "simple"]
 
 
 @pytest.fixture(scope="module")
 def cluster():
     with EmbeddedCluster(ClusterSpec(masters=3)) as c:
         yield c
-
-
-def nodes_arg(cluster):
-    return ["--redis-nodes", ",".join(n.address for n in cluster.nodes)]
 
 
 @pytest.fixture(scope="module")
