@@ -32,7 +32,7 @@ from loadsim.defaults import value
 from loadsim.errors import RedisError
 from loadsim.model import records
 from loadsim.model import workload as wl
-from loadsim.model.estate import Estate, estate_from_dict, with_overrides
+from loadsim.model.estate import Estate, estate_with_flags
 from loadsim.redis.client import ClusterClient, ErrorWindows, WorkerConnections
 from loadsim.results.recorder import Recorder
 
@@ -465,14 +465,9 @@ def estate_for(values: dict[str, Any], given: dict[str, Any], base: wl.WorkloadP
     path = values.get("estate")
     if not path:
         return None
-    overrides = {f: given[v] for v, f in _PARAM_FIELDS.items() if v in given}
     data, name = read_estate_file(path)
-    estate = estate_from_dict(data, base, name, frozenset(overrides))
-    overrides.update({f: given[v] for v, f in _COMPLEXITY_FIELDS.items() if v in given})
-    if "complexity" in given:
-        overrides["complexity"] = wl.preset(given["complexity"])
-    return with_overrides(estate, overrides)
-
+    fields = {**_PARAM_FIELDS, **_COMPLEXITY_FIELDS, "complexity": "complexity"}
+    return estate_with_flags(data, name, {f: given[v] for v, f in fields.items() if v in given}, base)
 
 
 READ_BACK_LIMIT = 100_000  # sessions read back at most (a sample of every pair beyond): ~5 s at 50 µs per GET

@@ -217,9 +217,7 @@ def with_overrides(estate: Estate, overrides: dict[str, Any]) -> Estate:
         return estate
     groups = []
     for g in estate.groups:
-        c_fields = {k: v for k, v in overrides.items() if k in ("record_bytes", "record_sigma",
-                                                                  "updates_per_session", "timer_share",
-                                                                  "timer_bytes", "records")}
+        c_fields = {k: v for k, v in overrides.items() if k in COMPLEXITY_FIELDS}
         p_fields = {k: v for k, v in overrides.items() if k not in c_fields and k != "complexity"}
         c = overrides["complexity"] if "complexity" in overrides else g.params.complexity
         if c_fields:
@@ -228,18 +226,24 @@ def with_overrides(estate: Estate, overrides: dict[str, Any]) -> Estate:
     return replace(estate, groups=tuple(groups))
 
 
-def estate_for_plan(data: dict[str, Any], name: str, given: dict[str, Any]) -> Estate:
-    """``loadsim plan --estate``: the estate with the plan's given Deployment flags applied to every pair
-    (Deployment and WorkloadParams share the names of these fields)."""
-    workload_fields = {"cps_per_pair", "aht_s", "digital_share", "session_ttl_s", "worker_threads", "key_layout",
-                       "routed_share", "routing_s", "extended_share", "extended_s", "leaked_share",
-                       "cleanup_period_s", "cleanup_batch"}
-    overrides = {k: v for k, v in given.items() if k in workload_fields}
-    estate = estate_from_dict(data, wl.WorkloadParams(), name, frozenset(overrides))
-    if "record_bytes" in given:
-        overrides["record_bytes"] = int(given["record_bytes"])
-    if "records_per_session" in given:
-        overrides["records"] = given["records_per_session"]
+WORKLOAD_FIELDS = frozenset({"cps_per_pair", "aht_s", "digital_share", "session_ttl_s", "worker_threads",
+                             "key_layout", "routed_share", "routing_s", "extended_share", "extended_s",
+                             "leaked_share", "cleanup_period_s", "cleanup_batch"})
+COMPLEXITY_FIELDS = frozenset({"record_bytes", "record_sigma", "updates_per_session", "timer_share", "timer_bytes",
+                               "records"})
+
+
+def estate_with_flags(data: dict[str, Any], name: str, given: dict[str, Any],
+                      base: wl.WorkloadParams | None = None) -> Estate:
+    """The estate of a parsed file with the values given on the command line applied to every pair, for
+    ``locust --estate`` and ``loadsim plan --estate`` alike. ``given`` is keyed by WorkloadParams field names
+    (``WORKLOAD_FIELDS``), Complexity field names (``COMPLEXITY_FIELDS``) and ``complexity`` (a preset name);
+    other keys are not the estate's business. Given estate-wide values win over the file's."""
+    overrides = {k: v for k, v in given.items() if k in WORKLOAD_FIELDS}
+    estate = estate_from_dict(data, base or wl.WorkloadParams(), name, frozenset(overrides))
+    overrides.update({k: v for k, v in given.items() if k in COMPLEXITY_FIELDS})
+    if "record_bytes" in overrides:
+        overrides["record_bytes"] = int(overrides["record_bytes"])
     if "complexity" in given:
         overrides["complexity"] = wl.preset(given["complexity"])
     return with_overrides(estate, overrides)

@@ -184,9 +184,10 @@ NOT_FLAGS = ("estate", "rate_scale", "size_scale")
 def estate_changes(data: dict[str, Any], name: str, given: dict[str, Any]) -> dict[str, Any]:
     """Deployment changes for an estate document (``given``: the Deployment fields set explicitly, which
     override the file for every pair): the estate, its pair count and its estate-wide keys."""
-    from loadsim.model.estate import estate_for_plan
+    from loadsim.model.estate import estate_with_flags
 
-    estate = estate_for_plan(data, name, given)
+    flags = {("records" if k == "records_per_session" else k): v for k, v in given.items()}
+    estate = estate_with_flags(data, name, flags)
     out: dict[str, Any] = {"estate": estate}
     if "ha_pairs" not in given:
         out["ha_pairs"] = estate.ha_pairs
