@@ -18,6 +18,7 @@ import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -63,6 +64,10 @@ class OrsNode:
         self.greenlets: list[gevent.Greenlet] = []
         self.stopping = False
         self.dropped: list[wl.Op] = []  # taken from the queue but not executed because the node stopped
+        # the pair's pre-fill creates (wl.Prefill): the workers take them before the queue, as if they had been
+        # queued first, without holding millions of operations in the queue
+        self.prefill: Iterator[wl.Op] = iter(())
+        self.prefill_left = 0
         self.in_flight: list[wl.Op | None] = []  # per worker: the operation it is executing
 
     def connect(self) -> None:
@@ -79,8 +84,8 @@ class OrsNode:
         self.in_flight = [None] * len(self.workers)
         self.greenlets = [gevent.spawn(self._work, w, i) for i, w in enumerate(self.workers)]
 
-    def stop(self, grace_s: float = 5.0) -> list[wl.Op]:
-        """Stop working and drop the pool; returns the operations not executed (lost with this node).
+    def stop(self, grace_s: float = 5.0) -> int:
+        """Stop working and drop the pool; returns how many operations were not executed (lost with this node).
 
         Workers are not killed mid-operation: each finishes what it is doing (up to ``grace_s``), so
         every command Redis executed is also counted by the client."""
@@ -95,9 +100,11 @@ class OrsNode:
         # not have executed them; they are lost with this node like the queued ones
         in_flight = [op for op in self.in_flight if op is not None]
         self.in_flight = [None] * len(self.in_flight)
-        dropped = self.dropped + in_flight + [op for op in list(self.queue.queue) if op is not None]
+        dropped = (len(self.dropped) + len(in_flight) + sum(op is not None for op in self.queue.queue)
+                   + self.prefill_left)
         self.dropped = []
         self.queue = Queue()
+        self.prefill, self.prefill_left = iter(()), 0
         self.engine.retire_client(self)
         for w in self.workers:
             w.close()
@@ -110,7 +117,12 @@ class OrsNode:
         """One ORS worker thread: take the next due operation, execute it synchronously."""
         queue, in_flight = self.queue, self.in_flight
         while True:
-            op = queue.get()
+            if self.prefill_left:
+                self.prefill_left -= 1
+                op = next(self.prefill)
+                op.kind = PREFILL
+            else:
+                op = queue.get()
             if op is None:
                 return
             if self.stopping:
@@ -369,7 +381,8 @@ class Engine:
 
     @property
     def queue_depth(self) -> int:
-        return sum(p.primary.queue.qsize() for p in self.pairs if p.primary is not None)
+        """Operations waiting for a worker thread, the pre-fill creates not yet taken included."""
+        return sum(p.primary.queue.qsize() + p.primary.prefill_left for p in self.pairs if p.primary is not None)
 
 
 CLIENT_STATS = ("slot_refreshes", "refresh_errors", "refreshes_skipped", "connections_opened", "reconnects", "moved",

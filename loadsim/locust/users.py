@@ -20,7 +20,7 @@ from typing import Any
 import gevent
 from locust import User, task
 
-from loadsim.locust.engine import EARLY_S, PREFILL, OrsNode, Recovery, find_sessions
+from loadsim.locust.engine import EARLY_S, OrsNode, Recovery, find_sessions
 from loadsim.locust.plugin import Scenario, engine_of
 from loadsim.model import workload as wl
 
@@ -60,21 +60,22 @@ class HaPairUser(User):
         if self.primary.persists:
             self.primary.connect()
             self.backup.connect()  # warm standby: sends nothing (lazy pool: holds no connection either)
-            self.primary.start()
         now = time.perf_counter()
         self.schedule = wl.PairSchedule(eng.pair_params(self.pair), self.pair, now)
         self.primary.acked = self.backup.acked = self.schedule.acked
         eng.pairs.append(self)
         if eng.params.prefill:
-            ops = self.schedule.prefill(now)
-            if self.primary.persists:
-                eng.prefill_pending += len(ops)
-                for op in ops:
-                    op.kind = PREFILL
-                    self.primary.queue.put(op)
-            if not ops or not self.primary.persists:
+            # the sessions already in progress join the schedule; their creates are made as the workers take
+            # them (with another persistence type than redis, none is made)
+            creates = self.schedule.prefill(now)
+            if self.primary.persists and len(creates):
+                eng.prefill_pending += len(creates)
+                self.primary.prefill, self.primary.prefill_left = iter(creates), len(creates)
+            else:
                 eng.prefill_pending += 1
                 eng.prefill_done(now)
+        if self.primary.persists:
+            self.primary.start()
 
     def on_stop(self) -> None:
         for node in (self.primary, self.backup):
@@ -123,11 +124,11 @@ class HaPairUser(User):
         """Primary and backup both die: nobody deletes this pair's sessions, which live until their TTL."""
         eng = engine_of(self.environment)
         assert self.schedule is not None and self.primary and self.backup
-        dropped = self.primary.stop(grace_s=0.0) if self.primary.greenlets else []
+        dropped = self.primary.stop(grace_s=0.0) if self.primary.greenlets else 0
         self.backup.stop(grace_s=0.0)
         now = time.perf_counter()
         left, last_expiry = self.schedule.abandon(now)
-        return {"pair": self.pair.index, "sessions_left": left, "dropped_operations": len(dropped),
+        return {"pair": self.pair.index, "sessions_left": left, "dropped_operations": dropped,
                 "last_expiry_s": round(last_expiry - eng.start_perf, 3)}
 
     def switchover(self, crash: bool = False) -> None:
@@ -143,7 +144,7 @@ class HaPairUser(User):
         started = time.perf_counter()
         old, new = self.primary, self.backup
         self.primary, self.backup = new, old  # new operations go to the new primary's queue from now on
-        dropped = old.stop(grace_s=0.0 if crash else 5.0) if old.greenlets or old.client else []
+        dropped = old.stop(grace_s=0.0 if crash else 5.0) if old.greenlets or old.client else 0
         acked = self.schedule.acked
         expected = self.schedule.sessions()
         # never written: no write of it was ever acknowledged by Redis (its create was queued in or cut off with
@@ -153,7 +154,7 @@ class HaPairUser(User):
             "pair": self.pair.index, "node_id": self.pair.node_id, "from_dbid": old.dbid, "to_dbid": new.dbid,
             "crash": crash, "at_s": round(started - eng.start_perf, 3), "expected": len(expected), "found": 0,
             "recovered": 0, "lost": len(expected), "lost_never_written": 0, "lost_written": 0,
-            "dropped_operations": len(dropped), "complete": False, "seconds": None}
+            "dropped_operations": dropped, "complete": False, "seconds": None}
         eng.recovery.append(entry)
         if not new.persists:
             # the new primary's persistence type is not redis: it restores nothing from Redis (its sessions

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from loadsim import defaults as D
 from loadsim.errors import OptionsError
 
@@ -373,14 +375,55 @@ class Op:
     version: int = field(default=0, compare=False)  # the session's write count with this write (create = 1)
 
 
+# A live session is a slot in the schedule's tables (array.array columns: 29 bytes) plus one heap entry, a
+# Python int ``due_us << SLOT_BITS | slot`` (due in µs from the schedule's origin: 40 bytes with its list
+# pointer). Tuples of floats cost ~205 bytes per session (10 M sessions: 2,069 MiB RSS, measured with
+# bench/generator.py); this layout ~75 (the figures are in the README's benchmark section).
+SLOT_BITS = 26  # slots per pair: 67 M, more than MAX_LIVE_SESSIONS
+SLOT_MASK = (1 << SLOT_BITS) - 1
+SEQ_BITS = 32  # leaked heap entries: ``expiry_us << SEQ_BITS | seq`` (seq numbers fit the acked array's "I")
+SEQ_MASK = (1 << SEQ_BITS) - 1
+PREFILL_CHUNK = 1 << 16  # sessions the pre-fill draws per numpy call while it is written
+
+
+class Prefill:
+    """The pre-fill's creates, in session order, made as they are taken (a list of 10 M ``Op`` would cost
+    ~2 GB): ``len()`` tells how many, iterating yields them. The record sizes come from a numpy generator
+    seeded by the pair, so every iteration yields the same creates."""
+
+    def __init__(self, schedule: PairSchedule, first_seq: int, count: int, ttl_ms: array, now: float):
+        self.node_id = schedule.node_id
+        self.first_seq = first_seq
+        self.count = count
+        self.ttl_ms = ttl_ms  # the TTL left of the last len(ttl_ms) creates (leaked sessions past their call)
+        self.now = now
+        self._sizes = schedule.record_sizes
+        self._seed = schedule.numpy_seed("prefill-sizes")
+        self._timer_bytes = schedule.params.complexity.timer_bytes
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Op]:
+        gen = np.random.default_rng(self._seed)
+        node, now, timer, ttls = self.node_id, self.now, self._timer_bytes, self.ttl_ms
+        plain = self.count - len(ttls)  # creates with the full session TTL
+        for start in range(0, self.count, PREFILL_CHUNK):
+            stop = min(self.count, start + PREFILL_CHUNK)
+            for i, size in enumerate(self._sizes(gen, stop - start).tolist(), start):
+                seq = self.first_seq + i
+                yield Op(now, CREATE, session_id(node, seq), size, timer, seq=seq, version=1,
+                         ttl_ms=ttls[i - plain] if i >= plain else 0)
+
+
 class PairSchedule:
     """The open-loop schedule of one HA pair's primary: Poisson arrivals, updates, deletes, and, with
     the index layout, the periodic cleaning.
 
     Times are seconds on the caller's clock; the model never looks at a clock itself. Sessions are
-    data (one heap entry each: ``(due, seq, remaining_updates, end, last_write, leaked)``), not greenlets,
-    so a million live sessions fit in a few hundred MB. A leaked session is never deleted: at its end it
-    moves to a second heap until its TTL (counted from its last write) expires in Redis.
+    data (a slot in array columns and one heap entry each, see ``SLOT_BITS``), not greenlets, so ten million
+    live sessions fit in well under a GB. A leaked session is never deleted: at its end it moves to a second
+    heap until its TTL (counted from its last write) expires in Redis.
     """
 
     def __init__(self, params: WorkloadParams, pair: HaPair, start: float, rng: random.Random | None = None):
@@ -388,13 +431,18 @@ class PairSchedule:
         self.pair = pair
         self.node_id = pair.node_id
         self.rng = rng or random.Random(f"{params.seed}:{pair.index}")
+        self._origin = start  # heap keys count µs from here
         self._seq = 0
-        # (due, seq, remaining updates, end, last write, leaked, version of the last write)
-        self._heap: list[tuple[float, int, int, float, float, bool, int]] = []
+        self._heap: list[int] = []  # due_us << SLOT_BITS | slot, per active session
+        # the slot tables: per active session its number, end, last write, updates left, version of the last
+        # write (create = 1) and whether it leaks; freed slots are reused
+        self._seqs, self._ends, self._lasts = array("I"), array("d"), array("d")
+        self._remaining, self._versions, self._leaks = array("I"), array("I"), bytearray()
+        self._free = array("I")
         # per session (index seq - 1): the version of its last write Redis acknowledged (0 = none), set by the
         # engine; what the read-back after a run or a recovery compares Redis's records with
         self.acked = array("I")
-        self._leaked: list[tuple[float, int]] = []  # (expiry in Redis, seq) of sessions nobody deletes
+        self._leaked: list[int] = []  # expiry_us << SEQ_BITS | seq of the sessions nobody deletes
         self.active = 0  # sessions created and not yet ended
         self.arrivals = 0
         self.digital = 0
@@ -419,6 +467,39 @@ class PairSchedule:
         """Sessions alive in Redis: active ones and leaked ones whose TTL has not expired yet."""
         return self.active + len(self._leaked)
 
+    def numpy_seed(self, purpose: str) -> np.random.SeedSequence:
+        """The seed of one vectorised draw: the run's seed, the pair and what the draw is for."""
+        return np.random.SeedSequence([self.params.seed & 0xFFFFFFFF, self.pair.index, *purpose.encode()])
+
+    # -- keys
+    def _key(self, t: float, slot: int) -> int:
+        return round((t - self._origin) * 1e6) << SLOT_BITS | slot
+
+    def _time(self, key: int, bits: int = SLOT_BITS) -> float:
+        return self._origin + (key >> bits) * 1e-6
+
+    def _leak(self, expiry: float, seq: int) -> None:
+        heapq.heappush(self._leaked, round((expiry - self._origin) * 1e6) << SEQ_BITS | seq)
+
+    def _slot(self, seq: int, end: float, last: float, remaining: int, leaked: bool) -> int:
+        """A free slot filled with a new session's state."""
+        if self._free:
+            slot = self._free.pop()
+            self._seqs[slot], self._ends[slot], self._lasts[slot] = seq, end, last
+            self._remaining[slot], self._versions[slot], self._leaks[slot] = remaining, 1, leaked
+            return slot
+        slot = len(self._seqs)
+        if slot > SLOT_MASK:
+            raise OptionsError(f"one HA pair holds more than {SLOT_MASK:,} active sessions; spread the load over "
+                               "more HA pairs")
+        self._seqs.append(seq)
+        self._ends.append(end)
+        self._lasts.append(last)
+        self._remaining.append(remaining)
+        self._versions.append(1)
+        self._leaks.append(leaked)
+        return slot
+
     # -- sizes
     def _session_size(self) -> int:
         """Bytes of one data record: the session's size (lognormal, or the histogram) over its records."""
@@ -430,6 +511,18 @@ class PairSchedule:
         else:
             size = min(MAX_RECORD_BYTES, max(16, int(self.rng.lognormvariate(self._size_mu, c.record_sigma))))
         return max(1, size // c.records) if c.records > 1 else size
+
+    def record_sizes(self, gen: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws of ``_session_size`` at once (the same distribution; numpy's generator)."""
+        c = self.params.complexity
+        if self._hist_sizes:
+            weights = np.diff(np.asarray([0.0, *self._hist_cum]))
+            size = gen.choice(np.asarray(self._hist_sizes, dtype=np.int64), size=n, p=weights / weights.sum())
+        elif c.record_sigma == 0:
+            size = np.full(n, c.record_bytes, dtype=np.int64)
+        else:
+            size = np.clip(gen.lognormal(self._size_mu, c.record_sigma, n), 16, MAX_RECORD_BYTES).astype(np.int64)
+        return np.maximum(1, size // c.records) if c.records > 1 else size
 
     def _timer_size(self) -> int:
         c = self.params.complexity
@@ -458,14 +551,13 @@ class PairSchedule:
                 return mean, leak
         return classes[-1][1], classes[-1][2]
 
-    def _start_session(self, now: float, end: float, remaining: int | None = None, leaked: bool = False) -> Op:
+    def _start_session(self, now: float, end: float, leaked: bool = False) -> Op:
         self._seq += 1
         self.acked.append(0)
         self.active += 1
-        if remaining is None:
-            remaining = self._updates()
-        first = self._next_update(now, end, remaining)
-        heapq.heappush(self._heap, (first, self._seq, remaining, end, now, leaked, 1))
+        remaining = self._updates()
+        slot = self._slot(self._seq, end, now, remaining, leaked)
+        heapq.heappush(self._heap, self._key(self._next_update(now, end, remaining), slot))
         # a new session always schedules actions (e.g. its timeouts): the timers record is written
         return Op(now, CREATE, session_id(self.node_id, self._seq), self._session_size(),
                   self.params.complexity.timer_bytes, seq=self._seq, version=1)
@@ -476,67 +568,107 @@ class PairSchedule:
             return end
         return now + (end - now) * (1.0 - self.rng.random() ** (1.0 / remaining))
 
-    def prefill(self, now: float) -> list[Op]:
-        """Creates for the sessions already alive at ``now`` (Little's law population, per lifetime class).
+    def prefill(self, now: float) -> Prefill:
+        """The sessions already alive at ``now`` (Little's law population, per lifetime class): they join the
+        schedule, and the returned ``Prefill`` yields their creates.
 
         A session in progress is length-biased: for exponential lifetimes of mean m its whole duration D
         is Gamma(2, m), it is a uniform fraction through, and only the updates that fall in its remaining
-        part are still to come. So both the live population and the update rate start at steady state.
-        Leaked sessions past their call wait for their TTL: their expiry is uniform over the idle time,
-        and their create carries the TTL that is left.
+        part are still to come (a Poisson count of mean u thinned by that fraction: Poisson of mean u x
+        fraction). So both the live population and the update rate start at steady state. Leaked sessions
+        past their call wait for their TTL: their expiry is uniform over the idle time, and their create
+        carries the TTL that is left. Drawn with numpy, seeded by the run's seed and the pair (10 M
+        sessions in seconds; one Python draw per session took ~100 s).
         """
-        rng, lam = self.rng, self.params.voice_cps_per_pair
-        ops = []
+        gen = np.random.default_rng(self.numpy_seed("prefill"))
+        lam, u = self.params.voice_cps_per_pair, self.params.complexity.updates_per_session
+        first_seq = self._seq + 1
         for share, mean, leaked in self.params.lifetime_classes():
-            for _ in range(_poisson(rng, lam * share * mean)):
-                duration = rng.expovariate(1.0 / mean) + rng.expovariate(1.0 / mean)
-                left = rng.random()  # share of the session still to come
-                remaining = sum(1 for _ in range(self._updates()) if rng.random() < left)
-                ops.append(self._start_session(now, now + left * duration, remaining, leaked))
+            if share <= 0:
+                continue
+            n = int(gen.poisson(lam * share * mean))
+            duration = gen.gamma(2.0, mean, n)
+            left = gen.random(n)  # share of the session still to come
+            end = now + left * duration
+            remaining = gen.poisson(u * left) if u > 0 else np.zeros(n, dtype=np.int64)
+            # the first of k uniform update times in (now, end)
+            wait = 1.0 - gen.random(n) ** (1.0 / np.maximum(remaining, 1))
+            first = np.where(remaining > 0, now + (end - now) * wait, end)
+            self._add_active(now, end, remaining, first, leaked)
         idle = self.params.leaked_idle_s
-        for _ in range(_poisson(rng, lam * self.params.leaked_share * idle)):
-            self._seq += 1
-            self.acked.append(0)
-            ttl_left = max(0.001, rng.random() * idle)
-            heapq.heappush(self._leaked, (now + ttl_left, self._seq))
-            ops.append(Op(now, CREATE, session_id(self.node_id, self._seq), self._session_size(),
-                          self.params.complexity.timer_bytes, ttl_ms=max(1, int(ttl_left * 1000)), seq=self._seq,
-                          version=1))
-        return ops
+        n = int(gen.poisson(lam * self.params.leaked_share * idle)) if self.params.leaked_share > 0 else 0
+        ttl_left = np.maximum(0.001, gen.random(n) * idle)
+        expiry_us = np.rint((now + ttl_left - self._origin) * 1e6).astype(np.int64)
+        seqs = np.arange(self._seq + 1, self._seq + 1 + n, dtype=np.int64)
+        self._leaked.extend(_combine(expiry_us, seqs, SEQ_BITS))
+        heapq.heapify(self._leaked)
+        self._seq += n
+        self.acked.frombytes(bytes(4 * n))
+        return Prefill(self, first_seq, self._seq - first_seq + 1,
+                       array("I", np.maximum(1, (ttl_left * 1000).astype(np.int64)).astype(np.uint32).tobytes()), now)
+
+    def _add_active(self, now: float, end: np.ndarray, remaining: np.ndarray, first: np.ndarray, leaked: bool) -> None:
+        """Append ``len(end)`` active sessions (numbered on from ``_seq``) to the tables and the heap."""
+        n = len(end)
+        if n == 0:
+            return
+        base = len(self._seqs)
+        if base + n > SLOT_MASK:
+            raise OptionsError(f"one HA pair holds more than {SLOT_MASK:,} active sessions; spread the load over "
+                               "more HA pairs")
+        self._seqs.frombytes(np.arange(self._seq + 1, self._seq + 1 + n, dtype=np.uint32).tobytes())
+        self._ends.frombytes(end.astype(np.float64).tobytes())
+        self._lasts.frombytes(np.full(n, now, dtype=np.float64).tobytes())
+        self._remaining.frombytes(remaining.astype(np.uint32).tobytes())
+        self._versions.frombytes(np.ones(n, dtype=np.uint32).tobytes())
+        self._leaks.extend(bytes([leaked]) * n)
+        self.acked.frombytes(bytes(4 * n))
+        self._seq += n
+        self.active += n
+        due_us = np.rint((first - self._origin) * 1e6).astype(np.int64)
+        self._heap.extend(_combine(due_us, np.arange(base, base + n, dtype=np.int64), SLOT_BITS))
+        heapq.heapify(self._heap)
 
     def next_due(self) -> float:
         """Time of the next operation, arrival, cleaning or expiry of a leaked session (inf: nothing left)."""
         due = min(self._next_arrival, self._next_cleanup)
         if self._heap:
-            due = min(due, self._heap[0][0])
-        return min(due, self._leaked[0][0]) if self._leaked else due
+            due = min(due, self._time(self._heap[0]))
+        return min(due, self._time(self._leaked[0], SEQ_BITS)) if self._leaked else due
 
     def abandon(self, now: float) -> tuple[int, float]:
         """The whole pair is gone (primary and backup): no more arrivals, updates or deletes; every live
         session stays in Redis until its TTL, counted from its last write. Returns (sessions left, the
         time the last of them expires)."""
-        for _, seq, _, _, last_write, _, _ in self._heap:
-            heapq.heappush(self._leaked, (last_write + self._ttl_s, seq))
+        for key in self._heap:
+            slot = key & SLOT_MASK
+            self._leak(self._lasts[slot] + self._ttl_s, self._seqs[slot])
         self._heap.clear()
+        for column in (self._seqs, self._ends, self._lasts, self._remaining, self._versions, self._leaks, self._free):
+            del column[:]
         self.active = 0
         self._next_arrival = self._next_cleanup = math.inf
-        return len(self._leaked), max((e for e, _ in self._leaked), default=now)
+        return len(self._leaked), max((self._time(k, SEQ_BITS) for k in self._leaked), default=now)
 
     def pop_due(self, now: float) -> Iterator[Op]:
         """Yield every operation due at or before ``now``, in due order."""
         p = self.params
         heap, leaked = self._heap, self._leaked
-        if leaked and leaked[0][0] <= now:
+        if leaked and self._time(leaked[0], SEQ_BITS) <= now:
             self.expire(now)
         records = p.complexity.records
+        origin, node = self._origin, self.node_id
+        seqs, ends, lasts, remainings, versions, leaks = (self._seqs, self._ends, self._lasts, self._remaining,
+                                                          self._versions, self._leaks)
+        heappop, heapreplace, inf = heapq.heappop, heapq.heapreplace, math.inf
         while True:
-            if self._next_cleanup <= now and self._next_cleanup <= self._next_arrival \
-                    and (not heap or self._next_cleanup <= heap[0][0]):
+            top_due = origin + (heap[0] >> SLOT_BITS) * 1e-6 if heap else inf
+            if self._next_cleanup <= now and self._next_cleanup <= self._next_arrival and self._next_cleanup <= top_due:
                 t = self._next_cleanup
                 self._next_cleanup = t + self._cleanup_period
-                yield Op(t, CLEANUP, session_prefix(self.node_id), 0, 0)
+                yield Op(t, CLEANUP, session_prefix(node), 0, 0)
                 continue
-            if self._next_arrival <= now and (not heap or self._next_arrival <= heap[0][0]):
+            if self._next_arrival <= now and self._next_arrival <= top_due:
                 t = self._next_arrival
                 self._next_arrival = t + self.rng.expovariate(p.cps_per_pair)
                 self.arrivals += 1
@@ -544,52 +676,56 @@ class PairSchedule:
                     self.digital += 1  # digital: counted, never persisted (vendor)
                     continue
                 mean, leak = self._lifetime_class()
-                op = self._start_session(t, t + self.rng.expovariate(1.0 / mean), leaked=leak)
-                yield op
+                yield self._start_session(t, t + self.rng.expovariate(1.0 / mean), leaked=leak)
                 continue
-            if not heap or heap[0][0] > now:
+            if top_due > now:
                 return
-            due, seq, remaining, end, last_write, leak, version = heapq.heappop(heap)
-            sid = session_id(self.node_id, seq)
-            if remaining > 0 and due < end:
-                heapq.heappush(heap, (self._next_update(due, end, remaining - 1), seq, remaining - 1, end, due, leak,
-                                      version + 1))
-                yield Op(due, UPDATE, sid, self._session_size(), self._timer_size(),
-                         record=self.rng.randrange(records) if records > 1 else -1, seq=seq, version=version + 1)
-            elif leak:
-                self.active -= 1  # nobody deletes it: it lives in Redis until its TTL from the last write
-                heapq.heappush(leaked, (last_write + self._ttl_s, seq))
+            slot = heap[0] & SLOT_MASK
+            seq, remaining, end = seqs[slot], remainings[slot], ends[slot]
+            if remaining > 0 and top_due < end:
+                remaining -= 1
+                version = versions[slot] + 1
+                remainings[slot], versions[slot], lasts[slot] = remaining, version, top_due
+                heapreplace(heap, round((self._next_update(top_due, end, remaining) - origin) * 1e6) << SLOT_BITS
+                            | slot)
+                yield Op(top_due, UPDATE, session_id(node, seq), self._session_size(), self._timer_size(),
+                         record=self.rng.randrange(records) if records > 1 else -1, seq=seq, version=version)
+                continue
+            heappop(heap)
+            self._free.append(slot)
+            self.active -= 1
+            if leaks[slot]:  # nobody deletes it: it lives in Redis until its TTL from the last write
+                self._leak(lasts[slot] + self._ttl_s, seq)
             else:
-                self.active -= 1
-                yield Op(due, DELETE, sid, 0, 0, seq=seq)
+                yield Op(top_due, DELETE, session_id(node, seq), 0, 0, seq=seq)
 
     def expire(self, now: float) -> None:
         """Forget the leaked sessions whose TTL has expired in Redis by ``now``."""
-        leaked = self._leaked
-        while leaked and leaked[0][0] <= now:
+        leaked, limit = self._leaked, (math.floor((now - self._origin) * 1e6) + 1) << SEQ_BITS
+        while leaked and leaked[0] < limit:
             heapq.heappop(leaked)
             self.expired += 1
 
     def live_seqs(self) -> list[int]:
         """Numbers of the sessions alive in Redis (see ``sessions``)."""
-        return [e[1] for e in self._heap] + [seq for _, seq in self._leaked]
+        seqs = self._seqs
+        return [seqs[key & SLOT_MASK] for key in self._heap] + [key & SEQ_MASK for key in self._leaked]
 
     def sessions(self) -> list[str]:
         """Ids of the sessions alive in Redis (for recovery checks and the cleanup at the end of a test)."""
-        return ([session_id(self.node_id, e[1]) for e in self._heap]
-                + [session_id(self.node_id, seq) for _, seq in self._leaked])
+        return [session_id(self.node_id, seq) for seq in self.live_seqs()]
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
-    if mean <= 0:
-        return 0
-    if mean > 50:  # normal approximation; exact enough for population sizes
-        return max(0, int(round(rng.gauss(mean, math.sqrt(mean)))))
-    limit, k, p = math.exp(-mean), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
+def _combine(high: np.ndarray, low: np.ndarray, bits: int) -> Iterator[int]:
+    """Python ints ``high << bits | low``, chunk by chunk (numpy's uint64 where they fit, which is 3x faster:
+    10 M in 0.8 s against 2.7 s; Python's ints beyond, e.g. sessions lasting months)."""
+    fits = len(high) == 0 or int(high.max()) < 1 << (64 - bits)
+    for start in range(0, len(high), PREFILL_CHUNK):
+        h, lo = high[start:start + PREFILL_CHUNK], low[start:start + PREFILL_CHUNK]
+        if fits:
+            yield from ((h.astype(np.uint64) << np.uint64(bits)) | lo.astype(np.uint64)).tolist()
+        else:
+            yield from (a << bits | b for a, b in zip(h.tolist(), lo.tolist(), strict=True))
 
 
 def preset(name: str) -> Complexity:

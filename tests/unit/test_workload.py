@@ -2,6 +2,7 @@
 
 import fnmatch
 import statistics
+from dataclasses import replace
 
 import pytest
 from redis.crc import key_slot
@@ -12,7 +13,7 @@ from loadsim.model import workload as wl
 
 def run_model(params, seconds, step=0.05, prefill=False):
     sched = wl.PairSchedule(params, wl.HaPair(0), 0.0)
-    ops = sched.prefill(0.0) if prefill else []
+    ops = list(sched.prefill(0.0)) if prefill else []
     live = []
     t = 0.0
     while t < seconds:
@@ -236,3 +237,30 @@ def test_bad_parameters_name_the_option():
         wl.WorkloadParams(digital_share=1.5)
     with pytest.raises(OptionsError, match="--complexity"):
         wl.preset("huge")
+
+
+def test_the_prefill_is_made_lazily_the_same_every_time_and_by_the_seed():
+    p = wl.WorkloadParams(ha_pairs=1, cps_per_pair=20, aht_s=30, leaked_share=0.2, session_ttl_s=600)
+    sched = wl.PairSchedule(p, wl.HaPair(2), 5.0)
+    creates = sched.prefill(5.0)
+    assert not isinstance(creates, list)  # made as it is taken: 10 M Ops would not fit
+    once, twice = list(creates), list(creates)
+    assert len(creates) == len(once) == sched.live and [o.sid for o in once] == [o.sid for o in twice]
+    assert [o.session_size for o in once] == [o.session_size for o in twice]
+    assert [o.seq for o in once] == list(range(1, len(once) + 1)) and {o.due for o in once} == {5.0}
+    assert set(sched.sessions()) == {o.sid for o in once}
+    # leaked sessions past their call come last, with the TTL they have left
+    ttls = [o.ttl_ms for o in once]
+    assert ttls[-1] > 0 and all(0 < t <= 600_000 for t in ttls[ttls.index(next(t for t in ttls if t)):])
+    again = wl.PairSchedule(p, wl.HaPair(2), 5.0)
+    assert [(o.sid, o.session_size) for o in again.prefill(5.0)] == [(o.sid, o.session_size) for o in once]
+    other = wl.PairSchedule(replace(p, seed=2), wl.HaPair(2), 5.0)
+    assert [(o.sid, o.session_size) for o in other.prefill(5.0)] != [(o.sid, o.session_size) for o in once]
+
+
+def test_sessions_ended_free_their_slot_for_the_next_ones():
+    p = wl.WorkloadParams(ha_pairs=1, cps_per_pair=50, aht_s=1)
+    sched, ops, _ = run_model(p, 60, prefill=True)
+    assert sum(o.kind == wl.CREATE for o in ops) > 2500
+    assert len(sched._seqs) < 200  # the tables hold the sessions alive at once (~50), not every one ever made
+    assert len(sched.acked) == sum(o.kind == wl.CREATE for o in ops)
