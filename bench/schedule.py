@@ -1,0 +1,82 @@
+"""What the workload model costs the generator per operation, alone (no Redis, no Locust). Asserts nothing.
+
+    .venv/bin/python bench/schedule.py [--live 1000000] [--seconds 2] [--repeats 5]
+
+Builds one HA pair's schedule holding ``--live`` sessions (the pre-fill), then takes ``--seconds`` of its
+steady operations with ``pop_due`` in 1 ms steps, as the scheduler greenlet does. Prints the pre-fill time
+and ``pop_due``'s µs per operation next to a reference measured in the same
+run: one ``heapq`` push and pop of a tuple, the least any heap-ordered schedule pays per operation.
+Memory per session is measured in a whole generator process by ``bench/generator.py``. Medians of
+``--repeats`` alternating rounds (the machine is noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from loadsim.model import workload as wl  # noqa: E402
+
+
+def reference_us(n: int) -> float:
+    """µs per heapq push + pop of a (float, int) tuple on a heap of ``n``."""
+    rng = random.Random(0)
+    heap = [(rng.random(), i) for i in range(n)]
+    heapq.heapify(heap)
+    rounds = 200_000
+    t0 = time.perf_counter()
+    for i in range(rounds):
+        due, _ = heapq.heappop(heap)
+        heapq.heappush(heap, (due + rng.random(), i))
+    return (time.perf_counter() - t0) * 1e6 / rounds
+
+
+def model_round(live: int, seconds: float, seed: int) -> tuple[float, float, int]:
+    """(pre-fill s, pop_due µs per operation, operations) of one pair."""
+    aht = 1000.0
+    params = wl.WorkloadParams(ha_pairs=1, cps_per_pair=live / aht, aht_s=aht, seed=seed)
+    t0 = time.perf_counter()
+    sched = wl.PairSchedule(params, wl.HaPair(0), 0.0)
+    sched.prefill(0.0)
+    prefill_s = time.perf_counter() - t0
+    ops, t, step = 0, 0.0, 0.001
+    t0 = time.perf_counter()
+    while t < seconds:
+        t += step
+        for _ in sched.pop_due(t):
+            ops += 1
+    return prefill_s, (time.perf_counter() - t0) * 1e6 / max(1, ops), ops
+
+
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--live", type=int, default=1_000_000, help="live sessions of the pair")
+    ap.add_argument("--seconds", type=float, default=2.0, help="simulated seconds of steady operations")
+    ap.add_argument("--repeats", type=int, default=5)
+    a = ap.parse_args()
+    if a.live < 1 or a.seconds <= 0 or a.repeats < 1:
+        raise SystemExit("--live, --seconds and --repeats must be positive")
+    refs, pops, fills = [], [], []
+    for rep in range(1, a.repeats + 1):
+        refs.append(reference_us(a.live))
+        prefill_s, pop_us, ops = model_round(a.live, a.seconds, rep)
+        pops.append(pop_us)
+        fills.append(prefill_s)
+        print(f"[{rep}] pre-fill {a.live:,} sessions {prefill_s:.2f} s; pop_due "
+              f"{pop_us:.2f} us/op over {ops:,} ops; heapq push+pop of a tuple {refs[-1]:.2f} us")
+    print(f"median: pre-fill {median(fills):.2f} s, pop_due "
+          f"{median(pops):.2f} us/op = {median(pops) / median(refs):.1f}x a heapq push+pop ({median(refs):.2f} us)")
+
+
+if __name__ == "__main__":
+    main()
