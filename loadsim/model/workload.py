@@ -34,7 +34,7 @@ CREATE, UPDATE, DELETE, RECOVER = "session.create", "session.update", "session.d
 CLEANUP = "session.cleanup"  # the index layout's periodic cleaning of entries whose body expired
 MAX_RECORD_BYTES = 1 << 22  # largest record the generator writes (its payload); size draws are capped here
 MAX_MEAN_RECORD_BYTES = 1 << 20  # largest mean record size an option or estate may ask for
-MAX_LIVE_SESSIONS = 50_000_000  # sessions one generator process may hold (~200 B each: ~10 GB)
+MAX_LIVE_SESSIONS = 50_000_000  # sessions one generator process may hold (~85 B each: ~4 GB)
 OPERATIONS = (CREATE, UPDATE, DELETE, RECOVER, CLEANUP)
 
 
@@ -377,8 +377,8 @@ class Op:
 
 # A live session is a slot in the schedule's tables (array.array columns: 29 bytes) plus one heap entry, a
 # Python int ``due_us << SLOT_BITS | slot`` (due in µs from the schedule's origin: 40 bytes with its list
-# pointer). Tuples of floats cost ~205 bytes per session (10 M sessions: 2,069 MiB RSS, measured with
-# bench/generator.py); this layout ~75 (the figures are in the README's benchmark section).
+# pointer). A tuple of floats per session cost 241 bytes of RSS at 10 M sessions (2,377 MiB), this layout 85
+# (910 MiB), measured with bench/generator.py (figures in the README's benchmark section).
 SLOT_BITS = 26  # slots per pair: 67 M, more than MAX_LIVE_SESSIONS
 SLOT_MASK = (1 << SLOT_BITS) - 1
 SEQ_BITS = 32  # leaked heap entries: ``expiry_us << SEQ_BITS | seq`` (seq numbers fit the acked array's "I")
