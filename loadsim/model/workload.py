@@ -631,10 +631,16 @@ class PairSchedule:
 
     def next_due(self) -> float:
         """Time of the next operation, arrival, cleaning or expiry of a leaked session (inf: nothing left)."""
-        due = min(self._next_arrival, self._next_cleanup)
+        due = self._next_arrival if self._next_arrival < self._next_cleanup else self._next_cleanup
         if self._heap:
-            due = min(due, self._time(self._heap[0]))
-        return min(due, self._time(self._leaked[0], SEQ_BITS)) if self._leaked else due
+            top = self._origin + (self._heap[0] >> SLOT_BITS) * 1e-6
+            if top < due:
+                due = top
+        if self._leaked:
+            expiry = self._origin + (self._leaked[0] >> SEQ_BITS) * 1e-6
+            if expiry < due:
+                due = expiry
+        return due
 
     def abandon(self, now: float) -> tuple[int, float]:
         """The whole pair is gone (primary and backup): no more arrivals, updates or deletes; every live
@@ -650,54 +656,64 @@ class PairSchedule:
         self._next_arrival = self._next_cleanup = math.inf
         return len(self._leaked), max((self._time(k, SEQ_BITS) for k in self._leaked), default=now)
 
-    def pop_due(self, now: float) -> Iterator[Op]:
-        """Yield every operation due at or before ``now``, in due order."""
-        p = self.params
-        heap, leaked = self._heap, self._leaked
-        if leaked and self._time(leaked[0], SEQ_BITS) <= now:
+    def pop_due(self, now: float) -> list[Op]:
+        """Every operation due at or before ``now``, in due order.
+
+        Called on every wake-up of the pair's scheduler, mostly for one operation or none: what a call costs
+        before its first operation counts as much as the operations (a list, not a generator; the slot tables
+        are looked up only for a session's operation)."""
+        out: list[Op] = []
+        heap, origin = self._heap, self._origin
+        if self._leaked and origin + (self._leaked[0] >> SEQ_BITS) * 1e-6 <= now:
             self.expire(now)
-        records = p.complexity.records
-        origin, node = self._origin, self.node_id
-        seqs, ends, lasts, remainings, versions, leaks = (self._seqs, self._ends, self._lasts, self._remaining,
-                                                          self._versions, self._leaks)
-        heappop, heapreplace, inf = heapq.heappop, heapq.heapreplace, math.inf
         while True:
-            top_due = origin + (heap[0] >> SLOT_BITS) * 1e-6 if heap else inf
-            if self._next_cleanup <= now and self._next_cleanup <= self._next_arrival and self._next_cleanup <= top_due:
-                t = self._next_cleanup
-                self._next_cleanup = t + self._cleanup_period
-                yield Op(t, CLEANUP, session_prefix(node), 0, 0)
-                continue
-            if self._next_arrival <= now and self._next_arrival <= top_due:
-                t = self._next_arrival
-                self._next_arrival = t + self.rng.expovariate(p.cps_per_pair)
-                self.arrivals += 1
-                if self.rng.random() < p.digital_share:
-                    self.digital += 1  # digital: counted, never persisted (vendor)
-                    continue
-                mean, leak = self._lifetime_class()
-                yield self._start_session(t, t + self.rng.expovariate(1.0 / mean), leaked=leak)
-                continue
-            if top_due > now:
-                return
-            slot = heap[0] & SLOT_MASK
-            seq, remaining, end = seqs[slot], remainings[slot], ends[slot]
-            if remaining > 0 and top_due < end:
-                remaining -= 1
-                version = versions[slot] + 1
-                remainings[slot], versions[slot], lasts[slot] = remaining, version, top_due
-                heapreplace(heap, round((self._next_update(top_due, end, remaining) - origin) * 1e6) << SLOT_BITS
-                            | slot)
-                yield Op(top_due, UPDATE, session_id(node, seq), self._session_size(), self._timer_size(),
-                         record=self.rng.randrange(records) if records > 1 else -1, seq=seq, version=version)
-                continue
-            heappop(heap)
-            self._free.append(slot)
-            self.active -= 1
-            if leaks[slot]:  # nobody deletes it: it lives in Redis until its TTL from the last write
-                self._leak(lasts[slot] + self._ttl_s, seq)
+            arrival, cleanup = self._next_arrival, self._next_cleanup
+            top_due = origin + (heap[0] >> SLOT_BITS) * 1e-6 if heap else math.inf
+            if arrival <= top_due and arrival <= cleanup:
+                if arrival > now:
+                    return out
+                self._arrive(arrival, out)
+            elif cleanup <= top_due:
+                if cleanup > now:
+                    return out
+                self._next_cleanup = cleanup + self._cleanup_period
+                out.append(Op(cleanup, CLEANUP, session_prefix(self.node_id), 0, 0))
+            elif top_due > now:
+                return out
             else:
-                yield Op(top_due, DELETE, session_id(node, seq), 0, 0, seq=seq)
+                self._session_due(top_due, heap[0] & SLOT_MASK, out)
+
+    def _arrive(self, t: float, out: list[Op]) -> None:
+        """A call arrives at ``t``: a new session unless it is digital; the next arrival is drawn."""
+        p, rng = self.params, self.rng
+        self._next_arrival = t + rng.expovariate(p.cps_per_pair)
+        self.arrivals += 1
+        if rng.random() < p.digital_share:
+            self.digital += 1  # digital: counted, never persisted (vendor)
+            return
+        mean, leak = self._lifetime_class()
+        out.append(self._start_session(t, t + rng.expovariate(1.0 / mean), leaked=leak))
+
+    def _session_due(self, due: float, slot: int, out: list[Op]) -> None:
+        """The session on top of the heap is due: its next update, or its end (a delete, or a leak)."""
+        seq, remaining, end = self._seqs[slot], self._remaining[slot], self._ends[slot]
+        if remaining > 0 and due < end:
+            remaining -= 1
+            version = self._versions[slot] + 1
+            self._remaining[slot], self._versions[slot], self._lasts[slot] = remaining, version, due
+            heapq.heapreplace(self._heap, round((self._next_update(due, end, remaining) - self._origin) * 1e6)
+                              << SLOT_BITS | slot)
+            records = self.params.complexity.records
+            out.append(Op(due, UPDATE, session_id(self.node_id, seq), self._session_size(), self._timer_size(),
+                          record=self.rng.randrange(records) if records > 1 else -1, seq=seq, version=version))
+            return
+        heapq.heappop(self._heap)
+        self._free.append(slot)
+        self.active -= 1
+        if self._leaks[slot]:  # nobody deletes it: it lives in Redis until its TTL from the last write
+            self._leak(self._lasts[slot] + self._ttl_s, seq)
+        else:
+            out.append(Op(due, DELETE, session_id(self.node_id, seq), 0, 0, seq=seq))
 
     def expire(self, now: float) -> None:
         """Forget the leaked sessions whose TTL has expired in Redis by ``now``."""
