@@ -48,11 +48,15 @@ def test_report_on_sweep_uses_the_runs(sweep):
 
     costs = sizing.fit_unit_costs(load_summaries(sweep))
     assert f"{costs.bytes_per_session:.1f}" in html
-    assert re.search(r"PASS: 9 HA pairs on 3 masters", html)  # costs of small runs leave a wide margin
-    # the verdict is the headline, before the figures, which are embedded in the page
+    # the verdict is the headline, before the figures, which are embedded in the page. Memory and CPU costs of
+    # small runs leave a wide margin; the p99 of two 6 s runs on a shared 2-core VM does not always (one stall of
+    # the machine puts it over the 5 ms SLO), and then the verdict must say that latency is what binds.
+    verdict = re.search(r"(PASS|FAIL): 9 HA pairs on 3 masters", html)
+    assert verdict, "no verdict headline"
     images = [m.start() for m in re.finditer(r'<img [^>]*src="data:image/png;base64,', html)]
-    assert len(images) >= 4 and html.index("PASS: 9 HA pairs on 3 masters") < images[0]
-    assert "binding constraint:" in html[:images[0]]
+    assert len(images) >= 4 and verdict.start() < images[0]
+    binding = re.search(r"binding constraint: ([^<:]+)", html[:images[0]])
+    assert binding and (verdict.group(1) == "PASS" or binding.group(1).startswith("latency")), binding
     assert "measured: 2 runs" in html
 
 
