@@ -19,7 +19,7 @@ lint: setup
 test: setup
 	@scripts/ensure-browser.sh
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q tests/unit tests/integration
+	$(BIN)/python -m pytest -q --durations=15 tests/unit tests/integration
 
 test-fast: setup  # the unit tests alone: no Redis, no subprocess, seconds
 	$(BIN)/ruff check .
