@@ -481,6 +481,12 @@ class PairSchedule:
     def _leak(self, expiry: float, seq: int) -> None:
         heapq.heappush(self._leaked, round((expiry - self._origin) * 1e6) << SEQ_BITS | seq)
 
+    @staticmethod
+    def _check_slots(slots: int) -> None:
+        if slots > SLOT_MASK + 1:
+            raise OptionsError(f"one HA pair holds more than {SLOT_MASK + 1:,} active sessions; spread the load over "
+                               "more HA pairs")
+
     def _slot(self, seq: int, end: float, last: float, remaining: int, leaked: bool) -> int:
         """A free slot filled with a new session's state."""
         if self._free:
@@ -489,9 +495,7 @@ class PairSchedule:
             self._remaining[slot], self._versions[slot], self._leaks[slot] = remaining, 1, leaked
             return slot
         slot = len(self._seqs)
-        if slot > SLOT_MASK:
-            raise OptionsError(f"one HA pair holds more than {SLOT_MASK:,} active sessions; spread the load over "
-                               "more HA pairs")
+        self._check_slots(slot + 1)
         self._seqs.append(seq)
         self._ends.append(end)
         self._lasts.append(last)
@@ -613,9 +617,7 @@ class PairSchedule:
         if n == 0:
             return
         base = len(self._seqs)
-        if base + n > SLOT_MASK:
-            raise OptionsError(f"one HA pair holds more than {SLOT_MASK:,} active sessions; spread the load over "
-                               "more HA pairs")
+        self._check_slots(base + n)
         self._seqs.frombytes(np.arange(self._seq + 1, self._seq + 1 + n, dtype=np.uint32).tobytes())
         self._ends.frombytes(end.astype(np.float64).tobytes())
         self._lasts.frombytes(np.full(n, now, dtype=np.float64).tobytes())
