@@ -63,7 +63,7 @@ class OrsNode:
         self.workers: list[WorkerConnections] = []
         self.greenlets: list[gevent.Greenlet] = []
         self.stopping = False
-        self.dropped: list[wl.Op] = []  # taken from the queue but not executed because the node stopped
+        self.dropped = 0  # operations taken from the queue but not executed because the node stopped
         # the pair's pre-fill creates (wl.Prefill): the workers take them before the queue, as if they had been
         # queued first, without holding millions of operations in the queue
         self.prefill: Iterator[wl.Op] = iter(())
@@ -98,11 +98,11 @@ class OrsNode:
         self.stopping = False
         # operations cut off in flight (a crash, or a worker stuck without a socket timeout): Redis may or may
         # not have executed them; they are lost with this node like the queued ones
-        in_flight = [op for op in self.in_flight if op is not None]
+        in_flight = sum(op is not None for op in self.in_flight)
         self.in_flight = [None] * len(self.in_flight)
-        dropped = (len(self.dropped) + len(in_flight) + sum(op is not None for op in self.queue.queue)
+        dropped = (self.dropped + in_flight + sum(op is not None for op in self.queue.queue)
                    + self.prefill_left)
-        self.dropped = []
+        self.dropped = 0
         self.queue = Queue()
         self.prefill, self.prefill_left = iter(()), 0
         self.engine.retire_client(self)
@@ -126,7 +126,7 @@ class OrsNode:
             if op is None:
                 return
             if self.stopping:
-                self.dropped.append(op)
+                self.dropped += 1
                 return
             in_flight[index] = op
             self._execute(op, conn)
