@@ -112,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     except LoadsimError as exc:
         _err(str(exc), secrets)
         return 2
-    except KeyboardInterrupt:
-        _err("interrupted")
+    except KeyboardInterrupt as exc:
+        said = str(exc)  # sweep and compare-tls say where the interrupted run and its log are
+        _err(said if said.startswith("interrupted") else "interrupted")
         return 130
     except Exception as exc:  # noqa: BLE001 - sorted below: a user's file, or a bug
         if args.debug:

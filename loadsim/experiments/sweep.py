@@ -14,6 +14,7 @@ import argparse
 import itertools
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -181,16 +182,79 @@ def run_point(point: Point, out: Path, scenario: Path, run_time: str, extra: lis
             if opts.tls_cert:
                 args += ["--redis-tls-cert", str(opts.tls_cert), "--redis-tls-key", str(opts.tls_key)]
         started = time.time()
-        proc = subprocess.run([*args, *extra], capture_output=True, text=True, stdin=subprocess.DEVNULL)
-        (out.parent / f"{out.name}.log").write_text(proc.stdout[-20000:] + proc.stderr[-20000:])
+        log_path = out.parent / f"{out.name}.log"
+        code, interrupted = run_child([*args, *extra], log_path)
     entry = {"point": asdict(point), "label": point.label, "path": out.name, "seconds": round(time.time() - started, 1),
-             "exit_code": proc.returncode, "ok": _complete(out)}
+             "exit_code": code, "ok": _complete(out)}
+    if interrupted:
+        entry["interrupted"] = True
     if not entry["ok"]:
-        lines = proc.stderr.strip().splitlines() or [f"exit {proc.returncode}, no summary"]
+        lines = _log_tail(log_path).strip().splitlines() or [f"exit {code}, no summary"]
         said = ([line for line in lines if line.startswith("loadsim: error:")]  # the one line naming the problem
                 or [line for line in lines if "error:" in line] or lines)
         entry["error"] = said[-1][:300]
+    if interrupted:
+        raise RunInterrupted(entry)
     return entry
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a child run: the run was told to stop and has ended; ``entry`` is its index entry."""
+
+    def __init__(self, entry: dict[str, Any]):
+        super().__init__(entry.get("label", ""))
+        self.entry = entry
+
+
+CHILD_STOP_S = 120  # after Ctrl-C: how long a child run may take to stop its pairs and write its summary
+
+
+def run_child(args: list[str], log_path: Path, stop_s: float = CHILD_STOP_S) -> tuple[int, bool]:
+    """Run one child Locust run with its output (stdout and stderr) written to ``log_path`` as it comes.
+
+    Returns (exit code, interrupted). Ctrl-C is forwarded: the child runs in a session of its own (a Ctrl-C in
+    the terminal reaches this process only, so the child gets exactly one SIGINT), gets SIGINT, stops its HA
+    pairs and writes its summary (``interrupted: true``); this waits for that, at most ``stop_s`` (then it is
+    killed), a repeated Ctrl-C being forwarded too. ``subprocess.run`` would SIGKILL the child at the first
+    Ctrl-C, leaving the run's start stub and no log."""
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+        try:
+            return proc.wait(), False
+        except KeyboardInterrupt:
+            proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + stop_s
+        while True:
+            try:
+                return proc.wait(timeout=max(0.1, deadline - time.monotonic())), True
+            except KeyboardInterrupt:
+                proc.send_signal(signal.SIGINT)  # the child says it is still writing its summary
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                log.write(f"\nloadsim: the run did not stop within {stop_s:.0f} s of Ctrl-C: killed\n")
+                return proc.wait(), True
+
+
+def _log_tail(path: Path, size: int = 20000) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, path.stat().st_size - size))
+            return fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def stop_interrupted(index: dict[str, Any], save: Callable[[], None], exc: RunInterrupted, out_dir: Path) -> None:
+    """Record ``stopped_by: interrupted`` in the experiment's index, then end with KeyboardInterrupt (exit 130)
+    saying where the interrupted run and its log are."""
+    index["stopped_by"] = "interrupted"
+    index["ended"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    save()
+    run = out_dir / exc.entry["path"]
+    kept = "its summary says interrupted" if exc.entry["ok"] else "it wrote no summary"
+    raise KeyboardInterrupt(f"interrupted: the run in progress was stopped ({kept}): {run}, log {run}.log; "
+                            f"{out_dir.name} records stopped_by: interrupted") from None
 
 
 def _complete(run_dir: Path) -> bool:
@@ -305,7 +369,12 @@ def run_sweep(grid: Grid, out_dir: Path, run_time: str = "60s", scenario: str = 
             done = time.time() - t0
             eta = f", about {fmt_duration(done / (i - 1) * (total - i + 1))} left" if i > 1 else ""
             echo(f"[{i}/{total}] {point.label}: running{eta}")
-            entry = run_point(point, out_dir / f"{i:03d}-{point.label}", scenario_file, run_time, list(extra))
+            try:
+                entry = run_point(point, out_dir / f"{i:03d}-{point.label}", scenario_file, run_time, list(extra))
+            except RunInterrupted as exc:
+                index["runs"].append(exc.entry)
+                stop_interrupted(index, lambda: atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2)),
+                                 exc, out_dir)
             index["runs"].append(entry)
             atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2))
             status = "ok" if entry["ok"] else f"FAILED: {entry.get('error')}"

@@ -34,11 +34,13 @@ from loadsim.experiments import precision as prec
 from loadsim.experiments.precision import t95
 from loadsim.experiments.sweep import (
     Point,
+    RunInterrupted,
     check_complexity,
     check_run_time,
     fmt_duration,
     run_point,
     stop_if_first_failed,
+    stop_interrupted,
 )
 from loadsim.model.workload import operation_percentile
 from loadsim.results.reader import load
@@ -191,8 +193,12 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
             n += 1
             p = Point(spec.ha_pairs, spec.masters, 0, tls, spec.complexity, rep, spec.cps_per_pair)
             progress(f"fixed load {'TLS' if tls else 'plain'} repeat {rep}")
-            entry = run_point(p, out_dir / f"fixed-{p.label}", scenario, spec.run_time,
-                              extra, mutual_tls=spec.mutual_tls and tls)
+            try:
+                entry = run_point(p, out_dir / f"fixed-{p.label}", scenario, spec.run_time,
+                                  extra, mutual_tls=spec.mutual_tls and tls)
+            except RunInterrupted as exc:
+                index["fixed"].append(exc.entry)
+                stop_interrupted(index, save, exc, out_dir)
             done(entry)
             index["fixed"].append(entry)
             save()
@@ -217,8 +223,12 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
                 continue
             p = Point(spec.ha_pairs, spec.masters, 0, tls, spec.complexity, 1, round(cps, 3))
             progress(f"saturation {arm} at {cps:.1f} calls/s per pair")
-            entry = run_point(p, out_dir / f"sat-{p.label}", scenario, spec.run_time,
-                              extra, mutual_tls=spec.mutual_tls and tls)
+            try:
+                entry = run_point(p, out_dir / f"sat-{p.label}", scenario, spec.run_time,
+                                  extra, mutual_tls=spec.mutual_tls and tls)
+            except RunInterrupted as exc:
+                index["saturation"][arm].append(exc.entry)
+                stop_interrupted(index, save, exc, out_dir)
             done(entry)
             entry["sustained"] = sustained(out_dir / entry["path"], spec.slo_p99_us) if entry["ok"] else False
             alive[arm] = bool(entry["sustained"])
