@@ -25,6 +25,7 @@ from loadsim.cli import (
     check,
     cluster,
     compare_tls,
+    explain,
     options,
     plan,
     report,
@@ -36,7 +37,7 @@ from loadsim.cli import (
 from loadsim.config.persistence import ENV_PREFIX, read_ors_config
 from loadsim.errors import CheckFailed, LoadsimError
 
-SUBCOMMANDS = (cluster, check, plan, sweep, compare_tls, report, validate, results, options, scenario_path)
+SUBCOMMANDS = (cluster, check, plan, sweep, compare_tls, report, validate, results, explain, options, scenario_path)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -158,7 +158,7 @@ class OrsNode:
                 done_ok = self._clean_index(conn, op.sid)
         except RedisError as exc:
             end = clock()
-            rec.error(op.kind, exc.kind, done_ok)
+            rec.error(op.kind, exc.kind, done_ok, steady=op.kind != PREFILL and op.due >= eng.steady_from)
             if op.kind == PREFILL:
                 eng.prefill_done(end)  # a failed pre-fill write still ends its part of the pre-fill
                 return
@@ -172,8 +172,7 @@ class OrsNode:
         elif op.kind == wl.DELETE and op.seq:
             self.acked[op.seq - 1] = records.ENDED
         if op.kind == PREFILL:
-            rec.ops[PREFILL] += 1
-            rec.commands += done_ok
+            rec.not_measured(PREFILL, done_ok)
             eng.prefill_done(end)
         elif op.due >= eng.steady_from:
             rec.record(op.kind, (end - sent) * 1e6, (end - op.due) * 1e6, done_ok)
@@ -182,8 +181,7 @@ class OrsNode:
             fire(request_type="redis", name=op.kind, response_time=(end - op.due) * 1000.0,
                  response_length=op.session_size + op.timer_size, exception=None, context={})
         else:
-            rec.ops[op.kind] += 1
-            rec.commands += done_ok
+            rec.not_measured(op.kind, done_ok)
 
     def _recover(self, op: wl.Op, conn: WorkerConnections) -> None:
         """Restore one session after a switchover: read its records, check the session record against the last
@@ -446,6 +444,9 @@ def find_sessions(eng: Engine, node: OrsNode) -> list[str] | None:
                 except RedisError:
                     pass
             rec.error(wl.RECOVER, exc.kind, conn.commands_ok - before)
+            # counted in Locust's statistics too, so that its request count equals the summary's (no latency)
+            eng.fire(request_type="redis", name=wl.RECOVER, response_time=None, response_length=0, exception=exc,
+                     context={})
             log.warning("recovery scan of ORS node %s failed: %s", node.node_id, exc)
     return None
 

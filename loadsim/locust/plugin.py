@@ -39,7 +39,7 @@ from loadsim.config.simulation import SIM_BY_DEST, add_simulation_arguments, giv
 from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster, redis_binaries
 from loadsim.errors import OptionsError, RedisError, UserError
-from loadsim.locust import webui
+from loadsim.locust import resolution, webui
 from loadsim.locust.engine import Engine, estate_for, read_back, workload_params
 from loadsim.locust.faults import FaultRunner
 from loadsim.locust.migration import MigrationRunner
@@ -89,6 +89,7 @@ class Scenario:
         if self._registered:
             return
         self._registered = True
+        resolution.install()  # Locust's tables in sub-ms resolution (loadsim.locust.resolution says why)
         locust.events.init_command_line_parser.add_listener(self.add_arguments)
         locust.events.init.add_listener(self._on_init)
 

@@ -118,7 +118,7 @@ class HaPairUser(User):
                 if persists:
                     queue.put(op)
                 else:
-                    rec.ops[op.kind] += 1
+                    rec.not_measured(op.kind, steady=op.due >= steady)
 
     def crash_pair(self) -> dict[str, Any]:
         """Primary and backup both die: nobody deletes this pair's sessions, which live until their TTL."""

@@ -308,7 +308,8 @@ def fit_unit_costs(summaries: list[dict[str, Any]]) -> UnitCosts:
     # CPU over the steady window only: the pre-fill burst runs at another rate (more commands per
     # event-loop wake-up) and would mix two regimes into one per-command cost.
     base_cpu, cpu, cpu_sd = fit_cpu(*zip(*(steady_cpu(s) for s in usable), strict=True))
-    ops = [sum(o["count"] for o in s["operations"].values()) for s in usable]
+    # commands_client_counted covers the whole run: so do the operations, the window's and the warm-up's
+    ops = [sum(o["count"] + o.get("warmup", 0) for o in s["operations"].values()) for s in usable]
     cmds = [s["server"]["commands_client_counted"] for s in usable]
     points = []
     for s in usable:

@@ -48,9 +48,14 @@ class Recorder:
     def __init__(self) -> None:
         self.hist: dict[tuple[str, str], HdrHistogram] = {}
         self.lag = new_histogram()  # how late the scheduler released due operations, µs
-        self.ops: Counter[str] = Counter()  # successful operations by name
-        self.errors: Counter[str] = Counter()  # failed operations by error kind
-        self.errors_by_op: Counter[str] = Counter()  # failed operations by operation name
+        self.ops: Counter[str] = Counter()  # successful operations by name, whole run (the per-second series)
+        self.errors: Counter[str] = Counter()  # failed operations by error kind, whole run
+        # The counting convention every surface shares (summary, text, Locust's tables and CSV): an operation
+        # is counted in ``window`` (ok or failed, as Locust counts requests) when it was due in the statistics
+        # window, else in ``warmup`` (pre-fill, warm-up), which no percentile includes.
+        self.window: Counter[str] = Counter()
+        self.warmup: Counter[str] = Counter()
+        self.errors_by_op: Counter[str] = Counter()  # failed operations by operation name, statistics window
         self.commands = 0  # Redis commands acknowledged (for the server cross-check)
         self.offered = 0  # operations the schedule released in the steady window
         self.cleaned = 0  # index entries the periodic cleaning removed (their body had expired)
@@ -65,7 +70,9 @@ class Recorder:
         return h
 
     def record(self, op: str, service_us: float, latency_us: float, commands: int) -> None:
+        """A successful operation of the statistics window, with its latencies."""
         self.ops[op] += 1
+        self.window[op] += 1
         self.commands += commands
         if latency_us > self.latency_max_us:
             self.latency_max_us = latency_us
@@ -73,10 +80,22 @@ class Recorder:
             self._h(op, "service").record_value(clamp_us(service_us))
             self._h(op, "latency").record_value(clamp_us(latency_us))
 
-    def error(self, op: str, kind: str, commands_ok: int = 0) -> None:
+    def not_measured(self, op: str, commands: int = 0, steady: bool = False) -> None:
+        """A successful operation without latencies: the pre-fill or warm-up (``steady`` False), or a run that
+        persists nothing."""
+        self.ops[op] += 1
+        self.commands += commands
+        (self.window if steady else self.warmup)[op] += 1
+
+    def error(self, op: str, kind: str, commands_ok: int = 0, steady: bool = True) -> None:
+        """A failed operation; ``steady`` False for one due before the statistics window (counted as warm-up)."""
         self.errors[kind] += 1
-        self.errors_by_op[op] += 1
         self.commands += commands_ok
+        if steady:
+            self.window[op] += 1
+            self.errors_by_op[op] += 1
+        else:
+            self.warmup[op] += 1
 
     def schedule_lag(self, lag_s: float, steady: bool) -> None:
         """How late an operation was released (0 if on time); histogram only in the steady window."""
@@ -93,6 +112,7 @@ class Recorder:
             "hist": {f"{op}|{kind}": h.encode() for (op, kind), h in self.hist.items() if h.get_total_count()},
             "lag": self.lag.encode() if self.lag.get_total_count() else None,
             "ops": dict(self.ops), "errors": dict(self.errors), "errors_by_op": dict(self.errors_by_op),
+            "window": dict(self.window), "warmup": dict(self.warmup),
             "commands": self.commands, "lag_max_us": self.lag_max_us, "offered": self.offered,
             "latency_max_us": self.latency_max_us,
             "cleaned": self.cleaned,
@@ -112,6 +132,8 @@ class Recorder:
         self.ops.update(payload.get("ops", {}))
         self.errors.update(payload.get("errors", {}))
         self.errors_by_op.update(payload.get("errors_by_op", {}))
+        self.window.update(payload.get("window", {}))
+        self.warmup.update(payload.get("warmup", {}))
         self.commands += payload.get("commands", 0)
         self.offered += payload.get("offered", 0)
         self.cleaned += payload.get("cleaned", 0)
@@ -119,7 +141,10 @@ class Recorder:
         self.latency_max_us = max(self.latency_max_us, payload.get("latency_max_us", 0.0))
 
     def operations_summary(self) -> dict[str, dict[str, Any]]:
-        names = sorted({op for op, _ in self.hist} | set(self.ops) | set(self.errors_by_op))
-        return {op: {"count": self.ops.get(op, 0), "errors": self.errors_by_op.get(op, 0),
+        """Per operation: ``count`` (statistics window, ok or failed: Locust's request count), ``errors`` (the
+        failed ones among them), ``warmup`` (before the window, in no other figure) and the latencies."""
+        names = sorted({op for op, _ in self.hist} | set(self.ops) | set(self.window) | set(self.warmup))
+        return {op: {"count": self.window.get(op, 0), "errors": self.errors_by_op.get(op, 0),
+                     "warmup": self.warmup.get(op, 0),
                      "service_us": stats(self._h(op, "service")), "latency_us": stats(self._h(op, "latency"))}
                 for op in names}

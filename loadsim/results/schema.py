@@ -11,6 +11,11 @@ Versions:
        that the oldest runs lack the steady-window figures per master (``cpu_s_steady``, ``steady_s``,
        ``commands_steady``); ``upgrade`` fills them with the whole-run figures.
     1  adds ``schema_version``.
+    2  one counting convention with Locust's tables and CSV: ``operations.<name>.count`` counts the operations
+       due in the statistics window, failed ones included (Locust's request count), ``errors`` the failed ones
+       among them, and the new ``warmup`` the operations before the window (pre-fill, warm-up). Version 1's
+       ``count`` was the successful operations of the whole run: ``upgrade`` splits it into the window's
+       (the latency histogram's count, plus the errors) and ``warmup`` (the rest).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from loadsim.errors import ERROR_KINDS, ResultsError
 from loadsim.model.workload import OPERATIONS
 from loadsim.redis.monitor import NODE_FIELDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # The columns of the per-second series (documented in docs/results.md).
 CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedule_lag_max_us", "latency_max_us",
@@ -46,8 +51,10 @@ class LatencyStats(TypedDict):
 
 
 class OperationStats(TypedDict):
-    count: Annotated[int, "successful operations, whole run (warm-up included)"]
-    errors: Annotated[int, "failed operations, whole run"]
+    count: Annotated[int, "operations due in the statistics window (after the warm-up / pre-fill), failed ones "
+                          "included: the request count of Locust's tables and CSV"]
+    errors: Annotated[int, "failed operations among `count`"]
+    warmup: Annotated[int, "operations due before the statistics window (pre-fill, warm-up): in no other figure"]
     service_us: Annotated[LatencyStats, "send to reply, steady window only"]
     latency_us: Annotated[LatencyStats, "from the intended start (queueing in the ORS node included), steady window"]
 
@@ -292,6 +299,17 @@ def upgrade(summary: dict[str, Any], where: str = "summary.json") -> dict[str, A
         from loadsim.results.summary import steady_commands_per_s  # same formula as the writer's
 
         out["rates"] = {**out["rates"], "steady_commands_per_s": steady_commands_per_s(out.get("masters", []))}
+    if version < 2 and out.get("complete"):
+        # version 1 counted the successful operations of the whole run: the window's are the latency histogram's
+        ops = {}
+        for name, op in out.get("operations", {}).items():
+            if "warmup" in op:  # already counted this way
+                ops[name] = op
+                continue
+            in_window = op.get("latency_us", {}).get("count", 0)
+            ops[name] = {**op, "count": in_window + op.get("errors", 0),
+                         "warmup": max(0, op.get("count", 0) - in_window)}
+        out["operations"] = ops
     out["schema_version"] = SCHEMA_VERSION
     return out
 

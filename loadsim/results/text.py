@@ -6,6 +6,7 @@ import statistics
 from typing import Any
 
 from loadsim.model.workload import operation_percentile
+from loadsim.results.glossary import explain
 
 
 def human_bytes(n: float) -> str:
@@ -33,18 +34,8 @@ def summary_table(summary: dict[str, Any]) -> str:
         f"{r.get('achieved_ops_per_s', 0):.1f} ops/s, {r.get('steady_commands_per_s', 0):.1f} commands/s "
         f"({r.get('commands_per_s', 0):.1f}/s over the whole run, pre-fill included)",
         "",
-        f"{'operation':<18}{'count':>9}{'errors':>8}{'p50 us':>9}{'p90 us':>9}{'p99 us':>9}"
-        f"{'p99.9 us':>10}{'max us':>10}   (latency from intended start; service p99)",
+        *operations_table(summary),
     ]
-    for name, op in summary.get("operations", {}).items():
-        lat, svc = op.get("latency_us", {}), op.get("service_us", {})
-        if not lat.get("count"):
-            lines.append(f"{name:<18}{op.get('count', 0):>9}{op.get('errors', 0):>8}   (warm-up / pre-fill: "
-                         "not in the statistics)")
-            continue
-        lines.append(f"{name:<18}{op.get('count', 0):>9}{op.get('errors', 0):>8}{lat.get('p50', 0):>9}"
-                     f"{lat.get('p90', 0):>9}{lat.get('p99', 0):>9}{lat.get('p999', 0):>10}{lat.get('max', 0):>10}"
-                     f"   svc p99 {svc.get('p99', 0)}")
     ls = summary.get("live_sessions", {})
     lines += ["", f"live sessions: steady mean {ls.get('steady_mean', 0):.0f}, final {ls.get('final', 0)}, "
                   f"Little's law {ls.get('expected', 0):.0f}"]
@@ -116,16 +107,70 @@ def summary_table(summary: dict[str, Any]) -> str:
                      + f": {rb.get('current', 0):,} current, {rb.get('stale', 0):,} stale, {rb.get('missing', 0):,} "
                      f"missing, {rb.get('corrupt', 0):,} corrupt, {rb.get('ahead', 0):,} ahead; "
                      f"{rb.get('never_acknowledged', 0):,} never acknowledged"
-                     + (f"; ACKNOWLEDGED WRITES LOST: {lost:,}" if lost else ""))
+                     + (f"; ACKNOWLEDGED WRITES LOST: {lost:,}" if lost else "")
+                     + "  (what these words mean: loadsim explain read-back)")
     errors = summary.get("errors", {})
     if errors:
         lines.append("errors by kind: " + ", ".join(f"{k} {v:,}" for k, v in sorted(errors.items())))
     if errors.get("oom"):
         lines.append(f"maxmemory reached: Redis refused {errors['oom']:,} writes with OOM (noeviction); give the "
                      "masters more memory or fewer sessions")
-    flags = [k for k, v in summary.get("flags", {}).items() if v]
-    lines.append("flags: " + (", ".join(flags) if flags else "none"))
+    lines += flag_lines(summary)
     return "\n".join(lines)
+
+
+def operations_table(summary: dict[str, Any]) -> list[str]:
+    """Per operation: count and errors of the statistics window (the same numbers as Locust's tables and CSV),
+    the warm-up apart, and the window's latency percentiles in µs."""
+    window = summary.get("steady_from_s")
+    since = f"from {window:.1f} s" if window is not None else "none"
+    lines = [f"{'operation':<18}{'count':>9}{'errors':>8}{'warm-up':>9}{'p50 us':>9}{'p90 us':>9}{'p99 us':>9}"
+             f"{'p99.9 us':>10}{'max us':>10}{'svc p99':>9}"]
+    for name, op in summary.get("operations", {}).items():
+        lat, svc = op.get("latency_us", {}), op.get("service_us", {})
+        head = f"{name:<18}{op.get('count', 0):>9,}{op.get('errors', 0):>8,}{op.get('warmup', 0):>9,}"
+        if not lat.get("count"):
+            lines.append(head + f"{'-':>9}{'-':>9}{'-':>9}{'-':>10}{'-':>10}{'-':>9}")
+            continue
+        lines.append(head + f"{lat.get('p50', 0):>9,}{lat.get('p90', 0):>9,}{lat.get('p99', 0):>9,}"
+                     f"{lat.get('p999', 0):>10,}{lat.get('max', 0):>10,}{svc.get('p99', 0):>9,}")
+    lines += [f"(count, errors, percentiles: the statistics window ({since}), the same as Locust's tables and "
+              "CSV; warm-up: operations before it,", " in no other figure; latency from the intended start, svc = "
+              "service time from the send; 'loadsim explain' says more)"]
+    return lines
+
+
+def flag_lines(summary: dict[str, Any]) -> list[str]:
+    """"flags: none", or one line per raised flag: its figure, what it means and what to do next."""
+    raised = [k for k, v in summary.get("flags", {}).items() if v]
+    if not raised:
+        return ["flags: none"]
+    lines = ["flags: " + ", ".join(raised)]
+    for flag in raised:
+        meaning = explain(flag)
+        lines.append(f"  {flag}: {flag_figure(flag, summary)}" + (f"; {meaning[1]}" if meaning else ""))
+    return lines
+
+
+def flag_figure(flag: str, summary: dict[str, Any]) -> str:
+    """The number behind a raised flag, as the summary holds it."""
+    if flag == "schedule_fell_behind":
+        lag, r = summary.get("schedule_lag_us", {}), summary.get("rates", {})
+        return (f"schedule lag p99 {lag.get('p99', 0) / 1000:,.1f} ms (limit 10 ms), achieved "
+                f"{r.get('achieved_ops_per_s', 0):,.1f} of {r.get('offered_ops_per_s', 0):,.1f} ops/s offered")
+    if flag == "generator_saturated":
+        c = summary.get("client", {})
+        return (f"generator CPU max {c.get('max_cpu_percent', 0):.0f} %, median "
+                f"{c.get('median_cpu_percent', 0):.0f} % (limit 90 %)")
+    if flag == "errors":
+        errors = summary.get("errors", {})
+        return f"{sum(errors.values()):,} failed operations (" + ", ".join(
+            f"{k} {v:,}" for k, v in sorted(errors.items())) + ")"
+    if flag == "no_steady_state":
+        return f"statistics window {summary.get('steady_s', 0):.1f} s (at least 5 s needed)"
+    if flag == "cluster_down":
+        return f"down {sum(p.get('seconds', 0) for p in summary.get('outages', [])):.1f} s in all"
+    return "raised"
 
 
 def outage_line(summary: dict[str, Any]) -> str | None:

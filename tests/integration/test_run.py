@@ -24,7 +24,8 @@ def cluster():
 @pytest.fixture(scope="module")
 def basic_run(cluster, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("basic")
-    proc, out = locust_run(tmp, *SMALL, *nodes_arg(cluster), "--session-ttl", "600", "--ors-cluster-name", "basic")
+    proc, out = locust_run(tmp, *SMALL, *nodes_arg(cluster), "--session-ttl", "600", "--ors-cluster-name", "basic",
+                           "--csv", str(tmp / "locust"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc, results.load(out)
 
@@ -38,16 +39,33 @@ def ors_keys(cluster, prefix):
     return out
 
 
-def test_locust_statistics_cover_the_steady_window_like_the_summary(basic_run):
-    """Locust's own CSV (and so its web UI and --html) counts exactly the operations of the summary's steady
-    window: no pre-fill, no warm-up backlog."""
-    _, run = basic_run
-    with open(run.path / "locust_stats.csv", newline="") as fh:
-        locust_counts = {r["Name"]: int(r["Request Count"]) for r in csv.DictReader(fh) if r["Name"] != "Aggregated"}
-    steady = {name: op["latency_us"]["count"] for name, op in run.summary["operations"].items()
-              if op["latency_us"]["count"]}
-    assert "session.prefill" not in locust_counts and run.summary["operations"]["session.prefill"]["count"] > 0
-    assert locust_counts == steady and sum(steady.values()) > 100
+def _csv_counts(path):
+    """{operation: (request count, failure count)} of a Locust stats CSV, and its median column."""
+    with open(path, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["Name"] != "Aggregated"]
+    return {r["Name"]: (int(r["Request Count"]), int(r["Failure Count"])) for r in rows}, \
+        {r["Name"]: float(r["Median Response Time"]) for r in rows}
+
+
+def test_one_counting_convention_locust_csv_summary_and_text(basic_run):
+    """Locust's own --csv, the copy in the run folder, summary.json and the text count the same operations of the
+    same window (failed ones included, as Locust counts requests); the warm-up is its own figure; Locust's
+    medians of sub-ms operations are not rounded to 0."""
+    proc, run = basic_run
+    locust_counts, medians = _csv_counts(run.path.parent / "locust_stats.csv")
+    folder_counts, _ = _csv_counts(run.path / "locust_stats.csv")
+    ops = run.summary["operations"]
+    summary_counts = {name: (op["count"], op["errors"]) for name, op in ops.items() if op["count"]}
+    assert locust_counts == folder_counts == summary_counts and sum(c for c, _ in summary_counts.values()) > 100
+    assert ops["session.prefill"]["count"] == 0 and ops["session.prefill"]["warmup"] > 0  # pre-fill: warm-up only
+    for name, (count, errors) in summary_counts.items():
+        warmup = ops[name]["warmup"]
+        assert re.search(rf"^{re.escape(name)}\s+{count:,}\s+{errors:,}\s+{warmup:,}\s", proc.stdout, re.M), name
+        assert ops[name]["latency_us"]["count"] == count - errors
+    update_p50_ms = ops["session.update"]["latency_us"]["p50"] / 1000
+    if update_p50_ms < 1:  # sub-ms: Locust keeps two significant digits instead of rounding to 0
+        assert 0 < medians["session.update"] < 1
+    assert not re.search(r"session\.update\s+\d+\s+\S+\s+\|\s+0\s+", proc.stderr)  # console: no "Avg 0"
 
 
 def test_results_folder_is_complete(basic_run):

@@ -89,8 +89,8 @@ def test_upgrade_fills_the_oldest_runs_steady_figures_and_refuses_newer_versions
                                 "commands_steady": 500}
     current = _run()
     assert schema.upgrade(current) == current
-    with pytest.raises(ResultsError, match=r"newer loadsim \(results schema 2; this one reads up to 1\)"):
-        schema.upgrade({**current, "schema_version": 2}, "x/summary.json")
+    with pytest.raises(ResultsError, match=r"newer loadsim \(results schema 3; this one reads up to 2\)"):
+        schema.upgrade({**current, "schema_version": 3}, "x/summary.json")
     with pytest.raises(ResultsError, match="damaged"):
         schema.upgrade({"schema_version": "one"})
 
@@ -169,7 +169,37 @@ def test_summary_table_shows_the_referee_and_the_flags():
     assert "20.0 commands/s (" in text  # steady-window rate first, the whole run's in brackets
     assert re.search(r"127\.0\.0\.1:7000\s+987\.3 KiB", text)  # used_memory 1,011,000 B, human-readable
     assert "flags: errors" in text
-    assert re.search(r"session\.update\s+90\s+2\s", text)
+    assert "  errors: 2 failed operations (timeout 2); " in text and "Next: " in text  # its number, the next step
+    assert re.search(r"session\.update\s+92\s+2\s+0\s", text)  # 90 ok + 2 failed in the window, no warm-up
+
+
+def test_one_counting_convention_window_failed_included_warmup_apart():
+    """count = the window's operations, failed ones included (Locust's request count); warm-up apart."""
+    rec = Recorder()
+    for _ in range(5):
+        rec.not_measured("session.prefill", 1)
+    rec.not_measured("session.create", 1)  # due in the warm-up
+    rec.error("session.create", "timeout", steady=False)
+    for _ in range(7):
+        rec.record("session.create", 100, 150, 1)
+    rec.error("session.create", "moved")
+    ops = rec.operations_summary()
+    assert ops["session.create"]["count"] == 8 and ops["session.create"]["errors"] == 1
+    assert ops["session.create"]["warmup"] == 2 and ops["session.create"]["latency_us"]["count"] == 7
+    assert ops["session.prefill"]["count"] == 0 and ops["session.prefill"]["warmup"] == 5
+    assert rec.ops["session.create"] == 8 and rec.errors["timeout"] == 1  # the per-second series: whole run
+    text = summary_table(_run(recorder=rec))
+    assert re.search(r"session\.create\s+8\s+1\s+2\s+150\s", text)
+    assert re.search(r"session\.prefill\s+0\s+0\s+5\s+-", text)
+
+
+def test_upgrade_from_version_1_splits_the_whole_run_count_into_window_and_warmup():
+    v1 = {"schema_version": 1, "complete": True, "operations": {
+        "session.create": {"count": 841, "errors": 2, "latency_us": {"count": 793}},
+        "session.prefill": {"count": 500, "errors": 0, "latency_us": {"count": 0}}}}
+    ops = schema.upgrade(v1)["operations"]
+    assert (ops["session.create"]["count"], ops["session.create"]["warmup"]) == (795, 48)
+    assert (ops["session.prefill"]["count"], ops["session.prefill"]["warmup"]) == (0, 500)
 
 
 # ------------------------------------------------------------------------------------------ recorder
@@ -205,7 +235,7 @@ def test_results_show_json_and_compare(tmp_path, capsys):
         (tmp_path / name / "summary.json").write_text(json.dumps(_run(seconds=seconds)))
     assert cli.main(["results", "show", str(tmp_path / "a"), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["schema_version"] == 1 and shown["duration_s"] == 12
+    assert shown["schema_version"] == schema.SCHEMA_VERSION and shown["duration_s"] == 12
     assert cli.main(["results", "show", str(tmp_path), "--json"]) == 0
     assert [s["duration_s"] for s in json.loads(capsys.readouterr().out)] == [12, 22]
     assert cli.main(["results", "compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
