@@ -1,21 +1,30 @@
 """Is the load generator honest and cheap enough? Prints figures and ratios; asserts nothing.
 
-    .venv/bin/python bench/generator.py [--seconds 30] [--target-ops 10000] [--skip-memory]
+    .venv/bin/python bench/generator.py [--rates 5000,10000] [--seconds 20] [--repeats 3]
+                                        [--memtier PATH] [--hog N] [--skip-memory | --memory-only]
 
-1. Reference: ``redis-benchmark`` (non-pipelined SET, same record size, same connection count, same
-   embedded 3-master cluster): client CPU µs per command, from the child's rusage.
-2. Our generator: a real headless Locust run of ``scenarios/ha9.py`` offering ``--target-ops``
-   persistence operations per second in one process: achieved vs offered rate, schedule-lag p99,
-   client CPU µs per Redis command, and its ratio to redis-benchmark's.
-   Context for that ratio, measured in the same run: what one wait costs this machine (the CPU of one
-   ``time.sleep(100 us)``: the process blocks, the kernel wakes it), and redis-benchmark with one
-   connection (``-c 1``: it waits for every reply, as a synchronous ORS worker thread does). At 10 k
-   operations/s a synchronous client waits for almost every reply (Redis answers in tens of µs, the next
-   operation is due 100 µs later), while redis-benchmark at full speed with 120 connections never waits:
-   its ready sockets are always waiting for it.
-3. Memory: generator RSS per live simulated session at 1 M and 10 M live sessions, and the time the
-   pre-fill takes before the first steady operation (long AHT, ``--type cassandra`` so no Redis traffic:
-   the sessions live only in the generator as data).
+1. Like with like: memtier_benchmark (the C reference load generator for Redis), rate-limited to the same
+   commands/s as loadsim sent, over the same connection count (``--cluster-mode -t 1 -c 40`` = 40 clients x
+   3 masters = 120 connections = 10 HA pairs x 4 worker threads x 3 masters), same record size
+   (``-d 1024``, SET only: ``--ratio 1:0``), on the same embedded 3-master cluster. Rate-limited, each of its
+   connections waits for its reply and then for its next slot, as a synchronous ORS worker thread does.
+   memtier's client CPU per command comes from the child's rusage, its commands from Redis's commandstats.
+2. Our generator: a real headless Locust run of ``scenarios/ha9.py`` offering each of ``--rates``
+   persistence operations per second in one process: achieved vs offered rate, schedule-lag p99, client
+   CPU µs per Redis command (steady window), its ratio to memtier's measured in the same round, and
+   whether the client's command count equals Redis's commandstats.
+   Rounds alternate loadsim and memtier (the machine is shared and noisy); each round also measures
+   ``redis-benchmark -c 1`` (one connection, waits for every reply) as a second reference, and records the
+   load average and the host's CPU pressure (``/proc/pressure/cpu``, some avg10) beside its figures.
+3. ``--hog N`` runs N busy-looping processes beside everything (a contended host): how achieved and lag
+   degrade for loadsim and memtier alike.
+4. Memory: the generator's maximum RSS (``client.max_rss_bytes`` of summary.json) at 0, 1 M and 10 M live
+   sessions, and the pre-fill's time before the first steady operation (long AHT, ``--type cassandra`` so
+   no Redis traffic: the sessions live only in the generator as data).
+
+memtier_benchmark is not packaged for Debian: build it from https://github.com/redis/memtier_benchmark
+(``apt-get install autoconf automake libtool libevent-dev libssl-dev pkg-config zlib1g-dev``, then
+``autoreconf -ivf && ./configure && make``) and pass ``--memtier path/to/memtier_benchmark`` or put it on PATH.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,13 +43,57 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from loadsim.config.persistence import PersistenceOptions  # noqa: E402
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster  # noqa: E402
+from loadsim.model import workload as wl  # noqa: E402
 from loadsim.model.workload import PRESETS  # noqa: E402
+from loadsim.redis.client import Connection  # noqa: E402
+
+PAIRS, THREADS = 10, 4
+MEMTIER_CLIENTS = 40  # x 3 masters = 120 connections, loadsim's PAIRS x THREADS x masters
+HOW_TO_BUILD = ("memtier_benchmark not found (pass --memtier PATH or put it on PATH); build it from "
+                "https://github.com/redis/memtier_benchmark: apt-get install autoconf automake libtool libevent-dev "
+                "libssl-dev pkg-config zlib1g-dev; autoreconf -ivf && ./configure && make. Running the rest.")
 
 
 def children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
+
+
+def host_state() -> str:
+    """Load average and CPU pressure (share of time some runnable task waited for a CPU, last 10 s)."""
+    load = os.getloadavg()[0]
+    try:
+        some = Path("/proc/pressure/cpu").read_text().split()[1].split("=")[1]
+    except (OSError, IndexError):
+        some = "?"
+    return f"load {load:.1f}, cpu pressure {some} %"
+
+
+def server_commands(cluster: EmbeddedCluster) -> int:
+    """Commands every master executed so far (INFO commandstats), the referee for both generators."""
+    total = 0
+    for node in cluster.nodes:
+        conn = Connection(("127.0.0.1", node.port), PersistenceOptions(), None)
+        try:
+            info = conn.call("INFO", "commandstats").decode()
+        finally:
+            conn.close()
+        for line in info.splitlines():
+            if line.startswith("cmdstat_") and not line.startswith(("cmdstat_info", "cmdstat_cluster",
+                                                                     "cmdstat_flushall", "cmdstat_command")):
+                total += int(line.split("calls=")[1].split(",")[0])
+    return total
+
+
+def flush(cluster: EmbeddedCluster) -> None:
+    for node in cluster.nodes:
+        conn = Connection(("127.0.0.1", node.port), PersistenceOptions(), None)
+        try:
+            conn.call("FLUSHALL")
+        finally:
+            conn.close()
 
 
 def redis_benchmark(cluster: EmbeddedCluster, size: int, clients: int, requests: int) -> dict[str, float]:
@@ -54,13 +108,25 @@ def redis_benchmark(cluster: EmbeddedCluster, size: int, clients: int, requests:
     return {"ops_per_s": requests / wall, "cpu_us_per_op": cpu * 1e6 / requests}
 
 
-def wake_cost_us(rounds: int = 2000) -> float:
-    """CPU µs of one block-and-wake of this process (a 100 µs sleep): the kernel's (and hypervisor's) price of
-    waiting for something, which a client pays for every reply it has to wait for."""
-    cpu0 = time.process_time()
-    for _ in range(rounds):
-        time.sleep(100e-6)
-    return (time.process_time() - cpu0) * 1e6 / rounds
+def memtier(path: str, cluster: EmbeddedCluster, size: int, commands_per_s: float, seconds: int) -> dict[str, float]:
+    """memtier_benchmark rate-limited to ``commands_per_s`` in all. ``--rate-limiting`` is per connection, and
+    in cluster mode each client holds one connection per master (measured: -c 40 at 47/s sent 16.4 k/s)."""
+    node = cluster.nodes[0]
+    connections = MEMTIER_CLIENTS * len(cluster.nodes)
+    per_conn = max(1, round(commands_per_s / connections))
+    before = server_commands(cluster)
+    cpu0, t0 = children_cpu(), time.perf_counter()
+    out = subprocess.run([path, "-s", "127.0.0.1", "-p", str(node.port), "--cluster-mode", "-t", "1", "-c",
+                          str(MEMTIER_CLIENTS), "--ratio", "1:0", "-d", str(size), "--key-maximum", "100000",
+                          "--rate-limiting", str(per_conn), "--test-time", str(seconds), "--hide-histogram"],
+                         capture_output=True, text=True, timeout=seconds + 120)
+    wall, cpu = time.perf_counter() - t0, children_cpu() - cpu0
+    if out.returncode != 0:
+        raise SystemExit(f"memtier_benchmark failed: {out.stderr.strip()[-300:]}")
+    commands = server_commands(cluster) - before
+    flush(cluster)
+    return {"offered": per_conn * connections, "commands_per_s": commands / seconds, "wall_s": wall,
+            "cpu_us_per_command": cpu * 1e6 / max(1, commands)}
 
 
 def locust(args: list[str], results_dir: Path, run_time: str) -> dict:
@@ -74,75 +140,113 @@ def locust(args: list[str], results_dir: Path, run_time: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seconds", type=int, default=30)
-    ap.add_argument("--target-ops", type=float, default=10000.0, help="persistence operations per second")
+    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--rates", default="5000,10000", help="persistence operations per second, comma-separated")
+    ap.add_argument("--memtier", default=None, help="memtier_benchmark binary (default: found on PATH)")
+    ap.add_argument("--hog", type=int, default=0, help="busy-looping processes to run beside the bench")
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--memory-only", action="store_true")
-    ap.add_argument("--repeats", type=int, default=3, help="alternating rounds of reference and generator")
+    ap.add_argument("--repeats", type=int, default=3, help="alternating rounds of loadsim and memtier")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="loadsim-bench-"))
     simple = PRESETS["simple"]
-    pairs, threads = 10, 4
-    # ops per session = updates + create + delete; cps per pair to reach the target
-    cps = a.target_ops / pairs / simple.writes_per_session
-    print(f"# generator benchmark, {os.cpu_count()} cores; payload {simple.record_bytes} B (simple preset)")
-    if not a.memory_only:
-        rate_benchmark(a, pairs, threads, cps, simple, tmp)
-    if not a.skip_memory:
-        memory_benchmark(pairs, tmp)
+    print(f"# generator benchmark, {os.cpu_count()} cores, {host_state()}; payload {simple.record_bytes} B "
+          f"(simple preset); {a.hog} hog process(es)")
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(a.hog)]
+    try:
+        if not a.memory_only:
+            mt = a.memtier or shutil.which("memtier_benchmark")
+            if mt is None:
+                print(HOW_TO_BUILD)
+            for rate in (float(r) for r in a.rates.split(",")):
+                rate_benchmark(a, rate, mt, simple, tmp)
+        if not a.skip_memory:
+            memory_benchmark(PAIRS, tmp)
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
 
 
-def rate_benchmark(a: argparse.Namespace, pairs: int, threads: int, cps: float, simple, tmp: Path) -> None:
-    ratios, ratios_one, shares, lags, wakes = [], [], [], [], []
+def rate_benchmark(a: argparse.Namespace, rate: float, mt: str | None, simple, tmp: Path) -> None:
+    cps = rate / PAIRS / simple.writes_per_session  # ops per session = updates + create + delete
+    ratios, ratios_one, shares, lags, mt_shares = [], [], [], [], []
+    per_op = commands_per_operation(simple)
+    print(f"## {rate:.0f} operations/s offered, {PAIRS} HA pairs x {THREADS} worker threads, {a.seconds} s runs")
     with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
-        masters = len(cluster.nodes)
-        clients = pairs * threads * masters  # the generator's connection count
         nodes = ",".join(n.address for n in cluster.nodes)
-        for rep in range(1, a.repeats + 1):  # alternate reference and generator: the machine is noisy
-            ref = redis_benchmark(cluster, simple.record_bytes, clients, 200_000)
-            one = redis_benchmark(cluster, simple.record_bytes, 1, 20_000)
-            wakes.append(wake_cost_us())
-            print(f"[{rep}] redis-benchmark SET -d {simple.record_bytes} -c {clients} -P 1: "
-                  f"{ref['ops_per_s']:.0f} ops/s, client CPU {ref['cpu_us_per_op']:.1f} us/op; with -c 1: "
-                  f"{one['ops_per_s']:.0f} ops/s, {one['cpu_us_per_op']:.1f} us/op; one block-and-wake of a "
-                  f"process: {wakes[-1]:.1f} us CPU")
-            s = locust(["--redis-nodes", nodes, "-u", str(pairs), "--cps-per-pair", f"{cps:.3f}", "--aht", "10",
-                        "--complexity", "simple", "--worker-threads", str(threads), "--ors-cluster-name",
-                        f"bench{rep}"], tmp / f"rate{rep}", f"{a.seconds}s")
-            r, c = s["rates"], s["client"]
+        for rep in range(1, a.repeats + 1):
+            state = host_state()
+            s = locust(["--redis-nodes", nodes, "-u", str(PAIRS), "--cps-per-pair", f"{cps:.3f}", "--aht", "10",
+                        "--complexity", "simple", "--worker-threads", str(THREADS), "--ors-cluster-name",
+                        f"bench{rep}"], tmp / f"rate{rate:.0f}-{rep}", f"{a.seconds}s")
+            flush(cluster)
+            r, c, srv = s["rates"], s["client"], s["server"]
             lag = s["schedule_lag_us"]
+            counted = "equal" if srv["commands"] == srv["commands_client_counted"] else \
+                f"DIFFER (server {srv['commands']}, client {srv['commands_client_counted']})"
+            flags = [k for k, v in s["flags"].items() if v] or "none"
+            one = redis_benchmark(cluster, simple.record_bytes, 1, 20_000)
+            cmds_per_s = rate * per_op  # memtier offers the commands/s loadsim's schedule asks for
+            m = memtier(mt, cluster, simple.record_bytes, cmds_per_s, a.seconds) if mt else None
             if s["flags"].get("no_steady_state"):
-                # the pre-fill and the backlog behind it were not drained within the run: no steady figures
+                whole = srv["commands_client_counted"] / s["duration_s"]
+                print(f"[{rep}] ({state}) loadsim: no steady state within {a.seconds} s (the generator could not "
+                      f"drain the pre-fill and its backlog: saturated at this rate); {whole:.0f} commands/s, client "
+                      f"CPU {c['cpu_s'] * 1e6 / max(1, srv['commands_client_counted']):.1f} us/command over the whole "
+                      f"run (start-up included); counts vs commandstats "
+                      f"{counted}; flags {flags}")
                 shares.append(0.0)
-                print(f"[{rep}] loadsim: no steady state within {a.seconds} s (the generator could not drain the "
-                      f"pre-fill and its backlog: it is saturated at this rate); client CPU "
-                      f"{c['cpu_us_per_command']:.1f} us/command over the whole run, not counted in the ratios")
-                continue
-            ratio = c["cpu_us_per_command"] / ref["cpu_us_per_op"] if ref["cpu_us_per_op"] else float("nan")
-            ratios.append(ratio)
-            ratios_one.append(c["cpu_us_per_command"] / one["cpu_us_per_op"] if one["cpu_us_per_op"] else float("nan"))
-            share = 100 * r["achieved_ops_per_s"] / max(1, r["offered_ops_per_s"])
-            shares.append(share)
-            lags.append(lag["p99"])
-            print(f"[{rep}] loadsim offered {r['offered_ops_per_s']:.0f} ops/s, achieved "
-                  f"{r['achieved_ops_per_s']:.0f} ops/s ({share:.1f} %), {r['commands_per_s']:.0f} commands/s; "
-                  f"schedule lag p99 {lag['p99']} us; client CPU "
-                  f"{c['cpu_us_per_command']:.1f} us/command = {ratio:.2f}x redis-benchmark; flags "
-                  f"{[k for k, v in s['flags'].items() if v] or 'none'}")
-    if not ratios:
-        print("target: generator CPU per command <= 2x redis-benchmark's: no round reached a steady state: NOT met")
-        return
-    ratio = median(ratios)
-    print(f"median CPU ratio to redis-benchmark -c {clients} over {len(ratios)} rounds: {ratio:.2f}x "
-          f"(min {min(ratios):.2f}x, max {max(ratios):.2f}x)")
-    print(f"median CPU ratio to redis-benchmark -c 1 (waits for every reply): {median(ratios_one):.2f}x; "
-          f"median block-and-wake cost here: {median(wakes):.1f} us CPU")
-    print(f"target: generator CPU per command <= 2x redis-benchmark's: measured {ratio:.2f}x: "
-          f"{'met' if ratio <= 2 else 'NOT met'}")
-    share, lag = min(shares), max(lags)
-    print(f"target: achieved >= 99 % of offered at {a.target_ops:.0f} ops/s: worst round {share:.1f} %: "
+            else:
+                share = 100 * r["achieved_ops_per_s"] / max(1, r["offered_ops_per_s"])
+                shares.append(share)
+                lags.append(lag["p99"])
+                ratios_one.append(c["cpu_us_per_command"] / one["cpu_us_per_op"])
+                print(f"[{rep}] ({state}) loadsim offered {r['offered_ops_per_s']:.0f} ops/s, achieved "
+                      f"{r['achieved_ops_per_s']:.0f} ops/s ({share:.1f} %), {cmds_per_s:.0f} commands/s; lag p99 "
+                      f"{lag['p99']} us; client CPU {c['cpu_us_per_command']:.1f} us/command; counts vs "
+                      f"commandstats {counted}; flags {flags}")
+            line = f"[{rep}] redis-benchmark -c 1: {one['cpu_us_per_op']:.1f} us/command"
+            if m is not None:
+                mt_share = 100 * m["commands_per_s"] / max(1.0, m["offered"])
+                mt_shares.append(mt_share)
+                line += (f"; memtier {m['offered']:.0f} commands/s offered, {m['commands_per_s']:.0f} achieved "
+                         f"({mt_share:.1f} %), client CPU {m['cpu_us_per_command']:.1f} us/command")
+                if not s["flags"].get("no_steady_state"):
+                    ratios.append(c["cpu_us_per_command"] / m["cpu_us_per_command"])
+                    line += f"; loadsim/memtier {ratios[-1]:.2f}x"
+            print(line)
+    print(f"# {rate:.0f} ops/s, {host_state()} at the end")
+    if ratios:
+        ratio = median(ratios)
+        print(f"target: loadsim CPU per command <= 2x memtier's at {rate:.0f} ops/s: median {ratio:.2f}x over "
+              f"{len(ratios)} rounds (min {min(ratios):.2f}x, max {max(ratios):.2f}x): "
+              f"{'met' if ratio <= 2 else 'NOT met'}")
+    else:
+        print(f"target: loadsim CPU per command <= 2x memtier's at {rate:.0f} ops/s: no round to compare: NOT met")
+    if ratios_one:
+        print(f"median CPU ratio to redis-benchmark -c 1: {median(ratios_one):.2f}x")
+    if mt_shares:
+        print(f"memtier achieved: worst round {min(mt_shares):.1f} % of its offered commands/s")
+    share = min(shares)
+    print(f"target: achieved >= 99 % of offered at {rate:.0f} ops/s: worst round {share:.1f} %: "
           f"{'met' if share >= 99 else 'NOT met'}")
-    print(f"target: schedule lag p99 < 1000 us: worst round {lag} us: {'met' if lag < 1000 else 'NOT met'}")
+    lag = max(lags) if lags else None
+    print(f"target: schedule lag p99 < 1000 us at {rate:.0f} ops/s: worst round {lag} us: "
+          f"{'met' if lag is not None and lag < 1000 else 'NOT met'}")
+
+
+def commands_per_operation(complexity) -> float:
+    """Redis commands per persistence operation of the model (5 minutes of one pair's schedule, no pre-fill)."""
+    params = wl.WorkloadParams(ors_cluster_name="bench", ha_pairs=1, complexity=complexity, cps_per_pair=50,
+                               aht_s=10, prefill=False)
+    layout = wl.KeyLayout(params.key_layout, params.ors_cluster_name)
+    ops = commands = 0
+    for op in wl.PairSchedule(params, wl.HaPair(0), 0.0).pop_due(300.0):
+        ops += 1
+        commands += len(wl.commands_for(layout, op.kind, op.sid, 1, b"s" if op.session_size else None,
+                                        b"t" if op.timer_size else None, 1000, complexity.records, op.record))
+    return commands / ops
 
 
 def median(values: list[float]) -> float:
@@ -170,11 +274,13 @@ def memory_benchmark(pairs: int, tmp: Path) -> None:
         print(f"{got:>10,} live sessions: RSS {rss / 2**20:,.0f} MiB, {per:.0f} B per live session; pre-fill "
               f"{prefill_s} s before the first steady operation")
         if live == 10_000_000:
-            print(f"target: <= 150 B of RSS per live session at 10 M: measured {per:.0f} B: "
-                  f"{'met' if per <= 150 else 'NOT met'}")
-            print(f"target: the 10 M pre-fill in <= 20 s: measured {prefill_s} s: "
-                  f"{'met' if prefill_s is not None and prefill_s <= 20 else 'NOT met'}")
-
+            # two figures: the process's whole maximum RSS (summary.json's client.max_rss_bytes: interpreter,
+            # Locust, gevent, numpy included) is what the target bounds; the per-session figure above is the
+            # growth over the run with no sessions, divided by the sessions (what the README's B/session quotes)
+            print(f"target: client.max_rss_bytes <= 1 GiB at 10 M live sessions: measured {rss / 2**20:,.0f} MiB: "
+                  f"{'met' if rss <= 2**30 else 'NOT met'}")
+            print(f"target: the 10 M pre-fill in <= 5 s: measured {prefill_s} s: "
+                  f"{'met' if prefill_s is not None and prefill_s <= 5 else 'NOT met'}")
 
 if __name__ == "__main__":
     main()
