@@ -27,6 +27,7 @@ from loadsim import __version__
 from loadsim.embedded.cluster import EmbeddedCluster
 from loadsim.redis.monitor import NodeMonitor
 from loadsim.results import schema
+from loadsim.results.host import HostCounters
 from loadsim.results.impact import fault_impact
 from loadsim.results.recorder import Recorder
 from loadsim.results.schema import CLIENT_COLUMNS, NODE_COLUMNS
@@ -115,6 +116,7 @@ class Run:
         self._last_ops: dict[str, int] = {}
         self._last_errors: dict[str, int] = {}
         self._last_cpu = (time.perf_counter(), self.cpu0)
+        self.host = HostCounters()  # CPU pressure and steal on this host: was the machine the limit?
         self._finished = False
         self.ended_at: float | None = None  # wall clock at the end of the measured test (stop_sampling)
         self._written = gevent.event.Event()  # set once the summary is written (or its writing failed)
@@ -180,6 +182,7 @@ class Run:
                                "generator_rss_bytes": rss_bytes() if not self.distributed else
                                sum(w.get("rss", 0) for w in self.workers.values())}
         row["generator_cpu_s"] = round(process_cpu_s() + self._workers_cpu(), 4)
+        row.update(self.host.sample())
         row["commands_total"] = rec.commands
         rec.lag_max_us = rec.latency_max_us = 0.0
         ops_total = errors_total = 0

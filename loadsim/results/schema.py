@@ -16,6 +16,9 @@ Versions:
        among them, and the new ``warmup`` the operations before the window (pre-fill, warm-up). Version 1's
        ``count`` was the successful operations of the whole run: ``upgrade`` splits it into the window's
        (the latency histogram's count, plus the errors) and ``warmup`` (the rest).
+    3  adds ``run_class`` (clean / rig-bound / redis-bound with its evidence), ``host`` (CPU pressure and steal),
+       the whole-run rates of ``rates`` and two host columns in client_series.csv. ``upgrade`` classifies an
+       older run from its flags (no host figures: "not measured").
 """
 
 from __future__ import annotations
@@ -27,12 +30,12 @@ from loadsim.errors import ERROR_KINDS, ResultsError
 from loadsim.model.workload import OPERATIONS
 from loadsim.redis.monitor import NODE_FIELDS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # The columns of the per-second series (documented in docs/results.md).
 CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedule_lag_max_us", "latency_max_us",
                    "generator_cpu_percent", "generator_rss_bytes", "generator_cpu_s", "commands_total", "ops_total",
-                   "errors_total"]
+                   "errors_total", "host_cpu_pressure_percent", "host_steal_percent"]
                   + [f"ops:{op}" for op in (*OPERATIONS, "session.prefill")]
                   + [f"errors:{k}" for k in ERROR_KINDS])
 NODE_COLUMNS = ["time", "elapsed_s", "node", "role", "state", *NODE_FIELDS, "error"]
@@ -100,6 +103,11 @@ class Rates(TypedDict):
     commands_per_s: Annotated[float, "server-counted workload commands per second, whole run (pre-fill included)"]
     steady_commands_per_s: Annotated[float, "server-counted commands per second, steady window, all masters"]
     model_ops_per_s: Annotated[float, "operations per second the model offers (same as expected_ops_per_s)"]
+    whole_run_offered_ops_per_s: NotRequired[Annotated[float, "whole run, pre-fill included: operations released "
+                                                       "(completed + failed + still queued at the end) per second"]]
+    whole_run_achieved_ops_per_s: NotRequired[Annotated[float, "whole run, pre-fill included: operations completed "
+                                                        "per second"]]
+    backlog_at_end: NotRequired[Annotated[int, "operations still queued for a worker at the end (never drained)"]]
 
 
 class LiveSessions(TypedDict):
@@ -160,6 +168,24 @@ class Flags(TypedDict):
     errors: Annotated[bool, "any operation failed"]
     no_steady_state: Annotated[bool, "no steady window, or one shorter than 5 s"]
     cluster_down: NotRequired[Annotated[bool, "the monitor saw the cluster down (see outages) at some sample"]]
+
+
+class HostFigures(TypedDict):
+    cpu_pressure_percent: Annotated[float | None, "mean share of time a runnable task waited for a CPU on the "
+                                    "generator's host (/proc/pressure/cpu some), steady window (whole run without "
+                                    "one), %; null: the kernel does not report it"]
+    cpu_pressure_percent_max: Annotated[float | None, "the largest per-second figure, %"]
+    steal_percent: Annotated[float | None, "mean share of CPU time stolen by the hypervisor (/proc/stat steal), %"]
+    steal_percent_max: Annotated[float | None, "the largest per-second figure, %"]
+
+
+RunClass = TypedDict("RunClass", {
+    "class": Annotated[str, "clean, rig-bound (the generator or the host limited the run: its latency says nothing "
+                            "about Redis) or redis-bound (a master at its CPU ceiling, or Redis's own execution "
+                            "most of p99); see loadsim.model.runclass"],
+    "evidence": Annotated[str, "one line: what made the class, then the other figures checked"],
+    "reasons": Annotated[list[str], "short strings naming what made the class (empty when clean)"],
+})
 
 
 class Failover(TypedDict):
@@ -243,6 +269,8 @@ class Summary(TypedDict):
     server: Annotated[ServerFigures, "Redis's own counters: the referee"]
     client: Annotated[ClientFigures, "the load generator's own cost"]
     flags: Annotated[Flags, "conditions that make the numbers doubtful"]
+    host: Annotated[HostFigures, "contention on the generator's host"]
+    run_class: Annotated[RunClass, "whether the run measured Redis or the test rig"]
     recovery: NotRequired[Annotated[Recovery, "present after --switchover-at"]]
     faults: NotRequired[Annotated[list[dict[str, Any]], "every --fault: at_s (due), done_s, action, target, "
                                   "node / replica acted on, resumed_s / restarted_s / recovered_s, pairs, result"]]
@@ -310,8 +338,35 @@ def upgrade(summary: dict[str, Any], where: str = "summary.json") -> dict[str, A
             ops[name] = {**op, "count": in_window + op.get("errors", 0),
                          "warmup": max(0, op.get("count", 0) - in_window)}
         out["operations"] = ops
+    if version < 3 and out.get("complete") and "run_class" not in out:
+        out["run_class"] = _older_run_class(out)
     out["schema_version"] = SCHEMA_VERSION
     return out
+
+
+def _older_run_class(summary: dict[str, Any]) -> dict[str, Any]:
+    """A run written before run_class existed, classified from what it holds (no host figures)."""
+    from loadsim.model.runclass import RunEvidence, classify
+    from loadsim.results.summary import busiest_operation
+
+    flags, rates, ops = summary.get("flags", {}), summary.get("rates", {}), summary.get("operations", {})
+    op = busiest_operation(ops)
+    lat = ops[op]["latency_us"].get("p99") if op else None
+    svc = ops[op].get("service_us", {}).get("p99") if op else None
+    busy = [100.0 * m["cpu_s_steady"] / m["steady_s"] for m in summary.get("masters", [])
+            if m.get("steady_s") and "cpu_s_steady" in m]
+    evidence = RunEvidence(
+        steady=not flags.get("no_steady_state", False),
+        generator_cpu_p90=100.0 if flags.get("generator_saturated") else 0.0,
+        schedule_lag_p99_us=float(summary.get("schedule_lag_us", {}).get("p99", 0)),
+        offered_ops_per_s=float(rates.get("offered_ops_per_s", 0.0)),
+        achieved_ops_per_s=float(rates.get("achieved_ops_per_s", 0.0)),
+        latency_p99_us=None if lat is None else float(lat),
+        rig_p99_us=None if lat is None or svc is None else max(0.0, float(lat) - float(svc)),
+        master_cpu_percent=max(busy) if busy else None)
+    result = classify(evidence)
+    result["evidence"] = str(result["evidence"]) + " (classified from an older summary: no host figures)"
+    return result
 
 
 # ------------------------------------------------------------------------------------------ documentation

@@ -16,6 +16,7 @@ from collections import Counter
 import time
 from typing import Any
 
+from loadsim.model.runclass import RunEvidence, classify
 from loadsim.redis.monitor import workload_commands
 from loadsim.results.recorder import Recorder, stats
 from loadsim.results.schema import SCHEMA_VERSION, Summary
@@ -244,6 +245,55 @@ def _steady_client_cpu_per_command(steady_rows: list[dict[str, Any]]) -> float:
     return round(cpu * 1e6 / commands, 2) if commands > 0 else 0.0
 
 
+def whole_run_rates(recorder: Recorder, client_rows: list[dict[str, Any]], duration: float) -> dict[str, Any]:
+    """Rates over the whole run (pre-fill included): what the schedule released (done + failed + still queued at
+    the end), what completed, and the backlog never drained. A run without a steady state reports these."""
+    done = sum(recorder.ops.values())
+    failed = sum(recorder.errors.values())
+    backlog = int(number(client_rows[-1].get("queue_depth"))) if client_rows else 0
+    return {"whole_run_offered_ops_per_s": round((done + failed + backlog) / duration, 2) if duration > 0 else 0.0,
+            "whole_run_achieved_ops_per_s": round(done / duration, 2) if duration > 0 else 0.0,
+            "backlog_at_end": backlog}
+
+
+def host_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Host contention over these client samples: mean and largest CPU pressure and steal, % (None: the kernel
+    does not report it)."""
+    out: dict[str, Any] = {}
+    for key, column in (("cpu_pressure_percent", "host_cpu_pressure_percent"), ("steal_percent", "host_steal_percent")):
+        values = [number(r[column]) for r in rows if r.get(column) not in (None, "")]
+        out[key] = round(statistics.fmean(values), 1) if values else None
+        out[f"{key}_max"] = round(max(values), 1) if values else None
+    return out
+
+
+def busiest_operation(operations: dict[str, Any]) -> str | None:
+    """The operation with the most measured latencies (the recovery's restores left out): its p99 is the run's."""
+    counts = {k: v.get("latency_us", {}).get("count", 0) for k, v in operations.items() if k != "session.recover"}
+    counts = {k: n for k, n in counts.items() if n}
+    return max(counts, key=lambda k: counts[k]) if counts else None
+
+
+def run_evidence(operations: dict[str, Any], lag: dict[str, float], masters: list[dict[str, Any]],
+                 flags: dict[str, bool], cpu_samples: list[float], offered: float, achieved: float,
+                 host: dict[str, Any], whole: dict[str, Any]) -> RunEvidence:
+    """The figures ``model.runclass.classify`` decides on, taken from the summary's own parts."""
+    op = busiest_operation(operations)
+    latency_p99 = rig_p99 = None
+    if op is not None:
+        lat, svc = operations[op]["latency_us"], operations[op]["service_us"]
+        # the time before the send (schedule lag + wait for a free worker): percentiles do not subtract exactly,
+        # so this is the p99 of the whole less the p99 of the part sent, never below 0
+        latency_p99, rig_p99 = float(lat["p99"]), max(0.0, float(lat["p99"]) - float(svc["p99"]))
+    busy = [100.0 * m["cpu_s_steady"] / m["steady_s"] for m in masters if m.get("steady_s")]
+    return RunEvidence(
+        steady=not flags["no_steady_state"], generator_cpu_p90=cpu_samples[int(0.9 * (len(cpu_samples) - 1))],
+        schedule_lag_p99_us=float(lag["p99"]), offered_ops_per_s=offered, achieved_ops_per_s=achieved,
+        latency_p99_us=latency_p99, rig_p99_us=rig_p99, host_cpu_pressure_percent=host.get("cpu_pressure_percent"),
+        host_steal_percent=host.get("steal_percent"), master_cpu_percent=max(busy) if busy else None,
+        backlog=whole["backlog_at_end"])
+
+
 def build_summary(*, scenario: str, started: float, ended: float, steady_from_s: float | None,
                   workload: dict[str, Any], cluster: dict[str, Any], recorder: Recorder,
                   client_rows: list[dict[str, Any]], node_rows: list[dict[str, Any]],
@@ -260,18 +310,26 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     down = outages(node_rows, duration)
     failed_over = failovers(node_rows)
     steady_rows = [r for r in client_rows if steady_from_s is not None and r["elapsed_s"] >= steady_from_s]
-    cpu_samples = sorted(number(r.get("generator_cpu_percent")) for r in steady_rows[1:]) or [0.0]
+    no_steady = steady_from_s is None or steady_s < 5
+    # without a steady window (the generator never drained its backlog) the whole run stands in: the user must
+    # see what flowed and what the generator spent, never zeros
+    cpu_rows = steady_rows[1:] if len(steady_rows) > 1 else client_rows[1:]
+    cpu_samples = sorted(number(r.get("generator_cpu_percent")) for r in cpu_rows) or [0.0]
     live = [number(r.get("live_sessions")) for r in steady_rows] or [0.0]
     client_cpu_per_cmd = _steady_client_cpu_per_command(steady_rows)
+    if not client_cpu_per_cmd and recorder.commands:
+        client_cpu_per_cmd = round(client_cpu_s * 1e6 / recorder.commands, 2)
     offered = recorder.offered / steady_s if steady_s else 0.0
     achieved = measured / steady_s if steady_s else 0.0
     lag = stats(recorder.lag)
     errors = sum(recorder.errors.values())
+    whole = whole_run_rates(recorder, client_rows, duration)
+    host = host_figures(steady_rows or client_rows)
     flags = {
         "generator_saturated": cpu_samples[int(0.9 * (len(cpu_samples) - 1))] > SATURATED_CPU_PERCENT,
         "schedule_fell_behind": lag["p99"] > LAG_BEHIND_US or (offered > 0 and achieved < RATE_BEHIND * offered),
         "errors": errors > 0,
-        "no_steady_state": steady_from_s is None or steady_s < 5,
+        "no_steady_state": no_steady,
         "cluster_down": bool(down),
     }
     summary: Summary = {
@@ -301,7 +359,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "rates": {"offered_ops_per_s": round(offered, 2), "achieved_ops_per_s": round(achieved, 2),
                   "commands_per_s": round(server_commands / duration, 2) if duration else 0.0,
                   "steady_commands_per_s": steady_commands_per_s(masters),
-                  "model_ops_per_s": round(workload["expected_ops_per_s"], 2)},
+                  "model_ops_per_s": round(workload["expected_ops_per_s"], 2), **whole},
         "operations": operations,
         "errors": dict(recorder.errors),
         "schedule_lag_us": lag,
@@ -319,6 +377,9 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                    round(statistics.median(cpu_samples), 1),
                    "max_rss_bytes": int(max((number(r.get("generator_rss_bytes")) for r in client_rows), default=0))},
         "flags": flags,
+        "host": host,
+        "run_class": classify(run_evidence(operations, lag, masters, flags, cpu_samples, offered, achieved, host,
+                                           whole)),  # type: ignore[typeddict-item]
     }
     if down:
         summary["outages"] = down  # type: ignore[typeddict-item]

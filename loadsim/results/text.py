@@ -22,7 +22,10 @@ def summary_table(summary: dict[str, Any]) -> str:
     w = summary.get("workload", {})
     r = summary.get("rates", {})
     down = outage_line(summary)
-    lines = ([down] if down else []) + [
+    # a rig-bound or redis-bound run says so first; a clean run's evidence follows the rates
+    cls = run_class_line(summary)
+    first = [] if (summary.get("run_class") or {}).get("class", "clean") == "clean" else [cls]
+    lines = first + ([down] if down else []) + [
         f"run: {summary.get('scenario')}  {summary.get('started')}  {summary.get('duration_s', 0):.0f} s"
         f"  complete={summary.get('complete')}",
         f"workload: {w.get('ha_pairs')} HA pairs x {w.get('cps_per_pair')} cps, AHT {w.get('aht_s')} s, "
@@ -30,9 +33,8 @@ def summary_table(summary: dict[str, Any]) -> str:
         + (f", estate {w['estate']}" if w.get("estate") else "")
         + (f", mean session lifetime {w['mean_lifetime_s']:,.0f} s" if w.get("mean_lifetime_s") not in
            (None, w.get("aht_s")) else ""),
-        f"rates (steady state): offered {r.get('offered_ops_per_s', 0):.1f} ops/s, achieved "
-        f"{r.get('achieved_ops_per_s', 0):.1f} ops/s, {r.get('steady_commands_per_s', 0):.1f} commands/s "
-        f"({r.get('commands_per_s', 0):.1f}/s over the whole run, pre-fill included)",
+        rates_line(summary),
+        *([] if first else [cls]),
         "",
         *operations_table(summary),
     ]
@@ -171,6 +173,29 @@ def flag_figure(flag: str, summary: dict[str, Any]) -> str:
     if flag == "cluster_down":
         return f"down {sum(p.get('seconds', 0) for p in summary.get('outages', [])):.1f} s in all"
     return "raised"
+
+
+def run_class_line(summary: dict[str, Any]) -> str:
+    """The run's class with its evidence: the first line, so that a rig-bound run is never read as Redis's."""
+    rc = summary.get("run_class") or {}
+    cls = rc.get("class", "not classified")
+    head = cls.upper() if cls != "clean" else "clean run"
+    evidence = str(rc.get("evidence", ""))
+    return f"{head}: {evidence.split(': ', 1)[1] if ': ' in evidence else evidence}"
+
+
+def rates_line(summary: dict[str, Any]) -> str:
+    """Steady-state rates; without a steady state, the whole run's (never zeros where work flowed)."""
+    r, c = summary.get("rates", {}), summary.get("client", {})
+    if summary.get("flags", {}).get("no_steady_state") and "whole_run_achieved_ops_per_s" in r:
+        return (f"rates (whole run, NO STEADY STATE): offered {r.get('whole_run_offered_ops_per_s', 0):,.1f} ops/s, "
+                f"achieved {r.get('whole_run_achieved_ops_per_s', 0):,.1f} ops/s, {r.get('commands_per_s', 0):,.1f} "
+                f"commands/s, {r.get('backlog_at_end', 0):,} operations never drained; generator "
+                f"{c.get('cpu_us_per_command', 0):.1f} us CPU/command, median {c.get('median_cpu_percent', 0):.0f} % "
+                "CPU: the generator was the limit")
+    return (f"rates (steady state): offered {r.get('offered_ops_per_s', 0):.1f} ops/s, achieved "
+            f"{r.get('achieved_ops_per_s', 0):.1f} ops/s, {r.get('steady_commands_per_s', 0):.1f} commands/s "
+            f"({r.get('commands_per_s', 0):.1f}/s over the whole run, pre-fill included)")
 
 
 def outage_line(summary: dict[str, Any]) -> str | None:

@@ -89,8 +89,8 @@ def test_upgrade_fills_the_oldest_runs_steady_figures_and_refuses_newer_versions
                                 "commands_steady": 500}
     current = _run()
     assert schema.upgrade(current) == current
-    with pytest.raises(ResultsError, match=r"newer loadsim \(results schema 3; this one reads up to 2\)"):
-        schema.upgrade({**current, "schema_version": 3}, "x/summary.json")
+    with pytest.raises(ResultsError, match=r"newer loadsim \(results schema 4; this one reads up to 3\)"):
+        schema.upgrade({**current, "schema_version": 4}, "x/summary.json")
     with pytest.raises(ResultsError, match="damaged"):
         schema.upgrade({"schema_version": "one"})
 

@@ -1,0 +1,101 @@
+"""Is a run about Redis or about the test rig? (pure: numbers in, class and evidence out)
+
+A latency measured by a load generator is the sum of three things: the rig (the generator's schedule lag, the
+wait for a free ORS worker thread, the generator's own CPU and wake-ups, other processes on the host), the
+network round trip, and Redis (its event loop and execution). Only a run whose latency is about Redis may decide
+how many masters to buy. ``classify`` names each run:
+
+* ``rig-bound``: the generator or the host limited the run (generator CPU at its ceiling, the schedule fell behind,
+  the backlog never drained, most of p99 spent in the rig, the host short of CPU or stolen from by its
+  hypervisor). Its latency says nothing about Redis; its memory and CPU counters may still be sound.
+* ``redis-bound``: Redis limited it (a master's CPU near one core, or Redis's own execution is most of p99).
+* ``clean``: neither; the latency is a fair measurement of this deployment at this load.
+
+Redis is checked first: a master at its ceiling makes the generator fall behind too, and that run is about Redis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RIG_BOUND, REDIS_BOUND, CLEAN = "rig-bound", "redis-bound", "clean"
+CLASSES = (CLEAN, RIG_BOUND, REDIS_BOUND)
+
+# Thresholds, each with why it is where it is.
+GENERATOR_CPU_CEILING = 90.0  # % of one core (p90 of per-second samples): a gevent process above this is late
+LAG_P99_US = 10_000  # schedule lag p99 above 10 ms: operations released that late are the rig's delay
+ACHIEVED_SHARE = 0.98  # achieved below 98 % of offered: someone did not keep up (Redis if its CPU is high)
+RIG_SHARE_OF_P99 = 0.5  # more than half of p99 spent before the send (lag + wait for a worker) or in the generator
+HOST_PRESSURE_PERCENT = 25.0  # /proc/pressure/cpu "some": share of time a runnable task waited for a CPU
+STEAL_PERCENT = 10.0  # /proc/stat steal: share of CPU time the hypervisor gave to other guests
+MASTER_CPU_CEILING = 80.0  # % of one core: Redis executes commands on one thread; near 100 % it queues
+REDIS_SHARE_OF_P99 = 0.5  # Redis's own execution (INFO latencystats) more than half of the client's p99
+
+ADVICE = "run fewer HA pairs per process (--processes N spreads them), or use a quieter machine"
+
+
+@dataclass(frozen=True)
+class RunEvidence:
+    """The figures a run is classified on. None: not measured (older kernel, older summary, no server samples)."""
+
+    steady: bool  # a steady window of at least 5 s was reached (the pre-fill backlog drained)
+    generator_cpu_p90: float  # % of one core, per-second samples
+    schedule_lag_p99_us: float
+    offered_ops_per_s: float
+    achieved_ops_per_s: float
+    latency_p99_us: float | None = None  # the busiest operation's p99 from the intended start
+    rig_p99_us: float | None = None  # of which the rig's share (lag, wait for a worker, generator)
+    redis_p99_us: float | None = None  # of which Redis's own execution
+    host_cpu_pressure_percent: float | None = None
+    host_steal_percent: float | None = None
+    master_cpu_percent: float | None = None  # the busiest master, % of one core, steady window
+    backlog: int | None = None  # operations still queued at the end (no steady state: never drained)
+
+
+def _ms(us: float) -> str:
+    return f"{us / 1000:.1f} ms"
+
+
+def _pct(part: float | None, whole: float | None) -> float | None:
+    return None if part is None or not whole else 100.0 * part / whole
+
+
+def classify(e: RunEvidence) -> dict[str, object]:
+    """``{"class": ..., "evidence": "<one line>", "reasons": [...]}``; ``reasons`` are short strings naming what
+    made the class (empty for a clean run); the evidence line gives them first, then the figures checked that
+    did not trigger."""
+    rig_share, redis_share = _pct(e.rig_p99_us, e.latency_p99_us), _pct(e.redis_p99_us, e.latency_p99_us)
+    achieved = _pct(e.achieved_ops_per_s, e.offered_ops_per_s)
+    # (side, measured, triggered, text) of every figure
+    checks: list[tuple[str, bool, bool, str]] = [
+        ("redis", e.master_cpu_percent is not None,
+         e.master_cpu_percent is not None and e.master_cpu_percent >= MASTER_CPU_CEILING,
+         f"busiest master {e.master_cpu_percent or 0:.0f} % of a core"),
+        ("redis", redis_share is not None, redis_share is not None and redis_share >= 100 * REDIS_SHARE_OF_P99,
+         f"Redis execution {redis_share or 0:.0f} % of p99"),
+        ("rig", not e.steady, not e.steady,
+         "no steady state" + (f" ({e.backlog:,} operations never drained)" if e.backlog else "")),
+        ("rig", True, e.generator_cpu_p90 > GENERATOR_CPU_CEILING,
+         f"generator CPU p90 {e.generator_cpu_p90:.0f} % of a core"),
+        ("rig", e.steady, e.schedule_lag_p99_us > LAG_P99_US, f"schedule lag p99 {_ms(e.schedule_lag_p99_us)}"),
+        ("rig", achieved is not None, achieved is not None and achieved < 100 * ACHIEVED_SHARE,
+         f"achieved {achieved or 0:.0f} % of offered"),
+        ("rig", rig_share is not None, rig_share is not None and rig_share > 100 * RIG_SHARE_OF_P99,
+         f"rig {rig_share or 0:.0f} % of p99 {_ms(e.latency_p99_us or 0)}"),
+        ("rig", True, e.host_cpu_pressure_percent is not None and e.host_cpu_pressure_percent > HOST_PRESSURE_PERCENT,
+         "host CPU pressure " + ("not measured" if e.host_cpu_pressure_percent is None
+                                 else f"{e.host_cpu_pressure_percent:.0f} %")),
+        ("rig", e.host_steal_percent is not None,
+         e.host_steal_percent is not None and e.host_steal_percent > STEAL_PERCENT,
+         f"steal {e.host_steal_percent or 0:.0f} %"),
+    ]
+    redis = [text for side, _, hit, text in checks if side == "redis" and hit]
+    rig = [text for side, _, hit, text in checks if side == "rig" and hit]
+    # a master at its ceiling also makes the generator fall behind: that run is about Redis
+    cls, reasons = (REDIS_BOUND, redis) if redis else (RIG_BOUND, rig) if rig else (CLEAN, [])
+    rest = ", ".join(text for _, seen, hit, text in checks if seen and text not in reasons
+                     and not (hit and cls == REDIS_BOUND))
+    if not reasons:
+        return {"class": CLEAN, "reasons": [], "evidence": f"clean: {rest}"}
+    line = f"{cls}: {', '.join(reasons)}" + (f" ({rest})" if rest else "")
+    return {"class": cls, "reasons": reasons, "evidence": line + (f": {ADVICE}" if cls == RIG_BOUND else "")}

@@ -1,0 +1,110 @@
+"""Run classification (model.runclass) and how the summary feeds it: numbers in, class and evidence out."""
+
+import json
+
+from loadsim.model.runclass import CLEAN, REDIS_BOUND, RIG_BOUND, RunEvidence, classify
+from loadsim.results import schema
+from loadsim.results.recorder import Recorder
+from loadsim.results.summary import build_summary
+from loadsim.results.text import summary_table
+from tests.unit.test_results import CLUSTER, WORKLOAD, _run
+
+QUIET = dict(steady=True, generator_cpu_p90=40.0, schedule_lag_p99_us=800, offered_ops_per_s=100.0,
+             achieved_ops_per_s=100.0, latency_p99_us=900.0, rig_p99_us=200.0, redis_p99_us=20.0,
+             host_cpu_pressure_percent=3.0, host_steal_percent=0.0, master_cpu_percent=4.0)
+
+
+def test_a_quiet_run_is_clean_and_its_evidence_names_what_was_checked():
+    rc = classify(RunEvidence(**QUIET))
+    assert rc["class"] == CLEAN and rc["reasons"] == []
+    assert rc["evidence"].startswith("clean: ") and "host CPU pressure 3 %" in rc["evidence"]
+    assert "\n" not in rc["evidence"]
+
+
+def test_each_rig_signal_alone_makes_a_run_rig_bound_with_advice():
+    for change, reason in ((dict(generator_cpu_p90=97.0), "generator CPU p90 97 %"),
+                           (dict(schedule_lag_p99_us=35_000), "schedule lag p99 35.0 ms"),
+                           (dict(achieved_ops_per_s=80.0), "achieved 80 % of offered"),
+                           (dict(rig_p99_us=800.0), "rig 89 % of p99"),
+                           (dict(host_cpu_pressure_percent=60.0), "host CPU pressure 60 %"),
+                           (dict(host_steal_percent=20.0), "steal 20 %"),
+                           (dict(steady=False, backlog=1200), "no steady state (1,200 operations never drained)")):
+        rc = classify(RunEvidence(**{**QUIET, **change}))
+        assert rc["class"] == RIG_BOUND, change
+        assert len(rc["reasons"]) == 1 and rc["reasons"][0].startswith(reason), rc
+        assert "--processes" in rc["evidence"] and "quieter machine" in rc["evidence"]
+
+
+def test_a_master_at_its_ceiling_is_redis_bound_even_when_the_generator_fell_behind():
+    rc = classify(RunEvidence(**{**QUIET, "master_cpu_percent": 95.0, "achieved_ops_per_s": 70.0}))
+    assert rc["class"] == REDIS_BOUND and rc["reasons"] == ["busiest master 95 % of a core"]
+    rc = classify(RunEvidence(**{**QUIET, "redis_p99_us": 600.0}))
+    assert rc["class"] == REDIS_BOUND and rc["reasons"][0].startswith("Redis execution 67 % of p99")
+
+
+def test_figures_not_measured_are_said_so_never_taken_as_zero():
+    rc = classify(RunEvidence(**{**QUIET, "host_cpu_pressure_percent": None, "host_steal_percent": None}))
+    assert rc["class"] == CLEAN and "host CPU pressure not measured" in rc["evidence"]
+
+
+def test_the_summary_carries_run_class_exactly_as_documented():
+    s = json.loads(json.dumps(_run()))
+    assert set(s["run_class"]) == {"class", "evidence", "reasons"}
+    assert s["run_class"]["class"] in (CLEAN, RIG_BOUND, REDIS_BOUND) and isinstance(s["run_class"]["reasons"], list)
+
+
+def _summary(client_rows, recorder=None, steady_from_s=2.0, seconds=12):
+    rec = recorder or Recorder()
+    if recorder is None:
+        for i in range(10 * (seconds - 3)):
+            rec.record("session.update", 100 + i, 150 + i, 2)
+        rec.offered = 10 * (seconds - 3)
+    nodes = [{"node": "127.0.0.1:7000", "role": "master", "elapsed_s": float(t), "used_memory": 1_000_000,
+              "used_memory_rss": 2_000_000, "keys": 50, "connected_clients": 9, "used_cpu_sys": 0.01 * t,
+              "used_cpu_user": 0.0, "total_commands_processed": 21 * t} for t in range(seconds)]
+    cs = {"127.0.0.1:7000": {"set": {"calls": 0}}}
+    return build_summary(scenario="t", started=1000.0, ended=1000.0 + seconds, steady_from_s=steady_from_s,
+                         workload=WORKLOAD, cluster=CLUSTER, recorder=rec, client_rows=client_rows, node_rows=nodes,
+                         commandstats_start=cs, commandstats_end={"127.0.0.1:7000": {"set": {"calls": rec.commands}}},
+                         client_cpu_s=0.5, recovery=[], interrupted=False)
+
+
+def _rows(seconds=12, cpu=10.0, pressure=2.0, queue=0):
+    return [{"elapsed_s": float(t), "live_sessions": 100, "generator_cpu_percent": cpu, "generator_cpu_s": 0.01 * t,
+             "commands_total": 20 * t, "generator_rss_bytes": 1000, "queue_depth": queue,
+             "host_cpu_pressure_percent": pressure, "host_steal_percent": 0.0} for t in range(seconds)]
+
+
+def test_host_pressure_in_the_client_series_makes_the_run_rig_bound_and_its_text_says_so_first():
+    quiet, busy = _summary(_rows()), _summary(_rows(pressure=70.0))
+    assert quiet["run_class"]["class"] == CLEAN and quiet["host"]["cpu_pressure_percent"] == 2.0
+    assert busy["run_class"]["class"] == RIG_BOUND and busy["host"]["cpu_pressure_percent_max"] == 70.0
+    first = summary_table(busy).splitlines()[0]
+    assert first.startswith("RIG-BOUND: host CPU pressure 70 %") and "--processes" in first
+    assert not summary_table(quiet).splitlines()[0].startswith(("RIG", "REDIS"))
+
+
+def test_a_saturated_run_without_steady_state_reports_the_whole_run_never_zeros():
+    rec = Recorder()
+    rec.record_histograms = False  # the statistics never started: the backlog never drained
+    for _ in range(600):
+        rec.record("session.update", 100, 150, 2)
+    s = _summary(_rows(cpu=99.0, queue=4000), recorder=rec, steady_from_s=None)
+    r, c = s["rates"], s["client"]
+    assert s["flags"]["no_steady_state"] and r["offered_ops_per_s"] == 0.0
+    assert r["whole_run_achieved_ops_per_s"] == 50.0  # 600 operations in 12 s
+    assert r["whole_run_offered_ops_per_s"] == round((600 + 4000) / 12, 2) and r["backlog_at_end"] == 4000
+    assert c["cpu_us_per_command"] == round(0.5 * 1e6 / 1200, 2) and c["median_cpu_percent"] == 99.0
+    assert s["run_class"]["class"] == RIG_BOUND
+    assert s["run_class"]["reasons"][0] == "no steady state (4,000 operations never drained)"
+    text = summary_table(s)
+    assert "NO STEADY STATE" in text and "4,000 operations never drained" in text and "generator was the limit" in text
+    assert "0.0 us CPU/command" not in text
+
+
+def test_an_older_summary_is_classified_from_its_flags():
+    old = {k: v for k, v in _run().items() if k not in ("run_class", "host")}
+    old.update(schema_version=1, flags={**old["flags"], "schedule_fell_behind": True})
+    old["schedule_lag_us"] = {**old["schedule_lag_us"], "p99": 40_000}
+    up = schema.upgrade(old)
+    assert up["run_class"]["class"] == RIG_BOUND and "older summary" in up["run_class"]["evidence"]
