@@ -21,7 +21,10 @@ def register(sub: Any) -> None:
     p.add_argument("--complexity", default="standard",
                    help="session complexity preset: simple, standard, complex (default standard)")
     p.add_argument("--mutual-tls", action="store_true", help="the TLS arm uses client certificates")
-    p.add_argument("--slo-p99-us", type=float, default=5000.0, help="p99 SLO for saturation (default 5000 us)")
+    # --latency-slo-p99-us, as plan names the same SLO; --slo-p99-us is the old name, still accepted
+    p.add_argument("--latency-slo-p99-us", "--slo-p99-us", dest="slo_p99_us", type=float, default=5000.0,
+                   metavar="US", help="p99 SLO for saturation (default 5000 us; --slo-p99-us is the old name, still "
+                                      "accepted)")
     p.add_argument("--saturation-steps", type=int, default=4, help="x1.6 load steps per arm (default 4; 0 = none)")
     p.add_argument("--precision", default=None,
                    help="after --repeats, add plain+TLS pairs until the 95 %% intervals of the server CPU/command "
@@ -38,7 +41,7 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
 
     from loadsim.experiments.precision import parse_budget, parse_precision
     from loadsim.experiments.sweep import failed_runs
-    from loadsim.experiments.tlscompare import CompareSpec, run_compare
+    from loadsim.experiments.tlscompare import CompareSpec, ratio_text, run_compare
 
     goal = parse_precision(args.precision) if args.precision is not None else None
     budget = parse_budget(args.budget) if args.budget is not None else None
@@ -55,7 +58,7 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
         print(f"did not achieve the offered load: {line}")
     print("\nTLS/plain, geometric mean of the repeats (95 % CI):")
     for metric, r in analysis["ratios"].items():
-        print(f"  {metric:<28} {r['ratio']:.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]")
+        print(f"  {metric:<28} {ratio_text(r, 3)}")
     bounds = analysis.get("max_sustained_is_lower_bound", {})
     rates = {arm: (f">= {v}" if bounds.get(arm) else v) for arm, v in analysis["max_sustained_ops_per_s"].items()}
     print(f"max sustained ops/s: {rates}\nnext: loadsim report {out}")

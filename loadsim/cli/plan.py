@@ -14,6 +14,10 @@ EXIT_FAIL = 3
 
 # Deployment fields that are not flags: the estate comes from --estate, the scales are the envelope's search
 NOT_FLAGS = sz.NOT_FLAGS
+# One name per option across the commands: a deployment field takes the name `locust -f` gives the same
+# workload option; the field's own name stays accepted as an alias (older scripts use it).
+LOCUST_NAMES = {"aht_s": "--aht", "session_ttl_s": "--session-ttl", "routing_s": "--routing-time",
+                "extended_s": "--extended-time", "cleanup_period_s": "--cleanup-period"}
 HELP = {"record_bytes": "mean session size in bytes (default: the complexity preset's).",
         "redis_version": "Redis version family of the memory model's constants: 7.0 or 7.2.",
         "allocator": "INFO memory mem_allocator family; the memory model has jemalloc's constants."}
@@ -26,13 +30,17 @@ def _add_deployment_args(p: argparse.ArgumentParser) -> None:
             continue
         default = f.default if f.default is not MISSING else None
         flag = "--" + f.name.replace("_", "-")
+        flags = [LOCUST_NAMES[f.name], flag] if f.name in LOCUST_NAMES else [flag]
+        metavar = "S" if f.name.endswith("_s") else None
         note = (sz.ASSUMPTIONS.get(f.name, "") or HELP.get(f.name, "")).replace("%", "%%")  # argparse formats %
         if f.type in ("bool", bool):
-            g.add_argument(flag, dest=f.name, default=None, choices=["true", "false"],
+            g.add_argument(*flags, dest=f.name, default=None, choices=["true", "false"],
                            help=f"default {str(default).lower()}. {note}")
         else:
             kind = {"int": int, "float": float}.get(str(f.type).removesuffix(" | None"), str)
-            g.add_argument(flag, dest=f.name, default=None, type=kind, help=f"default {default}. {note}")
+            alias = f" ({flag} is the old name, still accepted)" if len(flags) > 1 else ""
+            g.add_argument(*flags, dest=f.name, default=None, type=kind, metavar=metavar,
+                           help=f"default {default}. {note}{alias}")
     g.add_argument("--node-ram-gib", type=float, default=None, help="node RAM in GiB (instead of --node-ram-bytes)")
     g.add_argument("--estate", default=None, metavar="FILE",
                    help="estate TOML file: the operator's HA pairs, rates, session sizes and lifetimes (example: "
@@ -60,11 +68,17 @@ def _estate_changes(path: str, given: dict[str, Any]) -> dict[str, Any]:
 
 
 def costs_from(path: str | None, tls: bool | None = None) -> sz.UnitCosts:
+    return costs_and_runs(path, tls)[0]
+
+
+def costs_and_runs(path: str | None, tls: bool | None = None) -> tuple[sz.UnitCosts, list[str]]:
+    """Unit costs fitted to the runs under ``path`` (the built-in assumptions without), and those runs' folders."""
     if not path:
-        return sz.DEFAULT_COSTS
+        return sz.DEFAULT_COSTS, []
     from loadsim.report.sizing import load_summaries, select
 
-    return sz.fit_unit_costs(select(load_summaries(path), tls=tls))
+    chosen = select(load_summaries(path), tls=tls)
+    return sz.fit_unit_costs(chosen), [s["_path"] for s in chosen]
 
 
 def register(sub: Any) -> None:
@@ -82,11 +96,14 @@ def register(sub: Any) -> None:
 
 def _cmd_plan(args: argparse.Namespace) -> int:
     d = deployment_from_args(args)
-    costs = costs_from(args.from_dir, None if args.tls is None else args.tls == "true")
+    costs, fitted = costs_and_runs(args.from_dir, None if args.tls is None else args.tls == "true")
     v = sz.verdict(d, costs)
     env = sz.envelope(d, costs)
     if args.json:
-        print(json.dumps({**sz.verdict_dict(v), "envelope": sz._finite(env.as_dict())}, indent=2))
+        from pathlib import Path
+
+        print(json.dumps({**sz.verdict_dict(v), "envelope": sz._finite(env.as_dict()), "from": args.from_dir,
+                          "runs": [{"run": Path(f).name, "path": f} for f in fitted]}, indent=2))
         return 0 if v.passed else EXIT_FAIL
     print("assumptions:")
     for f in fields(d):

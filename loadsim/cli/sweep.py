@@ -31,12 +31,16 @@ def register(sub: Any) -> None:
     p.add_argument("--run-time", default="60s", help="per point, Locust syntax (default 60s)")
     p.add_argument("--scenario", default="ha9", help="scenario name in scenarios/ or a .py path (default ha9)")
     p.add_argument("--out", default=None, help="sweep folder (default results/sweep-<timestamp>)")
+    p.add_argument("--json", action="store_true",
+                   help="progress on stderr, and on stdout one JSON object at the end: the sweep folder, every run "
+                        "(name, folder, ok) and the next command (shape: docs/results.md)")
     p.add_argument("extra", nargs=argparse.REMAINDER, help="after '--': options passed to every run")
     p.set_defaults(func=_cmd_sweep)
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import json
+    import sys
     import time
 
     from loadsim.experiments.precision import parse_budget, parse_precision
@@ -67,13 +71,32 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                              "(loadsim sweep --help)")
     check_run_options(extra)
     out = Path(args.out or f"results/sweep-{time.strftime('%Y%m%d-%H%M%S')}")
-    print(f"sweep of {len(grid.points())} runs x {args.run_time} into {out}", flush=True)
-    run_sweep(grid, out, args.run_time, args.scenario, extra, echo=lambda m: print(m, flush=True),
-              precision=goal, budget_s=budget)
-    failed = failed_runs(json.loads((out / SWEEP_INDEX).read_text())["runs"])
+    progress = sys.stderr if args.json else sys.stdout  # with --json, stdout holds only the JSON
+
+    def echo(message: str) -> None:
+        print(message, file=progress, flush=True)
+
+    echo(f"sweep of {len(grid.points())} runs x {args.run_time} into {out}")
+    run_sweep(grid, out, args.run_time, args.scenario, extra, echo=echo, precision=goal, budget_s=budget)
+    index = json.loads((out / SWEEP_INDEX).read_text())
+    failed = failed_runs(index["runs"])
+    if args.json:
+        print(json.dumps(sweep_json(out, index), indent=2))
+        return 1 if failed else 0
     if failed:
         print(f"\nsweep done with {len(failed)} failed run(s): {', '.join(failed)} (logs: {out}/<run>.log)",
               flush=True)
         return 1
     print(f"\nsweep done: {out}\nnext: loadsim report {out}")
     return 0
+
+
+def sweep_json(out: Path, index: dict[str, Any]) -> dict[str, Any]:
+    """``loadsim sweep --json``'s closing object (shape: loadsim.results.shapes) from the sweep's index."""
+    from loadsim.experiments.sweep import failed_runs
+
+    runs = [{"run": e["path"], "path": str(out / e["path"]), "label": e["label"], "ok": e["ok"],
+             "seconds": e["seconds"], **{k: e[k] for k in ("error", "interrupted") if k in e}}
+            for e in index["runs"]]
+    return {"sweep": str(out), "complete": bool(index.get("complete")), "runs": runs,
+            "failed": failed_runs(index["runs"]), "next": f"loadsim report {out}"}

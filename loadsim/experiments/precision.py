@@ -104,9 +104,9 @@ def parse_budget(text: str) -> float:
 
 
 def fmt_width(h: float | None) -> str:
-    """±7.4 %, ±13 %, or ±? when not known yet."""
+    """±7.4 %, ±13 %, or "no interval yet" (fewer than 2 repeats: no spread to measure)."""
     if h is None:
-        return "±?"
+        return "no interval yet"
     pct = 100 * h
     return f"±{pct:.0f} %" if pct >= 10 else f"±{pct:.1f} %"
 

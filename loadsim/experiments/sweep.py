@@ -329,8 +329,11 @@ def widths_line(rep: int, widths: dict[str, dict[str, float | None]], goal: floa
     for f, name in SWEEP_FIGURES.items():
         known = {k: w[f] for k, w in widths.items()}
         worst = max(known, key=lambda k: float("inf") if known[k] is None else known[k]) if known else None
-        where = f" ({worst})" if worst is not None and len(known) > 1 else ""
-        parts.append(f"{name} {'worst ' if len(known) > 1 else ''}{fmt_width(known.get(worst))}{where}")
+        if worst is None or known[worst] is None:  # no spread yet: no "worst" to name
+            parts.append(f"{name} {fmt_width(None)} (2 repeats needed)")
+            continue
+        where = f" ({worst})" if len(known) > 1 else ""
+        parts.append(f"{name} {'worst ' if len(known) > 1 else ''}{fmt_width(known[worst])}{where}")
     return f"[repeat {rep}] {'; '.join(parts)}{goal_text(goal, budget_s)}"
 
 

@@ -107,7 +107,7 @@ class CompareSpec:
         if self.saturation_steps < 0 or self.saturation_steps > 10 or self.step <= 1.0:
             raise ExperimentError("--saturation-steps must be 0..10 and --step > 1")
         if not self.slo_p99_us > 0:
-            raise ExperimentError(f"--slo-p99-us {self.slo_p99_us:g}: give a p99 target > 0 microseconds")
+            raise ExperimentError(f"--latency-slo-p99-us {self.slo_p99_us:g}: give a p99 target > 0 microseconds")
         check_complexity(self.complexity)
         check_run_time(self.run_time)
         if self.precision is not None and not 0 < self.precision < 1:
@@ -235,7 +235,7 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
             index["saturation"][arm].append(entry)
             save()
     # 3 + 4. connection set-up and redis-benchmark cross-check on a fresh plain/TLS pair
-    echo("connection set-up times and redis-benchmark cross-check")
+    echo("measuring connection set-up times and the redis-benchmark cross-check ...")
     size = 4096
     cross: dict[str, Any] = {}
     for tls in (False, True):
@@ -245,11 +245,42 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
     cross["redis_benchmark_ratio"] = round(cross["tls"]["redis_benchmark_set_ops_per_s"]
                                            / cross["plain"]["redis_benchmark_set_ops_per_s"], 4)
     index["cross_check"] = cross
+    echo("connection set-up times and redis-benchmark cross-check")
+    for line in cross_check_lines(cross):
+        echo(line)
     index["analysis"] = analyse(out_dir, index, spec)
     index["complete"] = True
     index["ended"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     save()
     return out_dir
+
+
+def cross_check_lines(cross: dict[str, Any]) -> list[str]:
+    """The connection set-up times and redis-benchmark's SET rate per arm, with the TLS/plain ratios, as a table."""
+    rows = [f"  {'':<10}{'connect median':>16}{'connect p90':>14}{'redis-benchmark SET ops/s':>28}"]
+    for arm in ("plain", "tls"):
+        c = cross[arm]["connect"]
+        rows.append(f"  {arm:<10}{c['median_ms']:>13,.3f} ms{c['p90_ms']:>11,.3f} ms"
+                    f"{cross[arm]['redis_benchmark_set_ops_per_s']:>28,.0f}")
+    plain, tls = cross["plain"], cross["tls"]
+
+    def ratio(a: float, b: float) -> str:
+        return f"{b / a:.2f}x" if a else "-"
+
+    rows.append(f"  {'TLS/plain':<10}{ratio(plain['connect']['median_ms'], tls['connect']['median_ms']):>16}"
+                f"{ratio(plain['connect']['p90_ms'], tls['connect']['p90_ms']):>14}"
+                f"{ratio(plain['redis_benchmark_set_ops_per_s'], tls['redis_benchmark_set_ops_per_s']):>28}")
+    return rows
+
+
+def ratio_text(r: dict[str, float], digits: int = 2) -> str:
+    """``1.31 [1.22, 1.41]``; ``1.31 (interval after 2 pairs)`` with one pair; ``no pair yet`` with none: never
+    nan."""
+    if not math.isfinite(r["ratio"]):
+        return "no successful pair yet"
+    if not (math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"])):
+        return f"{r['ratio']:.{digits}f} (interval after 2 pairs)"
+    return f"{r['ratio']:.{digits}f} [{r['ci_low']:.{digits}f}, {r['ci_high']:.{digits}f}]"
 
 
 def sustained(run_dir: Path, slo_p99_us: float) -> bool:
@@ -298,9 +329,8 @@ def interval_line(rep: int, ratios: dict[str, dict[str, float]], spec: CompareSp
     widths = key_widths(ratios)
     parts = []
     for i, (m, name) in enumerate(KEY_FIGURES.items()):
-        r = ratios[m]
-        parts.append(f"{name}{' TLS/plain' if i == 0 else ''} {r['ratio']:.2f} [{r['ci_low']:.2f}, "
-                     f"{r['ci_high']:.2f}] {prec.fmt_width(widths[m])}")
+        width = f" {prec.fmt_width(widths[m])}" if widths[m] is not None else ""
+        parts.append(f"{name}{' TLS/plain' if i == 0 else ''} {ratio_text(ratios[m])}{width}")
     return f"[repeat {rep}] {'; '.join(parts)}{prec.goal_text(spec.precision, spec.budget_s)}"
 
 

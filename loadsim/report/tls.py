@@ -92,7 +92,11 @@ def cross_check_table(index: dict[str, Any]) -> pd.DataFrame:
     ours = index["analysis"]["max_sustained_ops_per_s"]
     if ours.get("plain") and ours.get("tls"):
         table.loc["loadsim max sustained tls/plain", "redis-benchmark SET ops/s"] = ours["tls"] / ours["plain"]
-    return table
+    # formatted for people (a report, not a data dump): ms to 3 decimals, rates whole, ratios as 1.23x
+    ratio_rows = [i for i in table.index if "/" in str(i)]
+    return table.astype(object).apply(lambda col: [
+        "" if pd.isna(v) else f"{v:.2f}x" if row in ratio_rows else f"{v:,.3f}" if "ms" in col.name else f"{v:,.0f}"
+        for row, v in zip(table.index, col, strict=True)])
 
 
 def _arm_costs(folder: Path, index: dict[str, Any], tls: bool) -> sz.UnitCosts:

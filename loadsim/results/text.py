@@ -242,22 +242,39 @@ def failover_line(f: dict[str, Any]) -> str:
     return f"{head}: no replica took over (its slots had no master){back}"
 
 
-# (label, how to read it from a summary, format) of the figures `loadsim results compare` puts side by side
-_COMPARED: list[tuple[str, Any, str]] = [
-    ("HA pairs", lambda s: s["workload"]["ha_pairs"], "{:,.0f}"),
-    ("TLS", lambda s: s["cluster"].get("tls"), "{}"),
-    ("offered ops/s", lambda s: s["rates"]["offered_ops_per_s"], "{:,.1f}"),
-    ("achieved ops/s", lambda s: s["rates"]["achieved_ops_per_s"], "{:,.1f}"),
-    ("commands/s (steady)", lambda s: s["rates"].get("steady_commands_per_s", 0.0), "{:,.1f}"),
-    ("update p50 us", lambda s: operation_percentile(s, "p50"), "{:,.0f}"),
-    ("update p99 us", lambda s: operation_percentile(s, "p99"), "{:,.0f}"),
-    ("update p99.9 us", lambda s: operation_percentile(s, "p999"), "{:,.0f}"),
-    ("server CPU us/command", lambda s: s["server"]["cpu_us_per_command"], "{:,.1f}"),
-    ("client CPU us/command", lambda s: s["client"]["cpu_us_per_command"], "{:,.1f}"),
-    ("live sessions", lambda s: s["live_sessions"]["steady_mean"], "{:,.0f}"),
-    ("used_memory", lambda s: s["server"]["used_memory"], "bytes"),
-    ("errors", lambda s: sum(s.get("errors", {}).values()), "{:,.0f}"),
+# (key, label, how to read it from a summary, format) of the figures `loadsim results compare` puts side by side
+_COMPARED: list[tuple[str, str, Any, str]] = [
+    ("ha_pairs", "HA pairs", lambda s: s["workload"]["ha_pairs"], "{:,.0f}"),
+    ("tls", "TLS", lambda s: s["cluster"].get("tls"), "{}"),
+    ("offered_ops_per_s", "offered ops/s", lambda s: s["rates"]["offered_ops_per_s"], "{:,.1f}"),
+    ("achieved_ops_per_s", "achieved ops/s", lambda s: s["rates"]["achieved_ops_per_s"], "{:,.1f}"),
+    ("steady_commands_per_s", "commands/s (steady)", lambda s: s["rates"].get("steady_commands_per_s", 0.0),
+     "{:,.1f}"),
+    ("update_p50_us", "update p50 us", lambda s: operation_percentile(s, "p50"), "{:,.0f}"),
+    ("update_p99_us", "update p99 us", lambda s: operation_percentile(s, "p99"), "{:,.0f}"),
+    ("update_p999_us", "update p99.9 us", lambda s: operation_percentile(s, "p999"), "{:,.0f}"),
+    ("server_cpu_us_per_command", "server CPU us/command", lambda s: s["server"]["cpu_us_per_command"], "{:,.1f}"),
+    ("client_cpu_us_per_command", "client CPU us/command", lambda s: s["client"]["cpu_us_per_command"], "{:,.1f}"),
+    ("live_sessions", "live sessions", lambda s: s["live_sessions"]["steady_mean"], "{:,.0f}"),
+    ("used_memory", "used_memory", lambda s: s["server"]["used_memory"], "bytes"),
+    ("errors", "errors", lambda s: sum(s.get("errors", {}).values()), "{:,.0f}"),
 ]
+
+
+def compare_figures(runs: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str, tuple[list[Any], list[Any]]]]:
+    """Per compared figure: (key, label, (each run's value, each run's ratio to the first run's)). A ratio is None
+    when a value is not a number or the first run's is 0 (the first run's own ratio is 1.0)."""
+    out = []
+    for key, label, get, _ in _COMPARED:
+        values = [get(s) for _, s in runs]
+        base = values[0]
+        ratios: list[Any] = []
+        for v in values:
+            ok = (isinstance(v, (int, float)) and isinstance(base, (int, float)) and not isinstance(v, bool)
+                  and not isinstance(base, bool) and base)
+            ratios.append(round(v / base, 4) if ok else None)
+        out.append((key, label, (values, ratios)))
+    return out
 
 
 def compare_table(runs: list[tuple[str, dict[str, Any]]]) -> str:
@@ -267,15 +284,12 @@ def compare_table(runs: list[tuple[str, dict[str, Any]]]) -> str:
     header = f"{'':<24}" + "".join(f"{n:>{width}}" for n in names) + "".join(
         f"{'ratio ' + str(i + 1) + '/1':>12}" for i in range(1, len(runs)))
     lines = [header]
-    for label, get, fmt in _COMPARED:
-        values = [get(s) for _, s in runs]
+    formats = {key: fmt for key, _, _, fmt in _COMPARED}
+    for key, label, (values, ratios) in compare_figures(runs):
+        fmt = formats[key]
         cells = [("-" if v is None else human_bytes(v) if fmt == "bytes" else fmt.format(v)) for v in values]
-        ratios = []
-        for v in values[1:]:
-            base = values[0]
-            ok = isinstance(v, (int, float)) and isinstance(base, (int, float)) and not isinstance(v, bool) and base
-            ratios.append(f"{v / base:>12.2f}" if ok else f"{'-':>12}")
-        lines.append(f"{label:<24}" + "".join(f"{c:>{width}}" for c in cells) + "".join(ratios))
+        lines.append(f"{label:<24}" + "".join(f"{c:>{width}}" for c in cells)
+                     + "".join(f"{r:>12.2f}" if r is not None else f"{'-':>12}" for r in ratios[1:]))
     return "\n".join(lines)
 
 

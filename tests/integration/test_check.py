@@ -6,10 +6,12 @@ import subprocess
 import sys
 import time
 
+import jsonschema
 import pytest
 
 from loadsim.config.persistence import write_ors_config
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+from loadsim.results.shapes import SHAPES
 
 SECRET = "pw-must-never-show-7d1f"  # given to failing checks: it must appear in no output
 
@@ -53,6 +55,7 @@ def test_check_json_for_scripts(acl_cluster, tmp_path):
     code, out, err = check("--ors-config", str(ini), "--json")
     assert code == 0, err
     report = json.loads(out)
+    jsonschema.validate(report, SHAPES["check"])  # the documented shape (docs/results.md)
     assert report["masters"] == 3 and report["replicas"] == 3 and report["slots_covered"] == 16384
     assert report["cluster_state"] == "ok" and report["auth"] == "user 'ors' with password"
     assert len(report["nodes"]) == 6 and {n["role"] for n in report["nodes"]} == {"master", "replica"}

@@ -192,7 +192,8 @@ def test_plan_json_carries_the_envelope_and_the_memory_source(capsys):
 @pytest.mark.parametrize(("argv", "needle"), [
     (["--complexity", "bogus"], "--complexity bogus: unknown preset"),
     (["--run-time", "abc"], "--run-time abc: give a duration"),
-    (["--slo-p99-us", "0"], "--slo-p99-us 0"),
+    (["--latency-slo-p99-us", "0"], "--latency-slo-p99-us 0"),
+    (["--slo-p99-us", "0"], "--latency-slo-p99-us 0"),  # the old name, still accepted
 ])
 def test_compare_tls_checks_complexity_and_run_time_before_any_run(argv, needle, capsys, tmp_path):
     code = cli.main(["compare-tls", *argv, "--out", str(tmp_path / "cmp")])
@@ -257,3 +258,29 @@ def test_run_time_in_locust_syntax(text, seconds):
     from loadsim.experiments.sweep import check_run_time
 
     assert check_run_time(text) == seconds
+
+
+@pytest.mark.parametrize(("new", "old", "field"), [
+    ("--aht", "--aht-s", "aht_s"), ("--session-ttl", "--session-ttl-s", "session_ttl_s"),
+    ("--routing-time", "--routing-s", "routing_s"), ("--extended-time", "--extended-s", "extended_s"),
+    ("--cleanup-period", "--cleanup-period-s", "cleanup_period_s"),
+])
+def test_plan_takes_locusts_option_names_and_keeps_the_old_ones(new, old, field, capsys):
+    import json
+
+    seen = []
+    layout = ["--key-layout", "index"] if field == "cleanup_period_s" else []
+    for flag in (new, old):
+        assert cli.main(["plan", "--json", *layout, flag, "77"]) in (0, 3)
+        seen.append(json.loads(capsys.readouterr().out)["deployment"][field])
+    assert seen == [77, 77]
+    import argparse
+
+    from loadsim.config.simulation import add_simulation_arguments
+
+    locust_flags = set()
+    parser = argparse.ArgumentParser()
+    add_simulation_arguments(parser, {})
+    for action in parser._actions:
+        locust_flags |= set(action.option_strings)
+    assert new in locust_flags  # the same name as `locust -f` takes

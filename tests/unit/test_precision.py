@@ -152,7 +152,8 @@ def test_sweep_adds_interleaved_repeats_until_precise(monkeypatch, tmp_path):
     assert index["half_widths"][key]["bytes_per_live_session"] == pytest.approx(
         mean_half_width([1000, 1010, 995, 1002]))
     first = [line for line in lines if line.startswith("[repeat ")][0]
-    assert first.startswith("[repeat 1] bytes/live session worst ±?")
+    assert first.startswith("[repeat 1] bytes/live session no interval yet (2 repeats needed); ")
+    assert "±?" not in "\n".join(lines) and "nan" not in "\n".join(lines)
     assert "[repeat 3] bytes/live session worst ±1.9 % (p1-m3-r0-plain-standard); server CPU/command worst ±8.9 % " \
            "(p1-m3-r0-plain-standard) (goal ±5 %)" in lines
     assert lines[-1] == "stopped by precise after 4 repeat(s): every key figure within ±5 %"
@@ -221,8 +222,8 @@ def test_compare_tls_adds_pairs_until_the_key_ratios_are_precise(monkeypatch, tm
     monkeypatch.setattr(tlscompare, "load", lambda d: types.SimpleNamespace(
         summary=json.loads((d / "summary.json").read_text())))
     monkeypatch.setattr(tlscompare, "EmbeddedCluster", NoCluster)
-    monkeypatch.setattr(tlscompare, "connect_times", lambda _c: {"median_ms": 1.0})
-    monkeypatch.setattr(tlscompare, "redis_benchmark_ops", lambda _c, _s: 1000.0)
+    monkeypatch.setattr(tlscompare, "connect_times", lambda _c: {"median_ms": 1.0, "p90_ms": 1.5, "count": 50})
+    monkeypatch.setattr(tlscompare, "redis_benchmark_ops", lambda _c, _s: 22742.78)
     lines: list[str] = []
     spec = tlscompare.CompareSpec(ha_pairs=1, repeats=3, saturation_steps=0, precision=0.02, run_time="3s")
     tlscompare.run_compare(spec, tmp_path / "cmp", echo=lines.append)
@@ -238,6 +239,13 @@ def test_compare_tls_adds_pairs_until_the_key_ratios_are_precise(monkeypatch, tm
     assert index["analysis"]["repeats_used"] == index["repeats_done"]
     interval = [line for line in lines if line.startswith("[repeat ")]
     assert len(interval) == index["repeats_done"] and interval[0].startswith(
-        "[repeat 1] server CPU/command TLS/plain 1.30 [nan, nan] ±?; p99 1.10 [nan, nan] ±? (goal ±2 %)")
+        "[repeat 1] server CPU/command TLS/plain 1.30 (interval after 2 pairs); p99 1.10 (interval after 2 pairs) "
+        "(goal ±2 %)")
+    assert not any("nan" in line or "±?" in line for line in lines)
+    # the heading is followed by the set-up times and the cross-check, formatted for people
+    heading = lines.index("connection set-up times and redis-benchmark cross-check")
+    assert lines[heading + 1].split() == ["connect", "median", "connect", "p90", "redis-benchmark", "SET", "ops/s"]
+    assert lines[heading + 2].split() == ["plain", "1.000", "ms", "1.500", "ms", "22,743"]
+    assert lines[heading + 4].split() == ["TLS/plain", "1.00x", "1.00x", "1.00x"]
     assert interval[2].startswith("[repeat 3] server CPU/command TLS/plain 1.30 [")
-    assert f"stopped by precise after {index['repeats_done']} repeat(s)" in lines[-2]
+    assert f"stopped by precise after {index['repeats_done']} repeat(s)" in lines[heading - 2]

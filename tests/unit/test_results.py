@@ -233,11 +233,15 @@ def test_results_show_json_and_compare(tmp_path, capsys):
     for name, seconds in (("a", 12), ("b", 22)):
         (tmp_path / name).mkdir()
         (tmp_path / name / "summary.json").write_text(json.dumps(_run(seconds=seconds)))
+    # one shape for one run or many, each element naming its folder
     assert cli.main(["results", "show", str(tmp_path / "a"), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["schema_version"] == schema.SCHEMA_VERSION and shown["duration_s"] == 12
+    [one] = shown["runs"]
+    assert one["run"] == "a" and one["path"] == str(tmp_path / "a")
+    assert one["summary"]["schema_version"] == schema.SCHEMA_VERSION and one["summary"]["duration_s"] == 12
     assert cli.main(["results", "show", str(tmp_path), "--json"]) == 0
-    assert [s["duration_s"] for s in json.loads(capsys.readouterr().out)] == [12, 22]
+    shown = json.loads(capsys.readouterr().out)
+    assert [(r["run"], r["summary"]["duration_s"]) for r in shown["runs"]] == [("a", 12), ("b", 22)]
     assert cli.main(["results", "compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
     table = capsys.readouterr().out.splitlines()
     assert "ratio 2/1" in table[0]

@@ -1,0 +1,118 @@
+"""The shapes of every ``--json`` output, as JSON Schema (pure). docs/results.md shows them (generated from here);
+the tests validate each command's output against its shape.
+
+One shape per command, always the same whatever was asked (one run or many): scripts never test whether they got
+a dict or a list. Every element that comes from a run names its folder (``run``: the folder's name, ``path``: as
+given or found). Keys not listed may be added later; the listed ones stay.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_STR, _BOOL, _INT = {"type": "string"}, {"type": "boolean"}, {"type": "integer"}
+_NUM = {"type": "number"}
+_FIGURE = {"type": ["number", "string", "boolean", "null"]}
+
+
+def _d(shape: dict[str, Any], text: str) -> dict[str, Any]:
+    return {**shape, "description": text}
+
+
+def _obj(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"type": "object", "required": list(required), "properties": {**required, **(optional or {})}}
+
+
+_RUN = {"run": {**_STR, "description": "the run folder's name"},
+        "path": {**_STR, "description": "the run folder"}}
+
+SHAPES: dict[str, dict[str, Any]] = {
+    "results show": _obj({
+        "runs": {"type": "array", "description": "one element per run found (a run folder gives one)",
+                 "items": _obj({**_RUN, "summary": _d(_obj(
+                     {"schema_version": _d(_INT, "the current version: older files are upgraded on reading"),
+                      "complete": _d(_BOOL, "false: the run was cut off before its summary (a stub)")},
+                     {"operations": {"type": "object"}, "rates": {"type": "object"}, "flags": {"type": "object"}}),
+                     "the run's summary.json: every key in the table above")})},
+    }),
+    "results compare": _obj({
+        "baseline": {**_STR, "description": "the first run's name: ratios divide by its figures"},
+        "figures": {"type": "object", "description": "key -> label of the figures compared",
+                    "additionalProperties": _STR},
+        "runs": {"type": "array", "items": _obj({
+            **_RUN,
+            "figures": {"type": "object", "description": "key -> the run's figure (null: not in this run)",
+                        "additionalProperties": _FIGURE},
+            "ratio_to_baseline": {"type": "object", "description": "key -> figure / the baseline's (null: no "
+                                  "ratio: not a number, or the baseline's is 0)",
+                                  "additionalProperties": {"type": ["number", "null"]}}})},
+    }),
+    "plan": _obj({
+        "passed": _d(_BOOL, "the verdict: PASS (exit 0) or FAIL (exit 3)"),
+        "binding": {"type": "object", "description": "the constraint with the smallest margin"},
+        "constraints": {"type": "array", "description": "memory, CPU, latency, connections ... per node",
+                        "items": _obj({"name": _STR, "ok": _BOOL},
+                                                       {"value": _FIGURE, "limit": _FIGURE, "unit": _STR,
+                                                        "margin": _FIGURE})},
+        "deployment": _d({"type": "object"}, "the target deployment: every field, as given or defaulted"),
+        "prediction": _d({"type": "object"}, "live sessions, ops/s, memory and CPU per master, p99 ..."),
+        "unit_costs": _d(_obj({"source": _d(_STR, "measured (the runs' folder) or the built-in assumptions")}),
+                         "the unit costs the prediction used"),
+        "envelope": _d({"type": "object"}, "how far the deployment goes: HA pairs, call rate ... before a limit"),
+        "from": {"type": ["string", "null"], "description": "--from: the runs the unit costs were fitted to"},
+        "runs": {"type": "array", "description": "with --from: the run folders fitted (empty without)",
+                 "items": _obj(_RUN)},
+    }),
+    "check": _obj({
+        "seed": _d(_STR, "the node connected to first"), "version": _d(_STR, "Redis version"),
+        "tls": _STR, "auth": _d(_STR, "user and password, as a sentence: the password is never printed"),
+        "cluster_state": _d(_STR, "CLUSTER INFO's cluster_state (ok / fail)"),
+        "slots_covered": _d(_INT, "hash slots served by a master (16384: all)"),
+        "nodes": {"type": "array", "items": _obj({"address": _STR, "role": _STR, "slots": _INT, "link": _STR})},
+        "notes": _d({"type": "array", "items": _STR}, "warnings, one sentence each"),
+        "masters": _d(_INT, "masters found"), "replicas": _d(_INT, "replicas found"),
+        "config": _d(_obj({"audited": _d(_BOOL, "CONFIG GET was allowed"),
+                           "per_master": _d({"type": "object"}, "address -> parameter -> value")}),
+                     "each master's configuration audit"),
+    }),
+    "sweep": _obj({
+        "sweep": {**_STR, "description": "the sweep folder"},
+        "complete": _d(_BOOL, "false: the sweep was interrupted"),
+        "runs": {"type": "array", "description": "one element per run, in the order run",
+                 "items": _obj({**_RUN, "ok": _d(_BOOL, "the run wrote its summary"),
+                                "seconds": _d(_NUM, "wall-clock time of the run")},
+                               {"error": _d(_STR, "why it failed (last line of its log)"),
+                                "interrupted": _BOOL})},
+        "failed": {"type": "array", "description": "names of the runs that wrote no summary", "items": _STR},
+        "next": {**_STR, "description": "the command to run next"},
+    }),
+}
+
+
+def _rows(shape: dict[str, Any], path: str) -> list[tuple[str, str, str]]:
+    """(key path, JSON type, meaning) of a shape, depth first; ``[]`` marks a list's elements."""
+    out = []
+    kind = shape.get("type", "")
+    kinds = "/".join(kind) if isinstance(kind, list) else kind
+    if path:
+        out.append((path, kinds, shape.get("description", "")))
+    if kind == "object":
+        for key, sub in shape.get("properties", {}).items():
+            optional = "" if key in shape.get("required", []) else " (optional)"
+            rows = _rows(sub, f"{path}.{key}" if path else key)
+            out += [(rows[0][0], rows[0][1], rows[0][2] + optional), *rows[1:]]
+        if isinstance(shape.get("additionalProperties"), dict):
+            out += _rows(shape["additionalProperties"], f"{path}.<key>")
+    elif kind == "array" and "items" in shape:
+        out += _rows(shape["items"], f"{path}[]")[1:] if shape["items"].get("type") == "object" else []
+    return out
+
+
+def markdown() -> str:
+    """Each command's shape as a table for docs/results.md (generated: scripts/update_docs.py)."""
+    parts = []
+    for command, shape in SHAPES.items():
+        parts += [f"`loadsim {command} --json`: an object", "", "| key | type | meaning |", "|---|---|---|"]
+        parts += [f"| `{p}` | {t} | {d.strip()} |" for p, t, d in _rows(shape, "")]
+        parts.append("")
+    return "\n".join(parts).rstrip("\n")

@@ -1,0 +1,81 @@
+"""Every --json output is validated against its documented shape (loadsim.results.shapes, in docs/results.md)."""
+
+import json
+
+import jsonschema
+import pytest
+from test_results import _run
+
+from loadsim import cli
+from loadsim.cli.sweep import sweep_json
+from loadsim.results.shapes import SHAPES
+
+
+def valid(command, text):
+    data = json.loads(text)
+    jsonschema.validate(data, SHAPES[command])
+    return data
+
+
+@pytest.fixture
+def two_runs(tmp_path):
+    for name, seconds in (("a", 12), ("b", 22)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "summary.json").write_text(json.dumps(_run(seconds=seconds)))
+    return tmp_path
+
+
+def test_the_shapes_are_json_schemas_and_reject_what_they_should():
+    for shape in SHAPES.values():
+        jsonschema.Draft202012Validator.check_schema(shape)
+    with pytest.raises(jsonschema.ValidationError):  # the old results show --json: a bare summary
+        jsonschema.validate({"schema_version": 2, "complete": True}, SHAPES["results show"])
+    with pytest.raises(jsonschema.ValidationError):  # an element without its folder
+        jsonschema.validate({"runs": [{"summary": {"schema_version": 2, "complete": True}}]}, SHAPES["results show"])
+
+
+def test_results_show_json_has_its_shape_for_one_run_and_for_many(two_runs, capsys):
+    for path, names in ((two_runs / "a", ["a"]), (two_runs, ["a", "b"])):
+        assert cli.main(["results", "show", str(path), "--json"]) == 0
+        assert [r["run"] for r in valid("results show", capsys.readouterr().out)["runs"]] == names
+
+
+def test_results_compare_json_has_its_shape_and_the_tables_numbers(two_runs, capsys):
+    assert cli.main(["results", "compare", str(two_runs / "a"), str(two_runs / "b"), "--json"]) == 0
+    data = valid("results compare", capsys.readouterr().out)
+    a, b = data["runs"]
+    assert data["baseline"] == "a" and (a["path"], b["path"]) == (str(two_runs / "a"), str(two_runs / "b"))
+    assert (a["figures"]["offered_ops_per_s"], b["figures"]["offered_ops_per_s"]) == (9.0, 9.5)
+    assert a["ratio_to_baseline"]["offered_ops_per_s"] == 1.0
+    assert b["ratio_to_baseline"]["offered_ops_per_s"] == pytest.approx(9.5 / 9.0, abs=1e-4)
+    assert b["ratio_to_baseline"]["tls"] is None and set(data["figures"]) == set(a["figures"])
+    # the table prints the same ratio
+    assert cli.main(["results", "compare", str(two_runs / "a"), str(two_runs / "b")]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("offered ops/s"))
+    assert line.split()[-1] == f"{9.5 / 9.0:.2f}"
+
+
+def test_plan_json_has_its_shape_with_and_without_runs(two_runs, capsys):
+    # the memory fit needs two live-session counts: b holds twice a's sessions, and the memory for them
+    b = json.loads((two_runs / "b" / "summary.json").read_text())
+    b["live_sessions"]["steady_mean"] = 200.0
+    b["masters"][0]["used_memory_steady_mean"] += 100 * 4000
+    (two_runs / "b" / "summary.json").write_text(json.dumps(b))
+    assert cli.main(["plan", "--json"]) == 0
+    data = valid("plan", capsys.readouterr().out)
+    assert data["from"] is None and data["runs"] == []
+    code = cli.main(["plan", "--json", "--from", str(two_runs)])
+    data = valid("plan", capsys.readouterr().out)
+    assert code in (0, 3) and data["from"] == str(two_runs)
+    assert [r["run"] for r in data["runs"]] == ["a", "b"] and data["runs"][0]["path"] == str(two_runs / "a")
+
+
+def test_sweep_json_names_every_run_and_the_failed_ones(tmp_path):
+    index = {"complete": True, "runs": [
+        {"point": {}, "label": "p1-m3", "path": "000-p1-m3", "seconds": 12.3, "exit_code": 0, "ok": True},
+        {"point": {}, "label": "p3-m3", "path": "001-p3-m3", "seconds": 4.0, "exit_code": 2, "ok": False,
+         "error": "loadsim: error: ..."}]}
+    data = sweep_json(tmp_path / "sw", index)
+    jsonschema.validate(data, SHAPES["sweep"])
+    assert [r["path"] for r in data["runs"]] == [str(tmp_path / "sw" / "000-p1-m3"), str(tmp_path / "sw" / "001-p3-m3")]
+    assert data["failed"] == ["p3-m3"] and data["next"] == f"loadsim report {tmp_path / 'sw'}"
