@@ -27,6 +27,9 @@ error columns of ``client_series.csv`` and the keys of ``summary.json``'s ``erro
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 
 class LoadsimError(Exception):
     """Root of every loadsim exception."""
@@ -171,3 +174,17 @@ def reply_error(message: str) -> ReplyError:
     """The typed exception for an error reply's text (its first word is the prefix)."""
     cls = _BY_PREFIX.get(message.split(" ", 1)[0], ReplyError)
     return cls(message)
+
+
+# What may stand right before or after a secret in a message for it to be a whole value: the start or end, blanks,
+# quotes, brackets and the separators of "name=value", "user:secret@host", lists. Not "/", "." or letters: with
+# password "x", "certs/fx/key.pem" stays a path (masking substrings garbled it and told which letters the password
+# holds).
+_EDGE = r"""\s'"`=:@,;()\[\]{}<>"""
+
+
+def mask_secrets(text: str, secrets: Iterable[str | None]) -> str:
+    """*text* with every secret that stands as a whole value replaced by ``***``, never a part of a word or path."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = re.sub(rf"(?<![^{_EDGE}]){re.escape(secret)}(?![^{_EDGE}])", "***", text)
+    return text

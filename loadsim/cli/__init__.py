@@ -34,8 +34,8 @@ from loadsim.cli import (
     sweep,
     validate,
 )
-from loadsim.config.persistence import ENV_PREFIX, read_ors_config
-from loadsim.errors import CheckFailed, LoadsimError
+from loadsim.config.persistence import ENV_PREFIX, read_ors_config, refuse_password_argument
+from loadsim.errors import CheckFailed, LoadsimError, OptionsError, mask_secrets
 
 SUBCOMMANDS = (cluster, check, plan, sweep, compare_tls, report, validate, results, explain, options, scenario_path)
 
@@ -77,9 +77,7 @@ def _secrets(args: argparse.Namespace) -> list[str]:
 
 
 def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
+    return mask_secrets(text, secrets)
 
 
 def crash_log_dir() -> Path:
@@ -103,6 +101,11 @@ def _keep_traceback(exc: BaseException, secrets: list[str]) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        refuse_password_argument(sys.argv[1:] if argv is None else argv)  # before anything reads or prints it
+    except OptionsError as exc:
+        _err(str(exc))
+        return 2
     args = build_parser().parse_args(argv)
     secrets = _secrets(args)
     try:

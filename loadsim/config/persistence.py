@@ -44,6 +44,10 @@ class Option:
     secret: bool = False
     metavar: str | None = None
     flag_name: str | None = None  # command-line name when the ORS name collides with a Locust option
+    # May the web UI's form set it? Only ORS behaviour that names nothing outside the process: where to connect,
+    # as whom and with which certificate files are given at start (whoever reaches the UI's port could otherwise
+    # aim the load at another host or make loadsim read a file of their choice).
+    form: bool = False
 
     @property
     def dest(self) -> str:
@@ -61,7 +65,7 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("type", "Persistence type. 'redis' persists sessions to Redis Cluster; any other value "
            "(ORS's own default is Cassandra) means nothing is persisted to Redis. loadsim default: redis.",
-           "redis"),
+           "redis", form=True),
     Option("redis-nodes", "Redis Cluster seed nodes, host:port items separated by ',' or ';'. "
            "Without it, scenarios start an embedded local cluster.", None, metavar="HOST:PORT,..."),
     Option("username", "ACL user name (optional).", None),
@@ -81,13 +85,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("tls-sni", "Server name to send (SNI) and to verify the server certificate against, "
            "instead of the host in redis-nodes.", None, metavar="NAME"),
     Option("redis-connect-timeout", "Connect timeout in milliseconds; 0 = none (redis-plus-plus "
-           "default). From the ORS draft option list; unit assumed milliseconds.", "0", metavar="MS"),
+           "default). From the ORS draft option list; unit assumed milliseconds.", "0", metavar="MS", form=True),
     Option("redis-socket-timeout", "Socket (reply) timeout in milliseconds; 0 = none (redis-plus-plus "
-           "default). From the ORS draft option list; unit assumed milliseconds.", "0", metavar="MS"),
+           "default). From the ORS draft option list; unit assumed milliseconds.", "0", metavar="MS", form=True),
     Option("sessionid-with-nodeid", "Session ids carry the ORS node id; the vendor requires true "
-           "for Redis persistence.", "true", metavar="BOOL"),
+           "for Redis persistence.", "true", metavar="BOOL", form=True),
     Option("ors-cluster-name", "ORS cluster name; data lives under the key prefix ORS:<name>. "
-           "Not a [persistence] option: the name of your ORS Cluster object.", "ors1", metavar="NAME"),
+           "Not a [persistence] option: the name of your ORS Cluster object.", "ors1", metavar="NAME", form=True),
 )
 OPTIONS_BY_NAME = {o.name: o for o in OPTIONS}
 _BY_ANY_NAME = {**OPTIONS_BY_NAME, **{o.flag[2:]: o for o in OPTIONS}}
@@ -119,6 +123,10 @@ def parse_redis_nodes(text: str) -> tuple[RedisNode, ...]:
     for item in items:
         m = _NODE_RE.match(item)
         port = int(m.group("port")) if m else 0
+        if "@" in item:
+            # a URL with credentials (redis://user:secret@host:port): never echoed, the secret is in it
+            raise OptionsError("redis-nodes: an item holds credentials ('...@host:port'); write host:port items "
+                               f"only and give the password as {ENV_PREFIX}PASSWORD or in --ors-config")
         if not m or not 1 <= port <= 65535:
             raise OptionsError(f"redis-nodes: '{item}' is not host:port with a port 1-65535; "
                                "write e.g. --redis-nodes 10.0.0.1:6379,10.0.0.2:6379")
@@ -354,9 +362,9 @@ def add_arguments(parser: Any) -> None:
     if locust_parser:
         def extra(o: Option) -> dict[str, Any]:
             # A secret never goes into the web UI: Locust writes each UI option's current value (from the
-            # command line or LOCUST_* environment) into the page, masked input or not, and binds the UI to
-            # all interfaces by default. The password comes from the command line, environment or ini only.
-            return {"env_var": o.env, "include_in_web_ui": not o.secret, "is_secret": o.secret}
+            # command line or LOCUST_* environment) into the page, masked input or not. The password comes
+            # from the environment, a config file or the ini only (see refuse_password_argument).
+            return {"env_var": o.env, "include_in_web_ui": o.form and not o.secret, "is_secret": o.secret}
     else:
         def extra(o: Option) -> dict[str, Any]:
             return {}
@@ -369,6 +377,20 @@ def add_arguments(parser: Any) -> None:
     group.add_argument("--ors-config", dest="ors_config", default=None, metavar="FILE",
                        help="ORS-style ini file; its [persistence] section supplies options not given "
                             f"otherwise [env {ENV_PREFIX}ORS_CONFIG]", **ors_extra)
+
+
+def refuse_password_argument(argv: list[str]) -> None:
+    """Refuse ``--password`` among command-line words: every local user reads a process's arguments (``ps``)
+    for as long as it runs, so the password goes in the environment or a file instead. OptionsError, without
+    the value, for ``--password X``, ``--password=X`` or an abbreviation argparse would accept (``--passw``)."""
+    for word in argv:
+        if word == "--":
+            continue  # what follows is often another command's arguments (sweep -- ...): refused there too
+        name = word.split("=", 1)[0]
+        if len(name) > len("--pa") and "--password".startswith(name):
+            raise OptionsError(f"--password on the command line is visible to every user of this machine (ps); "
+                               f"give it in the environment ({ENV_PREFIX}PASSWORD=...) or as 'password = ...' in "
+                               "the [persistence] section of an --ors-config file (mode 0600)")
 
 
 def from_namespace(ns: Any, environ: dict[str, str] | None = None, form: bool = False) -> PersistenceOptions:

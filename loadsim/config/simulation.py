@@ -25,6 +25,9 @@ class SimOption:
     convert: Callable[[str], Any]
     metavar: str = "VALUE"
     default: str | None = None  # its name in loadsim.defaults, which supplies the value and its source
+    # May the web UI's form set it? Not for an option that names a file, a folder or a program: whoever reaches
+    # the UI's port could make loadsim run, read or write it. Such options keep the value given at start.
+    form: bool = True
 
     @property
     def low(self) -> float | None:
@@ -136,7 +139,8 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
               "(an idle backup holds no connection; the takeover opens them); eager: every worker thread connects "
               "to every master when its ORS node starts.", _pool_mode, "lazy|eager", "pool_connections"),
     SimOption("estate", "TOML file describing the estate: HA pairs or groups of pairs with their own calls, "
-              "session sizes and lifetimes (see scenarios/estate-example.toml). Flags still override.", str, "FILE"),
+              "session sizes and lifetimes (see scenarios/estate-example.toml). Flags still override.", str, "FILE",
+              form=False),
     SimOption("seed", "Random seed of the workload model.", int, "N", "seed"),
     SimOption("prefill", "Start with the Little's-law population of calls in progress.", _text_bool, "BOOL",
               "prefill"),
@@ -153,7 +157,7 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
     SimOption("read-back", "After the test, read back every session believed live (up to 100,000) and check its "
               "version and checksum: current, stale, missing or corrupt.", _text_bool, "BOOL", "read_back"),
     SimOption("results-dir", "Folder for the run's results (default results/<timestamp>-<scenario>).",
-              str, "DIR"),
+              str, "DIR", form=False),
     SimOption("masters", "Embedded cluster (used when --redis-nodes is not given): masters.", int, "N", "masters"),
     SimOption("replicas", "Embedded cluster: replicas per master.", int, "N", "embedded_replicas"),
     SimOption("embedded-tls", "Embedded cluster: TLS (true/false).", _text_bool, "BOOL", "embedded_tls"),
@@ -167,7 +171,7 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
     SimOption("embedded-appendfsync", "Embedded cluster with AOF: everysec, always (fsync per write) or no.",
               lambda text: _choice(text, ("everysec", "always", "no")), "POLICY"),
     SimOption("embedded-redis-server", "Embedded cluster: the redis-server binary to run (default: the one on "
-              "PATH; redis-cli is taken from beside it if there is one).", str, "PATH"),
+              "PATH; redis-cli is taken from beside it if there is one).", str, "PATH", form=False),
 )
 SIM_BY_DEST = {o.dest: o for o in SIM_OPTIONS}
 REPEATABLE = ("fault",)  # given several times: a list (the web form: one field, comma-separated)
@@ -184,7 +188,7 @@ def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
         extra: dict[str, Any] = {}
         default = None
         if locust_parser:
-            extra = {"env_var": o.env, "include_in_web_ui": True}
+            extra = {"env_var": o.env, "include_in_web_ui": o.form}
             # Locust's web UI shows an option's default in its form field, and a checkbox for a boolean
             # default: give it the value in force (the scenario's, else loadsim's). Locust itself folds
             # LOCUST_* variables and config files over these defaults.

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import copy
 import logging
 import signal
 import sys
@@ -34,7 +35,13 @@ import gevent.lock
 import locust
 from locust.runners import STATE_CLEANUP, STATE_STOPPING, MasterRunner, WorkerRunner
 
-from loadsim.config.persistence import OPTIONS, PersistenceOptions, add_arguments, from_namespace
+from loadsim.config.persistence import (
+    OPTIONS,
+    PersistenceOptions,
+    add_arguments,
+    from_namespace,
+    refuse_password_argument,
+)
 from loadsim.config.simulation import SIM_BY_DEST, add_simulation_arguments, given_values, simulation_values
 from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster, redis_binaries
@@ -83,6 +90,14 @@ class Scenario:
         add_arguments(parser)
         add_simulation_arguments(parser, self.defaults)
         parser.set_defaults(num_users=self.ha_pairs, spawn_rate=self.ha_pairs)
+        if hasattr(parser, "secret_args_included_in_web_ui"):  # Locust's own command line
+            try:
+                refuse_password_argument(sys.argv[1:])
+            except OptionsError as exc:
+                fail(str(exc))
+            # Locust binds its web UI to every interface by default, and the UI starts tests: loopback unless the
+            # user asks for another address (--web-host, LOCUST_WEB_HOST, locust.conf), see warn_if_web_ui_exposed
+            parser.set_defaults(web_host=webui.LOOPBACK)
 
     def register_with_locust(self) -> None:
         """Hook into Locust's start-up (its global events, as Locust documents for locustfiles)."""
@@ -118,6 +133,9 @@ class Loadsim:
         # own SIGTERM shutdown, a repeated signal) waits until the first is done instead of racing it
         self._stop_lock = gevent.lock.RLock()
         self._cluster_lock = gevent.lock.RLock()
+        # the options the web UI's form may not set, as given at start (see pin_start_values)
+        self._start_values: dict[str, Any] = {}
+        self._handed: set[str] = set()  # the options _hand_to_workers wrote (the embedded cluster's)
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -128,13 +146,15 @@ class Loadsim:
     def is_worker(self) -> bool:
         return isinstance(self.environment.runner, WorkerRunner)
 
-    def build_engine(self, form: bool = False) -> Engine:
-        """Options and parameters from the arguments (``form``: as the web UI's form left them, where an empty
-        field means "not given"). Raises UserError (one line naming the fix)."""
-        ns, spec = self.namespace, self.scenario
+    def _checked(self, ns: Any, form: bool) -> tuple[PersistenceOptions, dict[str, Any], wl.WorkloadParams,
+                                                       Any, Any]:
+        """Every check of the options that needs no cluster: options, simulation values, workload parameters,
+        estate and faults. ``form``: the web UI's form (an empty field is "not given"; the options it may not set
+        were checked at start and are not touched again: no folder created, no program run). Raises UserError."""
+        spec = self.scenario
         opts = from_namespace(ns, form=form)
         sim = simulation_values(ns, spec.defaults)
-        if sim.get("results_dir") and not self.is_worker:
+        if sim.get("results_dir") and not self.is_worker and not form:
             check_results_dir(sim["results_dir"])  # before any cluster starts or any Redis traffic
         params = workload_params(sim, int(getattr(ns, "num_users", None) or spec.ha_pairs), opts.ors_cluster_name)
         estate = estate_for(sim, given_values(sim, spec.defaults), params)
@@ -143,7 +163,7 @@ class Loadsim:
             raise OptionsError("--fault needs a single Locust process (no --processes, master or workers): the "
                                "faults act on this process's HA pairs and embedded cluster")
         will_embed = not opts.redis_nodes and opts.persists
-        if will_embed and sim.get("embedded_redis_server"):
+        if will_embed and sim.get("embedded_redis_server") and not form:
             redis_binaries(sim["embedded_redis_server"])  # a bad --embedded-redis-server starts nothing
         if faults:
             check_targets(faults, masters=int(sim.get("masters", value("masters"))) if will_embed else 0,
@@ -152,6 +172,31 @@ class Loadsim:
         wl.check_generator_capacity(estate.live_sessions if estate else params.expected_live_sessions,
                                     max((g.params.complexity.record_bytes for g in estate.groups), default=0)
                                     if estate else params.complexity.record_bytes)
+        return opts, sim, params, estate, faults
+
+    def check_form(self, fields: dict[str, str]) -> None:
+        """Check what the web UI's form posted (loadsim's options it may set, and the HA pairs) before Locust
+        takes any of it: a bad value is refused with the message the page shows, and nothing starts."""
+        ns = copy.copy(self.namespace)
+        for dest, text in fields.items():
+            setattr(ns, dest, text)
+        self._checked(ns, form=True)
+
+    def pin_start_values(self) -> None:
+        """Put back every option the web form may not set (loadsim's files, folders and programs, where and how
+        to connect, and Locust's own options but the test's shape), as given at start. Locust's /swarm writes
+        whatever a request names into its options; ``webui`` refuses such requests, and this undoes one that
+        got through anyway."""
+        for dest, given in self._start_values.items():
+            if getattr(self.namespace, dest, None) != given:
+                if dest not in self._handed:  # not one this process wrote for its workers
+                    log.warning("%s: not settable from the web UI; the value given at start is kept", dest)
+                setattr(self.namespace, dest, given)
+
+    def build_engine(self, form: bool = False) -> Engine:
+        """Options and parameters from the arguments (``form``: as the web UI's form left them, where an empty
+        field means "not given"). Raises UserError (one line naming the fix)."""
+        opts, sim, params, estate, faults = self._checked(self.namespace, form)
         if not opts.redis_nodes and opts.persists:
             if self.is_worker:
                 raise OptionsError("this Locust worker got no redis-nodes from its master; give the master "
@@ -193,6 +238,7 @@ class Loadsim:
                 continue
             text = ("true" if given else "false") if isinstance(given, bool) else str(given)
             setattr(self.namespace, option.dest, text)
+            self._handed.add(option.dest)
 
     def embedded_cluster_options(self, sim: dict[str, Any]) -> PersistenceOptions:
         """The embedded cluster of this Environment (stopped at quit, or at exit): the running one when the
@@ -293,6 +339,8 @@ class Loadsim:
     def on_init(self) -> None:
         if self.is_worker:
             return  # a worker gets its options from the master with the first spawn (see on_test_start)
+        self._start_values = {dest: given for dest, given in vars(self.namespace).items()
+                              if dest not in webui.form_fields()}
         self.engine = self.build_engine_or_exit()
         estate, ns = self.engine.estate, self.namespace
         if estate is not None and getattr(ns, "num_users", None) in (None, self.scenario.ha_pairs):
@@ -307,6 +355,9 @@ class Loadsim:
         if getattr(self.environment, "web_ui", None) is not None:
             webui.register(self.environment, self)
             log.info("live Redis Cluster view: /loadsim/redis on the web UI")
+            warning = webui.exposure_warning(self.namespace)
+            if warning:
+                log.warning("%s", warning)
         if not self.engine.opts.persists:
             log.warning("persistence type is '%s', not 'redis': ORS would persist nothing to Redis; "
                         "sessions are simulated and counted, no Redis traffic is sent", self.engine.opts.type)
@@ -328,6 +379,7 @@ class Loadsim:
         if self.is_worker or getattr(self.environment, "web_ui", None) is None:
             self.engine = self.build_engine_or_exit()
         else:
+            self.pin_start_values()
             try:
                 self.engine = self.build_engine(form=True)
             except UserError as exc:

@@ -11,13 +11,59 @@ plain canvas code (no scripts from the internet: the UI must work on a closed ne
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 from importlib import resources
 from typing import Any
 
 from loadsim import defaults as D
+from loadsim.config.persistence import OPTIONS
+from loadsim.config.simulation import SIM_OPTIONS
+from loadsim.errors import UserError
 from loadsim.results.summary import cpu_seconds, number
 
 SERIES_POINTS = 300  # the last five minutes at one sample a second
+LOOPBACK = "127.0.0.1"  # where the web UI listens unless the user asks for another address (--web-host)
+# Locust's own fields of its start form, as names of its parsed options (locust/web.py, ``swarm()``): the test's
+# shape. Locust's /swarm writes any other parsed option a request names, too (its --html file, for one).
+LOCUST_FORM_FIELDS = frozenset({"user_count", "num_users", "spawn_rate", "host", "run_time", "user_classes",
+                                "shape_class", "profile"})
+
+log = logging.getLogger("loadsim")
+
+
+def form_options() -> frozenset[str]:
+    """loadsim's options the web form may set (each option's own record says), as parsed-option names."""
+    return frozenset({o.dest for o in SIM_OPTIONS if o.form} | {o.dest for o in OPTIONS if o.form and not o.secret})
+
+
+def form_fields() -> frozenset[str]:
+    """Every field a request to /swarm may carry: Locust's test shape and loadsim's settable options."""
+    return LOCUST_FORM_FIELDS | form_options()
+
+
+def refused_fields(posted: list[str], parsed: dict[str, Any]) -> list[str]:
+    """The fields of a /swarm request that would set an option the form may not set (pure). A field that names
+    no option is ignored by Locust, and here."""
+    allowed = form_fields()
+    return [key for key in posted if key in parsed and key not in allowed]
+
+
+def exposure_warning(ns: Any) -> str | None:
+    """One line when the web UI listens beyond loopback without Locust's --web-login, else None."""
+    if getattr(ns, "web_login", False):
+        return None
+    host = (getattr(ns, "web_host", "") or "").strip()
+    if host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host.strip("[]")).is_loopback:
+            return None
+    except ValueError:
+        pass  # "" or "*" (every interface) or a host name
+    where = f"every interface ({host or '*'})" if host in ("", "*", "0.0.0.0", "::") else host
+    return (f"the web UI listens on {where} (port {getattr(ns, 'web_port', '?')}) without --web-login: anyone who "
+            "reaches it can start and stop tests; add --web-login, or leave out --web-host (127.0.0.1)")
 
 
 def node_series(rows: list[dict[str, Any]], points: int = SERIES_POINTS) -> dict[str, dict[str, Any]]:
@@ -108,6 +154,7 @@ def register(environment: Any, runtime: Any) -> None:
     from flask import jsonify
 
     page = resources.files("loadsim.locust").joinpath("redis_view.html").read_text(encoding="utf-8")
+    guard_swarm(web_ui, runtime)
 
     @web_ui.app.route("/loadsim/redis")
     def loadsim_redis_page() -> Any:
@@ -129,3 +176,36 @@ def register(environment: Any, runtime: Any) -> None:
                         "markers": markers, "operations": operations(run.recorder.operations_summary()),
                         "replication_lag_bytes": replication_lag(nodes),
                         "projection": projection(nodes, live_now, run.engine.describe()["expected_live_sessions"])})
+
+
+def guard_swarm(web_ui: Any, runtime: Any) -> None:
+    """Wrap Locust's /swarm: a request that names an option the form may not set, or a value loadsim refuses, gets
+    Locust's own failure reply (``success: false`` and a message, which the page shows under the form), and
+    nothing starts. Locust's login, when on, still comes first."""
+    from flask import jsonify, request
+
+    endpoint = next(rule.endpoint for rule in web_ui.app.url_map.iter_rules() if rule.rule.endswith("/swarm"))
+    swarm = web_ui.app.view_functions[endpoint]
+
+    def guarded_swarm(*args: Any, **kwargs: Any) -> Any:
+        parsed = vars(runtime.namespace)
+        refused = refused_fields(list(request.form), parsed)
+        if refused:
+            names = ", ".join(f"--{key.replace('_', '-')}" for key in refused)
+            message = (f"{names}: not settable from the web UI (options that name files, folders, programs or "
+                       "where to connect keep the value given at start); restart locust with the value instead")
+            log.warning("refused a test from the web UI: %s", message)
+            return jsonify({"success": False, "message": message, "host": runtime.environment.host})
+        settable = form_options()
+        fields = {key: request.form.get(key, "") for key in request.form if key in settable}
+        if request.form.get("user_count", "").strip().isdigit():  # else Locust refuses it with its own message
+            fields["num_users"] = request.form["user_count"].strip()
+        try:
+            runtime.check_form(fields)
+        except (UserError, ValueError) as exc:
+            message = f"{str(exc).rstrip('.')}; nothing was started: fix the form and start again"
+            log.error("loadsim: error: %s", message)
+            return jsonify({"success": False, "message": message, "host": runtime.environment.host})
+        return swarm(*args, **kwargs)
+
+    web_ui.app.view_functions[endpoint] = web_ui.auth_required_if_enabled(guarded_swarm)

@@ -29,6 +29,7 @@ from loadsim.errors import (
     RedisTimeoutError,
     TlsError,
     WrongPassError,
+    mask_secrets,
 )
 from loadsim.redis.client import Connection
 from loadsim.redis.topology import parse_nodes
@@ -242,8 +243,8 @@ def _call(conn: Connection, node: RedisNode, opts: PersistenceOptions, *args: An
 
 
 def scrub(text: str, secret: str | None) -> str:
-    """*text* with every occurrence of *secret* (the password) replaced by ``***``."""
-    return text.replace(secret, "***") if secret else text
+    """*text* with the password replaced by ``***`` where it stands as a whole value (``loadsim.errors``)."""
+    return mask_secrets(text, [secret])
 
 
 def run_check(opts: PersistenceOptions, ha_pairs: int | None = None,

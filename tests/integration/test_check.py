@@ -17,11 +17,17 @@ SECRET = "pw-must-never-show-7d1f"  # given to failing checks: it must appear in
 
 
 def check(*args, env=None):
-    """Run `loadsim check` in a clean environment (no inherited LOCUST_*); assert no password is printed."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")} | (env or {})
+    """Run `loadsim check` in a clean environment (no inherited LOCUST_*); assert no password is printed.
+    ``"--password", X`` among *args* is given as LOCUST_PASSWORD (loadsim refuses a password on the command line)."""
+    args, given = list(args), []
+    while "--password" in args:
+        i = args.index("--password")
+        given.append(args[i + 1])
+        del args[i:i + 2]
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")} | (
+        {"LOCUST_PASSWORD": given[-1]} if given else {}) | (env or {})
     proc = subprocess.run([sys.executable, "-m", "loadsim", "check", *args], capture_output=True, text=True,
                           timeout=60, env=full_env)
-    given = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--password"]
     for secret in {SECRET, full_env.get("LOCUST_PASSWORD"), *given} - {None}:
         assert secret not in proc.stdout + proc.stderr
     return proc.returncode, proc.stdout, proc.stderr

@@ -34,13 +34,15 @@ def wait(predicate, seconds, what):
 class LocustUI:
     """`locust -f scenarios/ha9.py` with its web UI on a free loopback port; ``log`` once it has quit."""
 
-    def __init__(self, *args, env=None):
+    def __init__(self, *args, env=None, web_host="127.0.0.1"):
+        """``web_host=None``: no --web-host, the scenario's default address."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.base = f"http://127.0.0.1:{port}"
-        self.cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "scenarios" / "ha9.py"), "--web-host",
-                    "127.0.0.1", "--web-port", str(port), *args]
+            self.port = s.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        where = ["--web-host", web_host] if web_host is not None else []
+        self.cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "scenarios" / "ha9.py"), *where,
+                    "--web-port", str(self.port), *args]
         self.env, self.log = env, ""
 
     def __enter__(self):

@@ -51,14 +51,25 @@ def test_a_crash_log_is_private_and_holds_no_password(monkeypatch, capsys, tmp_p
     ini = tmp_path / "ors.ini"
     ini.write_text("[persistence]\ntype = redis\npassword = ini-Secret-77\n")
     monkeypatch.setattr(cli.check, "_cmd_check", lambda _a: (_ for _ in ()).throw(
-        RuntimeError("boom with flag-Secret-42 and env-Secret-99 and ini-Secret-77 inside")))
-    code = cli.main(["check", "--password", "flag-Secret-42", "--ors-config", str(ini)])
+        RuntimeError("boom with env-Secret-99 and ini-Secret-77 inside, next to certs/env-Secret-99x/key.pem")))
+    code = cli.main(["check", "--ors-config", str(ini)])
     err = capsys.readouterr().err
     log = next(tmp_path.glob("loadsim-crash-*.log"))
     assert code == 2 and (log.stat().st_mode & 0o777) == 0o600
-    for secret in ("flag-Secret-42", "env-Secret-99", "ini-Secret-77"):
+    for secret in ("env-Secret-99 ", "ini-Secret-77"):
         assert secret not in err and secret not in log.read_text()
-    assert "***" in log.read_text()
+    assert "boom with *** and *** inside" in log.read_text()
+    assert "certs/env-Secret-99x/key.pem" in log.read_text()  # whole values are masked, never parts of a path
+
+
+@pytest.mark.parametrize("words", [["--password", "flag-Secret-42"], ["--password=flag-Secret-42"],
+                                   ["--passw", "flag-Secret-42"], ["--", "--password", "flag-Secret-42"]])
+def test_a_password_on_the_command_line_is_refused_without_echoing_it(capsys, words):
+    code = cli.main(["check", "--redis-nodes", "127.0.0.1:1", *words])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "flag-Secret-42" not in err[0]
+    assert err[0].startswith("loadsim: error: --password on the command line is visible")
+    assert "LOCUST_PASSWORD" in err[0] and "--ors-config" in err[0]
 
 
 def test_a_multi_line_message_is_still_one_line(monkeypatch, capsys):

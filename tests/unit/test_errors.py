@@ -53,3 +53,13 @@ def test_user_errors_are_loadsim_errors_and_not_redis_errors():
         assert issubclass(cls, E.UserError) and issubclass(cls, E.LoadsimError)
         assert not issubclass(cls, E.RedisError)
     assert not issubclass(E.CheckFailed, E.UserError)
+
+
+def test_masking_replaces_whole_values_never_parts_of_words_or_paths():
+    from loadsim.errors import mask_secrets
+
+    assert mask_secrets("tls-key certs/fx/key.pem, password x", ["x"]) == "tls-key certs/fx/key.pem, password ***"
+    assert mask_secrets("redis://:s3cret@10.0.0.1:7000 'ab' \"ab\" pw=ab", ["s3cret", "ab"]) == \
+        "redis://:***@10.0.0.1:7000 '***' \"***\" pw=***"
+    assert mask_secrets("abc and ab", ["ab", "abc"]) == "*** and ***"
+    assert mask_secrets("nothing to hide", [None, ""]) == "nothing to hide"

@@ -68,7 +68,8 @@ def test_locust_parser_flags_and_secret(pki):
     ns = parser.parse_args(["-f", "x.py", *flags(pki)])
     assert from_namespace(ns, environ={}) == expected(pki)
     assert "password" not in parser.args_included_in_web_ui  # its value would be written into the page
-    assert "redis_nodes" in parser.args_included_in_web_ui
+    assert "redis_nodes" not in parser.args_included_in_web_ui  # where to connect is given at start
+    assert "ors_cluster_name" in parser.args_included_in_web_ui
 
 
 def test_locust_conf_and_pyproject(pki, tmp_path):
@@ -163,8 +164,9 @@ def test_only_the_password_is_secret_and_it_stays_out_of_the_web_ui():
     parser = _locust_parser([])
     secret = {a.dest: getattr(a, "is_secret", False) for a in parser._actions if a.dest in {o.dest for o in OPTIONS}}
     assert secret.pop("password") is True and not any(secret.values())
-    in_ui = set(parser.args_included_in_web_ui)
-    assert "password" not in in_ui and {o.dest for o in OPTIONS if not o.secret} <= in_ui
+    in_ui = set(parser.args_included_in_web_ui) & {o.dest for o in OPTIONS}
+    assert in_ui == {"type", "redis_connect_timeout", "redis_socket_timeout", "sessionid_with_nodeid",
+                     "ors_cluster_name"}  # ORS behaviour; not where to connect, as whom, nor certificate files
 
 
 def test_the_web_form_says_where_each_option_belongs():
@@ -174,11 +176,18 @@ def test_the_web_form_says_where_each_option_belongs():
     add_simulation_arguments(parser, {"masters": 4})
     ui = parser.args_included_in_web_ui
     for o in OPTIONS:
-        if not o.secret:
+        if o.form:
             assert ui[o.dest].help.startswith("[ORS persistence] "), o.name
     for o in SIM_OPTIONS:
-        assert ui[o.dest].help.startswith(f"[{o.group}] "), o.name
+        if o.form:
+            assert ui[o.dest].help.startswith(f"[{o.group}] "), o.name
     groups = {o.group for o in SIM_OPTIONS}
     assert groups == {"workload", "session lifetime", "workload, advanced", "run", "embedded cluster"}
     assert ui["masters"].default == 4 and ui["cps_per_pair"].default == 5.0  # defaults shown in the form
     assert ui["embedded_tls"].default is False  # a checkbox
+
+
+def test_a_node_list_with_credentials_is_refused_without_echoing_them():
+    with pytest.raises(OptionsError) as info:
+        parse_redis_nodes("10.0.0.1:7000,redis://:Sup3r-secret@10.0.0.2:7001")
+    assert "Sup3r-secret" not in str(info.value) and "LOCUST_PASSWORD" in str(info.value)

@@ -63,3 +63,38 @@ def test_replication_lag_is_what_the_master_wrote_and_the_replica_has_not_applie
                      "replica_of": "10.9.9.9:7000"})
     lag = replication_lag(node_series(rows))
     assert lag == {"127.0.0.1:7100": 800.0, "127.0.0.1:7200": None}  # a master not sampled: unknown, not 0
+
+
+def test_the_form_may_not_set_files_programs_or_where_to_connect():
+    from argparse import Namespace
+
+    from loadsim.config.persistence import OPTIONS
+    from loadsim.config.simulation import SIM_OPTIONS
+    from loadsim.locust.webui import form_options, refused_fields
+
+    # every option that names a file, a folder or a program, or where and as whom to connect, is start-only
+    start_only = {o.dest for o in (*SIM_OPTIONS, *OPTIONS) if not o.form}
+    assert start_only == {"estate", "results_dir", "embedded_redis_server", "redis_nodes", "username", "password",
+                          "tls_enabled", "redis_tls_cert", "redis_tls_key", "tls_cacert", "tls_cacertdir", "tls_sni"}
+    assert not start_only & form_options()
+    named_a_path = {o.dest for o in SIM_OPTIONS if o.metavar in ("FILE", "DIR", "PATH")}
+    named_a_path |= {o.dest for o in OPTIONS if o.metavar in ("FILE", "DIR")}
+    assert named_a_path <= start_only
+    parsed = vars(Namespace(results_dir=None, html_file=None, cps_per_pair=5.0, num_users=9, ors_config=None))
+    posted = ["user_count", "spawn_rate", "cps_per_pair", "results_dir", "html_file", "ors_config", "no_such"]
+    assert refused_fields(posted, parsed) == ["results_dir", "html_file", "ors_config"]
+
+
+@pytest.mark.parametrize(("host", "login", "warned"), [("127.0.0.1", False, False), ("localhost", False, False),
+                                                       ("::1", False, False), ("", False, True), ("*", False, True),
+                                                       ("0.0.0.0", False, True), ("10.1.2.3", False, True),
+                                                       ("0.0.0.0", True, False)])
+def test_a_web_ui_beyond_loopback_without_login_is_warned_about(host, login, warned):
+    from argparse import Namespace
+
+    from loadsim.locust.webui import exposure_warning
+
+    warning = exposure_warning(Namespace(web_host=host, web_login=login, web_port=8089))
+    assert (warning is not None) is warned
+    if warned:
+        assert "\n" not in warning and "--web-login" in warning and "8089" in warning
