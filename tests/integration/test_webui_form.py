@@ -55,8 +55,11 @@ def test_a_bad_form_value_refuses_the_test_and_keeps_the_ui(tmp_path):
     out = tmp_path / "ui"
     # type=cassandra: nothing is sent to Redis, so no cluster is needed
     with LocustUI("--type", "cassandra", "--results-dir", str(out)) as ui:
-        http(f"{ui.base}/swarm", {"user_count": "2", "spawn_rate": "2", "host": "", "complexity": "bogus"})
-        time.sleep(3)
+        reply = json.loads(http(f"{ui.base}/swarm", {"user_count": "2", "spawn_rate": "2", "host": "",
+                                                      "complexity": "bogus"}))
+        # Locust's own failure reply, whose message its page shows under the form
+        assert reply["success"] is False and reply["message"].startswith("--complexity 'bogus' unknown")
+        assert json.loads(http(f"{ui.base}/stats/requests"))["state"] == "ready"  # nothing started
         assert http(ui.base + "/") is not None  # Locust and its UI are still there
         assert not (out / "summary.json").exists()  # the refused test wrote nothing
         good = {"user_count": "2", "spawn_rate": "2", "host": "", "complexity": "simple"}
@@ -64,7 +67,7 @@ def test_a_bad_form_value_refuses_the_test_and_keeps_the_ui(tmp_path):
         time.sleep(3)
         http(f"{ui.base}/stop", {})
         wait(lambda: _complete(out), 60, "the good test's summary")
-    assert "loadsim: error: --complexity 'bogus' unknown" in ui.log and "the test was not started" in ui.log
+    assert "loadsim: error: --complexity 'bogus' unknown" in ui.log and "nothing was started" in ui.log
     assert json.loads((out / "summary.json").read_text())["workload"]["complexity"] == "simple"
 
 
