@@ -215,9 +215,18 @@ class OrsNode:
             acked = self.acked[op.seq - 1] if self.acked is not None and op.seq else 0
             verdict = ("never_acknowledged" if not acked else records.ENDED_VERDICT if acked == records.ENDED
                        else records.check(op.sid, value, acked))
+            if verdict == records.MISSING and self.deleting(op.sid):
+                # another worker thread of this node is deleting the session (the session ended during its
+                # restore): Redis applied the delete before this read, its reply is not back yet, so the last
+                # acknowledged version is still the old one. Not a lost write: the session ended.
+                verdict = records.ENDED_VERDICT
             state.verdicts[verdict] += 1
             state.recovered.add(op.sid)
             state.one_done()
+
+    def deleting(self, sid: str) -> bool:
+        """True while one of this node's worker threads is executing the delete of session ``sid``."""
+        return any(o is not None and o.kind == wl.DELETE and o.sid == sid for o in self.in_flight)
 
     def _clean_index(self, conn: WorkerConnections, prefix: str) -> int:
         """One step of the index layout's periodic cleaning: HSCAN the next ``cleanup_batch`` entries of this
@@ -482,53 +491,3 @@ def estate_for(values: dict[str, Any], given: dict[str, Any], base: wl.WorkloadP
     data, name = read_estate_file(path)
     fields = {**_PARAM_FIELDS, **_COMPLEXITY_FIELDS, "complexity": "complexity"}
     return estate_with_flags(data, name, {f: given[v] for v, f in fields.items() if v in given}, base)
-
-
-READ_BACK_LIMIT = 100_000  # sessions read back at most (a sample of every pair beyond): ~5 s at 50 µs per GET
-
-
-def read_back(eng: Engine, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[str, Any]:
-    """Read back the session record of every session the generator believes live (a sample above ``limit``)
-    and classify it against the last write Redis acknowledged (``loadsim.model.records.check``): how
-    acknowledged writes lost in a failover, or with AOF off, show up. Sessions never acknowledged (their create
-    was refused, cut off or still queued) are counted apart, as ORS would lose them."""
-    layout = eng.layout
-    now = time.perf_counter()
-    for user in pairs:
-        if user.schedule is not None:
-            user.schedule.expire(now)
-    todo = [(user.schedule, seq) for user in pairs if user.schedule is not None and user.primary.persists
-            for seq in user.schedule.live_seqs()]
-    step = max(1, -(-len(todo) // limit))
-    out: dict[str, Any] = {"live": len(todo), "checked": 0, "never_acknowledged": 0, "errors": 0,
-                           **dict.fromkeys(records.VERDICTS, 0)}
-    if not todo or not eng.opts.persists:
-        return out
-    client = ClusterClient(eng.opts, name="loadsim-readback")
-    conn = client.worker()
-    started = time.perf_counter()
-    try:
-        for sched, seq in todo[::step]:
-            acked = sched.acked[seq - 1]
-            if not acked:
-                out["never_acknowledged"] += 1
-                continue
-            sid = wl.session_id(sched.node_id, seq)
-            try:
-                if layout.name == "single-hash":
-                    value = conn.execute(layout.hash_key, "HGET", layout.hash_key, layout.key("session", sid))
-                else:
-                    key = layout.key("session", sid)
-                    value = conn.execute(key, "GET", key)
-            except RedisError:
-                out["errors"] += 1
-                continue
-            out["checked"] += 1
-            out[records.check(sid, value, acked)] += 1
-    finally:
-        eng.recorder.commands += conn.commands_ok  # Redis counts these GETs too (the server cross-check)
-        conn.close()
-        client.close()
-    out["sampled_every"] = step
-    out["seconds"] = round(time.perf_counter() - started, 3)
-    return out

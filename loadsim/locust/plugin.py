@@ -47,9 +47,10 @@ from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster, redis_binaries
 from loadsim.errors import OptionsError, RedisError, UserError
 from loadsim.locust import resolution, webui
-from loadsim.locust.engine import Engine, estate_for, read_back, workload_params
+from loadsim.locust.engine import Engine, estate_for, workload_params
 from loadsim.locust.faults import FaultRunner
 from loadsim.locust.migration import MigrationRunner
+from loadsim.locust.readback import read_back
 from loadsim.locust.run import Run, process_cpu_s, rss_bytes
 from loadsim.model import workload as wl
 from loadsim.model.faults import check_targets, parse_faults
@@ -410,8 +411,13 @@ class Loadsim:
     def on_test_stop(self, **_kw: Any) -> None:
         if self.is_worker:
             if self.engine is not None:
-                # the last counts of this worker, so the master's totals match Redis's
-                self.environment.runner.send_message(FINAL_MESSAGE, self.worker_payload())
+                # this worker's pairs know which sessions they believe live: it reads them back, then sends
+                # its last counts (read-back GETs included), so the master's totals match Redis's
+                self.read_back()
+                payload = self.worker_payload()
+                if self.engine.readback is not None:
+                    payload["read_back"] = self.engine.readback
+                self.environment.runner.send_message(FINAL_MESSAGE, payload)
             return
         self.read_back()
         self.finish_run(interrupted=self.interrupted)
@@ -419,7 +425,13 @@ class Loadsim:
     def read_back(self) -> None:
         """Read back the sessions this process's pairs believe live (--read-back), before the summary."""
         eng = self.engine
-        if eng is None or not eng.sim.get("read_back", True) or not eng.pairs or not eng.opts.persists:
+        if eng is None or not eng.pairs:
+            return
+        if not eng.sim.get("read_back", True):
+            eng.readback = {"not_done": "turned off (--read-back false)"}
+            return
+        if not eng.opts.persists:
+            eng.readback = {"not_done": f"persistence type is '{eng.opts.type}': nothing was written to Redis"}
             return
         if eng.fault_runner is not None:
             eng.fault_runner.stop()  # a paused node would block the read-back
@@ -460,7 +472,8 @@ class Loadsim:
         steady_wall = (time.time() - (time.perf_counter() - eng.steady_from)
                        if eng.steady_from != float("inf") else None)
         return {"recorder": eng.recorder.drain(), "live": eng.live_sessions, "queue": eng.queue_depth,
-                "cpu": process_cpu_s(), "rss": rss_bytes(), "steady_from_wall": steady_wall}
+                "cpu": process_cpu_s(), "rss": rss_bytes(), "steady_from_wall": steady_wall,
+                "client": eng.client_stats()}  # cumulative: the master keeps each worker's latest
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         if self.engine is not None:

@@ -111,6 +111,7 @@ class Run:
         self.recorder = engine.recorder if not self.distributed else Recorder()
         self.workers: dict[str, dict[str, Any]] = {}
         self.final_workers: set[str] = set()
+        self.worker_read_backs: dict[str, dict[str, Any]] = {}  # per Locust worker, from its final message
         self.client_rows: list[dict[str, Any]] = []
         self.node_rows: list[dict[str, Any]] = []
         self._last_ops: dict[str, int] = {}
@@ -149,6 +150,8 @@ class Run:
         self.workers[client_id] = payload
         if final:
             self.final_workers.add(client_id)
+            if "read_back" in payload:  # kept apart: a worker's later report would replace its final payload
+                self.worker_read_backs[client_id] = payload["read_back"]
         wall = payload.get("steady_from_wall")
         if wall is not None:
             # the master's steady window starts when the last worker's did
@@ -257,7 +260,7 @@ class Run:
             for client in runner.clients.all:
                 if client.id not in self.final_workers:
                     runner.server.send_to_client(Message("stop", None, client.id))
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 30  # each worker reads its sessions back first (seconds)
             while set(self.workers) - self.final_workers and time.monotonic() < deadline:
                 gevent.sleep(0.1)
         self.stop_sampling()
@@ -288,7 +291,7 @@ class Run:
         runner = self.engine.fault_runner
         if runner is not None:
             summary["faults"] = runner.done  # type: ignore[typeddict-unknown-key]
-        summary["client"]["redis_client"] = self.engine.client_stats()  # type: ignore[typeddict-unknown-key]
+        summary["client"]["redis_client"] = self._client_stats()  # type: ignore[typeddict-unknown-key]
         windows = self.engine.error_windows.report(self.engine.start_perf)
         if windows:
             summary["error_windows"] = windows  # type: ignore[typeddict-unknown-key]
@@ -296,13 +299,40 @@ class Run:
             summary["fault_impact"] = fault_impact(runner.done, self.client_rows, self.node_rows)  # type: ignore[typeddict-unknown-key]
         if self.engine.migration is not None:
             summary["migration"] = self.engine.migration.steps  # type: ignore[typeddict-unknown-key]
-        if self.engine.readback is not None:
-            summary["read_back"] = self.engine.readback  # type: ignore[typeddict-unknown-key]
+        readback = self._read_back()
+        if readback is not None:
+            summary["read_back"] = readback  # type: ignore[typeddict-unknown-key]
         self.writer.write_json("summary.json", summary)
         self.writer.close()
         if self.monitor is not None:
             self.monitor.close()
         print("\n" + summary_table(summary) + f"\n\nresults: {self.path}\n", flush=True)
+
+    def _client_stats(self) -> dict[str, int]:
+        """The cluster clients' counters: this process's, or with Locust workers the sum of their latest."""
+        if not self.distributed:
+            return self.engine.client_stats()
+        total: dict[str, int] = dict.fromkeys(self.engine.client_stats(), 0)
+        for w in self.workers.values():
+            for k, v in w.get("client", {}).items():
+                total[k] = total.get(k, 0) + int(v)
+        return total
+
+    def _read_back(self) -> dict[str, Any] | None:
+        """This process's read-back, or with Locust workers the merge of theirs (each reads its own pairs'
+        sessions); a worker whose final message did not come is named as not read back."""
+        if not self.distributed:
+            return self.engine.readback
+        from loadsim.locust.readback import merge
+
+        parts = list(self.worker_read_backs.values())
+        merged = merge(parts)
+        missing = len(self.workers) - len(parts)
+        if merged is not None and missing:
+            merged["incomplete"] = f"{missing} of {len(self.workers)} Locust workers sent no read-back"
+        elif merged is None and self.workers:
+            merged = {"not_done": f"none of the {len(self.workers)} Locust workers sent a read-back"}
+        return merged
 
     def _workers_cpu(self) -> float:
         return sum(w.get("cpu", 0.0) for w in self.workers.values()) if self.distributed else 0.0

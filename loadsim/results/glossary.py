@@ -23,6 +23,11 @@ GLOSSARY: dict[str, str] = {
                           "cut off or refused), so there is nothing it should hold; not a loss",
     "missing": "read-back: a session the client believed live has no record in Redis: an acknowledged write lost",
     "corrupt": "read-back: the record's checksum does not match its content",
+    "unreadable": "read-back: the read failed (by error kind: connection, timeout, clusterdown ...), so nothing "
+                  "is known of the session; every live session is never acknowledged, checked or unreadable",
+    "lost with a dead master": "read-back: unreadable sessions on a master that refuses connections at the end "
+                               "and whose slots no replica took over: with no replica (or AOF off) their data "
+                               "went with it",
     "generator_saturated": "the load generator's CPU (p90 of per-second samples) was over 90 %: the latency may "
                            "be the generator's, not Redis's. Next: run with --processes 2 (or more), or fewer "
                            "HA pairs per run",

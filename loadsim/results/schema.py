@@ -275,9 +275,12 @@ class Summary(TypedDict):
     faults: NotRequired[Annotated[list[dict[str, Any]], "every --fault: at_s (due), done_s, action, target, "
                                   "node / replica acted on, resumed_s / restarted_s / recovered_s, pairs, result"]]
     read_back: NotRequired[Annotated[dict[str, Any], "after the test, the session record of every session believed "
-                                     "live read back: live, checked, current, stale (an acknowledged write lost), "
-                                     "ahead (applied, reply lost), missing, corrupt, never_acknowledged, errors, "
-                                     "sampled_every, seconds"]]
+                                     "live read back (live = never_acknowledged + checked + unreadable): checked "
+                                     "= current + stale (an acknowledged write lost) + ahead (applied, reply lost) "
+                                     "+ missing + corrupt; unreadable by error kind in unreadable_why; "
+                                     "lost_with_dead_master (on a master refusing connections at the end); "
+                                     "masters_down; not_done (why nothing was read); incomplete; errors (= "
+                                     "unreadable, older name); sampled_every, seconds"]]
     failovers: NotRequired[Annotated[list[Failover], "present when a master stopped answering or was failed "
                                      "over: one entry per event, as the monitor saw it"]]
     outages: NotRequired[Annotated[list[Outage], "present when the cluster was down (flags.cluster_down)"]]

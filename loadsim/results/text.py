@@ -101,16 +101,7 @@ def summary_table(summary: dict[str, Any]) -> str:
                      + (f"; new connections to Redis up to {fi['new_connections_per_s_peak']:,.0f}/s (before "
                         f"{fi.get('new_connections_per_s_before') or 0:,.0f}/s)"
                         if fi.get("new_connections_per_s_peak") is not None else ""))
-    rb = summary.get("read_back")
-    if rb:
-        lost = rb.get("stale", 0) + rb.get("missing", 0) + rb.get("corrupt", 0)
-        lines.append(f"read-back: {rb.get('checked', 0):,} live sessions checked"
-                     + (f" (every {rb['sampled_every']})" if rb.get("sampled_every", 1) > 1 else "")
-                     + f": {rb.get('current', 0):,} current, {rb.get('stale', 0):,} stale, {rb.get('missing', 0):,} "
-                     f"missing, {rb.get('corrupt', 0):,} corrupt, {rb.get('ahead', 0):,} ahead; "
-                     f"{rb.get('never_acknowledged', 0):,} never acknowledged"
-                     + (f"; ACKNOWLEDGED WRITES LOST: {lost:,}" if lost else "")
-                     + "  (what these words mean: loadsim explain read-back)")
+    lines.extend(read_back_lines(summary.get("read_back")))
     errors = summary.get("errors", {})
     if errors:
         lines.append("errors by kind: " + ", ".join(f"{k} {v:,}" for k, v in sorted(errors.items())))
@@ -196,6 +187,42 @@ def rates_line(summary: dict[str, Any]) -> str:
     return (f"rates (steady state): offered {r.get('offered_ops_per_s', 0):.1f} ops/s, achieved "
             f"{r.get('achieved_ops_per_s', 0):.1f} ops/s, {r.get('steady_commands_per_s', 0):.1f} commands/s "
             f"({r.get('commands_per_s', 0):.1f}/s over the whole run, pre-fill included)")
+
+
+def read_back_lines(rb: dict[str, Any] | None) -> list[str]:
+    """The read-back in words: every live session in one bucket (never acknowledged, checked, unreadable and
+    why, lost with a dead master), or why it was not done. [] when the summary has no read-back at all."""
+    if rb is None:
+        return []
+    live = rb.get("live")
+    if "checked" not in rb:  # not attempted (turned off, nothing persisted, no worker sent one)
+        return [f"read-back: not done: {rb.get('not_done', 'no reason recorded')}"]
+    checked, unreadable = rb.get("checked", 0), rb.get("unreadable", rb.get("errors", 0))
+    sampled = f" (a sample: every {rb['sampled_every']})" if rb.get("sampled_every", 1) > 1 else ""
+    lost = rb.get("stale", 0) + rb.get("missing", 0) + rb.get("corrupt", 0)
+    line = (f"read-back of {live:,} live sessions{sampled}: {checked:,} checked: {rb.get('current', 0):,} current, "
+            f"{rb.get('stale', 0):,} stale, {rb.get('missing', 0):,} missing, {rb.get('corrupt', 0):,} corrupt, "
+            f"{rb.get('ahead', 0):,} ahead; {rb.get('never_acknowledged', 0):,} never acknowledged; "
+            f"{unreadable:,} unreadable")
+    why = rb.get("unreadable_why") or {}
+    if why:
+        line += " (" + ", ".join(f"{k} {v:,}" for k, v in sorted(why.items())) + ")"
+    if lost:
+        line += f"; ACKNOWLEDGED WRITES LOST: {lost:,}"
+    lines = [line + "  (what these words mean: loadsim explain read-back)"]
+    if rb.get("not_done"):
+        lines.append(f"read-back NOT DONE: {rb['not_done']}: none of the {live:,} live sessions could be read")
+    if rb.get("lost_with_dead_master"):
+        down = rb.get("masters_down") or {}
+        dead = ", ".join(a for a, what in sorted(down.items()) if what == "refuses connections") or "every master"
+        lines.append(f"read-back: {rb['lost_with_dead_master']:,} sessions LOST WITH A DEAD MASTER ({dead}: no "
+                     "replica took its slots)")
+    for address, what in sorted((rb.get("masters_down") or {}).items()):
+        if what != "refuses connections":
+            lines.append(f"read-back: master {address} {what}: its sessions are counted unreadable")
+    if rb.get("incomplete"):
+        lines.append(f"read-back incomplete: {rb['incomplete']}")
+    return lines
 
 
 def outage_line(summary: dict[str, Any]) -> str | None:

@@ -108,6 +108,26 @@ def test_all_masters_killed_is_a_cluster_down_first_line(tmp_path):
     assert summary_text.splitlines()[0].startswith(f"CLUSTER DOWN from {outage['from_s']:.1f} s to the end")
     assert summary_text.splitlines()[1].startswith("run:")
     assert "flags:" in summary_text and "cluster_down" in summary_text
+    # the read-back could read nothing, and says so (it was null, with no line in the text)
+    rb = s["read_back"]
+    assert rb["live"] > 0 and rb["checked"] == 0 and rb["never_acknowledged"] + rb["unreadable"] == rb["live"]
+    assert "no Redis node answered" in rb["not_done"]
+    assert f"read-back NOT DONE: {rb['not_done']}: none of the {rb['live']:,} live sessions" in stdout
+
+
+def test_a_master_killed_without_a_replica_loses_its_sessions_and_the_read_back_says_so(tmp_path):
+    """Before: "608 live sessions checked: 595 current, 0 stale, 0 missing" while a third were unreadable."""
+    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
+        victim = cluster.node(_masters(cluster)[0])
+        stdout, run = run_with_fault(cluster, tmp_path, "lost", lambda: cluster.kill(victim.index), run_time="9s")
+    rb = run.summary["read_back"]
+    assert rb["live"] == rb["never_acknowledged"] + rb["checked"] + rb["unreadable"]  # every session, one bucket
+    assert rb["checked"] > 0 and rb["unreadable"] > 0 and rb["lost_with_dead_master"] == rb["unreadable"]
+    assert rb["masters_down"] == {victim.address: "refuses connections"}
+    assert rb["unreadable_why"] == {"connection": rb["unreadable"]}
+    line = next(x for x in stdout.splitlines() if x.startswith("read-back of "))
+    assert f"{rb['checked']:,} checked" in line and f"{rb['unreadable']:,} unreadable (connection" in line
+    assert f"{rb['lost_with_dead_master']:,} sessions LOST WITH A DEAD MASTER ({victim.address}" in stdout
 
 
 def test_a_paused_master_does_not_stall_the_other_nodes_rows(tmp_path):

@@ -339,3 +339,13 @@ def test_processes_on_the_embedded_cluster(tmp_path):
     assert s["complete"] and s["workload"]["ha_pairs"] == 4 and s["cluster"]["embedded"]
     assert s["server"]["commands"] == s["server"]["commands_client_counted"] > 0
     assert s["operations"]["session.update"]["latency_us"]["count"] > 0
+    # the workers read their own pairs' sessions back, and their cluster clients' counters are summed (before:
+    # no read-back, read_back null, and the master's own all-zero counters)
+    rb = s["read_back"]
+    assert rb["workers"] == 2 and "not_done" not in rb and "incomplete" not in rb
+    assert rb["checked"] > 0 and rb["current"] == rb["checked"] - rb["ahead"]
+    assert rb["live"] == rb["never_acknowledged"] + rb["checked"] + rb["unreadable"]
+    counters = s["client"]["redis_client"]
+    assert counters["slot_refreshes"] >= 8  # one CLUSTER SLOTS per ORS node: 4 pairs x primary and backup
+    assert counters["connections_opened"] > 0
+    assert f"read-back of {rb['live']:,} live sessions" in proc.stdout

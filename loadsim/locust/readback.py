@@ -1,0 +1,169 @@
+"""The read-back after a test: what Redis holds for every session the generator believes live, against the last
+write Redis acknowledged, and, as carefully, what could not be read and why.
+
+Every live session lands in exactly one bucket:
+
+* ``never_acknowledged``: its create was refused, cut off or still queued (ORS would lose it too);
+* ``checked``: read back, then ``current``, ``stale`` (an acknowledged write lost), ``ahead`` (applied, reply
+  lost), ``missing`` or ``corrupt`` (``loadsim.model.records.check``);
+* ``unreadable``: the read failed, by error kind in ``unreadable_why``; of those, ``lost_with_dead_master`` are
+  on a master that refuses connections at the end (its process is gone and no replica took its slots: with no
+  replica, or AOF off, their data went with it); ``masters_down`` says, per master, what it did.
+
+``live = never_acknowledged + checked + unreadable`` (times ``sampled_every`` when a sample was read). When no
+node serves the slot map at all (every master down) nothing is read and ``not_done`` says why.
+
+The read-back's own client has bounded connect and reply timeouts (``READ_BACK_TIMEOUT_MS``, or the user's
+shorter ones), and gives up on a master after ``GIVE_UP_AFTER`` failures in a row: a silent or dead master
+costs seconds, never the whole end of the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+from loadsim.config.persistence import PersistenceOptions
+from loadsim.errors import RedisConnectionError, RedisError
+from loadsim.model import records
+from loadsim.model import workload as wl
+from loadsim.redis.client import ClusterClient, key_slot
+
+READ_BACK_LIMIT = 100_000  # sessions read back at most (a sample of every pair beyond): ~5 s at 50 µs per GET
+READ_BACK_TIMEOUT_MS = 3000  # connect and reply timeout of the read-back's client (the load stopped: a GET is µs)
+GIVE_UP_AFTER = 3  # failures in a row on one master: its other sessions are counted unreadable, not tried
+
+
+def _bounded(opts: PersistenceOptions) -> PersistenceOptions:
+    """The options with connect and socket timeouts of at most READ_BACK_TIMEOUT_MS (ORS's default is none)."""
+    def bound(ms: int) -> int:
+        return min(ms, READ_BACK_TIMEOUT_MS) if ms > 0 else READ_BACK_TIMEOUT_MS
+
+    return replace(opts, redis_connect_timeout=bound(opts.redis_connect_timeout),
+                   redis_socket_timeout=bound(opts.redis_socket_timeout))
+
+
+def empty(live: int = 0) -> dict[str, Any]:
+    """A read-back with nothing counted yet (the shape every surface reads)."""
+    return {"live": live, "checked": 0, "never_acknowledged": 0, **dict.fromkeys(records.VERDICTS, 0),
+            "unreadable": 0, "unreadable_why": {}, "lost_with_dead_master": 0, "masters_down": {}, "errors": 0}
+
+
+def read_back(eng: Any, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[str, Any]:
+    """Read back the session record of every session the pairs believe live (a sample above ``limit``) and
+    classify each (module docstring). ``eng``: the Engine (options, key layout, recorder)."""
+    layout = eng.layout
+    now = time.perf_counter()
+    for user in pairs:
+        if user.schedule is not None:
+            user.schedule.expire(now)
+    todo = [(user.schedule, seq) for user in pairs if user.schedule is not None and user.primary.persists
+            for seq in user.schedule.live_seqs()]
+    step = max(1, -(-len(todo) // limit))
+    out = empty(len(todo))
+    out["sampled_every"] = step
+    if not todo or not eng.opts.persists:
+        return out
+    sample = todo[::step]
+    acked_sample = [(sched, seq, sched.acked[seq - 1]) for sched, seq in sample]
+    out["never_acknowledged"] = sum(1 for _, _, acked in acked_sample if not acked)
+    readable = [(sched, seq, acked) for sched, seq, acked in acked_sample if acked]
+    why: Counter[str] = Counter()
+    started = time.perf_counter()
+    try:
+        client = ClusterClient(_bounded(eng.opts), name="loadsim-readback")
+    except RedisError as exc:
+        # no node serves the slot map: every master (and seed) is down; nothing can be read
+        why[exc.kind] += len(readable)
+        out.update(unreadable=len(readable), errors=len(readable), unreadable_why=dict(why),
+                   not_done=f"no Redis node answered ({exc})", seconds=round(time.perf_counter() - started, 3))
+        if isinstance(exc, RedisConnectionError):
+            out["lost_with_dead_master"] = len(readable)
+        return out
+    conn = client.worker()
+    failed_on: Counter[Any] = Counter()  # unreadable sessions per master address
+    in_a_row: Counter[Any] = Counter()
+    gave_up: dict[Any, str] = {}
+    try:
+        for sched, seq, acked in readable:
+            sid = wl.session_id(sched.node_id, seq)
+            key = layout.hash_key if layout.name == "single-hash" else layout.key("session", sid)
+            address = client.slots[key_slot(key.encode())]
+            if address in gave_up:
+                why[gave_up[address]] += 1
+                failed_on[address] += 1
+                continue
+            try:
+                if layout.name == "single-hash":
+                    value = conn.execute(key, "HGET", key, layout.key("session", sid))
+                else:
+                    value = conn.execute(key, "GET", key)
+            except RedisError as exc:
+                why[exc.kind] += 1
+                failed_on[address] += 1
+                in_a_row[address] += 1
+                if in_a_row[address] >= GIVE_UP_AFTER:
+                    gave_up[address] = exc.kind
+                continue
+            in_a_row[address] = 0
+            out["checked"] += 1
+            out[records.check(sid, value, acked)] += 1
+        down = _masters_down(client, failed_on)
+    finally:
+        eng.recorder.commands += conn.commands_ok  # Redis counts these GETs too (the server cross-check)
+        conn.close()
+        client.close()
+    unreadable = sum(failed_on.values())
+    out.update(unreadable=unreadable, errors=unreadable, unreadable_why=dict(why),
+               masters_down={f"{a[0]}:{a[1]}": what for a, what in down.items()},
+               lost_with_dead_master=sum(n for a, n in failed_on.items() if down.get(a) == DEAD))
+    if gave_up:
+        out["gave_up_on"] = sorted(f"{a[0]}:{a[1]}" for a in gave_up)
+    out["seconds"] = round(time.perf_counter() - started, 3)
+    return out
+
+
+DEAD = "refuses connections"
+SILENT = "accepts connections but does not answer"
+
+
+def _masters_down(client: ClusterClient, failed_on: Counter[Any]) -> dict[Any, str]:
+    """Of the masters reads failed on, those that are down now: DEAD (connection refused: the process is gone)
+    or SILENT (no answer within the timeout: paused, stopped, overloaded). One PING each."""
+    down: dict[Any, str] = {}
+    for address in failed_on:
+        try:
+            conn = client.connect(address)
+        except RedisError as exc:
+            down[address] = DEAD if isinstance(exc, RedisConnectionError) else SILENT
+            continue
+        try:
+            conn.call("PING")
+        except RedisError as exc:
+            down[address] = SILENT if exc.kind == "timeout" else f"answers with errors ({exc.kind})"
+        finally:
+            conn.close()
+    return down
+
+
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One read-back from the read-backs of several Locust workers (each read its own pairs' sessions)."""
+    if not parts:
+        return None
+    out = empty()
+    why: Counter[str] = Counter()
+    for rb in parts:
+        for k in ("live", "checked", "never_acknowledged", *records.VERDICTS, "unreadable", "lost_with_dead_master",
+                  "errors"):
+            out[k] += int(rb.get(k, 0))
+        why.update(rb.get("unreadable_why", {}))
+        out["masters_down"].update(rb.get("masters_down", {}))
+        if rb.get("not_done"):
+            out["not_done"] = rb["not_done"]
+    out["unreadable_why"] = dict(why)
+    out["sampled_every"] = max(int(rb.get("sampled_every", 1)) for rb in parts)
+    out["seconds"] = max(float(rb.get("seconds", 0.0)) for rb in parts)
+    out["workers"] = len(parts)
+    return out
