@@ -46,6 +46,18 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"loadsim: error: {message} (see '{self.prog} --help')\n")
 
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
+        """An empty value (``--out ''``, ``report ''``) is refused: it used to fall back to a default or to the
+        current folder without a word. Every subcommand's parser is a ``_Parser`` too, so this covers them all."""
+        ns, rest = super().parse_known_args(args, namespace)
+        for action in self._actions:
+            value = getattr(ns, action.dest, None)
+            if isinstance(value, str) and not value.strip() or isinstance(value, list) and "" in value:
+                if action.option_strings:
+                    self.error(f"{action.option_strings[-1]} is empty; give a value or leave it out")
+                self.error(f"the {action.metavar or action.dest.upper()} argument is empty; give one")
+        return ns, rest
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="loadsim", description="Capacity planning and load simulation for "

@@ -49,7 +49,7 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
 
     state = Path(args.state_dir)
     if args.action == "up":
-        spec = ClusterSpec(masters=args.masters, replicas=args.replicas, tls=args.tls or args.mutual_tls,
+        spec = ClusterSpec(masters=args.masters, replicas=args.replicas, tls=args.tls,
                            mutual_tls=args.mutual_tls, acl=args.acl, aof=args.aof, maxmemory=args.maxmemory,
                            cluster_node_timeout_ms=args.cluster_node_timeout, redis_server=args.redis_server)
         spec.validate()

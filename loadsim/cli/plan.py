@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from dataclasses import MISSING, fields, replace
 from typing import Any
 
+from loadsim.errors import OptionsError
 from loadsim.model import sizing as sz
 
 EXIT_FAIL = 3
@@ -54,7 +56,11 @@ def deployment_from_args(args: argparse.Namespace) -> sz.Deployment:
         if value is not None:
             changes[f.name] = value == "true" if isinstance(value, str) and value in ("true", "false") else value
     if getattr(args, "node_ram_gib", None) is not None:
-        changes["node_ram_bytes"] = args.node_ram_gib * sz.GIB
+        gib, (low, high) = args.node_ram_gib, sz.DEPLOYMENT_RANGES["node_ram_bytes"]
+        if not (math.isfinite(gib) and low <= gib * sz.GIB <= high):  # named as given, not in bytes
+            raise OptionsError(f"--node-ram-gib: {gib:g} is out of range; give a number from "
+                               f"{sz.number_text(low / sz.GIB)} to {sz.number_text(high / sz.GIB)}")
+        changes["node_ram_bytes"] = gib * sz.GIB
     if getattr(args, "estate", None):
         changes.update(_estate_changes(args.estate, changes))
     return replace(sz.Deployment(), **changes)

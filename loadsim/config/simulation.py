@@ -174,6 +174,9 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
               "PATH; redis-cli is taken from beside it if there is one).", str, "PATH", form=False),
 )
 SIM_BY_DEST = {o.dest: o for o in SIM_OPTIONS}
+# Set by `loadsim sweep` and `compare-tls` for a run that only checks its options: it exits 0 once they all
+# passed, before any cluster starts or anything is written (so a bad option stops the experiment up front).
+CHECK_ONLY_ENV = "LOADSIM_CHECK_OPTIONS_ONLY"
 REPEATABLE = ("fault",)  # given several times: a list (the web form: one field, comma-separated)
 
 
@@ -200,10 +203,13 @@ def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
                            help=f"{label}{o.full_help}{shown} [env {o.env}]".replace("%", "%%"), **extra)
 
 
-def simulation_values(ns: Any, defaults: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
+def simulation_values(ns: Any, defaults: dict[str, Any], environ: dict[str, str] | None = None,
+                      form: bool = False) -> dict[str, Any]:
     """Converted simulation values: explicit (argument, env, Locust config) > scenario default.
 
-    Raises OptionsError naming the option for a value that does not convert.
+    Raises OptionsError naming the option for a value that does not convert, or that is empty (``--aht ''``
+    used to fall back to the default without a word); ``form``: the web UI's form, where an empty field
+    means "not given".
     """
     env = os.environ if environ is None else environ
     out: dict[str, Any] = dict(defaults)
@@ -211,8 +217,16 @@ def simulation_values(ns: Any, defaults: dict[str, Any], environ: dict[str, str]
         text = getattr(ns, o.dest, None)
         if text is None:
             text = env.get(o.env)
-        if text is None or text == "":
+        if text is None:
             continue
+        if isinstance(text, list) and form:
+            text = [t for t in text if not isinstance(t, str) or t.strip()]
+        empty = text.strip() == "" if isinstance(text, str) else (
+            isinstance(text, list) and any(isinstance(t, str) and not t.strip() for t in text))
+        if empty:
+            if form:
+                continue
+            raise OptionsError(f"--{o.name} is empty; give a value or leave it out ({o.help.rstrip('.')})")
         if not isinstance(text, str):
             out[o.dest] = text
             continue

@@ -96,7 +96,7 @@ class ClusterSpec:
         if self.masters > 64 or not 0 <= self.replicas <= 5:
             raise ClusterError("--masters must be 3..64 and --replicas 0..5 for an embedded cluster")
         if self.mutual_tls and not self.tls:
-            raise ClusterError("--mutual-tls needs --tls")
+            raise ClusterError("--mutual-tls needs --tls: give both (mutual TLS is TLS with client certificates)")
         if self.maxmemory is not None:
             check_redis_size(self.maxmemory)
         if isinstance(self.cluster_node_timeout_ms, bool) or not isinstance(self.cluster_node_timeout_ms, int) \

@@ -75,7 +75,7 @@ class Grid:
             check_complexity(c)
         for cps in self.cps_per_pair:
             if cps is not None and not 0 < cps < float("inf"):
-                raise ExperimentError(f"--cps-per-pair {cps:g}: the offered load must be > 0")
+                raise ExperimentError(f"--cps-per-pair {cps:g}: the offered load must be a finite number > 0")
 
     def points(self) -> list[Point]:
         """Every point; repeats outermost, TLS innermost (A/B interleaved)."""
@@ -149,6 +149,46 @@ def check_run_options(extra: Iterable[str]) -> None:
 
     if "key_layout" in sim and sim["key_layout"] not in KEY_LAYOUTS:
         raise ExperimentError(f"after '--': --key-layout {sim['key_layout']}: use one of {', '.join(KEY_LAYOUTS)}")
+
+
+CHECK_TIMEOUT_S = 120  # one Locust start-up that stops after its option checks (about 2 s when idle)
+
+
+def check_runs(scenario: Path, run_time: str, points: Iterable[Point], extra: Iterable[str]) -> None:
+    """Ask the scenario itself, in a Locust process that stops after its option checks, whether it accepts the
+    runs of these points: Locust's own options, the scenario's defaults, what one generator can hold (calls/s x
+    lifetime) and the fault targets are checked exactly as the runs will check them, before any cluster starts.
+    One process per distinct workload: for each complexity, the most HA pairs at the highest rate (capacity)
+    and the fewest at the lowest (fault targets). ExperimentError with the run's own one line otherwise."""
+    import os
+
+    from loadsim.config.simulation import CHECK_ONLY_ENV
+
+    chosen: dict[tuple[Any, ...], Point] = {}
+    for cx in sorted({p.complexity for p in points}, key=str):
+        same = [p for p in points if p.complexity == cx]
+        for pick in (max(same, key=lambda p: (p.ha_pairs, p.cps_per_pair or 0)),
+                     min(same, key=lambda p: (p.ha_pairs, p.cps_per_pair or 0))):
+            chosen.setdefault((pick.ha_pairs, pick.cps_per_pair, cx), pick)
+    for point in chosen.values():
+        # the runs get --redis-nodes of their cluster: a placeholder here (never contacted: the check-only run
+        # exits before it connects), so that options needing the embedded cluster are refused as they will be
+        args = [sys.executable, "-m", "locust", "-f", str(scenario), "--headless", "-t", run_time, "--only-summary",
+                "-u", str(point.ha_pairs), "--redis-nodes", "127.0.0.1:1", "--complexity", point.complexity]
+        if point.cps_per_pair is not None:
+            args += ["--cps-per-pair", str(point.cps_per_pair)]
+        try:
+            proc = subprocess.run([*args, *extra], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                                  timeout=CHECK_TIMEOUT_S, env={**os.environ, CHECK_ONLY_ENV: "1"})
+        except subprocess.TimeoutExpired:
+            raise ExperimentError(f"checking the run options of {point.label} took over {CHECK_TIMEOUT_S} s; "
+                                  "is the machine overloaded? try again") from None
+        if proc.returncode != 0:
+            lines = proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"]
+            said = [line for line in lines if "error:" in line] or lines
+            problem = said[-1].split("error:", 1)[-1].strip()
+            raise ExperimentError(f"a run of {point.label} would refuse its options: {problem} (nothing was "
+                                  "started)")
 
 
 def parse_onoff(text: str) -> bool:
@@ -355,6 +395,7 @@ def run_sweep(grid: Grid, out_dir: Path, run_time: str = "60s", scenario: str = 
     scenario_file = paths.scenario_file(scenario)
     if (out_dir / SWEEP_INDEX).exists():
         raise ExperimentError(f"'{out_dir}' already holds a sweep; choose a new --out folder")
+    check_runs(scenario_file, run_time, grid.points(), list(extra))
     out_dir.mkdir(parents=True, exist_ok=True)
     points = grid.points()
     index: dict[str, Any] = {"grid": asdict(grid), "run_time": run_time, "scenario": scenario_file.name,

@@ -37,6 +37,7 @@ from loadsim.experiments.sweep import (
     RunInterrupted,
     check_complexity,
     check_run_time,
+    check_runs,
     fmt_duration,
     run_point,
     stop_if_first_failed,
@@ -98,10 +99,11 @@ class CompareSpec:
         """Bad input is refused before any cluster starts (one line naming the option)."""
         if self.ha_pairs < 1:
             raise ExperimentError(f"--ha-pairs {self.ha_pairs}: give at least 1 HA pair")
-        if self.masters < 3:
-            raise ExperimentError(f"--masters {self.masters}: Redis Cluster needs at least 3 masters")
-        if self.cps_per_pair <= 0:
-            raise ExperimentError(f"--cps-per-pair {self.cps_per_pair:g}: the offered load must be > 0")
+        if not 3 <= self.masters <= 64:
+            raise ExperimentError(f"--masters {self.masters}: an embedded cluster has 3..64 masters (Redis Cluster "
+                                  "needs at least 3)")
+        if not 0 < self.cps_per_pair < float("inf"):
+            raise ExperimentError(f"--cps-per-pair {self.cps_per_pair:g}: the offered load must be a finite number > 0")
         if self.repeats < 3:
             raise ExperimentError("--repeats must be at least 3: the confidence interval needs repeats")
         if self.saturation_steps < 0 or self.saturation_steps > 10 or self.step <= 1.0:
@@ -158,6 +160,9 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
     scenario = paths.scenario_file(spec.scenario)
     if (out_dir / COMPARE_INDEX).exists():
         raise ExperimentError(f"'{out_dir}' already holds a comparison; choose a new --out folder")
+    highest = spec.cps_per_pair * spec.step ** spec.saturation_steps  # the last saturation step offers the most
+    check_runs(scenario, spec.run_time, [Point(spec.ha_pairs, spec.masters, 0, False, spec.complexity, 1, cps)
+                                         for cps in {spec.cps_per_pair, round(highest, 3)}], ["--seed", "1"])
     out_dir.mkdir(parents=True, exist_ok=True)
     index: dict[str, Any] = {"spec": asdict(spec), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                              "complete": False, "fixed": [], "saturation": {"plain": [], "tls": []}}

@@ -24,6 +24,7 @@ import argparse
 import atexit
 import copy
 import logging
+import os
 import signal
 import sys
 import time
@@ -42,7 +43,13 @@ from loadsim.config.persistence import (
     from_namespace,
     refuse_password_argument,
 )
-from loadsim.config.simulation import SIM_BY_DEST, add_simulation_arguments, given_values, simulation_values
+from loadsim.config.simulation import (
+    CHECK_ONLY_ENV,
+    SIM_BY_DEST,
+    add_simulation_arguments,
+    given_values,
+    simulation_values,
+)
 from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster, redis_binaries
 from loadsim.errors import OptionsError, RedisError, UserError
@@ -154,7 +161,7 @@ class Loadsim:
         were checked at start and are not touched again: no folder created, no program run). Raises UserError."""
         spec = self.scenario
         opts = from_namespace(ns, form=form)
-        sim = simulation_values(ns, spec.defaults)
+        sim = simulation_values(ns, spec.defaults, form=form)
         if sim.get("results_dir") and not self.is_worker and not form:
             check_results_dir(sim["results_dir"])  # before any cluster starts or any Redis traffic
         params = workload_params(sim, int(getattr(ns, "num_users", None) or spec.ha_pairs), opts.ors_cluster_name)
@@ -164,6 +171,9 @@ class Loadsim:
             raise OptionsError("--fault needs a single Locust process (no --processes, master or workers): the "
                                "faults act on this process's HA pairs and embedded cluster")
         will_embed = not opts.redis_nodes and opts.persists
+        if will_embed and sim.get("embedded_mutual_tls") and not sim.get("embedded_tls"):
+            raise OptionsError("--embedded-mutual-tls needs --embedded-tls true: give both (mutual TLS is TLS with "
+                               "client certificates)")
         if will_embed and sim.get("embedded_redis_server") and not form:
             redis_binaries(sim["embedded_redis_server"])  # a bad --embedded-redis-server starts nothing
         if faults:
@@ -198,6 +208,10 @@ class Loadsim:
         """Options and parameters from the arguments (``form``: as the web UI's form left them, where an empty
         field means "not given"). Raises UserError (one line naming the fix)."""
         opts, sim, params, estate, faults = self._checked(self.namespace, form)
+        if os.environ.get(CHECK_ONLY_ENV) and not self.is_worker:
+            # `loadsim sweep` / `compare-tls` ask a run to check its options before their first cluster starts:
+            # every check above passed, and nothing has started or been written
+            raise SystemExit(0)
         if not opts.redis_nodes and opts.persists:
             if self.is_worker:
                 raise OptionsError("this Locust worker got no redis-nodes from its master; give the master "

@@ -69,6 +69,25 @@ DEFAULT_COSTS = UnitCosts(bytes_per_session=D.value("bytes_per_session"),
                                  "reference machine (standard preset, no TLS), not your runs")
 
 
+# Valid range (inclusive) of every number of a Deployment, so that an impossible one is refused in one line
+# instead of becoming a verdict. Upper bounds are far beyond any real estate (Redis Cluster's documented limit is
+# 1,000 nodes; one master serves ~100 k commands/s), low enough that the arithmetic stays finite.
+DEPLOYMENT_RANGES: dict[str, tuple[float, float]] = {
+    "ha_pairs": (1, 100_000), "cps_per_pair": (0, 10_000), "aht_s": (0.001, 3.2e7), "digital_share": (0, 1),
+    "session_ttl_s": (1, 3.2e8), "masters": (1, 1000), "replicas": (0, 16), "node_ram_bytes": (2**26, 2**50),
+    "node_cores": (1, 1024), "worker_threads": (1, 256), "maxmemory_fraction": (0.01, 1), "fork_cow_factor": (1, 4),
+    "cpu_ceiling": (0.01, 1), "latency_slo_p99_us": (1, 6e7), "maxclients": (1, 10_000_000),
+    "record_bytes": (1, 1 << 29), "records_per_session": (1, 64), "routed_share": (0, 1), "routing_s": (0.001, 3.2e7),
+    "extended_share": (0, 1), "extended_s": (0.001, 3.2e8), "leaked_share": (0, 1), "cleanup_period_s": (0, 1e6),
+    "cleanup_batch": (1, 1e6),
+}
+
+
+def number_text(x: float) -> str:
+    """A range bound for people: ``67,108,864``, ``0.001``."""
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
 @dataclass(frozen=True)
 class Deployment:
     """A target deployment. Every field is overridable (``loadsim plan --help``)."""
@@ -136,6 +155,11 @@ class Deployment:
             raise OptionsError(f"redis-version {self.redis_version}: the memory model has constants for 7.0 and 7.2")
         if self.replicas < 0:
             raise OptionsError("replicas must be >= 0")
+        for name, (low, high) in DEPLOYMENT_RANGES.items():  # NaN, inf, negative, zero, absurd: one line each
+            v = getattr(self, name)
+            if v is not None and not (math.isfinite(v) and low <= v <= high):
+                raise OptionsError(f"--{name.replace('_', '-')}: {v:g} is out of range; give a number from "
+                                   f"{number_text(low)} to {number_text(high)}")
         self.pair_groups()  # the workload model checks the rest (shares, times) and names the option
 
 

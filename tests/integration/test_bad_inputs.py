@@ -26,6 +26,7 @@ def _files(tmp: Path) -> dict[str, str]:
         "unknown_key_toml": tmp / "unknown.toml",
         "damaged_run": tmp / "damaged",
         "a_file": tmp / "afile.txt",
+        "out": tmp / "out",  # an experiment's folder: must not be created by a refused experiment
     }
     files["not_pem"].write_text("this is not a certificate\n")
     files["nodez_ini"].write_text("[persistence]\nredis-nodez = 127.0.0.1:7000\n")
@@ -58,7 +59,7 @@ LOADSIM_CASES = [
     (["plan", "--estate", "{unknown_key_toml}"], "did you mean 'cps'?", 2),
     (["plan", "--from", "{missing}"], "missing.toml", 2),
     (["plan", "--routed-share", "2"], "--routed-share", 2),
-    (["plan", "--leaked-share", "-0.1"], "--routed-share, --extended-share and --leaked-share", 2),
+    (["plan", "--leaked-share", "-0.1"], "--leaked-share: -0.1 is out of range", 2),
     (["plan", "--replicas", "-1"], "replicas must be >= 0", 2),
     (["plan", "--ha-pairs", "abc"], "invalid int value", 2),
     (["check"], "redis-nodes is not set", 2),
@@ -93,6 +94,38 @@ LOADSIM_CASES = [
     (["cluster", "up", "--replicas", "9", "--state-dir", "{missing}"], "--replicas 0..5", 2),
     (["cluster", "up", "--redis-server", "{missing}", "--state-dir", "{missing}"], "--redis-server", 2),
     (["scenario-path", "bogus"], "scenario 'bogus' unknown", 2),
+    # impossible numbers are refused, never turned into a verdict (exit 3 FAIL or 0 PASS)
+    (["plan", "--node-ram-gib", "-4"], "--node-ram-gib: -4 is out of range; give a number from 0.0625", 2),
+    (["plan", "--node-ram-gib", "0"], "--node-ram-gib: 0 is out of range", 2),
+    (["plan", "--node-ram-gib", "nan"], "--node-ram-gib: nan is out of range", 2),
+    (["plan", "--node-ram-bytes", "1e30"], "--node-ram-bytes: 1e+30 is out of range", 2),
+    (["plan", "--maxclients", "-1"], "--maxclients: -1 is out of range", 2),
+    (["plan", "--latency-slo-p99-us", "-1"], "--latency-slo-p99-us: -1 is out of range", 2),
+    (["plan", "--cps-per-pair", "1e308"], "--cps-per-pair: 1e+308 is out of range", 2),
+    (["plan", "--cps-per-pair", "inf"], "--cps-per-pair: inf is out of range", 2),
+    (["plan", "--aht-s", "nan"], "--aht-s: nan is out of range", 2),
+    (["plan", "--ha-pairs", "100000000"], "--ha-pairs: 1e+08 is out of range", 2),
+    (["plan", "--node-cores", "0"], "--node-cores: 0 is out of range", 2),
+    (["plan", "--fork-cow-factor", "-1"], "--fork-cow-factor: -1 is out of range", 2),
+    (["plan", "--cps-per-pair", ""], "invalid float value: ''", 2),
+    # empty values never fall back to a default or to the current folder
+    (["report", ""], "the PATH argument is empty", 2),
+    (["results", "show", ""], "the PATH argument is empty", 2),
+    (["cluster", "up", "--state-dir", ""], "--state-dir is empty", 2),
+    (["sweep", "--out", ""], "--out is empty", 2),
+    (["compare-tls", "--out", ""], "--out is empty", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--password", ""], "--password is empty", 2),
+    # flags that need another flag
+    (["cluster", "up", "--mutual-tls", "--state-dir", "{out}"], "--mutual-tls needs --tls", 2),
+    # sweep and compare-tls: the runs' options, also those after '--', are checked before the first cluster
+    (["sweep", "--ha-pairs", "100000000", "--out", "{out}"], "one generator can hold", 2),
+    (["sweep", "--out", "{out}", "--", "--bogus-opt", "1"], "unrecognized arguments: --bogus-opt", 2),
+    (["sweep", "--ha-pairs", "1", "--out", "{out}", "--", "--fault", "5:switchover:2"],
+     "HA pair 2 does not exist", 2),
+    (["sweep", "--out", "{out}", "--", "--aht", "inf"], "--aht: inf is out of range", 2),
+    (["compare-tls", "--cps-per-pair", "inf", "--out", "{out}"], "--cps-per-pair inf", 2),
+    (["compare-tls", "--cps-per-pair", "9000", "--out", "{out}"], "58982.4 is out of range", 2),
+    (["compare-tls", "--masters", "1000", "--out", "{out}"], "3..64 masters", 2),
 ]
 
 # Locust runs of scenarios/ha9.py: options are checked before any cluster starts or any result is written.
@@ -132,6 +165,10 @@ LOCUST_CASES = [
     (["--migration-step", "-1"], "--migration-step: -1 is out of range", 2),
     (["--pool-connections", "sometimes"], "--pool-connections", 2),
     (["--embedded-appendfsync", "sometimes"], "appendfsync", 2),
+    (["--aht", ""], "--aht is empty", 2),
+    (["--cps-per-pair", ""], "--cps-per-pair is empty", 2),
+    (["--results-dir", ""], "--results-dir is empty", 2),
+    (["--embedded-mutual-tls", "true"], "--embedded-mutual-tls needs --embedded-tls true", 2),
 ]
 
 
@@ -154,10 +191,13 @@ def _assert_contract(proc, expected, code, results_dir=None):
 @pytest.mark.parametrize("words, expected, code", LOADSIM_CASES, ids=[" ".join(c[0])[:60] for c in LOADSIM_CASES])
 def test_loadsim_commands_refuse_bad_input_in_one_line(tmp_path, words, expected, code):
     files = _files(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
     proc = subprocess.run([PY, "-m", "loadsim", *_fill(words, files)], capture_output=True, text=True,
-                          timeout=60, cwd=tmp_path, env={**os.environ, "LOADSIM_LOG_DIR": str(tmp_path / "logs")})
+                          timeout=120, cwd=tmp_path, env={**os.environ, "LOADSIM_LOG_DIR": str(tmp_path / "logs")})
     _assert_contract(proc, expected, code)
     assert not (tmp_path / "logs").exists(), "a user error must not be logged as a crash"
+    assert sorted(tmp_path.rglob("*")) == before, "a refused command must write nothing"
+    assert "running" not in proc.stdout, proc.stdout  # no experiment's run started
 
 
 @pytest.mark.parametrize("words, expected, code", LOCUST_CASES, ids=[" ".join(c[0])[:60] for c in LOCUST_CASES])

@@ -11,6 +11,16 @@ from loadsim.experiments import precision as prec
 from loadsim.experiments.precision import decide, mean_half_width, parse_budget, parse_precision, ratio_half_width
 
 
+@pytest.fixture(autouse=True)
+def _no_option_check_runs(monkeypatch):
+    """The experiments' up-front option check starts a Locust process: not in unit tests (the bad-input
+    table in tests/integration covers it)."""
+    from loadsim.experiments import sweep, tlscompare
+
+    monkeypatch.setattr(sweep, "check_runs", lambda *_a, **_kw: None)
+    monkeypatch.setattr(tlscompare, "check_runs", lambda *_a, **_kw: None)
+
+
 def test_mean_half_width_known_samples():
     # 10, 12, 14: mean 12, sd 2, n 3 → t95(2) = 4.303; half-width 4.303 * 2 / √3 = 4.969, / 12
     assert mean_half_width([10, 12, 14]) == pytest.approx(4.303 * 2 / math.sqrt(3) / 12)

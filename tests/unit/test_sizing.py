@@ -143,7 +143,7 @@ def test_verdict_text_names_binding_constraint_and_margin():
     text = v.text()
     assert v.passed and text.startswith("PASS: 9 HA pairs on 3 masters")
     assert "binding constraint:" in text and "margin +" in text and "smallest master count" in text
-    tight = sz.verdict(sz.Deployment(node_ram_bytes=1e6), sz.DEFAULT_COSTS)
+    tight = sz.verdict(sz.Deployment(node_ram_bytes=2**26, record_bytes=100_000), sz.DEFAULT_COSTS)  # smallest RAM
     assert not tight.passed and tight.text().startswith("FAIL") and "binding constraint: memory" in tight.text()
     assert "margin -" in tight.text()
 
