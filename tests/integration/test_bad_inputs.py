@@ -114,7 +114,7 @@ LOADSIM_CASES = [
     (["cluster", "up", "--state-dir", ""], "--state-dir is empty", 2),
     (["sweep", "--out", ""], "--out is empty", 2),
     (["compare-tls", "--out", ""], "--out is empty", 2),
-    (["check", "--redis-nodes", "127.0.0.1:1", "--password", ""], "--password is empty", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--username", ""], "--username is empty", 2),
     # flags that need another flag
     (["cluster", "up", "--mutual-tls", "--state-dir", "{out}"], "--mutual-tls needs --tls", 2),
     # sweep and compare-tls: the runs' options, also those after '--', are checked before the first cluster
