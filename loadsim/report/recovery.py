@@ -1,5 +1,7 @@
 """Tables and figures of the recovery report (``notebooks/recovery.ipynb`` calls these; it stays thin): a run
-with faults, switchovers or the migration runbook, as timelines with fault markers and tables."""
+with faults, switchovers or the migration runbook. The report reads as a document: the verdict first (was any
+acknowledged write lost, how long were writes refused, how fast did it recover), then timelines with fault
+markers, then one formatted table per measurement the run has."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from loadsim.results.reader import RunResults  # noqa: E402
+from loadsim.results.text import outage_line, run_class_line  # noqa: E402
 
 EVENT_KEYS = ("faults", "recovery", "failovers", "outages", "migration", "error_windows")
 
@@ -78,3 +81,114 @@ def table(summary: dict[str, Any], key: str) -> pd.DataFrame:
              if not isinstance(v, dict)} | {k: str(v) for k, v in r.items() if isinstance(v, dict)}
             for r in (value or [])]
     return pd.DataFrame(rows)
+
+
+# (summary key, heading) of the report's sections, in the order a reader asks
+SECTIONS = (("faults", "Faults"), ("error_windows", "Error windows per master"),
+            ("failovers", "Failovers (as the monitor saw them)"), ("outages", "Cluster down"),
+            ("fault_impact", "Impact of each fault"), ("recovery", "Switchover recovery per pair"),
+            ("read_back", "Read-back of the sessions believed live"),
+            ("migration", "Migration runbook: expected (vendor) vs observed"))
+
+
+def lost_writes(summary: dict[str, Any]) -> int | None:
+    """Acknowledged writes lost (stale + missing + corrupt) in the read-back after the test and in the switchover
+    recovery's; None when nothing was read back."""
+    recovery = summary.get("recovery") or {}
+    found = [rb for rb in (summary.get("read_back"), recovery.get("read_back")) if rb]
+    # a switchover without its own read-back: the sessions written but not found are its lost writes
+    written = recovery.get("lost_written") if recovery and not recovery.get("read_back") else None
+    if not found and written is None:
+        return None
+    return sum(rb.get("stale", 0) + rb.get("missing", 0) + rb.get("corrupt", 0) for rb in found) + (written or 0)
+
+
+def verdict(summary: dict[str, Any]) -> tuple[str, list[str]]:
+    """The report's first words: a headline about acknowledged writes, then one line per thing a reader asks
+    (writes refused, failover time, recovery time, latency) with its number."""
+    lost = lost_writes(summary)
+    if lost is None:
+        head = "Acknowledged writes: not checked (no read-back in this run; --read-back checks them)"
+    elif lost:
+        head = f"ACKNOWLEDGED WRITES LOST: {lost:,}"
+    else:
+        head = "No acknowledged write was lost"
+    lines = []
+    down = outage_line(summary)
+    if down:
+        lines.append(down.replace("CLUSTER DOWN", "Cluster down", 1))
+    for w in summary.get("error_windows", []):
+        span = f"{w['seconds']:.1f} s" if w.get("to_s") is not None else "until the end of the run"
+        lines.append(f"Writes to {w['master']}'s slots failed for {span} ({w['failures']:,} failed commands)")
+    for f in summary.get("failovers", []):
+        if f.get("replaced_by"):
+            lines.append(f"Failover of {f['node']}: {f['replaced_by']} master after {f['failover_s']:.1f} s")
+        else:
+            lines.append(f"{f['node']} {f.get('how', 'stopped answering')} at {f['down_at_s']:.1f} s: no replica "
+                         "took over")
+    rv = summary.get("recovery")
+    if rv:
+        lines.append(f"Switchover: {rv['recovered']:,} of {rv['expected']:,} live sessions restored, the slowest "
+                     f"pair in {rv['max_seconds']:.2f} s; {rv['lost_never_written']:,} never written (their create "
+                     "was queued in the old primary, as ORS would lose them)")
+    for fi in summary.get("fault_impact", []):
+        back = (f"back under 2x after {fi['latency_recovered_s']:.1f} s" if fi.get("latency_recovered_s") is not None
+                else "not back under 2x by the end")
+        before = (f"before {fi['latency_max_us_before'] / 1000:,.1f} ms" if fi.get("latency_max_us_before")
+                  else "nothing measured before it")
+        lines.append(f"Latency after {fi['fault']}: max {fi['latency_max_us_peak'] / 1000:,.1f} ms ({before}), {back}")
+    for m in summary.get("migration", []):
+        if not m.get("ok"):
+            lines.append(f"Migration step {m['step']} not as documented: {m['observed']} (vendor: {m['expected']})")
+    return head, lines
+
+
+def verdict_markdown(summary: dict[str, Any]) -> str:
+    """The verdict as Markdown, for the report's first output."""
+    head, lines = verdict(summary)
+    w = summary.get("workload", {})
+    about = (f"{w.get('ha_pairs', '?')} HA pairs x {w.get('cps_per_pair', '?')} calls/s, "
+             f"{summary.get('duration_s', 0):.0f} s, {summary.get('cluster', {}).get('masters', '?')} masters")
+    rig = [] if (summary.get("run_class") or {}).get("class", "clean") == "clean" else [run_class_line(summary)]
+    return "\n".join([f"## {head}", "", f"*{about}*", "", *(f"- {line}" for line in lines + rig)])
+
+
+WIDE = 9  # columns a table can have and still fit the page; wider ones are turned on their side
+
+
+def styled(frame: pd.DataFrame) -> Any:
+    """A table formatted for people: no index, thousands separators, at most 3 decimals, no NaN."""
+    if frame.empty:
+        return frame
+
+    def fmt(v: Any) -> str:
+        if v is None or (isinstance(v, float) and pd.isna(v)):
+            return ""
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, int):
+            return f"{v:,}"
+        if isinstance(v, float):
+            return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.3f}".rstrip("0").rstrip(".")
+        return str(v)
+
+    if len(frame.columns) > WIDE:  # too wide for a page: one column per entry, one row per field
+        shown = frame.T
+        shown.columns = [f"#{i + 1}" for i in range(len(frame))]
+        return shown.style.format(fmt)
+    return frame.style.format(fmt).hide(axis="index")
+
+
+def sections(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(heading, formatted table) of every section this run has data for; absent ones are left out."""
+    out = []
+    for key, heading in SECTIONS:
+        t = table(summary, key)
+        if not t.empty:
+            out.append((heading, styled(t)))
+    return out
+
+
+def absent(summary: dict[str, Any]) -> list[str]:
+    """Headings of the sections this run has no data for (the report names them once, at the end)."""
+    return [heading for key, heading in SECTIONS if table(summary, key).empty]

@@ -58,7 +58,6 @@ def render(folder: str | Path, parameters: dict[str, Any] | None = None, echo: A
     """Execute the right notebook on ``folder``; write ``report.ipynb``, ``report.html``, ``figures/``."""
     import nbformat
     import papermill
-    from nbconvert import HTMLExporter
 
     folder = Path(folder).resolve()
     if not folder.is_dir():
@@ -81,9 +80,31 @@ def render(folder: str | Path, parameters: dict[str, Any] | None = None, echo: A
                                        progress_bar=False, cwd=str(folder), log_output=False,
                                        stdout_file=None, stderr_file=None)
     except papermill.PapermillExecutionError as exc:
-        raise ResultsError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}; "
-                           f"see {executed} and {folder / 'report.log'}") from None
-    html, _ = HTMLExporter(exclude_input=True).from_notebook_node(nbformat.read(executed, as_version=4))
+        raise ResultsError(f"the report notebook failed in {cell_name(nb, exc.source)}: "
+                           f"{exc.ename}: {exc.evalue}; see {executed} and {folder / 'report.log'}") from None
+    html, _ = document_exporter().from_notebook_node(nbformat.read(executed, as_version=4))
     (folder / "report.html").write_text(html, encoding="utf-8")
     echo(f"report: {folder / 'report.html'} ({time.monotonic() - t0:.1f} s), figures in {folder / 'figures'}")
     return folder / "report.html"
+
+
+def document_exporter() -> Any:
+    """nbconvert's HTML exporter set to write a document: no code, no ``In [..]`` / ``Out[..]`` prompts."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+def cell_name(template: Path, source: str) -> str:
+    """The failing cell as JupyterLab numbers it on the template after Run All: ``cell [3]``, the template's
+    third code cell, found by its source (the executed copy's numbers are shifted by papermill's injected
+    parameters cell), with its first line and the template's name."""
+    import nbformat
+
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    try:
+        code = [c.source for c in nbformat.read(template, as_version=4).cells if c.cell_type == "code"]
+    except (OSError, ValueError):
+        code = []
+    where = f"cell [{code.index(source) + 1}]" if source in code else "a cell"
+    return f"{where} of {template.name} ('{first[:60]}')"

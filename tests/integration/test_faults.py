@@ -1,6 +1,7 @@
 """Fault schedules on real embedded clusters: the faults happen when asked, are recorded, and the run measures
 through them (Redis faults on the embedded cluster loadsim starts; ORS faults on the HA pairs)."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,12 @@ def test_a_killed_master_is_failed_over_and_the_run_measures_through_it(tmp_path
     assert rep.returncode == 0 and "recovery.ipynb" in rep.stdout, rep.stderr[-2000:]
     html = (tmp_path / "run" / "report.html").read_text()
     assert "Error windows per master" in html and fault["node"] in html and "Failovers" in html
+    # a document: the verdict (acknowledged writes, then the failover with its number) before the timeline; no code
+    verdict = re.search(r"No acknowledged write was lost|ACKNOWLEDGED WRITES LOST: [\d,]+|Acknowledged writes: not "
+                        r"checked", html)
+    image = html.find('src="data:image/png;base64,')
+    assert verdict and 0 < verdict.start() < html.find(f"Failover of {fault['node']}") < image
+    assert "report.plot_timelines" not in html and not re.search(r"Out\[\d", html)
     assert (tmp_path / "run" / "figures" / "recovery_timeline.png").stat().st_size > 10_000
 
 

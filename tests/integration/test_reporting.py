@@ -5,6 +5,7 @@ import math
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -75,6 +76,33 @@ def test_report_bad_folder_is_one_line(tmp_path):
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
     proc = loadsim("report", str(tmp_path))
     assert proc.returncode == 2 and "no runs" in proc.stderr
+
+
+def test_a_failing_report_names_the_cell_as_jupyterlab_numbers_it(tmp_path):
+    """The template's third code cell (the timeline) fails on a run folder without its series: the message names
+    it [3], as JupyterLab does after Run All on the template, not [4] as papermill's executed copy numbers it."""
+    (tmp_path / "summary.json").write_text(json.dumps({"schema_version": 3, "complete": True,
+                                                       "faults": [{"action": "kill-master", "done_s": 1.0}]}))
+    proc = loadsim("report", str(tmp_path))
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(err) == 1, proc.stderr
+    assert "failed in cell [3] of recovery.ipynb ('fig = report.plot_timelines(run)')" in err[0]
+
+
+def test_make_notebook_works_on_copies_never_on_the_templates(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    template = root / "loadsim" / "notebooks" / "sizing.ipynb"
+    before = template.read_bytes()
+    copies = tmp_path / "mine"
+    make = ["make", "-s", "-C", str(root), "notebook-copies", f"NOTEBOOK_DIR={copies}"]
+    first = subprocess.run(make, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0 and "copied sizing.ipynb" in first.stdout, first.stderr
+    (copies / "sizing.ipynb").write_text((copies / "sizing.ipynb").read_text().replace("results_dir", "results_dir"
+                                                                                      " ", 1))  # the user's edit
+    edited = (copies / "sizing.ipynb").read_bytes()
+    again = subprocess.run(make, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "kept your" in again.stdout
+    assert (copies / "sizing.ipynb").read_bytes() == edited and template.read_bytes() == before
 
 
 def test_short_tls_comparison_report(tmp_path):

@@ -1,0 +1,58 @@
+"""Reports are documents: the recovery verdict first, tables formatted, no code or prompts in the HTML, and a
+failing notebook cell named as JupyterLab numbers it."""
+
+import nbformat
+import pandas as pd
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from loadsim.report import recovery
+from loadsim.report.render import cell_name, document_exporter
+
+RUN = {"workload": {"ha_pairs": 3, "cps_per_pair": 20.0}, "duration_s": 14.0, "cluster": {"masters": 3},
+       "faults": [{"at_s": 4, "action": "kill-master", "done_s": 4.0}],
+       "failovers": [{"node": "127.0.0.1:7001", "replaced_by": "127.0.0.1:7004", "down_at_s": 4.1,
+                      "failover_s": 2.99}],
+       "error_windows": [{"master": "127.0.0.1:7001", "from_s": 4.0, "to_s": 6.3, "seconds": 2.3, "failures": 356}]}
+
+
+def test_the_verdict_says_first_whether_an_acknowledged_write_was_lost():
+    head, lines = recovery.verdict(RUN)
+    assert head.startswith("Acknowledged writes: not checked")
+    assert "Failover of 127.0.0.1:7001: 127.0.0.1:7004 master after 3.0 s" in lines
+    assert "Writes to 127.0.0.1:7001's slots failed for 2.3 s (356 failed commands)" in lines
+    clean = {**RUN, "read_back": {"current": 1147, "stale": 0, "missing": 0, "corrupt": 0, "ahead": 6}}
+    assert recovery.verdict(clean)[0] == "No acknowledged write was lost"
+    lost = {**RUN, "read_back": {"current": 1140, "stale": 5, "missing": 2, "corrupt": 0}}
+    assert recovery.verdict(lost)[0] == "ACKNOWLEDGED WRITES LOST: 7"
+    md = recovery.verdict_markdown(lost)
+    assert md.startswith("## ACKNOWLEDGED WRITES LOST: 7\n") and "3 HA pairs x 20.0 calls/s, 14 s, 3 masters" in md
+
+
+def test_tables_are_formatted_for_people_and_wide_ones_turned_on_their_side():
+    html = recovery.styled(pd.DataFrame([{"master": "a", "seconds": 2.30412345, "failures": 12345,
+                                          "to_s": float("nan")}])).to_html()
+    assert "2.304" in html and "12,345" in html and "2.30412345" not in html and "nan" not in html
+    wide = pd.DataFrame([{f"c{i}": i * 1000.5 for i in range(recovery.WIDE + 1)}])
+    shown = recovery.styled(wide).to_html()
+    assert "#1" in shown and "9,004" in shown  # one column per entry, one row per field
+    sections = [heading for heading, _ in recovery.sections(RUN)]
+    assert sections == ["Faults", "Error windows per master", "Failovers (as the monitor saw them)"]
+    assert "Cluster down" in recovery.absent(RUN)
+
+
+def test_the_html_has_no_code_and_no_prompts():
+    cell = new_code_cell("secret_code_line = 1\nsecret_code_line", execution_count=3,
+                         outputs=[new_output("execute_result", {"text/plain": "42"}, execution_count=3)])
+    nb = new_notebook(cells=[new_markdown_cell("# Title"), cell])
+    html, _ = document_exporter().from_notebook_node(nb)
+    assert "Title" in html and "42" in html
+    assert "secret_code_line" not in html and "Out[3]" not in html and "In&nbsp;[3]" not in html
+
+
+def test_a_failing_cell_is_named_as_jupyterlab_numbers_it_on_the_template(tmp_path):
+    template = tmp_path / "t.ipynb"
+    nbformat.write(new_notebook(cells=[
+        new_markdown_cell("# Report"), new_code_cell("x = 1"), new_markdown_cell("## Part"),
+        new_code_cell("import math"), new_code_cell("1 / 0  # fails\nmore")]), template)
+    assert cell_name(template, "1 / 0  # fails\nmore") == "cell [3] of t.ipynb ('1 / 0  # fails')"
+    assert cell_name(template, "not in the template").startswith("a cell of t.ipynb")
