@@ -25,7 +25,7 @@ def cluster():
 def basic_run(cluster, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("basic")
     proc, out = locust_run(tmp, *SMALL, *nodes_arg(cluster), "--session-ttl", "600", "--ors-cluster-name", "basic",
-                           "--csv", str(tmp / "locust"))
+                           "--csv", str(tmp / "locust"), "--html", str(tmp / "locust.html"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc, results.load(out)
 
@@ -56,7 +56,12 @@ def test_one_counting_convention_locust_csv_summary_and_text(basic_run):
     folder_counts, _ = _csv_counts(run.path / "locust_stats.csv")
     ops = run.summary["operations"]
     summary_counts = {name: (op["count"], op["errors"]) for name, op in ops.items() if op["count"]}
-    assert locust_counts == folder_counts == summary_counts and sum(c for c, _ in summary_counts.values()) > 100
+    html = (run.path.parent / "locust.html").read_text()
+    at = html.index('"requests_statistics": ') + len('"requests_statistics": ')
+    html_counts = {r["name"]: (r["num_requests"], r["num_failures"])
+                   for r in json.JSONDecoder().raw_decode(html[at:])[0] if r["name"] != "Aggregated"}
+    assert locust_counts == folder_counts == html_counts == summary_counts
+    assert sum(c for c, _ in summary_counts.values()) > 100
     assert ops["session.prefill"]["count"] == 0 and ops["session.prefill"]["warmup"] > 0  # pre-fill: warm-up only
     for name, (count, errors) in summary_counts.items():
         warmup = ops[name]["warmup"]
