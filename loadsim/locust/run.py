@@ -28,7 +28,6 @@ from loadsim.embedded.cluster import EmbeddedCluster
 from loadsim.redis.monitor import NodeMonitor
 from loadsim.results import schema
 from loadsim.results.host import HostCounters
-from loadsim.results.impact import fault_impact
 from loadsim.results.recorder import Recorder
 from loadsim.results.schema import CLIENT_COLUMNS, NODE_COLUMNS
 from loadsim.results.summary import build_summary, iso_time
@@ -281,27 +280,18 @@ class Run:
         self._write_locust_csv()
         steady_from = self.engine.steady_from
         steady_from_s = (steady_from - self.started_perf) if steady_from != float("inf") else None
+        runner = self.engine.fault_runner
         summary = build_summary(
             scenario=self.scenario, started=self.started_wall, ended=ended, steady_from_s=steady_from_s,
             workload=self.engine.describe(), cluster=self._cluster_info(env_info["redis_nodes"]),
             recorder=self.recorder,
             client_rows=self.client_rows, node_rows=self.node_rows, commandstats_start=self.commandstats_start,
             commandstats_end=cs_end, client_cpu_s=process_cpu_s() - self.cpu0 + self._workers_cpu(),
-            recovery=self.engine.recovery, interrupted=interrupted)
-        runner = self.engine.fault_runner
-        if runner is not None:
-            summary["faults"] = runner.done  # type: ignore[typeddict-unknown-key]
-        summary["client"]["redis_client"] = self._client_stats()  # type: ignore[typeddict-unknown-key]
-        windows = self.engine.error_windows.report(self.engine.start_perf)
-        if windows:
-            summary["error_windows"] = windows  # type: ignore[typeddict-unknown-key]
-        if runner is not None:
-            summary["fault_impact"] = fault_impact(runner.done, self.client_rows, self.node_rows)  # type: ignore[typeddict-unknown-key]
-        if self.engine.migration is not None:
-            summary["migration"] = self.engine.migration.steps  # type: ignore[typeddict-unknown-key]
-        readback = self._read_back()
-        if readback is not None:
-            summary["read_back"] = readback  # type: ignore[typeddict-unknown-key]
+            recovery=self.engine.recovery, interrupted=interrupted,
+            faults=runner.done if runner is not None else None, redis_client=self._client_stats(),
+            error_windows=self.engine.error_windows.report(self.engine.start_perf),
+            migration=self.engine.migration.steps if self.engine.migration is not None else None,
+            read_back=self._read_back())
         self.writer.write_json("summary.json", summary)
         self.writer.close()
         if self.monitor is not None:

@@ -298,7 +298,13 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                   workload: dict[str, Any], cluster: dict[str, Any], recorder: Recorder,
                   client_rows: list[dict[str, Any]], node_rows: list[dict[str, Any]],
                   commandstats_start: dict[str, Any], commandstats_end: dict[str, Any], client_cpu_s: float,
-                  recovery: list[dict[str, Any]], interrupted: bool) -> Summary:
+                  recovery: list[dict[str, Any]], interrupted: bool, faults: list[dict[str, Any]] | None = None,
+                  redis_client: dict[str, int] | None = None, error_windows: list[dict[str, Any]] | None = None,
+                  migration: list[dict[str, Any]] | None = None, read_back: dict[str, Any] | None = None) -> Summary:
+    """The whole summary, built here and only here: nothing is added to it afterwards. ``faults`` (what --fault
+    did), ``redis_client`` (the ORS client's counters), ``error_windows``, ``migration`` (runbook steps) and
+    ``read_back`` are what the engine recorded beside the recorder; absent when None or empty."""
+    from loadsim.results.impact import fault_impact  # impact reads this module's thresholds
     duration = ended - started
     steady_s = max(1e-9, duration - steady_from_s) if steady_from_s is not None else 0.0
     operations = recorder.operations_summary()
@@ -381,6 +387,17 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "run_class": classify(run_evidence(operations, lag, masters, flags, cpu_samples, offered, achieved, host,
                                            whole)),  # type: ignore[typeddict-item]
     }
+    if redis_client is not None:
+        summary["client"]["redis_client"] = redis_client
+    if faults is not None:
+        summary["faults"] = faults  # type: ignore[typeddict-item]
+        summary["fault_impact"] = fault_impact(faults, client_rows, node_rows)  # type: ignore[typeddict-item]
+    if error_windows:
+        summary["error_windows"] = error_windows  # type: ignore[typeddict-item]
+    if migration is not None:
+        summary["migration"] = migration  # type: ignore[typeddict-item]
+    if read_back is not None:
+        summary["read_back"] = read_back  # type: ignore[typeddict-item]
     if down:
         summary["outages"] = down  # type: ignore[typeddict-item]
     if failed_over:

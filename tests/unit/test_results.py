@@ -287,3 +287,13 @@ def test_a_results_dir_that_cannot_be_written_is_refused_in_one_line(tmp_path):
     assert a_file.read_text() == "keep\n"
     check_results_dir(tmp_path / "new" / "run")  # writable: probed, and nothing left behind
     assert not (tmp_path / "new").exists()
+
+
+def test_the_summary_is_built_in_one_place_and_nothing_adds_keys_afterwards():
+    """build_summary takes everything the engine recorded (faults, read-back, migration...): the code that writes
+    summary.json never adds a key to it after the builder (so the schema and the builder are the whole story)."""
+    for path in (ROOT / "loadsim").rglob("*.py"):
+        if path.name == "summary.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\bsummary\[[\"'][a-z_]+[\"']\](\[[\"'][a-z_]+[\"']\])?\s*=[^=]", text), path
