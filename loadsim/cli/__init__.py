@@ -22,6 +22,7 @@ from pathlib import Path
 
 from loadsim import __version__
 from loadsim.cli import (
+    capacity,
     check,
     cluster,
     compare_tls,
@@ -37,7 +38,8 @@ from loadsim.cli import (
 from loadsim.config.persistence import ENV_PREFIX, read_ors_config, refuse_password_argument
 from loadsim.errors import CheckFailed, LoadsimError, OptionsError, mask_secrets
 
-SUBCOMMANDS = (cluster, check, plan, sweep, compare_tls, report, validate, results, explain, options, scenario_path)
+SUBCOMMANDS = (cluster, check, plan, sweep, capacity, compare_tls, report, validate, results, explain, options,
+               scenario_path)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -31,6 +31,9 @@ STEAL_PERCENT = 10.0  # /proc/stat steal: share of CPU time the hypervisor gave 
 MASTER_CPU_CEILING = 80.0  # % of one core: Redis executes commands on one thread; near 100 % it queues
 REDIS_SHARE_OF_P99 = 0.5  # Redis's own execution (INFO latencystats) more than half of the client's p99
 
+# reasons that say the generator itself could not offer more; a late schedule or the rig's share of p99 may be the
+# host's doing (other processes), so they are not among them
+GENERATOR_REASONS = ("no steady state", "generator CPU", "achieved")
 ADVICE = "run fewer HA pairs per process (--processes N spreads them), or use a quieter machine"
 
 

@@ -1,0 +1,69 @@
+"""``loadsim capacity``: one master's capacity with the ORS command mix (open loop stepped + closed loop)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from loadsim.errors import ExperimentError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("capacity", help="what one master sustains: loadsim's open loop stepped to the SLO, the CPU "
+                                        "ceiling or the generator's limit, then redis-benchmark's closed loop",
+                       description="On one embedded cluster: (a) headless runs at increasing HA pairs until p99 is "
+                                   "over the SLO, the busiest master reaches the CPU ceiling or the generator binds "
+                                   "first; (b) redis-benchmark with the same command mix and record size, keys "
+                                   "hash-tagged into the first master's slots. Writes capacity.json and "
+                                   "capacity.png. Extra run options go after '--', e.g. -- --aht 60")
+    p.add_argument("--steps", default="1,2,4,8,16,32", help="HA pairs of the open-loop steps, increasing "
+                                                            "(default 1,2,4,8,16,32)")
+    p.add_argument("--step-time", default="15s", help="length of each open-loop step, Locust syntax (default 15s)")
+    p.add_argument("--masters", type=int, default=3, help="masters of the embedded cluster (default 3)")
+    p.add_argument("--tls", action="store_true", help="TLS between the drivers and Redis")
+    p.add_argument("--complexity", default="standard", help="session complexity preset (default standard)")
+    p.add_argument("--cps-per-pair", type=float, default=None, help="calls per second per pair (default: the "
+                                                                    "scenario's)")
+    p.add_argument("--processes", type=int, default=1, help="generator processes per step (raises the open loop's "
+                                                            "limit; default 1)")
+    p.add_argument("--slo-p99-us", type=float, default=None, help="p99 objective, µs (default: the plan's)")
+    p.add_argument("--cpu-ceiling", type=float, default=80.0, help="a master's CPU ceiling, %% of one core "
+                                                                   "(default 80)")
+    p.add_argument("--clients", type=int, default=50, help="closed-loop connections (default 50)")
+    p.add_argument("--requests", type=int, default=50_000, help="closed-loop requests per command (default 50000)")
+    p.add_argument("--redis-benchmark", default=None, help="path of redis-benchmark (default: from PATH)")
+    p.add_argument("--out", default=None, help="results folder (default results/capacity-<timestamp>)")
+    p.add_argument("extra", nargs=argparse.REMAINDER, help="after '--': options passed to every open-loop run")
+    p.set_defaults(func=_cmd_capacity)
+
+
+def _cmd_capacity(args: argparse.Namespace) -> int:
+    import time
+
+    from loadsim.defaults import DEFAULTS
+    from loadsim.experiments.capacity import CapacityPlan, run_capacity, verdict_lines
+    from loadsim.experiments.sweep import check_complexity, check_run_options, parse_list
+
+    steps = parse_list("steps", args.steps, int)
+    check_complexity(args.complexity)
+    extra = [a for a in args.extra if a != "--"]
+    for axis in ("-u", "--users", "--redis-nodes", "--results-dir", "--tls-enabled", "--complexity", "-t",
+                 "--run-time", "--processes"):
+        if axis in extra:
+            raise ExperimentError(f"'{axis}' after '--' would override what capacity steps itself; give it as a "
+                                  "capacity option (loadsim capacity --help)")
+    check_run_options(extra)
+    slo = args.slo_p99_us if args.slo_p99_us is not None else float(DEFAULTS["latency_slo_p99_us"].value)
+    plan = CapacityPlan(steps=steps, step_time=args.step_time, masters=args.masters, tls=args.tls,
+                        complexity=args.complexity, cps_per_pair=args.cps_per_pair, processes=args.processes,
+                        slo_p99_us=slo, cpu_ceiling_percent=args.cpu_ceiling, clients=args.clients,
+                        requests=args.requests, redis_benchmark=args.redis_benchmark)
+    plan.validate()
+    if args.masters < 3:
+        raise ExperimentError(f"--masters {args.masters}: Redis Cluster needs at least 3 masters")
+    out = Path(args.out or f"results/capacity-{time.strftime('%Y%m%d-%H%M%S')}")
+    print(f"capacity of one master into {out} (open loop: {len(steps)} steps at most x {args.step_time})", flush=True)
+    result = run_capacity(plan, out, echo=lambda m: print(m, flush=True), extra=extra)
+    print("\n" + "\n".join(verdict_lines(result)) + f"\n\nresults: {out}/capacity.json")
+    return 0

@@ -1,0 +1,380 @@
+"""``loadsim capacity``: what one Redis master sustains with the ORS command mix, measured two ways on one cluster.
+
+(a) **Open loop** (loadsim itself): headless runs at more and more HA pairs, each ``step_time`` long, on the same
+    embedded cluster. Latency is from the intended start, so it is the latency ORS would see at that offered load.
+    Stepping stops at the first step whose p99 is over the SLO, whose busiest master is at the CPU ceiling, or
+    whose generator bound first (the run was rig-bound because of the generator: it could not offer more; the
+    commands/s where it stopped are reported, and ``--processes`` raises that limit).
+(b) **Closed loop** (``redis-benchmark`` from redis-tools, a compiled driver faster than one master): the commands
+    of the open loop's mix (as Redis counted them on the master), with the records' size, keys hash-tagged into
+    the first master's slots, ``clients`` connections that never wait. It gives the master's ceiling in commands/s
+    and the server's CPU µs per command at saturation (``used_cpu_sys + used_cpu_user`` over the commands it ran).
+
+The result (``capacity.json``, ``capacity.png``: latency against offered load, with the SLO and the closed-loop
+ceiling) is documented in docs/results.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from redis.crc import key_slot
+
+from loadsim import paths
+from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+from loadsim.errors import ExperimentError
+from loadsim.experiments.sweep import check_run_time, run_child
+from loadsim.model.runclass import GENERATOR_REASONS, RIG_BOUND
+from loadsim.results.summary import busiest_operation
+from loadsim.results.writer import atomic_write
+
+CAPACITY_FILE = "capacity.json"
+CAPACITY_VERSION = 1
+CPU_CEILING_PERCENT = 80.0  # a master's event loop above this share of a core queues commands (see runclass)
+BENCH_MEMORY_BYTES = 64 * 2**20  # the closed loop's keys stay under this, whatever the record size
+# ORS commands (as commandstats names them) and how redis-benchmark sends one of them; __rand_int__ is a random
+# key number, VALUE the record, TTL the session TTL in ms. Keys carry the master's hash tag {TAG}.
+TEMPLATES: dict[str, list[str]] = {
+    "set": ["SET", "{TAG}:s:__rand_int__", "VALUE", "PX", "TTL"],
+    "set owner": ["SET", "{TAG}:o:__rand_int__", "1", "PX", "TTL"],
+    "del": ["DEL", "{TAG}:s:__rand_int__"],
+    "get": ["GET", "{TAG}:s:__rand_int__"],
+    "pexpire": ["PEXPIRE", "{TAG}:s:__rand_int__", "TTL"],
+    "hset": ["HSET", "{TAG}:index", "__rand_int__", "VALUE"],
+    "hdel": ["HDEL", "{TAG}:index", "__rand_int__"],
+    "hget": ["HGET", "{TAG}:index", "__rand_int__"],
+}
+
+
+@dataclass
+class CapacityPlan:
+    """What ``loadsim capacity`` measures; ``validate()`` refuses bad input before anything starts."""
+
+    steps: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 16, 32])  # HA pairs per open-loop step
+    step_time: str = "15s"
+    masters: int = 3
+    tls: bool = False
+    complexity: str = "standard"
+    cps_per_pair: float | None = None
+    processes: int = 1
+    slo_p99_us: float = 5000.0
+    cpu_ceiling_percent: float = CPU_CEILING_PERCENT
+    clients: int = 50  # closed-loop connections
+    requests: int = 50_000  # closed-loop requests per command of the mix
+    redis_benchmark: str | None = None  # path; None: from PATH
+    scenario: str = "ha9"
+
+    def validate(self) -> None:
+        if not self.steps or any(s < 1 for s in self.steps) or sorted(self.steps) != self.steps:
+            raise ExperimentError(f"--steps {','.join(map(str, self.steps))}: give increasing HA pair counts, "
+                                  "e.g. 1,2,4,8")
+        try:
+            check_run_time(self.step_time)
+        except ExperimentError:
+            raise ExperimentError(f"--step-time {self.step_time}: give a duration in Locust's syntax, e.g. 15s or "
+                                  "1m") from None
+        if self.slo_p99_us <= 0:
+            raise ExperimentError(f"--slo-p99-us {self.slo_p99_us:g}: give the p99 objective in µs, e.g. 5000")
+        if not 1 <= self.clients <= 1000 or not 1000 <= self.requests <= 10_000_000:
+            raise ExperimentError("--clients must be 1..1000 and --requests 1000..10000000")
+        if self.processes < 1:
+            raise ExperimentError(f"--processes {self.processes}: give 1 or more generator processes")
+        if not 0 < self.cpu_ceiling_percent <= 100:
+            raise ExperimentError(f"--cpu-ceiling {self.cpu_ceiling_percent:g}: give a percentage of one core, 1..100")
+        self.bench_path()
+
+    def bench_path(self) -> str:
+        found = shutil.which(self.redis_benchmark or "redis-benchmark")
+        if not found:
+            where = f"at {self.redis_benchmark}" if self.redis_benchmark else "on PATH"
+            raise ExperimentError(f"redis-benchmark not found {where}: install redis-tools (apt-get install "
+                                  "redis-tools) or give --redis-benchmark PATH")
+        return found
+
+
+def hash_tag_for(slot_ranges: list[tuple[int, int]]) -> str:
+    """A short hash tag whose slot one of these ranges holds (keys ``{tag}...`` all go to that master)."""
+    for i in range(100_000):
+        tag = f"m{i}"
+        slot = key_slot(tag.encode())
+        if any(a <= slot <= b for a, b in slot_ranges):
+            return tag
+    raise ExperimentError("no hash tag found for the master's slots")
+
+
+def step_figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """One open-loop step from its summary.json: offered load and latency, the busiest master's commands/s and
+    CPU, the run's class."""
+    ops = summary.get("operations", {})
+    op = busiest_operation(ops)
+    lat = ops[op]["latency_us"] if op else {}
+    # the steady window's figures; a step without one (the backlog never drained) reports its whole run
+    steady = bool(summary.get("steady_s")) and not summary.get("flags", {}).get("no_steady_state")
+    duration = float(summary.get("duration_s") or 0.0)
+    masters = summary.get("masters", [])
+    if steady:
+        per_s = {m["node"]: (m["commands_steady"] / m["steady_s"], 100.0 * m["cpu_s_steady"] / m["steady_s"])
+                 for m in masters if m.get("steady_s")}
+    else:
+        per_s = {m["node"]: (m["commands"] / duration, 100.0 * m["cpu_s"] / duration) for m in masters if duration}
+    per_master, cpu = max(per_s.values(), default=(0.0, 0.0))
+    rc = summary.get("run_class", {})
+    return {"ha_pairs": summary["workload"]["ha_pairs"], "operation": op, "steady": steady,
+            "offered_ops_per_s": summary["rates"]["offered_ops_per_s"],
+            "achieved_ops_per_s": summary["rates"]["achieved_ops_per_s"],
+            "commands_per_s": summary["rates"].get("steady_commands_per_s", 0.0),
+            "commands_per_s_busiest_master": round(per_master, 1), "busiest_master_cpu_percent": round(cpu, 1),
+            "p50_us": lat.get("p50"), "p99_us": lat.get("p99"),
+            "server_us_per_command": summary["server"]["cpu_us_per_command"],
+            "run_class": rc.get("class"), "evidence": rc.get("evidence"),
+            "generator_bound": rc.get("class") == RIG_BOUND
+            and any(r.startswith(GENERATOR_REASONS) for r in rc.get("reasons", []))}
+
+
+def stop_reason(step: dict[str, Any], slo_p99_us: float, cpu_ceiling: float) -> str | None:
+    """Why stepping stops after this step (None: go on): ``cpu-ceiling`` (the master's limit: the knee),
+    ``generator`` (it could not offer more) or ``slo`` (p99 over the SLO in a step that was not rig-bound). A
+    rig-bound step over the SLO for the host's reasons (other work on the machine) does not stop the stepping: its
+    p99 is not Redis's, and the next steps still show where the master or the generator binds."""
+    if step["busiest_master_cpu_percent"] >= cpu_ceiling:
+        return "cpu-ceiling"
+    if step["generator_bound"]:
+        return "generator"
+    over = step["p99_us"] is not None and step["p99_us"] > slo_p99_us
+    return "slo" if over and step["run_class"] != RIG_BOUND else None
+
+
+def model_mix(workload: dict[str, Any]) -> dict[str, float]:
+    """Share of each command in one session's life as ORS sends it (the workload model's commands for a create,
+    the updates and a delete in this key layout): the steady-state mix, whatever the run's length. A SET of the
+    owner record (a few bytes) is told apart from a SET of a session record."""
+    from loadsim.model import workload as wl
+
+    layout = wl.KeyLayout(str(workload.get("key_layout", "per-session")), "capacity")
+    records = int(workload.get("records_per_session", 1) or 1)
+    updates = max(0.0, float(workload.get("writes_per_session", 2.0)) - 2.0)
+    counts: dict[str, float] = {}
+    for kind, times in ((wl.CREATE, 1.0), (wl.UPDATE, updates), (wl.DELETE, 1.0)):
+        for cmd in wl.commands_for(layout, kind, "1-1", 1, b"x", None, 1000, records, -1 if kind != wl.UPDATE else 0):
+            name = str(cmd[0]).lower()
+            if name == "set" and ":owner:" in str(cmd[1]):
+                name = "set owner"
+            counts[name] = counts.get(name, 0.0) + times
+    total = sum(counts.values())
+    return {name: round(n / total, 4) for name, n in sorted(counts.items()) if name in TEMPLATES and n} if total else {}
+
+
+def parse_bench_csv(text: str) -> dict[str, float]:
+    """rps and latency (ms) of redis-benchmark --csv output (one test)."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if not rows:
+        raise ExperimentError(f"redis-benchmark printed no result: {text.strip()[:200]}")
+    row = rows[-1]
+    return {k: float(v) for k, v in row.items() if k != "test"}
+
+
+def combine(per_command: dict[str, dict[str, float]], mix: dict[str, float]) -> dict[str, float]:
+    """The mix's closed-loop rate (each command costs the master 1/rps of a second: the mix's cost per command is
+    the share-weighted sum) and its server CPU µs per command."""
+    seconds = sum(share / per_command[c]["rps"] for c, share in mix.items() if per_command[c]["rps"] > 0)
+    cpu = sum(share * per_command[c]["server_us_per_command"] for c, share in mix.items())
+    return {"commands_per_s": round(1 / seconds, 1) if seconds else 0.0, "server_us_per_command": round(cpu, 2),
+            "cpu_capacity_commands_per_s": round(1e6 / cpu, 1) if cpu else 0.0}
+
+
+def capacity_summary(steps: list[dict[str, Any]], stopped_by: str, closed: dict[str, Any] | None,
+                     slo_p99_us: float) -> dict[str, Any]:
+    """The answer: the highest commands/s one master sustained at the SLO in the open loop, and the ceiling."""
+    ok = [s for s in steps if s["p99_us"] is not None and s["p99_us"] <= slo_p99_us and s["run_class"] != RIG_BOUND]
+    best = max(ok, key=lambda s: s["commands_per_s_busiest_master"], default=None)
+    last = steps[-1] if steps else None
+    out: dict[str, Any] = {
+        "commands_per_s_per_master_at_slo": best["commands_per_s_busiest_master"] if best else None,
+        "at_slo_is_lower_bound": stopped_by in ("generator", "steps"),
+        "rig_bound_steps": sum(1 for s in steps if s["run_class"] == RIG_BOUND),
+        "stopped_by": stopped_by,
+        "stopped_at_commands_per_s_per_master": last["commands_per_s_busiest_master"] if last else None,
+        "closed_loop_commands_per_s": closed["commands_per_s"] if closed else None,
+        "server_us_per_command_at_saturation": closed["server_us_per_command"] if closed else None,
+        "cpu_capacity_commands_per_s": closed["cpu_capacity_commands_per_s"] if closed else None,
+    }
+    return out
+
+
+def verdict_lines(result: dict[str, Any]) -> list[str]:
+    """What ``loadsim capacity`` prints at the end."""
+    c, arm = result["capacity"], "TLS" if result["tls"] else "plain"
+    why = {"slo": f"p99 went over the SLO ({result['slo_p99_us']:,.0f} us)",
+           "cpu-ceiling": f"the busiest master reached {result['cpu_ceiling_percent']:.0f} % of a core",
+           "generator": "the generator bound first (it could not offer more: add --processes, or a quieter machine)",
+           "steps": "the last step was reached"}[c["stopped_by"]]
+    lines = [f"capacity of one master ({arm}, {result['masters']} masters, {result['complexity']} sessions):"]
+    at_slo = c["commands_per_s_per_master_at_slo"]
+    lines.append("  open loop: " + (f"{at_slo:,.0f} commands/s per master with p99 within the SLO"
+                                     + (" (a lower bound)" if c["at_slo_is_lower_bound"] else "")
+                                     if at_slo is not None else "no step that was not rig-bound within the SLO")
+                 + f"; stopped at {c['stopped_at_commands_per_s_per_master'] or 0:,.0f} commands/s: {why}")
+    if c["rig_bound_steps"]:
+        lines.append(f"  {c['rig_bound_steps']} of {len(result['open_loop']['steps'])} open-loop steps were rig-bound "
+                     "(their latency is the machine's, not Redis's; see each step's evidence in capacity.json): "
+                     "use a quieter machine for the curve")
+    if c["closed_loop_commands_per_s"] is not None:
+        closed = result["closed_loop"]
+        lines.append(f"  closed loop (redis-benchmark, {closed['clients']} connections, mix "
+                     + ", ".join(f"{k} {100 * v:.0f} %" for k, v in closed["mix"].items())
+                     + f"): {c['closed_loop_commands_per_s']:,.0f} commands/s, server "
+                     f"{c['server_us_per_command_at_saturation']:.1f} us CPU per command at saturation "
+                     f"(one core: {c['cpu_capacity_commands_per_s']:,.0f} commands/s)")
+    return lines
+
+
+def run_capacity(plan: CapacityPlan, out_dir: Path, echo: Callable[[str], None] = print,
+                 extra: list[str] | None = None) -> dict[str, Any]:
+    """Measure; write ``capacity.json`` (and ``capacity.png``) in ``out_dir``; return the result."""
+    plan.validate()
+    bench = plan.bench_path()
+    scenario = paths.scenario_file(plan.scenario)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    spec = ClusterSpec(masters=plan.masters, tls=plan.tls)
+    steps: list[dict[str, Any]] = []
+    stopped_by = "steps"
+    closed: dict[str, Any] | None = None
+    with EmbeddedCluster(spec) as cluster:
+        opts = cluster.options
+        base = [sys.executable, "-m", "locust", "-f", str(scenario), "--headless", "-t", plan.step_time,
+                "--only-summary", "--redis-nodes", ",".join(str(n) for n in opts.redis_nodes),
+                "--complexity", plan.complexity]
+        if plan.cps_per_pair is not None:
+            base += ["--cps-per-pair", str(plan.cps_per_pair)]
+        if plan.processes > 1:
+            base += ["--processes", str(plan.processes)]
+        if plan.tls:
+            base += ["--tls-enabled", "true", "--tls-cacert", str(opts.tls_cacert)]
+        last_summary: dict[str, Any] | None = None
+        for pairs in plan.steps:
+            run_dir = out_dir / f"open-p{pairs}"
+            code, _ = run_child([*base, "-u", str(pairs), "--results-dir", str(run_dir), *(extra or [])],
+                                out_dir / f"open-p{pairs}.log")
+            summary_path = run_dir / "summary.json"
+            summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+            if code != 0 or not summary.get("complete"):
+                raise ExperimentError(f"the open-loop step at {pairs} HA pairs failed (exit {code}): see "
+                                      f"{out_dir / f'open-p{pairs}.log'}")
+            step = step_figures(summary)
+            steps.append(step)
+            last_summary = summary
+            echo(f"open loop {pairs:>3} HA pairs: {step['commands_per_s_busiest_master']:>9,.0f} commands/s on the "
+                 f"busiest master ({step['busiest_master_cpu_percent']:.0f} % CPU), p50 {step['p50_us'] or 0:,} us, "
+                 f"p99 {step['p99_us'] or 0:,} us, {step['run_class']}")
+            reason = stop_reason(step, plan.slo_p99_us, plan.cpu_ceiling_percent)
+            if reason:
+                stopped_by = reason
+                break
+        closed = closed_loop(cluster, bench, plan, last_summary or {}, out_dir, echo)
+    result = {"kind": "loadsim-capacity", "version": CAPACITY_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+              "plan": asdict(plan), "tls": plan.tls, "masters": plan.masters, "complexity": plan.complexity,
+              "slo_p99_us": plan.slo_p99_us, "cpu_ceiling_percent": plan.cpu_ceiling_percent,
+              "open_loop": {"steps": steps, "stopped_by": stopped_by}, "closed_loop": closed,
+              "capacity": capacity_summary(steps, stopped_by, closed, plan.slo_p99_us)}
+    atomic_write(out_dir / CAPACITY_FILE, json.dumps(result, indent=2) + "\n")
+    try:
+        draw(result, out_dir / "capacity.png")
+    except Exception as exc:  # noqa: BLE001 - the figure is a view of capacity.json, which is written
+        echo(f"capacity.png not drawn: {exc}")
+    return result
+
+
+def closed_loop(cluster: EmbeddedCluster, bench: str, plan: CapacityPlan, summary: dict[str, Any], out_dir: Path,
+                echo: Callable[[str], None]) -> dict[str, Any]:
+    """redis-benchmark against the first master, one command of the mix at a time, keys in its slots."""
+    master = cluster.masters_in_slot_order()[0]
+    topo = {t.port: t for t in cluster.topology()}
+    tag = hash_tag_for(list(topo[master.port].slots))
+    node = f"127.0.0.1:{master.port}"
+    mix = model_mix(summary.get("workload", {}))
+    if not mix:
+        raise ExperimentError("the open loop's summary holds no workload to take the command mix from")
+    size = int(summary.get("workload", {}).get("record_bytes_mean") or 4096)
+    ttl = str(int(summary.get("workload", {}).get("session_ttl_s") or 3600) * 1000)
+    keyspace = max(1000, min(100_000, BENCH_MEMORY_BYTES // max(1, size)))
+    tls: list[str] = []
+    if plan.tls:
+        t = cluster.tls_dir
+        tls = ["--tls", "--cacert", str(t / "ca.crt"), "--cert", str(t / "client.crt"), "--key", str(t / "client.key")]
+    if cluster.options.password:
+        raise ExperimentError("the closed loop needs a cluster without a password (redis-benchmark -a would show "
+                              "it in the process list)")
+    per_command: dict[str, dict[str, float]] = {}
+    value = "x" * size
+    with cluster.admin_client(master) as admin:
+        for name in sorted(mix, key=lambda c: not c.startswith("set")):  # SETs first: the others find keys
+            args = [a.replace("TAG", tag) if "TAG" in a else value if a == "VALUE" else ttl if a == "TTL" else a
+                    for a in TEMPLATES[name]]
+            command = TEMPLATES[name][0].lower()
+            before = _server_counters(admin, command)
+            proc = subprocess.run([bench, "-h", "127.0.0.1", "-p", str(master.port), *tls, "-c", str(plan.clients),
+                                   "-n", str(plan.requests), "-r", str(keyspace), "--csv", *args],
+                                  capture_output=True, text=True, timeout=600)
+            after = _server_counters(admin, command)
+            if proc.returncode != 0:
+                raise ExperimentError(f"redis-benchmark failed (exit {proc.returncode}): "
+                                      f"{(proc.stderr or proc.stdout).strip()[:200]}")
+            figures = parse_bench_csv(proc.stdout)
+            calls = after["calls"] - before["calls"]
+            cpu_us = (after["cpu_s"] - before["cpu_s"]) * 1e6
+            figures["server_us_per_command"] = round(cpu_us / calls, 2) if calls else 0.0
+            figures["usec_per_call"] = round((after["usec"] - before["usec"]) / calls, 2) if calls else 0.0
+            figures["calls"] = calls
+            per_command[name] = figures
+            echo(f"closed loop {name.upper():<8} {figures['rps']:>10,.0f} commands/s, server "
+                 f"{figures['server_us_per_command']:.1f} us CPU/command ({figures['usec_per_call']:.1f} us in the "
+                 f"command), p99 {figures.get('p99_latency_ms', 0) * 1000:,.0f} us")
+    combined = combine(per_command, mix)
+    return {"driver": "redis-benchmark", "master": node, "hash_tag": tag, "clients": plan.clients,
+            "requests_per_command": plan.requests, "record_bytes": size, "keyspace": keyspace, "mix": mix,
+            "per_command": per_command, **combined}
+
+
+def _server_counters(client: Any, command: str) -> dict[str, float]:
+    info = client.info("all")
+    stat = info.get(f"cmdstat_{command}", {}) or {}
+    return {"cpu_s": float(info.get("used_cpu_sys", 0)) + float(info.get("used_cpu_user", 0)),
+            "calls": float(stat.get("calls", 0)), "usec": float(stat.get("usec", 0))}
+
+
+def draw(result: dict[str, Any], path: Path) -> None:
+    """Latency against offered load (the hockey stick): open-loop p50/p99 per step, the SLO, the closed-loop
+    ceiling."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [s for s in result["open_loop"]["steps"] if s["p99_us"]]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    x = [s["commands_per_s_busiest_master"] for s in steps]
+    ax.plot(x, [s["p99_us"] for s in steps], "o-", label="open loop p99 (from intended start)")
+    ax.plot(x, [s["p50_us"] for s in steps], "s--", label="open loop p50")
+    ax.axhline(result["slo_p99_us"], color="red", lw=1, label=f"SLO p99 {result['slo_p99_us']:,.0f} us")
+    closed = result.get("closed_loop")
+    if closed and closed.get("commands_per_s"):
+        ax.axvline(closed["commands_per_s"], color="black", ls=":", lw=1,
+                   label=f"closed-loop ceiling {closed['commands_per_s']:,.0f} commands/s")
+    ax.set_xlabel("commands/s on the busiest master")
+    ax.set_ylabel("latency, us")
+    ax.set_yscale("log")
+    ax.set_title(f"one master, {'TLS' if result['tls'] else 'plain'}: latency vs offered load")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

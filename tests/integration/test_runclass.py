@@ -1,0 +1,31 @@
+"""A run on a host whose CPUs are taken by other work is classified rig-bound, with the evidence, in summary.json
+and in the first line of its text (issue: latency that is the rig's must never size Redis)."""
+
+import json
+import os
+import subprocess
+import sys
+
+from run_support import SMALL, locust_run
+
+# a busy loop that ends on its own (bounded even if the test is killed before it stops them)
+HOG = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
+
+
+def test_a_run_beside_a_cpu_hog_on_every_core_is_rig_bound_with_evidence(tmp_path):
+    hogs = [subprocess.Popen([sys.executable, "-c", HOG.format(seconds=60)]) for _ in range(os.cpu_count() or 2)]
+    try:
+        proc, out = locust_run(tmp_path, *SMALL, run_time="8s", timeout=90)
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    rc = summary["run_class"]
+    assert rc["class"] == "rig-bound", rc
+    assert rc["reasons"] and rc["evidence"].startswith("rig-bound: ") and "--processes" in rc["evidence"]
+    if summary["host"]["cpu_pressure_percent"] is not None:  # a kernel with PSI: the hog shows there
+        assert any(r.startswith("host CPU pressure") for r in rc["reasons"]), rc
+    first = next(line for line in proc.stdout.splitlines() if line.strip())
+    assert first.startswith("RIG-BOUND: "), proc.stdout[:500]
