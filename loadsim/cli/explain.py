@@ -9,7 +9,8 @@ from loadsim.errors import OptionsError
 from loadsim.results.glossary import GLOSSARY, explain
 
 # words the text uses for a group of terms
-_GROUPS = {"readback": ("current", "stale", "ahead", "missing", "corrupt", "never acknowledged"),
+_GROUPS = {"readback": ("current", "stale", "ahead", "missing", "corrupt", "never acknowledged", "unreadable"),
+           "runclass": ("clean run", "rig-bound", "redis-bound"),
            "flags": ("generator_saturated", "schedule_fell_behind", "errors", "no_steady_state", "cluster_down")}
 
 

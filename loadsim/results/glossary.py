@@ -23,6 +23,15 @@ GLOSSARY: dict[str, str] = {
                           "cut off or refused), so there is nothing it should hold; not a loss",
     "missing": "read-back: a session the client believed live has no record in Redis: an acknowledged write lost",
     "corrupt": "read-back: the record's checksum does not match its content",
+    "unreadable": "read-back: the record could not be read (an error, e.g. its master was down): neither kept "
+                  "nor lost as far as the run can tell",
+    "clean run": "the run measured Redis: neither the generator nor the host limited it, and no master was at its "
+                 "CPU ceiling",
+    "rig-bound": "the generator or the host limited the run (schedule lag, generator CPU, CPU pressure, steal): its "
+                 "latency says nothing about Redis and must not size anything. Next: --processes 2, fewer HA pairs "
+                 "per run, or a quieter machine",
+    "redis-bound": "a master was at its CPU ceiling, or Redis's own execution was most of the p99: the latency is "
+                   "Redis's. Next: more masters (loadsim plan says how many), or a lighter workload per master",
     "unreadable": "read-back: the read failed (by error kind: connection, timeout, clusterdown ...), so nothing "
                   "is known of the session; every live session is never acknowledged, checked or unreadable",
     "lost with a dead master": "read-back: unreadable sessions on a master that refuses connections at the end "

@@ -1,6 +1,7 @@
 """The CLI's error contract, in-process: one line for a user's mistake, a kept traceback for a bug."""
 
 import argparse
+import re
 
 import pytest
 
@@ -296,3 +297,18 @@ def test_plan_takes_locusts_option_names_and_keeps_the_old_ones(new, old, field,
     for action in parser._actions:
         locust_flags |= set(action.option_strings)
     assert new in locust_flags  # the same name as `locust -f` takes
+
+
+def test_explain_gives_every_term_of_the_text_and_refuses_an_unknown_one_in_one_line(capsys):
+    assert cli.main(["explain", "read-back"]) == 0
+    out = capsys.readouterr().out
+    for term in ("current", "stale", "ahead", "missing", "corrupt", "never acknowledged", "unreadable"):
+        assert re.search(rf"^{term}\s+read-back: ", out, re.M), term
+    assert cli.main(["explain", "Schedule-Fell-Behind"]) == 0  # any case, - or _
+    out = capsys.readouterr().out
+    assert out.startswith("schedule_fell_behind ") and "Next: " in out
+    assert cli.main(["explain", "flags"]) == 0
+    assert all("Next: " in line for line in capsys.readouterr().out.splitlines())  # every flag: the next step
+    assert cli.main(["explain", "bogus"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "'loadsim explain' lists every term" in err[0]
