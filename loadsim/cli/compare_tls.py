@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,16 @@ def register(sub: Any) -> None:
                    help="wall-clock budget of the fixed-load repeats, e.g. 90s, 10m, 1h: no further pair is "
                         "started that would not fit (default: none)")
     p.add_argument("--out", default=None, help="folder (default results/compare-tls-<timestamp>)")
+    p.add_argument("--json", action="store_true",
+                   help="progress on stderr, and on stdout one JSON object at the end: the ratios, the max sustained "
+                        "rates, the cross-check, every run (name, folder, ok) and the next command (shape: "
+                        "docs/results.md)")
     p.set_defaults(func=_cmd_compare_tls)
 
 
 def _cmd_compare_tls(args: argparse.Namespace) -> int:
+    import json
+    import sys
     import time
 
     from loadsim.experiments.precision import parse_budget, parse_precision
@@ -50,21 +57,64 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
                        slo_p99_us=args.slo_p99_us, saturation_steps=args.saturation_steps, scenario=args.scenario,
                        precision=goal, budget_s=budget)
     out = Path(args.out or f"results/compare-tls-{time.strftime('%Y%m%d-%H%M%S')}")
-    run_compare(spec, out, echo=lambda m: print(m, flush=True))
-    import json
-
-    analysis = json.loads((out / "compare.json").read_text())["analysis"]
+    progress = sys.stderr if args.json else sys.stdout  # with --json, stdout holds only the JSON
+    run_compare(spec, out, echo=lambda m: print(m, file=progress, flush=True))
+    index = json.loads((out / "compare.json").read_text())
+    analysis = index["analysis"]
+    failed = failed_runs([*index["fixed"], *index["saturation"]["plain"], *index["saturation"]["tls"]])
+    if args.json:
+        print(json.dumps(compare_json(out, index), indent=2))
+        return 1 if failed else 0
     for line in analysis.get("fixed_load_shortfalls", []):
         print(f"did not achieve the offered load: {line}")
     print("\nTLS/plain, geometric mean of the repeats (95 % CI):")
     for metric, r in analysis["ratios"].items():
         print(f"  {metric:<28} {ratio_text(r, 3)}")
-    bounds = analysis.get("max_sustained_is_lower_bound", {})
-    rates = {arm: (f">= {v}" if bounds.get(arm) else v) for arm, v in analysis["max_sustained_ops_per_s"].items()}
-    print(f"max sustained ops/s: {rates}\nnext: loadsim report {out}")
-    index = json.loads((out / "compare.json").read_text())
-    failed = failed_runs([*index["fixed"], *index["saturation"]["plain"], *index["saturation"]["tls"]])
+    print(f"max sustained ops/s: {sustained_text(analysis)}\nnext: loadsim report {out}")
     if failed:
         print(f"{len(failed)} run(s) failed: {', '.join(failed)} (logs: {out}/<run>.log)", flush=True)
         return 1
     return 0
+
+
+def sustained_text(analysis: dict[str, Any]) -> str:
+    """``plain 1,234, TLS at least 980 (its last step still met the SLO)``; ``-`` for an arm without a figure."""
+    bounds = analysis.get("max_sustained_is_lower_bound", {})
+    parts = []
+    for arm, value in analysis.get("max_sustained_ops_per_s", {}).items():
+        name = "TLS" if arm == "tls" else arm
+        if value is None:
+            parts.append(f"{name} -")
+        elif bounds.get(arm):
+            parts.append(f"{name} at least {value:,.0f} (its last step still met the SLO)")
+        else:
+            parts.append(f"{name} {value:,.0f}")
+    return ", ".join(parts) or "-"
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by None (JSON has neither)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def compare_json(out: Path, index: dict[str, Any]) -> dict[str, Any]:
+    """``loadsim compare-tls --json``'s closing object (shape: loadsim.results.shapes) from compare.json."""
+    from loadsim.experiments.sweep import failed_runs
+
+    entries = [("fixed", e) for e in index["fixed"]] + [
+        (f"saturation {arm}", e) for arm in ("plain", "tls") for e in index["saturation"][arm]]
+    runs = [{"run": e["path"], "path": str(out / e["path"]), "label": e["label"], "part": part,
+             "tls": bool(e["point"]["tls"]), "ok": e["ok"], "seconds": e["seconds"],
+             **{k: e[k] for k in ("error", "interrupted") if k in e}} for part, e in entries]
+    analysis = index.get("analysis", {})
+    return _finite({"compare": str(out), "complete": bool(index.get("complete")),
+                    "ratios": analysis.get("ratios", {}),
+                    "max_sustained_ops_per_s": analysis.get("max_sustained_ops_per_s", {}),
+                    "cross_check": index.get("cross_check", {}), "runs": runs,
+                    "failed": failed_runs([e for _, e in entries]), "next": f"loadsim report {out}"})

@@ -12,6 +12,7 @@ from typing import Any
 
 _STR, _BOOL, _INT = {"type": "string"}, {"type": "boolean"}, {"type": "integer"}
 _NUM = {"type": "number"}
+_NULLNUM = {"type": ["number", "null"]}
 _FIGURE = {"type": ["number", "string", "boolean", "null"]}
 
 
@@ -83,6 +84,22 @@ SHAPES: dict[str, dict[str, Any]] = {
                                 "seconds": _d(_NUM, "wall-clock time of the run")},
                                {"error": _d(_STR, "why it failed (last line of its log)"),
                                 "interrupted": _BOOL})},
+        "failed": {"type": "array", "description": "names of the runs that wrote no summary", "items": _STR},
+        "next": {**_STR, "description": "the command to run next"},
+    }),
+    "compare-tls": _obj({
+        "compare": {**_STR, "description": "the comparison's folder"},
+        "complete": _d(_BOOL, "false: the comparison was interrupted"),
+        "ratios": _d({"type": "object", "additionalProperties": _obj(
+            {"ratio": _NULLNUM, "ci_low": _NULLNUM, "ci_high": _NULLNUM, "n": _INT})},
+            "metric -> TLS/plain geometric mean of the paired repeats and its 95 % interval (null: not enough "
+            "pairs)"),
+        "max_sustained_ops_per_s": _d({"type": "object", "additionalProperties": _NULLNUM},
+                                      "arm (plain, tls) -> the highest step that met the SLO"),
+        "cross_check": _d({"type": "object"}, "connection set-up times and redis-benchmark SET ops/s per arm"),
+        "runs": {"type": "array", "description": "every run: the fixed-load pairs, then the saturation steps",
+                 "items": _obj({**_RUN, "part": _d(_STR, "fixed, saturation plain or saturation tls"),
+                                "tls": _BOOL, "ok": _d(_BOOL, "the run wrote its summary"), "seconds": _NUM})},
         "failed": {"type": "array", "description": "names of the runs that wrote no summary", "items": _STR},
         "next": {**_STR, "description": "the command to run next"},
     }),

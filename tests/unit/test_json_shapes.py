@@ -79,3 +79,26 @@ def test_sweep_json_names_every_run_and_the_failed_ones(tmp_path):
     jsonschema.validate(data, SHAPES["sweep"])
     assert [r["path"] for r in data["runs"]] == [str(tmp_path / "sw" / "000-p1-m3"), str(tmp_path / "sw" / "001-p3-m3")]
     assert data["failed"] == ["p3-m3"] and data["next"] == f"loadsim report {tmp_path / 'sw'}"
+
+
+def test_compare_tls_json_names_every_run_and_has_no_nan(tmp_path):
+    from loadsim.cli.compare_tls import compare_json, sustained_text
+
+    def entry(path, tls, ok=True):
+        return {"point": {"tls": tls}, "label": path, "path": path, "seconds": 5.0, "ok": ok}
+
+    nan = float("nan")
+    index = {"complete": True, "fixed": [entry("f1-plain", False), entry("f1-tls", True)],
+             "saturation": {"plain": [entry("s1-plain", False)], "tls": [entry("s1-tls", True, ok=False)]},
+             "cross_check": {"plain": {"connect": {"median_ms": 0.1}}},
+             "analysis": {"ratios": {"p99_us": {"ratio": 1.1, "ci_low": nan, "ci_high": nan, "n": 1}},
+                          "max_sustained_ops_per_s": {"plain": 1234.5, "tls": 980.0},
+                          "max_sustained_is_lower_bound": {"tls": True}}}
+    data = json.loads(json.dumps(compare_json(tmp_path / "cmp", index), allow_nan=False))  # valid JSON: no NaN
+    jsonschema.validate(data, SHAPES["compare-tls"])
+    assert data["ratios"]["p99_us"] == {"ratio": 1.1, "ci_low": None, "ci_high": None, "n": 1}
+    assert [(r["run"], r["part"]) for r in data["runs"]] == [("f1-plain", "fixed"), ("f1-tls", "fixed"),
+                                                             ("s1-plain", "saturation plain"),
+                                                             ("s1-tls", "saturation tls")]
+    assert data["runs"][0]["path"] == str(tmp_path / "cmp" / "f1-plain") and data["failed"] == ["s1-tls"]
+    assert sustained_text(index["analysis"]) == "plain 1,234, TLS at least 980 (its last step still met the SLO)"
