@@ -134,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         said = str(exc)  # sweep and compare-tls say where the interrupted run and its log are
         _err(said if said.startswith("interrupted") else "interrupted")
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (``loadsim results show --json | head``): not an error of ours.
+        # Python's documented recipe: point stdout at devnull so that the flush at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # noqa: BLE001 - sorted below: a user's file, or a bug
         if args.debug:
             raise

@@ -138,3 +138,12 @@ def test_short_tls_comparison_report(tmp_path):
     html = (out / "report.html").read_text()
     assert "TLS vs plain" in html and "redis-benchmark" in html and "masters needed" in html
     assert (out / "figures" / "tls_ratios.png").exists()
+
+
+def test_a_reader_that_goes_away_is_not_a_bug():
+    """`loadsim results show --json | head`: the pipe closes before loadsim writes; that is not a crash."""
+    proc = subprocess.Popen([sys.executable, "-m", "loadsim", "explain"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # long before the child has imported anything and written its first line
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "unexpected" not in err and "Traceback" not in err, err
