@@ -34,7 +34,7 @@ from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError
 from loadsim.experiments.sweep import check_run_time, run_child
-from loadsim.model.runclass import GENERATOR_REASONS, RIG_BOUND
+from loadsim.model.runclass import RIG_BOUND, generator_limited
 from loadsim.results.summary import busiest_operation
 from loadsim.results.writer import atomic_write
 
@@ -137,8 +137,7 @@ def step_figures(summary: dict[str, Any]) -> dict[str, Any]:
             "p50_us": lat.get("p50"), "p99_us": lat.get("p99"),
             "server_us_per_command": summary["server"]["cpu_us_per_command"],
             "run_class": rc.get("class"), "evidence": rc.get("evidence"),
-            "generator_bound": rc.get("class") == RIG_BOUND
-            and any(r.startswith(GENERATOR_REASONS) for r in rc.get("reasons", []))}
+            "generator_bound": rc.get("class") == RIG_BOUND and generator_limited(list(rc.get("reasons", [])))}
 
 
 def stop_reason(step: dict[str, Any], slo_p99_us: float, cpu_ceiling: float) -> str | None:

@@ -31,9 +31,10 @@ STEAL_PERCENT = 10.0  # /proc/stat steal: share of CPU time the hypervisor gave 
 MASTER_CPU_CEILING = 80.0  # % of one core: Redis executes commands on one thread; near 100 % it queues
 REDIS_SHARE_OF_P99 = 0.5  # Redis's own execution (INFO latencystats) more than half of the client's p99
 
-# reasons that say the generator itself could not offer more; a late schedule or the rig's share of p99 may be the
-# host's doing (other processes), so they are not among them
-GENERATOR_REASONS = ("no steady state", "generator CPU", "achieved")
+# reasons that say the generator itself could not offer more; a late schedule or the time before the send may be
+# the host's doing (other processes), so they are not among them, and "achieved" only counts on a host not busy
+GENERATOR_REASONS = ("no steady state", "generator CPU")
+HOST_REASONS = ("host CPU pressure", "steal")
 ADVICE = "run fewer HA pairs per process (--processes N spreads them), or use a quieter machine"
 
 
@@ -47,12 +48,20 @@ class RunEvidence:
     offered_ops_per_s: float
     achieved_ops_per_s: float
     latency_p99_us: float | None = None  # the busiest operation's p99 from the intended start
-    rig_p99_us: float | None = None  # of which the rig's share (lag, wait for a worker, generator)
+    rig_p99_us: float | None = None  # of which the time before the send (schedule lag, wait for a free worker)
     redis_p99_us: float | None = None  # of which Redis's own execution
     host_cpu_pressure_percent: float | None = None
     host_steal_percent: float | None = None
     master_cpu_percent: float | None = None  # the busiest master, % of one core, steady window
     backlog: int | None = None  # operations still queued at the end (no steady state: never drained)
+
+
+def generator_limited(reasons: list[str]) -> bool:
+    """True when a rig-bound run's reasons say the generator itself could not offer more load (its CPU at the
+    ceiling, a backlog never drained, or achieved below offered on a host that was not busy): more load needs
+    more generator processes (--processes). Reasons of the host alone say: a quieter machine."""
+    host = any(r.startswith(HOST_REASONS) for r in reasons)
+    return any(r.startswith(GENERATOR_REASONS) or (r.startswith("achieved") and not host) for r in reasons)
 
 
 def _ms(us: float) -> str:
@@ -84,7 +93,7 @@ def classify(e: RunEvidence) -> dict[str, object]:
         ("rig", achieved is not None, achieved is not None and achieved < 100 * ACHIEVED_SHARE,
          f"achieved {achieved or 0:.0f} % of offered"),
         ("rig", rig_share is not None, rig_share is not None and rig_share > 100 * RIG_SHARE_OF_P99,
-         f"rig {rig_share or 0:.0f} % of p99 {_ms(e.latency_p99_us or 0)}"),
+         f"before the send {rig_share or 0:.0f} % of p99 {_ms(e.latency_p99_us or 0)}"),
         ("rig", True, e.host_cpu_pressure_percent is not None and e.host_cpu_pressure_percent > HOST_PRESSURE_PERCENT,
          "host CPU pressure " + ("not measured" if e.host_cpu_pressure_percent is None
                                  else f"{e.host_cpu_pressure_percent:.0f} %")),

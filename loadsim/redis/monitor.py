@@ -27,7 +27,7 @@ NODE_FIELDS = (
     "connected_clients", "total_commands_processed", "instantaneous_ops_per_sec", "used_cpu_sys",
     "used_cpu_user", "used_cpu_sys_main_thread", "used_cpu_user_main_thread", "total_net_input_bytes",
     "total_net_output_bytes", "total_connections_received", "master_repl_offset", "replica_of", "workload_commands",
-    "cluster_state",
+    "cluster_state", "ping_us",
 )
 SAMPLE_TIMEOUT_S = 0.5  # a node silent this long (connect or reply) is "down" for this sample
 # Errors that mean "no answer" (the node is down, paused or unreachable), not "answered with an error".
@@ -134,7 +134,13 @@ class NodeMonitor:
     def _sample_node(self, now: float, node: RedisNode, role: str) -> dict[str, Any]:
         row: dict[str, Any] = {"time": now, "node": str(node), "role": self.roles_now.get(node, role), "state": "up"}
         try:
-            pipe = self._client(node).pipeline(transaction=False)
+            # the network round trip on an idle connection, measured the same second as the run's commands: the
+            # baseline latency attribution takes away from the client's service time
+            client = self._client(node)
+            sent = time.perf_counter()
+            client.ping()
+            row["ping_us"] = round((time.perf_counter() - sent) * 1e6, 1)
+            pipe = client.pipeline(transaction=False)
             pipe.info(*self._info_sections)
             pipe.execute_command("CLUSTER", "INFO")
             info, cluster = pipe.execute(raise_on_error=False)
@@ -160,7 +166,7 @@ class NodeMonitor:
         row["expires"] = db.get("expires", 0) if isinstance(db, dict) else 0
         row["role"] = "master" if info.get("role") == "master" else "replica"
         for f in NODE_FIELDS:
-            if f not in ("keys", "expires", "replica_of", "workload_commands", "cluster_state"):
+            if f not in ("keys", "expires", "replica_of", "workload_commands", "cluster_state", "ping_us"):
                 row[f] = info.get(f)
         stats = {k.removeprefix("cmdstat_"): v for k, v in info.items() if k.startswith("cmdstat_") and
                  isinstance(v, dict)}
@@ -185,6 +191,29 @@ class NodeMonitor:
                 continue
             out[str(node)] = {k.removeprefix("cmdstat_"): {f: v for f, v in val.items() if f != "usec_per_call"}
                               for k, val in raw.items()}
+        return out
+
+    def latencystats(self) -> dict[str, dict[str, dict[str, float]]]:
+        """``{node: {command: {p50, p99, p99.9}}}`` in µs of execution, from Redis 7's ``INFO latencystats``
+        (cumulative since the server started or CONFIG RESETSTAT); ``{}`` for a node whose Redis has no such
+        section (older than 7.0) or with ``latency-tracking no``."""
+        out: dict[str, dict[str, dict[str, float]]] = {}
+        for node in self.nodes:
+            if node in self.down:
+                continue
+            try:
+                raw = self._client(node).info("latencystats")
+            except redis.RedisError:
+                continue
+            stats: dict[str, dict[str, float]] = {}
+            for key, value in raw.items():
+                if not key.startswith("latency_percentiles_usec_"):
+                    continue
+                if isinstance(value, str):  # "p50=7.007,p99=7.007,p99.9=7.007"
+                    value = dict(part.split("=", 1) for part in value.split(",") if "=" in part)
+                if isinstance(value, dict):
+                    stats[key.removeprefix("latency_percentiles_usec_")] = {str(k): float(v) for k, v in value.items()}
+            out[str(node)] = stats
         return out
 
     def slots(self) -> dict[str, dict[str, Any]]:

@@ -17,6 +17,8 @@ Versions:
        ``count`` was the successful operations of the whole run: ``upgrade`` splits it into the window's
        (the latency histogram's count, plus the errors) and ``warmup`` (the rest).
     3  adds ``run_class`` (clean / rig-bound / redis-bound with its evidence), ``host`` (CPU pressure and steal),
+       ``latency_split`` (p50/p99 per operation: before the send, client, network, Redis), ``ping_us`` in
+       node_series.csv,
        the whole-run rates of ``rates`` and two host columns in client_series.csv. ``upgrade`` classifies an
        older run from its flags (no host figures: "not measured").
 """
@@ -170,6 +172,36 @@ class Flags(TypedDict):
     cluster_down: NotRequired[Annotated[bool, "the monitor saw the cluster down (see outages) at some sample"]]
 
 
+class SplitPart(TypedDict):
+    total_us: Annotated[float, "the operation's latency at this percentile, from the intended start, µs"]
+    before_send_us: Annotated[float, "latency − service at this percentile: schedule lag and the wait for a free ORS "
+                                     "worker thread (the rig), µs"]
+    client_us: Annotated[float, "service − network − Redis: the generator's CPU and wake-ups (delayed by other "
+                                "processes on the host) and Redis's event-loop queueing, which a client cannot tell "
+                                "apart, µs"]
+    network_us: Annotated[float | None, "commands × the network round trip (fastest PING), µs; null: not measured"]
+    redis_us: Annotated[float | None, "commands × Redis's execution per command at this percentile, µs; null: not "
+                                      "measured"]
+
+
+class OperationSplit(TypedDict):
+    commands: Annotated[int, "Redis commands the operation sends (the model's, timers record left out)"]
+    p50: Annotated[SplitPart, "the median operation"]
+    p99: Annotated[SplitPart, "the 99th percentile"]
+
+
+class LatencySplit(TypedDict):
+    network_us: Annotated[float | None, "the network round trip: fastest PING on the monitor's idle connections to "
+                                        "the masters, steady window, µs"]
+    network_source: Annotated[str, "how network_us was measured (or why not)"]
+    redis_us_per_command: Annotated[dict[str, float | None], "p50 and p99 of Redis's own execution per workload "
+                                                             "command, µs"]
+    redis_source: Annotated[str, "INFO latencystats (Redis 7), else commandstats usec_per_call (the mean for both "
+                                 "percentiles: what older servers lack is said here)"]
+    operations: Annotated[dict[str, OperationSplit], "per operation with latencies (percentiles subtract only "
+                                                     "approximately; see loadsim.model.attribution)"]
+
+
 class HostFigures(TypedDict):
     cpu_pressure_percent: Annotated[float | None, "mean share of time a runnable task waited for a CPU on the "
                                     "generator's host (/proc/pressure/cpu some), steady window (whole run without "
@@ -270,6 +302,7 @@ class Summary(TypedDict):
     client: Annotated[ClientFigures, "the load generator's own cost"]
     flags: Annotated[Flags, "conditions that make the numbers doubtful"]
     host: Annotated[HostFigures, "contention on the generator's host"]
+    latency_split: Annotated[LatencySplit, "where each operation's p50 and p99 went: rig, network, Redis"]
     run_class: Annotated[RunClass, "whether the run measured Redis or the test rig"]
     recovery: NotRequired[Annotated[Recovery, "present after --switchover-at"]]
     faults: NotRequired[Annotated[list[dict[str, Any]], "every --fault: at_s (due), done_s, action, target, "

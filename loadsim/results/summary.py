@@ -16,8 +16,9 @@ from collections import Counter
 import time
 from typing import Any
 
+from loadsim.model import attribution
 from loadsim.model.runclass import RunEvidence, classify
-from loadsim.redis.monitor import workload_commands
+from loadsim.redis.monitor import NOT_WORKLOAD, workload_commands
 from loadsim.results.recorder import Recorder, stats
 from loadsim.results.schema import SCHEMA_VERSION, Summary
 
@@ -274,9 +275,89 @@ def busiest_operation(operations: dict[str, Any]) -> str | None:
     return max(counts, key=lambda k: counts[k]) if counts else None
 
 
+def commands_per_operation(workload: dict[str, Any]) -> dict[str, int]:
+    """Redis commands one operation sends, as the workload model builds them in this key layout (the session
+    records; the timers record, written only by some operations, left out)."""
+    from loadsim.model import workload as wl
+
+    layout = wl.KeyLayout(str(workload.get("key_layout", "per-session")), "x")
+    complexity = workload.get("complexity")
+    records = int((complexity.get("records", 1) if isinstance(complexity, dict) else None)
+                  or workload.get("records_per_session", 1) or 1)
+    out = {}
+    for kind in (wl.CREATE, wl.UPDATE, wl.DELETE, wl.RECOVER):
+        out[kind] = len(wl.commands_for(layout, kind, "1-1", 1, b"x", None, 1000, records,
+                                        0 if kind == wl.UPDATE else -1))
+    out[wl.RECOVER] += len(layout.recovery_reads("1-1", records))
+    return out
+
+
+def _window(rows: list[dict[str, Any]], steady_from_s: float | None) -> list[dict[str, Any]]:
+    steady = [r for r in rows if steady_from_s is not None and number(r.get("elapsed_s")) >= steady_from_s]
+    return steady or rows
+
+
+def redis_execution(commandstats_start: dict[str, Any], commandstats_end: dict[str, Any],
+                    latencystats: dict[str, Any] | None) -> tuple[dict[str, float | None], str]:
+    """Redis's own execution time per workload command, µs at p50 and p99, and where it comes from: INFO
+    latencystats (Redis 7) weighted by each command's calls in the run, else the mean of commandstats'
+    usec_per_call for both."""
+    calls: dict[tuple[str, str], float] = {}
+    usec = 0.0
+    for node, end in commandstats_end.items():
+        start = commandstats_start.get(node, {})
+        for cmd, v in end.items():
+            if cmd.lower() in NOT_WORKLOAD:
+                continue
+            d = number(v.get("calls")) - number(start.get(cmd, {}).get("calls"))
+            if d > 0:
+                calls[(node, cmd.lower())] = d
+                usec += number(v.get("usec")) - number(start.get(cmd, {}).get("usec"))
+    total = sum(calls.values())
+    if not total:
+        return {"p50": None, "p99": None}, "not measured (no workload command counted by Redis)"
+    if latencystats:
+        out: dict[str, float | None] = {}
+        for q in attribution.PERCENTILES:
+            seen = [(n, latencystats.get(node, {}).get(cmd, {}).get(q)) for (node, cmd), n in calls.items()]
+            seen = [(n, v) for n, v in seen if v is not None]
+            out[q] = round(sum(n * v for n, v in seen) / sum(n for n, _ in seen), 2) if seen else None
+        if all(v is not None for v in out.values()):
+            return out, "INFO latencystats (Redis 7: execution percentiles per command, weighted by calls)"
+    mean = round(max(0.0, usec) / total, 2)
+    return {"p50": mean, "p99": mean}, ("INFO commandstats usec_per_call (no INFO latencystats: Redis < 7 or "
+                                        "latency-tracking off; the mean stands in for p50 and p99)")
+
+
+def latency_split(operations: dict[str, Any], workload: dict[str, Any], node_rows: list[dict[str, Any]],
+                  steady_from_s: float | None, commandstats_start: dict[str, Any],
+                  commandstats_end: dict[str, Any], latencystats: dict[str, Any] | None) -> dict[str, Any]:
+    """Per operation with latencies, p50 and p99 split into before_send, client, network and redis
+    (loadsim.model.attribution), with the baselines used."""
+    pings = sorted(number(r["ping_us"]) for r in _window(node_rows, steady_from_s)
+                   if r.get("role") == "master" and r.get("ping_us") not in (None, ""))
+    # the fastest PING: the wire and Redis's reply with nothing waiting; the rest of a slower PING is the host
+    # scheduling the monitor late, which belongs to the rig, not the network
+    network = round(pings[0], 1) if pings else None
+    redis, source = redis_execution(commandstats_start, commandstats_end, latencystats)
+    per_op = commands_per_operation(workload)
+    ops: dict[str, Any] = {}
+    for name, op in operations.items():
+        lat, svc = op.get("latency_us", {}), op.get("service_us", {})
+        if not lat.get("count") or name not in per_op:
+            continue
+        n = per_op[name]
+        ops[name] = {"commands": n, **{q: attribution.split(float(lat[q]), float(svc[q]), n, network, redis[q])
+                                       for q in attribution.PERCENTILES}}
+    return {"network_us": network, "network_source": "fastest PING round trip on the monitor's idle connections to "
+                                                     "the masters, same window" if network is not None else
+            "not measured (no PING answered)", "redis_us_per_command": redis, "redis_source": source,
+            "operations": ops}
+
+
 def run_evidence(operations: dict[str, Any], lag: dict[str, float], masters: list[dict[str, Any]],
                  flags: dict[str, bool], cpu_samples: list[float], offered: float, achieved: float,
-                 host: dict[str, Any], whole: dict[str, Any]) -> RunEvidence:
+                 host: dict[str, Any], whole: dict[str, Any], split: dict[str, Any] | None = None) -> RunEvidence:
     """The figures ``model.runclass.classify`` decides on, taken from the summary's own parts."""
     op = busiest_operation(operations)
     latency_p99 = rig_p99 = None
@@ -285,11 +366,13 @@ def run_evidence(operations: dict[str, Any], lag: dict[str, float], masters: lis
         # the time before the send (schedule lag + wait for a free worker): percentiles do not subtract exactly,
         # so this is the p99 of the whole less the p99 of the part sent, never below 0
         latency_p99, rig_p99 = float(lat["p99"]), max(0.0, float(lat["p99"]) - float(svc["p99"]))
+    part = ((split or {}).get("operations", {}).get(op) or {}).get("p99") if op else None
+    redis_p99 = part["redis_us"] if part else None
     busy = [100.0 * m["cpu_s_steady"] / m["steady_s"] for m in masters if m.get("steady_s")]
     return RunEvidence(
         steady=not flags["no_steady_state"], generator_cpu_p90=cpu_samples[int(0.9 * (len(cpu_samples) - 1))],
         schedule_lag_p99_us=float(lag["p99"]), offered_ops_per_s=offered, achieved_ops_per_s=achieved,
-        latency_p99_us=latency_p99, rig_p99_us=rig_p99, host_cpu_pressure_percent=host.get("cpu_pressure_percent"),
+        latency_p99_us=latency_p99, rig_p99_us=rig_p99, redis_p99_us=redis_p99, host_cpu_pressure_percent=host.get("cpu_pressure_percent"),
         host_steal_percent=host.get("steal_percent"), master_cpu_percent=max(busy) if busy else None,
         backlog=whole["backlog_at_end"])
 
@@ -300,10 +383,12 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                   commandstats_start: dict[str, Any], commandstats_end: dict[str, Any], client_cpu_s: float,
                   recovery: list[dict[str, Any]], interrupted: bool, faults: list[dict[str, Any]] | None = None,
                   redis_client: dict[str, int] | None = None, error_windows: list[dict[str, Any]] | None = None,
-                  migration: list[dict[str, Any]] | None = None, read_back: dict[str, Any] | None = None) -> Summary:
+                  migration: list[dict[str, Any]] | None = None, read_back: dict[str, Any] | None = None,
+                  latencystats: dict[str, Any] | None = None) -> Summary:
     """The whole summary, built here and only here: nothing is added to it afterwards. ``faults`` (what --fault
     did), ``redis_client`` (the ORS client's counters), ``error_windows``, ``migration`` (runbook steps) and
-    ``read_back`` are what the engine recorded beside the recorder; absent when None or empty."""
+    ``read_back`` are what the engine recorded beside the recorder; absent when None or empty. ``latencystats``:
+    the masters' INFO latencystats at the end (``NodeMonitor.latencystats``), for the latency split."""
     from loadsim.results.impact import fault_impact  # impact reads this module's thresholds
     duration = ended - started
     steady_s = max(1e-9, duration - steady_from_s) if steady_from_s is not None else 0.0
@@ -331,6 +416,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     errors = sum(recorder.errors.values())
     whole = whole_run_rates(recorder, client_rows, duration)
     host = host_figures(steady_rows or client_rows)
+    split = latency_split(operations, workload, node_rows, steady_from_s, commandstats_start, commandstats_end,
+                          latencystats)
     flags = {
         "generator_saturated": cpu_samples[int(0.9 * (len(cpu_samples) - 1))] > SATURATED_CPU_PERCENT,
         "schedule_fell_behind": lag["p99"] > LAG_BEHIND_US or (offered > 0 and achieved < RATE_BEHIND * offered),
@@ -384,8 +471,9 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                    "max_rss_bytes": int(max((number(r.get("generator_rss_bytes")) for r in client_rows), default=0))},
         "flags": flags,
         "host": host,
+        "latency_split": split,  # type: ignore[typeddict-item]
         "run_class": classify(run_evidence(operations, lag, masters, flags, cpu_samples, offered, achieved, host,
-                                           whole)),  # type: ignore[typeddict-item]
+                                           whole, split)),  # type: ignore[typeddict-item]
     }
     if redis_client is not None:
         summary["client"]["redis_client"] = redis_client

@@ -37,6 +37,7 @@ def summary_table(summary: dict[str, Any]) -> str:
         *([] if first else [cls]),
         "",
         *operations_table(summary),
+        *split_lines(summary),
     ]
     ls = summary.get("live_sessions", {})
     lines += ["", f"live sessions: steady mean {ls.get('steady_mean', 0):.0f}, final {ls.get('final', 0)}, "
@@ -173,6 +174,27 @@ def run_class_line(summary: dict[str, Any]) -> str:
     head = cls.upper() if cls != "clean" else "clean run"
     evidence = str(rc.get("evidence", ""))
     return f"{head}: {evidence.split(': ', 1)[1] if ': ' in evidence else evidence}"
+
+
+def split_lines(summary: dict[str, Any]) -> list[str]:
+    """Where p50 and p99 went, per operation: before the send (lag, wait for a worker), the client (generator CPU
+    and wake-ups), the network, Redis."""
+    split = summary.get("latency_split")
+    if not split or not split.get("operations"):
+        return []
+
+    def us(v: Any) -> str:
+        return "n/a" if v is None else f"{v:,.0f}"
+
+    lines = [f"where the latency went (us, p50 / p99; network = commands x PING {us(split.get('network_us'))} us, "
+             f"Redis from {str(split.get('redis_source', '')).split(' (')[0]}):"]
+    for name, op in split["operations"].items():
+        a, b = op["p50"], op["p99"]
+        lines.append(f"  {name:<16} total {us(a['total_us'])} / {us(b['total_us'])}: before the send "
+                     f"{us(a['before_send_us'])} / {us(b['before_send_us'])}, client {us(a['client_us'])} / "
+                     f"{us(b['client_us'])}, network {us(a['network_us'])} / {us(b['network_us'])}, Redis "
+                     f"{us(a['redis_us'])} / {us(b['redis_us'])}")
+    return lines
 
 
 def rates_line(summary: dict[str, Any]) -> str:

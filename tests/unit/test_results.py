@@ -27,7 +27,8 @@ def _paths(obj, prefix=""):
     out = set()
     if isinstance(obj, dict):
         for k, v in obj.items():
-            name = "<name>" if prefix in ("operations.", "errors.") else k
+            name = "<name>" if prefix in ("operations.", "errors.", "latency_split.operations.",
+                                          "latency_split.redis_us_per_command.") else k
             path = f"{prefix}{name}"
             out.add(path)
             out |= _paths(v, path + ".")

@@ -25,7 +25,7 @@ def test_each_rig_signal_alone_makes_a_run_rig_bound_with_advice():
     for change, reason in ((dict(generator_cpu_p90=97.0), "generator CPU p90 97 %"),
                            (dict(schedule_lag_p99_us=35_000), "schedule lag p99 35.0 ms"),
                            (dict(achieved_ops_per_s=80.0), "achieved 80 % of offered"),
-                           (dict(rig_p99_us=800.0), "rig 89 % of p99"),
+                           (dict(rig_p99_us=800.0), "before the send 89 % of p99"),
                            (dict(host_cpu_pressure_percent=60.0), "host CPU pressure 60 %"),
                            (dict(host_steal_percent=20.0), "steal 20 %"),
                            (dict(steady=False, backlog=1200), "no steady state (1,200 operations never drained)")):
@@ -108,3 +108,13 @@ def test_an_older_summary_is_classified_from_its_flags():
     old["schedule_lag_us"] = {**old["schedule_lag_us"], "p99": 40_000}
     up = schema.upgrade(old)
     assert up["run_class"]["class"] == RIG_BOUND and "older summary" in up["run_class"]["evidence"]
+
+
+def test_the_generator_is_the_limit_only_when_its_own_figures_say_so():
+    from loadsim.model.runclass import generator_limited
+
+    assert generator_limited(["generator CPU p90 97 % of a core"])
+    assert generator_limited(["no steady state (1,200 operations never drained)"])
+    assert generator_limited(["achieved 90 % of offered"])  # on a host that was not busy
+    assert not generator_limited(["achieved 97 % of offered", "host CPU pressure 99 %"])  # the host's doing
+    assert not generator_limited(["schedule lag p99 165.2 ms", "host CPU pressure 100 %"])
