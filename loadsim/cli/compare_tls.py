@@ -7,13 +7,18 @@ import math
 from pathlib import Path
 from typing import Any
 
+from loadsim.errors import OptionsError
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser("compare-tls", help="what TLS costs: plain vs TLS, interleaved repeats, report-ready",
                        description="Same workload and seed on a plain and a TLS embedded cluster, A/B "
                                    "interleaved, at a fixed load and stepping up to saturation; plus a "
                                    "redis-benchmark cross-check. Render with 'loadsim report OUT'.")
-    p.add_argument("scenario", nargs="?", default="ha9", help="scenario name in scenarios/ (default ha9)")
+    # --scenario as sweep names it; the positional SCENARIO stays accepted (older scripts give it)
+    p.add_argument("scenario_arg", nargs="?", default=None, metavar="SCENARIO",
+                   help="scenario name in scenarios/ (default ha9; same as --scenario)")
+    p.add_argument("--scenario", default=None, help="scenario name in scenarios/ or a .py path (default ha9)")
     p.add_argument("--ha-pairs", type=int, default=3, help="HA pairs in every run (default 3)")
     p.add_argument("--masters", type=int, default=3, help="masters of both embedded clusters (default 3)")
     p.add_argument("--repeats", type=int, default=3, help="at least 3 (default 3)")
@@ -21,7 +26,10 @@ def register(sub: Any) -> None:
     p.add_argument("--cps-per-pair", type=float, default=20.0, help="the fixed offered load (default 20)")
     p.add_argument("--complexity", default="standard",
                    help="session complexity preset: simple, standard, complex (default standard)")
-    p.add_argument("--mutual-tls", action="store_true", help="the TLS arm uses client certificates")
+    # --embedded-mutual-tls true, as `locust -f` names it; the flag --mutual-tls (no value) stays accepted
+    p.add_argument("--embedded-mutual-tls", dest="mutual_tls", choices=["true", "false"], default="false",
+                   help="the TLS arm uses client certificates (default false; --mutual-tls is the old name)")
+    p.add_argument("--mutual-tls", dest="mutual_tls", action="store_const", const="true", help=argparse.SUPPRESS)
     # --latency-slo-p99-us, as plan names the same SLO; --slo-p99-us is the old name, still accepted
     p.add_argument("--latency-slo-p99-us", "--slo-p99-us", dest="slo_p99_us", type=float, default=5000.0,
                    metavar="US", help="p99 SLO for saturation (default 5000 us; --slo-p99-us is the old name, still "
@@ -53,8 +61,8 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
     goal = parse_precision(args.precision) if args.precision is not None else None
     budget = parse_budget(args.budget) if args.budget is not None else None
     spec = CompareSpec(ha_pairs=args.ha_pairs, masters=args.masters, repeats=args.repeats, run_time=args.run_time,
-                       cps_per_pair=args.cps_per_pair, complexity=args.complexity, mutual_tls=args.mutual_tls,
-                       slo_p99_us=args.slo_p99_us, saturation_steps=args.saturation_steps, scenario=args.scenario,
+                       cps_per_pair=args.cps_per_pair, complexity=args.complexity, mutual_tls=args.mutual_tls == "true",
+                       slo_p99_us=args.slo_p99_us, saturation_steps=args.saturation_steps, scenario=_scenario(args),
                        precision=goal, budget_s=budget)
     out = Path(args.out or f"results/compare-tls-{time.strftime('%Y%m%d-%H%M%S')}")
     progress = sys.stderr if args.json else sys.stdout  # with --json, stdout holds only the JSON
@@ -75,6 +83,13 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
         print(f"{len(failed)} run(s) failed: {', '.join(failed)} (logs: {out}/<run>.log)", flush=True)
         return 1
     return 0
+
+
+def _scenario(args: argparse.Namespace) -> str:
+    """--scenario or the positional SCENARIO (one of them; ha9 without either)."""
+    if args.scenario and args.scenario_arg and args.scenario != args.scenario_arg:
+        raise OptionsError(f"two scenarios given ({args.scenario_arg} and --scenario {args.scenario}): give one")
+    return args.scenario or args.scenario_arg or "ha9"
 
 
 def sustained_text(analysis: dict[str, Any]) -> str:

@@ -17,7 +17,9 @@ def register(sub: Any) -> None:
     p.add_argument("--ha-pairs", default="1,3,9", help="comma list (default 1,3,9)")
     p.add_argument("--masters", default="3", help="comma list (default 3)")
     p.add_argument("--replicas", default="0", help="comma list (default 0)")
-    p.add_argument("--tls", default="off", help="comma list of off/on (default off)")
+    # --embedded-tls as `locust -f` names it (here a comma list: the sweep's axis); --tls stays accepted
+    p.add_argument("--embedded-tls", "--tls", dest="tls", default="off",
+                   help="comma list of off/on or false/true (default off)")
     p.add_argument("--complexity", default="standard", help="comma list of presets (default standard)")
     p.add_argument("--cps-per-pair", default=None, help="comma list (default: the scenario's)")
     p.add_argument("--repeats", type=int, default=1, help="repeats of every point (default 1)")

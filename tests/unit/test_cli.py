@@ -312,3 +312,19 @@ def test_explain_gives_every_term_of_the_text_and_refuses_an_unknown_one_in_one_
     assert cli.main(["explain", "bogus"]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and "'loadsim explain' lists every term" in err[0]
+
+
+def test_compare_tls_and_sweep_take_the_names_locust_and_sweep_use_and_keep_the_old_ones(capsys, tmp_path):
+    parse = cli.build_parser().parse_args
+    for argv in (["compare-tls", "--embedded-mutual-tls", "true"], ["compare-tls", "--mutual-tls"]):
+        assert parse(argv).mutual_tls == "true"
+    assert parse(["compare-tls"]).mutual_tls == "false"
+    assert parse(["sweep", "--embedded-tls", "off,on"]).tls == parse(["sweep", "--tls", "off,on"]).tls == "off,on"
+    from loadsim.cli.compare_tls import _scenario
+
+    assert _scenario(parse(["compare-tls", "--scenario", "migration"])) == "migration"
+    assert _scenario(parse(["compare-tls", "migration"])) == "migration"
+    assert _scenario(parse(["compare-tls"])) == "ha9"
+    assert cli.main(["compare-tls", "ha9", "--scenario", "migration", "--out", str(tmp_path / "c")]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "two scenarios given" in err[0] and not (tmp_path / "c").exists()
