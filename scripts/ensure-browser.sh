@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian's chromium for the web UI's browser test (tests/integration/test_webui_redis_view.py). Installed
+# Debian's chromium for the web UI's browser test (tests/integration/test_webui_redis_view.py, test_webui_browser.py). Installed
 # with apt-get when missing (as root or with sudo); otherwise the test is skipped and says so.
 set -u
 if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then

@@ -48,6 +48,8 @@ class Option:
     # as whom and with which certificate files are given at start (whoever reaches the UI's port could otherwise
     # aim the load at another host or make loadsim read a file of their choice).
     form: bool = False
+    label: str = ""  # short, for the web form (the help shows on hover)
+    group: str = "cluster"  # its group in the web form (loadsim.config.simulation.GROUPS)
 
     @property
     def dest(self) -> str:
@@ -65,33 +67,39 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("type", "Persistence type. 'redis' persists sessions to Redis Cluster; any other value "
            "(ORS's own default is Cassandra) means nothing is persisted to Redis. loadsim default: redis.",
-           "redis", form=True),
+           "redis", form=True, label="Persistence type", group="ORS nodes"),
     Option("redis-nodes", "Redis Cluster seed nodes, host:port items separated by ',' or ';'. "
-           "Without it, scenarios start an embedded local cluster.", None, metavar="HOST:PORT,..."),
-    Option("username", "ACL user name (optional).", None),
+           "Without it, scenarios start an embedded local cluster.", None, metavar="HOST:PORT,...",
+           label="Redis nodes"),
+    Option("username", "ACL user name (optional).", None, label="ACL user"),
     Option("password", "Password (optional). Secret: never printed, logged or written to results.",
-           None, secret=True),
-    Option("tls-enabled", "Use TLS to Redis (true/false).", "false", metavar="BOOL"),
+           None, secret=True, label="Password"),
+    Option("tls-enabled", "Use TLS to Redis (true/false).", "false", metavar="BOOL", label="TLS to Redis",
+           group="TLS"),
     # Locust has its own --tls-cert/--tls-key (for its web UI), so these two are --redis-tls-* on the
     # command line; in an ORS ini file they keep their ORS names.
     Option("tls-cert", "ORS tls-cert: client certificate (PEM) for mutual TLS; requires tls-key.", None,
-           metavar="FILE", flag_name="redis-tls-cert"),
+           metavar="FILE", flag_name="redis-tls-cert", label="Client certificate", group="TLS"),
     Option("tls-key", "ORS tls-key: client private key (PEM) for mutual TLS; requires tls-cert.", None,
-           metavar="FILE", flag_name="redis-tls-key"),
+           metavar="FILE", flag_name="redis-tls-key", label="Client key", group="TLS"),
     Option("tls-cacert", "CA certificate (PEM) that signed the Redis server certificates.", None,
-           metavar="FILE"),
+           metavar="FILE", label="CA certificate", group="TLS"),
     Option("tls-cacertdir", "Directory of CA certificates (c_rehash layout); may replace tls-cacert.",
-           None, metavar="DIR"),
+           None, metavar="DIR", label="CA folder", group="TLS"),
     Option("tls-sni", "Server name to send (SNI) and to verify the server certificate against, "
-           "instead of the host in redis-nodes.", None, metavar="NAME"),
+           "instead of the host in redis-nodes.", None, metavar="NAME", label="SNI name", group="TLS"),
     Option("redis-connect-timeout", "Connect timeout in milliseconds; 0 = none (redis-plus-plus "
-           "default). From the ORS draft option list; unit assumed milliseconds.", "0", metavar="MS", form=True),
+           "default). From the ORS draft option list; unit assumed milliseconds.", "0", metavar="MS", form=True,
+           label="Connect timeout, ms", group="ORS nodes"),
     Option("redis-socket-timeout", "Socket (reply) timeout in milliseconds; 0 = none (redis-plus-plus "
-           "default). From the ORS draft option list; unit assumed milliseconds.", "0", metavar="MS", form=True),
+           "default). From the ORS draft option list; unit assumed milliseconds.", "0", metavar="MS", form=True,
+           label="Socket timeout, ms", group="ORS nodes"),
     Option("sessionid-with-nodeid", "Session ids carry the ORS node id; the vendor requires true "
-           "for Redis persistence.", "true", metavar="BOOL", form=True),
+           "for Redis persistence.", "true", metavar="BOOL", form=True, label="Session ids carry the node id",
+           group="ORS nodes"),
     Option("ors-cluster-name", "ORS cluster name; data lives under the key prefix ORS:<name>. "
-           "Not a [persistence] option: the name of your ORS Cluster object.", "ors1", metavar="NAME", form=True),
+           "Not a [persistence] option: the name of your ORS Cluster object.", "ors1", metavar="NAME", form=True,
+           label="ORS cluster name", group="ORS nodes"),
 )
 OPTIONS_BY_NAME = {o.name: o for o in OPTIONS}
 _BY_ANY_NAME = {**OPTIONS_BY_NAME, **{o.flag[2:]: o for o in OPTIONS}}

@@ -17,6 +17,13 @@ from loadsim.config.persistence import ENV_PREFIX, parse_bool
 from loadsim.defaults import DEFAULTS
 from loadsim.errors import OptionsError
 
+# The form's groups, in order (the ORS [persistence] options are in them too: loadsim.config.persistence)
+GROUPS = ("workload", "sessions", "ORS nodes", "cluster", "TLS", "faults")
+# The workload model's names (config may not import the model: tests/unit/test_layers.py); a unit test checks
+# they are the model's PRESETS and KEY_LAYOUTS
+PRESET_NAMES = ("simple", "standard", "complex")
+KEY_LAYOUT_NAMES = ("per-session", "single-hash", "node-tag", "index")
+
 
 @dataclass(frozen=True)
 class SimOption:
@@ -28,6 +35,9 @@ class SimOption:
     # May the web UI's form set it? Not for an option that names a file, a folder or a program: whoever reaches
     # the UI's port could make loadsim run, read or write it. Such options keep the value given at start.
     form: bool = True
+    label: str = ""  # short, for the web form (the help shows on hover)
+    group: str = "workload"  # where it belongs in the form and in --help: one of GROUPS
+    choices: tuple[str, ...] = ()  # the values of an enumeration (a select in the form)
 
     @property
     def low(self) -> float | None:
@@ -37,21 +47,6 @@ class SimOption:
     @property
     def high(self) -> float | None:
         return RANGES.get(self.name, (None, None))[1]
-
-    @property
-    def group(self) -> str:
-        """Where the option belongs in the form and in --help."""
-        if self.name in ("masters", "replicas") or self.name.startswith("embedded-"):
-            return "embedded cluster"
-        if self.name in ("seed", "prefill", "warmup", "switchover-at", "fault", "read-back", "results-dir",
-                         "migration-step"):
-            return "run"
-        if self.name in ("record-bytes", "record-sigma", "updates-per-session", "timer-share", "timer-bytes",
-                         "records-per-session", "cleanup-period", "cleanup-batch", "pool-connections"):
-            return "workload, advanced"
-        if self.name in ("routed-share", "routing-time", "extended-share", "extended-time", "leaked-share"):
-            return "session lifetime"
-        return "workload"
 
     @property
     def full_help(self) -> str:
@@ -101,83 +96,112 @@ RANGES: dict[str, tuple[float, float]] = {
 
 SIM_OPTIONS: tuple[SimOption, ...] = (
     SimOption("cps-per-pair", "Calls per second offered to each HA pair (Poisson arrivals).", float, "CPS",
-              "cps_per_pair"),
-    SimOption("aht", "Mean handle time of a call in seconds (exponential).", float, "SECONDS", "aht_s"),
+              "cps_per_pair", label="Calls/s per HA pair", group="workload"),
+    SimOption("aht", "Mean handle time of a call in seconds (exponential).", float, "SECONDS", "aht_s",
+              label="Handle time, s", group="workload"),
     SimOption("complexity", "Session complexity preset: simple, standard, complex (see docs/workload.md).", str,
-              "PRESET", "complexity"),
-    SimOption("record-bytes", "Override: mean session record size in bytes.", int, "BYTES"),
-    SimOption("record-sigma", "Override: lognormal sigma of the session record size (0 = fixed).", float, "SIGMA"),
+              "PRESET", "complexity", label="Session complexity", group="workload", choices=PRESET_NAMES),
+    SimOption("record-bytes", "Override: mean session record size in bytes.", int, "BYTES",
+              label="Session size, bytes (blank: the preset's)", group="sessions"),
+    SimOption("record-sigma", "Override: lognormal sigma of the session record size (0 = fixed).", float, "SIGMA",
+              label="Size spread, lognormal σ (blank: the preset's)", group="sessions"),
     SimOption("updates-per-session", "Override: mean persistence writes between create and delete "
-              "(one per flushed event burst).", float, "N"),
+              "(one per flushed event burst).", float, "N", label="Writes per session (blank: the preset's)",
+              group="sessions"),
     SimOption("timer-share", "Override: share of writes that also rewrite the scheduled-actions record.",
-              float, "SHARE"),
-    SimOption("timer-bytes", "Override: size of the scheduled-actions record in bytes.", int, "BYTES"),
+              float, "SHARE", label="Share of writes with timers (blank: the preset's)", group="sessions"),
+    SimOption("timer-bytes", "Override: size of the scheduled-actions record in bytes.", int, "BYTES",
+              label="Timer record, bytes (blank: the preset's)", group="sessions"),
     SimOption("records-per-session", "Data records a session is split into (create writes all, an update one).",
-              int, "N", "records_per_session"),
-    SimOption("session-ttl", "TTL on every record, seconds.", int, "SECONDS", "session_ttl_s"),
+              int, "N", "records_per_session", label="Records per session", group="sessions"),
+    SimOption("session-ttl", "TTL on every record, seconds.", int, "SECONDS", "session_ttl_s",
+              label="Record TTL, s", group="sessions"),
     SimOption("routed-share", "Share of sessions that end when the call is routed.", float, "SHARE",
-              "routed_share"),
+              "routed_share", label="Share ended at routing", group="sessions"),
     SimOption("routing-time", "Mean time to routing for those sessions, seconds (exponential).", float,
-              "SECONDS", "routing_s"),
-    SimOption("extended-share", "Share of sessions extended beyond the call.", float, "SHARE", "extended_share"),
+              "SECONDS", "routing_s", label="Time to routing, s", group="sessions"),
+    SimOption("extended-share", "Share of sessions extended beyond the call.", float, "SHARE", "extended_share",
+              label="Share extended past the call", group="sessions"),
     SimOption("extended-time", "Mean lifetime of an extended session, seconds (exponential).", float, "SECONDS",
-              "extended_s"),
+              "extended_s", label="Extended lifetime, s", group="sessions"),
     SimOption("leaked-share", "Share of sessions never deleted: they live until the TTL after their last write.",
-              float, "SHARE", "leaked_share"),
+              float, "SHARE", "leaked_share", label="Share never deleted", group="sessions"),
     SimOption("digital-share", "Share of interactions that are digital: counted, not persisted.", float, "SHARE",
-              "digital_share"),
+              "digital_share", label="Digital share (not persisted)", group="workload"),
     SimOption("worker-threads", "ORS worker threads per ORS node; each holds one connection per master.", int, "N",
-              "worker_threads"),
+              "worker_threads", label="Worker threads per ORS node", group="ORS nodes"),
     SimOption("key-layout", "per-session, single-hash (literal 'ORS:<cluster>' reading: one slot), node-tag "
               "(one slot per HA pair) or index (hash 'ORS:<cluster>' of session ids + per-session bodies).", str,
-              "LAYOUT", "key_layout"),
+              "LAYOUT", "key_layout", label="Key layout", group="sessions", choices=KEY_LAYOUT_NAMES),
     SimOption("cleanup-period", "Index layout: seconds between cleanings of index entries whose body expired "
-              "(0 = none).", float, "SECONDS", "cleanup_period_s"),
+              "(0 = none).", float, "SECONDS", "cleanup_period_s", label="Index cleaning period, s", group="sessions"),
     SimOption("cleanup-batch", "Index layout: entries examined per cleaning (HSCAN COUNT).", int, "N",
-              "cleanup_batch"),
+              "cleanup_batch", label="Index cleaning batch", group="sessions"),
     SimOption("pool-connections", "lazy: each worker thread connects to a master on its first command there "
               "(an idle backup holds no connection; the takeover opens them); eager: every worker thread connects "
-              "to every master when its ORS node starts.", _pool_mode, "lazy|eager", "pool_connections"),
+              "to every master when its ORS node starts.", _pool_mode, "lazy|eager", "pool_connections",
+              label="Pool connections", group="ORS nodes", choices=("lazy", "eager")),
     SimOption("estate", "TOML file describing the estate: HA pairs or groups of pairs with their own calls, "
               "session sizes and lifetimes (see scenarios/estate-example.toml). Flags still override.", str, "FILE",
-              form=False),
-    SimOption("seed", "Random seed of the workload model.", int, "N", "seed"),
+              form=False, label="Estate file", group="workload"),
+    SimOption("seed", "Random seed of the workload model.", int, "N", "seed", label="Random seed", group="workload"),
     SimOption("prefill", "Start with the Little's-law population of calls in progress.", _text_bool, "BOOL",
-              "prefill"),
+              "prefill", label="Pre-fill the calls in progress", group="workload"),
     SimOption("warmup", "Seconds after start (and after pre-fill) excluded from statistics.", float, "SECONDS",
-              "warmup_s"),
+              "warmup_s", label="Warm-up, s", group="workload"),
     SimOption("switchover-at", "Seconds after start at which every HA pair switches over: the backup "
-              "becomes primary and recovers its sessions from Redis (default: never).", float, "SECONDS"),
+              "becomes primary and recovers its sessions from Redis (default: never).", float, "SECONDS",
+              label="Switchover at, s (blank: never)", group="faults"),
     SimOption("fault", "A fault at a time, repeatable (or several separated by commas): AT:ACTION[:TARGET[:SECONDS]]"
               " with ACTION kill-master, pause-master, restart-master, failover, kill-replica (embedded cluster; "
               "TARGET = master index in slot order), switchover, crash-primary (TARGET = HA pair or all). E.g. "
-              "20:kill-master:0, 20:pause-master:1:15, 30:switchover:all.", str, "SPEC"),
+              "20:kill-master:0, 20:pause-master:1:15, 30:switchover:all.", str, "SPEC",
+              label="Faults: AT:ACTION[:TARGET[:SECONDS]], comma-separated (blank: none)", group="faults"),
     SimOption("migration-step", "Seconds per step of the vendor's migration runbook (scenarios/migration.py; "
-              "0 = no migration).", float, "SECONDS"),
+              "0 = no migration).", float, "SECONDS", label="Migration runbook step, s (blank: no runbook)",
+              group="faults"),
     SimOption("read-back", "After the test, read back every session believed live (up to 100,000) and check its "
-              "version and checksum: current, stale, missing or corrupt.", _text_bool, "BOOL", "read_back"),
+              "version and checksum: current, stale, missing or corrupt.", _text_bool, "BOOL", "read_back",
+              label="Read back live sessions at the end", group="workload"),
     SimOption("results-dir", "Folder for the run's results (default results/<timestamp>-<scenario>).",
-              str, "DIR", form=False),
-    SimOption("masters", "Embedded cluster (used when --redis-nodes is not given): masters.", int, "N", "masters"),
-    SimOption("replicas", "Embedded cluster: replicas per master.", int, "N", "embedded_replicas"),
-    SimOption("embedded-tls", "Embedded cluster: TLS (true/false).", _text_bool, "BOOL", "embedded_tls"),
+              str, "DIR", form=False, label="Results folder", group="workload"),
+    SimOption("masters", "Embedded cluster (used when --redis-nodes is not given): masters.", int, "N", "masters",
+              label="Masters", group="cluster"),
+    SimOption("replicas", "Embedded cluster: replicas per master.", int, "N", "embedded_replicas",
+              label="Replicas per master", group="cluster"),
+    SimOption("embedded-tls", "Embedded cluster: TLS (true/false).", _text_bool, "BOOL", "embedded_tls",
+              label="TLS (embedded cluster)", group="TLS"),
     SimOption("embedded-mutual-tls", "Embedded cluster: mutual TLS (true/false).", _text_bool, "BOOL",
-              "embedded_mutual_tls"),
+              "embedded_mutual_tls", label="Mutual TLS (embedded cluster)", group="TLS"),
     SimOption("embedded-acl", "Embedded cluster: ACL user 'ors' with least privilege (true/false).", _text_bool,
-              "BOOL", "embedded_acl"),
+              "BOOL", "embedded_acl", label="Least-privilege ACL user 'ors'", group="cluster"),
     SimOption("embedded-node-timeout", "Embedded cluster: cluster-node-timeout in ms (how long before a silent "
-              "master is failed over; Redis default 15000).", int, "MS"),
-    SimOption("embedded-aof", "Embedded cluster: AOF everysec (true/false).", _text_bool, "BOOL", "embedded_aof"),
+              "master is failed over; Redis default 15000).", int, "MS",
+              label="cluster-node-timeout, ms (blank: 15000)", group="cluster"),
+    SimOption("embedded-aof", "Embedded cluster: AOF everysec (true/false).", _text_bool, "BOOL", "embedded_aof",
+              label="AOF", group="cluster"),
     SimOption("embedded-appendfsync", "Embedded cluster with AOF: everysec, always (fsync per write) or no.",
-              lambda text: _choice(text, ("everysec", "always", "no")), "POLICY"),
+              lambda text: _choice(text, ("everysec", "always", "no")), "POLICY",
+              label="appendfsync", group="cluster", choices=("everysec", "always", "no")),
     SimOption("embedded-redis-server", "Embedded cluster: the redis-server binary to run (default: the one on "
-              "PATH; redis-cli is taken from beside it if there is one).", str, "PATH", form=False),
+              "PATH; redis-cli is taken from beside it if there is one).", str, "PATH", form=False,
+              label="redis-server binary", group="cluster"),
 )
 SIM_BY_DEST = {o.dest: o for o in SIM_OPTIONS}
 # Set by `loadsim sweep` and `compare-tls` for a run that only checks its options: it exits 0 once they all
 # passed, before any cluster starts or anything is written (so a bad option stops the experiment up front).
 CHECK_ONLY_ENV = "LOADSIM_CHECK_OPTIONS_ONLY"
 REPEATABLE = ("fault",)  # given several times: a list (the web form: one field, comma-separated)
+
+
+class FormChoices(list):  # type: ignore[type-arg]
+    """The values of an enumeration for Locust's form, which shows an argument's ``choices`` as a select.
+
+    argparse would also check a command-line value against them and refuse another with its own multi-line usage
+    message; loadsim's conversion refuses it in one line naming the fix, so every value is "in" here."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
 
 
 def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
@@ -199,6 +223,8 @@ def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
         shown = f" Scenario default: {defaults[o.dest]}." if o.dest in defaults else ""
         if o.name in REPEATABLE:
             extra["action"] = "append"
+        if locust_parser and o.choices:
+            extra["choices"] = FormChoices(o.choices)
         group.add_argument("--" + o.name, dest=o.dest, default=default, metavar=o.metavar,
                            help=f"{label}{o.full_help}{shown} [env {o.env}]".replace("%", "%%"), **extra)
 

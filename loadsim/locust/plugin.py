@@ -34,7 +34,15 @@ from typing import Any
 import gevent
 import gevent.lock
 import locust
-from locust.runners import STATE_CLEANUP, STATE_STOPPING, MasterRunner, WorkerRunner
+from locust.runners import (
+    STATE_CLEANUP,
+    STATE_INIT,
+    STATE_SPAWNING,
+    STATE_STOPPED,
+    STATE_STOPPING,
+    MasterRunner,
+    WorkerRunner,
+)
 
 from loadsim.config.persistence import (
     OPTIONS,
@@ -144,6 +152,7 @@ class Loadsim:
         # the options the web UI's form may not set, as given at start (see pin_start_values)
         self._start_values: dict[str, Any] = {}
         self._handed: set[str] = set()  # the options _hand_to_workers wrote (the embedded cluster's)
+        self._run_time: float | None = None  # a web UI test's run time, counted once its HA pairs start
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -203,6 +212,19 @@ class Loadsim:
                 if dest not in self._handed:  # not one this process wrote for its workers
                     log.warning("%s: not settable from the web UI; the value given at start is kept", dest)
                 setattr(self.namespace, dest, given)
+
+    def run_time_from_start_of_load(self, seconds: float) -> None:
+        """The web UI's run time for the test being started: its timer starts at the end of ``on_test_start``,
+        once the cluster is ready and the HA pairs start, not when the form was sent."""
+        self._run_time = seconds
+
+    def _start_run_time(self) -> None:
+        seconds, self._run_time = self._run_time, None
+        web_ui = getattr(self.environment, "web_ui", None)
+        if seconds and web_ui is not None:
+            # Locust's own timer attribute, so that its Stop button and a new test cancel this timer as theirs
+            web_ui._run_time_greenlet = gevent.spawn_later(seconds, web_ui._stop_runners)
+            log.info("run time %g s, counted from now: the HA pairs start", seconds)
 
     def build_engine(self, form: bool = False) -> Engine:
         """Options and parameters from the arguments (``form``: as the web UI's form left them, where an empty
@@ -395,11 +417,16 @@ class Loadsim:
             self.engine = self.build_engine_or_exit()
         else:
             self.pin_start_values()
+            if self.environment.runner.state in (STATE_INIT, STATE_STOPPED):
+                # Locust says "spawning" only after test_start, and this one may restart the embedded cluster
+                # first: its page, polling meanwhile, saw "ready", went back to the start form and stopped polling
+                self.environment.runner.update_state(STATE_SPAWNING)
             try:
                 self.engine = self.build_engine(form=True)
             except UserError as exc:
                 # a bad value typed into the form: refuse this test, keep the web UI (and Locust) running
                 log.error("loadsim: error: %s; the test was not started: fix the form and start again", exc)
+                self._run_time = None
                 gevent.spawn_later(0, self.environment.runner.stop)
                 return
         eng = self.engine
@@ -421,6 +448,7 @@ class Loadsim:
         if eng.sim.get("migration_step"):
             eng.migration = MigrationRunner(eng, self.run, float(eng.sim["migration_step"]))
             eng.migration.start()
+        self._start_run_time()
 
     def on_test_stop(self, **_kw: Any) -> None:
         if self.is_worker:

@@ -1,24 +1,30 @@
-"""The live Redis Cluster and persistence view in Locust's web UI: ``/loadsim/redis`` and its JSON data.
+"""loadsim in Locust's web UI: the Redis Cluster tab, the live view with its charts, and a form that is safe.
 
-Both hang on Locust's own Flask app (``environment.web_ui.app``). The data are the run's once-a-second
-``INFO`` samples of every node (``loadsim.redis.monitor``, the same rows as node_series.csv): per node
-used_memory, CPU % of one core, commands/s, connected clients and keys over time, the latest sample of
-each, markers for switchovers, and a live projection: the busiest master's memory at steady state
-(Little's law population) against maxmemory, and its CPU against the ceiling. Above them, the persistence
-operations' µs percentiles from the run's HdrHistograms (Locust's tables round to whole ms). The page draws with
-plain canvas code (no scripts from the internet: the UI must work on a closed network).
+Everything hangs on Locust's own web UI (``environment.web_ui``), extended the ways Locust documents: a tab of its
+own (``template_args`` ``extended_tabs``/``extended_tables``, its rows added to ``/stats/requests``), routes on its
+Flask app, and a script added to its page that groups the start form. The data are the run's once-a-second ``INFO``
+samples of every node (``loadsim.redis.monitor``, the same rows as node_series.csv): per node used_memory, CPU % of
+one core, commands/s, connected clients and keys over time, markers for switchovers, the persistence operations'
+µs percentiles from the run's HdrHistograms (Locust's tables round to whole ms), a live projection while the test
+runs, and the sizing verdict on the run's summary once it is written. The page draws with plain canvas code (no
+scripts from the internet: the UI must work on a closed network).
+
+The form: /swarm refuses a request that names an option the form may not set (files, folders, programs, where and
+as whom to connect: each option's record says) and checks loadsim's values before anything starts.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from loadsim import defaults as D
-from loadsim.config.persistence import OPTIONS
-from loadsim.config.simulation import SIM_OPTIONS
+from loadsim.config.persistence import OPTIONS, read_ors_config
+from loadsim.config.simulation import GROUPS, SIM_OPTIONS
 from loadsim.errors import UserError
 from loadsim.results.summary import cpu_seconds, number
 
@@ -28,6 +34,10 @@ LOOPBACK = "127.0.0.1"  # where the web UI listens unless the user asks for anot
 # shape. Locust's /swarm writes any other parsed option a request names, too (its --html file, for one).
 LOCUST_FORM_FIELDS = frozenset({"user_count", "num_users", "spawn_rate", "host", "run_time", "user_classes",
                                 "shape_class", "profile"})
+
+TAB = "loadsim-redis"  # the key of the Redis Cluster tab in Locust's UI (its URL: /?tab=loadsim-redis)
+HA_PAIRS_LABEL = "Number of HA pairs (one Locust user is one HA pair: a primary and a backup ORS node)"
+RAMP_LABEL = "Ramp up (HA pairs started per second)"
 
 log = logging.getLogger("loadsim")
 
@@ -147,35 +157,211 @@ def projection(nodes: dict[str, dict[str, Any]], live_now: float, live_expected:
 
 
 def register(environment: Any, runtime: Any) -> None:
-    """Add the page and its data to Locust's web UI (no-op when there is no web UI)."""
+    """Add the Redis Cluster tab, the live page and its data, the form's layout, and the /swarm guard to Locust's
+    web UI (no-op when there is no web UI)."""
     web_ui = getattr(environment, "web_ui", None)
     if web_ui is None:
         return
-    from flask import jsonify
+    from flask import jsonify, request
 
-    page = resources.files("loadsim.locust").joinpath("redis_view.html").read_text(encoding="utf-8")
+    package = resources.files("loadsim.locust")
+    page = package.joinpath("redis_view.html").read_text(encoding="utf-8")
+    script = package.joinpath("webui.js").read_text(encoding="utf-8")
     guard_swarm(web_ui, runtime)
+    base = (getattr(runtime.namespace, "web_base_path", "") or "").rstrip("/")
+    # Locust merges these into the arguments of its page (update_template_args keeps keys it does not set)
+    web_ui.template_args["extended_tabs"] = [{"title": "Redis Cluster", "key": TAB}]
+    web_ui.template_args["extended_tables"] = [{"key": TAB, "structure": [
+        {"key": "item", "title": "Redis Cluster"}, {"key": "value", "title": "value"},
+        {"key": "detail", "title": "detail"}]}]
+    layout = json.dumps({**form_layout(runtime), "base": base}).replace("</", "<\\/")  # inside <script>
 
     @web_ui.app.route("/loadsim/redis")
     def loadsim_redis_page() -> Any:
         return page
 
+    @web_ui.app.route("/loadsim/webui.js")
+    def loadsim_script() -> Any:
+        return script, 200, {"Content-Type": "text/javascript; charset=utf-8"}
+
     @web_ui.app.route("/loadsim/redis/data")
     def loadsim_redis_data() -> Any:
-        run = runtime.run or runtime.last_run
-        if run is None:
-            return jsonify({"running": False, "nodes": {}, "projection": {"ready": False,
-                                                                           "reason": "no test started yet"}})
-        nodes = node_series(run.node_rows)
-        live_now, _ = run.live_now()
-        markers = []
-        switch_at = run.engine.sim.get("switchover_at")
-        if switch_at:
-            markers.append({"t": switch_at, "label": "switchover"})
-        return jsonify({"running": runtime.run is not None, "results": str(run.path), "nodes": nodes,
-                        "markers": markers, "operations": operations(run.recorder.operations_summary()),
-                        "replication_lag_bytes": replication_lag(nodes),
-                        "projection": projection(nodes, live_now, run.engine.describe()["expected_live_sessions"])})
+        return jsonify(view_data(runtime))
+
+    @web_ui.app.after_request
+    def extend_locust_pages(response: Any) -> Any:
+        path = request.path
+        if path == f"{base}/" and request.method == "GET" and response.mimetype == "text/html":
+            html = response.get_data(as_text=True)
+            tags = (f"<script>window.loadsimForm = {layout};</script>"
+                    f'<script src="{base}/loadsim/webui.js"></script>')
+            response.set_data(html.replace("</body>", tags + "</body>", 1))
+        elif path == f"{base}/stats/requests" and response.mimetype == "application/json":
+            data = response.get_json()
+            data["extended_stats"] = [{"key": TAB, "data": tab_rows(view_data(runtime))}]
+            response.set_data(json.dumps(data))
+        return response
+
+
+def view_data(runtime: Any) -> dict[str, Any]:
+    """What the Redis view shows: the current (or last) test's node series, operations, projection, and once the
+    summary is written, the sizing verdict and the summary's own figures."""
+    run = runtime.run or runtime.last_run
+    if run is None:
+        return {"running": False, "nodes": {}, "operations": {}, "markers": [],
+                "projection": {"ready": False, "reason": "no test started yet"}}
+    nodes = node_series(run.node_rows)
+    live_now, _ = run.live_now()
+    markers = []
+    switch_at = run.engine.sim.get("switchover_at")
+    if switch_at:
+        markers.append({"t": switch_at, "label": "switchover"})
+    steady = run.engine.steady_from
+    data: dict[str, Any] = {
+        "running": runtime.run is run, "results": str(run.path), "nodes": nodes, "markers": markers,
+        "steady_from_s": round(steady - run.started_perf, 2) if steady != float("inf") else None,
+        "operations": operations(run.recorder.operations_summary()), "replication_lag_bytes": replication_lag(nodes),
+        "projection": projection(nodes, live_now, run.engine.describe()["expected_live_sessions"])}
+    summary = written_summary(run.path) if runtime.run is not run else None
+    if summary is not None:
+        data["operations"] = operations(summary["operations"])
+        data["final"] = {"masters": {m["node"]: {"used_memory": m["used_memory"], "keys": m["keys"]}
+                                     for m in summary["masters"]},
+                         "verdict": run_verdict(summary)}
+    return data
+
+
+def written_summary(folder: Path) -> dict[str, Any] | None:
+    """The run's summary.json once it is complete (None before, or if it cannot be read)."""
+    try:
+        summary = json.loads((Path(folder) / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) and summary.get("complete") else None
+
+
+def run_verdict(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """The sizing verdict on this run's deployment (pairs, workload, masters, replicas) from the sizing model's one
+    verdict function: what ``loadsim plan --from <this run>`` says for it when the run can be fitted, else what
+    ``loadsim plan`` says with its modelled unit costs (one run alone often cannot be fitted: memory needs two
+    session counts); ``unit_costs.source`` says which. The one place the view asks for a verdict. None when even
+    the deployment cannot be judged."""
+    from loadsim.errors import LoadsimError
+    from loadsim.model import sizing as sz
+
+    w, c = summary["workload"], summary["cluster"]
+    lifetime = w.get("lifetime") or {}
+    try:
+        d = sz.Deployment(ha_pairs=w["ha_pairs"], cps_per_pair=w["cps_per_pair"], aht_s=w["aht_s"],
+                          complexity=w["complexity"], key_layout=w["key_layout"], worker_threads=w["worker_threads"],
+                          session_ttl_s=w["session_ttl_s"], digital_share=w["digital_share"],
+                          records_per_session=w.get("records_per_session", 1), masters=c["masters"],
+                          replicas=c["replicas"], aof=bool(c.get("aof")),
+                          **{k: lifetime[k] for k in ("routed_share", "routing_s", "extended_share", "extended_s",
+                                                      "leaked_share") if k in lifetime})
+        try:
+            costs = sz.fit_unit_costs([summary])
+        except LoadsimError as exc:
+            log.debug("this run alone cannot be fitted (%s): the modelled unit costs judge it", exc)
+            costs = sz.DEFAULT_COSTS
+        return sz.verdict_dict(sz.verdict(d, costs))
+    except (LoadsimError, KeyError, ValueError, ZeroDivisionError) as exc:
+        log.info("no sizing verdict for this run: %s", exc)
+        return None
+
+
+def _mib(value: float) -> str:
+    return f"{value / 2**20:,.1f} MiB"
+
+
+def tab_rows(data: dict[str, Any]) -> list[dict[str, str]]:
+    """The Redis Cluster tab's table (pure): the verdict, each operation's µs percentiles, each node's latest
+    figures (the summary's once it is written), and where the charts are."""
+    rows: list[dict[str, str]] = []
+    final = data.get("final")
+    verdict = final.get("verdict") if final else None
+    p = data["projection"]
+    if verdict is not None:
+        b = verdict["binding"]
+        value = f"{b['value'] / 2**20:,.0f} MiB" if b["unit"] == "bytes" else (
+            f"{100 * b['value']:.1f} %" if b["unit"] == "of one core" else f"{b['value']:,.0f} {b['unit']}")
+        d = verdict["deployment"]
+        margin = "no margin" if b["margin"] is None else f"margin {100 * b['margin']:+.0f} %"
+        rows.append({"item": "verdict", "value": "PASS" if verdict["passed"] else "FAIL",
+                     "detail": f"{d['ha_pairs']} HA pairs on {d['masters']} masters; binding: {b['name']}: {value} "
+                               f"of {b['limit']:,.4g} ({margin}); smallest master count that passes: "
+                               f"{verdict['smallest_masters'] or 'none up to 64'}; unit costs: "
+                               f"{verdict['unit_costs']['source']}"})
+    elif p.get("ready"):
+        rows.append({"item": "verdict", "value": p["verdict"],
+                     "detail": f"projection from the live samples (the sizing verdict follows the summary, above the "
+                               f"charts and here once the page is reloaded): busiest "
+                               f"master {_mib(p['memory_now'])} now, {_mib(p['memory_steady'])} at steady state of "
+                               f"{_mib(p['maxmemory'])} maxmemory; CPU {p['cpu_percent']:.1f} % of one core"})
+    else:
+        rows.append({"item": "verdict", "value": "waiting", "detail": p.get("reason", "")})
+    for name, op in data.get("operations", {}).items():
+        rows.append({"item": f"{name} p99", "value": f"{op['p99']:,} µs",
+                     "detail": f"p50 {op['p50']:,}, p90 {op['p90']:,}, p99.9 {op['p999']:,}, max {op['max']:,} µs "
+                               f"from the intended start; {op['count']:,} operations, {op['errors']:,} errors"})
+    final_masters = final["masters"] if final else {}
+    for node, n in data.get("nodes", {}).items():
+        latest = n["latest"]
+        used, keys = (final_masters[node]["used_memory"], final_masters[node]["keys"]) if node in final_masters \
+            else (latest["used_memory"], latest["keys"])
+        cpu, cmds = latest["cpu_percent"], latest["commands_per_s"]
+        rows.append({"item": f"{node} ({n['role']})", "value": _mib(used),
+                     "detail": f"{keys:,} keys; CPU {cpu if cpu is not None else 0:.1f} % of one core; "
+                               f"{cmds if cmds is not None else 0:,.0f} commands/s; {latest['connected_clients']} "
+                               "clients" + (" (end of the run)" if node in final_masters else " (latest sample)")})
+    rows.append({"item": "charts", "value": "below", "detail": "per master over time; also at /loadsim/redis"})
+    if data.get("results"):
+        rows.append({"item": "results", "value": Path(data["results"]).name, "detail": data["results"]})
+    return rows
+
+
+def _camel(dest: str) -> str:
+    """The name Locust's form gives a field (its page turns option names into camelCase)."""
+    first, *rest = dest.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+def form_layout(runtime: Any) -> dict[str, Any]:
+    """What the page's script needs to lay out the start form: the groups in order; per field the form may set, its
+    short label, help (on hover) and group; per option given at start only, the value it has (never a secret)."""
+    start = runtime._start_values
+    ors_ini: dict[str, str] = {}
+    if start.get("ors_config"):
+        try:
+            ors_ini = read_ors_config(start["ors_config"])
+        except UserError:
+            ors_ini = {}
+    records = [(o.dest, o.name, o.label or o.name, o.full_help, o.group, o.form) for o in SIM_OPTIONS]
+    records += [(o.dest, o.name, (o.label or o.name) + (f" (blank: {o.default})" if o.default and o.form else ""),
+                 o.help, o.group, o.form) for o in OPTIONS if not o.secret]
+    records.append(("ors_config", "ors-config", "ORS ini file", "ORS-style ini file whose [persistence] section "
+                    "supplies the options not given otherwise.", "cluster", False))
+    fields, fixed = {}, []
+    for order, (dest, name, label, help_text, group, settable) in enumerate(records):
+        place = {"label": label, "help": f"--{name}: {help_text}", "group": group, "order": order}
+        if settable:
+            fields[_camel(dest)] = place
+            continue
+        given = start.get(dest)
+        if isinstance(given, list):
+            given = ", ".join(str(v) for v in given)
+        if given in (None, "") and name in ors_ini:
+            given = f"{ors_ini[name]} (from the ORS ini file)"
+        elif given in (None, ""):
+            given = "not set: the embedded cluster" if dest == "redis_nodes" else "not set"
+        fixed.append({**place, "value": str(given)})
+    fields["userCount"] = {"label": HA_PAIRS_LABEL, "help": "How many ORS HA pairs to simulate: each Locust user "
+                           "is one HA pair (a primary and a backup ORS node).", "group": None, "order": -2}
+    fields["spawnRate"] = {"label": RAMP_LABEL, "help": "HA pairs started per second until all run.",
+                           "group": None, "order": -1}
+    return {"groups": list(GROUPS), "fields": fields, "fixed": fixed, "tab": TAB,
+            "fixed_note": "given at start: a file, folder, program or where and as whom to connect is never taken "
+                          "from this form (restart locust to change it)"}
 
 
 def guard_swarm(web_ui: Any, runtime: Any) -> None:
@@ -206,6 +392,13 @@ def guard_swarm(web_ui: Any, runtime: Any) -> None:
             message = f"{str(exc).rstrip('.')}; nothing was started: fix the form and start again"
             log.error("loadsim: error: %s", message)
             return jsonify({"success": False, "message": message, "host": runtime.environment.host})
-        return swarm(*args, **kwargs)
+        response = swarm(*args, **kwargs)
+        run_time = (response.get_json(silent=True) or {}).get("run_time") if hasattr(response, "get_json") else None
+        if run_time:
+            # Locust's timer started with this request, but the test may first restart the embedded cluster (the
+            # form changed its shape): the run time counts from when the HA pairs start instead
+            web_ui._cancel_run_time_timer()
+            runtime.run_time_from_start_of_load(float(run_time))
+        return response
 
     web_ui.app.view_functions[endpoint] = web_ui.auth_required_if_enabled(guarded_swarm)

@@ -181,8 +181,18 @@ def test_the_web_form_says_where_each_option_belongs():
     for o in SIM_OPTIONS:
         if o.form:
             assert ui[o.dest].help.startswith(f"[{o.group}] "), o.name
-    groups = {o.group for o in SIM_OPTIONS}
-    assert groups == {"workload", "session lifetime", "workload, advanced", "run", "embedded cluster"}
+    from loadsim.config.simulation import GROUPS, KEY_LAYOUT_NAMES, PRESET_NAMES
+    from loadsim.model import workload as wl
+
+    assert {o.group for o in SIM_OPTIONS} | {o.group for o in OPTIONS} == set(GROUPS)
+    assert all(o.label for o in (*SIM_OPTIONS, *OPTIONS))  # a short label for the form, the help on hover
+    # the enumerations the form shows as choices are the model's own names (config may not import the model)
+    assert PRESET_NAMES == tuple(wl.PRESETS) and KEY_LAYOUT_NAMES == wl.KEY_LAYOUTS
+    assert ui["complexity"].choices == list(PRESET_NAMES) and ui["key_layout"].choices == list(KEY_LAYOUT_NAMES)
+    assert ui["pool_connections"].choices == ["lazy", "eager"]
+    # the choices make a select in the form, but a bad value on the command line is still loadsim's one line
+    ns = parser.parse_args(["-f", "x.py", "--complexity", "bogus"])
+    assert ns.complexity == "bogus"
     assert ui["masters"].default == 4 and ui["cps_per_pair"].default == 5.0  # defaults shown in the form
     assert ui["embedded_tls"].default is False  # a checkbox
 

@@ -98,3 +98,28 @@ def test_a_web_ui_beyond_loopback_without_login_is_warned_about(host, login, war
     assert (warning is not None) is warned
     if warned:
         assert "\n" not in warning and "--web-login" in warning and "8089" in warning
+
+
+def test_the_redis_tab_rows_show_the_verdict_and_the_summarys_figures_once_written():
+    from loadsim.locust.webui import tab_rows
+
+    nodes = node_series(_rows())
+    live = {"nodes": nodes, "operations": {"session.update": {"count": 1000, "errors": 0, "p50": 600, "p90": 900,
+                                                               "p99": 1090, "p999": 1200, "max": 1500}},
+            "projection": projection(nodes, 100, 400, node_ram_bytes=20e6, maxmemory_fraction=0.5), "results": "/r/x"}
+    rows = {r["item"]: r for r in tab_rows(live)}
+    assert rows["verdict"]["value"] == "PASS so far" and "projection" in rows["verdict"]["detail"]
+    assert rows["session.update p99"]["value"] == "1,090 µs"  # µs with separators, never e-notation
+    assert rows["127.0.0.1:7001 (master)"]["value"] == "1.9 MiB" and "(latest sample)" in rows[
+        "127.0.0.1:7001 (master)"]["detail"]
+    verdict = {"passed": False, "smallest_masters": None, "deployment": {"ha_pairs": 3, "masters": 3},
+               "binding": {"name": "failover", "value": 1, "limit": 0, "unit": "replicas per master", "margin": None},
+               "unit_costs": {"source": "model"}}
+    final = {**live, "final": {"masters": {"127.0.0.1:7001": {"used_memory": 3 * 2**20, "keys": 1234}},
+                               "verdict": verdict}}
+    rows = {r["item"]: r for r in tab_rows(final)}
+    assert rows["verdict"]["value"] == "FAIL" and "failover" in rows["verdict"]["detail"]
+    assert "no margin" in rows["verdict"]["detail"] and "none up to 64" in rows["verdict"]["detail"]
+    node = rows["127.0.0.1:7001 (master)"]
+    assert node["value"] == "3.0 MiB" and node["detail"].startswith("1,234 keys")
+    assert "(end of the run)" in node["detail"]

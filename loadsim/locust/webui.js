@@ -1,0 +1,116 @@
+// loadsim's additions to Locust's page (loadsim/locust/webui.py adds this script and window.loadsimForm to it):
+// the start form in groups with short labels and the help on hover, "users" named HA pairs, the options given at
+// start shown read-only, and the live charts under the Redis Cluster tab's table.
+//
+// Locust's page is a React application that keeps rendering the form and the tabs. This script never moves or
+// removes React's elements: it sets labels, titles and the CSS `order` of the fields inside the parameters' flex
+// column, and adds elements of its own beside them. It runs again whenever the page changes (a dialog opens, a tab
+// is chosen) and does nothing when everything is already in place.
+(function () {
+  "use strict";
+  const L = window.loadsimForm;
+  if (!L) return;
+  const GROUP_INDEX = Object.fromEntries(L.groups.map((g, i) => [g, i]));
+
+  function addStyle() {
+    if (document.getElementById("loadsim-style")) return;
+    const style = document.createElement("style");
+    style.id = "loadsim-style";
+    style.textContent = `
+      .loadsim-group { font-weight: 600; font-size: 15px; margin: 10px 0 -12px; padding-bottom: 2px;
+                       border-bottom: 1px solid rgba(127,127,127,.4); text-transform: none; }
+      .loadsim-fixed { display: flex; gap: 8px; align-items: baseline; font-size: 14px; opacity: .75;
+                       padding: 6px 12px; border: 1px dashed rgba(127,127,127,.5); border-radius: 4px; }
+      .loadsim-fixed-label { min-width: 11em; }
+      .loadsim-fixed-value { font-family: monospace; overflow-wrap: anywhere; }
+      .loadsim-fixed-note { margin-left: auto; font-size: 12px; white-space: nowrap; }
+      iframe.loadsim-charts { width: 100%; height: 1250px; border: 0; margin-top: 12px; }`;
+    document.head.appendChild(style);
+  }
+
+  function setText(element, text) {
+    if (element && element.textContent !== text) element.textContent = text;
+  }
+
+  function setLabel(item, text) {
+    setText(item.querySelector("label.MuiInputLabel-root, .MuiFormControlLabel-label"), text);
+    setText(item.querySelector("legend span"), text);  // the outline's notch is as wide as this text
+  }
+
+  function layoutForm(form) {
+    for (const name of ["userCount", "spawnRate"]) {
+      const input = form.querySelector(`input[name="${name}"]`);
+      const item = input && input.closest(".MuiFormControl-root");
+      if (item) {
+        setLabel(item, L.fields[name].label);
+        item.title = L.fields[name].help;
+      }
+    }
+    // the parameters' flex column: the parent of the field element (MUI's FormControl) of any of loadsim's
+    // text fields; its other children are the check boxes and selects
+    const text = [...form.querySelectorAll("input[type=text][name]")]
+      .find(e => L.fields[e.name] && L.fields[e.name].group !== null);
+    const box = text && text.closest(".MuiFormControl-root") && text.closest(".MuiFormControl-root").parentElement;
+    if (!box) return;
+    for (const item of box.children) {
+      const input = item.querySelector("[name]");
+      const f = input && L.fields[input.name];
+      if (!f || f.group === null) continue;
+      item.style.order = String(1000 * GROUP_INDEX[f.group] + 10 + f.order);
+      item.title = f.help;
+      item.dataset.loadsimGroup = f.group;
+      setLabel(item, f.label);
+    }
+    if (box.dataset.loadsim === "laid-out") return;
+    box.dataset.loadsim = "laid-out";
+    L.groups.forEach((g, i) => {
+      const heading = document.createElement("div");
+      heading.className = "loadsim-group";
+      heading.dataset.group = g;
+      heading.style.order = String(1000 * i);
+      heading.textContent = g;
+      box.appendChild(heading);
+    });
+    for (const f of L.fixed) {
+      const row = document.createElement("div");
+      row.className = "loadsim-fixed";
+      row.dataset.loadsimGroup = f.group;
+      row.style.order = String(1000 * GROUP_INDEX[f.group] + 10 + f.order);
+      row.title = `${f.help}\n(${L.fixed_note})`;
+      for (const [cls, text] of [["loadsim-fixed-label", f.label], ["loadsim-fixed-value", f.value],
+                                 ["loadsim-fixed-note", "given at start"]]) {
+        const span = document.createElement("span");
+        span.className = cls;
+        span.textContent = text;  // text, never HTML: the values are paths the user gave
+        row.appendChild(span);
+      }
+      box.appendChild(row);
+    }
+  }
+
+  function chartsInTab() {
+    if (new URLSearchParams(location.search).get("tab") !== L.tab) return;
+    const table = document.querySelector(".MuiTableContainer-root");
+    if (!table || !table.parentElement || table.parentElement.querySelector("iframe.loadsim-charts")) return;
+    const frame = document.createElement("iframe");
+    frame.className = "loadsim-charts";
+    frame.title = "Redis Cluster charts";
+    frame.src = `${L.base}/loadsim/redis?embedded=1`;
+    table.after(frame);
+  }
+
+  let pending = false;
+  function update() {
+    pending = false;
+    addStyle();
+    document.querySelectorAll("form").forEach(layoutForm);
+    chartsInTab();
+  }
+  new MutationObserver(() => {
+    if (!pending) {
+      pending = true;
+      requestAnimationFrame(update);
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+  update();
+})();

@@ -1,0 +1,120 @@
+"""The web UI in a real browser (Playwright driving Debian's chromium): the start form in groups with choices, an
+invalid value shown on the page with nothing started, a test whose run time counts once its HA pairs start, and
+the Redis Cluster tab of Locust's UI, whose verdict and figures are checked against summary.json and
+`loadsim plan`. Screenshots are kept in the test's folder (docs/images/web_form.png and redis_view.png are
+copies of them)."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from webui_support import LocustUI, wait
+
+from loadsim.config.simulation import GROUPS
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="no playwright: pip install -e '.[dev]'")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _complete(summary):
+    return summary.exists() and json.loads(summary.read_text()).get("complete") is True
+
+
+def _plan(summary):
+    """`loadsim plan --json` for the deployment the run simulated: another surface of the same verdict."""
+    w, c = summary["workload"], summary["cluster"]
+    args = ["--ha-pairs", w["ha_pairs"], "--cps-per-pair", w["cps_per_pair"], "--aht", w["aht_s"], "--complexity",
+            w["complexity"], "--masters", c["masters"], "--replicas", c["replicas"], "--key-layout", w["key_layout"]]
+    proc = subprocess.run([sys.executable, "-m", "loadsim", "plan", "--json", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+    return json.loads(proc.stdout)
+
+
+def _table(page):
+    """The Redis Cluster tab's rows: {item: (value, detail)}."""
+    rows = page.eval_on_selector_all(".MuiTableContainer-root tbody tr",
+                                     "rows => rows.map(r => [...r.querySelectorAll('td')].map(c => c.innerText))")
+    return {r[0]: (r[1], r[2]) for r in rows if len(r) == 3}
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium (scripts/ensure-browser.sh)")
+def test_the_form_and_the_redis_tab_in_a_browser(tmp_path):
+    out = tmp_path / "run"
+    summary_file = out / "summary.json"
+    with LocustUI("--results-dir", str(out), "--aht", "30") as ui, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        page.set_default_timeout(60_000)
+        page.goto(ui.base + "/")
+        page.click("text=Custom parameters")
+        page.click("text=Advanced options")
+        page.wait_for_selector(".loadsim-group")
+
+        # groups in order, short labels, help on hover, choices, defaults, options given at start read-only
+        assert page.eval_on_selector_all(".loadsim-group", "e => e.map(g => g.innerText)") == list(GROUPS)
+        assert "HA pair" in page.inner_text("label[for='" + page.get_attribute("input[name=userCount]", "id") + "']")
+        cps = page.locator("input[name=cpsPerPair]")
+        assert cps.input_value() == "5"  # loadsim's default, shown
+        item = cps.locator("xpath=ancestor::div[contains(@class, 'MuiFormControl-root')][1]")
+        assert item.get_attribute("title").startswith("--cps-per-pair: Calls per second")
+        assert item.locator("label").inner_text() == "Calls/s per HA pair"
+        options = "s => [...s.options].map(o => o.value)"
+        assert page.eval_on_selector("select[name=complexity]", options) == ["simple", "standard", "complex"]
+        assert page.eval_on_selector("select[name=keyLayout]", options) == ["per-session", "single-hash",
+                                                                            "node-tag", "index"]
+        assert page.eval_on_selector("select[name=poolConnections]", options) == ["lazy", "eager"]
+        fixed = {r[0]: r[1] for r in page.eval_on_selector_all(
+            ".loadsim-fixed", "e => e.map(r => [...r.children].map(c => c.innerText))")}
+        assert fixed["Results folder"] == str(out) and fixed["Redis nodes"].startswith("not set")
+        assert page.locator("input[name=resultsDir], input[name=embeddedRedisServer]").count() == 0
+        page.screenshot(path=str(tmp_path / "web_form.png"), full_page=True)
+
+        # an invalid value: shown on the page, nothing starts
+        page.fill("input[name=userCount]", "2")
+        cps.fill("-3")
+        page.click("button:has-text('Start')")
+        alert = page.wait_for_selector(".MuiAlert-root")
+        assert "--cps-per-pair: -3 is out of range" in alert.inner_text()
+        assert page.locator("text=Start new load test").count() == 1 and not out.exists()
+        page.screenshot(path=str(tmp_path / "web_form_invalid.png"))
+
+        # a good test: a choice, another cluster shape (the cluster restarts), a run time counted from the load
+        cps.fill("5")
+        page.select_option("select[name=complexity]", "complex")
+        page.fill("input[name=masters]", "4")
+        page.fill("input[name=runTime]", "6s")
+        page.click("button:has-text('Start')")
+        page.click("button[role=tab]:has-text('Redis Cluster')")
+        page.wait_for_function("() => [...document.querySelectorAll('.MuiTableContainer-root td')]"
+                               ".some(c => c.innerText.endsWith('(master)'))")
+        assert page.locator("iframe.loadsim-charts").count() == 1
+        wait(lambda: _complete(summary_file), 120, "the summary")
+
+        # after the test: the tab (page reloaded: Locust's page stops polling when a test stops) against the summary
+        summary = json.loads(summary_file.read_text())
+        page.goto(ui.base + "/?tab=loadsim-redis")
+        page.wait_for_function("() => [...document.querySelectorAll('.MuiTableContainer-root td')]"
+                               ".some(c => c.innerText.includes('(end of the run)'))")
+        table = _table(page)
+        frame = page.frame_locator("iframe.loadsim-charts")
+        plan = _plan(summary)
+        expected = "PASS" if plan["passed"] else "FAIL"
+        assert table["verdict"][0] == expected and plan["binding"]["name"] in table["verdict"][1], table["verdict"]
+        assert frame.locator("#verdict").inner_text().startswith(expected)
+        page.wait_for_timeout(2500)  # the charts draw on their next refresh
+        page.screenshot(path=str(tmp_path / "redis_view.png"), full_page=True)
+        browser.close()
+    assert summary["workload"]["complexity"] == "complex" and summary["cluster"]["masters"] == 4
+    # the run time counts once the HA pairs start, not while the cluster restarted (about 3 s here)
+    assert summary["duration_s"] >= 5.5, summary["duration_s"]
+    masters = {m["node"]: m for m in summary["masters"]}
+    shown = {item.removesuffix(" (master)"): value for item, (value, _) in table.items() if item.endswith("(master)")}
+    assert shown.keys() == masters.keys()
+    for node, m in masters.items():
+        assert shown[node] == f"{m['used_memory'] / 2**20:,.1f} MiB"
+        assert table[f"{node} (master)"][1].startswith(f"{m['keys']:,} keys")
+    for name, op in summary["operations"].items():
+        if op["latency_us"]["count"]:
+            assert table[f"{name} p99"][0] == f"{op['latency_us']['p99']:,} µs"
