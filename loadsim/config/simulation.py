@@ -163,6 +163,10 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
     SimOption("read-back", "After the test, read back every session believed live (up to 100,000) and check its "
               "version and checksum: current, stale, missing or corrupt.", _text_bool, "BOOL", "read_back",
               label="Read back live sessions at the end", group="workload"),
+    SimOption("allow-eviction", "Run even if a master's maxmemory-policy evicts keys (loadsim check fails such "
+              "a cluster: evicted sessions would read back as missing); recorded in the summary.", _text_bool,
+              "BOOL", form=False, label="Run even if the cluster evicts keys",
+              group="cluster"),
     SimOption("results-dir", "Folder for the run's results (default results/<timestamp>-<scenario>).",
               str, "DIR", form=False, label="Results folder", group="workload"),
     SimOption("masters", "Embedded cluster (used when --redis-nodes is not given): masters.", int, "N", "masters",

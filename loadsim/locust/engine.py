@@ -267,6 +267,7 @@ class Engine:
         self.error_windows = ErrorWindows()  # first failure to first success, per master
         self.body_crc = records.BodyCrc(_PAYLOAD)
         self.readback: dict[str, Any] | None = None  # the read-back after the test (read_back)
+        self.audit: dict[str, Any] | None = None  # the cluster audit before the test (plugin.audit_cluster)
         self.sim = sim
         self.layout = wl.KeyLayout(params.key_layout, params.ors_cluster_name)
         self.ttl_ms = params.session_ttl_s * 1000

@@ -60,7 +60,7 @@ from loadsim.config.simulation import (
 )
 from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster, redis_binaries
-from loadsim.errors import OptionsError, RedisError, UserError
+from loadsim.errors import CheckFailed, OptionsError, RedisError, UserError
 from loadsim.locust import resolution, webui
 from loadsim.locust.engine import Engine, estate_for, workload_params
 from loadsim.locust.faults import FaultRunner
@@ -69,6 +69,7 @@ from loadsim.locust.readback import read_back
 from loadsim.locust.run import Run, process_cpu_s, rss_bytes
 from loadsim.model import workload as wl
 from loadsim.model.faults import check_targets, parse_faults
+from loadsim.redis.check import audit_cluster, run_doubts, with_timeouts
 from loadsim.redis.client import ClusterClient
 from loadsim.results.writer import check_results_dir
 
@@ -234,6 +235,7 @@ class Loadsim:
             # `loadsim sweep` / `compare-tls` ask a run to check its options before their first cluster starts:
             # every check above passed, and nothing has started or been written
             raise SystemExit(0)
+        given_nodes = bool(opts.redis_nodes)
         if not opts.redis_nodes and opts.persists:
             if self.is_worker:
                 raise OptionsError("this Locust worker got no redis-nodes from its master; give the master "
@@ -249,15 +251,36 @@ class Loadsim:
                 # cluster's connection options there (certificate paths are local files: workers started
                 # with --processes share them; workers on other hosts need --redis-nodes and copies).
                 self._hand_to_workers(opts)
+        audit = None
         if opts.persists and not self.is_worker:
+            admin = self.cluster.admin_options if self.cluster is not None and not given_nodes else opts
+            audit = self.audit_cluster(admin, params, sim)
             try:
-                ClusterClient(opts).close()  # the slot map: reachable, authenticated, a cluster
+                # the slot map: reachable, authenticated, a cluster; with discovery's own timeouts (ORS has none)
+                ClusterClient(with_timeouts(opts)).close()
             except RedisError as exc:
                 raise OptionsError(f"cannot use the Redis Cluster: {exc}; 'loadsim check' with the same options "
                                    "says more") from None
         engine = Engine(self.environment, opts, params, sim, estate)
         engine.faults = faults
+        engine.audit = audit
         return engine
+
+    @staticmethod
+    def audit_cluster(opts: PersistenceOptions, params: wl.WorkloadParams, sim: dict[str, Any]) -> dict[str, Any]:
+        """What ``loadsim check`` audits, before any load: an evicting maxmemory-policy refuses the run (unless
+        --allow-eviction), a cluster that cannot be used refuses it; the warnings are kept for the summary."""
+        try:
+            report, errors = audit_cluster(opts, params.ha_pairs, params.worker_threads)
+        except CheckFailed as exc:
+            raise OptionsError(f"cannot use the Redis Cluster: {exc}") from None
+        if errors and not sim.get("allow_eviction"):
+            raise OptionsError(f"{'; '.join(errors)} (loadsim check fails this cluster: evicted sessions would "
+                               "read back as missing); or give --allow-eviction true to run anyway")
+        for line in errors:
+            log.warning("--allow-eviction: %s", line)
+        return {"warnings": [n for n in report.notes if n.startswith("warning: ")], "eviction_allowed": errors,
+                "doubts": run_doubts(report, params.ha_pairs, params.worker_threads)}
 
     def build_engine_or_exit(self) -> Engine:
         """At start-up (and on a worker): bad input is one clear line and exit 2."""

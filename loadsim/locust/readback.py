@@ -36,10 +36,10 @@ READ_BACK_TIMEOUT_MS = 3000  # connect and reply timeout of the read-back's clie
 GIVE_UP_AFTER = 3  # failures in a row on one master: its other sessions are counted unreadable, not tried
 
 
-def _bounded(opts: PersistenceOptions) -> PersistenceOptions:
-    """The options with connect and socket timeouts of at most READ_BACK_TIMEOUT_MS (ORS's default is none)."""
+def _bounded(opts: PersistenceOptions, limit_ms: int = READ_BACK_TIMEOUT_MS) -> PersistenceOptions:
+    """The options with connect and socket timeouts of at most ``limit_ms`` (ORS's default is none)."""
     def bound(ms: int) -> int:
-        return min(ms, READ_BACK_TIMEOUT_MS) if ms > 0 else READ_BACK_TIMEOUT_MS
+        return min(ms, limit_ms) if ms > 0 else limit_ms
 
     return replace(opts, redis_connect_timeout=bound(opts.redis_connect_timeout),
                    redis_socket_timeout=bound(opts.redis_socket_timeout))

@@ -291,7 +291,8 @@ class Run:
             faults=runner.done if runner is not None else None, redis_client=self._client_stats(),
             error_windows=self.engine.error_windows.report(self.engine.start_perf),
             migration=self.engine.migration.steps if self.engine.migration is not None else None,
-            read_back=self._read_back(), latencystats=self.monitor.latencystats() if self.monitor else None)
+            read_back=self._read_back(), latencystats=self.monitor.latencystats() if self.monitor else None,
+            cluster_audit=self.engine.audit)
         self.writer.write_json("summary.json", summary)
         self.writer.close()
         if self.monitor is not None:

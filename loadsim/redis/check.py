@@ -35,6 +35,8 @@ from loadsim.redis.client import Connection
 from loadsim.redis.topology import parse_nodes
 
 CHECK_TIMEOUT_MS = 5000  # used when redis-connect-timeout / redis-socket-timeout are 0 (none)
+SILENT_NODE = ("the node is paused, stopped or overloaded, or this port is not Redis; check the node and "
+               "redis-nodes")
 
 # The parameters audited on every master (CONFIG GET), in report order.
 CONFIG_KEYS = ("maxmemory", "maxmemory-policy", "appendonly", "appendfsync", "cluster-node-timeout",
@@ -142,8 +144,7 @@ def audit_config(config: dict[str, dict[str, str]], replicas_per_master: dict[st
         warnings.append(f"warning: masters have different replica counts ({shown}): a master with fewer replicas "
                         "is the weak point; give every master the same number")
     needed = estate_connections(ha_pairs, worker_threads)
-    low = {a: int(v["maxclients"]) for a, v in config.items() if v.get("maxclients", "").isdigit()
-           and int(v["maxclients"]) < needed + MONITORING_CONNECTIONS}
+    low = low_maxclients(config, needed)
     for limit in sorted(set(low.values())):
         nodes = [a for a, n in low.items() if n == limit]
         warnings.append(f"warning: estate opens {needed} connections per node (2 ORS nodes x {ha_pairs} HA pairs x "
@@ -152,7 +153,34 @@ def audit_config(config: dict[str, dict[str, str]], replicas_per_master: dict[st
     return errors, warnings
 
 
-def _with_timeouts(opts: PersistenceOptions) -> PersistenceOptions:
+def low_maxclients(config: dict[str, dict[str, str]], needed: int) -> dict[str, int]:
+    """Masters whose maxclients is below the estate's connections plus a few for monitoring (pure)."""
+    return {a: int(v["maxclients"]) for a, v in config.items() if v.get("maxclients", "").isdigit()
+            and int(v["maxclients"]) < needed + MONITORING_CONNECTIONS}
+
+
+def run_doubts(report: CheckReport, ha_pairs: int, worker_threads: int) -> list[str]:
+    """Of what the audit found, what makes a load test's numbers doubtful (one short line each): masters whose
+    maxclients the run's connections exceed (refused connections), nodes not connected, a configuration that
+    could not be read (its eviction policy is unknown). No replicas, no AOF and no memory limit are advice for
+    production, not doubts about a measurement: they stay in the audit's warnings."""
+    doubts = []
+    low = low_maxclients(report.config, estate_connections(ha_pairs, worker_threads))
+    if low:
+        doubts.append("maxclients below the run's connections on " + ", ".join(sorted(low)))
+    down = [n.address for n in report.nodes if n.link != "connected" and n.address != report.seed]
+    if down:
+        doubts.append("nodes not connected: " + ", ".join(sorted(down)))
+    audited = set(report.config)
+    if report.config_not_audited or audited != set(report.replicas_per_master):
+        doubts.append("configuration not audited on " + (", ".join(sorted(set(report.replicas_per_master) - audited))
+                                                         or "every master") + ": eviction policy unknown")
+    return doubts
+
+
+def with_timeouts(opts: PersistenceOptions) -> PersistenceOptions:
+    """The options with CHECK_TIMEOUT_MS where ORS's have none: loadsim's own look at a cluster (check, a run's
+    audit and slot map before its load) gives up on a silent node instead of hanging."""
     from dataclasses import replace
 
     return replace(opts, redis_connect_timeout=opts.redis_connect_timeout or CHECK_TIMEOUT_MS,
@@ -174,6 +202,10 @@ def _connect(node: RedisNode, opts: PersistenceOptions) -> Connection:
         closed = _client_cert_refused(exc, opts)
         if closed is not None:
             raise closed from None
+        if isinstance(exc, TlsError) and "no answer" in message and not _answers_plain(node, opts):
+            # a plain Redis port also leaves a TLS hello unanswered, but answers a plain PING: this one is silent
+            raise CheckFailed(f"{where}: accepted the connection but did not answer the TLS handshake within "
+                             f"{opts.redis_connect_timeout / 1000:g} s: {SILENT_NODE}") from None
         if isinstance(exc, TlsError):
             if any(s in message for s in ("wrong version number", "record layer", "packet length", "no answer")):
                 raise CheckFailed(f"{where}: TLS client against a plain (non-TLS) port; set tls-enabled = false "
@@ -185,6 +217,9 @@ def _connect(node: RedisNode, opts: PersistenceOptions) -> Connection:
                         "give the CA that signed it")
                 raise CheckFailed(f"{where}: {message.split(': ', 1)[-1]}: {hint}") from None
             raise CheckFailed(f"{where}: {message.split(': ', 1)[-1]}; check the tls-* options") from None
+        if isinstance(exc, RedisTimeoutError) and "connect timed out" not in message:  # AUTH got no reply
+            raise CheckFailed(f"{where}: accepted the connection but sent no reply to AUTH within "
+                             f"{opts.redis_socket_timeout / 1000:g} s: {SILENT_NODE}") from None
         if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
             if opts.tls_enabled is False and ("closed" in message or "reset" in message.lower()):
                 raise CheckFailed(f"{where}: the server closed the connection: plain client against a TLS port? "
@@ -192,6 +227,25 @@ def _connect(node: RedisNode, opts: PersistenceOptions) -> Connection:
             raise CheckFailed(f"{where}: node unreachable ({message.split(': ', 1)[-1]}); check redis-nodes, "
                              "that Redis runs there, and firewalls") from None
         raise CheckFailed(f"{where}: {message}") from None
+
+
+def _answers_plain(node: RedisNode, opts: PersistenceOptions) -> bool:
+    """True if *node* answers a plain-text PING (any reply: +PONG, or NOAUTH) within the socket timeout."""
+    from dataclasses import replace
+
+    try:
+        conn = Connection((node.host, node.port), replace(opts, password=None), None)
+    except RedisError:
+        return False
+    try:
+        conn.call("PING")
+        return True
+    except (NoAuthError, NoPermError):
+        return True
+    except RedisError:
+        return False
+    finally:
+        conn.close()
 
 
 _NEEDS_CLIENT_CERT = ("{where}: the server requires a client certificate (mutual TLS); set tls-cert and tls-key "
@@ -227,8 +281,10 @@ def _call(conn: Connection, node: RedisNode, opts: PersistenceOptions, *args: An
         closed = _client_cert_refused(exc, opts)
         if closed is not None:
             raise closed from None
-        if isinstance(exc, (RedisConnectionError, RedisTimeoutError, ProtocolError)) \
-                and not isinstance(conn.sock, ssl.SSLSocket):
+        if isinstance(exc, RedisTimeoutError):
+            raise CheckFailed(f"{node}: accepted the connection but sent no reply to {args[0]} within "
+                             f"{opts.redis_socket_timeout / 1000:g} s: {SILENT_NODE}") from None
+        if isinstance(exc, (RedisConnectionError, ProtocolError)) and not isinstance(conn.sock, ssl.SSLSocket):
             raise CheckFailed(f"{node}: the server closed the connection or answered no RESP: plain client "
                              "against a TLS port? set tls-enabled = true and tls-cacert") from None
         if "cluster support disabled" in text:
@@ -254,17 +310,27 @@ def run_check(opts: PersistenceOptions, ha_pairs: int | None = None,
     None). Raises CheckFailed (password scrubbed)."""
     pairs = DEFAULTS["ha_pairs"].value if ha_pairs is None else ha_pairs
     threads = DEFAULTS["worker_threads"].value if worker_threads is None else worker_threads
+    report, errors = audit_cluster(opts, pairs, threads)
+    if errors:
+        raise CheckFailed(scrub("; ".join(errors), opts.password))
+    return report
+
+
+def audit_cluster(opts: PersistenceOptions, ha_pairs: int, worker_threads: int) -> tuple[CheckReport, list[str]]:
+    """What ``loadsim check`` does, for a run to reuse before its load starts: the report (its ``notes`` hold the
+    warnings) and the audit's errors (an evicting policy), returned rather than raised so that a run can be
+    told to go on (``--allow-eviction``). Raises CheckFailed (password scrubbed) when the cluster cannot be
+    used at all (unreachable, refused, not a cluster, slots not covered)."""
     try:
         report = _run_check(opts)
-        _audit(report, opts, pairs, threads)
-        return report
+        return report, _audit(report, opts, ha_pairs, worker_threads)
     except CheckFailed as exc:
         raise CheckFailed(scrub(str(exc), opts.password)) from None
 
 
 def _run_check(opts: PersistenceOptions) -> CheckReport:
     seeds = opts.require_nodes()
-    opts = _with_timeouts(opts)
+    opts = with_timeouts(opts)
     errors: list[CheckFailed] = []
     for seed in seeds:
         try:
@@ -334,10 +400,10 @@ def _address(n: Any) -> str:
     return f"[{n.host}]:{n.port}" if ":" in n.host else f"{n.host}:{n.port}"
 
 
-def _audit(report: CheckReport, opts: PersistenceOptions, ha_pairs: int, worker_threads: int) -> None:
+def _audit(report: CheckReport, opts: PersistenceOptions, ha_pairs: int, worker_threads: int) -> list[str]:
     """CONFIG GET on every master (with the ORS options), then the rules of ``audit_config``. A user
-    without CONFIG rights: one note, not audited. Raises CheckFailed for a rule's error."""
-    opts = _with_timeouts(opts)
+    without CONFIG rights: one note, not audited. Returns the rules' errors; warnings go to the notes."""
+    opts = with_timeouts(opts)
     unreadable: list[str] = []
     for address in sorted(report.replicas_per_master):
         host, _, port = address.rpartition(":")
@@ -367,6 +433,5 @@ def _audit(report: CheckReport, opts: PersistenceOptions, ha_pairs: int, worker_
     for problem in unreadable:
         report.notes.append(f"warning: configuration not audited on {problem}")
     errors, warnings = audit_config(report.config, report.replicas_per_master, ha_pairs, worker_threads)
-    if errors:
-        raise CheckFailed("; ".join(errors))
     report.notes.extend(warnings)
+    return errors

@@ -48,6 +48,12 @@ GLOSSARY: dict[str, str] = {
               "without faults, check the cluster with 'loadsim check'",
     "no_steady_state": "the statistics window is missing or shorter than 5 s, too short for percentiles. "
                        "Next: a longer --run-time, or a shorter --warmup",
+    "eviction_allowed": "a master's maxmemory-policy evicts keys and --allow-eviction let the run go on: when "
+                        "memory fills, Redis deletes sessions silently and they read back as missing. Next: set "
+                        "maxmemory-policy noeviction (loadsim check fails such a cluster)",
+    "cluster_audit": "the audit before the run (what loadsim check does) found what makes the numbers doubtful: "
+                     "maxclients below the run's connections, nodes not connected, or a configuration it could not "
+                     "read. Next: run loadsim check with an admin user and fix what it says",
     "cluster_down": "for a while no master answered, or the cluster said cluster_state:fail (see the CLUSTER DOWN "
                     "line). Next: expected with faults; otherwise check the cluster with 'loadsim check'",
 }

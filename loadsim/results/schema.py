@@ -170,6 +170,10 @@ class Flags(TypedDict):
     errors: Annotated[bool, "any operation failed"]
     no_steady_state: Annotated[bool, "no steady window, or one shorter than 5 s"]
     cluster_down: NotRequired[Annotated[bool, "the monitor saw the cluster down (see outages) at some sample"]]
+    eviction_allowed: NotRequired[Annotated[bool, "a master's maxmemory-policy evicts keys and --allow-eviction "
+                                            "let the run go on (see cluster_audit)"]]
+    cluster_audit: NotRequired[Annotated[bool, "the audit before the run found what makes its numbers doubtful "
+                                         "(cluster_audit.doubts)"]]
 
 
 class SplitPart(TypedDict):
@@ -307,6 +311,11 @@ class Summary(TypedDict):
     recovery: NotRequired[Annotated[Recovery, "present after --switchover-at"]]
     faults: NotRequired[Annotated[list[dict[str, Any]], "every --fault: at_s (due), done_s, action, target, "
                                   "node / replica acted on, resumed_s / restarted_s / recovered_s, pairs, result"]]
+    cluster_audit: NotRequired[Annotated[dict[str, Any], "what loadsim check audits, done before the load: "
+                                         "warnings (its warning lines), eviction_allowed (the evicting policies "
+                                         "--allow-eviction let through), doubts (what makes this run's numbers "
+                                         "doubtful: maxclients below the run's connections, nodes not connected, "
+                                         "configuration not readable)"]]
     read_back: NotRequired[Annotated[dict[str, Any], "after the test, the session record of every session believed "
                                      "live read back (live = never_acknowledged + checked + unreadable): checked "
                                      "= current + stale (an acknowledged write lost) + ahead (applied, reply lost) "

@@ -384,11 +384,13 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                   recovery: list[dict[str, Any]], interrupted: bool, faults: list[dict[str, Any]] | None = None,
                   redis_client: dict[str, int] | None = None, error_windows: list[dict[str, Any]] | None = None,
                   migration: list[dict[str, Any]] | None = None, read_back: dict[str, Any] | None = None,
-                  latencystats: dict[str, Any] | None = None) -> Summary:
+                  latencystats: dict[str, Any] | None = None,
+                  cluster_audit: dict[str, Any] | None = None) -> Summary:
     """The whole summary, built here and only here: nothing is added to it afterwards. ``faults`` (what --fault
     did), ``redis_client`` (the ORS client's counters), ``error_windows``, ``migration`` (runbook steps) and
     ``read_back`` are what the engine recorded beside the recorder; absent when None or empty. ``latencystats``:
-    the masters' INFO latencystats at the end (``NodeMonitor.latencystats``), for the latency split."""
+    the masters' INFO latencystats at the end (``NodeMonitor.latencystats``), for the latency split.
+    ``cluster_audit``: what the audit before the run found (``plugin.Loadsim.audit_cluster``)."""
     from loadsim.results.impact import fault_impact  # impact reads this module's thresholds
     duration = ended - started
     steady_s = max(1e-9, duration - steady_from_s) if steady_from_s is not None else 0.0
@@ -425,6 +427,11 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "no_steady_state": no_steady,
         "cluster_down": bool(down),
     }
+    if cluster_audit is not None:
+        if cluster_audit.get("eviction_allowed"):
+            flags["eviction_allowed"] = True
+        if cluster_audit.get("doubts"):
+            flags["cluster_audit"] = True
     summary: Summary = {
         "schema_version": SCHEMA_VERSION,
         "complete": True,
@@ -486,6 +493,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         summary["migration"] = migration  # type: ignore[typeddict-item]
     if read_back is not None:
         summary["read_back"] = read_back  # type: ignore[typeddict-item]
+    if cluster_audit is not None:
+        summary["cluster_audit"] = cluster_audit  # type: ignore[typeddict-item]
     if down:
         summary["outages"] = down  # type: ignore[typeddict-item]
     if failed_over:

@@ -162,6 +162,10 @@ def flag_figure(flag: str, summary: dict[str, Any]) -> str:
             f"{k} {v:,}" for k, v in sorted(errors.items())) + ")"
     if flag == "no_steady_state":
         return f"statistics window {summary.get('steady_s', 0):.1f} s (at least 5 s needed)"
+    if flag == "eviction_allowed":
+        return "; ".join(summary.get("cluster_audit", {}).get("eviction_allowed", [])) or "raised"
+    if flag == "cluster_audit":
+        return "; ".join(summary.get("cluster_audit", {}).get("doubts", [])) or "raised"
     if flag == "cluster_down":
         return f"down {sum(p.get('seconds', 0) for p in summary.get('outages', [])):.1f} s in all"
     return "raised"
