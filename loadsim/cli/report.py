@@ -31,5 +31,67 @@ def _cmd_report(args: argparse.Namespace) -> int:
             params[name] = json.loads(value)
         except json.JSONDecodeError:
             params[name] = value
+    check_report_input(args.path, params)
     render(args.path, params, echo=lambda m: print(m, flush=True))
     return 0
+
+
+# Parameters that report sets itself: the folder the notebook reads
+_FOLDER_PARAMETERS = ("results_dir", "run_dir", "compare_dir")
+
+
+def check_report_input(path: str, params: dict[str, Any]) -> None:
+    """Everything the notebook would read, checked before it runs (so a bad input is one line and nothing is
+    written): the folder, every run's summary (a damaged one named), at least one complete run, and the
+    parameters: names the notebook has, values the sizing model accepts."""
+    from pathlib import Path
+
+    import papermill
+
+    from loadsim.errors import ResultsError
+    from loadsim.report.render import notebook_for
+    from loadsim.results.reader import INCOMPLETE, find_runs, read_summary
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ResultsError(f"'{folder}' does not exist or is not a folder; give a run, sweep or compare-tls folder")
+    summaries = [read_summary(run) for run in find_runs(folder)]  # a damaged one: its name and key, one line
+    nb = notebook_for(folder)
+    if nb.name == "tls_vs_plain.ipynb":
+        try:
+            index = json.loads((folder / "compare.json").read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ResultsError(f"'{folder / 'compare.json'}' is damaged ({exc}); re-run compare-tls") from None
+        if not isinstance(index, dict) or not isinstance(index.get("fixed"), list):
+            raise ResultsError(f"'{folder / 'compare.json'}' is not a compare-tls index; re-run compare-tls")
+    if not any(s.get("complete") for s in summaries):
+        raise ResultsError(f"'{folder}': {INCOMPLETE} (no run under it wrote its summary); nothing to report on")
+    known = papermill.inspect_notebook(str(nb))
+    for name in params:
+        if name in _FOLDER_PARAMETERS:
+            raise OptionsError(f"-p {name}: report sets it to the folder given; leave it out")
+        if name not in known:
+            names = ", ".join(n for n in known if n not in _FOLDER_PARAMETERS) or "none"
+            raise OptionsError(f"-p {name}: {nb.stem} report has no such parameter; its parameters: {names}")
+    if nb.name == "sizing.ipynb":
+        _check_sizing_parameters(params)
+
+
+def _check_sizing_parameters(params: dict[str, Any]) -> None:
+    """The target deployment the sizing notebook will build, built here first (same checks as ``plan``)."""
+    from loadsim.cli.plan import deployment_from_args
+
+    if "tls" in params and not isinstance(params["tls"], bool):
+        raise OptionsError(f"-p tls={params['tls']!r}: give true or false")
+    given = {k: v for k, v in params.items() if k != "tls" and v is not None}
+    for name, value in given.items():
+        if name not in ("complexity", "key_layout", "estate") and (isinstance(value, bool) != (name == "aof")
+                                                                   or not isinstance(value, (int, float))):
+            kind = "true or false" if name == "aof" else "a number"
+            raise OptionsError(f"-p {name}={value!r}: give {kind}, e.g. -p {name}="
+                               f"{'true' if name == 'aof' else '12'}")
+    try:
+        deployment_from_args(argparse.Namespace(**given))
+    except OptionsError as exc:
+        shown = " ".join(f"-p {k}={json.dumps(v)}" for k, v in given.items())
+        raise OptionsError(f"{shown}: {exc}") from None

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from loadsim.errors import OptionsError
+from loadsim.errors import OptionsError, ResultsError
 
 
 def register(sub: Any) -> None:
@@ -28,7 +28,13 @@ def register(sub: Any) -> None:
 
 
 def _cmd_results(args: argparse.Namespace) -> int:
-    from loadsim.results.reader import find_runs, load  # pandas: only when a command reads results
+    from loadsim.results.reader import (  # pandas: only when a command reads results
+        INCOMPLETE,
+        find_runs,
+        incomplete_text,
+        load,
+        read_summary,
+    )
     from loadsim.results.text import compare_figures, compare_table, summary_table
 
     if args.action == "compare":
@@ -36,6 +42,9 @@ def _cmd_results(args: argparse.Namespace) -> int:
             raise OptionsError("results compare needs two or more run folders, e.g. "
                                "loadsim results compare results/run-a results/run-b")
         runs = [load(p) for p in args.paths]
+        for r in runs:
+            if not r.complete:
+                raise ResultsError(f"'{r.path}': {INCOMPLETE}; compare runs that wrote their summary")
         named = [(str(r.path.name), r.summary) for r in runs]
         if args.json:
             compared = compare_figures(named)
@@ -57,5 +66,7 @@ def _cmd_results(args: argparse.Namespace) -> int:
     for i, run in enumerate(runs):
         if i:
             print("\n" + "-" * 100)
-        print(summary_table(load(run).summary) + f"\n\nresults: {run}")
+        summary = read_summary(run)
+        shown = summary_table(summary) if summary.get("complete") else incomplete_text(summary)
+        print(shown + f"\n\nresults: {run}")
     return 0

@@ -1,6 +1,7 @@
 """Every command with bad input: one clear line naming the problem, a non-zero exit, no traceback, nothing
 written. A table of cases, each run as a user runs it (a real process), no Redis needed unless a case says."""
 
+import json
 import os
 import subprocess
 import sys
@@ -38,7 +39,25 @@ def _files(tmp: Path) -> dict[str, str]:
     files["damaged_run"].mkdir()
     (files["damaged_run"] / "summary.json").write_text("{not json")
     files["a_file"].write_text("x")
+    # run folders whose summary.json is damaged in one way each, and a valid (minimal) complete one
+    for name, summary in _summaries().items():
+        files[name] = tmp / name
+        files[name].mkdir()
+        (files[name] / "summary.json").write_text(json.dumps(summary))
     return {k: str(v) for k, v in files.items()}
+
+
+def _summaries() -> dict:
+    """A minimal complete summary (what the reader requires of every run) and damaged variants of it."""
+    good = {"schema_version": 3, "complete": True, "workload": {"ha_pairs": 3}, "rates": {"achieved_ops_per_s": 10.0},
+            "operations": {}, "masters": [], "server": {"commands": 100}}
+    stub = {"schema_version": 3, "complete": False, "scenario": "ha9", "started": "2026-12-06T06:00:00+0000"}
+    return {"good_run": good, "stub_run": stub, "list_run": [1, 2, 3],
+            "nan_run": {**good, "rates": {"achieved_ops_per_s": float("nan")}},
+            "lots_run": {**good, "server": {"commands": "lots"}},
+            "negative_run": {**good, "workload": {"ha_pairs": -3}},
+            "half_run": {k: v for k, v in good.items() if k != "operations"},
+            "maybe_run": {**good, "complete": "maybe"}}
 
 
 # (command words, text the one error line must contain, exit code). {name} refers to _files.
@@ -126,6 +145,28 @@ LOADSIM_CASES = [
     (["compare-tls", "--cps-per-pair", "inf", "--out", "{out}"], "--cps-per-pair inf", 2),
     (["compare-tls", "--cps-per-pair", "9000", "--out", "{out}"], "58982.4 is out of range", 2),
     (["compare-tls", "--masters", "1000", "--out", "{out}"], "3..64 masters", 2),
+    # summaries are checked when read: types, ranges, completeness (never shown or reported on as valid)
+    (["results", "show", "{nan_run}"], "rates.achieved_ops_per_s is nan, not a finite number", 2),
+    (["results", "show", "{lots_run}"], 'server.commands is "lots", not a finite number', 2),
+    (["results", "show", "{list_run}"], "holds a JSON list, not a run summary", 2),
+    (["results", "show", "{negative_run}"], "workload.ha_pairs is -3, not a number >= 0", 2),
+    (["results", "show", "{half_run}"], "says the run is complete but has no operations", 2),
+    (["results", "show", "{maybe_run}"], "'complete' is 'maybe', not true or false", 2),
+    (["results", "show", "--json", "{nan_run}"], "rates.achieved_ops_per_s is nan", 2),
+    (["results", "compare", "{good_run}", "{stub_run}"], "incomplete run: only the series are there", 2),
+    (["results", "compare", "{good_run}", "{lots_run}"], "server.commands", 2),
+    # report: refused before any notebook runs, nothing left in the folder
+    (["report", "{stub_run}"], "incomplete run: only the series are there", 2),
+    (["report", "{nan_run}"], "rates.achieved_ops_per_s is nan", 2),
+    (["report", "{list_run}"], "holds a JSON list", 2),
+    (["report", "{damaged_run}"], "damaged", 2),
+    (["report", "{good_run}", "-p", "unknown=1"], "-p unknown: sizing report has no such parameter", 2),
+    (["report", "{good_run}", "-p", "ha_pairs=-4"], "-p ha_pairs=-4: masters and ha-pairs must be >= 1", 2),
+    (["report", "{good_run}", "-p", "node_ram_gib=0"], "--node-ram-gib: 0 is out of range", 2),
+    (["report", "{good_run}", "-p", "ha_pairs=\"abc\""], "-p ha_pairs='abc': give a number", 2),
+    (["report", "{good_run}", "-p", "tls=maybe"], "-p tls='maybe': give true or false", 2),
+    (["report", "{good_run}", "-p", "results_dir=/etc"], "-p results_dir: report sets it", 2),
+    (["report", "{good_run}", "-p", "complexity=\"huge\""], "complexity 'huge' unknown", 2),
 ]
 
 # Locust runs of scenarios/ha9.py: options are checked before any cluster starts or any result is written.
@@ -215,3 +256,28 @@ def test_the_table_covers_at_least_sixty_bad_inputs_across_the_commands():
     commands = {c[0][0] for c in LOADSIM_CASES} | {"locust"}
     assert len(LOADSIM_CASES) + len(LOCUST_CASES) >= 60
     assert {"plan", "check", "results", "report", "validate", "cluster", "scenario-path", "locust"} <= commands
+
+
+def _loadsim(tmp_path, *words):
+    return subprocess.run([PY, "-m", "loadsim", *words], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+
+def test_a_killed_runs_stub_is_shown_as_an_incomplete_run(tmp_path):
+    files = _files(tmp_path)
+    proc = _loadsim(tmp_path, "results", "show", files["stub_run"])
+    assert proc.returncode == 0 and not proc.stderr, proc.stderr
+    assert proc.stdout.startswith("incomplete run: only the series are there (scenario ha9, started 2026-12-06")
+    assert "None" not in proc.stdout and "flags" not in proc.stdout  # no figures made up from nothing
+
+
+def test_results_show_piped_into_head_ends_quietly(tmp_path):
+    """The reader goes away after one line: no 'BrokenPipeError (a bug)', exit 0."""
+    files = _files(tmp_path)
+    stub = json.loads((Path(files["stub_run"]) / "summary.json").read_text())
+    (Path(files["stub_run"]) / "summary.json").write_text(json.dumps({**stub, "note": "x" * 300_000}))
+    proc = subprocess.Popen([PY, "-m", "loadsim", "results", "show", "--json", files["stub_run"]], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline()  # more than a pipe holds (300 kB) is still to come when the reader leaves
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0 and err == "", err
