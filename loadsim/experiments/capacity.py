@@ -272,9 +272,10 @@ def run_capacity(plan: CapacityPlan, out_dir: Path, echo: Callable[[str], None] 
             step = step_figures(summary)
             steps.append(step)
             last_summary = summary
+            latency = (f"p50 {step['p50_us']:,} us, p99 {step['p99_us']:,} us" if step["p99_us"] else
+                       "no latency: no steady window (the backlog never drained)")
             echo(f"open loop {pairs:>3} HA pairs: {step['commands_per_s_busiest_master']:>9,.0f} commands/s on the "
-                 f"busiest master ({step['busiest_master_cpu_percent']:.0f} % CPU), p50 {step['p50_us'] or 0:,} us, "
-                 f"p99 {step['p99_us'] or 0:,} us, {step['run_class']}")
+                 f"busiest master ({step['busiest_master_cpu_percent']:.0f} % CPU), {latency}, {step['run_class']}")
             reason = stop_reason(step, plan.slo_p99_us, plan.cpu_ceiling_percent)
             if reason:
                 stopped_by = reason

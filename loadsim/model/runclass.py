@@ -32,8 +32,10 @@ MASTER_CPU_CEILING = 80.0  # % of one core: Redis executes commands on one threa
 REDIS_SHARE_OF_P99 = 0.5  # Redis's own execution (INFO latencystats) more than half of the client's p99
 
 # reasons that say the generator itself could not offer more; a late schedule or the time before the send may be
-# the host's doing (other processes), so they are not among them, and "achieved" only counts on a host not busy
-GENERATOR_REASONS = ("no steady state", "generator CPU")
+# the host's doing (other processes), so they are not among them, and a backlog never drained or achieved below
+# offered only count on a host that was not busy
+GENERATOR_REASONS = ("generator CPU",)
+GENERATOR_UNLESS_HOST = ("no steady state", "achieved")
 HOST_REASONS = ("host CPU pressure", "steal")
 ADVICE = "run fewer HA pairs per process (--processes N spreads them), or use a quieter machine"
 
@@ -58,10 +60,11 @@ class RunEvidence:
 
 def generator_limited(reasons: list[str]) -> bool:
     """True when a rig-bound run's reasons say the generator itself could not offer more load (its CPU at the
-    ceiling, a backlog never drained, or achieved below offered on a host that was not busy): more load needs
-    more generator processes (--processes). Reasons of the host alone say: a quieter machine."""
+    ceiling; a backlog never drained or achieved below offered on a host that was not busy): more load needs
+    more generator processes (--processes). With the host busy, those say: a quieter machine."""
     host = any(r.startswith(HOST_REASONS) for r in reasons)
-    return any(r.startswith(GENERATOR_REASONS) or (r.startswith("achieved") and not host) for r in reasons)
+    return any(r.startswith(GENERATOR_REASONS) or (r.startswith(GENERATOR_UNLESS_HOST) and not host)
+               for r in reasons)
 
 
 def _ms(us: float) -> str:

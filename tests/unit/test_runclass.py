@@ -118,3 +118,5 @@ def test_the_generator_is_the_limit_only_when_its_own_figures_say_so():
     assert generator_limited(["achieved 90 % of offered"])  # on a host that was not busy
     assert not generator_limited(["achieved 97 % of offered", "host CPU pressure 99 %"])  # the host's doing
     assert not generator_limited(["schedule lag p99 165.2 ms", "host CPU pressure 100 %"])
+    assert not generator_limited(["no steady state", "host CPU pressure 100 %"])  # the host starved it
+    assert generator_limited(["no steady state", "generator CPU p90 95 % of a core", "host CPU pressure 100 %"])
