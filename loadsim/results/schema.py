@@ -109,7 +109,8 @@ class Rates(TypedDict):
                                                        "(completed + failed + still queued at the end) per second"]]
     whole_run_achieved_ops_per_s: NotRequired[Annotated[float, "whole run, pre-fill included: operations completed "
                                                         "per second"]]
-    backlog_at_end: NotRequired[Annotated[int, "operations still queued for a worker at the end (never drained)"]]
+    backlog_at_end: NotRequired[Annotated[int, "operations still queued for a worker (pre-fill creates not yet "
+                                              "taken included) at the last sample before the pairs stopped"]]
 
 
 class LiveSessions(TypedDict):

@@ -248,10 +248,13 @@ def _steady_client_cpu_per_command(steady_rows: list[dict[str, Any]]) -> float:
 
 def whole_run_rates(recorder: Recorder, client_rows: list[dict[str, Any]], duration: float) -> dict[str, Any]:
     """Rates over the whole run (pre-fill included): what the schedule released (done + failed + still queued at
-    the end), what completed, and the backlog never drained. A run without a steady state reports these."""
+    the end, the pre-fill's creates not yet taken included), what completed, and the backlog never drained. A run
+    without a steady state reports these."""
     done = sum(recorder.ops.values())
     failed = sum(recorder.errors.values())
-    backlog = int(number(client_rows[-1].get("queue_depth"))) if client_rows else 0
+    # the last sample is taken after the HA pairs stopped (their queues dropped): the one before it holds the
+    # backlog still queued when the test ended
+    backlog = int(max((number(r.get("queue_depth")) for r in client_rows[-2:]), default=0))
     return {"whole_run_offered_ops_per_s": round((done + failed + backlog) / duration, 2) if duration > 0 else 0.0,
             "whole_run_achieved_ops_per_s": round(done / duration, 2) if duration > 0 else 0.0,
             "backlog_at_end": backlog}

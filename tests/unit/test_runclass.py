@@ -89,7 +89,9 @@ def test_a_saturated_run_without_steady_state_reports_the_whole_run_never_zeros(
     rec.record_histograms = False  # the statistics never started: the backlog never drained
     for _ in range(600):
         rec.record("session.update", 100, 150, 2)
-    s = _summary(_rows(cpu=99.0, queue=4000), recorder=rec, steady_from_s=None)
+    rows = _rows(cpu=99.0, queue=4000)
+    rows[-1]["queue_depth"] = 0  # the last sample follows the pairs' stop: their queues were dropped
+    s = _summary(rows, recorder=rec, steady_from_s=None)
     r, c = s["rates"], s["client"]
     assert s["flags"]["no_steady_state"] and r["offered_ops_per_s"] == 0.0
     assert r["whole_run_achieved_ops_per_s"] == 50.0  # 600 operations in 12 s
