@@ -1,6 +1,6 @@
 // loadsim's additions to Locust's page (loadsim/locust/webui.py adds this script and window.loadsimForm to it):
 // the start form in groups with short labels and the help on hover, "users" named HA pairs, the options given at
-// start shown read-only, and the live charts under the Redis Cluster tab's table.
+// start shown read-only, the live charts under the Redis Cluster tab's table, and that table's final figures.
 //
 // Locust's page is a React application that keeps rendering the form and the tabs. This script never moves or
 // removes React's elements: it sets labels, titles and the CSS `order` of the fields inside the parameters' flex
@@ -98,6 +98,25 @@
     frame.src = `${L.base}/loadsim/redis?embedded=1`;
     table.after(frame);
   }
+
+  // Locust's page polls its statistics (and so this tab's table) only while a test spawns or runs; loadsim writes
+  // the summary, and with it the sizing verdict and the final figures, after that. While the tab is open, the
+  // page is reloaded once when they are there and the table still shows the live ones.
+  let reloading = false;
+  async function refreshWhenFinal() {
+    if (reloading || new URLSearchParams(location.search).get("tab") !== L.tab) return;
+    const cells = [...document.querySelectorAll(".MuiTableContainer-root td")];
+    const verdict = cells.findIndex(c => c.innerText === "verdict");
+    if (verdict < 0 || ["PASS", "FAIL"].includes(cells[verdict + 1].innerText)) return;
+    try {
+      const data = await (await fetch(`${L.base}/loadsim/redis/data`)).json();
+      if (!data.running && data.final) {
+        reloading = true;
+        location.reload();
+      }
+    } catch (e) { /* the server is gone or busy: try again on the next round */ }
+  }
+  setInterval(refreshWhenFinal, 3000);
 
   let pending = false;
   function update() {

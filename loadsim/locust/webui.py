@@ -294,8 +294,7 @@ def tab_rows(data: dict[str, Any]) -> list[dict[str, str]]:
                                f"{verdict['unit_costs']['source']}"})
     elif p.get("ready"):
         rows.append({"item": "verdict", "value": p["verdict"],
-                     "detail": f"projection from the live samples (the sizing verdict follows the summary, above the "
-                               f"charts and here once the page is reloaded): busiest "
+                     "detail": f"projection from the live samples (the sizing verdict follows the summary): busiest "
                                f"master {_mib(p['memory_now'])} now, {_mib(p['memory_steady'])} at steady state of "
                                f"{_mib(p['maxmemory'])} maxmemory; CPU {p['cpu_percent']:.1f} % of one core"})
     else:

@@ -39,6 +39,23 @@ def _table(page):
     return {r[0]: (r[1], r[2]) for r in rows if len(r) == 3}
 
 
+def _table_when(page, predicate, what, seconds=120):
+    """The tab's rows once *predicate* holds for them. The page may reload meanwhile (loadsim's script does, once
+    the summary is written): reading it during the reload fails, and is tried again."""
+    table = {}
+
+    def ready():
+        nonlocal table
+        try:
+            table = _table(page)
+        except sync_api.Error:  # the page is reloading
+            return False
+        return predicate(table)
+
+    wait(ready, seconds, what)
+    return table
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium (scripts/ensure-browser.sh)")
 def test_the_form_and_the_redis_tab_in_a_browser(tmp_path):
     out = tmp_path / "run"
@@ -87,22 +104,21 @@ def test_the_form_and_the_redis_tab_in_a_browser(tmp_path):
         page.fill("input[name=runTime]", "6s")
         page.click("button:has-text('Start')")
         page.click("button[role=tab]:has-text('Redis Cluster')")
-        page.wait_for_function("() => [...document.querySelectorAll('.MuiTableContainer-root td')]"
-                               ".some(c => c.innerText.endsWith('(master)'))")
-        assert page.locator("iframe.loadsim-charts").count() == 1
+        _table_when(page, lambda t: any(item.endswith("(master)") for item in t), "the masters in the tab")
+        page.wait_for_selector("iframe.loadsim-charts")  # the charts, under the table
         wait(lambda: _complete(summary_file), 120, "the summary")
 
-        # after the test: the tab (page reloaded: Locust's page stops polling when a test stops) against the summary
+        # after the test: the tab against the summary (Locust's page stops polling when a test stops: loadsim's
+        # script reloads it once the summary is there)
         summary = json.loads(summary_file.read_text())
-        page.goto(ui.base + "/?tab=loadsim-redis")
-        page.wait_for_function("() => [...document.querySelectorAll('.MuiTableContainer-root td')]"
-                               ".some(c => c.innerText.includes('(end of the run)'))")
-        table = _table(page)
+        table = _table_when(page, lambda t: any("(end of the run)" in detail for _, detail in t.values()),
+                            "the summary's figures in the tab")
+        page.wait_for_load_state()
         frame = page.frame_locator("iframe.loadsim-charts")
         plan = _plan(summary)
         expected = "PASS" if plan["passed"] else "FAIL"
         assert table["verdict"][0] == expected and plan["binding"]["name"] in table["verdict"][1], table["verdict"]
-        assert frame.locator("#verdict").inner_text().startswith(expected)
+        wait(lambda: frame.locator("#verdict").inner_text().startswith(expected), 30, "the verdict above the charts")
         page.wait_for_timeout(2500)  # the charts draw on their next refresh
         page.screenshot(path=str(tmp_path / "redis_view.png"), full_page=True)
         browser.close()
