@@ -350,7 +350,7 @@ class Run:
         return info
 
     def _write_locust_csv(self) -> None:
-        from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, StatsCSVFileWriter
+        from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
         stats_csv = StatsCSV(self.env, PERCENTILES_TO_REPORT)
         for name, method in (("locust_stats.csv", stats_csv.requests_csv), ("locust_failures.csv",
@@ -359,15 +359,13 @@ class Run:
                 method(csv.writer(fh))
         # Locust's own --csv files are a snapshot its writer greenlet takes every second, and it never takes a
         # last one before closing them: they missed the operations of the last second (793 creates against
-        # the summary's 841 were seen). Rewrite them now, with the final counts; the greenlet's next pass (same
-        # header, same frozen statistics) writes the same rows. No yield in between: greenlets cannot interleave.
-        writer = getattr(self.env, "stats_csv_writer", None)
-        if isinstance(writer, StatsCSVFileWriter):
-            for fh, out, method in ((writer.requests_csv_filehandle, writer.requests_csv_writer, writer.requests_csv),
-                                    (writer.failures_csv_filehandle, writer.failures_csv_writer, writer.failures_csv)):
-                if not fh.closed:
-                    fh.seek(0)
-                    fh.truncate()
-                    method(out)
-                    fh.flush()
+        # the summary's 841 were seen). Rewrite them now, with the final counts. The greenlet keeps its handle on
+        # the same file: its next pass (same header, the same frozen statistics) writes the same rows.
+        prefix = getattr(self.env.parsed_options, "csv_prefix", None)
+        if prefix:
+            for suffix, method in (("_stats.csv", stats_csv.requests_csv), ("_failures.csv", stats_csv.failures_csv)):
+                target = Path(f"{prefix}{suffix}")
+                if target.exists():
+                    with open(target, "w", newline="", encoding="utf-8") as fh:
+                        method(csv.writer(fh))
 
