@@ -225,6 +225,9 @@ class PersistenceOptions:
                                "give the CA that signed the Redis certificates")
         cacertdir = raw["tls-cacertdir"]
         if cacertdir is not None and not Path(cacertdir).expanduser().is_dir():
+            if Path(cacertdir).expanduser().exists():
+                raise OptionsError(f"tls-cacertdir: '{cacertdir}' is a file, not a folder; give the folder of CA "
+                                   "certificates (c_rehash layout), or give a CA file as tls-cacert")
             raise OptionsError(f"tls-cacertdir: directory '{cacertdir}' does not exist")
         with_nodeid = parse_bool("sessionid-with-nodeid", raw["sessionid-with-nodeid"] or "true")
         if kind == "redis" and not with_nodeid:

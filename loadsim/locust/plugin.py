@@ -74,6 +74,8 @@ from loadsim.redis.client import ClusterClient
 from loadsim.results.writer import check_results_dir
 
 log = logging.getLogger("loadsim")
+# Exit code of a run ended by Ctrl-C or SIGTERM (its summary says "interrupted": true), as loadsim's own commands
+EXIT_INTERRUPTED = 130
 FINAL_MESSAGE = "loadsim_final"
 
 
@@ -128,7 +130,24 @@ class Scenario:
     def _on_init(self, environment: Any, **_kw: Any) -> None:
         if environment.parsed_options is None:  # a library user: they call attach() themselves
             return
-        runtime = attach(environment, self)
+        # Ctrl-C before the test began (most often while the embedded cluster starts): Python raised
+        # KeyboardInterrupt wherever the signal landed, often inside gevent's hub, which printed a 40-line
+        # traceback. Instead the signal is handled between greenlet switches and raised in this (the main)
+        # greenlet, where EmbeddedCluster.start stops the nodes it started; then one line and exit 130.
+        starting = None
+        if not isinstance(environment.runner, WorkerRunner):
+            main = gevent.getcurrent()
+            starting = gevent.signal_handler(signal.SIGINT, lambda: main.throw(KeyboardInterrupt))
+        try:
+            runtime = attach(environment, self)
+        except KeyboardInterrupt:
+            sys.stderr.write("loadsim: interrupted while starting: nothing was run (an embedded cluster that was "
+                             "starting has been stopped)\n")
+            sys.stderr.flush()
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        finally:
+            if starting is not None:
+                starting.cancel()
         runtime.install_signal_handlers()
 
 
@@ -372,6 +391,8 @@ class Loadsim:
             sys.stderr.flush()
             return
         self._signalled = True
+        if self.environment.process_exit_code is None:  # a failure found earlier keeps its own code
+            self.environment.process_exit_code = EXIT_INTERRUPTED
         log.info("%s: stopping the HA pairs, then writing the summary (interrupted), then stopping", name)
         self.stop_test(interrupted=True)
         # Locust's own way out, as at the end of --run-time: the runner's greenlets end, Locust's main loop

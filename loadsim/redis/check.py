@@ -193,6 +193,8 @@ def _connect(node: RedisNode, opts: PersistenceOptions) -> Connection:
         return Connection((node.host, node.port), opts, opts.ssl_context())
     except RedisError as exc:
         message = str(exc)
+        if isinstance(exc, WrongPassError) and "no password" in message:
+            raise CheckFailed(message) from None
         if isinstance(exc, WrongPassError):
             who = f"user '{opts.username}'" if opts.username else "the default user"
             raise CheckFailed(f"{where}: authentication failed for {who}: wrong username or password, or the "

@@ -51,6 +51,7 @@ from loadsim.errors import (
     RedisError,
     RedisTimeoutError,
     TlsError,
+    WrongPassError,
     reply_error,
 )
 
@@ -100,8 +101,14 @@ class Connection:
             auth = ("AUTH", opts.username, opts.password) if opts.username else ("AUTH", opts.password)
             try:
                 self.call(*auth)
-            except RedisError:
+            except RedisError as exc:
                 self.close()
+                if "without any password configured" in str(exc):
+                    # Redis's own words ("ERR AUTH <password> called without any password configured for the
+                    # default user. Are you sure ...") name neither the cause on our side nor the fix
+                    raise WrongPassError(f"{where}: a password is given but the server has no password for the "
+                                         "default user; leave the password out (LOCUST_PASSWORD, --ors-config), "
+                                         "or give the username it belongs to") from None
                 raise
 
     def send(self, *commands: tuple[Any, ...]) -> None:

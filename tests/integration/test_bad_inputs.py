@@ -105,6 +105,8 @@ LOADSIM_CASES = [
     (["check", "--redis-nodes", "127.0.0.1:1", "--sessionid-with-nodeid", "false"], "sessionid-with-nodeid", 2),
     (["check", "--redis-nodes", "127.0.0.1:1", "--tls-cacertdir", "{missing}"], "tls-cacertdir", 2),
     (["check", "--redis-nodes", "127.0.0.1:1", "--worker-threads", "0"], "worker-threads", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--tls-enabled", "true", "--tls-cacertdir", "{a_file}"],
+     "is a file, not a folder", 2),
     (["results", "show", "{missing}"], "missing.toml", 2),
     (["results", "show", "{damaged_run}"], "damaged", 2),
     (["report", "{missing}"], "missing.toml", 2),
@@ -281,3 +283,27 @@ def test_results_show_piped_into_head_ends_quietly(tmp_path):
     proc.stdout.close()
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0 and err == "", err
+
+
+@pytest.fixture(scope="module")
+def open_cluster():
+    """A cluster whose default user has no password (Redis's default)."""
+    from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+
+    with EmbeddedCluster(ClusterSpec(masters=3)) as c:
+        yield c
+
+
+@pytest.mark.parametrize("how", ["check", "run"])
+def test_a_password_for_a_server_without_one_says_so_and_the_fix(open_cluster, tmp_path, how):
+    """Redis's raw 'ERR AUTH <password> called without any password configured ...' named no fix."""
+    nodes = ",".join(n.address for n in open_cluster.nodes)
+    env = {**os.environ, "LOCUST_PASSWORD": "not-needed-7"}
+    words = ([PY, "-m", "loadsim", "check", "--redis-nodes", nodes] if how == "check" else
+             [PY, "-m", "locust", "-f", HA9, "--headless", "-t", "5s", "--only-summary", "--redis-nodes", nodes,
+              "--results-dir", str(tmp_path / "run")])
+    proc = subprocess.run(words, capture_output=True, text=True, timeout=90, cwd=tmp_path, env=env)
+    _assert_contract(proc, "a password is given but the server has no password for the default user; leave the "
+                           "password out", 1 if how == "check" else 2)
+    assert "not-needed-7" not in proc.stderr + proc.stdout
+    assert "called without any password configured" not in proc.stderr

@@ -55,7 +55,7 @@ def no_connection_errors(run):
 def test_one_sigint_stops_the_users_then_writes_an_interrupted_summary(cluster, tmp_path):
     proc, out = start(tmp_path, *nodes_arg(cluster), "--ors-cluster-name", "int1")
     _, stderr = signal_and_wait(proc, signal.SIGINT)
-    assert proc.returncode == 0, stderr[-3000:]  # no request failed
+    assert proc.returncode == 130, stderr[-3000:]  # interrupted (the summary says so too)
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
     run = results.load(out)
     assert run.summary["complete"] and run.summary["interrupted"]
@@ -70,7 +70,7 @@ def test_a_second_signal_does_not_break_the_summary(cluster, tmp_path, signum):
     proc, out = start(tmp_path, *nodes_arg(cluster), "--ors-cluster-name", f"twice{int(signum)}")
     _, stderr = signal_and_wait(proc, signum, count=2)
     assert "Traceback" not in stderr, stderr[-3000:]
-    assert proc.returncode == 0, stderr[-3000:]
+    assert proc.returncode == 130, stderr[-3000:]
     run = results.load(out)
     assert run.summary["complete"] and run.summary["interrupted"]
     show = subprocess.run([sys.executable, "-m", "loadsim", "results", "show", str(out)], capture_output=True,
@@ -87,6 +87,7 @@ def test_repeated_signals_during_the_summary_wait_for_it(cluster, tmp_path):
     assert "please wait" in stderr
     run = results.load(out)
     assert run.summary["complete"] and run.summary["interrupted"]
+    assert proc.returncode == 130
 
 
 def _redis_children(pid):
@@ -110,7 +111,7 @@ def test_sigterm_on_the_embedded_cluster_stops_users_then_the_cluster(tmp_path):
     nodes = _redis_children(proc.pid)
     assert len(nodes) == 3, nodes  # the embedded cluster of this run
     _, stderr = signal_and_wait(proc, signal.SIGTERM)
-    assert proc.returncode == 0, stderr[-3000:]  # today's bug: "Connection refused" failures, exit 1
+    assert proc.returncode == 130, stderr[-3000:]  # interrupted; was 1 when "Connection refused" failures
     assert "Traceback" not in stderr
     run = results.load(out)
     assert run.summary["complete"] and run.summary["interrupted"] and run.summary["cluster"]["embedded"]
@@ -139,3 +140,30 @@ def test_a_results_dir_that_cannot_be_written_is_refused_before_the_cluster_star
     assert "is a file, not a folder" in lines[0]
     assert "Traceback" not in proc.stderr and "starting embedded Redis Cluster" not in proc.stderr
     assert a_file.read_text() == "keep me\n"  # nothing already written is lost
+
+
+def test_ctrl_c_while_the_embedded_cluster_starts_is_one_line_and_stops_its_nodes(tmp_path):
+    """Ctrl-C while redis-server processes start (a 40-line traceback before): one line, exit 130, no node left
+    running, no results folder."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen([*LOCUST, "-t", "60s", "--results-dir", str(out), *SMALL, "--masters", "6",
+                             "--replicas", "1"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    nodes: list[int] = []
+    while time.monotonic() < deadline and not nodes:  # the first redis-server of the cluster being started
+        nodes = _redis_children(proc.pid)
+        time.sleep(0.02)
+    assert nodes, "no embedded cluster started"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=90)
+    assert proc.returncode == 130, stderr[-3000:]
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr[-3000:]
+    lines = [line for line in stderr.splitlines() if line.startswith("loadsim:")]
+    assert lines == ["loadsim: interrupted while starting: nothing was run (an embedded cluster that was starting "
+                     "has been stopped)"], stderr[-3000:]
+    deadline = time.monotonic() + 10
+    while any(pid_alive(p) for p in nodes) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(pid_alive(p) for p in nodes), "redis-server processes of the interrupted start are running"
+    assert not out.exists()

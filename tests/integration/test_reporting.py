@@ -66,7 +66,8 @@ def test_plan_default_and_from_runs(sweep):
     # the built-in unit costs give 9 pairs on 3 masters a wide margin (see docs/workload.md): PASS, exit 0
     assert proc.returncode == 0 and re.search(r"^PASS: 9 HA pairs on 3 masters", proc.stdout, re.M)
     assert "binding constraint:" in proc.stdout and "assumption" in proc.stdout
-    proc = loadsim("plan", "--from", str(sweep), "--node-ram-gib", "0.001")
+    # the smallest node accepted (64 MiB) with sessions that live a day: memory binds
+    proc = loadsim("plan", "--from", str(sweep), "--node-ram-gib", "0.0625", "--aht-s", "86400")
     assert proc.returncode == 3 and "FAIL" in proc.stdout and "binding constraint: memory" in proc.stdout
     assert "measured: 2 runs" in proc.stdout
 
@@ -81,7 +82,8 @@ def test_report_bad_folder_is_one_line(tmp_path):
 def test_a_failing_report_names_the_cell_as_jupyterlab_numbers_it(tmp_path):
     """The template's third code cell (the timeline) fails on a run folder without its series: the message names
     it [3], as JupyterLab does after Run All on the template, not [4] as papermill's executed copy numbers it."""
-    (tmp_path / "summary.json").write_text(json.dumps({"schema_version": 3, "complete": True,
+    (tmp_path / "summary.json").write_text(json.dumps({"schema_version": 3, "complete": True, "workload": {},
+                                                       "rates": {}, "operations": {}, "masters": [], "server": {},
                                                        "faults": [{"action": "kill-master", "done_s": 1.0}]}))
     proc = loadsim("report", str(tmp_path))
     err = proc.stderr.strip().splitlines()
