@@ -33,6 +33,7 @@ from loadsim.errors import OptionsError
 __all__ = ["OptionsError"]  # re-exported: callers of the options catch it here
 
 ENV_PREFIX = "LOCUST_"
+START_ONLY = " Given at start only: the web UI's form cannot set it."
 ORS_SECTION = "persistence"
 
 
@@ -383,7 +384,7 @@ def add_arguments(parser: Any) -> None:
         default = f" (default: {o.default})" if o.default is not None else ""
         label = "[ORS persistence] " if locust_parser else ""  # Locust's form has no groups: say it in the help
         group.add_argument(o.flag, dest=o.dest, default=None, metavar=o.metavar or o.dest.upper(),
-                           help=f"{label}{o.help}{default} [env {o.env}]", **extra(o))
+                           help=f"{label}{o.help}{default}{'' if o.form else START_ONLY} [env {o.env}]", **extra(o))
     ors_extra = {"env_var": ENV_PREFIX + "ORS_CONFIG", "include_in_web_ui": False} if locust_parser else {}
     group.add_argument("--ors-config", dest="ors_config", default=None, metavar="FILE",
                        help="ORS-style ini file; its [persistence] section supplies options not given "

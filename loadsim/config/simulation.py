@@ -23,6 +23,7 @@ GROUPS = ("workload", "sessions", "ORS nodes", "cluster", "TLS", "faults")
 # they are the model's PRESETS and KEY_LAYOUTS
 PRESET_NAMES = ("simple", "standard", "complex")
 KEY_LAYOUT_NAMES = ("per-session", "single-hash", "node-tag", "index")
+START_ONLY = " Given at start only: the web UI's form cannot set it."
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,8 @@ def add_simulation_arguments(parser: Any, defaults: dict[str, Any]) -> None:
         if locust_parser and o.choices:
             extra["choices"] = FormChoices(o.choices)
         group.add_argument("--" + o.name, dest=o.dest, default=default, metavar=o.metavar,
-                           help=f"{label}{o.full_help}{shown} [env {o.env}]".replace("%", "%%"), **extra)
+                           help=f"{label}{o.full_help}{shown}{START_ONLY if not o.form else ''} [env {o.env}]"
+                           .replace("%", "%%"), **extra)
 
 
 def simulation_values(ns: Any, defaults: dict[str, Any], environ: dict[str, str] | None = None,

@@ -119,6 +119,14 @@ def test_the_form_and_the_redis_tab_in_a_browser(tmp_path):
         expected = "PASS" if plan["passed"] else "FAIL"
         assert table["verdict"][0] == expected and plan["binding"]["name"] in table["verdict"][1], table["verdict"]
         wait(lambda: frame.locator("#verdict").inner_text().startswith(expected), 30, "the verdict above the charts")
+        # the charts' axes: the steady state sets the scale (a pre-fill spike does not), numbers without e-notation
+        charts = next(f for f in page.frames if "/loadsim/redis" in f.url)
+        nodes = [{"s": {"t": [0, 1, 2, 3, 4], "m": [2400, 5, 6, 5, 4]}}]
+        span = charts.evaluate("n => extent(n, 'm', v => v, 1.5)", nodes)
+        assert (span["vmax"], span["vall"]) == (6, 2400)
+        labels = charts.evaluate("vs => vs.map(v => tickLabel(v, v / 5))", [0.0004, 0.5, 9.14, 2400, 15300, 1.5e6])
+        assert labels == ["0.00040", "0.5", "9", "2.4 k", "15 k", "1.5 M"], labels
+        assert charts.evaluate("() => ticks(2.4e3 * 1.1).values") == [0, 1000, 2000, 3000]
         page.wait_for_timeout(2500)  # the charts draw on their next refresh
         page.screenshot(path=str(tmp_path / "redis_view.png"), full_page=True)
         browser.close()
