@@ -363,8 +363,15 @@ def draw(result: dict[str, Any], path: Path) -> None:
     steps = [s for s in result["open_loop"]["steps"] if s["p99_us"]]
     fig, ax = plt.subplots(figsize=(7, 4))
     x = [s["commands_per_s_busiest_master"] for s in steps]
-    ax.plot(x, [s["p99_us"] for s in steps], "o-", label="open loop p99 (from intended start)")
-    ax.plot(x, [s["p50_us"] for s in steps], "s--", label="open loop p50")
+    ax.plot(x, [s["p99_us"] for s in steps], "-", color="C0", label="open loop p99 (from intended start)")
+    ax.plot(x, [s["p50_us"] for s in steps], "--", color="C1", label="open loop p50")
+    # a rig-bound step's latency is the machine's, not Redis's: hollow markers
+    for s in steps:
+        face = "none" if s["run_class"] == "rig-bound" else None
+        ax.plot([s["commands_per_s_busiest_master"]], [s["p99_us"]], "o", color="C0", mfc=face)
+        ax.plot([s["commands_per_s_busiest_master"]], [s["p50_us"]], "s", color="C1", mfc=face)
+    if any(s["run_class"] == "rig-bound" for s in steps):
+        ax.plot([], [], "o", color="gray", mfc="none", label="hollow: rig-bound step (the machine's latency)")
     ax.axhline(result["slo_p99_us"], color="red", lw=1, label=f"SLO p99 {result['slo_p99_us']:,.0f} us")
     closed = result.get("closed_loop")
     if closed and closed.get("commands_per_s"):

@@ -29,3 +29,12 @@ def test_a_run_beside_a_cpu_hog_on_every_core_is_rig_bound_with_evidence(tmp_pat
         assert any(r.startswith("host CPU pressure") for r in rc["reasons"]), rc
     first = next(line for line in proc.stdout.splitlines() if line.strip())
     assert first.startswith("RIG-BOUND: "), proc.stdout[:500]
+    # the latency is attributed in the same run: Redis 7's own execution percentiles, the network from PINGs
+    split = summary["latency_split"]
+    assert split["redis_source"].startswith("INFO latencystats") and split["network_us"] > 0
+    update = split["operations"]["session.update"]
+    for q in ("p50", "p99"):
+        part = update[q]
+        assert part["redis_us"] > 0 and part["network_us"] > 0
+        assert part["redis_us"] < part["total_us"]
+    assert "where the latency went" in proc.stdout
