@@ -13,6 +13,7 @@ password given (flag, ``LOCUST_PASSWORD``, ``--ors-config``) is replaced by ``**
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import tempfile
@@ -145,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, OSError) and exc.filename is not None:
             # a file the user named, or the disk: say which file and why (permission denied, disk full ...)
             _err(f"'{exc.filename}': {exc.strerror}; check the path and its permissions", secrets)
+            return 2
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            # a write with no file name (a flush, a write to an open file): the disk, not a bug
+            _err(f"{exc.strerror}: a write failed; free space on the disk (or use a writable one) and start "
+                 "again", secrets)
             return 2
         where = _keep_traceback(exc, secrets)
         hint = f"the traceback is in {where}" if where else "re-run with --debug for the traceback"

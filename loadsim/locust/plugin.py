@@ -71,7 +71,7 @@ from loadsim.model import workload as wl
 from loadsim.model.faults import check_targets, parse_faults
 from loadsim.redis.check import audit_cluster, run_doubts, with_timeouts
 from loadsim.redis.client import ClusterClient
-from loadsim.results.writer import check_results_dir
+from loadsim.results.writer import ResultsWriteError, check_results_dir
 
 log = logging.getLogger("loadsim")
 # Exit code of a run ended by Ctrl-C or SIGTERM (its summary says "interrupted": true), as loadsim's own commands
@@ -193,6 +193,9 @@ class Loadsim:
         sim = simulation_values(ns, spec.defaults, form=form)
         if sim.get("results_dir") and not self.is_worker and not form:
             check_results_dir(sim["results_dir"])  # before any cluster starts or any Redis traffic
+        elif not self.is_worker and not form:  # the default folder, where Run will make <timestamp>-<scenario>
+            check_results_dir(os.environ.get("LOADSIM_RESULTS", "results"),
+                              "the results folder (--results-dir, default $LOADSIM_RESULTS or ./results)")
         params = workload_params(sim, int(getattr(ns, "num_users", None) or spec.ha_pairs), opts.ors_cluster_name)
         estate = estate_for(sim, given_values(sim, spec.defaults), params)
         faults = parse_faults(sim.get("fault"))  # before any cluster starts: a bad --fault starts nothing
@@ -402,6 +405,14 @@ class Loadsim:
         if web_ui is not None:
             web_ui.stop()
 
+    def stop_after_write_error(self) -> None:
+        """The run folder cannot be written (disk full, read-only): stop the test, keep what was written; a
+        headless Locust (nobody to fix it in a web UI) quits, with the exit code the failure set."""
+        log.info("stopping the test: its results cannot be written")
+        self.stop_test(interrupted=True)
+        if getattr(self.namespace, "headless", False) or getattr(self.environment, "web_ui", None) is None:
+            self.environment.runner.quit()
+
     def stop_test(self, interrupted: bool) -> None:
         """Stop the users of a test still running (each HA pair's ORS nodes finish their operation in flight),
         then write its summary. Locust's ``runner.stop()`` fires ``test_stop``, which writes it."""
@@ -485,7 +496,14 @@ class Loadsim:
         if self._signal_handlers:
             self._cancel_locust_sigterm_handler()  # Locust installed it after init
         self.finish_run(interrupted=True)  # a test still open (a new one started without a stop)
-        self.run = Run(self.environment, eng, self.scenario.name, self.cluster)
+        try:
+            self.run = Run(self.environment, eng, self.scenario.name, self.cluster)
+        except ResultsWriteError as exc:  # the folder passed its probe, then the disk filled (or went read-only)
+            sys.stderr.write(f"loadsim: error: {exc}\n")
+            sys.stderr.flush()
+            self.environment.process_exit_code = 2
+            gevent.spawn(self.stop_after_write_error)
+            return
         if eng.faults:
             eng.fault_runner = FaultRunner(eng, eng.faults, self.cluster)
             eng.fault_runner.start()

@@ -14,6 +14,7 @@ import os
 import platform
 import resource
 import subprocess
+import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -32,7 +33,7 @@ from loadsim.results.recorder import Recorder
 from loadsim.results.schema import CLIENT_COLUMNS, NODE_COLUMNS
 from loadsim.results.summary import build_summary, iso_time
 from loadsim.results.text import summary_table
-from loadsim.results.writer import RunWriter, new_run_dir
+from loadsim.results.writer import ResultsWriteError, RunWriter, new_run_dir, write_problem
 
 log = logging.getLogger("loadsim")
 def _versions() -> dict[str, str]:
@@ -118,6 +119,7 @@ class Run:
         self._last_cpu = (time.perf_counter(), self.cpu0)
         self.host = HostCounters()  # CPU pressure and steal on this host: was the machine the limit?
         self._finished = False
+        self.write_error: str | None = None  # the first failed write into the run folder (the run stopped there)
         self.ended_at: float | None = None  # wall clock at the end of the measured test (stop_sampling)
         self._written = gevent.event.Event()  # set once the summary is written (or its writing failed)
         mon_opts = cluster.admin_options if cluster is not None else engine.opts
@@ -213,6 +215,9 @@ class Run:
             gevent.sleep(max(0.0, next_t - time.perf_counter()))
             try:
                 self.sample()
+            except ResultsWriteError as exc:  # the disk is full (or read-only ...): the run stops, saying why
+                self.write_failed(exc)
+                return
             except Exception as exc:  # noqa: BLE001 - a failed sample must not end the run
                 log.warning("sample failed: %s", exc)
             # a late sample is not followed by catch-up samples: missed ticks are skipped, and two samples are
@@ -232,6 +237,8 @@ class Run:
         self.greenlet.kill(block=True)
         try:
             self.sample()
+        except ResultsWriteError as exc:
+            self.write_failed(exc)
         except Exception as exc:  # noqa: BLE001
             log.warning("final sample failed: %s", exc)
         self.ended_at = time.time()
@@ -269,15 +276,7 @@ class Run:
                     "host": {"cpu_model": _cpu_model(), "cores": os.cpu_count(), "platform": platform.platform()},
                     "redis_nodes": self.monitor.environment() if self.monitor else {},
                     "started": iso_time(self.started_wall), "ended": iso_time(ended)}
-        self.writer.write_json("environment.json", env_info)
-        self.writer.write_json("commandstats_end.json", cs_end)
         slots = self.monitor.slots() if self.monitor else {}
-        self.writer.write_json("slots.json", slots)
-        for (op, kind), hist in self.recorder.hist.items():
-            self.writer.write_text(f"histograms/{op}.{kind}.hdr", hist.encode().decode() + "\n")
-        if self.recorder.lag.get_total_count():
-            self.writer.write_text("histograms/schedule.lag.hdr", self.recorder.lag.encode().decode() + "\n")
-        self._write_locust_csv()
         steady_from = self.engine.steady_from
         steady_from_s = (steady_from - self.started_perf) if steady_from != float("inf") else None
         runner = self.engine.fault_runner
@@ -293,11 +292,24 @@ class Run:
             migration=self.engine.migration.steps if self.engine.migration is not None else None,
             read_back=self._read_back(), latencystats=self.monitor.latencystats() if self.monitor else None,
             cluster_audit=self.engine.audit)
-        self.writer.write_json("summary.json", summary)
+        try:
+            self.writer.write_json("environment.json", env_info)
+            self.writer.write_json("commandstats_end.json", cs_end)
+            self.writer.write_json("slots.json", slots)
+            for (op, kind), hist in self.recorder.hist.items():
+                self.writer.write_text(f"histograms/{op}.{kind}.hdr", hist.encode().decode() + "\n")
+            if self.recorder.lag.get_total_count():
+                self.writer.write_text("histograms/schedule.lag.hdr", self.recorder.lag.encode().decode() + "\n")
+            self._write_locust_csv()
+            self.writer.write_json("summary.json", summary)  # last: a complete summary means every file is there
+        except ResultsWriteError as exc:
+            self.write_failed(exc)
         self.writer.close()
         if self.monitor is not None:
             self.monitor.close()
-        print("\n" + summary_table(summary) + f"\n\nresults: {self.path}\n", flush=True)
+        where = (f"results: {self.path} is INCOMPLETE (what was written before the failure is kept; summary.json "
+                 f"is its start stub): {self.write_error}" if self.write_error else f"results: {self.path}")
+        print("\n" + summary_table(summary) + f"\n\n{where}\n", flush=True)
 
     def _client_stats(self) -> dict[str, int]:
         """The cluster clients' counters: this process's, or with Locust workers the sum of their latest."""
@@ -349,14 +361,30 @@ class Run:
                 info[key] = ", ".join(seen)
         return info
 
+    def write_failed(self, exc: ResultsWriteError) -> None:
+        """A write into the run folder failed: say so once (one line naming the folder and the fix), make the
+        process exit non-zero, and stop the test (Locust's process too, when headless)."""
+        if self.write_error is not None:
+            return
+        self.write_error = str(exc)
+        sys.stderr.write(f"loadsim: error: {exc}\n")
+        sys.stderr.flush()
+        self.env.process_exit_code = 2
+        runtime = getattr(self.env, "loadsim", None)
+        if runtime is not None and not self._finished:
+            gevent.spawn(runtime.stop_after_write_error)
+
     def _write_locust_csv(self) -> None:
         from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
         stats_csv = StatsCSV(self.env, PERCENTILES_TO_REPORT)
         for name, method in (("locust_stats.csv", stats_csv.requests_csv), ("locust_failures.csv",
                                                                                stats_csv.failures_csv)):
-            with open(self.path / name, "w", newline="", encoding="utf-8") as fh:
-                method(csv.writer(fh))
+            try:
+                with open(self.path / name, "w", newline="", encoding="utf-8") as fh:
+                    method(csv.writer(fh))
+            except OSError as exc:
+                raise write_problem(self.path, exc) from None
         # Locust's own --csv files are a snapshot its writer greenlet takes every second, and it never takes a
         # last one before closing them: they missed the operations of the last second (793 creates against
         # the summary's 841 were seen). Rewrite them now, with the final counts. The greenlet keeps its handle on

@@ -18,6 +18,7 @@ from typing import Any
 from loadsim.errors import ResultsError
 from loadsim.paths import notebook_file
 from loadsim.results.reader import find_runs
+from loadsim.results.writer import atomic_write, write_problem
 
 
 @contextlib.contextmanager
@@ -70,20 +71,34 @@ def render(folder: str | Path, parameters: dict[str, Any] | None = None, echo: A
         params = {"run_dir": str(folder), **(parameters or {})}
     else:
         params = {"compare_dir": str(folder), **(parameters or {})}
-    (folder / "figures").mkdir(exist_ok=True)
     echo(f"executing {nb.name} on {folder} ...")
     t0 = time.monotonic()
-    executed = folder / "report.ipynb"
+    # Written under temporary names and renamed only once all of it is written: a failure (a cell, a full
+    # disk) leaves an earlier report of this folder as it was, and no empty report files.
+    executed, log = folder / f".report-{os.getpid()}.ipynb", folder / f".report-{os.getpid()}.log"
+    elsewhere = "copy the results to a folder"
     try:
-        with _stderr_to(folder / "report.log"):
-            papermill.execute_notebook(str(nb), str(executed), parameters=params, kernel_name="python3",
-                                       progress_bar=False, cwd=str(folder), log_output=False,
-                                       stdout_file=None, stderr_file=None)
-    except papermill.PapermillExecutionError as exc:
-        raise ResultsError(f"the report notebook failed in {cell_name(nb, exc.source)}: "
-                           f"{exc.ename}: {exc.evalue}; see {executed} and {folder / 'report.log'}") from None
-    html, _ = document_exporter().from_notebook_node(nbformat.read(executed, as_version=4))
-    (folder / "report.html").write_text(html, encoding="utf-8")
+        (folder / "figures").mkdir(exist_ok=True)
+        try:
+            with _stderr_to(log):
+                papermill.execute_notebook(str(nb), str(executed), parameters=params, kernel_name="python3",
+                                           progress_bar=False, cwd=str(folder), log_output=False,
+                                           stdout_file=None, stderr_file=None)
+        except papermill.PapermillExecutionError as exc:
+            failed_nb, failed_log = folder / "report-failed.ipynb", folder / "report-failed.log"
+            os.replace(executed, failed_nb)
+            os.replace(log, failed_log)
+            raise ResultsError(f"the report notebook failed in {cell_name(nb, exc.source)}: "
+                               f"{exc.ename}: {exc.evalue}; see {failed_nb} and {failed_log}") from None
+        html, _ = document_exporter().from_notebook_node(nbformat.read(executed, as_version=4))
+        atomic_write(folder / "report.html", html)
+        os.replace(executed, folder / "report.ipynb")
+        os.replace(log, folder / "report.log")
+    except OSError as exc:
+        raise write_problem(folder, exc, elsewhere) from None
+    finally:
+        executed.unlink(missing_ok=True)
+        log.unlink(missing_ok=True)
     echo(f"report: {folder / 'report.html'} ({time.monotonic() - t0:.1f} s), figures in {folder / 'figures'}")
     return folder / "report.html"
 

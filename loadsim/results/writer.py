@@ -8,6 +8,7 @@ module is on the Locust path: it imports nothing heavy (no pandas; the reader is
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import re
@@ -19,6 +20,26 @@ from typing import Any
 from loadsim.errors import ResultsError
 
 SUMMARY = "summary.json"
+PROBE_BYTES = 64 * 1024  # the pre-flight probe's size: an empty file can still be made on a full disk
+
+
+class ResultsWriteError(ResultsError):
+    """A write into a run folder failed (disk full, read-only, permission): one line naming the folder and the
+    fix. What was written before stays."""
+
+
+def write_problem(folder: Path, exc: OSError, elsewhere: str = "give --results-dir a folder") -> ResultsWriteError:
+    """The one line for a failed write into *folder*; *elsewhere* says how to write somewhere else."""
+    why = exc.strerror or type(exc).__name__
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = f"free space on that disk, or {elsewhere} on another one"
+    elif exc.errno == errno.EROFS:
+        fix = f"the file system is read-only: {elsewhere} that is writable"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        fix = f"{elsewhere} this user may write in"
+    else:
+        fix = f"check the disk, or {elsewhere} elsewhere"
+    return ResultsWriteError(f"cannot write in the results folder {folder} ({why}); {fix}")
 
 
 def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
@@ -54,13 +75,22 @@ def check_results_dir(folder: str | os.PathLike[str], option: str = "--results-d
     try:
         given.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".loadsim-write-test-", dir=given)
-        os.close(fd)
-        os.unlink(probe)
+        try:
+            os.write(fd, bytes(PROBE_BYTES))  # data, not only a name: a full disk still makes empty files
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
         for p in made:  # deepest first: only the folders made here, now empty again
             p.rmdir()
     except PermissionError:
         refuse("permission denied")
     except OSError as exc:
+        for p in made:
+            try:
+                p.rmdir()
+            except OSError:
+                break
         refuse(f"cannot create it or write in it ({exc.strerror or type(exc).__name__})")
 
 
@@ -87,25 +117,35 @@ class RunWriter:
         self._csv: dict[str, tuple[Any, csv.DictWriter[str]]] = {}
 
     def write_json(self, name: str, obj: Any) -> None:
-        atomic_write(self.path / name, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+        self.write_text(name, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
     def write_text(self, name: str, text: str) -> None:
-        atomic_write(self.path / name, text)
+        """Replace *name* atomically. ResultsWriteError if the disk refuses (the old file stays)."""
+        try:
+            atomic_write(self.path / name, text)
+        except OSError as exc:
+            raise write_problem(self.path, exc) from None
 
     def append_rows(self, name: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
         """Append rows to a CSV (header written once; missing keys are empty). A key that is not a column
         raises ValueError: a column silently dropped is a measurement lost (it happened to error kinds)."""
-        entry = self._csv.get(name)
-        if entry is None:
-            fh = open(self.path / name, "w", newline="", encoding="utf-8")  # noqa: SIM115 - kept open for the run
-            writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="raise")
-            writer.writeheader()
-            entry = self._csv[name] = (fh, writer)
-        fh, writer = entry
-        writer.writerows(rows)
-        fh.flush()
+        try:
+            entry = self._csv.get(name)
+            if entry is None:
+                fh = open(self.path / name, "w", newline="", encoding="utf-8")  # noqa: SIM115 - kept open for the run
+                writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="raise")
+                writer.writeheader()
+                entry = self._csv[name] = (fh, writer)
+            fh, writer = entry
+            writer.writerows(rows)
+            fh.flush()
+        except OSError as exc:
+            raise write_problem(self.path, exc) from None
 
     def close(self) -> None:
         for fh, _ in self._csv.values():
-            fh.close()
+            try:
+                fh.close()
+            except OSError:
+                pass  # a flush that failed already raised ResultsWriteError; the file keeps what was written
         self._csv.clear()
