@@ -115,7 +115,7 @@ class Scenario:
             except OptionsError as exc:
                 fail(str(exc))
             # Locust binds its web UI to every interface by default, and the UI starts tests: loopback unless the
-            # user asks for another address (--web-host, LOCUST_WEB_HOST, locust.conf), see warn_if_web_ui_exposed
+            # user asks for another address (--web-host, LOCUST_WEB_HOST, locust.conf); see webui.exposure_warning
             parser.set_defaults(web_host=webui.LOOPBACK)
 
     def register_with_locust(self) -> None:
@@ -170,7 +170,7 @@ class Loadsim:
         self._stop_lock = gevent.lock.RLock()
         self._cluster_lock = gevent.lock.RLock()
         # the options the web UI's form may not set, as given at start (see pin_start_values)
-        self._start_values: dict[str, Any] = {}
+        self.start_values: dict[str, Any] = {}
         self._handed: set[str] = set()  # the options _hand_to_workers wrote (the embedded cluster's)
         self._run_time: float | None = None  # a web UI test's run time, counted once its HA pairs start
 
@@ -230,7 +230,7 @@ class Loadsim:
         to connect, and Locust's own options but the test's shape), as given at start. Locust's /swarm writes
         whatever a request names into its options; ``webui`` refuses such requests, and this undoes one that
         got through anyway."""
-        for dest, given in self._start_values.items():
+        for dest, given in self.start_values.items():
             if getattr(self.namespace, dest, None) != given:
                 if dest not in self._handed:  # not one this process wrote for its workers
                     log.warning("%s: not settable from the web UI; the value given at start is kept", dest)
@@ -431,7 +431,7 @@ class Loadsim:
     def on_init(self) -> None:
         if self.is_worker:
             return  # a worker gets its options from the master with the first spawn (see on_test_start)
-        self._start_values = {dest: given for dest, given in vars(self.namespace).items()
+        self.start_values = {dest: given for dest, given in vars(self.namespace).items()
                               if dest not in webui.form_fields()}
         self.engine = self.build_engine_or_exit()
         estate, ns = self.engine.estate, self.namespace

@@ -328,7 +328,7 @@ def _camel(dest: str) -> str:
 def form_layout(runtime: Any) -> dict[str, Any]:
     """What the page's script needs to lay out the start form: the groups in order; per field the form may set, its
     short label, help (on hover) and group; per option given at start only, the value it has (never a secret)."""
-    start = runtime._start_values
+    start = runtime.start_values
     ors_ini: dict[str, str] = {}
     if start.get("ors_config"):
         try:
