@@ -30,18 +30,35 @@ def register(sub: Any) -> None:
                                      "2 x ha-pairs x worker-threads connections to each master "
                                      f"(default {DEFAULTS['worker_threads'].value})")
     p.add_argument("--json", action="store_true", help="print the report as JSON (failures stay one line, exit 1)")
+    p.add_argument("--fips", action="store_true",
+                   help="also make, to every node, the TLS handshake ORS makes in FIPS mode (scxml\\fips-enabled): "
+                        "FIPS 140-approved versions, AES-GCM suites and NIST groups only (no ChaCha20, no X25519), "
+                        "with this machine's OpenSSL FIPS provider when it has one (OPENSSL_CONF / OPENSSL_MODULES "
+                        "as for ORS), else with FIPS-approved settings (said so); fails (exit 1) if a node refuses. "
+                        "Needs TLS")
     p.set_defaults(func=_cmd_check)
 
 
 def _cmd_check(args: Any) -> int:
     from loadsim.redis.check import estate_connections, run_check, scrub
 
-    for option, value in (("--ha-pairs", args.ha_pairs), ("--worker-threads", args.worker_threads)):
-        if value < 1:
-            raise OptionsError(f"{option}: {value} is not a whole number of at least 1")
+    for option, value, high in (("--ha-pairs", args.ha_pairs, 100_000), ("--worker-threads", args.worker_threads,
+                                                                          256)):
+        if not 1 <= value <= high:
+            raise OptionsError(f"{option}: {value} is out of range; give a whole number from 1 to {high:,}")
     opts = from_namespace(args)
+    if args.fips and not opts.tls_enabled:  # before any connection: a flag that needs another
+        raise OptionsError("--fips checks the TLS handshake ORS makes in FIPS mode: give tls-enabled = true and "
+                           "tls-cacert (FIPS mode needs TLS)")
+    fips = None
     try:
         report = run_check(opts, ha_pairs=args.ha_pairs, worker_threads=args.worker_threads)
+        if args.fips:
+            from loadsim.redis.fips import check_fips, refusal
+
+            fips = check_fips(opts, [n.address for n in report.nodes])
+            if fips.refused:
+                raise CheckFailed(refusal(fips))
     except CheckFailed as exc:
         raise CheckFailed(f"check failed: {exc}") from None
     if args.json:
@@ -52,8 +69,13 @@ def _cmd_check(args: Any) -> int:
                           "per_master": report.config, "replicas_per_master": report.replicas_per_master,
                           "ha_pairs": args.ha_pairs, "worker_threads": args.worker_threads,
                           "estate_connections_per_node": estate_connections(args.ha_pairs, args.worker_threads)}
+        if fips is not None:
+            data["fips"] = fips.as_dict()
         print(scrub(json.dumps(data, indent=2), opts.password))
         return 0
-    print("\n".join(scrub(line, opts.password) for line in report.lines()))
+    lines = report.lines()
+    if fips is not None:  # before the closing OK line, which then covers FIPS mode too
+        lines[-1:-1] = [*fips.lines(), f"FIPS: every node accepts a FIPS-approved TLS handshake ({fips.mode})"]
+    print("\n".join(scrub(line, opts.password) for line in lines))
     return 0
 

@@ -105,6 +105,8 @@ LOADSIM_CASES = [
     (["check", "--redis-nodes", "127.0.0.1:1", "--sessionid-with-nodeid", "false"], "sessionid-with-nodeid", 2),
     (["check", "--redis-nodes", "127.0.0.1:1", "--tls-cacertdir", "{missing}"], "tls-cacertdir", 2),
     (["check", "--redis-nodes", "127.0.0.1:1", "--worker-threads", "0"], "worker-threads", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--fips"], "--fips checks the TLS handshake", 2),
+    (["check", "--redis-nodes", "127.0.0.1:1", "--ha-pairs", "100000000"], "--ha-pairs: 100000000 is out of range", 2),
     (["check", "--redis-nodes", "127.0.0.1:1", "--tls-enabled", "true", "--tls-cacertdir", "{a_file}"],
      "is a file, not a folder", 2),
     (["results", "show", "{missing}"], "missing.toml", 2),
