@@ -144,6 +144,12 @@ class MasterDownError(ReplyError):
     kind, prefix = "masterdown", "MASTERDOWN"
 
 
+class BusyError(ReplyError):
+    """A script or function running longer than busy-reply-threshold (lua-time-limit) blocks the node."""
+
+    kind, prefix = "busy", "BUSY"
+
+
 class RedisTimeoutError(RedisError):
     kind = "timeout"
 
@@ -160,14 +166,22 @@ class ProtocolError(RedisError):
     kind = "protocol"
 
 
+class StuckError(RedisError):
+    """An operation still waiting for Redis's reply when its ORS node was stopped (a silent node, no socket
+    timeout): never answered, counted with its time so far. Made by the engine, never raised by the client."""
+
+    kind = "stuck"
+
+
 _REPLY_CLASSES: tuple[type[ReplyError], ...] = (
     MovedError, AskError, OutOfMemoryError, NoAuthError, WrongPassError, NoPermError, ClusterDownError,
-    TryAgainError, LoadingError, ReadOnlyError, MasterDownError)
+    TryAgainError, LoadingError, ReadOnlyError, MasterDownError, BusyError)
 _BY_PREFIX = {c.prefix: c for c in _REPLY_CLASSES}
 
 # Every kind a RedisError can have, in column order (replies, then transport, then "other").
 ERROR_KINDS: tuple[str, ...] = (*(c.kind for c in _REPLY_CLASSES), RedisTimeoutError.kind,
-                                RedisConnectionError.kind, TlsError.kind, ProtocolError.kind, ReplyError.kind)
+                                RedisConnectionError.kind, TlsError.kind, ProtocolError.kind, StuckError.kind,
+                                ReplyError.kind)
 
 
 def reply_error(message: str) -> ReplyError:

@@ -30,7 +30,7 @@ from locust.runners import WorkerRunner
 from loadsim.config.estate import read_estate_file
 from loadsim.config.persistence import PersistenceOptions
 from loadsim.defaults import value
-from loadsim.errors import RedisError
+from loadsim.errors import RedisError, StuckError
 from loadsim.model import records
 from loadsim.model import workload as wl
 from loadsim.model.estate import Estate, estate_with_flags
@@ -94,6 +94,8 @@ class OrsNode:
             self.queue.put(None)  # wakes a waiting worker
         gevent.joinall(self.greenlets, timeout=grace_s)
         gevent.killall(self.greenlets, block=True)  # only a worker stuck without a socket timeout is left
+        if grace_s > 0:
+            count_stuck(self.engine, self.in_flight)
         self.greenlets = []
         self.stopping = False
         # operations cut off in flight (a crash, or a worker stuck without a socket timeout): Redis may or may
@@ -395,6 +397,26 @@ class Engine:
 
 CLIENT_STATS = ("slot_refreshes", "refresh_errors", "refreshes_skipped", "connections_opened", "reconnects", "moved",
                 "asked")
+
+
+def count_stuck(eng: Engine, in_flight: list[wl.Op | None]) -> int:
+    """Operations still in flight after a graceful stop's grace period: stuck on a node that never answered (no
+    socket timeout, as ORS's default). Each is an error of kind ``stuck``, with its time so far in the latency
+    figures; a crash (no grace) cuts operations off instead, and those are only counted as dropped. Kept apart
+    from the worker loop on purpose: it only reads the in-flight table when a node stops."""
+    now = time.perf_counter()
+    stuck = [op for op in in_flight if op is not None and op.kind not in (PREFILL, wl.RECOVER, wl.CLEANUP)]
+    for op in stuck:
+        steady = op.due >= eng.steady_from
+        eng.recorder.stuck(op.kind, (now - op.due) * 1e6, steady)
+        if steady:  # Locust's tables count what the summary counts
+            eng.fire(request_type="redis", name=op.kind, response_time=(now - op.due) * 1000.0, response_length=0,
+                     exception=StuckError(f"no reply after {now - op.due:.1f} s: the node never answered"),
+                     context={})
+    if stuck:
+        log.warning("%d operation(s) stuck without a reply when their ORS node stopped (the oldest waited %.1f s): "
+                    "counted as errors of kind 'stuck'", len(stuck), max(now - op.due for op in stuck))
+    return len(stuck)
 
 
 def _client_counts(node: OrsNode) -> dict[str, int]:

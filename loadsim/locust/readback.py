@@ -14,14 +14,16 @@ Every live session lands in exactly one bucket:
 node serves the slot map at all (every master down) nothing is read and ``not_done`` says why.
 
 The read-back's own client has bounded connect and reply timeouts (``READ_BACK_TIMEOUT_MS``, or the user's
-shorter ones), and gives up on a master after ``GIVE_UP_AFTER`` failures in a row: a silent or dead master
-costs seconds, never the whole end of the run.
+shorter ones); every master gets one PING first (``PROBE_TIMEOUT_MS``) and the sessions of a dead or silent one
+are not tried; a master that fails ``GIVE_UP_AFTER`` reads in a row is given up too. A dead or silent master
+costs about a second, never the whole end of the run.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -29,10 +31,11 @@ from loadsim.config.persistence import PersistenceOptions
 from loadsim.errors import RedisConnectionError, RedisError
 from loadsim.model import records
 from loadsim.model import workload as wl
-from loadsim.redis.client import ClusterClient, key_slot
+from loadsim.redis.client import ClusterClient, Connection, key_slot
 
 READ_BACK_LIMIT = 100_000  # sessions read back at most (a sample of every pair beyond): ~5 s at 50 µs per GET
 READ_BACK_TIMEOUT_MS = 3000  # connect and reply timeout of the read-back's client (the load stopped: a GET is µs)
+PROBE_TIMEOUT_MS = 1000  # a master's PING before and after the reads: one second says it is silent
 GIVE_UP_AFTER = 3  # failures in a row on one master: its other sessions are counted unreadable, not tried
 
 
@@ -85,7 +88,11 @@ def read_back(eng: Any, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[
     conn = client.worker()
     failed_on: Counter[Any] = Counter()  # unreadable sessions per master address
     in_a_row: Counter[Any] = Counter()
-    gave_up: dict[Any, str] = {}
+    # masters down before the first read (one PING each, PROBE_TIMEOUT_MS): their sessions are not tried, so a
+    # silent master costs a second, not a timeout (and a slot-map reload against it) per session
+    down = _masters_down(client, client.masters(), PROBE_TIMEOUT_MS)
+    gave_up: dict[Any, str] = {a: ("connection" if what == DEAD else "timeout" if what == SILENT else "other")
+                               for a, what in down.items()}
     try:
         for sched, seq, acked in readable:
             sid = wl.session_id(sched.node_id, seq)
@@ -110,7 +117,7 @@ def read_back(eng: Any, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[
             in_a_row[address] = 0
             out["checked"] += 1
             out[records.check(sid, value, acked)] += 1
-        down = _masters_down(client, failed_on)
+        down.update(_masters_down(client, [a for a in failed_on if a not in down], PROBE_TIMEOUT_MS))
     finally:
         eng.recorder.commands += conn.commands_ok  # Redis counts these GETs too (the server cross-check)
         conn.close()
@@ -120,7 +127,7 @@ def read_back(eng: Any, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[
                masters_down={f"{a[0]}:{a[1]}": what for a, what in down.items()},
                lost_with_dead_master=sum(n for a, n in failed_on.items() if down.get(a) == DEAD))
     if gave_up:
-        out["gave_up_on"] = sorted(f"{a[0]}:{a[1]}" for a in gave_up)
+        out["gave_up_on"] = sorted(f"{a[0]}:{a[1]}" for a in gave_up if failed_on[a])
     out["seconds"] = round(time.perf_counter() - started, 3)
     return out
 
@@ -129,13 +136,14 @@ DEAD = "refuses connections"
 SILENT = "accepts connections but does not answer"
 
 
-def _masters_down(client: ClusterClient, failed_on: Counter[Any]) -> dict[Any, str]:
-    """Of the masters reads failed on, those that are down now: DEAD (connection refused: the process is gone)
-    or SILENT (no answer within the timeout: paused, stopped, overloaded). One PING each."""
+def _masters_down(client: ClusterClient, addresses: Iterable[Any], timeout_ms: int) -> dict[Any, str]:
+    """Of these masters, those that are down now: DEAD (connection refused: the process is gone) or SILENT (no
+    answer within ``timeout_ms``: paused, stopped, overloaded). One PING each."""
     down: dict[Any, str] = {}
-    for address in failed_on:
+    probe = _bounded(client.opts, timeout_ms)
+    for address in addresses:
         try:
-            conn = client.connect(address)
+            conn = Connection(address, probe, client.tls)
         except RedisError as exc:
             down[address] = DEAD if isinstance(exc, RedisConnectionError) else SILENT
             continue

@@ -48,6 +48,10 @@ GLOSSARY: dict[str, str] = {
               "without faults, check the cluster with 'loadsim check'",
     "no_steady_state": "the statistics window is missing or shorter than 5 s, too short for percentiles. "
                        "Next: a longer --run-time, or a shorter --warmup",
+    "command_gap": "Redis's own command count and the client's differ: operations were cut off by a fault, stuck "
+                   "on a silent node or lost with a dead master before Redis's counters were read; per-command "
+                   "figures (CPU/command) are doubtful. Next: expected with faults; otherwise look at the errors "
+                   "and the masters table",
     "eviction_allowed": "a master's maxmemory-policy evicts keys and --allow-eviction let the run go on: when "
                         "memory fills, Redis deletes sessions silently and they read back as missing. Next: set "
                         "maxmemory-policy noeviction (loadsim check fails such a cluster)",

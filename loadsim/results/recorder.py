@@ -97,6 +97,15 @@ class Recorder:
         else:
             self.warmup[op] += 1
 
+    def stuck(self, op: str, waited_us: float, steady: bool = True) -> None:
+        """An operation still without a reply when its ORS node stopped (a silent node, no socket timeout): an
+        error of kind ``stuck`` whose time so far is in the latency figures (a lower bound of its latency)."""
+        self.error(op, "stuck", 0, steady)
+        if waited_us > self.latency_max_us:
+            self.latency_max_us = waited_us
+        if steady and self.record_histograms:
+            self._h(op, "latency").record_value(clamp_us(waited_us))
+
     def schedule_lag(self, lag_s: float, steady: bool) -> None:
         """How late an operation was released (0 if on time); histogram only in the steady window."""
         lag_us = lag_s * 1e6

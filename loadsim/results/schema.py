@@ -171,6 +171,8 @@ class Flags(TypedDict):
     errors: Annotated[bool, "any operation failed"]
     no_steady_state: Annotated[bool, "no steady window, or one shorter than 5 s"]
     cluster_down: NotRequired[Annotated[bool, "the monitor saw the cluster down (see outages) at some sample"]]
+    command_gap: NotRequired[Annotated[bool, "Redis's and the client's command counts differ by more than 0.1 % "
+                                       "(at least 5): operations cut off, stuck or uncounted"]]
     eviction_allowed: NotRequired[Annotated[bool, "a master's maxmemory-policy evicts keys and --allow-eviction "
                                             "let the run go on (see cluster_audit)"]]
     cluster_audit: NotRequired[Annotated[bool, "the audit before the run found what makes its numbers doubtful "

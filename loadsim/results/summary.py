@@ -25,6 +25,14 @@ from loadsim.results.schema import SCHEMA_VERSION, Summary
 SATURATED_CPU_PERCENT = 90.0  # a generator above this (p90 of per-second samples) may be the bottleneck
 LAG_BEHIND_US = 10_000  # schedule lag p99 above 10 ms: the schedule fell behind
 RATE_BEHIND = 0.98  # achieved below 98 % of offered: the system did not keep up
+# Redis's commands against the client's: equal in a clean run (tested); more than this apart, operations were cut
+# off, stuck or lost uncounted on one side (faults, a silent node) and the per-command figures are doubtful
+COMMAND_GAP_SHARE, COMMAND_GAP_MIN = 0.001, 5
+
+
+def command_gap(server: int, client: int) -> bool:
+    """True when Redis's and the client's command counts differ by more than the tolerance."""
+    return abs(server - client) > max(COMMAND_GAP_MIN, COMMAND_GAP_SHARE * max(server, client))
 # node_series rows written before the ``state`` column: these errors meant that the node did not answer
 _NO_ANSWER_ERRORS = {"ConnectionError", "TimeoutError"}
 
@@ -429,6 +437,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "errors": errors > 0,
         "no_steady_state": no_steady,
         "cluster_down": bool(down),
+        "command_gap": command_gap(server_commands, recorder.commands),
     }
     if cluster_audit is not None:
         if cluster_audit.get("eviction_allowed"):

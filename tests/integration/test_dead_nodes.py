@@ -153,3 +153,33 @@ def test_a_paused_master_does_not_stall_the_other_nodes_rows(tmp_path):
         assert gaps.min() >= 0.5, (node, list(gaps))  # no catch-up bursts
         if node != victim.address:
             assert gaps.max() < 1.7, (node, list(gaps))  # the others keep their 1 s cadence
+
+
+def test_a_master_silent_past_the_end_is_given_up_and_its_stuck_operations_counted(tmp_path):
+    """A master SIGSTOPped (no replicas) until after the run: the end waits a bounded time (the ORS nodes' 5 s
+    grace, then one 1 s PING per master in the read-back), not as long as the node is stopped (before: 36 s, until
+    resumed by hand); the operations stuck on it are errors of kind `stuck` with their time so far as latency."""
+    import signal
+
+    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
+        victim = cluster.node(_masters(cluster)[0])
+        t0 = []
+
+        def stop():
+            os.kill(victim.pid, signal.SIGSTOP)
+            t0.append(time.monotonic())
+
+        try:
+            stdout, run = run_with_fault(cluster, tmp_path, "silent", stop, at_s=2.0, run_time="6s")
+            ended = time.monotonic()
+        finally:
+            os.kill(victim.pid, signal.SIGCONT)
+    assert ended - t0[0] < 4 + 5 + 15  # the rest of the run, the grace, the read-back and summary: bounded
+    s = run.summary
+    stuck = s["errors"].get("stuck", 0)
+    assert stuck > 0 and s["flags"]["errors"]
+    assert sum(op["errors"] for op in s["operations"].values()) >= stuck
+    # a stuck operation waited from before the stop to the end: its time so far is in the latency figures
+    assert max(op["latency_us"]["max"] for op in s["operations"].values() if op["latency_us"].get("count")) > 3e6
+    assert s["read_back"]["masters_down"] == {victim.address: "accepts connections but does not answer"}
+    assert "stuck" in stdout

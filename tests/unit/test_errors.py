@@ -20,11 +20,12 @@ def test_every_redis_error_class_has_its_own_kind_and_every_kind_has_a_column():
     assert len(kinds) == len(set(kinds)), kinds
     assert set(E.ERROR_KINDS) == {c.kind for c in classes}
     assert len(E.ERROR_KINDS) == len(set(E.ERROR_KINDS))
-    assert {"loading", "readonly", "masterdown", "oom", "timeout", "tls"} <= set(E.ERROR_KINDS)
+    assert {"loading", "readonly", "masterdown", "oom", "timeout", "tls", "busy", "stuck"} <= set(E.ERROR_KINDS)
 
 
 @pytest.mark.parametrize(("reply", "cls"), [
     ("MOVED 3999 127.0.0.1:6381", E.MovedError), ("ASK 3999 127.0.0.1:6381", E.AskError),
+    ("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.", E.BusyError),
     ("OOM command not allowed when used memory > 'maxmemory'.", E.OutOfMemoryError),
     ("NOAUTH Authentication required.", E.NoAuthError), ("WRONGPASS invalid username-password pair", E.WrongPassError),
     ("NOPERM this user has no permissions to run the 'flushall' command", E.NoPermError),

@@ -149,7 +149,14 @@ def test_summary_rates_counts_and_referee():
     assert s["masters"][0]["steady_s"] == pytest.approx(9.0)
     assert s["rates"]["steady_commands_per_s"] == pytest.approx(180 / 9.0)  # the steady window, not the run
     assert s["flags"] == {"generator_saturated": False, "schedule_fell_behind": False, "errors": False,
-                          "no_steady_state": False, "cluster_down": False}
+                          "no_steady_state": False, "cluster_down": False, "command_gap": False}
+
+
+def test_a_gap_between_the_clients_and_redis_command_counts_is_a_flag():
+    from loadsim.results.summary import command_gap
+
+    assert not command_gap(17_868, 17_868) and not command_gap(100, 104)  # a few: within the tolerance
+    assert command_gap(17_868, 17_840) and command_gap(11_118, 12_006)  # the gaps seen after faults
 
 
 def test_summary_flags_name_what_makes_the_numbers_doubtful():
