@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sys
 import time
@@ -80,7 +81,7 @@ def render(folder: str | Path, parameters: dict[str, Any] | None = None, echo: A
     try:
         (folder / "figures").mkdir(exist_ok=True)
         try:
-            with _stderr_to(log):
+            with _stderr_to(log), _document_kernel():
                 papermill.execute_notebook(str(nb), str(executed), parameters=params, kernel_name="python3",
                                            progress_bar=False, cwd=str(folder), log_output=False,
                                            stdout_file=None, stderr_file=None)
@@ -101,6 +102,50 @@ def render(folder: str | Path, parameters: dict[str, Any] | None = None, echo: A
         log.unlink(missing_ok=True)
     echo(f"report: {folder / 'report.html'} ({time.monotonic() - t0:.1f} s), figures in {folder / 'figures'}")
     return folder / "report.html"
+
+
+def document_number(value: float) -> str:
+    """A float as a report prints it: 12,345 / 123.4 / 2.35 / 0.0123, never 20 digits or nan."""
+    if not math.isfinite(value):
+        return "-"
+    size = abs(value)
+    if size >= 1000 or value == int(value):
+        return f"{value:,.0f}"
+    if size >= 10:
+        return f"{value:,.1f}"
+    if size >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+# run by the report's kernel at start-up (IPython's startup folder): every table the notebooks show is formatted
+_KERNEL_STARTUP = """\
+import pandas as _pd
+from loadsim.report.render import document_number as _number
+_pd.set_option("display.float_format", _number)
+"""
+
+
+@contextlib.contextmanager
+def _document_kernel() -> Iterator[None]:
+    """The report's kernel formats numbers for people (``document_number``) in every DataFrame the notebooks
+    display, without each notebook having to: a private IPython folder whose startup script sets pandas'
+    float format (the kernel inherits IPYTHONDIR). A user's own IPython profile is left out of reports."""
+    import tempfile
+
+    saved = os.environ.get("IPYTHONDIR")
+    with tempfile.TemporaryDirectory(prefix="loadsim-ipython-") as home:
+        startup = Path(home) / "profile_default" / "startup"
+        startup.mkdir(parents=True)
+        (startup / "00-loadsim-report.py").write_text(_KERNEL_STARTUP, encoding="utf-8")
+        os.environ["IPYTHONDIR"] = home
+        try:
+            yield
+        finally:
+            if saved is None:
+                os.environ.pop("IPYTHONDIR", None)
+            else:
+                os.environ["IPYTHONDIR"] = saved
 
 
 def document_exporter() -> Any:

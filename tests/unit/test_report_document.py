@@ -56,3 +56,11 @@ def test_a_failing_cell_is_named_as_jupyterlab_numbers_it_on_the_template(tmp_pa
         new_code_cell("import math"), new_code_cell("1 / 0  # fails\nmore")]), template)
     assert cell_name(template, "1 / 0  # fails\nmore") == "cell [3] of t.ipynb ('1 / 0  # fails')"
     assert cell_name(template, "not in the template").startswith("a cell of t.ipynb")
+
+
+def test_report_numbers_are_formatted_for_people():
+    from loadsim.report.render import document_number
+
+    assert [document_number(v) for v in (22742.78, 2273.6666667, 5000.0, 123.456, 2.3456, 0.012345, 0.0,
+                                         float("nan"))] == ["22,743", "2,274", "5,000", "123.5", "2.35", "0.0123",
+                                                            "0", "-"]
