@@ -177,14 +177,17 @@ def register(environment: Any, runtime: Any) -> None:
     layout = json.dumps({**form_layout(runtime), "base": base}).replace("</", "<\\/")  # inside <script>
 
     @web_ui.app.route("/loadsim/redis")
+    @web_ui.auth_required_if_enabled  # behind Locust's --web-login, as its own pages
     def loadsim_redis_page() -> Any:
         return page
 
     @web_ui.app.route("/loadsim/webui.js")
+    @web_ui.auth_required_if_enabled  # behind Locust's --web-login, as its own pages
     def loadsim_script() -> Any:
         return script, 200, {"Content-Type": "text/javascript; charset=utf-8"}
 
     @web_ui.app.route("/loadsim/redis/data")
+    @web_ui.auth_required_if_enabled  # behind Locust's --web-login, as its own pages
     def loadsim_redis_data() -> Any:
         return jsonify(view_data(runtime))
 
