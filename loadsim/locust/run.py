@@ -204,8 +204,8 @@ class Run:
         self.writer.append_rows("client_series.csv", CLIENT_COLUMNS, [row])
         if self.monitor is not None:
             rows = self.monitor.sample()
-            for r in rows:
-                r["elapsed_s"] = round(r["time"] - self.started_wall, 3)
+            for r in rows:  # stamped with the node's answer (``time`` is when the sample asked)
+                r["elapsed_s"] = round(self.monitor.answered_at.get(r["node"], r["time"]) - self.started_wall, 3)
             self.node_rows.extend(rows)
             self.writer.append_rows("node_series.csv", NODE_COLUMNS, rows)
 

@@ -86,6 +86,10 @@ class NodeMonitor:
         # What the last sample saw: the role of every node that answered, and the nodes that did not.
         self.roles_now: dict[RedisNode, str] = {}
         self.down: set[RedisNode] = set()
+        # when each node's answer of the last sample came (wall clock): a row's ``time`` is when the sample was
+        # asked (the same for every node of a sample); events are stamped with the answer (a node resumed
+        # after SIGCONT answers after it, though the question was asked before)
+        self.answered_at: dict[str, float] = {}
         self.discover()
         self.roles_now = dict(self.nodes)
 
@@ -122,6 +126,7 @@ class NodeMonitor:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=max(1, min(32, len(self.nodes))),
                                             thread_name_prefix="loadsim-monitor")
+        self.answered_at = {}
         rows = list(self._pool.map(lambda item: self._sample_node(now, *item), list(self.nodes.items())))
         for row, node in zip(rows, self.nodes, strict=True):
             if row["state"] == "down":
@@ -144,6 +149,7 @@ class NodeMonitor:
             pipe.info(*self._info_sections)
             pipe.execute_command("CLUSTER", "INFO")
             info, cluster = pipe.execute(raise_on_error=False)
+            self.answered_at[str(node)] = time.time()
         except NO_ANSWER as exc:
             row.update(state="down", error=type(exc).__name__)
             return row

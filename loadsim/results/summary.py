@@ -202,6 +202,14 @@ def failovers(node_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 at, who = candidates[0]
                 taken.add((who, at))
                 entry.update(replaced_by=who, promoted_at_s=at, failover_s=round(max(0.0, at - lost), 3))
+            elif event["state"] == "replica":
+                # it comes back as a replica after one of its replicas took its slots while it was a master but
+                # did not answer as one (a script busy past busy-reply-threshold, a pause): say who and when
+                earlier = sorted((at, who) for who, at, followed in promotions
+                                 if followed == node and prev["at_s"] <= at <= lost)
+                if earlier:
+                    at, who = earlier[-1]
+                    entry.update(replaced_by=who, promoted_at_s=at, failover_s=None, taken_over_before=True)
             out.append(entry)
     return sorted(out, key=lambda f: f["down_at_s"])
 

@@ -293,6 +293,9 @@ def failover_line(f: dict[str, Any]) -> str:
     what = "became a replica" if f.get("how") == "became a replica" else "stopped answering"
     head = f"failover: {f.get('node')} {what} at {f.get('down_at_s', 0):.1f} s"
     back = f"; it answered again at {f['back_at_s']:.1f} s" if f.get("back_at_s") is not None else ""
+    if f.get("taken_over_before"):
+        return (f"{head}: its replica {f['replaced_by']} had taken over its slots at {f.get('promoted_at_s', 0):.1f} s;"
+                f" it came back as a replica{back}")
     if f.get("replaced_by"):
         return (f"{head}, {f['replaced_by']} master at {f.get('promoted_at_s', 0):.1f} s: failover "
                 f"{f.get('failover_s', 0):.1f} s (monitor samples, ~1 s apart){back}")

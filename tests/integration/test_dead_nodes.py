@@ -134,20 +134,30 @@ def test_a_paused_master_does_not_stall_the_other_nodes_rows(tmp_path):
     with EmbeddedCluster(ClusterSpec(masters=3, replicas=1, cluster_node_timeout_ms=1000)) as cluster:
         victim = cluster.node(_masters(cluster)[0])
 
+        resumed = []
+
         def pause_5_s():
             cluster.pause(victim.index)
             try:
                 time.sleep(5)
             finally:
                 cluster.resume(victim.index)
+                resumed.append(time.time())
 
-        _, run = run_with_fault(cluster, tmp_path, "pause", pause_5_s, at_s=3.0, run_time="14s")
+        stdout, run = run_with_fault(cluster, tmp_path, "pause", pause_5_s, at_s=3.0, run_time="14s")
     s = run.summary
     assert s["complete"] and min(_numbers(s)) >= 0
     ns = run.node_series
     paused = ns[ns["node"] == victim.address]
     assert (paused["state"] == "down").sum() >= 3  # a "no answer" row per sample while it was stopped
     assert (paused["state"] == "up").iloc[-1]  # it answers again after SIGCONT
+    # node rows are stamped with the node's answer: the first answer after the pause is after SIGCONT (a sample
+    # asked before SIGCONT and answered after it was stamped before it: "answered again" before the resume)
+    others = ns[(ns["node"] != victim.address) & (ns["state"] == "up")]
+    started = (others["time"] - others["elapsed_s"]).max()  # wall clock of the run's start (to a few ms)
+    first_down = paused[paused["state"] == "down"].index[0]
+    back = paused[(paused.index > first_down) & (paused["state"] == "up")].iloc[0]
+    assert started + back["elapsed_s"] >= resumed[0] - 0.02, (started + back["elapsed_s"], resumed[0])
     for node, rows in ns.groupby("node"):
         gaps = rows["elapsed_s"].diff().dropna().iloc[:-1]  # the last row is the run's final sample
         assert gaps.min() >= 0.5, (node, list(gaps))  # no catch-up bursts

@@ -131,3 +131,23 @@ def test_rows_of_an_older_series_without_a_state_column():
     assert {m["node"]: m["status"] for m in s["masters"]}[A] == "dead"
     assert min(_numbers(s)) >= 0
     assert s["failovers"][0]["failover_s"] == pytest.approx(2.0)
+
+
+def test_a_master_that_comes_back_as_a_replica_after_its_replica_took_over_says_so():
+    """An 8 s Lua busy loop on A: INFO fails with BUSY (A still counted a master), its replica D is promoted at
+    11 s, A answers as D's replica from 16 s. Before: "became a replica at 16.0 s: no replica took over"."""
+    rows = []
+    for t in range(20):
+        if t < 16:
+            rows.append(_row(A, t) if t < 8 else {**_row(A, t), "error": "BusyError"})
+        else:
+            rows.append(_row(A, t, role="replica", replica_of=D, commands=80))
+        rows += [_row(B, t), _row(C, t)]
+        rows.append(_row(D, t, role="replica", replica_of=A, commands=3) if t < 11
+                    else _row(D, t, commands=3 + 10 * (t - 10)))
+    [event] = [f for f in failovers(rows) if f["node"] == A]
+    assert event["how"] == "became a replica" and event["down_at_s"] == 16.0
+    assert event["replaced_by"] == D and event["promoted_at_s"] == 11.0 and event["taken_over_before"]
+    text = summary_table(_summary(rows))
+    assert f"failover: {A} became a replica at 16.0 s: its replica {D} had taken over its slots at 11.0 s" in text
+    assert "no replica took over" not in text
