@@ -41,6 +41,11 @@ def register(sub: Any) -> None:
     p.add_argument("--budget", default=None,
                    help="wall-clock budget of the fixed-load repeats, e.g. 90s, 10m, 1h: no further pair is "
                         "started that would not fit (default: none)")
+    p.add_argument("--fips", action="store_true",
+                   help="add a fixed-load arm: TLS with the client restricted as ORS in FIPS mode "
+                        "(scxml\\fips-enabled: FIPS-approved versions, AES-GCM suites, NIST groups), with this "
+                        "machine's OpenSSL FIPS provider when it has one, else FIPS-approved settings (said so); "
+                        "its ratios to plain and to TLS are printed and kept in compare.json")
     p.add_argument("--out", default=None, help="folder (default results/compare-tls-<timestamp>)")
     p.add_argument("--json", action="store_true",
                    help="progress on stderr, and on stdout one JSON object at the end: the ratios, the max sustained "
@@ -63,13 +68,14 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
     spec = CompareSpec(ha_pairs=args.ha_pairs, masters=args.masters, repeats=args.repeats, run_time=args.run_time,
                        cps_per_pair=args.cps_per_pair, complexity=args.complexity, mutual_tls=args.mutual_tls == "true",
                        slo_p99_us=args.slo_p99_us, saturation_steps=args.saturation_steps, scenario=_scenario(args),
-                       precision=goal, budget_s=budget)
+                       precision=goal, budget_s=budget, fips=args.fips)
     out = Path(args.out or f"results/compare-tls-{time.strftime('%Y%m%d-%H%M%S')}")
     progress = sys.stderr if args.json else sys.stdout  # with --json, stdout holds only the JSON
     run_compare(spec, out, echo=lambda m: print(m, file=progress, flush=True))
     index = json.loads((out / "compare.json").read_text())
     analysis = index["analysis"]
-    failed = failed_runs([*index["fixed"], *index["saturation"]["plain"], *index["saturation"]["tls"]])
+    failed = failed_runs([*index["fixed"], *index.get("fips", []), *index["saturation"]["plain"],
+                          *index["saturation"]["tls"]])
     if args.json:
         print(json.dumps(compare_json(out, index), indent=2))
         return 1 if failed else 0
@@ -78,6 +84,12 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
     print("\nTLS/plain, geometric mean of the repeats (95 % CI):")
     for metric, r in analysis["ratios"].items():
         print(f"  {metric:<28} {ratio_text(r, 3)}")
+    fips = analysis.get("fips")
+    if fips:
+        for against in ("plain", "tls"):
+            print(f"\nFIPS/{'TLS' if against == 'tls' else against} ({fips['mode']}), geometric mean (95 % CI):")
+            for metric, r in fips[f"ratios_to_{against}"].items():
+                print(f"  {metric:<28} {ratio_text(r, 3)}")
     print(f"max sustained ops/s: {sustained_text(analysis)}\nnext: loadsim report {out}")
     if failed:
         print(f"{len(failed)} run(s) failed: {', '.join(failed)} (logs: {out}/<run>.log)", flush=True)
@@ -122,7 +134,7 @@ def compare_json(out: Path, index: dict[str, Any]) -> dict[str, Any]:
     """``loadsim compare-tls --json``'s closing object (shape: loadsim.results.shapes) from compare.json."""
     from loadsim.experiments.sweep import failed_runs
 
-    entries = [("fixed", e) for e in index["fixed"]] + [
+    entries = [("fixed", e) for e in index["fixed"]] + [("fixed fips", e) for e in index.get("fips", [])] + [
         (f"saturation {arm}", e) for arm in ("plain", "tls") for e in index["saturation"][arm]]
     runs = [{"run": e["path"], "path": str(out / e["path"]), "label": e["label"], "part": part,
              "tls": bool(e["point"]["tls"]), "ok": e["ok"], "seconds": e["seconds"],
@@ -130,6 +142,7 @@ def compare_json(out: Path, index: dict[str, Any]) -> dict[str, Any]:
     analysis = index.get("analysis", {})
     return _finite({"compare": str(out), "complete": bool(index.get("complete")),
                     "ratios": analysis.get("ratios", {}),
+                    **({"fips": analysis["fips"]} if "fips" in analysis else {}),
                     "max_sustained_ops_per_s": analysis.get("max_sustained_ops_per_s", {}),
                     "cross_check": index.get("cross_check", {}), "runs": runs,
                     "failed": failed_runs([e for _, e in entries]), "next": f"loadsim report {out}"})

@@ -57,6 +57,7 @@ _MANAGED_DIRECTIVES = frozenset((
 # A size as redis.conf takes it: bytes, or a number with k/kb/m/mb/g/gb (any case; k = 1000, kb = 1024)
 _REDIS_SIZE = re.compile(r"(\d+)(k|kb|m|mb|g|gb)?", re.IGNORECASE)
 MIN_NODE_TIMEOUT_MS = 100
+MAX_NODE_TIMEOUT_MS = 600_000  # as the Locust option --embedded-node-timeout's range: beyond is a typo
 
 
 def check_redis_size(text: str, option: str = "--maxmemory") -> None:
@@ -103,6 +104,10 @@ class ClusterSpec:
                 or self.cluster_node_timeout_ms < MIN_NODE_TIMEOUT_MS:
             raise ClusterError(f"--cluster-node-timeout {self.cluster_node_timeout_ms}: give milliseconds, at least "
                                f"{MIN_NODE_TIMEOUT_MS} (Redis's default is 15000)")
+        if self.cluster_node_timeout_ms > MAX_NODE_TIMEOUT_MS:
+            raise ClusterError(f"--cluster-node-timeout {self.cluster_node_timeout_ms}: give milliseconds, at most "
+                               f"{MAX_NODE_TIMEOUT_MS:,} (10 minutes before a silent master is failed over; Redis's "
+                               "default is 15000)")
         if not self.host.startswith("127."):
             raise ClusterError(f"host {self.host}: the embedded cluster binds to loopback (127.x.x.x) only")
         for line in self.extra_config:

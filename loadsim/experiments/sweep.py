@@ -60,8 +60,11 @@ class Grid:
 
     def validate(self) -> None:
         """Bad input is refused before any cluster starts (one line naming the option)."""
-        if self.repeats < 1:
-            raise ExperimentError(f"--repeats {self.repeats}: give at least 1")
+        from loadsim.experiments.precision import CAP
+
+        if not 1 <= self.repeats <= CAP:
+            raise ExperimentError(f"--repeats {self.repeats}: give 1 to {CAP} (more is what --precision adds, up to "
+                                  f"{CAP})")
         for p in self.ha_pairs:
             if p < 1:
                 raise ExperimentError(f"--ha-pairs {p}: give at least 1 HA pair")
@@ -110,6 +113,7 @@ def check_complexity(name: str) -> None:
         raise ExperimentError(f"--complexity {name}: unknown preset; use one of {', '.join(PRESETS)}")
 
 
+MAX_RUN_TIME_S = 7 * 24 * 3600  # per run of an experiment: a week is a soak test; more is a typo
 _TIMESPAN = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 
@@ -122,6 +126,9 @@ def check_run_time(text: str) -> float:
                if match and t else 0.0)
     if seconds <= 0:
         raise ExperimentError(f"--run-time {text}: give a duration in Locust's syntax, e.g. 30s, 5m or 1h30m")
+    if seconds > MAX_RUN_TIME_S:
+        raise ExperimentError(f"--run-time {text}: more than {MAX_RUN_TIME_S // 3600} h per run; give a duration "
+                              "up to that, e.g. 30s, 5m or 1h30m")
     return seconds
 
 
@@ -206,8 +213,9 @@ def fmt_duration(seconds: float) -> str:
 
 
 def run_point(point: Point, out: Path, scenario: Path, run_time: str, extra: list[str],
-              mutual_tls: bool = False) -> dict[str, Any]:
-    """Start a cluster of the point's shape, run Locust against it, return the index entry."""
+              mutual_tls: bool = False, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Start a cluster of the point's shape, run Locust against it (in ``env``: default this process's
+    environment), return the index entry."""
     spec = ClusterSpec(masters=point.masters, replicas=point.replicas, tls=point.tls,
                        mutual_tls=mutual_tls and point.tls)
     with EmbeddedCluster(spec) as cluster:
@@ -223,7 +231,7 @@ def run_point(point: Point, out: Path, scenario: Path, run_time: str, extra: lis
                 args += ["--redis-tls-cert", str(opts.tls_cert), "--redis-tls-key", str(opts.tls_key)]
         started = time.time()
         log_path = out.parent / f"{out.name}.log"
-        code, interrupted = run_child([*args, *extra], log_path)
+        code, interrupted = run_child([*args, *extra], log_path, env=env)
     entry = {"point": asdict(point), "label": point.label, "path": out.name, "seconds": round(time.time() - started, 1),
              "exit_code": code, "ok": _complete(out)}
     if interrupted:
@@ -249,7 +257,8 @@ class RunInterrupted(KeyboardInterrupt):
 CHILD_STOP_S = 120  # after Ctrl-C: how long a child run may take to stop its pairs and write its summary
 
 
-def run_child(args: list[str], log_path: Path, stop_s: float = CHILD_STOP_S) -> tuple[int, bool]:
+def run_child(args: list[str], log_path: Path, stop_s: float = CHILD_STOP_S,
+              env: dict[str, str] | None = None) -> tuple[int, bool]:
     """Run one child Locust run with its output (stdout and stderr) written to ``log_path`` as it comes.
 
     Returns (exit code, interrupted). Ctrl-C is forwarded: the child runs in a session of its own (a Ctrl-C in
@@ -259,7 +268,7 @@ def run_child(args: list[str], log_path: Path, stop_s: float = CHILD_STOP_S) -> 
     Ctrl-C, leaving the run's start stub and no log."""
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+                                start_new_session=True, env=env)
         try:
             return proc.wait(), False
         except KeyboardInterrupt:

@@ -94,6 +94,7 @@ class CompareSpec:
     scenario: str = "ha9"
     precision: float | None = None  # relative half-width goal of the key ratios' 95 % intervals (0.05 = ±5 %)
     budget_s: float | None = None  # wall-clock budget of the fixed-load repeats, seconds
+    fips: bool = False  # a third fixed-load arm: TLS with the client as ORS in FIPS mode (loadsim.redis.fips)
 
     def validate(self) -> None:
         """Bad input is refused before any cluster starts (one line naming the option)."""
@@ -106,10 +107,16 @@ class CompareSpec:
             raise ExperimentError(f"--cps-per-pair {self.cps_per_pair:g}: the offered load must be a finite number > 0")
         if self.repeats < 3:
             raise ExperimentError("--repeats must be at least 3: the confidence interval needs repeats")
+        if self.repeats > prec.CAP:
+            raise ExperimentError(f"--repeats {self.repeats}: give 3 to {prec.CAP} (more is what --precision adds, "
+                                  f"up to {prec.CAP})")
+        if self.ha_pairs > 100_000:
+            raise ExperimentError(f"--ha-pairs {self.ha_pairs}: give at most 100,000 (as loadsim plan)")
         if self.saturation_steps < 0 or self.saturation_steps > 10 or self.step <= 1.0:
             raise ExperimentError("--saturation-steps must be 0..10 and --step > 1")
-        if not self.slo_p99_us > 0:
-            raise ExperimentError(f"--latency-slo-p99-us {self.slo_p99_us:g}: give a p99 target > 0 microseconds")
+        if not 0 < self.slo_p99_us <= 6e7:
+            raise ExperimentError(f"--latency-slo-p99-us {self.slo_p99_us:g}: give a p99 target in microseconds, more "
+                                  "than 0 and at most 60,000,000 (a minute)")
         check_complexity(self.complexity)
         check_run_time(self.run_time)
         if self.precision is not None and not 0 < self.precision < 1:
@@ -170,9 +177,18 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
     def save() -> None:
         atomic_write(out_dir / COMPARE_INDEX, json.dumps(index, indent=2))
 
+    fips_env: dict[str, str] | None = None
+    if spec.fips:
+        from loadsim.redis.fips import client_environment
+
+        index["fips_mode"], fips_env = client_environment(out_dir)
+        index["fips"] = []
+        echo(f"FIPS arm: {index['fips_mode']} (each fixed-load repeat adds a TLS run whose client is restricted "
+             "to FIPS-approved versions, suites and groups)")
     save()
     extra = ["--seed", "1"]
-    total = 2 * spec.repeats + 2 * spec.saturation_steps
+    per_repeat = 3 if spec.fips else 2
+    total = per_repeat * spec.repeats + 2 * spec.saturation_steps
     n = 0
     t0 = time.time()
 
@@ -193,21 +209,24 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
     while stopped_by is None:
         rep += 1
         if rep > spec.repeats:
-            total += 2
-        for tls in (False, True):
+            total += per_repeat
+        for arm in ("plain", "tls", "fips")[:per_repeat]:
             n += 1
+            tls = arm != "plain"
             p = Point(spec.ha_pairs, spec.masters, 0, tls, spec.complexity, rep, spec.cps_per_pair)
-            progress(f"fixed load {'TLS' if tls else 'plain'} repeat {rep}")
+            progress(f"fixed load {'plain' if arm == 'plain' else arm.upper()} repeat {rep}")
+            runs = index["fips"] if arm == "fips" else index["fixed"]
+            where = f"fixed-fips-{p.label}" if arm == "fips" else f"fixed-{p.label}"
             try:
-                entry = run_point(p, out_dir / f"fixed-{p.label}", scenario, spec.run_time,
-                                  extra, mutual_tls=spec.mutual_tls and tls)
+                entry = run_point(p, out_dir / where, scenario, spec.run_time, extra,
+                                  mutual_tls=spec.mutual_tls and tls, **({"env": fips_env} if arm == "fips" else {}))
             except RunInterrupted as exc:
-                index["fixed"].append(exc.entry)
+                runs.append(exc.entry)
                 stop_interrupted(index, save, exc, out_dir)
             done(entry)
-            index["fixed"].append(entry)
+            runs.append(entry)
             save()
-            if n == 1:
+            if n == 1 or (arm == "fips" and rep == 1):
                 stop_if_first_failed(entry, out_dir)
         ratios = fixed_ratios(out_dir, index)
         widths = key_widths(ratios)
@@ -355,6 +374,16 @@ def analyse(out_dir: Path, index: dict[str, Any], spec: CompareSpec) -> dict[str
         max_rate[arm] = (load(out_dir / ok[-1]["path"]).summary["rates"]["achieved_ops_per_s"] if ok else None)
         # every step passed: saturation lies beyond the last step, the figure is only a lower bound
         lower_bound[arm] = bool(entries) and all(e.get("sustained") for e in entries)
-    return {"ratios": ratios, "fixed_load_achieved_by_both": not shortfalls, "fixed_load_shortfalls": shortfalls,
-            "max_sustained_ops_per_s": max_rate,
-            "max_sustained_is_lower_bound": lower_bound, "repeats_used": n}
+    out = {"ratios": ratios, "fixed_load_achieved_by_both": not shortfalls, "fixed_load_shortfalls": shortfalls,
+           "max_sustained_ops_per_s": max_rate,
+           "max_sustained_is_lower_bound": lower_bound, "repeats_used": n}
+    if index.get("fips") is not None:
+        fips = [load(out_dir / e["path"]).summary for e in index["fips"] if e["ok"]]
+        k = min(len(arms["plain"]), len(fips))
+        j = min(len(arms["tls"]), len(fips))
+        out["fips"] = {"mode": index.get("fips_mode"), "repeats_used": k,
+                       "ratios_to_plain": {m: ratio_ci([f(s) for s in arms["plain"][:k]], [f(s) for s in fips[:k]])
+                                           for m, f in METRICS.items()},
+                       "ratios_to_tls": {m: ratio_ci([f(s) for s in arms["tls"][:j]], [f(s) for s in fips[:j]])
+                                         for m, f in METRICS.items()}}
+    return out

@@ -135,6 +135,17 @@ def choose_mode(environ: dict[str, str] | None = None) -> tuple[str, dict[str, s
     return NOT_VALIDATED, env, _restriction_conf()
 
 
+def client_environment(folder: Path) -> tuple[str, dict[str, str]]:
+    """(mode, environment) for a process whose every TLS client must behave as ORS in FIPS mode (``compare-tls
+    --fips``): the configuration, when one is generated, is kept in ``folder`` as openssl-fips.cnf."""
+    mode, env, conf = choose_mode()
+    if conf is not None:
+        path = folder / "openssl-fips.cnf"
+        path.write_text(conf)
+        env = {**env, "OPENSSL_CONF": str(path.resolve())}
+    return mode, env
+
+
 def _default_offer(node: RedisNode, opts: PersistenceOptions) -> str | None:
     """What the node negotiates with this (unrestricted) client: "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256"."""
     try:

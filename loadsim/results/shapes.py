@@ -98,10 +98,15 @@ SHAPES: dict[str, dict[str, Any]] = {
                                       "arm (plain, tls) -> the highest step that met the SLO"),
         "cross_check": _d({"type": "object"}, "connection set-up times and redis-benchmark SET ops/s per arm"),
         "runs": {"type": "array", "description": "every run: the fixed-load pairs, then the saturation steps",
-                 "items": _obj({**_RUN, "part": _d(_STR, "fixed, saturation plain or saturation tls"),
+                 "items": _obj({**_RUN, "part": _d(_STR, "fixed, fixed fips (--fips), saturation plain or "
+                                                        "saturation tls"),
                                 "tls": _BOOL, "ok": _d(_BOOL, "the run wrote its summary"), "seconds": _NUM})},
         "failed": {"type": "array", "description": "names of the runs that wrote no summary", "items": _STR},
         "next": {**_STR, "description": "the command to run next"},
+    }, {
+        "fips": _d({"type": "object"}, "with --fips: mode (which OpenSSL made the FIPS handshakes), repeats_used, "
+                                       "ratios_to_plain and ratios_to_tls (metric -> FIPS arm / other arm, as "
+                                       "ratios)"),
     }),
 }
 

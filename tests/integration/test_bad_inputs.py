@@ -138,6 +138,12 @@ LOADSIM_CASES = [
     (["sweep", "--out", ""], "--out is empty", 2),
     (["compare-tls", "--out", ""], "--out is empty", 2),
     (["check", "--redis-nodes", "127.0.0.1:1", "--username", ""], "--username is empty", 2),
+    (["cluster", "up", "--cluster-node-timeout", "99999999999", "--state-dir", "{out}"], "at most 600,000", 2),
+    (["sweep", "--repeats", "100000000", "--out", "{out}"], "--repeats 100000000: give 1 to 50", 2),
+    (["sweep", "--run-time", "99999h", "--out", "{out}"], "more than 168 h per run", 2),
+    (["compare-tls", "--run-time", "99999h", "--out", "{out}"], "more than 168 h per run", 2),
+    (["compare-tls", "--repeats", "1000", "--out", "{out}"], "give 3 to 50", 2),
+    (["compare-tls", "--latency-slo-p99-us", "1e300", "--out", "{out}"], "at most 60,000,000", 2),
     # flags that need another flag
     (["cluster", "up", "--mutual-tls", "--state-dir", "{out}"], "--mutual-tls needs --tls", 2),
     # sweep and compare-tls: the runs' options, also those after '--', are checked before the first cluster

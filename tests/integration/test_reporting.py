@@ -110,7 +110,7 @@ def test_make_notebook_works_on_copies_never_on_the_templates(tmp_path):
 def test_short_tls_comparison_report(tmp_path):
     out = tmp_path / "cmp"
     proc = loadsim("compare-tls", "--ha-pairs", "1", "--repeats", "3", "--run-time", "4s", "--cps-per-pair", "10",
-                   "--saturation-steps", "1", "--out", str(out), "--complexity", "simple")
+                   "--saturation-steps", "1", "--out", str(out), "--complexity", "simple", "--fips")
     assert proc.returncode == 0, proc.stderr[-2000:]
     # live progress as loadsim sweep gives it: each run announced with the time left, then its result
     assert re.search(r"^\[2/\d+\] fixed load TLS repeat 1: running, about (\d+m)?\d+s left$", proc.stdout, re.M)
@@ -118,6 +118,15 @@ def test_short_tls_comparison_report(tmp_path):
     index = json.loads((out / "compare.json").read_text())
     arms = [e["point"]["tls"] for e in index["fixed"]]
     assert arms == [False, True] * 3  # interleaved A/B
+    # --fips: a third arm per repeat, TLS with the client restricted as ORS in FIPS mode, said which mode
+    from loadsim.redis.fips import NOT_VALIDATED
+
+    assert re.search(r"^\[3/\d+\] fixed load FIPS repeat 1: running", proc.stdout, re.M)
+    assert index["fips_mode"] == NOT_VALIDATED and (out / "openssl-fips.cnf").exists()  # Debian 12: no provider
+    fips = [results.load(out / e["path"]).summary for e in index["fips"]]
+    assert len(fips) == 3 and all(s["cluster"]["tls"] for s in fips)
+    assert index["analysis"]["fips"]["ratios_to_plain"]["server_cpu_us_per_command"]["n"] == 3
+    assert f"FIPS/plain ({NOT_VALIDATED})" in proc.stdout and f"FIPS/TLS ({NOT_VALIDATED})" in proc.stdout
     plain = [results.load(out / e["path"]).summary for e in index["fixed"] if not e["point"]["tls"]]
     tls = [results.load(out / e["path"]).summary for e in index["fixed"] if e["point"]["tls"]]
     assert all(s["cluster"]["tls"] for s in tls) and not any(s["cluster"]["tls"] for s in plain)

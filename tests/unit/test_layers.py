@@ -13,7 +13,7 @@ ALLOWED = {
     "embedded": BASE | {"config", "redis"},
     "results": BASE | {"model", "redis", "config"},
     "locust": BASE | {"config", "model", "redis", "embedded", "results"},
-    "experiments": BASE | {"paths", "config", "model", "embedded", "results"},
+    "experiments": BASE | {"paths", "config", "model", "embedded", "redis", "results"},  # redis: the FIPS arm
     "report": BASE | {"paths", "config", "model", "results"},
     "docs_tables": BASE | {"results"},
     "scenarios": {"locust"},
