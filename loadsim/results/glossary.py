@@ -48,6 +48,9 @@ GLOSSARY: dict[str, str] = {
               "without faults, check the cluster with 'loadsim check'",
     "no_steady_state": "the statistics window is missing or shorter than 5 s, too short for percentiles. "
                        "Next: a longer --run-time, or a shorter --warmup",
+    "writes_paused": "someone ran CLIENT PAUSE on a node during the run (Redis's own commandstats say so): its "
+                     "clients, ORS's included, were held, which shows as latency without errors. Next: find who "
+                     "paused it (a failover tool, an operator) before reading the latency as Redis's",
     "command_gap": "Redis's own command count and the client's differ: operations were cut off by a fault, stuck "
                    "on a silent node or lost with a dead master before Redis's counters were read; per-command "
                    "figures (CPU/command) are doubtful. Next: expected with faults; otherwise look at the errors "

@@ -173,6 +173,8 @@ class Flags(TypedDict):
     cluster_down: NotRequired[Annotated[bool, "the monitor saw the cluster down (see outages) at some sample"]]
     command_gap: NotRequired[Annotated[bool, "Redis's and the client's command counts differ by more than 0.1 % "
                                        "(at least 5): operations cut off, stuck or uncounted"]]
+    writes_paused: NotRequired[Annotated[bool, "CLIENT PAUSE ran on a node during the run (client_pauses): its "
+                                         "clients were held, latency without errors"]]
     eviction_allowed: NotRequired[Annotated[bool, "a master's maxmemory-policy evicts keys and --allow-eviction "
                                             "let the run go on (see cluster_audit)"]]
     cluster_audit: NotRequired[Annotated[bool, "the audit before the run found what makes its numbers doubtful "
@@ -314,6 +316,8 @@ class Summary(TypedDict):
     recovery: NotRequired[Annotated[Recovery, "present after --switchover-at"]]
     faults: NotRequired[Annotated[list[dict[str, Any]], "every --fault: at_s (due), done_s, action, target, "
                                   "node / replica acted on, resumed_s / restarted_s / recovered_s, pairs, result"]]
+    client_pauses: NotRequired[Annotated[dict[str, int], "per node, CLIENT PAUSE commands Redis executed during "
+                                         "the run (its commandstats; present when any)"]]
     cluster_audit: NotRequired[Annotated[dict[str, Any], "what loadsim check audits, done before the load: "
                                          "warnings (its warning lines), eviction_allowed (the evicting policies "
                                          "--allow-eviction let through), doubts (what makes this run's numbers "

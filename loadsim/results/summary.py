@@ -30,6 +30,19 @@ RATE_BEHIND = 0.98  # achieved below 98 % of offered: the system did not keep up
 COMMAND_GAP_SHARE, COMMAND_GAP_MIN = 0.001, 5
 
 
+def client_pauses(commandstats_start: dict[str, Any], commandstats_end: dict[str, Any]) -> dict[str, int]:
+    """Per node, the CLIENT PAUSE commands Redis executed during the run (commandstats ``client|pause`` calls
+    at the end less at the start): clients were held (writes, or all commands), which the client sees as
+    latency with no error. Redis 7.0 has no INFO field for a pause in progress; its own counter is the referee."""
+    out = {}
+    for node, end in commandstats_end.items():
+        calls = int(number((end.get("client|pause") or {}).get("calls"))
+                    - number(((commandstats_start.get(node) or {}).get("client|pause") or {}).get("calls")))
+        if calls > 0:
+            out[node] = calls
+    return out
+
+
 def command_gap(server: int, client: int) -> bool:
     """True when Redis's and the client's command counts differ by more than the tolerance."""
     return abs(server - client) > max(COMMAND_GAP_MIN, COMMAND_GAP_SHARE * max(server, client))
@@ -447,6 +460,9 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "cluster_down": bool(down),
         "command_gap": command_gap(server_commands, recorder.commands),
     }
+    pauses = client_pauses(commandstats_start, commandstats_end)
+    if pauses:
+        flags["writes_paused"] = True
     if cluster_audit is not None:
         if cluster_audit.get("eviction_allowed"):
             flags["eviction_allowed"] = True
@@ -515,6 +531,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         summary["read_back"] = read_back  # type: ignore[typeddict-item]
     if cluster_audit is not None:
         summary["cluster_audit"] = cluster_audit  # type: ignore[typeddict-item]
+    if pauses:
+        summary["client_pauses"] = pauses  # type: ignore[typeddict-item]
     if down:
         summary["outages"] = down  # type: ignore[typeddict-item]
     if failed_over:

@@ -162,6 +162,8 @@ def flag_figure(flag: str, summary: dict[str, Any]) -> str:
             f"{k} {v:,}" for k, v in sorted(errors.items())) + ")"
     if flag == "no_steady_state":
         return f"statistics window {summary.get('steady_s', 0):.1f} s (at least 5 s needed)"
+    if flag == "writes_paused":
+        return "CLIENT PAUSE on " + ", ".join(f"{n} ({c}x)" for n, c in sorted(summary.get("client_pauses", {}).items()))
     if flag == "command_gap":
         sv = summary.get("server", {})
         return (f"Redis counted {sv.get('commands', 0):,} commands, the client {sv.get('commands_client_counted', 0):,}"

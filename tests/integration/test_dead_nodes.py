@@ -193,3 +193,17 @@ def test_a_master_silent_past_the_end_is_given_up_and_its_stuck_operations_count
     assert max(op["latency_us"]["max"] for op in s["operations"].values() if op["latency_us"].get("count")) > 3e6
     assert s["read_back"]["masters_down"] == {victim.address: "accepts connections but does not answer"}
     assert "stuck" in stdout
+
+
+def test_a_client_pause_on_a_master_is_flagged(tmp_path):
+    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
+        victim = cluster.node(_masters(cluster)[0])
+
+        def pause_writes():
+            with cluster.admin_client(victim) as r:
+                r.execute_command("CLIENT", "PAUSE", "2000", "WRITE")
+
+        stdout, run = run_with_fault(cluster, tmp_path, "clientpause", pause_writes, at_s=2.0, run_time="7s")
+    s = run.summary
+    assert s["flags"]["writes_paused"] and s["client_pauses"] == {victim.address: 1}
+    assert f"writes_paused: CLIENT PAUSE on {victim.address} (1x)" in stdout

@@ -151,3 +151,14 @@ def test_a_master_that_comes_back_as_a_replica_after_its_replica_took_over_says_
     text = summary_table(_summary(rows))
     assert f"failover: {A} became a replica at 16.0 s: its replica {D} had taken over its slots at 11.0 s" in text
     assert "no replica took over" not in text
+
+
+def test_a_client_pause_during_the_run_is_a_flag_with_the_node():
+    """CLIENT PAUSE 5000 WRITE on a master: p99 4.6 s and "flags: none" before."""
+    start = {A: {"client|pause": {"calls": 1}, "set": {"calls": 10}}, B: {"set": {"calls": 10}}}
+    end = {A: {"client|pause": {"calls": 2}, "set": {"calls": 90}}, B: {"set": {"calls": 90}}}
+    rows = [r for t in range(20) for r in (_row(A, t), _row(B, t))]
+    s = _summary(rows, cs_start=start, cs_end=end)
+    assert s["flags"]["writes_paused"] and s["client_pauses"] == {A: 1}
+    assert f"writes_paused: CLIENT PAUSE on {A} (1x)" in summary_table(s)
+    assert "writes_paused" not in _summary(rows, cs_start=end, cs_end=end)["flags"]
