@@ -104,11 +104,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     d = deployment_from_args(args)
     costs, fitted = costs_and_runs(args.from_dir, None if args.tls is None else args.tls == "true")
     v = sz.verdict(d, costs)
-    env = sz.envelope(d, costs)
     if args.json:
         from pathlib import Path
 
-        print(json.dumps({**sz.verdict_dict(v), "envelope": sz._finite(env.as_dict()), "from": args.from_dir,
+        print(json.dumps({**sz.verdict_dict(v), "from": args.from_dir,
                           "runs": [{"run": Path(f).name, "path": f} for f in fitted]}, indent=2))
         return 0 if v.passed else EXIT_FAIL
     print("assumptions:")
@@ -131,5 +130,4 @@ def _cmd_plan(args: argparse.Namespace) -> int:
               f"{costs.base_bytes_per_master / 2**20:.1f} MiB base/master, {costs.cpu_s_per_command * 1e6:.1f} µs "
               f"CPU/command, {costs.commands_per_op:.2f} commands/op\n")
     print(v.text())
-    print("\n".join(env.lines()))
     return 0 if v.passed else EXIT_FAIL

@@ -27,6 +27,59 @@ from loadsim.model.workload import PRESETS, operation_percentile
 GIB = D.GIB
 
 
+# ------------------------------------------------------------------------------------------ latency
+NO_RUNS = ("no runs: latency can only be measured; run `loadsim sweep` on a quiet machine and plan with "
+           "--from the sweep")
+
+
+@dataclass(frozen=True)
+class LatencyModel:
+    """p99 of a persistence operation (µs, from the intended start) against the busiest master's CPU
+    utilisation rho: ``p99(rho) = floor / (1 - rho)``.
+
+    Why this shape: in an M/M/1 queue every percentile of the time in the system is the same percentile at no
+    load divided by (1 - rho), so the curve is the queueing one with a single fitted scale, and it is
+    non-decreasing in rho by construction: more load never predicts less latency. (A line through the measured
+    points did: on a shared machine p99 at 1 % CPU is noise, fell as load rose, and made "PASS at 5 pairs, FAIL
+    at 3 and 9" out of one sweep.) ``floor`` is the median over the clean runs of p99 x (1 - rho), its interval
+    the lowest and highest of them. Beyond the highest measured rho the curve is the model's, not a measurement:
+    ``extrapolated`` says so."""
+
+    floor_us: float
+    floor_low_us: float
+    floor_high_us: float
+    measured_up_to: float  # highest busiest-master utilisation among the fitted runs
+    runs: int
+
+    def p99(self, rho: float, floor: float | None = None) -> float:
+        return math.inf if rho >= 1.0 else (self.floor_us if floor is None else floor) / (1.0 - max(0.0, rho))
+
+    def interval(self, rho: float) -> tuple[float, float]:
+        return self.p99(rho, self.floor_low_us), self.p99(rho, self.floor_high_us)
+
+    def extrapolated(self, rho: float) -> bool:
+        # 5 % tolerance: the target's rho is predicted, the measured one sampled
+        return rho > self.measured_up_to * 1.05
+
+    def describe(self, rho: float) -> str:
+        low, high = self.interval(rho)
+        where = (f"extrapolated: beyond the highest measured utilisation ({100 * self.measured_up_to:.1f} % of a "
+                 "core), the queueing curve's, not a measurement" if self.extrapolated(rho)
+                 else f"within the measured utilisation (up to {100 * self.measured_up_to:.1f} % of a core)")
+        return (f"p99 = {self.floor_us:,.0f} µs / (1 - utilisation), fitted on {self.runs} clean run"
+                f"{'s' if self.runs != 1 else ''}; at {100 * rho:.1f} %: {_fmt(self.p99(rho), 'µs')} "
+                f"(runs' range {_fmt(low, 'µs')} .. {_fmt(high, 'µs')}); {where}")
+
+
+def fit_latency(points: list[tuple[float, float]]) -> LatencyModel:
+    """The queueing curve through (busiest master utilisation, p99 µs) of clean runs (see ``LatencyModel``)."""
+    usable = [(min(max(0.0, u), 0.999), p) for u, p in points if p and p > 0 and math.isfinite(p)]
+    if not usable:
+        raise FitError("fit_latency needs at least one clean run with a p99")
+    floors = sorted(p * (1.0 - u) for u, p in usable)
+    return LatencyModel(float(np.median(floors)), floors[0], floors[-1], max(u for u, _ in usable), len(usable))
+
+
 # ------------------------------------------------------------------------------------------ inputs
 @dataclass(frozen=True)
 class UnitCosts:
@@ -39,7 +92,9 @@ class UnitCosts:
     base_cpu_per_master: float = 0.0  # share of a core an idle master uses (cron, cluster bus, INFO polls)
     bytes_per_session_se: float | None = None  # standard error of the fit; None below MIN_RUNS_FOR_SPREAD runs
     cpu_s_per_command_sd: float | None = None  # spread between runs; None below MIN_RUNS_FOR_SPREAD runs
-    latency_points: tuple[tuple[float, float], ...] = ()  # (master CPU utilisation, p99 µs), measured
+    latency_points: tuple[tuple[float, float], ...] = ()  # (busiest master's CPU utilisation, p99 µs): clean runs
+    latency: LatencyModel | None = None  # p99 vs utilisation fitted on the clean runs; None: not assessed
+    latency_why: str = NO_RUNS  # why latency is not assessed (when ``latency`` is None)
     runs: int = 0
     source: str = "assumption"
     live_sessions_range: tuple[float, float] | None = None  # smallest and largest measured (None: not measured)
@@ -298,18 +353,28 @@ def cpu_per_command(cpu_s: list[float], commands: list[float]) -> tuple[float, f
     return pooled, float(np.std(per_run, ddof=1)) if len(per_run) >= MIN_RUNS_FOR_SPREAD else None
 
 
-def p99_at(points: tuple[tuple[float, float], ...], utilisation: float) -> float | None:
-    """p99 µs at a master utilisation, by linear interpolation of measured points (None if no points;
-    beyond the highest point, the highest measured p99 scaled by the M/M/1 factor 1/(1-u))."""
-    if not points:
-        return None
-    pts = sorted(points)
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    if utilisation <= xs[-1]:
-        return float(np.interp(utilisation, xs, ys))
-    if utilisation >= 1.0:
-        return math.inf
-    return ys[-1] * (1 - xs[-1]) / (1 - utilisation)
+# Run classes (the run's summary, ``run_class.class``): only a clean run's latency is Redis's and the network's;
+# a rig-bound run's is the generator's or the host's; a redis-bound run's is a master past its knee, which the
+# queueing curve does not describe. Runs from before the classification are "unclassified": nothing says their
+# latency was not the rig's. Memory and CPU fits take every run whose counters are sound.
+CLEAN, RIG_BOUND, REDIS_BOUND, UNCLASSIFIED = "clean", "rig-bound", "redis-bound", "unclassified"
+LATENCY_CLASSES = (CLEAN,)
+
+
+def latency_not_assessed(classes: dict[str, int]) -> str:
+    """Why no latency fit comes out of runs of these classes (run counts by class); "" if one does."""
+    if any(classes.get(k) for k in LATENCY_CLASSES):
+        return ""
+    if not classes:
+        return NO_RUNS
+    told = ", ".join(f"{n} {k}" for k, n in sorted(classes.items()))
+    if classes.get(RIG_BOUND):
+        fix = ("their latency is the load generator's or the host's, not Redis's; rerun on a quieter machine, "
+               "with fewer HA pairs per process or more --processes")
+    else:
+        fix = ("they carry no run classification (made by an older loadsim), so nothing says their latency was "
+               "Redis's; rerun them")
+    return f"no clean runs ({told}): {fix}"
 
 
 def steady_cpu(summary: dict[str, Any]) -> tuple[float, float, float]:
@@ -336,16 +401,21 @@ def fit_unit_costs(summaries: list[dict[str, Any]]) -> UnitCosts:
     ops = [sum(o["count"] + o.get("warmup", 0) for o in s["operations"].values()) for s in usable]
     cmds = [s["server"]["commands_client_counted"] for s in usable]
     points = []
+    classes: dict[str, int] = {}
     for s in usable:
+        kind = (s.get("run_class") or {}).get("class", UNCLASSIFIED)
+        classes[kind] = classes.get(kind, 0) + 1
         util = max((m["cpu_s_steady"] / m["steady_s"] for m in s["masters"] if m.get("steady_s")), default=0.0)
         p99 = operation_percentile(s, "p99")
-        if p99:
+        if kind in LATENCY_CLASSES and p99:
             points.append((round(util, 4), float(p99)))
+    latency = fit_latency(points) if points else None
     return UnitCosts(bytes_per_session=mem.bytes_per_session, base_bytes_per_master=mem.base_bytes_per_master,
                      cpu_s_per_command=cpu, commands_per_op=sum(cmds) / max(1, sum(ops)),
                      bytes_per_session_se=mem.bytes_per_session_se, cpu_s_per_command_sd=cpu_sd,
                      base_cpu_per_master=base_cpu,
-                     latency_points=tuple(points), runs=len(usable), source=f"measured: {len(usable)} runs",
+                     latency_points=tuple(points), latency=latency, latency_why=latency_not_assessed(classes),
+                     runs=len(usable), source=f"measured: {len(usable)} runs",
                      live_sessions_range=(min(live), max(live)))
 
 
@@ -357,15 +427,37 @@ class Constraint:
     limit: float
     unit: str
     structural: bool = False  # a yes/no requirement (replicas, 3 masters): binding only when it fails
+    not_assessed: str = ""  # why this constraint could not be checked ("" = it was)
+    detail: str = ""  # how the value was obtained (the latency model, extrapolation)
+
+    @property
+    def assessed(self) -> bool:
+        return not self.not_assessed
 
     @property
     def margin(self) -> float:
-        """Headroom as a share of the limit (negative = over the limit)."""
+        """Headroom as a share of the limit (negative = over the limit; +inf when not assessed)."""
+        if not self.assessed:
+            return math.inf
         return (self.limit - self.value) / self.limit if self.limit else -math.inf
 
     @property
     def ok(self) -> bool:
-        return self.value <= self.limit
+        """Not over its limit. A constraint not assessed does not fail the verdict; the verdict says it."""
+        return not self.assessed or self.value <= self.limit
+
+    @property
+    def status(self) -> str:
+        return "NOT ASSESSED" if not self.assessed else "PASS" if self.ok else "FAIL"
+
+    def text(self) -> str:
+        if not self.assessed:
+            return f"{self.name}: NOT ASSESSED: {self.not_assessed}"
+        return (f"{self.name}: {self.status}: {_fmt(self.value, self.unit)} of {_fmt(self.limit, self.unit)} "
+                f"({_margin(self.margin)})")
+
+
+LATENCY = "latency SLO (p99)"
 
 
 @dataclass(frozen=True)
@@ -480,7 +572,7 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
     # maxmemory must hold the data; the node must also hold the fork's copy-on-write peak
     ram_needed = max(memory / d.maxmemory_fraction, memory * fork)
     util = c.base_cpu_per_master + busiest_cmds * c.cpu_s_per_command
-    p99 = p99_at(c.latency_points, util)
+    p99 = c.latency.p99(util) if c.latency is not None else None
     connections = 2 * sum(n for n, _ in groups) * d.worker_threads  # primary and warm backup
     hot = " (hot slot: ORS:<cluster> on one master)" if hot_cmds or hot_b else ""
     if d.replicas >= 1:
@@ -496,8 +588,12 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
     if d.n_plus_1:
         constraints.append(Constraint("failover: a replica per master (without one a dead master's slots and "
                                       "sessions are lost)", 1, d.replicas, "replicas per master", structural=True))
-    if p99 is not None:
-        constraints.append(Constraint("latency SLO (p99)", p99, d.latency_slo_p99_us, "µs"))
+    # latency is always listed: checked against the curve fitted on clean runs, or "not assessed" with why
+    if c.latency is not None:
+        constraints.append(Constraint(LATENCY, p99 if p99 is not None else math.inf, d.latency_slo_p99_us, "µs",
+                                      detail=c.latency.describe(util)))
+    else:
+        constraints.append(Constraint(LATENCY, math.nan, d.latency_slo_p99_us, "µs", not_assessed=c.latency_why))
     if m < 3:
         constraints.append(Constraint("Redis Cluster minimum of 3 masters", 3, m, "masters", structural=True))
     stale_per_s = sum(n * f.stale_index_per_s for n, _, f in feet)
@@ -534,19 +630,37 @@ def smallest_masters(d: Deployment, c: UnitCosts, limit: int = 64) -> int | None
 
 @dataclass(frozen=True)
 class Verdict:
+    """The assessment of one deployment: every constraint PASS / FAIL / NOT ASSESSED (with why), the binding
+    one and its margin, the smallest master count and the capacity envelope. Built only by ``verdict``; every
+    surface (plan, report, TLS report, live view, sweep) renders this."""
+
     passed: bool
     binding: Constraint
     prediction: Prediction
     smallest_masters: int | None
+    envelope: Envelope | None = None
+    masters_limit: int = 64
+
+    @property
+    def head(self) -> str:
+        """PASS or FAIL, and what was not assessed: the one word every surface shows first."""
+        missing = [k.name.split(" ")[0] for k in self.prediction.constraints if not k.assessed]
+        return ("PASS" if self.passed else "FAIL") + (f" ({', '.join(missing)} not assessed)" if missing else "")
+
+    @property
+    def not_assessed(self) -> list[Constraint]:
+        return [k for k in self.prediction.constraints if not k.assessed]
 
     def text(self) -> str:
         p, d, b = self.prediction, self.prediction.deployment, self.binding
         head = "PASS" if self.passed else "FAIL"
         lines = [
             f"{head}: {d.ha_pairs} HA pairs on {d.masters} masters x {1 + d.replicas} nodes "
-            f"({p.nodes} Redis nodes of {d.node_ram_bytes / GIB:.1f} GiB)",
+            f"({p.nodes} Redis nodes of {d.node_ram_bytes / GIB:.1f} GiB)"
+            + "".join(f"; {k.name.split(' ')[0]} not assessed" for k in self.not_assessed),
             f"binding constraint: {b.name}: {_fmt(b.value, b.unit)} of {_fmt(b.limit, b.unit)} "
             f"({_margin(b.margin)})",
+            *(f"{k.name}: NOT ASSESSED: {k.not_assessed}" for k in self.not_assessed),
             f"live sessions {p.live_sessions:,.0f}; {p.ops_per_s:,.0f} persistence ops/s = "
             f"{p.commands_per_s:,.0f} Redis commands/s",
             f"busiest master: {p.memory_per_master / 2**20:,.0f} MiB used_memory, needs "
@@ -558,13 +672,19 @@ class Verdict:
             f"connections per node: {p.connections_per_node} (2 ORS nodes x {d.worker_threads} threads x "
             f"{d.ha_pairs} pairs)",
         ]
-        if p.p99_us is not None:
-            lines.append(f"predicted p99: {_fmt(p.p99_us, 'µs')} (SLO {d.latency_slo_p99_us:,.0f} µs)")
-        lines.append(f"smallest master count that passes: {self.smallest_masters or 'none up to 64'}")
+        latency = next((k for k in p.constraints if k.name == LATENCY), None)
+        if latency is not None and latency.assessed:
+            lines.append(f"predicted p99: {_fmt(latency.value, 'µs')} (SLO {d.latency_slo_p99_us:,.0f} µs): "
+                         f"{latency.detail}")
+        lines.append("constraints: " + "; ".join(f"{k.name.split(' (')[0]} {k.status}" for k in p.constraints))
+        lines.append(f"smallest master count that passes: "
+                     f"{self.smallest_masters or f'none up to {self.masters_limit}'}")
         lines.extend(f"note: {n}" for n in p.notes)
         warning = extrapolation(d, p.costs)
         if warning:
             lines.append(warning)
+        if self.envelope is not None:
+            lines.extend(self.envelope.lines())
         return "\n".join(lines)
 
 
@@ -582,10 +702,11 @@ def _finite(value: Any) -> Any:
 def verdict_dict(v: Verdict) -> dict[str, Any]:
     """A verdict for scripts (``loadsim plan --json``): plain numbers, no inf/nan."""
     p, d = v.prediction, v.prediction.deployment
-    constraints = [{"name": c.name, "value": c.value, "limit": c.limit, "unit": c.unit, "margin": c.margin,
-                    "ok": c.ok} for c in p.constraints]
+    constraints = [{"name": c.name, "status": c.status, "value": c.value if c.assessed else None, "limit": c.limit,
+                    "unit": c.unit, "margin": c.margin if c.assessed else None, "ok": c.ok,
+                    "not_assessed": c.not_assessed or None, "detail": c.detail or None} for c in p.constraints]
     return _finite({
-        "passed": v.passed, "binding": constraints[p.constraints.index(v.binding)],
+        "passed": v.passed, "head": v.head, "binding": constraints[p.constraints.index(v.binding)],
         "constraints": constraints, "smallest_masters": v.smallest_masters,
         "deployment": {f.name: getattr(d, f.name) if f.name != "estate" else (d.estate.source if d.estate else None)
                        for f in fields(d)},
@@ -606,6 +727,7 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                        "commands_per_op": p.costs.commands_per_op,
                        "live_sessions_range": p.costs.live_sessions_range},
         "warning": extrapolation(d, p.costs),
+        "envelope": v.envelope.as_dict() if v.envelope is not None else None,
     })
 
 
@@ -623,11 +745,17 @@ def _margin(margin: float) -> str:
     return f"margin {100 * margin:+.0f} %" if math.isfinite(margin) else "no margin: over any limit"
 
 
-def verdict(d: Deployment, c: UnitCosts) -> Verdict:
-    """PASS/FAIL, the binding constraint (smallest margin) and the smallest master count that passes."""
+def verdict(d: Deployment, c: UnitCosts, with_envelope: bool = True) -> Verdict:
+    """The one assessment of deployment ``d`` with unit costs ``c`` (which carry the runs' classification: the
+    latency curve of the clean runs, or why there is none). PASS/FAIL over the constraints assessed, the binding
+    one (smallest margin), the smallest master count that passes and the capacity envelope. Every surface calls
+    this; none decides PASS or FAIL on its own."""
     p = predict(d, c)
-    binding = min(p.constraints, key=lambda k: (k.ok and k.structural, k.margin))
-    return Verdict(p.passed, binding, p, smallest_masters(d, c))
+    assessed = [k for k in p.constraints if k.assessed]
+    binding = min(assessed, key=lambda k: (k.ok and k.structural, k.margin))
+    limit = max(64, d.masters)  # a PASS on more masters than the search's end must not read "none up to 64"
+    return Verdict(p.passed, binding, p, smallest_masters(d, c, limit), envelope(d, c) if with_envelope else None,
+                   limit)
 
 
 # ------------------------------------------------------------------------------------------ envelope
@@ -654,8 +782,11 @@ class Envelope:
     max_rate: Limit
     max_size: Limit
 
+    latency_assessed: bool = True
+
     def lines(self) -> list[str]:
-        return ["capacity envelope (everything else as given):",
+        return ["capacity envelope (everything else as given"
+                + ("" if self.latency_assessed else "; latency not assessed") + "):",
                 *("  " + x.text() for x in (self.max_pairs, self.max_rate, self.max_size))]
 
     def as_dict(self) -> dict[str, Any]:
@@ -666,7 +797,7 @@ class Envelope:
 
 def _binding(d: Deployment, c: UnitCosts) -> str:
     p = predict(d, c)
-    failing = [k for k in p.constraints if not k.ok] or p.constraints
+    failing = [k for k in p.constraints if not k.ok] or [k for k in p.constraints if k.assessed]
     return min(failing, key=lambda k: k.margin).name
 
 
@@ -730,4 +861,4 @@ def envelope(d: Deployment, c: UnitCosts) -> Envelope:
             where = _binding(replace(d, size_scale=size * 1.01), c)
             max_size = Limit("largest session size", mean * size, "B", where,
                              "(mean over the pairs)" if d.estate else "")
-    return Envelope(max_pairs, max_rate, max_size)
+    return Envelope(max_pairs, max_rate, max_size, c.latency is not None)

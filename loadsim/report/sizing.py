@@ -114,9 +114,8 @@ def assumptions_table(d: sz.Deployment) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------ figures
 def pair_range(d: sz.Deployment, costs: sz.UnitCosts, points: int = 60) -> list[int]:
     """HA-pair counts to plot: up to twice where 3 masters stop passing (at least 30, at most 5000)."""
-    from loadsim.report.tls import max_pairs
-
-    top = min(5000, max(30, 2 * max_pairs(replace(d, masters=3), costs)))
+    most = sz.most_pairs(replace(d, masters=3), costs, limit=5000).value or 0
+    top = min(5000, max(30, 2 * int(most)))
     step = max(1, top // points)
     return list(range(1, top + 1, step))
 
@@ -194,6 +193,10 @@ def plot_recommended_masters(d: sz.Deployment, costs: sz.UnitCosts) -> plt.Figur
     pairs = pair_range(d, costs)
     masters = [sz.smallest_masters(replace(d, ha_pairs=p), costs) for p in pairs]
     ax.step(pairs, [m if m is not None else float("nan") for m in masters], where="mid", label="model")
+    if all(m is None for m in masters):
+        ax.text(0.5, 0.5, "no master count up to 64 passes at any of these HA-pair counts\n"
+                f"({sz._binding(replace(d, ha_pairs=1, masters=64), costs)} binds)", transform=ax.transAxes,
+                ha="center", va="center", fontsize=9, color="#c62828")
     _shade_extrapolation(ax, d, costs, pairs[-1])
     ax.axvline(d.ha_pairs, color="grey", linestyle=":", linewidth=1)
     ax.axhline(3, color="grey", linestyle=":", linewidth=1)
@@ -209,35 +212,61 @@ def plot_recommended_masters(d: sz.Deployment, costs: sz.UnitCosts) -> plt.Figur
 
 def plot_envelope(d: sz.Deployment, costs: sz.UnitCosts, masters: tuple[int, ...] = (3, 6, 9)) -> plt.Figure:
     """The capacity envelope: the most HA pairs the masters carry against the session size, for 3/6/9
-    masters (memory from the model of the sessions; CPU per command from ``costs``)."""
-    model = replace(sz.DEFAULT_COSTS, cpu_s_per_command=costs.cpu_s_per_command,
-                    base_cpu_per_master=costs.base_cpu_per_master, latency_points=costs.latency_points)
+    masters, with the same unit costs as the verdict (so the text's "most HA pairs" lies on the curve at the
+    target's size). Sizes where not even one pair passes are said in words, never plotted as zero (a log axis
+    cannot show them: that was the report's crash)."""
     sizes = [1024 * 2 ** (i / 2) for i in range(17)]  # 1 KiB .. 256 KiB
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    if not costs.memory_model:  # fitted costs hold for the measured sessions only: no size axis from them
+        ax.text(0.5, 0.5, "not drawn: unit costs measured on runs hold for the measured sessions only",
+                transform=ax.transAxes, ha="center", va="center", fontsize=9, wrap=True)
+        ax.set_axis_off()
+        return fig
+    plotted, failing = False, []
     for m in masters:
-        pairs = [sz.most_pairs(replace(d, masters=m, record_bytes=size, estate=None), model, limit=20_000).value
+        pairs = [sz.most_pairs(replace(d, masters=m, record_bytes=size, estate=None), costs, limit=20_000).value
                  for size in sizes]
+        if all(p is None for p in pairs):
+            failing.append(m)
+            continue
         ax.plot([s / 1024 for s in sizes], [p if p is not None else float("nan") for p in pairs], marker=".",
                 label=f"{m} masters")
-    ax.axhline(d.ha_pairs, color="grey", linestyle=":", linewidth=1)
+        plotted = True
+    if failing:
+        ax.text(0.01, 0.02, f"not even 1 HA pair passes on {', '.join(map(str, failing))} masters at any size "
+                f"({sz._binding(replace(d, ha_pairs=1, masters=failing[0]), costs)} binds)",
+                transform=ax.transAxes, fontsize=8, color="#c62828")
+    ax.axhline(d.ha_pairs, color="grey", linestyle=":", linewidth=1, label=f"target: {d.ha_pairs} HA pairs")
     ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
+    if plotted:
+        ax.set_yscale("log")
     ax.set_xlabel(f"mean session size, KiB ({d.cps_per_pair:g} calls/s per pair, {d.aht_s:g} s handle time)")
     ax.set_ylabel("most HA pairs that pass")
-    ax.set_title("Capacity envelope: HA pairs vs session size")
+    ax.set_title("Capacity envelope: HA pairs vs session size"
+                 + ("" if costs.latency is not None else " (latency not assessed)"))
     ax.legend(fontsize=8)
     return fig
 
 
 def plot_measured(table: pd.DataFrame, column: str, ylabel: str, title: str, limit: float | None = None,
                   limit_label: str = "", scale: float = 1.0, unit: str = "") -> plt.Figure:
-    """Measured runs: one line per (masters, TLS), points marked, integer HA-pair axis, the limit if given."""
+    """Measured runs: every run a point, one line through the mean per HA-pair count for each (masters, TLS),
+    integer HA-pair axis, the limit if given. One run gives one point; runs without the figure are said."""
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     top = 0.0
-    for (masters, tls), rows in table.groupby(["masters", "tls"]):
-        values = rows[column] * scale
-        top = max(top, float(values.max()))
-        ax.plot(rows["ha_pairs"], values, marker="o", label=f"{masters} masters{' TLS' if tls else ''}")
+    values_all = pd.to_numeric(table[column], errors="coerce") * scale if column in table else pd.Series(dtype=float)
+    for (masters, tls), rows in table.assign(_v=values_all).groupby(["masters", "tls"], dropna=False):
+        rows = rows.dropna(subset=["_v"])
+        if rows.empty:
+            continue
+        top = max(top, float(rows["_v"].max()))
+        label = f"{masters} masters{' TLS' if tls else ''}"
+        means = rows.groupby("ha_pairs")["_v"].mean()
+        points = ax.plot(rows["ha_pairs"], rows["_v"], "o", alpha=0.6, label=f"{label} (runs)")[0]
+        if len(means) > 1 or len(rows) > len(means):
+            ax.plot(means.index, means.values, "-", color=points.get_color(), label=f"{label} (mean)")
+    if values_all.dropna().empty:
+        ax.text(0.5, 0.5, "no run has this figure", transform=ax.transAxes, ha="center", va="center")
     if limit is not None:
         top = _limit_line(ax, limit * scale, top, limit_label, "{:,.0f}" + unit)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -245,7 +274,8 @@ def plot_measured(table: pd.DataFrame, column: str, ylabel: str, title: str, lim
     ax.set_xlabel("ORS HA pairs (measured runs)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
     return fig
 
 

@@ -130,29 +130,61 @@ def _arm_costs(folder: Path, index: dict[str, Any], tls: bool) -> sz.UnitCosts:
 
 
 def max_pairs(d: sz.Deployment, costs: sz.UnitCosts, limit: int = 5000) -> int:
-    """Most HA pairs the deployment's masters pass with (bisection; 0 if none)."""
-    lo, hi = 0, limit
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if sz.predict(replace(d, ha_pairs=mid), costs).passed:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """Most HA pairs the deployment's masters pass with (0 if none): the envelope's own search."""
+    return int(sz.most_pairs(d, costs, limit=limit).value or 0)
 
 
 def sizing_consequence(folder: Path, index: dict[str, Any], deployment: sz.Deployment | None = None) -> pd.DataFrame:
-    """Per arm: server CPU per command, masters needed for the deployment, most HA pairs on its masters."""
+    """Per arm, from the one assessment (``sizing.verdict``): server CPU per command, masters needed for the
+    deployment, most HA pairs on its masters, and latency as assessed (or "not assessed: ..." with why)."""
     d = deployment or sz.Deployment()
     rows = []
     for tls in (False, True):
-        costs = _arm_costs(folder, index, tls)
+        try:
+            costs = _arm_costs(folder, index, tls)
+        except FitError as exc:
+            rows.append({"arm": "TLS" if tls else "plain", "server CPU µs/command": None,
+                         f"masters needed for {d.ha_pairs} HA pairs": f"not assessed: {exc}",
+                         f"most HA pairs on {d.masters} masters": f"not assessed: {exc}",
+                         "latency": "not assessed", "unit costs": "-"})
+            continue
+        v = sz.verdict(d, costs)
+        latency = next(k for k in v.prediction.constraints if k.name == sz.LATENCY)
+        most = v.envelope.max_pairs if v.envelope is not None else sz.most_pairs(d, costs)
+        needed = (v.smallest_masters if v.smallest_masters is not None
+                  else f"none up to {v.masters_limit}: "
+                       f"{sz._binding(replace(d, masters=v.masters_limit), costs)} binds")
         rows.append({"arm": "TLS" if tls else "plain",
                      "server CPU µs/command": round(costs.cpu_s_per_command * 1e6, 2),
-                     f"masters needed for {d.ha_pairs} HA pairs": sz.smallest_masters(d, costs),
-                     f"most HA pairs on {d.masters} masters": max_pairs(d, costs),
+                     f"masters needed for {d.ha_pairs} HA pairs": needed,
+                     f"most HA pairs on {d.masters} masters": most.value if most.value is not None else
+                     f"none: {most.note}",
+                     "latency": latency.text().removeprefix(f"{latency.name}: "),
                      "unit costs": costs.source})
     return pd.DataFrame(rows).set_index("arm")
+
+
+def saturation_text(index: dict[str, Any]) -> str:
+    """The saturation steps in words, per arm, consistent with the table under it."""
+    analysis = index["analysis"]
+    best, lower = analysis["max_sustained_ops_per_s"], analysis.get("max_sustained_is_lower_bound") or {}
+    lines = []
+    for arm, entries in index["saturation"].items():
+        sustained = [e for e in entries if e.get("sustained")]
+        failed = len(entries) - len(sustained)
+        if not entries:
+            lines.append(f"{arm}: no saturation step was run")
+        elif not sustained:
+            lines.append(f"{arm}: none of the {len(entries)} step(s) kept p99 under the SLO without errors or "
+                         "falling behind the schedule, so no sustained rate is known (lower the first step's "
+                         "--cps-per-pair)")
+        elif lower.get(arm):
+            lines.append(f"{arm}: every one of the {len(entries)} step(s) was sustained, up to {best[arm]:,.0f} "
+                         "ops/s: the limit lies beyond, this is only a lower bound (add --saturation-steps)")
+        else:
+            lines.append(f"{arm}: sustained up to {best[arm]:,.0f} ops/s; {failed} of {len(entries)} step(s) "
+                         "missed the SLO")
+    return "\n".join(lines)
 
 
 def consequence_check(consequence: pd.DataFrame, index: dict[str, Any]) -> str:
