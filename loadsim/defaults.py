@@ -115,10 +115,8 @@ DEFAULTS: dict[str, Default] = {
     "latency_slo_p99_us": Default(5000.0, ASSUMPTION, "p99 of a persistence operation; set your own SLO", "µs"),
     "maxclients": Default(10000, VENDOR, "[RCONF] Redis's default maxclients", "clients"),
     # ---- unit costs when no runs are given (loadsim plan without --from)
-    "bytes_per_session": Default(5600.0, MEASURED, f"used_memory per live session: 5573 +- 16 B, {_REF}", "B"),
     "base_bytes_per_master": Default(1.9e6, MEASURED, f"used_memory of an empty master, {_REF}", "B"),
     "cpu_s_per_command": Default(23e-6, MEASURED, f"used_cpu_sys+user per command: 23 +- 3 µs, {_REF}", "s"),
-    "commands_per_op": Default(2.25, MEASURED, f"Redis commands per persistence operation, {_REF}"),
     "base_cpu_per_master": Default(0.0025, MEASURED, f"share of a core an idle master uses, {_REF}"),
 }
 

@@ -81,10 +81,10 @@ def costs_and_runs(path: str | None, tls: bool | None = None) -> tuple[sz.UnitCo
     """Unit costs fitted to the runs under ``path`` (the built-in assumptions without), and those runs' folders."""
     if not path:
         return sz.DEFAULT_COSTS, []
-    from loadsim.report.sizing import load_summaries, select
+    from loadsim.results.runs import read_runs
 
-    chosen = select(load_summaries(path), tls=tls)
-    return sz.fit_unit_costs(chosen), [s["_path"] for s in chosen]
+    runs = read_runs(path, tls=tls)
+    return sz.fit_unit_costs(runs), [r.path for r in runs]
 
 
 def register(sub: Any) -> None:
@@ -123,11 +123,11 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             print(f"  {g.name:<20} {g.pairs} pair(s) x {q.cps_per_pair:g} calls/s, session "
                   f"{q.complexity.record_bytes:,} B, {q.writes_per_session:g} writes, mean lifetime "
                   f"{q.mean_lifetime_s:,.0f} s")
-    if costs.memory_model:
+    if not costs.calibrated:
         print(f"unit costs ({costs.source}): {costs.cpu_s_per_command * 1e6:.1f} µs CPU/command\n")
     else:
-        print(f"unit costs ({costs.source}): {costs.bytes_per_session:,.0f} B/live session, "
-              f"{costs.base_bytes_per_master / 2**20:.1f} MiB base/master, {costs.cpu_s_per_command * 1e6:.1f} µs "
-              f"CPU/command, {costs.commands_per_op:.2f} commands/op\n")
+        print(f"unit costs ({costs.source}): the memory model {costs.factor_text()} ({costs.memory_note}), "
+              f"{costs.base_bytes_per_master / 2**20:.2f} MiB base/master; commands per operation the model's x "
+              f"{costs.commands_factor:.3f}; {costs.cpu_s_per_command * 1e6:.1f} µs CPU/command\n")
     print(v.text())
     return 0 if v.passed else EXIT_FAIL

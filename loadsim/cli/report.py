@@ -84,12 +84,15 @@ def _check_sizing_parameters(params: dict[str, Any]) -> None:
     if "tls" in params and not isinstance(params["tls"], bool):
         raise OptionsError(f"-p tls={params['tls']!r}: give true or false")
     given = {k: v for k, v in params.items() if k != "tls" and v is not None}
+    texts, flags = ("complexity", "key_layout", "estate", "redis_version", "allocator"), ("aof", "n_plus_1")
     for name, value in given.items():
-        if name not in ("complexity", "key_layout", "estate") and (isinstance(value, bool) != (name == "aof")
-                                                                   or not isinstance(value, (int, float))):
-            kind = "true or false" if name == "aof" else "a number"
+        if name in texts:
+            if not isinstance(value, str):
+                raise OptionsError(f"-p {name}={value!r}: give a text, e.g. -p {name}='\"...\"'")
+        elif isinstance(value, bool) != (name in flags) or not isinstance(value, (int, float)):
+            kind = "true or false" if name in flags else "a number"
             raise OptionsError(f"-p {name}={value!r}: give {kind}, e.g. -p {name}="
-                               f"{'true' if name == 'aof' else '12'}")
+                               f"{'true' if name in flags else '12'}")
     try:
         deployment_from_args(argparse.Namespace(**given))
     except OptionsError as exc:

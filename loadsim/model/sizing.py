@@ -22,7 +22,7 @@ from loadsim.errors import FitError, OptionsError
 from loadsim.model import footprint as fp
 from loadsim.model import workload as wl
 from loadsim.model.estate import Estate
-from loadsim.model.workload import PRESETS, operation_percentile
+from loadsim.model.workload import PRESETS
 
 GIB = D.GIB
 
@@ -82,15 +82,32 @@ def fit_latency(points: list[tuple[float, float]]) -> LatencyModel:
 
 # ------------------------------------------------------------------------------------------ inputs
 @dataclass(frozen=True)
-class UnitCosts:
-    """What one live session and one command cost on a master. Build with ``fit_unit_costs``."""
+class RunFigures:
+    """One fitted run's own figures beside the model's, for the report's unit-cost table."""
 
-    bytes_per_session: float  # used_memory per live session (all its records, key overhead, TTL)
-    base_bytes_per_master: float  # used_memory of an empty master
+    name: str
+    run_class: str
+    bytes_per_session: float  # (used_memory - base x masters - connections) / live sessions, measured
+    model_bytes_per_session: float  # the model's for that run's sessions (None-free: 0 when not modelled)
+    cpu_us_per_command: float  # the run's whole-run server CPU / commands (idle CPU included)
+
+
+@dataclass(frozen=True)
+class UnitCosts:
+    """The model's costs and their calibration by measured runs. Build with ``fit_unit_costs``.
+
+    Memory and commands always come from the model of the sessions (``loadsim.model.footprint``: Redis internals
+    and the workload model); runs calibrate it, they do not replace it: a measured factor on the per-session
+    bytes, a measured base per master, a measured factor on commands per operation and the server CPU per
+    command. So a plan for another session size, preset, layout, TTL or lifetime from measured runs is the model
+    for that target x the calibration."""
+
     cpu_s_per_command: float  # server CPU (used_cpu_sys+user, includes I/O and TLS) per command
-    commands_per_op: float  # Redis commands per persistence operation (depends on layout, timers)
+    base_bytes_per_master: float = fp.EMPTY_MASTER_BYTES  # used_memory of an empty master, no clients
+    memory_factor: float = 1.0  # measured / modelled session bytes (1.0: the model alone)
+    memory_factor_se: float | None = None  # its standard error; None below MIN_RUNS_FOR_SPREAD runs
+    commands_factor: float = 1.0  # measured / modelled Redis commands per persistence operation
     base_cpu_per_master: float = 0.0  # share of a core an idle master uses (cron, cluster bus, INFO polls)
-    bytes_per_session_se: float | None = None  # standard error of the fit; None below MIN_RUNS_FOR_SPREAD runs
     cpu_s_per_command_sd: float | None = None  # spread between runs; None below MIN_RUNS_FOR_SPREAD runs
     latency_points: tuple[tuple[float, float], ...] = ()  # (busiest master's CPU utilisation, p99 µs): clean runs
     latency: LatencyModel | None = None  # p99 vs utilisation fitted on the clean runs; None: not assessed
@@ -98,7 +115,12 @@ class UnitCosts:
     runs: int = 0
     source: str = "assumption"
     live_sessions_range: tuple[float, float] | None = None  # smallest and largest measured (None: not measured)
-    memory_model: bool = False  # True: bytes and commands per session come from the model of the sessions
+    per_run: tuple[RunFigures, ...] = ()
+    memory_note: str = ""  # how the memory calibration was fitted (or why the base was not)
+
+    @property
+    def calibrated(self) -> bool:
+        return self.runs > 0
 
     def spread_text(self, value: float | None, scale: float = 1.0, unit: str = "") -> str:
         """A standard error or spread for people: "n/a (2 runs)" when too few runs give one."""
@@ -106,19 +128,26 @@ class UnitCosts:
             return f"n/a ({self.runs} run{'s' if self.runs != 1 else ''})" if self.runs else "n/a (assumed)"
         return f"{value * scale:,.2f}{unit}"
 
+    def factor_text(self) -> str:
+        """The memory calibration for people: "x 1.012 (95 % 0.98 .. 1.04, 3 runs)"."""
+        if not self.calibrated:
+            return "x 1 (no runs: the model alone)"
+        spread = (f"95 % {self.memory_factor - 1.96 * self.memory_factor_se:.3f} .. "
+                  f"{self.memory_factor + 1.96 * self.memory_factor_se:.3f}, " if self.memory_factor_se else
+                  "no interval below 3 runs, ")
+        return f"x {self.memory_factor:.3f} ({spread}{self.runs} run{'s' if self.runs != 1 else ''})"
+
 
 # Fewer runs than this give no standard error: two points fit two parameters exactly (zero degrees of freedom),
 # and a spread of two runs says little.
 MIN_RUNS_FOR_SPREAD = 3
 
 
-# Fallback when no runs are given: memory and commands from the model of the sessions themselves
-# (loadsim.model.footprint: Redis internals + the workload model), server CPU per command from reference-machine
-# measurements (values and how measured: loadsim.defaults). ``modelled`` marks them: a fit from runs is not.
-DEFAULT_COSTS = UnitCosts(bytes_per_session=D.value("bytes_per_session"),
-                          base_bytes_per_master=fp.EMPTY_MASTER_BYTES,
-                          cpu_s_per_command=D.value("cpu_s_per_command"), commands_per_op=D.value("commands_per_op"),
-                          base_cpu_per_master=D.value("base_cpu_per_master"), memory_model=True,
+# When no runs are given: memory and commands from the model of the sessions (loadsim.model.footprint: Redis
+# internals + the workload model) uncalibrated, server CPU per command from reference-machine measurements
+# (values and how measured: loadsim.defaults).
+DEFAULT_COSTS = UnitCosts(cpu_s_per_command=D.value("cpu_s_per_command"),
+                          base_cpu_per_master=D.value("base_cpu_per_master"),
                           source="model: memory from Redis internals (jemalloc size classes, Redis 7.0) and the "
                                  "simulated sessions; commands from the key layout; CPU per command measured on the "
                                  "reference machine (standard preset, no TLS), not your runs")
@@ -282,41 +311,6 @@ ASSUMPTIONS: dict[str, str] = D.labels(tuple(f.name for f in fields(Deployment) 
 
 
 # ------------------------------------------------------------------------------------------ fitting
-@dataclass(frozen=True)
-class MemoryFit:
-    bytes_per_session: float
-    base_bytes_per_master: float
-    bytes_per_session_se: float | None  # None below MIN_RUNS_FOR_SPREAD runs
-    r2: float
-    points: int
-
-
-def fit_memory(live_sessions: list[float], masters: list[int], used_memory: list[float]) -> MemoryFit:
-    """Least squares of total used_memory = base x masters + bytes_per_session x live sessions.
-
-    One point per run (sums over its masters). Needs two or more distinct live-session counts.
-    """
-    x_live = np.asarray(live_sessions, dtype=float)
-    x_m = np.asarray(masters, dtype=float)
-    y = np.asarray(used_memory, dtype=float)
-    if len(set(np.round(x_live, 6))) < 2:
-        raise FitError("fit_memory needs runs with at least 2 different live-session counts "
-                         "(sweep over --ha-pairs or --cps-per-pair)")
-    design = np.column_stack([x_m, x_live])
-    coef, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
-    if rank < 2:
-        raise FitError("fit_memory: live sessions are proportional to masters in these runs; vary them")
-    residual = y - design @ coef
-    se: float | None = None
-    if len(y) >= MIN_RUNS_FOR_SPREAD:
-        sigma2 = float(residual @ residual) / (len(y) - 2)
-        cov = sigma2 * np.linalg.pinv(design.T @ design)
-        se = float(math.sqrt(max(0.0, cov[1, 1])))
-    ss_tot = float(((y - y.mean()) ** 2).sum()) or 1.0
-    return MemoryFit(bytes_per_session=float(coef[1]), base_bytes_per_master=float(coef[0]),
-                     bytes_per_session_se=se, r2=1.0 - float(residual @ residual) / ss_tot, points=len(y))
-
-
 def fit_cpu(cpu_s: list[float], master_seconds: list[float], commands: list[float]
             ) -> tuple[float, float, float | None]:
     """Least squares of server CPU s = base x (masters x seconds) + per_command x commands.
@@ -377,46 +371,129 @@ def latency_not_assessed(classes: dict[str, int]) -> str:
     return f"no clean runs ({told}): {fix}"
 
 
-def steady_cpu(summary: dict[str, Any]) -> tuple[float, float, float]:
-    """(server CPU s, master-seconds, commands) of a run's steady window (a current-schema summary:
-    ``loadsim.results.schema.upgrade`` gives older runs the whole-run figures)."""
-    masters = summary["masters"]
-    return (sum(m["cpu_s_steady"] for m in masters), sum(m["steady_s"] for m in masters),
-            sum(m["commands_steady"] for m in masters))
+@dataclass(frozen=True)
+class MeasuredRun:
+    """What sizing needs of one run, typed. ``loadsim.results.runs.read_runs`` is the one reader that builds
+    these from run folders; nothing in the model reaches into summary.json."""
+
+    name: str
+    run_class: str  # clean, rig-bound, redis-bound or unclassified (a run from before the classification)
+    evidence: str  # the classification's one line ("" when unclassified)
+    tls: bool
+    ha_pairs: int
+    masters: int
+    live_sessions: float  # mean over the steady window
+    used_memory: float  # all masters, mean over the steady window
+    cpu_s: float  # server CPU over the steady window, all masters
+    master_seconds: float  # masters x steady window
+    commands: float  # commands in the steady window, all masters
+    busiest_utilisation: float  # busiest master's CPU over the steady window, share of one core
+    operations_steady: float  # persistence operations completed in the steady window
+    p99_us: float | None  # session.update from the intended start, steady window
+    cpu_us_per_command: float  # the run's own whole-run server CPU per command
+    workload: wl.WorkloadParams | None = None  # the run's sessions, to model them (None: unknown)
+    eager_connections: bool = False  # the backup's connections open at start too (lazy pools: on first use)
+    redis_version: tuple[int, int] = (7, 0)
+    allocator: str = "jemalloc"
+    path: str = ""  # the run folder
 
 
-def fit_unit_costs(summaries: list[dict[str, Any]]) -> UnitCosts:
-    """Unit costs from run summaries (``summary.json`` dicts, see docs/results.md)."""
-    usable = [s for s in summaries if s.get("complete") and s.get("masters")]
+@dataclass(frozen=True)
+class RunModel:
+    """The model of one run's sessions: bytes all masters hold for them and commands per operation."""
+
+    data_bytes: float  # all masters, at the run's measured live sessions (bucket arrays included)
+    connection_bytes_per_master: float
+    bytes_per_session: float  # per live session, no bucket arrays
+    commands_per_op: float
+
+
+def model_run(r: MeasuredRun) -> RunModel:
+    """The model's figures for a measured run (its workload at its measured live sessions)."""
+    assert r.workload is not None
+    p = replace(r.workload, ha_pairs=1)
+    f = fp.footprint(p, r.redis_version, r.allocator)
+    live = r.live_sessions
+    keys = sum(f.keys_per_session.values()) * live
+    ttl = sum(f.ttl_keys_per_session.values()) * live
+    buckets = r.masters * fp.buckets_bytes(keys / r.masters, ttl / r.masters, f.hash_fields_per_session * live)
+    per_thread = fp.connection_bytes(p, True, r.allocator) + (
+        fp.connection_bytes(p, False, r.allocator) if r.eager_connections else 0.0)
+    return RunModel(live * f.bytes_per_live_session + buckets, r.ha_pairs * p.worker_threads * per_thread,
+                    f.bytes_per_live_session, f.commands_per_op)
+
+
+def predict_run(r: MeasuredRun, c: UnitCosts) -> tuple[float, float]:
+    """(used_memory of all masters, server CPU s of the steady window) the calibrated model predicts for a run
+    that was not fitted (``loadsim validate``)."""
+    m = model_run(r)
+    memory = r.masters * (c.base_bytes_per_master + m.connection_bytes_per_master) + c.memory_factor * m.data_bytes
+    return memory, r.master_seconds * c.base_cpu_per_master + r.commands * c.cpu_s_per_command
+
+
+def fit_calibration(runs: list[MeasuredRun]) -> tuple[float, float, float | None, str]:
+    """(base bytes per master, memory factor, its standard error, how) from runs whose sessions are known.
+
+    Least squares of used_memory - modelled connections = base x masters + factor x modelled session bytes.
+    Runs at one size cannot separate the base from the factor: then the base is the model's empty master
+    (measured: loadsim.model.footprint.EMPTY_MASTER_BYTES) and only the factor is fitted."""
+    models = [model_run(r) for r in runs]
+    y = np.asarray([r.used_memory - r.masters * m.connection_bytes_per_master
+                    for r, m in zip(runs, models, strict=True)])
+    x_m = np.asarray([float(r.masters) for r in runs])
+    x_d = np.asarray([m.data_bytes for m in models])
+    if len(runs) >= 2 and len(set(np.round(x_d / max(x_d.max(), 1.0), 3))) >= 2:
+        design = np.column_stack([x_m, x_d])
+        coef, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
+        if rank == 2 and coef[0] > 0 and coef[1] > 0:
+            se = None
+            if len(y) >= MIN_RUNS_FOR_SPREAD:
+                residual = y - design @ coef
+                cov = float(residual @ residual) / (len(y) - 2) * np.linalg.pinv(design.T @ design)
+                se = float(math.sqrt(max(0.0, cov[1, 1])))
+            return float(coef[0]), float(coef[1]), se, f"base and factor fitted on {len(runs)} runs"
+    base = fp.EMPTY_MASTER_BYTES
+    factor = float((y - base * x_m).sum() / x_d.sum()) if x_d.sum() > 0 else 1.0
+    return base, factor, None, (f"factor fitted on {len(runs)} run(s); base per master the model's "
+                                f"{base / 2**20:.2f} MiB (the runs do not separate the two)")
+
+
+def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
+    """The model's calibration from measured runs (``loadsim.results.runs.read_runs``): memory factor and base,
+    commands factor and server CPU from every run whose counters are sound; the latency curve from the clean
+    runs only (``latency_why`` says why there is none)."""
+    usable = [r for r in runs if r.masters > 0]
     if not usable:
         raise FitError("no complete runs with server samples to fit unit costs from")
-    live = [s["live_sessions"]["steady_mean"] for s in usable]
-    masters = [len(s["masters"]) for s in usable]
-    memory = [sum(m["used_memory_steady_mean"] for m in s["masters"]) for s in usable]
-    mem = fit_memory(live, masters, memory)
+    modelled = [r for r in usable if r.workload is not None and r.live_sessions > 0]
+    if not modelled:
+        raise FitError("no run whose sessions can be modelled (config.json missing) to calibrate the model on")
+    base, factor, factor_se, how = fit_calibration(modelled)
+    models = {r.name: model_run(r) for r in modelled}
+    # steady window only: the pre-fill writes sessions with commands that are no persistence operation
+    cmd_model = sum(r.operations_steady * models[r.name].commands_per_op for r in modelled)
+    cmd_factor = sum(r.commands for r in modelled) / cmd_model if cmd_model else 1.0
     # CPU over the steady window only: the pre-fill burst runs at another rate (more commands per
     # event-loop wake-up) and would mix two regimes into one per-command cost.
-    base_cpu, cpu, cpu_sd = fit_cpu(*zip(*(steady_cpu(s) for s in usable), strict=True))
-    # commands_client_counted covers the whole run: so do the operations, the window's and the warm-up's
-    ops = [sum(o["count"] + o.get("warmup", 0) for o in s["operations"].values()) for s in usable]
-    cmds = [s["server"]["commands_client_counted"] for s in usable]
+    base_cpu, cpu, cpu_sd = fit_cpu([r.cpu_s for r in usable], [r.master_seconds for r in usable],
+                                    [r.commands for r in usable])
     points = []
     classes: dict[str, int] = {}
-    for s in usable:
-        kind = (s.get("run_class") or {}).get("class", UNCLASSIFIED)
-        classes[kind] = classes.get(kind, 0) + 1
-        util = max((m["cpu_s_steady"] / m["steady_s"] for m in s["masters"] if m.get("steady_s")), default=0.0)
-        p99 = operation_percentile(s, "p99")
-        if kind in LATENCY_CLASSES and p99:
-            points.append((round(util, 4), float(p99)))
-    latency = fit_latency(points) if points else None
-    return UnitCosts(bytes_per_session=mem.bytes_per_session, base_bytes_per_master=mem.base_bytes_per_master,
-                     cpu_s_per_command=cpu, commands_per_op=sum(cmds) / max(1, sum(ops)),
-                     bytes_per_session_se=mem.bytes_per_session_se, cpu_s_per_command_sd=cpu_sd,
-                     base_cpu_per_master=base_cpu,
-                     latency_points=tuple(points), latency=latency, latency_why=latency_not_assessed(classes),
-                     runs=len(usable), source=f"measured: {len(usable)} runs",
-                     live_sessions_range=(min(live), max(live)))
+    for r in usable:
+        classes[r.run_class] = classes.get(r.run_class, 0) + 1
+        if r.run_class in LATENCY_CLASSES and r.p99_us:
+            points.append((round(r.busiest_utilisation, 4), float(r.p99_us)))
+    per_run = tuple(RunFigures(
+        r.name, r.run_class,
+        (r.used_memory - r.masters * (base + models[r.name].connection_bytes_per_master)) / r.live_sessions,
+        models[r.name].bytes_per_session, r.cpu_us_per_command) for r in modelled)
+    live = [r.live_sessions for r in usable]
+    return UnitCosts(cpu_s_per_command=cpu, base_bytes_per_master=base, memory_factor=factor,
+                     memory_factor_se=factor_se, commands_factor=cmd_factor, base_cpu_per_master=base_cpu,
+                     cpu_s_per_command_sd=cpu_sd, latency_points=tuple(points),
+                     latency=fit_latency(points) if points else None, latency_why=latency_not_assessed(classes),
+                     runs=len(usable), source=f"model calibrated on {len(usable)} measured runs",
+                     live_sessions_range=(min(live), max(live)), per_run=per_run, memory_note=how)
 
 
 # ------------------------------------------------------------------------------------------ predicting
@@ -476,7 +553,7 @@ class Prediction:
     nodes: int
     memory_source: str = ""  # "model (...)" or "measured (...)"
     hot_master_commands_per_s: float = 0.0  # commands/s that must go to the one slot of ORS:<cluster>
-    bytes_per_session: float = 0.0  # as used (model or measured), bucket arrays included
+    bytes_per_session: float = 0.0  # as used: the model's x the calibration (no bucket arrays)
     failover: str = ""  # what one master down does to this deployment
     notes: tuple[str, ...] = ()
     constraints: list[Constraint] = field(default_factory=list)
@@ -508,66 +585,48 @@ def _spread_over_masters(loads: list[tuple[int, float]], masters: int) -> float:
 def predict(d: Deployment, c: UnitCosts) -> Prediction:
     """Memory, CPU, latency and connections per node for deployment ``d`` with unit costs ``c``.
 
-    Without runs (``DEFAULT_COSTS``), memory and commands come from the simulated sessions themselves
-    (``loadsim.model.footprint``); fitted unit costs (``--from``) take precedence for both."""
+    Memory and commands come from the model of the target's sessions (``loadsim.model.footprint``), times the
+    calibration measured runs give (``c.memory_factor``, ``c.commands_factor``; 1 without runs)."""
     groups = d.pair_groups()
     m = d.masters
     version = (int(d.redis_version.split(".")[0]), int(d.redis_version.split(".")[1]))
     feet = [(n, p, fp.footprint(p, version, d.allocator)) for n, p in groups]
     live = sum(n * f.live_sessions for n, _, f in feet)
     ops = sum(n * f.ops_per_s for n, _, f in feet)
-    measured = not c.memory_model
     notes: list[str] = []
-    # -- commands per second by placement
-    spread_cmds = sum(n * f.commands_per_s[fp.SPREAD] for n, _, f in feet)
-    hot_cmds = sum(n * f.commands_per_s[fp.HOT] for n, _, f in feet)
-    pair_cmds = [(n, f.commands_per_s[fp.PAIR]) for n, _, f in feet]
+    # -- commands per second by placement (the model's, x the measured factor)
+    k = c.commands_factor
+    spread_cmds = k * sum(n * f.commands_per_s[fp.SPREAD] for n, _, f in feet)
+    hot_cmds = k * sum(n * f.commands_per_s[fp.HOT] for n, _, f in feet)
+    pair_cmds = [(n, k * f.commands_per_s[fp.PAIR]) for n, _, f in feet]
     commands = spread_cmds + hot_cmds + sum(n * x for n, x in pair_cmds)
-    if measured:  # the runs' own commands per operation, spread as the layout spreads them
-        scale = c.commands_per_op * ops / commands if commands else 0.0
-        spread_cmds, hot_cmds = spread_cmds * scale, hot_cmds * scale
-        pair_cmds = [(n, x * scale) for n, x in pair_cmds]
-        commands = c.commands_per_op * ops
     busiest_cmds = spread_cmds / m + _spread_over_masters(pair_cmds, m) + hot_cmds
     # -- memory of the busiest master
     # every pair's primary (working) and backup (idle) hold one connection per worker thread to each master
     conn_bytes = sum(n * d.worker_threads * (fp.connection_bytes(p, True, d.allocator)
                                              + fp.connection_bytes(p, False, d.allocator)) for n, p in groups)
-    if measured:
-        data = [(n, f.live_sessions * c.bytes_per_session) for n, _, f in feet]
-        share = {fp.SPREAD: 0.0, fp.PAIR: 0.0, fp.HOT: 0.0}
-        for n, _, f in feet:
-            for k, v in f.bytes_per_session.items():
-                share[k] += n * f.live_sessions * v
-        total = sum(share.values()) or 1.0
-        spread_b = sum(x * n for n, x in data) * share[fp.SPREAD] / total
-        hot_b = sum(x * n for n, x in data) * share[fp.HOT] / total
-        pair_b = [(n, x * share[fp.PAIR] / total) for n, x in data]
-        busiest = spread_b / m + _spread_over_masters(pair_b, m) + hot_b
-        memory = c.base_bytes_per_master + busiest
-        per_session = c.bytes_per_session
-        source = f"unit costs ({c.source}): {c.bytes_per_session:,.0f} B per live session, base " \
-                 f"{c.base_bytes_per_master / 2**20:.1f} MiB per master"
-    else:
-        spread_b = sum(n * f.live_sessions * f.bytes_per_session[fp.SPREAD] for n, _, f in feet)
-        hot_b = sum(n * f.live_sessions * f.bytes_per_session[fp.HOT] for n, _, f in feet)
-        pair_b = [(n, f.live_sessions * f.bytes_per_session[fp.PAIR]) for n, _, f in feet]
-        keys = {k: sum(n * f.live_sessions * f.keys_per_session[k] for n, _, f in feet) for k in fp.PLACEMENTS}
-        ttl = {k: sum(n * f.live_sessions * f.ttl_keys_per_session[k] for n, _, f in feet) for k in fp.PLACEMENTS}
-        fields_ = sum(n * f.live_sessions * f.hash_fields_per_session for n, _, f in feet)
-        busiest_pair = _spread_over_masters(pair_b, m)
-        pair_key_count = busiest_pair / max(1.0, sum(x * n for n, x in pair_b)) * keys[fp.PAIR]
-        busiest_keys = keys[fp.SPREAD] / m + pair_key_count + (1 if hot_b else 0)
-        busiest_ttl = ttl[fp.SPREAD] / m + pair_key_count + (1 if d.key_layout == "single-hash" else 0)
-        buckets = fp.buckets_bytes(busiest_keys, busiest_ttl, fields_)
-        busiest = spread_b / m + busiest_pair + hot_b + buckets
-        memory = c.base_bytes_per_master + conn_bytes + busiest
-        per_session = (spread_b + hot_b + sum(x * n for n, x in pair_b)) / live if live else 0.0
-        source = (f"model (Redis {d.redis_version} internals, {d.allocator}): {per_session:,.0f} B per live session "
-                  f"+ bucket arrays; {conn_bytes / 2**20:.1f} MiB of ORS connections per master")
+    spread_b = sum(n * f.live_sessions * f.bytes_per_session[fp.SPREAD] for n, _, f in feet)
+    hot_b = sum(n * f.live_sessions * f.bytes_per_session[fp.HOT] for n, _, f in feet)
+    pair_b = [(n, f.live_sessions * f.bytes_per_session[fp.PAIR]) for n, _, f in feet]
+    keys = {k: sum(n * f.live_sessions * f.keys_per_session[k] for n, _, f in feet) for k in fp.PLACEMENTS}
+    ttl = {k: sum(n * f.live_sessions * f.ttl_keys_per_session[k] for n, _, f in feet) for k in fp.PLACEMENTS}
+    fields_ = sum(n * f.live_sessions * f.hash_fields_per_session for n, _, f in feet)
+    busiest_pair = _spread_over_masters(pair_b, m)
+    pair_key_count = busiest_pair / max(1.0, sum(x * n for n, x in pair_b)) * keys[fp.PAIR]
+    busiest_keys = keys[fp.SPREAD] / m + pair_key_count + (1 if hot_b else 0)
+    busiest_ttl = ttl[fp.SPREAD] / m + pair_key_count + (1 if d.key_layout == "single-hash" else 0)
+    buckets = fp.buckets_bytes(busiest_keys, busiest_ttl, fields_)
+    busiest_model = spread_b / m + busiest_pair + hot_b + buckets
+    memory = c.base_bytes_per_master + conn_bytes + c.memory_factor * busiest_model
+    model_per_session = (spread_b + hot_b + sum(x * n for n, x in pair_b)) / live if live else 0.0
+    per_session = c.memory_factor * model_per_session
+    source = (f"model (Redis {d.redis_version} internals, {d.allocator}): {model_per_session:,.0f} B per live "
+              f"session + bucket arrays; {conn_bytes / 2**20:.1f} MiB of ORS connections per master")
+    if c.calibrated:
+        source += (f"; calibration {c.factor_text()} on the session bytes, base "
+                   f"{c.base_bytes_per_master / 2**20:.2f} MiB per master: {per_session:,.0f} B per live session")
     data_total = spread_b + hot_b + sum(x * n for n, x in pair_b)
-    share_busiest = (memory - c.base_bytes_per_master - (0 if measured else conn_bytes)) / data_total \
-        if data_total else 1.0 / m
+    share_busiest = (busiest_model - buckets) / data_total if data_total else 1.0 / m
     fork = d.fork_cow_factor if d.aof else 1.0
     # maxmemory must hold the data; the node must also hold the fork's copy-on-write peak
     ram_needed = max(memory / d.maxmemory_fraction, memory * fork)
@@ -668,6 +727,7 @@ class Verdict:
             + (f"; {p.hot_master_commands_per_s:,.0f} commands/s on the hot slot ORS:<cluster>"
                if p.hot_master_commands_per_s else ""),
             f"memory: {p.memory_source}",
+            f"unit costs: {p.costs.source}",
             p.failover,
             f"connections per node: {p.connections_per_node} (2 ORS nodes x {d.worker_threads} threads x "
             f"{d.ha_pairs} pairs)",
@@ -718,14 +778,26 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                        "bytes_per_session": p.bytes_per_session, "memory_source": p.memory_source,
                        "hot_slot_commands_per_s": p.hot_master_commands_per_s, "failover": p.failover,
                        "notes": list(p.notes)},
+        # bytes_per_session above is the one predictions use: the model's for the target's sessions x the
+        # calibration; the runs' own measured figures (their sessions, not the target's) are per_run below
         "unit_costs": {"source": p.costs.source, "runs": p.costs.runs,
-                       "bytes_per_session": p.costs.bytes_per_session,
-                       "bytes_per_session_se": p.costs.bytes_per_session_se,
+                       "memory_factor": p.costs.memory_factor, "memory_factor_se": p.costs.memory_factor_se,
+                       "memory_calibration": p.costs.memory_note or None,
                        "base_bytes_per_master": p.costs.base_bytes_per_master,
+                       "commands_factor": p.costs.commands_factor,
                        "cpu_s_per_command": p.costs.cpu_s_per_command,
                        "cpu_s_per_command_sd": p.costs.cpu_s_per_command_sd,
-                       "commands_per_op": p.costs.commands_per_op,
-                       "live_sessions_range": p.costs.live_sessions_range},
+                       "base_cpu_per_master": p.costs.base_cpu_per_master,
+                       "latency_model": None if p.costs.latency is None else {
+                           "floor_us": p.costs.latency.floor_us, "floor_low_us": p.costs.latency.floor_low_us,
+                           "floor_high_us": p.costs.latency.floor_high_us,
+                           "measured_up_to_utilisation": p.costs.latency.measured_up_to,
+                           "runs": p.costs.latency.runs},
+                       "live_sessions_range": p.costs.live_sessions_range,
+                       "per_run": [{"run": r.name, "class": r.run_class,
+                                    "measured_bytes_per_session": r.bytes_per_session,
+                                    "model_bytes_per_session": r.model_bytes_per_session,
+                                    "cpu_us_per_command": r.cpu_us_per_command} for r in p.costs.per_run]},
         "warning": extrapolation(d, p.costs),
         "envelope": v.envelope.as_dict() if v.envelope is not None else None,
     })
@@ -848,17 +920,13 @@ def envelope(d: Deployment, c: UnitCosts) -> Envelope:
         where = _binding(replace(d, rate_scale=rate * 1.01), c)
         max_rate = (Limit("highest calls/s per pair", base_rate * rate, "calls/s", where) if base_rate is not None
                     else Limit("highest call rate", rate, "x the estate's rates", where))
-    if not c.memory_model:
-        max_size = Limit("largest session size", None, "B", "", "not modelled with unit costs measured on runs "
-                         "(they hold for the measured sessions); plan without --from gives it")
+    groups = d.pair_groups()
+    mean = sum(n * p.complexity.record_bytes for n, p in groups) / sum(n for n, _ in groups)
+    size = _largest(lambda f: ok(size_scale=f), 1.0 / mean, (1 << 29) / mean, integer=False)
+    if size is None:
+        max_size = Limit("largest session size", None, "B", "", "the given pairs fail at any size")
     else:
-        groups = d.pair_groups()
-        mean = sum(n * p.complexity.record_bytes for n, p in groups) / sum(n for n, _ in groups)
-        size = _largest(lambda f: ok(size_scale=f), 1.0 / mean, (1 << 29) / mean, integer=False)
-        if size is None:
-            max_size = Limit("largest session size", None, "B", "", "the given pairs fail at any size")
-        else:
-            where = _binding(replace(d, size_scale=size * 1.01), c)
-            max_size = Limit("largest session size", mean * size, "B", where,
-                             "(mean over the pairs)" if d.estate else "")
+        where = _binding(replace(d, size_scale=size * 1.01), c)
+        max_size = Limit("largest session size", mean * size, "B", where,
+                         "(mean over the pairs)" if d.estate else "")
     return Envelope(max_pairs, max_rate, max_size, c.latency is not None)

@@ -34,20 +34,21 @@ def load_summaries(folder: str | Path) -> list[dict[str, Any]]:
     return out
 
 
-def select(summaries: list[dict[str, Any]], tls: bool | None = None) -> list[dict[str, Any]]:
-    """Runs with (True) or without (False) TLS; all runs for None. Unit costs differ with TLS."""
-    if tls is None:
-        return summaries
-    chosen = [s for s in summaries if bool(s.get("cluster", {}).get("tls")) == tls]
-    if not chosen:
-        raise ResultsError(f"no runs {'with' if tls else 'without'} TLS among {len(summaries)} runs")
-    return chosen
+def costs_for(folder: str | Path, tls: bool = False) -> tuple[sz.UnitCosts, str]:
+    """The unit costs the report's predictions use: the model calibrated on the runs with this TLS setting (every
+    run when none has it), or the uncalibrated model with the reason no calibration was possible."""
+    from loadsim.results.runs import read_runs
+
+    try:
+        runs = read_runs(folder)
+        chosen = [r for r in runs if r.tls == tls] or runs
+        return sz.fit_unit_costs(chosen), f"the model calibrated on {len(chosen)} of the runs"
+    except (FitError, ResultsError) as exc:
+        return sz.DEFAULT_COSTS, f"the model uncalibrated (assumptions) because: {exc}"
 
 
-def runs_for_costs(summaries: list[dict[str, Any]], tls: bool) -> list[dict[str, Any]]:
-    """The runs with this TLS setting to fit unit costs on, or every run when none has it."""
-    chosen = [s for s in summaries if bool(s.get("cluster", {}).get("tls")) == tls]
-    return chosen or summaries
+# The notebook's target parameters: exactly `loadsim plan`'s flags (node RAM also as node_ram_gib, the estate file)
+PLAN_PARAMETERS = tuple(f.name for f in fields(sz.Deployment) if f.name not in sz.NOT_FLAGS)
 
 
 def deployment(node_ram_gib: float | None = None, estate: str | None = None, **overrides: Any) -> sz.Deployment:
@@ -84,25 +85,39 @@ def run_table(summaries: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["masters", "ha_pairs"]).reset_index(drop=True)
 
 
-def costs_or_default(summaries: list[dict[str, Any]]) -> tuple[sz.UnitCosts, str]:
-    """Measured unit costs, or the defaults with the reason the fit was not possible."""
-    try:
-        return sz.fit_unit_costs(summaries), "measured from the runs"
-    except FitError as exc:
-        return sz.DEFAULT_COSTS, f"defaults (assumptions) because: {exc}"
-
-
 def costs_table(costs: sz.UnitCosts) -> pd.DataFrame:
-    return pd.DataFrame([
-        {"unit cost": "bytes per live session", "value": round(costs.bytes_per_session, 1),
-         "spread (std error)": costs.spread_text(costs.bytes_per_session_se)},
-        {"unit cost": "base used_memory per master (MiB)", "value": round(costs.base_bytes_per_master / 2**20, 2),
-         "spread (std error)": "-"},
-        {"unit cost": "server CPU µs per command", "value": round(costs.cpu_s_per_command * 1e6, 2),
-         "spread (std error)": costs.spread_text(costs.cpu_s_per_command_sd, 1e6)},
-        {"unit cost": "Redis commands per persistence op", "value": round(costs.commands_per_op, 3),
-         "spread (std error)": "-"},
-    ]).set_index("unit cost")
+    """The unit costs the predictions use, with where each comes from."""
+    rows = [
+        {"unit cost": "memory model calibration (measured / modelled session bytes)",
+         "value": round(costs.memory_factor, 4), "spread / note": costs.factor_text()},
+        {"unit cost": "base used_memory per master (MiB, no clients)",
+         "value": round(costs.base_bytes_per_master / 2**20, 2), "spread / note": costs.memory_note or "the model's"},
+        {"unit cost": "commands per persistence op: the model's x", "value": round(costs.commands_factor, 3),
+         "spread / note": "measured / modelled, steady windows" if costs.calibrated else "no runs"},
+        {"unit cost": "server CPU µs per command (idle CPU apart)", "value": round(costs.cpu_s_per_command * 1e6, 2),
+         "spread / note": costs.spread_text(costs.cpu_s_per_command_sd, 1e6)},
+        {"unit cost": "idle CPU per master (% of a core)", "value": round(100 * costs.base_cpu_per_master, 3),
+         "spread / note": "fitted with the per-command CPU" if costs.base_cpu_per_master else "not separated"},
+        {"unit cost": "p99 at no load (µs), queueing curve floor / (1 - utilisation)",
+         "value": round(costs.latency.floor_us) if costs.latency else None,
+         "spread / note": (f"runs' range {costs.latency.floor_low_us:,.0f} .. {costs.latency.floor_high_us:,.0f} µs, "
+                           f"{costs.latency.runs} clean runs" if costs.latency else
+                           f"not assessed: {costs.latency_why}")},
+    ]
+    return pd.DataFrame(rows).set_index("unit cost")
+
+
+def per_run_costs_table(costs: sz.UnitCosts) -> pd.DataFrame:
+    """Each fitted run's own figures beside the ones the predictions use, and why they differ: a run's bytes per
+    session are its own sessions' (the model x the factor gives the target's); a run's CPU per command is its
+    whole-run total over its commands, idle CPU and pre-fill included (the fit separates the idle CPU per master
+    and uses steady windows only)."""
+    rows = [{"run": r.name, "class": r.run_class, "bytes per live session (measured)": round(r.bytes_per_session),
+             "model for its sessions": round(r.model_bytes_per_session),
+             "measured / model": round(r.bytes_per_session / r.model_bytes_per_session, 3)
+             if r.model_bytes_per_session else None,
+             "server CPU µs/command (whole run)": round(r.cpu_us_per_command, 2)} for r in costs.per_run]
+    return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
 
 
 def assumptions_table(d: sz.Deployment) -> pd.DataFrame:
@@ -165,8 +180,9 @@ def plot_memory_curves(d: sz.Deployment, costs: sz.UnitCosts,
         preds = [sz.predict(replace(d, ha_pairs=p, masters=masters), costs) for p in pairs]
         mib = [p.memory_per_master / 2**20 for p in preds]
         line, = ax.plot(pairs, mib, label=f"{masters} masters (model)")
-        if costs.bytes_per_session_se:
-            half = [1.96 * costs.bytes_per_session_se * p.live_sessions * p.busiest_share / 2**20 for p in preds]
+        if costs.memory_factor_se:  # the busiest master's session bytes x the factor's 95 % interval
+            half = [1.96 * costs.memory_factor_se / costs.memory_factor
+                    * (p.memory_per_master - costs.base_bytes_per_master) / 2**20 for p in preds]
             ax.fill_between(pairs, [m - h for m, h in zip(mib, half, strict=True)],
                             [m + h for m, h in zip(mib, half, strict=True)], color=line.get_color(), alpha=0.15)
         top = max(top, *mib)
@@ -217,11 +233,6 @@ def plot_envelope(d: sz.Deployment, costs: sz.UnitCosts, masters: tuple[int, ...
     cannot show them: that was the report's crash)."""
     sizes = [1024 * 2 ** (i / 2) for i in range(17)]  # 1 KiB .. 256 KiB
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    if not costs.memory_model:  # fitted costs hold for the measured sessions only: no size axis from them
-        ax.text(0.5, 0.5, "not drawn: unit costs measured on runs hold for the measured sessions only",
-                transform=ax.transAxes, ha="center", va="center", fontsize=9, wrap=True)
-        ax.set_axis_off()
-        return fig
     plotted, failing = False, []
     for m in masters:
         pairs = [sz.most_pairs(replace(d, masters=m, record_bytes=size, estate=None), costs, limit=20_000).value

@@ -107,25 +107,29 @@ def _arm_costs(folder: Path, index: dict[str, Any], tls: bool) -> sz.UnitCosts:
     idle-base + per-command fit used before cannot work here: the steady windows of short comparison runs
     hold a few hundred commands at nearly one load, so it cannot tell idle CPU from per-command CPU and
     puts the idle CPU into the per-command term (measured: 70.0 and 81.8 µs/command fitted for runs that
-    measured 12.5-17.6 and 25.3-28.8; an earlier report showed 88.7 against 15.6). Memory, commands per operation and
-    the latency points come from a fit over all the arm's runs when they span two loads, else the
-    defaults."""
-    def summaries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [load(Path(folder) / e["path"]).summary for e in entries
-                if e["ok"] and bool(e["point"]["tls"]) == tls]
-    fixed = summaries(index["fixed"])
-    every = fixed + summaries(index["saturation"]["tls" if tls else "plain"])
-    per_run = [s["server"]["cpu_us_per_command"] * 1e-6 for s in fixed if s["server"]["commands"]]
+    measured 12.5-17.6 and 25.3-28.8; an earlier report showed 88.7 against 15.6). The memory calibration and
+    the latency curve (clean runs only) come from all the arm's runs, read as every report reads runs."""
+    from loadsim.results.runs import read_runs
+
+    def records(entries: list[dict[str, Any]]) -> list[sz.MeasuredRun]:
+        out: list[sz.MeasuredRun] = []
+        for e in entries:
+            if e["ok"] and bool(e["point"]["tls"]) == tls:
+                out.extend(read_runs(Path(folder) / e["path"]))
+        return out
+    fixed = records(index["fixed"])
+    every = fixed + records(index["saturation"]["tls" if tls else "plain"])
+    per_run = [r.cpu_us_per_command * 1e-6 for r in fixed if r.cpu_us_per_command]
     if not per_run:
         raise FitError(f"no fixed-load {'TLS' if tls else 'plain'} run with server commands to size from")
     try:
         costs = sz.fit_unit_costs(every)
-        memory = f"memory fitted on {costs.runs} runs"
+        memory = f"memory model calibrated on {costs.runs} runs"
     except FitError:
-        costs, memory = sz.DEFAULT_COSTS, "memory assumed"
+        costs, memory = sz.DEFAULT_COSTS, "memory model uncalibrated"
     sd = statistics.stdev(per_run) if len(per_run) >= sz.MIN_RUNS_FOR_SPREAD else None
     return replace(costs, cpu_s_per_command=statistics.fmean(per_run), cpu_s_per_command_sd=sd,
-                   base_cpu_per_master=0.0, runs=len(per_run),
+                   base_cpu_per_master=0.0, runs=len(per_run) if costs.calibrated else 0,
                    source=f"CPU: mean of {len(per_run)} fixed-load runs (as the ratio table); {memory}")
 
 

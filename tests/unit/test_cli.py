@@ -156,7 +156,8 @@ def test_plan_json_is_the_verdict_for_scripts(capsys):
     v = json.loads(capsys.readouterr().out)
     assert v["passed"] is True and v["deployment"]["ha_pairs"] == 9 and v["deployment"]["masters"] == 3
     assert v["binding"]["name"] in {c["name"] for c in v["constraints"]} and 0 < v["binding"]["margin"] < 1
-    assert v["unit_costs"]["bytes_per_session_se"] is None and v["warning"] is None  # assumed costs
+    assert v["unit_costs"]["memory_factor"] == 1.0 and v["unit_costs"]["memory_factor_se"] is None  # the model alone
+    assert v["warning"] is None
     # FAIL keeps its exit code (the smallest node RAM accepted, 64 MiB, with 100 kB sessions)
     assert cli.main(["plan", "--json", "--node-ram-gib", "0.0625", "--record-bytes", "100000"]) == 3
     fail = json.loads(capsys.readouterr().out)

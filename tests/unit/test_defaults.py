@@ -33,7 +33,7 @@ def test_model_defaults_are_the_ones_in_defaults_py(cls):
             checked += 1
     assert checked >= 8
     assert wl.WorkloadParams().complexity == wl.PRESETS[D.value("complexity")]
-    assert sz.DEFAULT_COSTS.bytes_per_session == D.value("bytes_per_session")
+    assert sz.DEFAULT_COSTS.memory_factor == 1.0 and not sz.DEFAULT_COSTS.calibrated  # the model alone
     assert sz.DEFAULT_COSTS.cpu_s_per_command == D.value("cpu_s_per_command")
 
 

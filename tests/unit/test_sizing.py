@@ -7,22 +7,40 @@ import pytest
 
 from loadsim.errors import FitError
 from loadsim.model import sizing as sz
-from loadsim.results.schema import upgrade
 
-COSTS = sz.UnitCosts(bytes_per_session=5000.0, base_bytes_per_master=2e6, cpu_s_per_command=20e-6,
-                     commands_per_op=2.0)
+COSTS = sz.UnitCosts(cpu_s_per_command=20e-6, base_bytes_per_master=2e6)
 
 
-def test_fit_memory_recovers_known_costs():
-    live = [1000, 5000, 20000, 8000]
-    masters = [3, 3, 6, 6]
-    used = [m * 1.5e6 + n * 4321.0 for n, m in zip(live, masters, strict=True)]
-    fit = sz.fit_memory(live, masters, used)
-    assert fit.bytes_per_session == pytest.approx(4321.0)
-    assert fit.base_bytes_per_master == pytest.approx(1.5e6)
-    assert fit.r2 == pytest.approx(1.0)
-    with pytest.raises(FitError, match="2 different live-session counts"):
-        sz.fit_memory([10, 10], [3, 3], [1, 2])
+def _run(live, masters, used=None, factor=1.0, base=1.5e6, workload=None, name=None, kind="unclassified",
+         p99=700.0, cpu_s=None, commands=None, util=0.01):
+    """A measured run whose used_memory is the model's x ``factor`` on a ``base`` per master (unless given)."""
+    from loadsim.model import workload as wl
+
+    w = workload or wl.WorkloadParams(worker_threads=2)
+    r = sz.MeasuredRun(name=name or f"r{live}-{masters}", run_class=kind, evidence="", tls=False, ha_pairs=1,
+                       masters=masters, live_sessions=live, used_memory=0.0,
+                       cpu_s=cpu_s if cpu_s is not None else 0.01 * masters * 20 + 20e-6 * live * 10,
+                       master_seconds=20.0 * masters, commands=commands if commands is not None else live * 10,
+                       busiest_utilisation=util, operations_steady=live * 10 / 1.875, p99_us=p99,
+                       cpu_us_per_command=25.0, workload=w)
+    if used is None:
+        m = sz.model_run(r)
+        used = masters * (base + m.connection_bytes_per_master) + factor * m.data_bytes
+    return replace(r, used_memory=used)
+
+
+def test_calibration_recovers_a_known_factor_and_base():
+    runs = [_run(1000, 3, factor=1.08), _run(5000, 3, factor=1.08), _run(20000, 6, factor=1.08)]
+    costs = sz.fit_unit_costs(runs)
+    assert costs.memory_factor == pytest.approx(1.08) and costs.base_bytes_per_master == pytest.approx(1.5e6)
+    assert costs.memory_factor_se == pytest.approx(0.0, abs=1e-9) and "3 runs" in costs.factor_text()
+    assert costs.commands_factor == pytest.approx(1.0)
+    # one size only: the base is the model's empty master, the factor still measured
+    one = sz.fit_unit_costs([_run(1000, 3, factor=1.08, base=sz.fp.EMPTY_MASTER_BYTES)])
+    assert one.memory_factor == pytest.approx(1.08) and "base per master the model's" in one.memory_note
+    # the per-run figures beside the pooled ones
+    r = costs.per_run[0]
+    assert r.bytes_per_session / r.model_bytes_per_session == pytest.approx(1.08, rel=0.02)
 
 
 def test_cpu_per_command_is_pooled_with_spread_only_from_three_runs():
@@ -35,12 +53,12 @@ def test_cpu_per_command_is_pooled_with_spread_only_from_three_runs():
 
 
 def test_no_standard_error_from_two_runs_and_it_says_so():
-    two = sz.fit_memory([1000, 4000], [3, 3], [3e6 + 1000 * 4000, 3e6 + 4000 * 4000])
-    assert two.bytes_per_session == pytest.approx(4000) and two.bytes_per_session_se is None
-    costs = replace(sz.DEFAULT_COSTS, runs=2, bytes_per_session_se=None)
-    assert costs.spread_text(costs.bytes_per_session_se) == "n/a (2 runs)"
-    three = sz.fit_memory([1000, 4000, 9000], [3, 3, 6], [3e6 + 4e6 + 10, 3e6 + 16e6 - 10, 6e6 + 36e6 + 5])
-    assert three.bytes_per_session_se is not None and three.bytes_per_session_se > 0
+    two = sz.fit_unit_costs([_run(1000, 3), _run(4000, 3)])
+    assert two.memory_factor == pytest.approx(1.0) and two.memory_factor_se is None
+    assert two.spread_text(two.memory_factor_se) == "n/a (2 runs)" and "no interval below 3 runs" in two.factor_text()
+    three = sz.fit_unit_costs([_run(1000, 3), _run(4000, 3, used=_run(4000, 3).used_memory * 1.01),
+                               _run(9000, 6)])
+    assert three.memory_factor_se is not None and three.memory_factor_se > 0
 
 
 def test_plan_warns_outside_the_measured_range_and_prints_no_inf():
@@ -62,7 +80,9 @@ def test_prediction_follows_littles_law_and_layout():
     p = sz.predict(d, COSTS)
     assert p.live_sessions == 9000
     assert p.ops_per_s == 9 * 10 * 8  # standard preset: 6 updates + create + delete
-    assert p.memory_per_master == pytest.approx(2e6 + 3000 * 5000)
+    # the calibration scales the sessions' bytes on the busiest master (3,000 sessions + their bucket arrays)
+    m1, m2, m3 = (sz.predict(d, replace(COSTS, memory_factor=f)).memory_per_master for f in (1.0, 2.0, 3.0))
+    assert m3 - m2 == pytest.approx(m2 - m1) and 3000 * p.bytes_per_session < m2 - m1 < 3100 * p.bytes_per_session
     assert p.cpu_utilisation == pytest.approx(p.commands_per_s / 3 * 20e-6)
     # Redis Cluster fails a master over to its replica: the replica carries exactly that master's load
     assert p.cpu_utilisation_n1 == p.cpu_utilisation and "replica is promoted" in p.failover
@@ -205,43 +225,51 @@ def test_verdict_text_names_binding_constraint_and_margin():
     assert "margin -" in tight.text()
 
 
-def test_fit_unit_costs_from_summaries():
-    def summary(live, masters, bps=4000.0, base=1e6, duration=10.0):
-        per = (base * masters + bps * live) / masters
-        cmds = live * 20
-        cpu = 0.01 * masters * duration + 20e-6 * cmds  # idle share of a core per master + per command
-        return {"complete": True, "live_sessions": {"steady_mean": live}, "duration_s": duration,
-                "masters": [{"used_memory_steady_mean": per, "cpu_s": cpu / masters, "commands": cmds / masters}
-                            for _ in range(masters)],
-                "server": {"cpu_s": cpu, "commands": cmds, "commands_client_counted": cmds},
-                "operations": {"session.update": {"count": cmds // 2, "latency_us": {"p99": 700}}}}
-    # summaries of the oldest runs (schema 0, no steady figures per master): the reader's upgrade gives
-    # them the whole-run figures
-    old = [upgrade(summary(1000, 3)), upgrade(summary(4000, 3)), upgrade(summary(9000, 6))]
-    costs = sz.fit_unit_costs(old)
-    assert costs.bytes_per_session == pytest.approx(4000.0)
-    assert costs.base_bytes_per_master == pytest.approx(1e6)
-    assert costs.cpu_s_per_command == pytest.approx(20e-6)
-    assert costs.base_cpu_per_master == pytest.approx(0.01)
-    assert costs.commands_per_op == pytest.approx(2.0)
+def test_fit_unit_costs_from_run_records():
+    runs = [_run(1000, 3), _run(4000, 3), _run(9000, 6)]
+    costs = sz.fit_unit_costs(runs)
+    assert costs.cpu_s_per_command == pytest.approx(20e-6) and costs.base_cpu_per_master == pytest.approx(0.01)
     # runs from before the classification: memory and CPU fitted, latency not (and it says why)
     assert costs.runs == 3 and costs.latency is None and "3 unclassified" in costs.latency_why
-    classified = [{**s, "run_class": {"class": k, "evidence": "-", "reasons": []}}
-                  for s, k in zip(old, ("clean", "rig-bound", "clean"), strict=True)]
+    classified = [replace(r, run_class=k) for r, k in zip(runs, ("clean", "rig-bound", "clean"), strict=True)]
     costs = sz.fit_unit_costs(classified)
     assert len(costs.latency_points) == 2 and costs.latency is not None and costs.latency.runs == 2
     assert costs.cpu_s_per_command == pytest.approx(20e-6)  # the rig-bound run still counts for CPU
-    # with per-master steady-window figures, those are used instead of whole-run totals
-    steady = []
-    for live, masters in ((1000, 3), (4000, 3), (9000, 6)):
-        s = summary(live, masters)
-        for m in s["masters"]:
-            m.update(steady_s=20.0, commands_steady=live * 10 // masters,
-                     cpu_s_steady=0.02 * 20.0 + 30e-6 * live * 10 / masters)
-        steady.append(s)
-    costs = sz.fit_unit_costs(steady)
-    assert costs.cpu_s_per_command == pytest.approx(30e-6, rel=1e-3)
-    assert costs.base_cpu_per_master == pytest.approx(0.02, rel=1e-3)
+    only_rig = sz.fit_unit_costs([replace(r, run_class="rig-bound") for r in runs])
+    assert only_rig.latency is None and "3 rig-bound" in only_rig.latency_why
+    assert "NOT ASSESSED: no clean runs (3 rig-bound)" in sz.verdict(sz.Deployment(), only_rig).text()
+
+
+def test_read_runs_is_the_one_reader(tmp_path):
+    """A run folder (summary.json + config.json) read as the typed record sizing fits; older runs unclassified."""
+    import json
+    from dataclasses import asdict
+
+    from loadsim.model import workload as wl
+    from loadsim.results.runs import read_runs
+
+    w = wl.WorkloadParams(worker_threads=2, complexity=wl.PRESETS["complex"])
+    masters = [{"used_memory_steady_mean": 4e6, "cpu_s_steady": 0.2, "steady_s": 20.0, "commands_steady": 3000,
+                "used_memory": 1, "used_memory_start": 1, "used_memory_rss": 1, "keys": 1, "connected_clients": 1,
+                "cpu_s": 0.3, "commands": 4000, "node": "x"}] * 3
+    summary = {"schema_version": 3, "complete": True, "steady_s": 20.0, "masters": masters,
+               "workload": {"ha_pairs": 2}, "cluster": {"tls": True, "redis_version": "7.2.4"},
+               "live_sessions": {"steady_mean": 500.0}, "rates": {"achieved_ops_per_s": 100.0},
+               "server": {"cpu_us_per_command": 50.0},
+               "operations": {"session.update": {"count": 10, "latency_us": {"p99": 900}}},
+               "run_class": {"class": "rig-bound", "evidence": "schedule lag p99 12 ms", "reasons": ["lag"]}}
+    for name, s in (("a", summary), ("b", {k: v for k, v in summary.items() if k != "run_class"})):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "summary.json").write_text(json.dumps(s))
+        (tmp_path / name / "config.json").write_text(json.dumps({"workload": asdict(w)}))
+    a, b = read_runs(tmp_path)
+    assert (a.run_class, a.evidence, b.run_class) == ("rig-bound", "schedule lag p99 12 ms", "unclassified")
+    assert a.workload == w and a.tls and a.redis_version == (7, 2) and a.masters == 3 and a.ha_pairs == 2
+    assert a.used_memory == 12e6 and a.commands == 9000 and a.operations_steady == 2000 and a.p99_us == 900
+    assert a.busiest_utilisation == pytest.approx(0.01)
+    assert read_runs(tmp_path, tls=True) == [a, b]
+    with pytest.raises(Exception, match="no runs without TLS"):
+        read_runs(tmp_path, tls=False)
 
 
 def test_the_memory_model_follows_the_sessions_simulated():
@@ -252,10 +280,12 @@ def test_the_memory_model_follows_the_sessions_simulated():
     standard, complex_ = per_session(), per_session(complexity="complex")
     assert 3.2 < complex_ / standard < 4.2 and complex_ > 19_000
     assert per_session(record_bytes=40_000) > complex_
-    # a fit from runs takes precedence, and the plan says which source it used
-    p = sz.predict(sz.Deployment(complexity="complex"), COSTS)
-    assert p.bytes_per_session == 5000.0 and p.memory_source.startswith("unit costs")
-    assert sz.predict(sz.Deployment(), sz.DEFAULT_COSTS).memory_source.startswith("model (Redis 7.0")
+    # runs calibrate the model, they do not replace it: the complex preset stays ~3.5x standard, x the factor
+    calibrated = replace(COSTS, memory_factor=1.1, runs=2)
+    p = sz.predict(sz.Deployment(complexity="complex"), calibrated)
+    assert p.bytes_per_session == pytest.approx(1.1 * complex_)
+    assert p.memory_source.startswith("model (Redis 7.0") and "calibration x 1.100" in p.memory_source
+    assert "calibration" not in sz.predict(sz.Deployment(), sz.DEFAULT_COSTS).memory_source
 
 
 def test_lifetimes_change_live_sessions_and_memory():
@@ -291,8 +321,9 @@ def test_the_envelope_edges_pass_and_one_step_beyond_fails():
     assert sz.predict(replace(d, record_bytes=size * 0.99), sz.DEFAULT_COSTS).passed
     assert not sz.predict(replace(d, record_bytes=size * 1.05), sz.DEFAULT_COSTS).passed
     assert e.max_size.binding.startswith("memory")
-    # unit costs measured on runs hold for the measured sessions only: no size edge from them
-    assert sz.envelope(d, COSTS).max_size.value is None
+    # a calibration that doubles the bytes roughly halves the largest session size
+    doubled = sz.envelope(d, replace(sz.DEFAULT_COSTS, memory_factor=2.0)).max_size.value
+    assert 0.4 * size < doubled < 0.6 * size
 
 
 def _figure_text(fig) -> str:

@@ -1,0 +1,109 @@
+"""Run folders as typed run records for sizing: ``read_runs(path)`` is the one reader.
+
+Sizing (``loadsim.model.sizing``) fits ``MeasuredRun`` records and never reads summary.json itself; this module is
+where the summary's key paths (docs/results.md) meet the model. ``plan --from``, ``validate``, the sizing report
+and the TLS report all read runs through it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from loadsim.errors import OptionsError, ResultsError
+from loadsim.model import sizing as sz
+from loadsim.model import workload as wl
+from loadsim.results.reader import find_runs
+from loadsim.results.schema import upgrade
+from loadsim.results.writer import SUMMARY
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"'{path}' is damaged ({exc}); rerun that run or move it out of the folder") from None
+
+
+def _version(text: str | None) -> tuple[int, int]:
+    """The memory model's constants family for INFO redis_version ("7.2.4" -> (7, 2); else 7.0's)."""
+    try:
+        major, minor = (int(x) for x in (text or "").split(",")[0].strip().split(".")[:2])
+    except ValueError:
+        return (7, 0)
+    return (7, 2) if (major, minor) >= (7, 2) else (7, 0)
+
+
+def workload_of(config: dict[str, Any] | None) -> wl.WorkloadParams | None:
+    """The run's workload model from its config.json (None when absent or from an incompatible loadsim)."""
+    raw = (config or {}).get("workload")
+    if not isinstance(raw, dict) or not isinstance(raw.get("complexity"), dict):
+        return None
+    try:
+        c = raw["complexity"]
+        complexity = wl.Complexity(**{f.name: (tuple(tuple(x) for x in c[f.name]) if f.name == "size_histogram"
+                                               else c[f.name]) for f in fields(wl.Complexity) if f.name in c})
+        kept = {f.name: raw[f.name] for f in fields(wl.WorkloadParams) if f.name in raw and f.name != "complexity"}
+        return wl.WorkloadParams(**kept, complexity=complexity)
+    except (TypeError, ValueError, OptionsError):
+        return None
+
+
+# Summaries from this schema version on carry the run's classification as measured (host CPU pressure, steal, the
+# rig's share of p99); older ones are classified by ``upgrade`` from their flags only, which cannot see a busy
+# host: for sizing they stay "unclassified" (their evidence kept), so their latency never enters a fit.
+CLASSIFIED_FROM_SCHEMA = 3
+
+
+def run_record(path: Path, summary: dict[str, Any], config: dict[str, Any] | None,
+               measured_class: bool = True) -> sz.MeasuredRun:
+    """One complete run's summary (current schema) and config as the record sizing fits; ``measured_class``
+    False: the summary predates the classification (see CLASSIFIED_FROM_SCHEMA)."""
+    masters = summary["masters"]
+    steady = [m for m in masters if m.get("steady_s")]
+    kind = dict(summary.get("run_class") or {})
+    if not measured_class:
+        kind["class"] = sz.UNCLASSIFIED
+    cluster = summary.get("cluster", {})
+    op = summary.get("operations", {}).get(wl.UPDATE, {})
+    sim = (config or {}).get("simulation") or {}
+    return sz.MeasuredRun(
+        name=path.name, run_class=kind.get("class", sz.UNCLASSIFIED), evidence=kind.get("evidence", ""),
+        tls=bool(cluster.get("tls")), ha_pairs=int(summary["workload"]["ha_pairs"]), masters=len(masters),
+        live_sessions=float(summary["live_sessions"]["steady_mean"]),
+        used_memory=float(sum(m["used_memory_steady_mean"] for m in masters)),
+        cpu_s=float(sum(m["cpu_s_steady"] for m in masters)),
+        master_seconds=float(sum(m["steady_s"] for m in masters)),
+        commands=float(sum(m["commands_steady"] for m in masters)),
+        busiest_utilisation=max((m["cpu_s_steady"] / m["steady_s"] for m in steady), default=0.0),
+        operations_steady=float(summary["rates"]["achieved_ops_per_s"] * (summary.get("steady_s") or 0.0)),
+        p99_us=op.get("latency_us", {}).get("p99"),
+        cpu_us_per_command=float(summary["server"].get("cpu_us_per_command") or 0.0),
+        workload=workload_of(config), eager_connections=sim.get("pool_connections") == "eager",
+        redis_version=_version(cluster.get("redis_version")), path=str(path))
+
+
+def read_runs(path: str | os.PathLike[str], tls: bool | None = None) -> list[sz.MeasuredRun]:
+    """Every complete run at or below ``path`` (a run, a sweep or a folder of runs) as typed records; with
+    ``tls`` only the runs with (True) or without (False) TLS. Raises ResultsError naming the fix when none."""
+    out = []
+    for run in find_runs(path):
+        summary = _read(run / SUMMARY)
+        if not summary or not summary.get("complete") or not summary.get("masters"):
+            continue
+        measured_class = int(summary.get("schema_version") or 0) >= CLASSIFIED_FROM_SCHEMA
+        out.append(run_record(run, upgrade(summary, str(run / SUMMARY)), _read(run / "config.json"), measured_class))
+    if not out:
+        raise ResultsError(f"no complete runs under '{path}'")
+    if tls is not None:
+        chosen = [r for r in out if r.tls == tls]
+        if not chosen:
+            raise ResultsError(f"no runs {'with' if tls else 'without'} TLS among {len(out)} runs under '{path}'; "
+                               f"drop --tls or give runs {'with' if tls else 'without'} it")
+        return chosen
+    return out
