@@ -22,6 +22,7 @@ from loadsim.errors import FitError, OptionsError
 from loadsim.model import footprint as fp
 from loadsim.model import workload as wl
 from loadsim.model.estate import Estate
+from loadsim.model.runclass import ADVICE, CLEAN, RIG_BOUND
 from loadsim.model.workload import PRESETS
 
 GIB = D.GIB
@@ -351,7 +352,7 @@ def cpu_per_command(cpu_s: list[float], commands: list[float]) -> tuple[float, f
 # a rig-bound run's is the generator's or the host's; a redis-bound run's is a master past its knee, which the
 # queueing curve does not describe. Runs from before the classification are "unclassified": nothing says their
 # latency was not the rig's. Memory and CPU fits take every run whose counters are sound.
-CLEAN, RIG_BOUND, REDIS_BOUND, UNCLASSIFIED = "clean", "rig-bound", "redis-bound", "unclassified"
+UNCLASSIFIED = "unclassified"
 LATENCY_CLASSES = (CLEAN,)
 
 
@@ -363,8 +364,7 @@ def latency_not_assessed(classes: dict[str, int]) -> str:
         return NO_RUNS
     told = ", ".join(f"{n} {k}" for k, n in sorted(classes.items()))
     if classes.get(RIG_BOUND):
-        fix = ("their latency is the load generator's or the host's, not Redis's; rerun on a quieter machine, "
-               "with fewer HA pairs per process or more --processes")
+        fix = f"their latency is the load generator's or the host's, not Redis's; {ADVICE}"
     else:
         fix = ("they carry no run classification (made by an older loadsim), so nothing says their latency was "
                "Redis's; rerun them")

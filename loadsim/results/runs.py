@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +39,29 @@ def _version(text: str | None) -> tuple[int, int]:
     return (7, 2) if (major, minor) >= (7, 2) else (7, 0)
 
 
-def workload_of(config: dict[str, Any] | None) -> wl.WorkloadParams | None:
-    """The run's workload model from its config.json (None when absent or from an incompatible loadsim)."""
+def _from_summary(w: dict[str, Any]) -> wl.WorkloadParams | None:
+    """The workload from the summary's own description (a run folder without config.json): the preset by name
+    with the run's mean record size, records, lifetimes, TTL and layout."""
+    try:
+        preset = wl.PRESETS[str(w["complexity"]).split("+")[0]]
+        complexity = replace(preset, record_bytes=int(w.get("record_bytes_mean") or preset.record_bytes),
+                             records=int(w.get("records_per_session") or 1))
+        kept = {k: w[k] for k in ("cps_per_pair", "aht_s", "key_layout", "worker_threads", "session_ttl_s",
+                                  "digital_share") if k in w}
+        kept.update({k: v for k, v in (w.get("lifetime") or {}).items()
+                     if k in {f.name for f in fields(wl.WorkloadParams)}})
+        return wl.WorkloadParams(**kept, complexity=complexity)
+    except (KeyError, TypeError, ValueError, OptionsError):
+        return None
+
+
+def workload_of(config: dict[str, Any] | None, summary_workload: dict[str, Any] | None = None
+                ) -> wl.WorkloadParams | None:
+    """The run's workload model from its config.json, else from the summary's description of it (None when
+    neither describes it)."""
     raw = (config or {}).get("workload")
     if not isinstance(raw, dict) or not isinstance(raw.get("complexity"), dict):
-        return None
+        return _from_summary(summary_workload) if summary_workload else None
     try:
         c = raw["complexity"]
         complexity = wl.Complexity(**{f.name: (tuple(tuple(x) for x in c[f.name]) if f.name == "size_histogram"
@@ -84,7 +102,7 @@ def run_record(path: Path, summary: dict[str, Any], config: dict[str, Any] | Non
         operations_steady=float(summary["rates"]["achieved_ops_per_s"] * (summary.get("steady_s") or 0.0)),
         p99_us=op.get("latency_us", {}).get("p99"),
         cpu_us_per_command=float(summary["server"].get("cpu_us_per_command") or 0.0),
-        workload=workload_of(config), eager_connections=sim.get("pool_connections") == "eager",
+        workload=workload_of(config, summary.get("workload")), eager_connections=sim.get("pool_connections") == "eager",
         redis_version=_version(cluster.get("redis_version")), path=str(path))
 
 

@@ -258,16 +258,20 @@ def test_read_runs_is_the_one_reader(tmp_path):
                "server": {"cpu_us_per_command": 50.0},
                "operations": {"session.update": {"count": 10, "latency_us": {"p99": 900}}},
                "run_class": {"class": "rig-bound", "evidence": "schedule lag p99 12 ms", "reasons": ["lag"]}}
-    for name, s in (("a", summary), ("b", {k: v for k, v in summary.items() if k != "run_class"})):
+    older = {**summary, "schema_version": 2, "run_class": {"class": "clean", "evidence": "clean: (classified from an "
+                                                            "older summary: no host figures)", "reasons": []}}
+    for name, s in (("a", summary), ("b", {k: v for k, v in summary.items() if k != "run_class"}), ("c", older)):
         (tmp_path / name).mkdir()
         (tmp_path / name / "summary.json").write_text(json.dumps(s))
         (tmp_path / name / "config.json").write_text(json.dumps({"workload": asdict(w)}))
-    a, b = read_runs(tmp_path)
+    a, b, c = read_runs(tmp_path)
     assert (a.run_class, a.evidence, b.run_class) == ("rig-bound", "schedule lag p99 12 ms", "unclassified")
+    # classified from an older summary's flags only (no host figures): not trusted for latency
+    assert c.run_class == "unclassified" and "older summary" in c.evidence
     assert a.workload == w and a.tls and a.redis_version == (7, 2) and a.masters == 3 and a.ha_pairs == 2
     assert a.used_memory == 12e6 and a.commands == 9000 and a.operations_steady == 2000 and a.p99_us == 900
     assert a.busiest_utilisation == pytest.approx(0.01)
-    assert read_runs(tmp_path, tls=True) == [a, b]
+    assert read_runs(tmp_path, tls=True) == [a, b, c]
     with pytest.raises(Exception, match="no runs without TLS"):
         read_runs(tmp_path, tls=False)
 
