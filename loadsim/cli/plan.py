@@ -87,6 +87,21 @@ def costs_and_runs(path: str | None, tls: bool | None = None) -> tuple[sz.UnitCo
     return sz.fit_unit_costs(runs), [r.path for r in runs]
 
 
+def verdict_line(path: str | Any, d: sz.Deployment | None = None) -> str:
+    """One line for the end of a sweep: the verdict ``loadsim plan --from PATH`` gives for the same runs (the plan's
+    default target unless ``d``), or why there is none."""
+    from loadsim.errors import LoadsimError
+
+    d = d or sz.Deployment()
+    try:
+        costs, _ = costs_and_runs(str(path))
+    except LoadsimError as exc:
+        return f"verdict: none ({exc})"
+    v = sz.verdict(d, costs, with_envelope=False)
+    return (f"verdict for {d.ha_pairs} HA pairs on {d.masters} masters from these runs: {v.head}; binding "
+            f"{v.binding.name} ({sz._margin(v.binding.margin)}); details: loadsim plan --from {path}")
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("plan", help="PASS/FAIL verdict for a target deployment (default: 9 HA pairs on 3 masters)",
                        description="Predicts memory, CPU, latency and connections per Redis node from unit costs "

@@ -89,7 +89,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         print(f"\nsweep done with {len(failed)} failed run(s): {', '.join(failed)} (logs: {out}/<run>.log)",
               flush=True)
         return 1
-    print(f"\nsweep done: {out}\nnext: loadsim report {out}")
+    from loadsim.cli.plan import verdict_line
+
+    print(f"\nsweep done: {out}\n{verdict_line(out)}\nnext: loadsim report {out}")
     return 0
 
 

@@ -107,7 +107,10 @@ def node_series(rows: list[dict[str, Any]], points: int = SERIES_POINTS) -> dict
                      "latest": {"used_memory": number(last.get("used_memory")), "keys": int(number(last.get("keys"))),
                                 "connected_clients": int(number(last.get("connected_clients"))),
                                 "cpu_percent": series["cpu_percent"][-1] if series["cpu_percent"] else None,
-                                "commands_per_s": series["commands_per_s"][-1] if series["commands_per_s"] else None}}
+                                "commands_per_s": series["commands_per_s"][-1] if series["commands_per_s"] else None,
+                                # the node's maxmemory setting, for the verdict (absent in older rows)
+                                **({"maxmemory": number(last["maxmemory"])} if last.get("maxmemory") is not None
+                                   else {})}}
     return out
 
 
@@ -134,26 +137,64 @@ def replication_lag(nodes: dict[str, dict[str, Any]]) -> dict[str, float | None]
     return lag
 
 
-def projection(nodes: dict[str, dict[str, Any]], live_now: float, live_expected: float,
+def projection(nodes: dict[str, dict[str, Any]], live_now: float, params: Any,
                node_ram_bytes: float = D.value("node_ram_bytes"),
                maxmemory_fraction: float = D.value("maxmemory_fraction"),
                cpu_ceiling: float = D.value("cpu_ceiling")) -> dict[str, Any]:
-    """The verdict so far: the busiest master's used_memory scaled to the steady-state population (Little's
-    law), against maxmemory of a node of the given RAM, and its CPU against the ceiling (pure)."""
+    """The verdict so far (pure): the one assessment ``loadsim plan`` makes (``sizing.verdict``), for the
+    deployment being run (its workload ``params``, its masters and replicas), with the model calibrated on the
+    latest samples (used_memory at the live sessions now, CPU per command now). maxmemory is the cluster's own
+    (INFO memory ``maxmemory``, the CONFIG value, readable without CONFIG rights) when set; otherwise the plan's
+    assumed node RAM x maxmemory fraction, and the verdict says it is assumed. Latency is "not assessed" while
+    the run is in progress: its class (clean or rig-bound) is decided when it ends."""
+    from loadsim.errors import FitError
+    from loadsim.model import sizing as sz
+
     masters = {n: v for n, v in nodes.items() if v["role"] == "master"}
-    if not masters or live_now <= 0:
+    if not masters or live_now <= 0 or params is None:
         return {"ready": False, "reason": "waiting for sessions and server samples"}
-    busiest = max(masters.values(), key=lambda v: v["latest"]["used_memory"])
-    memory_now = busiest["latest"]["used_memory"]
-    memory_steady = memory_now * max(1.0, live_expected / live_now)
-    cpu = max((v["latest"]["cpu_percent"] or 0.0) for v in masters.values())
-    maxmemory = node_ram_bytes * maxmemory_fraction
-    memory_ok, cpu_ok = memory_steady <= maxmemory, cpu <= 100 * cpu_ceiling
-    return {"ready": True, "memory_now": memory_now, "memory_steady": memory_steady, "maxmemory": maxmemory,
-            "memory_margin": 1 - memory_steady / maxmemory, "cpu_percent": cpu, "cpu_ceiling_percent":
-            100 * cpu_ceiling, "cpu_headroom": 100 * cpu_ceiling - cpu,
-            "verdict": "PASS so far" if memory_ok and cpu_ok else
-            ("FAIL so far: memory" if not memory_ok else "FAIL so far: CPU")}
+    latest = [v["latest"] for v in masters.values()]
+    real = [number(x.get("maxmemory")) for x in latest]
+    if all(m > 0 for m in real):
+        maxmemory, assumed = min(real), ""
+        node_ram_bytes = maxmemory / maxmemory_fraction
+    else:
+        maxmemory = node_ram_bytes * maxmemory_fraction
+        assumed = (f"maxmemory assumed: {node_ram_bytes / 2**30:.1f} GiB node x {maxmemory_fraction:.0%} "
+                   "(the cluster's maxmemory is not set)")
+    # the cluster as run (a test cluster without replicas fails the plan's failover requirement, as its final
+    # verdict does: one answer for the same deployment)
+    replicas = round(sum(1 for v in nodes.values() if v["role"] == "replica") / len(masters))
+    run = sz.MeasuredRun(
+        name="live", run_class=sz.IN_PROGRESS, evidence="", tls=False, ha_pairs=params.ha_pairs,
+        masters=len(masters), live_sessions=live_now, used_memory=sum(number(x.get("used_memory")) for x in latest),
+        cpu_s=sum(number(x.get("cpu_percent")) for x in latest) / 100, master_seconds=float(len(masters)),
+        commands=sum(number(x.get("commands_per_s")) for x in latest),
+        busiest_utilisation=max(number(x.get("cpu_percent")) for x in latest) / 100, operations_steady=0.0,
+        p99_us=None, cpu_us_per_command=0.0, workload=params)
+    try:
+        costs = sz.fit_unit_costs([run])
+    except FitError as exc:
+        return {"ready": False, "reason": f"waiting: {exc}"}
+    try:
+        d = sz.deployment_for(params, masters=len(masters), replicas=replicas,
+                              node_ram_bytes=node_ram_bytes, maxmemory_fraction=maxmemory_fraction,
+                              cpu_ceiling=cpu_ceiling)
+    except UserError as exc:  # e.g. a maxmemory below what a plan accepts as a node
+        return {"ready": False, "reason": f"cannot assess this cluster: {exc}"}
+    v = sz.verdict(d, costs, with_envelope=False)
+    p = v.prediction
+    busiest = max(masters.values(), key=lambda x: x["latest"]["used_memory"])
+    cpu = max((x["latest"]["cpu_percent"] or 0.0) for x in masters.values())
+    failing = [k.name for k in p.constraints if not k.ok]
+    notes = [k.text() for k in v.not_assessed] + ([assumed] if assumed else [])
+    return {"ready": True, "memory_now": busiest["latest"]["used_memory"], "memory_steady": p.memory_per_master,
+            "maxmemory": maxmemory, "maxmemory_assumed": bool(assumed),
+            "memory_margin": 1 - p.memory_per_master / maxmemory, "cpu_percent": cpu,
+            "cpu_ceiling_percent": 100 * cpu_ceiling, "cpu_headroom": 100 * cpu_ceiling - cpu,
+            "constraints": {k.name: k.status for k in p.constraints},
+            "verdict": ("PASS so far" if v.passed else f"FAIL so far: {', '.join(failing)}")
+            + (f" ({'; '.join(notes)})" if notes else "")}
 
 
 def register(environment: Any, runtime: Any) -> None:
@@ -224,13 +265,13 @@ def view_data(runtime: Any) -> dict[str, Any]:
         "running": runtime.run is run, "results": str(run.path), "nodes": nodes, "markers": markers,
         "steady_from_s": round(steady - run.started_perf, 2) if steady != float("inf") else None,
         "operations": operations(run.recorder.operations_summary()), "replication_lag_bytes": replication_lag(nodes),
-        "projection": projection(nodes, live_now, run.engine.describe()["expected_live_sessions"])}
+        "projection": projection(nodes, live_now, getattr(run.engine, "params", None))}
     summary = written_summary(run.path) if runtime.run is not run else None
     if summary is not None:
         data["operations"] = operations(summary["operations"])
         data["final"] = {"masters": {m["node"]: {"used_memory": m["used_memory"], "keys": m["keys"]}
                                      for m in summary["masters"]},
-                         "verdict": run_verdict(summary)}
+                         "verdict": run_verdict(summary, run.path)}
     return data
 
 
@@ -243,29 +284,27 @@ def written_summary(folder: Path) -> dict[str, Any] | None:
     return summary if isinstance(summary, dict) and summary.get("complete") else None
 
 
-def run_verdict(summary: dict[str, Any]) -> dict[str, Any] | None:
+def run_verdict(summary: dict[str, Any], folder: Any = ".") -> dict[str, Any] | None:
     """The sizing verdict on this run's deployment (pairs, workload, masters, replicas) from the sizing model's one
-    verdict function: what ``loadsim plan --from <this run>`` says for it when the run can be fitted, else what
-    ``loadsim plan`` says with its modelled unit costs (one run alone often cannot be fitted: memory needs two
-    session counts); ``unit_costs.source`` says which. The one place the view asks for a verdict. None when even
-    the deployment cannot be judged."""
+    verdict function, with the model calibrated on this run as ``loadsim plan --from <this run>`` calibrates it
+    (one run: the memory factor on the model's empty-master base), read by the one reader of runs; else with the
+    model alone. ``unit_costs.source`` says which. The one place the view asks for a verdict. None when even the
+    deployment cannot be judged."""
     from loadsim.errors import LoadsimError
     from loadsim.model import sizing as sz
+    from loadsim.results.runs import read_config, run_record
+    from loadsim.results.schema import upgrade
 
-    w, c = summary["workload"], summary["cluster"]
-    lifetime = w.get("lifetime") or {}
     try:
-        d = sz.Deployment(ha_pairs=w["ha_pairs"], cps_per_pair=w["cps_per_pair"], aht_s=w["aht_s"],
-                          complexity=w["complexity"], key_layout=w["key_layout"], worker_threads=w["worker_threads"],
-                          session_ttl_s=w["session_ttl_s"], digital_share=w["digital_share"],
-                          records_per_session=w.get("records_per_session", 1), masters=c["masters"],
-                          replicas=c["replicas"], aof=bool(c.get("aof")),
-                          **{k: lifetime[k] for k in ("routed_share", "routing_s", "extended_share", "extended_s",
-                                                      "leaked_share") if k in lifetime})
+        record = run_record(Path(folder), upgrade(summary), read_config(Path(folder)))
+        if record.workload is None:
+            return None
+        d = sz.deployment_for(record.workload, masters=record.masters, replicas=summary["cluster"]["replicas"],
+                              aof=bool(summary["cluster"].get("aof")))
         try:
-            costs = sz.fit_unit_costs([summary])
+            costs = sz.fit_unit_costs([record])
         except LoadsimError as exc:
-            log.debug("this run alone cannot be fitted (%s): the modelled unit costs judge it", exc)
+            log.debug("this run alone cannot be fitted (%s): the model alone judges it", exc)
             costs = sz.DEFAULT_COSTS
         return sz.verdict_dict(sz.verdict(d, costs))
     except (LoadsimError, KeyError, ValueError, ZeroDivisionError) as exc:

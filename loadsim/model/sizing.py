@@ -248,6 +248,21 @@ class Deployment:
         self.pair_groups()  # the workload model checks the rest (shares, times) and names the option
 
 
+def deployment_for(p: wl.WorkloadParams, **changes: Any) -> Deployment:
+    """The Deployment whose pairs run workload ``p`` (what a run simulates, e.g. the live view's), with
+    ``changes`` (masters, replicas, node RAM ...). A preset changed by flags is kept as its name, mean size and
+    records."""
+    c = p.complexity
+    base = c.name.split("+")[0]
+    return replace(Deployment(), ha_pairs=p.ha_pairs, cps_per_pair=p.cps_per_pair, aht_s=p.aht_s,
+                   complexity=base if base in PRESETS else D.value("complexity"), record_bytes=c.record_bytes,
+                   records_per_session=c.records, digital_share=p.digital_share, session_ttl_s=p.session_ttl_s,
+                   worker_threads=p.worker_threads, key_layout=p.key_layout, routed_share=p.routed_share,
+                   routing_s=p.routing_s, extended_share=p.extended_share, extended_s=p.extended_s,
+                   leaked_share=p.leaked_share, cleanup_period_s=p.cleanup_period_s, cleanup_batch=p.cleanup_batch,
+                   **changes)
+
+
 def _flat_params(d: Deployment) -> wl.WorkloadParams:
     c = PRESETS[d.complexity]
     if d.record_bytes is not None:
@@ -353,6 +368,7 @@ def cpu_per_command(cpu_s: list[float], commands: list[float]) -> tuple[float, f
 # queueing curve does not describe. Runs from before the classification are "unclassified": nothing says their
 # latency was not the rig's. Memory and CPU fits take every run whose counters are sound.
 UNCLASSIFIED = "unclassified"
+IN_PROGRESS = "in progress"  # the live view's run: its class is decided when it ends
 LATENCY_CLASSES = (CLEAN,)
 
 
@@ -362,6 +378,9 @@ def latency_not_assessed(classes: dict[str, int]) -> str:
         return ""
     if not classes:
         return NO_RUNS
+    if set(classes) == {IN_PROGRESS}:
+        return ("the run is in progress: whether its latency is Redis's or the rig's (its class) is decided when it "
+                "ends; then plan with --from its folder")
     told = ", ".join(f"{n} {k}" for k, n in sorted(classes.items()))
     if classes.get(RIG_BOUND):
         fix = f"their latency is the load generator's or the host's, not Redis's; {ADVICE}"
@@ -475,8 +494,13 @@ def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
     cmd_factor = sum(r.commands for r in modelled) / cmd_model if cmd_model else 1.0
     # CPU over the steady window only: the pre-fill burst runs at another rate (more commands per
     # event-loop wake-up) and would mix two regimes into one per-command cost.
-    base_cpu, cpu, cpu_sd = fit_cpu([r.cpu_s for r in usable], [r.master_seconds for r in usable],
-                                    [r.commands for r in usable])
+    source = f"model calibrated on {len(usable)} measured runs"
+    if any(r.commands > 0 for r in usable):
+        base_cpu, cpu, cpu_sd = fit_cpu([r.cpu_s for r in usable], [r.master_seconds for r in usable],
+                                        [r.commands for r in usable])
+    else:  # e.g. the live view after the test stopped: no commands to divide by, the reference machine's figure
+        base_cpu, cpu, cpu_sd = DEFAULT_COSTS.base_cpu_per_master, DEFAULT_COSTS.cpu_s_per_command, None
+        source += " (no commands measured: CPU per command the reference machine's)"
     points = []
     classes: dict[str, int] = {}
     for r in usable:
@@ -492,7 +516,7 @@ def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
                      memory_factor_se=factor_se, commands_factor=cmd_factor, base_cpu_per_master=base_cpu,
                      cpu_s_per_command_sd=cpu_sd, latency_points=tuple(points),
                      latency=fit_latency(points) if points else None, latency_why=latency_not_assessed(classes),
-                     runs=len(usable), source=f"model calibrated on {len(usable)} measured runs",
+                     runs=len(usable), source=source,
                      live_sessions_range=(min(live), max(live)), per_run=per_run, memory_note=how)
 
 

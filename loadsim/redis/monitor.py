@@ -27,7 +27,7 @@ NODE_FIELDS = (
     "connected_clients", "total_commands_processed", "instantaneous_ops_per_sec", "used_cpu_sys",
     "used_cpu_user", "used_cpu_sys_main_thread", "used_cpu_user_main_thread", "total_net_input_bytes",
     "total_net_output_bytes", "total_connections_received", "master_repl_offset", "replica_of", "workload_commands",
-    "cluster_state", "ping_us",
+    "cluster_state", "ping_us", "maxmemory",
 )
 SAMPLE_TIMEOUT_S = 0.5  # a node silent this long (connect or reply) is "down" for this sample
 # Errors that mean "no answer" (the node is down, paused or unreachable), not "answered with an error".

@@ -106,6 +106,11 @@ def run_record(path: Path, summary: dict[str, Any], config: dict[str, Any] | Non
         redis_version=_version(cluster.get("redis_version")), path=str(path))
 
 
+def read_config(run: Path) -> dict[str, Any] | None:
+    """A run folder's config.json (None when absent)."""
+    return _read(run / "config.json")
+
+
 def read_runs(path: str | os.PathLike[str], tls: bool | None = None) -> list[sz.MeasuredRun]:
     """Every complete run at or below ``path`` (a run, a sweep or a folder of runs) as typed records; with
     ``tls`` only the runs with (True) or without (False) TLS. Raises ResultsError naming the fix when none."""

@@ -27,6 +27,7 @@ def sweep(tmp_path_factory):
                    "--complexity", "simple", *FAST)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "[1/2]" in proc.stdout and "[2/2]" in proc.stdout and "left" in proc.stdout  # progress + estimate
+    (out.parent / "sweep.stdout").write_text(proc.stdout)  # its closing verdict line, compared with the others
     return out
 
 
@@ -59,6 +60,10 @@ def test_report_on_sweep_uses_the_runs(sweep):
     assert len(images) >= 4 and verdict.start() < images[0]
     plan = loadsim("plan", "--from", str(sweep))
     assert re.search(r"^(PASS|FAIL): 9 HA pairs", plan.stdout, re.M).group(1) == verdict.group(1)
+    # sweep's closing line: the same verdict for the same runs
+    closing = re.search(r"^verdict for 9 HA pairs on 3 masters from these runs: (PASS|FAIL)",
+                        (sweep.parent / "sweep.stdout").read_text(), re.M)
+    assert closing and closing.group(1) == verdict.group(1)
     assert "calibrated on 2 measured runs" in html
     latency = "latency SLO (p99): NOT ASSESSED" in html
     assert latency == (costs.latency is None)

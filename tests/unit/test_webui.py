@@ -29,17 +29,55 @@ def test_node_series_turns_counters_into_rates():
     assert len(node_series(_rows(), points=2)["127.0.0.1:7000"]["series"]["t"]) == 2
 
 
-def test_projection_scales_memory_to_the_steady_population():
-    nodes = node_series(_rows())
-    p = projection(nodes, live_now=100, live_expected=400, node_ram_bytes=20e6, maxmemory_fraction=0.5,
-                   cpu_ceiling=0.7)
-    assert p["memory_now"] == 2_003_000 and p["memory_steady"] == pytest.approx(8_012_000)
-    assert p["maxmemory"] == 10e6 and p["verdict"] == "PASS so far" and p["cpu_headroom"] == pytest.approx(67.0)
-    tight = projection(nodes, live_now=100, live_expected=600, node_ram_bytes=20e6, maxmemory_fraction=0.5)
-    assert tight["verdict"] == "FAIL so far: memory"
-    hot = projection(nodes, live_now=100, live_expected=100, cpu_ceiling=0.02)
-    assert hot["verdict"] == "FAIL so far: CPU"
-    assert projection({}, 0, 100)["ready"] is False
+def _params():
+    from loadsim.model.workload import WorkloadParams
+
+    return WorkloadParams(ha_pairs=2, cps_per_pair=10, aht_s=20, worker_threads=2)
+
+
+_PARAMS = _params()
+
+
+def _cluster_rows(maxmemory=None, mib_per_master=4.0):
+    rows = []
+    for t in range(4):
+        for i in range(3):
+            for role, port in (("master", 7000 + i), ("replica", 7100 + i)):
+                row = {"time": 100.0 + t, "elapsed_s": float(t), "node": f"127.0.0.1:{port}", "role": role,
+                       "used_memory": mib_per_master * 2**20 + 1000 * t, "used_cpu_sys": 0.01 * t,
+                       "used_cpu_user": 0.02 * t, "total_commands_processed": 500 * t, "connected_clients": 9,
+                       "keys": 10 * t}
+                if maxmemory is not None:
+                    row["maxmemory"] = maxmemory
+                rows.append(row)
+    return rows
+
+
+def test_live_verdict_is_the_plans_assessment_of_the_running_deployment():
+    from loadsim.model import sizing as sz
+    from loadsim.model.workload import WorkloadParams
+
+    params = WorkloadParams(ha_pairs=2, cps_per_pair=10, aht_s=20, worker_threads=2)
+    nodes = node_series(_cluster_rows())
+    p = projection(nodes, live_now=200, params=params, node_ram_bytes=2**30)
+    assert p["ready"] and p["verdict"].startswith("PASS so far") and p["maxmemory_assumed"]
+    assert "latency SLO (p99): NOT ASSESSED: the run is in progress" in p["verdict"]
+    assert "maxmemory assumed: 1.0 GiB node x 80%" in p["verdict"]
+    # the same deployment and calibration through loadsim plan's one function: the same answer per constraint
+    live = sz.MeasuredRun(name="live", run_class=sz.IN_PROGRESS, evidence="", tls=False, ha_pairs=2, masters=3,
+                          live_sessions=200, used_memory=3 * (4 * 2**20 + 3000), cpu_s=0.09, master_seconds=3,
+                          commands=1500, busiest_utilisation=0.03, operations_steady=0, p99_us=None,
+                          cpu_us_per_command=0, workload=params)
+    v = sz.verdict(sz.deployment_for(params, masters=3, replicas=1, node_ram_bytes=2**30),
+                   sz.fit_unit_costs([live]))
+    assert p["constraints"] == {k.name: k.status for k in v.prediction.constraints}
+    assert p["memory_steady"] == pytest.approx(v.prediction.memory_per_master)
+    # the cluster's own maxmemory, when set, replaces the assumed one
+    real = projection(node_series(_cluster_rows(maxmemory=60 * 2**20, mib_per_master=80)), live_now=200,
+                      params=params)
+    assert real["maxmemory"] == 60 * 2**20 and not real["maxmemory_assumed"]
+    assert real["verdict"].startswith("FAIL so far: memory") and "assumed" not in real["verdict"]
+    assert projection({}, 0, params)["ready"] is False
 
 
 def test_operations_are_the_recorders_steady_percentiles_in_microseconds():
@@ -107,9 +145,10 @@ def test_the_redis_tab_rows_show_the_verdict_and_the_summarys_figures_once_writt
     nodes = node_series(_rows())
     live = {"nodes": nodes, "operations": {"session.update": {"count": 1000, "errors": 0, "p50": 600, "p90": 900,
                                                                "p99": 1090, "p999": 1200, "max": 1500}},
-            "projection": projection(nodes, 100, 400, node_ram_bytes=20e6, maxmemory_fraction=0.5), "results": "/r/x"}
+            "projection": projection(node_series(_cluster_rows()), 200, _PARAMS, node_ram_bytes=2**30),
+            "results": "/r/x"}
     rows = {r["item"]: r for r in tab_rows(live)}
-    assert rows["verdict"]["value"] == "PASS so far" and "projection" in rows["verdict"]["detail"]
+    assert rows["verdict"]["value"].startswith("PASS so far") and "projection" in rows["verdict"]["detail"]
     assert rows["session.update p99"]["value"] == "1,090 µs"  # µs with separators, never e-notation
     assert rows["127.0.0.1:7001 (master)"]["value"] == "1.9 MiB" and "(latest sample)" in rows[
         "127.0.0.1:7001 (master)"]["detail"]
