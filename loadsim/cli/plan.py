@@ -81,10 +81,15 @@ def costs_and_runs(path: str | None, tls: bool | None = None) -> tuple[sz.UnitCo
     """Unit costs fitted to the runs under ``path`` (the built-in assumptions without), and those runs' folders."""
     if not path:
         return sz.DEFAULT_COSTS, []
-    from loadsim.results.runs import read_runs
+    from loadsim.results.runs import read_capacity, read_runs
 
     runs = read_runs(path, tls=tls)
-    return sz.fit_unit_costs(runs), [r.path for r in runs]
+    costs = sz.fit_unit_costs(runs)
+    capacity = read_capacity(path, tls)
+    if capacity is not None:  # a master's CPU per command measured at its knee beats a fit of runs at 1 % CPU
+        costs = replace(costs, cpu_s_per_command=capacity[0], cpu_s_per_command_sd=None,
+                        source=f"{costs.source}; CPU per command from {capacity[1]}")
+    return costs, [r.path for r in runs]
 
 
 def verdict_line(path: str | Any, d: sz.Deployment | None = None) -> str:

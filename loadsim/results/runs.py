@@ -130,3 +130,20 @@ def read_runs(path: str | os.PathLike[str], tls: bool | None = None) -> list[sz.
                                f"drop --tls or give runs {'with' if tls else 'without'} it")
         return chosen
     return out
+
+
+CAPACITY_FILE = "capacity.json"  # written by `loadsim capacity` (loadsim.experiments.capacity.CAPACITY_FILE)
+
+
+def read_capacity(path: str | os.PathLike[str], tls: bool | None = None) -> tuple[float, str] | None:
+    """(server CPU s per command at saturation, where from) of a `loadsim capacity` result at or below ``path``
+    (the closed loop's figure: a driver faster than the master, so the master's own cost, not the generator's
+    limit); None when there is none (or none with this TLS setting)."""
+    root = Path(path)
+    files = [root / CAPACITY_FILE] if (root / CAPACITY_FILE).exists() else sorted(root.rglob(CAPACITY_FILE))
+    for f in files:
+        data = _read(f) or {}
+        us = (data.get("capacity") or {}).get("server_us_per_command_at_saturation")
+        if us and (tls is None or bool(data.get("tls")) == tls):
+            return float(us) * 1e-6, f"{f} (redis-benchmark closed loop at saturation, {float(us):.1f} µs)"
+    return None

@@ -274,6 +274,15 @@ def test_read_runs_is_the_one_reader(tmp_path):
     assert read_runs(tmp_path, tls=True) == [a, b, c]
     with pytest.raises(Exception, match="no runs without TLS"):
         read_runs(tmp_path, tls=False)
+    # a `loadsim capacity` result in the folder: plan --from takes a master's CPU per command from its closed loop
+    from loadsim.cli.plan import costs_and_runs
+    from loadsim.results.runs import read_capacity
+
+    (tmp_path / "capacity.json").write_text(json.dumps({"tls": True, "capacity": {
+        "server_us_per_command_at_saturation": 7.5}}))
+    costs, fitted = costs_and_runs(str(tmp_path))
+    assert costs.cpu_s_per_command == pytest.approx(7.5e-6) and "closed loop at saturation" in costs.source
+    assert len(fitted) == 3 and read_capacity(tmp_path, tls=False) is None
 
 
 def test_the_memory_model_follows_the_sessions_simulated():
