@@ -195,7 +195,9 @@ def consequence_check(consequence: pd.DataFrame, index: dict[str, Any]) -> str:
     """Whether the sizing consequence agrees with the ratio table: its TLS/plain CPU ratio must lie in the
     ratio table's 95 % interval. Otherwise the report says so instead of a headline."""
     cpu = consequence["server CPU µs/command"]
-    ratio = cpu["TLS"] / cpu["plain"] if cpu["plain"] else float("nan")
+    ratio = cpu["TLS"] / cpu["plain"] if cpu["plain"] and cpu["TLS"] else float("nan")
+    if ratio != ratio:  # one arm has no fixed-load run to size from (e.g. TLS without plain)
+        return "no TLS/plain comparison of the sizing: one arm has no fixed-load run with server commands"
     r = index["analysis"]["ratios"]["server_cpu_us_per_command"]
     low, high = r.get("ci_low"), r.get("ci_high")
     if low is None or high is None or not (low == low and high == high):  # NaN: too few repeats

@@ -388,3 +388,35 @@ def test_measured_figure_with_one_run_and_repeats():
     fig = report.plot_measured(repeats, "p99", "p99", "repeats")
     mean = next(x for x in fig.axes[0].lines if "(mean)" in x.get_label())
     assert list(mean.get_ydata()) == [200, 600]
+
+
+def _write_run(folder, tls=False, live=500.0, used_per_master=4e6, run_class="clean"):
+    import json
+    from dataclasses import asdict
+
+    from loadsim.model import workload as wl
+
+    masters = [{"used_memory_steady_mean": used_per_master, "cpu_s_steady": 0.2, "steady_s": 20.0,
+                "commands_steady": 3000, "used_memory": 1, "used_memory_start": 1, "used_memory_rss": 1, "keys": 1,
+                "connected_clients": 1, "cpu_s": 0.3, "commands": 4000, "node": "x"}] * 3
+    summary = {"schema_version": 3, "complete": True, "steady_s": 20.0, "masters": masters,
+               "workload": {"ha_pairs": 2}, "cluster": {"tls": tls}, "live_sessions": {"steady_mean": live},
+               "rates": {"achieved_ops_per_s": 100.0}, "server": {"cpu_us_per_command": 50.0, "commands": 9000},
+               "operations": {"session.update": {"count": 10, "latency_us": {"p99": 900}}},
+               "run_class": {"class": run_class, "evidence": run_class, "reasons": []}}
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text(json.dumps(summary))
+    (folder / "config.json").write_text(json.dumps({"workload": asdict(wl.WorkloadParams(worker_threads=2))}))
+
+
+def test_tls_report_sizing_without_a_plain_arm(tmp_path):
+    from loadsim.report.tls import consequence_check, sizing_consequence
+
+    _write_run(tmp_path / "t1", tls=True, run_class="rig-bound")
+    index = {"fixed": [{"ok": True, "point": {"tls": True}, "path": "t1"}], "saturation": {"plain": [], "tls": []},
+             "analysis": {"ratios": {"server_cpu_us_per_command": {"ratio": 1.2, "ci_low": 1.1, "ci_high": 1.3}}}}
+    table = sizing_consequence(tmp_path, index)
+    needed = table["masters needed for 9 HA pairs"]
+    assert needed["plain"].startswith("not assessed: no fixed-load plain run") and needed["TLS"] == 3
+    assert table.loc["TLS", "latency"].startswith("NOT ASSESSED: no clean runs (1 rig-bound)")
+    assert "one arm has no fixed-load run" in consequence_check(table, index)
