@@ -16,7 +16,7 @@ from typing import Any
 from loadsim.errors import OptionsError, ResultsError
 from loadsim.model import sizing as sz
 from loadsim.model import workload as wl
-from loadsim.results.reader import find_runs
+from loadsim.results.reader import check_summary, find_runs
 from loadsim.results.schema import upgrade
 from loadsim.results.writer import SUMMARY
 
@@ -119,6 +119,7 @@ def read_runs(path: str | os.PathLike[str], tls: bool | None = None) -> list[sz.
         summary = _read(run / SUMMARY)
         if not summary or not summary.get("complete") or not summary.get("masters"):
             continue
+        summary = check_summary(summary, str(run / SUMMARY))  # a damaged one: its name and key, one line
         measured_class = int(summary.get("schema_version") or 0) >= CLASSIFIED_FROM_SCHEMA
         out.append(run_record(run, upgrade(summary, str(run / SUMMARY)), _read(run / "config.json"), measured_class))
     if not out:
