@@ -94,14 +94,18 @@ class Grid:
         return out
 
 
+_EXAMPLES = {"tls": "off,on", "complexity": "simple,standard", "cps-per-pair": "5,10,20", "masters": "3,6"}
+
+
 def parse_list(name: str, text: str, kind: Callable[[str], Any]) -> list[Any]:
     """``"1,3,9"`` → ``[1, 3, 9]``; a clear ExperimentError otherwise."""
     try:
         values = [kind(t.strip()) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise ExperimentError(f"--{name}: '{text}' is not a comma-separated list; e.g. --{name} 1,3,9") from None
+        raise ExperimentError(f"--{name}: '{text}' is not a comma-separated list; e.g. --{name} "
+                              f"{_EXAMPLES.get(name, '1,3,9')}") from None
     if not values:
-        raise ExperimentError(f"--{name} is empty; e.g. --{name} 1,3,9")
+        raise ExperimentError(f"--{name} is empty; e.g. --{name} {_EXAMPLES.get(name, '1,3,9')}")
     return values
 
 

@@ -144,6 +144,8 @@ LOADSIM_CASES = [
     (["compare-tls", "--run-time", "99999h", "--out", "{out}"], "more than 168 h per run", 2),
     (["compare-tls", "--repeats", "1000", "--out", "{out}"], "give 3 to 50", 2),
     (["compare-tls", "--latency-slo-p99-us", "1e300", "--out", "{out}"], "at most 60,000,000", 2),
+    (["sweep", "--tls", "maybe", "--out", "{out}"], "--tls: 'maybe' is not a comma-separated list; e.g. --tls off,on",
+     2),
     # flags that need another flag
     (["cluster", "up", "--mutual-tls", "--state-dir", "{out}"], "--mutual-tls needs --tls", 2),
     # sweep and compare-tls: the runs' options, also those after '--', are checked before the first cluster
