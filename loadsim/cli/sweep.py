@@ -83,7 +83,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     index = json.loads((out / SWEEP_INDEX).read_text())
     failed = failed_runs(index["runs"])
     if args.json:
-        print(json.dumps(sweep_json(out, index), indent=2))
+        from loadsim.cli.plan import verdict_line
+
+        print(json.dumps(sweep_json(out, index, None if failed else verdict_line(out)), indent=2))
         return 1 if failed else 0
     if failed:
         print(f"\nsweep done with {len(failed)} failed run(s): {', '.join(failed)} (logs: {out}/<run>.log)",
@@ -95,7 +97,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def sweep_json(out: Path, index: dict[str, Any]) -> dict[str, Any]:
+def sweep_json(out: Path, index: dict[str, Any], verdict: str | None = None) -> dict[str, Any]:
     """``loadsim sweep --json``'s closing object (shape: loadsim.results.shapes) from the sweep's index."""
     from loadsim.experiments.sweep import failed_runs
 
@@ -103,4 +105,4 @@ def sweep_json(out: Path, index: dict[str, Any]) -> dict[str, Any]:
              "seconds": e["seconds"], **{k: e[k] for k in ("error", "interrupted") if k in e}}
             for e in index["runs"]]
     return {"sweep": str(out), "complete": bool(index.get("complete")), "runs": runs,
-            "failed": failed_runs(index["runs"]), "next": f"loadsim report {out}"}
+            "failed": failed_runs(index["runs"]), "verdict": verdict, "next": f"loadsim report {out}"}

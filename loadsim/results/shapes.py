@@ -85,6 +85,8 @@ SHAPES: dict[str, dict[str, Any]] = {
                                {"error": _d(_STR, "why it failed (last line of its log)"),
                                 "interrupted": _BOOL})},
         "failed": {"type": "array", "description": "names of the runs that wrote no summary", "items": _STR},
+        "verdict": {"type": ["string", "null"], "description": "the verdict line the text prints (loadsim plan "
+                    "--from the sweep); null when a run failed"},
         "next": {**_STR, "description": "the command to run next"},
     }),
     "compare-tls": _obj({

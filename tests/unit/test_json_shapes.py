@@ -75,8 +75,10 @@ def test_sweep_json_names_every_run_and_the_failed_ones(tmp_path):
         {"point": {}, "label": "p1-m3", "path": "000-p1-m3", "seconds": 12.3, "exit_code": 0, "ok": True},
         {"point": {}, "label": "p3-m3", "path": "001-p3-m3", "seconds": 4.0, "exit_code": 2, "ok": False,
          "error": "loadsim: error: ..."}]}
-    data = sweep_json(tmp_path / "sw", index)
+    data = sweep_json(tmp_path / "sw", index, "verdict for 9 HA pairs on 3 masters from these runs: PASS; ...")
     jsonschema.validate(data, SHAPES["sweep"])
+    assert data["verdict"].startswith("verdict for 9 HA pairs")
+    jsonschema.validate(sweep_json(tmp_path / "sw", index), SHAPES["sweep"])  # a failed run: no verdict
     assert [r["path"] for r in data["runs"]] == [str(tmp_path / "sw" / "000-p1-m3"), str(tmp_path / "sw" / "001-p3-m3")]
     assert data["failed"] == ["p3-m3"] and data["next"] == f"loadsim report {tmp_path / 'sw'}"
 
