@@ -207,3 +207,33 @@ def test_a_client_pause_on_a_master_is_flagged(tmp_path):
     s = run.summary
     assert s["flags"]["writes_paused"] and s["client_pauses"] == {victim.address: 1}
     assert f"writes_paused: CLIENT PAUSE on {victim.address} (1x)" in stdout
+
+
+BUSY_LOOP = """local t0 = redis.call('TIME')
+local start = t0[1] * 1000000 + t0[2]
+while true do
+  local t = redis.call('TIME')
+  if t[1] * 1000000 + t[2] - start > 1500000 then return 1 end
+end"""
+
+
+def test_busy_replies_have_their_own_error_kind(tmp_path):
+    """A Lua script busy past busy-reply-threshold: the node answers BUSY (before: counted as "other")."""
+    import threading
+
+    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
+        victim = cluster.node(_masters(cluster)[0])
+        with cluster.admin_client(victim) as r:
+            r.config_set("busy-reply-threshold", 100)
+
+        def busy():
+            def loop():
+                with cluster.admin_client(victim, socket_timeout=10) as r:
+                    r.eval(BUSY_LOOP, 0)
+
+            threading.Thread(target=loop, daemon=True).start()
+
+        stdout, run = run_with_fault(cluster, tmp_path, "busy", busy, at_s=2.0, run_time="7s")
+    errors = run.summary["errors"]
+    assert errors.get("busy", 0) > 0 and not errors.get("other"), errors
+    assert "busy" in stdout
