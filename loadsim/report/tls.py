@@ -56,11 +56,12 @@ def saturation_table(folder: Path, index: dict[str, Any]) -> pd.DataFrame:
                 rows.append({"arm": arm, "cps_per_pair": e["point"]["cps_per_pair"], "sustained": False})
                 continue
             s = load(Path(folder) / e["path"]).summary
+            # rounded to what the measurement resolves (the report shows the table as it is)
             rows.append({"arm": arm, "cps_per_pair": e["point"]["cps_per_pair"],
-                         "offered_ops_per_s": s["rates"]["offered_ops_per_s"],
-                         "achieved_ops_per_s": s["rates"]["achieved_ops_per_s"],
+                         "offered_ops_per_s": round(s["rates"]["offered_ops_per_s"], 1),
+                         "achieved_ops_per_s": round(s["rates"]["achieved_ops_per_s"], 1),
                          "p99_us": operation_percentile(s, "p99"),
-                         "server_cpu_s": s["server"]["cpu_s"], "sustained": e.get("sustained")})
+                         "server_cpu_s": round(s["server"]["cpu_s"], 3), "sustained": e.get("sustained")})
     return pd.DataFrame(rows)
 
 
