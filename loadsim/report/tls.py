@@ -25,12 +25,19 @@ _LABELS = {
 }
 
 
+def _sig(x: Any, digits: int = 3) -> Any:
+    """A ratio to the digits its interval resolves, at most 3 decimals (a wide interval's 0.01823 -> 0.018)."""
+    return round(float(f"{x:.{digits}g}"), 3) \
+        if isinstance(x, float) and x == x and x not in (float("inf"), -float("inf")) else x
+
+
 def ratio_table(index: dict[str, Any]) -> pd.DataFrame:
     """One row per metric: plain mean, TLS mean, TLS/plain ratio and its 95 % CI."""
     rows = []
     for metric, r in index["analysis"]["ratios"].items():
         rows.append({"metric": _LABELS.get(metric, metric), "plain": r.get("plain_mean"), "tls": r.get("tls_mean"),
-                     "tls/plain": r["ratio"], "ci95 low": r["ci_low"], "ci95 high": r["ci_high"], "repeats": r["n"]})
+                     "tls/plain": _sig(r["ratio"]), "ci95 low": _sig(r["ci_low"], 2),
+                     "ci95 high": _sig(r["ci_high"], 2), "repeats": r["n"]})
     return pd.DataFrame(rows).set_index("metric")
 
 
