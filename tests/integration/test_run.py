@@ -339,8 +339,11 @@ def _free_port():
 def test_processes_on_the_embedded_cluster(tmp_path):
     """`--processes 2`: the master starts the embedded cluster and hands its nodes to the forked workers;
     the one results folder counts exactly what Redis served."""
-    proc, out = locust_run(tmp_path, "--processes", "2", "-u", "4", "--cps-per-pair", "10", "--aht", "10",
-                           run_time="10s", timeout=180)
+    # a port of its own (workers forked by --processes connect to --master-port): with Locust's default, 5557, the
+    # workers of another run on this machine joined this master (seen: a read-back merged from 4 workers)
+    port = str(_free_port())
+    proc, out = locust_run(tmp_path, "--processes", "2", "--master-bind-port", port, "--master-port", port, "-u", "4",
+                           "--cps-per-pair", "10", "--aht", "10", run_time="10s", timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     s = results.load(out).summary
     assert s["complete"] and s["workload"]["ha_pairs"] == 4 and s["cluster"]["embedded"]
