@@ -81,6 +81,7 @@ class HaPairUser(User):
         for node in (self.primary, self.backup):
             if node is not None:
                 node.stop()
+        engine_of(self.environment).flush_stats(time.perf_counter())  # before Locust's final statistics
 
     @task
     def run_pair(self) -> None:
@@ -107,7 +108,9 @@ class HaPairUser(User):
                 gevent.spawn(self.switchover)  # the scheduler goes on while the new primary recovers
                 switch_time = float("inf")
                 continue
-            queue = self.primary.queue
+            if now >= eng.stats_due:
+                eng.flush_stats(now)
+            submit = self.primary.submit
             steady = eng.steady_from
             for op in sched.pop_due(now + EARLY_S):
                 if op.due > now:
@@ -116,7 +119,7 @@ class HaPairUser(User):
                 if op.due >= steady:
                     rec.offered += 1
                 if persists:
-                    queue.put(op)
+                    submit(op)
                 else:
                     rec.not_measured(op.kind, steady=op.due >= steady)
 
@@ -124,7 +127,7 @@ class HaPairUser(User):
         """Primary and backup both die: nobody deletes this pair's sessions, which live until their TTL."""
         eng = engine_of(self.environment)
         assert self.schedule is not None and self.primary and self.backup
-        dropped = self.primary.stop(grace_s=0.0) if self.primary.greenlets else 0
+        dropped = self.primary.stop(grace_s=0.0) if self.primary.working else 0
         self.backup.stop(grace_s=0.0)
         now = time.perf_counter()
         left, last_expiry = self.schedule.abandon(now)
@@ -144,7 +147,7 @@ class HaPairUser(User):
         started = time.perf_counter()
         old, new = self.primary, self.backup
         self.primary, self.backup = new, old  # new operations go to the new primary's queue from now on
-        dropped = old.stop(grace_s=0.0 if crash else 5.0) if old.greenlets or old.client else 0
+        dropped = old.stop(grace_s=0.0 if crash else 5.0) if old.working or old.client else 0
         acked = self.schedule.acked
         expected = self.schedule.sessions()
         # never written: no write of it was ever acknowledged by Redis (its create was queued in or cut off with
@@ -175,7 +178,7 @@ class HaPairUser(User):
         opened = -sum(w.opened for w in new.workers)  # connections the takeover opens (lazy pools: on first use)
         new.start()
         for sid in found:
-            new.queue.put(wl.Op(time.perf_counter(), wl.RECOVER, sid, 0, 0, seq=int(sid.rsplit("-", 1)[1])))
+            new.submit(wl.Op(time.perf_counter(), wl.RECOVER, sid, 0, 0, seq=int(sid.rsplit("-", 1)[1])))
         if old.persists:
             old.connect()  # the old primary comes back as the backup (warm standby)
         state.done.wait()
