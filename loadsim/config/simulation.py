@@ -294,3 +294,36 @@ def given_values(values: dict[str, Any], defaults: dict[str, Any]) -> dict[str, 
         if v != baseline:
             out[dest] = v
     return out
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The simulation options a running test reads, typed and with their defaults filled in, built once
+    (``run_settings``) from the converted values, so that no consumer re-supplies a default of its own."""
+
+    warmup_s: float  # --warmup: seconds after start (and after the pre-fill) outside the statistics
+    switchover_at_s: float | None  # --switchover-at: every pair switches over then (None: never)
+    migration_step_s: float  # --migration-step: seconds per step of the migration runbook (0: no migration)
+    pool_connections: str  # --pool-connections: "lazy" or "eager"
+    read_back: bool  # --read-back: read back the live sessions after the test
+
+    @property
+    def migrating(self) -> bool:
+        return self.migration_step_s > 0
+
+
+def run_settings(values: dict[str, Any]) -> RunSettings:
+    """The typed settings of converted simulation values (``simulation_values``), defaults from
+    ``loadsim.defaults`` where an option has one."""
+
+    def pick(dest: str, fallback: Any) -> Any:
+        v = values.get(dest)
+        if v is not None:
+            return v
+        o = SIM_BY_DEST[dest]
+        return DEFAULTS[o.default].value if o.default else fallback
+
+    switch = pick("switchover_at", None)
+    return RunSettings(warmup_s=float(pick("warmup", 0.0)), switchover_at_s=float(switch) if switch else None,
+                       migration_step_s=float(pick("migration_step", 0.0) or 0.0),
+                       pool_connections=str(pick("pool_connections", "lazy")), read_back=bool(pick("read_back", True)))

@@ -18,10 +18,11 @@ from __future__ import annotations
 import logging
 import random
 import time
+from array import array
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gevent
 import gevent.event
@@ -30,7 +31,7 @@ from locust.runners import WorkerRunner
 
 from loadsim.config.estate import read_estate_file
 from loadsim.config.persistence import PersistenceOptions
-from loadsim.defaults import value
+from loadsim.config.simulation import run_settings
 from loadsim.errors import Address, RedisError, StuckError, reply_error
 from loadsim.locust.batched_stats import FLUSH_INTERVAL_S, BatchedStats
 from loadsim.model import records
@@ -38,6 +39,14 @@ from loadsim.model import workload as wl
 from loadsim.model.estate import Estate, estate_with_flags
 from loadsim.redis.client import WOULD_BLOCK, ClusterClient, Connection, ErrorWindows, WorkerConnections
 from loadsim.results.recorder import Recorder
+
+if TYPE_CHECKING:  # imported for the types only: these modules import this one
+    from locust.env import Environment
+
+    from loadsim.locust.faults import FaultRunner
+    from loadsim.locust.migration import MigrationRunner
+    from loadsim.locust.users import HaPairUser
+    from loadsim.model.faults import Fault
 
 log = logging.getLogger("loadsim")
 PREFILL = "session.prefill"
@@ -62,7 +71,7 @@ class OrsNode:
         self.node_id = node_id
         self.cleanup_cursor = b"0"  # index layout: where the periodic cleaning goes on
         self.persists = engine.opts.persists  # this application's [persistence] type is redis
-        self.acked: Any = None  # the pair's acknowledged versions per session (PairSchedule.acked)
+        self.acked: array | None = None  # the pair's acknowledged versions per session (PairSchedule.acked)
         self.recovery: Recovery | None = None  # the recovery this node is doing after a switchover
         self.pending: deque[wl.Op] = deque()  # due operations waiting for a free worker thread
         self.client: ClusterClient | None = None
@@ -84,7 +93,7 @@ class OrsNode:
         """Build the cluster client (one ``CLUSTER SLOTS``) and the pool: one connection per master per
         worker thread, opened when the worker first uses it (``--pool-connections lazy``, redis-plus-plus's
         behaviour: an idle backup holds none) or all now (``eager``)."""
-        eager = self.engine.sim.get("pool_connections", value("pool_connections")) == "eager"
+        eager = self.engine.settings.pool_connections == "eager"
         self.client = ClusterClient(self.engine.opts, name=f"ors-app-{self.dbid}")
         self.client.windows = self.engine.error_windows
         self.workers = [self.client.worker(eager) for _ in range(self.engine.params.worker_threads)]
@@ -278,7 +287,7 @@ class OrsNode:
         if gone:
             conn.execute(index, "HDEL", index, *gone)
             sent += 1
-            eng.recorder.cleaned += len(gone)
+            eng.recorder.cleaned_index(len(gone))
         return sent
 
 
@@ -467,20 +476,21 @@ class Worker:
 class Engine:
     """Per-process state shared by the HA-pair users: options, model parameters, recorder."""
 
-    def __init__(self, environment: Any, opts: PersistenceOptions, params: wl.WorkloadParams,
+    def __init__(self, environment: Environment, opts: PersistenceOptions, params: wl.WorkloadParams,
                  sim: dict[str, Any], estate: Estate | None = None):
         self.environment = environment
         self.opts = opts
         self.params = params
         self.estate = estate  # --estate: pairs differ (each pair's workload from its group)
-        self.faults: tuple[Any, ...] = ()  # --fault schedule (loadsim.model.faults.Fault)
-        self.fault_runner: Any = None  # loadsim.locust.faults.FaultRunner of the current test
-        self.migration: Any = None  # loadsim.locust.migration.MigrationRunner (scenarios/migration.py)
+        self.faults: tuple[Fault, ...] = ()  # --fault schedule
+        self.fault_runner: FaultRunner | None = None  # of the current test
+        self.migration: MigrationRunner | None = None  # scenarios/migration.py
         self.error_windows = ErrorWindows()  # first failure to first success, per master
         self.body_crc = records.BodyCrc(_PAYLOAD)
         self.readback: dict[str, Any] | None = None  # the read-back after the test (read_back)
         self.audit: dict[str, Any] | None = None  # the cluster audit before the test (plugin.audit_cluster)
-        self.sim = sim
+        self.sim = sim  # the converted values, as config.json records them
+        self.settings = run_settings(sim)  # what a running test reads of them, typed
         self.layout = wl.KeyLayout(params.key_layout, params.ors_cluster_name)
         self.ttl_ms = params.session_ttl_s * 1000
         self.records = params.complexity.records
@@ -489,7 +499,7 @@ class Engine:
         self.batched = BatchedStats(environment)  # successful ones, into Locust's statistics in batches
         self.stats_due = 0.0  # when the scheduler flushes the batch next (perf_counter)
         environment.events.test_stopping.add_listener(self._stopping)
-        self.pairs: list[Any] = []  # the HaPairUser of every pair of this process
+        self.pairs: list[HaPairUser] = []  # every pair of this process
         self._next_pair = 0
         self.start_perf = time.perf_counter()
         self.steady_from = float("inf")
@@ -507,7 +517,7 @@ class Engine:
         self.stats_due = 0.0
         self.pairs, self._next_pair = [], 0
         self.start_perf = time.perf_counter()
-        self.steady_from = float("inf") if params.prefill else self.start_perf + self.sim.get("warmup", 0.0)
+        self.steady_from = float("inf") if params.prefill else self.start_perf + self.settings.warmup_s
         self.prefill_pending = 0
         self.recovery = []
         self._retired = dict.fromkeys(CLIENT_STATS, 0)
@@ -553,7 +563,7 @@ class Engine:
         deadline = time.perf_counter() + 600
         while self.queue_depth > limit and time.perf_counter() < deadline:
             gevent.sleep(0.05)
-        self.steady_from = max(time.perf_counter(), self.start_perf + self.sim.get("warmup", 0.0))
+        self.steady_from = max(time.perf_counter(), self.start_perf + self.settings.warmup_s)
         log.info("pre-fill written and drained; statistics from %.1f s", self.steady_from - self.start_perf)
         gevent.sleep(max(0.0, self.steady_from - time.perf_counter()))
         runner = getattr(self.environment, "runner", None)
@@ -692,7 +702,7 @@ def find_sessions(eng: Engine, node: OrsNode) -> list[str] | None:
         keys = conn.hscan(layout.hash_key, pattern) if layout.name in ("single-hash", "index") else conn.scan(pattern)
         try:
             found = [layout.sid_from_key(k) for k in keys]
-            rec.commands += conn.commands_ok - before  # SCAN / HSCAN calls, for the server cross-check
+            rec.count_commands(conn.commands_ok - before)  # SCAN / HSCAN calls, for the server cross-check
             return found
         except RedisError as exc:
             if attempt == 0:

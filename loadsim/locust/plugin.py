@@ -507,8 +507,8 @@ class Loadsim:
         if eng.faults:
             eng.fault_runner = FaultRunner(eng, eng.faults, self.cluster)
             eng.fault_runner.start()
-        if eng.sim.get("migration_step"):
-            eng.migration = MigrationRunner(eng, self.run, float(eng.sim["migration_step"]))
+        if eng.settings.migrating:
+            eng.migration = MigrationRunner(eng, self.run, eng.settings.migration_step_s)
             eng.migration.start()
         self._start_run_time()
 
@@ -531,7 +531,7 @@ class Loadsim:
         eng = self.engine
         if eng is None or not eng.pairs:
             return
-        if not eng.sim.get("read_back", True):
+        if not eng.settings.read_back:
             eng.readback = {"not_done": "turned off (--read-back false)"}
             return
         if not eng.opts.persists:

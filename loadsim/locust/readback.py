@@ -119,7 +119,7 @@ def read_back(eng: Any, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[
             out[records.check(sid, value, acked)] += 1
         down.update(_masters_down(client, [a for a in failed_on if a not in down], PROBE_TIMEOUT_MS))
     finally:
-        eng.recorder.commands += conn.commands_ok  # Redis counts these GETs too (the server cross-check)
+        eng.recorder.count_commands(conn.commands_ok)  # Redis counts these GETs too (the server cross-check)
         conn.close()
         client.close()
     unreadable = sum(failed_on.values())

@@ -54,7 +54,7 @@ class HaPairUser(User):
         self.pair = eng.next_pair()
         self.primary = OrsNode(eng, self.pair.primary_dbid, self.pair.node_id)
         self.backup = OrsNode(eng, self.pair.backup_dbid, self.pair.node_id)
-        if eng.sim.get("migration_step"):
+        if eng.settings.migrating:
             # the migration runbook starts with every application's persistence type not redis
             self.primary.persists = self.backup.persists = False
         if self.primary.persists:
@@ -89,7 +89,7 @@ class HaPairUser(User):
         eng = engine_of(self.environment)
         assert self.schedule is not None and self.primary is not None
         sched, rec, clock = self.schedule, eng.recorder, time.perf_counter
-        switch_at = eng.sim.get("switchover_at")
+        switch_at = eng.settings.switchover_at_s
         switch_time = eng.start_perf + switch_at if switch_at else float("inf")
         while True:
             persists = self.primary.persists  # per application: the migration runbook changes it
@@ -117,7 +117,7 @@ class HaPairUser(User):
                     op.due = now
                 rec.schedule_lag(now - op.due, op.due >= steady)
                 if op.due >= steady:
-                    rec.offered += 1
+                    rec.offer()
                 if persists:
                     submit(op)
                 else:

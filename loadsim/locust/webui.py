@@ -257,7 +257,7 @@ def view_data(runtime: Any) -> dict[str, Any]:
     nodes = node_series(run.node_rows)
     live_now, _ = run.live_now()
     markers = []
-    switch_at = run.engine.sim.get("switchover_at")
+    switch_at = run.engine.settings.switchover_at_s
     if switch_at:
         markers.append({"t": switch_at, "label": "switchover"})
     steady = run.engine.steady_from

@@ -149,6 +149,18 @@ class Recorder:
         if steady and self.record_histograms:
             self._h(op, "latency").record_value(clamp_us(waited_us))
 
+    def offer(self) -> None:
+        """The schedule released an operation in the steady window."""
+        self.offered += 1
+
+    def count_commands(self, commands: int) -> None:
+        """Redis commands acknowledged outside an operation (recovery scans, the read-back)."""
+        self.commands += commands
+
+    def cleaned_index(self, entries: int) -> None:
+        """The periodic cleaning removed ``entries`` index entries whose body had expired."""
+        self.cleaned += entries
+
     def schedule_lag(self, lag_s: float, steady: bool) -> None:
         """How late an operation was released (0 if on time); histogram only in the steady window."""
         lag_us = lag_s * 1e6

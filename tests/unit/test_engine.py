@@ -109,3 +109,16 @@ def test_client_stats_name_every_counter_and_start_at_zero(tmp_path):
     eng.reset(eng.params)
     assert eng.client_stats() == {"slot_refreshes": 0, "refresh_errors": 0, "refreshes_skipped": 0,
                                   "connections_opened": 0, "reconnects": 0, "moved": 0, "asked": 0}
+
+
+def test_the_engine_reads_typed_settings_with_the_defaults_filled_in(tmp_path):
+    env = _env()
+    eng = _attach(env, tmp_path).engine
+    s = eng.settings
+    assert (s.warmup_s, s.switchover_at_s, s.migrating, s.pool_connections, s.read_back) == (0.0, None, False, "lazy",
+                                                                                            True)
+    env2 = _env()
+    s = _attach(env2, tmp_path, "--warmup", "2.5", "--switchover-at", "5", "--pool-connections", "eager",
+                "--read-back", "false", "--migration-step", "3").engine.settings
+    assert (s.warmup_s, s.switchover_at_s, s.migrating, s.migration_step_s, s.pool_connections, s.read_back) == \
+        (2.5, 5.0, True, 3.0, "eager", False)
