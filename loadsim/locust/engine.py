@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # imported for the types only: these modules import this one
 log = logging.getLogger("loadsim")
 PREFILL = "session.prefill"
 EARLY_S = 0.001  # see HaPairUser.run_pair
+STOP_GRACE_S = 5.0  # how long a stopping ORS node waits for its worker threads' operations in flight
 # incompressible bytes, read-only; records are slices of it (the model caps every record at this size)
 _PAYLOAD = random.Random(0).randbytes(wl.MAX_RECORD_BYTES)
 
@@ -132,7 +133,7 @@ class OrsNode:
         """Operations waiting for a worker thread (pre-fill creates not yet taken not included)."""
         return len(self.pending)
 
-    def stop(self, grace_s: float = 5.0) -> int:
+    def stop(self, grace_s: float = STOP_GRACE_S) -> int:
         """Stop working and drop the pool; returns how many operations were not executed (lost with this node).
 
         Workers are not killed mid-operation: each finishes what it is doing (up to ``grace_s``), so
@@ -514,6 +515,7 @@ class Engine:
         self.recorder = Recorder()
         self.recorder.record_histograms = True
         self.batched = BatchedStats(self.environment)
+        self.batched.hold = bool(params.prefill)  # until the steady window starts (_start_steady_window)
         self.stats_due = 0.0
         self.pairs, self._next_pair = [], 0
         self.start_perf = time.perf_counter()
@@ -568,11 +570,21 @@ class Engine:
         gevent.sleep(max(0.0, self.steady_from - time.perf_counter()))
         runner = getattr(self.environment, "runner", None)
         if runner is not None:
-            self.batched.discard()  # what completed before the window, as Locust's reset forgets it
             runner.stats.reset_all()  # Locust's clocks (rates, charts) start with the steady window too
+        self.batched.hold = False  # what completed in the window since it started goes in from now on
+        self.batched.flush()
 
     def _stopping(self, **_kw: Any) -> None:
-        """Locust stops the users: what waits goes to its statistics, and what finishes from now on at once."""
+        """Locust stops the users: the worker threads take nothing new and finish what they are doing (up to
+        ``STOP_GRACE_S``), then everything done is in Locust's statistics before its ``test_stop``: its request
+        counts, CSV and HTML equal the summary's. What finishes after that (a stuck operation) goes in at once."""
+        nodes = [p.primary for p in self.pairs if p.primary is not None and p.primary.working]
+        for node in nodes:
+            node.stopping = True
+        deadline = time.perf_counter() + STOP_GRACE_S
+        while any(op is not None for n in nodes for op in n.in_flight) and time.perf_counter() < deadline:
+            gevent.sleep(0.005)
+        self.batched.hold = False
         self.batched.flush()
         self.batched.direct = True
 
