@@ -101,8 +101,10 @@ class HaPairUser(User):
             # what is due by then keeps the schedule lag at the loop's own overhead; an operation released
             # early is timed from its release (its start moved < 1 ms earlier on the model's timeline).
             delay = due - clock() - EARLY_S
-            if delay > 0:
-                gevent.sleep(delay)
+            # Behind schedule (no delay) it still yields once per pass: without that, a generator that cannot keep
+            # up never lets Locust's other greenlets run (its run-time limit, the sampler, the steady-window
+            # start) and the run never ends (seen: --type cassandra with 10 M live sessions).
+            gevent.sleep(delay if delay > 0 else 0)
             now = clock()
             if now >= switch_time:
                 gevent.spawn(self.switchover)  # the scheduler goes on while the new primary recovers
