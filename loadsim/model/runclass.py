@@ -25,7 +25,7 @@ CLASSES = (CLEAN, RIG_BOUND, REDIS_BOUND)
 GENERATOR_CPU_CEILING = 90.0  # % of one core (p90 of per-second samples): a gevent process above this is late
 LAG_P99_US = 10_000  # schedule lag p99 above 10 ms: operations released that late are the rig's delay
 ACHIEVED_SHARE = 0.98  # achieved below 98 % of offered: someone did not keep up (Redis if its CPU is high)
-RIG_SHARE_OF_P99 = 0.5  # more than half of p99 spent before the send (lag + wait for a worker) or in the generator
+RIG_SHARE_OF_P99 = 0.5  # more than half of p99 the rig's: before the send (lag, a worker) or the generator's own
 HOST_PRESSURE_PERCENT = 25.0  # /proc/pressure/cpu "some": share of time a runnable task waited for a CPU
 STEAL_PERCENT = 10.0  # /proc/stat steal: share of CPU time the hypervisor gave to other guests
 MASTER_CPU_CEILING = 80.0  # % of one core: Redis executes commands on one thread; near 100 % it queues
@@ -50,7 +50,7 @@ class RunEvidence:
     offered_ops_per_s: float
     achieved_ops_per_s: float
     latency_p99_us: float | None = None  # the busiest operation's p99 from the intended start
-    rig_p99_us: float | None = None  # of which the time before the send (schedule lag, wait for a free worker)
+    rig_p99_us: float | None = None  # of which the rig's: before the send (lag, wait for a worker) + the client's own
     redis_p99_us: float | None = None  # of which Redis's own execution
     host_cpu_pressure_percent: float | None = None
     host_steal_percent: float | None = None
@@ -96,7 +96,7 @@ def classify(e: RunEvidence) -> dict[str, object]:
         ("rig", achieved is not None, achieved is not None and achieved < 100 * ACHIEVED_SHARE,
          f"achieved {achieved or 0:.0f} % of offered"),
         ("rig", rig_share is not None, rig_share is not None and rig_share > 100 * RIG_SHARE_OF_P99,
-         f"before the send {rig_share or 0:.0f} % of p99 {_ms(e.latency_p99_us or 0)}"),
+         f"rig {rig_share or 0:.0f} % of p99 {_ms(e.latency_p99_us or 0)}"),
         ("rig", True, e.host_cpu_pressure_percent is not None and e.host_cpu_pressure_percent > HOST_PRESSURE_PERCENT,
          "host CPU pressure " + ("not measured" if e.host_cpu_pressure_percent is None
                                  else f"{e.host_cpu_pressure_percent:.0f} %")),
