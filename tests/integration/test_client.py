@@ -195,7 +195,7 @@ def cluster_slots_calls(cluster, nodes):
 
 
 def test_a_dead_master_costs_a_bounded_number_of_slot_map_reloads():
-    """SIGKILL a master; thousands of commands to its slots fail (connection refused) over ~1.5 s. Each
+    """SIGKILL a master; a thousand commands to its slots fail (connection refused), ~1.5 s when quiet. Each
     failure asks for a reload, but the client reloads at most once per 100 ms: Redis counts the CLUSTER
     SLOTS calls (commandstats of the surviving masters), the client counts the skips."""
     with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
@@ -213,7 +213,9 @@ def test_a_dead_master_costs_a_bounded_number_of_slot_map_reloads():
         cluster.kill(dead.index)
         failed = ok = 0
         t0 = time.monotonic()
-        while time.monotonic() - t0 < 1.5:
+        # bounded by count, not by time: the property is "many failures, few reloads", and how many failures
+        # fit in a fixed window depends on the machine (840 in 1.5 s at load 8 on 2 cores made the old test fail)
+        while (failed < 1000 or ok <= 100) and time.monotonic() - t0 < 60:
             for w in workers:
                 try:
                     w.execute(dead_key, "GET", dead_key)
@@ -227,7 +229,7 @@ def test_a_dead_master_costs_a_bounded_number_of_slot_map_reloads():
                     assert exc.kind == "clusterdown", exc  # once the cluster marks the master failed
         elapsed = time.monotonic() - t0
         reloads = client.refreshes - refreshes0
-        assert failed > 1000 and ok > 100
+        assert failed >= 1000 and ok > 100
         assert 1 <= reloads <= elapsed / 0.1 + 2
         assert cluster_slots_calls(cluster, live) - before == reloads  # Redis agrees with the client
         assert client.refreshes_skipped > failed - 2 * reloads - len(workers)
