@@ -118,8 +118,10 @@ def verdict(summary: dict[str, Any]) -> tuple[str, list[str]]:
     if down:
         lines.append(down.replace("CLUSTER DOWN", "Cluster down", 1))
     for w in summary.get("error_windows", []):
-        span = f"{w['seconds']:.1f} s" if w.get("to_s") is not None else "until the end of the run"
-        lines.append(f"Writes to {w['master']}'s slots failed for {span} ({w['failures']:,} failed commands)")
+        span = (f"for {w['seconds']:.1f} s" if w.get("to_s") is not None
+                else f"from {w['from_s']:.1f} s until the end of the run")
+        failed = f"{w['failures']:,} failed command{'' if w['failures'] == 1 else 's'}"
+        lines.append(f"Writes to {w['master']}'s slots failed {span} ({failed})")
     for f in summary.get("failovers", []):
         if f.get("replaced_by"):
             lines.append(f"Failover of {f['node']}: {f['replaced_by']} master after {f['failover_s']:.1f} s")

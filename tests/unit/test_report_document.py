@@ -20,6 +20,10 @@ def test_the_verdict_says_first_whether_an_acknowledged_write_was_lost():
     assert head.startswith("Acknowledged writes: not checked")
     assert "Failover of 127.0.0.1:7001: 127.0.0.1:7004 master after 3.0 s" in lines
     assert "Writes to 127.0.0.1:7001's slots failed for 2.3 s (356 failed commands)" in lines
+    open_window = {**RUN, "error_windows": [{"master": "m", "from_s": 13.9, "to_s": None, "seconds": None,
+                                             "failures": 1}]}
+    assert "Writes to m's slots failed from 13.9 s until the end of the run (1 failed command)" in \
+        recovery.verdict(open_window)[1]
     clean = {**RUN, "read_back": {"current": 1147, "stale": 0, "missing": 0, "corrupt": 0, "ahead": 6}}
     assert recovery.verdict(clean)[0] == "No acknowledged write was lost"
     lost = {**RUN, "read_back": {"current": 1140, "stale": 5, "missing": 2, "corrupt": 0}}
