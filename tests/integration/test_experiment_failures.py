@@ -17,17 +17,42 @@ def _one_error_line(proc):
     return lines[0]
 
 
-def test_sweep_stops_when_its_first_run_fails(tmp_path):
-    """A Locust option loadsim does not know passes the up-front check (it belongs to Locust) and fails the run:
-    the 3 other points would fail the same way, so the sweep stops after one."""
+# A scenario that passes the up-front option check (``loadsim sweep``/``compare-tls`` start each point's run once
+# with CHECK_ONLY_ENV set, and it exits after its checks) and fails when the run really starts.
+BROKEN_AT_RUN_TIME = """
+import os
+
+from loadsim.config.simulation import CHECK_ONLY_ENV
+from loadsim.scenarios.ha9 import HaPair  # noqa: F401
+
+if not os.environ.get(CHECK_ONLY_ENV):
+    raise RuntimeError("this scenario is broken at run time")
+"""
+
+
+def test_a_bad_locust_option_is_refused_before_anything_starts(tmp_path):
+    """An option no run would accept is refused by the up-front check: one line, nothing started or written."""
     out = tmp_path / "sw"
-    t0 = time.monotonic()
     proc = loadsim("sweep", "--ha-pairs", "1,3", "--tls", "off,on", "--run-time", "30s", "--out", str(out),
                    "--", "--no-such-locust-option")
     line = _one_error_line(proc)
+    assert proc.returncode == 2 and "--no-such-locust-option" in line and "nothing was started" in line
+    assert not (out / "sweep.json").exists() and "[1/4]" not in proc.stdout
+
+
+def test_sweep_stops_when_its_first_run_fails(tmp_path):
+    """The first run fails after its options passed: the 3 other points would fail the same way, so the sweep
+    stops after one and names the run's log."""
+    scenario = tmp_path / "broken.py"
+    scenario.write_text(BROKEN_AT_RUN_TIME)
+    out = tmp_path / "sw"
+    t0 = time.monotonic()
+    proc = loadsim("sweep", "--ha-pairs", "1,3", "--tls", "off,on", "--run-time", "30s", "--out", str(out),
+                   "--scenario", str(scenario))
+    line = _one_error_line(proc)
     assert proc.returncode == 2
-    assert "the first run failed" in line and "--no-such-locust-option" in line and ".log" in line
-    assert time.monotonic() - t0 < 90  # one cluster start, not four runs of 30 s
+    assert "the first run failed" in line and "broken at run time" in line and ".log" in line
+    assert time.monotonic() - t0 < 120  # the up-front checks and one failed start, not four runs of 30 s
     index = json.loads((out / "sweep.json").read_text())
     assert len(index["runs"]) == 1 and not index["runs"][0]["ok"] and not index["complete"]
     assert "[1/4]" in proc.stdout and "[2/4]" not in proc.stdout
@@ -35,7 +60,7 @@ def test_sweep_stops_when_its_first_run_fails(tmp_path):
 
 def test_compare_tls_stops_when_its_first_run_fails(tmp_path):
     scenario = tmp_path / "broken.py"
-    scenario.write_text("raise RuntimeError('this scenario is broken')\n")
+    scenario.write_text(BROKEN_AT_RUN_TIME)
     out = tmp_path / "cmp"
     proc = loadsim("compare-tls", str(scenario), "--ha-pairs", "1", "--run-time", "30s", "--saturation-steps", "0",
                    "--out", str(out))
