@@ -51,13 +51,13 @@ def test_a_session_deleted_while_it_is_restored_is_ended_never_missing(cluster, 
     node.start()
     try:
         for seq, sid in enumerate(sids, 1):  # the sessions, written and acknowledged (version 1)
-            node.queue.put(wl.Op(0.0, wl.CREATE, sid, 200, 0, seq=seq, version=1))
+            node.submit(wl.Op(0.0, wl.CREATE, sid, 200, 0, seq=seq, version=1))
         while any(v != 1 for v in node.acked) and not gevent.sleep(0.05):
             pass
         node.recovery = state = Recovery(SESSIONS)
         for seq, sid in enumerate(sids, 1):  # each delete next to its restore: two worker threads, one each
-            node.queue.put(wl.Op(0.0, wl.DELETE, sid, 0, 0, seq=seq))
-            node.queue.put(wl.Op(0.0, wl.RECOVER, sid, 0, 0, seq=seq))
+            node.submit(wl.Op(0.0, wl.DELETE, sid, 0, 0, seq=seq))
+            node.submit(wl.Op(0.0, wl.RECOVER, sid, 0, 0, seq=seq))
         assert state.done.wait(timeout=60), "the restores did not finish"
     finally:
         node.stop()

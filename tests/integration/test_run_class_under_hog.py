@@ -8,6 +8,11 @@ import sys
 
 from run_support import SMALL, locust_run
 
+from loadsim.model import runclass
+
+# the first word of every rig reason runclass.classify gives
+RIG_REASON_WORDS = ("no", "generator", "schedule", "achieved", "rig", "host", "steal")
+
 # a busy loop that ends on its own (bounded even if the test is killed before it stops them)
 HOG = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
 
@@ -25,8 +30,12 @@ def test_a_run_beside_a_cpu_hog_on_every_core_is_rig_bound_with_evidence(tmp_pat
     rc = summary["run_class"]
     assert rc["class"] == "rig-bound", rc
     assert rc["reasons"] and rc["evidence"].startswith("rig-bound: ") and "--processes" in rc["evidence"]
-    if summary["host"]["cpu_pressure_percent"] is not None:  # a kernel with PSI: the hog shows there
+    # which rig signal fires depends on the machine (seen: the rig's share of p99 alone, host pressure 11 %); the
+    # evidence must agree with the figures it was drawn from
+    pressure = summary["host"]["cpu_pressure_percent"]
+    if pressure is not None and pressure > runclass.HOST_PRESSURE_PERCENT:
         assert any(r.startswith("host CPU pressure") for r in rc["reasons"]), rc
+    assert all(r.split(" ")[0] in RIG_REASON_WORDS for r in rc["reasons"]), rc
     first = next(line for line in proc.stdout.splitlines() if line.strip())
     assert first.startswith("RIG-BOUND: "), proc.stdout[:500]
     # the latency is attributed in the same run: Redis 7's own execution percentiles, the network from PINGs
