@@ -13,13 +13,18 @@ password given (flag, ``LOCUST_PASSWORD``, ``--ors-config``) is replaced by ``**
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from loadsim import __version__
 from loadsim.cli import (
@@ -115,6 +120,25 @@ def _keep_traceback(exc: BaseException, secrets: list[str]) -> Path | None:
         return None
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (``timeout``, ``kill``, a service manager) stops a command as Ctrl-C does: sweep and compare-tls
+    forward it to the run in progress and keep it, instead of dying and leaving that run orphaned until its
+    run time ends. Only where Python lets a handler be set (the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         refuse_password_argument(sys.argv[1:] if argv is None else argv)  # before anything reads or prints it
@@ -124,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     secrets = _secrets(args)
     try:
-        return int(args.func(args) or 0)
+        with _sigterm_as_ctrl_c():
+            return int(args.func(args) or 0)
     except CheckFailed as exc:
         _err(str(exc), secrets)
         return 1

@@ -33,13 +33,16 @@ EXPERIMENTS = {
 }
 
 
-@pytest.mark.parametrize("name", list(EXPERIMENTS))
-def test_ctrl_c_stops_the_run_in_progress_and_keeps_it(tmp_path, name):
+# SIGTERM (timeout, kill, a service manager) stops the command as Ctrl-C does; before, the parent died and left its
+# child run going until its run time ended
+@pytest.mark.parametrize(("name", "signum"), [("sweep", signal.SIGINT), ("compare-tls", signal.SIGINT),
+                                              ("sweep", signal.SIGTERM)])
+def test_ctrl_c_stops_the_run_in_progress_and_keeps_it(tmp_path, name, signum):
     args, index_name, runs_of = EXPERIMENTS[name]
     out = tmp_path / "exp"
     proc, run = _start(args, out)
     t0 = time.monotonic()
-    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends to the command (the child is in a session of its own)
+    proc.send_signal(signum)  # SIGINT: what Ctrl-C sends to the command (the child is in a session of its own)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert time.monotonic() - t0 < 60  # the run stopped early, not at the end of its 60 s
