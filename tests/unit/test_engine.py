@@ -122,3 +122,18 @@ def test_the_engine_reads_typed_settings_with_the_defaults_filled_in(tmp_path):
                 "--read-back", "false", "--migration-step", "3").engine.settings
     assert (s.warmup_s, s.switchover_at_s, s.migrating, s.migration_step_s, s.pool_connections, s.read_back) == \
         (2.5, 5.0, True, 3.0, "eager", False)
+
+
+def test_a_delete_dropped_when_a_node_stops_is_remembered_for_the_next_tests_clean_up(tmp_path):
+    """A session leaves the schedule when its delete is due; a delete still queued (or in flight) when the node
+    stops never ran, so its keys stay in Redis: the node keeps the id for Engine.delete_sessions (seen: 3 keys
+    of the previous test at the next web-UI test's first sample)."""
+    from loadsim.locust.engine import OrsNode
+
+    eng = _attach(_env(), tmp_path).engine
+    eng.reset(eng.params)
+    node = OrsNode(eng, dbid=101, node_id=100)
+    node.pending.extend([wl.Op(0.0, wl.DELETE, "s-deleted", 0, 0, seq=1),
+                         wl.Op(0.0, wl.UPDATE, "s-updated", 100, 0, seq=2, version=2)])
+    assert node.stop(grace_s=0) == 2
+    assert node.undeleted == ["s-deleted"]
