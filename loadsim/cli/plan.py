@@ -130,7 +130,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print(json.dumps({**sz.verdict_dict(v), "from": args.from_dir,
                           "runs": [{"run": Path(f).name, "path": f} for f in fitted]}, indent=2))
         return 0 if v.passed else EXIT_FAIL
-    print("assumptions:")
+    # the answer first; what it rests on after it
+    print(v.text())
+    print("\nassumptions (each is a flag of loadsim plan; vendor: documented by Genesys or Redis, assumption: "
+          "not published):")
     for f in fields(d):
         if f.name in NOT_FLAGS[1:]:
             continue
@@ -144,10 +147,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
                   f"{q.complexity.record_bytes:,} B, {q.writes_per_session:g} writes, mean lifetime "
                   f"{q.mean_lifetime_s:,.0f} s")
     if not costs.calibrated:
-        print(f"unit costs ({costs.source}): {costs.cpu_s_per_command * 1e6:.1f} µs CPU/command\n")
+        print(f"unit costs ({costs.source}): {costs.cpu_s_per_command * 1e6:.1f} µs CPU/command")
     else:
         print(f"unit costs ({costs.source}): the memory model {costs.factor_text()} ({costs.memory_note}), "
               f"{costs.base_bytes_per_master / 2**20:.2f} MiB base/master; commands per operation the model's x "
-              f"{costs.commands_factor:.3f}; {costs.cpu_s_per_command * 1e6:.1f} µs CPU/command\n")
-    print(v.text())
+              f"{costs.commands_factor:.3f}; {costs.cpu_s_per_command * 1e6:.1f} µs CPU/command")
     return 0 if v.passed else EXIT_FAIL

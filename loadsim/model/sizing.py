@@ -741,7 +741,7 @@ class Verdict:
             f"{head}: {d.ha_pairs} HA pairs on {d.masters} masters x {1 + d.replicas} nodes "
             f"({p.nodes} Redis nodes of {d.node_ram_bytes / GIB:.1f} GiB)"
             + "".join(f"; {k.name.split(' ')[0]} not assessed" for k in self.not_assessed),
-            f"binding constraint: {b.name}: {_fmt(b.value, b.unit)} of {_fmt(b.limit, b.unit)} "
+            f"binding constraint: {b.name}: {_fmt(b.value, b.unit)}, limit {_limit(b.limit, b.unit)} "
             f"({_margin(b.margin)})",
             *(f"{k.name}: NOT ASSESSED: {k.not_assessed}" for k in self.not_assessed),
             f"live sessions {p.live_sessions:,.0f}; {p.ops_per_s:,.0f} persistence ops/s = "
@@ -835,6 +835,11 @@ def _fmt(value: float, unit: str) -> str:
     if unit == "of one core":
         return f"{100 * value:.1f} % of one core"
     return f"{value:,.0f} {unit}"
+
+
+def _limit(limit: float, unit: str) -> str:
+    """A constraint's limit beside its value: "70 %" after "0.8 % of one core" (the unit is said once)."""
+    return f"{100 * limit:g} %" if unit == "of one core" and math.isfinite(limit) else _fmt(limit, unit)
 
 
 def _margin(margin: float) -> str:
