@@ -38,6 +38,9 @@ GENERATOR_REASONS = ("generator CPU",)
 GENERATOR_UNLESS_HOST = ("no steady state", "achieved")
 HOST_REASONS = ("host CPU pressure", "steal")
 ADVICE = "run fewer HA pairs per process (--processes N spreads them), or use a quieter machine"
+GENERATOR_ADVICE = "the generator was the limit: run fewer HA pairs per process (--processes N spreads them)"
+HOST_ADVICE = ("other processes took the host's CPU: use a quieter machine (or stop what else runs); more "
+               "--processes would not help")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,17 @@ def generator_limited(reasons: list[str]) -> bool:
     host = any(r.startswith(HOST_REASONS) for r in reasons)
     return any(r.startswith(GENERATOR_REASONS) or (r.startswith(GENERATOR_UNLESS_HOST) and not host)
                for r in reasons)
+
+
+def advice(reasons: list[str]) -> str:
+    """What to do about a rig-bound run, for the cause its reasons name: the generator's own CPU (or a backlog on
+    an idle host) -> --processes; host CPU pressure or steal -> a quieter machine; else (late schedule, the rig's
+    share of p99 on a host that was not measured busy) both."""
+    if generator_limited(reasons):
+        return GENERATOR_ADVICE
+    if any(r.startswith(HOST_REASONS) for r in reasons):
+        return HOST_ADVICE
+    return ADVICE
 
 
 def _ms(us: float) -> str:
@@ -113,4 +127,4 @@ def classify(e: RunEvidence) -> dict[str, object]:
     if not reasons:
         return {"class": CLEAN, "reasons": [], "evidence": f"clean: {rest}"}
     line = f"{cls}: {', '.join(reasons)}" + (f" ({rest})" if rest else "")
-    return {"class": cls, "reasons": reasons, "evidence": line + (f": {ADVICE}" if cls == RIG_BOUND else "")}
+    return {"class": cls, "reasons": reasons, "evidence": line + (f": {advice(reasons)}" if cls == RIG_BOUND else "")}

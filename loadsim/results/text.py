@@ -137,6 +137,11 @@ def operations_table(summary: dict[str, Any]) -> list[str]:
 def flag_lines(summary: dict[str, Any]) -> list[str]:
     """"flags: none", or one line per raised flag: its figure, what it means and what to do next."""
     raised = [k for k, v in summary.get("flags", {}).items() if v]
+    cls = (summary.get("run_class") or {}).get("class", "clean")
+    if not raised and cls != "clean":
+        # the headline's class is a finding too: "flags: none" under a RIG-BOUND first line read as all clear
+        reasons = ", ".join((summary.get("run_class") or {}).get("reasons") or []) or "see the first line"
+        return [f"flags: no flag raised, but the run is {cls.upper()} ({reasons}), as its first line says"]
     if not raised:
         return ["flags: none"]
     lines = ["flags: " + ", ".join(raised)]
@@ -306,6 +311,8 @@ def failover_line(f: dict[str, Any]) -> str:
 
 # (key, label, how to read it from a summary, format) of the figures `loadsim results compare` puts side by side
 _COMPARED: list[tuple[str, str, Any, str]] = [
+    # the class first: a rig-bound run's latency beside a clean run's is the machine's, not Redis's
+    ("run_class", "run class", lambda s: (s.get("run_class") or {}).get("class", "not classified"), "{}"),
     ("ha_pairs", "HA pairs", lambda s: s["workload"]["ha_pairs"], "{:,.0f}"),
     ("tls", "TLS", lambda s: s["cluster"].get("tls"), "{}"),
     ("offered_ops_per_s", "offered ops/s", lambda s: s["rates"]["offered_ops_per_s"], "{:,.1f}"),

@@ -255,6 +255,9 @@ def test_results_show_json_and_compare(tmp_path, capsys):
     assert "ratio 2/1" in table[0]
     offered = next(line for line in table if line.startswith("offered ops/s")).split()
     assert offered[2:] == ["9.0", "9.5", "1.06"]  # 90 ops in a's 10 s steady window, 190 in b's 20 s
+    # each run's class, as its summary holds it, first
+    classes = [json.loads((tmp_path / n / "summary.json").read_text())["run_class"]["class"] for n in "ab"]
+    assert table[1].split()[2:4] == classes
     assert cli.main(["results", "compare", str(tmp_path / "a")]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and "two or more" in err[0]

@@ -2,7 +2,7 @@
 
 import json
 
-from loadsim.model.runclass import CLEAN, REDIS_BOUND, RIG_BOUND, RunEvidence, classify
+from loadsim.model.runclass import CLEAN, REDIS_BOUND, RIG_BOUND, RunEvidence, advice, classify
 from loadsim.results import schema
 from loadsim.results.recorder import Recorder
 from loadsim.results.summary import build_summary
@@ -32,7 +32,16 @@ def test_each_rig_signal_alone_makes_a_run_rig_bound_with_advice():
         rc = classify(RunEvidence(**{**QUIET, **change}))
         assert rc["class"] == RIG_BOUND, change
         assert len(rc["reasons"]) == 1 and rc["reasons"][0].startswith(reason), rc
-        assert "--processes" in rc["evidence"] and "quieter machine" in rc["evidence"]
+        assert rc["evidence"].endswith(advice(rc["reasons"]))
+    # the advice names the cause found: the generator's CPU -> more processes; the host's pressure -> a quieter
+    # machine, never "fewer HA pairs per process" for a generator at 5 % CPU
+    assert "--processes" in advice(["generator CPU p90 97 % of a core"])
+    assert "quieter machine" not in advice(["generator CPU p90 97 % of a core"])
+    host = advice(["rig 95 % of p99 9.0 ms", "host CPU pressure 92 %"])
+    assert "quieter machine" in host and "fewer HA pairs per process" not in host
+    assert "quieter machine" in advice(["steal 20 %"])
+    both = advice(["schedule lag p99 35.0 ms"])  # host not measured busy: either may help
+    assert "--processes" in both and "quieter machine" in both
 
 
 def test_a_master_at_its_ceiling_is_redis_bound_even_when_the_generator_fell_behind():
@@ -80,8 +89,11 @@ def test_host_pressure_in_the_client_series_makes_the_run_rig_bound_and_its_text
     assert quiet["run_class"]["class"] == CLEAN and quiet["host"]["cpu_pressure_percent"] == 2.0
     assert busy["run_class"]["class"] == RIG_BOUND and busy["host"]["cpu_pressure_percent_max"] == 70.0
     first = summary_table(busy).splitlines()[0]
-    assert first.startswith("RIG-BOUND: host CPU pressure 70 %") and "--processes" in first
+    assert first.startswith("RIG-BOUND: host CPU pressure 70 %") and "quieter machine" in first
     assert not summary_table(quiet).splitlines()[0].startswith(("RIG", "REDIS"))
+    # the flags agree with the headline: never "flags: none" under RIG-BOUND
+    flags = [line for line in summary_table(busy).splitlines() if line.startswith("flags:")]
+    assert flags and all(line != "flags: none" and "RIG-BOUND" in line for line in flags), flags
 
 
 def test_a_saturated_run_without_steady_state_reports_the_whole_run_never_zeros():
