@@ -41,7 +41,12 @@ from loadsim.cli import (
     sweep,
     validate,
 )
-from loadsim.config.persistence import ENV_PREFIX, read_ors_config, refuse_password_argument
+from loadsim.config.persistence import (
+    ENV_PREFIX,
+    mask_secret_arguments,
+    read_ors_config,
+    refuse_password_argument,
+)
 from loadsim.errors import CheckFailed, LoadsimError, OptionsError, mask_secrets
 
 SUBCOMMANDS = (cluster, check, plan, sweep, capacity, compare_tls, report, validate, results, explain, options,
@@ -111,7 +116,8 @@ def _keep_traceback(exc: BaseException, secrets: list[str]) -> Path | None:
         folder = crash_log_dir()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"loadsim-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-        text = f"loadsim {__version__}\nargv: {sys.argv!r}\n\n" + "".join(traceback.format_exception(exc))
+        text = (f"loadsim {__version__}\nargv: {mask_secret_arguments(sys.argv)!r}\n\n"
+                + "".join(traceback.format_exception(exc)))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(_scrub(text, secrets))

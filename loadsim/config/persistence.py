@@ -18,6 +18,7 @@ Locust config value wins over ``--ors-config``, which wins over the defaults bel
 
 from __future__ import annotations
 
+import ast
 import configparser
 import difflib
 import os
@@ -319,6 +320,22 @@ def _ssl_reason(exc: Exception) -> str:
     return str(reason).replace("_", " ").lower().strip("[] ")
 
 
+def _shown_line(line: str) -> str:
+    """An ini line for an error message: its first word and, unless that word may name a secret (``password PW``,
+    ``passwd: PW``), the rest; a secret's value is never printed."""
+    text = line.strip()
+    if text[:1] in ("'", '"'):  # configparser keeps the line as its repr()
+        try:
+            text = str(ast.literal_eval(text)).strip()
+        except (ValueError, SyntaxError):
+            text = text.strip("'\"")
+    first = re.split(r"[\s:]", text, maxsplit=1)[0]
+    if any(word in first.lower() for word in ("pass", "secret", "auth", "token")) or \
+            any(o.name in text.lower() for o in OPTIONS if o.secret):
+        return f"{first} ***" if first != text else text
+    return text
+
+
 def read_ors_config(path: str | os.PathLike[str]) -> dict[str, str]:
     """Read the ``[persistence]`` section of an ORS-style ini file into ``{name: text}``.
 
@@ -340,7 +357,7 @@ def read_ors_config(path: str | os.PathLike[str]) -> dict[str, str]:
                            "write a [persistence] section with name = value lines") from None
     except configparser.ParsingError as exc:
         lineno, line = exc.errors[0] if exc.errors else (0, "")
-        raise OptionsError(f"--ors-config: '{path}' line {lineno}: {line.strip()!r} is not 'name = value'; "
+        raise OptionsError(f"--ors-config: '{path}' line {lineno}: {_shown_line(line)!r} is not 'name = value'; "
                            "write each option as name = value") from None
     except (configparser.Error, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0]
@@ -391,18 +408,54 @@ def add_arguments(parser: Any) -> None:
                             f"otherwise [env {ENV_PREFIX}ORS_CONFIG]", **ors_extra)
 
 
+SECRET_FLAGS = tuple(o.flag for o in OPTIONS if o.secret)  # --password
+# The shortest abbreviation refused: argparse (loadsim's parsers and Locust's) takes any unambiguous prefix of a
+# long option for it, and in a parser with no other --p... option even "--p" is --password (loadsim check).
+_SHORTEST_PREFIX = len("--p")
+
+
+def secret_flag_in(word: str) -> str | None:
+    """The secret option (``--password``) that *word* names or abbreviates (``--pa``, ``--pass=X``), else None."""
+    name = word.split("=", 1)[0]
+    if not name.startswith("--") or len(name) < _SHORTEST_PREFIX:
+        return None
+    return next((flag for flag in SECRET_FLAGS if flag.startswith(name)), None)
+
+
 def refuse_password_argument(argv: list[str]) -> None:
     """Refuse ``--password`` among command-line words: every local user reads a process's arguments (``ps``)
     for as long as it runs, so the password goes in the environment or a file instead. OptionsError, without
-    the value, for ``--password X``, ``--password=X`` or an abbreviation argparse would accept (``--passw``)."""
+    the value, for ``--password X``, ``--password=X`` and every abbreviation argparse could take for it (``--pa``,
+    ``--p``), before and after ``--`` (what follows is given to every run of sweep, compare-tls, capacity)."""
     for word in argv:
-        if word == "--":
-            continue  # what follows is often another command's arguments (sweep -- ...): refused there too
+        flag = secret_flag_in(word)
+        if flag is None:
+            continue
         name = word.split("=", 1)[0]
-        if len(name) > len("--pa") and "--password".startswith(name):
-            raise OptionsError(f"--password on the command line is visible to every user of this machine (ps); "
-                               f"give it in the environment ({ENV_PREFIX}PASSWORD=...) or as 'password = ...' in "
-                               "the [persistence] section of an --ors-config file (mode 0600)")
+        said = flag if name == flag else f"'{name}' (read as {flag})"
+        raise OptionsError(f"{said} on the command line is visible to every user of this machine (ps); give the "
+                           f"password in the environment ({ENV_PREFIX}PASSWORD=...) or as 'password = ...' in the "
+                           "[persistence] section of an --ors-config file (mode 0600); write any other option in full")
+
+
+def mask_secret_arguments(argv: list[str]) -> list[str]:
+    """*argv* with the value of every secret option (``--password X``, ``--pa=X``) replaced by ``***``, for a list
+    of arguments kept in results or printed (sweep.json ``extra_args``), whatever got past the refusal."""
+    out: list[str] = []
+    hide_next = False
+    for word in argv:
+        if hide_next:
+            out.append("***")
+            hide_next = False
+        elif secret_flag_in(word) is not None:
+            if "=" in word:
+                out.append(word.split("=", 1)[0] + "=***")
+            else:
+                out.append(word)
+                hide_next = True
+        else:
+            out.append(word)
+    return out
 
 
 def from_namespace(ns: Any, environ: dict[str, str] | None = None, form: bool = False) -> PersistenceOptions:

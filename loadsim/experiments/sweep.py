@@ -400,6 +400,7 @@ def run_sweep(grid: Grid, out_dir: Path, run_time: str = "60s", scenario: str = 
     reached (loadsim.experiments.precision). Writes ``sweep.json`` after every point, so an interrupted sweep
     keeps what it measured.
     """
+    from loadsim.config.persistence import mask_secret_arguments
     from loadsim.experiments import precision as prec
 
     grid.validate()
@@ -412,7 +413,8 @@ def run_sweep(grid: Grid, out_dir: Path, run_time: str = "60s", scenario: str = 
     out_dir.mkdir(parents=True, exist_ok=True)
     points = grid.points()
     index: dict[str, Any] = {"grid": asdict(grid), "run_time": run_time, "scenario": scenario_file.name,
-                             "extra_args": list(extra), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                             "extra_args": mask_secret_arguments(list(extra)),
+                             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                              "complete": False, "runs": []}
     atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2))
     t0 = time.time()

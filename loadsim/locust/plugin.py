@@ -130,6 +130,9 @@ class Scenario:
     def _on_init(self, environment: Any, **_kw: Any) -> None:
         if environment.parsed_options is None:  # a library user: they call attach() themselves
             return
+        problem = webui.login_problem(getattr(environment, "web_ui", None))
+        if problem:
+            fail(problem)  # before any cluster starts
         # Ctrl-C before the test began (most often while the embedded cluster starts): Python raised
         # KeyboardInterrupt wherever the signal landed, often inside gevent's hub, which printed a 40-line
         # traceback. Instead the signal is handled between greenlet switches and raised in this (the main)

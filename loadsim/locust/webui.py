@@ -59,6 +59,26 @@ def refused_fields(posted: list[str], parsed: dict[str, Any]) -> list[str]:
     return [key for key in posted if key in parsed and key not in allowed]
 
 
+def login_problem(web_ui: Any) -> str | None:
+    """One line when Locust's ``--web-login`` is given but nothing logs a user in, else None.
+
+    Locust's --web-login puts its pages behind Flask-Login and leaves the login itself to the locustfile (a user
+    loader and a secret key: docs.locust.io, "Adding authentication to the Web UI"). Without one, every request
+    failed with an auth traceback in the log and the page showed "Locust auth exception". loadsim's scenarios
+    have no login of their own, so a locustfile that wants one registers it (an ``init`` listener added before
+    ``scenario(...)``, or at import time) and this check finds it."""
+    if web_ui is None or not getattr(web_ui, "web_login", False):
+        return None
+    manager = getattr(web_ui, "_login_manager", None)
+    has_loader = manager is not None and (getattr(manager, "_user_callback", None) is not None
+                                          or getattr(manager, "_request_callback", None) is not None)
+    if has_loader and web_ui.app.config.get("SECRET_KEY"):
+        return None
+    return ("--web-login needs a login set up in the locustfile (a user loader and a SECRET_KEY, registered before "
+            "scenario(...): see Locust's 'Adding authentication to the Web UI'); loadsim's scenarios have none: "
+            "leave out --web-login and keep the web UI on 127.0.0.1 (reach it through an SSH tunnel)")
+
+
 def exposure_warning(ns: Any) -> str | None:
     """One line when the web UI listens beyond loopback without Locust's --web-login, else None."""
     if getattr(ns, "web_login", False):
@@ -73,7 +93,8 @@ def exposure_warning(ns: Any) -> str | None:
         pass  # "" or "*" (every interface) or a host name
     where = f"every interface ({host or '*'})" if host in ("", "*", "0.0.0.0", "::") else host
     return (f"the web UI listens on {where} (port {getattr(ns, 'web_port', '?')}) without --web-login: anyone who "
-            "reaches it can start and stop tests; add --web-login, or leave out --web-host (127.0.0.1)")
+            "reaches it can start and stop tests; leave out --web-host (127.0.0.1) and reach it through an SSH "
+            "tunnel, or set up a login in the locustfile and add --web-login")
 
 
 def node_series(rows: list[dict[str, Any]], points: int = SERIES_POINTS) -> dict[str, dict[str, Any]]:

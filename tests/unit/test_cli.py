@@ -69,7 +69,8 @@ def test_a_password_on_the_command_line_is_refused_without_echoing_it(capsys, wo
     code = cli.main(["check", "--redis-nodes", "127.0.0.1:1", *words])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "flag-Secret-42" not in err[0]
-    assert err[0].startswith("loadsim: error: --password on the command line is visible")
+    assert err[0].startswith(("loadsim: error: --password on the command line is visible",
+                              "loadsim: error: '--passw' (read as --password) on the command line is visible"))
     assert "LOCUST_PASSWORD" in err[0] and "--ors-config" in err[0]
 
 
