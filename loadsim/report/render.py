@@ -118,11 +118,32 @@ def document_number(value: float) -> str:
     return f"{value:.3g}"
 
 
+def document_cell(value: Any) -> Any:
+    """A table cell as a report prints it: every number (int or float, not a bool) as ``document_number`` (so
+    ``2,187`` beside ``2,734``, never ``2187``), a missing value (None, NaN) as ``-``; anything else as it is."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    return document_number(float(value))
+
+
+def document_table_html(frame: Any) -> str:
+    """A DataFrame as the report's HTML table: every cell through ``document_cell`` (no ``NaN``, one number
+    format), the index's and columns' labels as they are."""
+    import pandas as pd
+
+    if isinstance(frame.index, pd.RangeIndex):  # a row number says nothing in a document
+        return frame.map(document_cell).to_html(index=False, notebook=True)
+    return frame.map(document_cell).to_html(notebook=True)
+
+
 # run by the report's kernel at start-up (IPython's startup folder): every table the notebooks show is formatted
 _KERNEL_STARTUP = """\
 import pandas as _pd
-from loadsim.report.render import document_number as _number
+from loadsim.report.render import document_number as _number, document_table_html as _table
 _pd.set_option("display.float_format", _number)
+get_ipython().display_formatter.formatters["text/html"].for_type(_pd.DataFrame, _table)
 """
 
 

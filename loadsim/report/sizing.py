@@ -72,12 +72,13 @@ def run_table(summaries: list[dict[str, Any]]) -> pd.DataFrame:
         w, c, masters = s["workload"], s.get("cluster", {}), s["masters"]
         steady_util = max((m["cpu_s_steady"] / m["steady_s"] for m in masters if m.get("steady_s")), default=0.0)
         rows.append({
-            "run": Path(s["_path"]).name, "ha_pairs": w["ha_pairs"], "masters": len(masters),
+            "run": Path(s["_path"]).name, "class": (s.get("run_class") or {}).get("class", sz.UNCLASSIFIED),
+            "ha_pairs": w["ha_pairs"], "masters": len(masters),
             "tls": c.get("tls"), "complexity": w["complexity"], "layout": w["key_layout"],
             "live_sessions": s["live_sessions"]["steady_mean"],
             "achieved_ops_per_s": s["rates"]["achieved_ops_per_s"],
             "used_memory_mib": sum(m["used_memory_steady_mean"] for m in masters) / 2**20,
-            "busiest_master_cpu": round(steady_util, 4),
+            "busiest_master_cpu_percent": round(100 * steady_util, 2),  # % of one core, as the chart and plan
             "server_cpu_us_per_command": s["server"]["cpu_us_per_command"],
             "p99_update_us": operation_percentile(s, "p99"),
             "flags": ",".join(k for k, v in s["flags"].items() if v) or "-",
@@ -260,24 +261,42 @@ def plot_envelope(d: sz.Deployment, costs: sz.UnitCosts, masters: tuple[int, ...
 
 
 def plot_measured(table: pd.DataFrame, column: str, ylabel: str, title: str, limit: float | None = None,
-                  limit_label: str = "", scale: float = 1.0, unit: str = "") -> plt.Figure:
+                  limit_label: str = "", scale: float = 1.0, unit: str = "", latency: bool = False) -> plt.Figure:
     """Measured runs: every run a point, one line through the mean per HA-pair count for each (masters, TLS),
-    integer HA-pair axis, the limit if given. One run gives one point; runs without the figure are said."""
+    integer HA-pair axis, the limit if given. One run gives one point; runs without the figure are said.
+    A run that is not clean (its ``class`` column) is marked as such (a cross, its class in the legend); with
+    ``latency`` the mean line goes through the clean runs only: a rig-bound run's latency is the machine's."""
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     top = 0.0
     values_all = pd.to_numeric(table[column], errors="coerce") * scale if column in table else pd.Series(dtype=float)
-    for (masters, tls), rows in table.assign(_v=values_all).groupby(["masters", "tls"], dropna=False):
+    classes = table["class"] if "class" in table else pd.Series(sz.CLEAN, index=table.index)
+    marked: set[str] = set()
+    for (masters, tls), rows in table.assign(_v=values_all, _c=classes).groupby(["masters", "tls"], dropna=False):
         rows = rows.dropna(subset=["_v"])
         if rows.empty:
             continue
         top = max(top, float(rows["_v"].max()))
         label = f"{masters} masters{' TLS' if tls else ''}"
-        means = rows.groupby("ha_pairs")["_v"].mean()
-        points = ax.plot(rows["ha_pairs"], rows["_v"], "o", alpha=0.6, label=f"{label} (runs)")[0]
-        if len(means) > 1 or len(rows) > len(means):
-            ax.plot(means.index, means.values, "-", color=points.get_color(), label=f"{label} (mean)")
+        clean = rows[rows["_c"] == sz.CLEAN]
+        colour = None
+        if not clean.empty:
+            colour = ax.plot(clean["ha_pairs"], clean["_v"], "o", alpha=0.6,
+                             label=f"{label} (clean runs)")[0].get_color()
+        for cls, other in rows[rows["_c"] != sz.CLEAN].groupby("_c"):
+            ax.plot(other["ha_pairs"], other["_v"], "x", color=colour or "#c62828", markersize=8, mew=2,
+                    label=f"{label} ({cls} runs" + (": the rig's latency, not Redis's)" if latency and cls ==
+                                                    sz.RIG_BOUND else ")"))
+            marked.add(str(cls))
+        line = clean if latency else rows
+        means = line.groupby("ha_pairs")["_v"].mean()
+        if len(means) > 1 or len(line) > len(means):
+            ax.plot(means.index, means.values, "-", color=colour, label=f"{label} (mean"
+                    + (" of the clean runs)" if latency else ")"))
     if values_all.dropna().empty:
         ax.text(0.5, 0.5, "no run has this figure", transform=ax.transAxes, ha="center", va="center")
+    pairs = pd.to_numeric(table["ha_pairs"], errors="coerce").dropna() if "ha_pairs" in table else pd.Series()
+    if not pairs.empty:  # whole HA pairs from 0: one run at 9 pairs must not read 8.6 .. 9.4
+        ax.set_xlim(0, float(pairs.max()) * 1.1 + 1)
     if limit is not None:
         top = _limit_line(ax, limit * scale, top, limit_label, "{:,.0f}" + unit)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -288,6 +307,21 @@ def plot_measured(table: pd.DataFrame, column: str, ylabel: str, title: str, lim
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     return fig
+
+
+def question_html(d: sz.Deployment, summaries: list[dict[str, Any]], how: str) -> str:
+    """The report's question (for the target deployment, not a fixed 9 on 3) and what the answer rests on: how many
+    runs of which class, from which folder (its name: the report travels without the machine's paths)."""
+    classes: dict[str, int] = {}
+    for s in summaries:
+        cls = (s.get("run_class") or {}).get("class", sz.UNCLASSIFIED)
+        classes[cls] = classes.get(cls, 0) + 1
+    folders = sorted({Path(s["_path"]).parent.name if len(summaries) > 1 else Path(s["_path"]).name
+                      for s in summaries})
+    told = ", ".join(f"{n} {k}" for k, n in sorted(classes.items()))
+    return (f"<h2>Do {d.masters} Redis masters handle {d.ha_pairs} ORS HA pairs at {d.cps_per_pair:g} calls/s per "
+            f"pair?</h2><p>Measured on {len(summaries)} run{'s' if len(summaries) != 1 else ''} ({told}) in "
+            f"<code>{html.escape(', '.join(folders))}</code>; the predictions use {html.escape(how)}.</p>")
 
 
 def verdict_html(v: sz.Verdict) -> str:
@@ -301,6 +335,6 @@ def verdict_html(v: sz.Verdict) -> str:
 
 def key_runs_table(table: pd.DataFrame) -> pd.DataFrame:
     """The runs table cut to the columns that fit a page (the whole table goes to the appendix)."""
-    keep = [c for c in ("run", "ha_pairs", "masters", "tls", "complexity", "live_sessions", "p99_update_us",
-                        "busiest_master_cpu") if c in table.columns]
-    return table[keep]
+    keep = [c for c in ("run", "class", "ha_pairs", "masters", "tls", "complexity", "live_sessions", "p99_update_us",
+                        "busiest_master_cpu_percent") if c in table.columns]
+    return table[keep].set_index("run") if "run" in keep else table[keep]

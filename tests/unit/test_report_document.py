@@ -68,3 +68,32 @@ def test_report_numbers_are_formatted_for_people():
     assert [document_number(v) for v in (22742.78, 2273.6666667, 5000.0, 123.456, 2.3456, 0.012345, 0.0,
                                          float("nan"))] == ["22,743", "2,274", "5,000", "123.5", "2.35", "0.0123",
                                                             "0", "-"]
+
+
+def test_every_report_table_has_one_number_format_and_no_nan():
+    from loadsim.report.render import document_table_html
+
+    frame = pd.DataFrame([{"run": "a", "p99_update_us": 2187, "live_sessions": 2734.4, "floor": float("nan"),
+                           "tls": False, "note": None}, {"run": "b", "p99_update_us": 12, "live_sessions": 0.5,
+                                                         "floor": 3.0, "tls": True, "note": "x"}])
+    shown = document_table_html(frame)
+    assert "2,187" in shown and "2,734" in shown and "2187" not in shown
+    assert "NaN" not in shown and "nan" not in shown and "None" not in shown and ">-<" in shown
+    assert "False" in shown and "True" in shown  # booleans stay words
+    assert ">0<" not in shown.split("<tbody>")[1].split("</td>")[0]  # no row number column for a plain index
+
+
+def test_rig_bound_points_are_marked_wherever_measured_runs_are_plotted():
+    from loadsim.report import sizing as report
+
+    table = pd.DataFrame([{"run": "a", "class": "clean", "ha_pairs": 1, "masters": 3, "tls": False, "p99": 900},
+                          {"run": "b", "class": "rig-bound", "ha_pairs": 3, "masters": 3, "tls": False, "p99": 9000},
+                          {"run": "c", "class": "clean", "ha_pairs": 3, "masters": 3, "tls": False, "p99": 1000}])
+    fig = report.plot_measured(table, "p99", "p99", "t", limit=5000, latency=True)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert any("rig-bound" in label and "not Redis's" in label for label in labels), labels
+    marks = {line.get_marker(): list(line.get_xdata()) for line in fig.axes[0].lines if line.get_marker() in "ox"}
+    assert marks["x"] == [3] and sorted(marks["o"]) == [1, 3]
+    # the mean line goes through the clean runs only: 1000 at 3 pairs, not the rig-bound 9000
+    mean = next(line for line in fig.axes[0].lines if line.get_linestyle() == "-" and line.get_marker() == "None")
+    assert list(mean.get_ydata()) == [900, 1000]
