@@ -290,7 +290,7 @@ def plot_measured(table: pd.DataFrame, column: str, ylabel: str, title: str, lim
         line = clean if latency else rows
         means = line.groupby("ha_pairs")["_v"].mean()
         if len(means) > 1 or len(line) > len(means):
-            ax.plot(means.index, means.values, "-", color=colour, label=f"{label} (mean"
+            ax.plot(means.index, means.values, "-", color=colour or "#c62828", label=f"{label} (mean"
                     + (" of the clean runs)" if latency else ")"))
     if values_all.dropna().empty:
         ax.text(0.5, 0.5, "no run has this figure", transform=ax.transAxes, ha="center", va="center")
