@@ -4,6 +4,8 @@ Redis's own counters are independent of the load generator: memory, keys, comman
 CPU seconds (``used_cpu_sys/user``, which include socket I/O and TLS, unlike ``commandstats``).
 The monitor uses its own connections (one per node), so it adds one client per node and, per node
 and second, one ``INFO default commandstats`` and one ``CLUSTER INFO`` (sent together, one round trip).
+``ping_us`` (the network round trip) comes from a probe in a process of its own (``loadsim.redis.roundtrip``),
+which adds one more client per node and a burst of PINGs per node and second.
 
 A node that does not answer within ``SAMPLE_TIMEOUT_S`` (refused, reset, paused) gets a row with
 ``state: down`` and no figures; the nodes are asked in parallel, so one silent node neither delays
@@ -20,6 +22,7 @@ from typing import Any
 import redis
 
 from loadsim.config.persistence import PersistenceOptions, RedisNode
+from loadsim.redis.roundtrip import RoundTripProbe, settings_for
 from loadsim.redis.topology import parse_nodes
 
 NODE_FIELDS = (
@@ -76,7 +79,7 @@ class NodeMonitor:
     """Samples every node of a cluster. ``opts`` should have rights to INFO (admin options for the
     embedded cluster); when INFO is denied, rows carry ``error`` and the run goes on."""
 
-    def __init__(self, opts: PersistenceOptions):
+    def __init__(self, opts: PersistenceOptions, measure_roundtrip: bool = True):
         self.opts = opts
         self.nodes: dict[RedisNode, str] = {}
         self.slot_map: dict[RedisNode, list[list[int]]] = {}
@@ -92,6 +95,13 @@ class NodeMonitor:
         self.answered_at: dict[str, float] = {}
         self.discover()
         self.roles_now = dict(self.nodes)
+        # the network round trip, measured outside this process's event loop (loadsim.redis.roundtrip says why)
+        self.roundtrip: RoundTripProbe | None = None
+        if measure_roundtrip:
+            try:
+                self.roundtrip = RoundTripProbe(settings_for(opts, list(self.nodes)))
+            except OSError:  # the run goes on; its latency split says the network was not measured
+                self.roundtrip = None
 
     def _client(self, node: RedisNode) -> redis.Redis:
         c = self._clients.get(node)
@@ -139,12 +149,10 @@ class NodeMonitor:
     def _sample_node(self, now: float, node: RedisNode, role: str) -> dict[str, Any]:
         row: dict[str, Any] = {"time": now, "node": str(node), "role": self.roles_now.get(node, role), "state": "up"}
         try:
-            # the network round trip on an idle connection, measured the same second as the run's commands: the
-            # baseline latency attribution takes away from the client's service time
+            # the network round trip of this second, from the probe's process (not this one's event loop)
+            if self.roundtrip is not None:
+                row["ping_us"] = self.roundtrip.take(str(node))
             client = self._client(node)
-            sent = time.perf_counter()
-            client.ping()
-            row["ping_us"] = round((time.perf_counter() - sent) * 1e6, 1)
             pipe = client.pipeline(transaction=False)
             pipe.info(*self._info_sections)
             pipe.execute_command("CLUSTER", "INFO")
@@ -264,6 +272,9 @@ class NodeMonitor:
         return out
 
     def close(self) -> None:
+        if self.roundtrip is not None:
+            self.roundtrip.close()
+            self.roundtrip = None
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None

@@ -62,6 +62,8 @@ class OperationStats(TypedDict):
     warmup: Annotated[int, "operations due before the statistics window (pre-fill, warm-up): in no other figure"]
     service_us: Annotated[LatencyStats, "send to reply, steady window only"]
     latency_us: Annotated[LatencyStats, "from the intended start (queueing in the ORS node included), steady window"]
+    before_send_us: NotRequired[Annotated[LatencyStats, "intended start to send of each operation (schedule lag, "
+                                          "wait for a free ORS worker thread), steady window"]]
 
 
 class WorkloadSummary(TypedDict):
@@ -183,14 +185,17 @@ class Flags(TypedDict):
 
 class SplitPart(TypedDict):
     total_us: Annotated[float, "the operation's latency at this percentile, from the intended start, µs"]
-    before_send_us: Annotated[float, "latency − service at this percentile: schedule lag and the wait for a free ORS "
-                                     "worker thread (the rig), µs"]
-    client_us: Annotated[float, "service − network − Redis: the generator's CPU and wake-ups (delayed by other "
-                                "processes on the host) and Redis's event-loop queueing, which a client cannot tell "
-                                "apart, µs"]
-    network_us: Annotated[float | None, "commands × the network round trip (fastest PING), µs; null: not measured"]
+    before_send_us: Annotated[float, "the percentile of the time before the send: schedule lag and the wait for a "
+                                     "free ORS worker thread (the rig), µs"]
+    client_us: Annotated[float | None, "commands × the generator's CPU per command (steady window), µs; null: not "
+                                       "measured"]
+    network_us: Annotated[float | None, "commands × the network round trip (median PING, measured outside the "
+                                        "generator), µs; null: not measured"]
     redis_us: Annotated[float | None, "commands × Redis's execution per command at this percentile, µs; null: not "
                                       "measured"]
+    unexplained_us: NotRequired[Annotated[float, "service − network − Redis − client: what no measurement explains "
+                                                 "(the generator's wake-ups, Redis's queueing), µs; negative: the "
+                                                 "measured parts exceed the service time"]]
 
 
 class OperationSplit(TypedDict):
@@ -200,9 +205,12 @@ class OperationSplit(TypedDict):
 
 
 class LatencySplit(TypedDict):
-    network_us: Annotated[float | None, "the network round trip: fastest PING on the monitor's idle connections to "
-                                        "the masters, steady window, µs"]
+    network_us: Annotated[float | None, "the network round trip to the masters: median of the per-second PING "
+                                        "bursts of a probe in a process of its own (loadsim.redis.roundtrip), "
+                                        "steady window, µs"]
     network_source: Annotated[str, "how network_us was measured (or why not)"]
+    client_us_per_command: NotRequired[Annotated[float | None, "the generator's CPU per command, steady window, µs"]]
+    client_source: NotRequired[Annotated[str, "how client_us_per_command was measured (or why not)"]]
     redis_us_per_command: Annotated[dict[str, float | None], "p50 and p99 of Redis's own execution per workload "
                                                              "command, µs"]
     redis_source: Annotated[str, "INFO latencystats (Redis 7), else commandstats usec_per_call (the mean for both "

@@ -361,30 +361,41 @@ def redis_execution(commandstats_start: dict[str, Any], commandstats_end: dict[s
                                         "latency-tracking off; the mean stands in for p50 and p99)")
 
 
+def network_round_trip(node_rows: list[dict[str, Any]], steady_from_s: float | None) -> float | None:
+    """The network round trip to the masters, µs: the median of the probe's per-second burst medians
+    (``ping_us``, loadsim.redis.roundtrip) over the steady window; None when no PING was answered."""
+    pings = [number(r["ping_us"]) for r in _window(node_rows, steady_from_s)
+             if r.get("role") == "master" and r.get("ping_us") not in (None, "")]
+    return round(statistics.median(pings), 1) if pings else None
+
+
 def latency_split(operations: dict[str, Any], workload: dict[str, Any], node_rows: list[dict[str, Any]],
                   steady_from_s: float | None, commandstats_start: dict[str, Any],
-                  commandstats_end: dict[str, Any], latencystats: dict[str, Any] | None) -> dict[str, Any]:
-    """Per operation with latencies, p50 and p99 split into before_send, client, network and redis
-    (loadsim.model.attribution), with the baselines used."""
-    pings = sorted(number(r["ping_us"]) for r in _window(node_rows, steady_from_s)
-                   if r.get("role") == "master" and r.get("ping_us") not in (None, ""))
-    # the fastest PING: the wire and Redis's reply with nothing waiting; the rest of a slower PING is the host
-    # scheduling the monitor late, which belongs to the rig, not the network
-    network = round(pings[0], 1) if pings else None
+                  commandstats_end: dict[str, Any], latencystats: dict[str, Any] | None,
+                  client_us_per_command: float | None = None) -> dict[str, Any]:
+    """Per operation with latencies, p50 and p99 split into before_send, client, network, redis and unexplained
+    (loadsim.model.attribution), with the baselines used. ``client_us_per_command``: the generator's CPU per
+    command over the steady window (None or 0: not measured)."""
+    network = network_round_trip(node_rows, steady_from_s)
     redis, source = redis_execution(commandstats_start, commandstats_end, latencystats)
+    client = client_us_per_command or None
     per_op = commands_per_operation(workload)
     ops: dict[str, Any] = {}
     for name, op in operations.items():
-        lat, svc = op.get("latency_us", {}), op.get("service_us", {})
+        lat, svc, before = op.get("latency_us", {}), op.get("service_us", {}), op.get("before_send_us") or {}
         if not lat.get("count") or name not in per_op:
             continue
         n = per_op[name]
-        ops[name] = {"commands": n, **{q: attribution.split(float(lat[q]), float(svc[q]), n, network, redis[q])
+        ops[name] = {"commands": n, **{q: attribution.split(float(lat[q]), float(svc[q]), n, network, redis[q],
+                                                           before.get(q) if before.get("count") else None, client)
                                        for q in attribution.PERCENTILES}}
-    return {"network_us": network, "network_source": "fastest PING round trip on the monitor's idle connections to "
-                                                     "the masters, same window" if network is not None else
+    return {"network_us": network,
+            "network_source": "median PING round trip to the masters, measured in bursts by a process of its own "
+                              "(outside the generator's event loop), steady window" if network is not None else
             "not measured (no PING answered)", "redis_us_per_command": redis, "redis_source": source,
-            "operations": ops}
+            "client_us_per_command": client,
+            "client_source": "generator CPU per command, steady window (all generator processes)" if client else
+            "not measured", "operations": ops}
 
 
 def run_evidence(operations: dict[str, Any], lag: dict[str, float], masters: list[dict[str, Any]],
@@ -395,16 +406,18 @@ def run_evidence(operations: dict[str, Any], lag: dict[str, float], masters: lis
     latency_p99 = rig_p99 = None
     if op is not None:
         lat, svc = operations[op]["latency_us"], operations[op]["service_us"]
-        # the time before the send (schedule lag + wait for a free worker): percentiles do not subtract exactly,
-        # so this is the p99 of the whole less the p99 of the part sent, never below 0
-        latency_p99, rig_p99 = float(lat["p99"]), max(0.0, float(lat["p99"]) - float(svc["p99"]))
+        before = operations[op].get("before_send_us") or {}
+        # the time before the send (schedule lag + wait for a free worker), its own percentile when recorded
+        latency_p99 = float(lat["p99"])
+        rig_p99 = float(before["p99"]) if before.get("count") else max(0.0, latency_p99 - float(svc["p99"]))
     part = ((split or {}).get("operations", {}).get(op) or {}).get("p99") if op else None
     redis_p99 = part["redis_us"] if part else None
     if part and part.get("network_us") is not None:
-        # with the network measured, the rig is the time before the send plus the client's own time (the
-        # generator's CPU and wake-ups): Redis's queueing, the other thing a client cannot tell apart, is µs
-        # until a master nears its CPU ceiling, and then the run is redis-bound before the rig is looked at.
-        # Seen without this: a sweep at 1-2 % master CPU classified clean with p99 4.2-4.7 ms, Redis 0 % of it.
+        # with the network measured (outside the generator's loop), the rig is everything but the network and
+        # Redis's execution: the time before the send, the client's CPU and what nothing explains (its wake-ups,
+        # its event loop busy with other operations). Redis's queueing, the other thing a client cannot tell
+        # apart, is µs until a master nears its CPU ceiling, and then the run is redis-bound before the rig is
+        # looked at. Seen before: network 82 µs "scaled to fit" and client 0, a run "clean" at rig 43 % of p99.
         rig_p99 = attribution.rig_us(part)
     busy = [100.0 * m["cpu_s_steady"] / m["steady_s"] for m in masters if m.get("steady_s")]
     return RunEvidence(
@@ -457,7 +470,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     whole = whole_run_rates(recorder, client_rows, duration)
     host = host_figures(steady_rows or client_rows)
     split = latency_split(operations, workload, node_rows, steady_from_s, commandstats_start, commandstats_end,
-                          latencystats)
+                          latencystats, client_cpu_per_cmd)
     flags = {
         "generator_saturated": cpu_samples[int(0.9 * (len(cpu_samples) - 1))] > SATURATED_CPU_PERCENT,
         "schedule_fell_behind": lag["p99"] > LAG_BEHIND_US or (offered > 0 and achieved < RATE_BEHIND * offered),

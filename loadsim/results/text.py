@@ -192,8 +192,8 @@ def run_class_line(summary: dict[str, Any]) -> str:
 
 
 def split_lines(summary: dict[str, Any]) -> list[str]:
-    """Where p50 and p99 went, per operation: before the send (lag, wait for a worker), the client (generator CPU
-    and wake-ups), the network, Redis."""
+    """Where p50 and p99 went, per operation: before the send (lag, wait for a worker), the client's CPU, the
+    network, Redis, and what none of them explains (its own line: nothing is scaled to fit)."""
     split = summary.get("latency_split")
     if not split or not split.get("operations"):
         return []
@@ -201,14 +201,17 @@ def split_lines(summary: dict[str, Any]) -> list[str]:
     def us(v: Any) -> str:
         return "n/a" if v is None else f"{v:,.0f}"
 
-    lines = [f"where the latency went (us, p50 / p99; network = commands x PING {us(split.get('network_us'))} us, "
-             f"Redis from {str(split.get('redis_source', '')).split(' (')[0]}):"]
+    lines = [f"where the latency went (us, p50 / p99; network = commands x PING {us(split.get('network_us'))} us "
+             f"measured outside the generator, client = commands x its CPU "
+             f"{us(split.get('client_us_per_command'))} us, Redis from "
+             f"{str(split.get('redis_source', '')).split(' (')[0]}; percentiles do not add up):"]
     for name, op in split["operations"].items():
         a, b = op["p50"], op["p99"]
         lines.append(f"  {name:<16} total {us(a['total_us'])} / {us(b['total_us'])}: before the send "
                      f"{us(a['before_send_us'])} / {us(b['before_send_us'])}, client {us(a['client_us'])} / "
                      f"{us(b['client_us'])}, network {us(a['network_us'])} / {us(b['network_us'])}, Redis "
-                     f"{us(a['redis_us'])} / {us(b['redis_us'])}")
+                     f"{us(a['redis_us'])} / {us(b['redis_us'])}, unexplained {us(a.get('unexplained_us'))} / "
+                     f"{us(b.get('unexplained_us'))}")
     return lines
 
 

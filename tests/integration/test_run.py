@@ -293,6 +293,8 @@ def test_acl_and_tls_run_keeps_the_password_secret(tmp_path):
         assert proc.returncode == 0, proc.stderr[-3000:]
         s = results.load(out).summary
         assert s["cluster"]["tls"] and s["cluster"]["acl"] and s["operations"]["session.update"]["count"] > 0
+        # the round-trip probe's own process reached the nodes over TLS with the ACL user (its password on stdin)
+        assert s["latency_split"]["network_us"] is not None, s["latency_split"]["network_source"]
         for f in out.rglob("*"):
             if f.is_file():
                 assert password not in f.read_text(errors="replace"), f

@@ -1,0 +1,192 @@
+"""The network round trip to every Redis node, measured in a process of its own.
+
+Why a separate process: a PING sent from the Locust process waits for that process's gevent loop (the HA pairs'
+scheduling, Locust's own greenlets) before its reply is read. Measured on a 2-core box: 226-309 µs that way while
+``redis-benchmark -t ping -c 1`` on the same node read p50 23 µs. A native thread in the Locust process would still
+wait for the GIL (released every 5 ms, ``sys.getswitchinterval``), and redis-benchmark cannot take a password
+except on its command line (visible in the process list). So a small child process, not patched by gevent, sends
+PING on a plain socket (TLS when the cluster has it; AUTH first when it needs it) and reports every second.
+
+Why a raw socket and bursts: one loopback PING through redis-py measured p50 40-65 µs here (the client's own
+parsing), through a raw socket 20 µs, redis-benchmark 23 µs (p50, the same minute). The pings of a burst go back
+to back, as redis-benchmark's do: a lone PING after a sleep measures the host waking the prober up
+(``redis-cli --latency``, 10 ms apart, averaged 70 µs on the same node).
+
+Protocol (processes talk in data): the parent writes one JSON line of settings to the child's stdin (the password
+goes there, never on the command line) and keeps stdin open; the child writes one JSON line per node and burst
+(``{"time", "node", "p50_us", "min_us", "max_us", "count"}``) and exits when stdin closes (the parent ended or died)
+or after ``MAX_S``.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from typing import IO, Any
+
+PERIOD_S = 1.0  # one burst per node per second, as the monitor samples
+BURST = 20  # pings per burst: a median that a single late wake-up does not move
+TIMEOUT_S = 0.5  # a node silent this long (paused, down) gets no row this period, as the monitor's SAMPLE_TIMEOUT_S
+MAX_S = 7 * 24 * 3600.0  # hard bound of the child's loop (a run is stopped long before)
+PING = b"*1\r\n$4\r\nPING\r\n"
+
+
+def _resp(*args: str) -> bytes:
+    out = [f"*{len(args)}\r\n".encode()]
+    for a in args:
+        b = a.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+    return b"".join(out)
+
+
+class _Node:
+    """One node's connection in the child: connected lazily, dropped on any error (reconnected next period)."""
+
+    def __init__(self, host: str, port: int, settings: dict[str, Any]):
+        self.host, self.port, self.settings = host, port, settings
+        self.sock: socket.socket | ssl.SSLSocket | None = None
+
+    def _connect(self) -> socket.socket | ssl.SSLSocket:
+        s = self.settings
+        raw = socket.create_connection((self.host, self.port), timeout=TIMEOUT_S)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock: socket.socket | ssl.SSLSocket = raw
+        if s.get("tls"):
+            ctx = ssl.create_default_context(cafile=s.get("cacert"), capath=s.get("cacertdir"))
+            if s.get("cert"):
+                ctx.load_cert_chain(s["cert"], s.get("key"))
+            ctx.check_hostname = not s.get("sni")  # as loadsim's other connections (redis.monitor.redis_py_kwargs)
+            sock = ctx.wrap_socket(raw, server_hostname=s.get("sni") or self.host)
+        if s.get("password"):
+            auth = ("AUTH", s["username"], s["password"]) if s.get("username") else ("AUTH", s["password"])
+            sock.sendall(_resp(*auth))
+            if not self._reply(sock).startswith(b"+OK"):
+                raise OSError("AUTH refused")
+        return sock
+
+    @staticmethod
+    def _reply(sock: socket.socket | ssl.SSLSocket) -> bytes:
+        data = b""
+        while not data.endswith(b"\r\n"):
+            chunk = sock.recv(256)
+            if not chunk:
+                raise OSError("connection closed")
+            data += chunk
+        return data
+
+    def burst(self, n: int) -> list[float]:
+        """``n`` PINGs back to back: their round trips in µs ([] when the node did not answer)."""
+        try:
+            if self.sock is None:
+                self.sock = self._connect()
+                self.sock.sendall(PING)  # the first PING after a connect warms the path up: not counted
+                self._reply(self.sock)
+            out = []
+            for _ in range(n):
+                sent = time.perf_counter()
+                self.sock.sendall(PING)
+                self._reply(self.sock)
+                out.append((time.perf_counter() - sent) * 1e6)
+            return out
+        except (OSError, ssl.SSLError):
+            if self.sock is not None:
+                try:
+                    self.sock.close()
+                except OSError:
+                    pass
+            self.sock = None
+            return []
+
+
+def probe(settings: dict[str, Any], stdin: IO[str], stdout: IO[str]) -> None:
+    """The child's loop: a burst per node every PERIOD_S until stdin closes or MAX_S passes."""
+    nodes = [_Node(h, int(p), settings) for h, p in settings["nodes"]]
+    period, burst = float(settings.get("period_s", PERIOD_S)), int(settings.get("burst", BURST))
+    end = time.monotonic() + min(MAX_S, float(settings.get("max_s", MAX_S)))
+    due = time.monotonic()
+    while time.monotonic() < end:
+        for node in nodes:
+            rtts = node.burst(burst)
+            if rtts:
+                stdout.write(json.dumps({"time": round(time.time(), 3), "node": f"{node.host}:{node.port}",
+                                         "p50_us": round(statistics.median(rtts), 1),
+                                         "min_us": round(min(rtts), 1), "max_us": round(max(rtts), 1),
+                                         "count": len(rtts)}) + "\n")
+        stdout.flush()
+        due += period
+        wait = max(0.0, due - time.monotonic())
+        ready, _, _ = select.select([stdin], [], [], wait)
+        if ready and not stdin.readline():  # EOF: the parent closed stdin (or died)
+            return
+
+
+def settings_for(opts: Any, nodes: list[Any]) -> dict[str, Any]:
+    """The child's settings from loadsim's PersistenceOptions and the nodes (RedisNode) to measure."""
+    return {"nodes": [[n.host, n.port] for n in nodes], "tls": bool(opts.tls_enabled), "cacert": opts.tls_cacert,
+            "cacertdir": opts.tls_cacertdir, "cert": opts.tls_cert, "key": opts.tls_key, "sni": opts.tls_sni,
+            "username": opts.username, "password": opts.password}
+
+
+class RoundTripProbe:
+    """The parent's side: starts the child, keeps its rows (``rows``) and each node's latest burst median."""
+
+    def __init__(self, settings: dict[str, Any]):
+        self.rows: list[dict[str, Any]] = []
+        self._latest: dict[str, float] = {}
+        self.proc = subprocess.Popen([sys.executable, "-m", "loadsim.redis.roundtrip"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(settings) + "\n")
+        self.proc.stdin.flush()
+        # a thread (a greenlet under gevent's patching: the pipe is then cooperative) reads the child's rows
+        self._reader = threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True,
+                                        name="loadsim-roundtrip")
+        self._reader.start()
+
+    def _read(self, out: IO[str]) -> None:
+        for line in out:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            self.rows.append(row)
+            self._latest[str(row["node"])] = float(row["p50_us"])
+
+    def take(self, node: str) -> float | None:
+        """The latest burst median (µs) of ``node`` not taken yet; None when there is no new one."""
+        return self._latest.pop(node, None)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(timeout=2)
+
+
+def main() -> None:
+    line = sys.stdin.readline()
+    if not line:
+        return
+    try:
+        probe(json.loads(line), sys.stdin, sys.stdout)
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass
+
+
+if __name__ == "__main__":
+    main()
