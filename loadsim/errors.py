@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 
 class LoadsimError(Exception):
@@ -64,7 +65,12 @@ class MemoryModelError(UserError):
 
 
 class CheckFailed(LoadsimError):
-    """A check ran and found a problem (exit 1); the message names the problem and the fix."""
+    """A check ran and found a problem (exit 1); the message names the problem and the fix. ``details``: what the
+    check found (``loadsim check --json`` prints it with ``ok: false``)."""
+
+    def __init__(self, message: str = "", details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.details = details
 
 
 Address = tuple[str, int]

@@ -33,6 +33,7 @@ from loadsim.cli import (
     cluster,
     compare_tls,
     explain,
+    jsonout,
     options,
     plan,
     report,
@@ -56,8 +57,11 @@ SUBCOMMANDS = (cluster, check, plan, sweep, capacity, compare_tls, report, valid
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (problem + where to look), exit 2."""
 
+    last_error: str | None = None  # the usage error, for --json's failure object
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"loadsim: error: {message} (see '{self.prog} --help')\n")
+        _Parser.last_error = f"{message} (see '{self.prog} --help')"
+        self.exit(2, f"loadsim: error: {_Parser.last_error}\n")
 
     def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
         """An empty value (``--out ''``, ``report ''``) is refused: it used to fall back to a default or to the
@@ -145,27 +149,49 @@ def _sigterm_as_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _usage_failure_as_json(words: list[str], message: str) -> None:
+    """With --json among the words, the failure object for an error found before the command ran."""
+    if "--json" in words and "--" not in words[:words.index("--json")]:
+        command = " ".join(words[:2]) if words[:1] == ["results"] else (words[0] if words else "")
+        jsonout.emit_failure(command, message, 2)
+
+
 def main(argv: list[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else list(argv)
+    jsonout.reset()
     try:
-        refuse_password_argument(sys.argv[1:] if argv is None else argv)  # before anything reads or prints it
+        refuse_password_argument(words)  # before anything reads or prints it
     except OptionsError as exc:
         _err(str(exc))
+        _usage_failure_as_json(words, str(exc))
         return 2
-    args = build_parser().parse_args(argv)
+    _Parser.last_error = None
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        if exc.code == 2 and _Parser.last_error:
+            _usage_failure_as_json(words, _Parser.last_error)
+        raise
     secrets = _secrets(args)
+
+    def failed(message: str, code: int, details: dict[str, Any] | None = None) -> int:
+        """The one line on stderr, and with --json the failure object on stdout (the exit code kept)."""
+        _err(message, secrets)
+        if jsonout.wanted(args):
+            one_line = " ".join(line.strip() for line in message.splitlines() if line.strip())
+            jsonout.emit_failure(jsonout.command_name(args), _scrub(one_line, secrets), code, details, secrets)
+        return code
+
     try:
         with _sigterm_as_ctrl_c():
             return int(args.func(args) or 0)
     except CheckFailed as exc:
-        _err(str(exc), secrets)
-        return 1
+        return failed(str(exc), 1, exc.details)
     except LoadsimError as exc:
-        _err(str(exc), secrets)
-        return 2
+        return failed(str(exc), 2)
     except KeyboardInterrupt as exc:
         said = str(exc)  # sweep and compare-tls say where the interrupted run and its log are
-        _err(said if said.startswith("interrupted") else "interrupted")
-        return 130
+        return failed(said if said.startswith("interrupted") else "interrupted", 130)
     except BrokenPipeError:
         # the reader of our output went away (``loadsim results show --json | head``): not an error of ours.
         # Python's documented recipe: point stdout at devnull so that the flush at exit does not raise again.
@@ -176,17 +202,14 @@ def main(argv: list[str] | None = None) -> int:
             raise
         if isinstance(exc, OSError) and exc.filename is not None:
             # a file the user named, or the disk: say which file and why (permission denied, disk full ...)
-            _err(f"'{exc.filename}': {exc.strerror}; check the path and its permissions", secrets)
-            return 2
+            return failed(f"'{exc.filename}': {exc.strerror}; check the path and its permissions", 2)
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
             # a write with no file name (a flush, a write to an open file): the disk, not a bug
-            _err(f"{exc.strerror}: a write failed; free space on the disk (or use a writable one) and start "
-                 "again", secrets)
-            return 2
+            return failed(f"{exc.strerror}: a write failed; free space on the disk (or use a writable one) and "
+                          "start again", 2)
         where = _keep_traceback(exc, secrets)
         hint = f"the traceback is in {where}" if where else "re-run with --debug for the traceback"
-        _err(f"unexpected {type(exc).__name__}: {exc} (a bug in loadsim: {hint}; please report it)", secrets)
-        return 2
+        return failed(f"unexpected {type(exc).__name__}: {exc} (a bug in loadsim: {hint}; please report it)", 2)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -40,7 +40,8 @@ def register(sub: Any) -> None:
 
 
 def _cmd_check(args: Any) -> int:
-    from loadsim.redis.check import estate_connections, run_check, scrub
+    from loadsim.cli.jsonout import emit
+    from loadsim.redis.check import audit_cluster, estate_connections, scrub
 
     for option, value, high in (("--ha-pairs", args.ha_pairs, 100_000), ("--worker-threads", args.worker_threads,
                                                                           256)):
@@ -51,8 +52,28 @@ def _cmd_check(args: Any) -> int:
         raise OptionsError("--fips checks the TLS handshake ORS makes in FIPS mode: give tls-enabled = true and "
                            "tls-cacert (FIPS mode needs TLS)")
     fips = None
+    report = None
+
+    def as_json() -> dict[str, Any] | None:
+        """The report as --json prints it (on failure too: what the check found before it failed)."""
+        data: dict[str, Any] = {}
+        if report is not None:
+            data = {**asdict(report), "masters": len(report.masters), "replicas": len(report.replicas)}
+            for key in ("config", "config_not_audited", "replicas_per_master"):
+                del data[key]
+            data["config"] = {"audited": report.config_not_audited is None,
+                              "not_audited": report.config_not_audited, "per_master": report.config,
+                              "replicas_per_master": report.replicas_per_master, "ha_pairs": args.ha_pairs,
+                              "worker_threads": args.worker_threads,
+                              "estate_connections_per_node": estate_connections(args.ha_pairs, args.worker_threads)}
+        if fips is not None:
+            data["fips"] = fips.as_dict()
+        return json.loads(scrub(json.dumps(data), opts.password)) if data else None
+
     try:
-        report = run_check(opts, ha_pairs=args.ha_pairs, worker_threads=args.worker_threads)
+        report, errors = audit_cluster(opts, args.ha_pairs, args.worker_threads)
+        if errors:
+            raise CheckFailed(scrub("; ".join(errors), opts.password))
         if args.fips:
             from loadsim.redis.fips import check_fips, refusal
 
@@ -60,18 +81,9 @@ def _cmd_check(args: Any) -> int:
             if fips.refused:
                 raise CheckFailed(refusal(fips))
     except CheckFailed as exc:
-        raise CheckFailed(f"check failed: {exc}") from None
+        raise CheckFailed(f"check failed: {exc}", details=as_json()) from None
     if args.json:
-        data = {**asdict(report), "masters": len(report.masters), "replicas": len(report.replicas)}
-        for key in ("config", "config_not_audited", "replicas_per_master"):
-            del data[key]
-        data["config"] = {"audited": report.config_not_audited is None, "not_audited": report.config_not_audited,
-                          "per_master": report.config, "replicas_per_master": report.replicas_per_master,
-                          "ha_pairs": args.ha_pairs, "worker_threads": args.worker_threads,
-                          "estate_connections_per_node": estate_connections(args.ha_pairs, args.worker_threads)}
-        if fips is not None:
-            data["fips"] = fips.as_dict()
-        print(scrub(json.dumps(data, indent=2), opts.password))
+        emit(as_json() or {}, secrets=[opts.password])
         return 0
     lines = report.lines()
     if fips is not None:  # before the closing OK line, which then covers FIPS mode too

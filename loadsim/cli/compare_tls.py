@@ -77,7 +77,9 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
     failed = failed_runs([*index["fixed"], *index.get("fips", []), *index["saturation"]["plain"],
                           *index["saturation"]["tls"]])
     if args.json:
-        print(json.dumps(compare_json(out, index), indent=2))
+        from loadsim.cli.jsonout import emit
+
+        emit(compare_json(out, index))
         return 1 if failed else 0
     for line in analysis.get("fixed_load_shortfalls", []):
         print(f"did not achieve the offered load: {line}")
@@ -140,9 +142,10 @@ def compare_json(out: Path, index: dict[str, Any]) -> dict[str, Any]:
              "tls": bool(e["point"]["tls"]), "ok": e["ok"], "seconds": e["seconds"],
              **{k: e[k] for k in ("error", "interrupted") if k in e}} for part, e in entries]
     analysis = index.get("analysis", {})
-    return _finite({"compare": str(out), "complete": bool(index.get("complete")),
+    failed = failed_runs([e for _, e in entries])
+    return _finite({"ok": not failed, "compare": str(out), "complete": bool(index.get("complete")),
                     "ratios": analysis.get("ratios", {}),
                     **({"fips": analysis["fips"]} if "fips" in analysis else {}),
                     "max_sustained_ops_per_s": analysis.get("max_sustained_ops_per_s", {}),
                     "cross_check": index.get("cross_check", {}), "runs": runs,
-                    "failed": failed_runs([e for _, e in entries]), "next": f"loadsim report {out}"})
+                    "failed": failed, "next": f"loadsim report {out}"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from dataclasses import MISSING, fields, replace
 from typing import Any
@@ -127,8 +126,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     if args.json:
         from pathlib import Path
 
-        print(json.dumps({**sz.verdict_dict(v), "from": args.from_dir,
-                          "runs": [{"run": Path(f).name, "path": f} for f in fitted]}, indent=2))
+        from loadsim.cli.jsonout import emit
+
+        emit({**sz.verdict_dict(v), "from": args.from_dir,
+              "runs": [{"run": Path(f).name, "path": f} for f in fitted]})
         return 0 if v.passed else EXIT_FAIL
     # the answer first; what it rests on after it
     print(v.text())

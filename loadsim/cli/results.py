@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from loadsim.errors import OptionsError, ResultsError
@@ -28,6 +27,7 @@ def register(sub: Any) -> None:
 
 
 def _cmd_results(args: argparse.Namespace) -> int:
+    from loadsim.cli.jsonout import emit
     from loadsim.results.reader import (  # pandas: only when a command reads results
         INCOMPLETE,
         find_runs,
@@ -54,14 +54,13 @@ def _cmd_results(args: argparse.Namespace) -> int:
                  "figures": {key: values[i] for key, _, (values, _) in compared},
                  "ratio_to_baseline": {key: ratios[i] for key, _, (_, ratios) in compared}}
                 for i, ((name, _), r) in enumerate(zip(named, runs, strict=True))]}
-            print(json.dumps(out, indent=2))
+            emit(out)
             return 0
         print(compare_table(named))
         return 0
     runs = find_runs(args.path)
     if args.json:
-        print(json.dumps({"runs": [{"run": run.name, "path": str(run), "summary": load(run).summary}
-                                   for run in runs]}, indent=2))
+        emit({"runs": [{"run": run.name, "path": str(run), "summary": load(run).summary} for run in runs]})
         return 0
     for i, run in enumerate(runs):
         if i:

@@ -83,9 +83,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     index = json.loads((out / SWEEP_INDEX).read_text())
     failed = failed_runs(index["runs"])
     if args.json:
+        from loadsim.cli.jsonout import emit
         from loadsim.cli.plan import verdict_line
 
-        print(json.dumps(sweep_json(out, index, None if failed else verdict_line(out)), indent=2))
+        emit(sweep_json(out, index, None if failed else verdict_line(out)))
         return 1 if failed else 0
     if failed:
         print(f"\nsweep done with {len(failed)} failed run(s): {', '.join(failed)} (logs: {out}/<run>.log)",
@@ -104,5 +105,6 @@ def sweep_json(out: Path, index: dict[str, Any], verdict: str | None = None) -> 
     runs = [{"run": e["path"], "path": str(out / e["path"]), "label": e["label"], "ok": e["ok"],
              "seconds": e["seconds"], **{k: e[k] for k in ("error", "interrupted") if k in e}}
             for e in index["runs"]]
-    return {"sweep": str(out), "complete": bool(index.get("complete")), "runs": runs,
-            "failed": failed_runs(index["runs"]), "verdict": verdict, "next": f"loadsim report {out}"}
+    failed = failed_runs(index["runs"])
+    return {"ok": not failed, "sweep": str(out), "complete": bool(index.get("complete")), "runs": runs,
+            "failed": failed, "verdict": verdict, "next": f"loadsim report {out}"}

@@ -113,6 +113,22 @@ SHAPES: dict[str, dict[str, Any]] = {
 }
 
 
+_OK = _d(_BOOL, "true: the command did its work (plan's FAIL verdict included: see passed); false: it failed "
+             "(a failed check, a failed run) or was refused")
+for _shape in SHAPES.values():  # every object leads with ok
+    _shape["required"].insert(0, "ok")
+    _shape["properties"] = {"ok": _OK, **_shape["properties"]}
+
+# What every --json command prints on stdout when it fails (bad input, a failed check, an interrupt, an unexpected
+# error), with its exit code unchanged; the command may add what it knew (check: its report's keys, fips).
+FAILURE: dict[str, Any] = _obj({
+    "ok": _d({"const": False, "type": "boolean"}, "always false"),
+    "command": _d(_STR, "the command: check, plan, results show ..."),
+    "error": _d(_STR, "the one line printed on stderr (the password never in it)"),
+    "exit_code": _d(_INT, "the exit code: 1 a check or a run failed, 2 bad input or another error, 130 interrupted"),
+})
+
+
 def _rows(shape: dict[str, Any], path: str) -> list[tuple[str, str, str]]:
     """(key path, JSON type, meaning) of a shape, depth first; ``[]`` marks a list's elements."""
     out = []
@@ -135,7 +151,7 @@ def _rows(shape: dict[str, Any], path: str) -> list[tuple[str, str, str]]:
 def markdown() -> str:
     """Each command's shape as a table for docs/results.md (generated: scripts/update_docs.py)."""
     parts = []
-    for command, shape in SHAPES.items():
+    for command, shape in [*SHAPES.items(), ("COMMAND (on failure)", FAILURE)]:
         parts += [f"`loadsim {command} --json`: an object", "", "| key | type | meaning |", "|---|---|---|"]
         parts += [f"| `{p}` | {t} | {d.strip()} |" for p, t, d in _rows(shape, "")]
         parts.append("")

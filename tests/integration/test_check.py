@@ -37,10 +37,17 @@ def nodes(cluster):
     return ",".join(n.address for n in cluster.nodes[:3])
 
 
-def assert_one_clear_line(code, out, err, *needles, exit_code=1):
-    """Exit 1 = the check ran and failed, 2 = bad options; one line on stderr, nothing on stdout."""
+def assert_one_clear_line(code, out, err, *needles, exit_code=1, as_json=False):
+    """Exit 1 = the check ran and failed, 2 = bad options; one line on stderr, nothing on stdout (with --json:
+    the failure object, ok false, holding the same line)."""
     assert code == exit_code, (code, err)
-    assert "Traceback" not in err + out and out == ""
+    assert "Traceback" not in err + out
+    if as_json:
+        data = json.loads(out)
+        assert data["ok"] is False and data["exit_code"] == exit_code and data["command"] == "check"
+        assert "loadsim: error: " + data["error"] == err.strip()
+    else:
+        assert out == ""
     lines = [line for line in err.strip().splitlines() if line]
     assert len(lines) == 1, err
     assert lines[0].startswith("loadsim: error: ")
@@ -67,7 +74,9 @@ def test_check_json_for_scripts(acl_cluster, tmp_path):
     assert len(report["nodes"]) == 6 and {n["role"] for n in report["nodes"]} == {"master", "replica"}
     assert acl_cluster.options.password not in out + err
     code, out, err = check("--ors-config", str(ini), "--json", "--password", "wrong-one")
-    assert_one_clear_line(code, out, err, "authentication failed for user 'ors'")  # failures stay one line
+    # failures stay one line on stderr, and a script still gets its object on stdout
+    assert_one_clear_line(code, out, err, "authentication failed for user 'ors'", as_json=True)
+    assert "wrong-one" not in out + err
 
 
 def test_acl_cluster_with_replicas_ok_and_password_never_printed(acl_cluster, tmp_path):

@@ -49,7 +49,11 @@ def test_an_evicting_policy_on_the_command_line_is_one_line_exit_1(lru_cluster, 
     write_ors_config(lru_cluster.options, ini)
     for extra in ([], ["--json"]):
         code, out, err = check("--ors-config", str(ini), *extra)
-        assert_one_clear_line(code, out, err, "maxmemory-policy allkeys-lru", "set maxmemory-policy noeviction")
+        assert_one_clear_line(code, out, err, "maxmemory-policy allkeys-lru", "set maxmemory-policy noeviction",
+                              as_json=bool(extra))
+    data = json.loads(out)  # a script sees what the check found: each master's policy, the cluster's state
+    assert data["cluster_state"] == "ok" and data["masters"] == 3
+    assert {v["maxmemory-policy"] for v in data["config"]["per_master"].values()} == {"allkeys-lru"}
 
 
 def test_defaults_of_a_test_cluster_warn_about_aof_replicas_and_memory(plain_cluster):

@@ -45,6 +45,11 @@ def test_a_cluster_that_allows_only_chacha20_fails_naming_what_it_offers_and_the
                                capture_output=True, text=True, timeout=120)
         assert plain.returncode == 0, plain.stderr  # without FIPS mode ORS connects
         proc = check(tmp_path / "c")
+        as_json = check(tmp_path / "c", "--json")
+    # a script reads the same failure: ok false, exit 1, and which nodes refused
+    assert as_json.returncode == 1 and as_json.stderr == proc.stderr
+    data = json.loads(as_json.stdout)
+    assert data["ok"] is False and data["fips"]["every_node_accepts"] is False and data["masters"] == 3
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr

@@ -104,3 +104,42 @@ def test_compare_tls_json_names_every_run_and_has_no_nan(tmp_path):
                                                              ("s1-tls", "saturation tls")]
     assert data["runs"][0]["path"] == str(tmp_path / "cmp" / "f1-plain") and data["failed"] == ["s1-tls"]
     assert sustained_text(index["analysis"]) == "plain 1,234, TLS at least 980 (its last step still met the SLO)"
+
+
+# Each --json command's failure path: one object on stdout with ok false, the exit code kept, the line on stderr.
+FAILURES = [
+    (["check", "--json", "--redis-nodes", "127.0.0.1:1"], "check", 1, "unreachable"),
+    (["check", "--json"], "check", 2, "redis-nodes is not set"),
+    (["check", "--json", "--redis-nodes", "127.0.0.1:1", "--ha-pairs", "abc"], "check", 2, "invalid int value"),
+    (["check", "--json", "--redis-nodes", "127.0.0.1:1", "--pa", "Pw-in-json-7"], "check", 2, "--password"),
+    (["plan", "--json", "--ha-pairs", "0"], "plan", 2, "ha-pairs must be >= 1"),
+    (["results", "show", "--json", "{missing}"], "results show", 2, "missing"),
+    (["results", "compare", "--json", "{missing}", "{missing}"], "results compare", 2, "missing"),
+    (["results", "compare", "--json", "{missing}"], "results compare", 2, "two or more run folders"),
+    (["sweep", "--json", "--repeats", "100000000", "--out", "{out}"], "sweep", 2, "give 1 to 50"),
+    (["compare-tls", "--json", "--repeats", "1000", "--out", "{out}"], "compare-tls", 2, "give 3 to 50"),
+]
+
+
+@pytest.mark.parametrize("words, command, code, said", FAILURES, ids=[" ".join(f[0])[:50] for f in FAILURES])
+def test_every_json_command_prints_an_object_on_failure_too(tmp_path, capsys, words, command, code, said):
+    from loadsim.results.shapes import FAILURE
+
+    argv = [w.format(missing=tmp_path / "missing", out=tmp_path / "out") for w in words]
+    try:
+        assert cli.main(argv) == code
+    except SystemExit as exc:  # argparse's usage errors leave through SystemExit, as for any argparse program
+        assert exc.code == code
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    jsonschema.validate(data, FAILURE)
+    assert data["command"] == command and data["exit_code"] == code and said in data["error"]
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("loadsim: error:") and said in err[0]
+    assert "Pw-in-json-7" not in captured.out + captured.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_successful_json_object_says_ok_and_a_failure_is_not_printed_twice(two_runs, capsys):
+    assert cli.main(["results", "show", str(two_runs / "a"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
