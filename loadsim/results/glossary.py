@@ -5,6 +5,8 @@ One short explanation per term, in the words the text uses; the flags also say w
 
 from __future__ import annotations
 
+import re
+
 GLOSSARY: dict[str, str] = {
     "statistics window": "the part of the run after the warm-up / pre-fill: counts, errors, percentiles and "
                          "rates cover it, in loadsim's text, summary.json and Locust's tables, CSV and HTML alike",
@@ -73,8 +75,221 @@ def explain(term: str) -> tuple[str, str] | None:
     for name, text in GLOSSARY.items():
         if _key(name) == wanted:
             return name, text
+    for alias, name in ALIASES.items():
+        if _key(alias) == wanted and name in GLOSSARY:
+            return name, GLOSSARY[name]
+    from loadsim.model.sizing import ASSUMPTIONS  # a plan parameter: its own source says what it is
+
+    for name, text in ASSUMPTIONS.items():
+        if _key(name) == wanted and text:
+            return name, f"a parameter of the target deployment (loadsim plan --{name.replace('_', '-')}): {text}"
     return None
 
 
 def _key(term: str) -> str:
     return "".join(ch for ch in term.lower() if ch.isalnum())
+
+
+GLOSSARY.update({
+    # ---- a run's text
+    "read-back": "after the run, every live session's record is read back from Redis and compared with the last "
+                 "write Redis acknowledged: each falls in one bucket (current, stale, ahead, missing, corrupt, never "
+                 "acknowledged, unreadable: 'loadsim explain read-back' lists them)",
+    "run": "the scenario, when the run started (UTC), how long it ran and complete=True/False (False: interrupted "
+           "or failed; its figures cover what was recorded)",
+    "workload": "what was simulated: HA pairs x calls/s per pair, the average handle time (AHT), the session "
+                "complexity preset, the key layout and the ORS worker threads per ORS node",
+    "rates": "offered: the operations the model made due per second; achieved: those completed per second; "
+             "commands/s: Redis commands (an operation is one or more); steady state unless it says whole run",
+    "operation": "a persistence operation of an ORS session: session.create, session.update, session.delete, "
+                 "session.recover (after a switchover), session.prefill (loading the live sessions before the "
+                 "statistics window)",
+    "percentiles": "p50, p90, p99, p99.9 and max of the latency (from the intended start) over the statistics "
+                   "window, in µs (us): the value under which 50 %, 90 %, 99 %, 99.9 % and all of the operations "
+                   "completed",
+    "where the latency went": "each operation's p50 and p99 split into where the time went: before the send, the "
+                              "client, the network, Redis and what is unexplained; each part is measured on its "
+                              "own, so at p99 they need not add up to the total",
+    "total": "the latency (from the intended start to Redis's last reply) the split starts from",
+    "before the send": "time before the operation's first command left: schedule lag (the generator released it "
+                       "late) and the wait for a free ORS worker thread; the rig's share, or ORS's queueing",
+    "client": "the generator's own work on the operation: its commands x the generator's CPU per command (its CPU "
+              "seconds over the steady window's commands); the rig's share",
+    "network": "the round trip: the operation's commands x the median PING round trip, measured during the same "
+               "window by a probe outside the generator's event loop (loopback on the embedded cluster; give your "
+               "production network's round trip to loadsim plan to size for it)",
+    "unexplained": "the service time less the network, Redis and the client: what no measurement accounts for (the "
+                   "generator waiting for a CPU or its event loop; Redis's queueing, small until a master nears its "
+                   "core); counted as the rig's; negative when the measured parts exceed the service time",
+    "Redis": "Redis's own execution of the operation's commands (INFO latencystats of Redis 7): what more masters "
+             "or a lighter workload per master reduce",
+    "live sessions": "sessions in Redis at a time: the steady window's mean, at the end, and Little's law's "
+                     "expectation (arrivals/s x mean lifetime); they set the memory",
+    "master": "a Redis Cluster master node (host:port): it owns slots, holds their sessions and executes their "
+              "commands on one main thread",
+    "used_memory": "Redis's INFO used_memory of the master at the end (bytes; the sizing uses the steady mean): "
+                   "what maxmemory is compared with",
+    "keys": "keys the master holds at the end (one per session record, plus index keys for the index layout)",
+    "cpu s": "CPU seconds the master's process used during the run (INFO used_cpu_sys + used_cpu_user deltas)",
+    "commands": "commands the master executed during the run (INFO commandstats deltas)",
+    "state": "what became of a master during the run: DEAD, promoted, former master, or did not answer for a "
+             "while; empty when it served the whole run",
+    "server": "Redis's side: commands it counted (and the client's count beside it), CPU µs per command over every "
+              "master; then the generator's CPU µs per command and its highest CPU % of one core",
+    "generator": "the load generator (the Locust process simulating the ORS HA pairs): its CPU per command and "
+                 "its peak CPU; at its ceiling the run is rig-bound",
+    "flags": "what makes a run's numbers doubtful, each with its figure and what to do next ('loadsim explain "
+             "flags' lists them); 'none' when nothing was raised and the run is clean",
+    "hot master": "one master executed far more commands than the median master (a hot slot): the key layout "
+                  "puts many sessions' commands on one slot; that master binds first",
+    "index cleaning": "the index layout's periodical cleaning: index entries removed because their session had "
+                      "expired",
+    "switchover": "each HA pair's backup ORS took over (--switchover-at) and recovered the live sessions from "
+                  "Redis: recovered, lost (never written or written but not found) and the slowest pair's time",
+    "ORS client": "the simulated ORS's Redis Cluster client: slot-map reloads, connections opened, reconnects, "
+                  "MOVED and ASK redirections during the run",
+    "fault": "a fault injected with --fault (kill, stop, pause a master ...): when and on which node, and when it "
+             "ended",
+    "error window": "from a master's first failed command to the first success on its slots: how long its "
+                    "sessions could not be written",
+    "impact": "a fault's effect on the latency (its peak and when it was back under 2x the level before), on the "
+              "backlog of operations due but not yet sent, and on the generator's CPU",
+    "errors by kind": "failed operations by the error Redis or the client gave (timeout, connection, oom, busy, "
+                      "clusterdown, moved ...)",
+    "maxmemory reached": "Redis refused writes with OOM (maxmemory-policy noeviction): give the masters more "
+                         "memory or hold fewer sessions",
+    "CLUSTER DOWN": "a period in which no master answered or the cluster said cluster_state:fail: every "
+                    "operation in it failed",
+    "failover": "a master stopped answering (or became a replica) and its replica took over its slots: when, by "
+                "whom, and how long it took; in a plan, the constraint that every master has a replica",
+    # ---- a plan's verdict (and every report's headline: the same text)
+    "PASS": "every constraint assessed holds for the target deployment (memory, CPU, connections, failover, and "
+            "latency when clean runs measured it)",
+    "FAIL": "at least one constraint does not hold; the binding constraint says which and by how much",
+    "NOT ASSESSED": "a constraint the plan cannot judge, with why (latency: no clean runs measured it); the "
+                    "verdict covers the others",
+    "binding constraint": "the constraint with the smallest margin: the one that fails first as the load grows; "
+                          "its value, its limit and the margin left",
+    "latency SLO": "the p99 latency of a persistence operation the target must stay under (--latency-slo-p99-us): "
+                   "predicted from clean runs' queueing curve, never from nothing",
+    "predicted p99": "the p99 the clean runs' queueing curve (p99 = floor / (1 - utilisation) of the busiest "
+                     "master) gives at the target's load",
+    "busiest master": "the master with the most load (all equal with per-session keys; the hot slot's master with "
+                      "single-hash or index): its used_memory, the RAM it needs with the fork/AOF headroom, its CPU",
+    "memory": "used_memory per master from Redis's internals for the target's sessions (x the runs' calibration "
+              "with --from), against maxmemory (a share of the node's RAM, less the fork/AOF copy-on-write room)",
+    "CPU": "the busiest master's main-thread CPU, % of one core (Redis executes commands on one thread), against "
+           "the CPU ceiling; with n_plus_1 also with one master fewer",
+    "connections": "connections each Redis node accepts from ORS (2 ORS nodes x worker threads x HA pairs) "
+                   "against maxclients",
+    "connections per node": "2 ORS nodes (primary and backup) x worker threads x HA pairs: each worker thread "
+                            "holds a connection to each Redis node",
+    "unit costs": "what one session, one operation and one command cost (bytes, commands, CPU µs): the model's "
+                  "assumptions, or fitted on the runs given with --from, with where each comes from",
+    "one master down": "what happens when a master fails: its replica is promoted and carries its slots, or, "
+                       "without replicas, its slots and sessions are lost",
+    "constraints": "every constraint with PASS, FAIL or NOT ASSESSED",
+    "smallest master count that passes": "the fewest masters (3 or more) for which every constraint assessed "
+                                         "holds at the target's load",
+    "capacity envelope": "how far the target can grow with everything else as given: the most HA pairs, the "
+                         "highest calls/s per pair and the largest session size that still pass, and what binds",
+    "most HA pairs": "the most HA pairs the masters carry at the target's calls/s and session size",
+    "highest calls/s per pair": "the highest calls/s per HA pair the masters carry at the target's HA pairs",
+    "largest session size": "the largest mean session record (bytes) the masters hold at the target's load",
+    "assumptions": "every parameter of the target deployment with its value and its source: vendor (documented "
+                   "by Genesys or Redis) or assumption (not published: set your own with the flag of that name)",
+    "results": "the run's results folder: summary.json, the series, Locust's tables (docs/results.md)",
+    "record_bytes": "the mean session record size in bytes (loadsim plan --record-bytes); none: the complexity "
+                    "preset's",
+    "redis_version": "the Redis version family whose internals the memory model uses (7.0 or 7.2)",
+    "allocator": "the memory allocator whose size classes the memory model uses (jemalloc, Redis's default)",
+    "rate_scale": "the capacity envelope's search scale on the calls/s per pair (1 = the target's)",
+    "size_scale": "the capacity envelope's search scale on the session size (1 = the target's)",
+    "note": "something the plan took into account that changes how to read it",
+    "warning": "the target lies outside what the runs measured: the prediction extrapolates",
+    "estate": "an estate file (--estate) describes the operator's HA pairs in groups, each with its rates, "
+              "session sizes and lifetimes",
+    # ---- the reports' tables
+    "class": "the run's class: clean, rig-bound or redis-bound (loadsim explain rig-bound, ...); only clean runs "
+             "measure Redis's latency",
+    "value": "the figure of the row, formatted for people (12,345 / 123.4 / 2.35 / 0.0123; '-' when there is none)",
+    "source": "where an assumption comes from: vendor (a documented statement) or assumption (not published)",
+    "parameter": "a parameter of the target deployment: a flag of loadsim plan",
+    "unit cost": "one of the unit costs the predictions use",
+    "spread / note": "the unit cost's uncertainty (its spread or 95 % interval over the runs) or why there is none",
+    "ha_pairs": "ORS HA pairs (a primary and a warm backup ORS node) simulated, or of the target",
+    "masters": "Redis Cluster masters",
+    "tls": "whether the connections to Redis used TLS",
+    "complexity": "the session complexity preset: the size of a session record and the writes per session",
+    "layout": "the key layout: per-session (one key per session record), single-hash (the one hash ORS:<cluster>), "
+              "node-tag (a slot per HA pair) or index (per-session keys and an index hash)",
+    "achieved_ops_per_s": "persistence operations completed per second in the steady window",
+    "used_memory_mib": "used_memory summed over the masters, steady-window mean, MiB",
+    "busiest_master_cpu_percent": "the busiest master's CPU over the steady window, % of one core",
+    "server_cpu_us_per_command": "Redis's CPU per command over the run, µs (every master's CPU / commands)",
+    "p99_update_us": "p99 latency of session.update (from the intended start), µs",
+    "bytes per live session": "a run's used_memory over its live sessions (base memory apart): its own sessions' "
+                              "size, measured",
+    "model for its sessions": "what the memory model gives for that run's sessions",
+    "measured / model": "the run's measured bytes per session over the model's: the calibration factor it gives",
+    "server CPU µs/command": "the run's server CPU over its commands, whole run (idle CPU and pre-fill included)",
+})
+
+# Other spellings of a glossary term as the text, the plan or a report's tables print it
+ALIASES: dict[str, str] = {
+    **{k: "percentiles" for k in ("p50 us", "p90 us", "p99 us", "p99.9 us", "max us", "p50", "p90", "p99",
+                                  "p99.9", "max")},
+    **{f"session.{op}": "operation" for op in ("create", "update", "delete", "recover", "prefill")},
+    **{f"update {p} us": "percentiles" for p in ("p50", "p99", "p99.9")},
+    "HA pairs": "ha_pairs", "TLS": "tls", "offered ops/s": "rates", "achieved ops/s": "achieved_ops_per_s",
+    "commands/s": "rates", "server CPU us/command": "server_cpu_us_per_command",
+    "client CPU us/command": "generator", "svc p99": "service", "svc": "service", "warmup": "warm-up", "errors": "errors",
+    "live_sessions": "live sessions", "flags": "flags", "run class": "class", "REDIS-BOUND": "redis-bound",
+    "error window on": "error window", "impact of": "impact", "fault at": "fault", "read-back NOT DONE": "read-back",
+    "read-back incomplete": "read-back", "migration step": "migration step",
+    "a replica per master": "failover", "failover: a replica per master": "failover",
+}
+
+
+def printed_labels(text: str) -> set[str]:
+    """The labels a printed text (a run's summary, a plan, a report's verdict) uses, found as a reader finds them:
+    the words before a line's first colon ("binding constraint", "RIG-BOUND"), the names in front of "a / b"
+    figures ("before the send 175 / 2,064"), the names in front of PASS / FAIL / NOT ASSESSED ("memory PASS") and
+    the cells of table header lines. Figures, addresses and prose are left out: a label has no digits apart from
+    a percentile's (p99, p99.9)."""
+    found: set[str] = set()
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("("):
+            continue
+        plain = line
+        while True:  # parentheses say more about a label; they are not part of it
+            stripped = re.sub(r"\s*\([^()]*\)", "", plain)
+            if stripped == plain:
+                break
+            plain = stripped
+        head = re.split(r":(?:\s|$)", plain, maxsplit=1)
+        if len(head) == 2 and _label_like(head[0]):
+            found.add(head[0].strip())
+        for name in re.findall(r"(?:^|[:,;]\s*|\s{2,})([A-Za-z][A-Za-z.-]*(?: [A-Za-z.-]+)*)\s+"
+                               r"(?:\d(?:[\d,.]*\d)?|n/a) / (?:\d(?:[\d,.]*\d)?|n/a)", plain):
+            found.add(name.strip())
+        parts = re.split(r";\s*", plain)
+        if len(head) == 2:
+            parts[0] = head[1]  # "constraints: memory PASS": the line's label is not the first constraint's
+        for part in parts:
+            m = re.match(r"([A-Za-z][\w -]*?)(?::[^;]*)? (?:PASS|FAIL|NOT ASSESSED)$", part.strip())
+            if m and _label_like(m.group(1)):
+                found.add(m.group(1).strip())
+        cells = re.split(r"\s{2,}", plain)
+        if len(cells) >= 3 and ":" not in line and all(_label_like(c) for c in cells):
+            found.update(cells)  # a table's header
+        elif len(cells) >= 3 and _label_like(cells[0]) and ": " not in cells[0]:
+            found.add(cells[0])  # a table's row label
+    return found
+
+
+def _label_like(s: str) -> bool:
+    words = s.strip()
+    return (bool(words) and len(words.split()) <= 5 and "  " not in words
+            and not re.search(r"\d", re.sub(r"\bp\d+(\.\d+)?\b", "", words)) and not words.startswith("-"))

@@ -93,6 +93,13 @@ def test_results_folder_is_complete(basic_run):
     assert env["seed"] == 1 and env["versions"]["locust"] and env["redis_nodes"]
     assert all("config_sha256" in v for v in env["redis_nodes"].values())
     assert "results:" in proc.stdout and "session.update" in proc.stdout  # summary table printed
+    # every label the real run's text printed is in `loadsim explain`'s glossary
+    from loadsim.results.glossary import explain, printed_labels
+    from loadsim.results.text import summary_table
+
+    labels = printed_labels(summary_table(s))
+    assert {"before the send", "network", "Redis"} <= labels or "latency_split" not in s, sorted(labels)
+    assert not [label for label in labels if explain(label) is None]
 
 
 def test_client_counted_commands_equal_server_commandstats(basic_run):
