@@ -10,8 +10,9 @@ from loadsim.results.glossary import GLOSSARY, explain
 
 # words the text uses for a group of terms
 _GROUPS = {"readback": ("current", "stale", "ahead", "missing", "corrupt", "never acknowledged", "unreadable"),
-           "runclass": ("clean run", "rig-bound", "redis-bound"),
-           "flags": ("generator_saturated", "schedule_fell_behind", "errors", "no_steady_state", "cluster_down")}
+           "runclass": ("clean run", "rig-bound", "redis-bound", "fault"),
+           "flags": ("generator_saturated", "schedule_fell_behind", "errors", "no_steady_state", "cluster_down",
+                     "master_fault", "writes_paused")}
 
 
 def register(sub: Any) -> None:

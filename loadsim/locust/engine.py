@@ -97,6 +97,7 @@ class OrsNode:
         behaviour: an idle backup holds none) or all now (``eager``)."""
         eager = self.engine.settings.pool_connections == "eager"
         self.client = ClusterClient(self.engine.opts, name=f"ors-app-{self.dbid}")
+        self.engine.known_masters.update(self.client.masters())  # the read-back probes them all if every one died
         self.client.windows = self.engine.error_windows
         self.workers = [self.client.worker(eager) for _ in range(self.engine.params.worker_threads)]
 
@@ -495,6 +496,7 @@ class Engine:
         self.body_crc = records.BodyCrc(_PAYLOAD)
         self.readback: dict[str, Any] | None = None  # the read-back after the test (read_back)
         self.audit: dict[str, Any] | None = None  # the cluster audit before the test (plugin.audit_cluster)
+        self.known_masters: set[Address] = set()  # every master an ORS node's slot map named at its connect
         self.sim = sim  # the converted values, as config.json records them
         self.settings = run_settings(sim)  # what a running test reads of them, typed
         self.layout = wl.KeyLayout(params.key_layout, params.ors_cluster_name)

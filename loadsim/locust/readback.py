@@ -8,7 +8,9 @@ Every live session lands in exactly one bucket:
   lost), ``missing`` or ``corrupt`` (``loadsim.model.records.check``);
 * ``unreadable``: the read failed, by error kind in ``unreadable_why``; of those, ``lost_with_dead_master`` are
   on a master that refuses connections at the end (its process is gone and no replica took its slots: with no
-  replica, or AOF off, their data went with it); ``masters_down`` says, per master, what it did.
+  replica, or AOF off, their data went with it); ``masters_down`` says, per master, what it did, and
+  ``masters_down_codes`` the same as a run-class fault code (``loadsim.model.runclass``): dead, stopped (silent on
+  the cluster bus too), paused (answers the bus: CLIENT PAUSE), silent or busy.
 
 ``live = never_acknowledged + checked + unreadable`` (times ``sampled_every`` when a sample was read). When no
 node serves the slot map at all (every master down) nothing is read and ``not_done`` says why.
@@ -29,9 +31,10 @@ from typing import Any
 
 from loadsim.config.persistence import PersistenceOptions
 from loadsim.errors import RedisConnectionError, RedisError
-from loadsim.model import records
+from loadsim.model import records, runclass
 from loadsim.model import workload as wl
 from loadsim.redis.client import ClusterClient, Connection, key_slot
+from loadsim.redis.topology import parse_nodes
 
 READ_BACK_LIMIT = 100_000  # sessions read back at most (a sample of every pair beyond): ~5 s at 50 µs per GET
 READ_BACK_TIMEOUT_MS = 3000  # connect and reply timeout of the read-back's client (the load stopped: a GET is µs)
@@ -51,7 +54,8 @@ def _bounded(opts: PersistenceOptions, limit_ms: int = READ_BACK_TIMEOUT_MS) -> 
 def empty(live: int = 0) -> dict[str, Any]:
     """A read-back with nothing counted yet (the shape every surface reads)."""
     return {"live": live, "checked": 0, "never_acknowledged": 0, **dict.fromkeys(records.VERDICTS, 0),
-            "unreadable": 0, "unreadable_why": {}, "lost_with_dead_master": 0, "masters_down": {}, "errors": 0}
+            "unreadable": 0, "unreadable_why": {}, "lost_with_dead_master": 0, "masters_down": {},
+            "masters_down_codes": {}, "errors": 0}
 
 
 def read_back(eng: Any, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[str, Any]:
@@ -80,8 +84,12 @@ def read_back(eng: Any, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[
     except RedisError as exc:
         # no node serves the slot map: every master (and seed) is down; nothing can be read
         why[exc.kind] += len(readable)
+        # every master the run knew, each probed: which are dead (before: an empty masters_down with all 3 dead)
+        down = _masters_down(eng.opts, eng.opts.ssl_context(), sorted(eng.known_masters), PROBE_TIMEOUT_MS)
         out.update(unreadable=len(readable), errors=len(readable), unreadable_why=dict(why),
-                   not_done=f"no Redis node answered ({exc})", seconds=round(time.perf_counter() - started, 3))
+                   not_done=f"no Redis node answered ({exc})", seconds=round(time.perf_counter() - started, 3),
+                   masters_down={_text(a): what for a, (what, _, _) in down.items()},
+                   masters_down_codes={_text(a): code for a, (_, _, code) in down.items()})
         if isinstance(exc, RedisConnectionError):
             out["lost_with_dead_master"] = len(readable)
         return out
@@ -90,9 +98,10 @@ def read_back(eng: Any, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[
     in_a_row: Counter[Any] = Counter()
     # masters down before the first read (one PING each, PROBE_TIMEOUT_MS): their sessions are not tried, so a
     # silent master costs a second, not a timeout (and a slot-map reload against it) per session
-    down = _masters_down(client, client.masters(), PROBE_TIMEOUT_MS)
-    gave_up: dict[Any, str] = {a: ("connection" if what == DEAD else "timeout" if what == SILENT else "other")
-                               for a, what in down.items()}
+    down = _masters_down(client.opts, client.tls, client.masters(), PROBE_TIMEOUT_MS)
+    # a master down is given up under the kind of error its probe met: BUSY replies are filed as busy (before:
+    # "other"), a refused connection as connection, no answer as timeout
+    gave_up: dict[Any, str] = {a: kind for a, (_, kind, _) in down.items()}
     try:
         for sched, seq, acked in readable:
             sid = wl.session_id(sched.node_id, seq)
@@ -117,15 +126,17 @@ def read_back(eng: Any, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[
             in_a_row[address] = 0
             out["checked"] += 1
             out[records.check(sid, value, acked)] += 1
-        down.update(_masters_down(client, [a for a in failed_on if a not in down], PROBE_TIMEOUT_MS))
+        down.update(_masters_down(client.opts, client.tls, [a for a in failed_on if a not in down],
+                                  PROBE_TIMEOUT_MS))
     finally:
         eng.recorder.count_commands(conn.commands_ok)  # Redis counts these GETs too (the server cross-check)
         conn.close()
         client.close()
     unreadable = sum(failed_on.values())
     out.update(unreadable=unreadable, errors=unreadable, unreadable_why=dict(why),
-               masters_down={f"{a[0]}:{a[1]}": what for a, what in down.items()},
-               lost_with_dead_master=sum(n for a, n in failed_on.items() if down.get(a) == DEAD))
+               masters_down={_text(a): what for a, (what, _, _) in down.items()},
+               masters_down_codes={_text(a): code for a, (_, _, code) in down.items()},
+               lost_with_dead_master=sum(n for a, n in failed_on.items() if a in down and down[a][0] == DEAD))
     if gave_up:
         out["gave_up_on"] = sorted(f"{a[0]}:{a[1]}" for a in gave_up if failed_on[a])
     out["seconds"] = round(time.perf_counter() - started, 3)
@@ -134,26 +145,70 @@ def read_back(eng: Any, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[
 
 DEAD = "refuses connections"
 SILENT = "accepts connections but does not answer"
+STOPPED = "accepts connections but answers neither its clients nor the cluster bus (a stopped process)"
+PAUSED = "answers the cluster bus but not its clients (CLIENT PAUSE)"
 
 
-def _masters_down(client: ClusterClient, addresses: Iterable[Any], timeout_ms: int) -> dict[Any, str]:
-    """Of these masters, those that are down now: DEAD (connection refused: the process is gone) or SILENT (no
-    answer within ``timeout_ms``: paused, stopped, overloaded). One PING each."""
-    down: dict[Any, str] = {}
-    probe = _bounded(client.opts, timeout_ms)
+def _text(address: Any) -> str:
+    return f"{address[0]}:{address[1]}"
+
+
+def _masters_down(opts: PersistenceOptions, tls: Any, addresses: Iterable[Any],
+                  timeout_ms: int) -> dict[Any, tuple[str, str, str]]:
+    """Of these masters, those that are down now, each as (what, the error kind its sessions are filed under, the
+    run-class fault code): DEAD (connection refused: the process is gone), STOPPED or PAUSED (no answer within
+    ``timeout_ms``; the other masters' view of the cluster bus tells a stopped process from CLIENT PAUSE), SILENT
+    (no answer, and no other master to ask), or answering with errors (BUSY: a script past busy-reply-threshold).
+    One PING each."""
+    down: dict[Any, tuple[str, str, str]] = {}
+    probe = _bounded(opts, timeout_ms)
+    addresses = list(addresses)
     for address in addresses:
         try:
-            conn = Connection(address, probe, client.tls)
+            conn = Connection(address, probe, tls)
         except RedisError as exc:
-            down[address] = DEAD if isinstance(exc, RedisConnectionError) else SILENT
+            down[address] = ((DEAD, exc.kind, runclass.MASTER_DEAD) if isinstance(exc, RedisConnectionError)
+                             else (SILENT, exc.kind, runclass.MASTER_SILENT))
             continue
         try:
             conn.call("PING")
         except RedisError as exc:
-            down[address] = SILENT if exc.kind == "timeout" else f"answers with errors ({exc.kind})"
+            if exc.kind == "timeout":
+                down[address] = (SILENT, exc.kind, runclass.MASTER_SILENT)
+            else:
+                down[address] = (f"answers with errors ({exc.kind})", exc.kind,
+                                 runclass.MASTER_BUSY if exc.kind == "busy" else exc.kind)
         finally:
             conn.close()
+    silent = [a for a, (what, _, _) in down.items() if what == SILENT]
+    if silent:
+        seen = _bus_view(probe, tls, [a for a in addresses if a not in down], silent)
+        for a, stopped in seen.items():
+            down[a] = ((STOPPED, "timeout", runclass.MASTER_STOPPED) if stopped
+                       else (PAUSED, "timeout", runclass.MASTER_PAUSED))
     return down
+
+
+def _bus_view(probe: PersistenceOptions, tls: Any, answering: list[Any], silent: list[Any]) -> dict[Any, bool]:
+    """Per silent master, whether it is silent on the cluster bus too (True: a stopped or hung process) or answers
+    it (False: it holds its clients, as CLIENT PAUSE does), as the first answering master's CLUSTER NODES says;
+    masters it does not list are left out."""
+    for address in answering:
+        try:
+            conn = Connection(address, probe, tls)
+        except RedisError:
+            continue
+        try:
+            reply = conn.call("CLUSTER", "NODES")
+            now_ms = int(time.time() * 1000)
+        except RedisError:
+            continue
+        finally:
+            conn.close()
+        text = reply.decode() if isinstance(reply, bytes) else str(reply)
+        nodes = {(n.host, n.port): n for n in parse_nodes(text)}
+        return {a: nodes[(a[0], int(a[1]))].bus_silent(now_ms) for a in silent if (a[0], int(a[1])) in nodes}
+    return {}
 
 
 def merge(parts: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -168,6 +223,7 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any] | None:
             out[k] += int(rb.get(k, 0))
         why.update(rb.get("unreadable_why", {}))
         out["masters_down"].update(rb.get("masters_down", {}))
+        out["masters_down_codes"].update(rb.get("masters_down_codes", {}))
         if rb.get("not_done"):
             out["not_done"] = rb["not_done"]
     out["unreadable_why"] = dict(why)

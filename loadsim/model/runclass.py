@@ -10,16 +10,35 @@ how many masters to buy. ``classify`` names each run:
   hypervisor). Its latency says nothing about Redis; its memory and CPU counters may still be sound.
 * ``redis-bound``: Redis limited it (a master's CPU near one core, or Redis's own execution is most of p99).
 * ``clean``: neither; the latency is a fair measurement of this deployment at this load.
+* ``fault``: a master was dead, stopped, paused, busy or out of memory (or the cluster was down): what the run
+  measured is that fault, named with its master and time, not the rig nor Redis's capacity. A stopped master makes
+  the workers wait and the schedule fall behind, which would otherwise read as rig-bound.
 
-Redis is checked first: a master at its ceiling makes the generator fall behind too, and that run is about Redis.
+A fault is checked first, then Redis: a master at its ceiling makes the generator fall behind too, and that run is
+about Redis.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-RIG_BOUND, REDIS_BOUND, CLEAN = "rig-bound", "redis-bound", "clean"
-CLASSES = (CLEAN, RIG_BOUND, REDIS_BOUND)
+RIG_BOUND, REDIS_BOUND, CLEAN, FAULT = "rig-bound", "redis-bound", "clean", "fault"
+CLASSES = (CLEAN, RIG_BOUND, REDIS_BOUND, FAULT)
+
+# Fault reason codes (``run_class.codes``) and the words the evidence line uses for each.
+MASTER_DEAD, MASTER_STOPPED, MASTER_SILENT, MASTER_PAUSED = "master-dead", "master-stopped", "master-silent", \
+    "master-paused"
+MASTER_BUSY, MASTER_OOM, CLUSTER_DOWN = "master-busy", "master-oom", "cluster-down"
+FAULT_WORDS = {
+    MASTER_DEAD: "dead (refuses connections)",
+    MASTER_STOPPED: "stopped (accepts connections, answers neither its clients nor the cluster bus)",
+    MASTER_SILENT: "silent (accepts connections, never answers)",
+    MASTER_PAUSED: "paused (CLIENT PAUSE: answers the cluster bus, holds its clients)",
+    MASTER_BUSY: "busy (answers BUSY: a script ran past busy-reply-threshold)",
+    MASTER_OOM: "out of memory (refused writes with OOM: maxmemory reached, noeviction)",
+    CLUSTER_DOWN: "cluster down",
+}
+FAULT_ADVICE = "the run measured this fault, not the rig nor Redis's capacity: size on a run without one"
 
 # Thresholds, each with why it is where it is.
 GENERATOR_CPU_CEILING = 90.0  # % of one core (p90 of per-second samples): a gevent process above this is late
@@ -44,6 +63,23 @@ HOST_ADVICE = ("other processes took the host's CPU: use a quieter machine (or s
 
 
 @dataclass(frozen=True)
+class FaultSeen:
+    """A fault of Redis seen in a run: its reason code (``FAULT_WORDS``), the master (host:port; None: the
+    cluster as a whole), from when (s from the start; None: not known, e.g. a CLIENT PAUSE seen only in Redis's
+    counters) and what else is known (``detail``: a failover, how many replies of that kind)."""
+
+    code: str
+    master: str | None
+    at_s: float | None
+    detail: str = ""
+
+    def text(self) -> str:
+        who = f"master {self.master} " if self.master else ""
+        when = f" from {self.at_s:.1f} s" if self.at_s is not None else " during the run"
+        return f"{who}{FAULT_WORDS.get(self.code, self.code)}{when}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass(frozen=True)
 class RunEvidence:
     """The figures a run is classified on. None: not measured (older kernel, older summary, no server samples)."""
 
@@ -59,6 +95,8 @@ class RunEvidence:
     host_steal_percent: float | None = None
     master_cpu_percent: float | None = None  # the busiest master, % of one core, steady window
     backlog: int | None = None  # operations still queued at the end (no steady state: never drained)
+    faults: tuple[FaultSeen, ...] = ()  # faults of Redis seen in the run, in time order
+    not_sent: int = 0  # operations due but never sent (queued when the run ended)
 
 
 def generator_limited(reasons: list[str]) -> bool:
@@ -90,9 +128,12 @@ def _pct(part: float | None, whole: float | None) -> float | None:
 
 
 def classify(e: RunEvidence) -> dict[str, object]:
-    """``{"class": ..., "evidence": "<one line>", "reasons": [...]}``; ``reasons`` are short strings naming what
-    made the class (empty for a clean run); the evidence line gives them first, then the figures checked that
-    did not trigger."""
+    """``{"class": ..., "evidence": "<one line>", "reasons": [...], "codes": [...]}``; ``reasons`` are short strings
+    naming what made the class (empty for a clean run), ``codes`` the fault reason codes (``FAULT_WORDS``; empty
+    unless a fault); the evidence line gives the reasons first, then the figures checked that did not trigger (for
+    a fault: the figures the fault moved)."""
+    if e.faults:
+        return _fault(e)
     rig_share, redis_share = _pct(e.rig_p99_us, e.latency_p99_us), _pct(e.redis_p99_us, e.latency_p99_us)
     achieved = _pct(e.achieved_ops_per_s, e.offered_ops_per_s)
     # (side, measured, triggered, text) of every figure
@@ -125,6 +166,27 @@ def classify(e: RunEvidence) -> dict[str, object]:
     rest = ", ".join(text for _, seen, hit, text in checks if seen and text not in reasons
                      and not (hit and cls == REDIS_BOUND))
     if not reasons:
-        return {"class": CLEAN, "reasons": [], "evidence": f"clean: {rest}"}
+        return {"class": CLEAN, "reasons": [], "codes": [], "evidence": f"clean: {rest}"}
     line = f"{cls}: {', '.join(reasons)}" + (f" ({rest})" if rest else "")
-    return {"class": cls, "reasons": reasons, "evidence": line + (f": {advice(reasons)}" if cls == RIG_BOUND else "")}
+    return {"class": cls, "reasons": reasons, "codes": [],
+            "evidence": line + (f": {advice(reasons)}" if cls == RIG_BOUND else "")}
+
+
+def _fault(e: RunEvidence) -> dict[str, object]:
+    """A run with a fault of Redis: the faults first (master and time), then what they did to the figures the
+    other classes read (a stopped master makes the schedule fall behind: that is the fault's, not the rig's)."""
+    faults = sorted(e.faults, key=lambda f: (f.at_s is None, f.at_s or 0.0))
+    # masters that met the same fault at the same time are one reason ("masters A, B, C dead from 8.0 s")
+    groups: dict[tuple[str, float | None, str], list[str]] = {}
+    for f in faults:
+        groups.setdefault((f.code, f.at_s, f.detail), []).append(f.master or "")
+    reasons = []
+    for (code, at, detail), names in groups.items():
+        one = FaultSeen(code, names[0] or None, at, detail).text()
+        reasons.append(one if len(names) == 1 else one.replace(f"master {names[0]}", "masters " + ", ".join(names), 1))
+    moved = [f"{e.not_sent:,} operations due never sent"] if e.not_sent else []
+    others = classify(RunEvidence(**{**e.__dict__, "faults": ()}))
+    moved += [str(r) for r in others["reasons"]]  # type: ignore[attr-defined]
+    line = f"{FAULT}: {'; '.join(reasons)}" + (f" (with it: {', '.join(moved)})" if moved else "")
+    return {"class": FAULT, "reasons": reasons, "codes": list(dict.fromkeys(f.code for f in faults)),
+            "evidence": f"{line}: {FAULT_ADVICE}"}

@@ -22,7 +22,7 @@ from loadsim.errors import FitError, OptionsError
 from loadsim.model import footprint as fp
 from loadsim.model import workload as wl
 from loadsim.model.estate import Estate
-from loadsim.model.runclass import ADVICE, CLEAN, RIG_BOUND
+from loadsim.model.runclass import ADVICE, CLEAN, FAULT, FAULT_ADVICE, RIG_BOUND
 from loadsim.model.workload import PRESETS
 
 GIB = D.GIB
@@ -384,6 +384,8 @@ def latency_not_assessed(classes: dict[str, int]) -> str:
     told = ", ".join(f"{n} {k}" for k, n in sorted(classes.items()))
     if classes.get(RIG_BOUND):
         fix = f"their latency is the load generator's or the host's, not Redis's; {ADVICE}"
+    elif classes.get(FAULT):
+        fix = f"a dead, stopped, paused or busy master: {FAULT_ADVICE}"
     else:
         fix = ("they carry no run classification (made by an older loadsim), so nothing says their latency was "
                "Redis's; rerun them")

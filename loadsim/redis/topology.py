@@ -25,6 +25,14 @@ class ClusterNode:
     master_id: str | None  # the master a replica follows
     link_state: str  # connected / disconnected
     slots: tuple[tuple[int, int], ...]  # owned ranges, inclusive; migration markers left out
+    ping_sent_ms: int = 0  # when the reporting node sent the ping still waiting for a pong (ms epoch; 0: none)
+
+    def bus_silent(self, now_ms: int, after_ms: int = 1000) -> bool:
+        """True when this node does not answer the cluster bus, as the reporting node sees it: flagged failed or
+        suspected, or a ping of ours unanswered for more than ``after_ms`` (a healthy node answers in ms; nodes
+        ping each other several times a second). A stopped process answers nothing; a node under CLIENT PAUSE
+        still answers the bus."""
+        return bool(self.flags & {"fail", "fail?"}) or (self.ping_sent_ms > 0 and now_ms - self.ping_sent_ms > after_ms)
 
     @property
     def role(self) -> str:
@@ -70,6 +78,7 @@ def parse_nodes(text: str) -> list[ClusterNode]:
             a, _, b = item.partition("-")
             slots.append((int(a), int(b or a)))
         nodes.append(ClusterNode(parts[0], host, port, frozenset(parts[2].split(",")),
-                                 None if parts[3] == "-" else parts[3], parts[7], tuple(slots)))
+                                 None if parts[3] == "-" else parts[3], parts[7], tuple(slots),
+                                 int(parts[4]) if parts[4].isdigit() else 0))
     return nodes
 

@@ -34,6 +34,16 @@ GLOSSARY: dict[str, str] = {
                  "per run, or a quieter machine",
     "redis-bound": "a master was at its CPU ceiling, or Redis's own execution was most of the p99: the latency is "
                    "Redis's. Next: more masters (loadsim plan says how many), or a lighter workload per master",
+    "fault": "a master was dead (refuses connections), stopped (answers neither its clients nor the cluster bus), "
+             "paused (CLIENT PAUSE: answers the bus, holds its clients), silent, busy (answers BUSY) or out of memory "
+             "(refuses writes with OOM), or the cluster was down: the first line names the master and the time. "
+             "What the run measured is that fault (a stopped master makes the schedule fall behind, which is not "
+             "the rig's doing). Next: read the fault's impact lines; size on a run without a fault",
+    "master_fault": "a fault of Redis (see the FAULT line: a master dead, stopped, paused, busy or out of memory, "
+                    "or the cluster down). Next: expected with --fault; otherwise find what stopped or paused the "
+                    "master before reading any figure as Redis's capacity",
+    "not sent": "operations due that no ORS worker thread ever sent: still queued (behind a stopped master, a "
+                "slow run) when the run ended. due = sent + not sent, sent = ok + errors",
     "unreadable": "read-back: the read failed (by error kind: connection, timeout, clusterdown ...), so nothing "
                   "is known of the session; every live session is never acknowledged, checked or unreadable",
     "lost with a dead master": "read-back: unreadable sessions on a master that refuses connections at the end "
@@ -50,7 +60,8 @@ GLOSSARY: dict[str, str] = {
               "without faults, check the cluster with 'loadsim check'",
     "no_steady_state": "the statistics window is missing or shorter than 5 s, too short for percentiles. "
                        "Next: a longer --run-time, or a shorter --warmup",
-    "writes_paused": "someone ran CLIENT PAUSE on a node during the run (Redis's own commandstats say so): its "
+    "writes_paused": "someone ran CLIENT PAUSE on a node during the run (Redis's own commandstats say so, or the "
+                     "node answered the cluster bus but not its clients at the end): its "
                      "clients, ORS's included, were held, which shows as latency without errors. Next: find who "
                      "paused it (a failover tool, an operator) before reading the latency as Redis's",
     "command_gap": "Redis's own command count and the client's differ: operations were cut off by a fault, stuck "

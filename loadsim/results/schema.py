@@ -142,6 +142,9 @@ class MasterFigures(TypedDict):
                              "and up to the node's last answer"]
     status: NotRequired[Annotated[str, "master (a master at the end), former master (a replica at the end: "
                                        "failed over) or dead (did not answer at the end)"]]
+    down_how: NotRequired[Annotated[str | None, "dead: refused (connection refused: its process is gone) or no "
+                                                "answer (accepts connections, says nothing: stopped, paused); "
+                                                "else null"]]
     last_seen_s: NotRequired[Annotated[float | None, "elapsed time of the node's last answer, s"]]
     down_from_s: NotRequired[Annotated[float | None, "dead: since when it did not answer, s; else null"]]
     timeline: NotRequired[Annotated[list[TimelineEntry], "the node's states in time order, one entry per change "
@@ -181,6 +184,8 @@ class Flags(TypedDict):
                                             "let the run go on (see cluster_audit)"]]
     cluster_audit: NotRequired[Annotated[bool, "the audit before the run found what makes its numbers doubtful "
                                          "(cluster_audit.doubts)"]]
+    master_fault: NotRequired[Annotated[bool, "a master was dead, stopped, paused, busy or out of memory, or the "
+                                        "cluster down: the run is of class fault (run_class.reasons name them)"]]
 
 
 class SplitPart(TypedDict):
@@ -230,10 +235,15 @@ class HostFigures(TypedDict):
 
 RunClass = TypedDict("RunClass", {
     "class": Annotated[str, "clean, rig-bound (the generator or the host limited the run: its latency says nothing "
-                            "about Redis) or redis-bound (a master at its CPU ceiling, or Redis's own execution "
-                            "most of p99); see loadsim.model.runclass"],
+                            "about Redis), redis-bound (a master at its CPU ceiling, or Redis's own execution "
+                            "most of p99) or fault (a master dead, stopped, paused, busy or out of memory, or the "
+                            "cluster down: checked first); see loadsim.model.runclass"],
     "evidence": Annotated[str, "one line: what made the class, then the other figures checked"],
-    "reasons": Annotated[list[str], "short strings naming what made the class (empty when clean)"],
+    "reasons": Annotated[list[str], "short strings naming what made the class (empty when clean); for a fault, "
+                                    "each names the master and the time"],
+    "codes": NotRequired[Annotated[list[str], "fault reason codes, one per kind seen: master-dead, master-stopped, "
+                                              "master-silent, master-paused, master-busy, master-oom, cluster-down "
+                                              "(empty unless the class is fault)"]],
 })
 
 
@@ -325,7 +335,9 @@ class Summary(TypedDict):
     faults: NotRequired[Annotated[list[dict[str, Any]], "every --fault: at_s (due), done_s, action, target, "
                                   "node / replica acted on, resumed_s / restarted_s / recovered_s, pairs, result"]]
     client_pauses: NotRequired[Annotated[dict[str, int], "per node, CLIENT PAUSE commands Redis executed during "
-                                         "the run (its commandstats; present when any)"]]
+                                         "the run (its commandstats; at least 1 for a node still paused at the "
+                                         "end, which the read-back saw answer the cluster bus but not its "
+                                         "clients; present when any)"]]
     cluster_audit: NotRequired[Annotated[dict[str, Any], "what loadsim check audits, done before the load: "
                                          "warnings (its warning lines), eviction_allowed (the evicting policies "
                                          "--allow-eviction let through), doubts (what makes this run's numbers "
@@ -336,7 +348,10 @@ class Summary(TypedDict):
                                      "= current + stale (an acknowledged write lost) + ahead (applied, reply lost) "
                                      "+ missing + corrupt; unreadable by error kind in unreadable_why; "
                                      "lost_with_dead_master (on a master refusing connections at the end); "
-                                     "masters_down; not_done (why nothing was read); incomplete; errors (= "
+                                     "masters_down (per master down at the end, what it did: refuses "
+                                     "connections, stopped, paused, answers with errors); masters_down_codes (the "
+                                     "same as run-class fault codes); not_done (why nothing was read); "
+                                     "incomplete; errors (= "
                                      "unreadable, older name); sampled_every, seconds"]]
     failovers: NotRequired[Annotated[list[Failover], "present when a master stopped answering or was failed "
                                      "over: one entry per event, as the monitor saw it"]]

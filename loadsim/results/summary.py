@@ -17,7 +17,8 @@ import time
 from typing import Any
 
 from loadsim.model import attribution
-from loadsim.model.runclass import RunEvidence, classify
+from loadsim.model import runclass as rc
+from loadsim.model.runclass import FaultSeen, RunEvidence, classify
 from loadsim.redis.monitor import NOT_WORKLOAD, workload_commands
 from loadsim.results.recorder import Recorder, stats
 from loadsim.results.schema import SCHEMA_VERSION, Summary
@@ -128,6 +129,15 @@ def _status(history: dict[str, Any]) -> str:
     return {"master": "master", "replica": "former master"}.get(final, "dead")
 
 
+def _down_how(history: dict[str, Any]) -> str | None:
+    """How a node silent at the end was silent: ``refused`` (connection refused: its process is gone) or ``no
+    answer`` (it accepts connections and says nothing: stopped, paused); None when it answered at the end."""
+    if history["down_from_s"] is None:
+        return None
+    last = history["rows"][-1]
+    return "refused" if str(last.get("error") or "") == "ConnectionError" else "no answer"
+
+
 def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
                    cs_start: dict[str, Any], cs_end: dict[str, Any]) -> list[dict[str, Any]]:
     """Per node that was a master at any time: memory (start, end, steady mean), keys, CPU seconds and
@@ -171,6 +181,7 @@ def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
                                             for r, role in zip(steady, steady_roles)]), 3),
             "commands": int(master_delta(points)),
             "status": _status(h),
+            "down_how": _down_how(h),
             "last_seen_s": h["last_seen_s"],
             "down_from_s": h["down_from_s"],
             "timeline": h["timeline"],
@@ -398,9 +409,95 @@ def latency_split(operations: dict[str, Any], workload: dict[str, Any], node_row
             "not measured", "operations": ops}
 
 
+SILENT_FOR_S = 2.0  # a master that stopped answering and came back counts as a fault after this long: one missed
+# sample (SAMPLE_TIMEOUT_S 0.5 s on a host under CPU pressure) is not a fault
+
+
+def faults_seen(masters: list[dict[str, Any]], failed_over: list[dict[str, Any]], down: list[dict[str, Any]],
+                errors: dict[str, int], error_windows: list[dict[str, Any]] | None, pauses: dict[str, int],
+                read_back: dict[str, Any] | None, faults: list[dict[str, Any]] | None,
+                node_rows: list[dict[str, Any]]) -> list[FaultSeen]:
+    """The faults of Redis the run saw, one per master (the first thing that happened to it) plus a cluster down:
+    what ``--fault`` did to a master (kill, restart, SIGSTOP), masters silent or dead at the end (the read-back's
+    probe, else the monitor), masters that stopped answering for a while, BUSY and OOM replies, CLIENT PAUSE in
+    Redis's counters. In time order."""
+    by_master: dict[str, FaultSeen] = {}
+    replaced = {f["node"]: f for f in failed_over if f.get("replaced_by")}
+
+    def failover(node: str) -> str:
+        f = replaced.get(node)
+        return f"its replica {f['replaced_by']} master at {f['promoted_at_s']:.1f} s" if f else ""
+
+    def add(code: str, master: str | None, at: float | None, detail: str = "") -> None:
+        key = master or code
+        if key not in by_master:
+            by_master[key] = FaultSeen(code, master, at, detail)
+
+    for f in faults or []:  # what --fault did (ORS faults, a replica killed, a manual failover: not a master's)
+        node, at = f.get("node"), f.get("done_s")
+        if not node or f.get("result") != "ok":
+            continue
+        if f.get("action") == "kill-master":
+            add(rc.MASTER_DEAD, node, at, "killed: " + (failover(node) or "no replica took over"))
+        elif f.get("action") == "restart-master":
+            add(rc.MASTER_DEAD, node, at, f"killed, restarted at {f.get('restarted_s', 0):.1f} s")
+        elif f.get("action") == "pause-master":
+            resumed = f.get("resumed_s")
+            add(rc.MASTER_STOPPED, node, at, "SIGSTOP, " + (f"resumed at {resumed:.1f} s" if resumed is not None
+                                                            else "until after the end"))
+    figures = {m["node"]: m for m in masters}
+    rb = read_back or {}
+    for node, code in sorted((rb.get("masters_down_codes") or {}).items()):
+        m = figures.get(node, {})
+        windows = [w["from_s"] for w in error_windows or [] if w.get("master") == node]
+        at = m.get("down_from_s") if m.get("down_from_s") is not None else min(windows, default=None)
+        add(code, node, at, failover(node) or "still at the end")
+    for m in masters:
+        if m.get("status") == "dead":
+            add(rc.MASTER_DEAD if m.get("down_how") == "refused" else rc.MASTER_SILENT, m["node"], m.get("down_from_s"),
+                failover(m["node"]) or "to the end")
+    for f in failed_over:
+        back = f.get("back_at_s")
+        if f.get("how") == "stopped answering" and back is not None and back - f["down_at_s"] >= SILENT_FOR_S:
+            add(rc.MASTER_SILENT, f["node"], f["down_at_s"], failover(f["node"]) or f"answered again at {back:.1f} s")
+    windows = sorted(error_windows or [], key=lambda w: w.get("from_s", 0.0))
+    for kind, code, what in (("busy", rc.MASTER_BUSY, "operations failed with BUSY"),
+                             ("oom", rc.MASTER_OOM, "writes refused with OOM")):
+        if not errors.get(kind):
+            continue
+        named = [n for n, f in by_master.items() if f.code == code]
+        where = named or [w["master"] for w in windows if w.get("master") not in by_master]
+        if code == rc.MASTER_OOM:  # the masters whose used_memory reached their maxmemory, first
+            full = {}
+            for r in sorted(node_rows, key=lambda r: number(r.get("elapsed_s"))):
+                if r.get("role") == "master" and 0 < number(r.get("maxmemory")) <= number(r.get("used_memory")):
+                    full.setdefault(str(r["node"]), round(number(r.get("elapsed_s")), 3))
+            where = named or list(full) or where
+        first = {w["master"]: w["from_s"] for w in reversed(windows)}
+        if not where:
+            add(code, None, windows[0]["from_s"] if windows else None, f"{errors[kind]:,} {what}")
+        for i, node in enumerate(dict.fromkeys(where)):
+            detail = f"{errors[kind]:,} {what}" if i == 0 else ""
+            if node in by_master and by_master[node].code == code:
+                by_master[node] = FaultSeen(code, node, by_master[node].at_s, detail)
+            else:
+                add(code, node, first.get(node), detail)
+    for node, calls in sorted(pauses.items()):
+        seen = by_master.get(node)
+        detail = f"CLIENT PAUSE {calls}x in Redis's counters"
+        if seen is None or seen.code in (rc.MASTER_SILENT, rc.MASTER_STOPPED, rc.MASTER_PAUSED):
+            by_master[node] = FaultSeen(rc.MASTER_PAUSED, node, seen.at_s if seen else None,
+                                        ", ".join(x for x in (seen.detail if seen else "", detail) if x))
+    for p in down:
+        to = "the end" if p.get("to_s") is None else f"{p['to_s']:.1f} s"
+        add(rc.CLUSTER_DOWN, None, p.get("from_s"), f"to {to}: {p.get('why', '?')}")
+    return sorted(by_master.values(), key=lambda f: (f.at_s is None, f.at_s or 0.0))
+
+
 def run_evidence(operations: dict[str, Any], lag: dict[str, float], masters: list[dict[str, Any]],
                  flags: dict[str, bool], cpu_samples: list[float], offered: float, achieved: float,
-                 host: dict[str, Any], whole: dict[str, Any], split: dict[str, Any] | None = None) -> RunEvidence:
+                 host: dict[str, Any], whole: dict[str, Any], split: dict[str, Any] | None = None,
+                 faults: list[FaultSeen] | None = None, not_sent: int = 0) -> RunEvidence:
     """The figures ``model.runclass.classify`` decides on, taken from the summary's own parts."""
     op = busiest_operation(operations)
     latency_p99 = rig_p99 = None
@@ -425,7 +522,7 @@ def run_evidence(operations: dict[str, Any], lag: dict[str, float], masters: lis
         schedule_lag_p99_us=float(lag["p99"]), offered_ops_per_s=offered, achieved_ops_per_s=achieved,
         latency_p99_us=latency_p99, rig_p99_us=rig_p99, redis_p99_us=redis_p99, host_cpu_pressure_percent=host.get("cpu_pressure_percent"),
         host_steal_percent=host.get("steal_percent"), master_cpu_percent=max(busy) if busy else None,
-        backlog=whole["backlog_at_end"])
+        backlog=whole["backlog_at_end"], faults=tuple(faults or ()), not_sent=not_sent)
 
 
 def build_summary(*, scenario: str, started: float, ended: float, steady_from_s: float | None,
@@ -480,8 +577,16 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "command_gap": command_gap(server_commands, recorder.commands),
     }
     pauses = client_pauses(commandstats_start, commandstats_end)
+    # a CLIENT PAUSE still in force at the end (ALL holds INFO too: not in the counters yet), as the read-back saw
+    for node, code in ((read_back or {}).get("masters_down_codes") or {}).items():
+        if code == rc.MASTER_PAUSED:
+            pauses[node] = max(1, pauses.get(node, 0))
     if pauses:
         flags["writes_paused"] = True
+    seen = faults_seen(masters, failed_over, down, dict(recorder.errors), error_windows, pauses, read_back, faults,
+                       node_rows)
+    if seen:
+        flags["master_fault"] = True
     if cluster_audit is not None:
         if cluster_audit.get("eviction_allowed"):
             flags["eviction_allowed"] = True
@@ -535,7 +640,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "host": host,
         "latency_split": split,  # type: ignore[typeddict-item]
         "run_class": classify(run_evidence(operations, lag, masters, flags, cpu_samples, offered, achieved, host,
-                                           whole, split)),  # type: ignore[typeddict-item]
+                                           whole, split, seen)),  # type: ignore[typeddict-item]
     }
     if redis_client is not None:
         summary["client"]["redis_client"] = redis_client

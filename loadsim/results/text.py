@@ -44,7 +44,8 @@ def summary_table(summary: dict[str, Any]) -> str:
     lines += ["", f"live sessions: steady mean {ls.get('steady_mean', 0):.0f}, final {ls.get('final', 0)}, "
                   f"Little's law {ls.get('expected', 0):.0f}"]
     masters = summary.get("masters", [])
-    states = [master_state(m) for m in masters]
+    codes = (summary.get("read_back") or {}).get("masters_down_codes") or {}
+    states = [master_state(m, codes.get(m.get("node", ""))) for m in masters]
     lines.append(f"{'master':<22}{'used_memory':>14}{'keys':>10}{'cpu s':>8}{'commands':>10}"
                  + ("   state" if any(states) else ""))
     for m, state in zip(masters, states):
@@ -178,6 +179,8 @@ def flag_figure(flag: str, summary: dict[str, Any]) -> str:
         return "; ".join(summary.get("cluster_audit", {}).get("eviction_allowed", [])) or "raised"
     if flag == "cluster_audit":
         return "; ".join(summary.get("cluster_audit", {}).get("doubts", [])) or "raised"
+    if flag == "master_fault":
+        return "; ".join((summary.get("run_class") or {}).get("reasons") or []) or "raised"
     if flag == "cluster_down":
         return f"down {sum(p.get('seconds', 0) for p in summary.get('outages', [])):.1f} s in all"
     return "raised"
@@ -282,11 +285,25 @@ def outage_line(summary: dict[str, Any]) -> str | None:
     return f"CLUSTER DOWN {len(periods)} times, {total:.1f} s in all: " + "; ".join(one(p) for p in periods)
 
 
-def master_state(m: dict[str, Any]) -> str:
-    """What became of a master, for the masters table ("" for a master that served the whole run)."""
+# what a master down at the end was, by the read-back's fault code (its probe and the cluster bus), for the table
+_DOWN_WORDS = {"master-dead": "DEAD", "master-stopped": "STOPPED", "master-paused": "PAUSED",
+               "master-silent": "SILENT", "master-busy": "BUSY"}
+
+
+def master_state(m: dict[str, Any], code: str | None = None) -> str:
+    """What became of a master, for the masters table ("" for a master that served the whole run). ``code``: what
+    the read-back found it at the end (a run-class fault code), which names a silent master stopped or paused and
+    a master answering BUSY."""
     status, timeline = m.get("status"), m.get("timeline") or []
+    since = f"from {m.get('down_from_s') or 0:.1f} s (last seen {m.get('last_seen_s') or 0:.1f} s)"
+    if code == "master-busy":
+        return "BUSY: answers every command with BUSY (a script past busy-reply-threshold) at the end"
     if status == "dead":
-        return f"DEAD: no answer from {m.get('down_from_s') or 0:.1f} s (last seen {m.get('last_seen_s') or 0:.1f} s)"
+        word = _DOWN_WORDS.get(code or "", "DEAD" if m.get("down_how", "refused") == "refused" else "SILENT")
+        how = {"DEAD": "refuses connections", "STOPPED": "accepts connections, answers neither clients nor the "
+               "cluster bus", "PAUSED": "answers the cluster bus, holds its clients (CLIENT PAUSE)",
+               "SILENT": "accepts connections, no answer"}[word]
+        return f"{word}: {how} {since}" if word != "DEAD" else f"DEAD: no answer {since}"
     changes = [t for t in timeline[1:] if t.get("state") in ("master", "replica")]
     if status == "former master":
         demoted = [t for t in changes if t["state"] == "replica"]

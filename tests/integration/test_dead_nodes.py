@@ -104,14 +104,19 @@ def test_all_masters_killed_is_a_cluster_down_first_line(tmp_path):
     assert [m["status"] for m in s["masters"]] == ["dead"] * 3
     assert s["server"]["commands"] > 0 and s["server"]["cpu_us_per_command"] > 0 and s["cluster"]["masters"] == 0
     assert len(s["failovers"]) == 3 and all(f["replaced_by"] is None for f in s["failovers"])
-    summary_text = stdout[stdout.index("CLUSTER DOWN"):]
-    assert summary_text.splitlines()[0].startswith(f"CLUSTER DOWN from {outage['from_s']:.1f} s to the end")
-    assert summary_text.splitlines()[1].startswith("run:")
+    # the fault first, naming every master (before: "RIG-BOUND: achieved 36 % of offered"), then the outage
+    summary_text = stdout[stdout.index("FAULT: "):]
+    first = summary_text.splitlines()[0]
+    assert first.startswith("FAULT: masters ") and all(m["node"] in first for m in s["masters"]), first
+    assert s["run_class"]["class"] == "fault" and "master-dead" in s["run_class"]["codes"]
+    assert summary_text.splitlines()[1].startswith(f"CLUSTER DOWN from {outage['from_s']:.1f} s to the end")
+    assert summary_text.splitlines()[2].startswith("run:")
     assert "flags:" in summary_text and "cluster_down" in summary_text
     # the read-back could read nothing, and says so (it was null, with no line in the text)
     rb = s["read_back"]
     assert rb["live"] > 0 and rb["checked"] == 0 and rb["never_acknowledged"] + rb["unreadable"] == rb["live"]
     assert "no Redis node answered" in rb["not_done"]
+    assert rb["masters_down"] == {m["node"]: "refuses connections" for m in s["masters"]}  # before: {}
     assert f"read-back NOT DONE: {rb['not_done']}: none of the {rb['live']:,} live sessions" in stdout
 
 
@@ -191,8 +196,15 @@ def test_a_master_silent_past_the_end_is_given_up_and_its_stuck_operations_count
     assert sum(op["errors"] for op in s["operations"].values()) >= stuck
     # a stuck operation waited from before the stop to the end: its time so far is in the latency figures
     assert max(op["latency_us"]["max"] for op in s["operations"].values() if op["latency_us"].get("count")) > 3e6
-    assert s["read_back"]["masters_down"] == {victim.address: "accepts connections but does not answer"}
+    # silent to its clients and on the cluster bus: a stopped process (a paused one answers the bus)
+    assert s["read_back"]["masters_down_codes"] == {victim.address: "master-stopped"}
+    assert "answers neither its clients nor the cluster bus" in s["read_back"]["masters_down"][victim.address]
     assert "stuck" in stdout
+    # the first line is the fault, with its master and time (before: "RIG-BOUND: ... use a quieter machine")
+    first = stdout[stdout.index("FAULT: "):].splitlines()[0]
+    assert first.startswith(f"FAULT: master {victim.address} stopped") and " from " in first, first
+    assert s["run_class"]["codes"] == ["master-stopped"] and s["flags"]["master_fault"]
+    assert "STOPPED: accepts connections" in stdout and "DEAD" not in stdout
 
 
 def test_a_client_pause_on_a_master_is_flagged(tmp_path):

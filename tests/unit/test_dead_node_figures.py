@@ -81,7 +81,10 @@ def test_a_dead_master_and_its_promoted_replica_are_each_counted_once_and_nothin
     assert s["flags"]["cluster_down"]
     text = summary_table(json.loads(json.dumps(s)))
     lines = text.splitlines()
-    assert lines[0] == "CLUSTER DOWN from 6.0 s to 7.0 s (1.0 s): cluster_state:fail" and lines[1].startswith("run:")
+    # the fault first, naming the master and the time, then the outage (before: the outage first, no fault named)
+    assert lines[0].startswith(f"FAULT: master {A} dead (refuses connections) from 5.0 s (its replica {D} master")
+    assert s["run_class"]["codes"] == ["master-dead", "cluster-down"]
+    assert lines[1] == "CLUSTER DOWN from 6.0 s to 7.0 s (1.0 s): cluster_state:fail" and lines[2].startswith("run:")
     assert f"failover: {A} stopped answering at 5.0 s, {D} master at 7.0 s: failover 2.0 s" in text
     assert "DEAD: no answer from 5.0 s (last seen 4.0 s)" in text and "promoted: master from 7.0 s" in text
     assert "flags: cluster_down" in text
@@ -98,7 +101,9 @@ def test_all_masters_dead_is_a_cluster_down_to_the_end_with_no_negative_figures(
     assert [(f["node"], f["replaced_by"], f["failover_s"]) for f in s["failovers"]] == [(n, None, None)
                                                                                        for n in (A, B, C)]
     text = summary_table(s)
-    assert text.splitlines()[0] == "CLUSTER DOWN from 8.0 s to the end (7.0 s): no master answered"
+    # the fault first, every dead master named once (before: RIG-BOUND: achieved 36 % of offered)
+    assert text.splitlines()[0].startswith(f"FAULT: masters {A}, {B}, {C} dead (refuses connections) from 8.0 s")
+    assert text.splitlines()[1] == "CLUSTER DOWN from 8.0 s to the end (7.0 s): no master answered"
     assert "no replica took over" in text
 
 

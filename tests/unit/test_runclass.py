@@ -2,7 +2,8 @@
 
 import json
 
-from loadsim.model.runclass import CLEAN, REDIS_BOUND, RIG_BOUND, RunEvidence, advice, classify
+from loadsim.model import runclass
+from loadsim.model.runclass import CLEAN, FAULT, REDIS_BOUND, RIG_BOUND, FaultSeen, RunEvidence, advice, classify
 from loadsim.results import schema
 from loadsim.results.recorder import Recorder
 from loadsim.results.summary import build_summary
@@ -58,8 +59,32 @@ def test_figures_not_measured_are_said_so_never_taken_as_zero():
 
 def test_the_summary_carries_run_class_exactly_as_documented():
     s = json.loads(json.dumps(_run()))
-    assert set(s["run_class"]) == {"class", "evidence", "reasons"}
-    assert s["run_class"]["class"] in (CLEAN, RIG_BOUND, REDIS_BOUND) and isinstance(s["run_class"]["reasons"], list)
+    assert set(s["run_class"]) == {"class", "evidence", "reasons", "codes"}
+    assert s["run_class"]["class"] in runclass.CLASSES and isinstance(s["run_class"]["reasons"], list)
+    assert s["run_class"]["codes"] == []  # no fault
+
+
+def test_a_fault_comes_before_rig_bound_and_names_the_master_and_the_time():
+    """A stopped master makes the schedule fall behind and most of p99 the time before the send: before, that run
+    was RIG-BOUND ("use a quieter machine"); it is the fault's."""
+    stopped = FaultSeen(runclass.MASTER_STOPPED, "127.0.0.1:7001", 3.0, "SIGSTOP, until after the end")
+    rc = classify(RunEvidence(**{**QUIET, "rig_p99_us": 890.0, "achieved_ops_per_s": 20.0}, faults=(stopped,),
+                              not_sent=352))
+    assert rc["class"] == FAULT and rc["codes"] == ["master-stopped"]
+    assert rc["reasons"] == ["master 127.0.0.1:7001 stopped (accepts connections, answers neither its clients nor "
+                             "the cluster bus) from 3.0 s (SIGSTOP, until after the end)"]
+    assert rc["evidence"].startswith("fault: master 127.0.0.1:7001 stopped")
+    # what the fault moved is said beside it, never as the class
+    assert "352 operations due never sent" in rc["evidence"] and "achieved 20 % of offered" in rc["evidence"]
+    assert "quieter machine" not in rc["evidence"]
+    # before a master at its ceiling too, and masters that met the same fault at once are one reason, in time order
+    dead = [FaultSeen(runclass.MASTER_DEAD, f"127.0.0.1:700{i}", 8.0) for i in range(3)]
+    rc = classify(RunEvidence(**{**QUIET, "master_cpu_percent": 95.0},
+                              faults=(FaultSeen(runclass.CLUSTER_DOWN, None, 8.5), *dead)))
+    assert rc["class"] == FAULT and rc["codes"] == ["master-dead", "cluster-down"]
+    assert rc["reasons"][0] == "masters 127.0.0.1:7000, 127.0.0.1:7001, 127.0.0.1:7002 dead (refuses connections) " \
+                               "from 8.0 s"
+    assert rc["reasons"][1] == "cluster down from 8.5 s"
 
 
 def _summary(client_rows, recorder=None, steady_from_s=2.0, seconds=12):
