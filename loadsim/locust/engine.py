@@ -20,9 +20,9 @@ import random
 import time
 from array import array
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import gevent
 import gevent.event
@@ -40,12 +40,11 @@ from loadsim.model.estate import Estate, estate_with_flags
 from loadsim.redis.client import WOULD_BLOCK, ClusterClient, Connection, ErrorWindows, WorkerConnections
 from loadsim.results.recorder import Recorder
 
-if TYPE_CHECKING:  # imported for the types only: these modules import this one
+if TYPE_CHECKING:  # imported for the types only
     from locust.env import Environment
 
     from loadsim.locust.faults import FaultRunner
     from loadsim.locust.migration import MigrationRunner
-    from loadsim.locust.users import HaPairUser
     from loadsim.model.faults import Fault
 
 log = logging.getLogger("loadsim")
@@ -54,6 +53,16 @@ EARLY_S = 0.001  # see HaPairUser.run_pair
 STOP_GRACE_S = 5.0  # how long a stopping ORS node waits for its worker threads' operations in flight
 # incompressible bytes, read-only; records are slices of it (the model caps every record at this size)
 _PAYLOAD = random.Random(0).randbytes(wl.MAX_RECORD_BYTES)
+
+
+class Pair(Protocol):
+    """What the engine reads of an HA pair (``loadsim.locust.users.HaPairUser``; the users import the engine,
+    not the other way round)."""
+
+    pair: wl.HaPair
+    schedule: wl.PairSchedule | None
+    primary: OrsNode | None
+    backup: OrsNode | None
 
 
 class OrsNode:
@@ -484,18 +493,20 @@ class Engine:
     """Per-process state shared by the HA-pair users: options, model parameters, recorder."""
 
     def __init__(self, environment: Environment, opts: PersistenceOptions, params: wl.WorkloadParams,
-                 sim: dict[str, Any], estate: Estate | None = None):
+                 sim: dict[str, Any], estate: Estate | None = None, faults: tuple[Fault, ...] = (),
+                 audit: dict[str, Any] | None = None, on_steady: Callable[[], None] | None = None):
         self.environment = environment
+        self._on_steady = on_steady  # told when a test's steady window starts (the run's lifecycle)
         self.opts = opts
         self.params = params
         self.estate = estate  # --estate: pairs differ (each pair's workload from its group)
-        self.faults: tuple[Fault, ...] = ()  # --fault schedule
-        self.fault_runner: FaultRunner | None = None  # of the current test
-        self.migration: MigrationRunner | None = None  # scenarios/migration.py
+        self.faults: tuple[Fault, ...] = tuple(faults)  # --fault schedule
+        self.fault_runner: FaultRunner | None = None  # of the current test (start_runners)
+        self.migration: MigrationRunner | None = None  # scenarios/migration.py (start_runners)
         self.error_windows = ErrorWindows()  # first failure to first success, per master
         self.body_crc = records.BodyCrc(_PAYLOAD)
-        self.readback: dict[str, Any] | None = None  # the read-back after the test (read_back)
-        self.audit: dict[str, Any] | None = None  # the cluster audit before the test (plugin.audit_cluster)
+        self.readback: dict[str, Any] | None = None  # the read-back after the test (set_readback)
+        self.audit: dict[str, Any] | None = audit  # the cluster audit before the test (plugin.audit_cluster)
         self.known_masters: set[Address] = set()  # every master an ORS node's slot map named at its connect
         self.sim = sim  # the converted values, as config.json records them
         self.settings = run_settings(sim)  # what a running test reads of them, typed
@@ -507,7 +518,7 @@ class Engine:
         self.batched = BatchedStats(environment)  # successful ones, into Locust's statistics in batches
         self.stats_due = 0.0  # when the scheduler flushes the batch next (perf_counter)
         environment.events.test_stopping.add_listener(self._stopping)
-        self.pairs: list[HaPairUser] = []  # every pair of this process
+        self.pairs: list[Pair] = []  # every pair of this process (add_pair)
         self._next_pair = 0
         self.start_perf = time.perf_counter()
         self.steady_from = float("inf")
@@ -531,6 +542,44 @@ class Engine:
         self.recovery = []
         self._retired = dict.fromkeys(CLIENT_STATS, 0)
         self.error_windows = ErrorWindows()
+
+    # ------------------------------------------------------------- what the pairs and the runtime tell the engine
+    def add_pair(self, pair: Pair, prefill_creates: int) -> None:
+        """An HA pair started: it is one of this process's pairs. ``prefill_creates``: the pre-fill creates its
+        primary will make (0: none to make, its pre-fill counts as written at once)."""
+        self.pairs.append(pair)
+        if not self.params.prefill:
+            return
+        self.prefill_pending += max(1, prefill_creates)
+        if not prefill_creates:
+            self.prefill_done(time.perf_counter())
+
+    def add_recovery(self, entry: dict[str, Any]) -> None:
+        """A switchover began: its recovery entry (completed in place by the pair as the sessions come back)."""
+        self.recovery.append(entry)
+
+    def start_runners(self, fault_runner: FaultRunner | None, migration: MigrationRunner | None) -> None:
+        """The current test's fault schedule and migration runbook (either may be None), started now."""
+        self.fault_runner, self.migration = fault_runner, migration
+        for runner in (fault_runner, migration):
+            if runner is not None:
+                runner.start()
+
+    def stop_runners(self) -> None:
+        """No fault after the end (a paused node is resumed), no migration step either."""
+        if self.fault_runner is not None:
+            self.fault_runner.stop()
+        if self.migration is not None:
+            self.migration.stop()
+
+    def set_readback(self, result: dict[str, Any] | None) -> None:
+        """The read-back of this process's live sessions after the test (or why it was not done)."""
+        self.readback = result
+
+    def steady_no_earlier_than(self, steady: float) -> None:
+        """With Locust workers: the master's steady window starts when the last worker's did (perf_counter)."""
+        if self.steady_from == float("inf") or steady > self.steady_from:
+            self.steady_from = steady
 
     def next_pair(self) -> wl.HaPair:
         index = self._next_pair
@@ -574,6 +623,8 @@ class Engine:
             gevent.sleep(0.05)
         self.steady_from = max(time.perf_counter(), self.start_perf + self.settings.warmup_s)
         log.info("pre-fill written and drained; statistics from %.1f s", self.steady_from - self.start_perf)
+        if self._on_steady is not None:
+            self._on_steady()
         gevent.sleep(max(0.0, self.steady_from - time.perf_counter()))
         runner = getattr(self.environment, "runner", None)
         if runner is not None:

@@ -64,6 +64,7 @@ from loadsim.errors import CheckFailed, OptionsError, RedisError, UserError
 from loadsim.locust import resolution, webui
 from loadsim.locust.engine import Engine, estate_for, workload_params
 from loadsim.locust.faults import FaultRunner
+from loadsim.locust.lifecycle import Lifecycle, SignalGuard
 from loadsim.locust.migration import MigrationRunner
 from loadsim.locust.readback import read_back
 from loadsim.locust.run import Run, process_cpu_s, rss_bytes
@@ -133,14 +134,15 @@ class Scenario:
         problem = webui.login_problem(getattr(environment, "web_ui", None))
         if problem:
             fail(problem)  # before any cluster starts
-        # Ctrl-C before the test began (most often while the embedded cluster starts): Python raised
+        # Ctrl-C (or SIGTERM) before the test began (most often while the embedded cluster starts): Python raised
         # KeyboardInterrupt wherever the signal landed, often inside gevent's hub, which printed a 40-line
         # traceback. Instead the signal is handled between greenlet switches and raised in this (the main)
         # greenlet, where EmbeddedCluster.start stops the nodes it started; then one line and exit 130.
         starting = None
         if not isinstance(environment.runner, WorkerRunner):
             main = gevent.getcurrent()
-            starting = gevent.signal_handler(signal.SIGINT, lambda: main.throw(KeyboardInterrupt))
+            starting = SignalGuard(lambda _signum: main.throw(KeyboardInterrupt))
+            starting.install()
         try:
             runtime = attach(environment, self)
         except KeyboardInterrupt:
@@ -150,7 +152,7 @@ class Scenario:
             raise SystemExit(EXIT_INTERRUPTED) from None
         finally:
             if starting is not None:
-                starting.cancel()
+                starting.restore()
         runtime.install_signal_handlers()
 
 
@@ -165,9 +167,9 @@ class Loadsim:
         self.run: Run | None = None
         self.last_run: Run | None = None  # the finished one, still shown by the web UI's Redis view
         self.cluster: EmbeddedCluster | None = None
-        self.interrupted = False  # a signal (or Locust quitting mid-test) ended the test: the summary says so
-        self._signalled = False
-        self._signal_handlers: list[Any] = []  # gevent's handlers of SIGINT and SIGTERM (Locust's command line)
+        self.lifecycle = Lifecycle()  # the current run's phase, and whether a signal ended it
+        # SIGINT and SIGTERM on Locust's command line (master or local process); restored when Locust quits
+        self.signals = SignalGuard(self._on_signal)
         # one greenlet at a time stops the users, and one stops the embedded cluster: a second caller (Locust's
         # own SIGTERM shutdown, a repeated signal) waits until the first is done instead of racing it
         self._stop_lock = gevent.lock.RLock()
@@ -286,10 +288,8 @@ class Loadsim:
             except RedisError as exc:
                 raise OptionsError(f"cannot use the Redis Cluster: {exc}; 'loadsim check' with the same options "
                                    "says more") from None
-        engine = Engine(self.environment, opts, params, sim, estate)
-        engine.faults = faults
-        engine.audit = audit
-        return engine
+        return Engine(self.environment, opts, params, sim, estate, faults=faults, audit=audit,
+                      on_steady=self.lifecycle.steady)
 
     @staticmethod
     def audit_cluster(opts: PersistenceOptions, params: wl.WorkloadParams, sim: dict[str, Any]) -> dict[str, Any]:
@@ -343,7 +343,9 @@ class Loadsim:
             self.stop_embedded_cluster()
         log.info("starting embedded Redis Cluster: %d masters, %d replicas each%s", spec.masters, spec.replicas,
                  ", TLS" if spec.tls else "")
+        self.lifecycle.starting_cluster()
         self.cluster = EmbeddedCluster(spec).start()
+        self.lifecycle.cluster_ready()
         atexit.register(self.stop_embedded_cluster)
         log.info("embedded cluster ok: %s", ",".join(n.address for n in self.cluster.nodes))
         return self.cluster.options
@@ -356,6 +358,11 @@ class Loadsim:
                 log.info("embedded cluster stopped")
 
     # ------------------------------------------------------------------ signals
+    @property
+    def interrupted(self) -> bool:
+        """A signal (or Locust quitting mid-test) ended a test: its summary says so."""
+        return self.lifecycle.interrupted
+
     def install_signal_handlers(self) -> None:
         """SIGINT and SIGTERM (Locust's command line, master or local process): stop the users, write the summary,
         then stop the embedded cluster, in that order; a repeated signal waits for the summary.
@@ -365,38 +372,24 @@ class Loadsim:
         stopped the embedded cluster) before it stops the users, whose last operations then failed with
         "Connection refused"; a second SIGTERM ran that shutdown again, and its exit landed in the first.
 
-        gevent runs these handlers in a greenlet of their own, between operations. Locust installs its SIGTERM
-        handler after ``init``: it is cancelled as soon as it exists (the next time the main greenlet waits,
-        and at ``test_start``), so that one handler decides what a signal does."""
-        if self.is_worker or self._signal_handlers:
+        ``SignalGuard`` runs the handler in a greenlet of its own, between operations. Locust installs its own
+        SIGTERM handler (through gevent) after ``init``: the guard takes the signals back the next time the main
+        greenlet waits, and again at each ``test_start``, so that one handler decides what a signal does. Locust's
+        ``quit`` (its last event) puts back the handlers found at the start (``close()`` for a library user)."""
+        if self.is_worker or self.signals.installed:
             return
-        self._signal_handlers = [gevent.signal_handler(signum, self._on_signal, signum)
-                                 for signum in (signal.SIGINT, signal.SIGTERM)]
-        gevent.spawn(self._cancel_locust_sigterm_handler)
-
-    @staticmethod
-    def _cancel_locust_sigterm_handler() -> None:
-        """Cancel the gevent signal handler that ``locust.main`` installs for SIGTERM (it keeps no reference to
-        it: found among the live objects)."""
-        import gc
-
-        from gevent.hub import signal as gevent_signal
-
-        for obj in gc.get_objects():
-            if isinstance(obj, gevent_signal) and getattr(obj.handler, "__module__", None) == "locust.main" \
-                    and getattr(obj.handler, "__name__", "") == "sig_term_handler":
-                obj.cancel()
+        self.signals.install()
+        gevent.spawn(self.signals.install)  # after Locust's own (it installs it once init has returned)
 
     def _on_signal(self, signum: int) -> None:
         name = signal.Signals(signum).name
-        if self._signalled:
+        if not self.lifecycle.signal_received():
             if self.run is not None:
                 sys.stderr.write("loadsim: still writing the summary, please wait\n")
             else:
                 sys.stderr.write("loadsim: stopping, please wait\n")
             sys.stderr.flush()
             return
-        self._signalled = True
         if self.environment.process_exit_code is None:  # a failure found earlier keeps its own code
             self.environment.process_exit_code = EXIT_INTERRUPTED
         log.info("%s: stopping the HA pairs, then writing the summary (interrupted), then stopping", name)
@@ -412,6 +405,7 @@ class Loadsim:
         """The run folder cannot be written (disk full, read-only): stop the test, keep what was written; a
         headless Locust (nobody to fix it in a web UI) quits, with the exit code the failure set."""
         log.info("stopping the test: its results cannot be written")
+        self.lifecycle.fail()
         self.stop_test(interrupted=True)
         if getattr(self.namespace, "headless", False) or getattr(self.environment, "web_ui", None) is None:
             self.environment.runner.quit()
@@ -422,7 +416,7 @@ class Loadsim:
         with self._stop_lock:
             if self.run is None:
                 return
-            self.interrupted = self.interrupted or interrupted
+            self.lifecycle.stopping(interrupted)
             runner = self.environment.runner
             deadline = time.monotonic() + 60
             while runner.state in (STATE_CLEANUP, STATE_STOPPING) and time.monotonic() < deadline:
@@ -496,8 +490,8 @@ class Loadsim:
                         "from its first group", eng.estate.ha_pairs, eng.params.ha_pairs)
         if self.is_worker:
             return
-        if self._signal_handlers:
-            self._cancel_locust_sigterm_handler()  # Locust installed it after init
+        if self.signals.installed:
+            self.signals.install()  # in front of any handler installed since (Locust's, after init)
         self.finish_run(interrupted=True)  # a test still open (a new one started without a stop)
         try:
             self.run = Run(self.environment, eng, self.scenario.name, self.cluster)
@@ -505,14 +499,13 @@ class Loadsim:
             sys.stderr.write(f"loadsim: error: {exc}\n")
             sys.stderr.flush()
             self.environment.process_exit_code = 2
+            self.lifecycle.written(interrupted=False, failed=True)
             gevent.spawn(self.stop_after_write_error)
             return
-        if eng.faults:
-            eng.fault_runner = FaultRunner(eng, eng.faults, self.cluster)
-            eng.fault_runner.start()
-        if eng.settings.migrating:
-            eng.migration = MigrationRunner(eng, self.run, eng.settings.migration_step_s)
-            eng.migration.start()
+        self.lifecycle.test_started(prefill=bool(eng.params.prefill))
+        eng.start_runners(FaultRunner(eng, eng.faults, self.cluster) if eng.faults else None,
+                          MigrationRunner(eng, self.run, eng.settings.migration_step_s)
+                          if eng.settings.migrating else None)
         self._start_run_time()
 
     def on_test_stop(self, **_kw: Any) -> None:
@@ -535,17 +528,17 @@ class Loadsim:
         if eng is None or not eng.pairs:
             return
         if not eng.settings.read_back:
-            eng.readback = {"not_done": "turned off (--read-back false)"}
+            eng.set_readback({"not_done": "turned off (--read-back false)"})
             return
         if not eng.opts.persists:
-            eng.readback = {"not_done": f"persistence type is '{eng.opts.type}': nothing was written to Redis"}
+            eng.set_readback({"not_done": f"persistence type is '{eng.opts.type}': nothing was written to Redis"})
             return
         if eng.fault_runner is not None:
             eng.fault_runner.stop()  # a paused node would block the read-back
         if self.run is not None:
             self.run.stop_sampling()  # the test ends here: the read-back is outside its series and rates
         try:
-            eng.readback = read_back(eng, eng.pairs)
+            eng.set_readback(read_back(eng, eng.pairs))
         except RedisError as exc:
             log.warning("read-back of the live sessions failed: %s", exc)
 
@@ -555,20 +548,27 @@ class Loadsim:
         self.stop_test(interrupted=True)
         self.stop_embedded_cluster()
 
+    def on_quit(self, **_kw: Any) -> None:
+        """Locust's last event before its process exits: the process's signal handlers as they were before
+        loadsim took them (a Locust run in-process leaves the signal state as it found it)."""
+        self.signals.restore()
+
     def finish_run(self, interrupted: bool) -> None:
-        if self.engine is not None and self.engine.fault_runner is not None:
-            self.engine.fault_runner.stop()  # no fault after the end; a paused node is resumed
-        if self.engine is not None and self.engine.migration is not None:
-            self.engine.migration.stop()
+        if self.engine is not None:
+            self.engine.stop_runners()  # no fault after the end (a paused node is resumed), no migration step
         run = self.run
         if run is not None:
+            self.lifecycle.writing()
             run.finish(interrupted=interrupted)  # still the current run: workers' last reports land in it
             if self.run is run:
                 self.run, self.last_run = None, run
+                self.lifecycle.written(interrupted, failed=run.write_error is not None)
 
     def close(self) -> None:
-        """For library users: what Locust's ``quitting`` does (summarise, stop the embedded cluster)."""
+        """For library users: what Locust's ``quitting`` and ``quit`` do (summarise, stop the embedded cluster,
+        put back the signal handlers)."""
         self.on_quitting()
+        self.on_quit()
 
     # ------------------------------------------------------------------ master/worker
     def worker_payload(self) -> dict[str, Any]:
@@ -613,6 +613,7 @@ def attach(environment: Any, scenario: Scenario, argv: list[str] | None = None) 
     events.test_start.add_listener(runtime.on_test_start)
     events.test_stop.add_listener(runtime.on_test_stop)
     events.quitting.add_listener(runtime.on_quitting)
+    events.quit.add_listener(runtime.on_quit)
     events.report_to_master.add_listener(runtime.on_report_to_master)
     events.worker_report.add_listener(runtime.on_worker_report)
     runtime.on_init()

@@ -157,8 +157,7 @@ class Run:
         if wall is not None:
             # the master's steady window starts when the last worker's did
             steady = self.started_perf + (wall - self.started_wall)
-            if self.engine.steady_from == float("inf") or steady > self.engine.steady_from:
-                self.engine.steady_from = steady
+            self.engine.steady_no_earlier_than(steady)
 
     def live_now(self) -> tuple[int, int]:
         """Live sessions and queued operations now (all Locust workers)."""

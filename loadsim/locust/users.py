@@ -63,17 +63,15 @@ class HaPairUser(User):
         now = time.perf_counter()
         self.schedule = wl.PairSchedule(eng.pair_params(self.pair), self.pair, now)
         self.primary.acked = self.backup.acked = self.schedule.acked
-        eng.pairs.append(self)
+        made = 0
         if eng.params.prefill:
             # the sessions already in progress join the schedule; their creates are made as the workers take
             # them (with another persistence type than redis, none is made)
             creates = self.schedule.prefill(now)
             if self.primary.persists and len(creates):
-                eng.prefill_pending += len(creates)
-                self.primary.prefill, self.primary.prefill_left = iter(creates), len(creates)
-            else:
-                eng.prefill_pending += 1
-                eng.prefill_done(now)
+                made = len(creates)
+                self.primary.prefill, self.primary.prefill_left = iter(creates), made
+        eng.add_pair(self, made)
         if self.primary.persists:
             self.primary.start()
 
@@ -160,7 +158,7 @@ class HaPairUser(User):
             "crash": crash, "at_s": round(started - eng.start_perf, 3), "expected": len(expected), "found": 0,
             "recovered": 0, "lost": len(expected), "lost_never_written": 0, "lost_written": 0,
             "dropped_operations": dropped, "complete": False, "seconds": None}
-        eng.recovery.append(entry)
+        eng.add_recovery(entry)
         if not new.persists:
             # the new primary's persistence type is not redis: it restores nothing from Redis (its sessions
             # would come from Cassandra, or be lost); as the vendor's runbook says, in-progress sessions are not

@@ -6,6 +6,7 @@ session operation, and the run still writes its folder, so both can be tested in
 
 import json
 import time
+from types import SimpleNamespace
 
 import gevent
 import pytest
@@ -51,7 +52,7 @@ def test_steady_window_starts_when_the_prefill_is_written_and_drained(tmp_path):
     env = _env()
     eng = _attach(env, tmp_path, "--warmup", "0").engine
     eng.reset(eng.params)
-    eng.prefill_pending = 2
+    eng.add_pair(SimpleNamespace(primary=None, backup=None, schedule=None), prefill_creates=2)
     eng.prefill_done(time.perf_counter())
     gevent.sleep(0.1)
     assert eng.steady_from == float("inf")  # one pre-fill write still outstanding
