@@ -208,3 +208,23 @@ def mask_secrets(text: str, secrets: Iterable[str | None]) -> str:
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         text = re.sub(rf"(?<![^{_EDGE}]){re.escape(secret)}(?![^{_EDGE}])", "***", text)
     return text
+
+
+_EXPECTED_ONE = re.compile(r"argument (?P<opt>(?:-\w\s*/?\s*)?--[\w-]+|-\w): expected one argument")
+
+
+def explain_usage_error(message: str, argv: Iterable[str]) -> str:
+    """argparse's ``argument --run-time: expected one argument`` for ``--run-time -5s``, with its cause and fix:
+    argparse reads a word that starts with '-' (a negative value) as an option, not as the value. Any other
+    message is returned as it is."""
+    match = _EXPECTED_ONE.search(message)
+    if not match:
+        return message
+    names = [n.strip() for n in match.group("opt").split("/")]
+    words = list(argv)
+    for i, word in enumerate(words[:-1]):
+        nxt = words[i + 1]
+        if word in names and nxt.startswith("-") and len(nxt) > 1:
+            return (f"{word} {nxt}: '{nxt}' starts with '-', so it was read as an option and {word} got no value; "
+                    f"give a value that does not start with '-' (a positive number or time), or write {word}={nxt}")
+    return message

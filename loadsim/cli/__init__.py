@@ -48,7 +48,7 @@ from loadsim.config.persistence import (
     read_ors_config,
     refuse_password_argument,
 )
-from loadsim.errors import CheckFailed, LoadsimError, OptionsError, mask_secrets
+from loadsim.errors import CheckFailed, LoadsimError, OptionsError, explain_usage_error, mask_secrets
 
 SUBCOMMANDS = (cluster, check, plan, sweep, capacity, compare_tls, report, validate, results, explain, options,
                scenario_path)
@@ -58,8 +58,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (problem + where to look), exit 2."""
 
     last_error: str | None = None  # the usage error, for --json's failure object
+    words: list[str] | None = None  # the words parsed (main's argv), to explain a usage error
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        message = explain_usage_error(message, sys.argv[1:] if _Parser.words is None else _Parser.words)
         _Parser.last_error = f"{message} (see '{self.prog} --help')"
         self.exit(2, f"loadsim: error: {_Parser.last_error}\n")
 
@@ -165,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         _err(str(exc))
         _usage_failure_as_json(words, str(exc))
         return 2
-    _Parser.last_error = None
+    _Parser.last_error, _Parser.words = None, words
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:

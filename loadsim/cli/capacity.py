@@ -27,7 +27,9 @@ def register(sub: Any) -> None:
                                                                     "scenario's)")
     p.add_argument("--processes", type=int, default=1, help="generator processes per step (raises the open loop's "
                                                             "limit; default 1)")
-    p.add_argument("--slo-p99-us", type=float, default=None, help="p99 objective, µs (default: the plan's)")
+    # --latency-slo-p99-us, as plan and compare-tls name the same SLO; --slo-p99-us is the old name, still accepted
+    p.add_argument("--latency-slo-p99-us", "--slo-p99-us", dest="slo_p99_us", type=float, default=None,
+                   metavar="US", help="p99 objective, µs (default: the plan's; --slo-p99-us is the old name)")
     p.add_argument("--cpu-ceiling", type=float, default=80.0, help="a master's CPU ceiling, %% of one core "
                                                                    "(default 80)")
     p.add_argument("--clients", type=int, default=50, help="closed-loop connections (default 50)")
@@ -39,11 +41,20 @@ def register(sub: Any) -> None:
 
 
 def _cmd_capacity(args: argparse.Namespace) -> int:
+    import math
     import time
 
+    from loadsim import paths
     from loadsim.defaults import DEFAULTS
     from loadsim.experiments.capacity import CapacityPlan, run_capacity, verdict_lines
-    from loadsim.experiments.sweep import check_complexity, check_run_options, parse_list
+    from loadsim.experiments.sweep import (
+        Point,
+        check_complexity,
+        check_run_options,
+        check_runs,
+        ignored_connection_note,
+        parse_list,
+    )
 
     steps = parse_list("steps", args.steps, int)
     check_complexity(args.complexity)
@@ -60,9 +71,20 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
                         slo_p99_us=slo, cpu_ceiling_percent=args.cpu_ceiling, clients=args.clients,
                         requests=args.requests, redis_benchmark=args.redis_benchmark)
     plan.validate()
-    if args.masters < 3:
-        raise ExperimentError(f"--masters {args.masters}: Redis Cluster needs at least 3 masters")
+    if not 3 <= args.masters <= 64:
+        raise ExperimentError(f"--masters {args.masters}: give 3..64 masters (Redis Cluster needs at least 3)")
     out = Path(args.out or f"results/capacity-{time.strftime('%Y%m%d-%H%M%S')}")
+    if out.exists() and any(out.iterdir()):
+        raise ExperimentError(f"'{out}' is not empty; choose a new --out folder")
+    # the runs themselves, asked of the scenario before the cluster starts: what one generator process holds at
+    # the largest step, Locust's own options after '--' (--bogus-opt), the scenario's defaults
+    per_process = [math.ceil(s / plan.processes) for s in (steps[0], steps[-1])]
+    check_runs(paths.scenario_file(plan.scenario), args.step_time,
+               [Point(p, args.masters, 0, args.tls, args.complexity, 1, args.cps_per_pair) for p in per_process],
+               extra)
+    note = ignored_connection_note()
+    if note:
+        print(note, flush=True)
     print(f"capacity of one master into {out} (open loop: {len(steps)} steps at most x {args.step_time})", flush=True)
     result = run_capacity(plan, out, echo=lambda m: print(m, flush=True), extra=extra)
     print("\n" + "\n".join(verdict_lines(result)) + f"\n\nresults: {out}/capacity.json")

@@ -60,7 +60,7 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
     import time
 
     from loadsim.experiments.precision import parse_budget, parse_precision
-    from loadsim.experiments.sweep import failed_runs
+    from loadsim.experiments.sweep import failed_runs, ignored_connection_note
     from loadsim.experiments.tlscompare import CompareSpec, ratio_text, run_compare
 
     goal = parse_precision(args.precision) if args.precision is not None else None
@@ -71,6 +71,9 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
                        precision=goal, budget_s=budget, fips=args.fips)
     out = Path(args.out or f"results/compare-tls-{time.strftime('%Y%m%d-%H%M%S')}")
     progress = sys.stderr if args.json else sys.stdout  # with --json, stdout holds only the JSON
+    note = ignored_connection_note()
+    if note:
+        print(note, file=progress, flush=True)
     run_compare(spec, out, echo=lambda m: print(m, file=progress, flush=True))
     index = json.loads((out / "compare.json").read_text())
     analysis = index["analysis"]

@@ -79,6 +79,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         print(message, file=progress, flush=True)
 
     echo(f"sweep of {len(grid.points())} runs x {args.run_time} into {out}")
+    from loadsim.experiments.sweep import ignored_connection_note
+
+    note = ignored_connection_note()
+    if note:
+        echo(note)
     run_sweep(grid, out, args.run_time, args.scenario, extra, echo=echo, precision=goal, budget_s=budget)
     index = json.loads((out / SWEEP_INDEX).read_text())
     failed = failed_runs(index["runs"])

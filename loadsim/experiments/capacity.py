@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,8 @@ from loadsim.model.runclass import RIG_BOUND, generator_limited
 from loadsim.results.summary import busiest_operation
 from loadsim.results.writer import atomic_write
 
+MAX_STEP_PAIRS = 10_000  # HA pairs in one open-loop step: beyond any estate (Genesys sizes ORS in tens of pairs)
+MAX_SLO_US = 60_000_000  # a p99 objective above a minute is a typo (compare-tls has the same bound)
 CAPACITY_FILE = "capacity.json"
 CAPACITY_VERSION = 1
 CPU_CEILING_PERCENT = 80.0  # a master's event loop above this share of a core queues commands (see runclass)
@@ -75,30 +78,59 @@ class CapacityPlan:
     scenario: str = "ha9"
 
     def validate(self) -> None:
-        if not self.steps or any(s < 1 for s in self.steps) or sorted(self.steps) != self.steps:
-            raise ExperimentError(f"--steps {','.join(map(str, self.steps))}: give increasing HA pair counts, "
+        """Every check that needs no process: ranges, NaN and infinity, the steps, the redis-benchmark binary
+        (tried with --version). ``check_runs`` (a Locust process that stops after its option checks) then asks
+        the scenario about the runs themselves, before the cluster starts."""
+        from loadsim.config.simulation import RANGES
+
+        shown = ",".join(map(str, self.steps))
+        pairs = zip(self.steps, self.steps[1:], strict=False)
+        if not self.steps or any(s < 1 for s in self.steps) or any(b <= a for a, b in pairs):
+            raise ExperimentError(f"--steps {shown}: give strictly increasing HA pair counts (no repeats), "
                                   "e.g. 1,2,4,8")
+        if self.steps[-1] > MAX_STEP_PAIRS:
+            raise ExperimentError(f"--steps {shown}: at most {MAX_STEP_PAIRS:,} HA pairs per step; give fewer, "
+                                  "e.g. 1,2,4,8,16,32")
+        low, high = RANGES["cps-per-pair"]
+        if self.cps_per_pair is not None and not (math.isfinite(self.cps_per_pair)
+                                                  and low <= self.cps_per_pair <= high):
+            raise ExperimentError(f"--cps-per-pair {self.cps_per_pair:g}: give calls per second per HA pair from "
+                                  f"{low:g} to {high:g}")
         try:
             check_run_time(self.step_time)
         except ExperimentError:
             raise ExperimentError(f"--step-time {self.step_time}: give a duration in Locust's syntax, e.g. 15s or "
                                   "1m") from None
-        if self.slo_p99_us <= 0:
-            raise ExperimentError(f"--slo-p99-us {self.slo_p99_us:g}: give the p99 objective in µs, e.g. 5000")
+        if not (math.isfinite(self.slo_p99_us) and 0 < self.slo_p99_us <= MAX_SLO_US):
+            raise ExperimentError(f"--latency-slo-p99-us {self.slo_p99_us:g}: give the p99 objective in µs, from "
+                                  f"1 to {MAX_SLO_US:,.0f}, e.g. 5000")
         if not 1 <= self.clients <= 1000 or not 1000 <= self.requests <= 10_000_000:
             raise ExperimentError("--clients must be 1..1000 and --requests 1000..10000000")
         if self.processes < 1:
             raise ExperimentError(f"--processes {self.processes}: give 1 or more generator processes")
-        if not 0 < self.cpu_ceiling_percent <= 100:
+        if not (math.isfinite(self.cpu_ceiling_percent) and 0 < self.cpu_ceiling_percent <= 100):
             raise ExperimentError(f"--cpu-ceiling {self.cpu_ceiling_percent:g}: give a percentage of one core, 1..100")
         self.bench_path()
 
     def bench_path(self) -> str:
+        """The redis-benchmark to run, tried with ``--version`` (a wrong binary, /bin/false, was found out only
+        after the open loop, as "redis-benchmark failed (exit 1):" and nothing after the colon)."""
         found = shutil.which(self.redis_benchmark or "redis-benchmark")
+        where = f"at {self.redis_benchmark}" if self.redis_benchmark else "on PATH"
         if not found:
-            where = f"at {self.redis_benchmark}" if self.redis_benchmark else "on PATH"
             raise ExperimentError(f"redis-benchmark not found {where}: install redis-tools (apt-get install "
                                   "redis-tools) or give --redis-benchmark PATH")
+        try:
+            proc = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=10,
+                                  stdin=subprocess.DEVNULL)
+            said = (proc.stdout + proc.stderr).strip()
+        except (OSError, subprocess.SubprocessError) as exc:
+            proc, said = None, str(exc)
+        if proc is None or proc.returncode != 0 or not said.startswith("redis-benchmark"):
+            answer = f"exit {proc.returncode}" if proc is not None and proc.returncode else "no version"
+            raise ExperimentError(f"--redis-benchmark {found}: not a working redis-benchmark ('--version' gave "
+                                  f"{answer}{': ' + said.splitlines()[0][:80] if said else ''}); give the path of "
+                                  "redis-benchmark from redis-tools")
         return found
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import re
 import signal
 import subprocess
@@ -25,7 +26,7 @@ from typing import Any
 
 from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
-from loadsim.errors import ExperimentError, UserError
+from loadsim.errors import ExperimentError, UserError, explain_usage_error
 from loadsim.results.writer import atomic_write
 
 SWEEP_INDEX = "sweep.json"
@@ -143,9 +144,11 @@ def check_run_options(extra: Iterable[str]) -> None:
     from loadsim.config.persistence import add_arguments, from_namespace
     from loadsim.config.simulation import add_simulation_arguments, simulation_values
 
+    words = list(extra)
+
     class _Parser(argparse.ArgumentParser):
         def error(self, message: str) -> None:  # type: ignore[override]
-            raise ExperimentError(f"after '--': {message}")
+            raise ExperimentError(f"after '--': {explain_usage_error(message, words)}")
 
     parser = _Parser(prog="run", add_help=False, allow_abbrev=False)
     add_arguments(parser)
@@ -171,7 +174,6 @@ def check_runs(scenario: Path, run_time: str, points: Iterable[Point], extra: It
     lifetime) and the fault targets are checked exactly as the runs will check them, before any cluster starts.
     One process per distinct workload: for each complexity, the most HA pairs at the highest rate (capacity)
     and the fewest at the lowest (fault targets). ExperimentError with the run's own one line otherwise."""
-    import os
 
     from loadsim.config.simulation import CHECK_ONLY_ENV
 
@@ -190,7 +192,7 @@ def check_runs(scenario: Path, run_time: str, points: Iterable[Point], extra: It
             args += ["--cps-per-pair", str(point.cps_per_pair)]
         try:
             proc = subprocess.run([*args, *extra], capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                                  timeout=CHECK_TIMEOUT_S, env={**os.environ, CHECK_ONLY_ENV: "1"})
+                                  timeout=CHECK_TIMEOUT_S, env={**embedded_child_env()[0], CHECK_ONLY_ENV: "1"})
         except subprocess.TimeoutExpired:
             raise ExperimentError(f"checking the run options of {point.label} took over {CHECK_TIMEOUT_S} s; "
                                   "is the machine overloaded? try again") from None
@@ -261,6 +263,30 @@ class RunInterrupted(KeyboardInterrupt):
 CHILD_STOP_S = 120  # after Ctrl-C: how long a child run may take to stop its pairs and write its summary
 
 
+def embedded_child_env(env: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """The environment for a run against an embedded cluster that an experiment started (sweep, compare-tls,
+    capacity), and the names left out: the connection variables (``LOCUST_PASSWORD``, ``LOCUST_USERNAME``,
+    ``LOCUST_ORS_CONFIG``, ``LOCUST_TLS_*`` ...) are for the user's own cluster; the embedded one has no password
+    and the run is given where and how to connect. Exported, they made every run fail ("a password is given but
+    the server has no password")."""
+    from loadsim.config.persistence import ENV_PREFIX, OPTIONS
+
+    base = dict(os.environ if env is None else env)
+    names = {o.env for o in OPTIONS if not o.form} | {ENV_PREFIX + "ORS_CONFIG"}
+    dropped = sorted(n for n in names if n in base)
+    return {k: v for k, v in base.items() if k not in names}, dropped
+
+
+def ignored_connection_note(env: dict[str, str] | None = None) -> str | None:
+    """One line when connection variables are exported: they are for the user's cluster, not the embedded ones."""
+    _, dropped = embedded_child_env(env)
+    if not dropped:
+        return None
+    return (f"note: {', '.join(dropped)} {'is' if len(dropped) == 1 else 'are'} for your own cluster; the embedded "
+            "clusters this command starts do not use them (they have no password, and each run is told where and "
+            "how to connect)")
+
+
 def run_child(args: list[str], log_path: Path, stop_s: float = CHILD_STOP_S,
               env: dict[str, str] | None = None) -> tuple[int, bool]:
     """Run one child Locust run with its output (stdout and stderr) written to ``log_path`` as it comes.
@@ -270,9 +296,10 @@ def run_child(args: list[str], log_path: Path, stop_s: float = CHILD_STOP_S,
     pairs and writes its summary (``interrupted: true``); this waits for that, at most ``stop_s`` (then it is
     killed), a repeated Ctrl-C being forwarded too. ``subprocess.run`` would SIGKILL the child at the first
     Ctrl-C, leaving the run's start stub and no log."""
+    child_env, _ = embedded_child_env(env)  # every child run is against an embedded cluster
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=env)
+                                start_new_session=True, env=child_env)
         try:
             return proc.wait(), False
         except KeyboardInterrupt:

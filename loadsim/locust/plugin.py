@@ -60,7 +60,7 @@ from loadsim.config.simulation import (
 )
 from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster, redis_binaries
-from loadsim.errors import CheckFailed, OptionsError, RedisError, UserError
+from loadsim.errors import CheckFailed, OptionsError, RedisError, UserError, explain_usage_error
 from loadsim.locust import resolution, webui
 from loadsim.locust.engine import Engine, estate_for, workload_params
 from loadsim.locust.faults import FaultRunner
@@ -115,6 +115,17 @@ class Scenario:
                 refuse_password_argument(sys.argv[1:])
             except OptionsError as exc:
                 fail(str(exc))
+            # a usage error that has a cause to name (--fault -1:..., a value read as an option): one line
+            # with the cause and the fix; any other keeps Locust's own message
+            locust_error = parser.error
+
+            def error(message: str) -> None:
+                explained = explain_usage_error(message, sys.argv[1:])
+                if explained != message:
+                    fail(explained)
+                locust_error(message)
+
+            parser.error = error
             # Locust binds its web UI to every interface by default, and the UI starts tests: loopback unless the
             # user asks for another address (--web-host, LOCUST_WEB_HOST, locust.conf); see webui.exposure_warning
             parser.set_defaults(web_host=webui.LOOPBACK)

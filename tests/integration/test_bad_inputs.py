@@ -157,6 +157,25 @@ LOADSIM_CASES = [
     (["compare-tls", "--cps-per-pair", "inf", "--out", "{out}"], "--cps-per-pair inf", 2),
     (["compare-tls", "--cps-per-pair", "9000", "--out", "{out}"], "58982.4 is out of range", 2),
     (["compare-tls", "--masters", "1000", "--out", "{out}"], "3..64 masters", 2),
+    # capacity checks its input as the others do, before its cluster starts (issue 25)
+    (["capacity", "--steps", "1,1", "--out", "{out}"], "strictly increasing HA pair counts (no repeats)", 2),
+    (["capacity", "--steps", "4,2", "--out", "{out}"], "strictly increasing", 2),
+    (["capacity", "--latency-slo-p99-us", "nan", "--out", "{out}"], "--latency-slo-p99-us nan: give the p99", 2),
+    (["capacity", "--slo-p99-us", "nan", "--out", "{out}"], "--latency-slo-p99-us nan", 2),  # the old name
+    (["capacity", "--latency-slo-p99-us", "inf", "--out", "{out}"], "--latency-slo-p99-us inf", 2),
+    (["capacity", "--steps", "100000", "--out", "{out}"], "at most 10,000 HA pairs per step", 2),
+    (["capacity", "--cps-per-pair", "inf", "--out", "{out}"], "--cps-per-pair inf: give calls per second", 2),
+    (["capacity", "--cps-per-pair", "nan", "--out", "{out}"], "--cps-per-pair nan", 2),
+    (["capacity", "--cpu-ceiling", "nan", "--out", "{out}"], "--cpu-ceiling nan", 2),
+    (["capacity", "--masters", "1000", "--out", "{out}"], "3..64 masters", 2),
+    (["capacity", "--redis-benchmark", "/bin/false", "--out", "{out}"], "not a working redis-benchmark", 2),
+    (["capacity", "--out", "{out}", "--", "--bogus-opt", "1"], "unrecognized arguments: --bogus-opt", 2),
+    # a negative value read as an option: the cause and the fix, not argparse's bare "expected one argument"
+    (["sweep", "--run-time", "-5s", "--out", "{out}"], "'-5s' starts with '-', so it was read as an option", 2),
+    (["sweep", "--precision", "-5%", "--out", "{out}"], "write --precision=-5%", 2),
+    (["compare-tls", "--budget", "-1m", "--out", "{out}"], "--budget got no value", 2),
+    (["capacity", "--step-time", "-5s", "--out", "{out}"], "--step-time got no value", 2),
+    (["sweep", "--out", "{out}", "--", "--fault", "-1:kill-master:0"], "after '--': --fault -1:kill-master:0: '-1:", 2),
     # summaries are checked when read: types, ranges, completeness (never shown or reported on as valid)
     (["results", "show", "{nan_run}"], "rates.achieved_ops_per_s is nan, not a finite number", 2),
     (["results", "show", "{lots_run}"], 'server.commands is "lots", not a finite number', 2),
@@ -222,6 +241,8 @@ LOCUST_CASES = [
     (["--cps-per-pair", ""], "--cps-per-pair is empty", 2),
     (["--results-dir", ""], "--results-dir is empty", 2),
     (["--embedded-mutual-tls", "true"], "--embedded-mutual-tls needs --embedded-tls true", 2),
+    (["--fault", "-1:kill-master:0"], "--fault got no value; give a value that does not start with '-'", 2),
+    (["-t", "-5s"], "'-5s' starts with '-'", 2),
 ]
 
 

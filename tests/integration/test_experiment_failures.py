@@ -69,3 +69,20 @@ def test_compare_tls_stops_when_its_first_run_fails(tmp_path):
     index = json.loads((out / "compare.json").read_text())
     assert len(index["fixed"]) == 1 and not index["fixed"][0]["ok"] and not index["complete"]
     assert "[2/6]" not in proc.stdout
+
+
+def test_an_exported_password_is_for_the_users_cluster_not_the_embedded_ones(tmp_path):
+    """LOCUST_PASSWORD (and the other connection variables) exported for the user's cluster made every run of a
+    sweep fail against its password-less embedded cluster; they are left out of the runs, and said so."""
+    import os
+
+    out = tmp_path / "sw"
+    env = {**os.environ, "LOCUST_PASSWORD": "for-my-own-cluster-9", "LOCUST_USERNAME": "ors"}
+    proc = subprocess.run([sys.executable, "-m", "loadsim", "sweep", "--ha-pairs", "1", "--run-time", "3s",
+                           "--cps-per-pair", "2", "--out", str(out), "--", "--aht", "2"], capture_output=True,
+                          text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "note: LOCUST_PASSWORD, LOCUST_USERNAME are for your own cluster" in proc.stdout
+    index = json.loads((out / "sweep.json").read_text())
+    assert index["complete"] and all(run["ok"] for run in index["runs"])
+    assert "for-my-own-cluster-9" not in proc.stdout + proc.stderr
