@@ -137,18 +137,27 @@ def _terminated(signum: int, frame: Any) -> None:
 
 
 @contextlib.contextmanager
-def _sigterm_as_ctrl_c() -> Iterator[None]:
-    """SIGTERM (``timeout``, ``kill``, a service manager) stops a command as Ctrl-C does: sweep and compare-tls
-    forward it to the run in progress and keep it, instead of dying and leaving that run orphaned until its
-    run time ends. Only where Python lets a handler be set (the main thread)."""
+def _signals_as_ctrl_c() -> Iterator[None]:
+    """SIGINT and SIGTERM stop a command as Ctrl-C does, whatever this process inherited, and the handlers found
+    are put back after it (a command run in-process leaves the signal state as it found it).
+
+    SIGTERM (``timeout``, ``kill``, a service manager): sweep and compare-tls forward it to the run in progress
+    and keep it, instead of dying and leaving that run orphaned until its run time ends. SIGINT: Python raises
+    KeyboardInterrupt only when it started with SIGINT at its default; a process started in the background of a
+    non-interactive shell (``make test &``, a CI step, ``nohup`` scripts) inherits SIGINT *ignored*, and then a
+    SIGINT sent to ``loadsim sweep`` did nothing: the run went on to its end and the sweep exited 0 (seen in the
+    suite: ``assert 0 == 130``, and compare-tls waited out its 120 s), while the Locust run itself, which takes
+    SIGINT explicitly, would have stopped. Only where Python lets a handler be set (the main thread)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _terminated)
+    previous = {signum: signal.signal(signum, _terminated) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            if handler is not None:
+                signal.signal(signum, handler)
 
 
 def _usage_failure_as_json(words: list[str], message: str) -> None:
@@ -185,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         return code
 
     try:
-        with _sigterm_as_ctrl_c():
+        with _signals_as_ctrl_c():
             return int(args.func(args) or 0)
     except CheckFailed as exc:
         return failed(str(exc), 1, exc.details)
