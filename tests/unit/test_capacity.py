@@ -17,10 +17,12 @@ from loadsim.experiments.capacity import (
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["--steps", "4,2"], "--steps 4,2: give increasing HA pair counts"),
+    (["--steps", "4,2"], "--steps 4,2: give strictly increasing HA pair counts"),
+    (["--steps", "1,1"], "--steps 1,1: give strictly increasing HA pair counts (no repeats)"),
     (["--steps", "0"], "--steps 0"),
     (["--step-time", "soon"], "--step-time soon"),
-    (["--slo-p99-us", "0"], "--slo-p99-us 0"),
+    (["--slo-p99-us", "0"], "--latency-slo-p99-us 0"),
+    (["--latency-slo-p99-us", "nan"], "--latency-slo-p99-us nan"),
     (["--redis-benchmark", "/nonexistent/redis-benchmark"], "redis-benchmark not found at /nonexistent"),
     (["--cpu-ceiling", "150"], "--cpu-ceiling 150"),
     (["--complexity", "huge"], "--complexity huge"),
