@@ -61,7 +61,8 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
 
     from loadsim.experiments.precision import parse_budget, parse_precision
     from loadsim.experiments.sweep import failed_runs, ignored_connection_note
-    from loadsim.experiments.tlscompare import CompareSpec, ratio_text, run_compare
+    from loadsim.experiments.tlscompare import CompareSpec, run_compare
+    from loadsim.results.compare import answer, ratio_view
 
     goal = parse_precision(args.precision) if args.precision is not None else None
     budget = parse_budget(args.budget) if args.budget is not None else None
@@ -88,14 +89,18 @@ def _cmd_compare_tls(args: argparse.Namespace) -> int:
         print(f"did not achieve the offered load: {line}")
     print("\nTLS/plain, geometric mean of the repeats (95 % CI):")
     for metric, r in analysis["ratios"].items():
-        print(f"  {metric:<28} {ratio_text(r, 3)}")
+        print(f"  {metric:<28} {ratio_view(r, index).text}")
     fips = analysis.get("fips")
     if fips:
         for against in ("plain", "tls"):
             print(f"\nFIPS/{'TLS' if against == 'tls' else against} ({fips['mode']}), geometric mean (95 % CI):")
             for metric, r in fips[f"ratios_to_{against}"].items():
-                print(f"  {metric:<28} {ratio_text(r, 3)}")
-    print(f"max sustained ops/s: {sustained_text(analysis)}\nnext: loadsim report {out}")
+                print(f"  {metric:<28} {ratio_view(r, index).text}")
+    print(f"max sustained ops/s: {sustained_text(analysis)}")
+    print("\nanswer (as the report opens):")
+    for line in answer(out, index).lines():
+        print(f"  {line}")
+    print(f"next: loadsim report {out}")
     if failed:
         print(f"{len(failed)} run(s) failed: {', '.join(failed)} (logs: {out}/<run>.log)", flush=True)
         return 1
@@ -144,10 +149,22 @@ def compare_json(out: Path, index: dict[str, Any]) -> dict[str, Any]:
     runs = [{"run": e["path"], "path": str(out / e["path"]), "label": e["label"], "part": part,
              "tls": bool(e["point"]["tls"]), "ok": e["ok"], "seconds": e["seconds"],
              **{k: e[k] for k in ("error", "interrupted") if k in e}} for part, e in entries]
+    from loadsim.results.compare import ratio_view
+
     analysis = index.get("analysis", {})
+    ratios = {m: {**r, **ratio_view(r, index).as_dict()} for m, r in analysis.get("ratios", {}).items()}
+    head = {}
+    if analysis and (out / "compare.json").exists():
+        from loadsim.results.compare import answer
+
+        a = answer(out, index)
+        head = {"answer": {"lines": a.lines(), "masters_needed": {"plain": a.plain.masters_text,
+                                                                  "tls": a.tls.masters_text},
+                           "most_ha_pairs": {"plain": a.plain.most_pairs_text, "tls": a.tls.most_pairs_text},
+                           "p99": a.p99_label}}
     failed = failed_runs([e for _, e in entries])
-    return _finite({"ok": not failed, "compare": str(out), "complete": bool(index.get("complete")),
-                    "ratios": analysis.get("ratios", {}),
+    return _finite({"ok": not failed, "compare": str(out), "complete": bool(index.get("complete")), **head,
+                    "ratios": ratios,
                     **({"fips": analysis["fips"]} if "fips" in analysis else {}),
                     "max_sustained_ops_per_s": analysis.get("max_sustained_ops_per_s", {}),
                     "cross_check": index.get("cross_check", {}), "runs": runs,

@@ -17,20 +17,12 @@ from collections.abc import Iterable, Sequence
 
 from loadsim.errors import ExperimentError
 
+# the t quantiles and the ratio half-width live with the ratios in the pure core (loadsim.model.ratios)
+from loadsim.model.ratios import ratio_half_width as ratio_half_width  # re-exported for callers
+from loadsim.model.ratios import t95
+
 CAP = 50  # repeats, at most, however imprecise the answer still is
 PRECISE, BUDGET, HARD_CAP, FIXED = "precise", "budget", "cap", "fixed repeats"
-
-# two-sided 95 % Student t quantiles by degrees of freedom (small samples: repeats are few)
-_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-        12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042}
-
-
-def t95(df: int) -> float:
-    """The two-sided 95 % Student t quantile for ``df`` degrees of freedom (conservative between table rows)."""
-    if df <= 0:
-        return float("nan")
-    keys = sorted(k for k in _T95 if k <= df)
-    return _T95[keys[-1]] if df <= 30 else 1.96
 
 
 def mean_half_width(values: Sequence[float]) -> float | None:
@@ -42,13 +34,6 @@ def mean_half_width(values: Sequence[float]) -> float | None:
     if mean == 0:
         return None
     return t95(len(xs) - 1) * statistics.stdev(xs) / math.sqrt(len(xs)) / abs(mean)
-
-
-def ratio_half_width(ratio: float, low: float, high: float) -> float | None:
-    """Relative half-width of a ratio's (asymmetric) interval: max(high/ratio - 1, 1 - low/ratio); None if unknown."""
-    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (ratio, low, high)) or ratio <= 0:
-        return None
-    return max(high / ratio - 1, 1 - low / ratio)
 
 
 def decide(repeats_done: int, planned: int, half_widths: Iterable[float | None], goal: float | None,

@@ -31,7 +31,6 @@ from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError
 from loadsim.experiments import precision as prec
-from loadsim.experiments.precision import t95
 from loadsim.experiments.sweep import (
     Point,
     RunInterrupted,
@@ -43,40 +42,15 @@ from loadsim.experiments.sweep import (
     stop_if_first_failed,
     stop_interrupted,
 )
+from loadsim.model import ratios as rt
+from loadsim.model.ratios import ratio_ci, t95  # noqa: F401 (t95: as loadsim.experiments.precision's)
 from loadsim.model.workload import operation_percentile
+from loadsim.results.compare import METRICS, fixed_summaries, paired_ratios, seconds_per_repeat
 from loadsim.results.reader import load
+from loadsim.results.summary import MIN_STEADY_S
 from loadsim.results.writer import atomic_write
 
 COMPARE_INDEX = "compare.json"
-
-
-def ratio_ci(plain: list[float], tls: list[float]) -> dict[str, float]:
-    """TLS/plain ratio of paired repeats with a 95 % t confidence interval (pure).
-
-    Computed on the log scale: the geometric mean of the per-repeat ratios, and exp(mean ± t·sd/√n) of
-    their logarithms. A ratio is multiplicative, so its interval is asymmetric and never below 0 (on the
-    linear scale, three noisy repeats gave p99 -0.54…2.92)."""
-    ratios = [t / p for p, t in zip(plain, tls, strict=False) if p > 0 and t > 0]
-    if not ratios:
-        return {"ratio": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": 0}
-    logs = [math.log(r) for r in ratios]
-    mean = statistics.fmean(logs)
-    if len(ratios) < 2:
-        return {"ratio": round(math.exp(mean), 4), "ci_low": float("nan"), "ci_high": float("nan"), "n": 1}
-    half = t95(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
-    return {"ratio": round(math.exp(mean), 4), "ci_low": round(math.exp(mean - half), 4),
-            "ci_high": round(math.exp(mean + half), 4), "n": len(ratios),
-            "plain_mean": round(statistics.fmean(plain), 3), "tls_mean": round(statistics.fmean(tls), 3)}
-
-
-METRICS: dict[str, Callable[[dict[str, Any]], float]] = {
-    "p50_us": lambda s: float(operation_percentile(s, "p50") or 0),
-    "p99_us": lambda s: float(operation_percentile(s, "p99") or 0),
-    "p999_us": lambda s: float(operation_percentile(s, "p999") or 0),
-    "server_cpu_us_per_command": lambda s: s["server"]["cpu_us_per_command"],
-    "client_cpu_us_per_command": lambda s: s["client"]["cpu_us_per_command"],
-    "achieved_ops_per_s": lambda s: s["rates"]["achieved_ops_per_s"],
-}
 
 
 @dataclass
@@ -118,12 +92,71 @@ class CompareSpec:
             raise ExperimentError(f"--latency-slo-p99-us {self.slo_p99_us:g}: give a p99 target in microseconds, more "
                                   "than 0 and at most 60,000,000 (a minute)")
         check_complexity(self.complexity)
-        check_run_time(self.run_time)
+        check_steady_run_time(self)
         if self.precision is not None and not 0 < self.precision < 1:
             raise ExperimentError(f"--precision {self.precision:g}: give a relative half-width > 0 and < 100 %, "
                                   "e.g. 5% or 0.05")
         if self.budget_s is not None and not self.budget_s > 0:
             raise ExperimentError(f"--budget {self.budget_s:g}: give a wall-clock time > 0, e.g. 90s, 10m or 1h")
+
+
+# The fastest pre-fill seen: 10,800 sessions (3 HA pairs at 20 calls/s, standard preset) written in 1.98 s on a
+# 2-core box (5,450 creates/s; 3.7 s with TLS beside it). Twice that is taken as the fastest any machine writes
+# them, so a run time refused up front is too short everywhere; one that passes here but leaves no steady state
+# on a slower machine is stopped after the first pair (``stop_if_no_steady_state``).
+FASTEST_PREFILL_PER_S = 2 * 5_450
+
+
+def prefill_s(spec: CompareSpec) -> tuple[float, float]:
+    """(live sessions of the fixed load by Little's law, the shortest time their pre-fill takes)."""
+    from loadsim.model.sizing import Deployment
+
+    live = Deployment(ha_pairs=spec.ha_pairs, cps_per_pair=spec.cps_per_pair, complexity=spec.complexity).live_sessions
+    return live, live / FASTEST_PREFILL_PER_S
+
+
+def min_run_time_s(spec: CompareSpec) -> float:
+    """The shortest run time that can leave a steady window: the pre-fill of the fixed load's live sessions at
+    the fastest rate seen, then ``MIN_STEADY_S`` of statistics (whole seconds, rounded up)."""
+    return float(math.ceil(MIN_STEADY_S + prefill_s(spec)[1]))
+
+
+def check_steady_run_time(spec: CompareSpec) -> None:
+    """A ``--run-time`` too short for a steady state is refused before anything starts (one line, the fix)."""
+    seconds = check_run_time(spec.run_time)
+    need = min_run_time_s(spec)
+    if seconds < need:
+        live, fill = prefill_s(spec)
+        raise ExperimentError(f"--run-time {spec.run_time}: too short for a steady state: the pre-fill of about "
+                              f"{live:,.0f} live sessions takes {fill:.1f} s or more and the statistics need "
+                              f"{MIN_STEADY_S:.0f} s after it; give --run-time {need:.0f}s at least (30s or more "
+                              "for intervals that resolve in a few repeats)")
+
+
+def stop_if_no_steady_state(out_dir: Path, entries: list[dict[str, Any]], run_time: str) -> None:
+    """The first pair left no steady window (the pre-fill took most of the run on this machine): every other run
+    would be the same, and their ratios mean nothing, so stop now and say what run time would do (from the
+    slowest pre-fill of the pair)."""
+    short = []
+    for e in entries:
+        if e["ok"]:
+            s = load(out_dir / e["path"]).summary
+            if s["flags"].get("no_steady_state"):
+                short.append((e["label"], s.get("steady_from_s")))
+    if not short:
+        return
+    drained = [p for _, p in short if p is not None]
+    if len(drained) == len(short):
+        slowest = max(drained)
+        took = f"the pre-fill took up to {slowest:.1f} s of it"
+        # half as long again as this pre-fill (it varies with the machine's load), then the window, then the end
+        need = math.ceil(1.5 * slowest + MIN_STEADY_S + 1)
+    else:
+        took = "the pre-fill never drained within it"
+        need = math.ceil(2 * check_run_time(run_time) + MIN_STEADY_S)
+    names = ", ".join(label for label, _ in short)
+    raise ExperimentError(f"--run-time {run_time} left no steady state in {names} ({took}; statistics need "
+                          f"{MIN_STEADY_S:.0f} s after it), so nothing more was run: give --run-time {need}s or more")
 
 
 def connect_times(cluster: EmbeddedCluster, count: int = 50) -> dict[str, float]:
@@ -198,7 +231,9 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
         echo(f"[{n}/{total}] {what}: running{left}")
 
     def done(entry: dict[str, Any]) -> None:
-        if entry["ok"]:
+        if entry["ok"] and load(out_dir / entry["path"]).summary["flags"].get("no_steady_state"):
+            echo(f"[{n}/{total}] ok in {entry['seconds']:.0f} s, but no steady state (no steady rates)")
+        elif entry["ok"]:
             rates = load(out_dir / entry["path"]).summary["rates"]
             echo(f"[{n}/{total}] ok in {entry['seconds']:.0f} s: offered {rates['offered_ops_per_s']:,.1f}, "
                  f"achieved {rates['achieved_ops_per_s']:,.1f} ops/s")
@@ -228,9 +263,17 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
             save()
             if n == 1 or (arm == "fips" and rep == 1):
                 stop_if_first_failed(entry, out_dir)
+        if rep == 1:
+            try:
+                stop_if_no_steady_state(out_dir, index["fixed"] + index.get("fips", []), spec.run_time)
+            except ExperimentError:
+                index["stopped_by"] = "no steady state"
+                index["ended"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+                save()
+                raise
         ratios = fixed_ratios(out_dir, index)
         widths = key_widths(ratios)
-        echo(interval_line(rep, ratios, spec))
+        echo(interval_line(rep, ratios, spec, seconds_per_repeat(index)))
         stopped_by = prec.decide(rep, spec.repeats, widths.values(), spec.precision, spec.budget_s,
                                  time.time() - t0)
     echo(prec.stop_text(stopped_by, rep, spec.precision, spec.budget_s))
@@ -297,20 +340,10 @@ def cross_check_lines(cross: dict[str, Any]) -> list[str]:
     return rows
 
 
-def ratio_text(r: dict[str, float], digits: int = 2) -> str:
-    """``1.31 [1.22, 1.41]``; ``1.31 (interval after 2 pairs)`` with one pair; ``no pair yet`` with none: never
-    nan."""
-    if not math.isfinite(r["ratio"]):
-        return "no successful pair yet"
-    if not (math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"])):
-        return f"{r['ratio']:.{digits}f} (interval after 2 pairs)"
-    return f"{r['ratio']:.{digits}f} [{r['ci_low']:.{digits}f}, {r['ci_high']:.{digits}f}]"
-
-
 def sustained(run_dir: Path, slo_p99_us: float) -> bool:
     s = load(run_dir).summary
     return (float(operation_percentile(s, "p99") or 0) <= slo_p99_us and not s["flags"]["schedule_fell_behind"]
-            and not s["flags"]["errors"])
+            and not s["flags"]["errors"] and not s["flags"].get("no_steady_state"))
 
 
 def load_shortfalls(arms: dict[str, list[dict[str, Any]]]) -> list[str]:
@@ -333,13 +366,7 @@ KEY_FIGURES = {"server_cpu_us_per_command": "server CPU/command", "p99_us": "p99
 
 def fixed_ratios(out_dir: Path, index: dict[str, Any]) -> dict[str, dict[str, float]]:
     """TLS/plain ratio with its 95 % interval per metric, from the paired fixed-load repeats so far."""
-    arms: dict[str, list[dict[str, Any]]] = {"plain": [], "tls": []}
-    for e in index["fixed"]:
-        if e["ok"]:
-            arms["tls" if e["point"]["tls"] else "plain"].append(load(out_dir / e["path"]).summary)
-    n = min(len(arms["plain"]), len(arms["tls"]))
-    return {m: ratio_ci([f(s) for s in arms["plain"][:n]], [f(s) for s in arms["tls"][:n]])
-            for m, f in METRICS.items()}
+    return paired_ratios(out_dir, index)
 
 
 def key_widths(ratios: dict[str, dict[str, float]]) -> dict[str, float | None]:
@@ -348,25 +375,22 @@ def key_widths(ratios: dict[str, dict[str, float]]) -> dict[str, float | None]:
             for m in KEY_FIGURES}
 
 
-def interval_line(rep: int, ratios: dict[str, dict[str, float]], spec: CompareSpec) -> str:
-    """``[repeat 4] server CPU/command TLS/plain 1.31 [1.22, 1.41] ±7.4 %; p99 1.12 [0.98, 1.28] ±13 % (goal ±5 %)``"""
-    widths = key_widths(ratios)
+def interval_line(rep: int, ratios: dict[str, dict[str, float]], spec: CompareSpec,
+                  per_repeat_s: float | None = None) -> str:
+    """``[repeat 4] server CPU/command TLS/plain 1.31 [1.22, 1.41] ±7.4 %; p99 unresolved: run longer (about
+    25 min for ±5 %) (goal ±5 %)``: each key figure as ``loadsim.model.ratios.describe`` reads it."""
     parts = []
     for i, (m, name) in enumerate(KEY_FIGURES.items()):
-        width = f" {prec.fmt_width(widths[m])}" if widths[m] is not None else ""
-        parts.append(f"{name}{' TLS/plain' if i == 0 else ''} {ratio_text(ratios[m])}{width}")
+        view = rt.describe(ratios[m], spec.precision, per_repeat_s)
+        parts.append(f"{name}{' TLS/plain' if i == 0 else ''} {view.text}")
     return f"[repeat {rep}] {'; '.join(parts)}{prec.goal_text(spec.precision, spec.budget_s)}"
 
 
 def analyse(out_dir: Path, index: dict[str, Any], spec: CompareSpec) -> dict[str, Any]:
     """Ratios with confidence intervals from the paired fixed-load repeats, and max sustainable rates."""
-    arms: dict[str, list[dict[str, Any]]] = {"plain": [], "tls": []}
-    for e in index["fixed"]:
-        if e["ok"]:
-            arms["tls" if e["point"]["tls"] else "plain"].append(load(out_dir / e["path"]).summary)
+    arms = fixed_summaries(out_dir, index)
     n = min(len(arms["plain"]), len(arms["tls"]))
-    ratios = {m: ratio_ci([f(s) for s in arms["plain"][:n]], [f(s) for s in arms["tls"][:n]])
-              for m, f in METRICS.items()}
+    ratios = paired_ratios(out_dir, index)
     shortfalls = load_shortfalls(arms)
     max_rate, lower_bound = {}, {}
     for arm, entries in index["saturation"].items():

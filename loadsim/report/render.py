@@ -144,6 +144,7 @@ import pandas as _pd
 from loadsim.report.render import document_number as _number, document_table_html as _table
 _pd.set_option("display.float_format", _number)
 get_ipython().display_formatter.formatters["text/html"].for_type(_pd.DataFrame, _table)
+_pd.set_option("display.max_colwidth", None)  # a cell is shown whole: never "(as the ratio t..."
 """
 
 

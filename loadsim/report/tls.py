@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from loadsim.errors import FitError
+from loadsim.model import ratios as rt
 from loadsim.model import sizing as sz
 from loadsim.model.workload import operation_percentile
+from loadsim.results import compare as cmp
 from loadsim.results.reader import load
 
 _LABELS = {
@@ -25,31 +24,67 @@ _LABELS = {
 }
 
 
-def _sig(x: Any, digits: int = 3) -> Any:
-    """A ratio to the digits its interval resolves, at most 3 decimals (a wide interval's 0.01823 -> 0.018)."""
-    return round(float(f"{x:.{digits}g}"), 3) \
-        if isinstance(x, float) and x == x and x not in (float("inf"), -float("inf")) else x
+def answer_lines(folder: Path, index: dict[str, Any], deployment: sz.Deployment | None = None) -> list[str]:
+    """The report's opening: masters needed plain vs TLS, server CPU x, p99 x (``loadsim.results.compare.answer``,
+    the lines ``compare-tls`` ends with)."""
+    return cmp.answer(Path(folder), index, deployment).lines()
 
 
-def ratio_table(index: dict[str, Any]) -> pd.DataFrame:
-    """One row per metric: plain mean, TLS mean, TLS/plain ratio and its 95 % CI."""
+def parameters_table(index: dict[str, Any]) -> pd.DataFrame:
+    """What was asked and what was run: the planned repeats beside the repeats run and what stopped them."""
+    spec = dict(index["spec"])
+    planned = spec.pop("repeats")
+    done = index.get("repeats_done") or min(sum(1 for e in index["fixed"] if not e["point"]["tls"]),
+                                            sum(1 for e in index["fixed"] if e["point"]["tls"]))
+    stopped = index.get("stopped_by")
+    rows = {"repeats run": f"{done} ({planned} planned" + (f"; stopped by {stopped})" if stopped else ")")}
+    if spec.get("precision") is not None:
+        spec["precision"] = rt.width_text(spec["precision"])
+    if spec.get("budget_s") is not None:
+        spec["budget_s"] = f"{spec['budget_s']:,.0f} s"
+    if not spec.get("saturation_steps"):
+        spec["saturation_steps"] = "0 (none run)"
+    rows.update({k: ("-" if v is None else str(v)) for k, v in spec.items()})
+    return pd.DataFrame({"value": rows})
+
+
+def ratio_table(index: dict[str, Any], folder: Path | None = None) -> pd.DataFrame:
+    """One row per metric: the arms' geometric means, the TLS/plain ratio and its 95 % interval, as
+    ``loadsim.model.ratios.describe`` reads it (an interval that does not resolve says how long to run)."""
+    ratios = cmp.paired_ratios(Path(folder), index) if folder is not None else index["analysis"]["ratios"]
     rows = []
-    for metric, r in index["analysis"]["ratios"].items():
-        rows.append({"metric": _LABELS.get(metric, metric), "plain": r.get("plain_mean"), "tls": r.get("tls_mean"),
-                     "tls/plain": _sig(r["ratio"]), "ci95 low": _sig(r["ci_low"], 2),
-                     "ci95 high": _sig(r["ci_high"], 2), "repeats": r["n"]})
+    for metric, r in ratios.items():
+        view = cmp.ratio_view(r, index)
+        shown = view.resolved
+        rows.append({"metric": _LABELS.get(metric, metric), "plain": r.get("plain_mean"), "TLS": r.get("tls_mean"),
+                     "TLS/plain": rt.number(view.ratio) if view.ratio is not None and (shown or view.half_width is None)
+                     else "-",
+                     "95 % interval": (f"[{rt.number(view.low)}, {rt.number(view.high)}] "
+                                       f"{rt.width_text(view.half_width)}" if shown else view.text),
+                     "repeats": r["n"],
+                     "_ratio": view.ratio if shown else None, "_low": view.low if shown else None,
+                     "_high": view.high if shown else None})
     return pd.DataFrame(rows).set_index("metric")
 
 
+def shown_ratios(table: pd.DataFrame) -> pd.DataFrame:
+    """The ratio table as the report prints it (the plotting columns left out)."""
+    return table.drop(columns=[c for c in table.columns if c.startswith("_")])
+
+
 def plot_ratios(table: pd.DataFrame) -> plt.Figure:
+    """The resolved ratios with their intervals; an unresolved one is named on its row, not drawn (its interval
+    would stretch the axis to 10^12)."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    y = range(len(table))
-    ratio = table["tls/plain"].astype(float)
-    err_low = (ratio - table["ci95 low"].astype(float)).clip(lower=0).fillna(0)
-    err_high = (table["ci95 high"].astype(float) - ratio).clip(lower=0).fillna(0)
-    ax.errorbar(ratio, list(y), xerr=[err_low, err_high], fmt="o", capsize=4)
+    y = list(range(len(table)))
+    ratio = pd.to_numeric(table["_ratio"], errors="coerce")
+    low = pd.to_numeric(table["_low"], errors="coerce")
+    high = pd.to_numeric(table["_high"], errors="coerce")
+    drawn = ratio.notna()
+    ax.errorbar(ratio[drawn], [y[i] for i, ok in enumerate(drawn) if ok],
+                xerr=[(ratio - low)[drawn].clip(lower=0), (high - ratio)[drawn].clip(lower=0)], fmt="o", capsize=4)
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
-    ax.set_yticks(list(y), table.index)
+    ax.set_yticks(y, [name if ok else f"{name} (unresolved)" for name, ok in zip(table.index, drawn, strict=True)])
     ax.set_xlabel("TLS / plain (95 % CI from paired repeats)")
     ax.set_title("Cost of TLS at a fixed offered load")
     return fig
@@ -63,6 +98,10 @@ def saturation_table(folder: Path, index: dict[str, Any]) -> pd.DataFrame:
                 rows.append({"arm": arm, "cps_per_pair": e["point"]["cps_per_pair"], "sustained": False})
                 continue
             s = load(Path(folder) / e["path"]).summary
+            if s["flags"].get("no_steady_state"):  # no steady rates or percentiles: never plotted as 0 ops/s
+                rows.append({"arm": arm, "cps_per_pair": e["point"]["cps_per_pair"], "sustained": False,
+                             "note": "no steady state"})
+                continue
             # rounded to what the measurement resolves (the report shows the table as it is)
             rows.append({"arm": arm, "cps_per_pair": e["point"]["cps_per_pair"],
                          "offered_ops_per_s": round(s["rates"]["offered_ops_per_s"], 1),
@@ -72,11 +111,19 @@ def saturation_table(folder: Path, index: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_saturation(table: pd.DataFrame, slo_p99_us: float) -> plt.Figure:
+def plot_saturation(table: pd.DataFrame, slo_p99_us: float) -> plt.Figure | None:
+    """p99 against the offered rate per arm, from 0 ops/s (one step per arm would otherwise get an axis of
+    764.3-764.9); a step that was not sustained is drawn hollow. None when no step has figures: no empty chart."""
+    if table.empty or "offered_ops_per_s" not in table or table["offered_ops_per_s"].dropna().empty:
+        return None
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    if not table.empty and "offered_ops_per_s" in table:
-        for arm, rows in table.dropna(subset=["offered_ops_per_s"]).groupby("arm"):
-            ax.plot(rows["offered_ops_per_s"], rows["p99_us"], marker="o", label=arm)
+    rows_all = table.dropna(subset=["offered_ops_per_s"])
+    for arm, rows in rows_all.groupby("arm"):
+        line, = ax.plot(rows["offered_ops_per_s"], rows["p99_us"], marker="o", label=arm)
+        missed = rows[~rows["sustained"].astype(bool)]
+        ax.plot(missed["offered_ops_per_s"], missed["p99_us"], "o", markerfacecolor="white",
+                markeredgecolor=line.get_color(), label=f"{arm}: not sustained" if len(missed) else None)
+    ax.set_xlim(0, 1.15 * float(rows_all["offered_ops_per_s"].max()))
     ax.axhline(slo_p99_us, color="red", linestyle="--", linewidth=1, label="p99 SLO")
     ax.set_xlabel("offered persistence operations/s")
     ax.set_ylabel("p99 latency from intended start, µs")
@@ -107,73 +154,28 @@ def cross_check_table(index: dict[str, Any]) -> pd.DataFrame:
         for row, v in zip(table.index, col, strict=True)])
 
 
-def _arm_costs(folder: Path, index: dict[str, Any], tls: bool) -> sz.UnitCosts:
-    """Unit costs of one arm, with the server CPU per command the ratio table uses.
-
-    CPU: the mean ``server.cpu_us_per_command`` of the arm's fixed-load runs — the very figures the
-    TLS/plain ratio is computed from, so the sizing consequence cannot contradict the ratio table. The
-    idle-base + per-command fit used before cannot work here: the steady windows of short comparison runs
-    hold a few hundred commands at nearly one load, so it cannot tell idle CPU from per-command CPU and
-    puts the idle CPU into the per-command term (measured: 70.0 and 81.8 µs/command fitted for runs that
-    measured 12.5-17.6 and 25.3-28.8; an earlier report showed 88.7 against 15.6). The memory calibration and
-    the latency curve (clean runs only) come from all the arm's runs, read as every report reads runs."""
-    from loadsim.results.runs import read_runs
-
-    def records(entries: list[dict[str, Any]]) -> list[sz.MeasuredRun]:
-        out: list[sz.MeasuredRun] = []
-        for e in entries:
-            if e["ok"] and bool(e["point"]["tls"]) == tls:
-                out.extend(read_runs(Path(folder) / e["path"]))
-        return out
-    fixed = records(index["fixed"])
-    every = fixed + records(index["saturation"]["tls" if tls else "plain"])
-    per_run = [r.cpu_us_per_command * 1e-6 for r in fixed if r.cpu_us_per_command]
-    if not per_run:
-        raise FitError(f"no fixed-load {'TLS' if tls else 'plain'} run with server commands to size from")
-    try:
-        costs = sz.fit_unit_costs(every)
-        memory = f"memory model calibrated on {costs.runs} runs"
-    except FitError:
-        costs, memory = sz.DEFAULT_COSTS, "memory model uncalibrated"
-    sd = statistics.stdev(per_run) if len(per_run) >= sz.MIN_RUNS_FOR_SPREAD else None
-    return replace(costs, cpu_s_per_command=statistics.fmean(per_run), cpu_s_per_command_sd=sd,
-                   base_cpu_per_master=0.0, runs=len(per_run) if costs.calibrated else 0,
-                   source=f"CPU: mean of {len(per_run)} fixed-load runs (as the ratio table); {memory}")
-
-
-def max_pairs(d: sz.Deployment, costs: sz.UnitCosts, limit: int = 5000) -> int:
-    """Most HA pairs the deployment's masters pass with (0 if none): the envelope's own search."""
-    return int(sz.most_pairs(d, costs, limit=limit).value or 0)
-
-
 def sizing_consequence(folder: Path, index: dict[str, Any], deployment: sz.Deployment | None = None) -> pd.DataFrame:
-    """Per arm, from the one assessment (``sizing.verdict``): server CPU per command, masters needed for the
-    deployment, most HA pairs on its masters, and latency as assessed (or "not assessed: ..." with why)."""
-    d = deployment or sz.Deployment()
+    """Per arm, from the one assessment (``sizing.verdict``, through ``loadsim.results.compare.answer``): server
+    CPU per command, masters needed for the deployment, the most HA pairs on its masters and what binds there,
+    and latency as assessed (or "not assessed: ..." with why)."""
+    a = cmp.answer(Path(folder), index, deployment)
+    d = a.deployment
     rows = []
-    for tls in (False, True):
-        try:
-            costs = _arm_costs(folder, index, tls)
-        except FitError as exc:
-            rows.append({"arm": "TLS" if tls else "plain", "server CPU µs/command": None,
-                         f"masters needed for {d.ha_pairs} HA pairs": f"not assessed: {exc}",
-                         f"most HA pairs on {d.masters} masters": f"not assessed: {exc}",
-                         "latency": "not assessed", "unit costs": "-"})
-            continue
-        v = sz.verdict(d, costs)
-        latency = next(k for k in v.prediction.constraints if k.name == sz.LATENCY)
-        most = v.envelope.max_pairs if v.envelope is not None else sz.most_pairs(d, costs)
-        needed = (v.smallest_masters if v.smallest_masters is not None
-                  else f"none up to {v.masters_limit}: "
-                       f"{sz._binding(replace(d, masters=v.masters_limit), costs)} binds")
-        rows.append({"arm": "TLS" if tls else "plain",
-                     "server CPU µs/command": round(costs.cpu_s_per_command * 1e6, 2),
-                     f"masters needed for {d.ha_pairs} HA pairs": needed,
-                     f"most HA pairs on {d.masters} masters": most.value if most.value is not None else
-                     f"none: {most.note}",
-                     "latency": latency.text().removeprefix(f"{latency.name}: "),
-                     "unit costs": costs.source})
+    for arm in (a.plain, a.tls):
+        rows.append({"arm": arm.arm,
+                     "server CPU µs/command": None if arm.cpu_us_per_command is None
+                     else round(arm.cpu_us_per_command, 2),
+                     f"masters needed for {d.ha_pairs} HA pairs": arm.masters_text,
+                     f"most HA pairs on {d.masters} masters": arm.most_pairs_text,
+                     "latency": arm.latency_text})
     return pd.DataFrame(rows).set_index("arm")
+
+
+def unit_cost_sources(folder: Path, index: dict[str, Any]) -> str:
+    """Where each arm's unit costs come from, as a sentence under the table (too long for a cell)."""
+    a = cmp.answer(Path(folder), index)
+    return "\n".join(f"{arm.arm}: {arm.costs.source if arm.costs is not None else arm.why}"
+                     for arm in (a.plain, a.tls))
 
 
 def saturation_text(index: dict[str, Any]) -> str:
@@ -200,19 +202,14 @@ def saturation_text(index: dict[str, Any]) -> str:
 
 
 def consequence_check(consequence: pd.DataFrame, index: dict[str, Any]) -> str:
-    """Whether the sizing consequence agrees with the ratio table: its TLS/plain CPU ratio must lie in the
-    ratio table's 95 % interval. Otherwise the report says so instead of a headline."""
+    """The sentence above the sizing table: the CPU ratio it follows from, as the ratio table prints it (the
+    arms' CPU per command are that table's geometric means, so the two cannot disagree)."""
     cpu = consequence["server CPU µs/command"]
-    ratio = cpu["TLS"] / cpu["plain"] if cpu["plain"] and cpu["TLS"] else float("nan")
-    if ratio != ratio:  # one arm has no fixed-load run to size from (e.g. TLS without plain)
+    if not all(pd.notna(cpu.get(arm)) and cpu.get(arm) for arm in ("plain", "TLS")):
         return "no TLS/plain comparison of the sizing: one arm has no fixed-load run with server commands"
-    r = index["analysis"]["ratios"]["server_cpu_us_per_command"]
-    low, high = r.get("ci_low"), r.get("ci_high")
-    if low is None or high is None or not (low == low and high == high):  # NaN: too few repeats
-        return (f"TLS costs {ratio:.2f}x the server CPU per command here; the ratio table has no interval "
-                "(fewer than 2 repeats), so this is not a headline")
-    if low <= ratio <= high:
-        return (f"TLS costs {ratio:.2f}x the server CPU per command (ratio table: {r['ratio']:.2f}x, 95 % "
-                f"interval {low:.2f}-{high:.2f}); the masters needed below follow from it")
-    return (f"the sizing consequence ({ratio:.2f}x CPU per command) disagrees with the ratio table "
-            f"({r['ratio']:.2f}x, 95 % interval {low:.2f}-{high:.2f}): no headline; add repeats")
+    view = cmp.ratio_view(index["analysis"]["ratios"]["server_cpu_us_per_command"], index)
+    if not view.resolved:
+        return f"TLS/plain server CPU per command {view.text}: the masters needed below are not a headline yet"
+    return (f"TLS costs x{rt.number(view.ratio)} the server CPU per command (95 % interval "
+            f"{rt.number(view.low)}-{rt.number(view.high)}, the ratio table's); the masters needed below follow "
+            "from it")

@@ -93,7 +93,14 @@ SHAPES: dict[str, dict[str, Any]] = {
         "compare": {**_STR, "description": "the comparison's folder"},
         "complete": _d(_BOOL, "false: the comparison was interrupted"),
         "ratios": _d({"type": "object", "additionalProperties": _obj(
-            {"ratio": _NULLNUM, "ci_low": _NULLNUM, "ci_high": _NULLNUM, "n": _INT})},
+            {"ratio": _NULLNUM, "ci_low": _NULLNUM, "ci_high": _NULLNUM, "n": _INT},
+            {"text": _d(_STR, "the ratio as every surface prints it: '1.41 [1.29, 1.55] ±9.9 %', or 'unresolved: "
+                              "run longer (about N min for ±5 %)' when the interval is too wide to size with"),
+             "resolved": _d(_BOOL, "the interval's relative half-width is at most 50 %"),
+             "half_width": _d(_NULLNUM, "relative half-width of the interval (0.05 = ±5 %)"),
+             "within_goal": _d(_BOOL, "within --precision (±5 % without it)"),
+             "repeats_for_goal": _d({"type": ["integer", "null"]}, "paired repeats in all for the goal, estimated"),
+             "minutes_for_goal": _d(_NULLNUM, "their wall-clock time at this comparison's pace, estimated")})},
             "metric -> TLS/plain geometric mean of the paired repeats and its 95 % interval (null: not enough "
             "pairs)"),
         "max_sustained_ops_per_s": _d({"type": "object", "additionalProperties": _NULLNUM},
@@ -106,6 +113,9 @@ SHAPES: dict[str, dict[str, Any]] = {
         "failed": {"type": "array", "description": "names of the runs that wrote no summary", "items": _STR},
         "next": {**_STR, "description": "the command to run next"},
     }, {
+        "answer": _d({"type": "object"}, "what the report opens with: lines (masters needed plain vs TLS, server "
+                                         "CPU x, p99 x, most HA pairs and what binds), masters_needed and "
+                                         "most_ha_pairs per arm, p99 (whose p99 the ratio is)"),
         "fips": _d({"type": "object"}, "with --fips: mode (which OpenSSL made the FIPS handshakes), repeats_used, "
                                        "ratios_to_plain and ratios_to_tls (metric -> FIPS arm / other arm, as "
                                        "ratios)"),

@@ -30,6 +30,9 @@ RATE_BEHIND = 0.98  # achieved below 98 % of offered: the system did not keep up
 # off, stuck or lost uncounted on one side (faults, a silent node) and the per-command figures are doubtful
 COMMAND_GAP_SHARE, COMMAND_GAP_MIN = 0.001, 5
 
+# the shortest statistics window whose percentiles a run reports as a steady state (flag no_steady_state)
+MIN_STEADY_S = 5.0
+
 
 def client_pauses(commandstats_start: dict[str, Any], commandstats_end: dict[str, Any]) -> dict[str, int]:
     """Per node, the CLIENT PAUSE commands Redis executed during the run (commandstats ``client|pause`` calls
@@ -551,7 +554,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     down = outages(node_rows, duration)
     failed_over = failovers(node_rows)
     steady_rows = [r for r in client_rows if steady_from_s is not None and r["elapsed_s"] >= steady_from_s]
-    no_steady = steady_from_s is None or steady_s < 5
+    no_steady = steady_from_s is None or steady_s < MIN_STEADY_S
     # without a steady window (the generator never drained its backlog) the whole run stands in: the user must
     # see what flowed and what the generator spent, never zeros
     cpu_rows = steady_rows[1:] if len(steady_rows) > 1 else client_rows[1:]

@@ -1,7 +1,6 @@
-"""A small real sweep and a short real TLS comparison, rendered by `loadsim report`; `loadsim plan`."""
+"""A small real sweep rendered by `loadsim report`; `loadsim plan` (the TLS comparison: test_tls_report.py)."""
 
 import json
-import math
 import re
 import subprocess
 import sys
@@ -179,59 +178,6 @@ def test_make_notebook_works_on_copies_never_on_the_templates(tmp_path):
     again = subprocess.run(make, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "kept your" in again.stdout
     assert (copies / "sizing.ipynb").read_bytes() == edited and template.read_bytes() == before
-
-
-def test_short_tls_comparison_report(tmp_path):
-    out = tmp_path / "cmp"
-    proc = loadsim("compare-tls", "--ha-pairs", "1", "--repeats", "3", "--run-time", "4s", "--cps-per-pair", "10",
-                   "--saturation-steps", "1", "--out", str(out), "--complexity", "simple", "--fips")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    # live progress as loadsim sweep gives it: each run announced with the time left, then its result
-    assert re.search(r"^\[2/\d+\] fixed load TLS repeat 1: running, about (\d+m)?\d+s left$", proc.stdout, re.M)
-    assert re.search(r"^\[1/\d+\] ok in \d+ s: offered [\d.,]+, achieved [\d.,]+ ops/s$", proc.stdout, re.M)
-    index = json.loads((out / "compare.json").read_text())
-    arms = [e["point"]["tls"] for e in index["fixed"]]
-    assert arms == [False, True] * 3  # interleaved A/B
-    # --fips: a third arm per repeat, TLS with the client restricted as ORS in FIPS mode, said which mode
-    from loadsim.redis.fips import NOT_VALIDATED
-
-    assert re.search(r"^\[3/\d+\] fixed load FIPS repeat 1: running", proc.stdout, re.M)
-    assert index["fips_mode"] == NOT_VALIDATED and (out / "openssl-fips.cnf").exists()  # Debian 12: no provider
-    fips = [results.load(out / e["path"]).summary for e in index["fips"]]
-    assert len(fips) == 3 and all(s["cluster"]["tls"] for s in fips)
-    assert index["analysis"]["fips"]["ratios_to_plain"]["server_cpu_us_per_command"]["n"] == 3
-    assert f"FIPS/plain ({NOT_VALIDATED})" in proc.stdout and f"FIPS/TLS ({NOT_VALIDATED})" in proc.stdout
-    plain = [results.load(out / e["path"]).summary for e in index["fixed"] if not e["point"]["tls"]]
-    tls = [results.load(out / e["path"]).summary for e in index["fixed"] if e["point"]["tls"]]
-    assert all(s["cluster"]["tls"] for s in tls) and not any(s["cluster"]["tls"] for s in plain)
-    r = index["analysis"]["ratios"]["server_cpu_us_per_command"]
-    # the geometric mean of the paired ratios (the interval is computed on the log scale)
-    expected = math.exp(sum(math.log(t["server"]["cpu_us_per_command"] / p["server"]["cpu_us_per_command"])
-                            for p, t in zip(plain, tls, strict=True)) / 3)
-    assert r["ratio"] == pytest.approx(expected, rel=1e-3) and 0 < r["ci_low"] <= r["ratio"] <= r["ci_high"]
-    assert 0 < index["cross_check"]["redis_benchmark_ratio"] < 1.5
-    # the sizing consequence uses the ratio table's own per-command CPU figures, so it cannot contradict it
-    from loadsim.report.tls import consequence_check, sizing_consequence
-
-    consequence = sizing_consequence(out, index)
-    for arm, runs in (("plain", plain), ("TLS", tls)):
-        mean = sum(s["server"]["cpu_us_per_command"] for s in runs) / len(runs)
-        assert consequence.loc[arm, "server CPU µs/command"] == pytest.approx(mean, abs=0.01)
-    assert "TLS costs" in consequence_check(consequence, index)
-    proc = loadsim("report", str(out))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    html = (out / "report.html").read_text()
-    assert "TLS vs plain" in html and "redis-benchmark" in html and "masters needed" in html
-    # numbers formatted for people in every table: no 2273.666667, no 22742.780000, no nan; a small number keeps
-    # 3 significant digits (0.0182, as loadsim.report.render.document_number writes it)
-    cells = re.findall(r"<td[^>]*>\s*([^<]*?)\s*</td>", html)
-
-    def raw(cell):
-        digits = re.sub(r"[^\d]", "", cell).lstrip("0")
-        return cell == "nan" or bool(re.fullmatch(r"-?[\d,]*\.\d{4,}", cell)) and len(digits) > 3
-
-    assert cells and not [c for c in cells if raw(c)], cells
-    assert (out / "figures" / "tls_ratios.png").exists()
 
 
 def test_a_reader_that_goes_away_is_not_a_bug():

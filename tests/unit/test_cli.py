@@ -209,6 +209,9 @@ def test_plan_json_carries_the_envelope_and_the_memory_source(capsys):
     (["--run-time", "abc"], "--run-time abc: give a duration"),
     (["--latency-slo-p99-us", "0"], "--latency-slo-p99-us 0"),
     (["--slo-p99-us", "0"], "--latency-slo-p99-us 0"),  # the old name, still accepted
+    # too short for a steady state (the pre-fill, then 5 s of statistics): refused, with the run time to give
+    (["--run-time", "1s"], "--run-time 1s: too short for a steady state"),
+    (["--run-time", "4s", "--ha-pairs", "1"], "give --run-time 6s at least"),
 ])
 def test_compare_tls_checks_complexity_and_run_time_before_any_run(argv, needle, capsys, tmp_path):
     code = cli.main(["compare-tls", *argv, "--out", str(tmp_path / "cmp")])

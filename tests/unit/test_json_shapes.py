@@ -98,7 +98,15 @@ def test_compare_tls_json_names_every_run_and_has_no_nan(tmp_path):
                           "max_sustained_is_lower_bound": {"tls": True}}}
     data = json.loads(json.dumps(compare_json(tmp_path / "cmp", index), allow_nan=False))  # valid JSON: no NaN
     jsonschema.validate(data, SHAPES["compare-tls"])
-    assert data["ratios"]["p99_us"] == {"ratio": 1.1, "ci_low": None, "ci_high": None, "n": 1}
+    p99 = data["ratios"]["p99_us"]
+    assert {k: p99[k] for k in ("ratio", "ci_low", "ci_high", "n")} == {"ratio": 1.1, "ci_low": None, "ci_high": None,
+                                                                         "n": 1}
+    assert p99["text"] == "1.10 (interval after 2 pairs)" and p99["resolved"] is False
+    # an interval that resolves nothing is said so, with what to run, never printed as a figure
+    index["analysis"]["ratios"]["p999_us"] = {"ratio": 0.123, "ci_low": 0.0001, "ci_high": 5772614758935.028, "n": 2}
+    wide = compare_json(tmp_path / "cmp", index)["ratios"]["p999_us"]
+    assert wide["resolved"] is False and wide["text"].startswith("unresolved: run longer (")
+    assert "5772614758935" not in wide["text"] and wide["text"].endswith("for ±5 %)")
     assert [(r["run"], r["part"]) for r in data["runs"]] == [("f1-plain", "fixed"), ("f1-tls", "fixed"),
                                                              ("s1-plain", "saturation plain"),
                                                              ("s1-tls", "saturation tls")]

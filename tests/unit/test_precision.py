@@ -229,13 +229,16 @@ def test_compare_tls_adds_pairs_until_the_key_ratios_are_precise(monkeypatch, tm
             return False
 
     monkeypatch.setattr(tlscompare, "run_point", fake_run_point)
-    monkeypatch.setattr(tlscompare, "load", lambda d: types.SimpleNamespace(
-        summary=json.loads((d / "summary.json").read_text())))
+    from loadsim.results import compare
+
+    for module in (tlscompare, compare):
+        monkeypatch.setattr(module, "load", lambda d: types.SimpleNamespace(
+            summary=json.loads((d / "summary.json").read_text())))
     monkeypatch.setattr(tlscompare, "EmbeddedCluster", NoCluster)
     monkeypatch.setattr(tlscompare, "connect_times", lambda _c: {"median_ms": 1.0, "p90_ms": 1.5, "count": 50})
     monkeypatch.setattr(tlscompare, "redis_benchmark_ops", lambda _c, _s: 22742.78)
     lines: list[str] = []
-    spec = tlscompare.CompareSpec(ha_pairs=1, repeats=3, saturation_steps=0, precision=0.02, run_time="3s")
+    spec = tlscompare.CompareSpec(ha_pairs=1, repeats=3, saturation_steps=0, precision=0.02, run_time="10s")
     tlscompare.run_compare(spec, tmp_path / "cmp", echo=lines.append)
     index = json.loads((tmp_path / "cmp" / tlscompare.COMPARE_INDEX).read_text())
     assert [(p.repeat, p.tls) for p in runs] == [(r, tls) for r in range(1, index["repeats_done"] + 1)

@@ -1,0 +1,216 @@
+"""A ``loadsim compare-tls`` folder read for its answer: the paired ratios and what they mean for sizing.
+
+``loadsim compare-tls`` (while it runs and at its end, text and ``--json``) and the TLS report
+(``loadsim.report.tls``) read a comparison only through these functions, so every surface shows the same
+figures: the TLS/plain ratios of the paired fixed-load repeats, and per arm the masters needed and the most HA
+pairs, from the one assessment (``loadsim.model.sizing.verdict``).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from loadsim.errors import FitError
+from loadsim.model import ratios as rt
+from loadsim.model import sizing as sz
+from loadsim.model.workload import operation_percentile
+from loadsim.results.reader import load
+
+METRICS: dict[str, Callable[[dict[str, Any]], float]] = {
+    "p50_us": lambda s: float(operation_percentile(s, "p50") or 0),
+    "p99_us": lambda s: float(operation_percentile(s, "p99") or 0),
+    "p999_us": lambda s: float(operation_percentile(s, "p999") or 0),
+    "server_cpu_us_per_command": lambda s: s["server"]["cpu_us_per_command"],
+    "client_cpu_us_per_command": lambda s: s["client"]["cpu_us_per_command"],
+    "achieved_ops_per_s": lambda s: s["rates"]["achieved_ops_per_s"],
+}
+
+# Until production latency is composed from the network round trip and Redis's own time, the p99 ratio is the
+# rig's: the Python client on loopback, whose own TLS cost is most of it (x1.275 ±14 % after 8 repeats, where
+# the server's CPU per command was x1.345 ±4.2 %).
+P99_LABEL = "the rig's p99 (Python client on loopback), not your ORS's over your network"
+
+
+def fixed_summaries(folder: Path, index: dict[str, Any], part: str = "fixed") -> dict[str, list[dict[str, Any]]]:
+    """The summaries of the fixed-load runs that wrote one, per arm (plain, tls), in the order they ran."""
+    arms: dict[str, list[dict[str, Any]]] = {"plain": [], "tls": []}
+    for e in index.get(part, []):
+        if e["ok"]:
+            arms["tls" if e["point"]["tls"] else "plain"].append(load(Path(folder) / e["path"]).summary)
+    return arms
+
+
+def paired_ratios(folder: Path, index: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """TLS/plain ratio with its 95 % interval per metric (``loadsim.model.ratios.ratio_ci``), from the paired
+    fixed-load repeats so far."""
+    arms = fixed_summaries(folder, index)
+    n = min(len(arms["plain"]), len(arms["tls"]))
+    return {m: rt.ratio_ci([f(s) for s in arms["plain"][:n]], [f(s) for s in arms["tls"][:n]])
+            for m, f in METRICS.items()}
+
+
+def seconds_per_repeat(index: dict[str, Any]) -> float | None:
+    """Wall-clock seconds of one fixed-load repeat so far (its plain, TLS and FIPS runs, clusters included)."""
+    entries = index["fixed"] + index.get("fips", [])
+    pairs = len([e for e in index["fixed"] if not e["point"]["tls"]])
+    return sum(e["seconds"] for e in entries) / pairs if pairs else None
+
+
+def ratio_view(r: dict[str, float], index: dict[str, Any]) -> rt.RatioView:
+    """How a ratio of this comparison reads (the one description every surface prints): against its
+    ``--precision`` (±5 % without one), with the time more repeats would take at its pace."""
+    return rt.describe(r, index.get("spec", {}).get("precision"), seconds_per_repeat(index))
+
+
+def arm_costs(folder: Path, index: dict[str, Any], tls: bool) -> sz.UnitCosts:
+    """Unit costs of one arm, with the server CPU per command of the ratio table.
+
+    CPU: the arm's geometric mean ``server.cpu_us_per_command`` over the paired fixed-load repeats, the very
+    figure the ratio table prints (so TLS's over plain's is the table's ratio). The idle-base + per-command
+    fit cannot work here: the steady windows of short comparison runs hold a few hundred commands at nearly one
+    load, so it cannot tell idle CPU from per-command CPU and puts the idle CPU into the per-command term
+    (measured: 70.0 and 81.8 µs/command fitted for runs that measured 12.5-17.6 and 25.3-28.8). The memory
+    calibration and the latency curve (clean runs only) come from all the arm's runs, read as every report
+    reads runs."""
+    from loadsim.results.runs import read_runs
+
+    def records(entries: list[dict[str, Any]]) -> list[sz.MeasuredRun]:
+        out: list[sz.MeasuredRun] = []
+        for e in entries:
+            if e["ok"] and bool(e["point"]["tls"]) == tls:
+                out.extend(read_runs(Path(folder) / e["path"]))
+        return out
+    name, arm = ("TLS", "tls") if tls else ("plain", "plain")
+    r = paired_ratios(folder, index)["server_cpu_us_per_command"]
+    own = [s["server"]["cpu_us_per_command"] for s in fixed_summaries(folder, index)[arm]
+           if s["server"].get("cpu_us_per_command")]
+    if r["n"]:  # the paired repeats: the ratio table's own figure
+        cpu_us, per_run = r[f"{arm}_mean"], own[:r["n"]]
+        how = f"geometric mean of {r['n']} paired fixed-load runs (the ratio table's)"
+    elif own:  # the other arm has no run: this arm alone (no ratio to agree with)
+        cpu_us, per_run = math.exp(statistics.fmean(math.log(x) for x in own)), own
+        how = f"geometric mean of {len(own)} fixed-load runs (no pair with the other arm)"
+    else:
+        raise FitError(f"no fixed-load {name} run with server commands to size from")
+    per_run = [x * 1e-6 for x in per_run]
+    every = records(index["fixed"]) + records(index["saturation"]["tls" if tls else "plain"])
+    try:
+        costs = sz.fit_unit_costs(every)
+        memory = f"memory model calibrated on {costs.runs} runs"
+    except FitError:
+        costs, memory = sz.DEFAULT_COSTS, "memory model uncalibrated"
+    sd = statistics.stdev(per_run) if len(per_run) >= sz.MIN_RUNS_FOR_SPREAD else None
+    return replace(costs, cpu_s_per_command=cpu_us * 1e-6, cpu_s_per_command_sd=sd, base_cpu_per_master=0.0,
+                   runs=len(per_run) if costs.calibrated else 0,
+                   source=f"CPU: {how}; {memory}")
+
+
+@dataclass(frozen=True)
+class ArmSizing:
+    """One arm's sizing consequence: the one assessment (``sizing.verdict``) with that arm's unit costs."""
+
+    arm: str  # plain or TLS
+    costs: sz.UnitCosts | None  # None: the arm has no run to size from (``why``)
+    verdict: sz.Verdict | None
+    most_pairs: sz.Limit | None  # on the deployment's masters
+    most_pairs_by_cpu: sz.Limit | None  # the same with the connection limit lifted (when connections bind)
+    why: str = ""
+
+    @property
+    def cpu_us_per_command(self) -> float | None:
+        return None if self.costs is None else self.costs.cpu_s_per_command * 1e6
+
+    @property
+    def masters_text(self) -> str:
+        """``3`` or ``none up to 64: CPU binds``, or ``not assessed: why``."""
+        v = self.verdict
+        if v is None:
+            return f"not assessed: {self.why}"
+        if v.smallest_masters is not None:
+            return f"{v.smallest_masters}"
+        return (f"none up to {v.masters_limit}: "
+                f"{sz._binding(replace(v.prediction.deployment, masters=v.masters_limit), v.prediction.costs)} binds")
+
+    @property
+    def most_pairs_text(self) -> str:
+        """``1,250 (then connections bind)``: the most HA pairs and the constraint that stops them."""
+        return f"not assessed: {self.why}" if self.costs is None else _limit_text(self.most_pairs)
+
+    @property
+    def most_pairs_by_cpu_text(self) -> str:
+        return _limit_text(self.most_pairs_by_cpu)
+
+    @property
+    def latency_text(self) -> str:
+        if self.verdict is None:
+            return "not assessed"
+        k = next(k for k in self.verdict.prediction.constraints if k.name == sz.LATENCY)
+        return k.text().removeprefix(f"{k.name}: ")
+
+
+def _limit_text(m: sz.Limit | None) -> str:
+    if m is None or m.value is None:
+        return "-" if m is None else f"none: {m.note}"
+    return f"{m.value:,.0f} (then {_constraint_name(m.binding)} binds)"
+
+
+def _constraint_name(name: str) -> str:
+    """``connections``, ``CPU``, ``memory``: a constraint's short name (the words before its explanation)."""
+    return name.split(" (")[0].split(":")[0]
+
+
+def arm_sizing(folder: Path, index: dict[str, Any], d: sz.Deployment, tls: bool) -> ArmSizing:
+    name = "TLS" if tls else "plain"
+    try:
+        costs = arm_costs(folder, index, tls)
+    except FitError as exc:
+        return ArmSizing(name, None, None, None, None, str(exc))
+    v = sz.verdict(d, costs)
+    most = v.envelope.max_pairs if v.envelope is not None else sz.most_pairs(d, costs)
+    by_cpu = None
+    if most.value is not None and _constraint_name(most.binding) == "connections":
+        lifted = replace(d, maxclients=int(sz.DEPLOYMENT_RANGES["maxclients"][1]))
+        by_cpu = sz.most_pairs(lifted, costs)
+    return ArmSizing(name, costs, v, most, by_cpu)
+
+
+@dataclass(frozen=True)
+class TlsAnswer:
+    """What TLS costs, as the report opens with it and ``compare-tls`` ends with it."""
+
+    deployment: sz.Deployment
+    plain: ArmSizing
+    tls: ArmSizing
+    cpu: rt.RatioView  # server CPU per command, TLS/plain
+    p99: rt.RatioView  # p99 of a persistence operation, TLS/plain
+    p99_label: str
+
+    def lines(self) -> list[str]:
+        d, p, t = self.deployment, self.plain, self.tls
+        question = (f"{d.ha_pairs:,} HA pairs at {d.cps_per_pair:g} calls/s per pair on {d.masters} masters "
+                    f"x {1 + d.replicas} nodes")
+        asked = " (plan's default question)" if d == sz.Deployment() else ""
+        lines = [f"masters needed for {question}{asked}: plain {p.masters_text}, TLS {t.masters_text}"]
+        cpu = self.cpu.text if not self.cpu.resolved else f"x{self.cpu.text}"
+        p99 = self.p99.text if not self.p99.resolved else f"x{self.p99.text}"
+        lines.append(f"server CPU per command, TLS/plain: {cpu}")
+        lines.append(f"p99, TLS/plain: {p99} ({self.p99_label})")
+        lines.append(f"most HA pairs on {d.masters} masters: plain {p.most_pairs_text}, TLS {t.most_pairs_text}")
+        if p.most_pairs_by_cpu is not None and t.most_pairs_by_cpu is not None:
+            lines.append(f"  with the connection limit lifted (maxclients): plain {p.most_pairs_by_cpu_text}, "
+                         f"TLS {t.most_pairs_by_cpu_text}")
+        return lines
+
+
+def answer(folder: Path, index: dict[str, Any], deployment: sz.Deployment | None = None) -> TlsAnswer:
+    """The comparison's answer for ``deployment`` (default: plan's default question)."""
+    d = deployment or sz.Deployment()
+    ratios = paired_ratios(folder, index)
+    return TlsAnswer(d, arm_sizing(folder, index, d, False), arm_sizing(folder, index, d, True),
+                     ratio_view(ratios["server_cpu_us_per_command"], index), ratio_view(ratios["p99_us"], index),
+                     P99_LABEL)
