@@ -143,6 +143,7 @@ LOADSIM_CASES = [
     (["sweep", "--run-time", "99999h", "--out", "{out}"], "more than 168 h per run", 2),
     (["compare-tls", "--run-time", "99999h", "--out", "{out}"], "more than 168 h per run", 2),
     (["compare-tls", "--repeats", "1000", "--out", "{out}"], "give 3 to 50", 2),
+    (["compare-tls", "--run-time", "1s", "--out", "{out}"], "too short for a steady state", 2),
     (["compare-tls", "--latency-slo-p99-us", "1e300", "--out", "{out}"], "at most 60,000,000", 2),
     (["sweep", "--tls", "maybe", "--out", "{out}"], "--tls: 'maybe' is not a comma-separated list; e.g. --tls off,on",
      2),
