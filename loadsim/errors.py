@@ -179,6 +179,13 @@ class StuckError(RedisError):
     kind = "stuck"
 
 
+class CutOffError(RedisError):
+    """An operation sent when its ORS node crashed (no graceful stop): no reply will come, and Redis may or may
+    not have executed it. Made by the engine, never raised by the client."""
+
+    kind = "cut_off"
+
+
 _REPLY_CLASSES: tuple[type[ReplyError], ...] = (
     MovedError, AskError, OutOfMemoryError, NoAuthError, WrongPassError, NoPermError, ClusterDownError,
     TryAgainError, LoadingError, ReadOnlyError, MasterDownError, BusyError)
@@ -187,7 +194,7 @@ _BY_PREFIX = {c.prefix: c for c in _REPLY_CLASSES}
 # Every kind a RedisError can have, in column order (replies, then transport, then "other").
 ERROR_KINDS: tuple[str, ...] = (*(c.kind for c in _REPLY_CLASSES), RedisTimeoutError.kind,
                                 RedisConnectionError.kind, TlsError.kind, ProtocolError.kind, StuckError.kind,
-                                ReplyError.kind)
+                                CutOffError.kind, ReplyError.kind)
 
 
 def reply_error(message: str) -> ReplyError:

@@ -32,7 +32,7 @@ from locust.runners import WorkerRunner
 from loadsim.config.estate import read_estate_file
 from loadsim.config.persistence import PersistenceOptions
 from loadsim.config.simulation import run_settings
-from loadsim.errors import Address, RedisError, StuckError, reply_error
+from loadsim.errors import Address, CutOffError, RedisError, StuckError, reply_error
 from loadsim.locust.batched_stats import FLUSH_INTERVAL_S, BatchedStats
 from loadsim.model import records
 from loadsim.model import workload as wl
@@ -150,11 +150,13 @@ class OrsNode:
         Workers are not killed mid-operation: each finishes what it is doing (up to ``grace_s``), so
         every command Redis executed is also counted by the client."""
         self.stopping = True
-        deadline = time.perf_counter() + grace_s
+        # the engine's stop already waited its grace for every node at once (Engine._stopping): not again per node,
+        # which made the end of a run with a silent master 5 s longer than documented
+        deadline = min(time.perf_counter() + grace_s, self.engine.stop_deadline)
         while any(t.op is not None for t in self.threads) and time.perf_counter() < deadline:
             gevent.sleep(0.005)
-        if grace_s > 0:
-            count_stuck(self.engine, self.in_flight)
+        count_stuck(self.engine, self.in_flight, cut_off=grace_s <= 0)
+        self.engine.recorder.unsent(len(self.pending) + self.prefill_left)
         # operations cut off in flight (a crash, or a worker stuck without a socket timeout): Redis may or may
         # not have executed them; they are lost with this node like the queued ones
         # deletes that never ran: their sessions left the schedule when the delete was due, so only these ids
@@ -519,6 +521,7 @@ class Engine:
         self.stats_due = 0.0  # when the scheduler flushes the batch next (perf_counter)
         environment.events.test_stopping.add_listener(self._stopping)
         self.pairs: list[Pair] = []  # every pair of this process (add_pair)
+        self.stop_deadline = float("inf")  # set when the test stops: a stopping node waits for its workers until then
         self._next_pair = 0
         self.start_perf = time.perf_counter()
         self.steady_from = float("inf")
@@ -542,6 +545,7 @@ class Engine:
         self.recovery = []
         self._retired = dict.fromkeys(CLIENT_STATS, 0)
         self.error_windows = ErrorWindows()
+        self.stop_deadline = float("inf")
 
     # ------------------------------------------------------------- what the pairs and the runtime tell the engine
     def add_pair(self, pair: Pair, prefill_creates: int) -> None:
@@ -639,7 +643,7 @@ class Engine:
         nodes = [p.primary for p in self.pairs if p.primary is not None and p.primary.working]
         for node in nodes:
             node.stopping = True
-        deadline = time.perf_counter() + STOP_GRACE_S
+        deadline = self.stop_deadline = time.perf_counter() + STOP_GRACE_S
         while any(op is not None for n in nodes for op in n.in_flight) and time.perf_counter() < deadline:
             gevent.sleep(0.005)
         self.batched.hold = False
@@ -709,20 +713,27 @@ CLIENT_STATS = ("slot_refreshes", "refresh_errors", "refreshes_skipped", "connec
                 "asked")
 
 
-def count_stuck(eng: Engine, in_flight: list[wl.Op | None]) -> int:
+def count_stuck(eng: Engine, in_flight: list[wl.Op | None], cut_off: bool = False) -> int:
     """Operations still in flight after a graceful stop's grace period: stuck on a node that never answered (no
     socket timeout, as ORS's default). Each is an error of kind ``stuck``, with its time so far in the latency
-    figures; a crash (no grace) cuts operations off instead, and those are only counted as dropped. Kept apart
-    from the worker loop on purpose: it only reads the in-flight table when a node stops."""
+    figures. A crash (``cut_off``: no grace) cuts operations off instead: errors of kind ``cut_off`` (Redis may or
+    may not have executed them), as are a pre-fill create, a restore or a cleaning step left in flight, so that
+    every operation sent is ok or an error. Kept apart from the worker loop on purpose: it only reads the in-flight
+    table when a node stops."""
     now = time.perf_counter()
-    stuck = [op for op in in_flight if op is not None and op.kind not in (PREFILL, wl.RECOVER, wl.CLEANUP)]
-    for op in stuck:
-        steady = op.due >= eng.steady_from
-        eng.recorder.stuck(op.kind, (now - op.due) * 1e6, steady)
+    ops = [op for op in in_flight if op is not None]
+    stuck = [] if cut_off else [op for op in ops if op.kind not in (PREFILL, wl.RECOVER, wl.CLEANUP)]
+    for op in ops:
+        steady = op.kind != PREFILL and op.due >= eng.steady_from
+        if op in stuck:
+            eng.recorder.stuck(op.kind, (now - op.due) * 1e6, steady)
+            error: RedisError = StuckError(f"no reply after {now - op.due:.1f} s: the node never answered")
+        else:
+            eng.recorder.error(op.kind, CutOffError.kind, 0, steady)
+            error = CutOffError("cut off: its ORS node stopped before the reply")
         if steady:  # Locust's tables count what the summary counts
             eng.fire(request_type="redis", name=op.kind, response_time=(now - op.due) * 1000.0, response_length=0,
-                     exception=StuckError(f"no reply after {now - op.due:.1f} s: the node never answered"),
-                     context={})
+                     exception=error, context={})
     if stuck:
         log.warning("%d operation(s) stuck without a reply when their ORS node stopped (the oldest waited %.1f s): "
                     "counted as errors of kind 'stuck'", len(stuck), max(now - op.due for op in stuck))
@@ -785,6 +796,7 @@ def find_sessions(eng: Engine, node: OrsNode) -> list[str] | None:
                     continue
                 except RedisError:
                     pass
+            rec.due += 1  # the scan is an operation of its own, due and failed
             rec.error(wl.RECOVER, exc.kind, conn.commands_ok - before)
             # counted in Locust's statistics too, so that its request count equals the summary's (no latency)
             eng.fire(request_type="redis", name=wl.RECOVER, response_time=None, response_length=0, exception=exc,

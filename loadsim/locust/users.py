@@ -70,6 +70,7 @@ class HaPairUser(User):
             creates = self.schedule.prefill(now)
             if self.primary.persists and len(creates):
                 made = len(creates)
+                eng.recorder.due += made  # each is then sent (ok or failed) or never sent
                 self.primary.prefill, self.primary.prefill_left = iter(creates), made
         eng.add_pair(self, made)
         if self.primary.persists:
@@ -113,6 +114,7 @@ class HaPairUser(User):
             submit = self.primary.submit
             steady = eng.steady_from
             for op in sched.pop_due(now + EARLY_S):
+                rec.due += 1
                 if op.due > now:
                     op.due = now
                 rec.schedule_lag(now - op.due, op.due >= steady)
@@ -177,6 +179,7 @@ class HaPairUser(User):
         state = new.recovery = Recovery(len(found))
         opened = -sum(w.opened for w in new.workers)  # connections the takeover opens (lazy pools: on first use)
         new.start()
+        eng.recorder.due += len(found)
         for sid in found:
             new.submit(wl.Op(time.perf_counter(), wl.RECOVER, sid, 0, 0, seq=int(sid.rsplit("-", 1)[1])))
         if old.persists:

@@ -41,6 +41,9 @@ def fault_impact(faults: list[dict[str, Any]], rows: list[dict[str, Any]],
     back under twice the baseline; the backlog (peak queue depth) and how long until it drained to the
     baseline; the generator's CPU peak, and whether the latency was the generator's (saturated) or Redis's."""
     out = []
+    # the last sample is taken after the HA pairs stopped and dropped their queues: an empty queue there is the
+    # stop's, not a drain (before: "drained after 14.0 s" for a backlog behind a master stopped to the end)
+    rows = rows[:-1] if len(rows) > 1 else rows
     for f in faults:
         t = float(f.get("done_s", f.get("at_s", 0.0)))
         before = [r for r in rows if t - BEFORE_S <= number(r.get("elapsed_s")) < t]
@@ -54,6 +57,7 @@ def fault_impact(faults: list[dict[str, Any]], rows: list[dict[str, Any]],
         back = _first_at_or_below(after, "latency_max_us", 2 * base_lat, peak_at) if base_lat else None
         q_row = max(after, key=lambda r: number(r.get("queue_depth")))
         drained = _first_at_or_below(after, "queue_depth", max(base_q, 1.0), number(q_row.get("elapsed_s")))
+        backlog_end = int(number(rows[-1].get("queue_depth"))) if rows else 0
         cpu_peak = max(number(r.get("generator_cpu_percent")) for r in after)
         out.append({
             "fault": f"{f.get('action')} {f.get('node') or f.get('target')}", "at_s": t,
@@ -61,6 +65,7 @@ def fault_impact(faults: list[dict[str, Any]], rows: list[dict[str, Any]],
             "latency_peak_at_s": peak_at, "latency_recovered_s": None if back is None else round(back - t, 3),
             "backlog_peak": int(number(q_row.get("queue_depth"))),
             "backlog_drained_s": None if drained is None else round(drained - t, 3),
+            "backlog_at_end": backlog_end,
             "generator_cpu_peak_percent": round(cpu_peak, 1),
             "latency_was": "the generator's (saturated)" if cpu_peak > SATURATED_CPU_PERCENT else "Redis's",
             "new_connections_per_s_before": _connections_per_s_peak(node_rows or [], t - BEFORE_S, t),

@@ -81,6 +81,11 @@ class Recorder:
         self.errors_by_op: Counter[str] = Counter()  # failed operations by operation name, statistics window
         self.commands = 0  # Redis commands acknowledged (for the server cross-check)
         self.offered = 0  # operations the schedule released in the steady window
+        # every operation of the whole run is due (released by the schedule, a pre-fill create, a session to
+        # restore), then either sent (ok: ``ops``, or failed: ``errors``) or never sent (``not_sent``: still queued
+        # when its ORS node stopped): due = ok + errors + not_sent, counted apart so that a test can check it
+        self.due = 0
+        self.not_sent = 0
         self.cleaned = 0  # index entries the periodic cleaning removed (their body had expired)
         self.record_histograms = True  # False during warm-up / pre-fill
         self.lag_max_us = 0.0  # since the last per-second sample
@@ -155,6 +160,10 @@ class Recorder:
         if steady and self.record_histograms:
             self._h(op, "latency").record_value(clamp_us(waited_us))
 
+    def unsent(self, operations: int) -> None:
+        """Operations due that no worker thread ever sent: queued when their ORS node stopped."""
+        self.not_sent += operations
+
     def offer(self) -> None:
         """The schedule released an operation in the steady window."""
         self.offered += 1
@@ -187,6 +196,7 @@ class Recorder:
             "ops": dict(self.ops), "errors": dict(self.errors), "errors_by_op": dict(self.errors_by_op),
             "window": dict(self.window), "warmup": dict(self.warmup),
             "commands": self.commands, "lag_max_us": self.lag_max_us, "offered": self.offered,
+            "due": self.due, "not_sent": self.not_sent,
             "latency_max_us": self.latency_max_us,
             "cleaned": self.cleaned,
         }
@@ -209,6 +219,8 @@ class Recorder:
         self.warmup.update(payload.get("warmup", {}))
         self.commands += payload.get("commands", 0)
         self.offered += payload.get("offered", 0)
+        self.due += payload.get("due", 0)
+        self.not_sent += payload.get("not_sent", 0)
         self.cleaned += payload.get("cleaned", 0)
         self.lag_max_us = max(self.lag_max_us, payload.get("lag_max_us", 0.0))
         self.latency_max_us = max(self.latency_max_us, payload.get("latency_max_us", 0.0))

@@ -247,6 +247,18 @@ RunClass = TypedDict("RunClass", {
 })
 
 
+class Accounting(TypedDict):
+    due: Annotated[int, "operations that fell due: released by the schedule, pre-fill creates, sessions to restore"]
+    sent: Annotated[int, "of those, sent by an ORS worker thread: ok + errors"]
+    ok: Annotated[int, "sent and acknowledged"]
+    errors: Annotated[int, "sent and failed (errors by kind; stuck: no reply when the node stopped; cut_off: its "
+                           "node crashed)"]
+    not_sent: Annotated[int, "due and never sent: still queued when their ORS node stopped (behind a silent master, "
+                             "a slow run)"]
+    unaccounted: Annotated[int, "due - sent - not_sent: 0 (an operation the counting lost otherwise)"]
+    backlog_at_end: Annotated[int, "the queue depth of the last sample before the stop (rates.backlog_at_end)"]
+
+
 class Failover(TypedDict):
     node: Annotated[str, "the master that stopped answering (or became a replica)"]
     replaced_by: Annotated[str | None, "the replica that became master in its place; null if none did"]
@@ -331,6 +343,8 @@ class Summary(TypedDict):
     host: Annotated[HostFigures, "contention on the generator's host"]
     latency_split: Annotated[LatencySplit, "where each operation's p50 and p99 went: rig, network, Redis"]
     run_class: Annotated[RunClass, "whether the run measured Redis or the test rig"]
+    accounting: NotRequired[Annotated[Accounting, "every operation of the whole run once (pre-fill, restores and "
+                                                  "cleaning included): due = sent + not_sent, sent = ok + errors"]]
     recovery: NotRequired[Annotated[Recovery, "present after --switchover-at"]]
     faults: NotRequired[Annotated[list[dict[str, Any]], "every --fault: at_s (due), done_s, action, target, "
                                   "node / replica acted on, resumed_s / restarted_s / recovered_s, pairs, result"]]

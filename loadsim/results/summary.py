@@ -303,6 +303,16 @@ def whole_run_rates(recorder: Recorder, client_rows: list[dict[str, Any]], durat
             "backlog_at_end": backlog}
 
 
+def accounting(recorder: Recorder, whole: dict[str, Any]) -> dict[str, int]:
+    """Every operation of the whole run (pre-fill, restores and cleaning included) once: due = sent + not_sent,
+    sent = ok + errors. ``unaccounted``: due less the rest, 0 unless an operation was lost to the counting (a
+    test checks it); ``backlog_at_end``: the queue depth of the last sample before the stop, beside ``not_sent``
+    (what the stop counted when it dropped the queues)."""
+    ok, errors = sum(recorder.ops.values()), sum(recorder.errors.values())
+    return {"due": recorder.due, "sent": ok + errors, "ok": ok, "errors": errors, "not_sent": recorder.not_sent,
+            "unaccounted": recorder.due - ok - errors - recorder.not_sent, "backlog_at_end": whole["backlog_at_end"]}
+
+
 def host_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Host contention over these client samples: mean and largest CPU pressure and steal, % (None: the kernel
     does not report it)."""
@@ -643,7 +653,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "host": host,
         "latency_split": split,  # type: ignore[typeddict-item]
         "run_class": classify(run_evidence(operations, lag, masters, flags, cpu_samples, offered, achieved, host,
-                                           whole, split, seen)),  # type: ignore[typeddict-item]
+                                           whole, split, seen, recorder.not_sent)),  # type: ignore[typeddict-item]
+        "accounting": accounting(recorder, whole),
     }
     if redis_client is not None:
         summary["client"]["redis_client"] = redis_client

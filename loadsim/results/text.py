@@ -94,9 +94,10 @@ def summary_table(summary: dict[str, Any]) -> str:
                      "commands")
     for fi in summary.get("fault_impact", []):
         rec = (f"back under 2x after {fi['latency_recovered_s']:.1f} s" if fi.get("latency_recovered_s") is not None
-               else "not back under 2x")
+               else "not back under 2x by the end")
         drained = (f"drained after {fi['backlog_drained_s']:.1f} s" if fi.get("backlog_drained_s") is not None
-                   else "not drained")
+                   else "did not drain" + (f" ({fi['backlog_at_end']:,} still queued at the end)"
+                                           if fi.get("backlog_at_end") else ""))
         lines.append(f"impact of {fi['fault']}: latency max {fi['latency_max_us_before']:,.0f} -> "
                      f"{fi['latency_max_us_peak']:,.0f} us, {rec}; backlog {fi['backlog_peak']:,} operations, "
                      f"{drained}; generator CPU peak {fi['generator_cpu_peak_percent']:.0f} %: the latency was "
@@ -106,13 +107,38 @@ def summary_table(summary: dict[str, Any]) -> str:
                         if fi.get("new_connections_per_s_peak") is not None else ""))
     lines.extend(read_back_lines(summary.get("read_back")))
     errors = summary.get("errors", {})
+    acc = summary.get("accounting") or {}
+    if acc.get("due"):
+        lines.append(accounting_line(acc))
     if errors:
-        lines.append("errors by kind: " + ", ".join(f"{k} {v:,}" for k, v in sorted(errors.items())))
+        lines.append("errors by kind: " + ", ".join(f"{k} {v:,}" for k, v in sorted(errors.items()))
+                     + (f"; not sent {acc['not_sent']:,}" if acc.get("not_sent") else ""))
     if errors.get("oom"):
         lines.append(f"maxmemory reached: Redis refused {errors['oom']:,} writes with OOM (noeviction); give the "
                      "masters more memory or fewer sessions")
     lines += flag_lines(summary)
     return "\n".join(lines)
+
+
+def accounting_line(acc: dict[str, Any]) -> str:
+    """"operations: 1,234 due = 1,200 sent (1,190 ok + 10 errors) + 34 not sent (...)": every operation once."""
+    line = (f"operations: {acc['due']:,} due = {acc['sent']:,} sent ({acc['ok']:,} ok + {acc['errors']:,} errors) + "
+            f"{acc['not_sent']:,} not sent")
+    if acc.get("not_sent"):
+        line += (f" (still queued when the run ended: behind a silent master or a late schedule; backlog at the end "
+                 f"{acc.get('backlog_at_end', 0):,})")
+    if acc.get("unaccounted"):
+        line += f"; {acc['unaccounted']:,} NOT ACCOUNTED FOR"
+    return line
+
+
+def _us(value: float, width: int) -> str:
+    """A µs figure right-aligned in ``width`` with at least one space before it: µs with thousands separators while
+    they fit, else seconds ("13.97 s"; before: 13,934,591 ran into its neighbour, "24,17513,934,591")."""
+    text = f"{value:,.0f}"
+    if len(text) >= width:
+        text = f"{value / 1e6:,.2f} s"
+    return text.rjust(width)
 
 
 def operations_table(summary: dict[str, Any]) -> list[str]:
@@ -128,8 +154,8 @@ def operations_table(summary: dict[str, Any]) -> list[str]:
         if not lat.get("count"):
             lines.append(head + f"{'-':>9}{'-':>9}{'-':>9}{'-':>10}{'-':>10}{'-':>9}")
             continue
-        lines.append(head + f"{lat.get('p50', 0):>9,}{lat.get('p90', 0):>9,}{lat.get('p99', 0):>9,}"
-                     f"{lat.get('p999', 0):>10,}{lat.get('max', 0):>10,}{svc.get('p99', 0):>9,}")
+        lines.append(head + _us(lat.get('p50', 0), 9) + _us(lat.get('p90', 0), 9) + _us(lat.get('p99', 0), 9)
+                     + _us(lat.get('p999', 0), 10) + _us(lat.get('max', 0), 10) + _us(svc.get('p99', 0), 9))
     lines += [f"(count, errors, percentiles: the statistics window ({since}), the same as Locust's tables and "
               "CSV; warm-up: operations before it,", " in no other figure; latency from the intended start, svc = "
               "service time from the send; 'loadsim explain' says more)"]

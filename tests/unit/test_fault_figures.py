@@ -44,3 +44,32 @@ def test_fault_impact_measures_the_connection_storm_from_the_servers_counters():
     (impact,) = fault_impact([{"action": "switchover", "target": "all", "done_s": 10.0}], rows, nodes)
     assert impact["new_connections_per_s_before"] == 0.0  # no new connection before the fault
     assert impact["new_connections_per_s_peak"] == 80.0  # 40 on each of the two nodes in one second
+
+
+def test_a_backlog_emptied_only_by_the_stop_did_not_drain_and_the_text_says_so():
+    """Before: a backlog behind a master stopped to the end 'drained after 14.0 s': the last sample, taken after the
+    HA pairs stopped and dropped their queues, was read as the drain."""
+    from loadsim.results.text import summary_table
+
+    rows = [{"elapsed_s": t, "latency_max_us": 1000 if t < 3 else 3_000_000 * (t - 2),
+             "queue_depth": 0 if t < 3 else 50 * t, "generator_cpu_percent": 10} for t in range(10)]
+    rows.append({"elapsed_s": 15.0, "latency_max_us": 0, "queue_depth": 0, "generator_cpu_percent": 1})  # after stop
+    (impact,) = fault_impact([{"action": "pause-master", "node": "127.0.0.1:7000", "done_s": 3.0}], rows)
+    assert impact["backlog_drained_s"] is None and impact["backlog_at_end"] == 450
+    assert impact["latency_recovered_s"] is None
+    text = summary_table({"fault_impact": [impact]})
+    assert "backlog 450 operations, did not drain (450 still queued at the end)" in text
+    assert "not back under 2x by the end" in text
+
+
+def test_percentile_columns_never_run_together():
+    """Before: '24,17513,934,591': a p99 of 13.9 s filled its column and touched its neighbour."""
+    from loadsim.results.text import operations_table
+
+    op = {"count": 74, "errors": 1, "warmup": 15,
+          "latency_us": {"count": 73, "p50": 7367, "p90": 14311, "p99": 24175, "p999": 13_934_591,
+                         "max": 13_934_591},
+          "service_us": {"p99": 17775}}
+    row = operations_table({"operations": {"session.create": op}})[1]
+    assert row.split() == ["session.create", "74", "1", "15", "7,367", "14,311", "24,175", "13.93", "s", "13.93",
+                           "s", "17,775"]
