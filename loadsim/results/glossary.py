@@ -42,6 +42,8 @@ GLOSSARY: dict[str, str] = {
     "master_fault": "a fault of Redis (see the FAULT line: a master dead, stopped, paused, busy or out of memory, "
                     "or the cluster down). Next: expected with --fault; otherwise find what stopped or paused the "
                     "master before reading any figure as Redis's capacity",
+    "operations": "every operation of the whole run once (pre-fill, restores and cleaning included): due = sent + "
+                  "not sent, sent = ok + errors (summary.json accounting); a count NOT ACCOUNTED FOR would be a bug",
     "not sent": "operations due that no ORS worker thread ever sent: still queued (behind a stopped master, a "
                 "slow run) when the run ended. due = sent + not sent, sent = ok + errors",
     "unreadable": "read-back: the read failed (by error kind: connection, timeout, clusterdown ...), so nothing "

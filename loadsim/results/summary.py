@@ -589,15 +589,16 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "cluster_down": bool(down),
         "command_gap": command_gap(server_commands, recorder.commands),
     }
-    pauses = client_pauses(commandstats_start, commandstats_end)
+    counted_pauses = client_pauses(commandstats_start, commandstats_end)
+    pauses = dict(counted_pauses)
     # a CLIENT PAUSE still in force at the end (ALL holds INFO too: not in the counters yet), as the read-back saw
     for node, code in ((read_back or {}).get("masters_down_codes") or {}).items():
         if code == rc.MASTER_PAUSED:
             pauses[node] = max(1, pauses.get(node, 0))
     if pauses:
         flags["writes_paused"] = True
-    seen = faults_seen(masters, failed_over, down, dict(recorder.errors), error_windows, pauses, read_back, faults,
-                       node_rows)
+    seen = faults_seen(masters, failed_over, down, dict(recorder.errors), error_windows, counted_pauses, read_back,
+                       faults, node_rows)
     if seen:
         flags["master_fault"] = True
     if cluster_audit is not None:
