@@ -58,6 +58,11 @@ def fault_impact(faults: list[dict[str, Any]], rows: list[dict[str, Any]],
         q_row = max(after, key=lambda r: number(r.get("queue_depth")))
         drained = _first_at_or_below(after, "queue_depth", max(base_q, 1.0), number(q_row.get("elapsed_s")))
         backlog_end = int(number(rows[-1].get("queue_depth"))) if rows else 0
+        if backlog_end > max(base_q, 1.0):
+            # operations still queued at the end have waited since they were due: the latency never came back,
+            # whatever the few operations that completed say (before: "back under 2x after 0.7 s" behind a master
+            # stopped to the end, whose operations waited 9 s)
+            back = None
         cpu_peak = max(number(r.get("generator_cpu_percent")) for r in after)
         out.append({
             "fault": f"{f.get('action')} {f.get('node') or f.get('target')}", "at_s": t,

@@ -47,7 +47,7 @@ def run_with_fault(cluster, tmp_path, name, fault, at_s=4.0, run_time="14s"):
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ))
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a start took over 30 s with the box at load 10 (8 suites at once)
         while time.monotonic() < deadline and not (out / "node_series.csv").exists():
             time.sleep(0.1)
         assert (out / "node_series.csv").exists(), "the run did not start"
@@ -129,7 +129,8 @@ def test_all_masters_killed_is_a_cluster_down_first_line(tmp_path):
     # the fault first, naming every master (before: "RIG-BOUND: achieved 36 % of offered"), then the outage
     summary_text = stdout[stdout.index("FAULT: "):]
     first = summary_text.splitlines()[0]
-    assert first.startswith("FAULT: masters ") and all(m["node"] in first for m in s["masters"]), first
+    # every master named (the monitor may see them die a sample apart: "master A dead from 4.7 s; masters B, C ...")
+    assert first.startswith("FAULT: master") and all(m["node"] in first for m in s["masters"]), first
     assert_fault_run(stdout, s, s["masters"][0]["node"], "master-dead")
     assert summary_text.splitlines()[1].startswith(f"CLUSTER DOWN from {outage['from_s']:.1f} s to the end")
     assert summary_text.splitlines()[2].startswith("run:")
