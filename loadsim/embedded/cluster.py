@@ -14,6 +14,7 @@ Command line: ``loadsim cluster up | status | down`` keeps the same state in a f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -204,17 +205,50 @@ def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
     return True
 
 
-def _is_our_redis(pid: int, directory: str, server: str | None = None) -> bool:
-    """True if *pid* is a redis-server working in *directory* (guards against a reused pid): the binary
-    *server* given by the user (any name), else one named ``redis-*``."""
+def _cwd_and_exe(pid: int) -> tuple[str, str] | None:
+    """The working directory and binary of *pid* (a deleted folder without its " (deleted)" mark)."""
     try:
         exe = os.readlink(f"/proc/{pid}/exe")
         cwd = os.readlink(f"/proc/{pid}/cwd")
     except OSError:
-        return False
-    ours = os.path.basename(exe).startswith("redis-") or bool(server) and os.path.realpath(exe) == \
+        return None
+    return cwd.removesuffix(" (deleted)"), exe.removesuffix(" (deleted)")
+
+
+def _is_redis_binary(exe: str, server: str | None) -> bool:
+    """The binary *server* given by the user (any name), else one named ``redis-*``."""
+    return os.path.basename(exe).startswith("redis-") or bool(server) and os.path.realpath(exe) == \
         os.path.realpath(server or "")
-    return ours and os.path.realpath(cwd) == os.path.realpath(directory)
+
+
+def _is_our_redis(pid: int, directory: str, server: str | None = None) -> bool:
+    """True if *pid* is a redis-server working in *directory* (guards against a reused pid): the binary
+    *server* given by the user (any name), else one named ``redis-*``."""
+    found = _cwd_and_exe(pid)
+    return found is not None and _is_redis_binary(found[1], server) and \
+        os.path.realpath(found[0]) == os.path.realpath(directory)
+
+
+def nodes_by_folder(state_dir: str | os.PathLike[str], server: str | None = None) -> list[int]:
+    """Every live redis-server working in a node folder (``node-<i>``) of *state_dir*, found by its folder, not by
+    a recorded pid: a node whose pid was never recorded (an interrupt or an error between its start and the
+    record) is found as well as the others. Linux /proc; other engineers' clusters live in other folders."""
+    root = os.path.realpath(state_dir)
+    pids = []
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return []
+    for name in entries:
+        pid = int(name)
+        found = _cwd_and_exe(pid)
+        if found is None or pid == os.getpid():
+            continue
+        cwd, exe = found
+        if os.path.dirname(cwd) == root and os.path.basename(cwd).startswith("node-") \
+                and _is_redis_binary(exe, server) and pid_alive(pid):
+            pids.append(pid)
+    return pids
 
 
 class EmbeddedCluster:
@@ -359,6 +393,10 @@ class EmbeddedCluster:
         taken: set[int] = set()
         self.nodes = []
         try:
+            if self._own_dir:
+                # before the first node: whatever happens from here (an interrupt while a node is being spawned,
+                # this process killed), every node in this folder is stopped when this process is gone
+                self._start_watchdog()
             for i in range(total):
                 directory = self.state_dir / f"node-{i}"
                 if directory.exists():
@@ -376,8 +414,6 @@ class EmbeddedCluster:
                 self._popen[proc.pid] = proc
                 self.nodes.append(node)
             self._save_state()
-            if self._own_dir:
-                self._start_watchdog()
             deadline = time.monotonic() + timeout
             say(f"started {total} redis-server processes, waiting for each to answer PING ...")
             for node in self.nodes:
@@ -396,7 +432,7 @@ class EmbeddedCluster:
         crash): it waits for EOF on a pipe only this process holds open."""
         read_end, write_end = os.pipe()
         args = [sys.executable, "-m", "loadsim.embedded.cluster", "--watchdog", str(self.state_dir),
-                *[f"{n.pid}:{n.directory}" for n in self.nodes]]
+                self.spec.redis_server or ""]
         self._watchdog = subprocess.Popen(args, stdin=read_end, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL, start_new_session=True)
         os.close(read_end)
@@ -487,21 +523,32 @@ class EmbeddedCluster:
                            f"logs in {self.state_dir}/node-*/redis.log")
 
     def stop(self, timeout: float = 10.0) -> list[int]:
-        """Stop every node this cluster started (SIGTERM, then SIGKILL). Returns the pids stopped."""
+        """Stop every node this cluster started (SIGTERM, then SIGKILL), those whose pid was never recorded
+        included (found by their folder). Returns the pids stopped."""
+        server = self.spec.redis_server
+        targets = [node.pid for node in self.nodes
+                   if node.pid and pid_alive(node.pid) and _is_our_redis(node.pid, node.directory, server)]
+        # a node spawned when an interrupt or an error arrived (before its pid was recorded) is in its folder
+        targets += [pid for pid in nodes_by_folder(self.state_dir, server) if pid not in targets]
         stopped = []
-        for node in self.nodes:
-            if node.pid and pid_alive(node.pid) and _is_our_redis(node.pid, node.directory, self.spec.redis_server):
-                os.kill(node.pid, signal.SIGCONT)  # a paused node cannot handle SIGTERM
-                os.kill(node.pid, signal.SIGTERM)
-                stopped.append(node.pid)
+        for pid in targets:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)  # a paused node cannot handle SIGTERM
+                os.kill(pid, signal.SIGTERM)
+                stopped.append(pid)
         deadline = time.monotonic() + timeout
         for pid in stopped:
             while pid_alive(pid) and time.monotonic() < deadline:
                 self._reap(pid)
                 time.sleep(0.02)
             if pid_alive(pid):
-                os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self._reap(pid, block=True)
+        for pid in nodes_by_folder(self.state_dir, server):  # one that finished its exec meanwhile
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+                stopped.append(pid)
         self._stop_watchdog()
         if self.state_file.exists():
             self.state_file.unlink()
@@ -609,26 +656,27 @@ class EmbeddedCluster:
 
 
 def _watchdog_main(argv: list[str]) -> None:
-    """``python -m loadsim.embedded.cluster --watchdog DIR PID:NODEDIR ...``: see EmbeddedCluster._start_watchdog."""
+    """``python -m loadsim.embedded.cluster --watchdog DIR [SERVER]``: see EmbeddedCluster._start_watchdog. The
+    nodes are found by their folders in DIR when the owner is gone: those started after the watchdog, restarted
+    ones (a new pid) and one whose pid the owner never recorded included."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    state_dir, nodes = argv[0], [a.split(":", 1) for a in argv[1:]]
+    state_dir, server = argv[0], (argv[1] if len(argv) > 1 else "") or None
     while sys.stdin.buffer.read(4096):
         pass  # EOF: the owner stopped the cluster or died
-    try:  # the binary the user chose, if any (state.json stays until a normal stop)
-        server = json.loads(Path(state_dir, "state.json").read_text())["spec"].get("redis_server")
-    except (OSError, ValueError, KeyError, TypeError):
-        server = None
-    pids = [int(pid) for pid, directory in nodes
-            if pid_alive(int(pid)) and _is_our_redis(int(pid), directory, server)]
+    pids = nodes_by_folder(state_dir, server)
+    time.sleep(0.2)  # a node forked just before the owner died is a redis-server once its exec is done
+    pids += [pid for pid in nodes_by_folder(state_dir, server) if pid not in pids]
     for pid in pids:
-        os.kill(pid, signal.SIGCONT)
-        os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+            os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 10
     while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     for pid in pids:
         if pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     if pids:  # the owner died: its temporary folder is ours to remove
         shutil.rmtree(state_dir, ignore_errors=True)
 
