@@ -24,7 +24,8 @@
       .loadsim-fixed-label { min-width: 11em; }
       .loadsim-fixed-value { font-family: monospace; overflow-wrap: anywhere; }
       .loadsim-fixed-note { margin-left: auto; font-size: 12px; white-space: nowrap; }
-      iframe.loadsim-charts { width: 100%; height: 1250px; border: 0; margin-top: 12px; }`;
+      iframe.loadsim-charts { width: 100%; height: 1250px; border: 0; margin-top: 12px; }
+      .loadsim-field-error { color: #d32f2f; font-size: 13px; margin: 4px 2px 0; white-space: normal; }`;
     document.head.appendChild(style);
   }
 
@@ -117,6 +118,73 @@
     } catch (e) { /* the server is gone or busy: try again on the next round */ }
   }
   setInterval(refreshWhenFinal, 3000);
+
+  // A refused start (loadsim/locust/webui.py: guard_swarm answers {success: false, message, loadsim_field}) is
+  // shown under the field it names, scrolled into view and focused, not only at the bottom of a long page.
+  function clearFieldErrors() {
+    document.querySelectorAll(".loadsim-field-error").forEach(e => e.remove());
+  }
+
+  function showFieldError(field, message, focus = true) {
+    const input = document.querySelector(`form [name="${field}"]`);
+    const item = input && input.closest(".MuiFormControl-root");
+    if (!item) return;
+    const note = document.createElement("div");
+    note.className = "loadsim-field-error";
+    note.setAttribute("role", "alert");
+    note.dataset.field = field;
+    note.textContent = message;  // text, never HTML
+    item.appendChild(note);
+    if (!focus) return;
+    item.scrollIntoView({block: "center"});
+    input.focus({preventScroll: true});
+  }
+
+  // HA pairs and the ramp-up are checked as typed: Locust's page turns -1 HA pairs into 1 before it sends the
+  // form, so the server never sees what was typed. These listeners run before the page's own (window, capture).
+  const typedProblems = new Map();
+  const SHAPE_CHECKS = {
+    userCount: v => /^\s*\d+\s*$/.test(v) && Number(v) >= 1 ? null
+      : `HA pairs: '${v}' is not a whole number of 1 or more; give e.g. 9`,
+    spawnRate: v => v.trim() !== "" && Number.isFinite(Number(v)) && Number(v) > 0 ? null
+      : `Ramp up: '${v}' is not a number of HA pairs per second above 0; give e.g. 9`,
+  };
+  window.addEventListener("input", event => {
+    const input = event.target;
+    const check = input && SHAPE_CHECKS[input.name];
+    if (!check) return;
+    const problem = check(input.value);
+    document.querySelectorAll(`.loadsim-field-error[data-field="${input.name}"]`).forEach(e => e.remove());
+    if (problem) {
+      typedProblems.set(input.name, problem);
+      showFieldError(input.name, problem, false);
+    } else {
+      typedProblems.delete(input.name);
+    }
+  }, true);
+  window.addEventListener("submit", event => {
+    if (!typedProblems.size) return;
+    event.preventDefault();  // nothing is sent, so nothing starts
+    event.stopImmediatePropagation();
+    clearFieldErrors();
+    for (const [field, problem] of typedProblems) showFieldError(field, problem);
+  }, true);
+
+  const pageFetch = window.fetch.bind(window);
+  window.fetch = async function (resource, options) {
+    const url = typeof resource === "string" ? resource : (resource && resource.url) || "";
+    const method = ((options && options.method) || (resource && resource.method) || "GET").toUpperCase();
+    if (method !== "POST" || !/(^|\/)swarm(\?|$)/.test(url.replace(location.origin, ""))) {
+      return pageFetch(resource, options);
+    }
+    clearFieldErrors();
+    const response = await pageFetch(resource, options);
+    try {
+      const reply = await response.clone().json();
+      if (reply && reply.success === false && reply.loadsim_field) showFieldError(reply.loadsim_field, reply.message);
+    } catch (e) { /* not JSON: Locust shows what it got */ }
+    return response;
+  };
 
   let pending = false;
   function update() {

@@ -15,16 +15,19 @@ as whom to connect: each option's record says) and checks loadsim's values befor
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import json
 import logging
+import math
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from loadsim import defaults as D
 from loadsim.config.persistence import OPTIONS, read_ors_config
-from loadsim.config.simulation import GROUPS, SIM_OPTIONS
+from loadsim.config.simulation import GROUPS, REPEATABLE, SIM_OPTIONS
 from loadsim.errors import UserError
 from loadsim.results.summary import cpu_seconds, number
 
@@ -57,6 +60,31 @@ def refused_fields(posted: list[str], parsed: dict[str, Any]) -> list[str]:
     no option is ignored by Locust, and here."""
     allowed = form_fields()
     return [key for key in posted if key in parsed and key not in allowed]
+
+
+def test_shape_problem(form: Any) -> tuple[str, str] | None:
+    """(field, one line) when the form's HA pairs or ramp-up is not a valid number, else None (pure). Locust's page
+    sent -1 HA pairs as 1 and started the test."""
+    pairs = str(form.get("user_count", "")).strip()
+    if not pairs.isdigit() or int(pairs) < 1:
+        return "user_count", f"HA pairs: '{pairs}' is not a whole number of 1 or more; give e.g. 9"
+    rate_text = str(form.get("spawn_rate", "")).strip()
+    try:
+        rate = float(rate_text)
+    except ValueError:
+        rate = float("nan")
+    if not (math.isfinite(rate) and rate > 0):
+        return "spawn_rate", f"Ramp up: '{rate_text}' is not a number of HA pairs per second above 0; give e.g. 9"
+    return None
+
+
+def field_named(message: str) -> str | None:
+    """The form field a refusal names (``--aht: ...``, ``redis-connect-timeout: ...``), else None (pure)."""
+    match = re.match(r"(?:--)?([a-z][a-z0-9-]*)[ :]", message)
+    if not match:
+        return None
+    dest = match.group(1).replace("-", "_")
+    return dest if dest in form_options() else None
 
 
 def login_problem(web_ui: Any) -> str | None:
@@ -431,9 +459,19 @@ def guard_swarm(web_ui: Any, runtime: Any) -> None:
     Locust's own failure reply (``success: false`` and a message, which the page shows under the form), and
     nothing starts. Locust's login, when on, still comes first."""
     from flask import jsonify, request
+    from werkzeug.datastructures import ImmutableMultiDict
 
     endpoint = next(rule.endpoint for rule in web_ui.app.url_map.iter_rules() if rule.rule.endswith("/swarm"))
     swarm = web_ui.app.view_functions[endpoint]
+    settable = form_options()
+    # a blank field means the value given at start (command line, environment, scenario default), as the form
+    # showed it: Locust's /swarm turned a blank number into float('') (HTTP 500) and a blank boolean into false
+    at_start = {dest: copy.deepcopy(getattr(runtime.namespace, dest, None)) for dest in settable}
+
+    def refuse(message: str, field: str | None) -> Any:
+        log.error("loadsim: error: %s", message)
+        return jsonify({"success": False, "message": message, "host": runtime.environment.host,
+                        "loadsim_field": _camel(field) if field else None})
 
     def guarded_swarm(*args: Any, **kwargs: Any) -> Any:
         parsed = vars(runtime.namespace)
@@ -443,17 +481,32 @@ def guard_swarm(web_ui: Any, runtime: Any) -> None:
             message = (f"{names}: not settable from the web UI (options that name files, folders, programs or "
                        "where to connect keep the value given at start); restart locust with the value instead")
             log.warning("refused a test from the web UI: %s", message)
-            return jsonify({"success": False, "message": message, "host": runtime.environment.host})
-        settable = form_options()
-        fields = {key: request.form.get(key, "") for key in request.form if key in settable}
-        if request.form.get("user_count", "").strip().isdigit():  # else Locust refuses it with its own message
-            fields["num_users"] = request.form["user_count"].strip()
+            return jsonify({"success": False, "message": message, "host": runtime.environment.host,
+                            "loadsim_field": None})
+        shape = test_shape_problem(request.form)
+        if shape:
+            return refuse(f"{shape[1]}; nothing was started: fix the form and start again", shape[0])
+        fields: dict[str, Any] = {}
+        for key in settable & set(request.form):
+            values = [v for v in request.form.getlist(key) if v.strip()]
+            if not values:
+                fields[key] = at_start[key]
+            elif isinstance(at_start[key], list) or key in REPEATABLE:
+                fields[key] = [part.strip() for v in values for part in v.split(",") if part.strip()]
+            else:
+                fields[key] = values[-1].strip()
+        fields["num_users"] = request.form["user_count"].strip()
         try:
             runtime.check_form(fields)
         except (UserError, ValueError) as exc:
             message = f"{str(exc).rstrip('.')}; nothing was started: fix the form and start again"
-            log.error("loadsim: error: %s", message)
-            return jsonify({"success": False, "message": message, "host": runtime.environment.host})
+            return refuse(message, field_named(message))
+        # loadsim's fields are loadsim's to convert (the values checked above, set as checked); Locust's /swarm
+        # gets the test's shape only, so nothing reaches its type conversion that would raise (HTTP 500)
+        for key, value in fields.items():
+            if key != "num_users":
+                setattr(runtime.namespace, key, value)
+        request.form = ImmutableMultiDict([(k, v) for k, v in request.form.items(multi=True) if k not in settable])
         response = swarm(*args, **kwargs)
         run_time = (response.get_json(silent=True) or {}).get("run_time") if hasattr(response, "get_json") else None
         if run_time:

@@ -83,3 +83,97 @@ def test_a_fault_typed_into_the_form_happens_in_that_test(tmp_path):
     (fault,) = summary["faults"]
     assert fault["action"] == "switchover" and fault["result"] == "ok" and 1.9 < fault["done_s"] < 4
     assert summary["recovery"]["pairs"] == 2
+
+
+def _swarm(ui, **fields):
+    form = {"user_count": "2", "spawn_rate": "2", "host": "", **fields}
+    body = http(f"{ui.base}/swarm", form)
+    assert body is not None, "the server answered with an error (HTTP 500?)"
+    return json.loads(body)
+
+
+def test_every_field_is_checked_before_anything_starts_and_a_blank_keeps_the_value_given_at_start(tmp_path):
+    """Locust's /swarm converted each field to the type of its current value: a blank number was float('')
+    (HTTP 500), a blank boolean false, 2.5 masters int('2.5') (HTTP 500); -1 HA pairs started a test. Each is
+    refused naming its field, or a blank keeps the value given at start; nothing reaches Locust's conversion."""
+    out = tmp_path / "ui"
+    with LocustUI("--type", "cassandra", "--results-dir", str(out), "--aht", "30") as ui:
+        for fields, field, said in (
+                ({"user_count": "-1"}, "userCount", "HA pairs: '-1' is not a whole number of 1 or more"),
+                ({"user_count": "2.5"}, "userCount", "HA pairs: '2.5'"),
+                ({"spawn_rate": "0"}, "spawnRate", "Ramp up: '0'"),
+                ({"spawn_rate": "nan"}, "spawnRate", "Ramp up: 'nan'"),
+                ({"cps_per_pair": "-1"}, "cpsPerPair", "--cps-per-pair: -1 is out of range"),
+                ({"masters": "2.5"}, "masters", "--masters: '2.5' is not a valid"),
+                ({"aht": "abc"}, "aht", "--aht: 'abc'"),
+                ({"prefill": "maybe"}, "prefill", "--prefill: 'maybe'"),
+                ({"redis_socket_timeout": "-5"}, "redisSocketTimeout", "redis-socket-timeout: '-5'")):
+            reply = _swarm(ui, **fields)
+            assert reply["success"] is False and reply["loadsim_field"] == field, (fields, reply)
+            assert reply["message"].startswith(said) and "nothing was started" in reply["message"], reply
+        assert json.loads(http(f"{ui.base}/stats/requests"))["state"] == "ready"  # nothing started
+        assert not out.exists()
+        # blanks: the values given at start (aht 30 on the command line, prefill true by default)
+        assert _swarm(ui, aht="", prefill="", cps_per_pair=" ", masters="", fault="")["success"]
+        time.sleep(3)
+        http(f"{ui.base}/stop", {})
+        wait(lambda: _complete(out), 60, "the test's summary")
+    simulation = json.loads((out / "config.json").read_text())["simulation"]
+    assert simulation["aht"] == 30.0 and simulation["prefill"] is True and simulation["cps_per_pair"] == 5.0
+    assert "Traceback" not in ui.log and "resulted in a 500" not in ui.log
+
+
+def test_a_refused_field_is_shown_next_to_it_in_a_browser(tmp_path):
+    """In chromium: -1 HA pairs and -1 calls/s are refused under their own fields, in view (the message used to be
+    at the bottom of a 5,400 px page), and nothing starts; a blank handle time then starts a test with the value
+    given at start. Screenshots in the test's folder."""
+    import shutil
+
+    import pytest
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="no playwright: pip install -e '.[dev]'")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no chromium: install Debian's chromium (scripts/ensure-browser.sh)")
+    out = tmp_path / "ui"
+    with LocustUI("--type", "cassandra", "--results-dir", str(out), "--aht", "30") as ui, \
+            sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.set_default_timeout(60_000)
+        page.goto(ui.base + "/")
+        page.click("text=Custom parameters")
+        page.click("text=Advanced options")
+        page.wait_for_selector(".loadsim-group")
+
+        def refused(field, value, said):
+            page.fill(f"input[name={field}]", value)
+            page.click("button:has-text('Start')")
+            note = page.wait_for_selector(f".loadsim-field-error[data-field={field}]")
+            assert note.inner_text().startswith(said), note.inner_text()
+            # next to its field: inside the field's own box, and on screen
+            inside = page.eval_on_selector(f".loadsim-field-error[data-field={field}]",
+                                           "e => !!e.closest('.MuiFormControl-root').querySelector("
+                                           f"'[name={field}]')")
+            box = note.bounding_box()
+            assert inside and box is not None and 0 <= box["y"] <= 900 - box["height"], box
+            assert page.locator(".loadsim-field-error").count() == 1  # the previous one was cleared
+            assert json.loads(http(f"{ui.base}/stats/requests"))["state"] == "ready" and not out.exists()
+
+        refused("userCount", "-1", "HA pairs: '-1' is not a whole number of 1 or more")
+        page.fill("input[name=userCount]", "2")
+        refused("cpsPerPair", "-1", "--cps-per-pair: -1 is out of range")
+        page.screenshot(path=str(tmp_path / "web_form_field_error.png"))
+
+        page.fill("input[name=cpsPerPair]", "5")
+        page.fill("input[name=aht]", "")
+        page.click("button:has-text('Start')")
+        wait(lambda: json.loads(http(f"{ui.base}/stats/requests"))["state"] in ("running", "spawning"), 60,
+             "the test to start")
+        assert page.locator(".loadsim-field-error").count() == 0
+        time.sleep(2)
+        http(f"{ui.base}/stop", {})
+        wait(lambda: _complete(out), 60, "the test's summary")
+        browser.close()
+    assert json.loads((out / "config.json").read_text())["simulation"]["aht"] == 30.0
+    assert "Traceback" not in ui.log and "resulted in a 500" not in ui.log
