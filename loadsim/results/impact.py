@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from loadsim.results.summary import SATURATED_CPU_PERCENT, number
+from loadsim.results.figures import SATURATED_CPU_PERCENT, number
 
 BEFORE_S = 10.0  # the baseline: this long before the fault
 AFTER_S = 60.0  # how long after the fault to look for the spike and its end

@@ -413,7 +413,7 @@ def upgrade(summary: dict[str, Any], where: str = "summary.json") -> dict[str, A
             m.setdefault("commands_steady", m.get("commands", 0))
         out["masters"] = masters
     if out.get("complete") and "steady_commands_per_s" not in out.get("rates", {"steady_commands_per_s": 0}):
-        from loadsim.results.summary import steady_commands_per_s  # same formula as the writer's
+        from loadsim.results.figures import steady_commands_per_s  # same formula as the writer's
 
         out["rates"] = {**out["rates"], "steady_commands_per_s": steady_commands_per_s(out.get("masters", []))}
     if version < 2 and out.get("complete"):
@@ -436,7 +436,7 @@ def upgrade(summary: dict[str, Any], where: str = "summary.json") -> dict[str, A
 def _older_run_class(summary: dict[str, Any]) -> dict[str, Any]:
     """A run written before run_class existed, classified from what it holds (no host figures)."""
     from loadsim.model.runclass import RunEvidence, classify
-    from loadsim.results.summary import busiest_operation
+    from loadsim.results.figures import busiest_operation
 
     flags, rates, ops = summary.get("flags", {}), summary.get("rates", {}), summary.get("operations", {})
     op = busiest_operation(ops)

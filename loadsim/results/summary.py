@@ -20,10 +20,10 @@ from loadsim.model import attribution
 from loadsim.model import runclass as rc
 from loadsim.model.runclass import FaultSeen, RunEvidence, classify
 from loadsim.redis.monitor import NOT_WORKLOAD, workload_commands
+from loadsim.results.figures import SATURATED_CPU_PERCENT, busiest_operation, number, steady_commands_per_s
 from loadsim.results.recorder import Recorder, stats
 from loadsim.results.schema import SCHEMA_VERSION, Summary
 
-SATURATED_CPU_PERCENT = 90.0  # a generator above this (p90 of per-second samples) may be the bottleneck
 LAG_BEHIND_US = 10_000  # schedule lag p99 above 10 ms: the schedule fell behind
 RATE_BEHIND = 0.98  # achieved below 98 % of offered: the system did not keep up
 # Redis's commands against the client's: equal in a clean run (tested); more than this apart, operations were cut
@@ -56,14 +56,6 @@ _NO_ANSWER_ERRORS = {"ConnectionError", "TimeoutError"}
 
 def iso_time(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))
-
-
-def number(v: Any) -> float:
-    """A sampled INFO value as a float (0 when missing or not a number)."""
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return 0.0
 
 
 def cpu_seconds(row: dict[str, Any]) -> float:
@@ -273,12 +265,6 @@ def outages(node_rows: list[dict[str, Any]], duration_s: float) -> list[dict[str
     return periods
 
 
-def steady_commands_per_s(masters: list[dict[str, Any]]) -> float:
-    """Server-counted commands per second over the steady window, all masters (the pre-fill left out)."""
-    seconds = max((m["steady_s"] for m in masters), default=0.0)
-    return round(sum(m["commands_steady"] for m in masters) / seconds, 2) if seconds > 0 else 0.0
-
-
 def _steady_client_cpu_per_command(steady_rows: list[dict[str, Any]]) -> float:
     """Generator CPU µs per Redis command over the steady window (start-up costs left out)."""
     if len(steady_rows) < 2:
@@ -322,13 +308,6 @@ def host_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
         out[key] = round(statistics.fmean(values), 1) if values else None
         out[f"{key}_max"] = round(max(values), 1) if values else None
     return out
-
-
-def busiest_operation(operations: dict[str, Any]) -> str | None:
-    """The operation with the most measured latencies (the recovery's restores left out): its p99 is the run's."""
-    counts = {k: v.get("latency_us", {}).get("count", 0) for k, v in operations.items() if k != "session.recover"}
-    counts = {k: n for k, n in counts.items() if n}
-    return max(counts, key=lambda k: counts[k]) if counts else None
 
 
 def commands_per_operation(workload: dict[str, Any]) -> dict[str, int]:

@@ -60,3 +60,73 @@ def test_the_pure_core_imports_nothing_heavy():
         heavy = {name.split(".")[0] for name in _imports(path)} & (HEAVY - {"redis"} if "results" in str(path)
                                                                    else HEAVY)
         assert not heavy, f"{path.name} imports {heavy}"
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the loadsim modules it imports (anywhere in it: in functions, under TYPE_CHECKING too)."""
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for imported in _imports(path):
+            # "loadsim.results.summary.number" -> the longest prefix that is a module
+            parts = imported.split(".")
+            for n in range(len(parts), 1, -1):
+                candidate = ".".join(parts[:n])
+                if candidate in modules and candidate != name and not name.startswith(candidate + "."):
+                    if not modules[candidate].name == "__init__.py" or n == len(parts):
+                        targets.add(candidate)
+                    break
+        graph[name] = targets
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_circles():
+    """No module imports, directly or through others, a module that imports it: not in a function, not for the
+    type hints only (results.schema <-> summary <-> impact and locust.engine <-> users were such circles)."""
+    assert _cycles(_import_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
