@@ -20,7 +20,7 @@ lint: setup
 test: setup
 	@scripts/ensure-browser.sh
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q --durations=15 tests/unit tests/integration
+	$(BIN)/python scripts/run-tests.py  # the whole suite in 3 parallel shards, in a random order (seed printed)
 
 test-fast: setup  # the unit tests alone: no Redis, no subprocess, seconds
 	$(BIN)/ruff check .
