@@ -444,8 +444,11 @@ def faults_seen(masters: list[dict[str, Any]], failed_over: list[dict[str, Any]]
         windows = [w["from_s"] for w in error_windows or [] if w.get("master") == node]
         at = m.get("down_from_s") if m.get("down_from_s") is not None else min(windows, default=None)
         add(code, node, at, failover(node) or "still at the end")
+    end = max((number(r.get("elapsed_s")) for r in node_rows), default=0.0)
     for m in masters:
-        if m.get("status") == "dead":
+        # refused is certain; no answer only when it lasted (a last sample missed on a loaded host is not a fault)
+        if m.get("status") == "dead" and (m.get("down_how") == "refused"
+                                          or end - (m.get("down_from_s") or end) >= SILENT_FOR_S):
             add(rc.MASTER_DEAD if m.get("down_how") == "refused" else rc.MASTER_SILENT, m["node"], m.get("down_from_s"),
                 failover(m["node"]) or "to the end")
     for f in failed_over:
@@ -481,6 +484,8 @@ def faults_seen(masters: list[dict[str, Any]], failed_over: list[dict[str, Any]]
             by_master[node] = FaultSeen(rc.MASTER_PAUSED, node, seen.at_s if seen else None,
                                         ", ".join(x for x in (seen.detail if seen else "", detail) if x))
     for p in down:
+        if not by_master and p.get("seconds", 0.0) < SILENT_FOR_S:
+            continue  # one sample every master missed on a loaded host, nothing else amiss: not a fault
         to = "the end" if p.get("to_s") is None else f"{p['to_s']:.1f} s"
         add(rc.CLUSTER_DOWN, None, p.get("from_s"), f"to {to}: {p.get('why', '?')}")
     return sorted(by_master.values(), key=lambda f: (f.at_s is None, f.at_s or 0.0))

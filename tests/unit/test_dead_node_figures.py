@@ -167,3 +167,16 @@ def test_a_client_pause_during_the_run_is_a_flag_with_the_node():
     assert s["flags"]["writes_paused"] and s["client_pauses"] == {A: 1}
     assert f"writes_paused: CLIENT PAUSE on {A} (1x)" in summary_table(s)
     assert "writes_paused" not in _summary(rows, cs_start=end, cs_end=end)["flags"]
+
+
+def test_a_master_missing_only_the_last_sample_is_not_a_fault():
+    """On a loaded host the monitor's 0.5 s timeout can miss a node's last sample: a silence that short, with no
+    refused connection, is not a fault (a refused one, or a longer silence, is)."""
+    rows = [_row(n, t) for t in range(12) for n in (A, B, C)]
+    rows = [r for r in rows if not (r["node"] == A and r["elapsed_s"] == 11.0)]
+    last = {**_row(A, 11, state="down"), "error": "TimeoutError"}
+    s = _summary(rows + [last], {n: {"set": {"calls": 0}} for n in (A, B, C)}, {}, seconds=12)
+    assert s["run_class"]["class"] != "fault" and not s["flags"].get("master_fault")
+    refused = {**last, "error": "ConnectionError"}
+    s = _summary(rows + [refused], {n: {"set": {"calls": 0}} for n in (A, B, C)}, {}, seconds=12)
+    assert s["run_class"]["class"] == "fault" and s["run_class"]["codes"] == ["master-dead"]
