@@ -27,6 +27,7 @@ from typing import Any
 from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError, UserError, explain_usage_error
+from loadsim.results.figures import used_memory_added
 from loadsim.results.writer import atomic_write
 
 SWEEP_INDEX = "sweep.json"
@@ -361,11 +362,12 @@ SWEEP_FIGURES = {"bytes_per_live_session": "bytes/live session", "server_cpu_us_
 
 
 def run_figures(summary: dict[str, Any]) -> dict[str, float | None]:
-    """A run's key figures: used_memory (steady mean, summed over masters) per live session, server CPU/command."""
+    """A run's key figures: used_memory (steady mean, summed over masters, less what the cluster held before the
+    run) per live session, server CPU/command."""
     out: dict[str, float | None] = {}
     try:
         live = float(summary["live_sessions"]["steady_mean"])
-        memory = sum(float(m["used_memory_steady_mean"]) for m in summary["masters"])
+        memory = used_memory_added(summary)  # less what the cluster held before the run
         out["bytes_per_live_session"] = memory / live if live > 0 else None
     except (KeyError, TypeError, ValueError):
         out["bytes_per_live_session"] = None

@@ -524,6 +524,7 @@ class Engine:
         self.stop_deadline = float("inf")  # set when the test stops: a stopping node waits for its workers until then
         self._next_pair = 0
         self.start_perf = time.perf_counter()
+        self.id_base = wl.run_id_base(time.time())
         self.steady_from = float("inf")
         self.prefill_pending = 0
         self.recovery: list[dict[str, Any]] = []
@@ -540,6 +541,7 @@ class Engine:
         self.stats_due = 0.0
         self.pairs, self._next_pair = [], 0
         self.start_perf = time.perf_counter()
+        self.id_base = wl.run_id_base(time.time())  # this test's session numbers: never an earlier run's ids
         self.steady_from = float("inf") if params.prefill else self.start_perf + self.settings.warmup_s
         self.prefill_pending = 0
         self.recovery = []

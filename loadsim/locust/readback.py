@@ -32,7 +32,6 @@ from typing import Any
 from loadsim.config.persistence import PersistenceOptions
 from loadsim.errors import RedisConnectionError, RedisError
 from loadsim.model import records, runclass
-from loadsim.model import workload as wl
 from loadsim.redis.client import ClusterClient, Connection, key_slot
 from loadsim.redis.topology import parse_nodes
 
@@ -104,7 +103,7 @@ def read_back(eng: Any, pairs: list[Any], limit: int = READ_BACK_LIMIT) -> dict[
     gave_up: dict[Any, str] = {a: kind for a, (_, kind, _) in down.items()}
     try:
         for sched, seq, acked in readable:
-            sid = wl.session_id(sched.node_id, seq)
+            sid = sched.sid(seq)
             key = layout.hash_key if layout.name == "single-hash" else layout.key("session", sid)
             address = client.slots[key_slot(key.encode())]
             if address in gave_up:

@@ -31,7 +31,7 @@ from loadsim.results import schema
 from loadsim.results.host import HostCounters
 from loadsim.results.recorder import Recorder
 from loadsim.results.schema import CLIENT_COLUMNS, NODE_COLUMNS
-from loadsim.results.summary import build_summary, iso_time
+from loadsim.results.summary import build_summary, cluster_baseline, iso_time
 from loadsim.results.text import summary_table
 from loadsim.results.writer import ResultsWriteError, RunWriter, new_run_dir, write_problem
 
@@ -130,6 +130,10 @@ class Run:
             except Exception as exc:  # noqa: BLE001 - the run goes on without server samples
                 log.warning("server monitor unavailable: %s", exc)
         self.commandstats_start = self.monitor.commandstats() if self.monitor else {}
+        # what the cluster held before this run's first write (the HA pairs start after test_start): memory
+        # calibrates on what the run added, and a cluster that held data is flagged
+        prefix = f"ORS:{engine.opts.ors_cluster_name}"
+        self.baseline = cluster_baseline(self.monitor.baseline(prefix), prefix) if self.monitor else None
         self.writer.write_json("commandstats_start.json", self.commandstats_start)
         self.writer.write_json("config.json", self._config())
         self.writer.write_json("summary.json", schema.stub(scenario, iso_time(self.started_wall)))
@@ -290,7 +294,7 @@ class Run:
             error_windows=self.engine.error_windows.report(self.engine.start_perf),
             migration=self.engine.migration.steps if self.engine.migration is not None else None,
             read_back=self._read_back(), latencystats=self.monitor.latencystats() if self.monitor else None,
-            cluster_audit=self.engine.audit)
+            cluster_audit=self.engine.audit, baseline=self.baseline)
         try:
             self.writer.write_json("environment.json", env_info)
             self.writer.write_json("commandstats_end.json", cs_end)

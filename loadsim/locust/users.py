@@ -61,7 +61,7 @@ class HaPairUser(User):
             self.primary.connect()
             self.backup.connect()  # warm standby: sends nothing (lazy pool: holds no connection either)
         now = time.perf_counter()
-        self.schedule = wl.PairSchedule(eng.pair_params(self.pair), self.pair, now)
+        self.schedule = wl.PairSchedule(eng.pair_params(self.pair), self.pair, now, id_base=eng.id_base)
         self.primary.acked = self.backup.acked = self.schedule.acked
         made = 0
         if eng.params.prefill:
@@ -154,7 +154,7 @@ class HaPairUser(User):
         expected = self.schedule.sessions()
         # never written: no write of it was ever acknowledged by Redis (its create was queued in or cut off with
         # the old primary, refused, or made by an application whose persistence type was not redis)
-        never_written = {sid for sid in expected if not acked[int(sid.rsplit("-", 1)[1]) - 1]}
+        never_written = {sid for sid in expected if not acked[self.schedule.seq_of(sid) - 1]}
         entry: dict[str, Any] = {
             "pair": self.pair.index, "node_id": self.pair.node_id, "from_dbid": old.dbid, "to_dbid": new.dbid,
             "crash": crash, "at_s": round(started - eng.start_perf, 3), "expected": len(expected), "found": 0,

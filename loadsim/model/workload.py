@@ -241,7 +241,20 @@ class HaPair:
 
 def session_id(node_id: int, seq: int) -> str:
     """Session id carrying the ORS node id (``sessionid-with-nodeid = true``); format assumed."""
-    return f"{node_id:03d}-{seq:010d}"
+    return f"{node_id:03d}-{seq % SEQ_SPACE:010d}"
+
+
+SEQ_SPACE = 10 ** 10  # a session id's number has 10 digits
+RUN_ID_STRIDE = 100_000  # session numbers one run's pair uses before the next second's run could reuse them
+
+
+def run_id_base(wall_s: float) -> int:
+    """Where a run's session numbers start (its ids are ``session_id(node, base + seq)``), from its start time:
+    runs on the same cluster never write each other's sessions. Before, every run of the same pairs wrote the same
+    ids: a second run overwrote the first's leftovers while it went, and what it added to the cluster (what memory
+    calibrates on) could not be told from what was there. A pair past RUN_ID_STRIDE sessions shares numbers with a
+    run started a second later (the ids stay 10 digits: the key sizes, and the memory model, do not change)."""
+    return (int(wall_s) % (SEQ_SPACE // RUN_ID_STRIDE)) * RUN_ID_STRIDE
 
 
 def session_prefix(node_id: int) -> str:
@@ -393,6 +406,7 @@ class Prefill:
 
     def __init__(self, schedule: PairSchedule, first_seq: int, count: int, ttl_ms: array, now: float):
         self.node_id = schedule.node_id
+        self.sid = schedule.sid
         self.first_seq = first_seq
         self.count = count
         self.ttl_ms = ttl_ms  # the TTL left of the last len(ttl_ms) creates (leaked sessions past their call)
@@ -406,13 +420,13 @@ class Prefill:
 
     def __iter__(self) -> Iterator[Op]:
         gen = np.random.default_rng(self._seed)
-        node, now, timer, ttls = self.node_id, self.now, self._timer_bytes, self.ttl_ms
+        sid, now, timer, ttls = self.sid, self.now, self._timer_bytes, self.ttl_ms
         plain = self.count - len(ttls)  # creates with the full session TTL
         for start in range(0, self.count, PREFILL_CHUNK):
             stop = min(self.count, start + PREFILL_CHUNK)
             for i, size in enumerate(self._sizes(gen, stop - start).tolist(), start):
                 seq = self.first_seq + i
-                yield Op(now, CREATE, session_id(node, seq), size, timer, seq=seq, version=1,
+                yield Op(now, CREATE, sid(seq), size, timer, seq=seq, version=1,
                          ttl_ms=ttls[i - plain] if i >= plain else 0)
 
 
@@ -426,10 +440,12 @@ class PairSchedule:
     heap until its TTL (counted from its last write) expires in Redis.
     """
 
-    def __init__(self, params: WorkloadParams, pair: HaPair, start: float, rng: random.Random | None = None):
+    def __init__(self, params: WorkloadParams, pair: HaPair, start: float, rng: random.Random | None = None,
+                 id_base: int = 0):
         self.params = params
         self.pair = pair
         self.node_id = pair.node_id
+        self.id_base = id_base  # the run's first session number (run_id_base); ``seq`` counts from 1 in it
         self.rng = rng or random.Random(f"{params.seed}:{pair.index}")
         self._origin = start  # heap keys count µs from here
         self._seq = 0
@@ -563,7 +579,7 @@ class PairSchedule:
         slot = self._slot(self._seq, end, now, remaining, leaked)
         heapq.heappush(self._heap, self._key(self._next_update(now, end, remaining), slot))
         # a new session always schedules actions (e.g. its timeouts): the timers record is written
-        return Op(now, CREATE, session_id(self.node_id, self._seq), self._session_size(),
+        return Op(now, CREATE, self.sid(self._seq), self._session_size(),
                   self.params.complexity.timer_bytes, seq=self._seq, version=1)
 
     def _next_update(self, now: float, end: float, remaining: int) -> float:
@@ -706,7 +722,7 @@ class PairSchedule:
             heapq.heapreplace(self._heap, round((self._next_update(due, end, remaining) - self._origin) * 1e6)
                               << SLOT_BITS | slot)
             records = self.params.complexity.records
-            out.append(Op(due, UPDATE, session_id(self.node_id, seq), self._session_size(), self._timer_size(),
+            out.append(Op(due, UPDATE, self.sid(seq), self._session_size(), self._timer_size(),
                           record=self.rng.randrange(records) if records > 1 else -1, seq=seq, version=version))
             return
         heapq.heappop(self._heap)
@@ -715,7 +731,7 @@ class PairSchedule:
         if self._leaks[slot]:  # nobody deletes it: it lives in Redis until its TTL from the last write
             self._leak(self._lasts[slot] + self._ttl_s, seq)
         else:
-            out.append(Op(due, DELETE, session_id(self.node_id, seq), 0, 0, seq=seq))
+            out.append(Op(due, DELETE, self.sid(seq), 0, 0, seq=seq))
 
     def expire(self, now: float) -> None:
         """Forget the leaked sessions whose TTL has expired in Redis by ``now``."""
@@ -731,7 +747,15 @@ class PairSchedule:
 
     def sessions(self) -> list[str]:
         """Ids of the sessions alive in Redis (for recovery checks and the cleanup at the end of a test)."""
-        return [session_id(self.node_id, seq) for seq in self.live_seqs()]
+        return [self.sid(seq) for seq in self.live_seqs()]
+
+    def sid(self, seq: int) -> str:
+        """The id of this pair's session number ``seq`` (1 = its first) in this run."""
+        return session_id(self.node_id, self.id_base + seq)
+
+    def seq_of(self, sid: str) -> int:
+        """The session number (1 = the first) of one of this pair's ids in this run (``sid``'s inverse)."""
+        return (int(sid.rsplit("-", 1)[1]) - self.id_base) % SEQ_SPACE
 
 
 def _combine(high: np.ndarray, low: np.ndarray, bits: int) -> Iterator[int]:

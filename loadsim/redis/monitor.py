@@ -32,6 +32,13 @@ NODE_FIELDS = (
     "total_net_output_bytes", "total_connections_received", "master_repl_offset", "replica_of", "workload_commands",
     "cluster_state", "ping_us", "maxmemory",
 )
+# keys a run's baseline examines per master to count those under its own prefix (SCAN, 1,000 a call): a
+# production-size cluster would take minutes to walk; past this the count reads "at least"
+BASELINE_SCAN_KEYS = 200_000
+# used_memory of an empty master above its used_memory_startup, with the monitor's and the round-trip probe's
+# connections open: measured 300-320 kB (fresh embedded masters: used 1.90-1.92 MB, startup 1.60 MB, Redis 7.0.15;
+# after a run and FLUSHALL 2.00-2.05 MB: Redis 7's per-command latency histograms stay allocated)
+EMPTY_OVERHEAD_BYTES = 320_000
 SAMPLE_TIMEOUT_S = 0.5  # a node silent this long (connect or reply) is "down" for this sample
 # Errors that mean "no answer" (the node is down, paused or unreachable), not "answered with an error".
 NO_ANSWER = (redis.ConnectionError, redis.TimeoutError)
@@ -191,6 +198,45 @@ class NodeMonitor:
             # the difference is the replication lag in bytes
             row["replica_of"] = f"{info['master_host']}:{info['master_port']}"
         return row
+
+    def baseline(self, prefix: str) -> dict[str, Any]:
+        """What the cluster held before a run's first write, per master that answers: ``keys`` (DBSIZE),
+        ``used_memory``, ``data_bytes`` (what those keys cost: used_memory above an empty master's,
+        ``used_memory_startup`` + EMPTY_OVERHEAD_BYTES; 0 with no keys) and ``prefix_keys`` (keys under
+        ``prefix``, e.g. ``ORS:<cluster>``: the key itself and ``<prefix>:*``, counted with SCAN;
+        ``prefix_complete`` False when the count stopped after BASELINE_SCAN_KEYS keys examined)."""
+        pattern = "".join("\\" + ch if ch in "*?[]\\" else ch for ch in prefix) + ":*"
+        out: dict[str, Any] = {}
+        for node, role in self.nodes.items():
+            if role != "master" or node in self.down:
+                continue
+            try:
+                c = self._client(node)
+                keys = int(c.dbsize())
+                memory = c.info("memory")
+                used = int(memory.get("used_memory", 0))
+                # what the keys cost: used_memory above an empty master's. MEMORY STATS dataset.bytes is no
+                # measure of it (it holds Redis's own structures too: 687 kB for 185 keys whose FLUSHALL freed
+                # about 400 kB; 961 kB for 283 keys that freed 512 kB)
+                data = max(0, used - int(memory.get("used_memory_startup", 0)) - EMPTY_OVERHEAD_BYTES) if keys else 0
+                try:
+                    prefixed = int(c.exists(prefix))
+                except redis.ResponseError:  # MOVED: the key's slot is another master's (counted there)
+                    prefixed = 0
+                cursor, complete = 0, True
+                for _ in range(BASELINE_SCAN_KEYS // 1000 if keys else 0):
+                    cursor, found = c.scan(cursor, match=pattern, count=1000)
+                    prefixed += len(found)
+                    if not cursor:
+                        break
+                else:
+                    complete = not keys
+            except redis.RedisError as exc:
+                out[str(node)] = {"error": type(exc).__name__}
+                continue
+            out[str(node)] = {"keys": keys, "used_memory": used, "data_bytes": data, "prefix_keys": prefixed,
+                              "prefix_complete": complete}
+        return out
 
     def commandstats(self) -> dict[str, dict[str, dict[str, float]]]:
         """``{node: {command: {calls, usec, failed_calls, rejected_calls}}}`` of the nodes that answer (the

@@ -25,6 +25,14 @@ def steady_commands_per_s(masters: list[dict[str, Any]]) -> float:
     return round(sum(m["commands_steady"] for m in masters) / seconds, 2) if seconds > 0 else 0.0
 
 
+def used_memory_added(summary: dict[str, Any]) -> float:
+    """used_memory of all masters over the steady window less what the cluster held before the run (its
+    ``baseline.data_bytes``): what this run added, which memory calibrates on. A second run on a cluster that
+    kept the first run's keys calibrated 2.00x the first without this."""
+    held = float(((summary.get("baseline") or {}).get("data_bytes")) or 0.0)
+    return sum(float(m["used_memory_steady_mean"]) for m in summary["masters"]) - held
+
+
 def busiest_operation(operations: dict[str, Any]) -> str | None:
     """The operation with the most measured latencies (the recovery's restores left out): its p99 is the run's."""
     counts = {k: v.get("latency_us", {}).get("count", 0) for k, v in operations.items() if k != "session.recover"}

@@ -76,6 +76,10 @@ GLOSSARY: dict[str, str] = {
     "cluster_audit": "the audit before the run (what loadsim check does) found what makes the numbers doubtful: "
                      "maxclients below the run's connections, nodes not connected, or a configuration it could not "
                      "read. Next: run loadsim check with an admin user and fix what it says",
+    "cluster_held_data": "the masters held keys before the run's first write (an earlier run's sessions, other "
+                         "data): memory per session is calibrated on what this run added (used_memory less the "
+                         "data held before, summary.baseline), but keys it overwrote or that expired during the run "
+                         "blur that. Next: flush the cluster (or use a fresh one) for memory figures you size on",
     "cluster_down": "for a while no master answered, or the cluster said cluster_state:fail (see the CLUSTER DOWN "
                     "line). Next: expected with faults; otherwise check the cluster with 'loadsim check'",
 }

@@ -18,6 +18,7 @@ from loadsim.model import sizing as sz
 from loadsim.model import workload as wl
 from loadsim.results.reader import check_summary, find_runs
 from loadsim.results.schema import upgrade
+from loadsim.results.figures import used_memory_added
 from loadsim.results.writer import SUMMARY
 
 
@@ -94,7 +95,7 @@ def run_record(path: Path, summary: dict[str, Any], config: dict[str, Any] | Non
         name=path.name, run_class=kind.get("class", sz.UNCLASSIFIED), evidence=kind.get("evidence", ""),
         tls=bool(cluster.get("tls")), ha_pairs=int(summary["workload"]["ha_pairs"]), masters=len(masters),
         live_sessions=float(summary["live_sessions"]["steady_mean"]),
-        used_memory=float(sum(m["used_memory_steady_mean"] for m in masters)),
+        used_memory=used_memory_added(summary),  # less what the cluster held before the run
         cpu_s=float(sum(m["cpu_s_steady"] for m in masters)),
         master_seconds=float(sum(m["steady_s"] for m in masters)),
         commands=float(sum(m["commands_steady"] for m in masters)),

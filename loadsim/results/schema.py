@@ -186,6 +186,8 @@ class Flags(TypedDict):
                                          "(cluster_audit.doubts)"]]
     master_fault: NotRequired[Annotated[bool, "a master was dead, stopped, paused, busy or out of memory, or the "
                                         "cluster down: the run is of class fault (run_class.reasons name them)"]]
+    cluster_held_data: NotRequired[Annotated[bool, "the masters held keys before the run's first write (see "
+                                             "baseline): memory is calibrated on what the run added"]]
 
 
 class SplitPart(TypedDict):
@@ -318,6 +320,18 @@ class Recovery(TypedDict):
     per_pair: Annotated[list[PairRecovery], "one entry per pair"]
 
 
+class Baseline(TypedDict):
+    keys: Annotated[int, "keys on all masters before the run's first write"]
+    used_memory: Annotated[int, "used_memory of all masters then, bytes"]
+    data_bytes: Annotated[int, "what those keys cost (used_memory above an empty master's: used_memory_startup + "
+                               "320 kB measured), bytes: subtracted from used_memory where memory is calibrated"]
+    prefix: Annotated[str, "this run's own key prefix, ORS:<cluster name>"]
+    prefix_keys: Annotated[int, "keys under that prefix before the run (earlier runs' sessions)"]
+    prefix_complete: Annotated[bool, "false: the count stopped after 200,000 keys examined per master (at least)"]
+    masters: Annotated[dict[str, dict[str, Any]], "the same per master (keys, used_memory, data_bytes, "
+                                                  "prefix_keys, prefix_complete; error when it did not answer)"]
+
+
 class Summary(TypedDict):
     schema_version: Annotated[int, "version of this schema (see loadsim.results.schema)"]
     complete: Annotated[bool, "false in the stub written at the start; true once the run summarised"]
@@ -352,6 +366,7 @@ class Summary(TypedDict):
                                          "the run (its commandstats; at least 1 for a node still paused at the "
                                          "end, which the read-back saw answer the cluster bus but not its "
                                          "clients; present when any)"]]
+    baseline: NotRequired[Annotated[Baseline, "what the masters held before the run's first write"]]
     cluster_audit: NotRequired[Annotated[dict[str, Any], "what loadsim check audits, done before the load: "
                                          "warnings (its warning lines), eviction_allowed (the evicting policies "
                                          "--allow-eviction let through), doubts (what makes this run's numbers "

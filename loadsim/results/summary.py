@@ -265,6 +265,19 @@ def outages(node_rows: list[dict[str, Any]], duration_s: float) -> list[dict[str
     return periods
 
 
+def cluster_baseline(per_master: dict[str, Any] | None, prefix: str) -> dict[str, Any] | None:
+    """What the masters held before the run's first write (``NodeMonitor.baseline``), totalled: keys, used_memory,
+    ``data_bytes`` (what those keys cost) and ``prefix_keys`` (under this run's own prefix, left by earlier runs;
+    ``prefix_complete`` False: at least that many). None when not measured."""
+    if not per_master:
+        return None
+    rows = [v for v in per_master.values() if "error" not in v]
+    return {"keys": sum(int(v["keys"]) for v in rows), "used_memory": sum(int(v["used_memory"]) for v in rows),
+            "data_bytes": sum(int(v["data_bytes"]) for v in rows), "prefix": prefix,
+            "prefix_keys": sum(int(v["prefix_keys"]) for v in rows),
+            "prefix_complete": all(v["prefix_complete"] for v in rows), "masters": per_master}
+
+
 def _steady_client_cpu_per_command(steady_rows: list[dict[str, Any]]) -> float:
     """Generator CPU µs per Redis command over the steady window (start-up costs left out)."""
     if len(steady_rows) < 2:
@@ -530,12 +543,13 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                   redis_client: dict[str, int] | None = None, error_windows: list[dict[str, Any]] | None = None,
                   migration: list[dict[str, Any]] | None = None, read_back: dict[str, Any] | None = None,
                   latencystats: dict[str, Any] | None = None,
-                  cluster_audit: dict[str, Any] | None = None) -> Summary:
+                  cluster_audit: dict[str, Any] | None = None, baseline: dict[str, Any] | None = None) -> Summary:
     """The whole summary, built here and only here: nothing is added to it afterwards. ``faults`` (what --fault
     did), ``redis_client`` (the ORS client's counters), ``error_windows``, ``migration`` (runbook steps) and
     ``read_back`` are what the engine recorded beside the recorder; absent when None or empty. ``latencystats``:
     the masters' INFO latencystats at the end (``NodeMonitor.latencystats``), for the latency split.
-    ``cluster_audit``: what the audit before the run found (``plugin.Loadsim.audit_cluster``)."""
+    ``cluster_audit``: what the audit before the run found (``plugin.Loadsim.audit_cluster``). ``baseline``: what
+    the masters held before the first write (``cluster_baseline``)."""
     from loadsim.results.impact import fault_impact  # impact reads this module's thresholds
     duration = ended - started
     steady_s = max(1e-9, duration - steady_from_s) if steady_from_s is not None else 0.0
@@ -573,6 +587,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "cluster_down": bool(down),
         "command_gap": command_gap(server_commands, recorder.commands),
     }
+    if baseline is not None and baseline["keys"] > 0:
+        flags["cluster_held_data"] = True
     counted_pauses = client_pauses(commandstats_start, commandstats_end)
     pauses = dict(counted_pauses)
     # a CLIENT PAUSE still in force at the end (ALL holds INFO too: not in the counters yet), as the read-back saw
@@ -654,6 +670,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         summary["read_back"] = read_back  # type: ignore[typeddict-item]
     if cluster_audit is not None:
         summary["cluster_audit"] = cluster_audit  # type: ignore[typeddict-item]
+    if baseline is not None:
+        summary["baseline"] = baseline  # type: ignore[typeddict-item]
     if pauses:
         summary["client_pauses"] = pauses  # type: ignore[typeddict-item]
     if down:

@@ -207,6 +207,11 @@ def flag_figure(flag: str, summary: dict[str, Any]) -> str:
         return "; ".join(summary.get("cluster_audit", {}).get("doubts", [])) or "raised"
     if flag == "master_fault":
         return "; ".join((summary.get("run_class") or {}).get("reasons") or []) or "raised"
+    if flag == "cluster_held_data":
+        b = summary.get("baseline") or {}
+        return (f"{b.get('keys', 0):,} keys ({b.get('data_bytes', 0) / 2**20:,.1f} MiB of data) before the run, "
+                f"{'' if b.get('prefix_complete', True) else 'at least '}{b.get('prefix_keys', 0):,} under its own "
+                f"prefix {b.get('prefix', '')}; memory is calibrated on what the run added")
     if flag == "cluster_down":
         return f"down {sum(p.get('seconds', 0) for p in summary.get('outages', [])):.1f} s in all"
     return "raised"

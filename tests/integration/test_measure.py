@@ -64,3 +64,31 @@ def test_the_network_round_trip_agrees_with_redis_benchmark_in_the_same_window(p
     rig = p99["total_us"] - p99["network_us"] - p99["redis_us"]
     share = round(100 * rig / p99["total_us"])
     assert f"rig {share} % of p99" in summary["run_class"]["evidence"]
+
+
+def test_a_second_run_on_the_same_cluster_calibrates_memory_on_what_it_added(tmp_path):
+    """The README's `loadsim cluster up` recipe keeps the previous run's keys: a second run calibrated memory per
+    session 2.00x the first, with no warning. Each run records what the masters held before its first write and
+    calibrates on what it added; the second run's flag says the cluster held data, with the figure."""
+    from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+    from loadsim.model import sizing as sz
+    from loadsim.results.runs import read_runs
+
+    # the same pairs, seed and length: before each run took its own session numbers (workload.run_id_base), the
+    # second re-created the first's leftover ids as it went, and what it added could not be told from what was there
+    args = [*SMALL[:-1], "standard", "--ors-cluster-name", "again"]
+    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
+        runs = []
+        for name, run_time in (("first", "10s"), ("second", "10s")):
+            proc, out = locust_run(tmp_path, *args, *nodes_arg(cluster), run_time=run_time, name=name)
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            runs.append((proc, out, json.loads((out / "summary.json").read_text())))
+    (_, first_out, first), (second_proc, second_out, second) = runs
+    assert first["baseline"]["keys"] == 0 and "cluster_held_data" not in first["flags"]
+    held = second["baseline"]
+    assert second["flags"]["cluster_held_data"] and held["keys"] > 0 and held["data_bytes"] > 0
+    assert held["prefix"] == "ORS:again" and held["prefix_keys"] == held["keys"]  # all left by the first run
+    assert f"cluster_held_data: {held['keys']:,} keys" in second_proc.stdout
+    per_session = [sz.fit_unit_costs(read_runs(out)).per_run[0].bytes_per_session for out in (first_out, second_out)]
+    print("bytes per live session, first and second run:", per_session)
+    assert abs(per_session[1] / per_session[0] - 1) <= 0.10, per_session

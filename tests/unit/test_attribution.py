@@ -64,3 +64,19 @@ def test_the_summary_split_uses_the_median_ping_the_models_commands_and_the_clie
                          "client_us": 40.0, "unexplained_us": 872.5}
     for part in up["p50"]:  # no row has its p99 below its p50
         assert up["p99"][part] >= up["p50"][part], part
+
+
+def test_memory_calibrates_on_what_the_run_added_to_what_the_cluster_held():
+    from loadsim.results.figures import used_memory_added
+    from loadsim.results.summary import cluster_baseline
+
+    per_master = {"a": {"keys": 185, "used_memory": 2_300_000, "data_bytes": 380_000, "prefix_keys": 185,
+                        "prefix_complete": True},
+                  "b": {"keys": 0, "used_memory": 1_900_000, "data_bytes": 0, "prefix_keys": 0,
+                        "prefix_complete": True}, "c": {"error": "TimeoutError"}}
+    b = cluster_baseline(per_master, "ORS:x")
+    assert (b["keys"], b["data_bytes"], b["prefix_keys"], b["prefix_complete"]) == (185, 380_000, 185, True)
+    masters = [{"used_memory_steady_mean": 2_700_000}, {"used_memory_steady_mean": 2_300_000}]
+    assert used_memory_added({"masters": masters, "baseline": b}) == 4_620_000
+    assert used_memory_added({"masters": masters}) == 5_000_000  # an older run: nothing recorded, nothing taken
+    assert cluster_baseline({}, "ORS:x") is None

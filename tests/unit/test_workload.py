@@ -264,3 +264,16 @@ def test_sessions_ended_free_their_slot_for_the_next_ones():
     assert sum(o.kind == wl.CREATE for o in ops) > 2500
     assert len(sched._seqs) < 200  # the tables hold the sessions alive at once (~50), not every one ever made
     assert len(sched.acked) == sum(o.kind == wl.CREATE for o in ops)
+
+
+def test_each_run_numbers_its_sessions_from_its_own_base_and_the_ids_stay_ten_digits():
+    """Two runs of the same pairs wrote the same ids: the second overwrote the first's leftovers as it went, so
+    what it added to the cluster (memory calibrates on it) could not be told from what was there."""
+    a, b = wl.run_id_base(1_796_573_505), wl.run_id_base(1_796_573_506)
+    assert a != b and a % wl.RUN_ID_STRIDE == 0
+    pair = wl.HaPair(0)
+    s = wl.PairSchedule(wl.WorkloadParams(), pair, 0.0, id_base=wl.SEQ_SPACE - 2)  # wraps, never an 11th digit
+    for seq in (1, 2, 3, 70_000):
+        sid = s.sid(seq)
+        assert len(sid) == len(wl.session_id(1, 1)) and s.seq_of(sid) == seq
+    assert wl.PairSchedule(wl.WorkloadParams(), pair, 0.0).sid(1) == wl.session_id(pair.node_id, 1)
