@@ -129,11 +129,12 @@ class Run:
                 self.monitor = NodeMonitor(mon_opts)
             except Exception as exc:  # noqa: BLE001 - the run goes on without server samples
                 log.warning("server monitor unavailable: %s", exc)
-        self.commandstats_start = self.monitor.commandstats() if self.monitor else {}
         # what the cluster held before this run's first write (the HA pairs start after test_start): memory
-        # calibrates on what the run added, and a cluster that held data is flagged
+        # calibrates on what the run added, and a cluster that held data is flagged. Before commandstats_start:
+        # its EXISTS and SCAN are no workload commands of this run
         prefix = f"ORS:{engine.opts.ors_cluster_name}"
         self.baseline = cluster_baseline(self.monitor.baseline(prefix), prefix) if self.monitor else None
+        self.commandstats_start = self.monitor.commandstats() if self.monitor else {}
         self.writer.write_json("commandstats_start.json", self.commandstats_start)
         self.writer.write_json("config.json", self._config())
         self.writer.write_json("summary.json", schema.stub(scenario, iso_time(self.started_wall)))
