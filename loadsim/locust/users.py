@@ -181,7 +181,10 @@ class HaPairUser(User):
         new.start()
         eng.recorder.due += len(found)
         for sid in found:
-            new.submit(wl.Op(time.perf_counter(), wl.RECOVER, sid, 0, 0, seq=int(sid.rsplit("-", 1)[1])))
+            # a session of an earlier run under the same node id (its numbers are not this run's) has no
+            # acknowledged version here: seq 0
+            seq = self.schedule.seq_of(sid)
+            new.submit(wl.Op(time.perf_counter(), wl.RECOVER, sid, 0, 0, seq=seq if seq <= len(acked) else 0))
         if old.persists:
             old.connect()  # the old primary comes back as the backup (warm standby)
         state.done.wait()
