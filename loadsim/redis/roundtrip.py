@@ -14,7 +14,8 @@ to back, as redis-benchmark's do: a lone PING after a sleep measures the host wa
 
 Protocol (processes talk in data): the parent writes one JSON line of settings to the child's stdin (the password
 goes there, never on the command line) and keeps stdin open; the child writes one JSON line per node and burst
-(``{"time", "node", "p50_us", "min_us", "max_us", "count"}``) and exits when stdin closes (the parent ended or died)
+(``{"time", "node", "p50_us", "min_us", "max_us", "count"}``), after a first line ``ready`` once it has
+connected, and exits when stdin closes (the parent ended or died)
 or after ``MAX_S``.
 """
 
@@ -36,6 +37,8 @@ BURST = 20  # pings per burst: a median that a single late wake-up does not move
 TIMEOUT_S = 0.5  # a node silent this long (paused, down) gets no row this period, as the monitor's SAMPLE_TIMEOUT_S
 MAX_S = 7 * 24 * 3600.0  # hard bound of the child's loop (a run is stopped long before)
 PING = b"*1\r\n$4\r\nPING\r\n"
+READY = "ready"  # the child's first line: every node it could reach is connected
+READY_TIMEOUT_S = 5.0  # the parent waits this long for it (a Python start-up takes ~0.3 s)
 
 
 def _resp(*args: str) -> bytes:
@@ -109,6 +112,10 @@ def probe(settings: dict[str, Any], stdin: IO[str], stdout: IO[str]) -> None:
     """The child's loop: a burst per node every PERIOD_S until stdin closes or MAX_S passes."""
     nodes = [_Node(h, int(p), settings) for h, p in settings["nodes"]]
     period, burst = float(settings.get("period_s", PERIOD_S)), int(settings.get("burst", BURST))
+    for node in nodes:  # connected before the run's first sample: its connections are not the run's
+        node.burst(1)
+    stdout.write(READY + "\n")
+    stdout.flush()
     end = time.monotonic() + min(MAX_S, float(settings.get("max_s", MAX_S)))
     due = time.monotonic()
     while time.monotonic() < end:
@@ -146,12 +153,18 @@ class RoundTripProbe:
         self.proc.stdin.write(json.dumps(settings) + "\n")
         self.proc.stdin.flush()
         # a thread (a greenlet under gevent's patching: the pipe is then cooperative) reads the child's rows
+        self.ready = threading.Event()
         self._reader = threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True,
                                         name="loadsim-roundtrip")
         self._reader.start()
+        # its connections open before the run's first sample, so that the run's own connections are counted alone
+        self.ready.wait(READY_TIMEOUT_S)
 
     def _read(self, out: IO[str]) -> None:
         for line in out:
+            if line.strip() == READY:
+                self.ready.set()
+                continue
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:
