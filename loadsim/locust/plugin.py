@@ -67,7 +67,8 @@ from loadsim.locust.faults import FaultRunner
 from loadsim.locust.lifecycle import Lifecycle, SignalGuard
 from loadsim.locust.migration import MigrationRunner
 from loadsim.locust.readback import read_back
-from loadsim.locust.run import Run, process_cpu_s, rss_bytes
+from loadsim.locust.run import Run, rss_bytes
+from loadsim.locust.ticker import TICK_MESSAGE, WorkerTicker
 from loadsim.model import workload as wl
 from loadsim.model.faults import check_targets, parse_faults
 from loadsim.redis.check import audit_cluster, run_doubts, with_timeouts
@@ -177,6 +178,7 @@ class Loadsim:
         self.engine: Engine | None = None
         self.run: Run | None = None
         self.last_run: Run | None = None  # the finished one, still shown by the web UI's Redis view
+        self.ticker: WorkerTicker | None = None  # a Locust worker's per-second figures for the master
         self.cluster: EmbeddedCluster | None = None
         self.lifecycle = Lifecycle()  # the current run's phase, and whether a signal ended it
         # SIGINT and SIGTERM on Locust's command line (master or local process); restored when Locust quits
@@ -452,6 +454,7 @@ class Loadsim:
                 log.warning("%s", warning)
         if isinstance(self.environment.runner, MasterRunner):
             self.environment.runner.register_message(FINAL_MESSAGE, self._on_final_message)
+            self.environment.runner.register_message(TICK_MESSAGE, self._on_tick)
         if getattr(self.environment, "web_ui", None) is not None:
             webui.register(self.environment, self)
             log.info("live Redis Cluster view: /loadsim/redis on the web UI")
@@ -500,6 +503,9 @@ class Loadsim:
             log.warning("the estate describes %d HA pairs and this test runs %d: pairs past the estate repeat it "
                         "from its first group", eng.estate.ha_pairs, eng.params.ha_pairs)
         if self.is_worker:
+            if self.ticker is not None:
+                self.ticker.stop()
+            self.ticker = WorkerTicker(self.environment.runner, self.worker_payload)
             return
         if self.signals.installed:
             self.signals.install()  # in front of any handler installed since (Locust's, after init)
@@ -524,6 +530,8 @@ class Loadsim:
             if self.engine is not None:
                 # this worker's pairs know which sessions they believe live: it reads them back, then sends
                 # its last counts (read-back GETs included), so the master's totals match Redis's
+                if self.ticker is not None:
+                    self.ticker.stop()
                 self.read_back()
                 payload = self.worker_payload()
                 if self.engine.readback is not None:
@@ -583,14 +591,17 @@ class Loadsim:
 
     # ------------------------------------------------------------------ master/worker
     def worker_payload(self) -> dict[str, Any]:
-        """What a Locust worker sends the master: recorder contents since the last report, live sessions,
-        queue depth, CPU and RSS, and when its steady window began (wall clock; None = not yet)."""
+        """What a Locust worker sends the master (every second, loadsim.locust.ticker): recorder contents since
+        the last report, live sessions, queue depth, CPU (seconds since its test started, % of a core over its last
+        second) and RSS, and when its steady window began (wall clock; None = not yet)."""
         eng = self.engine
         assert eng is not None
         steady_wall = (time.time() - (time.perf_counter() - eng.steady_from)
                        if eng.steady_from != float("inf") else None)
+        ticker = self.ticker
         return {"recorder": eng.recorder.drain(), "live": eng.live_sessions, "queue": eng.queue_depth,
-                "cpu": process_cpu_s(), "rss": rss_bytes(), "steady_from_wall": steady_wall,
+                "cpu": ticker.cpu_s if ticker else 0.0, "cpu_percent": ticker.cpu_percent if ticker else 0.0,
+                "rss": rss_bytes(), "steady_from_wall": steady_wall,
                 "client": eng.client_stats()}  # cumulative: the master keeps each worker's latest
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
@@ -600,6 +611,10 @@ class Loadsim:
     def on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
         if "loadsim" in data and self.run is not None:
             self.run.merge_worker(client_id, data["loadsim"])
+
+    def _on_tick(self, environment: Any, msg: Any, **_kw: Any) -> None:
+        if self.run is not None:
+            self.run.merge_worker(msg.node_id, msg.data)
 
     def _on_final_message(self, environment: Any, msg: Any, **_kw: Any) -> None:
         if self.run is not None:

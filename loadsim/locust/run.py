@@ -178,6 +178,14 @@ class Run:
         self._last_cpu = (now, cpu)
         return 100.0 * (cpu - c0) / max(1e-6, now - t0)
 
+    def _generator_cpu_percent(self) -> dict[str, float]:
+        """The generator's CPU over the last second, % of one core: all its processes (this one and every Locust
+        worker's last second) and the busiest one (a process is saturated near one core, whatever the others do)."""
+        own = self._cpu_percent()
+        workers = [float(w.get("cpu_percent", 0.0)) for w in self.workers.values()] if self.distributed else []
+        return {"generator_cpu_percent": round(own + sum(workers), 1),
+                "generator_cpu_busiest_percent": round(max([own, *workers]), 1)}
+
     def sample(self) -> None:
         now = time.time()
         elapsed = time.perf_counter() - self.started_perf
@@ -186,7 +194,7 @@ class Run:
         row: dict[str, Any] = {"time": round(now, 3), "elapsed_s": round(elapsed, 3), "live_sessions": live,
                                "queue_depth": queue, "schedule_lag_max_us": round(rec.lag_max_us, 1),
                                "latency_max_us": round(rec.latency_max_us, 1),
-                               "generator_cpu_percent": round(self._cpu_percent(), 1),
+                               **self._generator_cpu_percent(),
                                "generator_rss_bytes": rss_bytes() if not self.distributed else
                                sum(w.get("rss", 0) for w in self.workers.values())}
         row["generator_cpu_s"] = round(process_cpu_s() + self._workers_cpu(), 4)

@@ -37,7 +37,7 @@ SCHEMA_VERSION = 3
 # The columns of the per-second series (documented in docs/results.md).
 CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedule_lag_max_us", "latency_max_us",
                    "generator_cpu_percent", "generator_rss_bytes", "generator_cpu_s", "commands_total", "ops_total",
-                   "errors_total", "host_cpu_pressure_percent", "host_steal_percent"]
+                   "errors_total", "host_cpu_pressure_percent", "host_steal_percent", "generator_cpu_busiest_percent"]
                   + [f"ops:{op}" for op in (*OPERATIONS, "session.prefill")]
                   + [f"errors:{k}" for k in ERROR_KINDS])
 NODE_COLUMNS = ["time", "elapsed_s", "node", "role", "state", *NODE_FIELDS, "error"]
@@ -162,8 +162,9 @@ class ServerFigures(TypedDict):
 class ClientFigures(TypedDict):
     cpu_s: Annotated[float, "generator CPU seconds (all Locust processes)"]
     cpu_us_per_command: Annotated[float, "generator CPU per command over the steady window, µs"]
-    max_cpu_percent: Annotated[float, "highest per-second generator CPU, % of one core"]
-    median_cpu_percent: Annotated[float, "median per-second generator CPU, % of one core"]
+    max_cpu_percent: Annotated[float, "highest per-second generator CPU, all its processes (Locust workers "
+                                      "included), % of one core"]
+    median_cpu_percent: Annotated[float, "median per-second generator CPU, all its processes, % of one core"]
     max_rss_bytes: Annotated[int, "largest generator resident memory, bytes"]
     redis_client: NotRequired[Annotated[dict[str, int], "the ORS client's own counters (this process): "
                                         "slot_refreshes, refresh_errors, refreshes_skipped (rate-limited), "

@@ -24,3 +24,12 @@ def locust_run(tmp_path, *args, run_time="12s", name="run", env=None, timeout=12
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
     return proc, out
+
+
+def free_port():
+    """A free TCP port on loopback (Locust's master port: its default 5557 lets another run's workers join)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
