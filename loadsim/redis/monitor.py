@@ -35,10 +35,12 @@ NODE_FIELDS = (
 # keys a run's baseline examines per master to count those under its own prefix (SCAN, 1,000 a call): a
 # production-size cluster would take minutes to walk; past this the count reads "at least"
 BASELINE_SCAN_KEYS = 200_000
-# used_memory of an empty master above its used_memory_startup, with the monitor's and the round-trip probe's
-# connections open: measured 300-320 kB (fresh embedded masters: used 1.90-1.92 MB, startup 1.60 MB, Redis 7.0.15;
-# after a run and FLUSHALL 2.00-2.05 MB: Redis 7's per-command latency histograms stay allocated)
-EMPTY_OVERHEAD_BYTES = 320_000
+# what a key costs beyond its MEMORY USAGE (its expires entry, its share of the key tables' buckets): measured 64 B
+# (3 masters after loadsim runs, 674-698 keys each: FLUSHALL freed 377-416 kB where MEMORY USAGE summed to 338-371
+# kB). used_memory above used_memory_startup is no measure of the keys: an empty master after a run holds 455-480 kB
+# of Redis's own (per-command latency histograms, the cluster's structures), a fresh one 300-320 kB
+KEY_TABLE_BYTES = 64
+BASELINE_SAMPLE_KEYS = 1000  # keys whose MEMORY USAGE gives the mean (one pipelined round trip per master)
 SAMPLE_TIMEOUT_S = 0.5  # a node silent this long (connect or reply) is "down" for this sample
 # Errors that mean "no answer" (the node is down, paused or unreachable), not "answered with an error".
 NO_ANSWER = (redis.ConnectionError, redis.TimeoutError)
@@ -201,11 +203,10 @@ class NodeMonitor:
 
     def baseline(self, prefix: str) -> dict[str, Any]:
         """What the cluster held before a run's first write, per master that answers: ``keys`` (DBSIZE),
-        ``used_memory``, ``data_bytes`` (what those keys cost: used_memory above an empty master's,
-        ``used_memory_startup`` + EMPTY_OVERHEAD_BYTES; 0 with no keys) and ``prefix_keys`` (keys under
-        ``prefix``, e.g. ``ORS:<cluster>``: the key itself and ``<prefix>:*``, counted with SCAN;
-        ``prefix_complete`` False when the count stopped after BASELINE_SCAN_KEYS keys examined)."""
-        pattern = "".join("\\" + ch if ch in "*?[]\\" else ch for ch in prefix) + ":*"
+        ``used_memory``, ``data_bytes`` (what those keys cost: keys x (their mean MEMORY USAGE, up to
+        BASELINE_SAMPLE_KEYS of them, + KEY_TABLE_BYTES), and what measuring them allocated; 0 with no keys) and
+        ``prefix_keys`` (``prefix`` itself, e.g. ``ORS:<cluster>``, and the keys under ``<prefix>:``, counted with
+        SCAN; ``prefix_complete`` False when the count stopped after BASELINE_SCAN_KEYS keys examined)."""
         out: dict[str, Any] = {}
         for node, role in self.nodes.items():
             if role != "master" or node in self.down:
@@ -213,25 +214,27 @@ class NodeMonitor:
             try:
                 c = self._client(node)
                 keys = int(c.dbsize())
-                memory = c.info("memory")
-                used = int(memory.get("used_memory", 0))
-                # what the keys cost: used_memory above an empty master's. MEMORY STATS dataset.bytes is no
-                # measure of it (it holds Redis's own structures too: 687 kB for 185 keys whose FLUSHALL freed
-                # about 400 kB; 961 kB for 283 keys that freed 512 kB)
-                data = max(0, used - int(memory.get("used_memory_startup", 0)) - EMPTY_OVERHEAD_BYTES) if keys else 0
-                try:
-                    prefixed = int(c.exists(prefix))
-                except redis.ResponseError:  # MOVED: the key's slot is another master's (counted there)
-                    prefixed = 0
-                cursor, complete = 0, True
+                used = int(c.info("memory").get("used_memory", 0))
+                prefixed, cursor, complete, sample = 0, 0, not keys, []
                 for _ in range(BASELINE_SCAN_KEYS // 1000 if keys else 0):
-                    cursor, found = c.scan(cursor, match=pattern, count=1000)
-                    prefixed += len(found)
+                    cursor, found = c.scan(cursor, count=1000)
+                    prefixed += sum(1 for k in found if k == prefix or k.startswith(prefix + ":"))
+                    sample += found[:BASELINE_SAMPLE_KEYS - len(sample)]
                     if not cursor:
+                        complete = True
                         break
-                else:
-                    complete = not keys
-            except redis.RedisError as exc:
+                data = 0
+                if sample:
+                    pipe = c.pipeline(transaction=False)
+                    for k in sample:
+                        pipe.memory_usage(k, samples=0)
+                    usage = [int(u or 0) for u in pipe.execute()]
+                    data = round(keys * (sum(usage) / len(usage) + KEY_TABLE_BYTES))
+                    # and what these commands made Redis allocate (Redis 7 keeps a latency histogram per command,
+                    # made at its first call: SCAN's and MEMORY USAGE's were 70 kB a master, counted as this
+                    # run's memory before): it is not the run's either
+                    data += max(0, int(c.info("memory").get("used_memory", 0)) - used)
+            except (redis.RedisError, UnicodeDecodeError) as exc:
                 out[str(node)] = {"error": type(exc).__name__}
                 continue
             out[str(node)] = {"keys": keys, "used_memory": used, "data_bytes": data, "prefix_keys": prefixed,

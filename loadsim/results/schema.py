@@ -324,8 +324,8 @@ class Recovery(TypedDict):
 class Baseline(TypedDict):
     keys: Annotated[int, "keys on all masters before the run's first write"]
     used_memory: Annotated[int, "used_memory of all masters then, bytes"]
-    data_bytes: Annotated[int, "what those keys cost (used_memory above an empty master's: used_memory_startup + "
-                               "320 kB measured), bytes: subtracted from used_memory where memory is calibrated"]
+    data_bytes: Annotated[int, "what those keys cost (keys x their mean MEMORY USAGE + 64 B of key tables, measured), "
+                               "bytes: subtracted from used_memory where memory is calibrated"]
     prefix: Annotated[str, "this run's own key prefix, ORS:<cluster name>"]
     prefix_keys: Annotated[int, "keys under that prefix before the run (earlier runs' sessions)"]
     prefix_complete: Annotated[bool, "false: the count stopped after 200,000 keys examined per master (at least)"]
