@@ -152,11 +152,14 @@ class MasterFigures(TypedDict):
 
 
 class ServerFigures(TypedDict):
-    commands: Annotated[int, "workload commands counted by Redis (commandstats deltas, all masters)"]
+    commands: Annotated[int | None, "workload commands counted by Redis (commandstats deltas, all masters); null: "
+                                    "not measured (see not_measured)"]
     commands_client_counted: Annotated[int, "commands the generator counted as acknowledged: must be equal"]
-    cpu_s: Annotated[float, "server CPU seconds, all masters, whole run"]
-    cpu_us_per_command: Annotated[float, "cpu_s / commands, µs"]
-    used_memory: Annotated[int, "bytes, all masters, at the end"]
+    cpu_s: Annotated[float | None, "server CPU seconds, all masters, whole run (null: not measured)"]
+    cpu_us_per_command: Annotated[float | None, "cpu_s / commands, µs (null: not measured)"]
+    used_memory: Annotated[int | None, "bytes, all masters, at the end (null: not measured)"]
+    not_measured: NotRequired[Annotated[str, "why the server's figures are null: e.g. the ACL user cannot run INFO, "
+                                             "and the fix"]]
 
 
 class ClientFigures(TypedDict):

@@ -76,6 +76,21 @@ def measured(row: dict[str, Any]) -> bool:
     return answered(row) and not row.get("error")
 
 
+def server_not_measured(node_rows: list[dict[str, Any]]) -> str | None:
+    """Why Redis's own figures (commands, CPU, memory) were not measured, or None when some sample held them. A
+    least-privilege ACL user that may not run INFO gave ``server: 0 commands (client counted 3979)`` and a
+    command_gap flag blaming faults: zeros that were never measured."""
+    if any(measured(r) for r in node_rows):
+        return None
+    errors = {str(r.get("error") or "") for r in node_rows if answered(r)}
+    if errors & {"NoPermissionError", "ResponseError", "AuthenticationError"}:
+        return ("server figures not measured: the ACL user cannot run INFO; grant it +info (ACL SETUSER <user> "
+                "+info) or run loadsim check with a user that may, to see the server's side")
+    if node_rows:
+        return "server figures not measured: no node answered the monitor's INFO"
+    return "server figures not measured: the monitor could not reach the cluster"
+
+
 def master_delta(points: list[tuple[float, str]]) -> float:
     """The growth of a counter over the intervals that end with the node a master (a replica's counters count
     what it replicates, already counted on its master). ``points`` are (value, role) in time order. A
@@ -573,6 +588,9 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "cluster_down": bool(down),
         "command_gap": command_gap(server_commands, recorder.commands),
     }
+    not_measured = server_not_measured(node_rows) if recorder.commands else None
+    if not_measured:
+        flags["command_gap"] = False  # nothing to compare the client's count with
     counted_pauses = client_pauses(commandstats_start, commandstats_end)
     pauses = dict(counted_pauses)
     # a CLIENT PAUSE still in force at the end (ALL holds INFO too: not in the counters yet), as the read-back saw
@@ -628,7 +646,10 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "server": {"commands": server_commands, "commands_client_counted": recorder.commands,
                    "cpu_s": round(server_cpu, 3),
                    "cpu_us_per_command": round(server_cpu * 1e6 / server_commands, 2) if server_commands else 0.0,
-                   "used_memory": sum(m["used_memory"] for m in masters if m["status"] == "master")},
+                   "used_memory": sum(m["used_memory"] for m in masters if m["status"] == "master")}
+        if not not_measured else  # nulls, not zeros: never measured
+        {"commands": None, "commands_client_counted": recorder.commands, "cpu_s": None, "cpu_us_per_command": None,
+         "used_memory": None, "not_measured": not_measured},
         "client": {"cpu_s": round(client_cpu_s, 3),
                    "cpu_us_per_command": client_cpu_per_cmd,
                    "max_cpu_percent": round(cpu_samples[-1], 1), "median_cpu_percent":

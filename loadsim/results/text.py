@@ -60,8 +60,11 @@ def summary_table(summary: dict[str, Any]) -> str:
         lines.append(f"index cleaning: {cl.get('runs', 0)} cleanings removed {cl.get('entries_removed', 0)} entries "
                      "whose session had expired")
     s, c = summary.get("server", {}), summary.get("client", {})
-    lines.append(f"server: {s.get('commands', 0)} commands (client counted {s.get('commands_client_counted', 0)}), "
-                 f"{s.get('cpu_us_per_command', 0):.1f} us CPU/command; generator: "
+    server = (f"{s['not_measured']} (client counted {s.get('commands_client_counted', 0)} commands)"
+              if s.get("not_measured") else
+              f"server: {s.get('commands', 0)} commands (client counted {s.get('commands_client_counted', 0)}), "
+              f"{s.get('cpu_us_per_command', 0):.1f} us CPU/command")
+    lines.append(f"{server}; generator: "
                  f"{c.get('cpu_us_per_command', 0):.1f} us CPU/command, max {c.get('max_cpu_percent', 0):.0f} % CPU")
     if summary.get("recovery"):
         rv = summary["recovery"]
