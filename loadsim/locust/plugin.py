@@ -495,6 +495,8 @@ class Loadsim:
         eng = self.engine
         runner = self.environment.runner
         n = getattr(runner, "target_user_count", None) or getattr(self.namespace, "num_users", None)
+        # before the test's clocks start and before any pair writes: the idle masters' own CPU (unit costs)
+        idle = None if self.is_worker else Run.measure_idle(eng, self.cluster)
         eng.reset(replace(eng.params, ha_pairs=int(n or self.scenario.ha_pairs)))
         if eng.estate is not None and eng.params.ha_pairs != eng.estate.ha_pairs and not self.is_worker:
             log.warning("the estate describes %d HA pairs and this test runs %d: pairs past the estate repeat it "
@@ -505,7 +507,7 @@ class Loadsim:
             self.signals.install()  # in front of any handler installed since (Locust's, after init)
         self.finish_run(interrupted=True)  # a test still open (a new one started without a stop)
         try:
-            self.run = Run(self.environment, eng, self.scenario.name, self.cluster)
+            self.run = Run(self.environment, eng, self.scenario.name, self.cluster, idle)
         except ResultsWriteError as exc:  # the folder passed its probe, then the disk filled (or went read-only)
             sys.stderr.write(f"loadsim: error: {exc}\n")
             sys.stderr.flush()

@@ -18,6 +18,7 @@ from typing import Any
 from loadsim.errors import FitError
 from loadsim.model import ratios as rt
 from loadsim.model import sizing as sz
+from loadsim.model import unitcosts as uc
 from loadsim.model.workload import operation_percentile
 from loadsim.results.reader import load
 
@@ -105,8 +106,8 @@ def arm_costs(folder: Path, index: dict[str, Any], tls: bool) -> sz.UnitCosts:
     except FitError:
         costs, memory = sz.DEFAULT_COSTS, "memory model uncalibrated"
     sd = statistics.stdev(per_run) if len(per_run) >= sz.MIN_RUNS_FOR_SPREAD else None
-    return replace(costs, cpu_s_per_command=cpu_us * 1e-6, cpu_s_per_command_sd=sd, base_cpu_per_master=0.0,
-                   runs=len(per_run) if costs.calibrated else 0,
+    cpu = uc.flat_cpu(cpu_us * 1e-6, how, sd)  # the arm's own figure whichever arm the deployment asks about
+    return replace(costs, plain=cpu, tls=cpu, runs=len(per_run) if costs.calibrated else 0,
                    source=f"CPU: {how}; {memory}")
 
 

@@ -187,6 +187,9 @@ def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
             "cpu_s": round(master_delta([(cpu_seconds(r), role) for r, role in zip(rows, roles)]), 3),
             "cpu_s_steady": round(master_delta([(cpu_seconds(r), role) for r, role in zip(steady, steady_roles)]), 3),
             "commands_steady": int(commands_steady),
+            # what the masters received (requests; the monitor's INFO replies go out, not in): the per-byte CPU
+            "net_input_bytes_steady": int(master_delta([(number(r.get("total_net_input_bytes")), role)
+                                                        for r, role in zip(steady, steady_roles)])),
             "steady_s": round(master_delta([(number(r.get("elapsed_s")), role)
                                             for r, role in zip(steady, steady_roles)]), 3),
             "commands": int(master_delta(points)),
@@ -537,6 +540,21 @@ def run_evidence(operations: dict[str, Any], lag: dict[str, float], masters: lis
         backlog=whole["backlog_at_end"], faults=tuple(faults or ()), not_sent=not_sent)
 
 
+def steady_cpu(masters: list[dict[str, Any]], idle_cpu: dict[str, Any] | None) -> dict[str, Any]:
+    """The steady window's server CPU per command (idle included: what the run measured) and bytes received per
+    command, and the idle masters' CPU measured before the load: what the unit costs are fitted on
+    (loadsim.model.unitcosts), labelled by the window they cover."""
+    commands = sum(m.get("commands_steady", 0) for m in masters)
+    cpu = sum(m.get("cpu_s_steady", 0.0) for m in masters)
+    received = sum(m.get("net_input_bytes_steady", 0) for m in masters)
+    out: dict[str, Any] = {
+        "cpu_us_per_command_steady": round(cpu * 1e6 / commands, 2) if commands else 0.0,
+        "bytes_in_per_command_steady": round(received / commands, 1) if commands else 0.0}
+    if idle_cpu is not None:
+        out["idle_cpu"] = idle_cpu
+    return out
+
+
 def build_summary(*, scenario: str, started: float, ended: float, steady_from_s: float | None,
                   workload: dict[str, Any], cluster: dict[str, Any], recorder: Recorder,
                   client_rows: list[dict[str, Any]], node_rows: list[dict[str, Any]],
@@ -545,12 +563,13 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                   redis_client: dict[str, int] | None = None, error_windows: list[dict[str, Any]] | None = None,
                   migration: list[dict[str, Any]] | None = None, read_back: dict[str, Any] | None = None,
                   latencystats: dict[str, Any] | None = None,
-                  cluster_audit: dict[str, Any] | None = None) -> Summary:
+                  cluster_audit: dict[str, Any] | None = None, idle_cpu: dict[str, Any] | None = None) -> Summary:
     """The whole summary, built here and only here: nothing is added to it afterwards. ``faults`` (what --fault
     did), ``redis_client`` (the ORS client's counters), ``error_windows``, ``migration`` (runbook steps) and
     ``read_back`` are what the engine recorded beside the recorder; absent when None or empty. ``latencystats``:
     the masters' INFO latencystats at the end (``NodeMonitor.latencystats``), for the latency split.
-    ``cluster_audit``: what the audit before the run found (``plugin.Loadsim.audit_cluster``)."""
+    ``cluster_audit``: what the audit before the run found (``plugin.Loadsim.audit_cluster``). ``idle_cpu``: the
+    masters' CPU before the load started (``NodeMonitor.idle_cpu``)."""
     from loadsim.results.impact import fault_impact  # impact reads this module's thresholds
     duration = ended - started
     steady_s = max(1e-9, duration - steady_from_s) if steady_from_s is not None else 0.0
@@ -646,6 +665,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "server": {"commands": server_commands, "commands_client_counted": recorder.commands,
                    "cpu_s": round(server_cpu, 3),
                    "cpu_us_per_command": round(server_cpu * 1e6 / server_commands, 2) if server_commands else 0.0,
+                   **steady_cpu(masters, idle_cpu),
                    "used_memory": sum(m["used_memory"] for m in masters if m["status"] == "master")}
         if not not_measured else  # nulls, not zeros: never measured
         {"commands": None, "commands_client_counted": recorder.commands, "cpu_s": None, "cpu_us_per_command": None,

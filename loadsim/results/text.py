@@ -63,9 +63,12 @@ def summary_table(summary: dict[str, Any]) -> str:
     server = (f"{s['not_measured']} (client counted {s.get('commands_client_counted', 0)} commands)"
               if s.get("not_measured") else
               f"server: {s.get('commands', 0)} commands (client counted {s.get('commands_client_counted', 0)}), "
-              f"{s.get('cpu_us_per_command', 0):.1f} us CPU/command")
+              f"{server_cpu_text(summary)}")
     lines.append(f"{server}; generator: "
                  f"{c.get('cpu_us_per_command', 0):.1f} us CPU/command, max {c.get('max_cpu_percent', 0):.0f} % CPU")
+    unit = unit_cost_line(summary)
+    if unit:
+        lines.append(unit)
     if summary.get("recovery"):
         rv = summary["recovery"]
         lines.append(f"switchover: {rv.get('recovered', 0)} sessions recovered of {rv.get('expected', 0)} live, "
@@ -246,6 +249,40 @@ def split_lines(summary: dict[str, Any]) -> list[str]:
                      f"{us(a['redis_us'])} / {us(b['redis_us'])}, unexplained {us(a.get('unexplained_us'))} / "
                      f"{us(b.get('unexplained_us'))}")
     return lines
+
+
+def server_cpu_text(summary: dict[str, Any]) -> str:
+    """The run's own server CPU per command, labelled with its window: the steady window's when the run has one
+    (idle CPU included), else the whole run's (pre-fill included)."""
+    s = summary.get("server", {})
+    if s.get("cpu_us_per_command_steady") and not summary.get("flags", {}).get("no_steady_state"):
+        return (f"{s['cpu_us_per_command_steady']:.1f} us CPU/command over the steady window, idle CPU included "
+                f"(whole run, pre-fill included: {s.get('cpu_us_per_command', 0):.1f})")
+    return f"{s.get('cpu_us_per_command', 0):.1f} us CPU/command over the whole run, pre-fill and idle CPU included"
+
+
+def unit_cost_line(summary: dict[str, Any]) -> str | None:
+    """The unit cost this run gives the sizing (``loadsim.model.unitcosts.fit_cpu`` on its steady window, the
+    same as ``plan --from`` this run): CPU per command after the idle masters' own CPU, at its bytes per command.
+    None without a steady window."""
+    from loadsim.model import unitcosts as uc
+
+    masters = [m for m in summary.get("masters", []) if m.get("steady_s")]
+    commands = sum(m.get("commands_steady", 0) for m in masters)
+    if not commands or summary.get("flags", {}).get("no_steady_state"):
+        return None
+    tls = bool(summary.get("cluster", {}).get("tls"))
+    received = [m.get("net_input_bytes_steady") for m in masters]
+    sample = uc.CpuSample("run", tls, sum(m["cpu_s_steady"] for m in masters), sum(m["steady_s"] for m in masters),
+                          commands, float(sum(received)) if None not in received else None,  # type: ignore[arg-type]
+                          (summary.get("server", {}).get("idle_cpu") or {}).get("share_per_master"))
+    arm = uc.fit_cpu([sample], tls)
+    per_command = (sample.bytes_in or 0.0) / commands
+    at = f"at {per_command:,.0f} B per command" if sample.bytes_in is not None else "(bytes per command not measured)"
+    return (f"unit cost for sizing (plan --from this run): {arm.service_s(per_command) * 1e6:.1f} us CPU/command {at}"
+            ", after the idle masters' "
+            f"{arm.idle.short(100, ' % of a core', 2)}"
+            + (" measured before the load" if arm.idle.source == uc.FITTED else ""))
 
 
 def rates_line(summary: dict[str, Any]) -> str:
