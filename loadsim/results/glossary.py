@@ -226,7 +226,14 @@ GLOSSARY.update({
     "class": "the run's class: clean, rig-bound or redis-bound (loadsim explain rig-bound, ...); only clean runs "
              "measure Redis's latency",
     "value": "the figure of the row, formatted for people (12,345 / 123.4 / 2.35 / 0.0123; '-' when there is none)",
-    "source": "where an assumption comes from: vendor (a documented statement) or assumption (not published)",
+    "source": "where an assumption comes from: vendor (a documented statement) or assumption (not published); for "
+              "a unit cost: capacity measurement (loadsim capacity) > fitted runs > reference value (loadsim's "
+              "defaults), the strongest one there is",
+    "how": "how a unit cost was obtained: the measurement or the fit, and over what",
+    "95 % interval": "the unit cost's 95 % interval over the runs ('-' below 3 runs, or for a reference value)",
+    "unit cost for sizing": "what this run gives loadsim plan --from it: server CPU per command after the idle "
+                            "masters' own CPU (measured before the load), at the run's bytes per command; the run's "
+                            "own figure on the line above includes the idle CPU",
     "parameter": "a parameter of the target deployment: a flag of loadsim plan",
     "unit cost": "one of the unit costs the predictions use",
     "spread / note": "the unit cost's uncertainty (its spread or 95 % interval over the runs) or why there is none",
