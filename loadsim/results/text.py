@@ -264,12 +264,12 @@ def server_cpu_text(summary: dict[str, Any]) -> str:
 def unit_cost_line(summary: dict[str, Any]) -> str | None:
     """The unit cost this run gives the sizing (``loadsim.model.unitcosts.fit_cpu`` on its steady window, the
     same as ``plan --from`` this run): CPU per command after the idle masters' own CPU, at its bytes per command.
-    None without a steady window."""
+    None when the steady window holds no commands."""
     from loadsim.model import unitcosts as uc
 
     masters = [m for m in summary.get("masters", []) if m.get("steady_s")]
     commands = sum(m.get("commands_steady", 0) for m in masters)
-    if not commands or summary.get("flags", {}).get("no_steady_state"):
+    if not commands:  # (a run whose steady window is too short to be called one still gives plan its figures)
         return None
     tls = bool(summary.get("cluster", {}).get("tls"))
     received = [m.get("net_input_bytes_steady") for m in masters]
@@ -277,12 +277,12 @@ def unit_cost_line(summary: dict[str, Any]) -> str | None:
                           commands, float(sum(received)) if None not in received else None,  # type: ignore[arg-type]
                           (summary.get("server", {}).get("idle_cpu") or {}).get("share_per_master"))
     arm = uc.fit_cpu([sample], tls)
-    per_command = (sample.bytes_in or 0.0) / commands
-    at = f"at {per_command:,.0f} B per command" if sample.bytes_in is not None else "(bytes per command not measured)"
-    return (f"unit cost for sizing (plan --from this run): {arm.service_s(per_command) * 1e6:.1f} us CPU/command {at}"
-            ", after the idle masters' "
-            f"{arm.idle.short(100, ' % of a core', 2)}"
-            + (" measured before the load" if arm.idle.source == uc.FITTED else ""))
+    costs = uc.UnitCosts(**{"tls" if tls else "plain": arm})
+    if sample.bytes_in is None:
+        return (f"unit cost for sizing (plan --from this run): {arm.service_s(0.0) * 1e6:.1f} us CPU/command (bytes "
+                f"per command not measured), after the idle masters' {arm.idle.short(100, ' % of a core', 2)}")
+    # the line plan prints (UnitCosts.cpu_line), at this run's own bytes per command
+    return "unit cost for sizing (plan --from this run): " + costs.cpu_line(sample.bytes_in / commands, tls)
 
 
 def rates_line(summary: dict[str, Any]) -> str:
