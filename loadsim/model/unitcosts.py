@@ -26,14 +26,11 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from loadsim import defaults as D
 from loadsim.model import workload as wl
 from loadsim.model.footprint import EMPTY_MASTER_BYTES
-
-if TYPE_CHECKING:
-    from loadsim.model.sizing import LatencyModel
 
 # where a figure comes from, strongest first
 CAPACITY = "capacity"  # `loadsim capacity`: redis-benchmark's closed loop at a master's saturation
@@ -236,7 +233,9 @@ class UnitCosts:
     memory_factor_se: float | None = None  # its standard error; None below MIN_RUNS_FOR_SPREAD runs
     commands_factor: float = 1.0  # measured / modelled Redis commands per persistence operation
     latency_points: tuple[tuple[float, float], ...] = ()  # (busiest master's CPU utilisation, p99 µs): clean runs
-    latency: LatencyModel | None = None  # p99 vs utilisation fitted on the clean runs; None: not assessed
+    # sizing.LatencyModel (p99 vs utilisation fitted on the clean runs; None: not assessed); typed Any because
+    # sizing imports this module, not the other way round
+    latency: Any = None
     latency_why: str = NO_RUNS  # why latency is not assessed (when ``latency`` is None)
     runs: int = 0
     source: str = "assumption"
