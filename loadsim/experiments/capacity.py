@@ -169,7 +169,7 @@ def step_figures(summary: dict[str, Any]) -> dict[str, Any]:
             "p50_us": lat.get("p50"), "p99_us": lat.get("p99"),
             "server_us_per_command": summary["server"]["cpu_us_per_command"],
             "run_class": rc.get("class"), "evidence": rc.get("evidence"),
-            "generator_bound": rc.get("class") == RIG_BOUND and generator_limited(list(rc.get("reasons", [])))}
+            "generator_bound": rc.get("class") == RIG_BOUND and generator_limited(list(rc.get("codes", [])))}
 
 
 def stop_reason(step: dict[str, Any], slo_p99_us: float, cpu_ceiling: float) -> str | None:

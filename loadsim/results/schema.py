@@ -258,9 +258,12 @@ RunClass = TypedDict("RunClass", {
     "evidence": Annotated[str, "one line: what made the class, then the other figures checked"],
     "reasons": Annotated[list[str], "short strings naming what made the class (empty when clean); for a fault, "
                                     "each names the master and the time"],
-    "codes": NotRequired[Annotated[list[str], "fault reason codes, one per kind seen: master-dead, master-stopped, "
-                                              "master-silent, master-paused, master-busy, master-oom, cluster-down "
-                                              "(empty unless the class is fault)"]],
+    "codes": NotRequired[Annotated[list[str], "reason codes, what scripts decide on: for a fault one per kind "
+                                              "seen (master-dead, master-stopped, master-silent, master-paused, "
+                                              "master-busy, master-oom, cluster-down), else one per reason "
+                                              "(generator-cpu, no-steady-state, schedule-lag, "
+                                              "achieved-below-offered, rig-share-of-p99, host-cpu-pressure, "
+                                              "host-steal, master-cpu, redis-share-of-p99); empty when clean"]],
 })
 
 

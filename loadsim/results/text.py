@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from loadsim.model.runclass import advice
+from loadsim.model.runclass import NO_STEADY_STATE, advice
 from loadsim.model.workload import operation_percentile
 from loadsim.results.glossary import explain
 
@@ -293,7 +293,7 @@ def rates_line(summary: dict[str, Any]) -> str:
                 f"achieved {r.get('whole_run_achieved_ops_per_s', 0):,.1f} ops/s, {r.get('commands_per_s', 0):,.1f} "
                 f"commands/s, {r.get('backlog_at_end', 0):,} operations never drained; generator "
                 f"{c.get('cpu_us_per_command', 0):.1f} us CPU/command, median {c.get('median_cpu_percent', 0):.0f} % "
-                f"CPU: {advice(list((summary.get('run_class') or {}).get('reasons') or ['no steady state']))}")
+                f"CPU: {advice(list((summary.get('run_class') or {}).get('codes') or [NO_STEADY_STATE]))}")
     return (f"rates (steady state): offered {r.get('offered_ops_per_s', 0):.1f} ops/s, achieved "
             f"{r.get('achieved_ops_per_s', 0):.1f} ops/s, {r.get('steady_commands_per_s', 0):.1f} commands/s "
             f"({r.get('commands_per_s', 0):.1f}/s over the whole run, pre-fill included)")
