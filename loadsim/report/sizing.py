@@ -352,3 +352,81 @@ def key_runs_table(table: pd.DataFrame) -> pd.DataFrame:
     keep = [c for c in ("run", "class", "ha_pairs", "masters", "tls", "complexity", "live_sessions", "p99_update_us",
                         "busiest_master_cpu_percent") if c in table.columns]
     return table[keep].set_index("run") if "run" in keep else table[keep]
+
+
+# ------------------------------------------------------------------------------------------ live what-if
+# The question's fields a JupyterLab user changes live: (Deployment field, label, kind, step). The network round
+# trip is offered when the deployment has it (the latency prediction's production round trip).
+WHAT_IF_FIELDS: tuple[tuple[str, str, str, float], ...] = (
+    ("ha_pairs", "HA pairs", "int", 1), ("cps_per_pair", "calls/s per pair", "float", 0.5),
+    ("aht_s", "handle time, s", "float", 10), ("record_bytes", "session size, B", "int", 512),
+    ("masters", "masters", "int", 1), ("replicas", "replicas", "int", 1),
+    ("network_rtt_us", "network round trip, µs", "float", 50),
+)
+
+
+def what_if_fields(d: sz.Deployment) -> list[tuple[str, str, str, float, float]]:
+    """The what-if's fields this deployment has, with their starting values (the session size: the preset's
+    when the target does not give one)."""
+    have = {f.name for f in fields(d)}
+    out = []
+    for name, label, kind, step in WHAT_IF_FIELDS:
+        if name not in have or (d.estate is not None and name in ("cps_per_pair", "aht_s", "record_bytes")):
+            continue  # an estate's pairs carry their own rates and sizes
+        value = getattr(d, name)
+        if name == "record_bytes" and value is None:
+            value = sz.PRESETS[d.complexity].record_bytes
+        out.append((name, label, kind, step, value))
+    return out
+
+
+def what_if_view(d: sz.Deployment, costs: sz.UnitCosts, summaries: list[dict[str, Any]] | None = None) -> list[Any]:
+    """What the report shows for deployment ``d`` (the verdict as HTML, then the memory and recommended-masters
+    figures), from the same functions the report and ``loadsim plan`` use."""
+    from IPython.display import HTML
+
+    return [HTML(verdict_html(sz.verdict(d, costs))), plot_memory_curves(d, costs, summaries),
+            plot_recommended_masters(d, costs)]
+
+
+def what_if(d: sz.Deployment, costs: sz.UnitCosts, summaries: list[dict[str, Any]] | None = None) -> Any:
+    """In JupyterLab: the question's fields as widgets under the report's verdict; each change redraws the verdict
+    and the curves with the report's own functions (``what_if_view``). A value the model refuses is said in one
+    line, as ``loadsim plan`` says it. Needs ipywidgets (the notebooks extra); without it, says so."""
+    from IPython.display import display
+
+    try:
+        import ipywidgets as w
+    except ImportError:
+        print("the live what-if needs ipywidgets: pip install -e '.[notebooks]'")
+        return None
+    from loadsim.errors import LoadsimError
+
+    controls = {}
+    for name, label, kind, step, value in what_if_fields(d):
+        make = w.BoundedIntText if kind == "int" else w.BoundedFloatText
+        low, high = sz.DEPLOYMENT_RANGES.get(name, (0 if name == "replicas" else 1, 1e9))
+        controls[name] = make(value=value, min=low, max=high, step=step, description=label,
+                              style={"description_width": "150px"}, layout=w.Layout(width="300px"))
+    out = w.Output()
+
+    def redraw(_: Any = None) -> None:
+        out.clear_output(wait=True)
+        with out:
+            try:
+                changed = replace(d, **{k: c.value for k, c in controls.items()})
+                for item in what_if_view(changed, costs, summaries):
+                    display(item)
+                    if isinstance(item, plt.Figure):
+                        plt.close(item)
+            except LoadsimError as exc:
+                print(f"not a deployment loadsim can assess: {exc}")
+
+    for c in controls.values():
+        c.observe(redraw, names="value")
+    box = w.VBox([w.HTML("<b>What if?</b> Change the question; the verdict and the curves below follow."),
+                  w.GridBox(list(controls.values()), layout=w.Layout(grid_template_columns="repeat(2, 320px)")),
+                  out])
+    display(box)
+    redraw()
+    return box
