@@ -72,7 +72,7 @@ from loadsim.model import workload as wl
 from loadsim.model.faults import check_targets, parse_faults
 from loadsim.redis.check import audit_cluster, run_doubts, with_timeouts
 from loadsim.redis.client import ClusterClient
-from loadsim.results.writer import ResultsWriteError, check_results_dir
+from loadsim.results.writer import ResultsWriteError, check_results_dir, record_exit
 
 log = logging.getLogger("loadsim")
 # Exit code of a run ended by Ctrl-C or SIGTERM (its summary says "interrupted": true), as loadsim's own commands
@@ -81,9 +81,11 @@ FINAL_MESSAGE = "loadsim_final"
 
 
 def fail(message: str) -> None:
-    """One clear line, non-zero exit, no traceback (bad input at start-up)."""
+    """One clear line, non-zero exit, no traceback (bad input at start-up); the same line in the exit record a parent
+    (``loadsim sweep``, ``compare-tls``) asked for."""
     sys.stderr.write(f"loadsim: error: {message}\n")
     sys.stderr.flush()
+    record_exit(2, message)
     raise SystemExit(2)
 
 
@@ -511,6 +513,7 @@ class Loadsim:
         except ResultsWriteError as exc:  # the folder passed its probe, then the disk filled (or went read-only)
             sys.stderr.write(f"loadsim: error: {exc}\n")
             sys.stderr.flush()
+            record_exit(2, str(exc))
             self.environment.process_exit_code = 2
             self.lifecycle.written(interrupted=False, failed=True)
             gevent.spawn(self.stop_after_write_error)

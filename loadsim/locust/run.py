@@ -33,7 +33,7 @@ from loadsim.results.recorder import Recorder
 from loadsim.results.schema import CLIENT_COLUMNS, NODE_COLUMNS
 from loadsim.results.summary import build_summary, iso_time
 from loadsim.results.text import summary_table
-from loadsim.results.writer import ResultsWriteError, RunWriter, new_run_dir, write_problem
+from loadsim.results.writer import ResultsWriteError, RunWriter, new_run_dir, record_exit, write_problem
 
 log = logging.getLogger("loadsim")
 def _versions() -> dict[str, str]:
@@ -388,6 +388,7 @@ class Run:
         self.write_error = str(exc)
         sys.stderr.write(f"loadsim: error: {exc}\n")
         sys.stderr.flush()
+        record_exit(2, str(exc))
         self.env.process_exit_code = 2
         runtime = getattr(self.env, "loadsim", None)
         if runtime is not None and not self._finished:
