@@ -167,7 +167,9 @@ def step_figures(summary: dict[str, Any]) -> dict[str, Any]:
             "commands_per_s": summary["rates"].get("steady_commands_per_s", 0.0),
             "commands_per_s_busiest_master": round(per_master, 1), "busiest_master_cpu_percent": round(cpu, 1),
             "p50_us": lat.get("p50"), "p99_us": lat.get("p99"),
-            "server_us_per_command": summary["server"]["cpu_us_per_command"],
+            # like the other figures: the steady window's (idle CPU included), the whole run's without one
+            "server_us_per_command": (summary["server"].get("cpu_us_per_command_steady") if steady else None)
+            or summary["server"]["cpu_us_per_command"],
             "run_class": rc.get("class"), "evidence": rc.get("evidence"),
             "generator_bound": rc.get("class") == RIG_BOUND and generator_limited(list(rc.get("codes", [])))}
 
