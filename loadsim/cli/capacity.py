@@ -46,7 +46,7 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
 
     from loadsim import paths
     from loadsim.defaults import DEFAULTS
-    from loadsim.experiments.capacity import CapacityPlan, run_capacity, verdict_lines
+    from loadsim.experiments.capacity import CapacityPlan, plan_lines, run_capacity, verdict_lines
     from loadsim.experiments.sweep import (
         Point,
         check_complexity,
@@ -87,5 +87,9 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
         print(note, flush=True)
     print(f"capacity of one master into {out} (open loop: {len(steps)} steps at most x {args.step_time})", flush=True)
     result = run_capacity(plan, out, echo=lambda m: print(m, flush=True), extra=extra)
-    print("\n" + "\n".join(verdict_lines(result)) + f"\n\nresults: {out}/capacity.json")
+    from loadsim.results.runs import unit_costs
+
+    costs, _ = unit_costs(out)  # what plan --from this folder uses (capacity > runs > reference values)
+    lines = verdict_lines(result) + plan_lines(result, costs, float(DEFAULTS["cpu_ceiling"].value))
+    print("\n" + "\n".join(lines) + f"\n\nresults: {out}/capacity.json")
     return 0

@@ -77,17 +77,11 @@ def costs_from(path: str | None, tls: bool | None = None) -> sz.UnitCosts:
 
 
 def costs_and_runs(path: str | None, tls: bool | None = None) -> tuple[sz.UnitCosts, list[str]]:
-    """Unit costs fitted to the runs under ``path`` (the built-in assumptions without), and those runs' folders."""
-    if not path:
-        return sz.DEFAULT_COSTS, []
-    from loadsim.results.runs import read_capacity, read_runs
+    """Unit costs of the folder (``loadsim.results.runs.unit_costs``: capacity > runs > reference values) and the
+    folders of the runs fitted."""
+    from loadsim.results.runs import unit_costs
 
-    runs = read_runs(path, tls=tls)
-    costs = sz.fit_unit_costs(runs)
-    capacity = read_capacity(path, tls)
-    if capacity is not None:  # a master's CPU per command measured at its knee beats a fit of runs at 1 % CPU
-        costs = replace(costs, cpu_s_per_command=capacity[0], cpu_s_per_command_sd=None,
-                        source=f"{costs.source}; CPU per command from {capacity[1]}")
+    costs, runs = unit_costs(path, tls)
     return costs, [r.path for r in runs]
 
 
@@ -148,9 +142,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
                   f"{q.complexity.record_bytes:,} B, {q.writes_per_session:g} writes, mean lifetime "
                   f"{q.mean_lifetime_s:,.0f} s")
     if not costs.calibrated:
-        print(f"unit costs ({costs.source}): {costs.cpu_s_per_command * 1e6:.1f} µs CPU/command")
+        print(f"unit costs ({costs.source})")
     else:
         print(f"unit costs ({costs.source}): the memory model {costs.factor_text()} ({costs.memory_note}), "
               f"{costs.base_bytes_per_master / 2**20:.2f} MiB base/master; commands per operation the model's x "
-              f"{costs.commands_factor:.3f}; {costs.cpu_s_per_command * 1e6:.1f} µs CPU/command")
+              f"{costs.commands_factor:.3f}")
+    print(v.prediction.cpu_line)
     return 0 if v.passed else EXIT_FAIL

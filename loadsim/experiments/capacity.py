@@ -167,9 +167,11 @@ def step_figures(summary: dict[str, Any]) -> dict[str, Any]:
             "commands_per_s": summary["rates"].get("steady_commands_per_s", 0.0),
             "commands_per_s_busiest_master": round(per_master, 1), "busiest_master_cpu_percent": round(cpu, 1),
             "p50_us": lat.get("p50"), "p99_us": lat.get("p99"),
-            "server_us_per_command": summary["server"]["cpu_us_per_command"],
+            # like the other figures: the steady window's (idle CPU included), the whole run's without one
+            "server_us_per_command": (summary["server"].get("cpu_us_per_command_steady") if steady else None)
+            or summary["server"]["cpu_us_per_command"],
             "run_class": rc.get("class"), "evidence": rc.get("evidence"),
-            "generator_bound": rc.get("class") == RIG_BOUND and generator_limited(list(rc.get("reasons", [])))}
+            "generator_bound": rc.get("class") == RIG_BOUND and generator_limited(list(rc.get("codes", [])))}
 
 
 def stop_reason(step: dict[str, Any], slo_p99_us: float, cpu_ceiling: float) -> str | None:
@@ -219,8 +221,10 @@ def combine(per_command: dict[str, dict[str, float]], mix: dict[str, float]) -> 
     the share-weighted sum) and its server CPU µs per command."""
     seconds = sum(share / per_command[c]["rps"] for c, share in mix.items() if per_command[c]["rps"] > 0)
     cpu = sum(share * per_command[c]["server_us_per_command"] for c, share in mix.items())
+    received = sum(share * per_command[c].get("bytes_per_command", 0.0) for c, share in mix.items())
     return {"commands_per_s": round(1 / seconds, 1) if seconds else 0.0, "server_us_per_command": round(cpu, 2),
-            "cpu_capacity_commands_per_s": round(1e6 / cpu, 1) if cpu else 0.0}
+            "cpu_capacity_commands_per_s": round(1e6 / cpu, 1) if cpu else 0.0,
+            "bytes_per_command": round(received, 1)}
 
 
 def capacity_summary(steps: list[dict[str, Any]], stopped_by: str, closed: dict[str, Any] | None,
@@ -267,6 +271,25 @@ def verdict_lines(result: dict[str, Any]) -> list[str]:
                      f"{c['server_us_per_command_at_saturation']:.1f} us CPU per command at saturation "
                      f"(one core: {c['cpu_capacity_commands_per_s']:,.0f} commands/s)")
     return lines
+
+
+def plan_lines(result: dict[str, Any], costs: Any, cpu_ceiling: float) -> list[str]:
+    """Which ceiling ``loadsim plan --from`` this folder uses, said with the figure plan prints: the closed loop's
+    server CPU per command (a master's own cost at saturation, through ``loadsim.model.unitcosts``), never
+    redis-benchmark's rate, which on a shared machine is the driver's limit as much as the master's."""
+    closed = result.get("closed_loop")
+    if not closed or not closed.get("server_us_per_command"):
+        return ["  plan --from this folder: no closed-loop figure; plan uses the runs' fit (or the reference values)"]
+    tls = bool(result["tls"])
+    at = float(closed.get("bytes_per_command") or 0.0)
+    arm = costs.cpu_for(tls)
+    service = arm.service_s(at)
+    ceiling = (cpu_ceiling - arm.idle.value) / service if service > 0 else 0.0
+    return [f"  plan --from this folder uses the CPU per command, not a rate: {costs.cpu_line(at, tls)}",
+            f"  so one master's core is full at {1 / service:,.0f} commands/s of this mix, and at plan's CPU ceiling "
+            f"({100 * cpu_ceiling:.0f} % of a core, less the idle master's {100 * arm.idle.value:.2f} %) it carries "
+            f"{ceiling:,.0f} commands/s; the closed loop's {closed['commands_per_s']:,.0f} commands/s is what "
+            "redis-benchmark drove on this machine (the driver shares the cores): not used by plan"]
 
 
 def run_capacity(plan: CapacityPlan, out_dir: Path, echo: Callable[[str], None] = print,
@@ -367,6 +390,8 @@ def closed_loop(cluster: EmbeddedCluster, bench: str, plan: CapacityPlan, summar
             figures["server_us_per_command"] = round(cpu_us / calls, 2) if calls else 0.0
             figures["usec_per_call"] = round((after["usec"] - before["usec"]) / calls, 2) if calls else 0.0
             figures["calls"] = calls
+            # what the master received per command: the per-byte CPU term (loadsim.model.unitcosts)
+            figures["bytes_per_command"] = round((after["bytes_in"] - before["bytes_in"]) / calls, 1) if calls else 0.0
             per_command[name] = figures
             echo(f"closed loop {name.upper():<8} {figures['rps']:>10,.0f} commands/s, server "
                  f"{figures['server_us_per_command']:.1f} us CPU/command ({figures['usec_per_call']:.1f} us in the "
@@ -381,7 +406,8 @@ def _server_counters(client: Any, command: str) -> dict[str, float]:
     info = client.info("all")
     stat = info.get(f"cmdstat_{command}", {}) or {}
     return {"cpu_s": float(info.get("used_cpu_sys", 0)) + float(info.get("used_cpu_user", 0)),
-            "calls": float(stat.get("calls", 0)), "usec": float(stat.get("usec", 0))}
+            "calls": float(stat.get("calls", 0)), "usec": float(stat.get("usec", 0)),
+            "bytes_in": float(info.get("total_net_input_bytes", 0))}
 
 
 def draw(result: dict[str, Any], path: Path) -> None:

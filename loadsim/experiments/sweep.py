@@ -28,7 +28,7 @@ from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError, UserError, explain_usage_error
 from loadsim.results.figures import used_memory_added
-from loadsim.results.writer import atomic_write
+from loadsim.results.writer import EXIT_RECORD_ENV, atomic_write, read_exit_record
 
 SWEEP_INDEX = "sweep.json"
 
@@ -175,6 +175,7 @@ def check_runs(scenario: Path, run_time: str, points: Iterable[Point], extra: It
     lifetime) and the fault targets are checked exactly as the runs will check them, before any cluster starts.
     One process per distinct workload: for each complexity, the most HA pairs at the highest rate (capacity)
     and the fewest at the lowest (fault targets). ExperimentError with the run's own one line otherwise."""
+    import tempfile
 
     from loadsim.config.simulation import CHECK_ONLY_ENV
 
@@ -191,16 +192,18 @@ def check_runs(scenario: Path, run_time: str, points: Iterable[Point], extra: It
                 "-u", str(point.ha_pairs), "--redis-nodes", "127.0.0.1:1", "--complexity", point.complexity]
         if point.cps_per_pair is not None:
             args += ["--cps-per-pair", str(point.cps_per_pair)]
-        try:
-            proc = subprocess.run([*args, *extra], capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                                  timeout=CHECK_TIMEOUT_S, env={**embedded_child_env()[0], CHECK_ONLY_ENV: "1"})
-        except subprocess.TimeoutExpired:
-            raise ExperimentError(f"checking the run options of {point.label} took over {CHECK_TIMEOUT_S} s; "
-                                  "is the machine overloaded? try again") from None
+        with tempfile.TemporaryDirectory(prefix="loadsim-check-") as folder:
+            record_path = os.path.join(folder, "exit.json")
+            env = {**embedded_child_env()[0], CHECK_ONLY_ENV: "1", EXIT_RECORD_ENV: record_path}
+            try:
+                proc = subprocess.run([*args, *extra], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                                      timeout=CHECK_TIMEOUT_S, env=env)
+            except subprocess.TimeoutExpired:
+                raise ExperimentError(f"checking the run options of {point.label} took over {CHECK_TIMEOUT_S} s; "
+                                      "is the machine overloaded? try again") from None
+            record = read_exit_record(record_path)
         if proc.returncode != 0:
-            lines = proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"]
-            said = [line for line in lines if "error:" in line] or lines
-            problem = said[-1].split("error:", 1)[-1].strip()
+            problem = child_problem(record, proc.stderr, proc.returncode)
             raise ExperimentError(f"a run of {point.label} would refuse its options: {problem} (nothing was "
                                   "started)")
 
@@ -225,6 +228,9 @@ def run_point(point: Point, out: Path, scenario: Path, run_time: str, extra: lis
     environment), return the index entry."""
     spec = ClusterSpec(masters=point.masters, replicas=point.replicas, tls=point.tls,
                        mutual_tls=mutual_tls and point.tls)
+    record_path = exit_record_path(out)
+    record_path.unlink(missing_ok=True)
+    env = {**(env if env is not None else os.environ), EXIT_RECORD_ENV: str(record_path)}
     with EmbeddedCluster(spec) as cluster:
         opts = cluster.options
         args = [sys.executable, "-m", "locust", "-f", str(scenario), "--headless", "-t", run_time, "--only-summary",
@@ -244,10 +250,7 @@ def run_point(point: Point, out: Path, scenario: Path, run_time: str, extra: lis
     if interrupted:
         entry["interrupted"] = True
     if not entry["ok"]:
-        lines = _log_tail(log_path).strip().splitlines() or [f"exit {code}, no summary"]
-        said = ([line for line in lines if line.startswith("loadsim: error:")]  # the one line naming the problem
-                or [line for line in lines if "error:" in line] or lines)
-        entry["error"] = said[-1][:300]
+        entry["error"] = child_problem(read_exit_record(record_path), _log_tail(log_path), code)[:300]
     if interrupted:
         raise RunInterrupted(entry)
     return entry
@@ -315,6 +318,21 @@ def run_child(args: list[str], log_path: Path, stop_s: float = CHILD_STOP_S,
                 proc.kill()
                 log.write(f"\nloadsim: the run did not stop within {stop_s:.0f} s of Ctrl-C: killed\n")
                 return proc.wait(), True
+
+
+def exit_record_path(run_dir: Path) -> Path:
+    """Where a child run writes its exit record: beside its folder and its log (``<run>.exit.json``)."""
+    return run_dir.parent / f"{run_dir.name}.exit.json"
+
+
+def child_problem(record: dict[str, Any] | None, output: str, code: int) -> str:
+    """Why a child run failed: its exit record's one line (what loadsim itself refused or failed on), else the last
+    line it printed (a Locust option, a scenario that raised: their own last words) and its exit code. Decided on
+    the record's presence, never on the words of the output."""
+    if record is not None:
+        return str(record["error"])
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    return (lines[-1] if lines else "it printed nothing") + f" (exit {code})"
 
 
 def _log_tail(path: Path, size: int = 20000) -> str:

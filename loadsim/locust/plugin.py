@@ -73,7 +73,7 @@ from loadsim.model import workload as wl
 from loadsim.model.faults import check_targets, parse_faults
 from loadsim.redis.check import audit_cluster, run_doubts, with_timeouts
 from loadsim.redis.client import ClusterClient
-from loadsim.results.writer import ResultsWriteError, check_results_dir
+from loadsim.results.writer import ResultsWriteError, check_results_dir, record_exit
 
 log = logging.getLogger("loadsim")
 # Exit code of a run ended by Ctrl-C or SIGTERM (its summary says "interrupted": true), as loadsim's own commands
@@ -82,9 +82,11 @@ FINAL_MESSAGE = "loadsim_final"
 
 
 def fail(message: str) -> None:
-    """One clear line, non-zero exit, no traceback (bad input at start-up)."""
+    """One clear line, non-zero exit, no traceback (bad input at start-up); the same line in the exit record a parent
+    (``loadsim sweep``, ``compare-tls``) asked for."""
     sys.stderr.write(f"loadsim: error: {message}\n")
     sys.stderr.flush()
+    record_exit(2, message)
     raise SystemExit(2)
 
 
@@ -498,6 +500,8 @@ class Loadsim:
         eng = self.engine
         runner = self.environment.runner
         n = getattr(runner, "target_user_count", None) or getattr(self.namespace, "num_users", None)
+        # before the test's clocks start and before any pair writes: the idle masters' own CPU (unit costs)
+        idle = None if self.is_worker else Run.measure_idle(eng, self.cluster)
         eng.reset(replace(eng.params, ha_pairs=int(n or self.scenario.ha_pairs)))
         if eng.estate is not None and eng.params.ha_pairs != eng.estate.ha_pairs and not self.is_worker:
             log.warning("the estate describes %d HA pairs and this test runs %d: pairs past the estate repeat it "
@@ -511,10 +515,11 @@ class Loadsim:
             self.signals.install()  # in front of any handler installed since (Locust's, after init)
         self.finish_run(interrupted=True)  # a test still open (a new one started without a stop)
         try:
-            self.run = Run(self.environment, eng, self.scenario.name, self.cluster)
+            self.run = Run(self.environment, eng, self.scenario.name, self.cluster, idle)
         except ResultsWriteError as exc:  # the folder passed its probe, then the disk filled (or went read-only)
             sys.stderr.write(f"loadsim: error: {exc}\n")
             sys.stderr.flush()
+            record_exit(2, str(exc))
             self.environment.process_exit_code = 2
             self.lifecycle.written(interrupted=False, failed=True)
             gevent.spawn(self.stop_after_write_error)

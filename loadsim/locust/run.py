@@ -33,7 +33,7 @@ from loadsim.results.recorder import Recorder
 from loadsim.results.schema import CLIENT_COLUMNS, NODE_COLUMNS
 from loadsim.results.summary import build_summary, cluster_baseline, iso_time
 from loadsim.results.text import summary_table
-from loadsim.results.writer import ResultsWriteError, RunWriter, new_run_dir, write_problem
+from loadsim.results.writer import ResultsWriteError, RunWriter, new_run_dir, record_exit, write_problem
 
 log = logging.getLogger("loadsim")
 def _versions() -> dict[str, str]:
@@ -96,8 +96,10 @@ def process_cpu_s() -> float:
 class Run:
     """Results of one test: created at test start on the master/local process."""
 
-    def __init__(self, environment: Any, engine: Any, scenario: str, cluster: EmbeddedCluster | None = None):
+    def __init__(self, environment: Any, engine: Any, scenario: str, cluster: EmbeddedCluster | None = None,
+                 idle_cpu: dict[str, Any] | None = None):
         self.env, self.engine, self.cluster = environment, engine, cluster
+        self.idle_cpu = idle_cpu  # the masters' CPU before the load (measure_idle), for the unit costs
         self.distributed = isinstance(environment.runner, MasterRunner)
         sim = engine.sim
         root = sim.get("results_dir")
@@ -141,6 +143,25 @@ class Run:
         self.sample()
         self.greenlet = gevent.spawn(self._loop)
         log.info("results: %s", self.path)
+
+    @staticmethod
+    def measure_idle(engine: Any, cluster: EmbeddedCluster | None) -> dict[str, Any] | None:
+        """The masters' own CPU before the load starts (``NodeMonitor.idle_cpu``, about 1 s): called before the
+        test's clocks start, so the run's window and rates do not include it. None when the cluster cannot be
+        monitored."""
+        if not engine.opts.persists:
+            return None
+        monitor = None
+        try:
+            monitor = NodeMonitor(cluster.admin_options if cluster is not None else engine.opts,
+                                  measure_roundtrip=False)  # a second of INFO: no round trip to measure
+            return monitor.idle_cpu()
+        except Exception as exc:  # noqa: BLE001 - the run goes on; the unit costs then use the reference value
+            log.warning("idle CPU of the masters not measured: %s", exc)
+            return None
+        finally:
+            if monitor is not None:
+                monitor.close()
 
     def _config(self) -> dict[str, Any]:
         o = self.env.parsed_options
@@ -303,7 +324,7 @@ class Run:
             error_windows=self.engine.error_windows.report(self.engine.start_perf),
             migration=self.engine.migration.steps if self.engine.migration is not None else None,
             read_back=self._read_back(), latencystats=self.monitor.latencystats() if self.monitor else None,
-            cluster_audit=self.engine.audit, baseline=self.baseline)
+            cluster_audit=self.engine.audit, idle_cpu=self.idle_cpu, baseline=self.baseline)
         try:
             self.writer.write_json("environment.json", env_info)
             self.writer.write_json("commandstats_end.json", cs_end)
@@ -381,6 +402,7 @@ class Run:
         self.write_error = str(exc)
         sys.stderr.write(f"loadsim: error: {exc}\n")
         sys.stderr.flush()
+        record_exit(2, str(exc))
         self.env.process_exit_code = 2
         runtime = getattr(self.env, "loadsim", None)
         if runtime is not None and not self._finished:

@@ -50,12 +50,18 @@ STEAL_PERCENT = 10.0  # /proc/stat steal: share of CPU time the hypervisor gave 
 MASTER_CPU_CEILING = 80.0  # % of one core: Redis executes commands on one thread; near 100 % it queues
 REDIS_SHARE_OF_P99 = 0.5  # Redis's own execution (INFO latencystats) more than half of the client's p99
 
-# reasons that say the generator itself could not offer more; a late schedule or the time before the send may be
+# Reason codes of the rig-bound and redis-bound checks (``run_class.codes``, beside the fault codes above): code
+# decisions (which advice, is the generator the limit) read these, never the words of a reason.
+MASTER_CPU, REDIS_SHARE = "master-cpu", "redis-share-of-p99"
+NO_STEADY_STATE, GENERATOR_CPU, SCHEDULE_LAG = "no-steady-state", "generator-cpu", "schedule-lag"
+ACHIEVED_BELOW_OFFERED, RIG_SHARE = "achieved-below-offered", "rig-share-of-p99"
+HOST_CPU_PRESSURE, HOST_STEAL = "host-cpu-pressure", "host-steal"
+# codes that say the generator itself could not offer more; a late schedule or the time before the send may be
 # the host's doing (other processes), so they are not among them, and a backlog never drained or achieved below
 # offered only count on a host that was not busy
-GENERATOR_REASONS = ("generator CPU",)
-GENERATOR_UNLESS_HOST = ("no steady state", "achieved")
-HOST_REASONS = ("host CPU pressure", "steal")
+GENERATOR_REASONS = frozenset({GENERATOR_CPU})
+GENERATOR_UNLESS_HOST = frozenset({NO_STEADY_STATE, ACHIEVED_BELOW_OFFERED})
+HOST_REASONS = frozenset({HOST_CPU_PRESSURE, HOST_STEAL})
 ADVICE = "run fewer HA pairs per process (--processes N spreads them), or use a quieter machine"
 GENERATOR_ADVICE = "the generator was the limit: run fewer HA pairs per process (--processes N spreads them)"
 HOST_ADVICE = ("other processes took the host's CPU: use a quieter machine (or stop what else runs); more "
@@ -99,22 +105,21 @@ class RunEvidence:
     not_sent: int = 0  # operations due but never sent (queued when the run ended)
 
 
-def generator_limited(reasons: list[str]) -> bool:
-    """True when a rig-bound run's reasons say the generator itself could not offer more load (its CPU at the
+def generator_limited(codes: list[str]) -> bool:
+    """True when a rig-bound run's reason codes say the generator itself could not offer more load (its CPU at the
     ceiling; a backlog never drained or achieved below offered on a host that was not busy): more load needs
     more generator processes (--processes). With the host busy, those say: a quieter machine."""
-    host = any(r.startswith(HOST_REASONS) for r in reasons)
-    return any(r.startswith(GENERATOR_REASONS) or (r.startswith(GENERATOR_UNLESS_HOST) and not host)
-               for r in reasons)
+    found = set(codes)
+    return bool(found & GENERATOR_REASONS or (found & GENERATOR_UNLESS_HOST and not found & HOST_REASONS))
 
 
-def advice(reasons: list[str]) -> str:
-    """What to do about a rig-bound run, for the cause its reasons name: the generator's own CPU (or a backlog on
-    an idle host) -> --processes; host CPU pressure or steal -> a quieter machine; else (late schedule, the rig's
+def advice(codes: list[str]) -> str:
+    """What to do about a rig-bound run, for the cause its reason codes name: the generator's own CPU (or a backlog
+    on an idle host) -> --processes; host CPU pressure or steal -> a quieter machine; else (late schedule, the rig's
     share of p99 on a host that was not measured busy) both."""
-    if generator_limited(reasons):
+    if generator_limited(codes):
         return GENERATOR_ADVICE
-    if any(r.startswith(HOST_REASONS) for r in reasons):
+    if set(codes) & HOST_REASONS:
         return HOST_ADVICE
     return ADVICE
 
@@ -129,47 +134,50 @@ def _pct(part: float | None, whole: float | None) -> float | None:
 
 def classify(e: RunEvidence) -> dict[str, object]:
     """``{"class": ..., "evidence": "<one line>", "reasons": [...], "codes": [...]}``; ``reasons`` are short strings
-    naming what made the class (empty for a clean run), ``codes`` the fault reason codes (``FAULT_WORDS``; empty
-    unless a fault); the evidence line gives the reasons first, then the figures checked that did not trigger (for
+    naming what made the class (empty for a clean run), ``codes`` their reason codes, one per reason (the fault
+    codes of ``FAULT_WORDS`` for a fault, else the checks' codes: ``GENERATOR_CPU``, ``HOST_CPU_PRESSURE`` ...),
+    what code decides on; the evidence line gives the reasons first, then the figures checked that did not trigger (for
     a fault: the figures the fault moved)."""
     if e.faults:
         return _fault(e)
     rig_share, redis_share = _pct(e.rig_p99_us, e.latency_p99_us), _pct(e.redis_p99_us, e.latency_p99_us)
     achieved = _pct(e.achieved_ops_per_s, e.offered_ops_per_s)
-    # (side, measured, triggered, text) of every figure
-    checks: list[tuple[str, bool, bool, str]] = [
+    # (side, measured, triggered, text, code) of every figure
+    checks: list[tuple[str, bool, bool, str, str]] = [
         ("redis", e.master_cpu_percent is not None,
          e.master_cpu_percent is not None and e.master_cpu_percent >= MASTER_CPU_CEILING,
-         f"busiest master {e.master_cpu_percent or 0:.0f} % of a core"),
+         f"busiest master {e.master_cpu_percent or 0:.0f} % of a core", MASTER_CPU),
         ("redis", redis_share is not None, redis_share is not None and redis_share >= 100 * REDIS_SHARE_OF_P99,
-         f"Redis execution {redis_share or 0:.0f} % of p99"),
+         f"Redis execution {redis_share or 0:.0f} % of p99", REDIS_SHARE),
         ("rig", not e.steady, not e.steady,
-         "no steady state" + (f" ({e.backlog:,} operations never drained)" if e.backlog else "")),
+         "no steady state" + (f" ({e.backlog:,} operations never drained)" if e.backlog else ""), NO_STEADY_STATE),
         ("rig", True, e.generator_cpu_p90 > GENERATOR_CPU_CEILING,
-         f"generator CPU p90 {e.generator_cpu_p90:.0f} % of a core"),
-        ("rig", e.steady, e.schedule_lag_p99_us > LAG_P99_US, f"schedule lag p99 {_ms(e.schedule_lag_p99_us)}"),
+         f"generator CPU p90 {e.generator_cpu_p90:.0f} % of a core", GENERATOR_CPU),
+        ("rig", e.steady, e.schedule_lag_p99_us > LAG_P99_US, f"schedule lag p99 {_ms(e.schedule_lag_p99_us)}",
+         SCHEDULE_LAG),
         ("rig", achieved is not None, achieved is not None and achieved < 100 * ACHIEVED_SHARE,
-         f"achieved {achieved or 0:.0f} % of offered"),
+         f"achieved {achieved or 0:.0f} % of offered", ACHIEVED_BELOW_OFFERED),
         ("rig", rig_share is not None, rig_share is not None and rig_share > 100 * RIG_SHARE_OF_P99,
-         f"rig {rig_share or 0:.0f} % of p99 {_ms(e.latency_p99_us or 0)}"),
+         f"rig {rig_share or 0:.0f} % of p99 {_ms(e.latency_p99_us or 0)}", RIG_SHARE),
         ("rig", True, e.host_cpu_pressure_percent is not None and e.host_cpu_pressure_percent > HOST_PRESSURE_PERCENT,
          "host CPU pressure " + ("not measured" if e.host_cpu_pressure_percent is None
-                                 else f"{e.host_cpu_pressure_percent:.0f} %")),
+                                 else f"{e.host_cpu_pressure_percent:.0f} %"), HOST_CPU_PRESSURE),
         ("rig", e.host_steal_percent is not None,
          e.host_steal_percent is not None and e.host_steal_percent > STEAL_PERCENT,
-         f"steal {e.host_steal_percent or 0:.0f} %"),
+         f"steal {e.host_steal_percent or 0:.0f} %", HOST_STEAL),
     ]
-    redis = [text for side, _, hit, text in checks if side == "redis" and hit]
-    rig = [text for side, _, hit, text in checks if side == "rig" and hit]
+    redis = [(text, code) for side, _, hit, text, code in checks if side == "redis" and hit]
+    rig = [(text, code) for side, _, hit, text, code in checks if side == "rig" and hit]
     # a master at its ceiling also makes the generator fall behind: that run is about Redis
-    cls, reasons = (REDIS_BOUND, redis) if redis else (RIG_BOUND, rig) if rig else (CLEAN, [])
-    rest = ", ".join(text for _, seen, hit, text in checks if seen and text not in reasons
+    cls, hits = (REDIS_BOUND, redis) if redis else (RIG_BOUND, rig) if rig else (CLEAN, [])
+    reasons, codes = [text for text, _ in hits], [code for _, code in hits]
+    rest = ", ".join(text for _, seen, hit, text, _ in checks if seen and text not in reasons
                      and not (hit and cls == REDIS_BOUND))
     if not reasons:
         return {"class": CLEAN, "reasons": [], "codes": [], "evidence": f"clean: {rest}"}
     line = f"{cls}: {', '.join(reasons)}" + (f" ({rest})" if rest else "")
-    return {"class": cls, "reasons": reasons, "codes": [],
-            "evidence": line + (f": {advice(reasons)}" if cls == RIG_BOUND else "")}
+    return {"class": cls, "reasons": reasons, "codes": codes,
+            "evidence": line + (f": {advice(codes)}" if cls == RIG_BOUND else "")}
 
 
 def _fault(e: RunEvidence) -> dict[str, object]:

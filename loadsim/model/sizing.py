@@ -20,6 +20,7 @@ import numpy as np
 from loadsim import defaults as D
 from loadsim.errors import FitError, OptionsError
 from loadsim.model import footprint as fp
+from loadsim.model import unitcosts as uc
 from loadsim.model import workload as wl
 from loadsim.model.estate import Estate
 from loadsim.model.runclass import ADVICE, CLEAN, FAULT, FAULT_ADVICE, RIG_BOUND
@@ -29,8 +30,7 @@ GIB = D.GIB
 
 
 # ------------------------------------------------------------------------------------------ latency
-NO_RUNS = ("no runs: latency can only be measured; run `loadsim sweep` on a quiet machine and plan with "
-           "--from the sweep")
+NO_RUNS = uc.NO_RUNS
 
 
 @dataclass(frozen=True)
@@ -82,76 +82,15 @@ def fit_latency(points: list[tuple[float, float]]) -> LatencyModel:
 
 
 # ------------------------------------------------------------------------------------------ inputs
-@dataclass(frozen=True)
-class RunFigures:
-    """One fitted run's own figures beside the model's, for the report's unit-cost table."""
-
-    name: str
-    run_class: str
-    bytes_per_session: float  # (used_memory - base x masters - connections) / live sessions, measured
-    model_bytes_per_session: float  # the model's for that run's sessions (None-free: 0 when not modelled)
-    cpu_us_per_command: float  # the run's whole-run server CPU / commands (idle CPU included)
-
-
-@dataclass(frozen=True)
-class UnitCosts:
-    """The model's costs and their calibration by measured runs. Build with ``fit_unit_costs``.
-
-    Memory and commands always come from the model of the sessions (``loadsim.model.footprint``: Redis internals
-    and the workload model); runs calibrate it, they do not replace it: a measured factor on the per-session
-    bytes, a measured base per master, a measured factor on commands per operation and the server CPU per
-    command. So a plan for another session size, preset, layout, TTL or lifetime from measured runs is the model
-    for that target x the calibration."""
-
-    cpu_s_per_command: float  # server CPU (used_cpu_sys+user, includes I/O and TLS) per command
-    base_bytes_per_master: float = fp.EMPTY_MASTER_BYTES  # used_memory of an empty master, no clients
-    memory_factor: float = 1.0  # measured / modelled session bytes (1.0: the model alone)
-    memory_factor_se: float | None = None  # its standard error; None below MIN_RUNS_FOR_SPREAD runs
-    commands_factor: float = 1.0  # measured / modelled Redis commands per persistence operation
-    base_cpu_per_master: float = 0.0  # share of a core an idle master uses (cron, cluster bus, INFO polls)
-    cpu_s_per_command_sd: float | None = None  # spread between runs; None below MIN_RUNS_FOR_SPREAD runs
-    latency_points: tuple[tuple[float, float], ...] = ()  # (busiest master's CPU utilisation, p99 µs): clean runs
-    latency: LatencyModel | None = None  # p99 vs utilisation fitted on the clean runs; None: not assessed
-    latency_why: str = NO_RUNS  # why latency is not assessed (when ``latency`` is None)
-    runs: int = 0
-    source: str = "assumption"
-    live_sessions_range: tuple[float, float] | None = None  # smallest and largest measured (None: not measured)
-    per_run: tuple[RunFigures, ...] = ()
-    memory_note: str = ""  # how the memory calibration was fitted (or why the base was not)
-
-    @property
-    def calibrated(self) -> bool:
-        return self.runs > 0
-
-    def spread_text(self, value: float | None, scale: float = 1.0, unit: str = "") -> str:
-        """A standard error or spread for people: "n/a (2 runs)" when too few runs give one."""
-        if value is None or not math.isfinite(value):
-            return f"n/a ({self.runs} run{'s' if self.runs != 1 else ''})" if self.runs else "n/a (assumed)"
-        return f"{value * scale:,.2f}{unit}"
-
-    def factor_text(self) -> str:
-        """The memory calibration for people: "x 1.012 (95 % 0.98 .. 1.04, 3 runs)"."""
-        if not self.calibrated:
-            return "x 1 (no runs: the model alone)"
-        spread = (f"95 % {self.memory_factor - 1.96 * self.memory_factor_se:.3f} .. "
-                  f"{self.memory_factor + 1.96 * self.memory_factor_se:.3f}, " if self.memory_factor_se else
-                  "no interval below 3 runs, ")
-        return f"x {self.memory_factor:.3f} ({spread}{self.runs} run{'s' if self.runs != 1 else ''})"
-
-
-# Fewer runs than this give no standard error: two points fit two parameters exactly (zero degrees of freedom),
-# and a spread of two runs says little.
-MIN_RUNS_FOR_SPREAD = 3
-
+# The unit costs (what a cluster costs, with provenance) have their own module; re-exported here for the surfaces
+# that read them through sizing.
+MIN_RUNS_FOR_SPREAD = uc.MIN_RUNS_FOR_SPREAD
+RunFigures = uc.RunFigures
+UnitCosts = uc.UnitCosts
 
 # When no runs are given: memory and commands from the model of the sessions (loadsim.model.footprint: Redis
-# internals + the workload model) uncalibrated, server CPU per command from reference-machine measurements
-# (values and how measured: loadsim.defaults).
-DEFAULT_COSTS = UnitCosts(cpu_s_per_command=D.value("cpu_s_per_command"),
-                          base_cpu_per_master=D.value("base_cpu_per_master"),
-                          source="model: memory from Redis internals (jemalloc size classes, Redis 7.0) and the "
-                                 "simulated sessions; commands from the key layout; CPU per command measured on the "
-                                 "reference machine (standard preset, no TLS), not your runs")
+# internals + the workload model) uncalibrated, server CPU from the reference values (loadsim.defaults).
+DEFAULT_COSTS = UnitCosts(latency_why=NO_RUNS, source=uc.DEFAULT_COSTS_SOURCE)
 
 
 # Valid range (inclusive) of every number of a Deployment, so that an impossible one is refused in one line
@@ -327,28 +266,6 @@ ASSUMPTIONS: dict[str, str] = D.labels(tuple(f.name for f in fields(Deployment) 
 
 
 # ------------------------------------------------------------------------------------------ fitting
-def fit_cpu(cpu_s: list[float], master_seconds: list[float], commands: list[float]
-            ) -> tuple[float, float, float | None]:
-    """Least squares of server CPU s = base x (masters x seconds) + per_command x commands.
-
-    Returns (base share of a core per master, CPU s per command, its standard error). An idle master
-    still spends CPU (serverCron, cluster bus, monitoring), so a per-command ratio alone overstates the
-    cost at low load. Falls back to the pooled ratio (base 0) when the runs cannot separate the two.
-    """
-    x_base = np.asarray(master_seconds, dtype=float)
-    x_cmd = np.asarray(commands, dtype=float)
-    y = np.asarray(cpu_s, dtype=float)
-    design = np.column_stack([x_base, x_cmd])
-    coef, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
-    if rank < 2 or len(y) < 3 or coef[0] < 0 or coef[1] <= 0:
-        pooled, sd = cpu_per_command(list(cpu_s), list(commands))
-        return 0.0, pooled, sd
-    residual = y - design @ coef
-    sigma2 = float(residual @ residual) / max(1, len(y) - 2)
-    cov = sigma2 * np.linalg.pinv(design.T @ design)
-    return float(coef[0]), float(coef[1]), float(math.sqrt(max(0.0, cov[1, 1])))
-
-
 def cpu_per_command(cpu_s: list[float], commands: list[float]) -> tuple[float, float | None]:
     """Server CPU seconds per command (pooled) and the spread between runs (standard deviation).
 
@@ -411,12 +328,28 @@ class MeasuredRun:
     busiest_utilisation: float  # busiest master's CPU over the steady window, share of one core
     operations_steady: float  # persistence operations completed in the steady window
     p99_us: float | None  # session.update from the intended start, steady window
-    cpu_us_per_command: float  # the run's own whole-run server CPU per command
+    cpu_us_per_command: float  # the run's own server CPU per command over its steady window (idle included)
     workload: wl.WorkloadParams | None = None  # the run's sessions, to model them (None: unknown)
     eager_connections: bool = False  # the backup's connections open at start too (lazy pools: on first use)
     redis_version: tuple[int, int] = (7, 0)
     allocator: str = "jemalloc"
     path: str = ""  # the run folder
+    bytes_in: float | None = None  # bytes the masters received in the steady window (None: not measured)
+    idle_share: float | None = None  # share of a core an idle master used before the load (None: not measured)
+
+    def cpu_sample(self) -> uc.CpuSample:
+        """What the CPU fit needs; a run from before the byte counters were kept counts its sessions' modelled
+        bytes (else its per-command figure would hold its bytes, and a prediction would add them again)."""
+        bytes_in = self.bytes_in
+        if bytes_in is None and self.workload is not None:
+            bytes_in = self.commands * uc.bytes_per_command(self.workload)
+        return uc.CpuSample(self.name, self.tls, self.cpu_s, self.master_seconds, self.commands, bytes_in,
+                            self.idle_share)
+
+    @property
+    def bytes_per_command(self) -> float:
+        """Bytes received per command in the steady window (0: not measured)."""
+        return (self.bytes_in or 0.0) / self.commands if self.commands else 0.0
 
 
 @dataclass(frozen=True)
@@ -449,7 +382,10 @@ def predict_run(r: MeasuredRun, c: UnitCosts) -> tuple[float, float]:
     that was not fitted (``loadsim validate``)."""
     m = model_run(r)
     memory = r.masters * (c.base_bytes_per_master + m.connection_bytes_per_master) + c.memory_factor * m.data_bytes
-    return memory, r.master_seconds * c.base_cpu_per_master + r.commands * c.cpu_s_per_command
+    assert r.workload is not None
+    # the bytes the run's sessions send (the model's), so that the prediction does not lean on the measured run
+    bytes_in = r.commands * uc.bytes_per_command(r.workload)
+    return memory, c.cpu_for(r.tls).seconds(r.master_seconds, r.commands, bytes_in)
 
 
 def fit_calibration(runs: list[MeasuredRun]) -> tuple[float, float, float | None, str]:
@@ -479,6 +415,14 @@ def fit_calibration(runs: list[MeasuredRun]) -> tuple[float, float, float | None
                                 f"{base / 2**20:.2f} MiB (the runs do not separate the two)")
 
 
+def _cpu_us_for(r: MeasuredRun, plain: uc.CpuCosts, tls: uc.CpuCosts) -> float:
+    """Server CPU per command the unit costs give for a run's steady window (its idle CPU included): beside the
+    run's own measured figure, what the report's per-run table shows."""
+    sample = r.cpu_sample()
+    arm = tls if r.tls else plain
+    return arm.seconds(r.master_seconds, r.commands, sample.bytes_in or 0.0) * 1e6 / r.commands if r.commands else 0.0
+
+
 def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
     """The model's calibration from measured runs (``loadsim.results.runs.read_runs``): memory factor and base,
     commands factor and server CPU from every run whose counters are sound; the latency curve from the clean
@@ -495,14 +439,13 @@ def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
     cmd_model = sum(r.operations_steady * models[r.name].commands_per_op for r in modelled)
     cmd_factor = sum(r.commands for r in modelled) / cmd_model if cmd_model else 1.0
     # CPU over the steady window only: the pre-fill burst runs at another rate (more commands per
-    # event-loop wake-up) and would mix two regimes into one per-command cost.
+    # event-loop wake-up) and would mix two regimes into one per-command cost. Plain and TLS runs apart; an arm
+    # without runs (or without commands, e.g. the live view after the test stopped) keeps the reference values.
     source = f"model calibrated on {len(usable)} measured runs"
-    if any(r.commands > 0 for r in usable):
-        base_cpu, cpu, cpu_sd = fit_cpu([r.cpu_s for r in usable], [r.master_seconds for r in usable],
-                                        [r.commands for r in usable])
-    else:  # e.g. the live view after the test stopped: no commands to divide by, the reference machine's figure
-        base_cpu, cpu, cpu_sd = DEFAULT_COSTS.base_cpu_per_master, DEFAULT_COSTS.cpu_s_per_command, None
-        source += " (no commands measured: CPU per command the reference machine's)"
+    samples = [r.cpu_sample() for r in usable]
+    plain, tls = uc.fit_cpu(samples, tls=False), uc.fit_cpu(samples, tls=True)
+    if not any(r.commands > 0 for r in usable):
+        source += " (no commands measured: CPU the reference values)"
     points = []
     classes: dict[str, int] = {}
     for r in usable:
@@ -512,11 +455,11 @@ def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
     per_run = tuple(RunFigures(
         r.name, r.run_class,
         (r.used_memory - r.masters * (base + models[r.name].connection_bytes_per_master)) / r.live_sessions,
-        models[r.name].bytes_per_session, r.cpu_us_per_command) for r in modelled)
+        models[r.name].bytes_per_session, r.cpu_us_per_command, r.bytes_per_command, r.tls,
+        _cpu_us_for(r, plain, tls)) for r in modelled)
     live = [r.live_sessions for r in usable]
-    return UnitCosts(cpu_s_per_command=cpu, base_bytes_per_master=base, memory_factor=factor,
-                     memory_factor_se=factor_se, commands_factor=cmd_factor, base_cpu_per_master=base_cpu,
-                     cpu_s_per_command_sd=cpu_sd, latency_points=tuple(points),
+    return UnitCosts(plain=plain, tls=tls, base_bytes_per_master=base, memory_factor=factor,
+                     memory_factor_se=factor_se, commands_factor=cmd_factor, latency_points=tuple(points),
                      latency=fit_latency(points) if points else None, latency_why=latency_not_assessed(classes),
                      runs=len(usable), source=source,
                      live_sessions_range=(min(live), max(live)), per_run=per_run, memory_note=how)
@@ -583,6 +526,13 @@ class Prediction:
     failover: str = ""  # what one master down does to this deployment
     notes: tuple[str, ...] = ()
     constraints: list[Constraint] = field(default_factory=list)
+    bytes_per_command: float = 0.0  # bytes a master receives per command of these pairs (the model's)
+    tls: bool = False
+
+    @property
+    def cpu_line(self) -> str:
+        """The server CPU per command this prediction uses, with its sources (``UnitCosts.cpu_line``)."""
+        return self.costs.cpu_line(self.bytes_per_command, self.tls)
 
     @property
     def passed(self) -> bool:
@@ -656,7 +606,12 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
     fork = d.fork_cow_factor if d.aof else 1.0
     # maxmemory must hold the data; the node must also hold the fork's copy-on-write peak
     ram_needed = max(memory / d.maxmemory_fraction, memory * fork)
-    util = c.base_cpu_per_master + busiest_cmds * c.cpu_s_per_command
+    # bytes per command: the pairs' commands weighted by their rates (what the masters receive)
+    group_cmds = [n * sum(f.commands_per_s.values()) for n, _, f in feet]
+    bytes_per_cmd = (sum(x * uc.bytes_per_command(p) for x, (_, p, _) in zip(group_cmds, feet, strict=True))
+                     / sum(group_cmds)) if sum(group_cmds) else 0.0
+    tls = bool(getattr(d, "tls", False))  # the deployment's TLS, when the question carries it
+    util = c.cpu_for(tls).utilisation(busiest_cmds, busiest_cmds * bytes_per_cmd)
     p99 = c.latency.p99(util) if c.latency is not None else None
     connections = 2 * sum(n for n, _ in groups) * d.worker_threads  # primary and warm backup
     hot = " (hot slot: ORS:<cluster> on one master)" if hot_cmds or hot_b else ""
@@ -687,7 +642,7 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
                      "the index per day, for ever; set --cleanup-period")
     return Prediction(d, c, live, ops, commands, share_busiest, memory, ram_needed, util, p99,
                       connections, m * (1 + d.replicas), source, hot_cmds, per_session, failover, tuple(notes),
-                      constraints)
+                      constraints, bytes_per_cmd, tls)
 
 
 def extrapolation(d: Deployment, c: UnitCosts) -> str | None:
@@ -754,6 +709,7 @@ class Verdict:
                if p.hot_master_commands_per_s else ""),
             f"memory: {p.memory_source}",
             f"unit costs: {p.costs.source}",
+            p.cpu_line,
             p.failover,
             f"connections per node: {p.connections_per_node} (2 ORS nodes x {d.worker_threads} threads x "
             f"{d.ha_pairs} pairs)",
@@ -814,6 +770,11 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                        "cpu_s_per_command": p.costs.cpu_s_per_command,
                        "cpu_s_per_command_sd": p.costs.cpu_s_per_command_sd,
                        "base_cpu_per_master": p.costs.base_cpu_per_master,
+                       "cpu_s_per_byte": p.costs.cpu_s_per_byte,
+                       # what the prediction uses: CPU per command at its bytes per command, with the sources
+                       "server_cpu": {"us_per_command": p.costs.service_s(p.bytes_per_command, p.tls) * 1e6,
+                                      "bytes_per_command": p.bytes_per_command, "tls": p.tls, "line": p.cpu_line},
+                       "table": p.costs.rows(p.bytes_per_command),
                        "latency_model": None if p.costs.latency is None else {
                            "floor_us": p.costs.latency.floor_us, "floor_low_us": p.costs.latency.floor_low_us,
                            "floor_high_us": p.costs.latency.floor_high_us,
@@ -823,7 +784,9 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                        "per_run": [{"run": r.name, "class": r.run_class,
                                     "measured_bytes_per_session": r.bytes_per_session,
                                     "model_bytes_per_session": r.model_bytes_per_session,
-                                    "cpu_us_per_command": r.cpu_us_per_command} for r in p.costs.per_run]},
+                                    "cpu_us_per_command_steady_window": r.cpu_us_per_command,
+                                    "bytes_per_command": r.bytes_per_command, "tls": r.tls}
+                                   for r in p.costs.per_run]},
         "warning": extrapolation(d, p.costs),
         "envelope": v.envelope.as_dict() if v.envelope is not None else None,
     })

@@ -50,6 +50,7 @@ from loadsim.errors import (
     RedisConnectionError,
     RedisError,
     RedisTimeoutError,
+    ReplyError,
     TlsError,
     WrongPassError,
     reply_error,
@@ -125,9 +126,11 @@ class Connection:
                 self.call(*auth)
             except RedisError as exc:
                 self.close()
-                if "without any password configured" in str(exc):
-                    # Redis's own words ("ERR AUTH <password> called without any password configured for the
-                    # default user. Are you sure ...") name neither the cause on our side nor the fix
+                if type(exc) is ReplyError and not opts.username:
+                    # decided on the reply's type, not its words: to AUTH <password> Redis (6 and later) answers a
+                    # wrong password with WRONGPASS, and a plain ERR only when the default user has no password
+                    # (acl.c authCommand: "AUTH <password> called without any password configured for the default
+                    # user"), words that name neither the cause on our side nor the fix
                     raise WrongPassError(f"{where}: a password is given but the server has no password for the "
                                          "default user; leave the password out (LOCUST_PASSWORD, --ors-config), "
                                          "or give the username it belongs to") from None

@@ -67,7 +67,8 @@ def render(folder: str | Path, parameters: dict[str, Any] | None = None, echo: A
     nb = notebook_for(folder)
     if nb.name == "sizing.ipynb":
         find_runs(folder)  # fails early, in one line, if there is nothing to report on
-        params = {"results_dir": str(folder), **(parameters or {})}
+        # headless: no live what-if controls (they need a kernel to talk to; the HTML shows the report's question)
+        params = {"results_dir": str(folder), **(parameters or {}), "what_if": False}
     elif nb.name == "recovery.ipynb":
         params = {"run_dir": str(folder), **(parameters or {})}
     else:

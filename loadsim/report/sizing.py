@@ -37,12 +37,13 @@ def load_summaries(folder: str | Path) -> list[dict[str, Any]]:
 def costs_for(folder: str | Path, tls: bool = False) -> tuple[sz.UnitCosts, str]:
     """The unit costs the report's predictions use: the model calibrated on the runs with this TLS setting (every
     run when none has it), or the uncalibrated model with the reason no calibration was possible."""
-    from loadsim.results.runs import read_runs
+    from loadsim.results.runs import read_runs, unit_costs
 
     try:
         runs = read_runs(folder)
-        chosen = [r for r in runs if r.tls == tls] or runs
-        return sz.fit_unit_costs(chosen), f"the model calibrated on {len(chosen)} of the runs"
+        arm = tls if any(r.tls == tls for r in runs) else None
+        costs, chosen = unit_costs(folder, arm)  # as plan --from builds them (capacity > runs > reference)
+        return costs, f"the model calibrated on {len(chosen)} of the runs"
     except (FitError, ResultsError) as exc:
         return sz.DEFAULT_COSTS, f"the model uncalibrated (assumptions) because: {exc}"
 
@@ -86,38 +87,51 @@ def run_table(summaries: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["masters", "ha_pairs"]).reset_index(drop=True)
 
 
-def costs_table(costs: sz.UnitCosts) -> pd.DataFrame:
-    """The unit costs the predictions use, with where each comes from."""
-    rows = [
-        {"unit cost": "memory model calibration (measured / modelled session bytes)",
-         "value": round(costs.memory_factor, 4), "spread / note": costs.factor_text()},
-        {"unit cost": "base used_memory per master (MiB, no clients)",
-         "value": round(costs.base_bytes_per_master / 2**20, 2), "spread / note": costs.memory_note or "the model's"},
+def costs_table(costs: sz.UnitCosts, d: sz.Deployment | None = None) -> pd.DataFrame:
+    """The unit costs the predictions use, each with its source (capacity measurement > fitted runs > reference
+    value) and how it was obtained; with the target ``d``, the CPU per command at its bytes per command (the
+    figure the verdict uses and ``plan`` prints)."""
+    at = sz.predict(d, costs).bytes_per_command if d is not None else None
+    rows = [{"unit cost": r["unit cost"] + (f" ({r['unit']})" if r["unit"] else ""), "value": round(r["value"], 3),
+             "source": r["source"], "how": r["basis"],
+             "95 % interval": (f"{r['interval'][0]:,.3f} .. {r['interval'][1]:,.3f}" if r["interval"] else "-")}
+            for r in costs.rows(at)]
+    rows += [
         {"unit cost": "commands per persistence op: the model's x", "value": round(costs.commands_factor, 3),
-         "spread / note": "measured / modelled, steady windows" if costs.calibrated else "no runs"},
-        {"unit cost": "server CPU µs per command (idle CPU apart)", "value": round(costs.cpu_s_per_command * 1e6, 2),
-         "spread / note": costs.spread_text(costs.cpu_s_per_command_sd, 1e6)},
-        {"unit cost": "idle CPU per master (% of a core)", "value": round(100 * costs.base_cpu_per_master, 3),
-         "spread / note": "fitted with the per-command CPU" if costs.base_cpu_per_master else "not separated"},
+         "source": "fitted runs" if costs.calibrated else "reference value",
+         "how": "measured / modelled, steady windows" if costs.calibrated else "no runs", "95 % interval": "-"},
         {"unit cost": "p99 at no load (µs), queueing curve floor / (1 - utilisation)",
          "value": round(costs.latency.floor_us) if costs.latency else None,
-         "spread / note": (f"runs' range {costs.latency.floor_low_us:,.0f} .. {costs.latency.floor_high_us:,.0f} µs, "
-                           f"{costs.latency.runs} clean runs" if costs.latency else
-                           f"not assessed: {costs.latency_why}")},
+         "source": "fitted runs" if costs.latency else "-",
+         "how": (f"{costs.latency.runs} clean runs" if costs.latency else f"not assessed: {costs.latency_why}"),
+         "95 % interval": (f"runs' range {costs.latency.floor_low_us:,.0f} .. {costs.latency.floor_high_us:,.0f}"
+                           if costs.latency else "-")},
     ]
     return pd.DataFrame(rows).set_index("unit cost")
 
 
+# Why a run's own figures differ from the unit costs, said where they are shown (the notebook prints it above
+# the per-run table)
+PER_RUN_CAPTION = (
+    "Each run's own figures beside the unit costs. Bytes per live session are the run's own sessions' (the model x "
+    "the calibration gives the target's). A run's server CPU per command is its steady window's, the idle masters' "
+    "own CPU included (at a few hundred commands/s that is much of it); the unit costs take the idle CPU apart "
+    "(measured before each run's load) and charge the bytes per command apart, so a run with bigger records or a "
+    "lower rate reads more per command. 'unit costs give' is what the unit costs predict for the run's own steady "
+    "window: the gap to the measured figure is the fit's error on that run.")
+
+
 def per_run_costs_table(costs: sz.UnitCosts) -> pd.DataFrame:
-    """Each fitted run's own figures beside the ones the predictions use, and why they differ: a run's bytes per
-    session are its own sessions' (the model x the factor gives the target's); a run's CPU per command is its
-    whole-run total over its commands, idle CPU and pre-fill included (the fit separates the idle CPU per master
-    and uses steady windows only)."""
+    """Each fitted run's own figures beside what the unit costs give for it (``PER_RUN_CAPTION`` says why they
+    differ)."""
     rows = [{"run": r.name, "class": r.run_class, "bytes per live session (measured)": round(r.bytes_per_session),
              "model for its sessions": round(r.model_bytes_per_session),
              "measured / model": round(r.bytes_per_session / r.model_bytes_per_session, 3)
              if r.model_bytes_per_session else None,
-             "server CPU µs/command (whole run)": round(r.cpu_us_per_command, 2)} for r in costs.per_run]
+             "server CPU µs/command (steady window, idle included)": round(r.cpu_us_per_command, 2),
+             "bytes received per command (steady window)": round(r.bytes_per_command) if r.bytes_per_command else None,
+             "unit costs give (µs/command, same window)": round(r.unit_cpu_us_per_command, 2)}
+            for r in costs.per_run]
     return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
 
 
@@ -338,3 +352,81 @@ def key_runs_table(table: pd.DataFrame) -> pd.DataFrame:
     keep = [c for c in ("run", "class", "ha_pairs", "masters", "tls", "complexity", "live_sessions", "p99_update_us",
                         "busiest_master_cpu_percent") if c in table.columns]
     return table[keep].set_index("run") if "run" in keep else table[keep]
+
+
+# ------------------------------------------------------------------------------------------ live what-if
+# The question's fields a JupyterLab user changes live: (Deployment field, label, kind, step). The network round
+# trip is offered when the deployment has it (the latency prediction's production round trip).
+WHAT_IF_FIELDS: tuple[tuple[str, str, str, float], ...] = (
+    ("ha_pairs", "HA pairs", "int", 1), ("cps_per_pair", "calls/s per pair", "float", 0.5),
+    ("aht_s", "handle time, s", "float", 10), ("record_bytes", "session size, B", "int", 512),
+    ("masters", "masters", "int", 1), ("replicas", "replicas", "int", 1),
+    ("network_rtt_us", "network round trip, µs", "float", 50),
+)
+
+
+def what_if_fields(d: sz.Deployment) -> list[tuple[str, str, str, float, float]]:
+    """The what-if's fields this deployment has, with their starting values (the session size: the preset's
+    when the target does not give one)."""
+    have = {f.name for f in fields(d)}
+    out = []
+    for name, label, kind, step in WHAT_IF_FIELDS:
+        if name not in have or (d.estate is not None and name in ("cps_per_pair", "aht_s", "record_bytes")):
+            continue  # an estate's pairs carry their own rates and sizes
+        value = getattr(d, name)
+        if name == "record_bytes" and value is None:
+            value = sz.PRESETS[d.complexity].record_bytes
+        out.append((name, label, kind, step, value))
+    return out
+
+
+def what_if_view(d: sz.Deployment, costs: sz.UnitCosts, summaries: list[dict[str, Any]] | None = None) -> list[Any]:
+    """What the report shows for deployment ``d`` (the verdict as HTML, then the memory and recommended-masters
+    figures), from the same functions the report and ``loadsim plan`` use."""
+    from IPython.display import HTML
+
+    return [HTML(verdict_html(sz.verdict(d, costs))), plot_memory_curves(d, costs, summaries),
+            plot_recommended_masters(d, costs)]
+
+
+def what_if(d: sz.Deployment, costs: sz.UnitCosts, summaries: list[dict[str, Any]] | None = None) -> Any:
+    """In JupyterLab: the question's fields as widgets under the report's verdict; each change redraws the verdict
+    and the curves with the report's own functions (``what_if_view``). A value the model refuses is said in one
+    line, as ``loadsim plan`` says it. Needs ipywidgets (the notebooks extra); without it, says so."""
+    from IPython.display import display
+
+    try:
+        import ipywidgets as w
+    except ImportError:
+        print("the live what-if needs ipywidgets: pip install -e '.[notebooks]'")
+        return None
+    from loadsim.errors import LoadsimError
+
+    controls = {}
+    for name, label, kind, step, value in what_if_fields(d):
+        make = w.BoundedIntText if kind == "int" else w.BoundedFloatText
+        low, high = sz.DEPLOYMENT_RANGES.get(name, (0 if name == "replicas" else 1, 1e9))
+        controls[name] = make(value=value, min=low, max=high, step=step, description=label,
+                              style={"description_width": "150px"}, layout=w.Layout(width="300px"))
+    out = w.Output()
+
+    def redraw(_: Any = None) -> None:
+        out.clear_output(wait=True)
+        with out:
+            try:
+                changed = replace(d, **{k: c.value for k, c in controls.items()})
+                for item in what_if_view(changed, costs, summaries):
+                    display(item)
+                    if isinstance(item, plt.Figure):
+                        plt.close(item)
+            except LoadsimError as exc:
+                print(f"not a deployment loadsim can assess: {exc}")
+
+    for c in controls.values():
+        c.observe(redraw, names="value")
+    box = w.VBox([w.HTML("<b>What if?</b> Change the question; the verdict and the curves below follow."),
+                  w.GridBox(list(controls.values()), layout=w.Layout(grid_template_columns="repeat(2, 320px)")),
+                  out])
+    display(box)
+    redraw()
+    return box

@@ -107,7 +107,8 @@ def saturation_table(folder: Path, index: dict[str, Any]) -> pd.DataFrame:
                          "offered_ops_per_s": round(s["rates"]["offered_ops_per_s"], 1),
                          "achieved_ops_per_s": round(s["rates"]["achieved_ops_per_s"], 1),
                          "p99_us": operation_percentile(s, "p99"),
-                         "server_cpu_s": round(s["server"]["cpu_s"], 3), "sustained": e.get("sustained")})
+                         "server_cpu_s": None if s["server"]["cpu_s"] is None else round(s["server"]["cpu_s"], 3),
+                         "sustained": e.get("sustained")})
     return pd.DataFrame(rows)
 
 

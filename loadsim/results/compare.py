@@ -18,6 +18,7 @@ from typing import Any
 from loadsim.errors import FitError
 from loadsim.model import ratios as rt
 from loadsim.model import sizing as sz
+from loadsim.model import unitcosts as uc
 from loadsim.model.workload import operation_percentile
 from loadsim.results.reader import load
 
@@ -33,7 +34,7 @@ METRICS: dict[str, Callable[[dict[str, Any]], float]] = {
 # Until production latency is composed from the network round trip and Redis's own time, the p99 ratio is the
 # rig's: the Python client on loopback, whose own TLS cost is most of it (x1.275 ±14 % after 8 repeats, where
 # the server's CPU per command was x1.345 ±4.2 %).
-P99_LABEL = "the rig's p99 (Python client on loopback), not your ORS's over your network"
+P99_LABEL = "the rig's: a Python client on loopback, not your ORS over your network"
 
 
 def fixed_summaries(folder: Path, index: dict[str, Any], part: str = "fixed") -> dict[str, list[dict[str, Any]]]:
@@ -105,8 +106,8 @@ def arm_costs(folder: Path, index: dict[str, Any], tls: bool) -> sz.UnitCosts:
     except FitError:
         costs, memory = sz.DEFAULT_COSTS, "memory model uncalibrated"
     sd = statistics.stdev(per_run) if len(per_run) >= sz.MIN_RUNS_FOR_SPREAD else None
-    return replace(costs, cpu_s_per_command=cpu_us * 1e-6, cpu_s_per_command_sd=sd, base_cpu_per_master=0.0,
-                   runs=len(per_run) if costs.calibrated else 0,
+    cpu = uc.flat_cpu(cpu_us * 1e-6, how, sd)  # the arm's own figure whichever arm the deployment asks about
+    return replace(costs, plain=cpu, tls=cpu, runs=len(per_run) if costs.calibrated else 0,
                    source=f"CPU: {how}; {memory}")
 
 
@@ -138,7 +139,7 @@ class ArmSizing:
 
     @property
     def most_pairs_text(self) -> str:
-        """``1,250 (then connections bind)``: the most HA pairs and the constraint that stops them."""
+        """``1,250 (then connections bind)``: the most HA pairs and the constraint that stops them there."""
         return f"not assessed: {self.why}" if self.costs is None else _limit_text(self.most_pairs)
 
     @property
@@ -156,7 +157,8 @@ class ArmSizing:
 def _limit_text(m: sz.Limit | None) -> str:
     if m is None or m.value is None:
         return "-" if m is None else f"none: {m.note}"
-    return f"{m.value:,.0f} (then {_constraint_name(m.binding)} binds)"
+    name = _constraint_name(m.binding)
+    return f"{m.value:,.0f} (then {name} {'bind' if name.endswith('s') else 'binds'})"
 
 
 def _constraint_name(name: str) -> str:
@@ -199,11 +201,12 @@ class TlsAnswer:
         cpu = self.cpu.text if not self.cpu.resolved else f"x{self.cpu.text}"
         p99 = self.p99.text if not self.p99.resolved else f"x{self.p99.text}"
         lines.append(f"server CPU per command, TLS/plain: {cpu}")
-        lines.append(f"p99, TLS/plain: {p99} ({self.p99_label})")
+        lines.append(f"p99 ({self.p99_label}), TLS/plain: {p99}")
         lines.append(f"most HA pairs on {d.masters} masters: plain {p.most_pairs_text}, TLS {t.most_pairs_text}")
-        if p.most_pairs_by_cpu is not None and t.most_pairs_by_cpu is not None:
-            lines.append(f"  with the connection limit lifted (maxclients): plain {p.most_pairs_by_cpu_text}, "
-                         f"TLS {t.most_pairs_by_cpu_text}")
+        if p.most_pairs_by_cpu is not None or t.most_pairs_by_cpu is not None:
+            lifted = [a.most_pairs_by_cpu_text if a.most_pairs_by_cpu is not None else a.most_pairs_text
+                      for a in (p, t)]
+            lines.append(f"  with the connection limit lifted (maxclients): plain {lifted[0]}, TLS {lifted[1]}")
         return lines
 
 

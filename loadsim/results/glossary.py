@@ -25,8 +25,6 @@ GLOSSARY: dict[str, str] = {
                           "cut off or refused), so there is nothing it should hold; not a loss",
     "missing": "read-back: a session the client believed live has no record in Redis: an acknowledged write lost",
     "corrupt": "read-back: the record's checksum does not match its content",
-    "unreadable": "read-back: the record could not be read (an error, e.g. its master was down): neither kept "
-                  "nor lost as far as the run can tell",
     "clean run": "the run measured Redis: neither the generator nor the host limited it, and no master was at its "
                  "CPU ceiling",
     "rig-bound": "the generator or the host limited the run (schedule lag, generator CPU, CPU pressure, steal): its "
@@ -38,7 +36,9 @@ GLOSSARY: dict[str, str] = {
              "paused (CLIENT PAUSE: answers the bus, holds its clients), silent, busy (answers BUSY) or out of memory "
              "(refuses writes with OOM), or the cluster was down: the first line names the master and the time. "
              "What the run measured is that fault (a stopped master makes the schedule fall behind, which is not "
-             "the rig's doing). Next: read the fault's impact lines; size on a run without a fault",
+             "the rig's doing). Next: read the fault's impact lines; size on a run without a fault. A 'fault at "
+             "X s' line is one injected with --fault (kill, stop, pause a master ...): when and on which node, and "
+             "when it ended",
     "master_fault": "a fault of Redis (see the FAULT line: a master dead, stopped, paused, busy or out of memory, "
                     "or the cluster down). Next: expected with --fault; otherwise find what stopped or paused the "
                     "master before reading any figure as Redis's capacity",
@@ -165,8 +165,6 @@ GLOSSARY.update({
                   "Redis: recovered, lost (never written or written but not found) and the slowest pair's time",
     "ORS client": "the simulated ORS's Redis Cluster client: slot-map reloads, connections opened, reconnects, "
                   "MOVED and ASK redirections during the run",
-    "fault": "a fault injected with --fault (kill, stop, pause a master ...): when and on which node, and when it "
-             "ended",
     "error window": "from a master's first failed command to the first success on its slots: how long its "
                     "sessions could not be written",
     "impact": "a fault's effect on the latency (its peak and when it was back under 2x the level before), on the "
@@ -230,7 +228,14 @@ GLOSSARY.update({
     "class": "the run's class: clean, rig-bound or redis-bound (loadsim explain rig-bound, ...); only clean runs "
              "measure Redis's latency",
     "value": "the figure of the row, formatted for people (12,345 / 123.4 / 2.35 / 0.0123; '-' when there is none)",
-    "source": "where an assumption comes from: vendor (a documented statement) or assumption (not published)",
+    "source": "where an assumption comes from: vendor (a documented statement) or assumption (not published); for "
+              "a unit cost: capacity measurement (loadsim capacity) > fitted runs > reference value (loadsim's "
+              "defaults), the strongest one there is",
+    "how": "how a unit cost was obtained: the measurement or the fit, and over what",
+    "95 % interval": "the unit cost's 95 % interval over the runs ('-' below 3 runs, or for a reference value)",
+    "unit cost for sizing": "what this run gives loadsim plan --from it: server CPU per command after the idle "
+                            "masters' own CPU (measured before the load), at the run's bytes per command; the run's "
+                            "own figure on the line above includes the idle CPU",
     "parameter": "a parameter of the target deployment: a flag of loadsim plan",
     "unit cost": "one of the unit costs the predictions use",
     "spread / note": "the unit cost's uncertainty (its spread or 95 % interval over the runs) or why there is none",

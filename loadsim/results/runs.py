@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +102,19 @@ def run_record(path: Path, summary: dict[str, Any], config: dict[str, Any] | Non
         busiest_utilisation=max((m["cpu_s_steady"] / m["steady_s"] for m in steady), default=0.0),
         operations_steady=float(summary["rates"]["achieved_ops_per_s"] * (summary.get("steady_s") or 0.0)),
         p99_us=op.get("latency_us", {}).get("p99"),
-        cpu_us_per_command=float(summary["server"].get("cpu_us_per_command") or 0.0),
+        cpu_us_per_command=_steady_cpu_us(masters),
         workload=workload_of(config, summary.get("workload")), eager_connections=sim.get("pool_connections") == "eager",
-        redis_version=_version(cluster.get("redis_version")), path=str(path))
+        redis_version=_version(cluster.get("redis_version")), path=str(path),
+        bytes_in=(float(sum(m["net_input_bytes_steady"] for m in masters))
+                  if all("net_input_bytes_steady" in m for m in masters) else None),
+        idle_share=(summary["server"].get("idle_cpu") or {}).get("share_per_master"))
+
+
+def _steady_cpu_us(masters: list[dict[str, Any]]) -> float:
+    """Server CPU per command over the steady window, µs (idle CPU included): the run's own figure as its text
+    prints it (``summary.server.cpu_us_per_command_steady``), also for summaries written before it was kept."""
+    commands = sum(m.get("commands_steady", 0) for m in masters)
+    return sum(m.get("cpu_s_steady", 0.0) for m in masters) * 1e6 / commands if commands else 0.0
 
 
 def read_config(run: Path) -> dict[str, Any] | None:
@@ -137,15 +147,54 @@ def read_runs(path: str | os.PathLike[str], tls: bool | None = None) -> list[sz.
 CAPACITY_FILE = "capacity.json"  # written by `loadsim capacity` (loadsim.experiments.capacity.CAPACITY_FILE)
 
 
-def read_capacity(path: str | os.PathLike[str], tls: bool | None = None) -> tuple[float, str] | None:
-    """(server CPU s per command at saturation, where from) of a `loadsim capacity` result at or below ``path``
-    (the closed loop's figure: a driver faster than the master, so the master's own cost, not the generator's
-    limit); None when there is none (or none with this TLS setting)."""
+@dataclass(frozen=True)
+class Capacity:
+    """A `loadsim capacity` result as unit costs read it: the closed loop's server CPU per command at a master's
+    saturation (a driver faster than the master: the master's own cost, not the generator's limit)."""
+
+    us_per_command: float
+    bytes_per_command: float | None  # bytes the master received per command of the mix (None: older file)
+    tls: bool
+    where: str
+
+
+def read_capacity(path: str | os.PathLike[str], tls: bool | None = None) -> Capacity | None:
+    """The `loadsim capacity` result at or below ``path`` (with this TLS setting when given); None when none."""
     root = Path(path)
     files = [root / CAPACITY_FILE] if (root / CAPACITY_FILE).exists() else sorted(root.rglob(CAPACITY_FILE))
     for f in files:
         data = _read(f) or {}
         us = (data.get("capacity") or {}).get("server_us_per_command_at_saturation")
         if us and (tls is None or bool(data.get("tls")) == tls):
-            return float(us) * 1e-6, f"{f} (redis-benchmark closed loop at saturation, {float(us):.1f} µs)"
+            per_cmd = (data.get("closed_loop") or {}).get("bytes_per_command")
+            return Capacity(float(us), float(per_cmd) if per_cmd else None, bool(data.get("tls")),
+                            f"{f} (redis-benchmark closed loop at saturation)")
     return None
+
+
+def unit_costs(path: str | os.PathLike[str] | None, tls: bool | None = None
+               ) -> tuple[sz.UnitCosts, list[sz.MeasuredRun]]:
+    """The unit costs of a folder, the one way every surface builds them (plan, report, sweep's closing line),
+    with the precedence of ``loadsim.model.unitcosts``: a `loadsim capacity` result in the folder (per arm, plain
+    or TLS) > the fit of the runs (``tls``: only the runs with or without TLS) > the reference values. No folder:
+    the reference values. Returns the costs and the runs fitted."""
+    if not path:
+        return sz.DEFAULT_COSTS, []
+    runs = read_runs(path, tls=tls)
+    costs = sz.fit_unit_costs(runs)
+    for arm in (False, True):
+        capacity = read_capacity(path, arm)
+        if capacity is not None and tls in (None, arm):
+            costs = with_capacity(costs, capacity)
+    return costs, runs
+
+
+def with_capacity(costs: sz.UnitCosts, capacity: Capacity) -> sz.UnitCosts:
+    """``costs`` with the per-command CPU of a `loadsim capacity` result for its arm (plain or TLS)."""
+    from loadsim.model import unitcosts as uc
+
+    arm = uc.from_capacity(costs.cpu_for(capacity.tls), capacity.us_per_command, capacity.bytes_per_command,
+                           capacity.where)
+    return replace(costs, **{"tls" if capacity.tls else "plain": arm},
+                   source=f"{costs.source}; CPU per command ({'TLS' if capacity.tls else 'plain'}) from "
+                          f"{capacity.where}")

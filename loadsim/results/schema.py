@@ -138,6 +138,8 @@ class MasterFigures(TypedDict):
     cpu_s_steady: Annotated[float, "the same over the steady window"]
     commands_steady: Annotated[int, "commands processed in the steady window, less the monitor's INFO calls"]
     steady_s: Annotated[float, "length of the steady window on this node's samples, s"]
+    net_input_bytes_steady: NotRequired[Annotated[int, "total_net_input_bytes delta over the steady window: the "
+                                                       "bytes the master received (the per-byte CPU term)"]]
     commands: Annotated[int, "workload commands of the run (INFO commandstats delta), counted while a master "
                              "and up to the node's last answer"]
     status: NotRequired[Annotated[str, "master (a master at the end), former master (a replica at the end: "
@@ -151,12 +153,27 @@ class MasterFigures(TypedDict):
                                                          "(a promoted replica starts as replica)"]]
 
 
+class IdleCpu(TypedDict):
+    window_s: Annotated[float, "length of the idle window before the load, s"]
+    share_per_master: Annotated[float, "mean share of one core a master used in it (cron, cluster bus, INFO polls)"]
+    masters: Annotated[int, "masters measured"]
+
+
 class ServerFigures(TypedDict):
-    commands: Annotated[int, "workload commands counted by Redis (commandstats deltas, all masters)"]
+    commands: Annotated[int | None, "workload commands counted by Redis (commandstats deltas, all masters); null: "
+                                    "not measured (see not_measured)"]
     commands_client_counted: Annotated[int, "commands the generator counted as acknowledged: must be equal"]
-    cpu_s: Annotated[float, "server CPU seconds, all masters, whole run"]
-    cpu_us_per_command: Annotated[float, "cpu_s / commands, µs"]
-    used_memory: Annotated[int, "bytes, all masters, at the end"]
+    cpu_s: Annotated[float | None, "server CPU seconds, all masters, whole run (null: not measured)"]
+    cpu_us_per_command: Annotated[float | None, "cpu_s / commands, µs, whole run (pre-fill and idle CPU included; "
+                                                "null: not measured)"]
+    used_memory: Annotated[int | None, "bytes, all masters, at the end (null: not measured)"]
+    not_measured: NotRequired[Annotated[str, "why the server's figures are null: e.g. the ACL user cannot run INFO, "
+                                             "and the fix"]]
+    cpu_us_per_command_steady: NotRequired[Annotated[float, "server CPU / commands over the steady window, µs "
+                                                            "(idle CPU included)"]]
+    bytes_in_per_command_steady: NotRequired[Annotated[float, "bytes the masters received per command, steady "
+                                                              "window"]]
+    idle_cpu: NotRequired[Annotated[IdleCpu, "the masters' own CPU before the load started"]]
 
 
 class ClientFigures(TypedDict):
@@ -244,9 +261,12 @@ RunClass = TypedDict("RunClass", {
     "evidence": Annotated[str, "one line: what made the class, then the other figures checked"],
     "reasons": Annotated[list[str], "short strings naming what made the class (empty when clean); for a fault, "
                                     "each names the master and the time"],
-    "codes": NotRequired[Annotated[list[str], "fault reason codes, one per kind seen: master-dead, master-stopped, "
-                                              "master-silent, master-paused, master-busy, master-oom, cluster-down "
-                                              "(empty unless the class is fault)"]],
+    "codes": NotRequired[Annotated[list[str], "reason codes, what scripts decide on: for a fault one per kind "
+                                              "seen (master-dead, master-stopped, master-silent, master-paused, "
+                                              "master-busy, master-oom, cluster-down), else one per reason "
+                                              "(generator-cpu, no-steady-state, schedule-lag, "
+                                              "achieved-below-offered, rig-share-of-p99, host-cpu-pressure, "
+                                              "host-steal, master-cpu, redis-share-of-p99); empty when clean"]],
 })
 
 

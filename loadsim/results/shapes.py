@@ -57,8 +57,21 @@ SHAPES: dict[str, dict[str, Any]] = {
                                                         "margin": _FIGURE})},
         "deployment": _d({"type": "object"}, "the target deployment: every field, as given or defaulted"),
         "prediction": _d({"type": "object"}, "live sessions, ops/s, memory and CPU per master, p99 ..."),
-        "unit_costs": _d(_obj({"source": _d(_STR, "measured (the runs' folder) or the built-in assumptions")}),
-                         "the unit costs the prediction used"),
+        "unit_costs": _d(_obj({
+            "source": _d(_STR, "measured (the runs' folder) or the built-in assumptions"),
+            "server_cpu": _d(_obj({"us_per_command": _d(_NUM, "server CPU per command the prediction uses, µs, at "
+                                                               "bytes_per_command (the line plan prints)"),
+                                   "bytes_per_command": _d(_NUM, "bytes a master receives per command of the "
+                                                                 "target's sessions (the model's)"),
+                                   "tls": _BOOL, "line": _d(_STR, "the line plan, the report and capacity print")}),
+                              "the CPU per command the prediction uses"),
+            "table": _d({"type": "array", "items": _obj({
+                "unit cost": _STR, "value": _NUM, "unit": _STR,
+                "source": _d(_STR, "capacity measurement, fitted runs or reference value (that precedence)"),
+                "basis": _d(_STR, "how it was obtained"),
+                "interval": _d({"type": ["array", "null"]}, "95 % interval, null without one")})},
+                "every unit cost with its source, as the report's unit-cost table")}),
+                         "the unit costs the prediction used (loadsim.model.unitcosts)"),
         "envelope": _d({"type": "object"}, "how far the deployment goes: HA pairs, call rate ... before a limit"),
         "from": {"type": ["string", "null"], "description": "--from: the runs the unit costs were fitted to"},
         "runs": {"type": "array", "description": "with --from: the run folders fitted (empty without)",

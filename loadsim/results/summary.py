@@ -76,6 +76,21 @@ def measured(row: dict[str, Any]) -> bool:
     return answered(row) and not row.get("error")
 
 
+def server_not_measured(node_rows: list[dict[str, Any]]) -> str | None:
+    """Why Redis's own figures (commands, CPU, memory) were not measured, or None when some sample held them. A
+    least-privilege ACL user that may not run INFO gave ``server: 0 commands (client counted 3979)`` and a
+    command_gap flag blaming faults: zeros that were never measured."""
+    if any(measured(r) for r in node_rows):
+        return None
+    errors = {str(r.get("error") or "") for r in node_rows if answered(r)}
+    if errors & {"NoPermissionError", "ResponseError", "AuthenticationError"}:
+        return ("server figures not measured: the ACL user cannot run INFO; grant it +info (ACL SETUSER <user> "
+                "+info) or run loadsim check with a user that may, to see the server's side")
+    if node_rows:
+        return "server figures not measured: no node answered the monitor's INFO"
+    return "server figures not measured: the monitor could not reach the cluster"
+
+
 def master_delta(points: list[tuple[float, str]]) -> float:
     """The growth of a counter over the intervals that end with the node a master (a replica's counters count
     what it replicates, already counted on its master). ``points`` are (value, role) in time order. A
@@ -172,6 +187,9 @@ def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
             "cpu_s": round(master_delta([(cpu_seconds(r), role) for r, role in zip(rows, roles)]), 3),
             "cpu_s_steady": round(master_delta([(cpu_seconds(r), role) for r, role in zip(steady, steady_roles)]), 3),
             "commands_steady": int(commands_steady),
+            # what the masters received (requests; the monitor's INFO replies go out, not in): the per-byte CPU
+            "net_input_bytes_steady": int(master_delta([(number(r.get("total_net_input_bytes")), role)
+                                                        for r, role in zip(steady, steady_roles)])),
             "steady_s": round(master_delta([(number(r.get("elapsed_s")), role)
                                             for r, role in zip(steady, steady_roles)]), 3),
             "commands": int(master_delta(points)),
@@ -535,6 +553,21 @@ def run_evidence(operations: dict[str, Any], lag: dict[str, float], masters: lis
         backlog=whole["backlog_at_end"], faults=tuple(faults or ()), not_sent=not_sent)
 
 
+def steady_cpu(masters: list[dict[str, Any]], idle_cpu: dict[str, Any] | None) -> dict[str, Any]:
+    """The steady window's server CPU per command (idle included: what the run measured) and bytes received per
+    command, and the idle masters' CPU measured before the load: what the unit costs are fitted on
+    (loadsim.model.unitcosts), labelled by the window they cover."""
+    commands = sum(m.get("commands_steady", 0) for m in masters)
+    cpu = sum(m.get("cpu_s_steady", 0.0) for m in masters)
+    received = sum(m.get("net_input_bytes_steady", 0) for m in masters)
+    out: dict[str, Any] = {
+        "cpu_us_per_command_steady": round(cpu * 1e6 / commands, 2) if commands else 0.0,
+        "bytes_in_per_command_steady": round(received / commands, 1) if commands else 0.0}
+    if idle_cpu is not None:
+        out["idle_cpu"] = idle_cpu
+    return out
+
+
 def build_summary(*, scenario: str, started: float, ended: float, steady_from_s: float | None,
                   workload: dict[str, Any], cluster: dict[str, Any], recorder: Recorder,
                   client_rows: list[dict[str, Any]], node_rows: list[dict[str, Any]],
@@ -543,13 +576,15 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                   redis_client: dict[str, int] | None = None, error_windows: list[dict[str, Any]] | None = None,
                   migration: list[dict[str, Any]] | None = None, read_back: dict[str, Any] | None = None,
                   latencystats: dict[str, Any] | None = None,
-                  cluster_audit: dict[str, Any] | None = None, baseline: dict[str, Any] | None = None) -> Summary:
+                  cluster_audit: dict[str, Any] | None = None, idle_cpu: dict[str, Any] | None = None,
+                  baseline: dict[str, Any] | None = None) -> Summary:
     """The whole summary, built here and only here: nothing is added to it afterwards. ``faults`` (what --fault
     did), ``redis_client`` (the ORS client's counters), ``error_windows``, ``migration`` (runbook steps) and
     ``read_back`` are what the engine recorded beside the recorder; absent when None or empty. ``latencystats``:
     the masters' INFO latencystats at the end (``NodeMonitor.latencystats``), for the latency split.
-    ``cluster_audit``: what the audit before the run found (``plugin.Loadsim.audit_cluster``). ``baseline``: what
-    the masters held before the first write (``cluster_baseline``)."""
+    ``cluster_audit``: what the audit before the run found (``plugin.Loadsim.audit_cluster``). ``idle_cpu``: the
+    masters' CPU before the load started (``NodeMonitor.idle_cpu``). ``baseline``: what the masters held before the
+    first write (``cluster_baseline``)."""
     from loadsim.results.impact import fault_impact  # impact reads this module's thresholds
     duration = ended - started
     steady_s = max(1e-9, duration - steady_from_s) if steady_from_s is not None else 0.0
@@ -593,6 +628,9 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     }
     if baseline is not None and baseline["keys"] > 0:
         flags["cluster_held_data"] = True
+    not_measured = server_not_measured(node_rows) if recorder.commands else None
+    if not_measured:
+        flags["command_gap"] = False  # nothing to compare the client's count with
     counted_pauses = client_pauses(commandstats_start, commandstats_end)
     pauses = dict(counted_pauses)
     # a CLIENT PAUSE still in force at the end (ALL holds INFO too: not in the counters yet), as the read-back saw
@@ -648,7 +686,11 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "server": {"commands": server_commands, "commands_client_counted": recorder.commands,
                    "cpu_s": round(server_cpu, 3),
                    "cpu_us_per_command": round(server_cpu * 1e6 / server_commands, 2) if server_commands else 0.0,
-                   "used_memory": sum(m["used_memory"] for m in masters if m["status"] == "master")},
+                   **steady_cpu(masters, idle_cpu),
+                   "used_memory": sum(m["used_memory"] for m in masters if m["status"] == "master")}
+        if not not_measured else  # nulls, not zeros: never measured
+        {"commands": None, "commands_client_counted": recorder.commands, "cpu_s": None, "cpu_us_per_command": None,
+         "used_memory": None, "not_measured": not_measured},
         "client": {"cpu_s": round(client_cpu_s, 3),
                    "cpu_us_per_command": client_cpu_per_cmd,
                    "max_cpu_percent": round(cpu_samples[-1], 1), "median_cpu_percent":

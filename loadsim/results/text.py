@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from loadsim.model.runclass import advice
+from loadsim.model.runclass import NO_STEADY_STATE, advice
 from loadsim.model.workload import operation_percentile
 from loadsim.results.glossary import explain
 
@@ -60,9 +60,15 @@ def summary_table(summary: dict[str, Any]) -> str:
         lines.append(f"index cleaning: {cl.get('runs', 0)} cleanings removed {cl.get('entries_removed', 0)} entries "
                      "whose session had expired")
     s, c = summary.get("server", {}), summary.get("client", {})
-    lines.append(f"server: {s.get('commands', 0)} commands (client counted {s.get('commands_client_counted', 0)}), "
-                 f"{s.get('cpu_us_per_command', 0):.1f} us CPU/command; generator: "
+    server = (f"{s['not_measured']} (client counted {s.get('commands_client_counted', 0)} commands)"
+              if s.get("not_measured") else
+              f"server: {s.get('commands', 0)} commands (client counted {s.get('commands_client_counted', 0)}), "
+              f"{server_cpu_text(summary)}")
+    lines.append(f"{server}; generator: "
                  f"{c.get('cpu_us_per_command', 0):.1f} us CPU/command, max {c.get('max_cpu_percent', 0):.0f} % CPU")
+    unit = unit_cost_line(summary)
+    if unit:
+        lines.append(unit)
     if summary.get("recovery"):
         rv = summary["recovery"]
         lines.append(f"switchover: {rv.get('recovered', 0)} sessions recovered of {rv.get('expected', 0)} live, "
@@ -250,6 +256,40 @@ def split_lines(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def server_cpu_text(summary: dict[str, Any]) -> str:
+    """The run's own server CPU per command, labelled with its window: the steady window's when the run has one
+    (idle CPU included), else the whole run's (pre-fill included)."""
+    s = summary.get("server", {})
+    if s.get("cpu_us_per_command_steady") and not summary.get("flags", {}).get("no_steady_state"):
+        return (f"{s['cpu_us_per_command_steady']:.1f} us CPU/command over the steady window, idle CPU included "
+                f"(whole run, pre-fill included: {s.get('cpu_us_per_command', 0):.1f})")
+    return f"{s.get('cpu_us_per_command', 0):.1f} us CPU/command over the whole run, pre-fill and idle CPU included"
+
+
+def unit_cost_line(summary: dict[str, Any]) -> str | None:
+    """The unit cost this run gives the sizing (``loadsim.model.unitcosts.fit_cpu`` on its steady window, the
+    same as ``plan --from`` this run): CPU per command after the idle masters' own CPU, at its bytes per command.
+    None when the steady window holds no commands."""
+    from loadsim.model import unitcosts as uc
+
+    masters = [m for m in summary.get("masters", []) if m.get("steady_s")]
+    commands = sum(m.get("commands_steady", 0) for m in masters)
+    if not commands:  # (a run whose steady window is too short to be called one still gives plan its figures)
+        return None
+    tls = bool(summary.get("cluster", {}).get("tls"))
+    received = [m.get("net_input_bytes_steady") for m in masters]
+    sample = uc.CpuSample("run", tls, sum(m["cpu_s_steady"] for m in masters), sum(m["steady_s"] for m in masters),
+                          commands, float(sum(received)) if None not in received else None,  # type: ignore[arg-type]
+                          (summary.get("server", {}).get("idle_cpu") or {}).get("share_per_master"))
+    arm = uc.fit_cpu([sample], tls)
+    costs = uc.UnitCosts(**{"tls" if tls else "plain": arm})
+    if sample.bytes_in is None:
+        return (f"unit cost for sizing (plan --from this run): {arm.service_s(0.0) * 1e6:.1f} us CPU/command (bytes "
+                f"per command not measured), after the idle masters' {arm.idle.short(100, ' % of a core', 2)}")
+    # the line plan prints (UnitCosts.cpu_line), at this run's own bytes per command
+    return "unit cost for sizing (plan --from this run): " + costs.cpu_line(sample.bytes_in / commands, tls)
+
+
 def rates_line(summary: dict[str, Any]) -> str:
     """Steady-state rates; without a steady state, the whole run's (never zeros where work flowed)."""
     r, c = summary.get("rates", {}), summary.get("client", {})
@@ -258,7 +298,7 @@ def rates_line(summary: dict[str, Any]) -> str:
                 f"achieved {r.get('whole_run_achieved_ops_per_s', 0):,.1f} ops/s, {r.get('commands_per_s', 0):,.1f} "
                 f"commands/s, {r.get('backlog_at_end', 0):,} operations never drained; generator "
                 f"{c.get('cpu_us_per_command', 0):.1f} us CPU/command, median {c.get('median_cpu_percent', 0):.0f} % "
-                f"CPU: {advice(list((summary.get('run_class') or {}).get('reasons') or ['no steady state']))}")
+                f"CPU: {advice(list((summary.get('run_class') or {}).get('codes') or [NO_STEADY_STATE]))}")
     return (f"rates (steady state): offered {r.get('offered_ops_per_s', 0):.1f} ops/s, achieved "
             f"{r.get('achieved_ops_per_s', 0):.1f} ops/s, {r.get('steady_commands_per_s', 0):.1f} commands/s "
             f"({r.get('commands_per_s', 0):.1f}/s over the whole run, pre-fill included)")

@@ -55,6 +55,32 @@ def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
         raise
 
 
+# Where a run writes its exit record (a JSON object: exit_code, error), when its parent asks for one: `loadsim sweep`
+# and `compare-tls` learn why a child run failed from this data, never from the words of its output.
+EXIT_RECORD_ENV = "LOADSIM_EXIT_RECORD"
+
+
+def record_exit(exit_code: int, error: str) -> None:
+    """Write this process's exit record where ``$LOADSIM_EXIT_RECORD`` says (nothing without it): the one line
+    naming the problem and the code the process exits with. The first failure is kept (it is the cause)."""
+    path = os.environ.get(EXIT_RECORD_ENV)
+    if not path or os.path.exists(path):
+        return
+    try:
+        atomic_write(Path(path), json.dumps({"exit_code": exit_code, "error": error}) + "\n")
+    except OSError:
+        pass  # the parent then reports the exit code and the log's last line
+
+
+def read_exit_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """A child's exit record (see ``record_exit``); None if it wrote none."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("error"), str) else None
+
+
 def check_results_dir(folder: str | os.PathLike[str], option: str = "--results-dir") -> None:
     """Raise ResultsError (one line naming *option* and the fix) unless *folder* is, or can be made, a folder
     this process can write in: writes and removes a probe file, in the folder or, when it does not exist yet,

@@ -222,9 +222,14 @@ def test_a_master_silent_past_the_end_is_given_up_and_its_stuck_operations_count
     s = run.summary
     stuck = s["errors"].get("stuck", 0)
     assert stuck > 0 and s["flags"]["errors"]
-    assert sum(op["errors"] for op in s["operations"].values()) >= stuck
-    # a stuck operation waited from before the stop to the end: its time so far is in the latency figures
-    assert max(op["latency_us"]["max"] for op in s["operations"].values() if op["latency_us"].get("count")) > 3e6
+    if s["steady_from_s"] is not None and s["steady_from_s"] < 2.0:
+        # the statistics window had begun before the stop (on a loaded host the pre-fill may still be queued behind
+        # the stopped master at 2 s: then the window never begins and the stuck operations are warm-up, seen 11.8 s)
+        assert sum(op["errors"] for op in s["operations"].values()) >= stuck
+        # a stuck operation waited from before the stop to the end: its time so far is in the latency figures
+        assert max(op["latency_us"]["max"] for op in s["operations"].values() if op["latency_us"].get("count")) > 3e6
+    else:
+        assert sum(op["warmup"] for op in s["operations"].values()) >= stuck
     # silent to its clients and on the cluster bus: a stopped process (a paused one answers the bus)
     assert s["read_back"]["masters_down_codes"] == {victim.address: "master-stopped"}
     assert "answers neither its clients nor the cluster bus" in s["read_back"]["masters_down"][victim.address]

@@ -139,8 +139,13 @@ def _settled_used_memory(client, timeout=5.0):
     return last
 
 
-def test_used_memory_growth_of_20000_session_keys(plain_cluster):
-    n, value_length = 20_000, 1024
+@pytest.mark.parametrize("value_length", [100, 1024])
+def test_used_memory_growth_of_20000_session_keys(plain_cluster, value_length):
+    """Within 1 % at 100 B values too, read once the master settled. Read right after the writes, the keyspace's
+    incremental rehash still holds the old bucket arrays (16,384 x 8 B per dict = 6.6 B per key at 20,000 keys:
+    measured 9.1 B per key more than the model at 100 B, 0.0 once settled), and the writer's query buffer is
+    still allocated; neither is a cost of the sessions at steady state."""
+    n = 20_000
     keys = [f"ORS:ors1:{{x}}:session:{i:010d}" for i in range(n)]  # one slot, one master
     node = _owner(plain_cluster, keys[0])
     with plain_cluster.admin_client(node) as probe:
@@ -163,7 +168,7 @@ def test_used_memory_growth_of_20000_session_keys(plain_cluster):
                   f"{estimate.total:.0f} = values {estimate.data_bytes:.0f} + keys {estimate.per_key_overhead:.0f} "
                   f"+ buckets {estimate.buckets:.0f}; per key measured {measured / n:.1f}, "
                   f"predicted {estimate.total / n:.1f} ({(measured - estimate.total) / measured:+.2%})")
-            assert abs(measured - estimate.total) <= 0.05 * measured
+            assert abs(measured - estimate.total) <= 0.01 * measured
         finally:
             for i in range(0, n, 1000):
                 probe.delete(*keys[i:i + 1000])

@@ -5,6 +5,7 @@ import json
 import re
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -302,6 +303,16 @@ def test_acl_and_tls_run_keeps_the_password_secret(tmp_path):
         assert s["cluster"]["tls"] and s["cluster"]["acl"] and s["operations"]["session.update"]["count"] > 0
         # the round-trip probe's own process reached the nodes over TLS with the ACL user (its password on stdin)
         assert s["latency_split"]["network_us"] is not None, s["latency_split"]["network_source"]
+        # the least-privilege user may not run INFO: Redis's figures were not measured, said so, nulls not zeros,
+        # and no command_gap flag comparing the client's count with a count that was never taken
+        server = s["server"]
+        assert server["commands"] is None and server["cpu_us_per_command"] is None and server["used_memory"] is None
+        assert server["not_measured"].startswith("server figures not measured: the ACL user cannot run INFO")
+        assert server["commands_client_counted"] > 0 and not s["flags"]["command_gap"]
+        shown = subprocess.run([sys.executable, "-m", "loadsim", "results", "show", str(out)], capture_output=True,
+                               text=True, timeout=120)
+        assert shown.returncode == 0 and "server figures not measured: the ACL user cannot run INFO" in shown.stdout
+        assert "server: 0 commands" not in shown.stdout and "command_gap" not in shown.stdout
         for f in out.rglob("*"):
             if f.is_file():
                 assert password not in f.read_text(errors="replace"), f

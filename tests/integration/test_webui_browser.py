@@ -124,9 +124,16 @@ def test_the_form_and_the_redis_tab_in_a_browser(tmp_path):
         nodes = [{"s": {"t": [0, 1, 2, 3, 4], "m": [2400, 5, 6, 5, 4]}}]
         span = charts.evaluate("n => extent(n, 'm', v => v, 1.5)", nodes)
         assert (span["vmax"], span["vall"]) == (6, 2400)
+        # nor the pre-fill's backlog draining into the first steady seconds (seen: 1.4 k commands/s, then 30/s)
+        drain = [{"s": {"t": list(range(10)), "m": [2600, 2000, 1400, 600, 200, 31, 30, 29, 30, 31]}}]
+        span = charts.evaluate("n => extent(n, 'm', v => v, 2)", drain)
+        assert (span["vmax"], span["vall"]) == (31, 2600), span
         labels = charts.evaluate("vs => vs.map(v => tickLabel(v, v / 5))", [0.0004, 0.5, 9.14, 2400, 15300, 1.5e6])
         assert labels == ["0.00040", "0.5", "9", "2.4 k", "15 k", "1.5 M"], labels
         assert charts.evaluate("() => ticks(2.4e3 * 1.1).values") == [0, 1000, 2000, 3000]
+        # the axis reaches the steady state's top: 8.1 k keys x 1.1 under a 10 k axis, not clipped at 8 k
+        assert charts.evaluate("() => ticks(8.1e3 * 1.1).values") == [0, 2000, 4000, 6000, 8000, 10000]
+        assert charts.evaluate("() => ticks(1.1).max") >= 1.1
         page.wait_for_timeout(2500)  # the charts draw on their next refresh
         page.screenshot(path=str(tmp_path / "redis_view.png"), full_page=True)
         browser.close()

@@ -333,3 +333,25 @@ def test_compare_tls_and_sweep_take_the_names_locust_and_sweep_use_and_keep_the_
     assert cli.main(["compare-tls", "ha9", "--scenario", "migration", "--out", str(tmp_path / "c")]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and "two scenarios given" in err[0] and not (tmp_path / "c").exists()
+
+
+def test_a_child_runs_failure_is_learned_from_its_exit_record_not_its_words(tmp_path, monkeypatch):
+    """sweep and compare-tls read why a run failed from the record the run wrote (before: they grepped its output
+    for 'error:', and a scenario printing 'error:' in a log line could stand in for the cause)."""
+    import pytest
+
+    from loadsim.experiments.sweep import child_problem, exit_record_path
+    from loadsim.locust.plugin import fail
+    from loadsim.results.writer import EXIT_RECORD_ENV, read_exit_record
+
+    record = exit_record_path(tmp_path / "run-1")
+    monkeypatch.setenv(EXIT_RECORD_ENV, str(record))
+    with pytest.raises(SystemExit):
+        fail("--aht 0: give a positive number of seconds")
+    with pytest.raises(SystemExit):
+        fail("a second failure")  # the first is the cause: kept
+    got = read_exit_record(record)
+    assert got == {"exit_code": 2, "error": "--aht 0: give a positive number of seconds"}
+    noisy = "WARNING error: something else\nlast words"
+    assert child_problem(got, noisy, 2) == "--aht 0: give a positive number of seconds"
+    assert child_problem(None, noisy, 3) == "last words (exit 3)"  # no record: its last line, not a grep

@@ -73,3 +73,17 @@ def test_percentile_columns_never_run_together():
     row = operations_table({"operations": {"session.create": op}})[1]
     assert row.split() == ["session.create", "74", "1", "15", "7,367", "14,311", "24,175", "13.93", "s", "13.93",
                            "s", "17,775"]
+
+
+def test_the_glossary_spells_each_term_once():
+    """A term written twice in the glossary's dict kept one explanation silently (seen: 'fault' as the run class and
+    as the --fault line, 'unreadable' twice): each term once, so 'loadsim explain' says what the author wrote."""
+    import ast
+    import inspect
+
+    from loadsim.results import glossary
+
+    tree = ast.parse(inspect.getsource(glossary))
+    (node,) = [n for n in ast.walk(tree) if isinstance(n, ast.AnnAssign) and getattr(n.target, "id", "") == "GLOSSARY"]
+    keys = [k.value for k in node.value.keys]
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)

@@ -97,3 +97,24 @@ def test_rig_bound_points_are_marked_wherever_measured_runs_are_plotted():
     # the mean line goes through the clean runs only: 1000 at 3 pairs, not the rig-bound 9000
     mean = next(line for line in fig.axes[0].lines if line.get_linestyle() == "-" and line.get_marker() == "None")
     assert list(mean.get_ydata()) == [900, 1000]
+
+
+def test_the_notebooks_what_if_uses_the_reports_own_functions_and_follows_each_field():
+    from dataclasses import replace
+
+    from IPython.display import HTML
+
+    from loadsim.model import sizing as sz
+    from loadsim.report import sizing as report
+
+    d = sz.Deployment()
+    names = [f[0] for f in report.what_if_fields(d)]
+    assert {"ha_pairs", "cps_per_pair", "aht_s", "record_bytes", "masters", "replicas"} <= set(names)
+    start = dict((f[0], f[4]) for f in report.what_if_fields(d))
+    assert start["record_bytes"] == sz.PRESETS[d.complexity].record_bytes and start["ha_pairs"] == d.ha_pairs
+    # a changed field changes the verdict, and it is the one verdict_html renders for `loadsim plan`'s verdict
+    changed = replace(d, ha_pairs=30, replicas=0)
+    verdict, memory, masters = report.what_if_view(changed, sz.DEFAULT_COSTS)
+    assert isinstance(verdict, HTML) and verdict.data == report.verdict_html(sz.verdict(changed, sz.DEFAULT_COSTS))
+    assert "30 HA pairs on 3 masters" in verdict.data and "FAIL" in verdict.data  # no replica: failover fails
+    assert memory.axes[0].get_xlabel().startswith("ORS HA pairs") and masters.axes

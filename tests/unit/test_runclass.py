@@ -3,7 +3,23 @@
 import json
 
 from loadsim.model import runclass
-from loadsim.model.runclass import CLEAN, FAULT, REDIS_BOUND, RIG_BOUND, FaultSeen, RunEvidence, advice, classify
+from loadsim.model.runclass import (
+    ACHIEVED_BELOW_OFFERED,
+    CLEAN,
+    FAULT,
+    GENERATOR_CPU,
+    HOST_CPU_PRESSURE,
+    HOST_STEAL,
+    NO_STEADY_STATE,
+    REDIS_BOUND,
+    RIG_BOUND,
+    RIG_SHARE,
+    SCHEDULE_LAG,
+    FaultSeen,
+    RunEvidence,
+    advice,
+    classify,
+)
 from loadsim.results import schema
 from loadsim.results.recorder import Recorder
 from loadsim.results.summary import build_summary
@@ -33,15 +49,15 @@ def test_each_rig_signal_alone_makes_a_run_rig_bound_with_advice():
         rc = classify(RunEvidence(**{**QUIET, **change}))
         assert rc["class"] == RIG_BOUND, change
         assert len(rc["reasons"]) == 1 and rc["reasons"][0].startswith(reason), rc
-        assert rc["evidence"].endswith(advice(rc["reasons"]))
+        assert len(rc["codes"]) == 1 and rc["evidence"].endswith(advice(rc["codes"]))
     # the advice names the cause found: the generator's CPU -> more processes; the host's pressure -> a quieter
     # machine, never "fewer HA pairs per process" for a generator at 5 % CPU
-    assert "--processes" in advice(["generator CPU p90 97 % of a core"])
-    assert "quieter machine" not in advice(["generator CPU p90 97 % of a core"])
-    host = advice(["rig 95 % of p99 9.0 ms", "host CPU pressure 92 %"])
+    assert "--processes" in advice([GENERATOR_CPU])
+    assert "quieter machine" not in advice([GENERATOR_CPU])
+    host = advice([RIG_SHARE, HOST_CPU_PRESSURE])
     assert "quieter machine" in host and "fewer HA pairs per process" not in host
-    assert "quieter machine" in advice(["steal 20 %"])
-    both = advice(["schedule lag p99 35.0 ms"])  # host not measured busy: either may help
+    assert "quieter machine" in advice([HOST_STEAL])
+    both = advice([SCHEDULE_LAG])  # host not measured busy: either may help
     assert "--processes" in both and "quieter machine" in both
 
 
@@ -152,13 +168,13 @@ def test_an_older_summary_is_classified_from_its_flags():
 def test_the_generator_is_the_limit_only_when_its_own_figures_say_so():
     from loadsim.model.runclass import generator_limited
 
-    assert generator_limited(["generator CPU p90 97 % of a core"])
-    assert generator_limited(["no steady state (1,200 operations never drained)"])
-    assert generator_limited(["achieved 90 % of offered"])  # on a host that was not busy
-    assert not generator_limited(["achieved 97 % of offered", "host CPU pressure 99 %"])  # the host's doing
-    assert not generator_limited(["schedule lag p99 165.2 ms", "host CPU pressure 100 %"])
-    assert not generator_limited(["no steady state", "host CPU pressure 100 %"])  # the host starved it
-    assert generator_limited(["no steady state", "generator CPU p90 95 % of a core", "host CPU pressure 100 %"])
+    assert generator_limited([GENERATOR_CPU])
+    assert generator_limited([NO_STEADY_STATE])
+    assert generator_limited([ACHIEVED_BELOW_OFFERED])  # on a host that was not busy
+    assert not generator_limited([ACHIEVED_BELOW_OFFERED, HOST_CPU_PRESSURE])  # the host's doing
+    assert not generator_limited([SCHEDULE_LAG, HOST_CPU_PRESSURE])
+    assert not generator_limited([NO_STEADY_STATE, HOST_CPU_PRESSURE])  # the host starved it
+    assert generator_limited([NO_STEADY_STATE, GENERATOR_CPU, HOST_CPU_PRESSURE])
 
 
 def test_the_rig_share_counts_the_generators_own_time_once_the_network_is_measured():

@@ -8,8 +8,9 @@ import pytest
 
 from loadsim.errors import FitError
 from loadsim.model import sizing as sz
+from loadsim.model import unitcosts as uc
 
-COSTS = sz.UnitCosts(cpu_s_per_command=20e-6, base_bytes_per_master=2e6)
+COSTS = sz.UnitCosts(plain=uc.flat_cpu(20e-6), base_bytes_per_master=2e6)
 
 
 def _run(live, masters, used=None, factor=1.0, base=1.5e6, workload=None, name=None, kind="unclassified",
@@ -70,7 +71,7 @@ def test_plan_warns_outside_the_measured_range_and_prints_no_inf():
     assert sz.extrapolation(sz.Deployment(ha_pairs=2), measured) is None  # 1,800: inside the range
     assert sz.extrapolation(far, sz.DEFAULT_COSTS) is None  # assumed costs: no measured range to leave
     # a saturated master: p99 unbounded, said in words, never "inf"
-    hot = replace(measured, latency=sz.fit_latency([(0.1, 500.0), (0.5, 900.0)]), cpu_s_per_command=1e-3)
+    hot = replace(measured, latency=sz.fit_latency([(0.1, 500.0), (0.5, 900.0)]), plain=uc.flat_cpu(1e-3))
     text = sz.verdict(sz.Deployment(ha_pairs=50), hot).text()
     assert "inf" not in text.replace("info", "") and "nan" not in text
     assert "unbounded (the master is saturated)" in text
@@ -174,7 +175,7 @@ def test_noisy_latency_that_falls_with_load_gives_one_consistent_answer():
 def _grid_costs():
     # latency binds before CPU (ceiling 1.0): p99 = 1,000 µs / (1 - rho), SLO 5,000 µs -> rho up to 0.8
     return replace(COSTS, latency=sz.fit_latency([(0.01, 1000.0 / 0.99), (0.05, 1000.0 / 0.95)]),
-                   cpu_s_per_command=200e-6)
+                   plain=uc.flat_cpu(200e-6))
 
 
 @pytest.mark.parametrize("record_bytes", [1000, 5000, 20000, 100_000])
@@ -227,9 +228,12 @@ def test_verdict_text_names_binding_constraint_and_margin():
 
 
 def test_fit_unit_costs_from_run_records():
-    runs = [_run(1000, 3), _run(4000, 3), _run(9000, 6)]
+    # the idle share measured before each run's load (0.01 of a core) is taken apart; no bytes: no per-byte term
+    runs = [replace(r, idle_share=0.01, bytes_in=0.0) for r in (_run(1000, 3), _run(4000, 3), _run(9000, 6))]
     costs = sz.fit_unit_costs(runs)
     assert costs.cpu_s_per_command == pytest.approx(20e-6) and costs.base_cpu_per_master == pytest.approx(0.01)
+    assert costs.plain.per_command.source == uc.FITTED and costs.plain.per_byte.source == uc.REFERENCE
+    assert costs.tls == uc.REFERENCE_TLS  # no TLS runs: the TLS arm keeps the reference values
     # runs from before the classification: memory and CPU fitted, latency not (and it says why)
     assert costs.runs == 3 and costs.latency is None and "3 unclassified" in costs.latency_why
     classified = [replace(r, run_class=k) for r, k in zip(runs, ("clean", "rig-bound", "clean"), strict=True)]
@@ -282,7 +286,9 @@ def test_read_runs_is_the_one_reader(tmp_path):
     (tmp_path / "capacity.json").write_text(json.dumps({"tls": True, "capacity": {
         "server_us_per_command_at_saturation": 7.5}}))
     costs, fitted = costs_and_runs(str(tmp_path))
-    assert costs.cpu_s_per_command == pytest.approx(7.5e-6) and "closed loop at saturation" in costs.source
+    tls = costs.cpu_for(tls=True).per_command  # the capacity was measured with TLS: the TLS arm takes it
+    assert tls.value == pytest.approx(7.5e-6) and tls.source == uc.CAPACITY and "closed loop at saturation" in tls.basis
+    assert costs.plain.per_command.source == uc.REFERENCE  # no plain runs, no plain capacity
     assert len(fitted) == 3 and read_capacity(tmp_path, tls=False) is None
 
 
@@ -420,6 +426,6 @@ def test_tls_report_sizing_without_a_plain_arm(tmp_path):
     needed = table["masters needed for 9 HA pairs"]
     assert needed["plain"].startswith("not assessed: no fixed-load plain run") and needed["TLS"] == "3"
     # the most HA pairs say what stops them there
-    assert re.fullmatch(r"[\d,]+ \(then \w+ binds\)", table.loc["TLS", "most HA pairs on 3 masters"])
+    assert re.fullmatch(r"[\d,]+ \(then \w+ binds?\)", table.loc["TLS", "most HA pairs on 3 masters"])
     assert table.loc["TLS", "latency"].startswith("NOT ASSESSED: no clean runs (1 rig-bound)")
     assert "one arm has no fixed-load run" in consequence_check(table, index)
