@@ -148,7 +148,9 @@ class Run:
             return None
         monitor = None
         try:
-            monitor = NodeMonitor(cluster.admin_options if cluster is not None else engine.opts)
+            # no round-trip probe: CPU counters only, and no probe process's connections left behind
+            monitor = NodeMonitor(cluster.admin_options if cluster is not None else engine.opts,
+                                  measure_roundtrip=False)
             return monitor.idle_cpu()
         except Exception as exc:  # noqa: BLE001 - the run goes on; the unit costs then use the reference value
             log.warning("idle CPU of the masters not measured: %s", exc)
