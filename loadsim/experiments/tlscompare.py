@@ -157,7 +157,7 @@ def stop_if_no_steady_state(out_dir: Path, entries: list[dict[str, Any]], run_ti
         if e["ok"]:
             s = load(out_dir / e["path"]).summary
             if s["flags"].get("no_steady_state"):
-                short.append((e["label"], s.get("steady_from_s")))
+                short.append((e["path"], s.get("steady_from_s")))  # the folder: TLS and FIPS runs share a label
     if not short:
         return
     drained = [p for _, p in short if p is not None]
