@@ -5,7 +5,8 @@ Every embedded cluster keeps its nodes in a folder under the temporary directory
 folder of this session's own, a node of this session, whoever started it (the suite in-process, a ``loadsim`` or
 ``locust`` command it ran, a watchdog), works in that folder, and nodes of other sessions on the same machine
 (other engineers run tests at the same time) never do. At the end the session waits for the watchdogs (a few
-seconds), then fails if a node is still running in its folder, naming it, and stops it.
+seconds), then fails if a node is still running in its folder, naming it, and stops it; otherwise it removes its
+folder (tests' tmp_path included: on a machine shared by many sessions, one folder per session would pile up).
 """
 
 import os
@@ -62,6 +63,6 @@ def pytest_sessionfinish(session, exitstatus):
                 + "; ".join(f"pid {pid} in {folder}" for pid, folder in left))
         if reporter is not None:
             reporter.write_line(text, red=True)
-        session.exitstatus = 1
-    elif exitstatus == 0:
+        session.exitstatus = 1  # the folder stays, with the nodes' logs
+    else:  # one folder per session on a machine shared by many sessions: none is left behind
         shutil.rmtree(root, ignore_errors=True)

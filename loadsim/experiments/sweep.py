@@ -356,6 +356,16 @@ def stop_interrupted(index: dict[str, Any], save: Callable[[], None], exc: RunIn
                             f"{out_dir.name} records stopped_by: interrupted") from None
 
 
+def stop_while_starting(index: dict[str, Any], save: Callable[[], None], label: str, out_dir: Path) -> None:
+    """Ctrl-C (or SIGTERM) while a run was starting (its embedded cluster coming up, before Locust ran): record
+    ``stopped_by: interrupted`` as for a run in progress (the index had none), then end with KeyboardInterrupt."""
+    index["stopped_by"] = "interrupted"
+    index["ended"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    save()
+    raise KeyboardInterrupt(f"interrupted while the run {label} was starting (its cluster was stopped; nothing of "
+                            f"it ran); {out_dir.name} records stopped_by: interrupted") from None
+
+
 def _complete(run_dir: Path) -> bool:
     """True if the run wrote its summary (not only the stub written at its start)."""
     try:
@@ -466,31 +476,40 @@ def run_sweep(grid: Grid, out_dir: Path, run_time: str = "60s", scenario: str = 
     atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2))
     t0 = time.time()
     total, i, rep, stopped_by = len(points), 0, 0, None
-    while stopped_by is None:
-        rep += 1
-        if rep > grid.repeats:
-            total += len(grid.repeat_points(rep))
-        for point in grid.repeat_points(rep):
-            i += 1
-            done = time.time() - t0
-            eta = f", about {fmt_duration(done / (i - 1) * (total - i + 1))} left" if i > 1 else ""
-            echo(f"[{i}/{total}] {point.label}: running{eta}")
-            try:
-                entry = run_point(point, out_dir / f"{i:03d}-{point.label}", scenario_file, run_time, list(extra))
-            except RunInterrupted as exc:
-                index["runs"].append(exc.entry)
-                stop_interrupted(index, lambda: atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2)),
-                                 exc, out_dir)
-            index["runs"].append(entry)
-            atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2))
-            status = "ok" if entry["ok"] else f"FAILED: {entry.get('error')}"
-            echo(f"[{i}/{total}] {point.label}: {status} in {entry['seconds']:.0f} s")
-            if i == 1:
-                stop_if_first_failed(entry, out_dir)
-        widths = sweep_widths(out_dir, index["runs"])
-        echo(widths_line(rep, widths, precision, budget_s))
-        stopped_by = prec.decide(rep, grid.repeats, [w for fig in widths.values() for w in fig.values()],
-                                 precision, budget_s, time.time() - t0)
+    current = ""  # the point being started or run, for an interrupt
+    try:
+        while stopped_by is None:
+            rep += 1
+            if rep > grid.repeats:
+                total += len(grid.repeat_points(rep))
+            for point in grid.repeat_points(rep):
+                i += 1
+                done = time.time() - t0
+                eta = f", about {fmt_duration(done / (i - 1) * (total - i + 1))} left" if i > 1 else ""
+                echo(f"[{i}/{total}] {point.label}: running{eta}")
+                current = point.label
+                try:
+                    entry = run_point(point, out_dir / f"{i:03d}-{point.label}", scenario_file, run_time, list(extra))
+                except RunInterrupted as exc:
+                    index["runs"].append(exc.entry)
+                    stop_interrupted(index, lambda: atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2)),
+                                     exc, out_dir)
+                index["runs"].append(entry)
+                atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2))
+                status = "ok" if entry["ok"] else f"FAILED: {entry.get('error')}"
+                echo(f"[{i}/{total}] {point.label}: {status} in {entry['seconds']:.0f} s")
+                if i == 1:
+                    stop_if_first_failed(entry, out_dir)
+            widths = sweep_widths(out_dir, index["runs"])
+            echo(widths_line(rep, widths, precision, budget_s))
+            stopped_by = prec.decide(rep, grid.repeats, [w for fig in widths.values() for w in fig.values()],
+                                     precision, budget_s, time.time() - t0)
+    except KeyboardInterrupt:
+        if index.get("stopped_by") == "interrupted":  # a run in progress was stopped and kept: already recorded
+            raise
+        # between runs or while one was starting (its embedded cluster coming up): recorded all the same
+        stop_while_starting(index, lambda: atomic_write(out_dir / SWEEP_INDEX, json.dumps(index, indent=2)),
+                            current or "(none yet)", out_dir)
     echo(prec.stop_text(stopped_by, rep, precision, budget_s))
     index.update(precision=precision, budget_s=budget_s, stopped_by=stopped_by, repeats_done=rep, half_widths=widths)
     index["complete"] = True

@@ -41,6 +41,7 @@ from loadsim.experiments.sweep import (
     run_point,
     stop_if_first_failed,
     stop_interrupted,
+    stop_while_starting,
 )
 from loadsim.model import ratios as rt
 from loadsim.model.ratios import ratio_ci, t95  # noqa: F401 (t95: as loadsim.experiments.precision's)
@@ -156,7 +157,7 @@ def stop_if_no_steady_state(out_dir: Path, entries: list[dict[str, Any]], run_ti
         if e["ok"]:
             s = load(out_dir / e["path"]).summary
             if s["flags"].get("no_steady_state"):
-                short.append((e["label"], s.get("steady_from_s")))
+                short.append((e["path"], s.get("steady_from_s")))  # the folder: TLS and FIPS runs share a label
     if not short:
         return
     drained = [p for _, p in short if p is not None]
@@ -273,6 +274,8 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
             except RunInterrupted as exc:
                 runs.append(exc.entry)
                 stop_interrupted(index, save, exc, out_dir)
+            except KeyboardInterrupt:
+                stop_while_starting(index, save, "of the fixed-load part", out_dir)
             done(entry)
             runs.append(entry)
             save()
@@ -311,6 +314,8 @@ def run_compare(spec: CompareSpec, out_dir: Path, echo: Callable[[str], None] = 
             except RunInterrupted as exc:
                 index["saturation"][arm].append(exc.entry)
                 stop_interrupted(index, save, exc, out_dir)
+            except KeyboardInterrupt:
+                stop_while_starting(index, save, f"of the {arm} saturation step", out_dir)
             done(entry)
             entry["sustained"] = sustained(out_dir / entry["path"], spec.slo_p99_us) if entry["ok"] else False
             alive[arm] = bool(entry["sustained"])

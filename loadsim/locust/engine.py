@@ -20,7 +20,7 @@ import random
 import time
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -106,7 +106,7 @@ class OrsNode:
         behaviour: an idle backup holds none) or all now (``eager``)."""
         eager = self.engine.settings.pool_connections == "eager"
         self.client = ClusterClient(self.engine.opts, name=f"ors-app-{self.dbid}")
-        self.engine.known_masters.update(self.client.masters())  # the read-back probes them all if every one died
+        self.engine.saw_masters(self.client.masters())  # the read-back probes them all if every one died
         self.client.windows = self.engine.error_windows
         self.workers = [self.client.worker(eager) for _ in range(self.engine.params.worker_threads)]
 
@@ -559,6 +559,11 @@ class Engine:
         self.prefill_pending += max(1, prefill_creates)
         if not prefill_creates:
             self.prefill_done(time.perf_counter())
+
+    def saw_masters(self, masters: Iterable[Address]) -> None:
+        """The masters an ORS node's slot map named at its connect (the read-back probes them all if every one
+        died)."""
+        self.known_masters.update(masters)
 
     def add_recovery(self, entry: dict[str, Any]) -> None:
         """A switchover began: its recovery entry (completed in place by the pair as the sessions come back)."""

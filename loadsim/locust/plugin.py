@@ -29,7 +29,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gevent
 import gevent.lock
@@ -70,10 +70,15 @@ from loadsim.locust.readback import read_back
 from loadsim.locust.run import Run, rss_bytes
 from loadsim.locust.ticker import TICK_MESSAGE, WorkerTicker
 from loadsim.model import workload as wl
-from loadsim.model.faults import check_targets, parse_faults
+from loadsim.model.estate import Estate
+from loadsim.model.faults import Fault, check_targets, parse_faults
 from loadsim.redis.check import audit_cluster, run_doubts, with_timeouts
 from loadsim.redis.client import ClusterClient
 from loadsim.results.writer import ResultsWriteError, check_results_dir, record_exit
+
+if TYPE_CHECKING:  # for the types only
+    from locust.env import Environment
+    from locust.rpc import Message
 
 log = logging.getLogger("loadsim")
 # Exit code of a run ended by Ctrl-C or SIGTERM (its summary says "interrupted": true), as loadsim's own commands
@@ -142,7 +147,7 @@ class Scenario:
         locust.events.init_command_line_parser.add_listener(self.add_arguments)
         locust.events.init.add_listener(self._on_init)
 
-    def _on_init(self, environment: Any, **_kw: Any) -> None:
+    def _on_init(self, environment: Environment, **_kw: object) -> None:
         if environment.parsed_options is None:  # a library user: they call attach() themselves
             return
         problem = webui.login_problem(getattr(environment, "web_ui", None))
@@ -173,7 +178,7 @@ class Scenario:
 class Loadsim:
     """Everything loadsim keeps for one Locust Environment."""
 
-    def __init__(self, environment: Any, scenario: Scenario, namespace: argparse.Namespace | None):
+    def __init__(self, environment: Environment, scenario: Scenario, namespace: argparse.Namespace | None):
         self.environment = environment
         self.scenario = scenario
         self._namespace = namespace  # None: the Environment's parsed options (Locust's command line)
@@ -193,18 +198,20 @@ class Loadsim:
         self.start_values: dict[str, Any] = {}
         self._handed: set[str] = set()  # the options _hand_to_workers wrote (the embedded cluster's)
         self._run_time: float | None = None  # a web UI test's run time, counted once its HA pairs start
+        self._idle_cpu: dict[str, Any] | None = None  # the masters' idle CPU measured at start-up (headless)
 
     # ------------------------------------------------------------------ set-up
     @property
-    def namespace(self) -> Any:
+    def namespace(self) -> argparse.Namespace:
         return self._namespace if self._namespace is not None else self.environment.parsed_options
 
     @property
     def is_worker(self) -> bool:
         return isinstance(self.environment.runner, WorkerRunner)
 
-    def _checked(self, ns: Any, form: bool) -> tuple[PersistenceOptions, dict[str, Any], wl.WorkloadParams,
-                                                       Any, Any]:
+    def _checked(self, ns: argparse.Namespace, form: bool) -> tuple[PersistenceOptions, dict[str, Any],
+                                                                    wl.WorkloadParams, Estate | None,
+                                                                    tuple[Fault, ...]]:
         """Every check of the options that needs no cluster: options, simulation values, workload parameters,
         estate and faults. ``form``: the web UI's form (an empty field is "not given"; the options it may not set
         were checked at start and are not touched again: no folder created, no program run). Raises UserError."""
@@ -466,8 +473,13 @@ class Loadsim:
         if not self.engine.opts.persists:
             log.warning("persistence type is '%s', not 'redis': ORS would persist nothing to Redis; "
                         "sessions are simulated and counted, no Redis traffic is sent", self.engine.opts.type)
+        if getattr(self.namespace, "headless", False):
+            # the idle masters' own CPU (unit costs), measured now: Locust's --run-time timer starts with the test,
+            # and a window taken at test start would come out of the run's time (a 7 s run then left no steady
+            # state after its pre-fill). A web UI test measures it at its start: its run time starts after.
+            self._idle_cpu = Run.measure_idle(self.engine, self.cluster)
 
-    def on_test_start(self, **_kw: Any) -> None:
+    def on_test_start(self, **_kw: object) -> None:
         previous = self.engine
         if previous is not None and previous.pairs:
             # A second test in this process (the web UI's "new test"): remove what the first one left in
@@ -500,8 +512,10 @@ class Loadsim:
         eng = self.engine
         runner = self.environment.runner
         n = getattr(runner, "target_user_count", None) or getattr(self.namespace, "num_users", None)
-        # before the test's clocks start and before any pair writes: the idle masters' own CPU (unit costs)
-        idle = None if self.is_worker else Run.measure_idle(eng, self.cluster)
+        # before any pair writes: the idle masters' own CPU (unit costs); headless, measured at start-up
+        idle, self._idle_cpu = self._idle_cpu, None
+        if idle is None and not self.is_worker and not getattr(self.namespace, "headless", False):
+            idle = Run.measure_idle(eng, self.cluster)
         eng.reset(replace(eng.params, ha_pairs=int(n or self.scenario.ha_pairs)))
         if eng.estate is not None and eng.params.ha_pairs != eng.estate.ha_pairs and not self.is_worker:
             log.warning("the estate describes %d HA pairs and this test runs %d: pairs past the estate repeat it "
@@ -530,7 +544,7 @@ class Loadsim:
                           if eng.settings.migrating else None)
         self._start_run_time()
 
-    def on_test_stop(self, **_kw: Any) -> None:
+    def on_test_stop(self, **_kw: object) -> None:
         if self.is_worker:
             if self.engine is not None:
                 # this worker's pairs know which sessions they believe live: it reads them back, then sends
@@ -566,13 +580,13 @@ class Loadsim:
         except RedisError as exc:
             log.warning("read-back of the live sessions failed: %s", exc)
 
-    def on_quitting(self, **_kw: Any) -> None:
+    def on_quitting(self, **_kw: object) -> None:
         # Locust fires ``quitting`` before it stops the users (its SIGTERM handler, a library user's close()):
         # stop them first, so that their last operations still reach Redis, then the embedded cluster.
         self.stop_test(interrupted=True)
         self.stop_embedded_cluster()
 
-    def on_quit(self, **_kw: Any) -> None:
+    def on_quit(self, **_kw: object) -> None:
         """Locust's last event before its process exits: the process's signal handlers as they were before
         loadsim took them (a Locust run in-process leaves the signal state as it found it)."""
         self.signals.restore()
@@ -617,16 +631,16 @@ class Loadsim:
         if "loadsim" in data and self.run is not None:
             self.run.merge_worker(client_id, data["loadsim"])
 
-    def _on_tick(self, environment: Any, msg: Any, **_kw: Any) -> None:
+    def _on_tick(self, environment: Environment, msg: Message, **_kw: object) -> None:
         if self.run is not None:
             self.run.merge_worker(msg.node_id, msg.data)
 
-    def _on_final_message(self, environment: Any, msg: Any, **_kw: Any) -> None:
+    def _on_final_message(self, environment: Environment, msg: Message, **_kw: object) -> None:
         if self.run is not None:
             self.run.merge_worker(msg.node_id, msg.data, final=True)
 
 
-def attach(environment: Any, scenario: Scenario, argv: list[str] | None = None) -> Loadsim:
+def attach(environment: Environment, scenario: Scenario, argv: list[str] | None = None) -> Loadsim:
     """Attach loadsim to a Locust Environment (after its runner is created) and build the engine.
 
     ``argv``: loadsim's options as command-line words (``["--redis-nodes", "127.0.0.1:7000"]``) for an
@@ -651,7 +665,7 @@ def attach(environment: Any, scenario: Scenario, argv: list[str] | None = None) 
     return runtime
 
 
-def engine_of(environment: Any) -> Engine:
+def engine_of(environment: Environment) -> Engine:
     """The engine of the Environment's current test (for the HA-pair users)."""
     runtime = getattr(environment, "loadsim", None)
     if runtime is None or runtime.engine is None:

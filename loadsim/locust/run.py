@@ -18,7 +18,7 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gevent
 import gevent.event
@@ -26,6 +26,7 @@ from locust.runners import MasterRunner
 
 from loadsim import __version__
 from loadsim.embedded.cluster import EmbeddedCluster
+from loadsim.locust.engine import Engine
 from loadsim.redis.monitor import NodeMonitor
 from loadsim.results import schema
 from loadsim.results.host import HostCounters
@@ -34,6 +35,9 @@ from loadsim.results.schema import CLIENT_COLUMNS, NODE_COLUMNS
 from loadsim.results.summary import build_summary, cluster_baseline, iso_time
 from loadsim.results.text import summary_table
 from loadsim.results.writer import ResultsWriteError, RunWriter, new_run_dir, record_exit, write_problem
+
+if TYPE_CHECKING:  # for the types only
+    from locust.env import Environment
 
 log = logging.getLogger("loadsim")
 def _versions() -> dict[str, str]:
@@ -96,7 +100,8 @@ def process_cpu_s() -> float:
 class Run:
     """Results of one test: created at test start on the master/local process."""
 
-    def __init__(self, environment: Any, engine: Any, scenario: str, cluster: EmbeddedCluster | None = None,
+    def __init__(self, environment: Environment, engine: Engine, scenario: str,
+                 cluster: EmbeddedCluster | None = None,
                  idle_cpu: dict[str, Any] | None = None):
         self.env, self.engine, self.cluster = environment, engine, cluster
         self.idle_cpu = idle_cpu  # the masters' CPU before the load (measure_idle), for the unit costs
@@ -153,8 +158,9 @@ class Run:
             return None
         monitor = None
         try:
+            # no round-trip probe: CPU counters only, and no probe process's connections left behind
             monitor = NodeMonitor(cluster.admin_options if cluster is not None else engine.opts,
-                                  measure_roundtrip=False)  # a second of INFO: no round trip to measure
+                                  measure_roundtrip=False)
             return monitor.idle_cpu()
         except Exception as exc:  # noqa: BLE001 - the run goes on; the unit costs then use the reference value
             log.warning("idle CPU of the masters not measured: %s", exc)

@@ -79,6 +79,47 @@ def _size_points(c: wl.Complexity) -> list[tuple[int, float]]:
     return [(max(1, b // c.records) if c.records > 1 else b, w) for b, w in points]
 
 
+def placement(layout: wl.KeyLayout, key: str) -> str:
+    """Where a command routed on ``key`` lands: the one slot of ``ORS:<cluster>`` (the single hash or the
+    index), the HA pair's slot (node-tag), or any slot (per-session keys)."""
+    if key == layout.hash_key:
+        return HOT
+    return PAIR if layout.name == "node-tag" else SPREAD
+
+
+def commands_per_op(layout: wl.KeyLayout, kind: str, records: int = 1, timers: bool = False) -> dict[str, int]:
+    """Redis commands of one persistence operation, by placement, counted on the very list
+    ``workload.commands_for`` sends (so the footprint cannot drift from the generator). An update writes one
+    data record; ``timers``: the operation also rewrites the scheduled-actions record."""
+    sid = wl.session_id(1, 1)
+    writes = kind != wl.DELETE
+    record = 0 if kind == wl.UPDATE and records > 1 else -1
+    counts = dict.fromkeys(PLACEMENTS, 0)
+    for cmd in wl.commands_for(layout, kind, sid, 4, b"s" if writes else None, b"t" if writes and timers else None,
+                               1, records, record):
+        counts[placement(layout, str(cmd[1]))] += 1
+    return counts
+
+
+def commands_per_session(p: wl.WorkloadParams) -> dict[str, float]:
+    """Redis commands of one session's life, by placement: its create (which writes the timers record when
+    there is one), its mean number of updates (``timer_share`` of them also rewrite the timers record), and its
+    delete unless it leaked. The index's cleaning is per pair, not per session (see ``footprint``)."""
+    c = p.complexity
+    layout = wl.KeyLayout(p.key_layout, p.ors_cluster_name)
+    timers = c.timer_bytes > 0
+    share = c.timer_share if timers else 0.0
+    u = c.updates_per_session
+    mix = ((wl.CREATE, 1.0, timers), (wl.UPDATE, u * share, True), (wl.UPDATE, u * (1.0 - share), False),
+           (wl.DELETE, 1.0 - p.leaked_share, False))
+    out = dict.fromkeys(PLACEMENTS, 0.0)
+    for kind, weight, with_timers in mix:
+        if weight:
+            for where, n in commands_per_op(layout, kind, c.records, with_timers).items():
+                out[where] += weight * n
+    return out
+
+
 @functools.lru_cache(maxsize=4096)
 def footprint(p: wl.WorkloadParams, version: tuple[int, int] = (7, 0), allocator: str = "jemalloc") -> Footprint:
     """Costs of one pair running ``p`` (MemoryModelError for an allocator without constants)."""
@@ -123,22 +164,7 @@ def footprint(p: wl.WorkloadParams, version: tuple[int, int] = (7, 0), allocator
         else:
             string_key(where, "owner", mm.string_value_bytes(len(owner), allocator, text=owner))
 
-    # commands per session, by placement (as loadsim.model.workload.commands_for sends them)
-    n_rec = c.records
-    timer_writes_per_update = c.timer_share if timers else 0.0
-    body = {"per-session": SPREAD, "node-tag": PAIR, "index": SPREAD, "single-hash": HOT}[layout.name]
-    per_session = dict.fromkeys(PLACEMENTS, 0.0)
-    deletes = 1.0 - p.leaked_share
-    u = c.updates_per_session
-    if layout.name == "single-hash":
-        per_session[HOT] = 2 + 2 * u + deletes  # HSET + PEXPIRE per write, one HDEL per delete
-    else:
-        per_session[body] += n_rec + (1 if timers else 0) + u * (1 + timer_writes_per_update) \
-            + deletes * (n_rec + 1)
-        if layout.has_index:
-            per_session[HOT] += 1 + deletes  # HSET at create, HDEL at delete
-        else:
-            per_session[body] += 1 + deletes  # SET owner at create, DEL owner at delete
+    per_session = commands_per_session(p)
     sessions_per_s = p.voice_cps_per_pair  # of this one pair
     commands = {k: v * sessions_per_s for k, v in per_session.items()}
     live = wl.littles_law(sessions_per_s, p.mean_lifetime_s)

@@ -23,7 +23,7 @@ from loadsim.model import footprint as fp
 from loadsim.model import unitcosts as uc
 from loadsim.model import workload as wl
 from loadsim.model.estate import Estate
-from loadsim.model.runclass import ADVICE, CLEAN, FAULT, FAULT_ADVICE, RIG_BOUND
+from loadsim.model.runclass import CLEAN, FAULT, FAULT_ADVICE, RIG_BOUND
 from loadsim.model.workload import PRESETS
 
 GIB = D.GIB
@@ -300,7 +300,9 @@ def latency_not_assessed(classes: dict[str, int]) -> str:
                 "ends; then plan with --from its folder")
     told = ", ".join(f"{n} {k}" for k, n in sorted(classes.items()))
     if classes.get(RIG_BOUND):
-        fix = f"their latency is the load generator's or the host's, not Redis's; {ADVICE}"
+        fix = ("their latency is the load generator's or the host's, not Redis's; each run's first line names the "
+               "cause (loadsim results show): the generator's CPU -> --processes N, the host's CPU pressure or steal "
+               "-> a quieter machine")
     elif classes.get(FAULT):
         fix = f"a dead, stopped, paused or busy master: {FAULT_ADVICE}"
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,8 @@ METRICS: dict[str, Callable[[dict[str, Any]], float]] = {
 # Until production latency is composed from the network round trip and Redis's own time, the p99 ratio is the
 # rig's: the Python client on loopback, whose own TLS cost is most of it (x1.275 ±14 % after 8 repeats, where
 # the server's CPU per command was x1.345 ±4.2 %).
-P99_LABEL = "the rig's: a Python client on loopback, not your ORS over your network"
+P99_RIG = "a Python client on loopback, not your ORS over your network"
+P99_LABEL = f"the rig's: {P99_RIG}"
 
 
 def fixed_summaries(folder: Path, index: dict[str, Any], part: str = "fixed") -> dict[str, list[dict[str, Any]]]:
@@ -166,12 +167,24 @@ def _constraint_name(name: str) -> str:
     return name.split(" (")[0].split(":")[0]
 
 
+def _composes() -> bool:
+    """Whether the sizing composes latency for production (``loadsim.model.latency``: a question with its network
+    round trip and TLS); before it did, the TLS answer showed the rig's p99 alone."""
+    return {"tls", "network_rtt_us"} <= {f.name for f in fields(sz.Deployment)}
+
+
+def arm_deployment(d: sz.Deployment, tls: bool) -> sz.Deployment:
+    """The question asked of one arm: the same deployment, with TLS between ORS and Redis or without."""
+    return replace(d, tls=tls) if _composes() else d
+
+
 def arm_sizing(folder: Path, index: dict[str, Any], d: sz.Deployment, tls: bool) -> ArmSizing:
     name = "TLS" if tls else "plain"
     try:
         costs = arm_costs(folder, index, tls)
     except FitError as exc:
         return ArmSizing(name, None, None, None, None, str(exc))
+    d = arm_deployment(d, tls)
     v = sz.verdict(d, costs)
     most = v.envelope.max_pairs if v.envelope is not None else sz.most_pairs(d, costs)
     by_cpu = None
@@ -182,6 +195,48 @@ def arm_sizing(folder: Path, index: dict[str, Any], d: sz.Deployment, tls: bool)
 
 
 @dataclass(frozen=True)
+class ProductionP99:
+    """The p99 of a session update in production per arm (the sizing's composition: the question's network round
+    trip, Redis's execution and queueing at the arm's CPU per command, the ORS client's time with its TLS share),
+    and TLS/plain with its interval from the server CPU ratio's (the composition's only measured TLS input)."""
+
+    plain_us: float
+    tls_us: float
+    low: float | None  # TLS/plain at the ends of the CPU ratio's interval; None when that does not resolve
+    high: float | None
+    round_trip: str  # "a 200 µs network round trip (assumed: a LAN ...)"
+
+    @property
+    def ratio(self) -> float:
+        return self.tls_us / self.plain_us
+
+    def text(self) -> str:
+        interval = (f" [{self.plain_us * self.low:,.0f}, {self.plain_us * self.high:,.0f}] (at the ends of the server "
+                    "CPU ratio's interval)" if self.low is not None and self.high is not None
+                    else " (no interval: the server CPU ratio is unresolved)")
+        return (f"plain {self.plain_us:,.0f} µs, TLS {self.tls_us:,.0f} µs{interval}: TLS/plain "
+                f"x{rt.number(self.ratio)}")
+
+
+def production_p99(plain: ArmSizing, tls: ArmSizing, cpu: rt.RatioView) -> ProductionP99 | None:
+    """Each arm's composed production p99 (None before the sizing composes latency, or without both arms)."""
+    if not _composes() or plain.verdict is None or tls.verdict is None or tls.costs is None:
+        return None
+    pl, tl = plain.verdict.prediction, tls.verdict.prediction
+    if pl.latency is None or tl.latency is None or not (math.isfinite(pl.p99_us) and math.isfinite(tl.p99_us)):
+        return None
+    ends: list[float | None] = [None, None]
+    if cpu.resolved and cpu.low is not None and cpu.high is not None and plain.cpu_us_per_command:
+        for i, end in enumerate((cpu.low, cpu.high)):
+            arm = uc.flat_cpu(plain.cpu_us_per_command * end * 1e-6, "the CPU ratio's interval")
+            p99 = sz.predict(tl.deployment, replace(tls.costs, plain=arm, tls=arm)).p99_us
+            ends[i] = p99 / pl.p99_us if p99 is not None and math.isfinite(p99) else None
+    c = tl.latency
+    return ProductionP99(pl.p99_us, tl.p99_us, ends[0], ends[1],
+                         f"a {c.rtt_us:,.0f} µs network round trip, {c.rtt_source}")
+
+
+@dataclass(frozen=True)
 class TlsAnswer:
     """What TLS costs, as the report opens with it and ``compare-tls`` ends with it."""
 
@@ -189,8 +244,9 @@ class TlsAnswer:
     plain: ArmSizing
     tls: ArmSizing
     cpu: rt.RatioView  # server CPU per command, TLS/plain
-    p99: rt.RatioView  # p99 of a persistence operation, TLS/plain
+    p99: rt.RatioView  # p99 of a persistence operation, TLS/plain, as the rig measured it
     p99_label: str
+    production: ProductionP99 | None = None  # the p99 a user should read (None: not composed)
 
     def lines(self) -> list[str]:
         d, p, t = self.deployment, self.plain, self.tls
@@ -201,7 +257,12 @@ class TlsAnswer:
         cpu = self.cpu.text if not self.cpu.resolved else f"x{self.cpu.text}"
         p99 = self.p99.text if not self.p99.resolved else f"x{self.p99.text}"
         lines.append(f"server CPU per command, TLS/plain: {cpu}")
-        lines.append(f"p99 ({self.p99_label}), TLS/plain: {p99}")
+        if self.production is not None:
+            lines.append(f"p99 of a session update in production ({self.production.round_trip}): "
+                         f"{self.production.text()}")
+            lines.append(f"  p99 measured on this rig ({P99_RIG}), TLS/plain: {p99}")
+        else:
+            lines.append(f"p99 ({self.p99_label}), TLS/plain: {p99}")
         lines.append(f"most HA pairs on {d.masters} masters: plain {p.most_pairs_text}, TLS {t.most_pairs_text}")
         if p.most_pairs_by_cpu is not None or t.most_pairs_by_cpu is not None:
             lifted = [a.most_pairs_by_cpu_text if a.most_pairs_by_cpu is not None else a.most_pairs_text
@@ -214,6 +275,7 @@ def answer(folder: Path, index: dict[str, Any], deployment: sz.Deployment | None
     """The comparison's answer for ``deployment`` (default: plan's default question)."""
     d = deployment or sz.Deployment()
     ratios = paired_ratios(folder, index)
-    return TlsAnswer(d, arm_sizing(folder, index, d, False), arm_sizing(folder, index, d, True),
-                     ratio_view(ratios["server_cpu_us_per_command"], index), ratio_view(ratios["p99_us"], index),
-                     P99_LABEL)
+    plain, tls = arm_sizing(folder, index, d, False), arm_sizing(folder, index, d, True)
+    cpu = ratio_view(ratios["server_cpu_us_per_command"], index)
+    return TlsAnswer(d, plain, tls, cpu, ratio_view(ratios["p99_us"], index), P99_LABEL,
+                     production_p99(plain, tls, cpu))

@@ -28,8 +28,9 @@ GLOSSARY: dict[str, str] = {
     "clean run": "the run measured Redis: neither the generator nor the host limited it, and no master was at its "
                  "CPU ceiling",
     "rig-bound": "the generator or the host limited the run (schedule lag, generator CPU, CPU pressure, steal): its "
-                 "latency says nothing about Redis and must not size anything. Next: --processes 2, fewer HA pairs "
-                 "per run, or a quieter machine",
+                 "latency says nothing about Redis and must not size anything. Next: what the first line says for the "
+                 "cause it found: the generator's CPU -> --processes N (fewer HA pairs per process); the host's CPU "
+                 "pressure or steal -> a quieter machine",
     "redis-bound": "a master was at its CPU ceiling, or Redis's own execution was most of the p99: the latency is "
                    "Redis's. Next: more masters (loadsim plan says how many), or a lighter workload per master",
     "fault": "a master was dead (refuses connections), stopped (answers neither its clients nor the cluster bus), "

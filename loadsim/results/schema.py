@@ -471,26 +471,19 @@ def upgrade(summary: dict[str, Any], where: str = "summary.json") -> dict[str, A
 
 def _older_run_class(summary: dict[str, Any]) -> dict[str, Any]:
     """A run written before run_class existed, classified from what it holds (no host figures)."""
-    from loadsim.model.runclass import RunEvidence, classify
-    from loadsim.results.figures import busiest_operation
+    from loadsim.model.runclass import classify
+    from loadsim.results.figures import run_evidence
 
-    flags, rates, ops = summary.get("flags", {}), summary.get("rates", {}), summary.get("operations", {})
-    op = busiest_operation(ops)
-    lat = ops[op]["latency_us"].get("p99") if op else None
-    svc = ops[op].get("service_us", {}).get("p99") if op else None
-    busy = [100.0 * m["cpu_s_steady"] / m["steady_s"] for m in summary.get("masters", [])
-            if m.get("steady_s") and "cpu_s_steady" in m]
-    evidence = RunEvidence(
-        steady=not flags.get("no_steady_state", False),
+    flags, rates = summary.get("flags", {}), summary.get("rates", {})
+    evidence = run_evidence(
+        summary.get("operations", {}), lag_p99_us=summary.get("schedule_lag_us", {}).get("p99", 0),
+        masters=summary.get("masters", []), steady=not flags.get("no_steady_state", False),
         generator_cpu_p90=100.0 if flags.get("generator_saturated") else 0.0,
-        schedule_lag_p99_us=float(summary.get("schedule_lag_us", {}).get("p99", 0)),
-        offered_ops_per_s=float(rates.get("offered_ops_per_s", 0.0)),
-        achieved_ops_per_s=float(rates.get("achieved_ops_per_s", 0.0)),
-        latency_p99_us=None if lat is None else float(lat),
-        rig_p99_us=None if lat is None or svc is None else max(0.0, float(lat) - float(svc)),
-        master_cpu_percent=max(busy) if busy else None)
+        offered=float(rates.get("offered_ops_per_s", 0.0)), achieved=float(rates.get("achieved_ops_per_s", 0.0)),
+        host=summary.get("host"), split=summary.get("latency_split"))
     result = classify(evidence)
-    result["evidence"] = str(result["evidence"]) + " (classified from an older summary: no host figures)"
+    result["evidence"] = str(result["evidence"]) + (" (classified from an older summary)" if summary.get("host")
+                                                    else " (classified from an older summary: no host figures)")
     return result
 
 

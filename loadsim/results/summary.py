@@ -18,9 +18,10 @@ from typing import Any
 
 from loadsim.model import attribution
 from loadsim.model import runclass as rc
-from loadsim.model.runclass import FaultSeen, RunEvidence, classify
+from loadsim.model.runclass import FaultSeen, classify
 from loadsim.redis.monitor import NOT_WORKLOAD, workload_commands
-from loadsim.results.figures import SATURATED_CPU_PERCENT, busiest_operation, number, steady_commands_per_s
+from loadsim.results.figures import (SATURATED_CPU_PERCENT, busiest_operation, number, run_evidence,
+                                     steady_commands_per_s)
 from loadsim.results.recorder import Recorder, stats
 from loadsim.results.schema import SCHEMA_VERSION, Summary
 
@@ -522,37 +523,6 @@ def faults_seen(masters: list[dict[str, Any]], failed_over: list[dict[str, Any]]
     return sorted(by_master.values(), key=lambda f: (f.at_s is None, f.at_s or 0.0))
 
 
-def run_evidence(operations: dict[str, Any], lag: dict[str, float], masters: list[dict[str, Any]],
-                 flags: dict[str, bool], cpu_samples: list[float], offered: float, achieved: float,
-                 host: dict[str, Any], whole: dict[str, Any], split: dict[str, Any] | None = None,
-                 faults: list[FaultSeen] | None = None, not_sent: int = 0) -> RunEvidence:
-    """The figures ``model.runclass.classify`` decides on, taken from the summary's own parts."""
-    op = busiest_operation(operations)
-    latency_p99 = rig_p99 = None
-    if op is not None:
-        lat, svc = operations[op]["latency_us"], operations[op]["service_us"]
-        before = operations[op].get("before_send_us") or {}
-        # the time before the send (schedule lag + wait for a free worker), its own percentile when recorded
-        latency_p99 = float(lat["p99"])
-        rig_p99 = float(before["p99"]) if before.get("count") else max(0.0, latency_p99 - float(svc["p99"]))
-    part = ((split or {}).get("operations", {}).get(op) or {}).get("p99") if op else None
-    redis_p99 = part["redis_us"] if part else None
-    if part and part.get("network_us") is not None:
-        # with the network measured (outside the generator's loop), the rig is everything but the network and
-        # Redis's execution: the time before the send, the client's CPU and what nothing explains (its wake-ups,
-        # its event loop busy with other operations). Redis's queueing, the other thing a client cannot tell
-        # apart, is µs until a master nears its CPU ceiling, and then the run is redis-bound before the rig is
-        # looked at. Seen before: network 82 µs "scaled to fit" and client 0, a run "clean" at rig 43 % of p99.
-        rig_p99 = attribution.rig_us(part)
-    busy = [100.0 * m["cpu_s_steady"] / m["steady_s"] for m in masters if m.get("steady_s")]
-    return RunEvidence(
-        steady=not flags["no_steady_state"], generator_cpu_p90=cpu_samples[int(0.9 * (len(cpu_samples) - 1))],
-        schedule_lag_p99_us=float(lag["p99"]), offered_ops_per_s=offered, achieved_ops_per_s=achieved,
-        latency_p99_us=latency_p99, rig_p99_us=rig_p99, redis_p99_us=redis_p99, host_cpu_pressure_percent=host.get("cpu_pressure_percent"),
-        host_steal_percent=host.get("steal_percent"), master_cpu_percent=max(busy) if busy else None,
-        backlog=whole["backlog_at_end"], faults=tuple(faults or ()), not_sent=not_sent)
-
-
 def steady_cpu(masters: list[dict[str, Any]], idle_cpu: dict[str, Any] | None) -> dict[str, Any]:
     """The steady window's server CPU per command (idle included: what the run measured) and bytes received per
     command, and the idle masters' CPU measured before the load: what the unit costs are fitted on
@@ -699,8 +669,11 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "flags": flags,
         "host": host,
         "latency_split": split,  # type: ignore[typeddict-item]
-        "run_class": classify(run_evidence(operations, lag, masters, flags, busiest, offered, achieved, host,
-                                           whole, split, seen, recorder.not_sent)),  # type: ignore[typeddict-item]
+        "run_class": classify(run_evidence(
+            operations, lag_p99_us=lag["p99"], masters=masters, steady=not flags["no_steady_state"],
+            generator_cpu_p90=busiest[int(0.9 * (len(busiest) - 1))], offered=offered, achieved=achieved,
+            host=host, backlog=whole["backlog_at_end"], split=split, faults=seen,
+            not_sent=recorder.not_sent)),  # type: ignore[typeddict-item]
         "accounting": accounting(recorder, whole),
     }
     if redis_client is not None:

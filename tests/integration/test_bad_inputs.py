@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HA9 = str(ROOT / "scenarios" / "ha9.py")
 PY = sys.executable
+TABLE_SECRET = "Tab1e-secret-never-shown"  # in the cases below; never in any output
 
 
 def _files(tmp: Path) -> dict[str, str]:
@@ -23,6 +24,7 @@ def _files(tmp: Path) -> dict[str, str]:
         "no_equals_ini": tmp / "noequals.ini",
         "empty_nodes_ini": tmp / "empty.ini",
         "no_section_ini": tmp / "nosection.ini",
+        "password_no_equals_ini": tmp / "pwnoequals.ini",
         "bad_toml": tmp / "bad.toml",
         "unknown_key_toml": tmp / "unknown.toml",
         "damaged_run": tmp / "damaged",
@@ -34,6 +36,7 @@ def _files(tmp: Path) -> dict[str, str]:
     files["no_equals_ini"].write_text("[persistence]\nredis-nodes 127.0.0.1:7000\n")
     files["empty_nodes_ini"].write_text("[persistence]\nredis-nodes =\n")
     files["no_section_ini"].write_text("[other]\nredis-nodes = 127.0.0.1:7000\n")
+    files["password_no_equals_ini"].write_text(f"[persistence]\npassword {TABLE_SECRET}\n")
     files["bad_toml"].write_text("[[group]\ncps = 3\n")
     files["unknown_key_toml"].write_text("[[group]]\ncsp = 3\n")
     files["damaged_run"].mkdir()
@@ -158,6 +161,12 @@ LOADSIM_CASES = [
     (["compare-tls", "--cps-per-pair", "inf", "--out", "{out}"], "--cps-per-pair inf", 2),
     (["compare-tls", "--cps-per-pair", "9000", "--out", "{out}"], "58982.4 is out of range", 2),
     (["compare-tls", "--masters", "1000", "--out", "{out}"], "3..64 masters", 2),
+    # no secret through a side door: every abbreviation of --password, and an ini line without '='
+    (["check", "--redis-nodes", "127.0.0.1:1", "--pa", TABLE_SECRET], "'--pa' (read as --password)", 2),
+    (["sweep", "--out", "{out}", "--", f"--pass={TABLE_SECRET}"], "'--pass' (read as --password)", 2),
+    (["capacity", "--out", "{out}", "--", "--p", TABLE_SECRET], "'--p' (read as --password)", 2),
+    (["compare-tls", "--out", "{out}", "--", "--passwo", TABLE_SECRET], "'--passwo' (read as --password)", 2),
+    (["check", "--ors-config", "{password_no_equals_ini}"], "'password ***' is not 'name = value'", 2),
     # capacity checks its input as the others do, before its cluster starts (issue 25)
     (["capacity", "--steps", "1,1", "--out", "{out}"], "strictly increasing HA pair counts (no repeats)", 2),
     (["capacity", "--steps", "4,2", "--out", "{out}"], "strictly increasing", 2),
@@ -244,6 +253,8 @@ LOCUST_CASES = [
     (["--embedded-mutual-tls", "true"], "--embedded-mutual-tls needs --embedded-tls true", 2),
     (["--fault", "-1:kill-master:0"], "--fault got no value; give a value that does not start with '-'", 2),
     (["-t", "-5s"], "'-5s' starts with '-'", 2),
+    (["--pas", TABLE_SECRET], "'--pas' (read as --password)", 2),
+    (["--ors-config", "{password_no_equals_ini}"], "'password ***' is not 'name = value'", 2),
 ]
 
 
@@ -254,6 +265,7 @@ def _fill(words, files):
 def _assert_contract(proc, expected, code, results_dir=None):
     err = proc.stderr
     assert "Traceback" not in err and "Traceback" not in proc.stdout, err[-2000:]
+    assert TABLE_SECRET not in err + proc.stdout
     assert proc.returncode == code, (proc.returncode, err[-2000:])
     lines = [line for line in err.splitlines() if line.startswith("loadsim: error:")]
     assert len(lines) == 1, err[-2000:]

@@ -69,3 +69,26 @@ def test_ctrl_c_stops_the_run_in_progress_and_keeps_it(tmp_path, name, signum, s
     entries = runs_of(index)
     assert len(entries) == 1 and entries[0]["interrupted"] and entries[0]["ok"]
     assert entries[0]["path"] == run.name
+
+
+def test_ctrl_c_while_a_sweeps_run_is_starting_is_recorded(tmp_path):
+    """SIGINT as soon as sweep.json exists (the first run's embedded cluster is starting, Locust not yet run):
+    sweep.json got no stopped_by before; now it records the interrupt, the command exits 130 in one line, and no
+    node of the starting cluster is left running."""
+    args, _, _ = EXPERIMENTS["sweep"]
+    out = tmp_path / "exp"
+    proc = subprocess.Popen([sys.executable, "-m", "loadsim", args[0], "--out", str(out), *args[1:]],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not (out / "sweep.json").exists():
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    assert (out / "sweep.json").exists(), "the sweep did not start"
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("loadsim: error: interrupted"), stderr
+    assert "records stopped_by: interrupted" in lines[0]
+    index = json.loads((out / "sweep.json").read_text())
+    assert index["stopped_by"] == "interrupted" and not index["complete"] and "ended" in index

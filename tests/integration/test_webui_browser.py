@@ -1,8 +1,8 @@
 """The web UI in a real browser (Playwright driving Debian's chromium): the start form in groups with choices, an
 invalid value shown on the page with nothing started, a test whose run time counts once its HA pairs start, and
 the Redis Cluster tab of Locust's UI, whose verdict and figures are checked against summary.json and
-`loadsim plan`. Screenshots are kept in the test's folder (docs/images/web_form.png and redis_view.png are
-copies of them)."""
+`loadsim plan`. Screenshots are kept in the test's folder (the README's docs/images/web_form.png and
+redis_view.png come from a real run by scripts/webui-screenshots.py, not from this test)."""
 
 import json
 import shutil

@@ -29,7 +29,7 @@ def test_every_label_of_a_runs_text_is_in_the_glossary():
         seen |= labels
     # the extraction finds what a reader finds (the four parts of the latency split, the table headers ...)
     assert {"before the send", "client", "network", "Redis", "total", "p99 us", "svc p99", "warm-up",
-            "used_memory", "RIG-BOUND", "flags", "read-back", "failover"} <= seen, sorted(seen)
+            "used_memory", "RIG-BOUND", "FAULT", "unexplained", "flags", "read-back"} <= seen, sorted(seen)
     # the compare table's first line names the runs compared: folder names, not labels
     compare = printed_labels("\n".join(compare_table(list(SUMMARIES.items())).splitlines()[1:]))
     assert "run class" in compare and not _unexplained(compare)

@@ -130,3 +130,26 @@ def test_no_import_circles():
 
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def _engine_ref(node: ast.AST) -> bool:
+    """``eng``, ``engine`` or ``<anything>.engine``: how the modules name the Engine they were given."""
+    return (isinstance(node, ast.Name) and node.id in ("eng", "engine")) or \
+        (isinstance(node, ast.Attribute) and node.attr == "engine")
+
+
+def test_the_engines_fields_are_written_only_by_the_engine():
+    """Other modules (and the other classes of engine.py) call the Engine's methods; none assigns its fields or
+    grows its collections from outside (users.py, plugin.py and run.py did)."""
+    wrong = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+                if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+            written = [t for t in targets if isinstance(t, ast.Attribute) and _engine_ref(t.value)]
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in ("append", "extend", "add", "update", "pop", "clear", "remove") \
+                    and isinstance(node.func.value, ast.Attribute) and _engine_ref(node.func.value.value):
+                written.append(node.func.value)
+            wrong += [f"{path.relative_to(PACKAGE)}:{t.lineno}" for t in written]
+    assert not wrong, wrong

@@ -1,5 +1,5 @@
-"""Every picture the README shows is in the repository, as a real PNG (taken from real outputs: the browser
-test's screenshot of /loadsim/redis and a `loadsim report` figure)."""
+"""Every picture the README shows is in the repository, as a real PNG (taken from real runs by the scripts in
+scripts/: webui-screenshots.py, notebook-screenshot.py, report-screenshots.sh)."""
 
 import re
 from pathlib import Path

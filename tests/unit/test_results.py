@@ -308,3 +308,18 @@ def test_the_summary_is_built_in_one_place_and_nothing_adds_keys_afterwards():
             continue
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\bsummary\[[\"'][a-z_]+[\"']\](\[[\"'][a-z_]+[\"']\])?\s*=[^=]", text), path
+
+
+def test_an_older_summary_is_classified_on_the_same_evidence_as_the_writers():
+    """RunEvidence is built in one place (results.figures.run_evidence): the run class the writer gave a real run
+    and the one an upgrade computes for the same run without it agree on the figures both can see."""
+    written = json.loads((ROOT / "tests/unit/data/summary-rig-bound.json").read_text())
+    older = {k: v for k, v in written.items() if k != "run_class"} | {"schema_version": 2}
+    upgraded = schema.upgrade(older)["run_class"]
+    rig = next(r for r in written["run_class"]["reasons"] if r.startswith("rig "))
+    assert rig in upgraded["reasons"] and upgraded["class"] == written["run_class"]["class"] == "rig-bound"
+    for figure in ("busiest master 1 % of a core", "schedule lag p99 9.9 ms", "achieved 100 % of offered"):
+        assert figure in written["run_class"]["evidence"] and figure in upgraded["evidence"]
+    assert upgraded["reasons"] == written["run_class"]["reasons"]  # the host figures it holds count too
+    bare = schema.upgrade({k: v for k, v in older.items() if k not in ("host", "latency_split")})["run_class"]
+    assert "no host figures" in bare["evidence"] and "host CPU pressure" not in " ".join(bare["reasons"])

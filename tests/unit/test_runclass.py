@@ -180,14 +180,14 @@ def test_the_generator_is_the_limit_only_when_its_own_figures_say_so():
 def test_the_rig_share_counts_the_generators_own_time_once_the_network_is_measured():
     """A run at 1-2 % master CPU with p99 4.4 ms of which Redis is 0 % was 'clean' while only the time before the
     send counted as the rig's: the client's own time (the generator's CPU and wake-ups) is the rig's too."""
-    from loadsim.results.summary import run_evidence
+    from loadsim.results.figures import run_evidence
 
     operations = {"session.update": {"latency_us": {"count": 1000, "p99": 4400.0},
                                      "service_us": {"count": 1000, "p99": 4000.0}}}
     part = {"total_us": 4400.0, "before_send_us": 400.0, "client_us": 3900.0, "network_us": 95.0, "redis_us": 5.0}
-    args = dict(lag={"p99": 300.0}, masters=[{"cpu_s_steady": 0.2, "steady_s": 10.0}],
-                flags={"no_steady_state": False}, cpu_samples=[30.0] * 10, offered=100.0, achieved=100.0,
-                host={"cpu_pressure_percent": 2.0, "steal_percent": 0.0}, whole={"backlog_at_end": 0})
+    args = dict(lag_p99_us=300.0, masters=[{"cpu_s_steady": 0.2, "steady_s": 10.0}], steady=True,
+                generator_cpu_p90=30.0, offered=100.0, achieved=100.0,
+                host={"cpu_pressure_percent": 2.0, "steal_percent": 0.0}, backlog=0)
     before_only = run_evidence(operations, **args)
     assert before_only.rig_p99_us == 400.0 and classify(before_only)["class"] == CLEAN
     with_split = run_evidence(operations, split={"operations": {"session.update": {"p99": part}}}, **args)

@@ -1,5 +1,6 @@
 """Sizing math on synthetic inputs with known answers."""
 
+import json
 import math
 import re
 from dataclasses import replace
@@ -427,5 +428,39 @@ def test_tls_report_sizing_without_a_plain_arm(tmp_path):
     assert needed["plain"].startswith("not assessed: no fixed-load plain run") and needed["TLS"] == "3"
     # the most HA pairs say what stops them there
     assert re.fullmatch(r"[\d,]+ \(then \w+ binds?\)", table.loc["TLS", "most HA pairs on 3 masters"])
-    assert table.loc["TLS", "latency"].startswith("NOT ASSESSED: no clean runs (1 rig-bound)")
+    from loadsim.results.compare import _composes
+
+    if _composes():  # latency composed for production: assessed whatever the runs' class
+        assert re.match(r"(PASS|FAIL): [\d,]+ µs of 5,000 µs", table.loc["TLS", "latency"])
+    else:
+        assert table.loc["TLS", "latency"].startswith("NOT ASSESSED: no clean runs (1 rig-bound)")
     assert "one arm has no fixed-load run" in consequence_check(table, index)
+
+
+def test_tls_answer_reads_the_p99_a_user_should(tmp_path):
+    """The production p99 per arm when the sizing composes it (TLS costs more server CPU per command, so its p99 is
+    not below plain's), the rig's p99 labelled as the rig's in any case."""
+    from loadsim.results.compare import _composes, answer
+
+    _write_run(tmp_path / "p1", tls=False, run_class="rig-bound")
+    _write_run(tmp_path / "t1", tls=True, run_class="rig-bound")
+    summary = json.loads((tmp_path / "t1" / "summary.json").read_text())
+    summary["server"]["cpu_us_per_command"] = 70.0  # TLS: x1.4 the plain run's 50
+    (tmp_path / "t1" / "summary.json").write_text(json.dumps(summary))
+    for run in ("p1", "t1"):  # the figures the ratio table reads besides server CPU
+        s = json.loads((tmp_path / run / "summary.json").read_text())
+        s["client"] = {"cpu_us_per_command": 30.0}
+        s["operations"]["session.update"]["latency_us"].update({"p50": 400, "p999": 2000})
+        (tmp_path / run / "summary.json").write_text(json.dumps(s))
+    index = {"spec": {}, "fixed": [{"ok": True, "point": {"tls": False}, "path": "p1", "seconds": 20.0},
+                                   {"ok": True, "point": {"tls": True}, "path": "t1", "seconds": 20.0}],
+             "saturation": {"plain": [], "tls": []}}
+    a = answer(tmp_path, index)
+    lines = a.lines()
+    assert lines[1] == "server CPU per command, TLS/plain: 1.40 (interval after 2 pairs)"
+    if _composes():
+        assert a.production is not None and a.production.tls_us >= a.production.plain_us > 0
+        assert lines[2].startswith("p99 of a session update in production (a ") and "µs network round trip" in lines[2]
+        assert lines[3].startswith("  p99 measured on this rig (a Python client on loopback")
+    else:
+        assert a.production is None and lines[2].startswith("p99 (the rig's: a Python client on loopback")
