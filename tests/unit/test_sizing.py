@@ -464,3 +464,28 @@ def test_tls_answer_reads_the_p99_a_user_should(tmp_path):
         assert lines[3].startswith("  p99 measured on this rig (a Python client on loopback")
     else:
         assert a.production is None and lines[2].startswith("p99 (the rig's: a Python client on loopback")
+def test_a_constraint_more_masters_cannot_fix_names_its_own_fix():
+    # no replicas: the failover constraint's fix is a replica, and with it the smallest master count is given
+    v = sz.verdict(sz.Deployment(replicas=0), sz.DEFAULT_COSTS, with_envelope=False)
+    text = sz.masters_text(v)
+    assert v.smallest_masters is None and "none up to" not in v.text()
+    assert text.startswith("more masters do not fix it: failover") and "--replicas 1" in text
+    assert text.endswith(f"with --replicas 1: {sz.smallest_masters(sz.Deployment(), sz.DEFAULT_COSTS)} masters pass")
+    # connections per node do not fall with masters: the fix is maxclients (or fewer threads)
+    many = sz.verdict(sz.Deployment(ha_pairs=2000, cps_per_pair=0.01, maxclients=10_000), sz.DEFAULT_COSTS,
+                      with_envelope=False)
+    assert "connections: every node needs maxclients of at least 16,000" in sz.masters_text(many)
+    # one key for every session (single-hash): the hot slot stays on one master; the fix is the layout
+    hot = sz.verdict(sz.Deployment(key_layout="single-hash", ha_pairs=600), sz.DEFAULT_COSTS, with_envelope=False)
+    assert not hot.passed and "--key-layout per-session" in sz.masters_text(hot)
+
+
+def test_a_what_if_names_what_it_changed():
+    from loadsim.model import question
+
+    q = question.ask(sz.Deployment(masters=3, replicas=0), "the run's own deployment (r)", masters=6, replicas=0)
+    assert q.changed == (("masters", 3, 6),) and q.changes_text() == "what-if: masters 3 -> 6"
+    assert q.text().startswith("question: the run's own deployment (r): 9 HA pairs x 5 calls/s, 6 masters")
+    v = sz.verdict(q, sz.DEFAULT_COSTS, with_envelope=False)
+    assert "; for the run's own deployment (r), what-if: masters 3 -> 6" in v.headline
+    assert sz.verdict_dict(v)["question"]["changed"] == [{"name": "masters", "from": 3, "to": 6}]

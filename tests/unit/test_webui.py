@@ -153,13 +153,16 @@ def test_the_redis_tab_rows_show_the_verdict_and_the_summarys_figures_once_writt
     assert rows["127.0.0.1:7001 (master)"]["value"] == "1.9 MiB" and "(latest sample)" in rows[
         "127.0.0.1:7001 (master)"]["detail"]
     verdict = {"passed": False, "smallest_masters": None, "deployment": {"ha_pairs": 3, "masters": 3},
+               "headline": "FAIL: 3 HA pairs on 3 masters x 1 nodes", "masters_text": "more masters do not fix it: "
+               "failover: add a replica per master (--replicas 1)",
                "binding": {"name": "failover", "value": 1, "limit": 0, "unit": "replicas per master", "margin": None},
                "unit_costs": {"source": "model"}}
     final = {**live, "final": {"masters": {"127.0.0.1:7001": {"used_memory": 3 * 2**20, "keys": 1234}},
                                "verdict": verdict}}
     rows = {r["item"]: r for r in tab_rows(final)}
     assert rows["verdict"]["value"] == "FAIL" and "failover" in rows["verdict"]["detail"]
-    assert "no margin" in rows["verdict"]["detail"] and "none up to 64" in rows["verdict"]["detail"]
+    assert "no margin" in rows["verdict"]["detail"] and "--replicas 1" in rows["verdict"]["detail"]
+    assert "none up to" not in rows["verdict"]["detail"] and "3 HA pairs on 3 masters" in rows["verdict"]["detail"]
     node = rows["127.0.0.1:7001 (master)"]
     assert node["value"] == "3.0 MiB" and node["detail"].startswith("1,234 keys")
     assert "(end of the run)" in node["detail"]

@@ -1,0 +1,57 @@
+"""One question on every surface: ``plan --from RUN`` asks about the run's own deployment, and the web tab's verdict
+on the finished run is that same verdict (one real run on the shared 3-master cluster without replicas)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from run_support import SMALL, locust_run, nodes_arg
+
+from loadsim.locust.webui import run_verdict, tab_rows
+
+
+def _plan(*args):
+    return subprocess.run([sys.executable, "-m", "loadsim", "plan", *args], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+@pytest.fixture(scope="module")
+def run(plain_cluster, tmp_path_factory):
+    proc, out = locust_run(tmp_path_factory.mktemp("question"), *SMALL, *nodes_arg(plain_cluster), run_time="10s")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out
+
+
+def test_plan_from_a_run_asks_the_runs_own_deployment_and_the_web_tab_agrees(run):
+    proc = _plan("--from", str(run), "--json")
+    assert proc.returncode == 3, proc.stderr[-2000:]  # 3 masters without replicas: failover fails
+    plan = json.loads(proc.stdout)
+    d = plan["deployment"]
+    assert (d["ha_pairs"], d["masters"], d["replicas"]) == (3, 3, 0)
+    assert d["cps_per_pair"] == 15 and d["worker_threads"] == 2 and d["tls"] is False
+    assert plan["question"]["asked"] == f"the run's own deployment ({run.name})" and plan["question"]["changed"] == []
+    # the web tab on the finished run: the same verdict, field for field
+    summary = json.loads((run / "summary.json").read_text())
+    web = run_verdict(summary, run)
+    assert web == {k: v for k, v in plan.items() if k not in ("from", "runs")}
+    # the failing replica constraint names its own fix, never "none up to 64"
+    failover = next(c for c in plan["constraints"] if c["name"].startswith("failover"))
+    assert failover["status"] == "FAIL" and "--replicas 1" in failover["fix"]
+    assert "--replicas 1" in plan["masters_text"] and "none up to" not in plan["masters_text"]
+    rows = {r["item"]: r for r in tab_rows({"final": {"masters": {}, "verdict": web}, "projection": {},
+                                             "results": str(run)})}
+    assert rows["verdict"]["value"] == "FAIL" and plan["headline"] in rows["verdict"]["detail"]
+    assert plan["masters_text"] in rows["verdict"]["detail"]
+
+
+def test_plan_from_a_run_says_the_question_first_and_names_a_what_if(run):
+    text = _plan("--from", str(run))
+    first = text.stdout.splitlines()[0]
+    assert first.startswith(f"question: the run's own deployment ({run.name}): 3 HA pairs"), first
+    assert "none up to" not in text.stdout and "--replicas 1" in text.stdout
+    what_if = _plan("--from", str(run), "--replicas", "1", "--masters", "4", "--json")
+    q = json.loads(what_if.stdout)["question"]
+    assert [(c["name"], c["from"], c["to"]) for c in q["changed"]] == [("masters", 3, 4), ("replicas", 0, 1)]
+    assert "what-if: masters 3 -> 4, replicas 0 -> 1" in json.loads(what_if.stdout)["headline"]
