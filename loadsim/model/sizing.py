@@ -19,6 +19,7 @@ import numpy as np
 from loadsim import defaults as D
 from loadsim.errors import FitError, OptionsError
 from loadsim.model import footprint as fp
+from loadsim.model import latency as lat
 from loadsim.model import unitcosts as uc
 from loadsim.model import workload as wl
 from loadsim.model.question import (  # noqa: F401  (the question's names, as sizing has always offered them)
@@ -191,6 +192,7 @@ class MeasuredRun:
     def bytes_per_command(self) -> float:
         """Bytes received per command in the steady window (0: not measured)."""
         return (self.bytes_in or 0.0) / self.commands if self.commands else 0.0
+    redis_exec_us: tuple[float | None, float | None] = (None, None)  # INFO latencystats p50, p99 per command
 
 
 @dataclass(frozen=True)
@@ -300,10 +302,30 @@ def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
         _cpu_us_for(r, plain, tls)) for r in modelled)
     live = [r.live_sessions for r in usable]
     return UnitCosts(plain=plain, tls=tls, base_bytes_per_master=base, memory_factor=factor,
-                     memory_factor_se=factor_se, commands_factor=cmd_factor, latency_points=tuple(points),
+                     redis_latency=redis_latency(usable), memory_factor_se=factor_se, commands_factor=cmd_factor,
+                     latency_points=tuple(points),
                      latency=fit_latency(points) if points else None, latency_why=latency_not_assessed(classes),
                      runs=len(usable), source=source,
                      live_sessions_range=(min(live), max(live)), per_run=per_run, memory_note=how)
+
+
+def redis_latency(runs: list[MeasuredRun]) -> lat.RedisLatency:
+    """Redis's own execution per command (p50, p99): the median over the runs that are not rig-bound and recorded
+    INFO latencystats (a busy host can stop Redis mid-command too, so a rig-bound run's figures stay out of the fit);
+    the reference machine's without one."""
+    seen = [(r.redis_exec_us[0], r.redis_exec_us[1]) for r in runs
+            if r.run_class != RIG_BOUND and r.redis_exec_us[0] is not None and r.redis_exec_us[1] is not None]
+    if not seen:
+        return lat.DEFAULT_REDIS
+    p50, p99 = float(np.median([a for a, _ in seen])), float(np.median([b for _, b in seen]))
+    return lat.RedisLatency(p50, max(p50, p99), f"INFO latencystats of {len(seen)} run{'s' if len(seen) != 1 else ''} "
+                                                 "that were not rig-bound (median)")
+
+
+def commands_per_update(d: Deployment) -> int:
+    """Redis commands one session update sends in the question's key layout (the most records of its pairs)."""
+    records = max(p.complexity.records for _, p in d.pair_groups())
+    return len(wl.commands_for(wl.KeyLayout(d.key_layout, "x"), wl.UPDATE, "1-1", 1, b"x", None, 1000, records, 0))
 
 
 # ------------------------------------------------------------------------------------------ predicting
@@ -371,6 +393,7 @@ class Prediction:
     constraints: list[Constraint] = field(default_factory=list)
     bytes_per_command: float = 0.0  # bytes a master receives per command of these pairs (the model's)
     tls: bool = False
+    latency: lat.Composition | None = None  # the predicted p99's parts (loadsim.model.latency)
 
     @property
     def cpu_line(self) -> str:
@@ -453,9 +476,13 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
     group_cmds = [n * sum(f.commands_per_s.values()) for n, _, f in feet]
     bytes_per_cmd = (sum(x * uc.bytes_per_command(p) for x, (_, p, _) in zip(group_cmds, feet, strict=True))
                      / sum(group_cmds)) if sum(group_cmds) else 0.0
-    tls = bool(getattr(d, "tls", False))  # the deployment's TLS, when the question carries it
+    tls = d.tls
     util = c.cpu_for(tls).utilisation(busiest_cmds, busiest_cmds * bytes_per_cmd)
-    p99 = c.latency.p99(util) if c.latency is not None else None
+    # latency for production (loadsim.model.latency): the question's round trip and the ORS client's time, Redis's
+    # own execution and its queueing at this utilisation (service time: CPU per command); no time of the rig's
+    latency = lat.compose(commands_per_update(d), d.network_rtt_us, lat.client_us_per_command(tls), c.redis_latency,
+                          util, c.service_s(bytes_per_cmd, tls) * 1e6, lat.rtt_source(d.network_rtt_us))
+    p99 = latency.p99_us
     connections = 2 * sum(n for n, _ in groups) * d.worker_threads  # primary and warm backup
     hot = " (hot slot: ORS:<cluster> on one master)" if hot_cmds or hot_b else ""
     if d.replicas >= 1:
@@ -482,12 +509,13 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
                                       fix="add a replica per master (--replicas 1): more masters do not make a "
                                           "dead master's slots survive",
                                       fix_changes=(("replicas", 1),)))
-    # latency is always listed: checked against the curve fitted on clean runs, or "not assessed" with why
-    if c.latency is not None:
-        constraints.append(Constraint(LATENCY, p99 if p99 is not None else math.inf, d.latency_slo_p99_us, "µs",
-                                      detail=c.latency.describe(util)))
-    else:
-        constraints.append(Constraint(LATENCY, math.nan, d.latency_slo_p99_us, "µs", not_assessed=c.latency_why))
+    # latency is assessed for production on any machine: the composition holds no time of the rig's
+    fixed = latency.network_us + latency.client_us  # what no master count changes
+    constraints.append(Constraint(
+        LATENCY, p99, d.latency_slo_p99_us, "µs", detail=latency.text(),
+        fix=(f"the round trips and the client's own time ({fixed:,.0f} µs) are over the SLO by themselves: more "
+             "masters do not shorten them; a nearer Redis (a shorter round trip) or a looser SLO")
+        if fixed >= d.latency_slo_p99_us else ""))
     if m < 3:
         constraints.append(Constraint("Redis Cluster minimum of 3 masters", 3, m, "masters", structural=True))
     stale_per_s = sum(n * f.stale_index_per_s for n, _, f in feet)
@@ -496,7 +524,7 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
                      "the index per day, for ever; set --cleanup-period")
     return Prediction(d, c, live, ops, commands, share_busiest, memory, ram_needed, util, p99,
                       connections, m * (1 + d.replicas), source, hot_cmds, per_session, failover, tuple(notes),
-                      constraints, bytes_per_cmd, tls)
+                      constraints, bytes_per_cmd, tls, latency)
 
 
 def extrapolation(d: Deployment, c: UnitCosts) -> str | None:
@@ -580,9 +608,11 @@ class Verdict:
         if self.question is not None and (self.question.asked != PLAN_DEFAULTS or self.question.changed):
             changes = self.question.changes_text()
             asked = f"; for {self.question.asked}" + (f", {changes}" if changes else "")
+        rtt = (f"; p99 at a {d.network_rtt_us:,.0f} µs network round trip ({lat.rtt_source(d.network_rtt_us)})"
+               if p.latency is not None else "")
         return (f"{'PASS' if self.passed else 'FAIL'}: {d.ha_pairs} HA pairs on {d.masters} masters x "
                 f"{1 + d.replicas} nodes ({p.nodes} Redis nodes of {d.node_ram_bytes / GIB:.1f} GiB"
-                f"{', TLS' if d.tls else ''})" + asked
+                f"{', TLS' if d.tls else ''})" + rtt + asked
                 + "".join(f"; {k.name.split(' ')[0]} not assessed" for k in self.not_assessed))
 
     @property
@@ -609,10 +639,12 @@ class Verdict:
             f"connections per node: {p.connections_per_node} (2 ORS nodes x {d.worker_threads} threads x "
             f"{d.ha_pairs} pairs)",
         ]
-        latency = next((k for k in p.constraints if k.name == LATENCY), None)
-        if latency is not None and latency.assessed:
-            lines.append(f"predicted p99: {_fmt(latency.value, 'µs')} (SLO {d.latency_slo_p99_us:,.0f} µs): "
-                         f"{latency.detail}")
+        if p.latency is not None:
+            r = p.costs.redis_latency
+            lines.append(f"predicted p99 of a session update in production (SLO {d.latency_slo_p99_us:,.0f} µs): "
+                         f"{p.latency.text()}; ORS client {lat.client_us_per_command(d.tls):g} µs per command "
+                         f"(assumption{', with TLS' if d.tls else ''}); Redis execution p50 {r.exec_us_p50:g} / p99 "
+                         f"{r.exec_us_p99:g} µs per command from {r.source}; queueing: {r.queue_source}")
         lines.append("constraints: " + "; ".join(f"{k.name.split(' (')[0]} {k.status}" for k in p.constraints))
         lines.append(masters_text(self))
         lines.extend(f"note: {n}" for n in p.notes)
@@ -656,6 +688,7 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                        "connections_per_node": p.connections_per_node, "nodes": p.nodes,
                        "bytes_per_session": p.bytes_per_session, "memory_source": p.memory_source,
                        "hot_slot_commands_per_s": p.hot_master_commands_per_s, "failover": p.failover,
+                       "latency": p.latency.as_dict() if p.latency is not None else None,
                        "notes": list(p.notes)},
         # bytes_per_session above is the one predictions use: the model's for the target's sessions x the
         # calibration; the runs' own measured figures (their sessions, not the target's) are per_run below
@@ -672,6 +705,10 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                        "server_cpu": {"us_per_command": p.costs.service_s(p.bytes_per_command, p.tls) * 1e6,
                                       "bytes_per_command": p.bytes_per_command, "tls": p.tls, "line": p.cpu_line},
                        "table": p.costs.rows(p.bytes_per_command),
+                       "redis_execution_us": {"p50": p.costs.redis_latency.exec_us_p50,
+                                              "p99": p.costs.redis_latency.exec_us_p99,
+                                              "source": p.costs.redis_latency.source,
+                                              "queueing": p.costs.redis_latency.queue_source},
                        "latency_model": None if p.costs.latency is None else {
                            "floor_us": p.costs.latency.floor_us, "floor_low_us": p.costs.latency.floor_low_us,
                            "floor_high_us": p.costs.latency.floor_high_us,
@@ -822,4 +859,4 @@ def envelope(d: Deployment, c: UnitCosts) -> Envelope:
         where = _binding(replace(d, size_scale=size * 1.01), c)
         max_size = Limit("largest session size", mean * size, "B", where,
                          "(mean over the pairs)" if d.estate else "")
-    return Envelope(max_pairs, max_rate, max_size, c.latency is not None)
+    return Envelope(max_pairs, max_rate, max_size, True)

@@ -107,7 +107,8 @@ def run_record(path: Path, summary: dict[str, Any], config: dict[str, Any] | Non
         redis_version=_version(cluster.get("redis_version")), path=str(path),
         bytes_in=(float(sum(m["net_input_bytes_steady"] for m in masters))
                   if all("net_input_bytes_steady" in m for m in masters) else None),
-        idle_share=(summary["server"].get("idle_cpu") or {}).get("share_per_master"))
+        idle_share=(summary["server"].get("idle_cpu") or {}).get("share_per_master"),
+        redis_exec_us=_redis_exec(summary))
 
 
 def _steady_cpu_us(masters: list[dict[str, Any]]) -> float:
@@ -115,6 +116,13 @@ def _steady_cpu_us(masters: list[dict[str, Any]]) -> float:
     prints it (``summary.server.cpu_us_per_command_steady``), also for summaries written before it was kept."""
     commands = sum(m.get("commands_steady", 0) for m in masters)
     return sum(m.get("cpu_s_steady", 0.0) for m in masters) * 1e6 / commands if commands else 0.0
+
+
+def _redis_exec(summary: dict[str, Any]) -> tuple[float | None, float | None]:
+    """Redis's own execution per command (p50, p99 µs) the run recorded (INFO latencystats; (None, None) without)."""
+    per = ((summary.get("latency_split") or {}).get("redis_us_per_command") or {})
+    p50, p99 = per.get("p50"), per.get("p99")
+    return (float(p50) if p50 is not None else None, float(p99) if p99 is not None else None)
 
 
 def read_config(run: Path) -> dict[str, Any] | None:

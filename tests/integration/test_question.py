@@ -10,6 +10,7 @@ import pytest
 from run_support import SMALL, locust_run, nodes_arg
 
 from loadsim.locust.webui import run_verdict, tab_rows
+from loadsim.model import latency
 
 
 def _plan(*args):
@@ -55,3 +56,40 @@ def test_plan_from_a_run_says_the_question_first_and_names_a_what_if(run):
     q = json.loads(what_if.stdout)["question"]
     assert [(c["name"], c["from"], c["to"]) for c in q["changed"]] == [("masters", 3, 4), ("replicas", 0, 1)]
     assert "what-if: masters 3 -> 4, replicas 0 -> 1" in json.loads(what_if.stdout)["headline"]
+
+
+def _closure_inputs(summary):
+    """The closure check's inputs, all the run's own: Redis's execution (INFO latencystats), the busiest master's
+    utilisation and CPU per command, each operation's service-time percentiles and commands."""
+    split = summary["latency_split"]
+    masters = [m for m in summary["masters"] if m.get("steady_s")]
+    util = max(m["cpu_s_steady"] / m["steady_s"] for m in masters)
+    cpu_us = 1e6 * sum(m["cpu_s_steady"] for m in masters) / sum(m["commands_steady"] for m in masters)
+    redis = latency.RedisLatency(split["redis_us_per_command"]["p50"], split["redis_us_per_command"]["p99"], "run")
+    ops = {name: (split["operations"][name]["commands"], summary["operations"][name]["service_us"])
+           for name in split["operations"]}
+    return ops, redis, util, cpu_us
+
+
+def test_the_latency_composition_closes_on_a_quiet_run(run):
+    """Closure: the rig's own round trip and client time per command, read off the run's one-command operation (a
+    session update), put back into the production composition in place of production's, give the service-time p99
+    the run measured for its 2- and 3-command operations (create, delete), which they were not read off. Only a
+    clean run is a fair check (on a busy host the rig's wake-ups vary from one operation to the next, and the run
+    says so by its class); any run must give consistent parts."""
+    summary = json.loads((run / "summary.json").read_text())
+    ops, redis, util, cpu_us = _closure_inputs(summary)
+    k1, one = ops["session.update"]
+    assert k1 == 1  # the per-session layout's update is one SET
+    rig50, rig99 = latency.rig_per_command(one["p50"], one["p99"], redis, util, cpu_us)
+    assert 0 <= rig50 <= rig99
+    for name in ("session.create", "session.delete"):
+        k, measured = ops[name]
+        c = latency.closure(k, rig50, rig99, redis, util, cpu_us)
+        print(f"closure {name}: {c.text()}; measured service p99 {measured['p99']} µs; class "
+              f"{summary['run_class']['class']}")
+        assert k >= 2 and c.network_us == pytest.approx(rig99 + (k - 1) * rig50)
+        assert c.p99_us == pytest.approx(c.network_us + c.client_us + c.redis_us + c.queue_us)
+        assert c.redis_us == pytest.approx(redis.exec_us_p99 + (k - 1) * redis.exec_us_p50)
+        if summary["run_class"]["class"] == "clean":
+            assert abs(c.p99_us - measured["p99"]) <= 0.25 * measured["p99"], c.text()

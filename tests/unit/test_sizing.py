@@ -203,14 +203,15 @@ def test_verdict_properties_over_pairs_and_masters(record_bytes):
             assert v.envelope.max_pairs.text() in text  # the envelope the text shows is the one computed
 
 
-def test_latency_is_never_silently_absent():
+def test_latency_is_assessed_for_production_without_runs():
+    # no runs, no rig: the composition (the LAN round trip, the ORS client, Redis's own execution) still answers
     v = sz.verdict(sz.Deployment(), sz.DEFAULT_COSTS)
     latency = next(k for k in v.prediction.constraints if k.name.startswith("latency"))
-    assert latency.status == "NOT ASSESSED" and "no runs" in latency.not_assessed
-    assert "latency not assessed" in v.text().splitlines()[0] and "NOT ASSESSED: no runs" in v.text()
-    assert v.passed and not v.binding.name.startswith("latency")  # not assessed never binds
+    assert latency.status == "PASS" and latency.value == pytest.approx(v.prediction.latency.p99_us)
+    assert "p99 at a 200 µs network round trip (assumed: a LAN" in v.text().splitlines()[0]
+    assert "not assessed" not in v.text().splitlines()[0]
     j = sz.verdict_dict(v)
-    assert next(c for c in j["constraints"] if c["name"].startswith("latency"))["status"] == "NOT ASSESSED"
+    assert j["prediction"]["latency"]["network_rtt_us"] == 200 and j["prediction"]["latency"]["p99_us"] >= 200
     # runs without a clean one say why, per class
     assert "2 rig-bound" in sz.latency_not_assessed({"rig-bound": 2}) and "quieter" in \
         sz.latency_not_assessed({"rig-bound": 2})
@@ -243,7 +244,9 @@ def test_fit_unit_costs_from_run_records():
     assert costs.cpu_s_per_command == pytest.approx(20e-6)  # the rig-bound run still counts for CPU
     only_rig = sz.fit_unit_costs([replace(r, run_class="rig-bound") for r in runs])
     assert only_rig.latency is None and "3 rig-bound" in only_rig.latency_why
-    assert "NOT ASSESSED: no clean runs (3 rig-bound)" in sz.verdict(sz.Deployment(), only_rig).text()
+    # rig-bound runs never enter Redis's figures; latency is still assessed, from the reference execution times
+    assert only_rig.redis_latency == sz.lat.DEFAULT_REDIS
+    assert sz.verdict(sz.Deployment(), only_rig).prediction.constraints[-1].status != "NOT ASSESSED"
 
 
 def test_read_runs_is_the_one_reader(tmp_path):
@@ -358,8 +361,8 @@ def test_report_figures_draw_when_nothing_passes():
 
     from loadsim.report import sizing as report
 
-    costs = replace(sz.DEFAULT_COSTS, latency=sz.fit_latency([(0.01, 9000.0)]))
-    d = sz.Deployment()
+    costs = sz.DEFAULT_COSTS
+    d = sz.Deployment(network_rtt_us=9000)  # a round trip over the SLO: no master count passes
     assert not sz.verdict(d, costs).passed
     fig = report.plot_envelope(d, costs)
     fig.savefig(io.BytesIO(), format="png")
