@@ -49,8 +49,10 @@ def test_plan_from_a_run_asks_the_runs_own_deployment_and_the_web_tab_agrees(run
 
 def test_plan_from_a_run_says_the_question_first_and_names_a_what_if(run):
     text = _plan("--from", str(run))
-    first = text.stdout.splitlines()[0]
-    assert first.startswith(f"question: the run's own deployment ({run.name}): 3 HA pairs"), first
+    first = text.stdout.splitlines()[0]  # the verdict, and the question it answers
+    assert first.startswith("FAIL: 3 HA pairs on 3 masters x 1 nodes") and f"; for the run's own deployment ({run.name})" \
+        in first, first
+    assert f"question: the run's own deployment ({run.name}): 3 HA pairs x 15 calls/s" in text.stdout
     assert "none up to" not in text.stdout and "--replicas 1" in text.stdout
     what_if = _plan("--from", str(run), "--replicas", "1", "--masters", "4", "--json")
     q = json.loads(what_if.stdout)["question"]
