@@ -220,8 +220,12 @@ def _own_question(run: Path) -> tuple[sz.Deployment, dict[str, Any]] | None:
         return None
     cluster = summary.get("cluster") or {}
     aof = cluster.get("aof")
-    return question.own_deployment(workload, masters=len(summary["masters"]), replicas=int(cluster.get("replicas") or 0),
-                                   tls=bool(cluster.get("tls")), aof=None if aof is None else bool(aof)), summary
+    own = question.own_deployment(workload, masters=len(summary["masters"]), replicas=int(cluster.get("replicas") or 0),
+                                  tls=bool(cluster.get("tls")), aof=None if aof is None else bool(aof))
+    rtt = ((_read(run / "config.json") or {}).get("simulation") or {}).get("network_rtt_us")
+    if rtt is not None:  # the production round trip the run was given (--network-rtt-us, the web form)
+        own = replace(own, network_rtt_us=float(rtt))
+    return own, summary
 
 
 def folder_question(path: str | os.PathLike[str]) -> tuple[sz.Deployment, str] | None:

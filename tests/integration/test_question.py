@@ -95,3 +95,16 @@ def test_the_latency_composition_closes_on_a_quiet_run(run):
         assert c.redis_us == pytest.approx(redis.exec_us_p99 + (k - 1) * redis.exec_us_p50)
         if summary["run_class"]["class"] == "clean":
             assert abs(c.p99_us - measured["p99"]) <= 0.25 * measured["p99"], c.text()
+
+
+def test_a_runs_production_round_trip_is_its_questions(plain_cluster, tmp_path):
+    """--network-rtt-us on a run (the web form's "Production round trip" too): the run's verdict, on the web tab and
+    in plan --from, predicts its latency at that round trip; a 6 ms round trip fails a 5 ms SLO."""
+    proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(plain_cluster), "--network-rtt-us", "6000", run_time="6s")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    plan = json.loads(_plan("--from", str(out), "--json").stdout)
+    latency = next(c for c in plan["constraints"] if c["name"].startswith("latency"))
+    assert plan["deployment"]["network_rtt_us"] == 6000 and latency["status"] == "FAIL" and latency["value"] >= 6000
+    assert "p99 at a 6,000 µs network round trip (given)" in plan["headline"]
+    web = run_verdict(json.loads((out / "summary.json").read_text()), out)
+    assert web == {k: v for k, v in plan.items() if k not in ("from", "runs", "ok")}
