@@ -16,6 +16,8 @@ Public vendor pages cited below:
              https://docs.genesys.com/Documentation/OS/latest/DepSupplement/Configuration
     [RCONF]  Redis, "Redis configuration" (redis.conf) and "Redis persistence"
              https://redis.io/docs/latest/operate/oss_and_stack/management/
+    [RBENCH] Redis, "Redis benchmark" ("typical latency for a 1 Gbit/s network is about 200 us")
+             https://redis.io/docs/latest/operate/oss_and_stack/management/optimization/benchmarks/
 """
 
 from __future__ import annotations
@@ -114,6 +116,16 @@ DEFAULTS: dict[str, Default] = {
     "n_plus_1": Default(True, ASSUMPTION, "the ceilings must still hold with one master fewer"),
     "latency_slo_p99_us": Default(5000.0, ASSUMPTION, "p99 of a persistence operation; set your own SLO", "µs"),
     "maxclients": Default(10000, VENDOR, "[RCONF] Redis's default maxclients", "clients"),
+    # ---- production latency (loadsim.model.latency composes these with Redis's own figures)
+    "network_rtt_us": Default(200.0, VENDOR, "[RBENCH] a LAN: about 200 µs on a 1 Gbit/s network; state yours "
+                              "(a cloud zone, a WAN) or measure it from the ORS host with `loadsim check`", "µs"),
+    "ors_client_us_per_command": Default(15.0, ASSUMPTION, "not published: the ORS client's own time per command "
+                                         "(redis-plus-plus over hiredis: pool, send and receive calls, reply "
+                                         "parsing); a C client's whole loopback round trip, kernels and Redis "
+                                         "included, is 23 µs here (redis-benchmark -t ping -c 1, p50)", "µs"),
+    "ors_client_tls_us_per_command": Default(10.0, ASSUMPTION, "not published: what TLS adds to the ORS client per "
+                                             "command (encrypting and decrypting a few KB with AES-GCM, TLS record "
+                                             "framing)", "µs"),
     # ---- unit costs when no runs are given (loadsim plan without --from)
     "base_bytes_per_master": Default(1.9e6, MEASURED, f"used_memory of an empty master, {_REF}", "B"),
     # server CPU of a master = idle x seconds + per command x commands + per byte x bytes received
@@ -130,6 +142,10 @@ DEFAULTS: dict[str, Default] = {
                                      "(8 repeats, standard preset, 2 cores, Redis 7.0.15)", "s"),
     "tls_cpu_s_per_byte": Default(3.5e-9 * 1.345, ASSUMPTION, "the plain figure x 1.345 (the ratio compare-tls "
                                   "measured per command; TLS decrypts every byte received)", "s"),
+    "redis_exec_us_p50": Default(2.0, MEASURED, "Redis's own execution per command, INFO latencystats after "
+                                 "redis-benchmark -d 4096 (SET p50 1.0 µs, GET 2.0 µs), Redis 7.0.15 here", "µs"),
+    "redis_exec_us_p99": Default(5.0, MEASURED, "Redis's own execution per command, INFO latencystats after "
+                                 "redis-benchmark -d 4096 (SET and GET p99 4.0 µs), Redis 7.0.15 here", "µs"),
 }
 
 # Session complexity presets: (record bytes mean, lognormal sigma, updates per session, timer share, timer

@@ -20,6 +20,8 @@ NOT_FLAGS = sz.NOT_FLAGS
 LOCUST_NAMES = {"aht_s": "--aht", "session_ttl_s": "--session-ttl", "routing_s": "--routing-time",
                 "extended_s": "--extended-time", "cleanup_period_s": "--cleanup-period"}
 HELP = {"record_bytes": "mean session size in bytes (default: the complexity preset's).",
+        "tls": "TLS between ORS and Redis; with --from, only the runs with this setting are fitted (default: the "
+               "run's or sweep's own; every run of another folder).",
         "redis_version": "Redis version family of the memory model's constants: 7.0 or 7.2.",
         "allocator": "INFO memory mem_allocator family; the memory model has jemalloc's constants."}
 
@@ -49,6 +51,12 @@ def _add_deployment_args(p: argparse.ArgumentParser) -> None:
 
 
 def deployment_from_args(args: argparse.Namespace) -> sz.Deployment:
+    """Plan's defaults with the flags given."""
+    return replace(sz.Deployment(), **changes_from_args(args))
+
+
+def changes_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The question's fields the flags set (the what-if over plan's defaults or a folder's own question)."""
     changes: dict[str, Any] = {}
     for f in fields(sz.Deployment):
         value = getattr(args, f.name, None) if f.name not in NOT_FLAGS else None
@@ -62,7 +70,8 @@ def deployment_from_args(args: argparse.Namespace) -> sz.Deployment:
         changes["node_ram_bytes"] = gib * sz.GIB
     if getattr(args, "estate", None):
         changes.update(_estate_changes(args.estate, changes))
-    return replace(sz.Deployment(), **changes)
+    replace(sz.Deployment(), **changes)  # checked before anything is read: one line naming the flag
+    return changes
 
 
 def _estate_changes(path: str, given: dict[str, Any]) -> dict[str, Any]:
@@ -85,19 +94,18 @@ def costs_and_runs(path: str | None, tls: bool | None = None) -> tuple[sz.UnitCo
     return costs, [r.path for r in runs]
 
 
-def verdict_line(path: str | Any, d: sz.Deployment | None = None) -> str:
-    """One line for the end of a sweep: the verdict ``loadsim plan --from PATH`` gives for the same runs (the plan's
-    default target unless ``d``), or why there is none."""
+def verdict_line(path: str | Any) -> str:
+    """One line for the end of a sweep: the verdict ``loadsim plan --from PATH`` gives (the sweep's own question),
+    or why there is none."""
     from loadsim.errors import LoadsimError
+    from loadsim.results.runs import verdict_for
 
-    d = d or sz.Deployment()
     try:
-        costs, _ = costs_and_runs(str(path))
+        v, _ = verdict_for(str(path), with_envelope=False)
     except LoadsimError as exc:
         return f"verdict: none ({exc})"
-    v = sz.verdict(d, costs, with_envelope=False)
-    return (f"verdict for {d.ha_pairs} HA pairs on {d.masters} masters from these runs: {v.head}; binding "
-            f"{v.binding.name} ({sz._margin(v.binding.margin)}); details: loadsim plan --from {path}")
+    return (f"verdict: {v.headline}; binding {v.binding.name} ({sz._margin(v.binding.margin)}); details: "
+            f"loadsim plan --from {path}")
 
 
 def register(sub: Any) -> None:
@@ -107,16 +115,15 @@ def register(sub: Any) -> None:
     p.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
                    help="runs or a sweep to measure unit costs from (default: built-in assumptions)")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON (same exit codes)")
-    p.add_argument("--tls", choices=["true", "false"], default=None,
-                   help="with --from: fit only the runs with (true) or without (false) TLS")
     _add_deployment_args(p)
     p.set_defaults(func=_cmd_plan)
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    d = deployment_from_args(args)
-    costs, fitted = costs_and_runs(args.from_dir, None if args.tls is None else args.tls == "true")
-    v = sz.verdict(d, costs)
+    from loadsim.results.runs import verdict_for
+
+    v, fitted = verdict_for(args.from_dir, changes_from_args(args))
+    d, costs = v.prediction.deployment, v.prediction.costs
     if args.json:
         from pathlib import Path
 
@@ -129,11 +136,18 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     print(v.text())
     print("\nassumptions (each is a flag of loadsim plan; vendor: documented by Genesys or Redis, assumption: "
           "not published):")
+    q = v.question
+    if q is not None:
+        print(q.text())
+    given, plain = {n for n, _, _ in (q.changed if q else ())}, sz.Deployment()
     for f in fields(d):
         if f.name in NOT_FLAGS[1:]:
             continue
         shown = d.estate.source if f.name == "estate" and d.estate else getattr(d, f.name)
-        print(f"  {f.name:<20} {shown!s:<14} {sz.ASSUMPTIONS.get(f.name, '')}")
+        where = ("given (what-if)" if f.name in given else
+                 f"from {q.asked}" if q is not None and getattr(plain, f.name) != getattr(d, f.name) else
+                 sz.ASSUMPTIONS.get(f.name, ""))
+        print(f"  {f.name:<20} {shown!s:<14} {where}")
     if d.estate is not None:
         print(f"estate {d.estate.name!r} ({d.estate.source}):")
         for g in d.estate.groups:

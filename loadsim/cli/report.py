@@ -81,10 +81,8 @@ def _check_sizing_parameters(params: dict[str, Any]) -> None:
     """The target deployment the sizing notebook will build, built here first (same checks as ``plan``)."""
     from loadsim.cli.plan import deployment_from_args
 
-    if "tls" in params and not isinstance(params["tls"], bool):
-        raise OptionsError(f"-p tls={params['tls']!r}: give true or false")
-    given = {k: v for k, v in params.items() if k != "tls" and v is not None}
-    texts, flags = ("complexity", "key_layout", "estate", "redis_version", "allocator"), ("aof", "n_plus_1")
+    given = {k: v for k, v in params.items() if v is not None}
+    texts, flags = ("complexity", "key_layout", "estate", "redis_version", "allocator"), ("aof", "n_plus_1", "tls")
     for name, value in given.items():
         if name in texts:
             if not isinstance(value, str):

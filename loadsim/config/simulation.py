@@ -92,7 +92,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "extended-share": (0, 1), "extended-time": (0.001, 3.2e8), "leaked-share": (0, 1), "digital-share": (0, 1),
     "worker-threads": (1, 256), "cleanup-period": (0, 1e6), "cleanup-batch": (1, 1e6), "seed": (0, 2**63 - 1),
     "warmup": (0, 86400), "switchover-at": (0.001, 3.2e7), "masters": (3, 64), "replicas": (0, 5),
-    "embedded-node-timeout": (100, 600_000), "migration-step": (0, 3600),
+    "embedded-node-timeout": (100, 600_000), "migration-step": (0, 3600), "network-rtt-us": (0, 1e6),
 }
 
 SIM_OPTIONS: tuple[SimOption, ...] = (
@@ -138,6 +138,11 @@ SIM_OPTIONS: tuple[SimOption, ...] = (
               "(0 = none).", float, "SECONDS", "cleanup_period_s", label="Index cleaning period, s", group="sessions"),
     SimOption("cleanup-batch", "Index layout: entries examined per cleaning (HSCAN COUNT).", int, "N",
               "cleanup_batch", label="Index cleaning batch", group="sessions"),
+    # not simulated (the rig's round trip is loopback's): the production round trip the run's verdict predicts its
+    # latency with, the same one `loadsim plan --from` this run then uses
+    SimOption("network-rtt-us", "The production network round trip between an ORS host and a Redis node, µs, for "
+              "the run's sizing verdict (its latency is predicted for production; nothing here is slowed down).",
+              float, "US", "network_rtt_us", label="Production round trip, µs", group="ORS nodes"),
     SimOption("pool-connections", "lazy: each worker thread connects to a master on its first command there "
               "(an idle backup holds no connection; the takeover opens them); eager: every worker thread connects "
               "to every master when its ORS node starts.", _pool_mode, "lazy|eager", "pool_connections",

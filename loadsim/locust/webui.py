@@ -334,28 +334,17 @@ def written_summary(folder: Path) -> dict[str, Any] | None:
 
 
 def run_verdict(summary: dict[str, Any], folder: Any = ".") -> dict[str, Any] | None:
-    """The sizing verdict on this run's deployment (pairs, workload, masters, replicas) from the sizing model's one
-    verdict function, with the model calibrated on this run as ``loadsim plan --from <this run>`` calibrates it
-    (one run: the memory factor on the model's empty-master base), read by the one reader of runs; else with the
-    model alone. ``unit_costs.source`` says which. The one place the view asks for a verdict. None when even the
-    deployment cannot be judged."""
+    """The sizing verdict on this run's own deployment (its pairs, load, masters, replicas, TLS): exactly what
+    ``loadsim plan --from <this run>`` answers (``loadsim.results.runs.verdict_for``: the same question, the same
+    unit costs fitted on the run). The one place the view asks for a verdict. None when the run cannot be judged
+    (then plan --from says why in one line)."""
     from loadsim.errors import LoadsimError
     from loadsim.model import sizing as sz
-    from loadsim.results.runs import read_config, run_record
-    from loadsim.results.schema import upgrade
+    from loadsim.results.runs import verdict_for
 
     try:
-        record = run_record(Path(folder), upgrade(summary), read_config(Path(folder)))
-        if record.workload is None:
-            return None
-        d = sz.deployment_for(record.workload, masters=record.masters, replicas=summary["cluster"]["replicas"],
-                              aof=bool(summary["cluster"].get("aof")))
-        try:
-            costs = sz.fit_unit_costs([record])
-        except LoadsimError as exc:
-            log.debug("this run alone cannot be fitted (%s): the model alone judges it", exc)
-            costs = sz.DEFAULT_COSTS
-        return sz.verdict_dict(sz.verdict(d, costs))
+        v, _ = verdict_for(Path(folder))
+        return sz.verdict_dict(v)
     except (LoadsimError, KeyError, ValueError, ZeroDivisionError) as exc:
         log.info("no sizing verdict for this run: %s", exc)
         return None
@@ -376,13 +365,12 @@ def tab_rows(data: dict[str, Any]) -> list[dict[str, str]]:
         b = verdict["binding"]
         value = f"{b['value'] / 2**20:,.0f} MiB" if b["unit"] == "bytes" else (
             f"{100 * b['value']:.1f} %" if b["unit"] == "of one core" else f"{b['value']:,.0f} {b['unit']}")
-        d = verdict["deployment"]
         margin = "no margin" if b["margin"] is None else f"margin {100 * b['margin']:+.0f} %"
         rows.append({"item": "verdict", "value": "PASS" if verdict["passed"] else "FAIL",
-                     "detail": f"{d['ha_pairs']} HA pairs on {d['masters']} masters; binding: {b['name']}: {value} "
-                               f"of {b['limit']:,.4g} ({margin}); smallest master count that passes: "
-                               f"{verdict['smallest_masters'] or 'none up to 64'}; unit costs: "
-                               f"{verdict['unit_costs']['source']}"})
+                     "detail": f"{verdict['headline']}; binding: {b['name']}: {value} of {b['limit']:,.4g} "
+                               f"({margin}); {verdict['masters_text']}; unit costs: "
+                               f"{verdict['unit_costs']['source']}; the same as loadsim plan --from "
+                               f"{Path(data.get('results') or '.').name}"})
     elif p.get("ready"):
         rows.append({"item": "verdict", "value": p["verdict"],
                      "detail": f"projection from the live samples (the sizing verdict follows the summary): busiest "

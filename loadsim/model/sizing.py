@@ -9,7 +9,6 @@ comes from.
 
 from __future__ import annotations
 
-import functools
 import heapq
 import math
 from dataclasses import dataclass, field, fields, replace
@@ -20,11 +19,22 @@ import numpy as np
 from loadsim import defaults as D
 from loadsim.errors import FitError, OptionsError
 from loadsim.model import footprint as fp
+from loadsim.model import latency as lat
 from loadsim.model import unitcosts as uc
 from loadsim.model import workload as wl
-from loadsim.model.estate import Estate
+from loadsim.model.question import (  # noqa: F401  (the question's names, as sizing has always offered them)
+    ASSUMPTIONS,
+    DEPLOYMENT_RANGES,
+    NOT_FLAGS,
+    PLAN_DEFAULTS,
+    Deployment,
+    Question,
+    deployment_for,
+    estate_changes,
+    number_text,
+)
 from loadsim.model.runclass import CLEAN, FAULT, FAULT_ADVICE, RIG_BOUND
-from loadsim.model.workload import PRESETS
+from loadsim.model.workload import PRESETS  # noqa: F401  (the presets, as sizing has always offered them)
 
 GIB = D.GIB
 
@@ -93,176 +103,6 @@ UnitCosts = uc.UnitCosts
 DEFAULT_COSTS = UnitCosts(latency_why=NO_RUNS, source=uc.DEFAULT_COSTS_SOURCE)
 
 
-# Valid range (inclusive) of every number of a Deployment, so that an impossible one is refused in one line
-# instead of becoming a verdict. Upper bounds are far beyond any real estate (Redis Cluster's documented limit is
-# 1,000 nodes; one master serves ~100 k commands/s), low enough that the arithmetic stays finite.
-DEPLOYMENT_RANGES: dict[str, tuple[float, float]] = {
-    "ha_pairs": (1, 100_000), "cps_per_pair": (0, 10_000), "aht_s": (0.001, 3.2e7), "digital_share": (0, 1),
-    "session_ttl_s": (1, 3.2e8), "masters": (1, 1000), "replicas": (0, 16), "node_ram_bytes": (2**26, 2**50),
-    "node_cores": (1, 1024), "worker_threads": (1, 256), "maxmemory_fraction": (0.01, 1), "fork_cow_factor": (1, 4),
-    "cpu_ceiling": (0.01, 1), "latency_slo_p99_us": (1, 6e7), "maxclients": (1, 10_000_000),
-    "record_bytes": (1, 1 << 29), "records_per_session": (1, 64), "routed_share": (0, 1), "routing_s": (0.001, 3.2e7),
-    "extended_share": (0, 1), "extended_s": (0.001, 3.2e8), "leaked_share": (0, 1), "cleanup_period_s": (0, 1e6),
-    "cleanup_batch": (1, 1e6),
-}
-
-
-def number_text(x: float) -> str:
-    """A range bound for people: ``67,108,864``, ``0.001``."""
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """A target deployment. Every field is overridable (``loadsim plan --help``)."""
-
-    ha_pairs: int = D.value("ha_pairs")
-    cps_per_pair: float = D.value("cps_per_pair")
-    aht_s: float = D.value("aht_s")
-    complexity: str = D.value("complexity")  # preset for writes per session (loadsim.model.workload.PRESETS)
-    digital_share: float = D.value("digital_share")
-    session_ttl_s: int = D.value("session_ttl_s")  # only leaked sessions live that long: not in the steady state
-    masters: int = D.value("masters")
-    replicas: int = D.value("replicas")  # replicas hold the same data as their master
-    node_ram_bytes: float = D.value("node_ram_bytes")  # RAM of one Redis node
-    node_cores: int = D.value("node_cores")
-    aof: bool = D.value("aof")  # an AOF rewrite forks (copy-on-write)
-    worker_threads: int = D.value("worker_threads")
-    maxmemory_fraction: float = D.value("maxmemory_fraction")
-    fork_cow_factor: float = D.value("fork_cow_factor")
-    cpu_ceiling: float = D.value("cpu_ceiling")  # of the one main-thread core
-    n_plus_1: bool = D.value("n_plus_1")  # the ceilings must still hold with one master fewer
-    latency_slo_p99_us: float = D.value("latency_slo_p99_us")  # p99 of a persistence operation
-    key_layout: str = D.value("key_layout")  # per-session, single-hash (one slot), node-tag (slot per pair), index
-    maxclients: int = D.value("maxclients")
-    record_bytes: float | None = None  # mean session size, bytes (None: the complexity preset's)
-    records_per_session: int = D.value("records_per_session")
-    routed_share: float = D.value("routed_share")
-    routing_s: float = D.value("routing_s")
-    extended_share: float = D.value("extended_share")
-    extended_s: float = D.value("extended_s")
-    leaked_share: float = D.value("leaked_share")
-    cleanup_period_s: float = D.value("cleanup_period_s")
-    cleanup_batch: int = D.value("cleanup_batch")
-    redis_version: str = "7.0"  # version family of the memory model's constants (7.0 or 7.2)
-    allocator: str = "jemalloc"  # INFO server mem_allocator family (the memory model has jemalloc's constants)
-    estate: Estate | None = None  # the operator's pairs (--estate): per-pair workloads instead of the flat ones
-    rate_scale: float = 1.0  # calls/s of every pair x this (the capacity envelope's search)
-    size_scale: float = 1.0  # session size of every pair x this (the capacity envelope's search)
-
-    def pair_groups(self) -> tuple[tuple[int, wl.WorkloadParams], ...]:
-        """(pairs, workload of one of them) for the ``ha_pairs`` pairs (an estate repeats past its end)."""
-        return _pair_groups(self)
-
-    @property
-    def sessions_per_s(self) -> float:
-        """Persisted sessions started per second, all pairs."""
-        return sum(n * p.voice_cps_per_pair for n, p in self.pair_groups())
-
-    @property
-    def live_sessions(self) -> float:
-        """Little's law per pair (its lifetimes), summed: persisted sessions alive at once."""
-        return sum(n * wl.littles_law(p.voice_cps_per_pair, p.mean_lifetime_s) for n, p in self.pair_groups())
-
-    def __post_init__(self) -> None:
-        if self.masters < 1 or self.ha_pairs < 1 or self.cps_per_pair < 0 or self.aht_s <= 0:
-            raise OptionsError("masters and ha-pairs must be >= 1, cps-per-pair >= 0, aht > 0")
-        if not 0 < self.maxmemory_fraction <= 1 or not 0 < self.cpu_ceiling <= 1:
-            raise OptionsError("maxmemory-fraction and cpu-ceiling must be in (0, 1]")
-        if self.complexity not in PRESETS:
-            raise OptionsError(f"complexity '{self.complexity}' unknown; use one of {', '.join(PRESETS)}")
-        if self.key_layout not in wl.KEY_LAYOUTS:
-            raise OptionsError(f"key-layout must be one of {', '.join(wl.KEY_LAYOUTS)}")
-        if self.record_bytes is not None and not 1 <= self.record_bytes <= 1 << 29:
-            raise OptionsError("record-bytes must be 1 .. 512 MiB (Redis's largest string)")
-        if self.redis_version not in ("7.0", "7.2"):
-            raise OptionsError(f"redis-version {self.redis_version}: the memory model has constants for 7.0 and 7.2")
-        if self.replicas < 0:
-            raise OptionsError("replicas must be >= 0")
-        for name, (low, high) in DEPLOYMENT_RANGES.items():  # NaN, inf, negative, zero, absurd: one line each
-            v = getattr(self, name)
-            if v is not None and not (math.isfinite(v) and low <= v <= high):
-                raise OptionsError(f"--{name.replace('_', '-')}: {v:g} is out of range; give a number from "
-                                   f"{number_text(low)} to {number_text(high)}")
-        self.pair_groups()  # the workload model checks the rest (shares, times) and names the option
-
-
-def deployment_for(p: wl.WorkloadParams, **changes: Any) -> Deployment:
-    """The Deployment whose pairs run workload ``p`` (what a run simulates, e.g. the live view's), with
-    ``changes`` (masters, replicas, node RAM ...). A preset changed by flags is kept as its name, mean size and
-    records."""
-    c = p.complexity
-    base = c.name.split("+")[0]
-    return replace(Deployment(), ha_pairs=p.ha_pairs, cps_per_pair=p.cps_per_pair, aht_s=p.aht_s,
-                   complexity=base if base in PRESETS else D.value("complexity"), record_bytes=c.record_bytes,
-                   records_per_session=c.records, digital_share=p.digital_share, session_ttl_s=p.session_ttl_s,
-                   worker_threads=p.worker_threads, key_layout=p.key_layout, routed_share=p.routed_share,
-                   routing_s=p.routing_s, extended_share=p.extended_share, extended_s=p.extended_s,
-                   leaked_share=p.leaked_share, cleanup_period_s=p.cleanup_period_s, cleanup_batch=p.cleanup_batch,
-                   **changes)
-
-
-def _flat_params(d: Deployment) -> wl.WorkloadParams:
-    c = PRESETS[d.complexity]
-    if d.record_bytes is not None:
-        c = replace(c, record_bytes=int(d.record_bytes))
-    return wl.WorkloadParams(
-        ha_pairs=1, cps_per_pair=d.cps_per_pair, aht_s=d.aht_s, complexity=replace(c, records=d.records_per_session),
-        session_ttl_s=d.session_ttl_s, digital_share=d.digital_share, worker_threads=d.worker_threads,
-        key_layout=d.key_layout, routed_share=d.routed_share, routing_s=d.routing_s, extended_share=d.extended_share,
-        extended_s=d.extended_s, leaked_share=d.leaked_share, cleanup_period_s=d.cleanup_period_s,
-        cleanup_batch=d.cleanup_batch)
-
-
-def _scaled(p: wl.WorkloadParams, d: Deployment) -> wl.WorkloadParams:
-    """A pair's workload under the deployment's estate-wide settings and the envelope's scales."""
-    c = p.complexity
-    if d.size_scale != 1.0:
-        hist = tuple((max(1, int(b * d.size_scale)), w) for b, w in c.size_histogram)
-        c = replace(c, record_bytes=max(1, int(c.record_bytes * d.size_scale)), size_histogram=hist)
-    return replace(p, ha_pairs=1, cps_per_pair=p.cps_per_pair * d.rate_scale, complexity=c, key_layout=d.key_layout,
-                   session_ttl_s=d.session_ttl_s, worker_threads=d.worker_threads,
-                   cleanup_period_s=d.cleanup_period_s, cleanup_batch=d.cleanup_batch)
-
-
-@functools.lru_cache(maxsize=1024)
-def _pair_groups(d: Deployment) -> tuple[tuple[int, wl.WorkloadParams], ...]:
-    if d.estate is None:
-        return ((d.ha_pairs, _scaled(_flat_params(d), d)),)
-    total = d.estate.ha_pairs
-    full, rest = divmod(d.ha_pairs, total)
-    out = []
-    for g in d.estate.groups:
-        n = full * g.pairs + min(g.pairs, rest)
-        rest = max(0, rest - g.pairs)
-        if n:
-            out.append((n, _scaled(g.params, d)))
-    return tuple(out)
-
-
-# Deployment fields that are not options: the estate comes from an estate file, the scales are the envelope's
-NOT_FLAGS = ("estate", "rate_scale", "size_scale")
-
-
-def estate_changes(data: dict[str, Any], name: str, given: dict[str, Any]) -> dict[str, Any]:
-    """Deployment changes for an estate document (``given``: the Deployment fields set explicitly, which
-    override the file for every pair): the estate, its pair count and its estate-wide keys."""
-    from loadsim.model.estate import estate_with_flags
-
-    flags = {("records" if k == "records_per_session" else k): v for k, v in given.items()}
-    estate = estate_with_flags(data, name, flags)
-    out: dict[str, Any] = {"estate": estate}
-    if "ha_pairs" not in given:
-        out["ha_pairs"] = estate.ha_pairs
-    first = estate.groups[0].params
-    for key in ("session_ttl_s", "key_layout", "worker_threads"):  # estate-wide keys
-        if key not in given and key in data:
-            out[key] = getattr(first, key)
-    return out
-
-
-# "source: basis" of every Deployment default (what `loadsim plan` and the report print beside the values)
-ASSUMPTIONS: dict[str, str] = D.labels(tuple(f.name for f in fields(Deployment) if f.name in D.DEFAULTS))
 
 
 # ------------------------------------------------------------------------------------------ fitting
@@ -352,6 +192,7 @@ class MeasuredRun:
     def bytes_per_command(self) -> float:
         """Bytes received per command in the steady window (0: not measured)."""
         return (self.bytes_in or 0.0) / self.commands if self.commands else 0.0
+    redis_exec_us: tuple[float | None, float | None] = (None, None)  # INFO latencystats p50, p99 per command
 
 
 @dataclass(frozen=True)
@@ -461,10 +302,30 @@ def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
         _cpu_us_for(r, plain, tls)) for r in modelled)
     live = [r.live_sessions for r in usable]
     return UnitCosts(plain=plain, tls=tls, base_bytes_per_master=base, memory_factor=factor,
-                     memory_factor_se=factor_se, commands_factor=cmd_factor, latency_points=tuple(points),
+                     redis_latency=redis_latency(usable), memory_factor_se=factor_se, commands_factor=cmd_factor,
+                     latency_points=tuple(points),
                      latency=fit_latency(points) if points else None, latency_why=latency_not_assessed(classes),
                      runs=len(usable), source=source,
                      live_sessions_range=(min(live), max(live)), per_run=per_run, memory_note=how)
+
+
+def redis_latency(runs: list[MeasuredRun]) -> lat.RedisLatency:
+    """Redis's own execution per command (p50, p99): the median over the runs that are not rig-bound and recorded
+    INFO latencystats (a busy host can stop Redis mid-command too, so a rig-bound run's figures stay out of the fit);
+    the reference machine's without one."""
+    seen = [(r.redis_exec_us[0], r.redis_exec_us[1]) for r in runs
+            if r.run_class != RIG_BOUND and r.redis_exec_us[0] is not None and r.redis_exec_us[1] is not None]
+    if not seen:
+        return lat.DEFAULT_REDIS
+    p50, p99 = float(np.median([a for a, _ in seen])), float(np.median([b for _, b in seen]))
+    return lat.RedisLatency(p50, max(p50, p99), f"INFO latencystats of {len(seen)} run{'s' if len(seen) != 1 else ''} "
+                                                 "that were not rig-bound (median)")
+
+
+def commands_per_update(d: Deployment) -> int:
+    """Redis commands one session update sends in the question's key layout (the most records of its pairs)."""
+    records = max(p.complexity.records for _, p in d.pair_groups())
+    return len(wl.commands_for(wl.KeyLayout(d.key_layout, "x"), wl.UPDATE, "1-1", 1, b"x", None, 1000, records, 0))
 
 
 # ------------------------------------------------------------------------------------------ predicting
@@ -477,6 +338,8 @@ class Constraint:
     structural: bool = False  # a yes/no requirement (replicas, 3 masters): binding only when it fails
     not_assessed: str = ""  # why this constraint could not be checked ("" = it was)
     detail: str = ""  # how the value was obtained (the latency model, extrapolation)
+    fix: str = ""  # what fixes it when more masters cannot (a replica, maxclients, the key layout); "" = masters can
+    fix_changes: tuple[tuple[str, Any], ...] = ()  # that fix as changes to the question (empty: none to compute)
 
     @property
     def assessed(self) -> bool:
@@ -530,6 +393,7 @@ class Prediction:
     constraints: list[Constraint] = field(default_factory=list)
     bytes_per_command: float = 0.0  # bytes a master receives per command of these pairs (the model's)
     tls: bool = False
+    latency: lat.Composition | None = None  # the predicted p99's parts (loadsim.model.latency)
 
     @property
     def cpu_line(self) -> str:
@@ -612,9 +476,13 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
     group_cmds = [n * sum(f.commands_per_s.values()) for n, _, f in feet]
     bytes_per_cmd = (sum(x * uc.bytes_per_command(p) for x, (_, p, _) in zip(group_cmds, feet, strict=True))
                      / sum(group_cmds)) if sum(group_cmds) else 0.0
-    tls = bool(getattr(d, "tls", False))  # the deployment's TLS, when the question carries it
+    tls = d.tls
     util = c.cpu_for(tls).utilisation(busiest_cmds, busiest_cmds * bytes_per_cmd)
-    p99 = c.latency.p99(util) if c.latency is not None else None
+    # latency for production (loadsim.model.latency): the question's round trip and the ORS client's time, Redis's
+    # own execution and its queueing at this utilisation (service time: CPU per command); no time of the rig's
+    latency = lat.compose(commands_per_update(d), d.network_rtt_us, lat.client_us_per_command(tls), c.redis_latency,
+                          util, c.service_s(bytes_per_cmd, tls) * 1e6, lat.rtt_source(d.network_rtt_us))
+    p99 = latency.p99_us
     connections = 2 * sum(n for n, _ in groups) * d.worker_threads  # primary and warm backup
     hot = " (hot slot: ORS:<cluster> on one master)" if hot_cmds or hot_b else ""
     if d.replicas >= 1:
@@ -622,20 +490,32 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
                     f"{100 * util:.1f} % CPU; the other masters are unchanged")
     else:
         failover = "one master down: its slots are down and their sessions lost (no replica to promote)"
+    # the hot slot's share stays on one master however many there are: its fix is the key layout
+    hot_fix = ("the one slot of ORS:<cluster> stays on one master whatever the master count: use a layout that "
+               "spreads the sessions (--key-layout per-session)") if hot else ""
+    layout = (("key_layout", "per-session"),) if hot else ()
     constraints = [
-        Constraint(f"memory{hot}", ram_needed, d.node_ram_bytes, "bytes"),
-        Constraint(f"CPU{hot}", util, d.cpu_ceiling, "of one core"),
-        Constraint("connections", connections, d.maxclients, "clients per node"),
+        Constraint(f"memory{hot}", ram_needed, d.node_ram_bytes, "bytes", fix=hot_fix, fix_changes=layout),
+        Constraint(f"CPU{hot}", util, d.cpu_ceiling, "of one core", fix=hot_fix, fix_changes=layout),
+        # every ORS worker thread holds a connection to every node: the count per node does not fall with masters
+        Constraint("connections", connections, d.maxclients, "clients per node",
+                   fix=f"every node needs maxclients of at least {connections:,} (--maxclients, CONFIG SET maxclients) "
+                       "or fewer ORS worker threads: the count per node does not fall with more masters",
+                   fix_changes=(("maxclients", max(connections, d.maxclients)),)),
     ]
     if d.n_plus_1:
         constraints.append(Constraint("failover: a replica per master (without one a dead master's slots and "
-                                      "sessions are lost)", 1, d.replicas, "replicas per master", structural=True))
-    # latency is always listed: checked against the curve fitted on clean runs, or "not assessed" with why
-    if c.latency is not None:
-        constraints.append(Constraint(LATENCY, p99 if p99 is not None else math.inf, d.latency_slo_p99_us, "µs",
-                                      detail=c.latency.describe(util)))
-    else:
-        constraints.append(Constraint(LATENCY, math.nan, d.latency_slo_p99_us, "µs", not_assessed=c.latency_why))
+                                      "sessions are lost)", 1, d.replicas, "replicas per master", structural=True,
+                                      fix="add a replica per master (--replicas 1): more masters do not make a "
+                                          "dead master's slots survive",
+                                      fix_changes=(("replicas", 1),)))
+    # latency is assessed for production on any machine: the composition holds no time of the rig's
+    fixed = latency.network_us + latency.client_us  # what no master count changes
+    constraints.append(Constraint(
+        LATENCY, p99, d.latency_slo_p99_us, "µs", detail=latency.text(),
+        fix=(f"the round trips and the client's own time ({fixed:,.0f} µs) are over the SLO by themselves: more "
+             "masters do not shorten them; a nearer Redis (a shorter round trip) or a looser SLO")
+        if fixed >= d.latency_slo_p99_us else ""))
     if m < 3:
         constraints.append(Constraint("Redis Cluster minimum of 3 masters", 3, m, "masters", structural=True))
     stale_per_s = sum(n * f.stale_index_per_s for n, _, f in feet)
@@ -644,7 +524,7 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
                      "the index per day, for ever; set --cleanup-period")
     return Prediction(d, c, live, ops, commands, share_busiest, memory, ram_needed, util, p99,
                       connections, m * (1 + d.replicas), source, hot_cmds, per_session, failover, tuple(notes),
-                      constraints, bytes_per_cmd, tls)
+                      constraints, bytes_per_cmd, tls, latency)
 
 
 def extrapolation(d: Deployment, c: UnitCosts) -> str | None:
@@ -670,6 +550,35 @@ def smallest_masters(d: Deployment, c: UnitCosts, limit: int = 64) -> int | None
     return None
 
 
+def masters_cannot_fix(d: Deployment, c: UnitCosts, limit: int = 64) -> list[Constraint]:
+    """The constraints that still fail at ``limit`` masters and have a fix of their own (a replica, maxclients, the
+    key layout): more masters are not the answer to them."""
+    return [k for k in predict(replace(d, masters=max(limit, d.masters)), c).constraints if not k.ok and k.fix]
+
+
+def masters_text(v: Verdict) -> str:
+    """The verdict's line on master counts: the smallest that passes; or what more masters cannot fix, with each
+    one's own fix and the master count once they are fixed. Never "none" without saying what binds."""
+    if v.smallest_masters is not None:
+        return f"smallest master count that passes: {v.smallest_masters}"
+    d, c = v.prediction.deployment, v.prediction.costs
+    own = masters_cannot_fix(d, c, v.masters_limit)
+    if not own:
+        beyond = [k.name for k in predict(replace(d, masters=v.masters_limit), c).constraints if not k.ok]
+        return (f"smallest master count that passes: more than {v.masters_limit} (still failing there: "
+                f"{', '.join(beyond)})")
+    fixes = "; ".join(f"{k.name.split(' (')[0]}: {k.fix}" for k in own)
+    changes = {name: value for k in own for name, value in k.fix_changes}
+    then = ""
+    if changes:
+        fixed = replace(d, **changes)
+        m = smallest_masters(fixed, c, v.masters_limit)
+        shown = ", ".join(f"--{n.replace('_', '-')} {x}" for n, x in changes.items())
+        then = (f"; with {shown}: {m} masters pass" if m is not None else
+                f"; with {shown} still no master count up to {v.masters_limit} passes")
+    return f"more masters do not fix it: {fixes}{then}"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The assessment of one deployment: every constraint PASS / FAIL / NOT ASSESSED (with why), the binding
@@ -682,6 +591,7 @@ class Verdict:
     smallest_masters: int | None
     envelope: Envelope | None = None
     masters_limit: int = 64
+    question: Question | None = None  # what was asked (None: the deployment alone, e.g. a sweep's point)
 
     @property
     def head(self) -> str:
@@ -690,16 +600,29 @@ class Verdict:
         return ("PASS" if self.passed else "FAIL") + (f" ({', '.join(missing)} not assessed)" if missing else "")
 
     @property
+    def headline(self) -> str:
+        """The first line every surface shows: PASS or FAIL, the cluster, and the question it answers when it is not
+        plan's defaults (a run's own deployment, a sweep's point) with the what-if's changes."""
+        p, d = self.prediction, self.prediction.deployment
+        asked = ""
+        if self.question is not None and (self.question.asked != PLAN_DEFAULTS or self.question.changed):
+            changes = self.question.changes_text()
+            asked = f"; for {self.question.asked}" + (f", {changes}" if changes else "")
+        rtt = (f"; p99 at a {d.network_rtt_us:,.0f} µs network round trip ({lat.rtt_source(d.network_rtt_us)})"
+               if p.latency is not None else "")
+        return (f"{'PASS' if self.passed else 'FAIL'}: {d.ha_pairs} HA pairs on {d.masters} masters x "
+                f"{1 + d.replicas} nodes ({p.nodes} Redis nodes of {d.node_ram_bytes / GIB:.1f} GiB"
+                f"{', TLS' if d.tls else ''})" + rtt + asked
+                + "".join(f"; {k.name.split(' ')[0]} not assessed" for k in self.not_assessed))
+
+    @property
     def not_assessed(self) -> list[Constraint]:
         return [k for k in self.prediction.constraints if not k.assessed]
 
     def text(self) -> str:
         p, d, b = self.prediction, self.prediction.deployment, self.binding
-        head = "PASS" if self.passed else "FAIL"
         lines = [
-            f"{head}: {d.ha_pairs} HA pairs on {d.masters} masters x {1 + d.replicas} nodes "
-            f"({p.nodes} Redis nodes of {d.node_ram_bytes / GIB:.1f} GiB)"
-            + "".join(f"; {k.name.split(' ')[0]} not assessed" for k in self.not_assessed),
+            self.headline,
             f"binding constraint: {b.name}: {_fmt(b.value, b.unit)}, limit {_limit(b.limit, b.unit)} "
             f"({_margin(b.margin)})",
             *(f"{k.name}: NOT ASSESSED: {k.not_assessed}" for k in self.not_assessed),
@@ -716,13 +639,14 @@ class Verdict:
             f"connections per node: {p.connections_per_node} (2 ORS nodes x {d.worker_threads} threads x "
             f"{d.ha_pairs} pairs)",
         ]
-        latency = next((k for k in p.constraints if k.name == LATENCY), None)
-        if latency is not None and latency.assessed:
-            lines.append(f"predicted p99: {_fmt(latency.value, 'µs')} (SLO {d.latency_slo_p99_us:,.0f} µs): "
-                         f"{latency.detail}")
+        if p.latency is not None:
+            r = p.costs.redis_latency
+            lines.append(f"predicted p99 of a session update in production (SLO {d.latency_slo_p99_us:,.0f} µs): "
+                         f"{p.latency.text()}; ORS client {lat.client_us_per_command(d.tls):g} µs per command "
+                         f"(assumption{', with TLS' if d.tls else ''}); Redis execution p50 {r.exec_us_p50:g} / p99 "
+                         f"{r.exec_us_p99:g} µs per command from {r.source}; queueing: {r.queue_source}")
         lines.append("constraints: " + "; ".join(f"{k.name.split(' (')[0]} {k.status}" for k in p.constraints))
-        lines.append(f"smallest master count that passes: "
-                     f"{self.smallest_masters or f'none up to {self.masters_limit}'}")
+        lines.append(masters_text(self))
         lines.extend(f"note: {n}" for n in p.notes)
         warning = extrapolation(d, p.costs)
         if warning:
@@ -748,10 +672,13 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
     p, d = v.prediction, v.prediction.deployment
     constraints = [{"name": c.name, "status": c.status, "value": c.value if c.assessed else None, "limit": c.limit,
                     "unit": c.unit, "margin": c.margin if c.assessed else None, "ok": c.ok,
-                    "not_assessed": c.not_assessed or None, "detail": c.detail or None} for c in p.constraints]
+                    "not_assessed": c.not_assessed or None, "detail": c.detail or None,
+                    "fix": c.fix or None} for c in p.constraints]
     return _finite({
-        "passed": v.passed, "head": v.head, "binding": constraints[p.constraints.index(v.binding)],
-        "constraints": constraints, "smallest_masters": v.smallest_masters,
+        "passed": v.passed, "head": v.head, "headline": v.headline,
+        "question": v.question.as_dict() if v.question is not None else None,
+        "binding": constraints[p.constraints.index(v.binding)],
+        "constraints": constraints, "smallest_masters": v.smallest_masters, "masters_text": masters_text(v),
         "deployment": {f.name: getattr(d, f.name) if f.name != "estate" else (d.estate.source if d.estate else None)
                        for f in fields(d)},
         "prediction": {"live_sessions": p.live_sessions, "ops_per_s": p.ops_per_s,
@@ -761,6 +688,7 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                        "connections_per_node": p.connections_per_node, "nodes": p.nodes,
                        "bytes_per_session": p.bytes_per_session, "memory_source": p.memory_source,
                        "hot_slot_commands_per_s": p.hot_master_commands_per_s, "failover": p.failover,
+                       "latency": p.latency.as_dict() if p.latency is not None else None,
                        "notes": list(p.notes)},
         # bytes_per_session above is the one predictions use: the model's for the target's sessions x the
         # calibration; the runs' own measured figures (their sessions, not the target's) are per_run below
@@ -777,6 +705,10 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                        "server_cpu": {"us_per_command": p.costs.service_s(p.bytes_per_command, p.tls) * 1e6,
                                       "bytes_per_command": p.bytes_per_command, "tls": p.tls, "line": p.cpu_line},
                        "table": p.costs.rows(p.bytes_per_command),
+                       "redis_execution_us": {"p50": p.costs.redis_latency.exec_us_p50,
+                                              "p99": p.costs.redis_latency.exec_us_p99,
+                                              "source": p.costs.redis_latency.source,
+                                              "queueing": p.costs.redis_latency.queue_source},
                        "latency_model": None if p.costs.latency is None else {
                            "floor_us": p.costs.latency.floor_us, "floor_low_us": p.costs.latency.floor_low_us,
                            "floor_high_us": p.costs.latency.floor_high_us,
@@ -813,17 +745,19 @@ def _margin(margin: float) -> str:
     return f"margin {100 * margin:+.0f} %" if math.isfinite(margin) else "no margin: over any limit"
 
 
-def verdict(d: Deployment, c: UnitCosts, with_envelope: bool = True) -> Verdict:
+def verdict(d: Deployment | Question, c: UnitCosts, with_envelope: bool = True) -> Verdict:
     """The one assessment of deployment ``d`` with unit costs ``c`` (which carry the runs' classification: the
     latency curve of the clean runs, or why there is none). PASS/FAIL over the constraints assessed, the binding
     one (smallest margin), the smallest master count that passes and the capacity envelope. Every surface calls
     this; none decides PASS or FAIL on its own."""
+    question = d if isinstance(d, Question) else None
+    d = d.deployment if isinstance(d, Question) else d
     p = predict(d, c)
     assessed = [k for k in p.constraints if k.assessed]
     binding = min(assessed, key=lambda k: (k.ok and k.structural, k.margin))
     limit = max(64, d.masters)  # a PASS on more masters than the search's end must not read "none up to 64"
     return Verdict(p.passed, binding, p, smallest_masters(d, c, limit), envelope(d, c) if with_envelope else None,
-                   limit)
+                   limit, question)
 
 
 # ------------------------------------------------------------------------------------------ envelope
@@ -925,4 +859,4 @@ def envelope(d: Deployment, c: UnitCosts) -> Envelope:
         where = _binding(replace(d, size_scale=size * 1.01), c)
         max_size = Limit("largest session size", mean * size, "B", where,
                          "(mean over the pairs)" if d.estate else "")
-    return Envelope(max_pairs, max_rate, max_size, c.latency is not None)
+    return Envelope(max_pairs, max_rate, max_size, True)

@@ -31,6 +31,7 @@ from typing import Any
 from loadsim import defaults as D
 from loadsim.model import workload as wl
 from loadsim.model.footprint import EMPTY_MASTER_BYTES
+from loadsim.model.latency import DEFAULT_REDIS, RedisLatency
 
 # where a figure comes from, strongest first
 CAPACITY = "capacity"  # `loadsim capacity`: redis-benchmark's closed loop at a master's saturation
@@ -242,6 +243,7 @@ class UnitCosts:
     live_sessions_range: tuple[float, float] | None = None  # smallest and largest measured (None: not measured)
     per_run: tuple[RunFigures, ...] = ()
     memory_note: str = ""  # how the memory calibration was fitted (or why the base was not)
+    redis_latency: RedisLatency = DEFAULT_REDIS  # Redis's own execution (and queueing curve), for latency
 
     def cpu_for(self, tls: bool = False) -> CpuCosts:
         """The CPU costs of plain or TLS connections."""

@@ -14,6 +14,7 @@ configuration was not audited.
 from __future__ import annotations
 
 import ssl
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,8 @@ class CheckReport:
     # why the configuration was not audited (None when it was)
     config_not_audited: str | None = None
     replicas_per_master: dict[str, int] = field(default_factory=dict)
+    # PING round trips from this host to the seed node, µs ({"p50", "p99", "min", "count"}; empty: not measured)
+    network_rtt_us: dict[str, float] = field(default_factory=dict)
 
     @property
     def masters(self) -> list[NodeInfo]:
@@ -103,6 +106,12 @@ class CheckReport:
                 values = self.config[address]
                 shown = "  ".join(f"{k} {values.get(k, '?')}" for k in CONFIG_KEYS)
                 out.append(f"  {address:<24}{shown}  replicas {self.replicas_per_master.get(address, 0)}")
+        if self.network_rtt_us:
+            r = self.network_rtt_us
+            out.append(f"network round trip from this host to {self.seed}: p50 {r['p50']:,.0f} µs, p99 "
+                       f"{r['p99']:,.0f} µs, fastest {r['min']:,.0f} µs ({r['count']:.0f} PINGs; this client's own "
+                       f"time included); run from an ORS host, size with it: loadsim plan --network-rtt-us "
+                       f"{r['p50']:.0f}")
         out.append("OK: ORS can persist sessions to this cluster with these options")
         return out
 
@@ -349,6 +358,23 @@ def _run_check(opts: PersistenceOptions) -> CheckReport:
     raise CheckFailed("; ".join(str(e) for e in errors))
 
 
+RTT_PINGS = 50  # enough for a p50 and a rough p99 in well under a second even over a WAN (50 x 5 ms = 0.25 s)
+
+
+def round_trips(conn: Connection, node: RedisNode, opts: PersistenceOptions, count: int = RTT_PINGS
+                ) -> dict[str, float]:
+    """PING round trips on the check's own connection (as ORS connects: same TLS), µs: the network as seen from the
+    host loadsim check runs on, plus this client's own few µs (a plain process, no event loop to wait for)."""
+    times = []
+    for _ in range(count):
+        sent = time.perf_counter()
+        _call(conn, node, opts, "PING")
+        times.append((time.perf_counter() - sent) * 1e6)
+    times.sort()
+    return {"p50": round(times[len(times) // 2], 1), "p99": round(times[int(0.99 * (len(times) - 1))], 1),
+            "min": round(times[0], 1), "count": float(len(times))}
+
+
 def _inspect(conn: Connection, seed: RedisNode, opts: PersistenceOptions) -> CheckReport:
     hello = _call(conn, seed, opts, "HELLO", "2")
     fields = {hello[i].decode(): hello[i + 1] for i in range(0, len(hello) - 1, 2)} if isinstance(hello, list) else {}
@@ -381,6 +407,7 @@ def _inspect(conn: Connection, seed: RedisNode, opts: PersistenceOptions) -> Che
     auth = f"user '{opts.username}' with password" if opts.username else (
         "default user with password" if opts.password else "none (default user, no password)")
     report = CheckReport(str(seed), version, tls, auth, state, covered, nodes)
+    report.network_rtt_us = round_trips(conn, seed, opts)
     if not opts.persists:
         report.notes.append(f"note: type = {opts.type}: ORS would persist nothing to Redis (set type = redis "
                             "when ready, see the migration runbook)")

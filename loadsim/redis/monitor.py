@@ -267,43 +267,31 @@ class NodeMonitor:
         return {"window_s": round(window_s, 3), "share_per_master": round(sum(shares) / len(shares), 6),
                 "masters": len(shares)}
 
-    def commandstats(self) -> dict[str, dict[str, dict[str, float]]]:
-        """``{node: {command: {calls, usec, failed_calls, rejected_calls}}}`` of the nodes that answer (the
-        nodes the last sample found down are not asked)."""
-        out: dict[str, dict[str, dict[str, float]]] = {}
+    def _info_by_node(self, section: str) -> dict[str, dict[str, Any]]:
+        """``INFO <section>`` of each node that answers, by node: the nodes the last sample found down are not
+        asked, and a node that fails to answer now is left out (one shared walk for every per-node section)."""
+        out: dict[str, dict[str, Any]] = {}
         for node in self.nodes:
             if node in self.down:
                 continue
             try:
-                raw = self._client(node).info("commandstats")
+                out[str(node)] = self._client(node).info(section)
             except redis.RedisError:
                 continue
-            out[str(node)] = {k.removeprefix("cmdstat_"): {f: v for f, v in val.items() if f != "usec_per_call"}
-                              for k, val in raw.items()}
         return out
+
+    def commandstats(self) -> dict[str, dict[str, dict[str, float]]]:
+        """``{node: {command: {calls, usec, failed_calls, rejected_calls}}}`` of the nodes that answer (the
+        nodes the last sample found down are not asked)."""
+        return {node: {k.removeprefix("cmdstat_"): {f: v for f, v in val.items() if f != "usec_per_call"}
+                       for k, val in raw.items()}
+                for node, raw in self._info_by_node("commandstats").items()}
 
     def latencystats(self) -> dict[str, dict[str, dict[str, float]]]:
         """``{node: {command: {p50, p99, p99.9}}}`` in µs of execution, from Redis 7's ``INFO latencystats``
         (cumulative since the server started or CONFIG RESETSTAT); ``{}`` for a node whose Redis has no such
         section (older than 7.0) or with ``latency-tracking no``."""
-        out: dict[str, dict[str, dict[str, float]]] = {}
-        for node in self.nodes:
-            if node in self.down:
-                continue
-            try:
-                raw = self._client(node).info("latencystats")
-            except redis.RedisError:
-                continue
-            stats: dict[str, dict[str, float]] = {}
-            for key, value in raw.items():
-                if not key.startswith("latency_percentiles_usec_"):
-                    continue
-                if isinstance(value, str):  # "p50=7.007,p99=7.007,p99.9=7.007"
-                    value = dict(part.split("=", 1) for part in value.split(",") if "=" in part)
-                if isinstance(value, dict):
-                    stats[key.removeprefix("latency_percentiles_usec_")] = {str(k): float(v) for k, v in value.items()}
-            out[str(node)] = stats
-        return out
+        return {node: _latency_percentiles(raw) for node, raw in self._info_by_node("latencystats").items()}
 
     def slots(self) -> dict[str, dict[str, Any]]:
         """Slot ownership now (CLUSTER NODES of a node that answers; nodes the cluster flags as failed carry
@@ -356,3 +344,16 @@ class NodeMonitor:
         for c in self._clients.values():
             c.close()
         self._clients.clear()
+
+
+def _latency_percentiles(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """``{command: {p50, p99, p99.9}}`` from one node's ``INFO latencystats`` answer."""
+    stats: dict[str, dict[str, float]] = {}
+    for key, value in raw.items():
+        if not key.startswith("latency_percentiles_usec_"):
+            continue
+        if isinstance(value, str):  # "p50=7.007,p99=7.007,p99.9=7.007"
+            value = dict(part.split("=", 1) for part in value.split(",") if "=" in part)
+        if isinstance(value, dict):
+            stats[key.removeprefix("latency_percentiles_usec_")] = {str(k): float(v) for k, v in value.items()}
+    return stats

@@ -52,6 +52,35 @@ def costs_for(folder: str | Path, tls: bool = False) -> tuple[sz.UnitCosts, str]
 PLAN_PARAMETERS = tuple(f.name for f in fields(sz.Deployment) if f.name not in sz.NOT_FLAGS)
 
 
+def changes(node_ram_gib: float | None = None, estate: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """The what-if the notebook's parameters make: every parameter that is not None (node RAM in GiB as bytes, an
+    estate file's pairs), as ``loadsim plan``'s flags make it."""
+    out = {k: v for k, v in overrides.items() if v is not None}
+    if node_ram_gib is not None:
+        out["node_ram_bytes"] = node_ram_gib * sz.GIB
+    if estate:
+        from loadsim.config.estate import read_estate_file
+
+        data, name = read_estate_file(estate)
+        out.update(sz.estate_changes(data, name, out))
+    return out
+
+
+def verdict_for(folder: str | Path, what_if: dict[str, Any]) -> tuple[sz.Verdict, str]:
+    """The verdict ``loadsim plan --from FOLDER`` gives with the same flags (the folder's own question, the same unit
+    costs), and how the costs were had; the uncalibrated model when no run can be fitted, with the reason."""
+    from loadsim.model import question
+    from loadsim.results import runs
+
+    try:
+        v, fitted = runs.verdict_for(folder, what_if)
+        return v, f"the model calibrated on {len(fitted)} of the runs"
+    except (FitError, ResultsError) as exc:
+        q = runs.ask_folder(folder, what_if) if not isinstance(exc, ResultsError) else question.ask(
+            sz.Deployment(), question.PLAN_DEFAULTS, **what_if)
+        return sz.verdict(q, sz.DEFAULT_COSTS), f"the model uncalibrated (assumptions) because: {exc}"
+
+
 def deployment(node_ram_gib: float | None = None, estate: str | None = None, **overrides: Any) -> sz.Deployment:
     """The target deployment: loadsim's defaults, with every override that is not None, and the pairs of an
     estate file if one is given (the overrides apply to every pair, as with ``loadsim plan --estate``)."""

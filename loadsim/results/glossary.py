@@ -179,17 +179,35 @@ GLOSSARY.update({
     "failover": "a master stopped answering (or became a replica) and its replica took over its slots: when, by "
                 "whom, and how long it took; in a plan, the constraint that every master has a replica",
     # ---- a plan's verdict (and every report's headline: the same text)
-    "PASS": "every constraint assessed holds for the target deployment (memory, CPU, connections, failover, and "
-            "latency when clean runs measured it)",
+    "PASS": "every constraint assessed holds for the target deployment (memory, CPU, connections, failover and "
+            "the production latency)",
     "FAIL": "at least one constraint does not hold; the binding constraint says which and by how much",
-    "NOT ASSESSED": "a constraint the plan cannot judge, with why (latency: no clean runs measured it); the "
-                    "verdict covers the others",
+    "NOT ASSESSED": "a constraint the plan cannot judge, with why; the verdict covers the others",
     "binding constraint": "the constraint with the smallest margin: the one that fails first as the load grows; "
                           "its value, its limit and the margin left",
-    "latency SLO": "the p99 latency of a persistence operation the target must stay under (--latency-slo-p99-us): "
-                   "predicted from clean runs' queueing curve, never from nothing",
-    "predicted p99": "the p99 the clean runs' queueing curve (p99 = floor / (1 - utilisation) of the busiest "
-                     "master) gives at the target's load",
+    "latency SLO": "the p99 latency of a persistence operation the target must stay under (--latency-slo-p99-us), "
+                   "against the p99 predicted for production (see 'predicted p99 of a session update in production')",
+    "predicted p99 of a session update in production": "commands x (the production network round trip + the ORS "
+                     "client's own time per command) + Redis's own execution (one command at its p99, the others at "
+                     "their p50; INFO latencystats) + Redis's queueing at the busiest master's utilisation (M/M/1, "
+                     "or a loadsim capacity curve); the test rig's own time is not in it (docs/workload.md)",
+    "predicted p99": "the p99 of a persistence operation predicted for production: the composition of the "
+                     "production round trip, the ORS client, Redis's execution and queueing (docs/workload.md)",
+    "p99 at a": "the network round trip the latency prediction assumed (--network-rtt-us; default a LAN, 200 µs "
+                "per Redis's benchmark docs, or given)",
+    "network round trip": "the production round trip between an ORS host and a Redis node (--network-rtt-us): "
+                          "an input; loadsim check measures it from the host it runs on",
+    "ORS client": "the ORS client's own time per command (redis-plus-plus over hiredis): not published, an "
+                  "assumption (loadsim explain ors_client_us_per_command), more with TLS",
+    "Redis execution": "Redis's own time executing a command (INFO latencystats), from runs that were not "
+                       "rig-bound, else the reference machine's",
+    "queueing": "the time a command waits for the master's event loop at the predicted utilisation: the M/M/1 "
+                "wait with the master's CPU per command as its service time, or a loadsim capacity curve",
+    "question": "what the verdict answers: plan's defaults (the vendor rule), a run's own deployment (plan --from "
+                "RUN, the web tab, the report), or a sweep's largest point; with flags, a what-if over it",
+    "what-if": "the flags given over the question, each as 'from -> to'",
+    "more masters do not fix it": "the failing constraints that no master count fixes (no replica, connections "
+                                  "per node, a hot slot, a round trip over the SLO), each with its own fix",
     "busiest master": "the master with the most load (all equal with per-session keys; the hot slot's master with "
                       "single-hash or index): its used_memory, the RAM it needs with the fork/AOF headroom, its CPU",
     "memory": "used_memory per master from Redis's internals for the target's sessions (x the runs' calibration "

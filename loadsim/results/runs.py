@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from loadsim.errors import OptionsError, ResultsError
+from loadsim.model import question
 from loadsim.model import sizing as sz
 from loadsim.model import workload as wl
 from loadsim.results.reader import check_summary, find_runs
@@ -107,7 +108,8 @@ def run_record(path: Path, summary: dict[str, Any], config: dict[str, Any] | Non
         redis_version=_version(cluster.get("redis_version")), path=str(path),
         bytes_in=(float(sum(m["net_input_bytes_steady"] for m in masters))
                   if all("net_input_bytes_steady" in m for m in masters) else None),
-        idle_share=(summary["server"].get("idle_cpu") or {}).get("share_per_master"))
+        idle_share=(summary["server"].get("idle_cpu") or {}).get("share_per_master"),
+        redis_exec_us=_redis_exec(summary))
 
 
 def _steady_cpu_us(masters: list[dict[str, Any]]) -> float:
@@ -115,6 +117,13 @@ def _steady_cpu_us(masters: list[dict[str, Any]]) -> float:
     prints it (``summary.server.cpu_us_per_command_steady``), also for summaries written before it was kept."""
     commands = sum(m.get("commands_steady", 0) for m in masters)
     return sum(m.get("cpu_s_steady", 0.0) for m in masters) * 1e6 / commands if commands else 0.0
+
+
+def _redis_exec(summary: dict[str, Any]) -> tuple[float | None, float | None]:
+    """Redis's own execution per command (p50, p99 µs) the run recorded (INFO latencystats; (None, None) without)."""
+    per = ((summary.get("latency_split") or {}).get("redis_us_per_command") or {})
+    p50, p99 = per.get("p50"), per.get("p99")
+    return (float(p50) if p50 is not None else None, float(p99) if p99 is not None else None)
 
 
 def read_config(run: Path) -> dict[str, Any] | None:
@@ -198,3 +207,68 @@ def with_capacity(costs: sz.UnitCosts, capacity: Capacity) -> sz.UnitCosts:
     return replace(costs, **{"tls" if capacity.tls else "plain": arm},
                    source=f"{costs.source}; CPU per command ({'TLS' if capacity.tls else 'plain'}) from "
                           f"{capacity.where}")
+
+
+def _own_question(run: Path) -> tuple[sz.Deployment, dict[str, Any]] | None:
+    """A complete run's own deployment (its pairs and workload, masters, replicas per master, TLS, AOF) and its
+    summary; None when the run is incomplete or its workload cannot be modelled."""
+    summary = _read(run / SUMMARY)
+    if not summary or not summary.get("complete") or not summary.get("masters"):
+        return None
+    summary = upgrade(check_summary(summary, str(run / SUMMARY)), str(run / SUMMARY))
+    workload = workload_of(_read(run / "config.json"), summary.get("workload"))
+    if workload is None:
+        return None
+    cluster = summary.get("cluster") or {}
+    aof = cluster.get("aof")
+    own = question.own_deployment(workload, masters=len(summary["masters"]), replicas=int(cluster.get("replicas") or 0),
+                                  tls=bool(cluster.get("tls")), aof=None if aof is None else bool(aof))
+    rtt = ((_read(run / "config.json") or {}).get("simulation") or {}).get("network_rtt_us")
+    if rtt is not None:  # the production round trip the run was given (--network-rtt-us, the web form)
+        own = replace(own, network_rtt_us=float(rtt))
+    return own, summary
+
+
+def folder_question(path: str | os.PathLike[str]) -> tuple[sz.Deployment, str] | None:
+    """The question a results folder asks by itself: a run's own deployment; a sweep's largest point (the most HA
+    pairs x calls/s, then masters; plain before TLS); a folder holding one run, that run's. None for a folder of
+    several runs that is no sweep (then plan's defaults are asked). Returns the deployment and what it is."""
+    root = Path(path)
+    if (root / SUMMARY).exists():
+        own = _own_question(root)
+        return (own[0], f"the run's own deployment ({root.name})") if own else None
+    points = [(run, own[0]) for run in find_runs(root) if (own := _own_question(run)) is not None]
+    if not points:
+        return None
+    if (root / "sweep.json").exists():
+        run, d = max(points, key=lambda x: (x[1].ha_pairs * x[1].cps_per_pair, x[1].ha_pairs, x[1].masters,
+                                            not x[1].tls))
+        return d, f"the sweep's largest point ({run.name})"
+    if len(points) == 1:
+        return points[0][1], f"the run's own deployment ({points[0][0].name})"
+    return None
+
+
+def ask_folder(path: str | os.PathLike[str] | None, changes: dict[str, Any]) -> sz.Question:
+    """The question for ``loadsim plan [--from PATH]``, the web tab and the report: the folder's own (see
+    ``folder_question``) or plan's defaults, with ``changes`` (the flags given) as a what-if over it."""
+    own = folder_question(path) if path else None
+    if own is None:
+        return question.ask(sz.Deployment(), question.PLAN_DEFAULTS, **changes)
+    return question.ask(own[0], own[1], **changes)
+
+
+def fitted_tls(q: sz.Question, changes: dict[str, Any]) -> bool | None:
+    """Which runs a question is fitted on: those with its TLS setting when it came from a run or a sweep or the TLS
+    flag was given; otherwise every run (a folder of plain and TLS runs asked plan's defaults)."""
+    return q.deployment.tls if (q.asked != question.PLAN_DEFAULTS or "tls" in changes) else None
+
+
+def verdict_for(path: str | os.PathLike[str] | None, changes: dict[str, Any] | None = None,
+                with_envelope: bool = True) -> tuple[sz.Verdict, list[str]]:
+    """The one verdict on a folder's question (``ask_folder``) with the unit costs fitted on its runs (plan --from,
+    the web tab on a finished run, the report): the verdict and the runs fitted."""
+    changes = dict(changes or {})
+    q = ask_folder(path, changes)
+    costs, runs = unit_costs(path, fitted_tls(q, changes))
+    return sz.verdict(q, costs, with_envelope=with_envelope), [r.path for r in runs]

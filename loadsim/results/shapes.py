@@ -50,6 +50,13 @@ SHAPES: dict[str, dict[str, Any]] = {
     }),
     "plan": _obj({
         "passed": _d(_BOOL, "the verdict: PASS (exit 0) or FAIL (exit 3)"),
+        "headline": _d(_STR, "the verdict's first line: PASS or FAIL, the cluster, the round trip the latency "
+                             "assumed, the question when it is not plan's defaults"),
+        "question": _d(_obj({"asked": _d(_STR, "plan's defaults, a run's own deployment or a sweep's largest point"),
+                             "changed": _d({"type": "array"}, "the what-if: {name, from, to} per flag given")}),
+                       "what the verdict answers"),
+        "masters_text": _d(_STR, "the smallest master count that passes, or what more masters cannot fix and "
+                                 "each one's own fix"),
         "binding": {"type": "object", "description": "the constraint with the smallest margin"},
         "constraints": {"type": "array", "description": "memory, CPU, latency, connections ... per node",
                         "items": _obj({"name": _STR, "ok": _BOOL},
@@ -85,6 +92,8 @@ SHAPES: dict[str, dict[str, Any]] = {
         "nodes": {"type": "array", "items": _obj({"address": _STR, "role": _STR, "slots": _INT, "link": _STR})},
         "notes": _d({"type": "array", "items": _STR}, "warnings, one sentence each"),
         "masters": _d(_INT, "masters found"), "replicas": _d(_INT, "replicas found"),
+        "network_rtt_us": _d({"type": "object"}, "PING round trips from this host to the seed node, µs: p50, p99, "
+                                                 "min, count (size production with loadsim plan --network-rtt-us)"),
         "config": _d(_obj({"audited": _d(_BOOL, "CONFIG GET was allowed"),
                            "per_master": _d({"type": "object"}, "address -> parameter -> value")}),
                      "each master's configuration audit"),

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -60,6 +61,12 @@ def test_plain_cluster_ok(plain_cluster):
     assert code == 0, err
     assert "masters: 3, replicas: 0" in out and "slots covered: 16384/16384" in out
     assert "Redis 7." in out and "TLS: off" in out and "auth: none" in out
+    # the round trip from this host, to size production with (loadsim plan --network-rtt-us)
+    rtt = re.search(r"^network round trip from this host to \S+: p50 ([\d,]+) µs, p99 ([\d,]+) µs, fastest "
+                    r"([\d,]+) µs \(50 PINGs.*loadsim plan --network-rtt-us (\d+)$", out, re.M)
+    assert rtt, out
+    p50, p99, fastest = (int(x.replace(",", "")) for x in rtt.groups()[:3])
+    assert 0 < fastest <= p50 <= p99
 
 
 def test_check_json_for_scripts(acl_cluster, tmp_path):

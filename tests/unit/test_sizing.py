@@ -203,14 +203,15 @@ def test_verdict_properties_over_pairs_and_masters(record_bytes):
             assert v.envelope.max_pairs.text() in text  # the envelope the text shows is the one computed
 
 
-def test_latency_is_never_silently_absent():
+def test_latency_is_assessed_for_production_without_runs():
+    # no runs, no rig: the composition (the LAN round trip, the ORS client, Redis's own execution) still answers
     v = sz.verdict(sz.Deployment(), sz.DEFAULT_COSTS)
     latency = next(k for k in v.prediction.constraints if k.name.startswith("latency"))
-    assert latency.status == "NOT ASSESSED" and "no runs" in latency.not_assessed
-    assert "latency not assessed" in v.text().splitlines()[0] and "NOT ASSESSED: no runs" in v.text()
-    assert v.passed and not v.binding.name.startswith("latency")  # not assessed never binds
+    assert latency.status == "PASS" and latency.value == pytest.approx(v.prediction.latency.p99_us)
+    assert "p99 at a 200 µs network round trip (assumed: a LAN" in v.text().splitlines()[0]
+    assert "not assessed" not in v.text().splitlines()[0]
     j = sz.verdict_dict(v)
-    assert next(c for c in j["constraints"] if c["name"].startswith("latency"))["status"] == "NOT ASSESSED"
+    assert j["prediction"]["latency"]["network_rtt_us"] == 200 and j["prediction"]["latency"]["p99_us"] >= 200
     # runs without a clean one say why, per class
     assert "2 rig-bound" in sz.latency_not_assessed({"rig-bound": 2}) and "quieter" in \
         sz.latency_not_assessed({"rig-bound": 2})
@@ -243,7 +244,9 @@ def test_fit_unit_costs_from_run_records():
     assert costs.cpu_s_per_command == pytest.approx(20e-6)  # the rig-bound run still counts for CPU
     only_rig = sz.fit_unit_costs([replace(r, run_class="rig-bound") for r in runs])
     assert only_rig.latency is None and "3 rig-bound" in only_rig.latency_why
-    assert "NOT ASSESSED: no clean runs (3 rig-bound)" in sz.verdict(sz.Deployment(), only_rig).text()
+    # rig-bound runs never enter Redis's figures; latency is still assessed, from the reference execution times
+    assert only_rig.redis_latency == sz.lat.DEFAULT_REDIS
+    assert sz.verdict(sz.Deployment(), only_rig).prediction.constraints[-1].status != "NOT ASSESSED"
 
 
 def test_read_runs_is_the_one_reader(tmp_path):
@@ -358,8 +361,8 @@ def test_report_figures_draw_when_nothing_passes():
 
     from loadsim.report import sizing as report
 
-    costs = replace(sz.DEFAULT_COSTS, latency=sz.fit_latency([(0.01, 9000.0)]))
-    d = sz.Deployment()
+    costs = sz.DEFAULT_COSTS
+    d = sz.Deployment(network_rtt_us=9000)  # a round trip over the SLO: no master count passes
     assert not sz.verdict(d, costs).passed
     fig = report.plot_envelope(d, costs)
     fig.savefig(io.BytesIO(), format="png")
@@ -464,3 +467,28 @@ def test_tls_answer_reads_the_p99_a_user_should(tmp_path):
         assert lines[3].startswith("  p99 measured on this rig (a Python client on loopback")
     else:
         assert a.production is None and lines[2].startswith("p99 (the rig's: a Python client on loopback")
+def test_a_constraint_more_masters_cannot_fix_names_its_own_fix():
+    # no replicas: the failover constraint's fix is a replica, and with it the smallest master count is given
+    v = sz.verdict(sz.Deployment(replicas=0), sz.DEFAULT_COSTS, with_envelope=False)
+    text = sz.masters_text(v)
+    assert v.smallest_masters is None and "none up to" not in v.text()
+    assert text.startswith("more masters do not fix it: failover") and "--replicas 1" in text
+    assert text.endswith(f"with --replicas 1: {sz.smallest_masters(sz.Deployment(), sz.DEFAULT_COSTS)} masters pass")
+    # connections per node do not fall with masters: the fix is maxclients (or fewer threads)
+    many = sz.verdict(sz.Deployment(ha_pairs=2000, cps_per_pair=0.01, maxclients=10_000), sz.DEFAULT_COSTS,
+                      with_envelope=False)
+    assert "connections: every node needs maxclients of at least 16,000" in sz.masters_text(many)
+    # one key for every session (single-hash): the hot slot stays on one master; the fix is the layout
+    hot = sz.verdict(sz.Deployment(key_layout="single-hash", ha_pairs=600), sz.DEFAULT_COSTS, with_envelope=False)
+    assert not hot.passed and "--key-layout per-session" in sz.masters_text(hot)
+
+
+def test_a_what_if_names_what_it_changed():
+    from loadsim.model import question
+
+    q = question.ask(sz.Deployment(masters=3, replicas=0), "the run's own deployment (r)", masters=6, replicas=0)
+    assert q.changed == (("masters", 3, 6),) and q.changes_text() == "what-if: masters 3 -> 6"
+    assert q.text().startswith("question: the run's own deployment (r): 9 HA pairs x 5 calls/s, 6 masters")
+    v = sz.verdict(q, sz.DEFAULT_COSTS, with_envelope=False)
+    assert "; for the run's own deployment (r), what-if: masters 3 -> 6" in v.headline
+    assert sz.verdict_dict(v)["question"]["changed"] == [{"name": "masters", "from": 3, "to": 6}]

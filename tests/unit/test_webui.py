@@ -61,7 +61,7 @@ def test_live_verdict_is_the_plans_assessment_of_the_running_deployment():
     nodes = node_series(_cluster_rows())
     p = projection(nodes, live_now=200, params=params, node_ram_bytes=2**30)
     assert p["ready"] and p["verdict"].startswith("PASS so far") and p["maxmemory_assumed"]
-    assert "latency SLO (p99): NOT ASSESSED: the run is in progress" in p["verdict"]
+    assert p["constraints"]["latency SLO (p99)"] == "PASS"  # production latency: no rig time in it
     assert "maxmemory assumed: 1.0 GiB node x 80%" in p["verdict"]
     # the same deployment and calibration through loadsim plan's one function: the same answer per constraint
     live = sz.MeasuredRun(name="live", run_class=sz.IN_PROGRESS, evidence="", tls=False, ha_pairs=2, masters=3,
@@ -153,13 +153,16 @@ def test_the_redis_tab_rows_show_the_verdict_and_the_summarys_figures_once_writt
     assert rows["127.0.0.1:7001 (master)"]["value"] == "1.9 MiB" and "(latest sample)" in rows[
         "127.0.0.1:7001 (master)"]["detail"]
     verdict = {"passed": False, "smallest_masters": None, "deployment": {"ha_pairs": 3, "masters": 3},
+               "headline": "FAIL: 3 HA pairs on 3 masters x 1 nodes", "masters_text": "more masters do not fix it: "
+               "failover: add a replica per master (--replicas 1)",
                "binding": {"name": "failover", "value": 1, "limit": 0, "unit": "replicas per master", "margin": None},
                "unit_costs": {"source": "model"}}
     final = {**live, "final": {"masters": {"127.0.0.1:7001": {"used_memory": 3 * 2**20, "keys": 1234}},
                                "verdict": verdict}}
     rows = {r["item"]: r for r in tab_rows(final)}
     assert rows["verdict"]["value"] == "FAIL" and "failover" in rows["verdict"]["detail"]
-    assert "no margin" in rows["verdict"]["detail"] and "none up to 64" in rows["verdict"]["detail"]
+    assert "no margin" in rows["verdict"]["detail"] and "--replicas 1" in rows["verdict"]["detail"]
+    assert "none up to" not in rows["verdict"]["detail"] and "3 HA pairs on 3 masters" in rows["verdict"]["detail"]
     node = rows["127.0.0.1:7001 (master)"]
     assert node["value"] == "3.0 MiB" and node["detail"].startswith("1,234 keys")
     assert "(end of the run)" in node["detail"]

@@ -1,0 +1,172 @@
+"""Latency predicted for production: a composition a user can check (pure: numbers in, µs out).
+
+In production the client is ORS (C++, redis-plus-plus) on its own host across a real network, so the test rig's
+p99 (a Python client on loopback, Locust's wake-ups, other processes on a busy laptop) is not the answer. What
+carries over from a rig to production, per persistence operation of ``k`` commands sent one after the other:
+
+    p99 = k x (network round trip + ORS client's own time per command)
+          + Redis's execution: one command at its p99, the other k - 1 at their p50
+          + Redis's queueing at the master's utilisation rho: one command at the p99 wait, the others at the mean
+
+* the **network round trip** is the production one, an input (``--network-rtt-us``; default a LAN, about 200 µs on
+  1 Gbit/s per Redis's benchmark docs; ``loadsim check`` measures it from the host it runs on);
+* **Redis's execution** is Redis's own ``INFO latencystats`` (the runs' when they are not rig-bound, else the
+  reference machine's), which a busy client does not inflate;
+* **queueing** is the M/M/1 waiting time of the master's event loop with the service time its CPU per command
+  (``wait_us``) unless a ``loadsim capacity`` latency-vs-load curve measured closed loop replaces it;
+* the **ORS client's own time** is not published: an assumption (``loadsim.defaults``), plus its TLS share when the
+  question has TLS.
+
+Why one command at its p99 and the others at their typical value: the k parts are independent and light-tailed,
+so the operation's p99 is one slow part on top of typical ones, not k slow ones (adding k p99s overstates it by
+k x; adding k p50s misses the tail).
+
+The rig's own time never enters the prediction. The closure check (``closure``) puts the rig's round trip and its
+client's time back and compares with what a quiet run measured.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from loadsim import defaults as D
+
+P99 = 0.99
+
+
+@dataclass(frozen=True)
+class RedisLatency:
+    """Redis's own side of the composition: execution per command (p50, p99, µs) and where it comes from, and a
+    measured queueing curve ((utilisation, p99 wait µs), increasing) when ``loadsim capacity`` gave one."""
+
+    exec_us_p50: float = D.value("redis_exec_us_p50")
+    exec_us_p99: float = D.value("redis_exec_us_p99")
+    source: str = f"the reference machine's ({D.DEFAULTS['redis_exec_us_p99'].label})"
+    queue_curve: tuple[tuple[float, float], ...] = ()
+    queue_source: str = "M/M/1 wait of the master's event loop, service time its CPU per command"
+
+
+DEFAULT_REDIS = RedisLatency()
+
+
+def wait_us(rho: float, service_us: float, q: float = P99) -> float:
+    """Waiting time (µs) before a master's event loop starts a command, at quantile ``q`` (None-free; ``inf`` at
+    or past saturation), for an M/M/1 queue: P(W > t) = rho exp(-(1 - rho) t / S), so the q-quantile is
+    S / (1 - rho) ln(rho / (1 - q)) when rho > 1 - q, else 0 (most commands do not wait at all)."""
+    if rho >= 1.0:
+        return math.inf
+    rho = max(0.0, rho)
+    if rho <= 1.0 - q:
+        return 0.0
+    return service_us / (1.0 - rho) * math.log(rho / (1.0 - q))
+
+
+def mean_wait_us(rho: float, service_us: float) -> float:
+    """The M/M/1 mean wait, rho S / (1 - rho) (``inf`` at or past saturation)."""
+    return math.inf if rho >= 1.0 else max(0.0, rho) * service_us / (1.0 - max(0.0, rho))
+
+
+def curve_wait_us(curve: tuple[tuple[float, float], ...], rho: float) -> float:
+    """The p99 wait at ``rho`` read off a measured curve (linear between its points; past its last point the M/M/1
+    shape scaled to meet it; ``inf`` at saturation)."""
+    if rho >= 1.0:
+        return math.inf
+    points = sorted(curve)
+    if rho <= points[0][0]:
+        return points[0][1] * (rho / points[0][0] if points[0][0] > 0 else 1.0)
+    for (u0, w0), (u1, w1) in zip(points, points[1:], strict=False):
+        if rho <= u1:
+            return w0 + (w1 - w0) * (rho - u0) / (u1 - u0) if u1 > u0 else w1
+    u, w = points[-1]
+    return w * (1.0 - u) / (1.0 - rho)
+
+
+@dataclass(frozen=True)
+class Composition:
+    """One operation's predicted p99 (µs) and its parts; ``rtt_us`` and ``rtt_source`` say which round trip."""
+
+    commands: float
+    rtt_us: float
+    rtt_source: str
+    network_us: float
+    client_us: float
+    redis_us: float
+    queue_us: float
+    utilisation: float
+
+    @property
+    def p99_us(self) -> float:
+        return self.network_us + self.client_us + self.redis_us + self.queue_us
+
+    def text(self) -> str:
+        """The composition as a line a user can check by hand."""
+        k = f"{self.commands:g}"
+        queue = "unbounded (the master is saturated)" if not math.isfinite(self.queue_us) else f"{self.queue_us:,.0f}"
+        total = "unbounded" if not math.isfinite(self.p99_us) else f"{self.p99_us:,.0f}"
+        return (f"p99 {total} µs = {k} command{'s' if self.commands != 1 else ''} x {self.rtt_us:,.0f} µs network "
+                f"round trip ({self.rtt_source}) "
+                f"{self.network_us:,.0f} + ORS client {self.client_us:,.0f} + Redis execution {self.redis_us:,.0f} "
+                f"+ queueing at {100 * self.utilisation:.1f} % of a core {queue}")
+
+    def as_dict(self) -> dict[str, float | str | None]:
+        def finite(x: float) -> float | None:
+            return round(x, 1) if math.isfinite(x) else None
+
+        return {"p99_us": finite(self.p99_us), "commands": self.commands, "network_rtt_us": self.rtt_us,
+                "network_rtt_source": self.rtt_source, "network_us": finite(self.network_us),
+                "client_us": finite(self.client_us), "redis_us": finite(self.redis_us),
+                "queue_us": finite(self.queue_us), "utilisation": self.utilisation}
+
+
+def compose(commands: float, rtt_us: float, client_us_per_command: float, redis: RedisLatency, utilisation: float,
+            service_us: float, rtt_source: str = "given") -> Composition:
+    """The p99 of an operation of ``commands`` commands (see the module's docstring): the round trip and the client's
+    time per command, Redis's execution, and queueing at ``utilisation`` of the master's core whose service time per
+    command is ``service_us`` (its CPU per command)."""
+    k = max(1.0, commands)
+    rest = k - 1.0
+    redis_us = redis.exec_us_p99 + rest * redis.exec_us_p50
+    if redis.queue_curve:
+        queue = curve_wait_us(redis.queue_curve, utilisation)
+        typical = queue / math.log(100.0) if math.isfinite(queue) else math.inf  # M/M/1: mean/p99 ~ 1/ln(100 rho)
+    else:
+        queue = wait_us(utilisation, service_us)
+        typical = mean_wait_us(utilisation, service_us)
+    queue_us = queue + rest * typical if math.isfinite(queue) and math.isfinite(typical) else math.inf
+    return Composition(k, rtt_us, rtt_source, k * rtt_us, k * client_us_per_command, redis_us, queue_us,
+                       utilisation)
+
+
+def client_us_per_command(tls: bool) -> float:
+    """The ORS client's own time per command (an assumption: not published), with its TLS share when TLS is on."""
+    return D.value("ors_client_us_per_command") + (D.value("ors_client_tls_us_per_command") if tls else 0.0)
+
+
+def rtt_source(rtt_us: float) -> str:
+    """What a round trip is: the default LAN assumption, or given."""
+    return ("assumed: a LAN, Redis's benchmark docs" if rtt_us == D.value("network_rtt_us")
+            else "given")
+
+
+def rig_per_command(service_p50_us: float, service_p99_us: float, redis: RedisLatency, utilisation: float,
+                    service_us: float) -> tuple[float, float]:
+    """The rig's own round trip and client time per command (p50, p99 µs), read off a run's one-command operation
+    (a session update in the per-session layout): its service time less Redis's execution and queueing at the same
+    percentile, never below 0. Only the closure check uses it: the rig's time never enters a prediction."""
+    p50 = service_p50_us - redis.exec_us_p50 - mean_wait_us(utilisation, service_us)
+    p99 = service_p99_us - redis.exec_us_p99 - wait_us(utilisation, service_us)
+    return max(0.0, p50), max(0.0, p99, p50)
+
+
+def closure(commands: float, rig_p50_us: float, rig_p99_us: float, redis: RedisLatency, utilisation: float,
+            service_us: float) -> Composition:
+    """The composition with the rig's own round trip and client time put back in place of production's (per
+    command, at p50 and p99, from ``rig_per_command``): the p99 the run should have measured for an operation of
+    ``commands`` commands if the decomposition is right (one command at its p99, the others at their p50, as
+    ``compose`` adds them). Checked against the run's other operations (2 and 3 commands), which it was not read off."""
+    k = max(1.0, commands)
+    c = compose(k, 0.0, 0.0, redis, utilisation, service_us, "the rig's")
+    rig = rig_p99_us + (k - 1.0) * rig_p50_us
+    return replace(c, rtt_us=rig_p50_us, rtt_source="the rig's round trip and client time, read off its one-command "
+                                                    "operation", network_us=rig)

@@ -1,0 +1,110 @@
+"""One question on every surface: ``plan --from RUN`` asks about the run's own deployment, and the web tab's verdict
+on the finished run is that same verdict (one real run on the shared 3-master cluster without replicas)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from run_support import SMALL, locust_run, nodes_arg
+
+from loadsim.locust.webui import run_verdict, tab_rows
+from loadsim.model import latency
+
+
+def _plan(*args):
+    return subprocess.run([sys.executable, "-m", "loadsim", "plan", *args], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+@pytest.fixture(scope="module")
+def run(plain_cluster, tmp_path_factory):
+    proc, out = locust_run(tmp_path_factory.mktemp("question"), *SMALL, *nodes_arg(plain_cluster), run_time="10s")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out
+
+
+def test_plan_from_a_run_asks_the_runs_own_deployment_and_the_web_tab_agrees(run):
+    proc = _plan("--from", str(run), "--json")
+    assert proc.returncode == 3, proc.stderr[-2000:]  # 3 masters without replicas: failover fails
+    plan = json.loads(proc.stdout)
+    d = plan["deployment"]
+    assert (d["ha_pairs"], d["masters"], d["replicas"]) == (3, 3, 0)
+    assert d["cps_per_pair"] == 15 and d["worker_threads"] == 2 and d["tls"] is False
+    assert plan["question"]["asked"] == f"the run's own deployment ({run.name})" and plan["question"]["changed"] == []
+    # the web tab on the finished run: the same verdict, field for field
+    summary = json.loads((run / "summary.json").read_text())
+    web = run_verdict(summary, run)
+    assert web == {k: v for k, v in plan.items() if k not in ("from", "runs", "ok")}  # ok, from, runs: the CLI's
+    # the failing replica constraint names its own fix, never "none up to 64"
+    failover = next(c for c in plan["constraints"] if c["name"].startswith("failover"))
+    assert failover["status"] == "FAIL" and "--replicas 1" in failover["fix"]
+    assert "--replicas 1" in plan["masters_text"] and "none up to" not in plan["masters_text"]
+    rows = {r["item"]: r for r in tab_rows({"final": {"masters": {}, "verdict": web}, "projection": {},
+                                             "results": str(run)})}
+    assert rows["verdict"]["value"] == "FAIL" and plan["headline"] in rows["verdict"]["detail"]
+    assert plan["masters_text"] in rows["verdict"]["detail"]
+
+
+def test_plan_from_a_run_says_the_question_first_and_names_a_what_if(run):
+    text = _plan("--from", str(run))
+    first = text.stdout.splitlines()[0]  # the verdict, and the question it answers
+    assert first.startswith("FAIL: 3 HA pairs on 3 masters x 1 nodes"), first
+    assert f"; for the run's own deployment ({run.name})" in first, first
+    assert f"question: the run's own deployment ({run.name}): 3 HA pairs x 15 calls/s" in text.stdout
+    assert "none up to" not in text.stdout and "--replicas 1" in text.stdout
+    what_if = _plan("--from", str(run), "--replicas", "1", "--masters", "4", "--json")
+    q = json.loads(what_if.stdout)["question"]
+    assert [(c["name"], c["from"], c["to"]) for c in q["changed"]] == [("masters", 3, 4), ("replicas", 0, 1)]
+    assert "what-if: masters 3 -> 4, replicas 0 -> 1" in json.loads(what_if.stdout)["headline"]
+
+
+def _closure_inputs(summary):
+    """The closure check's inputs, all the run's own: Redis's execution (INFO latencystats), the busiest master's
+    utilisation and CPU per command, each operation's service-time percentiles and commands."""
+    split = summary["latency_split"]
+    masters = [m for m in summary["masters"] if m.get("steady_s")]
+    util = max(m["cpu_s_steady"] / m["steady_s"] for m in masters)
+    cpu_us = 1e6 * sum(m["cpu_s_steady"] for m in masters) / sum(m["commands_steady"] for m in masters)
+    redis = latency.RedisLatency(split["redis_us_per_command"]["p50"], split["redis_us_per_command"]["p99"], "run")
+    ops = {name: (split["operations"][name]["commands"], summary["operations"][name]["service_us"])
+           for name in split["operations"]}
+    return ops, redis, util, cpu_us
+
+
+def test_the_latency_composition_closes_on_a_quiet_run(run):
+    """Closure: the rig's own round trip and client time per command, read off the run's one-command operation (a
+    session update), put back into the production composition in place of production's, give the service-time p99
+    the run measured for its 2- and 3-command operations (create, delete), which they were not read off. Only a
+    clean run is a fair check (on a busy host the rig's wake-ups vary from one operation to the next, and the run
+    says so by its class); any run must give consistent parts."""
+    summary = json.loads((run / "summary.json").read_text())
+    ops, redis, util, cpu_us = _closure_inputs(summary)
+    k1, one = ops["session.update"]
+    assert k1 == 1  # the per-session layout's update is one SET
+    rig50, rig99 = latency.rig_per_command(one["p50"], one["p99"], redis, util, cpu_us)
+    assert 0 <= rig50 <= rig99
+    for name in ("session.create", "session.delete"):
+        k, measured = ops[name]
+        c = latency.closure(k, rig50, rig99, redis, util, cpu_us)
+        print(f"closure {name}: {c.text()}; measured service p99 {measured['p99']} µs; class "
+              f"{summary['run_class']['class']}")
+        assert k >= 2 and c.network_us == pytest.approx(rig99 + (k - 1) * rig50)
+        assert c.p99_us == pytest.approx(c.network_us + c.client_us + c.redis_us + c.queue_us)
+        assert c.redis_us == pytest.approx(redis.exec_us_p99 + (k - 1) * redis.exec_us_p50)
+        if summary["run_class"]["class"] == "clean":
+            assert abs(c.p99_us - measured["p99"]) <= 0.25 * measured["p99"], c.text()
+
+
+def test_a_runs_production_round_trip_is_its_questions(plain_cluster, tmp_path):
+    """--network-rtt-us on a run (the web form's "Production round trip" too): the run's verdict, on the web tab and
+    in plan --from, predicts its latency at that round trip; a 6 ms round trip fails a 5 ms SLO."""
+    proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(plain_cluster), "--network-rtt-us", "6000", run_time="6s")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    plan = json.loads(_plan("--from", str(out), "--json").stdout)
+    latency = next(c for c in plan["constraints"] if c["name"].startswith("latency"))
+    assert plan["deployment"]["network_rtt_us"] == 6000 and latency["status"] == "FAIL" and latency["value"] >= 6000
+    assert "p99 at a 6,000 µs network round trip (given)" in plan["headline"]
+    web = run_verdict(json.loads((out / "summary.json").read_text()), out)
+    assert web == {k: v for k, v in plan.items() if k not in ("from", "runs", "ok")}

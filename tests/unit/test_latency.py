@@ -1,0 +1,75 @@
+"""The production latency composition (loadsim.model.latency) on known answers and recorded figures."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from loadsim.model import latency as lat
+from loadsim.model import sizing as sz
+
+
+def test_mm1_wait_known_answers():
+    # p99 wait = S / (1 - rho) ln(rho / 0.01): at rho 0.5, S 20 µs: 40 x ln 50
+    assert lat.wait_us(0.5, 20.0) == pytest.approx(40.0 * math.log(50.0))
+    assert lat.wait_us(0.005, 20.0) == 0.0  # below 1 %: the p99 command does not wait at all
+    assert lat.mean_wait_us(0.5, 20.0) == pytest.approx(20.0)
+    assert math.isinf(lat.wait_us(1.0, 20.0)) and math.isinf(lat.mean_wait_us(1.2, 20.0))
+    # more load never predicts less waiting
+    waits = [lat.wait_us(r / 100, 20.0) for r in range(0, 100)]
+    assert waits == sorted(waits)
+
+
+def test_composition_adds_one_slow_part_to_typical_ones():
+    redis = lat.RedisLatency(3.9, 11.3, "recorded")  # a run's INFO latencystats, weighted by calls
+    c = lat.compose(3, 200.0, 15.0, redis, 0.5, 20.0)
+    assert c.network_us == 600.0 and c.client_us == 45.0
+    assert c.redis_us == pytest.approx(11.3 + 2 * 3.9)
+    assert c.queue_us == pytest.approx(40.0 * math.log(50.0) + 2 * 20.0)
+    assert c.p99_us == pytest.approx(600 + 45 + 11.3 + 7.8 + c.queue_us)
+    assert "3 commands x 200 µs network round trip (given) 600" in c.text()
+    assert math.isinf(lat.compose(3, 200.0, 15.0, redis, 1.0, 20.0).p99_us)
+    # a measured queueing curve replaces the M/M/1 function
+    curved = lat.RedisLatency(3.9, 11.3, "recorded", queue_curve=((0.2, 10.0), (0.6, 50.0)))
+    assert lat.compose(1, 0.0, 0.0, curved, 0.4, 20.0).queue_us == pytest.approx(30.0)
+
+
+def test_closure_on_recorded_figures():
+    """Figures recorded by one run here (3 HA pairs, per-session layout): the update (1 command) gives the rig's
+    time per command; the composition with it put back is checked against the 2- and 3-command operations."""
+    redis = lat.RedisLatency(3.92, 11.25, "recorded")
+    rig50, rig99 = lat.rig_per_command(277.0, 10823.0, redis, 0.009, 24.0)
+    assert rig50 == pytest.approx(277.0 - 3.92 - lat.mean_wait_us(0.009, 24.0))
+    assert rig99 == pytest.approx(10823.0 - 11.25)
+    create = lat.closure(2, rig50, rig99, redis, 0.009, 24.0)
+    assert create.network_us == pytest.approx(rig99 + rig50) and create.client_us == 0.0
+    assert create.p99_us == pytest.approx(rig99 + rig50 + 11.25 + 3.92 + create.queue_us)
+
+
+def _plan(*args):
+    proc = subprocess.run([sys.executable, "-m", "loadsim", "plan", *args], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    return proc.returncode, proc.stdout
+
+
+def test_plan_assesses_latency_at_the_round_trip_given():
+    rc, out = _plan("--network-rtt-us", "2000", "--json")
+    v = json.loads(out)
+    latency = next(c for c in v["constraints"] if c["name"].startswith("latency"))
+    assert latency["status"] in ("PASS", "FAIL") and latency["value"] >= 2000
+    assert v["prediction"]["latency"]["network_rtt_us"] == 2000 and "2,000 µs network round trip" in v["headline"]
+    rc, out = _plan("--network-rtt-us", "6000", "--latency-slo-p99-us", "5000")
+    assert rc == 3 and "latency SLO FAIL" in out
+    head = next(line for line in out.splitlines() if line.startswith(("PASS", "FAIL")))
+    assert head.startswith("FAIL") and "p99 at a 6,000 µs network round trip (given)" in head
+    assert "none up to" not in out and "a nearer Redis" in out
+
+
+def test_tls_adds_the_clients_tls_time():
+    plain = sz.verdict(sz.Deployment(), sz.DEFAULT_COSTS, with_envelope=False).prediction.latency
+    tls = sz.verdict(sz.Deployment(tls=True), sz.DEFAULT_COSTS, with_envelope=False).prediction.latency
+    assert tls.client_us - plain.client_us == pytest.approx(plain.commands * lat.client_us_per_command(True)
+                                                            - plain.commands * lat.client_us_per_command(False))
