@@ -131,6 +131,7 @@ class Scenario:
                 explained = explain_usage_error(message, sys.argv[1:])
                 if explained != message:
                     fail(explained)
+                record_exit(2, message)  # Locust's own usage error, for a parent's exit record (sweep's checks)
                 locust_error(message)
 
             parser.error = error
