@@ -129,12 +129,10 @@ def costs_table(costs: sz.UnitCosts, d: sz.Deployment | None = None) -> pd.DataF
         {"unit cost": "commands per persistence op: the model's x", "value": round(costs.commands_factor, 3),
          "source": "fitted runs" if costs.calibrated else "reference value",
          "how": "measured / modelled, steady windows" if costs.calibrated else "no runs", "95 % interval": "-"},
-        {"unit cost": "p99 at no load (µs), queueing curve floor / (1 - utilisation)",
-         "value": round(costs.latency.floor_us) if costs.latency else None,
-         "source": "fitted runs" if costs.latency else "-",
-         "how": (f"{costs.latency.runs} clean runs" if costs.latency else f"not assessed: {costs.latency_why}"),
-         "95 % interval": (f"runs' range {costs.latency.floor_low_us:,.0f} .. {costs.latency.floor_high_us:,.0f}"
-                           if costs.latency else "-")},
+        {"unit cost": "Redis execution per command (µs), p99",
+         "value": round(costs.redis_latency.exec_us_p99, 2),
+         "source": "reference value" if costs.redis_latency.source.startswith("the reference") else "fitted runs",
+         "how": f"p50 {costs.redis_latency.exec_us_p50:g} µs; {costs.redis_latency.source}", "95 % interval": "-"},
     ]
     return pd.DataFrame(rows).set_index("unit cost")
 
@@ -297,8 +295,7 @@ def plot_envelope(d: sz.Deployment, costs: sz.UnitCosts, masters: tuple[int, ...
         ax.set_yscale("log")
     ax.set_xlabel(f"mean session size, KiB ({d.cps_per_pair:g} calls/s per pair, {d.aht_s:g} s handle time)")
     ax.set_ylabel("most HA pairs that pass")
-    ax.set_title("Capacity envelope: HA pairs vs session size"
-                 + ("" if costs.latency is not None else " (latency not assessed)"))
+    ax.set_title(f"Capacity envelope: HA pairs vs session size (p99 at a {d.network_rtt_us:,.0f} µs round trip)")
     ax.legend(fontsize=8)
     return fig
 

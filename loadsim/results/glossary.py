@@ -201,6 +201,9 @@ GLOSSARY.update({
                   "assumption (loadsim explain ors_client_us_per_command), more with TLS",
     "Redis execution": "Redis's own time executing a command (INFO latencystats), from runs that were not "
                        "rig-bound, else the reference machine's",
+    "Redis execution per command": "Redis's own time executing one command (INFO latencystats: p50 and p99), "
+                                   "the median over the runs that were not rig-bound, else the reference "
+                                   "machine's: the latency prediction's Redis part",
     "queueing": "the time a command waits for the master's event loop at the predicted utilisation: the M/M/1 "
                 "wait with the master's CPU per command as its service time, or a loadsim capacity curve",
     "question": "what the verdict answers: plan's defaults (the vendor rule), a run's own deployment (plan --from "
