@@ -17,9 +17,9 @@ from loadsim.errors import OptionsError, ResultsError
 from loadsim.model import question
 from loadsim.model import sizing as sz
 from loadsim.model import workload as wl
+from loadsim.results.figures import used_memory_added
 from loadsim.results.reader import check_summary, find_runs
 from loadsim.results.schema import upgrade
-from loadsim.results.figures import used_memory_added
 from loadsim.results.writer import SUMMARY
 
 
@@ -135,13 +135,21 @@ def read_runs(path: str | os.PathLike[str], tls: bool | None = None) -> list[sz.
     """Every complete run at or below ``path`` (a run, a sweep or a folder of runs) as typed records; with
     ``tls`` only the runs with (True) or without (False) TLS. Raises ResultsError naming the fix when none."""
     out = []
+    unmeasured: list[str] = []
     for run in find_runs(path):
         summary = _read(run / SUMMARY)
         if not summary or not summary.get("complete") or not summary.get("masters"):
             continue
         summary = check_summary(summary, str(run / SUMMARY))  # a damaged one: its name and key, one line
+        if (summary.get("server") or {}).get("not_measured"):
+            # Redis's figures are null (e.g. the ACL user cannot run INFO): its zeros would fit 0 µs per command
+            unmeasured.append(f"{run.name} ({summary['server']['not_measured']})")
+            continue
         measured_class = int(summary.get("schema_version") or 0) >= CLASSIFIED_FROM_SCHEMA
         out.append(run_record(run, upgrade(summary, str(run / SUMMARY)), _read(run / "config.json"), measured_class))
+    if not out and unmeasured:
+        raise ResultsError(f"no run under '{path}' measured Redis's own figures, so none can size a cluster: "
+                           f"{unmeasured[0]}")
     if not out:
         raise ResultsError(f"no complete runs under '{path}'")
     if tls is not None:

@@ -294,6 +294,16 @@ def test_read_runs_is_the_one_reader(tmp_path):
     assert tls.value == pytest.approx(7.5e-6) and tls.source == uc.CAPACITY and "closed loop at saturation" in tls.basis
     assert costs.plain.per_command.source == uc.REFERENCE  # no plain runs, no plain capacity
     assert len(fitted) == 3 and read_capacity(tmp_path, tls=False) is None
+    # a run whose server figures were never measured (an ACL user without INFO) calibrates nothing: its zeros
+    # would fit 0 µs per command; alone it is refused in one line naming why
+    unmeasured = {**summary, "server": {"cpu_us_per_command": None, "not_measured": "the ACL user cannot run INFO"},
+                  "masters": [{**m, "cpu_s_steady": 0.0, "commands_steady": 0} for m in masters]}
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "summary.json").write_text(json.dumps(unmeasured))
+    (tmp_path / "d" / "config.json").write_text(json.dumps({"workload": asdict(w)}))
+    assert [r.name for r in read_runs(tmp_path)] == ["a", "b", "c"]
+    with pytest.raises(Exception, match="no run under .* measured Redis's own figures.*cannot run INFO"):
+        read_runs(tmp_path / "d")
 
 
 def test_the_memory_model_follows_the_sessions_simulated():
