@@ -36,7 +36,7 @@ from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError
 from loadsim.experiments.sweep import check_run_time, run_child
 from loadsim.model.runclass import RIG_BOUND, generator_limited
-from loadsim.results.summary import busiest_operation
+from loadsim.results.figures import busiest_operation
 from loadsim.results.writer import atomic_write
 
 MAX_STEP_PAIRS = 10_000  # HA pairs in one open-loop step: beyond any estate (Genesys sizes ORS in tens of pairs)

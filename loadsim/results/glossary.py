@@ -164,8 +164,10 @@ GLOSSARY.update({
                       "expired",
     "switchover": "each HA pair's backup ORS took over (--switchover-at) and recovered the live sessions from "
                   "Redis: recovered, lost (never written or written but not found) and the slowest pair's time",
-    "ORS client": "the simulated ORS's Redis Cluster client: slot-map reloads, connections opened, reconnects, "
-                  "MOVED and ASK redirections during the run",
+    "ORS client": "in a run's text, the simulated ORS's Redis Cluster client: slot-map reloads, connections "
+                  "opened, reconnects, MOVED and ASK redirections during the run; in the latency prediction, the "
+                  "ORS client's own time per command (redis-plus-plus over hiredis): not published, an assumption "
+                  "(loadsim explain ors_client_us_per_command), more with TLS",
     "error window": "from a master's first failed command to the first success on its slots: how long its "
                     "sessions could not be written",
     "impact": "a fault's effect on the latency (its peak and when it was back under 2x the level before), on the "
@@ -197,8 +199,6 @@ GLOSSARY.update({
                 "per Redis's benchmark docs, or given)",
     "network round trip": "the production round trip between an ORS host and a Redis node (--network-rtt-us): "
                           "an input; loadsim check measures it from the host it runs on",
-    "ORS client": "the ORS client's own time per command (redis-plus-plus over hiredis): not published, an "
-                  "assumption (loadsim explain ors_client_us_per_command), more with TLS",
     "Redis execution": "Redis's own time executing a command (INFO latencystats), from runs that were not "
                        "rig-bound, else the reference machine's",
     "Redis execution per command": "Redis's own time executing one command (INFO latencystats: p50 and p99), "
@@ -287,7 +287,8 @@ ALIASES: dict[str, str] = {
     **{f"update {p} us": "percentiles" for p in ("p50", "p99", "p99.9")},
     "HA pairs": "ha_pairs", "TLS": "tls", "offered ops/s": "rates", "achieved ops/s": "achieved_ops_per_s",
     "commands/s": "rates", "server CPU us/command": "server_cpu_us_per_command",
-    "client CPU us/command": "generator", "svc p99": "service", "svc": "service", "warmup": "warm-up", "errors": "errors",
+    "client CPU us/command": "generator", "svc p99": "service", "svc": "service", "warmup": "warm-up",
+    "errors": "errors",
     "live_sessions": "live sessions", "flags": "flags", "run class": "class", "REDIS-BOUND": "redis-bound",
     "error window on": "error window", "impact of": "impact", "fault at": "fault", "read-back NOT DONE": "read-back",
     "read-back incomplete": "read-back", "migration step": "migration step",

@@ -12,16 +12,20 @@ not counted twice, and nothing is ever negative. ``failovers`` and ``outages`` s
 from __future__ import annotations
 
 import statistics
-from collections import Counter
 import time
+from collections import Counter
 from typing import Any
 
 from loadsim.model import attribution
 from loadsim.model import runclass as rc
 from loadsim.model.runclass import FaultSeen, classify
 from loadsim.redis.monitor import NOT_WORKLOAD, workload_commands
-from loadsim.results.figures import (SATURATED_CPU_PERCENT, busiest_operation, number, run_evidence,
-                                     steady_commands_per_s)
+from loadsim.results.figures import (
+    SATURATED_CPU_PERCENT,
+    number,
+    run_evidence,
+    steady_commands_per_s,
+)
 from loadsim.results.recorder import Recorder, stats
 from loadsim.results.schema import SCHEMA_VERSION, Summary
 
@@ -97,7 +101,7 @@ def master_delta(points: list[tuple[float, str]]) -> float:
     what it replicates, already counted on its master). ``points`` are (value, role) in time order. A
     counter that went down was reset by a restart: it counts from zero again."""
     total = 0.0
-    for (a, _), (b, role) in zip(points, points[1:]):
+    for (a, _), (b, role) in zip(points, points[1:], strict=False):
         if role == "master":
             total += b - a if b >= a else b
     return total
@@ -172,10 +176,10 @@ def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
             points.append((float(workload_commands(cs_end[node])), roles[-1]))
         if all(r.get("workload_commands") not in (None, "") for r in steady):
             commands_steady = master_delta([(number(r["workload_commands"]), role)
-                                            for r, role in zip(steady, steady_roles)])
+                                            for r, role in zip(steady, steady_roles, strict=True)])
         else:  # older series: total_commands_processed, less the monitor's own INFO (one per sample)
             commands_steady = max(0.0, master_delta([(number(r.get("total_commands_processed")), role)
-                                                     for r, role in zip(steady, steady_roles)])
+                                                     for r, role in zip(steady, steady_roles, strict=True)])
                                   - (sum(1 for role in steady_roles[1:] if role == "master")))
         out.append({
             "node": node,
@@ -185,14 +189,15 @@ def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
             "used_memory_rss": int(number(last.get("used_memory_rss"))),
             "keys": int(number(last.get("keys"))),
             "connected_clients": int(number(last.get("connected_clients"))),
-            "cpu_s": round(master_delta([(cpu_seconds(r), role) for r, role in zip(rows, roles)]), 3),
-            "cpu_s_steady": round(master_delta([(cpu_seconds(r), role) for r, role in zip(steady, steady_roles)]), 3),
+            "cpu_s": round(master_delta([(cpu_seconds(r), role) for r, role in zip(rows, roles, strict=True)]), 3),
+            "cpu_s_steady": round(master_delta([(cpu_seconds(r), role)
+                                                for r, role in zip(steady, steady_roles, strict=True)]), 3),
             "commands_steady": int(commands_steady),
             # what the masters received (requests; the monitor's INFO replies go out, not in): the per-byte CPU
             "net_input_bytes_steady": int(master_delta([(number(r.get("total_net_input_bytes")), role)
-                                                        for r, role in zip(steady, steady_roles)])),
+                                                        for r, role in zip(steady, steady_roles, strict=True)])),
             "steady_s": round(master_delta([(number(r.get("elapsed_s")), role)
-                                            for r, role in zip(steady, steady_roles)]), 3),
+                                            for r, role in zip(steady, steady_roles, strict=True)]), 3),
             "commands": int(master_delta(points)),
             "status": _status(h),
             "down_how": _down_how(h),
@@ -224,7 +229,7 @@ def failovers(node_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     taken: set[tuple[str, float]] = set()
     for node, h in sorted(histories.items()):
         timeline = h["timeline"]
-        for prev, event in zip(timeline, timeline[1:]):
+        for prev, event in zip(timeline, timeline[1:], strict=False):
             if prev["state"] != "master" or event["state"] not in ("down", "replica"):
                 continue
             lost = event["at_s"]

@@ -21,7 +21,6 @@ def human_bytes(n: float) -> str:
 def summary_table(summary: dict[str, Any]) -> str:
     """The summary as a plain-text table for the terminal."""
     w = summary.get("workload", {})
-    r = summary.get("rates", {})
     down = outage_line(summary)
     # a rig-bound or redis-bound run says so first; a clean run's evidence follows the rates
     cls = run_class_line(summary)
@@ -48,7 +47,7 @@ def summary_table(summary: dict[str, Any]) -> str:
     states = [master_state(m, codes.get(m.get("node", ""))) for m in masters]
     lines.append(f"{'master':<22}{'used_memory':>14}{'keys':>10}{'cpu s':>8}{'commands':>10}"
                  + ("   state" if any(states) else ""))
-    for m, state in zip(masters, states):
+    for m, state in zip(masters, states, strict=True):
         lines.append(f"{m.get('node', '?'):<22}{human_bytes(m.get('used_memory', 0)):>14}{m.get('keys', 0):>10}"
                      f"{m.get('cpu_s', 0):>8.2f}{m.get('commands', 0):>10}" + (f"   {state}" if state else ""))
     lines += [failover_line(f) for f in summary.get("failovers", [])]
@@ -202,7 +201,8 @@ def flag_figure(flag: str, summary: dict[str, Any]) -> str:
     if flag == "no_steady_state":
         return f"statistics window {summary.get('steady_s', 0):.1f} s (at least 5 s needed)"
     if flag == "writes_paused":
-        return "CLIENT PAUSE on " + ", ".join(f"{n} ({c}x)" for n, c in sorted(summary.get("client_pauses", {}).items()))
+        pauses = sorted(summary.get("client_pauses", {}).items())
+        return "CLIENT PAUSE on " + ", ".join(f"{n} ({c}x)" for n, c in pauses)
     if flag == "command_gap":
         sv = summary.get("server", {})
         return (f"Redis counted {sv.get('commands', 0):,} commands, the client {sv.get('commands_client_counted', 0):,}"
