@@ -30,7 +30,7 @@ def test_a_run_beside_a_cpu_hog_on_every_core_is_rig_bound_with_evidence(tmp_pat
     rc = summary["run_class"]
     assert rc["class"] == "rig-bound", rc
     assert rc["reasons"] and rc["evidence"].startswith("rig-bound: ")
-    assert rc["evidence"].endswith(runclass.advice(rc["reasons"]))
+    assert rc["evidence"].endswith(runclass.advice(rc["codes"]))
     # which rig signal fires depends on the machine (seen: the rig's share of p99 alone, host pressure 11 %); the
     # evidence must agree with the figures it was drawn from
     pressure = summary["host"]["cpu_pressure_percent"]
