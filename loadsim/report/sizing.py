@@ -81,20 +81,6 @@ def verdict_for(folder: str | Path, what_if: dict[str, Any]) -> tuple[sz.Verdict
         return sz.verdict(q, sz.DEFAULT_COSTS), f"the model uncalibrated (assumptions) because: {exc}"
 
 
-def deployment(node_ram_gib: float | None = None, estate: str | None = None, **overrides: Any) -> sz.Deployment:
-    """The target deployment: loadsim's defaults, with every override that is not None, and the pairs of an
-    estate file if one is given (the overrides apply to every pair, as with ``loadsim plan --estate``)."""
-    changes = {k: v for k, v in overrides.items() if v is not None}
-    if node_ram_gib is not None:
-        changes["node_ram_bytes"] = node_ram_gib * sz.GIB
-    if estate:
-        from loadsim.config.estate import read_estate_file
-
-        data, name = read_estate_file(estate)
-        changes.update(sz.estate_changes(data, name, changes))
-    return replace(sz.Deployment(), **changes)
-
-
 def run_table(summaries: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per run: shape, load, memory, CPU and latency as measured."""
     rows = []
