@@ -15,11 +15,13 @@ import time; time.sleep(120)
 """
 
 
-def test_nodes_stop_when_the_owner_is_killed():
-    owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE, text=True)
+def kill_owner_and_expect_no_node(script: str, nodes: int) -> None:
+    """Run ``script`` (it prints its nodes' pids and the state folder), kill it, and expect the watchdog to stop
+    every one of those nodes and remove the folder within 15 s."""
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     words = owner.stdout.readline().split()
     pids, state_dir = [int(w) for w in words[:-1]], words[-1]
-    assert len(pids) == 3 and all(pid_alive(p) for p in pids)
+    assert len(pids) == nodes and all(pid_alive(p) for p in pids)
     owner.kill()
     owner.wait()
     deadline = time.monotonic() + 15
@@ -27,6 +29,10 @@ def test_nodes_stop_when_the_owner_is_killed():
         time.sleep(0.1)
     assert not any(pid_alive(p) for p in pids)
     assert not os.path.exists(state_dir)
+
+
+def test_nodes_stop_when_the_owner_is_killed():
+    kill_owner_and_expect_no_node(OWNER, 3)
 
 
 def test_stop_returns_every_pid_and_leaves_none():
@@ -92,14 +98,4 @@ time.sleep(120)
 
 
 def test_the_watchdog_stops_every_node_in_the_folder_when_the_owner_dies():
-    owner = subprocess.Popen([sys.executable, "-c", UNRECORDED], stdout=subprocess.PIPE, text=True)
-    words = owner.stdout.readline().split()
-    pids, state_dir = [int(w) for w in words[:-1]], words[-1]
-    assert len(pids) == 4 and all(pid_alive(p) for p in pids)
-    owner.kill()
-    owner.wait()
-    deadline = time.monotonic() + 15
-    while (any(pid_alive(p) for p in pids) or os.path.exists(state_dir)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(pid_alive(p) for p in pids)
-    assert not os.path.exists(state_dir)
+    kill_owner_and_expect_no_node(UNRECORDED, 4)
