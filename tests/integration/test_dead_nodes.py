@@ -2,6 +2,7 @@
 pauses mid-run. The summary marks dead nodes as dead, counts nothing negative, gives the failover as the monitor
 saw it, says when the cluster was down, and the node sampler keeps its cadence while a node is silent."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -36,6 +37,31 @@ def _masters(cluster):
             if c.info("replication").get("role") == "master":
                 out.append(node.index)
     return out
+
+
+@contextlib.contextmanager
+def cluster_and_victim(**spec):
+    """An embedded cluster (3 masters unless *spec* says more) and the master the test will harm."""
+    with EmbeddedCluster(ClusterSpec(**{"masters": 3, **spec})) as cluster:
+        yield cluster, cluster.node(_masters(cluster)[0])
+
+
+def start_busy_script(cluster, victim, busy_us, socket_timeout):
+    """A Lua script on *victim* that loops *busy_us* µs past busy-reply-threshold (100 ms), in a thread: the node
+    answers BUSY meanwhile. Errors end the thread quietly (the cluster may stop under it)."""
+    import threading
+
+    with cluster.admin_client(victim) as r:
+        r.config_set("busy-reply-threshold", 100)
+
+    def loop():
+        try:
+            with cluster.admin_client(victim, socket_timeout=socket_timeout) as r:
+                r.eval(BUSY_LOOP.replace("1500000", str(busy_us)), 0)
+        except Exception:  # noqa: BLE001 - the cluster stops under it at the end
+            pass
+
+    threading.Thread(target=loop, daemon=True).start()
 
 
 def run_with_fault(cluster, tmp_path, name, fault, at_s=4.0, run_time="14s"):
@@ -83,8 +109,7 @@ def assert_fault_run(stdout, s, master, code):
 
 
 def test_a_killed_master_is_dead_and_its_failover_is_measured(tmp_path):
-    with EmbeddedCluster(ClusterSpec(masters=3, replicas=1, cluster_node_timeout_ms=1000)) as cluster:
-        victim = cluster.node(_masters(cluster)[0])
+    with cluster_and_victim(replicas=1, cluster_node_timeout_ms=1000) as (cluster, victim):
         stdout, run = run_with_fault(cluster, tmp_path, "kill", lambda: cluster.kill(victim.index))
     s = run.summary
     assert s["complete"]
@@ -145,8 +170,7 @@ def test_all_masters_killed_is_a_cluster_down_first_line(tmp_path):
 
 def test_a_master_killed_without_a_replica_loses_its_sessions_and_the_read_back_says_so(tmp_path):
     """Before: "608 live sessions checked: 595 current, 0 stale, 0 missing" while a third were unreadable."""
-    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
-        victim = cluster.node(_masters(cluster)[0])
+    with cluster_and_victim() as (cluster, victim):
         stdout, run = run_with_fault(cluster, tmp_path, "lost", lambda: cluster.kill(victim.index), run_time="9s")
     rb = run.summary["read_back"]
     first = assert_fault_run(stdout, run.summary, victim.address, "master-dead")
@@ -161,8 +185,7 @@ def test_a_master_killed_without_a_replica_loses_its_sessions_and_the_read_back_
 
 
 def test_a_paused_master_does_not_stall_the_other_nodes_rows(tmp_path):
-    with EmbeddedCluster(ClusterSpec(masters=3, replicas=1, cluster_node_timeout_ms=1000)) as cluster:
-        victim = cluster.node(_masters(cluster)[0])
+    with cluster_and_victim(replicas=1, cluster_node_timeout_ms=1000) as (cluster, victim):
 
         resumed = []
 
@@ -205,8 +228,7 @@ def test_a_master_silent_past_the_end_is_given_up_and_its_stuck_operations_count
     resumed by hand); the operations stuck on it are errors of kind `stuck` with their time so far as latency."""
     import signal
 
-    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
-        victim = cluster.node(_masters(cluster)[0])
+    with cluster_and_victim() as (cluster, victim):
         t0 = []
 
         def stop():
@@ -244,8 +266,7 @@ def test_a_master_silent_past_the_end_is_given_up_and_its_stuck_operations_count
 
 
 def test_a_client_pause_on_a_master_is_flagged(tmp_path):
-    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
-        victim = cluster.node(_masters(cluster)[0])
+    with cluster_and_victim() as (cluster, victim):
 
         def pause_writes():
             with cluster.admin_client(victim) as r:
@@ -267,20 +288,8 @@ end"""
 
 def test_busy_replies_have_their_own_error_kind(tmp_path):
     """A Lua script busy past busy-reply-threshold: the node answers BUSY (before: counted as "other")."""
-    import threading
-
-    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
-        victim = cluster.node(_masters(cluster)[0])
-        with cluster.admin_client(victim) as r:
-            r.config_set("busy-reply-threshold", 100)
-
-        def busy():
-            def loop():
-                with cluster.admin_client(victim, socket_timeout=10) as r:
-                    r.eval(BUSY_LOOP, 0)
-
-            threading.Thread(target=loop, daemon=True).start()
-
+    with cluster_and_victim() as (cluster, victim):
+        busy = lambda: start_busy_script(cluster, victim, 1_500_000, 10)  # noqa: E731 - the fault, named
         stdout, run = run_with_fault(cluster, tmp_path, "busy", busy, at_s=2.0, run_time="7s")
     errors = run.summary["errors"]
     assert errors.get("busy", 0) > 0 and not errors.get("other"), errors
@@ -292,24 +301,9 @@ def test_busy_replies_have_their_own_error_kind(tmp_path):
 def test_a_script_busy_past_the_end_is_filed_busy_by_the_read_back(tmp_path):
     """Before: errors 'busy 4', but the read-back filed its sessions under 'other 302' and the master read 'back as
     master' while it still answered BUSY."""
-    import threading
-
-    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
-        victim = cluster.node(_masters(cluster)[0])
-        with cluster.admin_client(victim) as r:
-            r.config_set("busy-reply-threshold", 100)
-
-        def busy():
-            def loop():
-                try:
-                    with cluster.admin_client(victim, socket_timeout=60) as r:
-                        r.eval(BUSY_LOOP.replace("1500000", "40000000"), 0)
-                except Exception:  # noqa: BLE001 - the cluster stops under it at the end
-                    pass
-
-            threading.Thread(target=loop, daemon=True).start()
-
+    with cluster_and_victim() as (cluster, victim):
         try:
+            busy = lambda: start_busy_script(cluster, victim, 40_000_000, 60)  # noqa: E731 - past the run's end
             stdout, run = run_with_fault(cluster, tmp_path, "busyend", busy, at_s=2.0, run_time="6s")
         finally:
             with cluster.admin_client(victim) as r:
@@ -328,8 +322,7 @@ def test_a_script_busy_past_the_end_is_filed_busy_by_the_read_back(tmp_path):
 def test_a_client_pause_all_past_the_end_is_a_paused_master_not_a_dead_one(tmp_path):
     """CLIENT PAUSE 30000 ALL in a 6 s run: before, no writes_paused flag (raised only for PAUSE WRITE), the master
     shown DEAD and the run RIG-BOUND."""
-    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
-        victim = cluster.node(_masters(cluster)[0])
+    with cluster_and_victim() as (cluster, victim):
 
         def pause_all():
             with cluster.admin_client(victim) as r:
@@ -346,8 +339,7 @@ def test_a_client_pause_all_past_the_end_is_a_paused_master_not_a_dead_one(tmp_p
 
 
 def test_a_master_out_of_memory_is_a_fault_named_with_its_master(tmp_path):
-    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
-        victim = cluster.node(_masters(cluster)[0])
+    with cluster_and_victim() as (cluster, victim):
 
         def fill():
             with cluster.admin_client(victim) as r:
