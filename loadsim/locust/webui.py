@@ -363,14 +363,14 @@ def tab_rows(data: dict[str, Any]) -> list[dict[str, str]]:
     p = data["projection"]
     if verdict is not None:
         b = verdict["binding"]
-        value = f"{b['value'] / 2**20:,.0f} MiB" if b["unit"] == "bytes" else (
-            f"{100 * b['value']:.1f} %" if b["unit"] == "of one core" else f"{b['value']:,.0f} {b['unit']}")
-        margin = "no margin" if b["margin"] is None else f"margin {100 * b['margin']:+.0f} %"
         rows.append({"item": "verdict", "value": "PASS" if verdict["passed"] else "FAIL",
-                     "detail": f"{verdict['headline']}; binding: {b['name']}: {value} of {b['limit']:,.4g} "
-                               f"({margin}); {verdict['masters_text']}; unit costs: "
-                               f"{verdict['unit_costs']['source']}; the same as loadsim plan --from "
-                               f"{Path(data.get('results') or '.').name}"})
+                     "detail": f"{verdict['headline']}; binding: {b['name']}: {b['figures']}; "
+                               f"{verdict['masters_text']}; unit costs: {verdict['unit_costs']['source']}; the same "
+                               f"as loadsim plan --from {Path(data.get('results') or '.').name}"})
+        # every constraint of the verdict, as plan prints it (sizing.RULES): a new one shows without a row of its own
+        rows += [{"item": f"constraint: {k['short']}", "value": k["status"],
+                  "detail": k["figures"] + (f"; {k['detail']}" if k["detail"] else "")
+                  + (f"; fix: {k['fix']}" if k["fix"] and not k["ok"] else "")} for k in verdict["constraints"]]
     elif p.get("ready"):
         rows.append({"item": "verdict", "value": p["verdict"],
                      "detail": f"projection from the live samples (the sizing verdict follows the summary): busiest "

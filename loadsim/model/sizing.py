@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -338,8 +339,9 @@ class Constraint:
     structural: bool = False  # a yes/no requirement (replicas, 3 masters): binding only when it fails
     not_assessed: str = ""  # why this constraint could not be checked ("" = it was)
     detail: str = ""  # how the value was obtained (the latency model, extrapolation)
-    fix: str = ""  # what fixes it when more masters cannot (a replica, maxclients, the key layout); "" = masters can
+    fix: str = ""  # what fixes it when it fails (more masters, a replica, maxclients, the key layout, a faster NIC)
     fix_changes: tuple[tuple[str, Any], ...] = ()  # that fix as changes to the question (empty: none to compute)
+    masters_fix: bool = True  # more masters fix it (False: its own fix is the answer, more masters are not)
 
     @property
     def assessed(self) -> bool:
@@ -364,11 +366,106 @@ class Constraint:
     def text(self) -> str:
         if not self.assessed:
             return f"{self.name}: NOT ASSESSED: {self.not_assessed}"
-        return (f"{self.name}: {self.status}: {_fmt(self.value, self.unit)} of {_fmt(self.limit, self.unit)} "
-                f"({_margin(self.margin)})")
+        return f"{self.name}: {self.status}: {self.figures}"
+
+    @property
+    def short(self) -> str:
+        """``memory``, ``CPU``, ``network``: the name without its explanation."""
+        return self.name.split(" (")[0]
+
+    @property
+    def figures(self) -> str:
+        """``12.0 Mbit/s of 700 Mbit/s, margin +98 %``: value, limit and margin as every surface shows them."""
+        if not self.assessed:
+            return f"not assessed: {self.not_assessed}"
+        return f"{_fmt(self.value, self.unit)} of {_limit(self.limit, self.unit)}, {_margin(self.margin)}"
 
 
-LATENCY = "latency SLO (p99)"
+LATENCY = LATENCY_SLO = "latency SLO (p99)"
+
+
+def _latency_masters_fix(p: Prediction) -> bool:
+    return _fixed_latency(p) < p.deployment.latency_slo_p99_us
+
+
+HOT = " (hot slot: ORS:<cluster> on one master)"
+# the hot slot's share stays on one master however many there are: its fix is the key layout
+HOT_FIX = ("the one slot of ORS:<cluster> stays on one master whatever the master count: use a layout that spreads "
+           "the sessions (--key-layout per-session)")
+
+
+def _hot(p: Prediction) -> str:
+    return HOT if p.hot_slot else ""
+
+
+def _hot_layout(p: Prediction) -> tuple[tuple[str, Any], ...]:
+    return (("key_layout", "per-session"),) if p.hot_slot else ()
+
+
+def _fixed_latency(p: Prediction) -> float:
+    """The part of the predicted p99 no master count changes: the round trips and the client's own time."""
+    return p.latency.network_us + p.latency.client_us if p.latency is not None else 0.0
+
+
+def _when(x: Any, p: Prediction) -> Any:
+    return x(p) if callable(x) else x
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One sizing constraint as a row of ``RULES``. Every surface (plan's text and --json, the report, the web tab,
+    the sweep's closing line) iterates over the constraints these rows make, and none names one: a new constraint
+    is a new row. Fields that depend on the prediction are functions of it (``Prediction``: its deployment, unit
+    costs and figures); the others are plain values."""
+
+    name: str | Callable[[Prediction], str]
+    value: Callable[[Prediction], float]  # the figure: the busiest master's, or every node's
+    limit: Callable[[Deployment], float]
+    unit: str  # how value and limit are shown (``_fmt``)
+    fix: str | Callable[[Prediction], str]  # what fixes it when it fails
+    masters_fix: bool | Callable[[Prediction], bool] = True  # more masters fix it
+    fix_changes: Callable[[Prediction], tuple[tuple[str, Any], ...]] = lambda p: ()  # that fix as the question's
+    applies: Callable[[Prediction], bool] = lambda p: True  # does this deployment ask for it
+    structural: bool = False  # a yes/no requirement (replicas, 3 masters): binding only when it fails
+    detail: Callable[[Prediction], str] = lambda p: ""  # how the value was obtained
+
+    def check(self, p: Prediction) -> Constraint:
+        return Constraint(_when(self.name, p), self.value(p), self.limit(p.deployment), self.unit,
+                          structural=self.structural, detail=self.detail(p), fix=_when(self.fix, p),
+                          fix_changes=self.fix_changes(p), masters_fix=_when(self.masters_fix, p))
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(lambda p: f"memory{_hot(p)}", lambda p: p.ram_needed_per_node, lambda d: d.node_ram_bytes, "bytes",
+         lambda p: HOT_FIX if p.hot_slot else "more masters (the sessions spread over them) or nodes with more RAM "
+                                               "(--node-ram-gib)",
+         masters_fix=lambda p: not p.hot_slot, fix_changes=_hot_layout),
+    Rule(lambda p: f"CPU{_hot(p)}", lambda p: p.cpu_utilisation, lambda d: d.cpu_ceiling, "of one core",
+         lambda p: HOT_FIX if p.hot_slot else "more masters (the commands spread over them): Redis runs commands on "
+                                               "one core, more cores per node do not help",
+         masters_fix=lambda p: not p.hot_slot, fix_changes=_hot_layout),
+    # every ORS worker thread holds a connection to every node: the count per node does not fall with masters
+    Rule("connections", lambda p: p.connections_per_node, lambda d: d.maxclients, "clients per node",
+         lambda p: f"every node needs maxclients of at least {p.connections_per_node:,} (--maxclients, CONFIG SET "
+                   "maxclients) or fewer ORS worker threads: the count per node does not fall with more masters",
+         masters_fix=False,
+         fix_changes=lambda p: (("maxclients", max(p.connections_per_node, p.deployment.maxclients)),)),
+    Rule("failover: a replica per master (without one a dead master's slots and sessions are lost)", lambda p: 1,
+         lambda d: d.replicas, "replicas per master",
+         "add a replica per master (--replicas 1): more masters do not make a dead master's slots survive",
+         masters_fix=False, fix_changes=lambda p: (("replicas", 1),), applies=lambda p: p.deployment.n_plus_1,
+         structural=True),
+    # latency is assessed for production on any machine: the composition holds no time of the rig's
+    Rule(LATENCY_SLO, lambda p: p.p99_us if p.p99_us is not None else math.inf, lambda d: d.latency_slo_p99_us, "µs",
+         lambda p: (f"the round trips and the client's own time ({_fixed_latency(p):,.0f} µs) are over the SLO by "
+                    "themselves: more masters do not shorten them; a nearer Redis (a shorter round trip) or a looser "
+                    "SLO") if not _latency_masters_fix(p) else "more masters (less queueing on each)",
+         masters_fix=lambda p: _latency_masters_fix(p),
+         detail=lambda p: p.latency.text() if p.latency is not None else ""),
+    Rule("Redis Cluster minimum of 3 masters", lambda p: 3, lambda d: d.masters, "masters",
+         "at least 3 masters (--masters 3): Redis Cluster needs a majority of masters to fail one over",
+         applies=lambda p: p.deployment.masters < 3, structural=True),
+)
 
 
 @dataclass(frozen=True)
@@ -394,6 +491,8 @@ class Prediction:
     bytes_per_command: float = 0.0  # bytes a master receives per command of these pairs (the model's)
     tls: bool = False
     latency: lat.Composition | None = None  # the predicted p99's parts (loadsim.model.latency)
+    busiest_commands_per_s: float = 0.0  # commands/s on the busiest master
+    hot_slot: bool = False  # one slot (ORS:<cluster>) holds a share of the sessions: it stays on one master
 
     @property
     def cpu_line(self) -> str:
@@ -484,47 +583,19 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
                           util, c.service_s(bytes_per_cmd, tls) * 1e6, lat.rtt_source(d.network_rtt_us))
     p99 = latency.p99_us
     connections = 2 * sum(n for n, _ in groups) * d.worker_threads  # primary and warm backup
-    hot = " (hot slot: ORS:<cluster> on one master)" if hot_cmds or hot_b else ""
     if d.replicas >= 1:
         failover = ("one master down: its replica is promoted and carries the same slots, memory and "
                     f"{100 * util:.1f} % CPU; the other masters are unchanged")
     else:
         failover = "one master down: its slots are down and their sessions lost (no replica to promote)"
-    # the hot slot's share stays on one master however many there are: its fix is the key layout
-    hot_fix = ("the one slot of ORS:<cluster> stays on one master whatever the master count: use a layout that "
-               "spreads the sessions (--key-layout per-session)") if hot else ""
-    layout = (("key_layout", "per-session"),) if hot else ()
-    constraints = [
-        Constraint(f"memory{hot}", ram_needed, d.node_ram_bytes, "bytes", fix=hot_fix, fix_changes=layout),
-        Constraint(f"CPU{hot}", util, d.cpu_ceiling, "of one core", fix=hot_fix, fix_changes=layout),
-        # every ORS worker thread holds a connection to every node: the count per node does not fall with masters
-        Constraint("connections", connections, d.maxclients, "clients per node",
-                   fix=f"every node needs maxclients of at least {connections:,} (--maxclients, CONFIG SET maxclients) "
-                       "or fewer ORS worker threads: the count per node does not fall with more masters",
-                   fix_changes=(("maxclients", max(connections, d.maxclients)),)),
-    ]
-    if d.n_plus_1:
-        constraints.append(Constraint("failover: a replica per master (without one a dead master's slots and "
-                                      "sessions are lost)", 1, d.replicas, "replicas per master", structural=True,
-                                      fix="add a replica per master (--replicas 1): more masters do not make a "
-                                          "dead master's slots survive",
-                                      fix_changes=(("replicas", 1),)))
-    # latency is assessed for production on any machine: the composition holds no time of the rig's
-    fixed = latency.network_us + latency.client_us  # what no master count changes
-    constraints.append(Constraint(
-        LATENCY, p99, d.latency_slo_p99_us, "µs", detail=latency.text(),
-        fix=(f"the round trips and the client's own time ({fixed:,.0f} µs) are over the SLO by themselves: more "
-             "masters do not shorten them; a nearer Redis (a shorter round trip) or a looser SLO")
-        if fixed >= d.latency_slo_p99_us else ""))
-    if m < 3:
-        constraints.append(Constraint("Redis Cluster minimum of 3 masters", 3, m, "masters", structural=True))
     stale_per_s = sum(n * f.stale_index_per_s for n, _, f in feet)
     if stale_per_s and d.cleanup_period_s == 0:
         notes.append(f"index layout without cleaning: {stale_per_s * 86400:,.0f} entries of leaked sessions stay in "
                      "the index per day, for ever; set --cleanup-period")
-    return Prediction(d, c, live, ops, commands, share_busiest, memory, ram_needed, util, p99,
-                      connections, m * (1 + d.replicas), source, hot_cmds, per_session, failover, tuple(notes),
-                      constraints, bytes_per_cmd, tls, latency)
+    p = Prediction(d, c, live, ops, commands, share_busiest, memory, ram_needed, util, p99,
+                   connections, m * (1 + d.replicas), source, hot_cmds, per_session, failover, tuple(notes),
+                   [], bytes_per_cmd, tls, latency, busiest_cmds, bool(hot_cmds or hot_b))
+    return replace(p, constraints=[rule.check(p) for rule in RULES if rule.applies(p)])
 
 
 def extrapolation(d: Deployment, c: UnitCosts) -> str | None:
@@ -553,7 +624,8 @@ def smallest_masters(d: Deployment, c: UnitCosts, limit: int = 64) -> int | None
 def masters_cannot_fix(d: Deployment, c: UnitCosts, limit: int = 64) -> list[Constraint]:
     """The constraints that still fail at ``limit`` masters and have a fix of their own (a replica, maxclients, the
     key layout): more masters are not the answer to them."""
-    return [k for k in predict(replace(d, masters=max(limit, d.masters)), c).constraints if not k.ok and k.fix]
+    return [k for k in predict(replace(d, masters=max(limit, d.masters)), c).constraints
+            if not k.ok and not k.masters_fix]
 
 
 def masters_text(v: Verdict) -> str:
@@ -567,7 +639,7 @@ def masters_text(v: Verdict) -> str:
         beyond = [k.name for k in predict(replace(d, masters=v.masters_limit), c).constraints if not k.ok]
         return (f"smallest master count that passes: more than {v.masters_limit} (still failing there: "
                 f"{', '.join(beyond)})")
-    fixes = "; ".join(f"{k.name.split(' (')[0]}: {k.fix}" for k in own)
+    fixes = "; ".join(f"{k.short}: {k.fix}" for k in own)
     changes = {name: value for k in own for name, value in k.fix_changes}
     then = ""
     if changes:
@@ -645,7 +717,9 @@ class Verdict:
                          f"{p.latency.text()}; ORS client {lat.client_us_per_command(d.tls):g} µs per command "
                          f"(assumption{', with TLS' if d.tls else ''}); Redis execution p50 {r.exec_us_p50:g} / p99 "
                          f"{r.exec_us_p99:g} µs per command from {r.source}; queueing: {r.queue_source}")
-        lines.append("constraints: " + "; ".join(f"{k.name.split(' (')[0]} {k.status}" for k in p.constraints))
+        # every constraint of the registry, as it is (RULES): a new row shows here without a line of its own
+        lines.append("constraints: " + "; ".join(f"{k.short} {k.status}" + (f" ({k.figures})" if k.assessed else "")
+                                                 for k in p.constraints))
         lines.append(masters_text(self))
         lines.extend(f"note: {n}" for n in p.notes)
         warning = extrapolation(d, p.costs)
@@ -670,10 +744,10 @@ def _finite(value: Any) -> Any:
 def verdict_dict(v: Verdict) -> dict[str, Any]:
     """A verdict for scripts (``loadsim plan --json``): plain numbers, no inf/nan."""
     p, d = v.prediction, v.prediction.deployment
-    constraints = [{"name": c.name, "status": c.status, "value": c.value if c.assessed else None, "limit": c.limit,
-                    "unit": c.unit, "margin": c.margin if c.assessed else None, "ok": c.ok,
-                    "not_assessed": c.not_assessed or None, "detail": c.detail or None,
-                    "fix": c.fix or None} for c in p.constraints]
+    constraints = [{"name": c.name, "short": c.short, "status": c.status, "value": c.value if c.assessed else None,
+                    "limit": c.limit, "unit": c.unit, "margin": c.margin if c.assessed else None, "ok": c.ok,
+                    "figures": c.figures, "not_assessed": c.not_assessed or None, "detail": c.detail or None,
+                    "fix": c.fix or None, "masters_fix": c.masters_fix} for c in p.constraints]
     return _finite({
         "passed": v.passed, "head": v.head, "headline": v.headline,
         "question": v.question.as_dict() if v.question is not None else None,
@@ -733,12 +807,17 @@ def _fmt(value: float, unit: str) -> str:
         return f"{value / 2**20:,.0f} MiB"
     if unit == "of one core":
         return f"{100 * value:.1f} % of one core"
+    if unit == "bytes/s":
+        return f"{8 * value / 1e6:,.1f} Mbit/s"
     return f"{value:,.0f} {unit}"
 
 
 def _limit(limit: float, unit: str) -> str:
     """A constraint's limit beside its value: "70 %" after "0.8 % of one core" (the unit is said once)."""
-    return f"{100 * limit:g} %" if unit == "of one core" and math.isfinite(limit) else _fmt(limit, unit)
+    if unit == "of one core" and math.isfinite(limit):
+        return f"{100 * limit:g} %"
+    # a count's unit was said after the value ("72 clients per node of 10,000"); a scaled one is said again
+    return _fmt(limit, unit) if unit in ("bytes", "bytes/s", "µs") or not math.isfinite(limit) else f"{limit:,.0f}"
 
 
 def _margin(margin: float) -> str:

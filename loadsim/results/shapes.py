@@ -58,10 +58,18 @@ SHAPES: dict[str, dict[str, Any]] = {
         "masters_text": _d(_STR, "the smallest master count that passes, or what more masters cannot fix and "
                                  "each one's own fix"),
         "binding": {"type": "object", "description": "the constraint with the smallest margin"},
-        "constraints": {"type": "array", "description": "memory, CPU, latency, connections ... per node",
+        "constraints": {"type": "array",
+                        "description": "every row of the sizing registry (loadsim.model.sizing.RULES) the deployment "
+                                       "asks for: memory, CPU, connections, latency ...",
                         "items": _obj({"name": _STR, "ok": _BOOL},
-                                                       {"value": _FIGURE, "limit": _FIGURE, "unit": _STR,
-                                                        "margin": _FIGURE})},
+                                      {"short": _d(_STR, "the name without its explanation (memory, CPU ...)"),
+                                       "status": _d(_STR, "PASS, FAIL or NOT ASSESSED"),
+                                       "value": _FIGURE, "limit": _FIGURE, "unit": _STR, "margin": _FIGURE,
+                                       "figures": _d(_STR, "value of limit and margin as plan, the report and the "
+                                                           "web tab print them"),
+                                       "fix": _d(_STR, "what fixes it when it fails"),
+                                       "masters_fix": _d(_BOOL, "more masters fix it (false: its own fix is the "
+                                                                "answer)")})},
         "deployment": _d({"type": "object"}, "the target deployment: every field, as given or defaulted"),
         "prediction": _d({"type": "object"}, "live sessions, ops/s, memory and CPU per master, p99 ..."),
         "unit_costs": _d(_obj({

@@ -3,6 +3,7 @@
 import pytest
 
 from loadsim.locust.webui import node_series, operations, projection, replication_lag
+from loadsim.model import sizing as sz
 from loadsim.results.recorder import Recorder
 
 
@@ -152,17 +153,20 @@ def test_the_redis_tab_rows_show_the_verdict_and_the_summarys_figures_once_writt
     assert rows["session.update p99"]["value"] == "1,090 µs"  # µs with separators, never e-notation
     assert rows["127.0.0.1:7001 (master)"]["value"] == "1.9 MiB" and "(latest sample)" in rows[
         "127.0.0.1:7001 (master)"]["detail"]
-    verdict = {"passed": False, "smallest_masters": None, "deployment": {"ha_pairs": 3, "masters": 3},
-               "headline": "FAIL: 3 HA pairs on 3 masters x 1 nodes", "masters_text": "more masters do not fix it: "
-               "failover: add a replica per master (--replicas 1)",
-               "binding": {"name": "failover", "value": 1, "limit": 0, "unit": "replicas per master", "margin": None},
-               "unit_costs": {"source": "model"}}
+    # a real verdict (the one the tab gets from plan --from): 3 masters without replicas fail the failover
+    verdict = sz.verdict_dict(sz.verdict(sz.Deployment(ha_pairs=3, replicas=0), sz.DEFAULT_COSTS, False))
     final = {**live, "final": {"masters": {"127.0.0.1:7001": {"used_memory": 3 * 2**20, "keys": 1234}},
                                "verdict": verdict}}
     rows = {r["item"]: r for r in tab_rows(final)}
     assert rows["verdict"]["value"] == "FAIL" and "failover" in rows["verdict"]["detail"]
     assert "no margin" in rows["verdict"]["detail"] and "--replicas 1" in rows["verdict"]["detail"]
     assert "none up to" not in rows["verdict"]["detail"] and "3 HA pairs on 3 masters" in rows["verdict"]["detail"]
+    # every constraint of the verdict has its row, with plan's figures (a new constraint needs no row of its own)
+    for k in verdict["constraints"]:
+        row = rows[f"constraint: {k['short']}"]
+        assert row["value"] == k["status"] and row["detail"].startswith(k["figures"])
+    assert rows["constraint: failover: a replica per master"]["value"] == "FAIL"
+    assert "--replicas 1" in rows["constraint: failover: a replica per master"]["detail"]
     node = rows["127.0.0.1:7001 (master)"]
     assert node["value"] == "3.0 MiB" and node["detail"].startswith("1,234 keys")
     assert "(end of the run)" in node["detail"]
