@@ -161,7 +161,8 @@ def compare_json(out: Path, index: dict[str, Any]) -> dict[str, Any]:
         head = {"answer": {"lines": a.lines(), "masters_needed": {"plain": a.plain.masters_text,
                                                                   "tls": a.tls.masters_text},
                            "most_ha_pairs": {"plain": a.plain.most_pairs_text, "tls": a.tls.most_pairs_text},
-                           "p99": a.p99_label}}
+                           "p99": a.p99_label,
+                           "question": a.question.as_dict() if a.question is not None else None}}
     failed = failed_runs([e for _, e in entries])
     return _finite({"ok": not failed, "compare": str(out), "complete": bool(index.get("complete")), **head,
                     "ratios": ratios,

@@ -122,6 +122,7 @@ class ArmSizing:
     most_pairs: sz.Limit | None  # on the deployment's masters
     most_pairs_by_cpu: sz.Limit | None  # the same with the connection limit lifted (when connections bind)
     why: str = ""
+    most_pairs_with: str = ""  # the fix the most HA pairs assume ("--replicas 1"): no pair passes without it
 
     @property
     def cpu_us_per_command(self) -> float | None:
@@ -129,19 +130,21 @@ class ArmSizing:
 
     @property
     def masters_text(self) -> str:
-        """``3`` or ``none up to 64: CPU binds``, or ``not assessed: why``."""
+        """``3``; or what more masters cannot fix with its own fix (``sizing.masters_text``, as ``loadsim plan``
+        says it: a replica, maxclients, the key layout); or ``not assessed: why``."""
         v = self.verdict
         if v is None:
             return f"not assessed: {self.why}"
         if v.smallest_masters is not None:
             return f"{v.smallest_masters}"
-        return (f"none up to {v.masters_limit}: "
-                f"{sz._binding(replace(v.prediction.deployment, masters=v.masters_limit), v.prediction.costs)} binds")
+        return sz.masters_text(v).removeprefix("smallest master count that passes: ")
 
     @property
     def most_pairs_text(self) -> str:
         """``1,250 (then connections bind)``: the most HA pairs and the constraint that stops them there."""
-        return f"not assessed: {self.why}" if self.costs is None else _limit_text(self.most_pairs)
+        if self.costs is None:
+            return f"not assessed: {self.why}"
+        return _limit_text(self.most_pairs) + (f" with {self.most_pairs_with}" if self.most_pairs_with else "")
 
     @property
     def most_pairs_by_cpu_text(self) -> str:
@@ -187,11 +190,18 @@ def arm_sizing(folder: Path, index: dict[str, Any], d: sz.Deployment, tls: bool)
     d = arm_deployment(d, tls)
     v = sz.verdict(d, costs)
     most = v.envelope.max_pairs if v.envelope is not None else sz.most_pairs(d, costs)
+    fixed = ""
+    # no pair passes for a reason no load changes (no replica): the most HA pairs once that is fixed, said so
+    structural = {n: x for k in v.prediction.constraints if not k.ok and k.structural for n, x in k.fix_changes}
+    if most.value is None and structural:
+        d = replace(d, **structural)
+        most = sz.most_pairs(d, costs)
+        fixed = ", ".join(f"--{n.replace('_', '-')} {x}" for n, x in structural.items())
     by_cpu = None
     if most.value is not None and _constraint_name(most.binding) == "connections":
         lifted = replace(d, maxclients=int(sz.DEPLOYMENT_RANGES["maxclients"][1]))
         by_cpu = sz.most_pairs(lifted, costs)
-    return ArmSizing(name, costs, v, most, by_cpu)
+    return ArmSizing(name, costs, v, most, by_cpu, most_pairs_with=fixed)
 
 
 @dataclass(frozen=True)
@@ -247,13 +257,20 @@ class TlsAnswer:
     p99: rt.RatioView  # p99 of a persistence operation, TLS/plain, as the rig measured it
     p99_label: str
     production: ProductionP99 | None = None  # the p99 a user should read (None: not composed)
+    question: sz.Question | None = None  # what was asked (``own_question``: the comparison's own deployment)
 
     def lines(self) -> list[str]:
         d, p, t = self.deployment, self.plain, self.tls
-        question = (f"{d.ha_pairs:,} HA pairs at {d.cps_per_pair:g} calls/s per pair on {d.masters} masters "
-                    f"x {1 + d.replicas} nodes")
-        asked = " (plan's default question)" if d == sz.Deployment() else ""
-        lines = [f"masters needed for {question}{asked}: plain {p.masters_text}, TLS {t.masters_text}"]
+        asked = ""
+        if self.question is not None:
+            changes = self.question.changes_text()
+            asked = f" ({self.question.asked}" + (f"; {changes}" if changes else "") + ")"
+        pairs = f"{d.ha_pairs:,} HA pair{'s' if d.ha_pairs != 1 else ''}"
+        nodes = f"{1 + d.replicas} node{'s' if d.replicas else ''}"
+        question = f"{pairs} at {d.cps_per_pair:g} calls/s per pair on {d.masters} masters x {nodes}"
+        needed = (f"plain and TLS alike: {p.masters_text}" if p.masters_text == t.masters_text and p.verdict
+                  else f"plain {p.masters_text}, TLS {t.masters_text}")
+        lines = [f"masters needed for {question}{asked}: {needed}"]
         cpu = self.cpu.text if not self.cpu.resolved else f"x{self.cpu.text}"
         p99 = self.p99.text if not self.p99.resolved else f"x{self.p99.text}"
         lines.append(f"server CPU per command, TLS/plain: {cpu}")
@@ -271,11 +288,44 @@ class TlsAnswer:
         return lines
 
 
-def answer(folder: Path, index: dict[str, Any], deployment: sz.Deployment | None = None) -> TlsAnswer:
-    """The comparison's answer for ``deployment`` (default: plan's default question)."""
-    d = deployment or sz.Deployment()
+def compared_runs(folder: Path, index: dict[str, Any]) -> list[Path]:
+    """The fixed-load runs that wrote a summary, in the order they ran (plain and TLS)."""
+    return [Path(folder) / e["path"] for e in index.get("fixed", []) if e["ok"]]
+
+
+def own_question(folder: Path, index: dict[str, Any], **changes: Any) -> sz.Question:
+    """The comparison's own question: the deployment of the runs it compared (their HA pairs, load, sessions,
+    masters, replicas), asked the way ``loadsim plan --from <one of those runs>`` asks it
+    (``loadsim.results.runs.folder_question``), without TLS (each arm adds its own, ``arm_deployment``), with the
+    comparison's own p99 SLO (``--latency-slo-p99-us``, plan's flag) and ``changes`` as a what-if over it. Plan's
+    defaults when no fixed-load run completed (then no arm can be sized either, and the answer says why)."""
+    from loadsim.model import question
+    from loadsim.results.runs import folder_question
+
+    own = next((q for run in compared_runs(folder, index) if (q := folder_question(run)) is not None), None)
+    slo = (index.get("spec") or {}).get("slo_p99_us")
+    if slo is not None and "latency_slo_p99_us" not in changes:
+        changes = {**changes, "latency_slo_p99_us": float(slo)}
+    if own is None:
+        return question.ask(sz.Deployment(), question.PLAN_DEFAULTS, **changes)
+    base = replace(own[0], tls=False)
+    return question.ask(base, f"the comparison's own deployment, its runs' in {Path(folder).name}", **changes)
+
+
+def answer(folder: Path, index: dict[str, Any], deployment: sz.Deployment | sz.Question | None = None) -> TlsAnswer:
+    """The comparison's answer to its own question (``own_question``: the deployment of the runs it compared), or
+    to ``deployment`` when given (a question, or a deployment asked as a what-if)."""
+    from loadsim.model import question
+
+    if deployment is None:
+        q = own_question(folder, index)
+    elif isinstance(deployment, sz.Question):
+        q = deployment
+    else:
+        q = question.Question(deployment, "the deployment given")
+    d = q.deployment
     ratios = paired_ratios(folder, index)
     plain, tls = arm_sizing(folder, index, d, False), arm_sizing(folder, index, d, True)
     cpu = ratio_view(ratios["server_cpu_us_per_command"], index)
     return TlsAnswer(d, plain, tls, cpu, ratio_view(ratios["p99_us"], index), P99_LABEL,
-                     production_p99(plain, tls, cpu))
+                     production_p99(plain, tls, cpu), q)

@@ -145,7 +145,8 @@ SHAPES: dict[str, dict[str, Any]] = {
     }, {
         "answer": _d({"type": "object"}, "what the report opens with: lines (masters needed plain vs TLS, server "
                                          "CPU x, p99 x, most HA pairs and what binds), masters_needed and "
-                                         "most_ha_pairs per arm, p99 (whose p99 the ratio is)"),
+                                         "most_ha_pairs per arm, p99 (whose p99 the ratio is), question (the "
+                                         "comparison's own deployment, as plan --json's question)"),
         "fips": _d({"type": "object"}, "with --fips: mode (which OpenSSL made the FIPS handshakes), repeats_used, "
                                        "ratios_to_plain and ratios_to_tls (metric -> FIPS arm / other arm, as "
                                        "ratios)"),

@@ -83,7 +83,9 @@ def test_the_text_the_json_and_the_report_give_one_answer(comparison, tmp_path):
     for metric, r in index["analysis"]["ratios"].items():
         assert re.search(rf"^  {metric} +{re.escape(ratio_view(r, index).text)}$", stdout, re.M), metric
     lines = answer(out, index).lines()
-    assert lines[0].startswith("masters needed for 9 HA pairs") and "plain " in lines[0] and "TLS " in lines[0]
+    # the comparison's own question (its runs' 1 HA pair at 2 calls/s on 3 masters without replicas), said first
+    assert lines[0].startswith(f"masters needed for 1 HA pair at 2 calls/s per pair on 3 masters x 1 node (the "
+                               f"comparison's own deployment, its runs' in {out.name}): ")
     assert "\n".join(f"  {line}" for line in lines) in stdout
     # --json: the same texts (compare_json is what --json prints; the run above printed text)
     data = compare_json(out, index)
@@ -98,8 +100,9 @@ def test_the_text_the_json_and_the_report_give_one_answer(comparison, tmp_path):
     r = index["analysis"]["ratios"]["server_cpu_us_per_command"]
     assert consequence.loc["plain", "server CPU µs/command"] == pytest.approx(r["plain_mean"], abs=0.01)
     assert consequence.loc["TLS", "server CPU µs/command"] == pytest.approx(r["tls_mean"], abs=0.01)
-    assert all(re.fullmatch(r"[\d,]+ \(then [\w ]+ binds?\)", cell)
-               for cell in consequence["most HA pairs on 3 masters"]), consequence  # says what binds
+    # says what binds, and the replica the most HA pairs assume (the runs' clusters have none)
+    assert all(re.fullmatch(r"[\d,]+ \(then [\w ]+ binds?\) with --replicas 1", cell)
+               for cell in consequence["most HA pairs on 3 masters"]), consequence
     check = consequence_check(consequence, index)
     view = ratio_view(r, index)
     assert (f"TLS costs x{view.interval.split(' ')[0]}" in check) if view.resolved else ("unresolved" in check)
@@ -108,7 +111,7 @@ def test_the_text_the_json_and_the_report_give_one_answer(comparison, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     html = (out / "report.html").read_text()
     # the report opens with the answer, in the same words, before the ratio table
-    first = html.index("masters needed for 9 HA pairs at")
+    first = html.index("masters needed for 1 HA pair at")
     assert first < html.index("Ratios at a fixed offered load") < html.index("redis-benchmark")
     assert all(line.split(":")[0].split(" (")[0] in html for line in lines)
     # the parameters say how many repeats ran, not only the planned ones; no saturation chart without steps
@@ -125,6 +128,36 @@ def test_the_text_the_json_and_the_report_give_one_answer(comparison, tmp_path):
 
     assert cells and not [c for c in cells if raw(c)], cells
     assert (out / "figures" / "tls_ratios.png").exists()
+
+
+def test_the_answer_asks_what_plan_from_each_run_asks(comparison):
+    """The TLS answer's question is each compared run's own, and its masters needed per arm are what `loadsim plan
+    --from <that run>` says: the same deployment (TLS as the run had it), the same masters line (a cluster without
+    replicas: the replica fix, never "none up to 64")."""
+    out, _ = comparison
+    index = json.loads((out / "compare.json").read_text())
+    from loadsim.model import sizing as sz
+    from loadsim.results.compare import answer
+    from loadsim.results.runs import verdict_for
+
+    a = answer(out, index)
+    fixed = [e for e in index["fixed"] if e["ok"]]
+    assert {e["point"]["tls"] for e in fixed} == {False, True}
+    for e in fixed:
+        arm = a.tls if e["point"]["tls"] else a.plain
+        v, _ = verdict_for(out / e["path"], with_envelope=False)
+        assert arm.verdict.prediction.deployment == v.prediction.deployment, e["path"]
+        assert arm.masters_text == sz.masters_text(v) and "--replicas 1" in arm.masters_text
+    # and on the command line, for one run of each arm
+    for e in (fixed[0], fixed[1]):
+        proc = loadsim("plan", "--from", str(out / e["path"]), "--json")
+        assert proc.returncode == 3, proc.stderr[-2000:]  # FAIL: no replica
+        data = json.loads(proc.stdout)
+        arm = a.tls if e["point"]["tls"] else a.plain
+        assert data["masters_text"] == arm.masters_text and "none up to" not in proc.stdout
+        d = data["deployment"]
+        assert (d["ha_pairs"], d["cps_per_pair"], d["masters"], d["replicas"], d["tls"]) == (
+            1, 2.0, 3, 0, e["point"]["tls"])
 
 
 def test_the_saturation_chart_starts_at_zero_and_marks_steps_not_sustained(comparison):

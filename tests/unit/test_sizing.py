@@ -411,7 +411,7 @@ def test_measured_figure_with_one_run_and_repeats():
     assert list(mean.get_ydata()) == [200, 600]
 
 
-def _write_run(folder, tls=False, live=500.0, used_per_master=4e6, run_class="clean"):
+def _write_run(folder, tls=False, live=500.0, used_per_master=4e6, run_class="clean", replicas=0):
     import json
     from dataclasses import asdict
 
@@ -421,7 +421,8 @@ def _write_run(folder, tls=False, live=500.0, used_per_master=4e6, run_class="cl
                 "commands_steady": 3000, "used_memory": 1, "used_memory_start": 1, "used_memory_rss": 1, "keys": 1,
                 "connected_clients": 1, "cpu_s": 0.3, "commands": 4000, "node": "x"}] * 3
     summary = {"schema_version": 3, "complete": True, "steady_s": 20.0, "masters": masters,
-               "workload": {"ha_pairs": 2}, "cluster": {"tls": tls}, "live_sessions": {"steady_mean": live},
+               "workload": {"ha_pairs": 2}, "cluster": {"tls": tls, "replicas": replicas},
+               "live_sessions": {"steady_mean": live},
                "rates": {"achieved_ops_per_s": 100.0}, "server": {"cpu_us_per_command": 50.0, "commands": 9000},
                "operations": {"session.update": {"count": 10, "latency_us": {"p99": 900}}},
                "run_class": {"class": run_class, "evidence": run_class, "reasons": []}}
@@ -433,10 +434,11 @@ def _write_run(folder, tls=False, live=500.0, used_per_master=4e6, run_class="cl
 def test_tls_report_sizing_without_a_plain_arm(tmp_path):
     from loadsim.report.tls import consequence_check, sizing_consequence
 
-    _write_run(tmp_path / "t1", tls=True, run_class="rig-bound")
+    _write_run(tmp_path / "t1", tls=True, run_class="rig-bound", replicas=1)
     index = {"fixed": [{"ok": True, "point": {"tls": True}, "path": "t1"}], "saturation": {"plain": [], "tls": []},
              "analysis": {"ratios": {"server_cpu_us_per_command": {"ratio": 1.2, "ci_low": 1.1, "ci_high": 1.3}}}}
     table = sizing_consequence(tmp_path, index)
+    # the comparison's own question: its run's pairs (9 in its config.json), masters and replica
     needed = table["masters needed for 9 HA pairs"]
     assert needed["plain"].startswith("not assessed: no fixed-load plain run") and needed["TLS"] == "3"
     # the most HA pairs say what stops them there
@@ -448,6 +450,39 @@ def test_tls_report_sizing_without_a_plain_arm(tmp_path):
     else:
         assert table.loc["TLS", "latency"].startswith("NOT ASSESSED: no clean runs (1 rig-bound)")
     assert "one arm has no fixed-load run" in consequence_check(table, index)
+
+
+def test_tls_answer_asks_the_comparisons_own_question(tmp_path):
+    """The answer sizes the deployment of the runs compared (as plan --from one of them asks it), says so in its first
+    line, and a cluster without replicas gets the replica fix, not "none up to 64"; the comparison's SLO is a
+    what-if named as plan names it."""
+    from loadsim.results import runs
+    from loadsim.results.compare import answer
+
+    _write_run(tmp_path / "p1", tls=False)
+    _write_run(tmp_path / "t1", tls=True)
+    config = json.loads((tmp_path / "p1" / "config.json").read_text())
+    for run in ("p1", "t1"):  # 3 HA pairs at 7 calls/s: not plan's defaults
+        config["workload"].update(ha_pairs=3, cps_per_pair=7.0)
+        (tmp_path / run / "config.json").write_text(json.dumps(config))
+        s = json.loads((tmp_path / run / "summary.json").read_text())
+        s["client"] = {"cpu_us_per_command": 30.0}
+        (tmp_path / run / "summary.json").write_text(json.dumps(s))
+    index = {"spec": {"slo_p99_us": 2000.0},
+             "fixed": [{"ok": True, "point": {"tls": False}, "path": "p1", "seconds": 20.0},
+                       {"ok": True, "point": {"tls": True}, "path": "t1", "seconds": 20.0}],
+             "saturation": {"plain": [], "tls": []}}
+    a = answer(tmp_path, index)
+    first = a.lines()[0]
+    assert first.startswith(f"masters needed for 3 HA pairs at 7 calls/s per pair on 3 masters x 1 node (the "
+                            f"comparison's own deployment, its runs' in {tmp_path.name}; what-if: "
+                            "latency-slo-p99-us 5000 -> 2000): ")
+    assert "none up to" not in "\n".join(a.lines()) and "--replicas 1" in first
+    assert "with --replicas 1" in a.lines()[-1] or "with --replicas 1" in a.lines()[-2]
+    for arm, run in ((a.plain, "p1"), (a.tls, "t1")):  # the same question as plan --from that run, SLO aside
+        v, _ = runs.verdict_for(tmp_path / run, {"latency_slo_p99_us": 2000.0})
+        assert arm.verdict.prediction.deployment == v.prediction.deployment
+        assert arm.masters_text == sz.masters_text(v)
 
 
 def test_tls_answer_reads_the_p99_a_user_should(tmp_path):
