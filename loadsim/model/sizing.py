@@ -34,62 +34,10 @@ from loadsim.model.question import (  # noqa: F401  (the question's names, as si
     estate_changes,
     number_text,
 )
-from loadsim.model.runclass import CLEAN, FAULT, FAULT_ADVICE, RIG_BOUND
+from loadsim.model.runclass import RIG_BOUND
 from loadsim.model.workload import PRESETS  # noqa: F401  (the presets, as sizing has always offered them)
 
 GIB = D.GIB
-
-
-# ------------------------------------------------------------------------------------------ latency
-NO_RUNS = uc.NO_RUNS
-
-
-@dataclass(frozen=True)
-class LatencyModel:
-    """p99 of a persistence operation (µs, from the intended start) against the busiest master's CPU
-    utilisation rho: ``p99(rho) = floor / (1 - rho)``.
-
-    Why this shape: in an M/M/1 queue every percentile of the time in the system is the same percentile at no
-    load divided by (1 - rho), so the curve is the queueing one with a single fitted scale, and it is
-    non-decreasing in rho by construction: more load never predicts less latency. (A line through the measured
-    points did: on a shared machine p99 at 1 % CPU is noise, fell as load rose, and made "PASS at 5 pairs, FAIL
-    at 3 and 9" out of one sweep.) ``floor`` is the median over the clean runs of p99 x (1 - rho), its interval
-    the lowest and highest of them. Beyond the highest measured rho the curve is the model's, not a measurement:
-    ``extrapolated`` says so."""
-
-    floor_us: float
-    floor_low_us: float
-    floor_high_us: float
-    measured_up_to: float  # highest busiest-master utilisation among the fitted runs
-    runs: int
-
-    def p99(self, rho: float, floor: float | None = None) -> float:
-        return math.inf if rho >= 1.0 else (self.floor_us if floor is None else floor) / (1.0 - max(0.0, rho))
-
-    def interval(self, rho: float) -> tuple[float, float]:
-        return self.p99(rho, self.floor_low_us), self.p99(rho, self.floor_high_us)
-
-    def extrapolated(self, rho: float) -> bool:
-        # 5 % tolerance: the target's rho is predicted, the measured one sampled
-        return rho > self.measured_up_to * 1.05
-
-    def describe(self, rho: float) -> str:
-        low, high = self.interval(rho)
-        where = (f"extrapolated: beyond the highest measured utilisation ({100 * self.measured_up_to:.1f} % of a "
-                 "core), the queueing curve's, not a measurement" if self.extrapolated(rho)
-                 else f"within the measured utilisation (up to {100 * self.measured_up_to:.1f} % of a core)")
-        return (f"p99 = {self.floor_us:,.0f} µs / (1 - utilisation), fitted on {self.runs} clean run"
-                f"{'s' if self.runs != 1 else ''}; at {100 * rho:.1f} %: {_fmt(self.p99(rho), 'µs')} "
-                f"(runs' range {_fmt(low, 'µs')} .. {_fmt(high, 'µs')}); {where}")
-
-
-def fit_latency(points: list[tuple[float, float]]) -> LatencyModel:
-    """The queueing curve through (busiest master utilisation, p99 µs) of clean runs (see ``LatencyModel``)."""
-    usable = [(min(max(0.0, u), 0.999), p) for u, p in points if p and p > 0 and math.isfinite(p)]
-    if not usable:
-        raise FitError("fit_latency needs at least one clean run with a p99")
-    floors = sorted(p * (1.0 - u) for u, p in usable)
-    return LatencyModel(float(np.median(floors)), floors[0], floors[-1], max(u for u, _ in usable), len(usable))
 
 
 # ------------------------------------------------------------------------------------------ inputs
@@ -101,7 +49,7 @@ UnitCosts = uc.UnitCosts
 
 # When no runs are given: memory and commands from the model of the sessions (loadsim.model.footprint: Redis
 # internals + the workload model) uncalibrated, server CPU from the reference values (loadsim.defaults).
-DEFAULT_COSTS = UnitCosts(latency_why=NO_RUNS, source=uc.DEFAULT_COSTS_SOURCE)
+DEFAULT_COSTS = UnitCosts(source=uc.DEFAULT_COSTS_SOURCE)
 
 
 
@@ -121,35 +69,11 @@ def cpu_per_command(cpu_s: list[float], commands: list[float]) -> tuple[float, f
     return pooled, float(np.std(per_run, ddof=1)) if len(per_run) >= MIN_RUNS_FOR_SPREAD else None
 
 
-# Run classes (the run's summary, ``run_class.class``): only a clean run's latency is Redis's and the network's;
-# a rig-bound run's is the generator's or the host's; a redis-bound run's is a master past its knee, which the
-# queueing curve does not describe. Runs from before the classification are "unclassified": nothing says their
-# latency was not the rig's. Memory and CPU fits take every run whose counters are sound.
+# Run classes (the run's summary, ``run_class.class``): a rig-bound run's Redis execution times stay out of the fit
+# (``redis_latency``: a busy host can stop Redis mid-command too); memory and CPU fits take every run whose counters
+# are sound. Runs from before the classification are "unclassified".
 UNCLASSIFIED = "unclassified"
 IN_PROGRESS = "in progress"  # the live view's run: its class is decided when it ends
-LATENCY_CLASSES = (CLEAN,)
-
-
-def latency_not_assessed(classes: dict[str, int]) -> str:
-    """Why no latency fit comes out of runs of these classes (run counts by class); "" if one does."""
-    if any(classes.get(k) for k in LATENCY_CLASSES):
-        return ""
-    if not classes:
-        return NO_RUNS
-    if set(classes) == {IN_PROGRESS}:
-        return ("the run is in progress: whether its latency is Redis's or the rig's (its class) is decided when it "
-                "ends; then plan with --from its folder")
-    told = ", ".join(f"{n} {k}" for k, n in sorted(classes.items()))
-    if classes.get(RIG_BOUND):
-        fix = ("their latency is the load generator's or the host's, not Redis's; each run's first line names the "
-               "cause (loadsim results show): the generator's CPU -> --processes N, the host's CPU pressure or steal "
-               "-> a quieter machine")
-    elif classes.get(FAULT):
-        fix = f"a dead, stopped, paused or busy master: {FAULT_ADVICE}"
-    else:
-        fix = ("they carry no run classification (made by an older loadsim), so nothing says their latency was "
-               "Redis's; rerun them")
-    return f"no clean runs ({told}): {fix}"
 
 
 @dataclass(frozen=True)
@@ -168,9 +92,7 @@ class MeasuredRun:
     cpu_s: float  # server CPU over the steady window, all masters
     master_seconds: float  # masters x steady window
     commands: float  # commands in the steady window, all masters
-    busiest_utilisation: float  # busiest master's CPU over the steady window, share of one core
     operations_steady: float  # persistence operations completed in the steady window
-    p99_us: float | None  # session.update from the intended start, steady window
     cpu_us_per_command: float  # the run's own server CPU per command over its steady window (idle included)
     workload: wl.WorkloadParams | None = None  # the run's sessions, to model them (None: unknown)
     eager_connections: bool = False  # the backup's connections open at start too (lazy pools: on first use)
@@ -269,8 +191,8 @@ def _cpu_us_for(r: MeasuredRun, plain: uc.CpuCosts, tls: uc.CpuCosts) -> float:
 
 def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
     """The model's calibration from measured runs (``loadsim.results.runs.read_runs``): memory factor and base,
-    commands factor and server CPU from every run whose counters are sound; the latency curve from the clean
-    runs only (``latency_why`` says why there is none)."""
+    commands factor and server CPU from every run whose counters are sound; Redis's own execution times from the
+    runs that were not rig-bound (``redis_latency``)."""
     usable = [r for r in runs if r.masters > 0]
     if not usable:
         raise FitError("no complete runs with server samples to fit unit costs from")
@@ -290,12 +212,6 @@ def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
     plain, tls = uc.fit_cpu(samples, tls=False), uc.fit_cpu(samples, tls=True)
     if not any(r.commands > 0 for r in usable):
         source += " (no commands measured: CPU the reference values)"
-    points = []
-    classes: dict[str, int] = {}
-    for r in usable:
-        classes[r.run_class] = classes.get(r.run_class, 0) + 1
-        if r.run_class in LATENCY_CLASSES and r.p99_us:
-            points.append((round(r.busiest_utilisation, 4), float(r.p99_us)))
     per_run = tuple(RunFigures(
         r.name, r.run_class,
         (r.used_memory - r.masters * (base + models[r.name].connection_bytes_per_master)) / r.live_sessions,
@@ -304,8 +220,6 @@ def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
     live = [r.live_sessions for r in usable]
     return UnitCosts(plain=plain, tls=tls, base_bytes_per_master=base, memory_factor=factor,
                      redis_latency=redis_latency(usable), memory_factor_se=factor_se, commands_factor=cmd_factor,
-                     latency_points=tuple(points),
-                     latency=fit_latency(points) if points else None, latency_why=latency_not_assessed(classes),
                      runs=len(usable), source=source,
                      live_sessions_range=(min(live), max(live)), per_run=per_run, memory_note=how)
 
@@ -783,11 +697,6 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                                               "p99": p.costs.redis_latency.exec_us_p99,
                                               "source": p.costs.redis_latency.source,
                                               "queueing": p.costs.redis_latency.queue_source},
-                       "latency_model": None if p.costs.latency is None else {
-                           "floor_us": p.costs.latency.floor_us, "floor_low_us": p.costs.latency.floor_low_us,
-                           "floor_high_us": p.costs.latency.floor_high_us,
-                           "measured_up_to_utilisation": p.costs.latency.measured_up_to,
-                           "runs": p.costs.latency.runs},
                        "live_sessions_range": p.costs.live_sessions_range,
                        "per_run": [{"run": r.name, "class": r.run_class,
                                     "measured_bytes_per_session": r.bytes_per_session,
@@ -825,8 +734,8 @@ def _margin(margin: float) -> str:
 
 
 def verdict(d: Deployment | Question, c: UnitCosts, with_envelope: bool = True) -> Verdict:
-    """The one assessment of deployment ``d`` with unit costs ``c`` (which carry the runs' classification: the
-    latency curve of the clean runs, or why there is none). PASS/FAIL over the constraints assessed, the binding
+    """The one assessment of deployment ``d`` with unit costs ``c`` (latency composed for production from them,
+    ``loadsim.model.latency``). PASS/FAIL over the constraints assessed, the binding
     one (smallest margin), the smallest master count that passes and the capacity envelope. Every surface calls
     this; none decides PASS or FAIL on its own."""
     question = d if isinstance(d, Question) else None

@@ -40,8 +40,6 @@ REFERENCE = "reference"  # the model's reference values (loadsim.defaults: measu
 PRECEDENCE = (CAPACITY, FITTED, REFERENCE)
 SOURCE_TEXT = {CAPACITY: "capacity measurement", FITTED: "fitted runs", REFERENCE: "reference value"}
 
-NO_RUNS = ("no runs: latency can only be measured; run `loadsim sweep` on a quiet machine and plan with "
-           "--from the sweep")
 # Fewer runs than this give no interval: two points fit two parameters exactly.
 MIN_RUNS_FOR_SPREAD = 3
 
@@ -233,11 +231,6 @@ class UnitCosts:
     memory_factor: float = 1.0  # measured / modelled session bytes (1.0: the model alone)
     memory_factor_se: float | None = None  # its standard error; None below MIN_RUNS_FOR_SPREAD runs
     commands_factor: float = 1.0  # measured / modelled Redis commands per persistence operation
-    latency_points: tuple[tuple[float, float], ...] = ()  # (busiest master's CPU utilisation, p99 µs): clean runs
-    # sizing.LatencyModel (p99 vs utilisation fitted on the clean runs; None: not assessed); typed Any because
-    # sizing imports this module, not the other way round
-    latency: Any = None
-    latency_why: str = NO_RUNS  # why latency is not assessed (when ``latency`` is None)
     runs: int = 0
     source: str = "assumption"
     live_sessions_range: tuple[float, float] | None = None  # smallest and largest measured (None: not measured)

@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from loadsim.errors import FitError, ResultsError
 from loadsim.model import sizing as sz
+from loadsim.model.runclass import CLEAN, RIG_BOUND
 from loadsim.model.workload import operation_percentile
 from loadsim.results.reader import find_runs, load
 
@@ -295,7 +296,7 @@ def plot_measured(table: pd.DataFrame, column: str, ylabel: str, title: str, lim
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     top = 0.0
     values_all = pd.to_numeric(table[column], errors="coerce") * scale if column in table else pd.Series(dtype=float)
-    classes = table["class"] if "class" in table else pd.Series(sz.CLEAN, index=table.index)
+    classes = table["class"] if "class" in table else pd.Series(CLEAN, index=table.index)
     marked: set[str] = set()
     for (masters, tls), rows in table.assign(_v=values_all, _c=classes).groupby(["masters", "tls"], dropna=False):
         rows = rows.dropna(subset=["_v"])
@@ -303,15 +304,15 @@ def plot_measured(table: pd.DataFrame, column: str, ylabel: str, title: str, lim
             continue
         top = max(top, float(rows["_v"].max()))
         label = f"{masters} masters{' TLS' if tls else ''}"
-        clean = rows[rows["_c"] == sz.CLEAN]
+        clean = rows[rows["_c"] == CLEAN]
         colour = None
         if not clean.empty:
             colour = ax.plot(clean["ha_pairs"], clean["_v"], "o", alpha=0.6,
                              label=f"{label} (clean runs)")[0].get_color()
-        for cls, other in rows[rows["_c"] != sz.CLEAN].groupby("_c"):
+        for cls, other in rows[rows["_c"] != CLEAN].groupby("_c"):
             ax.plot(other["ha_pairs"], other["_v"], "x", color=colour or "#c62828", markersize=8, mew=2,
                     label=f"{label} ({cls} runs" + (": the rig's latency, not Redis's)" if latency and cls ==
-                                                    sz.RIG_BOUND else ")"))
+                                                    RIG_BOUND else ")"))
             marked.add(str(cls))
         line = clean if latency else rows
         means = line.groupby("ha_pairs")["_v"].mean()

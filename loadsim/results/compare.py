@@ -77,7 +77,7 @@ def arm_costs(folder: Path, index: dict[str, Any], tls: bool) -> sz.UnitCosts:
     fit cannot work here: the steady windows of short comparison runs hold a few hundred commands at nearly one
     load, so it cannot tell idle CPU from per-command CPU and puts the idle CPU into the per-command term
     (measured: 70.0 and 81.8 µs/command fitted for runs that measured 12.5-17.6 and 25.3-28.8). The memory
-    calibration and the latency curve (clean runs only) come from all the arm's runs, read as every report
+    calibration and Redis's execution times (runs not rig-bound) come from all the arm's runs, read as every report
     reads runs."""
     from loadsim.results.runs import read_runs
 

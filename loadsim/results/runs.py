@@ -76,7 +76,7 @@ def workload_of(config: dict[str, Any] | None, summary_workload: dict[str, Any] 
 
 # Summaries from this schema version on carry the run's classification as measured (host CPU pressure, steal, the
 # rig's share of p99); older ones are classified by ``upgrade`` from their flags only, which cannot see a busy
-# host: for sizing they stay "unclassified" (their evidence kept), so their latency never enters a fit.
+# host: for sizing they stay "unclassified" (their evidence kept).
 CLASSIFIED_FROM_SCHEMA = 3
 
 
@@ -85,12 +85,10 @@ def run_record(path: Path, summary: dict[str, Any], config: dict[str, Any] | Non
     """One complete run's summary (current schema) and config as the record sizing fits; ``measured_class``
     False: the summary predates the classification (see CLASSIFIED_FROM_SCHEMA)."""
     masters = summary["masters"]
-    steady = [m for m in masters if m.get("steady_s")]
     kind = dict(summary.get("run_class") or {})
     if not measured_class:
         kind["class"] = sz.UNCLASSIFIED
     cluster = summary.get("cluster", {})
-    op = summary.get("operations", {}).get(wl.UPDATE, {})
     sim = (config or {}).get("simulation") or {}
     return sz.MeasuredRun(
         name=path.name, run_class=kind.get("class", sz.UNCLASSIFIED), evidence=kind.get("evidence", ""),
@@ -100,9 +98,7 @@ def run_record(path: Path, summary: dict[str, Any], config: dict[str, Any] | Non
         cpu_s=float(sum(m["cpu_s_steady"] for m in masters)),
         master_seconds=float(sum(m["steady_s"] for m in masters)),
         commands=float(sum(m["commands_steady"] for m in masters)),
-        busiest_utilisation=max((m["cpu_s_steady"] / m["steady_s"] for m in steady), default=0.0),
         operations_steady=float(summary["rates"]["achieved_ops_per_s"] * (summary.get("steady_s") or 0.0)),
-        p99_us=op.get("latency_us", {}).get("p99"),
         cpu_us_per_command=_steady_cpu_us(masters),
         workload=workload_of(config, summary.get("workload")), eager_connections=sim.get("pool_connections") == "eager",
         redis_version=_version(cluster.get("redis_version")), path=str(path),

@@ -15,7 +15,7 @@ COSTS = sz.UnitCosts(plain=uc.flat_cpu(20e-6), base_bytes_per_master=2e6)
 
 
 def _run(live, masters, used=None, factor=1.0, base=1.5e6, workload=None, name=None, kind="unclassified",
-         p99=700.0, cpu_s=None, commands=None, util=0.01):
+         cpu_s=None, commands=None):
     """A measured run whose used_memory is the model's x ``factor`` on a ``base`` per master (unless given)."""
     from loadsim.model import workload as wl
 
@@ -24,7 +24,7 @@ def _run(live, masters, used=None, factor=1.0, base=1.5e6, workload=None, name=N
                        masters=masters, live_sessions=live, used_memory=0.0,
                        cpu_s=cpu_s if cpu_s is not None else 0.01 * masters * 20 + 20e-6 * live * 10,
                        master_seconds=20.0 * masters, commands=commands if commands is not None else live * 10,
-                       busiest_utilisation=util, operations_steady=live * 10 / 1.875, p99_us=p99,
+                       operations_steady=live * 10 / 1.875,
                        cpu_us_per_command=25.0, workload=w)
     if used is None:
         m = sz.model_run(r)
@@ -72,7 +72,7 @@ def test_plan_warns_outside_the_measured_range_and_prints_no_inf():
     assert sz.extrapolation(sz.Deployment(ha_pairs=2), measured) is None  # 1,800: inside the range
     assert sz.extrapolation(far, sz.DEFAULT_COSTS) is None  # assumed costs: no measured range to leave
     # a saturated master: p99 unbounded, said in words, never "inf"
-    hot = replace(measured, latency=sz.fit_latency([(0.1, 500.0), (0.5, 900.0)]), plain=uc.flat_cpu(1e-3))
+    hot = replace(measured, plain=uc.flat_cpu(1e-3))
     text = sz.verdict(sz.Deployment(ha_pairs=50), hot).text()
     assert "inf" not in text.replace("info", "") and "nan" not in text
     assert "unbounded (the master is saturated)" in text
@@ -152,31 +152,10 @@ def test_smallest_masters_and_overrides_change_the_answer():
     assert looser is not None and looser < m
 
 
-def test_latency_curve_is_the_queueing_one_through_the_clean_runs():
-    model = sz.fit_latency([(0.1, 300.0 / 0.9), (0.5, 500.0 / 0.5), (0.3, 400.0 / 0.7)])
-    assert model.floor_us == pytest.approx(400.0) and (model.floor_low_us, model.floor_high_us) == (300.0, 500.0)
-    assert model.p99(0.75) == pytest.approx(1600.0) and model.interval(0.75) == pytest.approx((1200.0, 2000.0))
-    assert model.p99(1.0) == float("inf")
-    assert not model.extrapolated(0.5) and model.extrapolated(0.6) and "extrapolated" in model.describe(0.6)
-    with pytest.raises(FitError):
-        sz.fit_latency([])
-
-
-def test_noisy_latency_that_falls_with_load_gives_one_consistent_answer():
-    """The issue's sweep: p99 9.0 ms at 1 pair, 6.7 ms at 9 pairs (the rig's noise at 1 % CPU). A line through
-    the points gave PASS at 5 pairs next to "not even 1 pair passes", and FAIL at 3 and 9."""
-    costs = replace(COSTS, latency=sz.fit_latency([(0.006, 9000.0), (0.013, 6700.0)]))
-    d = sz.Deployment(latency_slo_p99_us=8000.0)
-    verdicts = {n: sz.verdict(replace(d, ha_pairs=n), costs) for n in (1, 3, 5, 9, 10, 30)}
-    assert len({v.passed for v in verdicts.values()}) == 1  # the floor 7,810 µs is under 8,000 at every load here
-    for n, v in verdicts.items():
-        assert v.passed == (v.envelope.max_pairs.value is not None and v.envelope.max_pairs.value >= n)
-
-
 def _grid_costs():
-    # latency binds before CPU (ceiling 1.0): p99 = 1,000 µs / (1 - rho), SLO 5,000 µs -> rho up to 0.8
-    return replace(COSTS, latency=sz.fit_latency([(0.01, 1000.0 / 0.99), (0.05, 1000.0 / 0.95)]),
-                   plain=uc.flat_cpu(200e-6))
+    # latency binds before CPU (ceiling 1.0): the composed p99's queueing at 200 µs per command passes a 5,000 µs SLO
+    # only well under a full core
+    return replace(COSTS, plain=uc.flat_cpu(200e-6))
 
 
 @pytest.mark.parametrize("record_bytes", [1000, 5000, 20000, 100_000])
@@ -212,11 +191,6 @@ def test_latency_is_assessed_for_production_without_runs():
     assert "not assessed" not in v.text().splitlines()[0]
     j = sz.verdict_dict(v)
     assert j["prediction"]["latency"]["network_rtt_us"] == 200 and j["prediction"]["latency"]["p99_us"] >= 200
-    # runs without a clean one say why, per class
-    assert "2 rig-bound" in sz.latency_not_assessed({"rig-bound": 2}) and "quieter" in \
-        sz.latency_not_assessed({"rig-bound": 2})
-    assert "older loadsim" in sz.latency_not_assessed({"unclassified": 1})
-    assert sz.latency_not_assessed({"clean": 1, "rig-bound": 1}) == ""
 
 
 def test_verdict_text_names_binding_constraint_and_margin():
@@ -236,14 +210,11 @@ def test_fit_unit_costs_from_run_records():
     assert costs.cpu_s_per_command == pytest.approx(20e-6) and costs.base_cpu_per_master == pytest.approx(0.01)
     assert costs.plain.per_command.source == uc.FITTED and costs.plain.per_byte.source == uc.REFERENCE
     assert costs.tls == uc.REFERENCE_TLS  # no TLS runs: the TLS arm keeps the reference values
-    # runs from before the classification: memory and CPU fitted, latency not (and it says why)
-    assert costs.runs == 3 and costs.latency is None and "3 unclassified" in costs.latency_why
+    assert costs.runs == 3
     classified = [replace(r, run_class=k) for r, k in zip(runs, ("clean", "rig-bound", "clean"), strict=True)]
     costs = sz.fit_unit_costs(classified)
-    assert len(costs.latency_points) == 2 and costs.latency is not None and costs.latency.runs == 2
     assert costs.cpu_s_per_command == pytest.approx(20e-6)  # the rig-bound run still counts for CPU
     only_rig = sz.fit_unit_costs([replace(r, run_class="rig-bound") for r in runs])
-    assert only_rig.latency is None and "3 rig-bound" in only_rig.latency_why
     # rig-bound runs never enter Redis's figures; latency is still assessed, from the reference execution times
     assert only_rig.redis_latency == sz.lat.DEFAULT_REDIS
     assert sz.verdict(sz.Deployment(), only_rig).prediction.constraints[-1].status != "NOT ASSESSED"
@@ -275,11 +246,10 @@ def test_read_runs_is_the_one_reader(tmp_path):
         (tmp_path / name / "config.json").write_text(json.dumps({"workload": asdict(w)}))
     a, b, c = read_runs(tmp_path)
     assert (a.run_class, a.evidence, b.run_class) == ("rig-bound", "schedule lag p99 12 ms", "unclassified")
-    # classified from an older summary's flags only (no host figures): not trusted for latency
+    # classified from an older summary's flags only (no host figures): unclassified
     assert c.run_class == "unclassified" and "older summary" in c.evidence
     assert a.workload == w and a.tls and a.redis_version == (7, 2) and a.masters == 3 and a.ha_pairs == 2
-    assert a.used_memory == 12e6 and a.commands == 9000 and a.operations_steady == 2000 and a.p99_us == 900
-    assert a.busiest_utilisation == pytest.approx(0.01)
+    assert a.used_memory == 12e6 and a.commands == 9000 and a.operations_steady == 2000
     assert read_runs(tmp_path, tls=True) == [a, b, c]
     with pytest.raises(Exception, match="no runs without TLS"):
         read_runs(tmp_path, tls=False)

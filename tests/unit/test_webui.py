@@ -67,7 +67,7 @@ def test_live_verdict_is_the_plans_assessment_of_the_running_deployment():
     # the same deployment and calibration through loadsim plan's one function: the same answer per constraint
     live = sz.MeasuredRun(name="live", run_class=sz.IN_PROGRESS, evidence="", tls=False, ha_pairs=2, masters=3,
                           live_sessions=200, used_memory=3 * (4 * 2**20 + 3000), cpu_s=0.09, master_seconds=3,
-                          commands=1500, busiest_utilisation=0.03, operations_steady=0, p99_us=None,
+                          commands=1500, operations_steady=0,
                           cpu_us_per_command=0, workload=params)
     v = sz.verdict(sz.deployment_for(params, masters=3, replicas=1, node_ram_bytes=2**30),
                    sz.fit_unit_costs([live]))
