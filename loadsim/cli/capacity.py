@@ -34,6 +34,13 @@ def register(sub: Any) -> None:
                                                                    "(default 80)")
     p.add_argument("--clients", type=int, default=50, help="closed-loop connections (default 50)")
     p.add_argument("--requests", type=int, default=50_000, help="closed-loop requests per command (default 50000)")
+    p.add_argument("--concurrency", default=None,
+                   help="connections of the latency-vs-load curve's closed-loop levels, increasing from 1 (default "
+                        "1,2,4,8,16,32,64)")
+    p.add_argument("--curve-requests", type=int, default=None,
+                   help="requests per curve level over the command mix (default 6000)")
+    p.add_argument("--memtier", default=None, metavar="PATH",
+                   help="memtier_benchmark to drive the curve (the mix in one run; default: redis-benchmark)")
     p.add_argument("--redis-benchmark", default=None, help="path of redis-benchmark (default: from PATH)")
     p.add_argument("--out", default=None, help="results folder (default results/capacity-<timestamp>)")
     p.add_argument("extra", nargs=argparse.REMAINDER, help="after '--': options passed to every open-loop run")
@@ -46,7 +53,14 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
 
     from loadsim import paths
     from loadsim.defaults import DEFAULTS
-    from loadsim.experiments.capacity import CapacityPlan, plan_lines, run_capacity, verdict_lines
+    from loadsim.experiments.capacity import (
+        CURVE_CONCURRENCY,
+        CURVE_REQUESTS,
+        CapacityPlan,
+        plan_lines,
+        run_capacity,
+        verdict_lines,
+    )
     from loadsim.experiments.sweep import (
         Point,
         check_complexity,
@@ -57,6 +71,8 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     )
 
     steps = parse_list("steps", args.steps, int)
+    concurrency = (parse_list("concurrency", args.concurrency, int) if args.concurrency is not None
+                   else list(CURVE_CONCURRENCY))
     check_complexity(args.complexity)
     extra = [a for a in args.extra if a != "--"]
     for axis in ("-u", "--users", "--redis-nodes", "--results-dir", "--tls-enabled", "--complexity", "-t",
@@ -69,7 +85,9 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     plan = CapacityPlan(steps=steps, step_time=args.step_time, masters=args.masters, tls=args.tls,
                         complexity=args.complexity, cps_per_pair=args.cps_per_pair, processes=args.processes,
                         slo_p99_us=slo, cpu_ceiling_percent=args.cpu_ceiling, clients=args.clients,
-                        requests=args.requests, redis_benchmark=args.redis_benchmark)
+                        requests=args.requests, redis_benchmark=args.redis_benchmark, concurrency=concurrency,
+                        curve_requests=CURVE_REQUESTS if args.curve_requests is None else args.curve_requests,
+                        memtier=args.memtier)
     plan.validate()
     if not 3 <= args.masters <= 64:
         raise ExperimentError(f"--masters {args.masters}: give 3..64 masters (Redis Cluster needs at least 3)")
@@ -87,9 +105,15 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
         print(note, flush=True)
     print(f"capacity of one master into {out} (open loop: {len(steps)} steps at most x {args.step_time})", flush=True)
     result = run_capacity(plan, out, echo=lambda m: print(m, flush=True), extra=extra)
-    from loadsim.results.runs import unit_costs
+    from loadsim.errors import LoadsimError
+    from loadsim.results.runs import verdict_for
 
-    costs, _ = unit_costs(out)  # what plan --from this folder uses (capacity > runs > reference values)
-    lines = verdict_lines(result) + plan_lines(result, costs, float(DEFAULTS["cpu_ceiling"].value))
+    lines = verdict_lines(result)
+    try:  # what plan --from this folder answers: the same function, the same folder
+        v, _ = verdict_for(out, with_envelope=False)
+        lines += [f"plan --from {out} (its question: {v.question.asked if v.question else 'plan defaults'}):",
+                  *plan_lines(v)]
+    except LoadsimError as exc:
+        lines.append(f"plan --from {out}: no verdict ({exc})")
     print("\n" + "\n".join(lines) + f"\n\nresults: {out}/capacity.json")
     return 0

@@ -20,6 +20,7 @@ import csv
 import io
 import json
 import math
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,8 +38,20 @@ from loadsim.errors import ExperimentError
 from loadsim.experiments.sweep import check_run_time, run_child
 from loadsim.model.runclass import RIG_BOUND, generator_limited
 from loadsim.results.figures import busiest_operation
+from loadsim.results.host import HostCounters
 from loadsim.results.writer import atomic_write
 
+# The curve's levels: connections that never wait (closed loop), doubling from 1 (the unloaded level). 64 is past
+# the knee of one master here: redis-benchmark SET 4 KB, 2 cores, at 32 connections Redis used 0.93 of a core.
+CURVE_CONCURRENCY = (1, 2, 4, 8, 16, 32, 64)
+CURVE_REQUESTS = 6000  # per level over the mix: 0.1-0.5 s a level at the 15-40 k commands/s one master runs here
+MAX_CURVE_CLIENTS = 1000
+MIN_LEVEL_REQUESTS = 300  # per command of a level: its first requests (connections, key misses) stay a few %
+DRIVER_BOUND_SHARE = 0.9  # a driver on 90 % of its core no longer out-runs the master: its own queue is in the wait
+# Redis's main thread waiting for a CPU this share of a level's time: the host delayed it. At 20 k commands/s one
+# 4 ms wait of the scheduler delays ~80 commands, over 1 % of a 6,000-command level: its p99 is the host's.
+HOST_BOUND_SHARE = 0.01
+SATURATED_SHARE = 0.95  # the master's event loop on 95 % of a core: the last level worth measuring
 MAX_STEP_PAIRS = 10_000  # HA pairs in one open-loop step: beyond any estate (Genesys sizes ORS in tens of pairs)
 MAX_SLO_US = 60_000_000  # a p99 objective above a minute is a typo (compare-tls has the same bound)
 CAPACITY_FILE = "capacity.json"
@@ -76,6 +89,11 @@ class CapacityPlan:
     requests: int = 50_000  # closed-loop requests per command of the mix
     redis_benchmark: str | None = None  # path; None: from PATH
     scenario: str = "ha9"
+    # the latency-vs-load curve: closed-loop connections per level (doubling: the wait roughly doubles with them
+    # until the master saturates) and requests per level over the whole mix
+    concurrency: list[int] = field(default_factory=lambda: list(CURVE_CONCURRENCY))
+    curve_requests: int = CURVE_REQUESTS
+    memtier: str | None = None  # memtier_benchmark's path: it drives the curve (the mix in one run) when given
 
     def validate(self) -> None:
         """Every check that needs no process: ranges, NaN and infinity, the steps, the redis-benchmark binary
@@ -110,7 +128,17 @@ class CapacityPlan:
             raise ExperimentError(f"--processes {self.processes}: give 1 or more generator processes")
         if not (math.isfinite(self.cpu_ceiling_percent) and 0 < self.cpu_ceiling_percent <= 100):
             raise ExperimentError(f"--cpu-ceiling {self.cpu_ceiling_percent:g}: give a percentage of one core, 1..100")
+        levels = ",".join(map(str, self.concurrency))
+        if (not self.concurrency or self.concurrency[0] != 1 or any(b <= a for a, b in zip(
+                self.concurrency, self.concurrency[1:], strict=False)) or self.concurrency[-1] > MAX_CURVE_CLIENTS):
+            raise ExperimentError(f"--concurrency {levels}: give increasing connection counts starting at 1 (the "
+                                  f"unloaded level the waits are measured from), at most {MAX_CURVE_CLIENTS}, "
+                                  "e.g. 1,2,4,8,16,32,64")
+        if not 100 <= self.curve_requests <= 10_000_000:
+            raise ExperimentError(f"--curve-requests {self.curve_requests}: give 100..10000000 requests per level")
         self.bench_path()
+        if self.memtier is not None:
+            self.memtier_path()
 
     def bench_path(self) -> str:
         """The redis-benchmark to run, tried with ``--version`` (a wrong binary, /bin/false, was found out only
@@ -131,6 +159,26 @@ class CapacityPlan:
             raise ExperimentError(f"--redis-benchmark {found}: not a working redis-benchmark ('--version' gave "
                                   f"{answer}{': ' + said.splitlines()[0][:80] if said else ''}); give the path of "
                                   "redis-benchmark from redis-tools")
+        return found
+
+
+    def memtier_path(self) -> str:
+        """The memtier_benchmark given with ``--memtier``, tried with ``--version``."""
+        found = shutil.which(self.memtier or "memtier_benchmark")
+        if not found:
+            raise ExperimentError(f"--memtier {self.memtier}: no memtier_benchmark there; build it as its README says "
+                                  "(https://github.com/redis/memtier_benchmark) or leave --memtier out "
+                                  "(redis-benchmark then drives the curve)")
+        try:
+            proc = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=10,
+                                  stdin=subprocess.DEVNULL)
+            said = (proc.stdout + proc.stderr).strip()
+        except (OSError, subprocess.SubprocessError) as exc:
+            proc, said = None, str(exc)
+        if proc is None or proc.returncode != 0 or "memtier" not in said.lower():
+            raise ExperimentError(f"--memtier {found}: not a working memtier_benchmark ('--version' gave "
+                                  f"{said.splitlines()[0][:80] if said else 'nothing'}); give the path of "
+                                  "memtier_benchmark")
         return found
 
 
@@ -267,29 +315,44 @@ def verdict_lines(result: dict[str, Any]) -> list[str]:
         closed = result["closed_loop"]
         lines.append(f"  closed loop (redis-benchmark, {closed['clients']} connections, mix "
                      + ", ".join(f"{k} {100 * v:.0f} %" for k, v in closed["mix"].items())
-                     + f"): {c['closed_loop_commands_per_s']:,.0f} commands/s, server "
-                     f"{c['server_us_per_command_at_saturation']:.1f} us CPU per command at saturation "
-                     f"(one core: {c['cpu_capacity_commands_per_s']:,.0f} commands/s)")
+                     + f"): server {c['server_us_per_command_at_saturation']:.1f} us CPU per command at saturation "
+                     f"(redis-benchmark drove {c['closed_loop_commands_per_s']:,.0f} commands/s on this machine, "
+                     "the driver sharing its cores: a measurement, not a ceiling plan uses)")
+    curve = result.get("queue_curve")
+    if curve:
+        lines.append("  " + curve_line(curve))
     return lines
 
 
-def plan_lines(result: dict[str, Any], costs: Any, cpu_ceiling: float) -> list[str]:
-    """Which ceiling ``loadsim plan --from`` this folder uses, said with the figure plan prints: the closed loop's
-    server CPU per command (a master's own cost at saturation, through ``loadsim.model.unitcosts``), never
-    redis-benchmark's rate, which on a shared machine is the driver's limit as much as the master's."""
-    closed = result.get("closed_loop")
-    if not closed or not closed.get("server_us_per_command"):
-        return ["  plan --from this folder: no closed-loop figure; plan uses the runs' fit (or the reference values)"]
-    tls = bool(result["tls"])
-    at = float(closed.get("bytes_per_command") or 0.0)
-    arm = costs.cpu_for(tls)
-    service = arm.service_s(at)
-    ceiling = (cpu_ceiling - arm.idle.value) / service if service > 0 else 0.0
-    return [f"  plan --from this folder uses the CPU per command, not a rate: {costs.cpu_line(at, tls)}",
-            f"  so one master's core is full at {1 / service:,.0f} commands/s of this mix, and at plan's CPU ceiling "
-            f"({100 * cpu_ceiling:.0f} % of a core, less the idle master's {100 * arm.idle.value:.2f} %) it carries "
-            f"{ceiling:,.0f} commands/s; the closed loop's {closed['commands_per_s']:,.0f} commands/s is what "
-            "redis-benchmark drove on this machine (the driver shares the cores): not used by plan"]
+def curve_line(curve: dict[str, Any]) -> str:
+    """The latency-vs-load curve in one line: its points and what was left off."""
+    points = ", ".join(f"{100 * u:.0f} % {w:,.0f} us" for u, w in curve["points"])
+    left = "".join(f"; {n} level{'s' if n != 1 else ''} left off ({why})" for n, why in (
+        (curve.get("driver_bound_levels"), "the driver bound first"),
+        (curve.get("host_bound_levels"), "the machine delayed Redis: its main thread waited for a CPU"))
+        if n)
+    if not curve["points"]:
+        return (f"latency-vs-load curve ({curve['driver']}): no level measured Redis's own queueing{left}; plan uses "
+                "the M/M/1 assumption: measure on a quieter machine")
+    top = curve.get("measured_up_to_utilisation")
+    return (f"latency-vs-load curve ({curve['driver']}, {len(curve['levels'])} levels of "
+            f"{curve['levels'][0]['clients']}..{curve['levels'][-1]['clients']} connections; unloaded p99 "
+            f"{curve['unloaded_p99_us']:,.0f} us): p99 wait at Redis's CPU utilisation {points or 'none'}"
+            + (f"; measured up to {100 * top:.0f} % of a core, extrapolated beyond" if top is not None else "") + left)
+
+
+def plan_lines(v: Any) -> list[str]:
+    """What ``loadsim plan --from`` this folder uses, from the same verdict (``loadsim.results.runs.verdict_for``):
+    the one ceiling of a master its CPU constraint uses (the CPU per command, never redis-benchmark's rate, which on
+    a shared machine is the driver's limit as much as the master's) and which queueing its latency uses."""
+    from loadsim.model import sizing as sz
+
+    p = v.prediction
+    lines = [f"  ceiling plan uses: {sz.ceiling_text(p)}",
+             f"  {p.cpu_line}"]
+    if p.latency is not None:
+        lines.append(f"  queueing plan uses: {p.latency.queue_basis}")
+    return lines
 
 
 def run_capacity(plan: CapacityPlan, out_dir: Path, echo: Callable[[str], None] = print,
@@ -336,10 +399,11 @@ def run_capacity(plan: CapacityPlan, out_dir: Path, echo: Callable[[str], None] 
                 stopped_by = reason
                 break
         closed = closed_loop(cluster, bench, plan, last_summary or {}, out_dir, echo)
+        curve = latency_curve(cluster, bench, plan, last_summary or {}, out_dir, echo)
     result = {"kind": "loadsim-capacity", "version": CAPACITY_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "plan": asdict(plan), "tls": plan.tls, "masters": plan.masters, "complexity": plan.complexity,
               "slo_p99_us": plan.slo_p99_us, "cpu_ceiling_percent": plan.cpu_ceiling_percent,
-              "open_loop": {"steps": steps, "stopped_by": stopped_by}, "closed_loop": closed,
+              "open_loop": {"steps": steps, "stopped_by": stopped_by}, "closed_loop": closed, "queue_curve": curve,
               "capacity": capacity_summary(steps, stopped_by, closed, plan.slo_p99_us)}
     atomic_write(out_dir / CAPACITY_FILE, json.dumps(result, indent=2) + "\n")
     try:
@@ -349,37 +413,63 @@ def run_capacity(plan: CapacityPlan, out_dir: Path, echo: Callable[[str], None] 
     return result
 
 
-def closed_loop(cluster: EmbeddedCluster, bench: str, plan: CapacityPlan, summary: dict[str, Any], out_dir: Path,
-                echo: Callable[[str], None]) -> dict[str, Any]:
-    """redis-benchmark against the first master, one command of the mix at a time, keys in its slots."""
+@dataclass(frozen=True)
+class MixTarget:
+    """One master and the mix the closed loops send it: keys hash-tagged into its slots, the records' size."""
+
+    port: int
+    node: str
+    tag: str
+    mix: dict[str, float]
+    size: int
+    ttl_ms: str
+    keyspace: int
+    tls: tuple[str, ...]
+
+    def args(self, name: str) -> list[str]:
+        """redis-benchmark's arguments for one command of the mix (``__rand_int__``: a random key number)."""
+        value = "x" * self.size
+        return [a.replace("TAG", self.tag) if "TAG" in a else value if a == "VALUE" else self.ttl_ms if a == "TTL"
+                else a for a in TEMPLATES[name]]
+
+    def order(self) -> list[str]:
+        return sorted(self.mix, key=lambda c: not c.startswith("set"))  # SETs first: the others find keys
+
+
+def mix_target(cluster: EmbeddedCluster, plan: CapacityPlan, summary: dict[str, Any]) -> MixTarget:
+    """The first master and the open loop's command mix and record size (from its last step's summary)."""
     master = cluster.masters_in_slot_order()[0]
     topo = {t.port: t for t in cluster.topology()}
     tag = hash_tag_for(list(topo[master.port].slots))
-    node = f"127.0.0.1:{master.port}"
     mix = model_mix(summary.get("workload", {}))
     if not mix:
         raise ExperimentError("the open loop's summary holds no workload to take the command mix from")
     size = int(summary.get("workload", {}).get("record_bytes_mean") or 4096)
     ttl = str(int(summary.get("workload", {}).get("session_ttl_s") or 3600) * 1000)
-    keyspace = max(1000, min(100_000, BENCH_MEMORY_BYTES // max(1, size)))
-    tls: list[str] = []
+    tls: tuple[str, ...] = ()
     if plan.tls:
         t = cluster.tls_dir
-        tls = ["--tls", "--cacert", str(t / "ca.crt"), "--cert", str(t / "client.crt"), "--key", str(t / "client.key")]
+        tls = ("--tls", "--cacert", str(t / "ca.crt"), "--cert", str(t / "client.crt"), "--key", str(t / "client.key"))
     if cluster.options.password:
         raise ExperimentError("the closed loop needs a cluster without a password (redis-benchmark -a would show "
                               "it in the process list)")
+    return MixTarget(master.port, f"127.0.0.1:{master.port}", tag, mix, size, ttl,
+                     max(1000, min(100_000, BENCH_MEMORY_BYTES // max(1, size))), tls)
+
+
+def closed_loop(cluster: EmbeddedCluster, bench: str, plan: CapacityPlan, summary: dict[str, Any], out_dir: Path,
+                echo: Callable[[str], None]) -> dict[str, Any]:
+    """redis-benchmark against the first master, one command of the mix at a time, keys in its slots."""
+    target = mix_target(cluster, plan, summary)
     per_command: dict[str, dict[str, float]] = {}
-    value = "x" * size
+    master = next(m for m in cluster.masters_in_slot_order() if m.port == target.port)
     with cluster.admin_client(master) as admin:
-        for name in sorted(mix, key=lambda c: not c.startswith("set")):  # SETs first: the others find keys
-            args = [a.replace("TAG", tag) if "TAG" in a else value if a == "VALUE" else ttl if a == "TTL" else a
-                    for a in TEMPLATES[name]]
+        for name in target.order():
             command = TEMPLATES[name][0].lower()
             before = _server_counters(admin, command)
-            proc = subprocess.run([bench, "-h", "127.0.0.1", "-p", str(master.port), *tls, "-c", str(plan.clients),
-                                   "-n", str(plan.requests), "-r", str(keyspace), "--csv", *args],
-                                  capture_output=True, text=True, timeout=600)
+            proc = subprocess.run([bench, "-h", "127.0.0.1", "-p", str(target.port), *target.tls, "-c",
+                                   str(plan.clients), "-n", str(plan.requests), "-r", str(target.keyspace), "--csv",
+                                   *target.args(name)], capture_output=True, text=True, timeout=600)
             after = _server_counters(admin, command)
             if proc.returncode != 0:
                 raise ExperimentError(f"redis-benchmark failed (exit {proc.returncode}): "
@@ -396,30 +486,206 @@ def closed_loop(cluster: EmbeddedCluster, bench: str, plan: CapacityPlan, summar
             echo(f"closed loop {name.upper():<8} {figures['rps']:>10,.0f} commands/s, server "
                  f"{figures['server_us_per_command']:.1f} us CPU/command ({figures['usec_per_call']:.1f} us in the "
                  f"command), p99 {figures.get('p99_latency_ms', 0) * 1000:,.0f} us")
-    combined = combine(per_command, mix)
-    return {"driver": "redis-benchmark", "master": node, "hash_tag": tag, "clients": plan.clients,
-            "requests_per_command": plan.requests, "record_bytes": size, "keyspace": keyspace, "mix": mix,
-            "per_command": per_command, **combined}
+    combined = combine(per_command, target.mix)
+    return {"driver": "redis-benchmark", "master": target.node, "hash_tag": target.tag, "clients": plan.clients,
+            "requests_per_command": plan.requests, "record_bytes": target.size, "keyspace": target.keyspace,
+            "mix": target.mix, "per_command": per_command, **combined}
 
 
-def _server_counters(client: Any, command: str) -> dict[str, float]:
+# ------------------------------------------------------------------------------------------ latency-vs-load curve
+CURVE_METHOD = (
+    "closed loop at increasing concurrency against one master with the workload's command mix; x: Redis's own CPU "
+    "utilisation of that master (used_cpu_sys + used_cpu_user delta over the driver's measured span); y: the p99 "
+    "latency the driver saw less its p99 at 1 connection (the unloaded level: the round trip, the driver's and "
+    "Redis's own time per command), i.e. what the other connections' commands ahead of it in the master's event "
+    "loop added. Redis 7.0 has no counter of that wait (INFO commandstats usec_per_call and latencystats time the "
+    "command's execution only, recorded per level beside it), so the driver's clock is read; a level whose driver "
+    "used 90 % of its core or more no longer out-runs the master (its own queue is in the figure) and is left off "
+    "the curve. Mean wait cross-checked from Redis's own call counts by Little's law: connections / throughput less "
+    "the same at 1 connection.")
+
+
+def _level_redis_benchmark(bench: str, target: MixTarget, clients: int, requests: int) -> dict[str, float]:
+    """One level with redis-benchmark: each command of the mix in turn (it sends one command per run), its share
+    of ``requests``; latency percentiles weighted by requests (redis-benchmark prints percentiles, not histograms:
+    an approximation of the mix's percentiles, exact for a mix of one command)."""
+    total = {"span_s": 0.0, "requests": 0.0, "p50_us": 0.0, "p99_us": 0.0, "avg_us": 0.0, "driver_cpu_s": 0.0,
+             "driver_wall_s": 0.0}
+    for name in target.order():
+        n = max(MIN_LEVEL_REQUESTS, round(requests * target.mix[name]))
+        before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+        proc = subprocess.run([bench, "-h", "127.0.0.1", "-p", str(target.port), *target.tls, "-c", str(clients),
+                               "-n", str(n), "-r", str(target.keyspace), "--csv", *target.args(name)],
+                              capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        wall, after = time.monotonic() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode != 0:
+            raise ExperimentError(f"redis-benchmark failed (exit {proc.returncode}): "
+                                  f"{(proc.stderr or proc.stdout).strip()[:200]}")
+        f = parse_bench_csv(proc.stdout)
+        total["span_s"] += n / f["rps"] if f["rps"] > 0 else wall
+        total["requests"] += n
+        for key, col in (("p50_us", "p50_latency_ms"), ("p99_us", "p99_latency_ms"), ("avg_us", "avg_latency_ms")):
+            total[key] += n * 1000.0 * f[col]
+        total["driver_cpu_s"] += (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        total["driver_wall_s"] += wall
+    for key in ("p50_us", "p99_us", "avg_us"):
+        total[key] /= total["requests"]
+    return total
+
+
+def memtier_command_args(target: MixTarget) -> list[str]:
+    """memtier_benchmark's arguments for the whole mix in one run: one ``--command`` per command of the mix, its
+    ``--command-ratio`` the mix's share in whole numbers (``__key__`` memtier's key, after the master's hash tag)."""
+    smallest = min(target.mix.values())
+    out = ["-d", str(target.size)]
+    for name in target.order():
+        words = [w.replace("__rand_int__", "__key__").replace("TAG", target.tag) if "__rand_int__" in w or "TAG" in w
+                 else "__data__" if w == "VALUE" else target.ttl_ms if w == "TTL" else w for w in TEMPLATES[name]]
+        out += [f"--command={' '.join(words)}", f"--command-ratio={max(1, round(target.mix[name] / smallest))}",
+                "--command-key-pattern=R"]
+    return out
+
+
+def _level_memtier(memtier: str, target: MixTarget, clients: int, requests: int, work: Path) -> dict[str, float]:
+    """One level with memtier_benchmark: the mix in one run (one thread, ``clients`` connections), its JSON's
+    totals (percentiles from its own histogram of the mix)."""
+    out = work / f"memtier-c{clients}.json"
+    per_client = max(1, math.ceil(requests / clients))
+    tls = ["--tls", "--cacert", target.tls[2], "--cert", target.tls[4], "--key", target.tls[6]] if target.tls else []
+    before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    proc = subprocess.run([memtier, "-s", "127.0.0.1", "-p", str(target.port), *tls, "--protocol=redis", "-t", "1",
+                           "-c", str(clients), f"--requests={per_client}", f"--key-maximum={target.keyspace}",
+                           "--hide-histogram", f"--json-out-file={out}", *memtier_command_args(target)],
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    wall, after = time.monotonic() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0 or not out.exists():
+        raise ExperimentError(f"memtier_benchmark failed (exit {proc.returncode}): "
+                              f"{(proc.stderr or proc.stdout).strip()[-200:]}")
+    stats = json.loads(out.read_text())["ALL STATS"]
+    totals, pct = stats["Totals"], stats["Totals"]["Percentile Latencies"]
+    count = float(totals["Count"])
+    return {"span_s": count / totals["Ops/sec"] if totals["Ops/sec"] else wall, "requests": count,
+            "p50_us": 1000.0 * pct["p50.00"], "p99_us": 1000.0 * pct["p99.00"],
+            "avg_us": 1000.0 * totals["Average Latency"],
+            "driver_cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+            "driver_wall_s": wall}
+
+
+def latency_curve(cluster: EmbeddedCluster, bench: str, plan: CapacityPlan, summary: dict[str, Any], out_dir: Path,
+                  echo: Callable[[str], None]) -> dict[str, Any]:
+    """A master's latency-vs-load curve (``CURVE_METHOD``): one level per connection count of
+    ``plan.concurrency``, stopped early when the master saturates or the driver binds. Returns the levels, the
+    curve (``points``: utilisation, p99 wait µs; monotone, for ``loadsim.model.latency.curve_wait_us``) and its
+    provenance."""
+    from loadsim.model.latency import monotone_curve
+
+    target = mix_target(cluster, plan, summary)
+    driver = "memtier_benchmark" if plan.memtier else "redis-benchmark"
+    memtier = plan.memtier_path() if plan.memtier else None
+    master = next(m for m in cluster.masters_in_slot_order() if m.port == target.port)
+    host = HostCounters()
+    levels: list[dict[str, Any]] = []
+    with cluster.admin_client(master) as admin:
+        for clients in plan.concurrency:
+            before = _server_counters(admin, None)
+            host.sample()
+            waited0, t0 = _runqueue_wait_s(master.pid), time.monotonic()
+            if memtier:
+                got = _level_memtier(memtier, target, clients, plan.curve_requests, out_dir)
+            else:
+                got = _level_redis_benchmark(bench, target, clients, plan.curve_requests)
+            waited1, wall = _runqueue_wait_s(master.pid), time.monotonic() - t0
+            after = _server_counters(admin, None)
+            pressure = host.sample().get("host_cpu_pressure_percent")
+            span = got["span_s"]
+            calls = after["calls"] - before["calls"]
+            level = {"clients": clients, "requests": int(got["requests"]),
+                     "commands_per_s": round(calls / span, 1) if span else 0.0,
+                     "utilisation": round((after["cpu_s"] - before["cpu_s"]) / span, 4) if span else 0.0,
+                     "p50_us": round(got["p50_us"], 1), "p99_us": round(got["p99_us"], 1),
+                     "avg_us": round(got["avg_us"], 1),
+                     "usec_per_call": round((after["usec"] - before["usec"]) / calls, 2) if calls else 0.0,
+                     "driver_cpu_share": round(got["driver_cpu_s"] / got["driver_wall_s"], 3)
+                     if got["driver_wall_s"] else 0.0,
+                     "host_cpu_pressure_percent": None if pressure is None else round(pressure, 1),
+                     # the time Redis's main thread was ready to run but waited for a CPU: the host's delay, in
+                     # every latency of the level (schedstat; None where the kernel does not keep it)
+                     "redis_runqueue_share": round((waited1 - waited0) / wall, 4)
+                     if waited0 is not None and waited1 is not None and wall > 0 else None}
+            level["driver_bound"] = level["driver_cpu_share"] >= DRIVER_BOUND_SHARE
+            level["host_bound"] = (level["redis_runqueue_share"] or 0.0) >= HOST_BOUND_SHARE
+            level["used"] = not (level["driver_bound"] or level["host_bound"])
+            levels.append(level)
+            base = levels[0]
+            level["wait_p50_us"] = round(max(0.0, level["p50_us"] - base["p50_us"]), 1)
+            level["wait_p99_us"] = round(max(0.0, level["p99_us"] - base["p99_us"]), 1)
+            # Little's law on Redis's own counts: a connection's cycle is clients / throughput
+            level["wait_mean_us_littles_law"] = round(max(0.0, 1e6 * (clients / level["commands_per_s"]
+                                                                      - 1 / base["commands_per_s"])), 1) \
+                if level["commands_per_s"] and base["commands_per_s"] else None
+            echo(f"curve {clients:>4} connections: {level['commands_per_s']:>9,.0f} commands/s, Redis "
+                 f"{100 * level['utilisation']:.0f} % of a core, p99 {level['p99_us']:,.0f} us (wait "
+                 f"{level['wait_p99_us']:,.0f} us), driver {100 * level['driver_cpu_share']:.0f} % of a core"
+                 + (f", Redis waited for a CPU {100 * level['redis_runqueue_share']:.1f} % of the time"
+                    if level["redis_runqueue_share"] is not None else "")
+                 + (": driver-bound, left off the curve" if level["driver_bound"] else
+                    ": host-bound (the machine delayed Redis), left off the curve" if level["host_bound"] else ""))
+            if level["driver_bound"] or level["utilisation"] >= SATURATED_SHARE:
+                break
+    # the unloaded level is every wait's reference: delayed by the host, no wait of the level is Redis's own
+    usable = [lv for lv in levels if lv["used"]] if levels[0]["used"] else []
+    points = monotone_curve([(lv["utilisation"], lv["wait_p99_us"]) for lv in usable])
+    return {"driver": driver, "driver_version": _version(memtier or bench), "master": target.node,
+            "hash_tag": target.tag, "mix": target.mix, "record_bytes": target.size,
+            "requests_per_level": plan.curve_requests, "method": CURVE_METHOD, "levels": levels,
+            "points": [list(pt) for pt in points],
+            "unloaded_p50_us": levels[0]["p50_us"], "unloaded_p99_us": levels[0]["p99_us"],
+            "measured_up_to_utilisation": points[-1][0] if points else None,
+            "driver_bound_levels": sum(1 for lv in levels if lv["driver_bound"]),
+            "host_bound_levels": sum(1 for lv in levels if lv["host_bound"])}
+
+
+def _runqueue_wait_s(pid: int) -> float | None:
+    """Seconds the process's main thread has waited on a run queue (``/proc/PID/schedstat``, second field, ns)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _version(binary: str) -> str:
+    try:
+        proc = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10,
+                              stdin=subprocess.DEVNULL)
+        return (proc.stdout + proc.stderr).strip().splitlines()[0][:100]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return "unknown"
+
+
+def _server_counters(client: Any, command: str | None) -> dict[str, float]:
+    """Redis's own counters: CPU, and calls and usec of ``command`` (None: of every command but INFO itself)."""
     info = client.info("all")
-    stat = info.get(f"cmdstat_{command}", {}) or {}
+    stats = ([info.get(f"cmdstat_{command}", {}) or {}] if command else
+             [v for k, v in info.items() if k.startswith("cmdstat_") and k != "cmdstat_info" and isinstance(v, dict)])
     return {"cpu_s": float(info.get("used_cpu_sys", 0)) + float(info.get("used_cpu_user", 0)),
-            "calls": float(stat.get("calls", 0)), "usec": float(stat.get("usec", 0)),
+            "calls": sum(float(st.get("calls", 0)) for st in stats),
+            "usec": sum(float(st.get("usec", 0)) for st in stats),
             "bytes_in": float(info.get("total_net_input_bytes", 0))}
 
 
 def draw(result: dict[str, Any], path: Path) -> None:
-    """Latency against offered load (the hockey stick): open-loop p50/p99 per step, the SLO, the closed-loop
-    ceiling."""
+    """Left: latency against offered load (the hockey stick): open-loop p50/p99 per step, the SLO, the closed-loop
+    rate. Right: the master's latency-vs-load curve (p99 wait against Redis's CPU utilisation, as plan reads it),
+    with the levels left off (driver-bound) hollow."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    curve = result.get("queue_curve")
+    fig, axes = plt.subplots(1, 2 if curve else 1, figsize=(12 if curve else 7, 4), squeeze=False)
+    ax = axes[0][0]
     steps = [s for s in result["open_loop"]["steps"] if s["p99_us"]]
-    fig, ax = plt.subplots(figsize=(7, 4))
     x = [s["commands_per_s_busiest_master"] for s in steps]
     ax.plot(x, [s["p99_us"] for s in steps], "-", color="C0", label="open loop p99 (from intended start)")
     ax.plot(x, [s["p50_us"] for s in steps], "--", color="C1", label="open loop p50")
@@ -434,12 +700,33 @@ def draw(result: dict[str, Any], path: Path) -> None:
     closed = result.get("closed_loop")
     if closed and closed.get("commands_per_s"):
         ax.axvline(closed["commands_per_s"], color="black", ls=":", lw=1,
-                   label=f"closed-loop ceiling {closed['commands_per_s']:,.0f} commands/s")
+                   label=f"closed loop drove {closed['commands_per_s']:,.0f} commands/s (not plan's ceiling)")
     ax.set_xlabel("commands/s on the busiest master")
     ax.set_ylabel("latency, us")
     ax.set_yscale("log")
     ax.set_title(f"one master, {'TLS' if result['tls'] else 'plain'}: latency vs offered load")
     ax.legend(fontsize=8)
+    if curve:
+        ax = axes[0][1]
+        levels = curve["levels"]
+        pts = curve["points"]
+        if pts:
+            ax.plot([100 * u for u, _ in pts], [w for _, w in pts], "-", color="C2",
+                    label="p99 wait plan reads (monotone)")
+        for lv in levels:
+            ax.plot([100 * lv["utilisation"]], [lv["wait_p99_us"]], "o", color="C2",
+                    mfc=None if lv.get("used", True) else "none")
+            ax.annotate(str(lv["clients"]), (100 * lv["utilisation"], lv["wait_p99_us"]), fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")
+        ax.plot([100 * lv["utilisation"] for lv in levels], [lv["wait_p50_us"] for lv in levels], "s--",
+                color="C3", label="p50 wait")
+        if not all(lv.get("used", True) for lv in levels):
+            ax.plot([], [], "o", color="gray", mfc="none", label="hollow: left off (driver- or host-bound)")
+        ax.set_xlabel("Redis's CPU utilisation of the master, % of a core (labels: connections)")
+        ax.set_ylabel("wait beyond unloaded latency, us")
+        ax.set_xlim(0, 100)
+        ax.set_title(f"queueing curve: {curve['driver']} closed loop, unloaded p99 {curve['unloaded_p99_us']:,.0f} us")
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -12,8 +12,11 @@ carries over from a rig to production, per persistence operation of ``k`` comman
   1 Gbit/s per Redis's benchmark docs; ``loadsim check`` measures it from the host it runs on);
 * **Redis's execution** is Redis's own ``INFO latencystats`` (the runs' when they are not rig-bound, else the
   reference machine's), which a busy client does not inflate;
-* **queueing** is the M/M/1 waiting time of the master's event loop with the service time its CPU per command
-  (``wait_us``) unless a ``loadsim capacity`` latency-vs-load curve measured closed loop replaces it;
+* **queueing** is read off a master's latency-vs-load curve when ``loadsim capacity`` measured one (closed loop at
+  increasing concurrency: the p99 wait Redis added beyond its unloaded latency against its own CPU utilisation;
+  ``curve_wait_us``, linear between the points, M/M/1-shaped and said to be extrapolated past the last one), else
+  the M/M/1 waiting time of the master's event loop with the service time its CPU per command (``wait_us``), an
+  assumption; ``queue_basis`` says which, and every surface prints it;
 * the **ORS client's own time** is not published: an assumption (``loadsim.defaults``), plus its TLS share when the
   question has TLS.
 
@@ -33,6 +36,7 @@ from dataclasses import dataclass, replace
 from loadsim import defaults as D
 
 P99 = 0.99
+MM1_SOURCE = "M/M/1 (assumption): the wait of the master's event loop, service time its CPU per command"
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class RedisLatency:
     exec_us_p99: float = D.value("redis_exec_us_p99")
     source: str = f"the reference machine's ({D.DEFAULTS['redis_exec_us_p99'].label})"
     queue_curve: tuple[tuple[float, float], ...] = ()
-    queue_source: str = "M/M/1 wait of the master's event loop, service time its CPU per command"
+    queue_source: str = MM1_SOURCE
 
 
 DEFAULT_REDIS = RedisLatency()
@@ -67,19 +71,59 @@ def mean_wait_us(rho: float, service_us: float) -> float:
     return math.inf if rho >= 1.0 else max(0.0, rho) * service_us / (1.0 - max(0.0, rho))
 
 
+def monotone_curve(points: list[tuple[float, float]] | tuple[tuple[float, float], ...]
+                   ) -> tuple[tuple[float, float], ...]:
+    """A measured curve ((utilisation, p99 wait µs) points) made fit to interpolate: sorted by utilisation, the wait
+    never falling as utilisation rises (a running maximum: more load never predicts less waiting; a noisy point
+    below an earlier one is lifted to it), one point per utilisation, negative waits 0, points at or past
+    saturation and non-finite ones dropped."""
+    clean = sorted((float(u), max(0.0, float(w))) for u, w in points
+                   if math.isfinite(u) and math.isfinite(w) and 0.0 <= u < 1.0)
+    out: list[tuple[float, float]] = []
+    for u, w in clean:
+        w = max(w, out[-1][1]) if out else w
+        if out and u == out[-1][0]:
+            out[-1] = (u, w)
+        else:
+            out.append((u, w))
+    return tuple(out)
+
+
 def curve_wait_us(curve: tuple[tuple[float, float], ...], rho: float) -> float:
-    """The p99 wait at ``rho`` read off a measured curve (linear between its points; past its last point the M/M/1
-    shape scaled to meet it; ``inf`` at saturation)."""
+    """The p99 wait at ``rho`` read off a measured curve (linear between its points, from 0 wait at 0 below its
+    first one; past its last point the M/M/1 shape scaled to meet it, see ``beyond_curve``; ``inf`` at
+    saturation)."""
     if rho >= 1.0:
         return math.inf
-    points = sorted(curve)
+    points = monotone_curve(curve)
+    if not points:
+        raise ValueError("an empty queueing curve")
     if rho <= points[0][0]:
-        return points[0][1] * (rho / points[0][0] if points[0][0] > 0 else 1.0)
+        return points[0][1] * (max(0.0, rho) / points[0][0] if points[0][0] > 0 else 1.0)
     for (u0, w0), (u1, w1) in zip(points, points[1:], strict=False):
         if rho <= u1:
-            return w0 + (w1 - w0) * (rho - u0) / (u1 - u0) if u1 > u0 else w1
+            return w0 + (w1 - w0) * (rho - u0) / (u1 - u0)
     u, w = points[-1]
     return w * (1.0 - u) / (1.0 - rho)
+
+
+def beyond_curve(curve: tuple[tuple[float, float], ...], rho: float) -> bool:
+    """True when ``rho`` lies past the measured curve's last point (its wait is then extrapolated)."""
+    return bool(curve) and rho > max(u for u, _ in curve)
+
+
+def queue_basis(redis: RedisLatency, rho: float) -> str:
+    """Which queueing the composition used at ``rho``, for people: the measured curve (and whether ``rho`` is past
+    its end: extrapolated, or unbounded at saturation) or the M/M/1 assumption."""
+    if not redis.queue_curve:
+        return redis.queue_source
+    if rho >= 1.0:
+        return f"{redis.queue_source}; unbounded: the master is saturated"
+    if beyond_curve(redis.queue_curve, rho):
+        last = max(u for u, _ in redis.queue_curve)
+        return (f"{redis.queue_source}; extrapolated: {100 * rho:.1f} % of a core is past its last point "
+                f"({100 * last:.1f} %), M/M/1-shaped from there")
+    return redis.queue_source
 
 
 @dataclass(frozen=True)
@@ -94,6 +138,7 @@ class Composition:
     redis_us: float
     queue_us: float
     utilisation: float
+    queue_basis: str = MM1_SOURCE  # which queueing: the measured curve (extrapolated?) or the M/M/1 assumption
 
     @property
     def p99_us(self) -> float:
@@ -107,7 +152,7 @@ class Composition:
         return (f"p99 {total} µs = {k} command{'s' if self.commands != 1 else ''} x {self.rtt_us:,.0f} µs network "
                 f"round trip ({self.rtt_source}) "
                 f"{self.network_us:,.0f} + ORS client {self.client_us:,.0f} + Redis execution {self.redis_us:,.0f} "
-                f"+ queueing at {100 * self.utilisation:.1f} % of a core {queue}")
+                f"+ queueing at {100 * self.utilisation:.1f} % of a core {queue} ({self.queue_basis})")
 
     def as_dict(self) -> dict[str, float | str | None]:
         def finite(x: float) -> float | None:
@@ -116,7 +161,8 @@ class Composition:
         return {"p99_us": finite(self.p99_us), "commands": self.commands, "network_rtt_us": self.rtt_us,
                 "network_rtt_source": self.rtt_source, "network_us": finite(self.network_us),
                 "client_us": finite(self.client_us), "redis_us": finite(self.redis_us),
-                "queue_us": finite(self.queue_us), "utilisation": self.utilisation}
+                "queue_us": finite(self.queue_us), "utilisation": self.utilisation,
+                "queueing": self.queue_basis}
 
 
 def compose(commands: float, rtt_us: float, client_us_per_command: float, redis: RedisLatency, utilisation: float,
@@ -135,7 +181,7 @@ def compose(commands: float, rtt_us: float, client_us_per_command: float, redis:
         typical = mean_wait_us(utilisation, service_us)
     queue_us = queue + rest * typical if math.isfinite(queue) and math.isfinite(typical) else math.inf
     return Composition(k, rtt_us, rtt_source, k * rtt_us, k * client_us_per_command, redis_us, queue_us,
-                       utilisation)
+                       utilisation, queue_basis(redis, utilisation))
 
 
 def client_us_per_command(tls: bool) -> float:

@@ -417,6 +417,12 @@ class Prediction:
     def passed(self) -> bool:
         return all(c.ok for c in self.constraints)
 
+    @property
+    def master_ceiling_commands_per_s(self) -> float:
+        """Commands/s of this workload (its bytes per command) one master carries at the CPU ceiling, less its idle
+        share: the ceiling the CPU constraint uses, and the one ``loadsim capacity`` prints for its folder."""
+        return self.costs.cpu_for(self.tls).ceiling_commands_per_s(self.bytes_per_command, self.deployment.cpu_ceiling)
+
     # the promoted replica carries exactly what its master carried (Redis Cluster failover)
     @property
     def cpu_utilisation_n1(self) -> float:
@@ -510,6 +516,16 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
                    connections, m * (1 + d.replicas), source, hot_cmds, per_session, failover, tuple(notes),
                    [], bytes_per_cmd, tls, latency, busiest_cmds, bool(hot_cmds or hot_b))
     return replace(p, constraints=[rule.check(p) for rule in RULES if rule.applies(p)])
+
+
+def ceiling_text(p: Prediction) -> str:
+    """The one CPU ceiling of a master that the CPU constraint uses, for people (``plan`` and ``loadsim capacity``
+    print this line for the same folder)."""
+    a, d = p.costs.cpu_for(p.tls), p.deployment
+    return (f"a master's ceiling {p.master_ceiling_commands_per_s:,.0f} commands/s of this workload = "
+            f"({100 * d.cpu_ceiling:.0f} % of a core less the idle master's {100 * a.idle.value:.2f} %) / "
+            f"{p.costs.service_s(p.bytes_per_command, p.tls) * 1e6:.1f} µs per command at "
+            f"{p.bytes_per_command:,.0f} B ({uc.SOURCE_TEXT[a.source]})")
 
 
 def extrapolation(d: Deployment, c: UnitCosts) -> str | None:
@@ -615,7 +631,8 @@ class Verdict:
             f"live sessions {p.live_sessions:,.0f}; {p.ops_per_s:,.0f} persistence ops/s = "
             f"{p.commands_per_s:,.0f} Redis commands/s",
             f"busiest master: {p.memory_per_master / 2**20:,.0f} MiB used_memory, needs "
-            f"{p.ram_needed_per_node / 2**20:,.0f} MiB RAM; CPU {100 * p.cpu_utilisation:.1f} % of a core"
+            f"{p.ram_needed_per_node / 2**20:,.0f} MiB RAM; CPU {100 * p.cpu_utilisation:.1f} % of a core "
+            f"({p.busiest_commands_per_s:,.0f} commands/s; {ceiling_text(p)})"
             + (f"; {p.hot_master_commands_per_s:,.0f} commands/s on the hot slot ORS:<cluster>"
                if p.hot_master_commands_per_s else ""),
             f"memory: {p.memory_source}",
@@ -630,7 +647,7 @@ class Verdict:
             lines.append(f"predicted p99 of a session update in production (SLO {d.latency_slo_p99_us:,.0f} µs): "
                          f"{p.latency.text()}; ORS client {lat.client_us_per_command(d.tls):g} µs per command "
                          f"(assumption{', with TLS' if d.tls else ''}); Redis execution p50 {r.exec_us_p50:g} / p99 "
-                         f"{r.exec_us_p99:g} µs per command from {r.source}; queueing: {r.queue_source}")
+                         f"{r.exec_us_p99:g} µs per command from {r.source}")
         # every constraint of the registry, as it is (RULES): a new row shows here without a line of its own
         lines.append("constraints: " + "; ".join(f"{k.short} {k.status}" + (f" ({k.figures})" if k.assessed else "")
                                                  for k in p.constraints))
@@ -673,6 +690,8 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                        "commands_per_s": p.commands_per_s, "memory_per_master_bytes": p.memory_per_master,
                        "ram_needed_per_node_bytes": p.ram_needed_per_node, "cpu_utilisation": p.cpu_utilisation,
                        "cpu_utilisation_one_master_down": p.cpu_utilisation_n1, "p99_us": p.p99_us,
+                       "master_ceiling_commands_per_s": p.master_ceiling_commands_per_s,
+                       "busiest_master_commands_per_s": p.busiest_commands_per_s,
                        "connections_per_node": p.connections_per_node, "nodes": p.nodes,
                        "bytes_per_session": p.bytes_per_session, "memory_source": p.memory_source,
                        "hot_slot_commands_per_s": p.hot_master_commands_per_s, "failover": p.failover,

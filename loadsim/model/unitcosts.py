@@ -83,6 +83,12 @@ class CpuCosts:
         """CPU seconds one command of this many bytes (received) costs the master's main thread."""
         return self.per_command.value + self.per_byte.value * max(0.0, bytes_per_command)
 
+    def ceiling_commands_per_s(self, bytes_per_command: float, cpu_ceiling: float) -> float:
+        """Commands/s of this size one master carries at ``cpu_ceiling`` (share of one core) less its idle share:
+        the one ceiling plan's CPU constraint uses (``loadsim capacity`` prints it, ``plan`` shows it)."""
+        service = self.service_s(bytes_per_command)
+        return max(0.0, cpu_ceiling - self.idle.value) / service if service > 0 else math.inf
+
     def utilisation(self, commands_per_s: float, bytes_per_s: float) -> float:
         """Share of one core a master uses at this load."""
         return self.idle.value + commands_per_s * self.per_command.value + bytes_per_s * self.per_byte.value

@@ -17,6 +17,7 @@ from loadsim.errors import OptionsError, ResultsError
 from loadsim.model import question
 from loadsim.model import sizing as sz
 from loadsim.model import workload as wl
+from loadsim.model.latency import monotone_curve
 from loadsim.results.figures import used_memory_added
 from loadsim.results.reader import check_summary, find_runs
 from loadsim.results.schema import upgrade
@@ -169,6 +170,9 @@ class Capacity:
     bytes_per_command: float | None  # bytes the master received per command of the mix (None: older file)
     tls: bool
     where: str
+    # the master's latency-vs-load curve: (Redis's CPU utilisation, p99 wait µs), increasing (none in older files)
+    queue_curve: tuple[tuple[float, float], ...] = ()
+    curve_driver: str = ""
 
 
 def read_capacity(path: str | os.PathLike[str], tls: bool | None = None) -> Capacity | None:
@@ -180,8 +184,11 @@ def read_capacity(path: str | os.PathLike[str], tls: bool | None = None) -> Capa
         us = (data.get("capacity") or {}).get("server_us_per_command_at_saturation")
         if us and (tls is None or bool(data.get("tls")) == tls):
             per_cmd = (data.get("closed_loop") or {}).get("bytes_per_command")
+            curve = data.get("queue_curve") or {}
             return Capacity(float(us), float(per_cmd) if per_cmd else None, bool(data.get("tls")),
-                            f"{f} (redis-benchmark closed loop at saturation)")
+                            f"{f} (redis-benchmark closed loop at saturation)",
+                            monotone_curve([(float(u), float(w)) for u, w in curve.get("points") or []]),
+                            str(curve.get("driver") or ""))
     return None
 
 
@@ -198,6 +205,8 @@ def unit_costs(path: str | os.PathLike[str] | None, tls: bool | None = None
     for arm in (False, True):
         capacity = read_capacity(path, arm)
         if capacity is not None and tls in (None, arm):
+            if arm != bool(tls):  # its CPU for its arm; its queueing curve only for questions of its arm
+                capacity = replace(capacity, queue_curve=())
             costs = with_capacity(costs, capacity)
     return costs, runs
 
@@ -208,9 +217,21 @@ def with_capacity(costs: sz.UnitCosts, capacity: Capacity) -> sz.UnitCosts:
 
     arm = uc.from_capacity(costs.cpu_for(capacity.tls), capacity.us_per_command, capacity.bytes_per_command,
                            capacity.where)
-    return replace(costs, **{"tls" if capacity.tls else "plain": arm},
-                   source=f"{costs.source}; CPU per command ({'TLS' if capacity.tls else 'plain'}) from "
-                          f"{capacity.where}")
+    out = replace(costs, **{"tls" if capacity.tls else "plain": arm},
+                  source=f"{costs.source}; CPU per command ({'TLS' if capacity.tls else 'plain'}) from "
+                         f"{capacity.where}")
+    if capacity.queue_curve:
+        # the master's measured queueing replaces the M/M/1 assumption (loadsim.model.latency.compose)
+        out = replace(out, redis_latency=replace(out.redis_latency, queue_curve=capacity.queue_curve,
+                                                 queue_source=curve_source(capacity)))
+    return out
+
+
+def curve_source(capacity: Capacity) -> str:
+    """The queueing label of a measured curve: ``measured curve (capacity run <file>, ...)``."""
+    top = capacity.queue_curve[-1][0]
+    return (f"measured curve (capacity run {capacity.where.split(' (')[0]}: {capacity.curve_driver or 'closed loop'} "
+            f"at increasing concurrency, {'TLS' if capacity.tls else 'plain'}, up to {100 * top:.0f} % of a core)")
 
 
 def _own_question(run: Path) -> tuple[sz.Deployment, dict[str, Any]] | None:

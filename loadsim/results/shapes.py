@@ -71,7 +71,15 @@ SHAPES: dict[str, dict[str, Any]] = {
                                        "masters_fix": _d(_BOOL, "more masters fix it (false: its own fix is the "
                                                                 "answer)")})},
         "deployment": _d({"type": "object"}, "the target deployment: every field, as given or defaulted"),
-        "prediction": _d({"type": "object"}, "live sessions, ops/s, memory and CPU per master, p99 ..."),
+        "prediction": _d(_obj({
+            "master_ceiling_commands_per_s": _d(_NUM, "commands/s of this workload one master carries at the CPU "
+                                                      "ceiling less its idle share: the one ceiling the CPU "
+                                                      "constraint uses (loadsim capacity prints it for its folder)"),
+            "busiest_master_commands_per_s": _d(_NUM, "commands/s on the busiest master")}, {
+            "latency": _d({"type": ["object", "null"], "properties": {
+                "queueing": _d(_STR, "which queueing the p99 used: 'measured curve (capacity run ...)' or "
+                                     "'M/M/1 (assumption) ...'")}}, "the predicted p99's parts")}),
+            "live sessions, ops/s, memory and CPU per master, p99 ..."),
         "unit_costs": _d(_obj({
             "source": _d(_STR, "measured (the runs' folder) or the built-in assumptions"),
             "server_cpu": _d(_obj({"us_per_command": _d(_NUM, "server CPU per command the prediction uses, µs, at "

@@ -2,19 +2,64 @@
 step, a few thousand closed-loop requests per command)."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 from run_support import ROOT
 
+from loadsim.model.latency import monotone_curve
+
+SHORT = ["--steps", "1", "--step-time", "6s", "--requests", "3000", "--clients", "10", "--concurrency", "1,2,4,8",
+         "--curve-requests", "2000"]
+
+
+def _capacity(out, *more):
+    return subprocess.run([sys.executable, "-m", "loadsim", "capacity", *SHORT, *more, "--out", str(out), "--",
+                           "--aht", "10", "--cps-per-pair", "10"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=240)
+
+
+def _plan(out):
+    proc = subprocess.run([sys.executable, "-m", "loadsim", "plan", "--from", str(out), "--json"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode in (0, 3), proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+def check_curve(result, stdout, plan):
+    """The curve's levels are classified consistently, its points are the levels it used, and capacity's text says
+    the queueing and the ceiling plan --from the folder uses, as plan says them."""
+    curve = result["queue_curve"]
+    levels = curve["levels"]
+    assert levels[0]["clients"] == 1 and [lv["clients"] for lv in levels] == sorted(lv["clients"] for lv in levels)
+    for lv in levels:
+        assert lv["commands_per_s"] > 0 and 0 < lv["utilisation"] < 1.5 and lv["p99_us"] >= lv["p50_us"] > 0
+        assert lv["used"] == (not lv["driver_bound"] and not lv["host_bound"])
+        assert lv["host_bound"] == ((lv["redis_runqueue_share"] or 0) >= 0.01)
+    used = [lv for lv in levels if lv["used"]] if levels[0]["used"] else []
+    assert curve["points"] == [list(p) for p in monotone_curve([(lv["utilisation"], lv["wait_p99_us"]) for lv in used])]
+    assert curve["method"] and curve["driver_version"] and curve["unloaded_p99_us"] == levels[0]["p99_us"]
+    queueing = plan["prediction"]["latency"]["queueing"]
+    assert f"  queueing plan uses: {queueing}\n" in stdout
+    # a curve (a quiet machine) replaces M/M/1; none (every level host- or driver-bound) leaves the assumption, said
+    assert queueing.startswith("measured curve (capacity run") if curve["points"] else \
+        queueing.startswith("M/M/1 (assumption)")
+    # one ceiling: capacity's line is plan's figure, the same text as plan's busiest-master line
+    ceiling = plan["prediction"]["master_ceiling_commands_per_s"]
+    line = next(x for x in stdout.splitlines() if x.startswith("  ceiling plan uses: "))
+    assert f"a master's ceiling {ceiling:,.0f} commands/s" in line
+    text = subprocess.run([sys.executable, "-m", "loadsim", "plan", "--from", result["_out"]], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120).stdout
+    assert line.removeprefix("  ceiling plan uses: ") in text
+    assert "one core:" not in stdout and "not a ceiling plan uses" in stdout
+
 
 def test_capacity_measures_one_master_open_and_closed_loop(tmp_path):
     out = tmp_path / "cap"
-    proc = subprocess.run([sys.executable, "-m", "loadsim", "capacity", "--steps", "1", "--step-time", "6s",
-                           "--requests", "3000", "--clients", "10", "--out", str(out), "--", "--aht", "10",
-                           "--cps-per-pair", "10"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+    proc = _capacity(out)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     result = json.loads((out / "capacity.json").read_text())
     assert result["kind"] == "loadsim-capacity" and result["version"] == 1 and not result["tls"]
@@ -35,12 +80,9 @@ def test_capacity_measures_one_master_open_and_closed_loop(tmp_path):
     # which ceiling plan uses, said: the CPU per command (not redis-benchmark's rate), and plan --from this folder
     # prints the same figure with the same source
     assert closed["bytes_per_command"] > 0
-    assert "plan --from this folder uses the CPU per command, not a rate" in proc.stdout
-    assert "redis-benchmark drove on this machine (the driver shares the cores): not used by plan" in proc.stdout
-    plan = subprocess.run([sys.executable, "-m", "loadsim", "plan", "--from", str(out), "--json"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    assert plan.returncode in (0, 3), plan.stderr[-2000:]
-    table = {r["unit cost"]: r for r in json.loads(plan.stdout)["unit_costs"]["table"]}
+    plan = _plan(out)
+    check_curve({**result, "_out": str(out)}, proc.stdout, plan)
+    table = {r["unit cost"]: r for r in plan["unit_costs"]["table"]}
     per_command = table["server CPU per command, plain (beyond its bytes)"]
     assert per_command["source"] == "capacity measurement" and str(out / "capacity.json") in per_command["basis"]
     assert f"plain = {per_command['value']:.1f} µs (capacity measurement)" in proc.stdout
@@ -48,3 +90,18 @@ def test_capacity_measures_one_master_open_and_closed_loop(tmp_path):
     # a command of the capacity mix's size costs exactly the closed loop's server CPU per command at saturation
     at_mix = per_command["value"] + per_byte * 1e-3 * closed["bytes_per_command"]
     assert at_mix == pytest.approx(c["server_us_per_command_at_saturation"], rel=1e-6)
+
+
+MEMTIER = os.environ.get("MEMTIER_BENCHMARK") or shutil.which("memtier_benchmark")
+
+
+@pytest.mark.skipif(not MEMTIER, reason="memtier_benchmark is not installed (not packaged for Debian: build it as its "
+                                        "README says and put it on PATH or in MEMTIER_BENCHMARK)")
+def test_capacity_curve_with_memtier(tmp_path):
+    out = tmp_path / "cap"
+    proc = _capacity(out, "--memtier", MEMTIER)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    result = json.loads((out / "capacity.json").read_text())
+    assert result["queue_curve"]["driver"] == "memtier_benchmark"
+    assert "memtier" in result["queue_curve"]["driver_version"].lower()
+    check_curve({**result, "_out": str(out)}, proc.stdout, _plan(out))

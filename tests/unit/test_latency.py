@@ -73,3 +73,38 @@ def test_tls_adds_the_clients_tls_time():
     tls = sz.verdict(sz.Deployment(tls=True), sz.DEFAULT_COSTS, with_envelope=False).prediction.latency
     assert tls.client_us - plain.client_us == pytest.approx(plain.commands * lat.client_us_per_command(True)
                                                             - plain.commands * lat.client_us_per_command(False))
+
+
+def test_a_measured_curve_is_made_monotone_and_interpolated_in_utilisation():
+    # a noisy point below an earlier one is lifted to it; unsorted input is sorted; saturation and nan dropped
+    raw = [(0.6, 50.0), (0.2, 10.0), (0.4, 8.0), (1.0, 900.0), (float("nan"), 1.0), (0.3, -2.0)]
+    curve = lat.monotone_curve(raw)
+    assert curve == ((0.2, 10.0), (0.3, 10.0), (0.4, 10.0), (0.6, 50.0))
+    # linear between points, from 0 at no load up to the first point
+    assert lat.curve_wait_us(curve, 0.5) == pytest.approx(30.0)
+    assert lat.curve_wait_us(curve, 0.1) == pytest.approx(5.0) and lat.curve_wait_us(curve, 0.0) == 0.0
+    # more load never predicts less waiting, inside the curve and beyond it
+    waits = [lat.curve_wait_us(curve, r / 100) for r in range(0, 100)]
+    assert waits == sorted(waits)
+    # past its last point: M/M/1-shaped from the last point (it meets it there), unbounded at saturation
+    assert lat.curve_wait_us(curve, 0.6) == pytest.approx(50.0)
+    assert lat.curve_wait_us(curve, 0.8) == pytest.approx(50.0 * 0.4 / 0.2)
+    assert math.isinf(lat.curve_wait_us(curve, 1.0))
+
+
+def test_the_composition_says_which_queueing_it_used():
+    measured = lat.RedisLatency(2.0, 5.0, "recorded", queue_curve=((0.2, 10.0), (0.6, 50.0)),
+                                queue_source="measured curve (capacity run x/capacity.json)")
+    inside = lat.compose(1, 200.0, 15.0, measured, 0.4, 20.0)
+    assert inside.queue_us == pytest.approx(30.0) and inside.queue_basis == measured.queue_source
+    assert "(measured curve (capacity run x/capacity.json))" in inside.text()
+    assert inside.as_dict()["queueing"] == measured.queue_source
+    beyond = lat.compose(1, 200.0, 15.0, measured, 0.7, 20.0)
+    assert "extrapolated: 70.0 % of a core is past its last point (60.0 %)" in beyond.queue_basis
+    assert beyond.queue_us > inside.queue_us
+    saturated = lat.compose(1, 200.0, 15.0, measured, 1.0, 20.0)
+    assert math.isinf(saturated.p99_us) and "unbounded" in saturated.queue_basis
+    # without a curve: the M/M/1 assumption, said so
+    assumed = lat.compose(1, 200.0, 15.0, lat.DEFAULT_REDIS, 0.4, 20.0)
+    assert assumed.queue_basis.startswith("M/M/1 (assumption)")
+    assert assumed.queue_us == pytest.approx(lat.wait_us(0.4, 20.0))
