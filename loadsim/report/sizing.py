@@ -120,6 +120,11 @@ def costs_table(costs: sz.UnitCosts, d: sz.Deployment | None = None) -> pd.DataF
          "value": round(costs.redis_latency.exec_us_p99, 2),
          "source": "reference value" if costs.redis_latency.source.startswith("the reference") else "fitted runs",
          "how": f"p50 {costs.redis_latency.exec_us_p50:g} µs; {costs.redis_latency.source}", "95 % interval": "-"},
+        # which queueing the latency prediction reads (the same label its predicted p99 line carries)
+        {"unit cost": "Redis queueing: latency-vs-load curve measured up to (% of a core)",
+         "value": round(100 * costs.redis_latency.queue_curve[-1][0], 1) if costs.redis_latency.queue_curve else 0.0,
+         "source": "capacity measurement" if costs.redis_latency.queue_curve else "assumption",
+         "how": costs.redis_latency.queue_source, "95 % interval": "-"},
     ]
     return pd.DataFrame(rows).set_index("unit cost")
 

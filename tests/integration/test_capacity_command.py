@@ -55,6 +55,16 @@ def check_curve(result, stdout, plan):
                           capture_output=True, text=True, timeout=120).stdout
     assert line.removeprefix("  ceiling plan uses: ") in text
     assert "one core:" not in stdout and "not a ceiling plan uses" in stdout
+    # the report on the same folder: its verdict's queueing and its unit-cost table's queueing row say the same
+    from loadsim.report import sizing as report
+
+    v, _ = report.verdict_for(result["_out"], {})
+    assert v.prediction.latency.queue_basis == queueing
+    assert v.prediction.master_ceiling_commands_per_s == pytest.approx(ceiling)
+    costs, _ = report.costs_for(result["_out"], v.prediction.tls)
+    row = report.costs_table(costs).loc["Redis queueing: latency-vs-load curve measured up to (% of a core)"]
+    assert row["how"] == plan["unit_costs"]["redis_execution_us"]["queueing"]
+    assert row["source"] == ("capacity measurement" if curve["points"] else "assumption")
 
 
 def test_capacity_measures_one_master_open_and_closed_loop(tmp_path):
