@@ -96,7 +96,8 @@ class Grid:
         return out
 
 
-_EXAMPLES = {"tls": "off,on", "complexity": "simple,standard", "cps-per-pair": "5,10,20", "masters": "3,6"}
+_EXAMPLES = {"tls": "off,on", "complexity": "simple,standard", "cps-per-pair": "5,10,20", "masters": "3,6",
+             "concurrency": "1,2,4,8"}
 
 
 def parse_list(name: str, text: str, kind: Callable[[str], Any]) -> list[Any]:

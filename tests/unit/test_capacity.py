@@ -9,6 +9,7 @@ from loadsim.experiments.capacity import (
     CapacityPlan,
     capacity_summary,
     combine,
+    curve_line,
     hash_tag_for,
     model_mix,
     parse_bench_csv,
@@ -27,6 +28,12 @@ from loadsim.experiments.capacity import (
     (["--cpu-ceiling", "150"], "--cpu-ceiling 150"),
     (["--complexity", "huge"], "--complexity huge"),
     (["--", "-u", "5"], "'-u' after '--'"),
+    (["--concurrency", "2,4"], "--concurrency 2,4: give increasing connection counts starting at 1"),
+    (["--concurrency", "1,4,2"], "--concurrency 1,4,2: give increasing connection counts"),
+    (["--concurrency", "1,x"], "--concurrency: '1,x' is not a comma-separated list; e.g. --concurrency 1,2,4,8"),
+    (["--curve-requests", "5"], "--curve-requests 5: give 100..10000000"),
+    (["--memtier", "/nonexistent/memtier_benchmark"], "no memtier_benchmark there"),
+    (["--memtier", "/bin/false"], "not a working memtier_benchmark"),
 ])
 def test_bad_input_is_one_line_before_anything_starts(argv, says, capsys, tmp_path):
     out = tmp_path / "cap"
@@ -92,3 +99,22 @@ def test_the_answer_uses_only_clean_steps_within_the_slo():
 
 def test_the_plan_validates_itself():
     CapacityPlan().validate()  # the defaults are valid (redis-benchmark is installed with redis-tools)
+
+
+def _level(clients, utilisation, wait, used=True, driver=False, host=False):
+    return {"clients": clients, "utilisation": utilisation, "wait_p99_us": wait, "used": used,
+            "driver_bound": driver, "host_bound": host}
+
+
+def test_the_curve_line_says_what_was_measured_and_what_was_left_off():
+    curve = {"driver": "redis-benchmark", "unloaded_p99_us": 61.0, "measured_up_to_utilisation": 0.62,
+             "levels": [_level(1, 0.26, 0.0), _level(2, 0.41, 22.0), _level(4, 0.62, 71.0),
+                        _level(8, 0.7, 90.0, False, driver=True)],
+             "points": [[0.26, 0.0], [0.41, 22.0], [0.62, 71.0]], "driver_bound_levels": 1, "host_bound_levels": 0}
+    line = curve_line(curve)
+    assert "26 % 0 us, 41 % 22 us, 62 % 71 us" in line and "measured up to 62 % of a core" in line
+    assert "1 level left off (the driver bound first)" in line and "1..8 connections" in line
+    busy = {**curve, "points": [], "measured_up_to_utilisation": None, "driver_bound_levels": 0,
+            "host_bound_levels": 4}
+    assert "no level measured Redis's own queueing; 4 levels left off (the machine delayed Redis" in curve_line(busy)
+    assert "M/M/1 assumption" in curve_line(busy)
