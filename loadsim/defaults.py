@@ -28,6 +28,11 @@ from typing import Any
 VENDOR, MEASURED, ASSUMPTION = "vendor", "measured", "assumption"
 GIB = 1024**3
 
+# Ranges that several modules check (the options table, the workload model, the question, the estate file, the
+# embedded cluster), inclusive: here once, so that they cannot disagree.
+WORKER_THREADS_RANGE = (1, 256)  # ORS worker threads per ORS node: beyond 256 is a typo, not an ORS setting
+NODE_TIMEOUT_MS_RANGE = (100, 600_000)  # cluster-node-timeout, ms: below 100 ms nodes flap; beyond 10 min a typo
+
 
 @dataclass(frozen=True)
 class Default:
@@ -103,6 +108,8 @@ DEFAULTS: dict[str, Default] = {
     "embedded_tls": Default(False, ASSUMPTION, "test clusters are plain unless TLS is what is measured"),
     "embedded_mutual_tls": Default(False, ASSUMPTION, "client certificates only when mutual TLS is measured"),
     "embedded_acl": Default(False, ASSUMPTION, "the default user unless least privilege is what is tested"),
+    "cluster_node_timeout_ms": Default(15000, VENDOR, "[RCONF] Redis's default cluster-node-timeout: a master "
+                                       "silent this long is failed over (plus the election, about 1 s)", "ms"),
     "embedded_aof": Default(False, ASSUMPTION, "no AOF on test clusters unless persistence cost is measured"),
     "aof": Default(True, VENDOR, "[DESIGN] AOF recommended; a rewrite forks (copy-on-write)"),
     "node_ram_bytes": Default(8 * GIB, ASSUMPTION, '[DESIGN] node memory "similar to the ORS application\'s '

@@ -6,7 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from loadsim.defaults import value
+
 DEFAULT_STATE = ".loadsim/cluster"
+NODE_TIMEOUT_MS = value("cluster_node_timeout_ms")
 
 
 def register(sub: Any) -> None:
@@ -22,8 +25,8 @@ def register(sub: Any) -> None:
                     help="default user off; user 'ors' limited to ORS:* keys and the commands ORS needs")
     up.add_argument("--aof", action="store_true", help="append-only file, fsync every second")
     up.add_argument("--maxmemory", default=None, help="per node, e.g. 512mb (policy noeviction)")
-    up.add_argument("--cluster-node-timeout", type=int, default=15000, metavar="MS",
-                    help="cluster-node-timeout in ms (Redis default 15000)")
+    up.add_argument("--cluster-node-timeout", type=int, default=NODE_TIMEOUT_MS, metavar="MS",
+                    help=f"cluster-node-timeout in ms (Redis default {NODE_TIMEOUT_MS})")
     up.add_argument("--redis-server", default=None, metavar="PATH",
                     help="the redis-server binary to run (default: the one on PATH); redis-cli is taken from "
                          "the same folder if there is one there, else from PATH")

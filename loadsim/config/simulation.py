@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import os
+import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from loadsim.config.persistence import ENV_PREFIX, parse_bool
-from loadsim.defaults import DEFAULTS
+from loadsim.defaults import DEFAULTS, NODE_TIMEOUT_MS_RANGE, WORKER_THREADS_RANGE
 from loadsim.errors import OptionsError
 
 # The form's groups, in order (the ORS [persistence] options are in them too: loadsim.config.persistence)
@@ -28,11 +29,17 @@ START_ONLY = " Given at start only: the web UI's form cannot set it."
 
 @dataclass(frozen=True)
 class SimOption:
-    name: str
+    """One simulation option's record (built from its ``SimSettings`` field: one table)."""
+
+    name: str  # the flag without its dashes: --cps-per-pair
     help: str
-    convert: Callable[[str], Any]
+    convert: Callable[[str], Any]  # text -> value (ValueError: not valid; the caller names the option)
+    type: Any = str  # the field's type (``int | None``: no default, None = not given)
     metavar: str = "VALUE"
     default: str | None = None  # its name in loadsim.defaults, which supplies the value and its source
+    value: Any = None  # the value when not given (loadsim.defaults' value, or the field's own)
+    unit: str = ""  # for people (else the default's unit): "s", "B", "calls/s"
+    range: tuple[float, float] | None = None  # valid values of a number, inclusive (None: not a number)
     # May the web UI's form set it? Not for an option that names a file, a folder or a program: whoever reaches
     # the UI's port could make loadsim run, read or write it. Such options keep the value given at start.
     form: bool = True
@@ -42,12 +49,16 @@ class SimOption:
 
     @property
     def low(self) -> float | None:
-        """Lowest valid value of a numeric option (RANGES), None for others."""
-        return RANGES.get(self.name, (None, None))[0]
+        """Lowest valid value of a numeric option, None for others."""
+        return self.range[0] if self.range else None
 
     @property
     def high(self) -> float | None:
-        return RANGES.get(self.name, (None, None))[1]
+        return self.range[1] if self.range else None
+
+    @property
+    def shown_unit(self) -> str:
+        return self.unit or (DEFAULTS[self.default].unit if self.default else "")
 
     @property
     def full_help(self) -> str:
@@ -77,126 +88,174 @@ def _text_bool(text: str) -> bool:
     return parse_bool("value", text)
 
 
-def _pool_mode(text: str) -> str:
-    mode = text.lower()
-    if mode not in ("lazy", "eager"):
-        raise ValueError(text)
-    return mode
+def _option(help: str, metavar: str = "VALUE", default: str | None = None, *, label: str, group: str = "workload",
+            range: tuple[float, float] | None = None, unit: str = "", form: bool = True,
+            choices: tuple[str, ...] = (), convert: Callable[[str], Any] | None = None, value: Any = None) -> Any:
+    """One row of the table: a ``SimSettings`` field whose default is ``loadsim.defaults``' ``default`` (else
+    ``value``: None = not given), carrying the rest of the option's record for ``SimOption``."""
+    record = {"help": help, "metavar": metavar, "default": default, "label": label, "group": group, "range": range,
+              "unit": unit, "form": form, "choices": choices, "convert": convert}
+    return field(default=DEFAULTS[default].value if default else value, metadata={"option": record})
 
 
-# Valid range (inclusive) of every numeric option: out of range or not finite is one error line naming both.
-RANGES: dict[str, tuple[float, float]] = {
-    "cps-per-pair": (0.0001, 10000), "aht": (0.001, 3.2e7), "record-bytes": (1, 1 << 20), "record-sigma": (0, 3),
-    "updates-per-session": (0, 10000), "timer-share": (0, 1), "timer-bytes": (0, 1 << 20),
-    "records-per-session": (1, 64), "session-ttl": (1, 3.2e8), "routed-share": (0, 1), "routing-time": (0.001, 3.2e7),
-    "extended-share": (0, 1), "extended-time": (0.001, 3.2e8), "leaked-share": (0, 1), "digital-share": (0, 1),
-    "worker-threads": (1, 256), "cleanup-period": (0, 1e6), "cleanup-batch": (1, 1e6), "seed": (0, 2**63 - 1),
-    "warmup": (0, 86400), "switchover-at": (0.001, 3.2e7), "masters": (3, 64), "replicas": (0, 5),
-    "embedded-node-timeout": (100, 600_000), "migration-step": (0, 3600), "network-rtt-us": (0, 1e6),
-}
+@dataclass(frozen=True)
+class SimSettings:
+    """THE table of simulation options, one field per option (its name, with ``-`` for ``_``, is the flag), and the
+    typed settings a run reads: built once (``run_settings``) from the converted values, defaults filled in, so
+    that no consumer re-supplies a default of its own. Each field's record (help, unit, range, form group, whether
+    the web form may set it) is its ``SimOption`` (``SIM_OPTIONS``): the Locust and argparse arguments, the
+    validation, the web form and the run's config.json all read it. The order is the form's and --help's."""
 
-SIM_OPTIONS: tuple[SimOption, ...] = (
-    SimOption("cps-per-pair", "Calls per second offered to each HA pair (Poisson arrivals).", float, "CPS",
-              "cps_per_pair", label="Calls/s per HA pair", group="workload"),
-    SimOption("aht", "Mean handle time of a call in seconds (exponential).", float, "SECONDS", "aht_s",
-              label="Handle time, s", group="workload"),
-    SimOption("complexity", "Session complexity preset: simple, standard, complex (see docs/workload.md).", str,
-              "PRESET", "complexity", label="Session complexity", group="workload", choices=PRESET_NAMES),
-    SimOption("record-bytes", "Override: mean session record size in bytes.", int, "BYTES",
-              label="Session size, bytes (blank: the preset's)", group="sessions"),
-    SimOption("record-sigma", "Override: lognormal sigma of the session record size (0 = fixed).", float, "SIGMA",
-              label="Size spread, lognormal σ (blank: the preset's)", group="sessions"),
-    SimOption("updates-per-session", "Override: mean persistence writes between create and delete "
-              "(one per flushed event burst).", float, "N", label="Writes per session (blank: the preset's)",
-              group="sessions"),
-    SimOption("timer-share", "Override: share of writes that also rewrite the scheduled-actions record.",
-              float, "SHARE", label="Share of writes with timers (blank: the preset's)", group="sessions"),
-    SimOption("timer-bytes", "Override: size of the scheduled-actions record in bytes.", int, "BYTES",
-              label="Timer record, bytes (blank: the preset's)", group="sessions"),
-    SimOption("records-per-session", "Data records a session is split into (create writes all, an update one).",
-              int, "N", "records_per_session", label="Records per session", group="sessions"),
-    SimOption("session-ttl", "TTL on every record, seconds.", int, "SECONDS", "session_ttl_s",
-              label="Record TTL, s", group="sessions"),
-    SimOption("routed-share", "Share of sessions that end when the call is routed.", float, "SHARE",
-              "routed_share", label="Share ended at routing", group="sessions"),
-    SimOption("routing-time", "Mean time to routing for those sessions, seconds (exponential).", float,
-              "SECONDS", "routing_s", label="Time to routing, s", group="sessions"),
-    SimOption("extended-share", "Share of sessions extended beyond the call.", float, "SHARE", "extended_share",
-              label="Share extended past the call", group="sessions"),
-    SimOption("extended-time", "Mean lifetime of an extended session, seconds (exponential).", float, "SECONDS",
-              "extended_s", label="Extended lifetime, s", group="sessions"),
-    SimOption("leaked-share", "Share of sessions never deleted: they live until the TTL after their last write.",
-              float, "SHARE", "leaked_share", label="Share never deleted", group="sessions"),
-    SimOption("digital-share", "Share of interactions that are digital: counted, not persisted.", float, "SHARE",
-              "digital_share", label="Digital share (not persisted)", group="workload"),
-    SimOption("worker-threads", "ORS worker threads per ORS node; each holds one connection per master.", int, "N",
-              "worker_threads", label="Worker threads per ORS node", group="ORS nodes"),
-    SimOption("key-layout", "per-session, single-hash (literal 'ORS:<cluster>' reading: one slot), node-tag "
-              "(one slot per HA pair) or index (hash 'ORS:<cluster>' of session ids + per-session bodies).", str,
-              "LAYOUT", "key_layout", label="Key layout", group="sessions", choices=KEY_LAYOUT_NAMES),
-    SimOption("cleanup-period", "Index layout: seconds between cleanings of index entries whose body expired "
-              "(0 = none).", float, "SECONDS", "cleanup_period_s", label="Index cleaning period, s", group="sessions"),
-    SimOption("cleanup-batch", "Index layout: entries examined per cleaning (HSCAN COUNT).", int, "N",
-              "cleanup_batch", label="Index cleaning batch", group="sessions"),
+    cps_per_pair: float = _option("Calls per second offered to each HA pair (Poisson arrivals).", "CPS",
+                                  "cps_per_pair", label="Calls/s per HA pair", range=(0.0001, 10000))
+    aht: float = _option("Mean handle time of a call in seconds (exponential).", "SECONDS", "aht_s",
+                         label="Handle time, s", range=(0.001, 3.2e7))
+    complexity: str = _option("Session complexity preset: simple, standard, complex (see docs/workload.md).",
+                              "PRESET", "complexity", label="Session complexity", choices=PRESET_NAMES,
+                              convert=str)  # the workload model refuses another name, naming the presets
+    record_bytes: int | None = _option("Override: mean session record size in bytes.", "BYTES",
+                                       label="Session size, bytes (blank: the preset's)", group="sessions",
+                                       unit="B", range=(1, 1 << 20))
+    record_sigma: float | None = _option("Override: lognormal sigma of the session record size (0 = fixed).",
+                                         "SIGMA", label="Size spread, lognormal σ (blank: the preset's)",
+                                         group="sessions", range=(0, 3))
+    updates_per_session: float | None = _option(
+        "Override: mean persistence writes between create and delete (one per flushed event burst).", "N",
+        label="Writes per session (blank: the preset's)", group="sessions", unit="writes", range=(0, 10000))
+    timer_share: float | None = _option("Override: share of writes that also rewrite the scheduled-actions record.",
+                                        "SHARE", label="Share of writes with timers (blank: the preset's)",
+                                        group="sessions", range=(0, 1))
+    timer_bytes: int | None = _option("Override: size of the scheduled-actions record in bytes.", "BYTES",
+                                      label="Timer record, bytes (blank: the preset's)", group="sessions", unit="B",
+                                      range=(0, 1 << 20))
+    records_per_session: int = _option("Data records a session is split into (create writes all, an update one).",
+                                       "N", "records_per_session", label="Records per session", group="sessions",
+                                       range=(1, 64))
+    session_ttl: int = _option("TTL on every record, seconds.", "SECONDS", "session_ttl_s", label="Record TTL, s",
+                               group="sessions", range=(1, 3.2e8))
+    routed_share: float = _option("Share of sessions that end when the call is routed.", "SHARE", "routed_share",
+                                  label="Share ended at routing", group="sessions", range=(0, 1))
+    routing_time: float = _option("Mean time to routing for those sessions, seconds (exponential).", "SECONDS",
+                                  "routing_s", label="Time to routing, s", group="sessions", range=(0.001, 3.2e7))
+    extended_share: float = _option("Share of sessions extended beyond the call.", "SHARE", "extended_share",
+                                    label="Share extended past the call", group="sessions", range=(0, 1))
+    extended_time: float = _option("Mean lifetime of an extended session, seconds (exponential).", "SECONDS",
+                                   "extended_s", label="Extended lifetime, s", group="sessions", range=(0.001, 3.2e8))
+    leaked_share: float = _option("Share of sessions never deleted: they live until the TTL after their last "
+                                  "write.", "SHARE", "leaked_share", label="Share never deleted", group="sessions",
+                                  range=(0, 1))
+    digital_share: float = _option("Share of interactions that are digital: counted, not persisted.", "SHARE",
+                                   "digital_share", label="Digital share (not persisted)", range=(0, 1))
+    worker_threads: int = _option("ORS worker threads per ORS node; each holds one connection per master.", "N",
+                                  "worker_threads", label="Worker threads per ORS node", group="ORS nodes",
+                                  range=WORKER_THREADS_RANGE)
+    key_layout: str = _option("per-session, single-hash (literal 'ORS:<cluster>' reading: one slot), node-tag (one "
+                              "slot per HA pair) or index (hash 'ORS:<cluster>' of session ids + per-session "
+                              "bodies).", "LAYOUT", "key_layout", label="Key layout", group="sessions",
+                              choices=KEY_LAYOUT_NAMES, convert=str)  # the model refuses another, naming them
+    cleanup_period: float = _option("Index layout: seconds between cleanings of index entries whose body expired "
+                                    "(0 = none).", "SECONDS", "cleanup_period_s", label="Index cleaning period, s",
+                                    group="sessions", range=(0, 1e6))
+    cleanup_batch: int = _option("Index layout: entries examined per cleaning (HSCAN COUNT).", "N", "cleanup_batch",
+                                 label="Index cleaning batch", group="sessions", range=(1, 1e6))
     # not simulated (the rig's round trip is loopback's): the production round trip the run's verdict predicts its
     # latency with, the same one `loadsim plan --from` this run then uses
-    SimOption("network-rtt-us", "The production network round trip between an ORS host and a Redis node, µs, for "
-              "the run's sizing verdict (its latency is predicted for production; nothing here is slowed down).",
-              float, "US", "network_rtt_us", label="Production round trip, µs", group="ORS nodes"),
-    SimOption("pool-connections", "lazy: each worker thread connects to a master on its first command there "
-              "(an idle backup holds no connection; the takeover opens them); eager: every worker thread connects "
-              "to every master when its ORS node starts.", _pool_mode, "lazy|eager", "pool_connections",
-              label="Pool connections", group="ORS nodes", choices=("lazy", "eager")),
-    SimOption("estate", "TOML file describing the estate: HA pairs or groups of pairs with their own calls, "
-              "session sizes and lifetimes (see scenarios/estate-example.toml). Flags still override.", str, "FILE",
-              form=False, label="Estate file", group="workload"),
-    SimOption("seed", "Random seed of the workload model.", int, "N", "seed", label="Random seed", group="workload"),
-    SimOption("prefill", "Start with the Little's-law population of calls in progress.", _text_bool, "BOOL",
-              "prefill", label="Pre-fill the calls in progress", group="workload"),
-    SimOption("warmup", "Seconds after start (and after pre-fill) excluded from statistics.", float, "SECONDS",
-              "warmup_s", label="Warm-up, s", group="workload"),
-    SimOption("switchover-at", "Seconds after start at which every HA pair switches over: the backup "
-              "becomes primary and recovers its sessions from Redis (default: never).", float, "SECONDS",
-              label="Switchover at, s (blank: never)", group="faults"),
-    SimOption("fault", "A fault at a time, repeatable (or several separated by commas): AT:ACTION[:TARGET[:SECONDS]]"
-              " with ACTION kill-master, pause-master, restart-master, failover, kill-replica (embedded cluster; "
-              "TARGET = master index in slot order), switchover, crash-primary (TARGET = HA pair or all). E.g. "
-              "20:kill-master:0, 20:pause-master:1:15, 30:switchover:all.", str, "SPEC",
-              label="Faults: AT:ACTION[:TARGET[:SECONDS]], comma-separated (blank: none)", group="faults"),
-    SimOption("migration-step", "Seconds per step of the vendor's migration runbook (scenarios/migration.py; "
-              "0 = no migration).", float, "SECONDS", label="Migration runbook step, s (blank: no runbook)",
-              group="faults"),
-    SimOption("read-back", "After the test, read back every session believed live (up to 100,000) and check its "
-              "version and checksum: current, stale, missing or corrupt.", _text_bool, "BOOL", "read_back",
-              label="Read back live sessions at the end", group="workload"),
-    SimOption("allow-eviction", "Run even if a master's maxmemory-policy evicts keys (loadsim check fails such "
-              "a cluster: evicted sessions would read back as missing); recorded in the summary.", _text_bool,
-              "BOOL", form=False, label="Run even if the cluster evicts keys",
-              group="cluster"),
-    SimOption("results-dir", "Folder for the run's results (default results/<timestamp>-<scenario>).",
-              str, "DIR", form=False, label="Results folder", group="workload"),
-    SimOption("masters", "Embedded cluster (used when --redis-nodes is not given): masters.", int, "N", "masters",
-              label="Masters", group="cluster"),
-    SimOption("replicas", "Embedded cluster: replicas per master.", int, "N", "embedded_replicas",
-              label="Replicas per master", group="cluster"),
-    SimOption("embedded-tls", "Embedded cluster: TLS (true/false).", _text_bool, "BOOL", "embedded_tls",
-              label="TLS (embedded cluster)", group="TLS"),
-    SimOption("embedded-mutual-tls", "Embedded cluster: mutual TLS (true/false).", _text_bool, "BOOL",
-              "embedded_mutual_tls", label="Mutual TLS (embedded cluster)", group="TLS"),
-    SimOption("embedded-acl", "Embedded cluster: ACL user 'ors' with least privilege (true/false).", _text_bool,
-              "BOOL", "embedded_acl", label="Least-privilege ACL user 'ors'", group="cluster"),
-    SimOption("embedded-node-timeout", "Embedded cluster: cluster-node-timeout in ms (how long before a silent "
-              "master is failed over; Redis default 15000).", int, "MS",
-              label="cluster-node-timeout, ms (blank: 15000)", group="cluster"),
-    SimOption("embedded-aof", "Embedded cluster: AOF everysec (true/false).", _text_bool, "BOOL", "embedded_aof",
-              label="AOF", group="cluster"),
-    SimOption("embedded-appendfsync", "Embedded cluster with AOF: everysec, always (fsync per write) or no.",
-              lambda text: _choice(text, ("everysec", "always", "no")), "POLICY",
-              label="appendfsync", group="cluster", choices=("everysec", "always", "no")),
-    SimOption("embedded-redis-server", "Embedded cluster: the redis-server binary to run (default: the one on "
-              "PATH; redis-cli is taken from beside it if there is one).", str, "PATH", form=False,
-              label="redis-server binary", group="cluster"),
-)
+    network_rtt_us: float = _option(
+        "The production network round trip between an ORS host and a Redis node, µs, for the run's sizing verdict "
+        "(its latency is predicted for production; nothing here is slowed down).", "US", "network_rtt_us",
+        label="Production round trip, µs", group="ORS nodes", range=(0, 1e6))
+    pool_connections: str = _option(
+        "lazy: each worker thread connects to a master on its first command there (an idle backup holds no "
+        "connection; the takeover opens them); eager: every worker thread connects to every master when its ORS "
+        "node starts.", "lazy|eager", "pool_connections", label="Pool connections", group="ORS nodes",
+        choices=("lazy", "eager"), convert=lambda text: _choice(text.lower(), ("lazy", "eager")))
+    estate: str | None = _option("TOML file describing the estate: HA pairs or groups of pairs with their own calls, "
+                                 "session sizes and lifetimes (see scenarios/estate-example.toml). Flags still "
+                                 "override.", "FILE", form=False, label="Estate file")
+    seed: int = _option("Random seed of the workload model.", "N", "seed", label="Random seed", range=(0, 2**63 - 1))
+    prefill: bool = _option("Start with the Little's-law population of calls in progress.", "BOOL", "prefill",
+                            label="Pre-fill the calls in progress")
+    warmup: float = _option("Seconds after start (and after pre-fill) excluded from statistics.", "SECONDS",
+                            "warmup_s", label="Warm-up, s", range=(0, 86400))
+    switchover_at: float | None = _option("Seconds after start at which every HA pair switches over: the backup "
+                                          "becomes primary and recovers its sessions from Redis (default: never).",
+                                          "SECONDS", label="Switchover at, s (blank: never)", group="faults",
+                                          unit="s", range=(0.001, 3.2e7))
+    fault: list[str] | None = _option(
+        "A fault at a time, repeatable (or several separated by commas): AT:ACTION[:TARGET[:SECONDS]] with ACTION "
+        "kill-master, pause-master, restart-master, failover, kill-replica (embedded cluster; TARGET = master index "
+        "in slot order), switchover, crash-primary (TARGET = HA pair or all). E.g. 20:kill-master:0, "
+        "20:pause-master:1:15, 30:switchover:all.", "SPEC",
+        label="Faults: AT:ACTION[:TARGET[:SECONDS]], comma-separated (blank: none)", group="faults")
+    migration_step: float = _option("Seconds per step of the vendor's migration runbook (scenarios/migration.py; "
+                                    "0 = no migration).", "SECONDS", label="Migration runbook step, s (blank: no "
+                                    "runbook)", group="faults", unit="s", range=(0, 3600), value=0.0)
+    read_back: bool = _option("After the test, read back every session believed live (up to 100,000) and check its "
+                              "version and checksum: current, stale, missing or corrupt.", "BOOL", "read_back",
+                              label="Read back live sessions at the end")
+    allow_eviction: bool = _option("Run even if a master's maxmemory-policy evicts keys (loadsim check fails such a "
+                                   "cluster: evicted sessions would read back as missing); recorded in the summary.",
+                                   "BOOL", form=False, label="Run even if the cluster evicts keys", group="cluster",
+                                   value=False)
+    results_dir: str | None = _option("Folder for the run's results (default results/<timestamp>-<scenario>).", "DIR",
+                                      form=False, label="Results folder")
+    masters: int = _option("Embedded cluster (used when --redis-nodes is not given): masters.", "N", "masters",
+                           label="Masters", group="cluster", range=(3, 64))
+    replicas: int = _option("Embedded cluster: replicas per master.", "N", "embedded_replicas",
+                            label="Replicas per master", group="cluster", range=(0, 5))
+    embedded_tls: bool = _option("Embedded cluster: TLS (true/false).", "BOOL", "embedded_tls",
+                                 label="TLS (embedded cluster)", group="TLS")
+    embedded_mutual_tls: bool = _option("Embedded cluster: mutual TLS (true/false).", "BOOL", "embedded_mutual_tls",
+                                        label="Mutual TLS (embedded cluster)", group="TLS")
+    embedded_acl: bool = _option("Embedded cluster: ACL user 'ors' with least privilege (true/false).", "BOOL",
+                                 "embedded_acl", label="Least-privilege ACL user 'ors'", group="cluster")
+    embedded_node_timeout: int = _option("Embedded cluster: cluster-node-timeout in ms (how long before a silent "
+                                         "master is failed over).", "MS", "cluster_node_timeout_ms",
+                                         label="cluster-node-timeout, ms", group="cluster",
+                                         range=NODE_TIMEOUT_MS_RANGE)
+    embedded_aof: bool = _option("Embedded cluster: AOF everysec (true/false).", "BOOL", "embedded_aof", label="AOF",
+                                 group="cluster")
+    embedded_appendfsync: str = _option("Embedded cluster with AOF: everysec, always (fsync per write) or no.",
+                                        "POLICY", label="appendfsync", group="cluster",
+                                        choices=("everysec", "always", "no"), value="everysec")
+    embedded_redis_server: str | None = _option("Embedded cluster: the redis-server binary to run (default: the one "
+                                                "on PATH; redis-cli is taken from beside it if there is one).",
+                                                "PATH", form=False, label="redis-server binary", group="cluster")
+
+    # the names the running test reads them by (the engine's, the users' and the web UI's)
+    @property
+    def warmup_s(self) -> float:
+        return self.warmup
+
+    @property
+    def switchover_at_s(self) -> float | None:
+        return self.switchover_at or None
+
+    @property
+    def migration_step_s(self) -> float:
+        return self.migration_step or 0.0
+
+    @property
+    def migrating(self) -> bool:
+        return self.migration_step_s > 0
+
+
+def _convert_for(kind: Any, choices: tuple[str, ...]) -> Callable[[str], Any]:
+    """How a text value becomes the field's type: ``int``, ``float``, a boolean, one of ``choices``, or text."""
+    if choices:
+        return lambda text: _choice(text, choices)
+    base = next((a for a in typing.get_args(kind) if a is not type(None)), kind)  # X | None -> X
+    if typing.get_origin(base) is list:  # repeatable: each occurrence is text
+        return str
+    return {int: int, float: float, bool: _text_bool}.get(base, str)
+
+
+_HINTS = typing.get_type_hints(SimSettings)
+SIM_OPTIONS: tuple[SimOption, ...] = tuple(
+    SimOption(name=f.name.replace("_", "-"), type=_HINTS[f.name], value=f.default,
+              **{**f.metadata["option"], "convert": f.metadata["option"]["convert"]
+                 or _convert_for(_HINTS[f.name], f.metadata["option"]["choices"])})
+    for f in fields(SimSettings))
 SIM_BY_DEST = {o.dest: o for o in SIM_OPTIONS}
 # Set by `loadsim sweep` and `compare-tls` for a run that only checks its options: it exits 0 once they all
 # passed, before any cluster starts or anything is written (so a bad option stops the experiment up front).
@@ -295,40 +354,19 @@ def given_values(values: dict[str, Any], defaults: dict[str, Any]) -> dict[str, 
         o = SIM_BY_DEST.get(dest)
         if o is None:
             continue
-        baseline = defaults.get(dest, DEFAULTS[o.default].value if o.default else None)
+        baseline = defaults.get(dest, o.value)
         if v != baseline:
             out[dest] = v
     return out
 
 
-@dataclass(frozen=True)
-class RunSettings:
-    """The simulation options a running test reads, typed and with their defaults filled in, built once
-    (``run_settings``) from the converted values, so that no consumer re-supplies a default of its own."""
-
-    warmup_s: float  # --warmup: seconds after start (and after the pre-fill) outside the statistics
-    switchover_at_s: float | None  # --switchover-at: every pair switches over then (None: never)
-    migration_step_s: float  # --migration-step: seconds per step of the migration runbook (0: no migration)
-    pool_connections: str  # --pool-connections: "lazy" or "eager"
-    read_back: bool  # --read-back: read back the live sessions after the test
-
-    @property
-    def migrating(self) -> bool:
-        return self.migration_step_s > 0
+def run_settings(values: dict[str, Any]) -> SimSettings:
+    """The typed settings of converted simulation values (``simulation_values``, or a run's recorded config.json
+    ``simulation``): every option, the ones not given at their default. Names the table does not know (a run
+    recorded by another version) are left out."""
+    return SimSettings(**{k: v for k, v in values.items() if k in SIM_BY_DEST and v is not None})
 
 
-def run_settings(values: dict[str, Any]) -> RunSettings:
-    """The typed settings of converted simulation values (``simulation_values``), defaults from
-    ``loadsim.defaults`` where an option has one."""
-
-    def pick(dest: str, fallback: Any) -> Any:
-        v = values.get(dest)
-        if v is not None:
-            return v
-        o = SIM_BY_DEST[dest]
-        return DEFAULTS[o.default].value if o.default else fallback
-
-    switch = pick("switchover_at", None)
-    return RunSettings(warmup_s=float(pick("warmup", 0.0)), switchover_at_s=float(switch) if switch else None,
-                       migration_step_s=float(pick("migration_step", 0.0) or 0.0),
-                       pool_connections=str(pick("pool_connections", "lazy")), read_back=bool(pick("read_back", True)))
+def recorded(settings: SimSettings) -> dict[str, Any]:
+    """What a run's config.json records of its settings: every option, by its field name."""
+    return asdict(settings)

@@ -33,6 +33,7 @@ from typing import Any
 
 import redis
 
+from loadsim import defaults as D
 from loadsim.config.persistence import PersistenceOptions, RedisNode, write_ors_config
 from loadsim.embedded import tlsgen
 from loadsim.errors import ClusterError
@@ -57,8 +58,8 @@ _MANAGED_DIRECTIVES = frozenset((
 
 # A size as redis.conf takes it: bytes, or a number with k/kb/m/mb/g/gb (any case; k = 1000, kb = 1024)
 _REDIS_SIZE = re.compile(r"(\d+)(k|kb|m|mb|g|gb)?", re.IGNORECASE)
-MIN_NODE_TIMEOUT_MS = 100
-MAX_NODE_TIMEOUT_MS = 600_000  # as the Locust option --embedded-node-timeout's range: beyond is a typo
+MIN_NODE_TIMEOUT_MS, MAX_NODE_TIMEOUT_MS = D.NODE_TIMEOUT_MS_RANGE  # the Locust option --embedded-node-timeout's too
+NODE_TIMEOUT_MS = D.value("cluster_node_timeout_ms")  # Redis's default
 
 
 def check_redis_size(text: str, option: str = "--maxmemory") -> None:
@@ -81,7 +82,7 @@ class ClusterSpec:
     aof: bool = False
     appendfsync: str = "everysec"  # with aof: everysec (Redis default), always (fsync per write) or no
     maxmemory: str | None = None
-    cluster_node_timeout_ms: int = 15000  # Redis default; failover takes about this long + election
+    cluster_node_timeout_ms: int = NODE_TIMEOUT_MS  # Redis default; failover takes about this long + election
     host: str = "127.0.0.1"
     # Raw redis.conf lines appended after loadsim's own (a later line wins), e.g. "maxmemory-policy allkeys-lru"
     extra_config: tuple[str, ...] = ()
@@ -104,11 +105,11 @@ class ClusterSpec:
         if isinstance(self.cluster_node_timeout_ms, bool) or not isinstance(self.cluster_node_timeout_ms, int) \
                 or self.cluster_node_timeout_ms < MIN_NODE_TIMEOUT_MS:
             raise ClusterError(f"--cluster-node-timeout {self.cluster_node_timeout_ms}: give milliseconds, at least "
-                               f"{MIN_NODE_TIMEOUT_MS} (Redis's default is 15000)")
+                               f"{MIN_NODE_TIMEOUT_MS} (Redis's default is {NODE_TIMEOUT_MS})")
         if self.cluster_node_timeout_ms > MAX_NODE_TIMEOUT_MS:
             raise ClusterError(f"--cluster-node-timeout {self.cluster_node_timeout_ms}: give milliseconds, at most "
                                f"{MAX_NODE_TIMEOUT_MS:,} (10 minutes before a silent master is failed over; Redis's "
-                               "default is 15000)")
+                               f"default is {NODE_TIMEOUT_MS})")
         if not self.host.startswith("127."):
             raise ClusterError(f"host {self.host}: the embedded cluster binds to loopback (127.x.x.x) only")
         for line in self.extra_config:

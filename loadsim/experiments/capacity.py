@@ -102,7 +102,7 @@ class CapacityPlan:
         """Every check that needs no process: ranges, NaN and infinity, the steps, the redis-benchmark binary
         (tried with --version). ``check_runs`` (a Locust process that stops after its option checks) then asks
         the scenario about the runs themselves, before the cluster starts."""
-        from loadsim.config.simulation import RANGES
+        from loadsim.config.simulation import SIM_BY_DEST
 
         shown = ",".join(map(str, self.steps))
         pairs = zip(self.steps, self.steps[1:], strict=False)
@@ -112,7 +112,7 @@ class CapacityPlan:
         if self.steps[-1] > MAX_STEP_PAIRS:
             raise ExperimentError(f"--steps {shown}: at most {MAX_STEP_PAIRS:,} HA pairs per step; give fewer, "
                                   "e.g. 1,2,4,8,16,32")
-        low, high = RANGES["cps-per-pair"]
+        low, high = SIM_BY_DEST["cps_per_pair"].range or (0, math.inf)
         if self.cps_per_pair is not None and not (math.isfinite(self.cps_per_pair)
                                                   and low <= self.cps_per_pair <= high):
             raise ExperimentError(f"--cps-per-pair {self.cps_per_pair:g}: give calls per second per HA pair from "

@@ -31,7 +31,7 @@ from locust.runners import WorkerRunner
 
 from loadsim.config.estate import read_estate_file
 from loadsim.config.persistence import PersistenceOptions
-from loadsim.config.simulation import run_settings
+from loadsim.config.simulation import SimSettings, run_settings
 from loadsim.errors import Address, CutOffError, RedisError, StuckError, reply_error
 from loadsim.locust.batched_stats import FLUSH_INTERVAL_S, BatchedStats
 from loadsim.model import records
@@ -510,7 +510,7 @@ class Engine:
         self.readback: dict[str, Any] | None = None  # the read-back after the test (set_readback)
         self.audit: dict[str, Any] | None = audit  # the cluster audit before the test (plugin.audit_cluster)
         self.known_masters: set[Address] = set()  # every master an ORS node's slot map named at its connect
-        self.sim = sim  # the converted values, as config.json records them
+        self.sim = sim  # the converted values: given, or the scenario's defaults
         self.settings = run_settings(sim)  # what a running test reads of them, typed
         self.layout = wl.KeyLayout(params.key_layout, params.ors_cluster_name)
         self.ttl_ms = params.session_ttl_s * 1000
@@ -824,20 +824,21 @@ _COMPLEXITY_FIELDS = {"record_bytes": "record_bytes", "record_sigma": "record_si
                       "timer_bytes": "timer_bytes", "records_per_session": "records"}
 
 
-def workload_params(values: dict[str, Any], ha_pairs: int, cluster_name: str) -> wl.WorkloadParams:
-    """WorkloadParams from converted simulation values (scenario defaults + explicit options)."""
-    c = wl.preset(values.get("complexity", "standard"))
-    overrides = {f: values[v] for v, f in _COMPLEXITY_FIELDS.items() if v in values}
+def workload_params(s: SimSettings, ha_pairs: int, cluster_name: str) -> wl.WorkloadParams:
+    """WorkloadParams from the run's typed settings (scenario defaults + explicit options); a preset's field is
+    overridden by an option given (not None)."""
+    c = wl.preset(s.complexity)
+    overrides = {f: getattr(s, v) for v, f in _COMPLEXITY_FIELDS.items() if getattr(s, v) is not None}
     if {k: v for k, v in overrides.items() if getattr(c, k) != v}:
         c = replace(c, name=c.name + "+custom", source=c.source + "; overridden on the command line", **overrides)
-    kw = {f: values[v] for v, f in _PARAM_FIELDS.items() if v in values}
+    kw = {f: getattr(s, v) for v, f in _PARAM_FIELDS.items()}
     return wl.WorkloadParams(ors_cluster_name=cluster_name, ha_pairs=ha_pairs, complexity=c, **kw)
 
 
-def estate_for(values: dict[str, Any], given: dict[str, Any], base: wl.WorkloadParams) -> Estate | None:
+def estate_for(s: SimSettings, given: dict[str, Any], base: wl.WorkloadParams) -> Estate | None:
     """The estate of ``--estate`` (None without one), with the explicitly given options applied to every
     group (``given``: the simulation values the user set, as opposed to defaults)."""
-    path = values.get("estate")
+    path = s.estate
     if not path:
         return None
     data, name = read_estate_file(path)

@@ -54,11 +54,12 @@ from loadsim.config.persistence import (
 from loadsim.config.simulation import (
     CHECK_ONLY_ENV,
     SIM_BY_DEST,
+    SimSettings,
     add_simulation_arguments,
     given_values,
+    run_settings,
     simulation_values,
 )
-from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster, redis_binaries
 from loadsim.errors import CheckFailed, OptionsError, RedisError, UserError, explain_usage_error
 from loadsim.locust import resolution, webui
@@ -219,26 +220,26 @@ class Loadsim:
         spec = self.scenario
         opts = from_namespace(ns, form=form)
         sim = simulation_values(ns, spec.defaults, form=form)
-        if sim.get("results_dir") and not self.is_worker and not form:
-            check_results_dir(sim["results_dir"])  # before any cluster starts or any Redis traffic
+        s = run_settings(sim)
+        if s.results_dir and not self.is_worker and not form:
+            check_results_dir(s.results_dir)  # before any cluster starts or any Redis traffic
         elif not self.is_worker and not form:  # the default folder, where Run will make <timestamp>-<scenario>
             check_results_dir(os.environ.get("LOADSIM_RESULTS", "results"),
                               "the results folder (--results-dir, default $LOADSIM_RESULTS or ./results)")
-        params = workload_params(sim, int(getattr(ns, "num_users", None) or spec.ha_pairs), opts.ors_cluster_name)
-        estate = estate_for(sim, given_values(sim, spec.defaults), params)
-        faults = parse_faults(sim.get("fault"))  # before any cluster starts: a bad --fault starts nothing
+        params = workload_params(s, int(getattr(ns, "num_users", None) or spec.ha_pairs), opts.ors_cluster_name)
+        estate = estate_for(s, given_values(sim, spec.defaults), params)
+        faults = parse_faults(s.fault)  # before any cluster starts: a bad --fault starts nothing
         if faults and isinstance(self.environment.runner, (MasterRunner, WorkerRunner)):
             raise OptionsError("--fault needs a single Locust process (no --processes, master or workers): the "
                                "faults act on this process's HA pairs and embedded cluster")
         will_embed = not opts.redis_nodes and opts.persists
-        if will_embed and sim.get("embedded_mutual_tls") and not sim.get("embedded_tls"):
+        if will_embed and s.embedded_mutual_tls and not s.embedded_tls:
             raise OptionsError("--embedded-mutual-tls needs --embedded-tls true: give both (mutual TLS is TLS with "
                                "client certificates)")
-        if will_embed and sim.get("embedded_redis_server") and not form:
-            redis_binaries(sim["embedded_redis_server"])  # a bad --embedded-redis-server starts nothing
+        if will_embed and s.embedded_redis_server and not form:
+            redis_binaries(s.embedded_redis_server)  # a bad --embedded-redis-server starts nothing
         if faults:
-            check_targets(faults, masters=int(sim.get("masters", value("masters"))) if will_embed else 0,
-                          replicas=int(sim.get("replicas", value("embedded_replicas"))) if will_embed else 0,
+            check_targets(faults, masters=s.masters if will_embed else 0, replicas=s.replicas if will_embed else 0,
                           pairs=params.ha_pairs, can_act_on_redis=will_embed)
         wl.check_generator_capacity(estate.live_sessions if estate else params.expected_live_sessions,
                                     max((g.params.complexity.record_bytes for g in estate.groups), default=0)
@@ -281,6 +282,7 @@ class Loadsim:
         """Options and parameters from the arguments (``form``: as the web UI's form left them, where an empty
         field means "not given"). Raises UserError (one line naming the fix)."""
         opts, sim, params, estate, faults = self._checked(self.namespace, form)
+        settings = run_settings(sim)
         if os.environ.get(CHECK_ONLY_ENV) and not self.is_worker:
             # `loadsim sweep` / `compare-tls` ask a run to check its options before their first cluster starts:
             # every check above passed, and nothing has started or been written
@@ -292,7 +294,7 @@ class Loadsim:
                                    "--redis-nodes, or let it start the embedded cluster (no --redis-nodes on it)")
             given = opts
             # the embedded cluster supplies where and how to connect; the user's ORS behaviour stays theirs
-            opts = replace(self.embedded_cluster_options(sim), type=given.type,
+            opts = replace(self.embedded_cluster_options(settings), type=given.type,
                            redis_connect_timeout=given.redis_connect_timeout,
                            redis_socket_timeout=given.redis_socket_timeout,
                            ors_cluster_name=given.ors_cluster_name)
@@ -304,7 +306,7 @@ class Loadsim:
         audit = None
         if opts.persists and not self.is_worker:
             admin = self.cluster.admin_options if self.cluster is not None and not given_nodes else opts
-            audit = self.audit_cluster(admin, params, sim)
+            audit = self.audit_cluster(admin, params, settings.allow_eviction)
             try:
                 # the slot map: reachable, authenticated, a cluster; with discovery's own timeouts (ORS has none)
                 ClusterClient(with_timeouts(opts)).close()
@@ -315,14 +317,14 @@ class Loadsim:
                       on_steady=self.lifecycle.steady)
 
     @staticmethod
-    def audit_cluster(opts: PersistenceOptions, params: wl.WorkloadParams, sim: dict[str, Any]) -> dict[str, Any]:
+    def audit_cluster(opts: PersistenceOptions, params: wl.WorkloadParams, allow_eviction: bool) -> dict[str, Any]:
         """What ``loadsim check`` audits, before any load: an evicting maxmemory-policy refuses the run (unless
         --allow-eviction), a cluster that cannot be used refuses it; the warnings are kept for the summary."""
         try:
             report, errors = audit_cluster(opts, params.ha_pairs, params.worker_threads)
         except CheckFailed as exc:
             raise OptionsError(f"cannot use the Redis Cluster: {exc}") from None
-        if errors and not sim.get("allow_eviction"):
+        if errors and not allow_eviction:
             raise OptionsError(f"{'; '.join(errors)} (loadsim check fails this cluster: evicted sessions would "
                                "read back as missing); or give --allow-eviction true to run anyway")
         for line in errors:
@@ -348,17 +350,12 @@ class Loadsim:
             setattr(self.namespace, option.dest, text)
             self._handed.add(option.dest)
 
-    def embedded_cluster_options(self, sim: dict[str, Any]) -> PersistenceOptions:
+    def embedded_cluster_options(self, s: SimSettings) -> PersistenceOptions:
         """The embedded cluster of this Environment (stopped at quit, or at exit): the running one when the
         options ask for the same shape, else a new one (a test started from the web UI may change it)."""
-        spec = ClusterSpec(masters=int(sim.get("masters", value("masters"))),
-                           replicas=int(sim.get("replicas", value("embedded_replicas"))),
-                           tls=bool(sim.get("embedded_tls", False)),
-                           mutual_tls=bool(sim.get("embedded_mutual_tls", False)),
-                           acl=bool(sim.get("embedded_acl", False)), aof=bool(sim.get("embedded_aof", False)),
-                           redis_server=sim.get("embedded_redis_server") or None,
-                           cluster_node_timeout_ms=int(sim.get("embedded_node_timeout") or 15000),
-                           appendfsync=sim.get("embedded_appendfsync") or "everysec")
+        spec = ClusterSpec(masters=s.masters, replicas=s.replicas, tls=s.embedded_tls, mutual_tls=s.embedded_mutual_tls,
+                           acl=s.embedded_acl, aof=s.embedded_aof, redis_server=s.embedded_redis_server,
+                           cluster_node_timeout_ms=s.embedded_node_timeout, appendfsync=s.embedded_appendfsync)
         if self.cluster is not None:
             if self.cluster.spec == spec:
                 return self.cluster.options

@@ -25,6 +25,7 @@ import gevent.event
 from locust.runners import MasterRunner
 
 from loadsim import __version__
+from loadsim.config.simulation import recorded
 from loadsim.embedded.cluster import EmbeddedCluster
 from loadsim.locust.engine import Engine
 from loadsim.redis.monitor import NodeMonitor
@@ -106,8 +107,7 @@ class Run:
         self.env, self.engine, self.cluster = environment, engine, cluster
         self.idle_cpu = idle_cpu  # the masters' CPU before the load (measure_idle), for the unit costs
         self.distributed = isinstance(environment.runner, MasterRunner)
-        sim = engine.sim
-        root = sim.get("results_dir")
+        root = engine.settings.results_dir
         self.path = _fresh(Path(root)) if root else new_run_dir(Path(os.environ.get("LOADSIM_RESULTS", "results")),
                                                                  scenario)
         self.writer = RunWriter(self.path)
@@ -173,7 +173,7 @@ class Run:
         o = self.env.parsed_options
         return {"scenario": self.scenario, "persistence": self.engine.opts.to_values(redact=True),
                 "workload": self.engine.describe(),
-                "simulation": {k: v for k, v in self.engine.sim.items()},
+                "simulation": recorded(self.engine.settings),
                 "cluster": (vars(self.cluster.spec) if self.cluster is not None else None),
                 "locust": {"users": getattr(o, "num_users", None), "spawn_rate": getattr(o, "spawn_rate", None),
                            "run_time": getattr(o, "run_time", None), "headless": getattr(o, "headless", None)}}

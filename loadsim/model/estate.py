@@ -16,6 +16,7 @@ import difflib
 from dataclasses import dataclass, replace
 from typing import Any
 
+from loadsim import defaults as D
 from loadsim.errors import OptionsError
 from loadsim.model import workload as wl
 
@@ -190,7 +191,7 @@ def estate_from_dict(data: dict[str, Any], base: wl.WorkloadParams, source: str 
             raise OptionsError(f"{source}: key_layout = {data['key_layout']!r}; use one of {', '.join(wl.KEY_LAYOUTS)}")
         top["key_layout"] = data["key_layout"]
     if "worker_threads" in data:
-        top["worker_threads"] = int(_number(source, "worker_threads", data["worker_threads"], 1, 256))
+        top["worker_threads"] = int(_number(source, "worker_threads", data["worker_threads"], *D.WORKER_THREADS_RANGE))
     base = replace(base, **{k: v for k, v in top.items() if k not in fixed})
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):

@@ -35,7 +35,8 @@ GIB = D.GIB
 DEPLOYMENT_RANGES: dict[str, tuple[float, float]] = {
     "ha_pairs": (1, 100_000), "cps_per_pair": (0, 10_000), "aht_s": (0.001, 3.2e7), "digital_share": (0, 1),
     "session_ttl_s": (1, 3.2e8), "masters": (1, 1000), "replicas": (0, 16), "node_ram_bytes": (2**26, 2**50),
-    "node_cores": (1, 1024), "worker_threads": (1, 256), "maxmemory_fraction": (0.01, 1), "fork_cow_factor": (1, 4),
+    "node_cores": (1, 1024), "worker_threads": D.WORKER_THREADS_RANGE, "maxmemory_fraction": (0.01, 1),
+    "fork_cow_factor": (1, 4),
     "cpu_ceiling": (0.01, 1), "latency_slo_p99_us": (1, 6e7), "maxclients": (1, 10_000_000),
     "record_bytes": (1, 1 << 29), "records_per_session": (1, 64), "routed_share": (0, 1), "routing_s": (0.001, 3.2e7),
     "extended_share": (0, 1), "extended_s": (0.001, 3.2e8), "leaked_share": (0, 1), "cleanup_period_s": (0, 1e6),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from loadsim.config.simulation import run_settings
 from loadsim.errors import OptionsError, ResultsError
 from loadsim.model import question
 from loadsim.model import sizing as sz
@@ -90,7 +91,7 @@ def run_record(path: Path, summary: dict[str, Any], config: dict[str, Any] | Non
     if not measured_class:
         kind["class"] = sz.UNCLASSIFIED
     cluster = summary.get("cluster", {})
-    sim = (config or {}).get("simulation") or {}
+    settings = run_settings((config or {}).get("simulation") or {})
     return sz.MeasuredRun(
         name=path.name, run_class=kind.get("class", sz.UNCLASSIFIED), evidence=kind.get("evidence", ""),
         tls=bool(cluster.get("tls")), ha_pairs=int(summary["workload"]["ha_pairs"]), masters=len(masters),
@@ -101,7 +102,7 @@ def run_record(path: Path, summary: dict[str, Any], config: dict[str, Any] | Non
         commands=float(sum(m["commands_steady"] for m in masters)),
         operations_steady=float(summary["rates"]["achieved_ops_per_s"] * (summary.get("steady_s") or 0.0)),
         cpu_us_per_command=_steady_cpu_us(masters),
-        workload=workload_of(config, summary.get("workload")), eager_connections=sim.get("pool_connections") == "eager",
+        workload=workload_of(config, summary.get("workload")), eager_connections=settings.pool_connections == "eager",
         redis_version=_version(cluster.get("redis_version")), path=str(path),
         bytes_in=(float(sum(m["net_input_bytes_steady"] for m in masters))
                   if all("net_input_bytes_steady" in m for m in masters) else None),
@@ -248,9 +249,10 @@ def _own_question(run: Path) -> tuple[sz.Deployment, dict[str, Any]] | None:
     aof = cluster.get("aof")
     own = question.own_deployment(workload, masters=len(summary["masters"]), replicas=int(cluster.get("replicas") or 0),
                                   tls=bool(cluster.get("tls")), aof=None if aof is None else bool(aof))
-    rtt = ((_read(run / "config.json") or {}).get("simulation") or {}).get("network_rtt_us")
-    if rtt is not None:  # the production round trip the run was given (--network-rtt-us, the web form)
-        own = replace(own, network_rtt_us=float(rtt))
+    # the production round trip the run was given (--network-rtt-us, the web form; a run recorded before the option
+    # existed: the default, as the question's own)
+    own = replace(own, network_rtt_us=run_settings((_read(run / "config.json") or {}).get("simulation") or {})
+                  .network_rtt_us)
     return own, summary
 
 

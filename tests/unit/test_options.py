@@ -201,3 +201,69 @@ def test_a_node_list_with_credentials_is_refused_without_echoing_them():
     with pytest.raises(OptionsError) as info:
         parse_redis_nodes("10.0.0.1:7000,redis://:Sup3r-secret@10.0.0.2:7001")
     assert "Sup3r-secret" not in str(info.value) and "LOCUST_PASSWORD" in str(info.value)
+
+
+def test_every_simulation_option_is_one_typed_record_and_the_settings_read_it():
+    """One table: each SimSettings field is an option with its type, unit, range, default, help, group and whether
+    the form may set it; converted values become typed settings with every default filled in from the record."""
+    import dataclasses
+
+    from loadsim import defaults as D
+    from loadsim.config.simulation import SIM_BY_DEST, SIM_OPTIONS, SimSettings, run_settings, simulation_values
+
+    assert [o.dest for o in SIM_OPTIONS] == [f.name for f in dataclasses.fields(SimSettings)]
+    for o in SIM_OPTIONS:
+        assert o.help and o.label and o.group, o.name
+        if o.default:
+            assert o.value == D.value(o.default), o.name
+        numeric = str(o.type).removesuffix(" | None") in ("int", "float", "<class 'int'>", "<class 'float'>")
+        assert (o.range is not None) == numeric, o.name  # every number has its range, nothing else has one
+    parser = argparse.ArgumentParser()
+    from loadsim.config.simulation import add_simulation_arguments
+
+    add_simulation_arguments(parser, {})
+    ns = parser.parse_args(["--worker-threads", "8", "--embedded-tls", "true", "--fault", "5:switchover:all"])
+    s = run_settings(simulation_values(ns, {"masters": 4}, environ={}))
+    assert (s.worker_threads, s.embedded_tls, s.fault, s.masters) == (8, True, ["5:switchover:all"], 4)
+    # not given: the record's default (loadsim.defaults), typed; no consumer supplies its own
+    assert (s.embedded_node_timeout, s.embedded_appendfsync, s.allow_eviction, s.migration_step, s.aht) == \
+        (D.value("cluster_node_timeout_ms"), "everysec", False, 0.0, D.value("aht_s"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.masters = 5  # type: ignore[misc]
+    # the range is the record's: one line naming the option and the range
+    with pytest.raises(OptionsError, match=r"--worker-threads: 257 is out of range; give a number from 1 to 256"):
+        simulation_values(parser.parse_args(["--worker-threads", "257"]), {}, environ={})
+    assert SIM_BY_DEST["worker_threads"].range == D.WORKER_THREADS_RANGE
+
+
+def test_constants_several_modules_check_live_once():
+    """The worker-thread range, the node timeout and its range: the options table, the workload model, the question,
+    the estate file, the embedded cluster and `loadsim cluster up` read loadsim.defaults, so they cannot disagree."""
+    import re
+    from dataclasses import replace
+    from pathlib import Path
+
+    from loadsim import defaults as D
+    from loadsim.embedded.cluster import ClusterSpec
+    from loadsim.model import workload as wl
+    from loadsim.model.estate import estate_with_flags
+    from loadsim.model.question import DEPLOYMENT_RANGES, Deployment
+
+    low, high = D.WORKER_THREADS_RANGE
+    with pytest.raises(OptionsError, match=f"--worker-threads must be {low}..{high}"):
+        wl.WorkloadParams(worker_threads=high + 1)
+    assert DEPLOYMENT_RANGES["worker_threads"] == D.WORKER_THREADS_RANGE
+    with pytest.raises(OptionsError):
+        replace(Deployment(), worker_threads=high + 1)
+    with pytest.raises(OptionsError, match="worker_threads"):
+        estate_with_flags({"worker_threads": high + 1, "group": [{"name": "a", "pairs": 1}]}, "e.toml", {},
+                          wl.WorkloadParams())
+    assert ClusterSpec().cluster_node_timeout_ms == D.value("cluster_node_timeout_ms")
+    # no module repeats the literals (defaults.py holds them) and none re-supplies a simulation default
+    root = Path(__file__).resolve().parents[2] / "loadsim"
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        assert "sim.get(" not in text, path
+        if path.name != "defaults.py":
+            assert not re.search(r"\b15_?000\b", text), path
+            assert not re.search(r"\b1\s*(<=|,)\s*[\w.]*\s*(<=)?\s*256\b", text), path
