@@ -65,6 +65,12 @@ def check_curve(result, stdout, plan):
     row = report.costs_table(costs).loc["Redis queueing: latency-vs-load curve measured up to (% of a core)"]
     assert row["how"] == plan["unit_costs"]["redis_execution_us"]["queueing"]
     assert row["source"] == ("capacity measurement" if curve["points"] else "assumption")
+    # the web tab's rows of that verdict (the finished run's, as plan --from gives it) carry the same label
+    from loadsim.locust.webui import tab_rows
+
+    rows = tab_rows({"final": {"verdict": plan, "masters": {}}, "projection": {}, "results": result["_out"]})
+    [latency_row] = [r for r in rows if r["item"].startswith("constraint: latency")]
+    assert f"({queueing})" in latency_row["detail"]
 
 
 def test_capacity_measures_one_master_open_and_closed_loop(tmp_path):
