@@ -321,6 +321,11 @@ def _fixed_latency(p: Prediction) -> float:
     return p.latency.network_us + p.latency.client_us if p.latency is not None else 0.0
 
 
+def labels() -> dict[str, str]:
+    """What each constraint of the registry is, by the label surfaces print (the glossary's entries for them)."""
+    return {r.label.split(" (")[0]: r.explain for r in RULES if r.explain}
+
+
 def _when(x: Any, p: Prediction) -> Any:
     return x(p) if callable(x) else x
 
@@ -332,11 +337,13 @@ class Rule:
     is a new row. Fields that depend on the prediction are functions of it (``Prediction``: its deployment, unit
     costs and figures); the others are plain values."""
 
-    name: str | Callable[[Prediction], str]
+    label: str  # the name surfaces print ("memory PASS"); ``loadsim explain LABEL`` gives ``explain``
     value: Callable[[Prediction], float]  # the figure: the busiest master's, or every node's
     limit: Callable[[Deployment], float]
     unit: str  # how value and limit are shown (``_fmt``)
     fix: str | Callable[[Prediction], str]  # what fixes it when it fails
+    explain: str = ""  # what it is, for the glossary ("": the glossary has the label already)
+    name: Callable[[Prediction], str] | None = None  # the label with why, when it depends on the prediction
     masters_fix: bool | Callable[[Prediction], bool] = True  # more masters fix it
     fix_changes: Callable[[Prediction], tuple[tuple[str, Any], ...]] = lambda p: ()  # that fix as the question's
     applies: Callable[[Prediction], bool] = lambda p: True  # does this deployment ask for it
@@ -344,24 +351,30 @@ class Rule:
     detail: Callable[[Prediction], str] = lambda p: ""  # how the value was obtained
 
     def check(self, p: Prediction) -> Constraint:
-        return Constraint(_when(self.name, p), self.value(p), self.limit(p.deployment), self.unit,
+        return Constraint(self.name(p) if self.name else self.label, self.value(p), self.limit(p.deployment), self.unit,
                           structural=self.structural, detail=self.detail(p), fix=_when(self.fix, p),
                           fix_changes=self.fix_changes(p), masters_fix=_when(self.masters_fix, p))
 
 
 RULES: tuple[Rule, ...] = (
-    Rule(lambda p: f"memory{_hot(p)}", lambda p: p.ram_needed_per_node, lambda d: d.node_ram_bytes, "bytes",
+    Rule("memory", lambda p: p.ram_needed_per_node, lambda d: d.node_ram_bytes, "bytes",
          lambda p: HOT_FIX if p.hot_slot else "more masters (the sessions spread over them) or nodes with more RAM "
                                                "(--node-ram-gib)",
-         masters_fix=lambda p: not p.hot_slot, fix_changes=_hot_layout),
-    Rule(lambda p: f"CPU{_hot(p)}", lambda p: p.cpu_utilisation, lambda d: d.cpu_ceiling, "of one core",
+         explain="used_memory per master from Redis's internals for the target's sessions (x the runs' calibration "
+                 "with --from), against maxmemory (a share of the node's RAM, less the fork/AOF copy-on-write room)",
+         name=lambda p: f"memory{_hot(p)}", masters_fix=lambda p: not p.hot_slot, fix_changes=_hot_layout),
+    Rule("CPU", lambda p: p.cpu_utilisation, lambda d: d.cpu_ceiling, "of one core",
          lambda p: HOT_FIX if p.hot_slot else "more masters (the commands spread over them): Redis runs commands on "
                                                "one core, more cores per node do not help",
-         masters_fix=lambda p: not p.hot_slot, fix_changes=_hot_layout),
+         explain="the busiest master's main-thread CPU, % of one core (Redis executes commands on one thread), "
+                 "against the CPU ceiling; with n_plus_1 also with one master fewer",
+         name=lambda p: f"CPU{_hot(p)}", masters_fix=lambda p: not p.hot_slot, fix_changes=_hot_layout),
     # every ORS worker thread holds a connection to every node: the count per node does not fall with masters
     Rule("connections", lambda p: p.connections_per_node, lambda d: d.maxclients, "clients per node",
          lambda p: f"every node needs maxclients of at least {p.connections_per_node:,} (--maxclients, CONFIG SET "
                    "maxclients) or fewer ORS worker threads: the count per node does not fall with more masters",
+         explain="connections each Redis node accepts from ORS (2 ORS nodes x worker threads x HA pairs) against "
+                 "maxclients",
          masters_fix=False,
          fix_changes=lambda p: (("maxclients", max(p.connections_per_node, p.deployment.maxclients)),)),
     Rule("failover: a replica per master (without one a dead master's slots and sessions are lost)", lambda p: 1,
@@ -378,6 +391,7 @@ RULES: tuple[Rule, ...] = (
          detail=lambda p: p.latency.text() if p.latency is not None else ""),
     Rule("Redis Cluster minimum of 3 masters", lambda p: 3, lambda d: d.masters, "masters",
          "at least 3 masters (--masters 3): Redis Cluster needs a majority of masters to fail one over",
+         explain="Redis Cluster needs at least 3 masters: a failover is voted by a majority of the masters",
          applies=lambda p: p.deployment.masters < 3, structural=True),
 )
 

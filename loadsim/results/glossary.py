@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from loadsim.model.sizing import labels as sizing_labels
+
 GLOSSARY: dict[str, str] = {
     "statistics window": "the part of the run after the warm-up / pre-fill: counts, errors, percentiles and "
                          "rates cover it, in loadsim's text, summary.json and Locust's tables, CSV and HTML alike",
@@ -213,12 +215,6 @@ GLOSSARY.update({
                                   "per node, a hot slot, a round trip over the SLO), each with its own fix",
     "busiest master": "the master with the most load (all equal with per-session keys; the hot slot's master with "
                       "single-hash or index): its used_memory, the RAM it needs with the fork/AOF headroom, its CPU",
-    "memory": "used_memory per master from Redis's internals for the target's sessions (x the runs' calibration "
-              "with --from), against maxmemory (a share of the node's RAM, less the fork/AOF copy-on-write room)",
-    "CPU": "the busiest master's main-thread CPU, % of one core (Redis executes commands on one thread), against "
-           "the CPU ceiling; with n_plus_1 also with one master fewer",
-    "connections": "connections each Redis node accepts from ORS (2 ORS nodes x worker threads x HA pairs) "
-                   "against maxclients",
     "connections per node": "2 ORS nodes (primary and backup) x worker threads x HA pairs: each worker thread "
                             "holds a connection to each Redis node",
     "unit costs": "what one session, one operation and one command cost (bytes, commands, CPU µs): the model's "
@@ -278,6 +274,9 @@ GLOSSARY.update({
     "measured / model": "the run's measured bytes per session over the model's: the calibration factor it gives",
     "server CPU µs/command": "the run's server CPU over its commands, whole run (idle CPU and pre-fill included)",
 })
+
+# the sizing constraints explain themselves: each row of the registry carries its text (a new row needs no entry)
+GLOSSARY.update(sizing_labels())
 
 # Other spellings of a glossary term as the text, the plan or a report's tables print it
 ALIASES: dict[str, str] = {

@@ -67,3 +67,12 @@ def test_explain_answers_the_terms_a_newcomer_asked_about(term, capsys):
     assert cli.main(["explain", term]) == 0
     out = capsys.readouterr().out
     assert out.strip() and "no term" not in out
+
+
+def test_every_sizing_constraint_is_explained_by_its_row_or_the_glossary():
+    """A new row of the sizing registry brings its own explanation: no glossary entry to add by hand."""
+    for rule in sz.RULES:
+        printed = rule.label.split(" (")[0]  # as surfaces print it (Constraint.short)
+        assert explain(printed) is not None, printed
+        if rule.explain:
+            assert explain(printed)[1] == rule.explain
