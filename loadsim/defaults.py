@@ -135,19 +135,22 @@ DEFAULTS: dict[str, Default] = {
                                              "framing)", "µs"),
     # ---- unit costs when no runs are given (loadsim plan without --from)
     "base_bytes_per_master": Default(1.9e6, MEASURED, f"used_memory of an empty master, {_REF}", "B"),
-    # server CPU of a master = idle x seconds + per command x commands + per byte x bytes received
+    # server CPU of a master = base x seconds + per command x commands + per byte x bytes received
     # (loadsim.model.unitcosts). 23 +- 3 µs per command at the standard preset's 2,044 B per command (idle apart),
-    # of which 3.5 ns x 2,044 B are its bytes.
-    "cpu_s_per_command": Default(23e-6 - 3.5e-9 * 2044, MEASURED, "used_cpu_sys+user per command beyond its "
-                                 f"bytes: 23 +- 3 µs at the standard preset's 2,044 B less 3.5 ns/B, {_REF}", "s"),
-    "cpu_s_per_byte": Default(3.5e-9, MEASURED, "used_cpu_sys+user per byte received: 3.5 to 4.4 ns/B, standard "
-                              "(2,040 B per command) against complex (8,600 B) runs at 90 to 430 commands/s per "
-                              "master, 10 s steady windows, 2 cores, Redis 7.0.15, loopback", "s"),
+    # of which 0.40 ns x 2,044 B are its bytes.
+    "cpu_s_per_command": Default(23e-6 - 0.40e-9 * 2044, MEASURED, "used_cpu_sys+user per command beyond its "
+                                 f"bytes: 23 +- 3 µs at the standard preset's 2,044 B less 0.40 ns/B, {_REF}", "s"),
+    # measured with memtier_benchmark (4 connections rate-limited to 2,000 SETs/s in all, 6 s, 2 KB against 8 KB
+    # values, 3 alternating rounds, one cluster-mode master): 13.45 against 15.87 µs per command, 2.4 µs for
+    # 6,000 B more; at 370/s the difference (0.6 µs) was within the rounds' spread (20.6 .. 25.8 µs)
+    "cpu_s_per_byte": Default(0.40e-9, MEASURED, "used_cpu_sys+user per byte received: 0.40 ns/B, memtier_benchmark "
+                              "SETs of 2 KB against 8 KB at the same 2,000 commands/s, 3 alternating rounds, 2 cores, "
+                              "Redis 7.0.15, loopback", "s"),
     "base_cpu_per_master": Default(0.0025, MEASURED, f"share of a core an idle master uses, {_REF}"),
-    "tls_cpu_s_per_command": Default((23e-6 - 3.5e-9 * 2044) * 1.345, MEASURED, "the plain figure x 1.345: "
+    "tls_cpu_s_per_command": Default((23e-6 - 0.40e-9 * 2044) * 1.345, MEASURED, "the plain figure x 1.345: "
                                      "loadsim compare-tls, server CPU per command TLS/plain 1.345 +- 4.2 % "
                                      "(8 repeats, standard preset, 2 cores, Redis 7.0.15)", "s"),
-    "tls_cpu_s_per_byte": Default(3.5e-9 * 1.345, ASSUMPTION, "the plain figure x 1.345 (the ratio compare-tls "
+    "tls_cpu_s_per_byte": Default(0.40e-9 * 1.345, ASSUMPTION, "the plain figure x 1.345 (the ratio compare-tls "
                                   "measured per command; TLS decrypts every byte received)", "s"),
     "redis_exec_us_p50": Default(2.0, MEASURED, "Redis's own execution per command, INFO latencystats after "
                                  "redis-benchmark -d 4096 (SET p50 1.0 µs, GET 2.0 µs), Redis 7.0.15 here", "µs"),

@@ -10,10 +10,10 @@ from loadsim.errors import FitError
 from loadsim.model import sizing as sz
 
 MEMORY_TARGET = 0.05  # used_memory within 5 %
-# server CPU within 15 %: with the idle masters' CPU measured before each run and the bytes per command charged
-# apart (loadsim.model.unitcosts), standard runs (1 and 3 pairs, 6 s) predicted a complex run -0.6 %, -7.8 % and
-# +17.9 % in three trials on a 2-core machine at 100 % CPU pressure (before: -28.9 % and +41.7 %); CPU per command
-# itself moved from 30 to 47 µs between runs there
+# server CPU within 15 %: with a master's base CPU fitted as the intercept of CPU against the command rate and 0.40
+# ns per byte (loadsim.model.unitcosts), standard runs (1 and 3 pairs, 6 s) predicted a complex run (2 pairs)
+# -14.4 .. +26.2 % in six trials on a 2-core machine at 93-99 % CPU pressure (4 of 6 within; before: +8.7 ..
+# +51.0 %); the same 6 s run repeated minutes apart moved 10-12 % (sd) there, which no model takes out
 CPU_TARGET = 0.15
 
 

@@ -433,7 +433,7 @@ class Prediction:
 
     @property
     def master_ceiling_commands_per_s(self) -> float:
-        """Commands/s of this workload (its bytes per command) one master carries at the CPU ceiling, less its idle
+        """Commands/s of this workload (its bytes per command) one master carries at the CPU ceiling, less its base
         share: the ceiling the CPU constraint uses, and the one ``loadsim capacity`` prints for its folder."""
         return self.costs.cpu_for(self.tls).ceiling_commands_per_s(self.bytes_per_command, self.deployment.cpu_ceiling)
 
@@ -537,7 +537,7 @@ def ceiling_text(p: Prediction) -> str:
     print this line for the same folder)."""
     a, d = p.costs.cpu_for(p.tls), p.deployment
     return (f"a master's ceiling {p.master_ceiling_commands_per_s:,.0f} commands/s of this workload = "
-            f"({100 * d.cpu_ceiling:.0f} % of a core less the idle master's {100 * a.idle.value:.2f} %) / "
+            f"({100 * d.cpu_ceiling:.0f} % of a core less a master's base CPU {100 * a.base.value:.2f} %) / "
             f"{p.costs.service_s(p.bytes_per_command, p.tls) * 1e6:.1f} µs per command at "
             f"{p.bytes_per_command:,.0f} B ({uc.SOURCE_TEXT[a.source]})")
 

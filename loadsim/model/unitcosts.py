@@ -2,15 +2,23 @@
 
 Server CPU of one master over a window (``used_cpu_sys + used_cpu_user``: socket I/O, parsing, TLS included)::
 
-    cpu_s = idle x seconds + per_command x commands + per_byte x bytes received
+    cpu_s = base x seconds + per_command x commands + per_byte x bytes received
 
-* ``idle``: the share of a core a master spends with no load (serverCron, the cluster bus, the monitor's INFO
-  polls), measured before the load starts (``summary.server.idle_cpu``). Charged to the commands, it made a run at
-  660 commands/s read 26.1 µs per command where the run itself measured 15.3.
-* ``per_byte``: a 16 KB session write costs the master more than a 4 KB one (reading it off the socket, jemalloc's
-  large classes, TLS decrypting it). Without this term a fit on the standard preset predicted the CPU of a complex
-  run -28.9 % in one trial and +41.7 % in another.
-* ``per_command``: the rest of a command's cost.
+* ``per_command`` and ``base``: at the rates a rig drives (a few hundred commands/s per master) nearly every command
+  wakes the master's event loop on its own, and a wake-up after a few ms asleep on a shared host costs more than the
+  command (a cold cache: an idle master's wake-ups cost ~100 µs each here). A master's CPU per command therefore
+  falls as its rate rises: 77 µs at 140 commands/s, 48 µs at 414 in the same minutes (2 cores at 95 % CPU pressure;
+  memtier_benchmark, which batches its connections' sends, read 23 µs at 370/s and 13.5 µs at 2,000/s). Charging
+  it all per command (one pooled figure) made a fit on a sweep's 1- and 3-pair runs predict a complex run at the
+  1-pair rate 6 to 15 % low. Fitted on runs at different rates, CPU is a straight line in the command rate: its
+  slope is ``per_command`` (what one more command costs) and its intercept ``base`` (what a busy master spends
+  apart from its commands; at least the idle share measured before the load, ``summary.server.idle_cpu``: cron,
+  the cluster bus, the monitor's INFO polls). The production question gives the rate per master, so the same line
+  sizes it; above the runs' rates it errs high (the slope still holds some wake-up cost), never low.
+* ``per_byte``: a 16 KB session write costs the master a little more than a 4 KB one (reading it off the socket,
+  copying it, TLS decrypting it): 0.40 ns per byte received plain, memtier_benchmark 2 KB against 8 KB SETs at the
+  same 2,000 commands/s. (The 3.5 ns/B this replaced came from complex runs at lower rates than the standard ones:
+  their dearer wake-ups were charged to the bytes, and a fit on standard runs predicted a complex run +15 to +26 %.)
 
 Precedence (``PRECEDENCE``): a ``loadsim capacity`` measurement beats a fit of runs, which beats the model's
 reference values (``loadsim.defaults``); each figure says which it is (``Cost.source``) and how it was obtained
@@ -42,6 +50,9 @@ SOURCE_TEXT = {CAPACITY: "capacity measurement", FITTED: "fitted runs", REFERENC
 
 # Fewer runs than this give no interval: two points fit two parameters exactly.
 MIN_RUNS_FOR_SPREAD = 3
+# Runs must differ this much (largest / smallest) on a regressor (commands/s per master, bytes per command) for a
+# least-squares fit to tell its term apart: a sweep's 1 and 3 HA pairs give 3x, the standard and complex presets 4x.
+SPREAD_FOR_FIT = 1.5
 
 
 @dataclass(frozen=True)
@@ -73,34 +84,34 @@ class Cost:
 
 @dataclass(frozen=True)
 class CpuCosts:
-    """Server CPU of one master, plain or TLS: ``idle x seconds + per_command x commands + per_byte x bytes``."""
+    """Server CPU of one master, plain or TLS: ``base x seconds + per_command x commands + per_byte x bytes``."""
 
     per_command: Cost  # CPU seconds per command beyond its bytes
     per_byte: Cost  # CPU seconds per byte the master receives
-    idle: Cost  # share of one core an idle master uses
+    base: Cost  # share of one core a master uses apart from its commands (at least an idle master's)
 
     def service_s(self, bytes_per_command: float) -> float:
         """CPU seconds one command of this many bytes (received) costs the master's main thread."""
         return self.per_command.value + self.per_byte.value * max(0.0, bytes_per_command)
 
     def ceiling_commands_per_s(self, bytes_per_command: float, cpu_ceiling: float) -> float:
-        """Commands/s of this size one master carries at ``cpu_ceiling`` (share of one core) less its idle share:
+        """Commands/s of this size one master carries at ``cpu_ceiling`` (share of one core) less its base share:
         the one ceiling plan's CPU constraint uses (``loadsim capacity`` prints it, ``plan`` shows it)."""
         service = self.service_s(bytes_per_command)
-        return max(0.0, cpu_ceiling - self.idle.value) / service if service > 0 else math.inf
+        return max(0.0, cpu_ceiling - self.base.value) / service if service > 0 else math.inf
 
     def utilisation(self, commands_per_s: float, bytes_per_s: float) -> float:
         """Share of one core a master uses at this load."""
-        return self.idle.value + commands_per_s * self.per_command.value + bytes_per_s * self.per_byte.value
+        return self.base.value + commands_per_s * self.per_command.value + bytes_per_s * self.per_byte.value
 
     def seconds(self, master_seconds: float, commands: float, bytes_in: float) -> float:
         """CPU seconds of masters over a window (``master_seconds``: masters x seconds)."""
-        return self.idle.value * master_seconds + commands * self.per_command.value + bytes_in * self.per_byte.value
+        return self.base.value * master_seconds + commands * self.per_command.value + bytes_in * self.per_byte.value
 
     @property
     def source(self) -> str:
         """The strongest source among the three figures."""
-        return min((self.per_command.source, self.per_byte.source, self.idle.source), key=PRECEDENCE.index)
+        return min((self.per_command.source, self.per_byte.source, self.base.source), key=PRECEDENCE.index)
 
 
 def flat_cpu(per_command_s: float, basis: str = "given", se: float | None = None, idle: float = 0.0,
@@ -159,14 +170,24 @@ def _pooled_se(values: list[float], weights: list[float]) -> float | None:
     return math.sqrt(var * len(values) / (len(values) - 1)) / math.sqrt(len(values))
 
 
+def _spans(values: list[float]) -> bool:
+    """Whether runs spread enough (1.5x) on a regressor for least squares to tell its term apart."""
+    return len(values) >= 2 and min(values) > 0 and max(values) >= SPREAD_FOR_FIT * min(values)
+
+
 def fit_cpu(samples: list[CpuSample], tls: bool) -> CpuCosts:
     """The CPU costs of one arm (plain or TLS) from its runs; the reference values where the runs cannot tell.
 
-    * idle: the mean of the runs' own idle measurements (before their load); the reference value without one;
-    * per byte: when the runs' bytes per command differ by 1.5x or more (e.g. the standard and complex presets),
-      least squares of ``cpu - idle x seconds = per_command x commands + per_byte x bytes``; else the reference
-      value (runs at one record size cannot separate the two);
-    * per command: the rest, pooled over the runs: ``sum(cpu - idle x seconds - per_byte x bytes) / sum(commands)``.
+    Least squares of ``cpu = base x master-seconds + per_command x commands + per_byte x bytes`` over the runs'
+    steady windows, each term fitted only when the runs spread on it (``SPREAD_FOR_FIT``) and there are as many
+    runs as fitted terms, else taken apart:
+
+    * base: fitted when the runs' commands/s per master spread (the sweep's points at 1 and 3 HA pairs), and not
+      below the idle share the runs measured before their load; else that idle share (the reference without one);
+    * per byte: fitted when the runs' bytes per command spread (the standard and complex presets); else the
+      reference value;
+    * per command: fitted with them, else the rest pooled over the runs. A fit that makes any term negative is
+      dropped for the pooled figures (the runs cannot tell).
     """
     ref = REFERENCE_TLS if tls else REFERENCE_PLAIN
     runs = [s for s in samples if s.tls == tls and s.commands > 0 and s.master_seconds > 0]
@@ -177,32 +198,61 @@ def fit_cpu(samples: list[CpuSample], tls: bool) -> CpuCosts:
     idles = [s.idle_share for s in runs if s.idle_share is not None]
     if idles:
         idle_value = sum(idles) / len(idles)
-        spread = _pooled_se(idles, [1.0] * len(idles))
-        idle = Cost(idle_value, FITTED, f"measured before the load of {len(idles)} run{'s' if len(idles) != 1 else ''}",
-                    spread)
+        base = Cost(idle_value, FITTED, f"an idle master, measured before the load of {len(idles)} "
+                                        f"run{'s' if len(idles) != 1 else ''}", _pooled_se(idles, [1.0] * len(idles)))
     else:
-        idle = ref.idle
-    y = [s.cpu_s - idle.value * s.master_seconds for s in runs]
+        base = ref.base
+    rates = [s.commands / s.master_seconds for s in runs]
+    with_bytes = all(s.bytes_in for s in runs)
+    per_cmd_bytes = [(s.bytes_in or 0.0) / s.commands for s in runs]
+    fit_base = _spans(rates)
+    fit_bytes = with_bytes and _spans(per_cmd_bytes)
     per_byte = ref.per_byte
-    with_bytes = [s for s in runs if s.bytes_in]
-    if len(with_bytes) == n and n >= 2:
-        per_cmd_bytes = [s.bytes_in / s.commands for s in runs]  # type: ignore[operator]
-        if max(per_cmd_bytes) >= 1.5 * min(per_cmd_bytes):
-            import numpy as np
+    per_command: Cost | None = None
+    if fit_base or fit_bytes:
+        import numpy as np
 
-            design = np.column_stack([[s.commands for s in runs], [s.bytes_in for s in runs]])
-            coef, *_ = np.linalg.lstsq(design, np.asarray(y), rcond=None)
-            if coef[0] > 0 and coef[1] > 0:
-                per_byte = Cost(float(coef[1]), FITTED, f"least squares over {plural} of "
-                                f"{min(per_cmd_bytes):,.0f} .. {max(per_cmd_bytes):,.0f} B per command")
-    rest = [yy - per_byte.value * (s.bytes_in or 0.0) for yy, s in zip(y, runs, strict=True)]
-    value = sum(rest) / sum(s.commands for s in runs)
-    se = _pooled_se([r / s.commands for r, s in zip(rest, runs, strict=True)], [s.commands for s in runs])
-    if value <= 0:  # the idle share or the per-byte term took it all: the runs cannot tell, keep the reference
-        return replace(ref, idle=idle)
-    per_command = Cost(value, FITTED, f"{plural}' steady windows, less the idle CPU and {per_byte.value * 1e9:.2f} ns "
-                                      "per byte", se)
-    return CpuCosts(per_command, per_byte, idle)
+        columns = [[s.commands for s in runs]]
+        if fit_base:
+            columns.append([s.master_seconds for s in runs])
+        if fit_bytes:
+            columns.append([s.bytes_in for s in runs])
+        y = np.asarray([s.cpu_s - (0.0 if fit_base else base.value * s.master_seconds)
+                        - (0.0 if fit_bytes else per_byte.value * (s.bytes_in or 0.0)) for s in runs])
+        design = np.column_stack(columns)
+        if n >= design.shape[1]:
+            coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+            se = None
+            if n >= design.shape[1] + 1 and n >= MIN_RUNS_FOR_SPREAD:
+                residual = y - design @ coef
+                cov = float(residual @ residual) / (n - design.shape[1]) * np.linalg.pinv(design.T @ design)
+                se = [float(math.sqrt(max(0.0, cov[i, i]))) for i in range(design.shape[1])]
+            fitted_base = float(coef[1]) if fit_base else base.value
+            if all(c > 0 for c in coef) and fitted_base >= base.value * (1 - 1e-9):  # (float rounding)
+                i = 1
+                if fit_base:
+                    base = Cost(fitted_base, FITTED, f"intercept of CPU against {min(rates):,.0f} .. {max(rates):,.0f} "
+                                f"commands/s per master over {plural} (an idle master measured {100 * base.value:.2f} "
+                                "% before the load: a busy one spends more between its commands)",
+                                se[i] if se else None)
+                    i += 1
+                if fit_bytes:
+                    per_byte = Cost(float(coef[i]), FITTED, f"least squares over {plural} of "
+                                    f"{min(per_cmd_bytes):,.0f} .. {max(per_cmd_bytes):,.0f} B per command",
+                                    se[i] if se else None)
+                per_command = Cost(float(coef[0]), FITTED, f"slope of CPU against commands over {plural}' steady "
+                                   "windows" + ("" if fit_bytes else f", less {per_byte.value * 1e9:.2f} ns per byte")
+                                   + ("" if fit_base else ", less the idle CPU"), se[0] if se else None)
+    if per_command is None:
+        rest = [s.cpu_s - base.value * s.master_seconds - per_byte.value * (s.bytes_in or 0.0) for s in runs]
+        value = sum(rest) / sum(s.commands for s in runs)
+        if value <= 0:  # the idle share or the per-byte term took it all: the runs cannot tell, keep the reference
+            return replace(ref, base=base)
+        per_command = Cost(value, FITTED, f"{plural}' steady windows, less the idle CPU and "
+                                          f"{per_byte.value * 1e9:.2f} ns per byte",
+                           _pooled_se([r / s.commands for r, s in zip(rest, runs, strict=True)],
+                                      [s.commands for s in runs]))
+    return CpuCosts(per_command, per_byte, base)
 
 
 def from_capacity(arm: CpuCosts, us_per_command: float, bytes_per_command: float | None, where: str) -> CpuCosts:
@@ -268,7 +318,7 @@ class UnitCosts:
 
     @property
     def base_cpu_per_master(self) -> float:
-        return self.plain.idle.value
+        return self.plain.base.value
 
     @property
     def calibrated(self) -> bool:
@@ -295,13 +345,13 @@ class UnitCosts:
 
     def cpu_line(self, bytes_per_command: float, tls: bool = False) -> str:
         """The one line every surface prints for the CPU a command costs: ``server CPU 23.0 µs per command at
-        2,054 B, plain = 15.8 µs (fitted runs) + 3.50 ns/B (reference value) x 2,054 B; idle master 0.25 % of a core
-        (fitted runs)``."""
+        2,054 B, plain = 22.2 µs (fitted runs) + 0.40 ns/B (reference value) x 2,054 B; a master's base CPU 0.25 %
+        of a core (fitted runs)``."""
         a = self.cpu_for(tls)
         return (f"server CPU {a.service_s(bytes_per_command) * 1e6:.1f} µs per command at {bytes_per_command:,.0f} B, "
                 f"{'TLS' if tls else 'plain'} = {a.per_command.short(1e6, ' µs')} + "
-                f"{a.per_byte.short(1e9, ' ns/B', 2)} x {bytes_per_command:,.0f} B; idle master "
-                f"{a.idle.short(100, ' % of a core', 2)}")
+                f"{a.per_byte.short(1e9, ' ns/B', 2)} x {bytes_per_command:,.0f} B; a master's base CPU "
+                f"{a.base.short(100, ' % of a core', 2)}")
 
     def rows(self, bytes_per_command: float | None = None) -> list[dict[str, Any]]:
         """Every unit cost as a table row: name, value, unit, source, basis, 95 % interval (the report's unit-cost
@@ -317,7 +367,7 @@ class UnitCosts:
             a, arm = self.cpu_for(tls), "TLS" if tls else "plain"
             add(f"server CPU per command, {arm} (beyond its bytes)", a.per_command, 1e6, "µs")
             add(f"server CPU per byte received, {arm}", a.per_byte, 1e9, "ns")
-            add(f"idle master's CPU, {arm}", a.idle, 100, "% of a core")
+            add(f"a master's base CPU (apart from its commands), {arm}", a.base, 100, "% of a core")
             if bytes_per_command:
                 out.append({"unit cost": f"server CPU per command at {bytes_per_command:,.0f} B, {arm}",
                             "value": a.service_s(bytes_per_command) * 1e6, "unit": "µs",

@@ -133,10 +133,11 @@ def costs_table(costs: sz.UnitCosts, d: sz.Deployment | None = None) -> pd.DataF
 # the per-run table)
 PER_RUN_CAPTION = (
     "Each run's own figures beside the unit costs. Bytes per live session are the run's own sessions' (the model x "
-    "the calibration gives the target's). A run's server CPU per command is its steady window's, the idle masters' "
-    "own CPU included (at a few hundred commands/s that is much of it); the unit costs take the idle CPU apart "
-    "(measured before each run's load) and charge the bytes per command apart, so a run with bigger records or a "
-    "lower rate reads more per command. 'unit costs give' is what the unit costs predict for the run's own steady "
+    "the calibration gives the target's). A run's server CPU per command is its steady window's, the masters' base "
+    "CPU included (at a few hundred commands/s that is much of it); the unit costs take a master's base CPU apart "
+    "(a line in the command rate, never below the idle share measured before each run's load) and charge the bytes "
+    "per command apart, so a run with bigger records or a lower rate reads more per command. 'unit costs give' is "
+    "what the unit costs predict for the run's own steady "
     "window: the gap to the measured figure is the fit's error on that run.")
 
 

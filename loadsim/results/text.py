@@ -285,7 +285,7 @@ def unit_cost_line(summary: dict[str, Any]) -> str | None:
     costs = uc.UnitCosts(**{"tls" if tls else "plain": arm})
     if sample.bytes_in is None:
         return (f"unit cost for sizing (plan --from this run): {arm.service_s(0.0) * 1e6:.1f} us CPU/command (bytes "
-                f"per command not measured), after the idle masters' {arm.idle.short(100, ' % of a core', 2)}")
+                f"per command not measured), after a master's base CPU {arm.base.short(100, ' % of a core', 2)}")
     # the line plan prints (UnitCosts.cpu_line), at this run's own bytes per command
     return "unit cost for sizing (plan --from this run): " + costs.cpu_line(sample.bytes_in / commands, tls)
 

@@ -85,7 +85,7 @@ def test_report_on_sweep_uses_the_runs(sweep):
         text = summary_table(results.load(run.path).summary)
         assert re.search(r"us CPU/command over the (steady window, idle CPU included|whole run, pre-fill)", text)
         unit = re.search(r"^unit cost for sizing \(plan --from this run\): server CPU .* plain = ([\d.]+ µs "
-                         r"\(fitted runs\)) \+ ([\d.]+ ns/B \(reference value\)).*idle master ([\d.]+ % of a "
+                         r"\(fitted runs\)) \+ ([\d.]+ ns/B \(reference value\)).*a master's base CPU ([\d.]+ % of a "
                          r"core \(fitted runs\))", text, re.M)
         assert unit, text
         alone = loadsim("plan", "--from", run.path).stdout
