@@ -123,6 +123,9 @@ DEFAULTS: dict[str, Default] = {
     "n_plus_1": Default(True, ASSUMPTION, "the ceilings must still hold with one master fewer"),
     "latency_slo_p99_us": Default(5000.0, ASSUMPTION, "p99 of a persistence operation; set your own SLO", "µs"),
     "maxclients": Default(10000, VENDOR, "[RCONF] Redis's default maxclients", "clients"),
+    "nic_gbps": Default(1.0, ASSUMPTION, "[RBENCH] benchmarks a 1 Gbit/s network; the line rate of each Redis "
+                        "node's NIC: state yours (10 or 25 Gbit/s in a data centre, a cloud instance's own rate)",
+                        "Gbit/s"),
     # ---- production latency (loadsim.model.latency composes these with Redis's own figures)
     "network_rtt_us": Default(200.0, VENDOR, "[RBENCH] a LAN: about 200 µs on a 1 Gbit/s network; state yours "
                               "(a cloud zone, a WAN) or measure it from the ORS host with `loadsim check`", "µs"),

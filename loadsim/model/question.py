@@ -40,7 +40,7 @@ DEPLOYMENT_RANGES: dict[str, tuple[float, float]] = {
     "cpu_ceiling": (0.01, 1), "latency_slo_p99_us": (1, 6e7), "maxclients": (1, 10_000_000),
     "record_bytes": (1, 1 << 29), "records_per_session": (1, 64), "routed_share": (0, 1), "routing_s": (0.001, 3.2e7),
     "extended_share": (0, 1), "extended_s": (0.001, 3.2e8), "leaked_share": (0, 1), "cleanup_period_s": (0, 1e6),
-    "cleanup_batch": (1, 1e6), "network_rtt_us": (0, 1e6),
+    "cleanup_batch": (1, 1e6), "network_rtt_us": (0, 1e6), "nic_gbps": (0.01, 1000),
 }
 
 
@@ -74,6 +74,7 @@ class Deployment:
     network_rtt_us: float = D.value("network_rtt_us")  # the production round trip ORS host <-> Redis node
     key_layout: str = D.value("key_layout")  # per-session, single-hash (one slot), node-tag (slot per pair), index
     maxclients: int = D.value("maxclients")
+    nic_gbps: float = D.value("nic_gbps")  # line rate of each Redis node's NIC, Gbit/s
     record_bytes: float | None = None  # mean session size, bytes (None: the complexity preset's)
     records_per_session: int = D.value("records_per_session")
     routed_share: float = D.value("routed_share")

@@ -302,6 +302,46 @@ def _latency_masters_fix(p: Prediction) -> bool:
     return _fixed_latency(p) < p.deployment.latency_slo_p99_us
 
 
+# Why 70 %: a NIC's line rate is not its usable rate: Ethernet framing and TCP/IP headers are counted below, but
+# bursts (a switchover's restores, a failover's full resync, an RDB transfer to a new replica) share the same link;
+# 70 % of line rate is the usual planning ceiling for a link that must absorb them (the same headroom as plan's
+# CPU ceiling of 0.7 for one core).
+NIC_CEILING = 0.7
+# On the wire, per TCP segment (MSS 1,448 B with timestamps): Ethernet 38 B (preamble 8, header 14, FCS 4,
+# inter-frame gap 12; IEEE 802.3) + IPv4 20 B + TCP 32 B (RFC 9293, RFC 7323 timestamps) = 90 B. ORS waits for each
+# reply (one command per round trip per connection), so every request and every reply is its own segment(s).
+WIRE_OVERHEAD_BYTES, MSS_BYTES = 90, 1448
+# Redis's reply to a persistence write: "+OK\r\n" (SET, 5 B) or ":1\r\n" (DEL, EXPIRE, HSET, 4 B) (RESP).
+REPLY_BYTES = 5
+# TLS 1.3 adds 22 B per record (5 B header, 1 B content type, 16 B AEAD tag; RFC 8446 5.2); one record per command.
+TLS_RECORD_BYTES = 22
+
+
+def on_the_wire(payload: float, tls: bool) -> float:
+    """Bytes a message of ``payload`` bytes takes on an Ethernet link (TLS record, TCP/IP headers, framing)."""
+    payload += TLS_RECORD_BYTES if tls else 0
+    return payload + math.ceil(payload / MSS_BYTES) * WIRE_OVERHEAD_BYTES
+
+
+def network_directions(p: Prediction) -> tuple[float, float]:
+    """(received, sent) bytes/s on the busiest master's NIC: the requests of its commands in; the replies and the
+    replication stream out (a master sends every write to each replica, the request's bytes again: measured,
+    master_repl_offset grew 412,315 B for 200 SETs whose requests were 410,744 B)."""
+    d, cmds = p.deployment, p.busiest_commands_per_s
+    received = cmds * on_the_wire(p.bytes_per_command, p.tls)
+    sent = cmds * (on_the_wire(REPLY_BYTES, p.tls) + d.replicas * on_the_wire(p.bytes_per_command, p.tls))
+    return received, sent
+
+
+def _network_detail(p: Prediction) -> str:
+    received, sent = network_directions(p)
+    return (f"in {_fmt(received, 'bytes/s')} (requests), out {_fmt(sent, 'bytes/s')} (replies, and the writes again "
+            f"to {p.deployment.replicas} replica{'s' if p.deployment.replicas != 1 else ''}) at "
+            f"{p.busiest_commands_per_s:,.0f} commands/s of {p.bytes_per_command:,.0f} B, with TCP/IP and Ethernet "
+            f"framing; limit: {100 * NIC_CEILING:g} % of a {p.deployment.nic_gbps:g} Gbit/s NIC (full duplex: the "
+            "busier direction binds)")
+
+
 HOT = " (hot slot: ORS:<cluster> on one master)"
 # the hot slot's share stays on one master however many there are: its fix is the key layout
 HOT_FIX = ("the one slot of ORS:<cluster> stays on one master whatever the master count: use a layout that spreads "
@@ -389,6 +429,15 @@ RULES: tuple[Rule, ...] = (
                     "SLO") if not _latency_masters_fix(p) else "more masters (less queueing on each)",
          masters_fix=lambda p: _latency_masters_fix(p),
          detail=lambda p: p.latency.text() if p.latency is not None else ""),
+    # bytes on the busiest master's NIC against its line rate: more masters spread them, or a faster NIC
+    Rule("network bandwidth", lambda p: max(network_directions(p)), lambda d: NIC_CEILING * d.nic_gbps * 1e9 / 8,
+         "bytes/s", lambda p: HOT_FIX if p.hot_slot else "more masters (the traffic spreads over them) or a faster "
+                                                         "NIC (--nic-gbps)",
+         explain="the busiest master's bytes on its NIC, the busier direction (in: the requests; out: the replies "
+                 "and the writes again to each replica), with TCP/IP and Ethernet framing, against 70 % of the "
+                 "NIC's line rate (--nic-gbps)",
+         name=lambda p: f"network bandwidth{_hot(p)}", masters_fix=lambda p: not p.hot_slot,
+         fix_changes=_hot_layout, detail=_network_detail),
     Rule("Redis Cluster minimum of 3 masters", lambda p: 3, lambda d: d.masters, "masters",
          "at least 3 masters (--masters 3): Redis Cluster needs a majority of masters to fail one over",
          explain="Redis Cluster needs at least 3 masters: a failover is voted by a majority of the masters",

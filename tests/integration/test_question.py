@@ -1,6 +1,7 @@
 """One question on every surface: ``plan --from RUN`` asks about the run's own deployment, and the web tab's verdict
 on the finished run is that same verdict (one real run on the shared 3-master cluster without replicas)."""
 
+import html
 import json
 import os
 import subprocess
@@ -45,6 +46,34 @@ def test_plan_from_a_run_asks_the_runs_own_deployment_and_the_web_tab_agrees(run
                                              "results": str(run)})}
     assert rows["verdict"]["value"] == "FAIL" and plan["headline"] in rows["verdict"]["detail"]
     assert plan["masters_text"] in rows["verdict"]["detail"]
+
+
+def test_every_constraint_is_the_same_on_plan_text_json_report_and_web_tab(run):
+    """Each row of the sizing registry (sizing.RULES), the network per master among them, shows the same status and
+    figures in plan --json, plan's text, the report's verdict and the web tab's rows, for the same run."""
+    from loadsim.report.sizing import verdict_for, verdict_html
+
+    plan = json.loads(_plan("--from", str(run), "--json").stdout)
+    text = _plan("--from", str(run)).stdout
+    report = verdict_html(verdict_for(run, {})[0])
+    web = run_verdict(json.loads((run / "summary.json").read_text()), run)
+    rows = {r["item"]: r for r in tab_rows({"final": {"masters": {}, "verdict": web}, "projection": {},
+                                             "results": str(run)})}
+    shorts = [k["short"] for k in plan["constraints"]]
+    assert {"memory", "CPU", "connections", "latency SLO", "network bandwidth"} <= set(shorts), shorts
+    for k in plan["constraints"]:
+        shown = f"{k['short']} {k['status']} ({k['figures']})"
+        assert shown in text and html.escape(shown) in report, shown
+        assert rows[f"constraint: {k['short']}"]["value"] == k["status"]
+        assert rows[f"constraint: {k['short']}"]["detail"].startswith(k["figures"])
+    network = next(k for k in plan["constraints"] if k["short"] == "network bandwidth")
+    assert network["status"] == "PASS" and network["unit"] == "bytes/s" and network["limit"] == 0.7 * 1e9 / 8
+    assert "Mbit/s of 700.0 Mbit/s" in network["figures"] and plan["deployment"]["nic_gbps"] == 1.0
+    # a what-if on the NIC (--nic-gbps) moves the limit, not the figure
+    slow = json.loads(_plan("--from", str(run), "--nic-gbps", "0.01", "--json").stdout)
+    what_if = next(k for k in slow["constraints"] if k["short"] == "network bandwidth")
+    assert what_if["limit"] == pytest.approx(0.7 * 0.01e9 / 8) and what_if["value"] == network["value"]
+    assert what_if["ok"] == (what_if["value"] <= what_if["limit"])
 
 
 def test_plan_from_a_run_says_the_question_first_and_names_a_what_if(run):

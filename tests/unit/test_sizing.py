@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from loadsim.errors import FitError
+from loadsim.errors import FitError, OptionsError
 from loadsim.model import sizing as sz
 from loadsim.model import unitcosts as uc
 
@@ -507,3 +507,33 @@ def test_a_what_if_names_what_it_changed():
     v = sz.verdict(q, sz.DEFAULT_COSTS, with_envelope=False)
     assert "; for the run's own deployment (r), what-if: masters 3 -> 6" in v.headline
     assert sz.verdict_dict(v)["question"]["changed"] == [{"name": "masters", "from": 3, "to": 6}]
+
+
+def test_network_per_master_binds_large_sessions_and_more_masters_or_a_faster_nic_fix_it():
+    """The network row (sizing.RULES): the busier direction of the busiest master's NIC, on the wire, against 70 %
+    of --nic-gbps. Complex sessions (~8.9 KB per command) at 60 calls/s on 30 pairs: the NIC binds before CPU."""
+    d = sz.Deployment(ha_pairs=30, cps_per_pair=60, complexity="complex", node_ram_bytes=64 * sz.GIB)
+    v = sz.verdict(d, COSTS, with_envelope=False)
+    p = v.prediction
+    net = next(k for k in p.constraints if k.short == "network bandwidth")
+
+    def wire(b):  # TCP/IP + Ethernet framing per 1,448 B segment
+        return b + math.ceil(b / 1448) * 90
+    cmds, b = p.busiest_commands_per_s, p.bytes_per_command
+    received, sent = cmds * wire(b), cmds * (wire(5) + d.replicas * wire(b))  # replies + the replica's stream
+    assert cmds == pytest.approx(p.commands_per_s / 3) and b > 8000
+    assert net.value == pytest.approx(max(received, sent)) and net.limit == 0.7 * 1e9 / 8
+    assert not v.passed and v.binding is net and net.masters_fix and "--nic-gbps" in net.fix
+    assert net.figures.startswith(f"{8 * net.value / 1e6:,.1f} Mbit/s of 700.0 Mbit/s")
+    # the traffic spreads over the masters: the smallest count is where the busiest master's share fits
+    assert v.smallest_masters == math.ceil(3 * net.value / net.limit)
+    # a 10 Gbit/s NIC carries it on 3 masters; no replica: out is the replies only, in binds
+    assert sz.verdict(replace(d, nic_gbps=10), COSTS, with_envelope=False).passed
+    alone = next(k for k in sz.predict(replace(d, replicas=0), COSTS).constraints if k.short == "network bandwidth")
+    assert alone.value == pytest.approx(received)
+    # one slot for every session: more masters do not spread it, the layout is the fix
+    hot = next(k for k in sz.predict(replace(d, key_layout="single-hash"), COSTS).constraints
+               if k.short == "network bandwidth")
+    assert "hot slot" in hot.name and not hot.masters_fix and "--key-layout per-session" in hot.fix
+    with pytest.raises(OptionsError, match="--nic-gbps"):
+        sz.Deployment(nic_gbps=0)
