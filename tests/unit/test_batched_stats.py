@@ -8,7 +8,7 @@ from locust.env import Environment
 from locust.event import Events
 
 from loadsim.locust.batched_stats import BatchedStats
-from loadsim.results.recorder import BATCH, Recorder, clamp_us, new_histogram
+from loadsim.results.recorder import BATCH, HIGHEST_US, Recorder, clamp_us, new_histogram, record_many
 
 
 def _times(n, seed=1):
@@ -71,3 +71,20 @@ def test_recorder_histograms_in_batches_equal_recording_each_value():
     merged = Recorder()
     merged.merge(payload)
     assert merged.hist[("session.update", "latency")].get_total_count() == 3 * BATCH + 17
+
+
+def test_record_many_counts_exactly_as_hdrh_records_each_value():
+    """The vectorised recording fills hdrh's own counters: every bucket, the total, min and max equal one
+    ``record_value`` per value, over the whole range (clamped below 1 µs and above 60 s, bucket edges)."""
+    rng = random.Random(3)
+    values = [rng.lognormvariate(5, 3) for _ in range(20_000)]
+    values += [-5, 0, 0.5, 1, 2047, 2048, 2049, 4095, 4096, 4097, HIGHEST_US - 1, HIGHEST_US, HIGHEST_US + 10, 1e12]
+    one_by_one, batched = new_histogram(), new_histogram()
+    for v in values:
+        one_by_one.record_value(clamp_us(v))
+    for start in range(0, len(values), BATCH):
+        record_many(batched, values[start:start + BATCH])
+    assert list(batched.counts) == list(one_by_one.counts)
+    assert (batched.total_count, batched.min_value, batched.max_value) == \
+        (one_by_one.total_count, one_by_one.min_value, one_by_one.max_value) == (len(values), 1, HIGHEST_US)
+    assert batched.encode() == one_by_one.encode()  # what a Locust worker sends its master
