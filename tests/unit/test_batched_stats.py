@@ -88,3 +88,30 @@ def test_record_many_counts_exactly_as_hdrh_records_each_value():
     assert (batched.total_count, batched.min_value, batched.max_value) == \
         (one_by_one.total_count, one_by_one.min_value, one_by_one.max_value) == (len(values), 1, HIGHEST_US)
     assert batched.encode() == one_by_one.encode()  # what a Locust worker sends its master
+
+
+def test_bucketing_is_remembered_per_function_and_follows_a_replacement(monkeypatch):
+    """Each µs value is bucketed once (the memo), and a bucketing function replaced between flushes is used from
+    the next flush on (Locust documents replacing it)."""
+    import locust.stats as locust_stats
+
+    calls = []
+
+    def tens(v):
+        calls.append(v)
+        return float(round(v, -1))
+
+    monkeypatch.setattr(locust_stats, "bucket_response_time", tens)
+    env = Environment(events=Events())
+    env.create_local_runner()
+    batched = BatchedStats(env)
+    for _ in range(2):
+        for t in (12.0, 12.0, 47.0):
+            batched.ok("session.update", t, 1)
+        batched.flush()
+    assert sorted(calls) == [12.0, 47.0]  # once per distinct value, the second flush from the memo
+    assert dict(env.stats.get("session.update", "redis").response_times) == {10.0: 4, 50.0: 2}
+    monkeypatch.setattr(locust_stats, "bucket_response_time", lambda v: float(round(v)))
+    batched.ok("session.update", 12.0, 1)
+    batched.flush()
+    assert dict(env.stats.get("session.update", "redis").response_times) == {10.0: 4, 50.0: 2, 12.0: 1}
