@@ -9,7 +9,10 @@ own phases here, next to Locust's and never written into them::
       └────────────────┴─────────────────┴───────────┴───────────┘  (any phase: a signal, a failure)  failed
 
 A finished run (done / interrupted / failed) may be followed by another test in the same process (the web UI's
-"new test"), which starts again at pre-fill or steady (or at starting the cluster for a new shape).
+"new test"): it is "starting the test" while loadsim's ``test_start`` reads the form (and starts a cluster of a new
+shape), then pre-fill or steady, or idle again if the form was refused. Locust says "spawning" only once
+``test_start`` has returned: the web UI's page reads ``starting`` meanwhile (``webui.register``), so nothing writes
+Locust's runner state from outside.
 
 ``SignalGuard`` installs the process's SIGINT and SIGTERM handlers through Python's ``signal.signal`` (what
 gevent's own ``gevent.signal_handler`` and Locust build on), runs the chosen callback in a greenlet of its own
@@ -33,6 +36,7 @@ log = logging.getLogger("loadsim")
 
 class Phase(enum.Enum):
     IDLE = "idle"  # no test yet (or between two tests of the web UI)
+    STARTING_TEST = "starting the test"  # Locust fired test_start: options, cluster audit, results folder
     STARTING_CLUSTER = "starting the cluster"  # the embedded cluster is being started
     PREFILL = "pre-fill"  # the HA pairs write the sessions already in progress
     STEADY = "steady"  # the measured window
@@ -44,12 +48,15 @@ class Phase(enum.Enum):
 
 
 ENDED = frozenset({Phase.DONE, Phase.INTERRUPTED, Phase.FAILED})
-_STARTS = frozenset({Phase.STARTING_CLUSTER, Phase.PREFILL, Phase.STEADY})
+_STARTS = frozenset({Phase.STARTING_TEST, Phase.STARTING_CLUSTER, Phase.PREFILL, Phase.STEADY})
 # every transition a run may make; anything else is a bug in the caller (logged, and made anyway: a wrong
 # phase must never stop a summary from being written)
 TRANSITIONS: dict[Phase, frozenset[Phase]] = {
     Phase.IDLE: _STARTS | {Phase.INTERRUPTED, Phase.FAILED},
-    Phase.STARTING_CLUSTER: frozenset({Phase.IDLE, Phase.PREFILL, Phase.STEADY, Phase.INTERRUPTED, Phase.FAILED}),
+    Phase.STARTING_TEST: frozenset({Phase.STARTING_CLUSTER, Phase.PREFILL, Phase.STEADY, Phase.IDLE,
+                                    Phase.INTERRUPTED, Phase.FAILED}),
+    Phase.STARTING_CLUSTER: frozenset({Phase.IDLE, Phase.STARTING_TEST, Phase.PREFILL, Phase.STEADY,
+                                       Phase.INTERRUPTED, Phase.FAILED}),
     Phase.PREFILL: frozenset({Phase.STEADY, Phase.STOPPING, Phase.WRITING, Phase.FAILED}),
     Phase.STEADY: frozenset({Phase.STOPPING, Phase.WRITING, Phase.FAILED}),
     Phase.STOPPING: frozenset({Phase.WRITING, Phase.FAILED}),
@@ -72,6 +79,7 @@ class Lifecycle:
         self.signalled = False
         self.failed = False
         self.history: list[Phase] = [Phase.IDLE]
+        self._after_cluster = Phase.IDLE  # where a started cluster returns to: idle, or the test being started
 
     def to(self, phase: Phase) -> None:
         if phase is self.phase:
@@ -82,12 +90,29 @@ class Lifecycle:
         self.history.append(phase)
 
     # the named transitions the runtime makes
+    def starting_test(self) -> None:
+        """Locust fired test_start (the web UI's Start): the options are read, a cluster of another shape started,
+        the results folder made, until ``test_started`` (or ``test_refused``)."""
+        self.to(Phase.STARTING_TEST)
+
+    def test_refused(self) -> None:
+        """The test being started was refused (a bad value in the web form): nothing runs."""
+        if self.phase is Phase.STARTING_TEST:
+            self.to(Phase.IDLE)
+
+    @property
+    def starting(self) -> bool:
+        """A test is being started (a cluster it needs too): the web UI's page must not see "ready" meanwhile."""
+        return self.phase is Phase.STARTING_TEST or (self.phase is Phase.STARTING_CLUSTER
+                                                     and self._after_cluster is Phase.STARTING_TEST)
+
     def starting_cluster(self) -> None:
+        self._after_cluster = Phase.STARTING_TEST if self.phase is Phase.STARTING_TEST else Phase.IDLE
         self.to(Phase.STARTING_CLUSTER)
 
     def cluster_ready(self) -> None:
         if self.phase is Phase.STARTING_CLUSTER:
-            self.to(Phase.IDLE)
+            self.to(self._after_cluster)
 
     def test_started(self, prefill: bool) -> None:
         """A test starts (Locust's test_start): a fresh run, in pre-fill or straight in its steady window."""

@@ -34,15 +34,7 @@ from typing import TYPE_CHECKING, Any
 import gevent
 import gevent.lock
 import locust
-from locust.runners import (
-    STATE_CLEANUP,
-    STATE_INIT,
-    STATE_SPAWNING,
-    STATE_STOPPED,
-    STATE_STOPPING,
-    MasterRunner,
-    WorkerRunner,
-)
+from locust.runners import STATE_CLEANUP, STATE_STOPPING, MasterRunner, WorkerRunner
 
 from loadsim.config.persistence import (
     OPTIONS,
@@ -495,15 +487,15 @@ class Loadsim:
             self.engine = self.build_engine_or_exit()
         else:
             self.pin_start_values()
-            if self.environment.runner.state in (STATE_INIT, STATE_STOPPED):
-                # Locust says "spawning" only after test_start, and this one may restart the embedded cluster
-                # first: its page, polling meanwhile, saw "ready", went back to the start form and stopped polling
-                self.environment.runner.update_state(STATE_SPAWNING)
+            # Locust says "spawning" only after test_start, and this one may restart the embedded cluster first:
+            # the web UI's page reads the run's phase meanwhile (webui.register), never "ready"
+            self.lifecycle.starting_test()
             try:
                 self.engine = self.build_engine(form=True)
             except UserError as exc:
                 # a bad value typed into the form: refuse this test, keep the web UI (and Locust) running
                 log.error("loadsim: error: %s; the test was not started: fix the form and start again", exc)
+                self.lifecycle.test_refused()
                 self._run_time = None
                 gevent.spawn_later(0, self.environment.runner.stop)
                 return

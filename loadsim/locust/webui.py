@@ -25,6 +25,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from locust.runners import STATE_INIT, STATE_SPAWNING, STATE_STOPPED
+
 from loadsim import defaults as D
 from loadsim.config.persistence import OPTIONS, read_ors_config
 from loadsim.config.simulation import GROUPS, REPEATABLE, SIM_OPTIONS
@@ -291,6 +293,10 @@ def register(environment: Any, runtime: Any) -> None:
         elif path == f"{base}/stats/requests" and response.mimetype == "application/json":
             data = response.get_json()
             data["extended_stats"] = [{"key": TAB, "data": tab_rows(view_data(runtime))}]
+            if runtime.lifecycle.starting and data.get("state") in (STATE_INIT, STATE_STOPPED):
+                # Locust says "spawning" only once test_start has returned, and loadsim's may restart the embedded
+                # cluster first: a page that saw "ready" meanwhile went back to the start form and stopped polling
+                data["state"] = STATE_SPAWNING
             response.set_data(json.dumps(data))
         return response
 

@@ -20,6 +20,17 @@ def _first_sample_keys(folder):
     return sum(int(r["keys"]) for r in rows if r["time"] == first_time and r["role"] == "master")
 
 
+def _states_until_running(base):
+    """The states Locust's page reads (/stats/requests) from now until the test runs, polled as the page does."""
+    seen, deadline = [], time.monotonic() + 60
+    while time.monotonic() < deadline:
+        seen.append(json.loads(http(f"{base}/stats/requests"))["state"])
+        if seen[-1] == "running":
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"the test did not start in 60 s: {seen[-5:]}")
+
+
 def test_form_values_apply_and_each_test_starts_clean(tmp_path):
     out = tmp_path / "ui"
     with LocustUI("--results-dir", str(out), "--aht", "30") as ui:
@@ -27,7 +38,12 @@ def test_form_values_apply_and_each_test_starts_clean(tmp_path):
         form = {"user_count": "2", "spawn_rate": "2", "host": "", "cps_per_pair": "2", "complexity": "complex",
                 "masters": "4", "run_time": ""}
         assert json.loads(http(f"{base}/swarm", form))["success"]
-        time.sleep(8)
+        # 4 masters: the embedded cluster restarts inside test_start (a second or more); the page, polling meanwhile,
+        # must not see "ready" (it went back to the start form and stopped polling) nor "stopped". The first poll
+        # may come before Locust's start greenlet has run at all.
+        states = _states_until_running(base)
+        assert "ready" not in states[1:] and "stopped" not in states and states.count("spawning") > 3, states
+        time.sleep(6)
         http(f"{base}/stop", {})
         wait(lambda: _complete(out), 60, "the first test's summary")
         first = json.loads((out / "summary.json").read_text())

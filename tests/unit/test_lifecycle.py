@@ -25,6 +25,30 @@ def test_a_run_goes_through_its_phases_and_every_phase_has_a_way_out():
     assert TRANSITIONS[Phase.WRITING] == ENDED
 
 
+def test_a_test_being_started_stays_starting_while_its_cluster_starts_and_until_it_runs_or_is_refused():
+    """What the web UI's page reads instead of Locust's "ready" while loadsim's test_start works (plugin.py used to
+    set Locust's runner state from outside for that)."""
+    life = Lifecycle()
+    life.starting_cluster()  # at start-up: no test is being started
+    assert not life.starting
+    life.cluster_ready()
+    life.starting_test()
+    assert life.starting
+    life.starting_cluster()  # the form asked for another cluster shape
+    assert life.starting
+    life.cluster_ready()
+    assert life.starting and life.phase is Phase.STARTING_TEST
+    life.test_started(prefill=False)
+    assert not life.starting and life.phase is Phase.STEADY
+    life.stopping(interrupted=False)
+    life.writing()
+    life.written(interrupted=False)
+    life.starting_test()
+    life.test_refused()  # a bad value in the form
+    assert not life.starting and life.phase is Phase.IDLE
+    assert all(b in TRANSITIONS[a] for a, b in zip(life.history, life.history[1:], strict=False)), life.history
+
+
 def test_a_signal_makes_the_run_interrupted_once_and_a_write_failure_makes_it_failed():
     life = Lifecycle()
     life.test_started(prefill=False)
