@@ -537,10 +537,12 @@ class Loadsim:
     def on_test_stop(self, **_kw: object) -> None:
         if self.is_worker:
             if self.engine is not None:
-                # this worker's pairs know which sessions they believe live: it reads them back, then sends
-                # its last counts (read-back GETs included), so the master's totals match Redis's
+                # the test's last figures first (the master's last sample: read-back outside the steady window, as
+                # in one process); then this worker's pairs read back the sessions they believe live, and its final
+                # message sends the read-back's counts, so the master's totals match Redis's
                 if self.ticker is not None:
                     self.ticker.stop()
+                    self.environment.runner.send_message(TICK_MESSAGE, self.worker_payload())
                 self.read_back()
                 payload = self.worker_payload()
                 if self.engine.readback is not None:
@@ -610,16 +612,8 @@ class Loadsim:
         ticker = self.ticker
         return {"recorder": eng.recorder.drain(), "live": eng.live_sessions, "queue": eng.queue_depth,
                 "cpu": ticker.cpu_s if ticker else 0.0, "cpu_percent": ticker.cpu_percent if ticker else 0.0,
-                "rss": rss_bytes(), "steady_from_wall": steady_wall,
+                "rss": rss_bytes(), "steady_from_wall": steady_wall, "stopped": bool(ticker and ticker.stopped),
                 "client": eng.client_stats()}  # cumulative: the master keeps each worker's latest
-
-    def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
-        if self.engine is not None:
-            data["loadsim"] = self.worker_payload()
-
-    def on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
-        if "loadsim" in data and self.run is not None:
-            self.run.merge_worker(client_id, data["loadsim"])
 
     def _on_tick(self, environment: Environment, msg: Message, **_kw: object) -> None:
         if self.run is not None:
@@ -649,8 +643,6 @@ def attach(environment: Environment, scenario: Scenario, argv: list[str] | None 
     events.test_stop.add_listener(runtime.on_test_stop)
     events.quitting.add_listener(runtime.on_quitting)
     events.quit.add_listener(runtime.on_quit)
-    events.report_to_master.add_listener(runtime.on_report_to_master)
-    events.worker_report.add_listener(runtime.on_worker_report)
     runtime.on_init()
     return runtime
 

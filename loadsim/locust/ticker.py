@@ -5,6 +5,10 @@ every second: its per-second series then held each worker's figure of up to 3 s 
 0 in the first samples of the steady window; measured: steady mean 321 with --processes 2 against 355 locally
 for the same 6 HA pairs), and its own CPU stood for the generator's (``generator CPU p90 1 %`` while the workers
 used 2.6 s of CPU in 15 s). Each worker now sends its figures once a second, with its own CPU per second.
+
+At its stop a worker sends one last tick (``stopped``) before it reads its sessions back: the master's last sample
+is taken from those, so the read-back's commands and CPU are outside the steady window, as in one process (where
+the read-back follows the last sample). A worker's CPU is frozen at its stop for the same reason.
 """
 
 from __future__ import annotations
@@ -32,11 +36,18 @@ class WorkerTicker:
         self.cpu0 = process_cpu_s()
         self._last = (time.perf_counter(), self.cpu0)
         self.cpu_percent = 0.0
+        self.stopped_cpu_s: float | None = None  # the CPU at the stop (the read-back's is not the test's)
         self.greenlet = gevent.spawn(self._loop)
 
     @property
     def cpu_s(self) -> float:
+        if self.stopped_cpu_s is not None:
+            return self.stopped_cpu_s
         return process_cpu_s() - self.cpu0
+
+    @property
+    def stopped(self) -> bool:
+        return self.stopped_cpu_s is not None
 
     def _loop(self) -> None:
         for _ in range(MAX_TICKS):
@@ -49,3 +60,5 @@ class WorkerTicker:
 
     def stop(self) -> None:
         self.greenlet.kill(block=True)
+        if self.stopped_cpu_s is None:
+            self.stopped_cpu_s = process_cpu_s() - self.cpu0

@@ -37,7 +37,8 @@ SCHEMA_VERSION = 3
 # The columns of the per-second series (documented in docs/results.md).
 CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedule_lag_max_us", "latency_max_us",
                    "generator_cpu_percent", "generator_rss_bytes", "generator_cpu_s", "commands_total", "ops_total",
-                   "errors_total", "host_cpu_pressure_percent", "host_steal_percent", "generator_cpu_busiest_percent"]
+                   "errors_total", "host_cpu_pressure_percent", "host_steal_percent", "generator_cpu_busiest_percent",
+                   "coordinator_cpu_percent", "coordinator_cpu_s"]
                   + [f"ops:{op}" for op in (*OPERATIONS, "session.prefill")]
                   + [f"errors:{k}" for k in ERROR_KINDS])
 NODE_COLUMNS = ["time", "elapsed_s", "node", "role", "state", *NODE_FIELDS, "error"]
@@ -176,12 +177,23 @@ class ServerFigures(TypedDict):
     idle_cpu: NotRequired[Annotated[IdleCpu, "the masters' own CPU before the load started"]]
 
 
+class CoordinatorFigures(TypedDict):
+    cpu_s: Annotated[float, "the Locust master's own CPU seconds, whole run"]
+    median_cpu_percent: Annotated[float, "its median per-second CPU, % of one core"]
+    cpu_us_per_command: Annotated[float, "its CPU per command of the whole generator over the steady window, µs"]
+
+
 class ClientFigures(TypedDict):
-    cpu_s: Annotated[float, "generator CPU seconds (all Locust processes)"]
+    cpu_s: Annotated[float, "generator CPU seconds: the processes that send the commands (every Locust worker, or "
+                            "the only process), from the test's start to its stop (the read-back not included)"]
     cpu_us_per_command: Annotated[float, "generator CPU per command over the steady window, µs"]
-    max_cpu_percent: Annotated[float, "highest per-second generator CPU, all its processes (Locust workers "
-                                      "included), % of one core"]
-    median_cpu_percent: Annotated[float, "median per-second generator CPU, all its processes, % of one core"]
+    max_cpu_percent: Annotated[float, "highest per-second generator CPU, all the processes that send commands "
+                                      "(every Locust worker), % of one core"]
+    median_cpu_percent: Annotated[float, "median per-second generator CPU, all the processes that send commands, "
+                                         "% of one core"]
+    coordinator: NotRequired[Annotated[CoordinatorFigures, "with Locust workers: the master's own CPU "
+                                       "(coordination: merging the workers' figures, sampling Redis, writing the "
+                                       "results), reported beside the generator's, never added in"]]
     max_rss_bytes: Annotated[int, "largest generator resident memory, bytes"]
     redis_client: NotRequired[Annotated[dict[str, int], "the ORS client's own counters (this process): "
                                         "slot_refreshes, refresh_errors, refreshes_skipped (rate-limited), "

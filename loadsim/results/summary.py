@@ -302,14 +302,27 @@ def cluster_baseline(per_master: dict[str, Any] | None, prefix: str) -> dict[str
             "prefix_complete": all(v["prefix_complete"] for v in rows), "masters": per_master}
 
 
-def _steady_client_cpu_per_command(steady_rows: list[dict[str, Any]]) -> float:
-    """Generator CPU µs per Redis command over the steady window (start-up costs left out)."""
+def _steady_client_cpu_per_command(steady_rows: list[dict[str, Any]], column: str = "generator_cpu_s") -> float:
+    """Generator CPU µs per Redis command over the steady window (start-up costs left out); ``column``
+    ``coordinator_cpu_s``: the Locust master's own, per command of the whole generator."""
     if len(steady_rows) < 2:
         return 0.0
     first, last = steady_rows[0], steady_rows[-1]
     commands = number(last.get("commands_total")) - number(first.get("commands_total"))
-    cpu = number(last.get("generator_cpu_s")) - number(first.get("generator_cpu_s"))
+    cpu = number(last.get(column)) - number(first.get(column))
     return round(cpu * 1e6 / commands, 2) if commands > 0 else 0.0
+
+
+def coordinator_figures(cpu_s: float | None, cpu_rows: list[dict[str, Any]],
+                        steady_rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The Locust master's own CPU when Locust workers generate the load (None in one process, where that work is
+    inside the generator's figure): whole run, median per second, per command over the steady window."""
+    if cpu_s is None:
+        return None
+    samples = [number(r.get("coordinator_cpu_percent")) for r in cpu_rows
+               if r.get("coordinator_cpu_percent") not in (None, "")]
+    return {"cpu_s": round(cpu_s, 3), "median_cpu_percent": round(statistics.median(samples), 1) if samples else 0.0,
+            "cpu_us_per_command": _steady_client_cpu_per_command(steady_rows, "coordinator_cpu_s")}
 
 
 def whole_run_rates(recorder: Recorder, client_rows: list[dict[str, Any]], duration: float) -> dict[str, Any]:
@@ -552,14 +565,15 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                   migration: list[dict[str, Any]] | None = None, read_back: dict[str, Any] | None = None,
                   latencystats: dict[str, Any] | None = None,
                   cluster_audit: dict[str, Any] | None = None, idle_cpu: dict[str, Any] | None = None,
-                  baseline: dict[str, Any] | None = None) -> Summary:
+                  baseline: dict[str, Any] | None = None, coordinator_cpu_s: float | None = None) -> Summary:
     """The whole summary, built here and only here: nothing is added to it afterwards. ``faults`` (what --fault
     did), ``redis_client`` (the ORS client's counters), ``error_windows``, ``migration`` (runbook steps) and
     ``read_back`` are what the engine recorded beside the recorder; absent when None or empty. ``latencystats``:
     the masters' INFO latencystats at the end (``NodeMonitor.latencystats``), for the latency split.
     ``cluster_audit``: what the audit before the run found (``plugin.Loadsim.audit_cluster``). ``idle_cpu``: the
     masters' CPU before the load started (``NodeMonitor.idle_cpu``). ``baseline``: what the masters held before the
-    first write (``cluster_baseline``)."""
+    first write (``cluster_baseline``). ``client_cpu_s``: the CPU of the processes that sent the commands (the Locust
+    workers, or the only process); ``coordinator_cpu_s``: the Locust master's own (None in one process)."""
     from loadsim.results.impact import fault_impact  # impact reads this module's thresholds
     duration = ended - started
     steady_s = max(1e-9, duration - steady_from_s) if steady_from_s is not None else 0.0
@@ -683,6 +697,9 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     }
     if redis_client is not None:
         summary["client"]["redis_client"] = redis_client
+    coordinator = coordinator_figures(coordinator_cpu_s, cpu_rows, steady_rows)
+    if coordinator is not None:
+        summary["client"]["coordinator"] = coordinator  # type: ignore[typeddict-item]
     if faults is not None:
         summary["faults"] = faults  # type: ignore[typeddict-item]
         summary["fault_impact"] = fault_impact(faults, client_rows, node_rows)  # type: ignore[typeddict-item]

@@ -64,7 +64,12 @@ def summary_table(summary: dict[str, Any]) -> str:
               f"server: {s.get('commands', 0)} commands (client counted {s.get('commands_client_counted', 0)}), "
               f"{server_cpu_text(summary)}")
     lines.append(f"{server}; generator: "
-                 f"{c.get('cpu_us_per_command', 0):.1f} us CPU/command, max {c.get('max_cpu_percent', 0):.0f} % CPU")
+                 f"{c.get('cpu_us_per_command', 0):.1f} us CPU/command, max {c.get('max_cpu_percent', 0):.0f} % CPU"
+                 + (" (Locust workers)" if c.get("coordinator") else ""))
+    if c.get("coordinator"):
+        co = c["coordinator"]
+        lines.append(f"Locust master (coordination, not in the generator's figures): {co['cpu_s']:.2f} s CPU, "
+                     f"{co['cpu_us_per_command']:.1f} us per command, median {co['median_cpu_percent']:.1f} % CPU")
     unit = unit_cost_line(summary)
     if unit:
         lines.append(unit)
