@@ -20,7 +20,8 @@ about Redis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 RIG_BOUND, REDIS_BOUND, CLEAN, FAULT = "rig-bound", "redis-bound", "clean", "fault"
 CLASSES = (CLEAN, RIG_BOUND, REDIS_BOUND, FAULT)
@@ -56,12 +57,12 @@ MASTER_CPU, REDIS_SHARE = "master-cpu", "redis-share-of-p99"
 NO_STEADY_STATE, GENERATOR_CPU, SCHEDULE_LAG = "no-steady-state", "generator-cpu", "schedule-lag"
 ACHIEVED_BELOW_OFFERED, RIG_SHARE = "achieved-below-offered", "rig-share-of-p99"
 HOST_CPU_PRESSURE, HOST_STEAL = "host-cpu-pressure", "host-steal"
-# codes that say the generator itself could not offer more; a late schedule or the time before the send may be
-# the host's doing (other processes), so they are not among them, and a backlog never drained or achieved below
-# offered only count on a host that was not busy
-GENERATOR_REASONS = frozenset({GENERATOR_CPU})
-GENERATOR_UNLESS_HOST = frozenset({NO_STEADY_STATE, ACHIEVED_BELOW_OFFERED})
-HOST_REASONS = frozenset({HOST_CPU_PRESSURE, HOST_STEAL})
+# What a check's hit says about the cause, which picks the advice: the generator itself could not offer more
+# (GENERATOR); it could not unless the host was busy (GENERATOR_UNLESS_HOST: a backlog never drained or achieved
+# below offered count against the generator only on a host that was not busy); other processes took the host
+# (HOST); either (EITHER: a late schedule or the time before the send may be the host's doing); Redis (REDIS).
+GENERATOR, GENERATOR_UNLESS_HOST_CAUSE, HOST, EITHER, REDIS = "generator", "generator-unless-host", "host", \
+    "either", "redis"
 ADVICE = "run fewer HA pairs per process (--processes N spreads them), or use a quieter machine"
 GENERATOR_ADVICE = "the generator was the limit: run fewer HA pairs per process (--processes N spreads them)"
 HOST_ADVICE = ("other processes took the host's CPU: use a quieter machine (or stop what else runs); more "
@@ -97,8 +98,9 @@ class RunEvidence:
     latency_p99_us: float | None = None  # the busiest operation's p99 from the intended start
     rig_p99_us: float | None = None  # of which the rig's: before the send (lag, wait for a worker) + the client's own
     redis_p99_us: float | None = None  # of which Redis's own execution
-    host_cpu_pressure_percent: float | None = None
-    host_steal_percent: float | None = None
+    # contention on the generator's host, by the summary's ``host`` keys (loadsim.results.host.HOST_FIGURES: its
+    # rows, e.g. cpu_pressure_percent, steal_percent); a key absent or None: not measured
+    host: Mapping[str, float | None] = field(default_factory=dict)
     master_cpu_percent: float | None = None  # the busiest master, % of one core, steady window
     backlog: int | None = None  # operations still queued at the end (no steady state: never drained)
     faults: tuple[FaultSeen, ...] = ()  # faults of Redis seen in the run, in time order
@@ -110,7 +112,8 @@ def generator_limited(codes: list[str]) -> bool:
     ceiling; a backlog never drained or achieved below offered on a host that was not busy): more load needs
     more generator processes (--processes). With the host busy, those say: a quieter machine."""
     found = set(codes)
-    return bool(found & GENERATOR_REASONS or (found & GENERATOR_UNLESS_HOST and not found & HOST_REASONS))
+    return bool(found & _caused_by(GENERATOR) or (found & _caused_by(GENERATOR_UNLESS_HOST_CAUSE)
+                                                  and not found & _caused_by(HOST)))
 
 
 def advice(codes: list[str]) -> str:
@@ -119,7 +122,7 @@ def advice(codes: list[str]) -> str:
     share of p99 on a host that was not measured busy) both."""
     if generator_limited(codes):
         return GENERATOR_ADVICE
-    if set(codes) & HOST_REASONS:
+    if set(codes) & _caused_by(HOST):
         return HOST_ADVICE
     return ADVICE
 
@@ -132,40 +135,91 @@ def _pct(part: float | None, whole: float | None) -> float | None:
     return None if part is None or not whole else 100.0 * part / whole
 
 
+@dataclass(frozen=True)
+class Check:
+    """One figure ``classify`` checks, as a row of ``CHECKS``: its reason code, which side it speaks for (``REDIS``,
+    else the rig: ``cause`` picks the advice), whether the run measured it, whether it triggered, and its words
+    for the evidence line. A new reason is a new row (and, for a new host counter, a row of
+    loadsim.results.host.HOST_FIGURES); classification, the evidence line, the advice and the summary's codes
+    iterate over the rows."""
+
+    code: str
+    cause: str  # REDIS, GENERATOR, GENERATOR_UNLESS_HOST_CAUSE, HOST or EITHER
+    measured: Callable[[RunEvidence], bool]
+    hit: Callable[[RunEvidence], bool]
+    text: Callable[[RunEvidence], str]
+
+    @property
+    def side(self) -> str:
+        return "redis" if self.cause == REDIS else "rig"
+
+
+def _rig_share(e: RunEvidence) -> float | None:
+    return _pct(e.rig_p99_us, e.latency_p99_us)
+
+
+def _redis_share(e: RunEvidence) -> float | None:
+    return _pct(e.redis_p99_us, e.latency_p99_us)
+
+
+def _achieved(e: RunEvidence) -> float | None:
+    return _pct(e.achieved_ops_per_s, e.offered_ops_per_s)
+
+
+def _host(e: RunEvidence, key: str) -> float | None:
+    value = e.host.get(key)
+    return None if value is None else float(value)
+
+
+def _over(figure: Callable[[RunEvidence], float | None], limit: float) -> Callable[[RunEvidence], bool]:
+    return lambda e: (x := figure(e)) is not None and x > limit
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(MASTER_CPU, REDIS, lambda e: e.master_cpu_percent is not None,
+          lambda e: e.master_cpu_percent is not None and e.master_cpu_percent >= MASTER_CPU_CEILING,
+          lambda e: f"busiest master {e.master_cpu_percent or 0:.0f} % of a core"),
+    Check(REDIS_SHARE, REDIS, lambda e: _redis_share(e) is not None,
+          lambda e: (x := _redis_share(e)) is not None and x >= 100 * REDIS_SHARE_OF_P99,
+          lambda e: f"Redis execution {_redis_share(e) or 0:.0f} % of p99"),
+    Check(NO_STEADY_STATE, GENERATOR_UNLESS_HOST_CAUSE, lambda e: not e.steady, lambda e: not e.steady,
+          lambda e: "no steady state" + (f" ({e.backlog:,} operations never drained)" if e.backlog else "")),
+    Check(GENERATOR_CPU, GENERATOR, lambda e: True, lambda e: e.generator_cpu_p90 > GENERATOR_CPU_CEILING,
+          lambda e: f"generator CPU p90 {e.generator_cpu_p90:.0f} % of a core"),
+    Check(SCHEDULE_LAG, EITHER, lambda e: e.steady, lambda e: e.schedule_lag_p99_us > LAG_P99_US,
+          lambda e: f"schedule lag p99 {_ms(e.schedule_lag_p99_us)}"),
+    Check(ACHIEVED_BELOW_OFFERED, GENERATOR_UNLESS_HOST_CAUSE, lambda e: _achieved(e) is not None,
+          lambda e: (x := _achieved(e)) is not None and x < 100 * ACHIEVED_SHARE,
+          lambda e: f"achieved {_achieved(e) or 0:.0f} % of offered"),
+    Check(RIG_SHARE, EITHER, lambda e: _rig_share(e) is not None, _over(_rig_share, 100 * RIG_SHARE_OF_P99),
+          lambda e: f"rig {_rig_share(e) or 0:.0f} % of p99 {_ms(e.latency_p99_us or 0)}"),
+    # said even when not measured: a busy host is the first suspect of a rig-bound run
+    Check(HOST_CPU_PRESSURE, HOST, lambda e: True,
+          _over(lambda e: _host(e, "cpu_pressure_percent"), HOST_PRESSURE_PERCENT),
+          lambda e: "host CPU pressure " + ("not measured" if _host(e, "cpu_pressure_percent") is None
+                                            else f"{_host(e, 'cpu_pressure_percent'):.0f} %")),
+    Check(HOST_STEAL, HOST, lambda e: _host(e, "steal_percent") is not None,
+          _over(lambda e: _host(e, "steal_percent"), STEAL_PERCENT),
+          lambda e: f"steal {_host(e, 'steal_percent') or 0:.0f} %"),
+)
+CODES = tuple(c.code for c in CHECKS)  # every check's code, in the order of the evidence line
+
+
+def _caused_by(cause: str) -> set[str]:
+    """The codes of the checks whose hit says ``cause``."""
+    return {c.code for c in CHECKS if c.cause == cause}
+
+
 def classify(e: RunEvidence) -> dict[str, object]:
     """``{"class": ..., "evidence": "<one line>", "reasons": [...], "codes": [...]}``; ``reasons`` are short strings
     naming what made the class (empty for a clean run), ``codes`` their reason codes, one per reason (the fault
-    codes of ``FAULT_WORDS`` for a fault, else the checks' codes: ``GENERATOR_CPU``, ``HOST_CPU_PRESSURE`` ...),
-    what code decides on; the evidence line gives the reasons first, then the figures checked that did not trigger (for
-    a fault: the figures the fault moved)."""
+    codes of ``FAULT_WORDS`` for a fault, else the codes of ``CHECKS``: ``GENERATOR_CPU``, ``HOST_CPU_PRESSURE``
+    ...), what code decides on; the evidence line gives the reasons first, then the figures checked that did not
+    trigger (for a fault: the figures the fault moved)."""
     if e.faults:
         return _fault(e)
-    rig_share, redis_share = _pct(e.rig_p99_us, e.latency_p99_us), _pct(e.redis_p99_us, e.latency_p99_us)
-    achieved = _pct(e.achieved_ops_per_s, e.offered_ops_per_s)
     # (side, measured, triggered, text, code) of every figure
-    checks: list[tuple[str, bool, bool, str, str]] = [
-        ("redis", e.master_cpu_percent is not None,
-         e.master_cpu_percent is not None and e.master_cpu_percent >= MASTER_CPU_CEILING,
-         f"busiest master {e.master_cpu_percent or 0:.0f} % of a core", MASTER_CPU),
-        ("redis", redis_share is not None, redis_share is not None and redis_share >= 100 * REDIS_SHARE_OF_P99,
-         f"Redis execution {redis_share or 0:.0f} % of p99", REDIS_SHARE),
-        ("rig", not e.steady, not e.steady,
-         "no steady state" + (f" ({e.backlog:,} operations never drained)" if e.backlog else ""), NO_STEADY_STATE),
-        ("rig", True, e.generator_cpu_p90 > GENERATOR_CPU_CEILING,
-         f"generator CPU p90 {e.generator_cpu_p90:.0f} % of a core", GENERATOR_CPU),
-        ("rig", e.steady, e.schedule_lag_p99_us > LAG_P99_US, f"schedule lag p99 {_ms(e.schedule_lag_p99_us)}",
-         SCHEDULE_LAG),
-        ("rig", achieved is not None, achieved is not None and achieved < 100 * ACHIEVED_SHARE,
-         f"achieved {achieved or 0:.0f} % of offered", ACHIEVED_BELOW_OFFERED),
-        ("rig", rig_share is not None, rig_share is not None and rig_share > 100 * RIG_SHARE_OF_P99,
-         f"rig {rig_share or 0:.0f} % of p99 {_ms(e.latency_p99_us or 0)}", RIG_SHARE),
-        ("rig", True, e.host_cpu_pressure_percent is not None and e.host_cpu_pressure_percent > HOST_PRESSURE_PERCENT,
-         "host CPU pressure " + ("not measured" if e.host_cpu_pressure_percent is None
-                                 else f"{e.host_cpu_pressure_percent:.0f} %"), HOST_CPU_PRESSURE),
-        ("rig", e.host_steal_percent is not None,
-         e.host_steal_percent is not None and e.host_steal_percent > STEAL_PERCENT,
-         f"steal {e.host_steal_percent or 0:.0f} %", HOST_STEAL),
-    ]
+    checks = [(c.side, c.measured(e), c.hit(e), c.text(e), c.code) for c in CHECKS]
     redis = [(text, code) for side, _, hit, text, code in checks if side == "redis" and hit]
     rig = [(text, code) for side, _, hit, text, code in checks if side == "rig" and hit]
     # a master at its ceiling also makes the generator fall behind: that run is about Redis

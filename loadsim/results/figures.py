@@ -76,6 +76,5 @@ def run_evidence(operations: dict[str, Any], *, lag_p99_us: float, masters: list
     return RunEvidence(
         steady=steady, generator_cpu_p90=generator_cpu_p90, schedule_lag_p99_us=float(lag_p99_us),
         offered_ops_per_s=offered, achieved_ops_per_s=achieved, latency_p99_us=latency_p99, rig_p99_us=rig_p99,
-        redis_p99_us=redis_p99, host_cpu_pressure_percent=host.get("cpu_pressure_percent"),
-        host_steal_percent=host.get("steal_percent"), master_cpu_percent=max(busy) if busy else None,
+        redis_p99_us=redis_p99, host=dict(host), master_cpu_percent=max(busy) if busy else None,
         backlog=backlog, faults=tuple(faults), not_sent=not_sent)

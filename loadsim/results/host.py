@@ -13,15 +13,19 @@ Either may be missing (older kernels, containers without PSI): the figure is the
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PRESSURE = Path("/proc/pressure/cpu")
 STAT = Path("/proc/stat")
 
 
-def _pressure_total_us() -> float | None:
+def _pressure_total_us(path: Path = PRESSURE) -> float | None:
+    """The ``some`` line's ``total`` (µs) of a PSI file (/proc/pressure/cpu, memory, io); None without PSI."""
     try:
-        for line in PRESSURE.read_text().splitlines():
+        for line in path.read_text().splitlines():
             if line.startswith("some "):
                 fields = dict(f.split("=", 1) for f in line.split()[1:])
                 return float(fields["total"])
@@ -44,22 +48,56 @@ def _cpu_ticks() -> tuple[float, float] | None:
         return None
 
 
+@dataclass(frozen=True)
+class HostFigure:
+    """One host counter, as a row of ``HOST_FIGURES``: its key (the summary's ``host.<key>``, mean and ``<key>_max``
+    over the window; the per-second column ``host_<key>``), what it is, and how a per-second share is had from two
+    readings (``read``: a reading now; ``share``: the % between two readings over ``wall_us`` of wall time, None
+    when either is missing). The per-second series, the summary, its schema and the run classification's evidence
+    (``RunEvidence.host``) iterate over the rows: a new counter is a new row, and a new rig-bound reason on it a
+    row of ``loadsim.model.runclass.CHECKS``."""
+
+    key: str
+    meaning: str
+    read: Callable[[], Any]
+    share: Callable[[Any, Any, float], float | None]
+
+
+def _psi_share(now: float | None, before: float | None, wall_us: float) -> float | None:
+    if now is None or before is None or wall_us <= 0:
+        return None
+    return round(min(100.0, 100.0 * max(0.0, now - before) / wall_us), 1)
+
+
+def _steal_share(now: tuple[float, float] | None, before: tuple[float, float] | None, _: float) -> float | None:
+    if now is None or before is None or now[1] <= before[1]:
+        return None
+    return round(100.0 * max(0.0, now[0] - before[0]) / (now[1] - before[1]), 1)
+
+
+HOST_FIGURES: tuple[HostFigure, ...] = (
+    HostFigure("cpu_pressure_percent", "mean share of time a runnable task waited for a CPU on the generator's host "
+               "(/proc/pressure/cpu some), steady window (whole run without one), %; null: the kernel does not "
+               "report it", _pressure_total_us, _psi_share),
+    HostFigure("steal_percent", "mean share of CPU time stolen by the hypervisor (/proc/stat steal), %",
+               _cpu_ticks, _steal_share),
+)
+COLUMNS = tuple(f"host_{f.key}" for f in HOST_FIGURES)  # the per-second series' host columns
+
+
 class HostCounters:
     """Deltas of host contention since the previous ``sample()``."""
 
     def __init__(self) -> None:
-        self._last = (time.monotonic(), _pressure_total_us(), _cpu_ticks())
+        self._last = (time.monotonic(), [f.read() for f in HOST_FIGURES])
 
     def sample(self) -> dict[str, float | None]:
-        """``host_cpu_pressure_percent`` (share of wall time a runnable task waited for CPU) and
-        ``host_steal_percent`` (share of all CPU time stolen) since the last call; None when not available."""
-        now, pressure, ticks = time.monotonic(), _pressure_total_us(), _cpu_ticks()
-        t0, p0, k0 = self._last
-        self._last = (now, pressure, ticks)
+        """``host_<key>`` of every row of ``HOST_FIGURES`` (``host_cpu_pressure_percent``: share of wall time a
+        runnable task waited for CPU; ``host_steal_percent``: share of all CPU time stolen) since the last call;
+        None when not available."""
+        now, readings = time.monotonic(), [f.read() for f in HOST_FIGURES]
+        t0, before = self._last
+        self._last = (now, readings)
         wall_us = (now - t0) * 1e6
-        out: dict[str, float | None] = {"host_cpu_pressure_percent": None, "host_steal_percent": None}
-        if pressure is not None and p0 is not None and wall_us > 0:
-            out["host_cpu_pressure_percent"] = round(min(100.0, 100.0 * max(0.0, pressure - p0) / wall_us), 1)
-        if ticks is not None and k0 is not None and ticks[1] > k0[1]:
-            out["host_steal_percent"] = round(100.0 * max(0.0, ticks[0] - k0[0]) / (ticks[1] - k0[1]), 1)
-        return out
+        return {f"host_{f.key}": f.share(a, b, wall_us) for f, a, b in zip(HOST_FIGURES, readings, before,
+                                                                            strict=True)}

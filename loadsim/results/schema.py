@@ -29,15 +29,18 @@ import typing
 from typing import Annotated, Any, NotRequired, TypedDict
 
 from loadsim.errors import ERROR_KINDS, ResultsError
+from loadsim.model.runclass import CODES, FAULT_WORDS
 from loadsim.model.workload import OPERATIONS
 from loadsim.redis.monitor import NODE_FIELDS
+from loadsim.results.host import COLUMNS as HOST_COLUMNS
+from loadsim.results.host import HOST_FIGURES
 
 SCHEMA_VERSION = 3
 
 # The columns of the per-second series (documented in docs/results.md).
 CLIENT_COLUMNS = (["time", "elapsed_s", "live_sessions", "queue_depth", "schedule_lag_max_us", "latency_max_us",
                    "generator_cpu_percent", "generator_rss_bytes", "generator_cpu_s", "commands_total", "ops_total",
-                   "errors_total", "host_cpu_pressure_percent", "host_steal_percent", "generator_cpu_busiest_percent",
+                   "errors_total", *HOST_COLUMNS, "generator_cpu_busiest_percent",
                    "coordinator_cpu_percent", "coordinator_cpu_s"]
                   + [f"ops:{op}" for op in (*OPERATIONS, "session.prefill")]
                   + [f"errors:{k}" for k in ERROR_KINDS])
@@ -256,13 +259,11 @@ class LatencySplit(TypedDict):
                                                      "approximately; see loadsim.model.attribution)"]
 
 
-class HostFigures(TypedDict):
-    cpu_pressure_percent: Annotated[float | None, "mean share of time a runnable task waited for a CPU on the "
-                                    "generator's host (/proc/pressure/cpu some), steady window (whole run without "
-                                    "one), %; null: the kernel does not report it"]
-    cpu_pressure_percent_max: Annotated[float | None, "the largest per-second figure, %"]
-    steal_percent: Annotated[float | None, "mean share of CPU time stolen by the hypervisor (/proc/stat steal), %"]
-    steal_percent_max: Annotated[float | None, "the largest per-second figure, %"]
+# one key per row of loadsim.results.host.HOST_FIGURES, and its largest per-second figure
+HostFigures = TypedDict("HostFigures", {  # type: ignore[misc]
+    k: v for f in HOST_FIGURES for k, v in (
+        (f.key, Annotated[float | None, f.meaning]),
+        (f"{f.key}_max", Annotated[float | None, "the largest per-second figure, %"]))})
 
 
 RunClass = TypedDict("RunClass", {
@@ -274,11 +275,8 @@ RunClass = TypedDict("RunClass", {
     "reasons": Annotated[list[str], "short strings naming what made the class (empty when clean); for a fault, "
                                     "each names the master and the time"],
     "codes": NotRequired[Annotated[list[str], "reason codes, what scripts decide on: for a fault one per kind "
-                                              "seen (master-dead, master-stopped, master-silent, master-paused, "
-                                              "master-busy, master-oom, cluster-down), else one per reason "
-                                              "(generator-cpu, no-steady-state, schedule-lag, "
-                                              "achieved-below-offered, rig-share-of-p99, host-cpu-pressure, "
-                                              "host-steal, master-cpu, redis-share-of-p99); empty when clean"]],
+                                              f"seen ({', '.join(FAULT_WORDS)}), else one per reason "
+                                              f"({', '.join(CODES)}); empty when clean"]],
 })
 
 

@@ -26,6 +26,7 @@ from loadsim.results.figures import (
     run_evidence,
     steady_commands_per_s,
 )
+from loadsim.results.host import HOST_FIGURES
 from loadsim.results.recorder import Recorder, stats
 from loadsim.results.schema import SCHEMA_VERSION, Summary
 
@@ -350,10 +351,10 @@ def accounting(recorder: Recorder, whole: dict[str, Any]) -> dict[str, int]:
 
 
 def host_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Host contention over these client samples: mean and largest CPU pressure and steal, % (None: the kernel
-    does not report it)."""
+    """Host contention over these client samples: mean and largest of every host figure (``HOST_FIGURES``: CPU
+    pressure, steal ...), % (None: the kernel does not report it)."""
     out: dict[str, Any] = {}
-    for key, column in (("cpu_pressure_percent", "host_cpu_pressure_percent"), ("steal_percent", "host_steal_percent")):
+    for key, column in ((f.key, f"host_{f.key}") for f in HOST_FIGURES):
         values = [number(r[column]) for r in rows if r.get(column) not in (None, "")]
         out[key] = round(statistics.fmean(values), 1) if values else None
         out[f"{key}_max"] = round(max(values), 1) if values else None

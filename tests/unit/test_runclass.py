@@ -28,7 +28,7 @@ from tests.unit.test_results import CLUSTER, WORKLOAD, _run
 
 QUIET = dict(steady=True, generator_cpu_p90=40.0, schedule_lag_p99_us=800, offered_ops_per_s=100.0,
              achieved_ops_per_s=100.0, latency_p99_us=900.0, rig_p99_us=200.0, redis_p99_us=20.0,
-             host_cpu_pressure_percent=3.0, host_steal_percent=0.0, master_cpu_percent=4.0)
+             host={"cpu_pressure_percent": 3.0, "steal_percent": 0.0}, master_cpu_percent=4.0)
 
 
 def test_a_quiet_run_is_clean_and_its_evidence_names_what_was_checked():
@@ -43,8 +43,8 @@ def test_each_rig_signal_alone_makes_a_run_rig_bound_with_advice():
                            (dict(schedule_lag_p99_us=35_000), "schedule lag p99 35.0 ms"),
                            (dict(achieved_ops_per_s=80.0), "achieved 80 % of offered"),
                            (dict(rig_p99_us=800.0), "rig 89 % of p99"),
-                           (dict(host_cpu_pressure_percent=60.0), "host CPU pressure 60 %"),
-                           (dict(host_steal_percent=20.0), "steal 20 %"),
+                           (dict(host={"cpu_pressure_percent": 60.0}), "host CPU pressure 60 %"),
+                           (dict(host={"steal_percent": 20.0}), "steal 20 %"),
                            (dict(steady=False, backlog=1200), "no steady state (1,200 operations never drained)")):
         rc = classify(RunEvidence(**{**QUIET, **change}))
         assert rc["class"] == RIG_BOUND, change
@@ -69,7 +69,7 @@ def test_a_master_at_its_ceiling_is_redis_bound_even_when_the_generator_fell_beh
 
 
 def test_figures_not_measured_are_said_so_never_taken_as_zero():
-    rc = classify(RunEvidence(**{**QUIET, "host_cpu_pressure_percent": None, "host_steal_percent": None}))
+    rc = classify(RunEvidence(**{**QUIET, "host": {"cpu_pressure_percent": None, "steal_percent": None}}))
     assert rc["class"] == CLEAN and "host CPU pressure not measured" in rc["evidence"]
 
 
