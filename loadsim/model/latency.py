@@ -139,10 +139,18 @@ class Composition:
     queue_us: float
     utilisation: float
     queue_basis: str = MM1_SOURCE  # which queueing: the measured curve (extrapolated?) or the M/M/1 assumption
+    operation: str = "persistence operation"  # what sends the commands: "session delete", "session create or delete"
 
     @property
     def p99_us(self) -> float:
         return self.network_us + self.client_us + self.redis_us + self.queue_us
+
+    def headline(self) -> str:
+        """``p99 of a session delete (3 commands): 6,060 µs at a 2,000 µs round trip``: the operation, its p99 and
+        the round trip it assumed, in one phrase (the verdict's latency line opens with it)."""
+        total = "unbounded (the master is saturated)" if not math.isfinite(self.p99_us) else f"{self.p99_us:,.0f} µs"
+        k = f"{self.commands:g} command{'s' if self.commands != 1 else ''}"
+        return f"p99 of a {self.operation} ({k}): {total} at a {self.rtt_us:,.0f} µs round trip"
 
     def text(self) -> str:
         """The composition as a line a user can check by hand."""
@@ -158,7 +166,8 @@ class Composition:
         def finite(x: float) -> float | None:
             return round(x, 1) if math.isfinite(x) else None
 
-        return {"p99_us": finite(self.p99_us), "commands": self.commands, "network_rtt_us": self.rtt_us,
+        return {"operation": self.operation, "p99_us": finite(self.p99_us), "commands": self.commands,
+                "network_rtt_us": self.rtt_us,
                 "network_rtt_source": self.rtt_source, "network_us": finite(self.network_us),
                 "client_us": finite(self.client_us), "redis_us": finite(self.redis_us),
                 "queue_us": finite(self.queue_us), "utilisation": self.utilisation,
@@ -166,7 +175,7 @@ class Composition:
 
 
 def compose(commands: float, rtt_us: float, client_us_per_command: float, redis: RedisLatency, utilisation: float,
-            service_us: float, rtt_source: str = "given") -> Composition:
+            service_us: float, rtt_source: str = "given", operation: str = "persistence operation") -> Composition:
     """The p99 of an operation of ``commands`` commands (see the module's docstring): the round trip and the client's
     time per command, Redis's execution, and queueing at ``utilisation`` of the master's core whose service time per
     command is ``service_us`` (its CPU per command)."""
@@ -181,7 +190,19 @@ def compose(commands: float, rtt_us: float, client_us_per_command: float, redis:
         typical = mean_wait_us(utilisation, service_us)
     queue_us = queue + rest * typical if math.isfinite(queue) and math.isfinite(typical) else math.inf
     return Composition(k, rtt_us, rtt_source, k * rtt_us, k * client_us_per_command, redis_us, queue_us,
-                       utilisation, queue_basis(redis, utilisation))
+                       utilisation, queue_basis(redis, utilisation), operation)
+
+
+def binding(compositions: tuple[Composition, ...]) -> Composition:
+    """The operation whose p99 is highest (the one an SLO on every operation binds on); operations that tie (the
+    same command count gives the same p99) are named together: ``session create, delete or recovery``."""
+    worst = max(compositions, key=lambda c: c.p99_us)
+    tied = [c.operation for c in compositions if c.p99_us == worst.p99_us]
+    if len(tied) == 1:
+        return worst
+    words = [t.removeprefix("session ") for t in tied]
+    joined = ", ".join(words[:-1]) + " or " + words[-1]
+    return replace(worst, operation=("session " if all(t.startswith("session ") for t in tied) else "") + joined)
 
 
 def client_us_per_command(tls: bool) -> float:

@@ -9,6 +9,7 @@ comes from.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections.abc import Callable
@@ -237,10 +238,39 @@ def redis_latency(runs: list[MeasuredRun]) -> lat.RedisLatency:
                                                  "that were not rig-bound (median)")
 
 
-def commands_per_update(d: Deployment) -> int:
-    """Redis commands one session update sends in the question's key layout (the most records of its pairs)."""
-    records = max(p.complexity.records for _, p in d.pair_groups())
-    return len(wl.commands_for(wl.KeyLayout(d.key_layout, "x"), wl.UPDATE, "1-1", 1, b"x", None, 1000, records, 0))
+OPERATION_NAMES = {wl.CREATE: "session create", wl.UPDATE: "session update", wl.DELETE: "session delete",
+                   wl.RECOVER: "session recovery"}
+
+
+def operation_commands(d: Deployment) -> tuple[tuple[str, int], ...]:
+    """(operation, Redis commands) of every persistence operation the question's pairs send, each at its most
+    commands over the pairs and the operation's variants, counted on the lists the generator sends
+    (``workload.commands_for``): a create (with its timers record when sessions have one), an update (one that
+    also rewrites the timers record, when some do), a delete (unless every session leaks) and the recovery after
+    a switchover (read the records back, write the new owner). The index layout's periodic cleaning is a batch
+    procedure, not an operation a call waits for: it is left out."""
+    most: dict[str, int] = {}
+    for _, p in d.pair_groups():
+        c = p.complexity
+        timers = c.timer_bytes > 0
+        for kind, n in _operation_commands(d.key_layout, p.ors_cluster_name, c.records, timers,
+                                           timers and c.timer_share > 0, c.updates_per_session > 0,
+                                           p.leaked_share < 1.0):
+            most[kind] = max(most.get(kind, 0), n)
+    return tuple((kind, most[kind]) for kind in OPERATION_NAMES if kind in most)
+
+
+@functools.lru_cache(maxsize=256)  # the envelope's searches predict thousands of times for the same pairs
+def _operation_commands(layout_name: str, cluster: str, records: int, timers: bool, update_timers: bool,
+                        updates: bool, deletes: bool) -> tuple[tuple[str, int], ...]:
+    layout = wl.KeyLayout(layout_name, cluster)
+    sends = [(wl.CREATE, sum(fp.commands_per_op(layout, wl.CREATE, records, timers).values()))]
+    if updates:
+        sends.append((wl.UPDATE, sum(fp.commands_per_op(layout, wl.UPDATE, records, update_timers).values())))
+    if deletes:
+        sends.append((wl.DELETE, sum(fp.commands_per_op(layout, wl.DELETE, records).values())))
+    sends.append((wl.RECOVER, len(wl.recovery_commands(layout, wl.session_id(1, 1), 1, 1000, records))))
+    return tuple(sends)
 
 
 # ------------------------------------------------------------------------------------------ predicting
@@ -295,7 +325,30 @@ class Constraint:
         return f"{_fmt(self.value, self.unit)} of {_limit(self.limit, self.unit)}, {_margin(self.margin)}"
 
 
-LATENCY = LATENCY_SLO = "latency SLO (p99)"
+LATENCY = LATENCY_SLO = "latency SLO"  # the latency constraint's name starts so; the binding operation follows
+
+
+def latency_name(p: Prediction) -> str:
+    """``latency SLO (p99 of a session delete: 3 commands)``: the constraint named by the operation that binds it
+    (the SLO binds every operation; the one with the highest predicted p99)."""
+    if p.latency is None:
+        return f"{LATENCY_SLO} (p99)"
+    k = p.latency.commands
+    return f"{LATENCY_SLO} (p99 of a {p.latency.operation}: {k:g} command{'s' if k != 1 else ''})"
+
+
+def latency_line(p: Prediction) -> str:
+    """The verdict's latency line, the same on every surface (plan's text and --json, the report, the web tab): the
+    binding operation first, then its parts, every operation's p99 and where the inputs come from."""
+    if p.latency is None:
+        return ""
+    d, r, b = p.deployment, p.costs.redis_latency, p.latency
+    each = ", ".join(f"{c.operation.removeprefix('session ')} {_fmt(c.p99_us, 'µs')} ({c.commands:g})"
+                     for c in p.latencies)
+    return (f"predicted p99 in production, every operation against the SLO {d.latency_slo_p99_us:,.0f} µs: "
+            f"{b.headline()}; {b.text()}; per operation (commands): {each}; ORS client "
+            f"{lat.client_us_per_command(d.tls):g} µs per command (assumption{', with TLS' if d.tls else ''}); Redis "
+            f"execution p50 {r.exec_us_p50:g} / p99 {r.exec_us_p99:g} µs per command from {r.source}")
 
 
 def _latency_masters_fix(p: Prediction) -> bool:
@@ -423,12 +476,12 @@ RULES: tuple[Rule, ...] = (
          masters_fix=False, fix_changes=lambda p: (("replicas", 1),), applies=lambda p: p.deployment.n_plus_1,
          structural=True),
     # latency is assessed for production on any machine: the composition holds no time of the rig's
-    Rule(LATENCY_SLO, lambda p: p.p99_us if p.p99_us is not None else math.inf, lambda d: d.latency_slo_p99_us, "µs",
+    Rule(latency_name, lambda p: p.p99_us if p.p99_us is not None else math.inf, lambda d: d.latency_slo_p99_us, "µs",
          lambda p: (f"the round trips and the client's own time ({_fixed_latency(p):,.0f} µs) are over the SLO by "
                     "themselves: more masters do not shorten them; a nearer Redis (a shorter round trip) or a looser "
                     "SLO") if not _latency_masters_fix(p) else "more masters (less queueing on each)",
          masters_fix=lambda p: _latency_masters_fix(p),
-         detail=lambda p: p.latency.text() if p.latency is not None else ""),
+         detail=latency_line),
     # bytes on the busiest master's NIC against its line rate: more masters spread them, or a faster NIC
     Rule("network bandwidth", lambda p: max(network_directions(p)), lambda d: NIC_CEILING * d.nic_gbps * 1e9 / 8,
          "bytes/s", lambda p: HOT_FIX if p.hot_slot else "more masters (the traffic spreads over them) or a faster "
@@ -470,6 +523,7 @@ class Prediction:
     latency: lat.Composition | None = None  # the predicted p99's parts (loadsim.model.latency)
     busiest_commands_per_s: float = 0.0  # commands/s on the busiest master
     hot_slot: bool = False  # one slot (ORS:<cluster>) holds a share of the sessions: it stays on one master
+    latencies: tuple[lat.Composition, ...] = ()  # every operation's predicted p99 (``latency``: the binding one)
 
     @property
     def cpu_line(self) -> str:
@@ -561,9 +615,12 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
     tls = d.tls
     util = c.cpu_for(tls).utilisation(busiest_cmds, busiest_cmds * bytes_per_cmd)
     # latency for production (loadsim.model.latency): the question's round trip and the ORS client's time, Redis's
-    # own execution and its queueing at this utilisation (service time: CPU per command); no time of the rig's
-    latency = lat.compose(commands_per_update(d), d.network_rtt_us, lat.client_us_per_command(tls), c.redis_latency,
-                          util, c.service_s(bytes_per_cmd, tls) * 1e6, lat.rtt_source(d.network_rtt_us))
+    # own execution and its queueing at this utilisation (service time: CPU per command); no time of the rig's. The
+    # SLO binds every operation the pairs send: each is composed with its own command count, the highest p99 binds
+    latencies = tuple(lat.compose(k, d.network_rtt_us, lat.client_us_per_command(tls), c.redis_latency, util,
+                                  c.service_s(bytes_per_cmd, tls) * 1e6, lat.rtt_source(d.network_rtt_us),
+                                  OPERATION_NAMES[kind]) for kind, k in operation_commands(d))
+    latency = lat.binding(latencies)
     p99 = latency.p99_us
     connections = 2 * sum(n for n, _ in groups) * d.worker_threads  # primary and warm backup
     if d.replicas >= 1:
@@ -577,7 +634,7 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
                      "the index per day, for ever; set --cleanup-period")
     p = Prediction(d, c, live, ops, commands, share_busiest, memory, ram_needed, util, p99,
                    connections, m * (1 + d.replicas), source, hot_cmds, per_session, failover, tuple(notes),
-                   [], bytes_per_cmd, tls, latency, busiest_cmds, bool(hot_cmds or hot_b))
+                   [], bytes_per_cmd, tls, latency, busiest_cmds, bool(hot_cmds or hot_b), latencies=latencies)
     return replace(p, constraints=[rule.check(p) for rule in RULES if rule.applies(p)])
 
 
@@ -706,11 +763,7 @@ class Verdict:
             f"{d.ha_pairs} pairs)",
         ]
         if p.latency is not None:
-            r = p.costs.redis_latency
-            lines.append(f"predicted p99 of a session update in production (SLO {d.latency_slo_p99_us:,.0f} µs): "
-                         f"{p.latency.text()}; ORS client {lat.client_us_per_command(d.tls):g} µs per command "
-                         f"(assumption{', with TLS' if d.tls else ''}); Redis execution p50 {r.exec_us_p50:g} / p99 "
-                         f"{r.exec_us_p99:g} µs per command from {r.source}")
+            lines.append(latency_line(p))
         # every constraint of the registry, as it is (RULES): a new row shows here without a line of its own
         lines.append("constraints: " + "; ".join(f"{k.short} {k.status}" + (f" ({k.figures})" if k.assessed else "")
                                                  for k in p.constraints))
@@ -759,6 +812,8 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                        "bytes_per_session": p.bytes_per_session, "memory_source": p.memory_source,
                        "hot_slot_commands_per_s": p.hot_master_commands_per_s, "failover": p.failover,
                        "latency": p.latency.as_dict() if p.latency is not None else None,
+                       "latency_by_operation": [c.as_dict() for c in p.latencies],
+                       "latency_line": latency_line(p) or None,
                        "notes": list(p.notes)},
         # bytes_per_session above is the one predictions use: the model's for the target's sessions x the
         # calibration; the runs' own measured figures (their sessions, not the target's) are per_run below

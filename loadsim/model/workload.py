@@ -373,6 +373,12 @@ def commands_for(layout: KeyLayout, kind: str, sid: str, owner: int, session_byt
     return cmds
 
 
+def recovery_commands(layout: KeyLayout, sid: str, owner: int, ttl_ms: int, records: int = 1) -> list[Command]:
+    """Redis commands ORS sends to restore one session after a switchover, in order: read its records back, then
+    write the new owner (what the engine's recovery sends)."""
+    return layout.recovery_reads(sid, records) + commands_for(layout, RECOVER, sid, owner, None, None, ttl_ms, records)
+
+
 # ---------------------------------------------------------------------------------------- schedule
 @dataclass(order=True)
 class Op:

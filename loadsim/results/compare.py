@@ -154,7 +154,7 @@ class ArmSizing:
     def latency_text(self) -> str:
         if self.verdict is None:
             return "not assessed"
-        k = next(k for k in self.verdict.prediction.constraints if k.name == sz.LATENCY)
+        k = next(k for k in self.verdict.prediction.constraints if k.name.startswith(sz.LATENCY_SLO))
         return k.text().removeprefix(f"{k.name}: ")
 
 
@@ -206,7 +206,7 @@ def arm_sizing(folder: Path, index: dict[str, Any], d: sz.Deployment, tls: bool)
 
 @dataclass(frozen=True)
 class ProductionP99:
-    """The p99 of a session update in production per arm (the sizing's composition: the question's network round
+    """The p99 of the binding operation in production per arm (the sizing's composition: the question's network round
     trip, Redis's execution and queueing at the arm's CPU per command, the ORS client's time with its TLS share),
     and TLS/plain with its interval from the server CPU ratio's (the composition's only measured TLS input)."""
 
@@ -215,6 +215,7 @@ class ProductionP99:
     low: float | None  # TLS/plain at the ends of the CPU ratio's interval; None when that does not resolve
     high: float | None
     round_trip: str  # "a 200 µs network round trip (assumed: a LAN ...)"
+    operation: str = "persistence operation"  # the binding one: "session create, delete or recovery (3 commands)"
 
     @property
     def ratio(self) -> float:
@@ -243,7 +244,8 @@ def production_p99(plain: ArmSizing, tls: ArmSizing, cpu: rt.RatioView) -> Produ
             ends[i] = p99 / pl.p99_us if p99 is not None and math.isfinite(p99) else None
     c = tl.latency
     return ProductionP99(pl.p99_us, tl.p99_us, ends[0], ends[1],
-                         f"a {c.rtt_us:,.0f} µs network round trip, {c.rtt_source}")
+                         f"a {c.rtt_us:,.0f} µs network round trip, {c.rtt_source}",
+                         f"{c.operation} ({c.commands:g} command{'s' if c.commands != 1 else ''})")
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,7 @@ class TlsAnswer:
         p99 = self.p99.text if not self.p99.resolved else f"x{self.p99.text}"
         lines.append(f"server CPU per command, TLS/plain: {cpu}")
         if self.production is not None:
-            lines.append(f"p99 of a session update in production ({self.production.round_trip}): "
+            lines.append(f"p99 of a {self.production.operation} in production ({self.production.round_trip}): "
                          f"{self.production.text()}")
             lines.append(f"  p99 measured on this rig ({P99_RIG}), TLS/plain: {p99}")
         else:

@@ -189,9 +189,11 @@ GLOSSARY.update({
     "NOT ASSESSED": "a constraint the plan cannot judge, with why; the verdict covers the others",
     "binding constraint": "the constraint with the smallest margin: the one that fails first as the load grows; "
                           "its value, its limit and the margin left",
-    "latency SLO": "the p99 latency of a persistence operation the target must stay under (--latency-slo-p99-us), "
-                   "against the p99 predicted for production (see 'predicted p99 of a session update in production')",
-    "predicted p99 of a session update in production": "commands x (the production network round trip + the ORS "
+    "latency SLO": "the p99 latency every persistence operation must stay under (--latency-slo-p99-us), against "
+                   "the p99 predicted for production of each operation the workload sends (create, update, delete, "
+                   "recovery), each with its own command count; the constraint names the operation with the highest "
+                   "(see 'predicted p99 in production')",
+    "predicted p99 in production": "per operation, commands x (the production network round trip + the ORS "
                      "client's own time per command) + Redis's own execution (one command at its p99, the others at "
                      "their p50; INFO latencystats) + Redis's queueing at the busiest master's utilisation (M/M/1, "
                      "or a loadsim capacity curve); the test rig's own time is not in it (docs/workload.md)",

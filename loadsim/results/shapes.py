@@ -79,7 +79,9 @@ SHAPES: dict[str, dict[str, Any]] = {
             "latency": _d({"type": ["object", "null"], "properties": {
                 "queueing": _d(_STR, "which queueing the p99 used: 'measured curve (capacity run ...)' or "
                                      "'M/M/1 (assumption) ...'")}}, "the predicted p99's parts")}),
-            "live sessions, ops/s, memory and CPU per master, p99 ..."),
+            "live sessions, ops/s, memory and CPU per master, p99_us (the binding operation's), latency (its "
+            "composition, with operation), latency_by_operation (every operation the workload sends: create, update, "
+            "delete, recovery), latency_line (the line plan prints) ..."),
         "unit_costs": _d(_obj({
             "source": _d(_STR, "measured (the runs' folder) or the built-in assumptions"),
             "server_cpu": _d(_obj({"us_per_command": _d(_NUM, "server CPU per command the prediction uses, µs, at "

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -66,6 +67,39 @@ def test_plan_assesses_latency_at_the_round_trip_given():
     head = next(line for line in out.splitlines() if line.startswith(("PASS", "FAIL")))
     assert head.startswith("FAIL") and "p99 at a 6,000 µs network round trip (given)" in head
     assert "none up to" not in out and "a nearer Redis" in out
+
+
+def test_the_slo_binds_every_operation_and_names_the_one_that_fails():
+    """A WAN round trip (2 ms) where a session update (2 commands) passes a 5 ms SLO and a delete (3) does not: a
+    latency FAIL naming the delete (with the operations of as many commands), the same line in plan's text and
+    --json, the report's verdict and the web tab's latency row."""
+    rc, out = _plan("--network-rtt-us", "2000", "--json")
+    v = json.loads(out)
+    ops = {c["operation"]: c for c in v["prediction"]["latency_by_operation"]}
+    assert set(ops) == {"session create", "session update", "session delete", "session recovery"}
+    assert (ops["session update"]["commands"], ops["session delete"]["commands"]) == (2, 3)
+    assert ops["session update"]["p99_us"] < 5000 < ops["session delete"]["p99_us"]
+    latency = next(c for c in v["constraints"] if c["name"].startswith("latency SLO"))
+    assert rc == 3 and latency["status"] == "FAIL" and v["binding"] == latency
+    assert "delete" in latency["name"] and "update" not in latency["name"]
+    line = v["prediction"]["latency_line"]
+    # 3 x (2,000 + 15) + Redis 5 + 2 x 2, no queueing at 0.8 % of a core
+    assert re.search(r": p99 of a session create, delete or recovery \(3 commands\): 6,054 µs at a 2,000 µs round "
+                     r"trip; p99 6,054 µs = 3 commands x 2,000 µs network round trip \(given\) ", line), line
+    assert "update 4,037 µs (2)" in line and latency["detail"] == line
+    rc, text = _plan("--network-rtt-us", "2000")
+    assert rc == 3 and line in text.splitlines()
+    # the report's verdict and the web tab render the same verdict (sizing.verdict, verdict_dict)
+    import html
+
+    from loadsim.locust.webui import tab_rows
+    from loadsim.report.sizing import verdict_html
+
+    d = sz.Deployment(network_rtt_us=2000.0)
+    assert html.escape(line) in verdict_html(sz.verdict(d, sz.DEFAULT_COSTS))
+    rows = {r["item"]: r for r in tab_rows({"final": {"masters": {}, "verdict": v}, "projection": {}})}
+    assert rows["constraint: latency SLO"]["value"] == "FAIL" and line in rows["constraint: latency SLO"]["detail"]
+    assert latency["name"] in rows["verdict"]["detail"]
 
 
 def test_tls_adds_the_clients_tls_time():
