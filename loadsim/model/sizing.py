@@ -476,12 +476,11 @@ RULES: tuple[Rule, ...] = (
          masters_fix=False, fix_changes=lambda p: (("replicas", 1),), applies=lambda p: p.deployment.n_plus_1,
          structural=True),
     # latency is assessed for production on any machine: the composition holds no time of the rig's
-    Rule(latency_name, lambda p: p.p99_us if p.p99_us is not None else math.inf, lambda d: d.latency_slo_p99_us, "µs",
+    Rule(LATENCY_SLO, lambda p: p.p99_us if p.p99_us is not None else math.inf, lambda d: d.latency_slo_p99_us, "µs",
          lambda p: (f"the round trips and the client's own time ({_fixed_latency(p):,.0f} µs) are over the SLO by "
                     "themselves: more masters do not shorten them; a nearer Redis (a shorter round trip) or a looser "
                     "SLO") if not _latency_masters_fix(p) else "more masters (less queueing on each)",
-         masters_fix=lambda p: _latency_masters_fix(p),
-         detail=latency_line),
+         name=latency_name, masters_fix=lambda p: _latency_masters_fix(p), detail=latency_line),
     # bytes on the busiest master's NIC against its line rate: more masters spread them, or a faster NIC
     Rule("network bandwidth", lambda p: max(network_directions(p)), lambda d: NIC_CEILING * d.nic_gbps * 1e9 / 8,
          "bytes/s", lambda p: HOT_FIX if p.hot_slot else "more masters (the traffic spreads over them) or a faster "
