@@ -48,6 +48,11 @@ ACHIEVED_SHARE = 0.98  # achieved below 98 % of offered: someone did not keep up
 RIG_SHARE_OF_P99 = 0.5  # more than half of p99 the rig's: before the send (lag, a worker) or the generator's own
 HOST_PRESSURE_PERCENT = 25.0  # /proc/pressure/cpu "some": share of time a runnable task waited for a CPU
 STEAL_PERCENT = 10.0  # /proc/stat steal: share of CPU time the hypervisor gave to other guests
+# /proc/pressure/memory "some": share of time a task stalled on memory (reclaim, swap-in). Lower than the CPU
+# pressure's 25 %: a task stalled on memory is blocked outright, while CPU "some" counts any runnable task waiting
+# (often not the generator). It stays 0.0 under CPU contention alone (measured here: load average 9, CPU pressure
+# 99 %, memory pressure 0.00), so it names memory, never a busy CPU.
+MEMORY_PRESSURE_PERCENT = 10.0
 MASTER_CPU_CEILING = 80.0  # % of one core: Redis executes commands on one thread; near 100 % it queues
 REDIS_SHARE_OF_P99 = 0.5  # Redis's own execution (INFO latencystats) more than half of the client's p99
 
@@ -56,7 +61,7 @@ REDIS_SHARE_OF_P99 = 0.5  # Redis's own execution (INFO latencystats) more than 
 MASTER_CPU, REDIS_SHARE = "master-cpu", "redis-share-of-p99"
 NO_STEADY_STATE, GENERATOR_CPU, SCHEDULE_LAG = "no-steady-state", "generator-cpu", "schedule-lag"
 ACHIEVED_BELOW_OFFERED, RIG_SHARE = "achieved-below-offered", "rig-share-of-p99"
-HOST_CPU_PRESSURE, HOST_STEAL = "host-cpu-pressure", "host-steal"
+HOST_CPU_PRESSURE, HOST_STEAL, HOST_MEMORY_PRESSURE = "host-cpu-pressure", "host-steal", "host-memory-pressure"
 # What a check's hit says about the cause, which picks the advice: the generator itself could not offer more
 # (GENERATOR); it could not unless the host was busy (GENERATOR_UNLESS_HOST: a backlog never drained or achieved
 # below offered count against the generator only on a host that was not busy); other processes took the host
@@ -201,6 +206,9 @@ CHECKS: tuple[Check, ...] = (
     Check(HOST_STEAL, HOST, lambda e: _host(e, "steal_percent") is not None,
           _over(lambda e: _host(e, "steal_percent"), STEAL_PERCENT),
           lambda e: f"steal {_host(e, 'steal_percent') or 0:.0f} %"),
+    Check(HOST_MEMORY_PRESSURE, HOST, lambda e: _host(e, "memory_pressure_percent") is not None,
+          _over(lambda e: _host(e, "memory_pressure_percent"), MEMORY_PRESSURE_PERCENT),
+          lambda e: f"host memory pressure {_host(e, 'memory_pressure_percent') or 0:.0f} %"),
 )
 CODES = tuple(c.code for c in CHECKS)  # every check's code, in the order of the evidence line
 

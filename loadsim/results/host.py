@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 PRESSURE = Path("/proc/pressure/cpu")
+MEMORY_PRESSURE = Path("/proc/pressure/memory")
 STAT = Path("/proc/stat")
 
 
@@ -81,6 +82,9 @@ HOST_FIGURES: tuple[HostFigure, ...] = (
                "report it", _pressure_total_us, _psi_share),
     HostFigure("steal_percent", "mean share of CPU time stolen by the hypervisor (/proc/stat steal), %",
                _cpu_ticks, _steal_share),
+    HostFigure("memory_pressure_percent", "mean share of time a task on the generator's host stalled on memory "
+               "(reclaim, swap-in, thrashing: /proc/pressure/memory some), %; null: the kernel does not report it",
+               lambda: _pressure_total_us(MEMORY_PRESSURE), _psi_share),
 )
 COLUMNS = tuple(f"host_{f.key}" for f in HOST_FIGURES)  # the per-second series' host columns
 

@@ -198,3 +198,24 @@ def test_the_rig_share_counts_the_generators_own_time_once_the_network_is_measur
     no_net = run_evidence(operations, split={"operations": {"session.update": {"p99": {**part, "network_us": None}}}},
                           **args)
     assert no_net.rig_p99_us == 400.0
+
+
+def test_host_memory_pressure_is_a_rig_bound_reason_from_the_series_to_the_runs_first_line():
+    """The reason added as two rows (results.host.HOST_FIGURES, model.runclass.CHECKS): the per-second column, the
+    summary's host figures and their schema, the class, its code, the first line of the run's text and the advice
+    follow without a line of their own."""
+    from loadsim.results.host import HostCounters
+
+    assert "host_memory_pressure_percent" in schema.CLIENT_COLUMNS
+    assert "memory_pressure_percent" in schema.HostFigures.__annotations__
+    assert "host_memory_pressure_percent" in HostCounters().sample()  # a real reading: a share, or None without PSI
+    rows = [{**r, "host_memory_pressure_percent": 40.0} for r in _rows()]
+    busy, quiet = _summary(rows), _summary([{**r, "host_memory_pressure_percent": 0.0} for r in _rows()])
+    assert busy["host"]["memory_pressure_percent"] == 40.0 and busy["host"]["memory_pressure_percent_max"] == 40.0
+    assert busy["run_class"]["class"] == RIG_BOUND and busy["run_class"]["codes"] == [runclass.HOST_MEMORY_PRESSURE]
+    first = summary_table(busy).splitlines()[0]
+    assert first.startswith("RIG-BOUND: host memory pressure 40 %") and first.endswith(runclass.HOST_ADVICE)
+    assert quiet["run_class"]["class"] == CLEAN and "host memory pressure 0 %" in quiet["run_class"]["evidence"]
+    # a kernel without it: not measured, never a zero, not in the evidence
+    unknown = classify(RunEvidence(**QUIET))
+    assert unknown["class"] == CLEAN and "memory pressure" not in unknown["evidence"]
