@@ -5,7 +5,7 @@ import pytest
 
 from loadsim.config.persistence import PersistenceOptions
 from loadsim.errors import RedisConnectionError, RedisTimeoutError
-from loadsim.redis.client import SLOTS, ClusterClient, RefreshLimiter, WorkerConnections
+from loadsim.redis.client import SLOTS, ClusterClient, RefreshLimiter, WorkerConnections, slot_of
 
 
 class FakeClock:
@@ -123,3 +123,15 @@ def test_a_skipped_reload_still_retries_when_another_worker_moved_the_slot():
     client.script += [reset_while_another_worker_reloads, b"v"]
     assert w.execute("k", "GET", "k") == b"v"  # its own reload is skipped, but the slot moved: tried on B
     assert client.refreshes_skipped == 1 and client.opened == [A, B] and w.commands_failed == 0
+
+
+def test_slot_of_is_redis_pys_key_slot_with_and_without_hash_tags():
+    """The routing shortcut (no "{": CRC16 of the whole key) gives redis-py's slot for every key shape the layouts
+    write, hash tags (node-tag), empty and unclosed tags, str and bytes alike."""
+    from redis.crc import key_slot
+
+    keys = [f"ORS:c1:session:{n:03d}-{s:010d}" for n in (1, 3, 999) for s in (0, 7, 123456789)]
+    keys += ["ORS:c1:{001}:session:001-0000000001", "ORS:c1", "a{}b", "{", "x{unclosed", "{a}{b}", "", "timers:1"]
+    for key in keys:
+        assert slot_of(key) == slot_of(key.encode()) == key_slot(key.encode()), key
+    assert all(slot_of(f"k{i}") == key_slot(f"k{i}".encode()) < SLOTS for i in range(20_000))
