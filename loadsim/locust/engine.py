@@ -531,6 +531,7 @@ class Engine:
         self.pairs: list[Pair] = []  # every pair of this process (add_pair)
         self.stop_deadline = float("inf")  # set when the test stops: a stopping node waits for its workers until then
         self._next_pair = 0
+        self._pair_base = 0  # 1000: a Locust worker's pairs numbered worker x 1000 + i (next_pair says when)
         self.start_perf = time.perf_counter()
         self.id_base = wl.run_id_base(time.time())
         self.steady_from = float("inf")
@@ -601,18 +602,28 @@ class Engine:
             self.steady_from = steady
 
     def next_pair(self) -> wl.HaPair:
-        index = self._next_pair
-        runner = self.environment.runner
-        if isinstance(runner, WorkerRunner):
-            index += 1000 * runner.worker_index  # pairs of different workers never share node ids
+        """This process's next HA pair, numbered as in one process. Locust worker w of N (``--processes N``, or the
+        master's ``--expect-workers N``, which Locust hands its workers) takes pairs w, w + N, w + 2N ...: Locust deals
+        the users out one worker at a time, so the workers run the local run's pairs 0 .. P-1, with their node ids,
+        seeds and schedules (before: w x 1000 + i, other draws than the local run's: live sessions 3,650 against
+        3,570 locally at Little's law 3,600, in every repeat). A worker whose index is past the count it was told takes
+        w x 1000 + i (never another worker's node ids)."""
+        local = self._next_pair
         self._next_pair += 1
-        return wl.HaPair(index)
+        runner = self.environment.runner
+        if not isinstance(runner, WorkerRunner):
+            return wl.HaPair(local)
+        workers = int(getattr(self.environment.parsed_options, "expect_workers", 0) or 0)
+        if 0 <= runner.worker_index < workers:
+            return wl.HaPair(runner.worker_index + workers * local)
+        self._pair_base = 1000
+        return wl.HaPair(1000 * runner.worker_index + local)
 
     def pair_params(self, pair: wl.HaPair) -> wl.WorkloadParams:
         """The workload of one pair: its estate group's, else the run's."""
         if self.estate is None:
             return self.params
-        return self.estate.group_of(pair.index % 1000).params
+        return self.estate.group_of(pair.index % self._pair_base if self._pair_base else pair.index).params
 
     def describe(self) -> dict[str, Any]:
         """The workload for config.json and the summary; with an estate, totals over the pairs run."""
