@@ -364,7 +364,9 @@ NIC_CEILING = 0.7
 # inter-frame gap 12; IEEE 802.3) + IPv4 20 B + TCP 32 B (RFC 9293, RFC 7323 timestamps) = 90 B. ORS waits for each
 # reply (one command per round trip per connection), so every request and every reply is its own segment(s).
 WIRE_OVERHEAD_BYTES, MSS_BYTES = 90, 1448
-# Redis's reply to a persistence write: "+OK\r\n" (SET, 5 B) or ":1\r\n" (DEL, EXPIRE, HSET, 4 B) (RESP).
+# Redis's reply to a persistence write: "+OK\r\n" (SET, 5 B) or ":1\r\n" (DEL, EXPIRE, HSET, 4 B) (RESP). Not the
+# runs' total_net_output_bytes: the monitor's own INFO reply (5,008 B per node per second, Redis 7.0.15) is most of
+# it at a rig's rate (225 commands/s on a master would read 27 B per command).
 REPLY_BYTES = 5
 # TLS 1.3 adds 22 B per record (5 B header, 1 B content type, 16 B AEAD tag; RFC 8446 5.2); one record per command.
 TLS_RECORD_BYTES = 22
