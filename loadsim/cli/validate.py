@@ -11,9 +11,10 @@ from loadsim.model import sizing as sz
 
 MEMORY_TARGET = 0.05  # used_memory within 5 %
 # server CPU within 15 %: with a master's base CPU fitted as the intercept of CPU against the command rate and 0.40
-# ns per byte (loadsim.model.unitcosts), standard runs (1 and 3 pairs, 6 s) predicted a complex run (2 pairs)
-# -14.4 .. +26.2 % in six trials on a 2-core machine at 93-99 % CPU pressure (4 of 6 within; before: +8.7 ..
-# +51.0 %); the same 6 s run repeated minutes apart moved 10-12 % (sd) there, which no model takes out
+# ns per byte (loadsim.model.unitcosts), standard runs (1 and 3 pairs) predicted a complex run (2 pairs) -14.4 ..
+# +26.2 % in six trials of 6 s runs and -19.8 .. +10.1 % in three of 25 s, on a 2-core machine at 93-99 % CPU
+# pressure (before: +8.7 .. +51.0 %); there the same run repeated minutes apart moved 10-12 % (sd), what a
+# wake-up costs the master on a shared host (docs/workload.md), which no model takes out
 CPU_TARGET = 0.15
 
 

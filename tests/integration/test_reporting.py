@@ -122,9 +122,10 @@ def test_validate_calibrated_on_standard_runs_predicts_a_complex_run(sweep, tmp_
     error = float(re.search(r"^used_memory: .* error ([-+][\d.]+) %", proc.stdout, re.M).group(1))
     assert abs(error) <= 5.0, proc.stdout
     cpu = float(re.search(r"^server CPU \(steady window\): .* error ([-+][\d.]+) %", proc.stdout, re.M).group(1))
-    # how close the CPU comes depends on the host and the run's length, not only on the model: 6 s runs measured
-    # -7.8 .. +17.9 % at 100 % CPU pressure and +29.3 % beside the suite's other shards (pressure under 50 %), so
-    # the figure is not asserted here (issue notes carry the trials); that validate judges it is
+    # how close the CPU comes depends on the host, not only on the model: six trials of 6 s runs measured -14.4 ..
+    # +26.2 % at 93-99 % CPU pressure, the same run repeating to 10-12 % (sd) there, moved by what a wake-up costs
+    # the master on a shared host (docs/workload.md, "How well it predicts"), so the figure is not asserted here;
+    # that validate judges it is
     assert math.isfinite(cpu) and (proc.returncode == 0) == (abs(cpu) <= 15.0 and abs(error) <= 5.0)
     assert "calibrated on 2 runs: memory model x " in proc.stdout
 
