@@ -119,7 +119,12 @@ DEFAULTS: dict[str, Default] = {
     "maxmemory_fraction": Default(0.8, ASSUMPTION, "usual practice 0.75-0.9 of RAM (ElastiCache keeps 25 % free)"),
     "fork_cow_factor": Default(2.0, VENDOR, "[RCONF] RDB save / AOF rewrite may need up to 2x memory under "
                                "heavy writes (copy-on-write)"),
-    "cpu_ceiling": Default(0.7, ASSUMPTION, "of the one main-thread core: room for bursts and failover"),
+    # a CPU ceiling is in % of one core on every command (plan's, capacity's): loadsim.model.question.cpu_ceiling_share
+    "cpu_ceiling": Default(70.0, ASSUMPTION, "the most a master's main thread may use in the plan: room for bursts "
+                           "and failover", "% of one core"),
+    "master_cpu_knee": Default(80.0, ASSUMPTION, "a master's event loop busier than this queues commands (Redis runs "
+                               "them on one thread): a run past it is redis-bound, and loadsim capacity stops "
+                               "stepping there", "% of one core"),
     "n_plus_1": Default(True, ASSUMPTION, "the ceilings must still hold with one master fewer"),
     "latency_slo_p99_us": Default(5000.0, ASSUMPTION, "p99 of a persistence operation; set your own SLO", "µs"),
     "maxclients": Default(10000, VENDOR, "[RCONF] Redis's default maxclients", "clients"),

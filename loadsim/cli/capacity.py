@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from loadsim.defaults import value
 from loadsim.errors import ExperimentError
 
 
@@ -30,8 +31,9 @@ def register(sub: Any) -> None:
     # --latency-slo-p99-us, as plan and compare-tls name the same SLO; --slo-p99-us is the old name, still accepted
     p.add_argument("--latency-slo-p99-us", "--slo-p99-us", dest="slo_p99_us", type=float, default=None,
                    metavar="US", help="p99 objective, µs (default: the plan's; --slo-p99-us is the old name)")
-    p.add_argument("--cpu-ceiling", type=float, default=80.0, help="a master's CPU ceiling, %% of one core "
-                                                                   "(default 80)")
+    p.add_argument("--cpu-ceiling", default=None, metavar="PERCENT",
+                   help=f"a master's CPU ceiling, %% of one core, as plan's: stepping stops there (default "
+                        f"{value('master_cpu_knee'):g}; 0.8 is read as 80 %%, 1 alone is refused: 1 or 100?)")
     p.add_argument("--clients", type=int, default=50, help="closed-loop connections (default 50)")
     p.add_argument("--requests", type=int, default=50_000, help="closed-loop requests per command (default 50000)")
     p.add_argument("--concurrency", default=None,
@@ -69,6 +71,7 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
         ignored_connection_note,
         parse_list,
     )
+    from loadsim.model.question import cpu_ceiling_share
 
     steps = parse_list("steps", args.steps, int)
     concurrency = (parse_list("concurrency", args.concurrency, int) if args.concurrency is not None
@@ -82,9 +85,11 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
                                   "capacity option (loadsim capacity --help)")
     check_run_options(extra)
     slo = args.slo_p99_us if args.slo_p99_us is not None else float(DEFAULTS["latency_slo_p99_us"].value)
+    ceiling = (100 * cpu_ceiling_share(args.cpu_ceiling) if args.cpu_ceiling is not None
+               else float(DEFAULTS["master_cpu_knee"].value))
     plan = CapacityPlan(steps=steps, step_time=args.step_time, masters=args.masters, tls=args.tls,
                         complexity=args.complexity, cps_per_pair=args.cps_per_pair, processes=args.processes,
-                        slo_p99_us=slo, cpu_ceiling_percent=args.cpu_ceiling, clients=args.clients,
+                        slo_p99_us=slo, cpu_ceiling_percent=ceiling, clients=args.clients,
                         requests=args.requests, redis_benchmark=args.redis_benchmark, concurrency=concurrency,
                         curve_requests=CURVE_REQUESTS if args.curve_requests is None else args.curve_requests,
                         memtier=args.memtier)

@@ -36,7 +36,11 @@ def _add_deployment_args(p: argparse.ArgumentParser) -> None:
         flags = [LOCUST_NAMES[f.name], flag] if f.name in LOCUST_NAMES else [flag]
         metavar = "S" if f.name.endswith("_s") else None
         note = (sz.ASSUMPTIONS.get(f.name, "") or HELP.get(f.name, "")).replace("%", "%%")  # argparse formats %
-        if f.type in ("bool", bool):
+        if f.name == "cpu_ceiling":  # in % of one core, as capacity's; the older share spelling stays an alias
+            g.add_argument(*flags, dest=f.name, default=None, metavar="PERCENT",
+                           help=f"default {100 * default:g} (%% of one core, as capacity's; 0.7, the older spelling, "
+                                f"is read as 70 %%; 1 alone is refused: 1 or 100?). {note}")
+        elif f.type in ("bool", bool):
             g.add_argument(*flags, dest=f.name, default=None, choices=["true", "false"],
                            help=f"default {str(default).lower()}. {note}")
         else:
@@ -60,7 +64,9 @@ def changes_from_args(args: argparse.Namespace) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for f in fields(sz.Deployment):
         value = getattr(args, f.name, None) if f.name not in NOT_FLAGS else None
-        if value is not None:
+        if value is not None and f.name == "cpu_ceiling":
+            changes[f.name] = sz.cpu_ceiling_share(value)
+        elif value is not None:
             changes[f.name] = value == "true" if isinstance(value, str) and value in ("true", "false") else value
     if getattr(args, "node_ram_gib", None) is not None:
         gib, (low, high) = args.node_ram_gib, sz.DEPLOYMENT_RANGES["node_ram_bytes"]
@@ -144,6 +150,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         if f.name in NOT_FLAGS[1:]:
             continue
         shown = d.estate.source if f.name == "estate" and d.estate else getattr(d, f.name)
+        if f.name == "cpu_ceiling":
+            shown = f"{100 * d.cpu_ceiling:g} %"  # of one core: the flag's unit
         where = ("given (what-if)" if f.name in given else
                  f"from {q.asked}" if q is not None and getattr(plain, f.name) != getattr(d, f.name) else
                  sz.ASSUMPTIONS.get(f.name, ""))

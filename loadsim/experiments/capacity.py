@@ -33,6 +33,7 @@ from typing import Any
 from redis.crc import key_slot
 
 from loadsim import paths
+from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError
 from loadsim.experiments.sweep import check_run_time, run_child
@@ -59,7 +60,7 @@ MAX_STEP_PAIRS = 10_000  # HA pairs in one open-loop step: beyond any estate (Ge
 MAX_SLO_US = 60_000_000  # a p99 objective above a minute is a typo (compare-tls has the same bound)
 CAPACITY_FILE = "capacity.json"
 CAPACITY_VERSION = 1
-CPU_CEILING_PERCENT = 80.0  # a master's event loop above this share of a core queues commands (see runclass)
+CPU_CEILING_PERCENT = value("master_cpu_knee")  # a master's event loop past this share of a core queues commands
 BENCH_MEMORY_BYTES = 64 * 2**20  # the closed loop's keys stay under this, whatever the record size
 # ORS commands (as commandstats names them) and how redis-benchmark sends one of them; __rand_int__ is a random
 # key number, VALUE the record, TTL the session TTL in ms. Keys carry the master's hash tag {TAG}.

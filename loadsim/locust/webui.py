@@ -191,7 +191,7 @@ def replication_lag(nodes: dict[str, dict[str, Any]]) -> dict[str, float | None]
 def projection(nodes: dict[str, dict[str, Any]], live_now: float, params: Any,
                node_ram_bytes: float = D.value("node_ram_bytes"),
                maxmemory_fraction: float = D.value("maxmemory_fraction"),
-               cpu_ceiling: float = D.value("cpu_ceiling")) -> dict[str, Any]:
+               cpu_ceiling: float | None = None) -> dict[str, Any]:
     """The verdict so far (pure): the one assessment ``loadsim plan`` makes (``sizing.verdict``), for the
     deployment being run (its workload ``params``, its masters and replicas), with the model calibrated on the
     latest samples (used_memory at the live sessions now, CPU per command now). maxmemory is the cluster's own
@@ -200,6 +200,8 @@ def projection(nodes: dict[str, dict[str, Any]], live_now: float, params: Any,
     the run is in progress: its class (clean or rig-bound) is decided when it ends."""
     from loadsim.errors import FitError
     from loadsim.model import sizing as sz
+
+    cpu_ceiling = sz.PLAN_CPU_CEILING if cpu_ceiling is None else cpu_ceiling  # share of one core
 
     masters = {n: v for n, v in nodes.items() if v["role"] == "master"}
     if not masters or live_now <= 0 or params is None:

@@ -44,6 +44,31 @@ DEPLOYMENT_RANGES: dict[str, tuple[float, float]] = {
 }
 
 
+# The plan's CPU ceiling as the model computes with it: a share of one core (as every utilisation in the model).
+# People give it in % of one core: cpu_ceiling_share converts what they type.
+PLAN_CPU_CEILING = D.value("cpu_ceiling") / 100
+
+
+def cpu_ceiling_share(value: float | str, flag: str = "--cpu-ceiling") -> float:
+    """A CPU ceiling as a user gives it (``plan --cpu-ceiling``, ``capacity --cpu-ceiling``, the report's parameter),
+    as a share of one core. The unit is % of one core: ``70`` or ``70%``. A number below 1 is the older spelling of
+    plan, a share (``0.7`` is 70 %), kept as an alias; ``1`` alone could be either (1 % or 100 %) and is refused.
+    OptionsError in one line naming ``flag`` and the fix."""
+    text = str(value).strip()
+    percent = text.endswith("%")
+    try:
+        x = float(text.removesuffix("%").strip())
+    except ValueError:
+        raise OptionsError(f"{flag} {text}: not a number; give a percentage of one core, e.g. 70") from None
+    if not percent and x == 1:
+        raise OptionsError(f"{flag} 1 is ambiguous: 1 % or 100 % of one core? Write 100 (or 1%)")
+    share = x / 100 if percent or x > 1 else x
+    if not (math.isfinite(share) and 0.01 <= share <= 1):
+        raise OptionsError(f"{flag} {text}: give a percentage of one core from 1 to 100, e.g. 70 (a share below 1, "
+                           "such as 0.7, is read as 70 %)")
+    return share
+
+
 def number_text(x: float) -> str:
     """A range bound for people: ``67,108,864``, ``0.001``."""
     return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
@@ -68,7 +93,7 @@ class Deployment:
     worker_threads: int = D.value("worker_threads")
     maxmemory_fraction: float = D.value("maxmemory_fraction")
     fork_cow_factor: float = D.value("fork_cow_factor")
-    cpu_ceiling: float = D.value("cpu_ceiling")  # of the one main-thread core
+    cpu_ceiling: float = PLAN_CPU_CEILING  # share of the one main-thread core (flags: %, cpu_ceiling_share)
     n_plus_1: bool = D.value("n_plus_1")  # the ceilings must still hold with one master fewer
     latency_slo_p99_us: float = D.value("latency_slo_p99_us")  # p99 of a persistence operation
     network_rtt_us: float = D.value("network_rtt_us")  # the production round trip ORS host <-> Redis node

@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from loadsim import defaults as D
+
 RIG_BOUND, REDIS_BOUND, CLEAN, FAULT = "rig-bound", "redis-bound", "clean", "fault"
 CLASSES = (CLEAN, RIG_BOUND, REDIS_BOUND, FAULT)
 
@@ -53,7 +55,7 @@ STEAL_PERCENT = 10.0  # /proc/stat steal: share of CPU time the hypervisor gave 
 # (often not the generator). It stays 0.0 under CPU contention alone (measured here: load average 9, CPU pressure
 # 99 %, memory pressure 0.00), so it names memory, never a busy CPU.
 MEMORY_PRESSURE_PERCENT = 10.0
-MASTER_CPU_CEILING = 80.0  # % of one core: Redis executes commands on one thread; near 100 % it queues
+MASTER_CPU_CEILING = D.value("master_cpu_knee")  # % of one core: Redis runs commands on one thread; past it, queues
 REDIS_SHARE_OF_P99 = 0.5  # Redis's own execution (INFO latencystats) more than half of the client's p99
 
 # Reason codes of the rig-bound and redis-bound checks (``run_class.codes``, beside the fault codes above): code

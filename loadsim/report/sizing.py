@@ -57,6 +57,8 @@ def changes(node_ram_gib: float | None = None, estate: str | None = None, **over
     """The what-if the notebook's parameters make: every parameter that is not None (node RAM in GiB as bytes, an
     estate file's pairs), as ``loadsim plan``'s flags make it."""
     out = {k: v for k, v in overrides.items() if v is not None}
+    if "cpu_ceiling" in out:  # in % of one core, as plan's flag (0.7, the older share, still read as 70 %)
+        out["cpu_ceiling"] = sz.cpu_ceiling_share(out["cpu_ceiling"], "cpu_ceiling")
     if node_ram_gib is not None:
         out["node_ram_bytes"] = node_ram_gib * sz.GIB
     if estate:

@@ -72,7 +72,8 @@ LOADSIM_CASES = [
     (["plan", "--complexity", "huge"], "complexity 'huge' unknown", 2),
     (["plan", "--key-layout", "flat"], "key-layout must be one of", 2),
     (["plan", "--maxmemory-fraction", "1.5"], "maxmemory-fraction and cpu-ceiling", 2),
-    (["plan", "--cpu-ceiling", "0"], "maxmemory-fraction and cpu-ceiling", 2),
+    (["plan", "--cpu-ceiling", "0"], "--cpu-ceiling 0: give a percentage of one core from 1 to 100", 2),
+    (["plan", "--cpu-ceiling", "1"], "--cpu-ceiling 1 is ambiguous: 1 % or 100 % of one core?", 2),
     (["plan", "--record-bytes", "0"], "record-bytes must be", 2),
     (["plan", "--redis-version", "6.2"], "redis-version 6.2", 2),
     (["plan", "--allocator", "libc"], "allocator", 2),
@@ -208,6 +209,7 @@ LOADSIM_CASES = [
     (["report", "{good_run}", "-p", "tls=maybe"], "-p tls='maybe': give true or false", 2),
     (["report", "{good_run}", "-p", "results_dir=/etc"], "-p results_dir: report sets it", 2),
     (["report", "{good_run}", "-p", "complexity=\"huge\""], "complexity 'huge' unknown", 2),
+    (["report", "{good_run}", "-p", "cpu_ceiling=1"], "-p cpu_ceiling=1: --cpu-ceiling 1 is ambiguous", 2),
 ]
 
 # Locust runs of scenarios/ha9.py: options are checked before any cluster starts or any result is written.

@@ -355,3 +355,26 @@ def test_a_child_runs_failure_is_learned_from_its_exit_record_not_its_words(tmp_
     noisy = "WARNING error: something else\nlast words"
     assert child_problem(got, noisy, 2) == "--aht 0: give a positive number of seconds"
     assert child_problem(None, noisy, 3) == "last words (exit 3)"  # no record: its last line, not a grep
+
+
+def test_a_cpu_ceiling_is_a_percentage_of_one_core_on_every_command_and_the_old_share_spelling_is_an_alias(capsys):
+    """plan --cpu-ceiling 70, 70% and 0.7 (plan's older spelling, a share) ask the same question; capacity's flag
+    goes through the same conversion (its 0.8 is 80 %); 1 alone is refused in one line, as 0 and 150 are."""
+    import json
+
+    from loadsim.model.question import cpu_ceiling_share
+
+    answers = []
+    for given in ("70", "70%", "0.7"):
+        assert cli.main(["plan", "--json", "--cpu-ceiling", given]) == 0
+        answers.append(json.loads(capsys.readouterr().out))
+    assert answers[0] == answers[1] == answers[2] and answers[0]["deployment"]["cpu_ceiling"] == 0.7
+    assert cli.main(["plan", "--json", "--cpu-ceiling", "35"]) in (0, 3)
+    half = json.loads(capsys.readouterr().out)
+    assert half["deployment"]["cpu_ceiling"] == 0.35 and half != answers[0]
+    assert (cpu_ceiling_share("80"), cpu_ceiling_share("0.8"), cpu_ceiling_share("100"), cpu_ceiling_share("1%")) \
+        == (0.8, 0.8, 1.0, 0.01)
+    for bad, says in (("1", "1 is ambiguous"), ("0", "from 1 to 100"), ("150", "from 1 to 100"), ("x", "not a number")):
+        assert cli.main(["plan", "--cpu-ceiling", bad]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"loadsim: error: --cpu-ceiling {bad}") and says in err and "\n" not in err, err
