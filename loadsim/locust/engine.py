@@ -245,14 +245,14 @@ class OrsNode:
         acknowledged write, write this application as its owner."""
         eng, state = self.engine, self.recovery
         layout, rec, clock = eng.layout, eng.recorder, time.perf_counter
-        reads = layout.recovery_reads(op.sid, eng.records)
-        writes = wl.commands_for(layout, wl.RECOVER, op.sid, self.dbid, None, None, eng.ttl_ms, eng.records)
+        # the records read back, then the new owner: the list the sizing's latency counts (workload.recovery_commands)
+        commands = wl.recovery_commands(layout, op.sid, self.dbid, eng.ttl_ms, eng.records)
         ok = 0
         sent = clock()
         try:
-            first = conn.execute(reads[0][1], *reads[0])
+            first = conn.execute(commands[0][1], *commands[0])
             ok += 1
-            for cmd in reads[1:] + writes:
+            for cmd in commands[1:]:
                 conn.execute(cmd[1], *cmd)
                 ok += 1
         except RedisError as exc:

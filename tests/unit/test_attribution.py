@@ -60,6 +60,13 @@ def test_the_summary_split_uses_the_median_ping_the_models_commands_and_the_clie
     assert s["client_us_per_command"] == 40.0
     up = s["operations"]["session.update"]
     assert up["commands"] == 1  # an update writes the session record: one SET
+    # a recovery: the records and the timers read back, then the new owner (what the engine sends)
+    from loadsim.model import workload as wl
+    from loadsim.results.summary import commands_per_operation
+
+    per_op = commands_per_operation({**WORKLOAD, "complexity": {"name": "standard", "records": 2}})
+    layout = wl.KeyLayout(WORKLOAD.get("key_layout", "per-session"), "x")
+    assert per_op[wl.RECOVER] == 2 + 1 + 1 == len(wl.recovery_commands(layout, "1-1", 1, 1000, 2))
     assert up["p99"] == {"total_us": 3000, "before_send_us": 2500, "network_us": 72.5, "redis_us": 15.0,
                          "client_us": 40.0, "unexplained_us": 872.5}
     for part in up["p50"]:  # no row has its p99 below its p50
