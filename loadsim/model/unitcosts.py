@@ -180,7 +180,7 @@ def fit_cpu(samples: list[CpuSample], tls: bool) -> CpuCosts:
 
     Least squares of ``cpu = base x master-seconds + per_command x commands + per_byte x bytes`` over the runs'
     steady windows, each term fitted only when the runs spread on it (``SPREAD_FOR_FIT``) and there are as many
-    runs as fitted terms, else taken apart:
+    runs as fitted terms (two runs that spread on both fit the base), else taken apart:
 
     * base: fitted when the runs' commands/s per master spread (the sweep's points at 1 and 3 HA pairs), and not
       below the idle share the runs measured before their load; else that idle share (the reference without one);
@@ -207,6 +207,10 @@ def fit_cpu(samples: list[CpuSample], tls: bool) -> CpuCosts:
     per_cmd_bytes = [(s.bytes_in or 0.0) / s.commands for s in runs]
     fit_base = _spans(rates)
     fit_bytes = with_bytes and _spans(per_cmd_bytes)
+    if fit_base and fit_bytes and n < 3:
+        # two runs cannot fit three terms: the rate's is the larger at a rig's rates (77 against 48 µs per command
+        # at 140 and 414 commands/s; 6,000 B more per command add 2.4 µs), so the bytes keep the reference value
+        fit_bytes = False
     per_byte = ref.per_byte
     per_command: Cost | None = None
     if fit_base or fit_bytes:

@@ -35,6 +35,14 @@ def test_runs_at_two_rates_fit_a_busy_masters_base_apart_from_its_commands():
     assert arm.utilisation(1000, 1000 * 2000) == pytest.approx(0.006 + 1000 * 33e-6 + 1000 * 2000 * 0.4e-9)
 
 
+def test_two_runs_at_other_rates_and_sizes_fit_the_line_and_keep_the_per_byte_reference():
+    truth = dict(idle=0.0015, base=0.006, per_command=33e-6, per_byte=uc.REFERENCE_PLAIN.per_byte.value)
+    arm = uc.fit_cpu([_sample(140 * 15, 2000, seconds=15.0, **truth), _sample(414 * 15, 8600, seconds=15.0, **truth)],
+                     tls=False)
+    assert arm.per_byte.source == uc.REFERENCE and arm.base.value == pytest.approx(0.006)
+    assert arm.per_command.value == pytest.approx(33e-6)
+
+
 def test_runs_whose_line_falls_below_the_idle_share_keep_it_and_pool_the_commands():
     # an intercept below what the idle master measured is noise, not a cheaper busy master
     runs = [_sample(3000, 2000, base=0.001), _sample(9000, 2000, base=0.001, per_command=13e-6)]
