@@ -118,3 +118,19 @@ def test_the_notebooks_what_if_uses_the_reports_own_functions_and_follows_each_f
     assert isinstance(verdict, HTML) and verdict.data == report.verdict_html(sz.verdict(changed, sz.DEFAULT_COSTS))
     assert "30 HA pairs on 3 masters" in verdict.data and "FAIL" in verdict.data  # no replica: failover fails
     assert memory.axes[0].get_xlabel().startswith("ORS HA pairs") and masters.axes
+
+
+def test_the_sizing_notebook_has_a_parameter_for_every_plan_flag():
+    """The sizing notebook reads every question field by name (``report.PLAN_PARAMETERS``, from the Deployment's
+    fields): a field added to the question without its parameter line failed every sizing report in cell [2]
+    (KeyError: 'nic_gbps')."""
+    import ast
+
+    from loadsim import paths
+    from loadsim.report.sizing import PLAN_PARAMETERS
+
+    nb = nbformat.read(paths.notebook_file("sizing"), as_version=4)
+    parameters = next(c for c in nb.cells if c.cell_type == "code" and "results_dir" in c.source)
+    names = {t.id for node in ast.parse(parameters.source).body if isinstance(node, ast.Assign)
+             for t in node.targets if isinstance(t, ast.Name)}
+    assert set(PLAN_PARAMETERS) <= names, sorted(set(PLAN_PARAMETERS) - names)
