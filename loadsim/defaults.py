@@ -40,6 +40,9 @@ class Default:
     source: str  # VENDOR, MEASURED or ASSUMPTION
     basis: str  # the page, the measurement, or the reason
     unit: str = ""
+    # valid values of a number, inclusive: the Locust option, plan's question and the estate file refuse others in
+    # one line naming this range (None: not checked here)
+    range: tuple[float, float] | None = None
 
     @property
     def label(self) -> str:
@@ -61,44 +64,47 @@ DEFAULTS: dict[str, Default] = {
     "ha_pairs": Default(9, VENDOR, '[DESIGN] "3 nodes should be sufficient for up to 9 HA pairs": the rule under '
                         "test", "HA pairs"),
     "cps_per_pair": Default(5.0, ASSUMPTION, "not published; a mid-size contact centre's busy hour per HA pair",
-                            "calls/s"),
+                            "calls/s", range=(0.0001, 10_000)),
     "aht_s": Default(180.0, ASSUMPTION, "not published; a typical voice handle time, exponential (Erlang C "
-                     "convention)", "s"),
+                     "convention)", "s", range=(0.001, 3.2e7)),
     "complexity": Default("standard", ASSUMPTION, "not published; presets below"),
     "session_ttl_s": Default(86400, ASSUMPTION, "[DESIGN] every record has a TTL; its value is not published "
-                             "(24 h outlives any call)", "s"),
+                             "(24 h outlives any call)", "s", range=(1, 3.2e8)),
     "digital_share": Default(0.0, VENDOR, "[CONFIG] recommends disabling persistence and recovery of digital "
-                             "(eServices) sessions, which eServices re-queues; the share is yours to set"),
+                             "(eServices) sessions, which eServices re-queues; the share is yours to set",
+                             range=(0, 1)),
     "worker_threads": Default(4, ASSUMPTION, "not published; [DESIGN] each worker thread has a connection to each "
-                              "Redis node", "threads"),
+                              "Redis node", "threads", range=WORKER_THREADS_RANGE),
     "key_layout": Default("per-session", ASSUMPTION, "[DESIGN] data is stored under ORS:<cluster>; one key per "
                           "session record is assumed (single-hash, node-tag and index are the alternatives)"),
     "routed_share": Default(0.0, ASSUMPTION, "not published; share of sessions whose strategy ends when the call "
-                            "is routed (many routing strategies do); 0 = every session lives as long as its call"),
+                            "is routed (many routing strategies do); 0 = every session lives as long as its call",
+                            range=(0, 1)),
     "routing_s": Default(20.0, ASSUMPTION, "not published; mean time from arrival to routing for those sessions "
-                         "(exponential)", "s"),
+                         "(exponential)", "s", range=(0.001, 3.2e7)),
     "extended_share": Default(0.0, ASSUMPTION, '[DESIGN] sessions may be "extended ... for long durations of '
-                              'time, up to several months"; the share is not published'),
+                              'time, up to several months"; the share is not published', range=(0, 1)),
     "extended_s": Default(14400.0, ASSUMPTION, "not published; mean lifetime of an extended session, 4 h "
-                          "(exponential)", "s"),
+                          "(exponential)", "s", range=(0.001, 3.2e8)),
     "leaked_share": Default(0.0, ASSUMPTION, "not published; share of sessions never deleted (e.g. left by a "
-                            "crashed primary): they live until the TTL after their last write"),
+                            "crashed primary): they live until the TTL after their last write", range=(0, 1)),
     "pool_connections": Default("lazy", VENDOR, "the ORS client library redis-plus-plus creates pool connections "
                                 "lazily (its README, \"Lazily Create Connection\"): a worker thread connects to a "
                                 "master on its first command there, so an idle backup holds none; eager opens them "
                                 "all when the ORS node starts"),
     "cleanup_period_s": Default(0.0, ASSUMPTION, '[DESIGN] the vendor mentions a "periodical cleaning up '
-                                'procedure"; its period is not published (index layout only; 0 = none)', "s"),
+                                'procedure"; its period is not published (index layout only; 0 = none)', "s",
+                                range=(0, 1e6)),
     "cleanup_batch": Default(1000, ASSUMPTION, "not published; index entries examined per cleaning (HSCAN COUNT)",
-                             "entries"),
+                             "entries", range=(1, 1e6)),
     "records_per_session": Default(1, ASSUMPTION, "not published; the session data model in one record "
-                                   "(an estate file may split it)", "records"),
-    "seed": Default(1, ASSUMPTION, "any fixed seed: the same seed gives the same sessions"),
+                                   "(an estate file may split it)", "records", range=(1, 64)),
+    "seed": Default(1, ASSUMPTION, "any fixed seed: the same seed gives the same sessions", range=(0, 2**63 - 1)),
     "prefill": Default(True, ASSUMPTION, "start with the Little's-law population of calls in progress, so "
                        "memory and update rate are at steady state from the start"),
     "read_back": Default(True, ASSUMPTION, "check what Redis holds against what it acknowledged: a few seconds "
                          "per 100,000 live sessions"),
-    "warmup_s": Default(0.0, ASSUMPTION, "the pre-fill already starts at steady state", "s"),
+    "warmup_s": Default(0.0, ASSUMPTION, "the pre-fill already starts at steady state", "s", range=(0, 86400)),
     # ---- the Redis Cluster
     "masters": Default(3, VENDOR, "[DESIGN] at least 3 nodes (Redis Cluster's minimum of masters)", "masters"),
     "replicas": Default(1, VENDOR, "[DESIGN] HA recommended: a replica per master holds the same data",
@@ -109,7 +115,8 @@ DEFAULTS: dict[str, Default] = {
     "embedded_mutual_tls": Default(False, ASSUMPTION, "client certificates only when mutual TLS is measured"),
     "embedded_acl": Default(False, ASSUMPTION, "the default user unless least privilege is what is tested"),
     "cluster_node_timeout_ms": Default(15000, VENDOR, "[RCONF] Redis's default cluster-node-timeout: a master "
-                                       "silent this long is failed over (plus the election, about 1 s)", "ms"),
+                                       "silent this long is failed over (plus the election, about 1 s)", "ms",
+                                       range=NODE_TIMEOUT_MS_RANGE),
     "embedded_aof": Default(False, ASSUMPTION, "no AOF on test clusters unless persistence cost is measured"),
     "aof": Default(True, VENDOR, "[DESIGN] AOF recommended; a rewrite forks (copy-on-write)"),
     "node_ram_bytes": Default(8 * GIB, ASSUMPTION, '[DESIGN] node memory "similar to the ORS application\'s '
@@ -133,7 +140,8 @@ DEFAULTS: dict[str, Default] = {
                         "Gbit/s"),
     # ---- production latency (loadsim.model.latency composes these with Redis's own figures)
     "network_rtt_us": Default(200.0, VENDOR, "[RBENCH] a LAN: about 200 µs on a 1 Gbit/s network; state yours "
-                              "(a cloud zone, a WAN) or measure it from the ORS host with `loadsim check`", "µs"),
+                              "(a cloud zone, a WAN) or measure it from the ORS host with `loadsim check`", "µs",
+                              range=(0, 1e6)),
     "ors_client_us_per_command": Default(15.0, ASSUMPTION, "not published: the ORS client's own time per command "
                                          "(redis-plus-plus over hiredis: pool, send and receive calls, reply "
                                          "parsing); a C client's whole loopback round trip, kernels and Redis "

@@ -109,6 +109,10 @@ def _unknown(where: str, keys: set[str], known: tuple[str, ...] | list[str]) -> 
         raise OptionsError(f"{where}: unknown key '{key}'; {hint}")
 
 
+# the valid values of the numbers an estate shares with the options (loadsim.defaults: once)
+_RANGE = {name: d.range for name, d in D.DEFAULTS.items() if d.range is not None}
+
+
 def _number(where: str, key: str, value: Any, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise OptionsError(f"{where}: {key} = {value!r}: must be a number from {low:g} to {high:g}")
@@ -129,7 +133,7 @@ def _group(where: str, raw: dict[str, Any], base: wl.WorkloadParams) -> PairGrou
     if "calls_per_busy_hour" in raw:
         cps = _number(where, "calls_per_busy_hour", raw["calls_per_busy_hour"], 0.001, 3.6e7) / 3600.0 * peak
     elif "cps" in raw:
-        cps = _number(where, "cps", raw["cps"], 0.0001, 10_000) * peak
+        cps = _number(where, "cps", raw["cps"], *_RANGE["cps_per_pair"]) * peak
     else:
         cps = base.cps_per_pair * peak
     c = wl.preset(raw["complexity"]) if "complexity" in raw else base.complexity
@@ -151,7 +155,8 @@ def _group(where: str, raw: dict[str, Any], base: wl.WorkloadParams) -> PairGrou
     if "session_sigma" in raw:
         changes["record_sigma"] = _number(where, "session_sigma", raw["session_sigma"], 0, 3)
     if "records_per_session" in raw:
-        changes["records"] = int(_number(where, "records_per_session", raw["records_per_session"], 1, 64))
+        changes["records"] = int(_number(where, "records_per_session", raw["records_per_session"],
+                                         *_RANGE["records_per_session"]))
     if "writes_per_session" in raw:
         changes["updates_per_session"] = _number(where, "writes_per_session", raw["writes_per_session"], 2,
                                                  10_000) - 2
@@ -163,12 +168,12 @@ def _group(where: str, raw: dict[str, Any], base: wl.WorkloadParams) -> PairGrou
         c = replace(c, name=c.name + "+estate", source="estate file", **changes)
     lifetime = raw.get("lifetime", {})
     _unknown(f"{where}.lifetime", set(lifetime), LIFETIME_KEYS)
-    life = {k: _number(f"{where}.lifetime", k, v, 0, 1 if k.endswith("share") else 3.2e7)
+    life = {k: _number(f"{where}.lifetime", k, v, *_RANGE.get(k, (0, 1 if k.endswith("share") else 3.2e7)))
             for k, v in lifetime.items()}
     params = replace(base, ha_pairs=1, cps_per_pair=cps, complexity=c,
-                     aht_s=_number(where, "aht_s", raw.get("aht_s", base.aht_s), 0.001, 3.2e7),
+                     aht_s=_number(where, "aht_s", raw.get("aht_s", base.aht_s), *_RANGE["aht_s"]),
                      digital_share=_number(where, "digital_share", raw.get("digital_share", base.digital_share),
-                                           0, 1), **life)
+                                           *_RANGE["digital_share"]), **life)
     return PairGroup(str(raw.get("name", where)), pairs, params)
 
 
@@ -185,13 +190,15 @@ def estate_from_dict(data: dict[str, Any], base: wl.WorkloadParams, source: str 
                            "(see scenarios/estate-example.toml)")
     top: dict[str, Any] = {}
     if "session_ttl_s" in data:
-        top["session_ttl_s"] = int(_number(source, "session_ttl_s", data["session_ttl_s"], 1, 3.2e7))
+        top["session_ttl_s"] = int(_number(source, "session_ttl_s", data["session_ttl_s"],
+                                           *_RANGE["session_ttl_s"]))
     if "key_layout" in data:
         if data["key_layout"] not in wl.KEY_LAYOUTS:
             raise OptionsError(f"{source}: key_layout = {data['key_layout']!r}; use one of {', '.join(wl.KEY_LAYOUTS)}")
         top["key_layout"] = data["key_layout"]
     if "worker_threads" in data:
-        top["worker_threads"] = int(_number(source, "worker_threads", data["worker_threads"], *D.WORKER_THREADS_RANGE))
+        top["worker_threads"] = int(_number(source, "worker_threads", data["worker_threads"],
+                                            *_RANGE["worker_threads"]))
     base = replace(base, **{k: v for k, v in top.items() if k not in fixed})
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):

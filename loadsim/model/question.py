@@ -31,16 +31,15 @@ GIB = D.GIB
 
 # Valid range (inclusive) of every number of a Deployment, so that an impossible one is refused in one line
 # instead of becoming a verdict. Upper bounds are far beyond any real estate (Redis Cluster's documented limit is
-# 1,000 nodes; one master serves ~100 k commands/s), low enough that the arithmetic stays finite.
+# 1,000 nodes; one master serves ~100 k commands/s), low enough that the arithmetic stays finite. A number the
+# simulation shares (handle time, lifetimes, shares, TTL, worker threads ...) has its range once, in loadsim.defaults.
 DEPLOYMENT_RANGES: dict[str, tuple[float, float]] = {
-    "ha_pairs": (1, 100_000), "cps_per_pair": (0, 10_000), "aht_s": (0.001, 3.2e7), "digital_share": (0, 1),
-    "session_ttl_s": (1, 3.2e8), "masters": (1, 1000), "replicas": (0, 16), "node_ram_bytes": (2**26, 2**50),
-    "node_cores": (1, 1024), "worker_threads": D.WORKER_THREADS_RANGE, "maxmemory_fraction": (0.01, 1),
-    "fork_cow_factor": (1, 4),
-    "cpu_ceiling": (0.01, 1), "latency_slo_p99_us": (1, 6e7), "maxclients": (1, 10_000_000),
-    "record_bytes": (1, 1 << 29), "records_per_session": (1, 64), "routed_share": (0, 1), "routing_s": (0.001, 3.2e7),
-    "extended_share": (0, 1), "extended_s": (0.001, 3.2e8), "leaked_share": (0, 1), "cleanup_period_s": (0, 1e6),
-    "cleanup_batch": (1, 1e6), "network_rtt_us": (0, 1e6), "nic_gbps": (0.01, 1000),
+    **{name: d.range for name, d in D.DEFAULTS.items() if d.range is not None},
+    # the question's own: a plan may ask about 0 calls, a real estate's cluster and sessions up to Redis's limits
+    "ha_pairs": (1, 100_000), "cps_per_pair": (0, 10_000), "masters": (1, 1000), "replicas": (0, 16),
+    "node_ram_bytes": (2**26, 2**50), "node_cores": (1, 1024), "maxmemory_fraction": (0.01, 1),
+    "fork_cow_factor": (1, 4), "cpu_ceiling": (0.01, 1), "latency_slo_p99_us": (1, 6e7),
+    "maxclients": (1, 10_000_000), "record_bytes": (1, 1 << 29), "nic_gbps": (0.01, 1000),
 }
 
 
@@ -145,7 +144,7 @@ class Deployment:
         if self.replicas < 0:
             raise OptionsError("replicas must be >= 0")
         for name, (low, high) in DEPLOYMENT_RANGES.items():  # NaN, inf, negative, zero, absurd: one line each
-            v = getattr(self, name)
+            v = getattr(self, name, None)  # None: a simulation number (seed, warm-up) the question does not have
             if v is not None and not (math.isfinite(v) and low <= v <= high):
                 raise OptionsError(f"--{name.replace('_', '-')}: {v:g} is out of range; give a number from "
                                    f"{number_text(low)} to {number_text(high)}")

@@ -259,6 +259,24 @@ def test_constants_several_modules_check_live_once():
         estate_with_flags({"worker_threads": high + 1, "group": [{"name": "a", "pairs": 1}]}, "e.toml", {},
                           wl.WorkloadParams())
     assert ClusterSpec().cluster_node_timeout_ms == D.value("cluster_node_timeout_ms")
+    # a number the options, the question and the estate file share has its range once, in its Default
+    import dataclasses
+
+    from loadsim.config.simulation import SIM_OPTIONS
+
+    ranged = {name: d.range for name, d in D.DEFAULTS.items() if d.range is not None}
+    assert len(ranged) >= 15
+    deployment = {f.name for f in dataclasses.fields(Deployment)}
+    for name, rng in ranged.items():
+        options = [o for o in SIM_OPTIONS if o.default == name]
+        assert options or name in deployment, name
+        assert all(o.range == rng for o in options), name
+        if name in deployment and name != "cps_per_pair":  # a plan may ask about 0 calls; a run needs some
+            assert DEPLOYMENT_RANGES[name] == rng, name
+    over = ranged["session_ttl_s"][1] * 2
+    with pytest.raises(OptionsError, match="session_ttl_s"):
+        estate_with_flags({"session_ttl_s": over, "group": [{"name": "a", "pairs": 1}]}, "e.toml", {},
+                          wl.WorkloadParams())
     # no module repeats the literals (defaults.py holds them) and none re-supplies a simulation default
     root = Path(__file__).resolve().parents[2] / "loadsim"
     for path in root.rglob("*.py"):
