@@ -31,6 +31,8 @@ GIB = 1024**3
 # Ranges that several modules check (the options table, the workload model, the question, the estate file, the
 # embedded cluster), inclusive: here once, so that they cannot disagree.
 WORKER_THREADS_RANGE = (1, 256)  # ORS worker threads per ORS node: beyond 256 is a typo, not an ORS setting
+EMBEDDED_MASTERS_RANGE = (3, 64)  # an embedded cluster: Redis Cluster's minimum; beyond 64 this machine is the limit
+EMBEDDED_REPLICAS_RANGE = (0, 5)  # replicas per master of an embedded cluster
 NODE_TIMEOUT_MS_RANGE = (100, 600_000)  # cluster-node-timeout, ms: below 100 ms nodes flap; beyond 10 min a typo
 
 

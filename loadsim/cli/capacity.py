@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from loadsim.defaults import value
+from loadsim.defaults import EMBEDDED_MASTERS_RANGE, value
 from loadsim.errors import ExperimentError
 
 
@@ -94,8 +94,9 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
                         curve_requests=CURVE_REQUESTS if args.curve_requests is None else args.curve_requests,
                         memtier=args.memtier)
     plan.validate()
-    if not 3 <= args.masters <= 64:
-        raise ExperimentError(f"--masters {args.masters}: give 3..64 masters (Redis Cluster needs at least 3)")
+    low, high = EMBEDDED_MASTERS_RANGE
+    if not low <= args.masters <= high:
+        raise ExperimentError(f"--masters {args.masters}: give {low}..{high} masters (Redis Cluster needs at least 3)")
     out = Path(args.out or f"results/capacity-{time.strftime('%Y%m%d-%H%M%S')}")
     if out.exists() and any(out.iterdir()):
         raise ExperimentError(f"'{out}' is not empty; choose a new --out folder")

@@ -41,10 +41,12 @@ def register(sub: Any) -> None:
 
 def _cmd_check(args: Any) -> int:
     from loadsim.cli.jsonout import emit
+    from loadsim.defaults import WORKER_THREADS_RANGE
+    from loadsim.model.question import DEPLOYMENT_RANGES
     from loadsim.redis.check import audit_cluster, estate_connections, scrub
 
-    for option, value, high in (("--ha-pairs", args.ha_pairs, 100_000), ("--worker-threads", args.worker_threads,
-                                                                          256)):
+    for option, value, high in (("--ha-pairs", args.ha_pairs, int(DEPLOYMENT_RANGES["ha_pairs"][1])),
+                                ("--worker-threads", args.worker_threads, WORKER_THREADS_RANGE[1])):
         if not 1 <= value <= high:
             raise OptionsError(f"{option}: {value} is out of range; give a whole number from 1 to {high:,}")
     opts = from_namespace(args)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from loadsim.config.persistence import ENV_PREFIX, parse_bool
-from loadsim.defaults import DEFAULTS
+from loadsim.defaults import DEFAULTS, EMBEDDED_MASTERS_RANGE, EMBEDDED_REPLICAS_RANGE
 from loadsim.errors import OptionsError
 
 # The form's groups, in order (the ORS [persistence] options are in them too: loadsim.config.persistence)
@@ -62,11 +62,14 @@ class SimOption:
 
     @property
     def full_help(self) -> str:
-        """The help text with the default, its source and basis (from loadsim.defaults)."""
+        """The help text with the valid range, the default, its source and basis (from loadsim.defaults): what
+        --help, ``loadsim options`` and the web form's hover show."""
+        unit = f" {self.shown_unit}" if self.shown_unit else ""
+        valid = f" From {_number(self.range[0])} to {_number(self.range[1])}{unit}." if self.range else ""
         if self.default is None:
-            return self.help
+            return self.help + valid
         d = DEFAULTS[self.default]
-        return f"{self.help} Default {d.shown()} ({d.label})."
+        return f"{self.help}{valid} Default {d.shown()} ({d.label})."
 
     @property
     def dest(self) -> str:
@@ -75,6 +78,11 @@ class SimOption:
     @property
     def env(self) -> str:
         return ENV_PREFIX + self.dest.upper()
+
+
+def _number(x: float) -> str:
+    """A range bound for people: ``1,000,000``, ``0.001``."""
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 def _choice(text: str, choices: tuple[str, ...]) -> str:
@@ -199,9 +207,9 @@ class SimSettings:
     results_dir: str | None = _option("Folder for the run's results (default results/<timestamp>-<scenario>).", "DIR",
                                       form=False, label="Results folder")
     masters: int = _option("Embedded cluster (used when --redis-nodes is not given): masters.", "N", "masters",
-                           label="Masters", group="cluster", range=(3, 64))
+                           label="Masters", group="cluster", range=EMBEDDED_MASTERS_RANGE)
     replicas: int = _option("Embedded cluster: replicas per master.", "N", "embedded_replicas",
-                            label="Replicas per master", group="cluster", range=(0, 5))
+                            label="Replicas per master", group="cluster", range=EMBEDDED_REPLICAS_RANGE)
     embedded_tls: bool = _option("Embedded cluster: TLS (true/false).", "BOOL", "embedded_tls",
                                  label="TLS (embedded cluster)", group="TLS")
     embedded_mutual_tls: bool = _option("Embedded cluster: mutual TLS (true/false).", "BOOL", "embedded_mutual_tls",

@@ -96,8 +96,10 @@ class ClusterSpec:
             raise ClusterError(f"appendfsync '{self.appendfsync}': use everysec, always or no")
         if self.masters < 3:
             raise ClusterError(f"--masters {self.masters}: Redis Cluster needs at least 3 masters")
-        if self.masters > 64 or not 0 <= self.replicas <= 5:
-            raise ClusterError("--masters must be 3..64 and --replicas 0..5 for an embedded cluster")
+        (low, high), (r_low, r_high) = D.EMBEDDED_MASTERS_RANGE, D.EMBEDDED_REPLICAS_RANGE
+        if self.masters > high or not r_low <= self.replicas <= r_high:
+            raise ClusterError(f"--masters must be {low}..{high} and --replicas {r_low}..{r_high} for an embedded "
+                               "cluster")
         if self.mutual_tls and not self.tls:
             raise ClusterError("--mutual-tls needs --tls: give both (mutual TLS is TLS with client certificates)")
         if self.maxmemory is not None:

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadsim import defaults as D
 from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError, UserError, explain_usage_error
@@ -70,12 +71,13 @@ class Grid:
         for p in self.ha_pairs:
             if p < 1:
                 raise ExperimentError(f"--ha-pairs {p}: give at least 1 HA pair")
+        (low, high), (r_low, r_high) = D.EMBEDDED_MASTERS_RANGE, D.EMBEDDED_REPLICAS_RANGE
         for m in self.masters:
-            if not 3 <= m <= 64:
-                raise ExperimentError(f"--masters {m}: an embedded cluster has 3..64 masters")
+            if not low <= m <= high:
+                raise ExperimentError(f"--masters {m}: an embedded cluster has {low}..{high} masters")
         for r in self.replicas:
-            if not 0 <= r <= 5:
-                raise ExperimentError(f"--replicas {r}: an embedded cluster has 0..5 replicas per master")
+            if not r_low <= r <= r_high:
+                raise ExperimentError(f"--replicas {r}: an embedded cluster has {r_low}..{r_high} replicas per master")
         for c in self.complexity:
             check_complexity(c)
         for cps in self.cps_per_pair:

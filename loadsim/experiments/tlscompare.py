@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from loadsim import defaults as D
 from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError
@@ -87,9 +88,10 @@ class CompareSpec:
         """Bad input is refused before any cluster starts (one line naming the option)."""
         if self.ha_pairs < 1:
             raise ExperimentError(f"--ha-pairs {self.ha_pairs}: give at least 1 HA pair")
-        if not 3 <= self.masters <= 64:
-            raise ExperimentError(f"--masters {self.masters}: an embedded cluster has 3..64 masters (Redis Cluster "
-                                  "needs at least 3)")
+        low, high = D.EMBEDDED_MASTERS_RANGE
+        if not low <= self.masters <= high:
+            raise ExperimentError(f"--masters {self.masters}: an embedded cluster has {low}..{high} masters (Redis "
+                                  "Cluster needs at least 3)")
         if not 0 < self.cps_per_pair < float("inf"):
             raise ExperimentError(f"--cps-per-pair {self.cps_per_pair:g}: the offered load must be a finite number > 0")
         if self.repeats < 3:

@@ -284,4 +284,4 @@ def test_constants_several_modules_check_live_once():
         assert "sim.get(" not in text, path
         if path.name != "defaults.py":
             assert not re.search(r"\b15_?000\b", text), path
-            assert not re.search(r"\b1\s*(<=|,)\s*[\w.]*\s*(<=)?\s*256\b", text), path
+            assert not re.search(r"\b1\s*(<=|,)\s*[\w.]*\s*(<=)?\s*256\b|,\s*256\)", text), path
