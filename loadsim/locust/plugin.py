@@ -636,6 +636,7 @@ class Loadsim:
         return {"recorder": eng.recorder.drain(), "live": eng.live_sessions, "queue": eng.queue_depth,
                 "cpu": ticker.cpu_s if ticker else 0.0, "cpu_percent": ticker.cpu_percent if ticker else 0.0,
                 "rss": rss_bytes(), "steady_from_wall": steady_wall, "stopped": bool(ticker and ticker.stopped),
+                "pairs": len(eng.pairs),
                 "client": eng.client_stats()}  # cumulative: the master keeps each worker's latest
 
     def _on_tick(self, environment: Environment, msg: Message, **_kw: object) -> None:
