@@ -223,7 +223,7 @@ def projection(nodes: dict[str, dict[str, Any]], live_now: float, params: Any,
         masters=len(masters), live_sessions=live_now, used_memory=sum(number(x.get("used_memory")) for x in latest),
         cpu_s=sum(number(x.get("cpu_percent")) for x in latest) / 100, master_seconds=float(len(masters)),
         commands=sum(number(x.get("commands_per_s")) for x in latest),
-        operations_steady=0.0, cpu_us_per_command=0.0, workload=params)
+        operations_steady=0.0, cpu_us_per_command=0.0, workload=params, replicas=replicas)
     try:
         costs = sz.fit_unit_costs([run])
     except FitError as exc:

@@ -112,13 +112,15 @@ class MeasuredRun:
         if bytes_in is None and self.workload is not None:
             bytes_in = self.commands * uc.bytes_per_command(self.workload)
         return uc.CpuSample(self.name, self.tls, self.cpu_s, self.master_seconds, self.commands, bytes_in,
-                            self.idle_share)
+                            self.idle_share, self.replicas,
+                            uc.write_share(self.workload) if self.workload is not None else 1.0)
 
     @property
     def bytes_per_command(self) -> float:
         """Bytes received per command in the steady window (0: not measured)."""
         return (self.bytes_in or 0.0) / self.commands if self.commands else 0.0
     redis_exec_us: tuple[float | None, float | None] = (None, None)  # INFO latencystats p50, p99 per command
+    replicas: int = 0  # replicas per master of the run's cluster (its CPU per command carries their propagation)
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,8 @@ def predict_run(r: MeasuredRun, c: UnitCosts) -> tuple[float, float]:
     assert r.workload is not None
     # the bytes the run's sessions send (the model's), so that the prediction does not lean on the measured run
     bytes_in = r.commands * uc.bytes_per_command(r.workload)
-    return memory, c.cpu_for(r.tls).seconds(r.master_seconds, r.commands, bytes_in)
+    arm = c.cpu_for(r.tls).for_replicas(r.replicas, uc.write_share(r.workload))  # at the run's own replicas
+    return memory, arm.seconds(r.master_seconds, r.commands, bytes_in)
 
 
 def fit_calibration(runs: list[MeasuredRun]) -> tuple[float, float, float | None, str]:
@@ -188,7 +191,7 @@ def _cpu_us_for(r: MeasuredRun, plain: uc.CpuCosts, tls: uc.CpuCosts) -> float:
     """Server CPU per command the unit costs give for a run's steady window (its idle CPU included): beside the
     run's own measured figure, what the report's per-run table shows."""
     sample = r.cpu_sample()
-    arm = tls if r.tls else plain
+    arm = (tls if r.tls else plain).for_replicas(r.replicas, sample.write_share)  # at the run's own replicas
     return arm.seconds(r.master_seconds, r.commands, sample.bytes_in or 0.0) * 1e6 / r.commands if r.commands else 0.0
 
 
@@ -615,6 +618,11 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
     group_cmds = [n * sum(f.commands_per_s.values()) for n, _, f in feet]
     bytes_per_cmd = (sum(x * uc.bytes_per_command(p) for x, (_, p, _) in zip(group_cmds, feet, strict=True))
                      / sum(group_cmds)) if sum(group_cmds) else 0.0
+    # the CPU per command at the question's replicas (the unit costs hold the replicas they were measured with):
+    # every figure of this prediction (its CPU line, ceiling, utilisation, latency) reads these adjusted costs
+    writes = (sum(x * uc.write_share(p) for x, (_, p, _) in zip(group_cmds, feet, strict=True))
+              / sum(group_cmds)) if sum(group_cmds) else 1.0
+    c = c.for_replicas(d.replicas, writes)
     tls = d.tls
     util = c.cpu_for(tls).utilisation(busiest_cmds, busiest_cmds * bytes_per_cmd)
     # latency for production (loadsim.model.latency): the question's round trip and the ORS client's time, Redis's
@@ -831,7 +839,12 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                        "cpu_s_per_byte": p.costs.cpu_s_per_byte,
                        # what the prediction uses: CPU per command at its bytes per command, with the sources
                        "server_cpu": {"us_per_command": p.costs.service_s(p.bytes_per_command, p.tls) * 1e6,
-                                      "bytes_per_command": p.bytes_per_command, "tls": p.tls, "line": p.cpu_line},
+                                      "bytes_per_command": p.bytes_per_command, "tls": p.tls, "line": p.cpu_line,
+                                      # replicas per master the CPU per command was measured with, and what the
+                                      # question's replicas add to it (None: the same replicas)
+                                      "measured_replicas": p.costs.cpu_for(p.tls).replicas,
+                                      "replicas_us_per_command": p.costs.cpu_for(p.tls).replica_extra_s * 1e6,
+                                      "replicas_note": p.costs.cpu_for(p.tls).replica_note or None},
                        "table": p.costs.rows(p.bytes_per_command),
                        "redis_execution_us": {"p50": p.costs.redis_latency.exec_us_p50,
                                               "p99": p.costs.redis_latency.exec_us_p99,

@@ -15,6 +15,12 @@ Server CPU of one master over a window (``used_cpu_sys + used_cpu_user``: socket
   apart from its commands; at least the idle share measured before the load, ``summary.server.idle_cpu``: cron,
   the cluster bus, the monitor's INFO polls). The production question gives the rate per master, so the same line
   sizes it; above the runs' rates it errs high (the slope still holds some wake-up cost), never low.
+* ``per_replica_write``: a master writes every write command again to each replica's link (reads are not
+  propagated): memtier_benchmark at 1,000 SETs/s of 2 KB read 17.4 µs per command alone and 23.0 µs with one replica
+  (+32 %), so 5.6 µs per write per replica (a reference value). ``per_command`` holds the replicas of what it was
+  measured on (``CpuCosts.replicas``: the runs' own, 0 for the reference runs and ``loadsim capacity``); a question
+  with other replicas adds (or removes) this cost per replica of the difference, times the workload's write share
+  (``CpuCosts.for_replicas``), and the CPU line says so.
 * ``per_byte``: a 16 KB session write costs the master a little more than a 4 KB one (reading it off the socket,
   copying it, TLS decrypting it): 0.40 ns per byte received plain, memtier_benchmark 2 KB against 8 KB SETs at the
   same 2,000 commands/s. (The 3.5 ns/B this replaced came from complex runs at lower rates than the standard ones:
@@ -82,17 +88,51 @@ class Cost:
         return f"{self.value * scale:,.{digits}f}{unit} ({SOURCE_TEXT[self.source]}: {self.basis}{spread})"
 
 
+_REPLICA_DEFAULT = D.DEFAULTS["cpu_s_per_replica_write"]
+REPLICA_WRITE = Cost(float(_REPLICA_DEFAULT.value), REFERENCE, _REPLICA_DEFAULT.basis)
+# A fitted per-command figure loses at most half of itself to replicas it was measured with: one replica added
+# 32 % (17.4 against 23.0 µs), so even 2 replicas removed leave 1 / 1.64 = 61 % of it; a floor keeps a CPU per
+# command positive when a noisy fit is smaller than the reference propagation cost.
+MIN_SHARE_WITHOUT_REPLICAS = 0.5
+
+
 @dataclass(frozen=True)
 class CpuCosts:
-    """Server CPU of one master, plain or TLS: ``base x seconds + per_command x commands + per_byte x bytes``."""
+    """Server CPU of one master, plain or TLS: ``base x seconds + (per_command + replica_extra) x commands +
+    per_byte x bytes``; ``replica_extra`` is what the question's replicas add beyond those ``per_command`` was
+    measured with (``for_replicas``; 0 until asked)."""
 
-    per_command: Cost  # CPU seconds per command beyond its bytes
+    per_command: Cost  # CPU seconds per command beyond its bytes, at ``replicas`` replicas per master
     per_byte: Cost  # CPU seconds per byte the master receives
     base: Cost  # share of one core a master uses apart from its commands (at least an idle master's)
+    replicas: float = 0.0  # replicas per master of what per_command was measured on (the runs', 0 for the reference)
+    per_replica_write: Cost = REPLICA_WRITE  # CPU seconds per write command per replica (propagating it)
+    replica_extra_s: float = 0.0  # CPU seconds per command the question's replicas add (negative: remove)
+    replica_note: str = ""  # "incl. +5.6 µs for 1 replica more than measured (0 per master): ..."; "" when equal
+
+    def for_replicas(self, replicas: float, write_share: float) -> CpuCosts:
+        """These costs for a master with ``replicas`` replicas whose commands are ``write_share`` writes: the
+        reference propagation cost per replica of the difference from the measured replicas (none when equal)."""
+        diff = replicas - self.replicas
+        if diff == 0 or write_share <= 0:
+            return replace(self, replica_extra_s=0.0, replica_note="")
+        extra = max(diff * write_share * self.per_replica_write.value,
+                    -(1 - MIN_SHARE_WITHOUT_REPLICAS) * self.per_command.value)
+        n = abs(diff)
+        count = f"{n:g} replica{'s' if n != 1 else ''}"
+        note = (f"incl. {extra * 1e6:+.1f} µs for {count} {'more' if diff > 0 else 'fewer'} than measured "
+                f"({self.replicas:g} per master): {self.per_replica_write.value * 1e6:.1f} µs per write per replica "
+                f"x {100 * write_share:.0f} % writes ({SOURCE_TEXT[self.per_replica_write.source]})")
+        return replace(self, replica_extra_s=extra, replica_note=note)
+
+    @property
+    def per_command_s(self) -> float:
+        """CPU seconds per command beyond its bytes, at the question's replicas."""
+        return self.per_command.value + self.replica_extra_s
 
     def service_s(self, bytes_per_command: float) -> float:
         """CPU seconds one command of this many bytes (received) costs the master's main thread."""
-        return self.per_command.value + self.per_byte.value * max(0.0, bytes_per_command)
+        return self.per_command_s + self.per_byte.value * max(0.0, bytes_per_command)
 
     def ceiling_commands_per_s(self, bytes_per_command: float, cpu_ceiling: float) -> float:
         """Commands/s of this size one master carries at ``cpu_ceiling`` (share of one core) less its base share:
@@ -102,11 +142,11 @@ class CpuCosts:
 
     def utilisation(self, commands_per_s: float, bytes_per_s: float) -> float:
         """Share of one core a master uses at this load."""
-        return self.base.value + commands_per_s * self.per_command.value + bytes_per_s * self.per_byte.value
+        return self.base.value + commands_per_s * self.per_command_s + bytes_per_s * self.per_byte.value
 
     def seconds(self, master_seconds: float, commands: float, bytes_in: float) -> float:
         """CPU seconds of masters over a window (``master_seconds``: masters x seconds)."""
-        return self.base.value * master_seconds + commands * self.per_command.value + bytes_in * self.per_byte.value
+        return self.base.value * master_seconds + commands * self.per_command_s + bytes_in * self.per_byte.value
 
     @property
     def source(self) -> str:
@@ -159,6 +199,8 @@ class CpuSample:
     commands: float
     bytes_in: float | None  # None: not measured (runs from before the byte counters were kept)
     idle_share: float | None  # measured before the load; None: not measured
+    replicas: float = 0.0  # replicas per master of the run's cluster
+    write_share: float = 1.0  # share of its commands that write (what a master propagates to its replicas)
 
 
 def _pooled_se(values: list[float], weights: list[float]) -> float | None:
@@ -193,6 +235,12 @@ def fit_cpu(samples: list[CpuSample], tls: bool) -> CpuCosts:
     runs = [s for s in samples if s.tls == tls and s.commands > 0 and s.master_seconds > 0]
     if not runs:
         return ref
+    # runs on clusters with different replicas are brought to the fewest (less the reference propagation cost per
+    # write per replica of the difference): the fit is then at that count, and a question adds its own difference
+    replicas = min(s.replicas for s in runs)
+    if any(s.replicas != replicas for s in runs):
+        runs = [replace(s, cpu_s=s.cpu_s - REPLICA_WRITE.value * s.commands * s.write_share * (s.replicas - replicas))
+                for s in runs]
     n = len(runs)
     plural = f"{n} run{'s' if n != 1 else ''}"
     idles = [s.idle_share for s in runs if s.idle_share is not None]
@@ -251,12 +299,12 @@ def fit_cpu(samples: list[CpuSample], tls: bool) -> CpuCosts:
         rest = [s.cpu_s - base.value * s.master_seconds - per_byte.value * (s.bytes_in or 0.0) for s in runs]
         value = sum(rest) / sum(s.commands for s in runs)
         if value <= 0:  # the idle share or the per-byte term took it all: the runs cannot tell, keep the reference
-            return replace(ref, base=base)
+            return replace(ref, base=base)  # (the reference is at 0 replicas)
         per_command = Cost(value, FITTED, f"{plural}' steady windows, less the idle CPU and "
                                           f"{per_byte.value * 1e9:.2f} ns per byte",
                            _pooled_se([r / s.commands for r, s in zip(rest, runs, strict=True)],
                                       [s.commands for s in runs]))
-    return CpuCosts(per_command, per_byte, base)
+    return CpuCosts(per_command, per_byte, base, replicas=replicas)
 
 
 def from_capacity(arm: CpuCosts, us_per_command: float, bytes_per_command: float | None, where: str) -> CpuCosts:
@@ -270,10 +318,13 @@ def from_capacity(arm: CpuCosts, us_per_command: float, bytes_per_command: float
     basis = (f"{where}: {us_per_command:.1f} µs per command at saturation"
              + (f" at {at:,.0f} B per command" if at else "")
              + f"; x {ratio:.3f} on the {SOURCE_TEXT[arm.per_command.source]} (per command and per byte)")
+    # the capacity's own cluster has no replicas (experiments/capacity.py): its figure is at 0 replicas
     if not at:
-        return replace(arm, per_command=Cost(us_per_command * 1e-6, CAPACITY, basis))
+        return replace(arm, per_command=Cost(us_per_command * 1e-6, CAPACITY, basis), replicas=0.0,
+                       replica_extra_s=0.0, replica_note="")
     return replace(arm, per_command=Cost(arm.per_command.value * ratio, CAPACITY, basis),
-                   per_byte=Cost(arm.per_byte.value * ratio, CAPACITY, basis))
+                   per_byte=Cost(arm.per_byte.value * ratio, CAPACITY, basis), replicas=0.0, replica_extra_s=0.0,
+                   replica_note="")
 
 
 @dataclass(frozen=True)
@@ -302,6 +353,12 @@ class UnitCosts:
         """The CPU costs of plain or TLS connections."""
         return self.tls if tls else self.plain
 
+    def for_replicas(self, replicas: float, write_share: float) -> UnitCosts:
+        """These costs for a question with ``replicas`` per master and ``write_share`` of its commands writes
+        (``CpuCosts.for_replicas``, both arms): what every surface of that question prints."""
+        return replace(self, plain=self.plain.for_replicas(replicas, write_share),
+                       tls=self.tls.for_replicas(replicas, write_share))
+
     def service_s(self, bytes_per_command: float, tls: bool = False) -> float:
         """Redis's CPU per command on its main thread (s) for commands of this size: the time a command occupies
         the event loop (what the latency composition adds per command and queueing sees)."""
@@ -309,8 +366,8 @@ class UnitCosts:
 
     # the plain arm's figures by their old names (sizing, the report and scripts read these)
     @property
-    def cpu_s_per_command(self) -> float:
-        return self.plain.per_command.value
+    def cpu_s_per_command(self) -> float:  # at the question's replicas once ``for_replicas`` has asked
+        return self.plain.per_command_s
 
     @property
     def cpu_s_per_command_sd(self) -> float | None:
@@ -350,11 +407,13 @@ class UnitCosts:
     def cpu_line(self, bytes_per_command: float, tls: bool = False) -> str:
         """The one line every surface prints for the CPU a command costs: ``server CPU 23.0 µs per command at
         2,054 B, plain = 22.2 µs (fitted runs) + 0.40 ns/B (reference value) x 2,054 B; a master's base CPU 0.25 %
-        of a core (fitted runs)``."""
+        of a core (fitted runs)``; at other replicas than measured, ``..., incl. +5.6 µs for 1 replica more than
+        measured (0 per master): 5.6 µs per write per replica x 100 % writes (reference value); ...``."""
         a = self.cpu_for(tls)
         return (f"server CPU {a.service_s(bytes_per_command) * 1e6:.1f} µs per command at {bytes_per_command:,.0f} B, "
                 f"{'TLS' if tls else 'plain'} = {a.per_command.short(1e6, ' µs')} + "
-                f"{a.per_byte.short(1e9, ' ns/B', 2)} x {bytes_per_command:,.0f} B; a master's base CPU "
+                f"{a.per_byte.short(1e9, ' ns/B', 2)} x {bytes_per_command:,.0f} B"
+                + (f", {a.replica_note}" if a.replica_note else "") + "; a master's base CPU "
                 f"{a.base.short(100, ' % of a core', 2)}")
 
     def rows(self, bytes_per_command: float | None = None) -> list[dict[str, Any]]:
@@ -372,10 +431,13 @@ class UnitCosts:
             add(f"server CPU per command, {arm} (beyond its bytes)", a.per_command, 1e6, "µs")
             add(f"server CPU per byte received, {arm}", a.per_byte, 1e9, "ns")
             add(f"a master's base CPU (apart from its commands), {arm}", a.base, 100, "% of a core")
+            add(f"server CPU per write command per replica, {arm}", a.per_replica_write, 1e6, "µs")
             if bytes_per_command:
                 out.append({"unit cost": f"server CPU per command at {bytes_per_command:,.0f} B, {arm}",
                             "value": a.service_s(bytes_per_command) * 1e6, "unit": "µs",
-                            "source": SOURCE_TEXT[a.source], "basis": "per command + per byte x bytes",
+                            "source": SOURCE_TEXT[a.source],
+                            "basis": "per command + per byte x bytes" + (f" ({a.replica_note})" if a.replica_note
+                                                                          else ""),
                             "interval": None})
         memory = Cost(self.memory_factor, self.memory_source,
                       self.memory_note or "the model alone (Redis internals, jemalloc size classes)",
@@ -401,27 +463,51 @@ def request_bytes(command: tuple[object, ...]) -> int:
     return size
 
 
-@functools.lru_cache(maxsize=1024)  # the envelope's searches ask for the same pairs thousands of times
-def bytes_per_command(p: wl.WorkloadParams) -> float:
-    """Mean bytes a master receives per command of this workload (requests as ORS sends them: a create, the
-    updates, a delete; records at their mean size). Replies are a few bytes and left out, like the monitor's INFO
-    replies (the measured figure is ``total_net_input_bytes``). Measured here: 2,030 to 2,054 B per command for the
-    standard preset over four runs (this model: 2,054 B), 8,598 to 8,678 B for the complex one (model: 8,863 B)."""
+# Commands a master propagates to its replicas (they change the keyspace); reads (GET, HGETALL, EXISTS...) are not.
+# ORS's persistence sends SET, HSET, HDEL, DEL and PEXPIRE (workload.commands_for); the rest are their kin.
+WRITE_COMMANDS = frozenset({"SET", "SETEX", "PSETEX", "MSET", "HSET", "HMSET", "HDEL", "DEL", "UNLINK", "EXPIRE",
+                            "PEXPIRE", "EXPIREAT", "PEXPIREAT", "PERSIST", "ZADD", "ZREM", "ZREMRANGEBYSCORE", "SADD",
+                            "SREM", "INCR", "INCRBY", "DECR", "APPEND", "RENAME", "LPUSH", "RPUSH", "LPOP", "RPOP"})
+
+
+def _session_commands(p: wl.WorkloadParams) -> list[tuple[float, list[tuple[object, ...]]]]:
+    """A session's life as ORS sends it: (times per session, the commands of one such operation)."""
     c = p.complexity
     layout = wl.KeyLayout(p.key_layout, p.ors_cluster_name)
     sid = wl.session_id(1, 1)
     record = b"x" * max(1, int(round(c.record_bytes / max(1, c.records))))
     timer = b"x" * c.timer_bytes if c.timer_bytes > 0 else None
     ttl = p.session_ttl_s * 1000
-    total = commands = 0.0
+    out = []
     for kind, times, timers, which in (
             (wl.CREATE, 1.0, timer, -1),
             (wl.UPDATE, c.updates_per_session * c.timer_share, timer, 0),
             (wl.UPDATE, c.updates_per_session * (1.0 - c.timer_share if timer else 1.0), None, 0),
             (wl.DELETE, 1.0 - p.leaked_share, None, -1)):
-        if times <= 0:
-            continue
-        cmds = wl.commands_for(layout, kind, sid, 1, record, timers, ttl, c.records, which)
+        if times > 0:
+            out.append((times, wl.commands_for(layout, kind, sid, 1, record, timers, ttl, c.records, which)))
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def write_share(p: wl.WorkloadParams) -> float:
+    """Share of this workload's commands that write (``WRITE_COMMANDS``): what a master propagates to each replica.
+    ORS's session persistence only writes (1.0); a read (GET on recovery) would lower it."""
+    writes = commands = 0.0
+    for times, cmds in _session_commands(p):
+        writes += times * sum(1 for cmd in cmds if str(cmd[0]).upper() in WRITE_COMMANDS)
+        commands += times * len(cmds)
+    return writes / commands if commands else 0.0
+
+
+@functools.lru_cache(maxsize=1024)  # the envelope's searches ask for the same pairs thousands of times
+def bytes_per_command(p: wl.WorkloadParams) -> float:
+    """Mean bytes a master receives per command of this workload (requests as ORS sends them: a create, the
+    updates, a delete; records at their mean size). Replies are a few bytes and left out, like the monitor's INFO
+    replies (the measured figure is ``total_net_input_bytes``). Measured here: 2,030 to 2,054 B per command for the
+    standard preset over four runs (this model: 2,054 B), 8,598 to 8,678 B for the complex one (model: 8,863 B)."""
+    total = commands = 0.0
+    for times, cmds in _session_commands(p):
         total += times * sum(request_bytes(cmd) for cmd in cmds)
         commands += times * len(cmds)
     return total / commands if commands else 0.0

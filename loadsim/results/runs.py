@@ -107,7 +107,7 @@ def run_record(path: Path, summary: dict[str, Any], config: dict[str, Any] | Non
         bytes_in=(float(sum(m["net_input_bytes_steady"] for m in masters))
                   if all("net_input_bytes_steady" in m for m in masters) else None),
         idle_share=(summary["server"].get("idle_cpu") or {}).get("share_per_master"),
-        redis_exec_us=_redis_exec(summary))
+        redis_exec_us=_redis_exec(summary), replicas=int(cluster.get("replicas") or 0))
 
 
 def _steady_cpu_us(masters: list[dict[str, Any]]) -> float:

@@ -41,7 +41,7 @@ def test_plan_reads_queueing_off_the_capacity_curve(tmp_path):
     assert sz.verdict_dict(sz.verdict(sz.Deployment(ha_pairs=1500), costs, with_envelope=False)
                            )["prediction"]["latency"]["queueing"] == r.queue_source
     # past its last point the composition says the wait is extrapolated
-    over = sz.verdict(sz.Deployment(ha_pairs=2500, cpu_ceiling=0.95), costs, with_envelope=False).prediction
+    over = sz.verdict(sz.Deployment(ha_pairs=2000, cpu_ceiling=0.95), costs, with_envelope=False).prediction
     assert over.cpu_utilisation > 0.7 and "extrapolated" in over.latency.queue_basis
 
 

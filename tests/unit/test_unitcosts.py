@@ -1,5 +1,7 @@
 """The unit costs (loadsim.model.unitcosts) on synthetic runs with known answers."""
 
+from dataclasses import replace
+
 import pytest
 
 from loadsim.model import sizing as sz
@@ -113,10 +115,65 @@ def test_the_prediction_charges_bytes_and_prints_the_figure_it_uses_with_its_sou
     assert per_cmd_big - per_cmd_small == pytest.approx(
         costs.cpu_s_per_byte * (big.bytes_per_command - small.bytes_per_command), rel=0.02)
     assert per_cmd_big > per_cmd_small * 1.05
-    assert per_cmd_small == pytest.approx(costs.service_s(small.bytes_per_command), rel=0.02)
+    # the question has a replica per master, the reference values none: the prediction's costs carry its propagation
+    assert per_cmd_small == pytest.approx(small.costs.service_s(small.bytes_per_command), rel=0.02)
     line = small.cpu_line
-    assert f"{costs.service_s(small.bytes_per_command) * 1e6:.1f} µs per command" in line
+    assert f"{small.costs.service_s(small.bytes_per_command) * 1e6:.1f} µs per command" in line
+    assert "incl. +5.6 µs for 1 replica more than measured" in line
     assert "(reference value)" in line and line in sz.verdict(sz.Deployment(), costs, with_envelope=False).text()
     # every figure of the table carries its source
     rows = costs.rows(small.bytes_per_command)
     assert {r["source"] for r in rows} == {"reference value"} and all(r["basis"] for r in rows)
+
+
+def _run_without_replicas(replicas: int = 0) -> sz.MeasuredRun:
+    """A standard run whose steady window costs 20 µs per command at 2,054 B (no idle share: it all goes to the
+    commands), on a cluster with ``replicas`` per master."""
+    w = wl.WorkloadParams(complexity=wl.PRESETS["standard"])
+    commands = 100_000.0
+    return sz.MeasuredRun(name=f"r{replicas}", run_class="clean", evidence="", tls=False, ha_pairs=3, masters=3,
+                          live_sessions=1000.0, used_memory=10e6, cpu_s=commands * 20e-6, master_seconds=300.0,
+                          commands=commands, operations_steady=commands / 2.25, cpu_us_per_command=20.0, workload=w,
+                          bytes_in=commands * uc.bytes_per_command(w), replicas=replicas)
+
+
+def test_a_replica_adds_the_reference_propagation_cost_per_write_command():
+    """Runs without replicas, a question with one per master: the CPU per command rises by the reference cost per
+    write per replica (memtier: 17.4 against 23.0 µs) times the write share; at the runs' own replicas it is
+    unchanged, and with runs at one replica a question without removes it. The CPU line says so."""
+    assert uc.REPLICA_WRITE.value == pytest.approx(5.6e-6) and uc.REPLICA_WRITE.source == uc.REFERENCE
+    assert "17.4" in uc.REPLICA_WRITE.basis and "23.0" in uc.REPLICA_WRITE.basis
+    writes = uc.write_share(wl.WorkloadParams())
+    assert writes == 1.0  # ORS's persistence only writes (SET, HSET, HDEL, DEL, PEXPIRE)
+    costs = sz.fit_unit_costs([_run_without_replicas(0)])
+    assert costs.plain.replicas == 0
+    at = {r: sz.predict(sz.Deployment(ha_pairs=3, masters=3, replicas=r), costs) for r in (0, 1, 2)}
+    b = at[0].bytes_per_command
+    assert at[0].costs.service_s(b) == pytest.approx(costs.service_s(b))  # the runs' own replicas: unchanged
+    assert "replica" not in at[0].cpu_line
+    assert at[1].costs.service_s(b) - costs.service_s(b) == pytest.approx(uc.REPLICA_WRITE.value * writes)
+    assert at[2].costs.service_s(b) - costs.service_s(b) == pytest.approx(2 * uc.REPLICA_WRITE.value * writes)
+    assert at[1].cpu_utilisation > at[0].cpu_utilisation
+    assert "incl. +5.6 µs for 1 replica more than measured (0 per master" in at[1].cpu_line
+    assert at[1].master_ceiling_commands_per_s < at[0].master_ceiling_commands_per_s
+    # --json carries the same line and figure
+    j = sz.verdict_dict(sz.verdict(at[1].deployment, costs, with_envelope=False))["unit_costs"]["server_cpu"]
+    assert j["line"] == at[1].cpu_line and j["us_per_command"] == pytest.approx(at[1].costs.service_s(b) * 1e6)
+    assert j["measured_replicas"] == 0 and j["replicas_us_per_command"] == pytest.approx(5.6)
+    assert j["replicas_note"] in at[1].cpu_line
+    # runs with a replica per master: the fit is at 1, and a question without one removes the cost
+    with_one = sz.fit_unit_costs([_run_without_replicas(1)])
+    assert with_one.plain.replicas == 1
+    none = sz.predict(sz.Deployment(ha_pairs=3, masters=3, replicas=0), with_one)
+    assert with_one.service_s(b) - none.costs.service_s(b) == pytest.approx(uc.REPLICA_WRITE.value * writes)
+    assert "incl. -5.6 µs for 1 replica fewer than measured (1 per master" in none.cpu_line
+
+
+def test_runs_at_different_replicas_fit_at_the_fewest():
+    """A run with a replica and one without, at the same true cost: brought to the fewest replicas (0) by the
+    reference cost, their pooled per-command figure is the replica-free one."""
+    one = replace(_run_without_replicas(1), name="with", cpu_s=_run_without_replicas().cpu_s + 100_000 * 5.6e-6)
+    arm = sz.fit_unit_costs([_run_without_replicas(0), one]).plain
+    assert arm.replicas == 0
+    assert arm.service_s(uc.bytes_per_command(wl.WorkloadParams())) == pytest.approx(
+        sz.fit_unit_costs([_run_without_replicas(0)]).plain.service_s(uc.bytes_per_command(wl.WorkloadParams())))
