@@ -752,9 +752,12 @@ class PairSchedule:
         seqs = self._seqs
         return [seqs[key & SLOT_MASK] for key in self._heap] + [key & SEQ_MASK for key in self._leaked]
 
-    def sessions(self) -> list[str]:
-        """Ids of the sessions alive in Redis (for recovery checks and the cleanup at the end of a test)."""
-        return [self.sid(seq) for seq in self.live_seqs()]
+    def sessions(self, created: int | None = None) -> list[str]:
+        """Ids of the sessions alive in Redis (for recovery checks and the cleanup at the end of a test); with
+        ``created``, only those among the first ``created`` sessions (``len(acked)`` taken at some moment: the
+        sessions that existed then, e.g. the ones an old primary owned at a switchover)."""
+        seqs = self.live_seqs()
+        return [self.sid(seq) for seq in seqs if created is None or seq <= created]
 
     def sid(self, seq: int) -> str:
         """The id of this pair's session number ``seq`` (1 = its first) in this run."""

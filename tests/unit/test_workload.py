@@ -109,6 +109,22 @@ def test_an_ha_pair_has_one_node_id_its_primary_dbid_and_every_session_carries_i
         o.sid for o in ops if o.kind == wl.DELETE}
 
 
+def test_the_sessions_a_switchover_expects_are_those_created_before_it():
+    """A switchover recovers the old primary's sessions: the live ones among those created before it, not the
+    calls that arrive while the old primary stops (they wait in the new primary's queue, unwritten)."""
+    sched = wl.PairSchedule(wl.WorkloadParams(ha_pairs=1, cps_per_pair=20, aht_s=3), wl.HaPair(0), 0.0)
+    before = list(sched.pop_due(4.0))
+    owned = len(sched.acked)
+    after = list(sched.pop_due(6.0))
+    created_after = {o.sid for o in after if o.kind == wl.CREATE}
+    ended_after = {o.sid for o in after if o.kind == wl.DELETE}
+    assert owned and created_after and ended_after - created_after  # both windows have creates and old ends
+    expected = set(sched.sessions(created=owned))
+    assert expected == set(sched.sessions()) - created_after
+    assert expected == ({o.sid for o in before if o.kind == wl.CREATE}
+                        - {o.sid for o in before + after if o.kind == wl.DELETE})
+
+
 def test_node_tag_layout_gives_one_slot_per_pair_and_recovery_finds_the_pairs_sessions():
     tagged = wl.KeyLayout("node-tag", "c")
     slots = {}
