@@ -109,7 +109,10 @@ def costs_table(costs: sz.UnitCosts, d: sz.Deployment | None = None) -> pd.DataF
     """The unit costs the predictions use, each with its source (capacity measurement > fitted runs > reference
     value) and how it was obtained; with the target ``d``, the CPU per command at its bytes per command (the
     figure the verdict uses and ``plan`` prints)."""
-    at = sz.predict(d, costs).bytes_per_command if d is not None else None
+    p = sz.predict(d, costs) if d is not None else None
+    at = p.bytes_per_command if p is not None else None
+    # the target's costs: at its replicas per master (what plan --json's table shows for the same question)
+    costs = p.costs if p is not None else costs
     rows = [{"unit cost": r["unit cost"] + (f" ({r['unit']})" if r["unit"] else ""), "value": round(r["value"], 3),
              "source": r["source"], "how": r["basis"],
              "95 % interval": (f"{r['interval'][0]:,.3f} .. {r['interval'][1]:,.3f}" if r["interval"] else "-")}

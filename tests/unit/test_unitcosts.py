@@ -177,3 +177,21 @@ def test_runs_at_different_replicas_fit_at_the_fewest():
     assert arm.replicas == 0
     assert arm.service_s(uc.bytes_per_command(wl.WorkloadParams())) == pytest.approx(
         sz.fit_unit_costs([_run_without_replicas(0)]).plain.service_s(uc.bytes_per_command(wl.WorkloadParams())))
+
+
+def test_the_report_table_shows_the_question_s_cpu_per_command_as_plan_does():
+    """The report's unit-cost table for a target with a replica per master (the costs measured without) prints the
+    CPU per command plan --json's table does for the same question: the replica's propagation included."""
+    from loadsim.report import sizing as report
+
+    costs = sz.fit_unit_costs([_run_without_replicas(0)])
+    d = sz.Deployment(ha_pairs=3, masters=3, replicas=1)
+    planned = sz.verdict_dict(sz.verdict(d, costs, with_envelope=False))["unit_costs"]
+    at = planned["server_cpu"]["bytes_per_command"]
+    name = f"server CPU per command at {at:,.0f} B, plain"
+    table = report.costs_table(costs, d)
+    row = {r["unit cost"]: r for r in planned["table"]}[name]
+    assert table.loc[f"{name} (µs)", "value"] == pytest.approx(round(row["value"], 3))
+    assert row["value"] == pytest.approx(planned["server_cpu"]["us_per_command"])
+    assert row["value"] == pytest.approx(costs.service_s(at) * 1e6 + 5.6)
+    assert "incl. +5.6 µs for 1 replica" in table.loc[f"{name} (µs)", "how"]
