@@ -56,7 +56,9 @@ def test_report_on_sweep_uses_the_runs(sweep):
     costs = sizing.fit_unit_costs(runs)
     from loadsim.report.render import document_number
 
-    assert f">{document_number(round(costs.memory_factor, 4))}<" in html  # as the report's table prints it
+    # as the report's table prints it: costs_table rounds to 3 places, then document_number keeps 3 digits (the
+    # test rounded to 4 first: 0.97649 read 0.977 here and 0.976 in the table, a failure one run in a few)
+    assert f">{document_number(round(costs.memory_factor, 3))}<" in html
     # the verdict is the headline, before the figures, which are embedded in the page; it is the one assessment
     # plan --from prints for the same runs, of the same question: the sweep's largest point (3 pairs, 3 masters)
     verdict = re.search(r"(PASS|FAIL): 3 HA pairs on 3 masters x 1 nodes", html)
