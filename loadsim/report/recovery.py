@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from loadsim.results.reader import RunResults  # noqa: E402
-from loadsim.results.text import outage_line, run_class_line  # noqa: E402
+from loadsim.results.text import outage_line, recovery_line, run_class_line  # noqa: E402
 
 EVENT_KEYS = ("faults", "recovery", "failovers", "outages", "migration", "error_windows")
 
@@ -130,9 +130,8 @@ def verdict(summary: dict[str, Any]) -> tuple[str, list[str]]:
                          "took over")
     rv = summary.get("recovery")
     if rv:
-        lines.append(f"Switchover: {rv['recovered']:,} of {rv['expected']:,} live sessions restored, the slowest "
-                     f"pair in {rv['max_seconds']:.2f} s; {rv['lost_never_written']:,} never written (their create "
-                     "was queued in the old primary, as ORS would lose them)")
+        line = recovery_line(rv)  # the run's own line: one answer wherever it is read
+        lines.append(line[0].upper() + line[1:])
     for fi in summary.get("fault_impact", []):
         back = (f"back under 2x after {fi['latency_recovered_s']:.1f} s" if fi.get("latency_recovered_s") is not None
                 else "not back under 2x by the end")

@@ -10,6 +10,19 @@ from loadsim.model.workload import operation_percentile
 from loadsim.results.glossary import explain
 
 
+def recovery_line(rv: dict[str, Any]) -> str:
+    """The switchover's outcome in one line (the run's text and the recovery report say the same). A recovery
+    the run's end cut short says so: its sessions not restored yet are not lost, the run was too short."""
+    if not rv.get("complete", True):
+        unfinished = [p for p in rv.get("per_pair", []) if not p.get("complete", True)]
+        return (f"switchover: recovery NOT FINISHED when the run ended ({len(unfinished)} of {rv.get('pairs', 0)} "
+                f"pairs still restoring, {rv.get('expected', 0):,} live sessions expected): lost sessions unknown; "
+                "run longer after the switchover")
+    return (f"switchover: {rv.get('recovered', 0):,} sessions recovered of {rv.get('expected', 0):,} live, "
+            f"{rv.get('lost', 0):,} lost ({rv.get('lost_never_written', 0):,} never written: their create was "
+            f"queued in or cut off with the old primary, or refused; {rv.get('lost_written', 0):,} written but "
+            f"not found), slowest pair {rv.get('max_seconds', 0):.2f} s")
+
 def human_bytes(n: float) -> str:
     """1536 → "1.5 KiB", 47_800_000 → "45.6 MiB" (binary units, as Redis's used_memory_human)."""
     for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
@@ -74,12 +87,7 @@ def summary_table(summary: dict[str, Any]) -> str:
     if unit:
         lines.append(unit)
     if summary.get("recovery"):
-        rv = summary["recovery"]
-        lines.append(f"switchover: {rv.get('recovered', 0)} sessions recovered of {rv.get('expected', 0)} live, "
-                     f"{rv.get('lost', 0)} lost ({rv.get('lost_never_written', 0)} never written: their create was "
-                     f"queued in or cut off with the old primary, or refused; {rv.get('lost_written', 0)} written but "
-                     "not found), "
-                     f"slowest pair {rv.get('max_seconds', 0):.2f} s")
+        lines.append(recovery_line(summary["recovery"]))
     for m in summary.get("migration", []):
         lines.append(f"migration step {m['step']} at {m['at_s']:.1f} s: {m['what']}: {m['observed']} (vendor: "
                      f"{m['expected']}){'' if m['ok'] else ' NOT AS DOCUMENTED'}")
