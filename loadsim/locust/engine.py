@@ -225,8 +225,8 @@ class OrsNode:
                 eng.fire(request_type="redis", name=op.kind, response_time=(end - op.due) * 1000.0,
                          response_length=0, exception=error, context={})
             return
-        if op.version:
-            self.acked[op.seq - 1] = op.version  # Redis acknowledged this write of the session
+        if op.version:  # Redis acknowledged this write of the session (replies may come out of order)
+            self.acked[op.seq - 1] = records.acknowledge(self.acked[op.seq - 1], op.version)
         elif op.kind == wl.DELETE and op.seq:
             self.acked[op.seq - 1] = records.ENDED
         if op.kind == PREFILL:

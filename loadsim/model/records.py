@@ -20,6 +20,15 @@ ENDED = 0xFFFFFFFF  # acknowledged version of a session whose delete Redis ackno
 ENDED_VERDICT = "ended"  # a session restored after a switchover, but deleted (it ended) before its restore ran
 
 
+def acknowledge(acked: int, version: int) -> int:
+    """The session's last acknowledged version once a write of ``version`` (or its delete: ``ENDED``) is
+    acknowledged: the highest. An update and the delete that follows it (or two updates) can run on two
+    worker threads at once (a queue backed up behind a recovery hands them out together); Redis applies them
+    in order, but their replies may be read in either order, and the update's read last made a session
+    whose delete Redis had applied look written and missing (a false "missing" verdict after a switchover)."""
+    return version if version > acked else acked
+
+
 def _crc(sid: bytes, version: int, body_crc: int) -> int:
     return zlib.crc32(sid + version.to_bytes(4, "big"), body_crc)
 

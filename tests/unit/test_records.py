@@ -26,3 +26,12 @@ def test_small_records_still_carry_the_header_and_the_body_crc_is_cached_by_size
     assert R.check("001-1", R.record(PAYLOAD, CRC, "001-1", 1, 5), 1) == R.CURRENT
     CRC(777)
     assert 777 in CRC._by_size
+
+
+
+def test_replies_read_out_of_order_never_lower_the_acknowledged_version_nor_revive_an_ended_session():
+    # the delete's reply read before the reply of the update Redis applied just before it: still ended
+    assert R.acknowledge(R.acknowledge(3, R.ENDED), 4) == R.ENDED
+    # two updates of one session on two worker threads, replies swapped: the later write stays acknowledged
+    assert R.acknowledge(R.acknowledge(0, 5), 4) == 5
+    assert R.acknowledge(4, 5) == 5 and R.acknowledge(0, 1) == 1
