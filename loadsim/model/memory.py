@@ -380,14 +380,25 @@ class MemoryEstimate:
 
 def estimate_string_keys(keys: int, key_length: int, value_length: int, *, ttl: bool = True, cluster: bool = True,
                          existing_keys: int = 0, existing_keys_with_ttl: int = 0,
+                         existing_buckets: tuple[int, int] | None = None,
                          version: tuple[int, int] = (7, 0), allocator: str = "jemalloc") -> MemoryEstimate:
     """``used_memory`` growth from adding ``keys`` string keys (SET with or without TTL) to a node that
-    already holds ``existing_keys`` (the bucket arrays grow by powers of two)."""
+    already holds ``existing_keys`` (the bucket arrays grow by powers of two).
+
+    ``existing_buckets``: the buckets the main and expires dicts have now, when known (MEMORY STATS). A dict does
+    not shrink until under 10 % full, so after deletions its table can be larger than its keys need, and the new
+    keys then fit without growing it: 20,000 keys on a master where 20,000 had just been deleted grew used_memory
+    by exactly their values and keys, where the table for its remaining keys alone predicted 458,752 B more."""
     if keys < 0 or not math.isfinite(keys):
         raise MemoryModelError(f"keys must be a count >= 0, not {keys}")
     after_ttl = existing_keys_with_ttl + (keys if ttl else 0)
-    buckets = (keyspace_bytes(existing_keys + keys, after_ttl)
-               - keyspace_bytes(existing_keys, existing_keys_with_ttl))
+    if existing_buckets is None:
+        buckets = (keyspace_bytes(existing_keys + keys, after_ttl)
+                   - keyspace_bytes(existing_keys, existing_keys_with_ttl))
+    else:
+        have_main, have_ttl = existing_buckets
+        buckets = BUCKET_POINTER * (max(0, dict_buckets(existing_keys + keys) - have_main)
+                                    + max(0, dict_buckets(after_ttl) - have_ttl))
     return MemoryEstimate(
         data_bytes=keys * string_value_bytes(value_length, allocator),
         per_key_overhead=keys * top_level_key_bytes(key_length, ttl=ttl, cluster=cluster, version=version,

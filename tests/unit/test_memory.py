@@ -121,6 +121,21 @@ def test_estimate_string_keys():
     assert est.total == est.data_bytes + est.per_key_overhead + est.buckets
 
 
+def test_string_keys_grow_only_the_tables_that_are_too_small():
+    """A dict keeps its table until under 10 % full: 1,000 keys left in 8,192 buckets (20,000 just deleted) take
+    20,000 more without growing it; a table the keys do need grows to their power of two."""
+    kept = M.estimate_string_keys(20000, 31, 1024, existing_keys=1000, existing_keys_with_ttl=1000,
+                                  existing_buckets=(32768, 32768))
+    assert kept.buckets == 0
+    grown = M.estimate_string_keys(20000, 31, 1024, existing_keys=1000, existing_keys_with_ttl=1000,
+                                   existing_buckets=(1024, 1024))
+    assert grown.buckets == 2 * 8 * (32768 - 1024)
+    # the key count alone assumes the smallest table for the keys there
+    assert M.estimate_string_keys(20000, 31, 1024, existing_keys=1000, existing_keys_with_ttl=1000).buckets == \
+        grown.buckets
+    assert kept.data_bytes == grown.data_bytes and kept.per_key_overhead == grown.per_key_overhead
+
+
 def test_unknown_allocator_or_version_raises_a_user_error():
     for call in (lambda: M.alloc(10, "libc"), lambda: M.sds_bytes(10, allocator="tcmalloc"),
                  lambda: M.string_value_bytes(10, "libc"), lambda: M.hash_bytes([1], [1], allocator="libc")):
