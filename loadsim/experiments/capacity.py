@@ -152,12 +152,7 @@ class CapacityPlan:
         if not found:
             raise ExperimentError(f"redis-benchmark not found {where}: install redis-tools (apt-get install "
                                   "redis-tools) or give --redis-benchmark PATH")
-        try:
-            proc = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=10,
-                                  stdin=subprocess.DEVNULL)
-            said = (proc.stdout + proc.stderr).strip()
-        except (OSError, subprocess.SubprocessError) as exc:
-            proc, said = None, str(exc)
+        proc, said = version_of(found)
         if proc is None or proc.returncode != 0 or not said.startswith("redis-benchmark"):
             answer = f"exit {proc.returncode}" if proc is not None and proc.returncode else "no version"
             raise ExperimentError(f"--redis-benchmark {found}: not a working redis-benchmark ('--version' gave "
@@ -173,17 +168,23 @@ class CapacityPlan:
             raise ExperimentError(f"--memtier {self.memtier}: no memtier_benchmark there; build it as its README says "
                                   "(https://github.com/redis/memtier_benchmark) or leave --memtier out "
                                   "(redis-benchmark then drives the curve)")
-        try:
-            proc = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=10,
-                                  stdin=subprocess.DEVNULL)
-            said = (proc.stdout + proc.stderr).strip()
-        except (OSError, subprocess.SubprocessError) as exc:
-            proc, said = None, str(exc)
+        proc, said = version_of(found)
         if proc is None or proc.returncode != 0 or "memtier" not in said.lower():
             raise ExperimentError(f"--memtier {found}: not a working memtier_benchmark ('--version' gave "
                                   f"{said.splitlines()[0][:80] if said else 'nothing'}); give the path of "
                                   "memtier_benchmark")
         return found
+
+
+def version_of(binary: str) -> tuple[subprocess.CompletedProcess[str] | None, str]:
+    """``binary --version``: the finished process (None when it could not run) and what it said, stripped (the
+    error's text when it could not run). How capacity tries a driver before anything starts."""
+    try:
+        proc = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, str(exc)
+    return proc, (proc.stdout + proc.stderr).strip()
 
 
 def hash_tag_for(slot_ranges: list[tuple[int, int]]) -> str:
