@@ -4,50 +4,30 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import MISSING, fields, replace
+from dataclasses import fields, replace
 from typing import Any
 
 from loadsim.errors import OptionsError
 from loadsim.model import sizing as sz
+from loadsim.options import add_flag
 
 EXIT_FAIL = 3
 
 
 # Deployment fields that are not flags: the estate comes from --estate, the scales are the envelope's search
 NOT_FLAGS = sz.NOT_FLAGS
-# One name per option across the commands: a deployment field takes the name `locust -f` gives the same
-# workload option; the field's own name stays accepted as an alias (older scripts use it).
-LOCUST_NAMES = {"aht_s": "--aht", "session_ttl_s": "--session-ttl", "routing_s": "--routing-time",
-                "extended_s": "--extended-time", "cleanup_period_s": "--cleanup-period"}
-HELP = {"record_bytes": "mean session size in bytes (default: the complexity preset's).",
-        "tls": "TLS between ORS and Redis; with --from, only the runs with this setting are fitted (default: the "
-               "run's or sweep's own; every run of another folder).",
-        "redis_version": "Redis version family of the memory model's constants: 7.0 or 7.2.",
-        "allocator": "INFO memory mem_allocator family; the memory model has jemalloc's constants."}
 
 
 def _add_deployment_args(p: argparse.ArgumentParser) -> None:
+    """One flag per field of the question, from its option's row (loadsim.options): name (the one `locust -f`
+    gives the same option; the field's older name stays an alias), type, range, default with its source, help."""
     g = p.add_argument_group("target deployment (defaults: the vendor rule, 9 HA pairs on 3 masters)")
     for f in fields(sz.Deployment):
-        if f.name in NOT_FLAGS:
+        row = sz.option_of(f.name)
+        if row is None:
             continue
-        default = f.default if f.default is not MISSING else None
-        flag = "--" + f.name.replace("_", "-")
-        flags = [LOCUST_NAMES[f.name], flag] if f.name in LOCUST_NAMES else [flag]
-        metavar = "S" if f.name.endswith("_s") else None
-        note = (sz.ASSUMPTIONS.get(f.name, "") or HELP.get(f.name, "")).replace("%", "%%")  # argparse formats %
-        if f.name == "cpu_ceiling":  # in % of one core, as capacity's; the older share spelling stays an alias
-            g.add_argument(*flags, dest=f.name, default=None, metavar="PERCENT",
-                           help=f"default {100 * default:g} (%% of one core, as capacity's; 0.7, the older spelling, "
-                                f"is read as 70 %%; 1 alone is refused: 1 or 100?). {note}")
-        elif f.type in ("bool", bool):
-            g.add_argument(*flags, dest=f.name, default=None, choices=["true", "false"],
-                           help=f"default {str(default).lower()}. {note}")
-        else:
-            kind = {"int": int, "float": float}.get(str(f.type).removesuffix(" | None"), str)
-            alias = f" ({flag} is the old name, still accepted)" if len(flags) > 1 else ""
-            g.add_argument(*flags, dest=f.name, default=None, type=kind, metavar=metavar,
-                           help=f"default {default}. {note}{alias}")
+        shown = f"{100 * f.default:g} % of one core" if row.percent else None  # the question holds a share
+        add_flag(g, row, dest=f.name, shown_default=shown)
     g.add_argument("--node-ram-gib", type=float, default=None, help="node RAM in GiB (instead of --node-ram-bytes)")
     g.add_argument("--estate", default=None, metavar="FILE",
                    help="estate TOML file: the operator's HA pairs, rates, session sizes and lifetimes (example: "
@@ -64,7 +44,7 @@ def changes_from_args(args: argparse.Namespace) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for f in fields(sz.Deployment):
         value = getattr(args, f.name, None) if f.name not in NOT_FLAGS else None
-        if value is not None and f.name == "cpu_ceiling":
+        if value is not None and f.name == "cpu_ceiling":  # % of one core (the row's unit); the field, a share
             changes[f.name] = sz.cpu_ceiling_share(value)
         elif value is not None:
             changes[f.name] = value == "true" if isinstance(value, str) and value in ("true", "false") else value

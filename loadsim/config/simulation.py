@@ -14,16 +14,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from loadsim import options as O
 from loadsim.config.persistence import ENV_PREFIX, parse_bool
-from loadsim.defaults import DEFAULTS, EMBEDDED_MASTERS_RANGE, EMBEDDED_REPLICAS_RANGE
+from loadsim.defaults import DEFAULTS, EMBEDDED_REPLICAS_RANGE
 from loadsim.errors import OptionsError
 
 # The form's groups, in order (the ORS [persistence] options are in them too: loadsim.config.persistence)
 GROUPS = ("workload", "sessions", "ORS nodes", "cluster", "TLS", "faults")
-# The workload model's names (config may not import the model: tests/unit/test_layers.py); a unit test checks
-# they are the model's PRESETS and KEY_LAYOUTS
-PRESET_NAMES = ("simple", "standard", "complex")
-KEY_LAYOUT_NAMES = ("per-session", "single-hash", "node-tag", "index")
+# The workload model's names, from their option rows (config may not import the model: tests/unit/test_layers.py);
+# a unit test checks they are the model's PRESETS and KEY_LAYOUTS
+PRESET_NAMES = O.COMPLEXITY.choices
+KEY_LAYOUT_NAMES = O.KEY_LAYOUT.choices
 START_ONLY = " Given at start only: the web UI's form cannot set it."
 
 
@@ -46,6 +47,7 @@ class SimOption:
     label: str = ""  # short, for the web form (the help shows on hover)
     group: str = "workload"  # where it belongs in the form and in --help: one of GROUPS
     choices: tuple[str, ...] = ()  # the values of an enumeration (a select in the form)
+    row: O.Option | None = None  # the option's row when other commands take it too (loadsim.options)
 
     @property
     def low(self) -> float | None:
@@ -108,6 +110,17 @@ def _option(help: str, metavar: str = "VALUE", default: str | None = None, *, la
     return field(default=DEFAULTS[default].value if default else value, metadata={"option": record})
 
 
+def _shared(row: O.Option, *, label: str, group: str = "workload", context: str = "",
+            convert: Callable[[str], Any] | None = None) -> Any:
+    """A field for an option other commands take too: its name, type, unit, range, default and help are the row's
+    (``loadsim.options``; a run's own range or default: ``row.with_range``); ``context`` says what it is in a run
+    (the embedded cluster's)."""
+    record = {"help": (context + " " if context else "") + row.help, "metavar": row.metavar, "default": row.default,
+              "label": label, "group": group, "range": row.range, "unit": row.unit, "form": True,
+              "choices": row.choices, "convert": convert, "row": row}
+    return field(default=row.default_value, metadata={"option": record})
+
+
 @dataclass(frozen=True)
 class SimSettings:
     """THE table of simulation options, one field per option (its name, with ``-`` for ``_``, is the flag), and the
@@ -116,16 +129,13 @@ class SimSettings:
     the web form may set it) is its ``SimOption`` (``SIM_OPTIONS``): the Locust and argparse arguments, the
     validation, the web form and the run's config.json all read it. The order is the form's and --help's."""
 
-    cps_per_pair: float = _option("Calls per second offered to each HA pair (Poisson arrivals).", "CPS",
-                                  "cps_per_pair", label="Calls/s per HA pair")
-    aht: float = _option("Mean handle time of a call in seconds (exponential).", "SECONDS", "aht_s",
-                         label="Handle time, s")
-    complexity: str = _option("Session complexity preset: simple, standard, complex (see docs/workload.md).",
-                              "PRESET", "complexity", label="Session complexity", choices=PRESET_NAMES,
+    cps_per_pair: float = _shared(O.CPS_PER_PAIR, label="Calls/s per HA pair")
+    aht: float = _shared(O.AHT, label="Handle time, s")
+    complexity: str = _shared(O.COMPLEXITY, label="Session complexity",
                               convert=str)  # the workload model refuses another name, naming the presets
-    record_bytes: int | None = _option("Override: mean session record size in bytes.", "BYTES",
-                                       label="Session size, bytes (blank: the preset's)", group="sessions",
-                                       unit="B", range=(1, 1 << 20))
+    # a run's sessions live in this machine's memory: up to 1 MiB each (a plan may ask about Redis's 512 MiB)
+    record_bytes: int | None = _shared(O.RECORD_BYTES.with_range((1, 1 << 20)),
+                                       label="Session size, bytes (blank: the preset's)", group="sessions")
     record_sigma: float | None = _option("Override: lognormal sigma of the session record size (0 = fixed).",
                                          "SIGMA", label="Size spread, lognormal σ (blank: the preset's)",
                                          group="sessions", range=(0, 3))
@@ -138,39 +148,22 @@ class SimSettings:
     timer_bytes: int | None = _option("Override: size of the scheduled-actions record in bytes.", "BYTES",
                                       label="Timer record, bytes (blank: the preset's)", group="sessions", unit="B",
                                       range=(0, 1 << 20))
-    records_per_session: int = _option("Data records a session is split into (create writes all, an update one).",
-                                       "N", "records_per_session", label="Records per session", group="sessions")
-    session_ttl: int = _option("TTL on every record, seconds.", "SECONDS", "session_ttl_s", label="Record TTL, s",
-                               group="sessions")
-    routed_share: float = _option("Share of sessions that end when the call is routed.", "SHARE", "routed_share",
-                                  label="Share ended at routing", group="sessions")
-    routing_time: float = _option("Mean time to routing for those sessions, seconds (exponential).", "SECONDS",
-                                  "routing_s", label="Time to routing, s", group="sessions")
-    extended_share: float = _option("Share of sessions extended beyond the call.", "SHARE", "extended_share",
-                                    label="Share extended past the call", group="sessions")
-    extended_time: float = _option("Mean lifetime of an extended session, seconds (exponential).", "SECONDS",
-                                   "extended_s", label="Extended lifetime, s", group="sessions")
-    leaked_share: float = _option("Share of sessions never deleted: they live until the TTL after their last "
-                                  "write.", "SHARE", "leaked_share", label="Share never deleted", group="sessions")
-    digital_share: float = _option("Share of interactions that are digital: counted, not persisted.", "SHARE",
-                                   "digital_share", label="Digital share (not persisted)")
-    worker_threads: int = _option("ORS worker threads per ORS node; each holds one connection per master.", "N",
-                                  "worker_threads", label="Worker threads per ORS node", group="ORS nodes")
-    key_layout: str = _option("per-session, single-hash (literal 'ORS:<cluster>' reading: one slot), node-tag (one "
-                              "slot per HA pair) or index (hash 'ORS:<cluster>' of session ids + per-session "
-                              "bodies).", "LAYOUT", "key_layout", label="Key layout", group="sessions",
-                              choices=KEY_LAYOUT_NAMES, convert=str)  # the model refuses another, naming them
-    cleanup_period: float = _option("Index layout: seconds between cleanings of index entries whose body expired "
-                                    "(0 = none).", "SECONDS", "cleanup_period_s", label="Index cleaning period, s",
-                                    group="sessions")
-    cleanup_batch: int = _option("Index layout: entries examined per cleaning (HSCAN COUNT).", "N", "cleanup_batch",
-                                 label="Index cleaning batch", group="sessions")
+    records_per_session: int = _shared(O.RECORDS_PER_SESSION, label="Records per session", group="sessions")
+    session_ttl: int = _shared(O.SESSION_TTL, label="Record TTL, s", group="sessions")
+    routed_share: float = _shared(O.ROUTED_SHARE, label="Share ended at routing", group="sessions")
+    routing_time: float = _shared(O.ROUTING_TIME, label="Time to routing, s", group="sessions")
+    extended_share: float = _shared(O.EXTENDED_SHARE, label="Share extended past the call", group="sessions")
+    extended_time: float = _shared(O.EXTENDED_TIME, label="Extended lifetime, s", group="sessions")
+    leaked_share: float = _shared(O.LEAKED_SHARE, label="Share never deleted", group="sessions")
+    digital_share: float = _shared(O.DIGITAL_SHARE, label="Digital share (not persisted)")
+    worker_threads: int = _shared(O.WORKER_THREADS, label="Worker threads per ORS node", group="ORS nodes")
+    key_layout: str = _shared(O.KEY_LAYOUT, label="Key layout", group="sessions",
+                              convert=str)  # the model refuses another, naming them
+    cleanup_period: float = _shared(O.CLEANUP_PERIOD, label="Index cleaning period, s", group="sessions")
+    cleanup_batch: int = _shared(O.CLEANUP_BATCH, label="Index cleaning batch", group="sessions")
     # not simulated (the rig's round trip is loopback's): the production round trip the run's verdict predicts its
     # latency with, the same one `loadsim plan --from` this run then uses
-    network_rtt_us: float = _option(
-        "The production network round trip between an ORS host and a Redis node, µs, for the run's sizing verdict "
-        "(its latency is predicted for production; nothing here is slowed down).", "US", "network_rtt_us",
-        label="Production round trip, µs", group="ORS nodes")
+    network_rtt_us: float = _shared(O.NETWORK_RTT_US, label="Production round trip, µs", group="ORS nodes")
     pool_connections: str = _option(
         "lazy: each worker thread connects to a master on its first command there (an idle backup holds no "
         "connection; the takeover opens them); eager: every worker thread connects to every master when its ORS "
@@ -206,10 +199,10 @@ class SimSettings:
                                    value=False)
     results_dir: str | None = _option("Folder for the run's results (default results/<timestamp>-<scenario>).", "DIR",
                                       form=False, label="Results folder")
-    masters: int = _option("Embedded cluster (used when --redis-nodes is not given): masters.", "N", "masters",
-                           label="Masters", group="cluster", range=EMBEDDED_MASTERS_RANGE)
-    replicas: int = _option("Embedded cluster: replicas per master.", "N", "embedded_replicas",
-                            label="Replicas per master", group="cluster", range=EMBEDDED_REPLICAS_RANGE)
+    masters: int = _shared(O.EMBEDDED_MASTERS, label="Masters", group="cluster",
+                           context="Embedded cluster (used when --redis-nodes is not given):")
+    replicas: int = _shared(O.REPLICAS.with_range(EMBEDDED_REPLICAS_RANGE, "embedded_replicas"),
+                            label="Replicas per master", group="cluster", context="Embedded cluster:")
     embedded_tls: bool = _option("Embedded cluster: TLS (true/false).", "BOOL", "embedded_tls",
                                  label="TLS (embedded cluster)", group="TLS")
     embedded_mutual_tls: bool = _option("Embedded cluster: mutual TLS (true/false).", "BOOL", "embedded_mutual_tls",

@@ -17,99 +17,72 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any
 
 from loadsim import defaults as D
+from loadsim import options as O
 from loadsim.errors import OptionsError
 from loadsim.model import workload as wl
 from loadsim.model.estate import Estate
 from loadsim.model.workload import PRESETS
 
+# re-exported (the redundant aliases say so): plan, the report and capacity read them here too
+from loadsim.options import cpu_ceiling_share as cpu_ceiling_share
+from loadsim.options import number_text as number_text
+
 GIB = D.GIB
 
 
-# Valid range (inclusive) of every number of a Deployment, so that an impossible one is refused in one line
-# instead of becoming a verdict. Upper bounds are far beyond any real estate (Redis Cluster's documented limit is
-# 1,000 nodes; one master serves ~100 k commands/s), low enough that the arithmetic stays finite. A number the
-# simulation shares (handle time, lifetimes, shares, TTL, worker threads ...) has its range once, in loadsim.defaults.
-DEPLOYMENT_RANGES: dict[str, tuple[float, float]] = {
-    **{name: d.range for name, d in D.DEFAULTS.items() if d.range is not None},
-    # the question's own: a plan may ask about 0 calls, a real estate's cluster and sessions up to Redis's limits
-    "ha_pairs": (1, 100_000), "cps_per_pair": (0, 10_000), "masters": (1, 1000), "replicas": (0, 16),
-    "node_ram_bytes": (2**26, 2**50), "node_cores": (1, 1024), "maxmemory_fraction": (0.01, 1),
-    "fork_cow_factor": (1, 4), "cpu_ceiling": (0.01, 1), "latency_slo_p99_us": (1, 6e7),
-    "maxclients": (1, 10_000_000), "record_bytes": (1, 1 << 29), "nic_gbps": (0.01, 1000),
-}
-
-
 # The plan's CPU ceiling as the model computes with it: a share of one core (as every utilisation in the model).
-# People give it in % of one core: cpu_ceiling_share converts what they type.
+# People give it in % of one core (the row's unit): cpu_ceiling_share converts what they type.
 PLAN_CPU_CEILING = D.value("cpu_ceiling") / 100
 
 
-def cpu_ceiling_share(value: float | str, flag: str = "--cpu-ceiling") -> float:
-    """A CPU ceiling as a user gives it (``plan --cpu-ceiling``, ``capacity --cpu-ceiling``, the report's parameter),
-    as a share of one core. The unit is % of one core: ``70`` or ``70%``. A number below 1 is the older spelling of
-    plan, a share (``0.7`` is 70 %), kept as an alias; ``1`` alone could be either (1 % or 100 %) and is refused.
-    OptionsError in one line naming ``flag`` and the fix."""
-    text = str(value).strip()
-    percent = text.endswith("%")
-    try:
-        x = float(text.removesuffix("%").strip())
-    except ValueError:
-        raise OptionsError(f"{flag} {text}: not a number; give a percentage of one core, e.g. 70") from None
-    if not percent and x == 1:
-        raise OptionsError(f"{flag} 1 is ambiguous: 1 % or 100 % of one core? Write 100 (or 1%)")
-    share = x / 100 if percent or x > 1 else x
-    if not (math.isfinite(share) and 0.01 <= share <= 1):
-        raise OptionsError(f"{flag} {text}: give a percentage of one core from 1 to 100, e.g. 70 (a share below 1, "
-                           "such as 0.7, is read as 70 %)")
-    return share
-
-
-def number_text(x: float) -> str:
-    """A range bound for people: ``67,108,864``, ``0.001``."""
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+def _asked(row: O.Option, default: Any = MISSING) -> Any:
+    """A field of the question: its option's row (name, type, unit, range, default, help: ``loadsim.options``) is
+    what ``loadsim plan``'s flags, the report's parameters and the range check read."""
+    return field(default=row.default_value if default is MISSING else default, metadata={"option": row})
 
 
 @dataclass(frozen=True)
 class Deployment:
     """A target deployment. Every field is overridable (``loadsim plan --help``)."""
 
-    ha_pairs: int = D.value("ha_pairs")
-    cps_per_pair: float = D.value("cps_per_pair")
-    aht_s: float = D.value("aht_s")
-    complexity: str = D.value("complexity")  # preset for writes per session (loadsim.model.workload.PRESETS)
-    digital_share: float = D.value("digital_share")
-    session_ttl_s: int = D.value("session_ttl_s")  # only leaked sessions live that long: not in the steady state
-    masters: int = D.value("masters")
-    replicas: int = D.value("replicas")  # replicas hold the same data as their master
-    tls: bool = False  # TLS between ORS and Redis (with runs: the runs with this setting are fitted)
-    node_ram_bytes: float = D.value("node_ram_bytes")  # RAM of one Redis node
-    node_cores: int = D.value("node_cores")
-    aof: bool = D.value("aof")  # an AOF rewrite forks (copy-on-write)
-    worker_threads: int = D.value("worker_threads")
-    maxmemory_fraction: float = D.value("maxmemory_fraction")
-    fork_cow_factor: float = D.value("fork_cow_factor")
-    cpu_ceiling: float = PLAN_CPU_CEILING  # share of the one main-thread core (flags: %, cpu_ceiling_share)
-    n_plus_1: bool = D.value("n_plus_1")  # the ceilings must still hold with one master fewer
-    latency_slo_p99_us: float = D.value("latency_slo_p99_us")  # p99 of a persistence operation
-    network_rtt_us: float = D.value("network_rtt_us")  # the production round trip ORS host <-> Redis node
-    key_layout: str = D.value("key_layout")  # per-session, single-hash (one slot), node-tag (slot per pair), index
-    maxclients: int = D.value("maxclients")
-    nic_gbps: float = D.value("nic_gbps")  # line rate of each Redis node's NIC, Gbit/s
-    record_bytes: float | None = None  # mean session size, bytes (None: the complexity preset's)
-    records_per_session: int = D.value("records_per_session")
-    routed_share: float = D.value("routed_share")
-    routing_s: float = D.value("routing_s")
-    extended_share: float = D.value("extended_share")
-    extended_s: float = D.value("extended_s")
-    leaked_share: float = D.value("leaked_share")
-    cleanup_period_s: float = D.value("cleanup_period_s")
-    cleanup_batch: int = D.value("cleanup_batch")
-    redis_version: str = "7.0"  # version family of the memory model's constants (7.0 or 7.2)
-    allocator: str = "jemalloc"  # INFO server mem_allocator family (the memory model has jemalloc's constants)
+    ha_pairs: int = _asked(O.HA_PAIRS)
+    cps_per_pair: float = _asked(O.CPS_PER_PAIR.with_range((0, O.CPS_PER_PAIR.range[1])))  # a plan may ask about 0
+    aht_s: float = _asked(O.AHT)
+    complexity: str = _asked(O.COMPLEXITY)  # preset for writes per session (loadsim.model.workload.PRESETS)
+    digital_share: float = _asked(O.DIGITAL_SHARE)
+    session_ttl_s: int = _asked(O.SESSION_TTL)  # only leaked sessions live that long: not in the steady state
+    masters: int = _asked(O.MASTERS)
+    replicas: int = _asked(O.REPLICAS)  # replicas hold the same data as their master
+    tls: bool = _asked(O.TLS)  # TLS between ORS and Redis (with runs: the runs with this setting are fitted)
+    node_ram_bytes: float = _asked(O.NODE_RAM_BYTES)  # RAM of one Redis node
+    node_cores: int = _asked(O.NODE_CORES)
+    aof: bool = _asked(O.AOF)  # an AOF rewrite forks (copy-on-write)
+    worker_threads: int = _asked(O.WORKER_THREADS)
+    maxmemory_fraction: float = _asked(O.MAXMEMORY_FRACTION)
+    fork_cow_factor: float = _asked(O.FORK_COW_FACTOR)
+    # a share of the one main-thread core; the row's unit, and the flag's, is % of one core (cpu_ceiling_share)
+    cpu_ceiling: float = _asked(O.CPU_CEILING, PLAN_CPU_CEILING)
+    n_plus_1: bool = _asked(O.N_PLUS_1)  # the ceilings must still hold with one master fewer
+    latency_slo_p99_us: float = _asked(O.LATENCY_SLO_P99_US)  # p99 of a persistence operation
+    network_rtt_us: float = _asked(O.NETWORK_RTT_US)  # the production round trip ORS host <-> Redis node
+    key_layout: str = _asked(O.KEY_LAYOUT)  # per-session, single-hash (one slot), node-tag (slot per pair), index
+    maxclients: int = _asked(O.MAXCLIENTS)
+    nic_gbps: float = _asked(O.NIC_GBPS)  # line rate of each Redis node's NIC, Gbit/s
+    record_bytes: float | None = _asked(O.RECORD_BYTES)  # mean session size, bytes (None: the complexity preset's)
+    records_per_session: int = _asked(O.RECORDS_PER_SESSION)
+    routed_share: float = _asked(O.ROUTED_SHARE)
+    routing_s: float = _asked(O.ROUTING_TIME)
+    extended_share: float = _asked(O.EXTENDED_SHARE)
+    extended_s: float = _asked(O.EXTENDED_TIME)
+    leaked_share: float = _asked(O.LEAKED_SHARE)
+    cleanup_period_s: float = _asked(O.CLEANUP_PERIOD)
+    cleanup_batch: int = _asked(O.CLEANUP_BATCH)
+    redis_version: str = _asked(O.REDIS_VERSION)  # version family of the memory model's constants (7.0 or 7.2)
+    allocator: str = _asked(O.ALLOCATOR)  # INFO server mem_allocator family (the memory model has jemalloc's)
     estate: Estate | None = None  # the operator's pairs (--estate): per-pair workloads instead of the flat ones
     rate_scale: float = 1.0  # calls/s of every pair x this (the capacity envelope's search)
     size_scale: float = 1.0  # session size of every pair x this (the capacity envelope's search)
@@ -149,6 +122,19 @@ class Deployment:
                 raise OptionsError(f"--{name.replace('_', '-')}: {v:g} is out of range; give a number from "
                                    f"{number_text(low)} to {number_text(high)}")
         self.pair_groups()  # the workload model checks the rest (shares, times) and names the option
+
+
+def option_of(name: str) -> O.Option | None:
+    """The option row of a Deployment field (None: not an option, e.g. the estate or the envelope's scales)."""
+    return _OPTION_OF.get(name)
+
+
+_OPTION_OF: dict[str, O.Option] = {f.name: f.metadata["option"] for f in fields(Deployment) if "option" in f.metadata}
+# Valid range (inclusive) of every number of a Deployment, from its row, so that an impossible one is refused in one
+# line instead of becoming a verdict. The CPU ceiling's row is in % of one core; the field holds a share.
+DEPLOYMENT_RANGES: dict[str, tuple[float, float]] = {
+    name: ((o.range[0] / 100, o.range[1] / 100) if o.percent else o.range)
+    for name, o in _OPTION_OF.items() if o.range is not None}
 
 
 def deployment_for(p: wl.WorkloadParams, **changes: Any) -> Deployment:

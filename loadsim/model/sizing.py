@@ -36,6 +36,7 @@ from loadsim.model.question import (  # noqa: F401  (the question's names, as si
     deployment_for,
     estate_changes,
     number_text,
+    option_of,
 )
 from loadsim.model.runclass import RIG_BOUND
 from loadsim.model.workload import PRESETS  # noqa: F401  (the presets, as sizing has always offered them)

@@ -5,9 +5,9 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "loadsim"
-BASE = {"errors", "defaults"}
+BASE = {"errors", "defaults", "options"}
 ALLOWED = {
-    "errors": set(), "defaults": set(), "paths": BASE,
+    "errors": set(), "defaults": set(), "options": {"errors", "defaults"}, "paths": BASE,
     "config": BASE, "model": BASE,
     "redis": BASE | {"config"},
     "embedded": BASE | {"config", "redis"},
@@ -56,6 +56,7 @@ def test_imports_flow_one_way():
 
 def test_the_pure_core_imports_nothing_heavy():
     for path in [*(PACKAGE / "model").glob("*.py"), PACKAGE / "defaults.py", PACKAGE / "errors.py",
+                 PACKAGE / "options.py",
                  PACKAGE / "results" / "schema.py", PACKAGE / "results" / "summary.py"]:
         heavy = {name.split(".")[0] for name in _imports(path)} & (HEAVY - {"redis"} if "results" in str(path)
                                                                    else HEAVY)

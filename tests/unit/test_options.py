@@ -285,3 +285,51 @@ def test_constants_several_modules_check_live_once():
         if path.name != "defaults.py":
             assert not re.search(r"\b15_?000\b", text), path
             assert not re.search(r"\b1\s*(<=|,)\s*[\w.]*\s*(<=)?\s*256\b|,\s*256\)", text), path
+
+
+def test_an_option_several_commands_take_is_one_row_that_every_surface_reads():
+    """loadsim.options: plan's flags, the question's ranges, the run's options (and so the web form) read the same
+    row: name, type, unit, range, default, help. Changing a row's help changes every surface."""
+    import dataclasses
+    import typing
+
+    from loadsim import cli
+    from loadsim import options as O
+    from loadsim.config.simulation import SIM_OPTIONS
+    from loadsim.model.question import DEPLOYMENT_RANGES, Deployment, option_of
+
+    plan = next(a for a in cli.build_parser()._subparsers._group_actions[0].choices["plan"]._actions
+                if a.dest == "masters")
+    assert plan.option_strings == O.MASTERS.flags and plan.help.replace("%%", "%") == O.MASTERS.full_help
+    hints = typing.get_type_hints(Deployment)
+    for f in dataclasses.fields(Deployment):
+        row = option_of(f.name)
+        if row is None:
+            assert f.name in ("estate", "rate_scale", "size_scale"), f.name
+            continue
+        base = next((a for a in typing.get_args(hints[f.name]) if a is not type(None)), hints[f.name])
+        assert row.type is base or (row.type is int and base is float), f.name  # the field's type is the row's
+        assert row in O.OPTIONS or row.name in O.BY_NAME, f.name
+        if row.range and not row.percent:
+            assert DEPLOYMENT_RANGES[f.name] == row.range, f.name
+    shared = [o for o in SIM_OPTIONS if o.row is not None]
+    assert len(shared) >= 19
+    for o in shared:
+        assert o.name == o.row.name and o.help.endswith(o.row.help) and o.range == o.row.range, o.name
+        assert o.default == o.row.default and o.choices == o.row.choices, o.name
+    # a run's own range where its meaning asks for one: an embedded cluster on this machine takes 3..64 masters
+    assert next(o for o in SIM_OPTIONS if o.name == "masters").range == O.EMBEDDED_MASTERS.range
+    with pytest.raises(OptionsError, match=r"--masters: 65 is out of range; give a number from 3 to 64"):
+        O.EMBEDDED_MASTERS.check(65)
+    assert O.EMBEDDED_MASTERS.check(3) == 3
+
+
+def test_plan_help_is_the_rows_help(capsys):
+    from loadsim import cli
+    from loadsim import options as O
+
+    with pytest.raises(SystemExit):
+        cli.main(["plan", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for row in (O.HA_PAIRS, O.NIC_GBPS, O.NETWORK_RTT_US, O.LATENCY_SLO_P99_US):
+        assert " ".join(row.full_help.split()) in text, row.name
