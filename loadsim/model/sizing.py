@@ -427,6 +427,17 @@ def labels() -> dict[str, str]:
     return {r.label.split(" (")[0]: r.explain for r in RULES if r.explain}
 
 
+def short_name(name: str) -> str:
+    """A constraint's short name (``Constraint.short``: ``memory``, ``latency SLO``) from its full name or a
+    binding's (``memory (hot slot ...)``), by the registry's row it comes from; a text no row makes (``nothing up
+    to 100,000 pairs``) stays as it is."""
+    for rule in RULES:
+        short = rule.label.split(" (")[0]
+        if name == short or name.startswith(short + " ("):
+            return short
+    return name
+
+
 def _when(x: Any, p: Prediction) -> Any:
     return x(p) if callable(x) else x
 

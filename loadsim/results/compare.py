@@ -161,13 +161,8 @@ class ArmSizing:
 def _limit_text(m: sz.Limit | None) -> str:
     if m is None or m.value is None:
         return "-" if m is None else f"none: {m.note}"
-    name = _constraint_name(m.binding)
+    name = sz.short_name(m.binding)
     return f"{m.value:,.0f} (then {name} {'bind' if name.endswith('s') else 'binds'})"
-
-
-def _constraint_name(name: str) -> str:
-    """``connections``, ``CPU``, ``memory``: a constraint's short name (the words before its explanation)."""
-    return name.split(" (")[0].split(":")[0]
 
 
 def _composes() -> bool:
@@ -198,7 +193,7 @@ def arm_sizing(folder: Path, index: dict[str, Any], d: sz.Deployment, tls: bool)
         most = sz.most_pairs(d, costs)
         fixed = ", ".join(f"--{n.replace('_', '-')} {x}" for n, x in structural.items())
     by_cpu = None
-    if most.value is not None and _constraint_name(most.binding) == "connections":
+    if most.value is not None and sz.short_name(most.binding) == "connections":
         lifted = replace(d, maxclients=int(sz.DEPLOYMENT_RANGES["maxclients"][1]))
         by_cpu = sz.most_pairs(lifted, costs)
     return ArmSizing(name, costs, v, most, by_cpu, most_pairs_with=fixed)

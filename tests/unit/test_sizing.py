@@ -540,3 +540,15 @@ def test_network_per_master_binds_large_sessions_and_more_masters_or_a_faster_ni
     assert "hot slot" in hot.name and not hot.masters_fix and "--key-layout per-session" in hot.fix
     with pytest.raises(OptionsError, match="--nic-gbps"):
         sz.Deployment(nic_gbps=0)
+
+
+def test_a_bindings_short_name_comes_from_the_registry_row_that_made_it():
+    """results/compare.py named a binding by cutting its text at ' (' and ':'; the registry (RULES) says which row
+    made it, so the short name is Constraint.short on every surface, hot slot and latency operation included."""
+    seen = set()
+    for d in (sz.Deployment(), replace(sz.Deployment(), key_layout="single-hash", masters=2, replicas=0)):
+        for k in sz.predict(d, sz.DEFAULT_COSTS).constraints:
+            assert sz.short_name(k.name) == k.short, k.name
+            seen.add(k.name)
+    assert any("(" in name for name in seen)  # a name with its explanation was among them
+    assert sz.short_name("nothing up to 100,000 pairs") == "nothing up to 100,000 pairs"
