@@ -97,7 +97,8 @@ class Option:
             return value
         if not (math.isfinite(value) and self.range[0] <= value <= self.range[1]):
             low, high = number_text(self.range[0]), number_text(self.range[1])
-            raise OptionsError(f"{flag or '--' + self.name}: {value:g} is out of range; give a number from {low} to "
+            shown = str(value) if isinstance(value, int) else f"{value:g}"  # as typed: 100000000, not 1e+08
+            raise OptionsError(f"{flag or '--' + self.name}: {shown} is out of range; give a number from {low} to "
                                f"{high} ({self.help.rstrip('.')})")
         return value
 

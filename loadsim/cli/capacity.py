@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from loadsim.defaults import EMBEDDED_MASTERS_RANGE, value
-from loadsim.errors import ExperimentError
+from loadsim import options as O
+from loadsim.defaults import value
+from loadsim.errors import ExperimentError, OptionsError
+from loadsim.options import add_flag
 
 
 def register(sub: Any) -> None:
@@ -21,19 +23,20 @@ def register(sub: Any) -> None:
     p.add_argument("--steps", default="1,2,4,8,16,32", help="HA pairs of the open-loop steps, increasing "
                                                             "(default 1,2,4,8,16,32)")
     p.add_argument("--step-time", default="15s", help="length of each open-loop step, Locust syntax (default 15s)")
-    p.add_argument("--masters", type=int, default=3, help="masters of the embedded cluster (default 3)")
+    # the options other commands take too: their rows (loadsim.options), as plan, the runs and the web form read them
+    add_flag(p, O.EMBEDDED_MASTERS, default=value("masters"), help="The embedded cluster's.")
     p.add_argument("--tls", action="store_true", help="TLS between the drivers and Redis")
-    p.add_argument("--complexity", default="standard", help="session complexity preset (default standard)")
-    p.add_argument("--cps-per-pair", type=float, default=None, help="calls per second per pair (default: the "
-                                                                    "scenario's)")
+    add_flag(p, O.COMPLEXITY, default=value("complexity"))
+    add_flag(p, O.CPS_PER_PAIR, shown_default="the scenario's")
     p.add_argument("--processes", type=int, default=1, help="generator processes per step (raises the open loop's "
                                                             "limit; default 1)")
-    # --latency-slo-p99-us, as plan and compare-tls name the same SLO; --slo-p99-us is the old name, still accepted
-    p.add_argument("--latency-slo-p99-us", "--slo-p99-us", dest="slo_p99_us", type=float, default=None,
-                   metavar="US", help="p99 objective, µs (default: the plan's; --slo-p99-us is the old name)")
-    p.add_argument("--cpu-ceiling", default=None, metavar="PERCENT",
-                   help=f"a master's CPU ceiling, %% of one core, as plan's: stepping stops there (default "
-                        f"{value('master_cpu_knee'):g}; 0.8 is read as 80 %%, 1 alone is refused: 1 or 100?)")
+    add_flag(p, O.LATENCY_SLO_P99_US, dest="slo_p99_us")
+    add_flag(p, O.STOP_AT_CPU)
+    # capacity's --cpu-ceiling was where stepping stops, not plan's --cpu-ceiling (the plan's limit): the old
+    # spelling stays, and says what it means now
+    p.add_argument("--cpu-ceiling", dest="old_cpu_ceiling", default=None, metavar="PERCENT",
+                   help=f"the old name of --stop-at-cpu (plan's --cpu-ceiling, {value('cpu_ceiling'):g} %% by "
+                        "default, is the plan's limit: another figure)")
     p.add_argument("--clients", type=int, default=50, help="closed-loop connections (default 50)")
     p.add_argument("--requests", type=int, default=50_000, help="closed-loop requests per command (default 50000)")
     p.add_argument("--concurrency", default=None,
@@ -85,8 +88,11 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
                                   "capacity option (loadsim capacity --help)")
     check_run_options(extra)
     slo = args.slo_p99_us if args.slo_p99_us is not None else float(DEFAULTS["latency_slo_p99_us"].value)
-    ceiling = (100 * cpu_ceiling_share(args.cpu_ceiling) if args.cpu_ceiling is not None
-               else float(DEFAULTS["master_cpu_knee"].value))
+    if args.stop_at_cpu is not None and args.old_cpu_ceiling is not None:
+        raise OptionsError("--cpu-ceiling is the old name of --stop-at-cpu: give --stop-at-cpu only")
+    given, flag = ((args.old_cpu_ceiling, "--cpu-ceiling") if args.old_cpu_ceiling is not None
+                   else (args.stop_at_cpu, "--stop-at-cpu"))
+    ceiling = 100 * cpu_ceiling_share(given, flag) if given is not None else float(DEFAULTS["master_cpu_knee"].value)
     plan = CapacityPlan(steps=steps, step_time=args.step_time, masters=args.masters, tls=args.tls,
                         complexity=args.complexity, cps_per_pair=args.cps_per_pair, processes=args.processes,
                         slo_p99_us=slo, cpu_ceiling_percent=ceiling, clients=args.clients,
@@ -94,9 +100,7 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
                         curve_requests=CURVE_REQUESTS if args.curve_requests is None else args.curve_requests,
                         memtier=args.memtier)
     plan.validate()
-    low, high = EMBEDDED_MASTERS_RANGE
-    if not low <= args.masters <= high:
-        raise ExperimentError(f"--masters {args.masters}: give {low}..{high} masters (Redis Cluster needs at least 3)")
+    O.EMBEDDED_MASTERS.check(args.masters)
     out = Path(args.out or f"results/capacity-{time.strftime('%Y%m%d-%H%M%S')}")
     if out.exists() and any(out.iterdir()):
         raise ExperimentError(f"'{out}' is not empty; choose a new --out folder")
@@ -106,6 +110,9 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     check_runs(paths.scenario_file(plan.scenario), args.step_time,
                [Point(p, args.masters, 0, args.tls, args.complexity, 1, args.cps_per_pair) for p in per_process],
                extra)
+    if args.old_cpu_ceiling is not None:  # accepted: say once what it is now, and that plan's is another figure
+        print(f"note: capacity --cpu-ceiling is now --stop-at-cpu (where stepping stops: {ceiling:g} % of one core); "
+              f"plan's --cpu-ceiling ({value('cpu_ceiling'):g} % by default) is the plan's limit", flush=True)
     note = ignored_connection_note()
     if note:
         print(note, flush=True)

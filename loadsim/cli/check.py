@@ -6,9 +6,10 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from loadsim import options as O
 from loadsim.config.persistence import add_arguments, from_namespace
-from loadsim.defaults import DEFAULTS
 from loadsim.errors import CheckFailed, OptionsError
+from loadsim.options import add_flag
 
 
 def register(sub: Any) -> None:
@@ -22,13 +23,10 @@ def register(sub: Any) -> None:
                                    "environment variables, or --ors-config FILE with a [persistence] section. "
                                    "Exit 0 ok, 1 check failed, 2 bad options. The password is never printed.")
     add_arguments(p)
-    p.add_argument("--ha-pairs", type=int, default=DEFAULTS["ha_pairs"].value, metavar="N",
-                   help="ORS HA pairs that will use the cluster, for the maxclients rule "
-                        f"(default {DEFAULTS['ha_pairs'].value})")
-    p.add_argument("--worker-threads", type=int, default=DEFAULTS["worker_threads"].value,
-                   metavar="N", help="ORS worker threads per ORS node, for the maxclients rule: the estate opens "
-                                     "2 x ha-pairs x worker-threads connections to each master "
-                                     f"(default {DEFAULTS['worker_threads'].value})")
+    # the options other commands take too: their rows (loadsim.options)
+    add_flag(p, O.HA_PAIRS, default=O.HA_PAIRS.default_value, help="For the maxclients rule.")
+    add_flag(p, O.WORKER_THREADS, default=O.WORKER_THREADS.default_value,
+             help="For the maxclients rule: the estate opens 2 x ha-pairs x worker-threads connections to each master.")
     p.add_argument("--json", action="store_true", help="print the report as JSON (failures stay one line, exit 1)")
     p.add_argument("--fips", action="store_true",
                    help="also make, to every node, the TLS handshake ORS makes in FIPS mode (scxml\\fips-enabled): "
@@ -41,14 +39,10 @@ def register(sub: Any) -> None:
 
 def _cmd_check(args: Any) -> int:
     from loadsim.cli.jsonout import emit
-    from loadsim.defaults import WORKER_THREADS_RANGE
-    from loadsim.model.question import DEPLOYMENT_RANGES
     from loadsim.redis.check import audit_cluster, estate_connections, scrub
 
-    for option, value, high in (("--ha-pairs", args.ha_pairs, int(DEPLOYMENT_RANGES["ha_pairs"][1])),
-                                ("--worker-threads", args.worker_threads, WORKER_THREADS_RANGE[1])):
-        if not 1 <= value <= high:
-            raise OptionsError(f"{option}: {value} is out of range; give a whole number from 1 to {high:,}")
+    O.HA_PAIRS.check(args.ha_pairs)
+    O.WORKER_THREADS.check(args.worker_threads)
     opts = from_namespace(args)
     if args.fips and not opts.tls_enabled:  # before any connection: a flag that needs another
         raise OptionsError("--fips checks the TLS handshake ORS makes in FIPS mode: give tls-enabled = true and "

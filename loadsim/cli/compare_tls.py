@@ -7,7 +7,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+from loadsim import defaults as D
+from loadsim import options as O
 from loadsim.errors import OptionsError
+from loadsim.options import add_flag
 
 
 def register(sub: Any) -> None:
@@ -19,21 +22,19 @@ def register(sub: Any) -> None:
     p.add_argument("scenario_arg", nargs="?", default=None, metavar="SCENARIO",
                    help="scenario name in scenarios/ (default ha9; same as --scenario)")
     p.add_argument("--scenario", default=None, help="scenario name in scenarios/ or a .py path (default ha9)")
-    p.add_argument("--ha-pairs", type=int, default=3, help="HA pairs in every run (default 3)")
-    p.add_argument("--masters", type=int, default=3, help="masters of both embedded clusters (default 3)")
+    # the options other commands take too: their rows (loadsim.options), with compare-tls's own defaults
+    add_flag(p, O.HA_PAIRS, default=3, shown_default="3, in every run")
+    add_flag(p, O.EMBEDDED_MASTERS, default=D.value("masters"), help="Both embedded clusters'.")
     p.add_argument("--repeats", type=int, default=3, help="at least 3 (default 3)")
     p.add_argument("--run-time", default="30s", help="per run, Locust syntax (default 30s)")
-    p.add_argument("--cps-per-pair", type=float, default=20.0, help="the fixed offered load (default 20)")
-    p.add_argument("--complexity", default="standard",
-                   help="session complexity preset: simple, standard, complex (default standard)")
+    add_flag(p, O.CPS_PER_PAIR, default=20.0, shown_default="20, the fixed offered load")
+    add_flag(p, O.COMPLEXITY, default=D.value("complexity"))
     # --embedded-mutual-tls true, as `locust -f` names it; the flag --mutual-tls (no value) stays accepted
     p.add_argument("--embedded-mutual-tls", dest="mutual_tls", choices=["true", "false"], default="false",
                    help="the TLS arm uses client certificates (default false; --mutual-tls is the old name)")
     p.add_argument("--mutual-tls", dest="mutual_tls", action="store_const", const="true", help=argparse.SUPPRESS)
-    # --latency-slo-p99-us, as plan names the same SLO; --slo-p99-us is the old name, still accepted
-    p.add_argument("--latency-slo-p99-us", "--slo-p99-us", dest="slo_p99_us", type=float, default=5000.0,
-                   metavar="US", help="p99 SLO for saturation (default 5000 us; --slo-p99-us is the old name, still "
-                                      "accepted)")
+    add_flag(p, O.LATENCY_SLO_P99_US, dest="slo_p99_us", default=D.value("latency_slo_p99_us"),
+             help="Saturation stops past it.")
     p.add_argument("--saturation-steps", type=int, default=4, help="x1.6 load steps per arm (default 4; 0 = none)")
     p.add_argument("--precision", default=None,
                    help="after --repeats, add plain+TLS pairs until the 95 %% intervals of the server CPU/command "

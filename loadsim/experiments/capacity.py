@@ -32,6 +32,7 @@ from typing import Any
 
 from redis.crc import key_slot
 
+from loadsim import options as O
 from loadsim import paths
 from loadsim.defaults import value
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
@@ -57,7 +58,7 @@ DRIVER_BOUND_SHARE = 0.9  # a driver on 90 % of its core no longer out-runs the 
 HOST_BOUND_SHARE = 0.01
 SATURATED_SHARE = 0.95  # the master's event loop on 95 % of a core: the last level worth measuring
 MAX_STEP_PAIRS = 10_000  # HA pairs in one open-loop step: beyond any estate (Genesys sizes ORS in tens of pairs)
-MAX_SLO_US = 60_000_000  # a p99 objective above a minute is a typo (compare-tls has the same bound)
+MAX_SLO_US = O.LATENCY_SLO_P99_US.high  # a p99 objective above a minute is a typo (the row's range: every command)
 CAPACITY_FILE = "capacity.json"
 CAPACITY_VERSION = 1
 CPU_CEILING_PERCENT = value("master_cpu_knee")  # a master's event loop past this share of a core queues commands
@@ -103,8 +104,6 @@ class CapacityPlan:
         """Every check that needs no process: ranges, NaN and infinity, the steps, the redis-benchmark binary
         (tried with --version). ``check_runs`` (a Locust process that stops after its option checks) then asks
         the scenario about the runs themselves, before the cluster starts."""
-        from loadsim.config.simulation import SIM_BY_DEST
-
         shown = ",".join(map(str, self.steps))
         pairs = zip(self.steps, self.steps[1:], strict=False)
         if not self.steps or any(s < 1 for s in self.steps) or any(b <= a for a, b in pairs):
@@ -113,7 +112,7 @@ class CapacityPlan:
         if self.steps[-1] > MAX_STEP_PAIRS:
             raise ExperimentError(f"--steps {shown}: at most {MAX_STEP_PAIRS:,} HA pairs per step; give fewer, "
                                   "e.g. 1,2,4,8,16,32")
-        low, high = SIM_BY_DEST["cps_per_pair"].range or (0, math.inf)
+        low, high = O.CPS_PER_PAIR.range or (0, math.inf)
         if self.cps_per_pair is not None and not (math.isfinite(self.cps_per_pair)
                                                   and low <= self.cps_per_pair <= high):
             raise ExperimentError(f"--cps-per-pair {self.cps_per_pair:g}: give calls per second per HA pair from "
@@ -131,7 +130,7 @@ class CapacityPlan:
         if self.processes < 1:
             raise ExperimentError(f"--processes {self.processes}: give 1 or more generator processes")
         if not (math.isfinite(self.cpu_ceiling_percent) and 0 < self.cpu_ceiling_percent <= 100):
-            raise ExperimentError(f"--cpu-ceiling {self.cpu_ceiling_percent:g}: give a percentage of one core, 1..100")
+            raise ExperimentError(f"--stop-at-cpu {self.cpu_ceiling_percent:g}: give a percentage of one core, 1..100")
         levels = ",".join(map(str, self.concurrency))
         if (not self.concurrency or self.concurrency[0] != 1 or any(b <= a for a, b in zip(
                 self.concurrency, self.concurrency[1:], strict=False)) or self.concurrency[-1] > MAX_CURVE_CLIENTS):
@@ -303,7 +302,7 @@ def verdict_lines(result: dict[str, Any]) -> list[str]:
     """What ``loadsim capacity`` prints at the end."""
     c, arm = result["capacity"], "TLS" if result["tls"] else "plain"
     why = {"slo": f"p99 went over the SLO ({result['slo_p99_us']:,.0f} us)",
-           "cpu-ceiling": f"the busiest master reached {result['cpu_ceiling_percent']:.0f} % of a core",
+           "cpu-ceiling": f"the busiest master reached {result['cpu_ceiling_percent']:.0f} % of a core (--stop-at-cpu)",
            "generator": "the generator bound first (it could not offer more: add --processes, or a quieter machine)",
            "steps": "the last step was reached"}[c["stopped_by"]]
     lines = [f"capacity of one master ({arm}, {result['masters']} masters, {result['complexity']} sessions):"]

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from loadsim import defaults as D
+from loadsim import options as O
 from loadsim import paths
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError
@@ -88,7 +89,7 @@ class CompareSpec:
         """Bad input is refused before any cluster starts (one line naming the option)."""
         if self.ha_pairs < 1:
             raise ExperimentError(f"--ha-pairs {self.ha_pairs}: give at least 1 HA pair")
-        low, high = D.EMBEDDED_MASTERS_RANGE
+        low, high = O.EMBEDDED_MASTERS.range or D.EMBEDDED_MASTERS_RANGE
         if not low <= self.masters <= high:
             raise ExperimentError(f"--masters {self.masters}: an embedded cluster has {low}..{high} masters (Redis "
                                   "Cluster needs at least 3)")
@@ -99,13 +100,13 @@ class CompareSpec:
         if self.repeats > prec.CAP:
             raise ExperimentError(f"--repeats {self.repeats}: give 3 to {prec.CAP} (more is what --precision adds, "
                                   f"up to {prec.CAP})")
-        if self.ha_pairs > 100_000:
-            raise ExperimentError(f"--ha-pairs {self.ha_pairs}: give at most 100,000 (as loadsim plan)")
+        if self.ha_pairs > (most := O.HA_PAIRS.high or 0):
+            raise ExperimentError(f"--ha-pairs {self.ha_pairs}: give at most {most:,.0f} (as loadsim plan)")
         if self.saturation_steps < 0 or self.saturation_steps > 10 or self.step <= 1.0:
             raise ExperimentError("--saturation-steps must be 0..10 and --step > 1")
-        if not 0 < self.slo_p99_us <= 6e7:
+        if not 0 < self.slo_p99_us <= (most := O.LATENCY_SLO_P99_US.high or 0):
             raise ExperimentError(f"--latency-slo-p99-us {self.slo_p99_us:g}: give a p99 target in microseconds, more "
-                                  "than 0 and at most 60,000,000 (a minute)")
+                                  f"than 0 and at most {most:,.0f} (a minute)")
         check_complexity(self.complexity)
         check_run_time(self.run_time)
         if self.loads_in_range():  # else the runs' own check names the load (run_compare), not the run time

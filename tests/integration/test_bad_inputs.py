@@ -178,7 +178,11 @@ LOADSIM_CASES = [
     (["capacity", "--cps-per-pair", "inf", "--out", "{out}"], "--cps-per-pair inf: give calls per second", 2),
     (["capacity", "--cps-per-pair", "nan", "--out", "{out}"], "--cps-per-pair nan", 2),
     (["capacity", "--cpu-ceiling", "nan", "--out", "{out}"], "--cpu-ceiling nan", 2),
-    (["capacity", "--masters", "1000", "--out", "{out}"], "3..64 masters", 2),
+    (["capacity", "--masters", "1000", "--out", "{out}"],
+     "--masters: 1000 is out of range; give a number from 3 to 64", 2),
+    (["capacity", "--stop-at-cpu", "nan", "--out", "{out}"], "--stop-at-cpu nan", 2),
+    (["capacity", "--stop-at-cpu", "80", "--cpu-ceiling", "80", "--out", "{out}"],
+     "--cpu-ceiling is the old name of --stop-at-cpu: give --stop-at-cpu only", 2),
     (["capacity", "--redis-benchmark", "/bin/false", "--out", "{out}"], "not a working redis-benchmark", 2),
     (["capacity", "--out", "{out}", "--", "--bogus-opt", "1"], "unrecognized arguments: --bogus-opt", 2),
     # a negative value read as an option: the cause and the fix, not argparse's bare "expected one argument"

@@ -75,10 +75,13 @@ def check_curve(result, stdout, plan):
 
 def test_capacity_measures_one_master_open_and_closed_loop(tmp_path):
     out = tmp_path / "cap"
-    proc = _capacity(out)
+    proc = _capacity(out, "--cpu-ceiling", "0.75")  # the old name of --stop-at-cpu: accepted, and said in one line
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     result = json.loads((out / "capacity.json").read_text())
     assert result["kind"] == "loadsim-capacity" and result["version"] == 1 and not result["tls"]
+    assert result["cpu_ceiling_percent"] == 75
+    [note] = [line for line in proc.stdout.splitlines() if "--cpu-ceiling" in line]
+    assert note.startswith("note: capacity --cpu-ceiling is now --stop-at-cpu (where stepping stops: 75 % of one")
     [step] = result["open_loop"]["steps"]
     assert step["ha_pairs"] == 1 and step["commands_per_s_busiest_master"] > 0 and step["p99_us"] > 0
     assert step["run_class"] in ("clean", "rig-bound", "redis-bound") and step["evidence"]
