@@ -41,6 +41,7 @@ from loadsim.experiments.sweep import check_run_time, run_child
 from loadsim.model.runclass import RIG_BOUND, generator_limited
 from loadsim.results.figures import busiest_operation
 from loadsim.results.host import HostCounters
+from loadsim.results.runs import kept_connections
 from loadsim.results.writer import atomic_write
 
 # The curve's levels: connections that never wait (closed loop), doubling from 1 (the unloaded level). 64 is past
@@ -342,7 +343,10 @@ def curve_line(curve: dict[str, Any]) -> str:
     return (f"latency-vs-load curve ({curve['driver']}, {len(curve['levels'])} levels of "
             f"{curve['levels'][0]['clients']}..{curve['levels'][-1]['clients']} connections; unloaded p99 "
             f"{curve['unloaded_p99_us']:,.0f} us): p99 wait at Redis's CPU utilisation {points or 'none'}"
-            + (f"; measured up to {100 * top:.0f} % of a core, extrapolated beyond" if top is not None else "") + left)
+            + (f"; kept levels up to {kept_connections(curve)} connections and {100 * top:.0f} % of a core: plan reads "
+               "it for questions within both (a closed loop of N connections queues at most N - 1 commands), M/M/1 "
+               "(an assumption) beyond"
+               if top is not None else "") + left)
 
 
 def plan_lines(v: Any) -> list[str]:

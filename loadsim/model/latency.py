@@ -12,11 +12,12 @@ carries over from a rig to production, per persistence operation of ``k`` comman
   1 Gbit/s per Redis's benchmark docs; ``loadsim check`` measures it from the host it runs on);
 * **Redis's execution** is Redis's own ``INFO latencystats`` (the runs' when they are not rig-bound, else the
   reference machine's), which a busy client does not inflate;
-* **queueing** is read off a master's latency-vs-load curve when ``loadsim capacity`` measured one (closed loop at
-  increasing concurrency: the p99 wait Redis added beyond its unloaded latency against its own CPU utilisation;
-  ``curve_wait_us``, linear between the points, M/M/1-shaped and said to be extrapolated past the last one), else
-  the M/M/1 waiting time of the master's event loop with the service time its CPU per command (``wait_us``), an
-  assumption; ``queue_basis`` says which, and every surface prints it;
+* **queueing** is read off a master's latency-vs-load curve when ``loadsim capacity`` measured one for the question's
+  transport (closed loop at increasing concurrency: the p99 wait Redis added beyond its unloaded latency against its
+  own CPU utilisation; ``curve_wait_us``, linear between the points) and that curve is valid for the question (see
+  ``queueing``: its kept levels reach the question's connections per master and its utilisation), else the M/M/1
+  waiting time of the master's event loop with the service time its CPU per command (``wait_us``), an assumption;
+  ``Composition.queue_basis`` says which and why, and every surface prints it;
 * the **ORS client's own time** is not published: an assumption (``loadsim.defaults``), plus its TLS share when the
   question has TLS.
 
@@ -39,16 +40,50 @@ P99 = 0.99
 MM1_SOURCE = "M/M/1 (assumption): the wait of the master's event loop, service time its CPU per command"
 
 
+def transport(tls: bool) -> str:
+    return "TLS" if tls else "plain"
+
+
+@dataclass(frozen=True)
+class QueueCurve:
+    """A master's latency-vs-load curve measured by ``loadsim capacity``: (Redis's CPU utilisation, p99 wait µs)
+    points of the levels it kept (increasing), the most connections among those levels (0: not recorded), its
+    transport and where it comes from (``source``: the label the composition prints when it reads the curve)."""
+
+    points: tuple[tuple[float, float], ...]
+    connections: int
+    tls: bool = False
+    source: str = "measured curve"
+
+    @property
+    def top(self) -> float:
+        """The utilisation of its last kept level."""
+        return max(u for u, _ in self.points)
+
+
 @dataclass(frozen=True)
 class RedisLatency:
-    """Redis's own side of the composition: execution per command (p50, p99, µs) and where it comes from, and a
-    measured queueing curve ((utilisation, p99 wait µs), increasing) when ``loadsim capacity`` gave one."""
+    """Redis's own side of the composition: execution per command (p50, p99, µs) and where it comes from, and the
+    measured queueing curves (at most one per transport: plain, TLS) when ``loadsim capacity`` gave them."""
 
     exec_us_p50: float = D.value("redis_exec_us_p50")
     exec_us_p99: float = D.value("redis_exec_us_p99")
     source: str = f"the reference machine's ({D.DEFAULTS['redis_exec_us_p99'].label})"
-    queue_curve: tuple[tuple[float, float], ...] = ()
-    queue_source: str = MM1_SOURCE
+    curves: tuple[QueueCurve, ...] = ()
+
+    def curve_for(self, tls: bool) -> QueueCurve | None:
+        """The measured curve of this transport (TLS costs more per command: the other's does not apply)."""
+        return next((c for c in self.curves if c.tls == tls and c.points), None)
+
+    def with_curve(self, curve: QueueCurve) -> RedisLatency:
+        """These latencies with ``curve`` in place of any curve of its transport."""
+        return replace(self, curves=(*(c for c in self.curves if c.tls != curve.tls), curve))
+
+    def curve_text(self, tls: bool) -> str:
+        """The curve available to a question of this transport, for the unit-cost tables (plan --json's and the
+        report's): its label, or that none was given (then every prediction uses M/M/1)."""
+        curve = self.curve_for(tls)
+        return curve.source if curve is not None else f"{MM1_SOURCE}; {_no_curve(self, tls)}"
 
 
 DEFAULT_REDIS = RedisLatency()
@@ -91,8 +126,8 @@ def monotone_curve(points: list[tuple[float, float]] | tuple[tuple[float, float]
 
 def curve_wait_us(curve: tuple[tuple[float, float], ...], rho: float) -> float:
     """The p99 wait at ``rho`` read off a measured curve (linear between its points, from 0 wait at 0 below its
-    first one; past its last point the M/M/1 shape scaled to meet it, see ``beyond_curve``; ``inf`` at
-    saturation)."""
+    first one; ``inf`` at saturation). Never extrapolated: past its last point, that point's wait (whether the curve
+    may answer at ``rho`` at all is ``queueing``'s decision)."""
     if rho >= 1.0:
         return math.inf
     points = monotone_curve(curve)
@@ -101,29 +136,61 @@ def curve_wait_us(curve: tuple[tuple[float, float], ...], rho: float) -> float:
     if rho <= points[0][0]:
         return points[0][1] * (max(0.0, rho) / points[0][0] if points[0][0] > 0 else 1.0)
     for (u0, w0), (u1, w1) in zip(points, points[1:], strict=False):
-        if rho <= u1:
-            return w0 + (w1 - w0) * (rho - u0) / (u1 - u0)
-    u, w = points[-1]
-    return w * (1.0 - u) / (1.0 - rho)
+        if rho <= u1:  # at a point, its own wait (no rounding above the flat wait past the last one)
+            return w1 if rho == u1 else w0 + (w1 - w0) * (rho - u0) / (u1 - u0)
+    return points[-1][1]
 
 
-def beyond_curve(curve: tuple[tuple[float, float], ...], rho: float) -> bool:
-    """True when ``rho`` lies past the measured curve's last point (its wait is then extrapolated)."""
-    return bool(curve) and rho > max(u for u, _ in curve)
+def _no_curve(redis: RedisLatency, tls: bool) -> str:
+    other = redis.curve_for(not tls)
+    return (f"no measured {transport(tls)} curve was given"
+            + (f" (the {transport(not tls)} one does not apply: TLS changes the cost of a command)" if other else "")
+            + "; loadsim capacity measures one")
 
 
-def queue_basis(redis: RedisLatency, rho: float) -> str:
-    """Which queueing the composition used at ``rho``, for people: the measured curve (and whether ``rho`` is past
-    its end: extrapolated, or unbounded at saturation) or the M/M/1 assumption."""
-    if not redis.queue_curve:
-        return redis.queue_source
+def queueing(redis: RedisLatency, rho: float, service_us: float, connections: int, tls: bool = False
+             ) -> tuple[float, float, str]:
+    """The queueing of one operation's commands at a master's utilisation ``rho``: (p99 wait µs, typical wait µs,
+    which queueing and why, for people). ``connections``: the question's connections that send to one master (every
+    working ORS node's worker threads: each has a connection to each master); ``tls``: its transport.
+
+    The measured curve of the question's transport is read when it is valid for the question, else M/M/1:
+
+    * its kept levels must reach the question's connections: a closed loop of N connections queues at most N - 1
+      commands behind one, so a curve measured at 4 connections says nothing of the queue 36 can build (a quiet
+      2-core host kept levels 1 and 4: 0 µs p99 wait at 82 % of a core, where M/M/1 gives about 470 µs);
+    * ``rho`` must lie within its kept levels: past the last one nothing was measured, and no curve is invented
+      (the M/M/1 shape scaled to meet the last point would be one). A curve that covers the connections is still
+      used up to its range: a question inside it is what the curve measured, whatever other questions ask.
+
+    M/M/1 is never taken below what the curve measured (at ``rho``, or at its last kept level past it): fewer
+    connections at the same utilisation queue less, so the measurement is a lower bound; and without that floor more
+    load could predict less waiting where M/M/1 sits below the curve's last point, and the masters search (which
+    walks the utilisation down as masters are added) would see a wait rise with fewer commands per master."""
+    curve = redis.curve_for(tls)
+    arm = transport(tls)
+    if curve is None:
+        why = _no_curve(redis, tls)
+        floor = 0.0
+    elif curve.connections < connections:
+        kept = f"{curve.connections} connections" if curve.connections else "connections it did not record"
+        why = (f"the measured {arm} curve stops at {kept}, this question has {connections} per master (a closed loop "
+               "of N connections queues at most N - 1 commands)")
+        floor = curve_wait_us(curve.points, rho) if rho < 1.0 else 0.0
+    elif rho > curve.top:
+        why = (f"{100 * rho:.1f} % of a core is past the measured {arm} curve's last kept level "
+               f"({100 * curve.top:.1f} % at {curve.connections} connections)")
+        floor = curve_wait_us(curve.points, rho) if rho < 1.0 else 0.0
+    else:
+        wait = curve_wait_us(curve.points, rho)
+        return wait, wait / math.log(100.0), curve.source  # M/M/1's mean/p99 ~ 1/ln(100 rho): its typical wait
     if rho >= 1.0:
-        return f"{redis.queue_source}; unbounded: the master is saturated"
-    if beyond_curve(redis.queue_curve, rho):
-        last = max(u for u, _ in redis.queue_curve)
-        return (f"{redis.queue_source}; extrapolated: {100 * rho:.1f} % of a core is past its last point "
-                f"({100 * last:.1f} %), M/M/1-shaped from there")
-    return redis.queue_source
+        return math.inf, math.inf, f"M/M/1 (assumption): {why}; unbounded: the master is saturated"
+    p99, mean = wait_us(rho, service_us), mean_wait_us(rho, service_us)
+    label = f"M/M/1 (assumption): {why}; the wait of the master's event loop, service time its CPU per command"
+    if floor > p99:
+        return floor, max(mean, floor / math.log(100.0)), f"{label}, not below the {floor:,.0f} µs the curve measured"
+    return p99, mean, label
 
 
 @dataclass(frozen=True)
@@ -138,7 +205,7 @@ class Composition:
     redis_us: float
     queue_us: float
     utilisation: float
-    queue_basis: str = MM1_SOURCE  # which queueing: the measured curve (extrapolated?) or the M/M/1 assumption
+    queue_basis: str = MM1_SOURCE  # which queueing: the measured curve, or the M/M/1 assumption and why (``queueing``)
     operation: str = "persistence operation"  # what sends the commands: "session delete", "session create or delete"
 
     @property
@@ -175,22 +242,19 @@ class Composition:
 
 
 def compose(commands: float, rtt_us: float, client_us_per_command: float, redis: RedisLatency, utilisation: float,
-            service_us: float, rtt_source: str = "given", operation: str = "persistence operation") -> Composition:
+            service_us: float, rtt_source: str = "given", operation: str = "persistence operation",
+            connections: int = 1, tls: bool = False) -> Composition:
     """The p99 of an operation of ``commands`` commands (see the module's docstring): the round trip and the client's
     time per command, Redis's execution, and queueing at ``utilisation`` of the master's core whose service time per
-    command is ``service_us`` (its CPU per command)."""
+    command is ``service_us`` (its CPU per command), for a question with ``connections`` sending to one master over
+    ``tls`` or not (which curve, and whether it is valid: ``queueing``)."""
     k = max(1.0, commands)
     rest = k - 1.0
     redis_us = redis.exec_us_p99 + rest * redis.exec_us_p50
-    if redis.queue_curve:
-        queue = curve_wait_us(redis.queue_curve, utilisation)
-        typical = queue / math.log(100.0) if math.isfinite(queue) else math.inf  # M/M/1: mean/p99 ~ 1/ln(100 rho)
-    else:
-        queue = wait_us(utilisation, service_us)
-        typical = mean_wait_us(utilisation, service_us)
+    queue, typical, basis = queueing(redis, utilisation, service_us, connections, tls)
     queue_us = queue + rest * typical if math.isfinite(queue) and math.isfinite(typical) else math.inf
     return Composition(k, rtt_us, rtt_source, k * rtt_us, k * client_us_per_command, redis_us, queue_us,
-                       utilisation, queue_basis(redis, utilisation), operation)
+                       utilisation, basis, operation)
 
 
 def binding(compositions: tuple[Composition, ...]) -> Composition:

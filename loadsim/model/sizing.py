@@ -640,9 +640,14 @@ def predict(d: Deployment, c: UnitCosts) -> Prediction:
     # latency for production (loadsim.model.latency): the question's round trip and the ORS client's time, Redis's
     # own execution and its queueing at this utilisation (service time: CPU per command); no time of the rig's. The
     # SLO binds every operation the pairs send: each is composed with its own command count, the highest p99 binds
+    # queueing reads the question's transport's measured curve only where it is valid for the question: its levels
+    # must reach the connections that can queue at one master, every working ORS node's worker threads (each has a
+    # connection to each master; a backup's connections stay idle until it takes over, then the primary's are gone)
+    sending = sum(n for n, _ in groups) * d.worker_threads
     latencies = tuple(lat.compose(k, d.network_rtt_us, lat.client_us_per_command(tls), c.redis_latency, util,
                                   c.service_s(bytes_per_cmd, tls) * 1e6, lat.rtt_source(d.network_rtt_us),
-                                  OPERATION_NAMES[kind]) for kind, k in operation_commands(d))
+                                  OPERATION_NAMES[kind], connections=sending, tls=tls)
+                      for kind, k in operation_commands(d))
     latency = lat.binding(latencies)
     p99 = latency.p99_us
     connections = 2 * sum(n for n, _ in groups) * d.worker_threads  # primary and warm backup
@@ -861,7 +866,7 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
                        "redis_execution_us": {"p50": p.costs.redis_latency.exec_us_p50,
                                               "p99": p.costs.redis_latency.exec_us_p99,
                                               "source": p.costs.redis_latency.source,
-                                              "queueing": p.costs.redis_latency.queue_source},
+                                              "queueing": p.costs.redis_latency.curve_text(p.tls)},
                        "live_sessions_range": p.costs.live_sessions_range,
                        "per_run": [{"run": r.name, "class": r.run_class,
                                     "measured_bytes_per_session": r.bytes_per_session,

@@ -113,6 +113,8 @@ def costs_table(costs: sz.UnitCosts, d: sz.Deployment | None = None) -> pd.DataF
     at = p.bytes_per_command if p is not None else None
     # the target's costs: at its replicas per master (what plan --json's table shows for the same question)
     costs = p.costs if p is not None else costs
+    tls = p.tls if p is not None else False
+    curve = costs.redis_latency.curve_for(tls)
     rows = [{"unit cost": r["unit cost"] + (f" ({r['unit']})" if r["unit"] else ""), "value": round(r["value"], 3),
              "source": r["source"], "how": r["basis"],
              "95 % interval": (f"{r['interval'][0]:,.3f} .. {r['interval'][1]:,.3f}" if r["interval"] else "-")}
@@ -125,11 +127,12 @@ def costs_table(costs: sz.UnitCosts, d: sz.Deployment | None = None) -> pd.DataF
          "value": round(costs.redis_latency.exec_us_p99, 2),
          "source": "reference value" if costs.redis_latency.source.startswith("the reference") else "fitted runs",
          "how": f"p50 {costs.redis_latency.exec_us_p50:g} µs; {costs.redis_latency.source}", "95 % interval": "-"},
-        # which queueing the latency prediction reads (the same label its predicted p99 line carries)
+        # the measured queueing curve of the target's transport (plan --json's unit_costs queueing, the same text);
+        # whether a prediction may read it is its own latency line's label (loadsim.model.latency.queueing)
         {"unit cost": "Redis queueing: latency-vs-load curve measured up to (% of a core)",
-         "value": round(100 * costs.redis_latency.queue_curve[-1][0], 1) if costs.redis_latency.queue_curve else 0.0,
-         "source": "capacity measurement" if costs.redis_latency.queue_curve else "assumption",
-         "how": costs.redis_latency.queue_source, "95 % interval": "-"},
+         "value": round(100 * curve.top, 1) if curve else 0.0,
+         "source": "capacity measurement" if curve else "assumption",
+         "how": costs.redis_latency.curve_text(tls), "95 % interval": "-"},
     ]
     return pd.DataFrame(rows).set_index("unit cost")
 

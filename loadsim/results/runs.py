@@ -15,6 +15,7 @@ from typing import Any
 
 from loadsim.config.simulation import run_settings
 from loadsim.errors import OptionsError, ResultsError
+from loadsim.model import latency as lat
 from loadsim.model import question
 from loadsim.model import sizing as sz
 from loadsim.model import workload as wl
@@ -174,6 +175,16 @@ class Capacity:
     # the master's latency-vs-load curve: (Redis's CPU utilisation, p99 wait µs), increasing (none in older files)
     queue_curve: tuple[tuple[float, float], ...] = ()
     curve_driver: str = ""
+    curve_connections: int = 0  # the most connections among the curve's kept levels (0: not recorded)
+
+
+def kept_connections(curve: dict[str, Any]) -> int:
+    """The most connections among the levels a capacity.json curve kept (its points): none when the unloaded level
+    was left off (every wait is measured from it), 0 when the file does not record its levels."""
+    levels = curve.get("levels") or []
+    if not levels or not curve.get("points") or not levels[0].get("used", True):
+        return 0
+    return max(int(lv.get("clients") or 0) for lv in levels if lv.get("used", True))
 
 
 def read_capacity(path: str | os.PathLike[str], tls: bool | None = None) -> Capacity | None:
@@ -189,7 +200,7 @@ def read_capacity(path: str | os.PathLike[str], tls: bool | None = None) -> Capa
             return Capacity(float(us), float(per_cmd) if per_cmd else None, bool(data.get("tls")),
                             f"{f} (redis-benchmark closed loop at saturation)",
                             monotone_curve([(float(u), float(w)) for u, w in curve.get("points") or []]),
-                            str(curve.get("driver") or ""))
+                            str(curve.get("driver") or ""), kept_connections(curve))
     return None
 
 
@@ -198,7 +209,8 @@ def unit_costs(path: str | os.PathLike[str] | None, tls: bool | None = None
     """The unit costs of a folder, the one way every surface builds them (plan, report, sweep's closing line),
     with the precedence of ``loadsim.model.unitcosts``: a `loadsim capacity` result in the folder (per arm, plain
     or TLS) > the fit of the runs (``tls``: only the runs with or without TLS) > the reference values. No folder:
-    the reference values. Returns the costs and the runs fitted."""
+    the reference values. Returns the costs and the runs fitted. Each arm's queueing curve is kept with its arm:
+    the composition reads the one of the question's transport (``loadsim.model.latency.queueing``)."""
     if not path:
         return sz.DEFAULT_COSTS, []
     runs = read_runs(path, tls=tls)
@@ -206,8 +218,6 @@ def unit_costs(path: str | os.PathLike[str] | None, tls: bool | None = None
     for arm in (False, True):
         capacity = read_capacity(path, arm)
         if capacity is not None and tls in (None, arm):
-            if arm != bool(tls):  # its CPU for its arm; its queueing curve only for questions of its arm
-                capacity = replace(capacity, queue_curve=())
             costs = with_capacity(costs, capacity)
     return costs, runs
 
@@ -222,17 +232,20 @@ def with_capacity(costs: sz.UnitCosts, capacity: Capacity) -> sz.UnitCosts:
                   source=f"{costs.source}; CPU per command ({'TLS' if capacity.tls else 'plain'}) from "
                          f"{capacity.where}")
     if capacity.queue_curve:
-        # the master's measured queueing replaces the M/M/1 assumption (loadsim.model.latency.compose)
-        out = replace(out, redis_latency=replace(out.redis_latency, queue_curve=capacity.queue_curve,
-                                                 queue_source=curve_source(capacity)))
+        # the master's measured queueing, for questions of its transport where it is valid for them
+        # (loadsim.model.latency.queueing; else the M/M/1 assumption, said why)
+        out = replace(out, redis_latency=out.redis_latency.with_curve(lat.QueueCurve(
+            capacity.queue_curve, capacity.curve_connections, capacity.tls, curve_source(capacity))))
     return out
 
 
 def curve_source(capacity: Capacity) -> str:
     """The queueing label of a measured curve: ``measured curve (capacity run <file>, ...)``."""
     top = capacity.queue_curve[-1][0]
+    kept = f"{capacity.curve_connections} connections" if capacity.curve_connections else "unrecorded connections"
     return (f"measured curve (capacity run {capacity.where.split(' (')[0]}: {capacity.curve_driver or 'closed loop'} "
-            f"at increasing concurrency, {'TLS' if capacity.tls else 'plain'}, up to {100 * top:.0f} % of a core)")
+            f"at increasing concurrency, {'TLS' if capacity.tls else 'plain'}, kept levels up to {kept} and "
+            f"{100 * top:.0f} % of a core)")
 
 
 def _own_question(run: Path) -> tuple[sz.Deployment, dict[str, Any]] | None:

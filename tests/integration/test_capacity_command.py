@@ -45,8 +45,8 @@ def check_curve(result, stdout, plan):
     queueing = plan["prediction"]["latency"]["queueing"]
     assert f"  queueing plan uses: {queueing}\n" in stdout
     # a curve (a quiet machine) replaces M/M/1; none (every level host- or driver-bound) leaves the assumption, said
-    assert queueing.startswith("measured curve (capacity run") if curve["points"] else \
-        queueing.startswith("M/M/1 (assumption)")
+    assert queueing.startswith(("measured curve (capacity run", "M/M/1 (assumption): the measured")) \
+        if curve["points"] else queueing.startswith("M/M/1 (assumption)")
     # one ceiling: capacity's line is plan's figure, the same text as plan's busiest-master line
     ceiling = plan["prediction"]["master_ceiling_commands_per_s"]
     line = next(x for x in stdout.splitlines() if x.startswith("  ceiling plan uses: "))
@@ -54,6 +54,14 @@ def check_curve(result, stdout, plan):
     text = subprocess.run([sys.executable, "-m", "loadsim", "plan", "--from", result["_out"]], cwd=ROOT,
                           capture_output=True, text=True, timeout=120).stdout
     assert line.removeprefix("  ceiling plan uses: ") in text
+    # plan's text names the same queueing (one function, loadsim.model.latency.queueing, for every surface); a curve
+    # is read only for a question within its kept levels' connections (plan's question: HA pairs x worker threads)
+    assert f"({queueing})" in text
+    d = plan["deployment"]
+    kept = max((lv["clients"] for lv in used), default=0)
+    if curve["points"] and d["ha_pairs"] * d["worker_threads"] > kept:
+        assert queueing.startswith(f"M/M/1 (assumption): the measured {'TLS' if result['tls'] else 'plain'} curve "
+                                   f"stops at {kept} connections"), queueing
     assert "one core:" not in stdout and "not a ceiling plan uses" in stdout
     # the report on the same folder: its verdict's queueing and its unit-cost table's queueing row say the same
     from loadsim.report import sizing as report

@@ -118,7 +118,8 @@ def test_the_curve_line_says_what_was_measured_and_what_was_left_off():
                         _level(8, 0.7, 90.0, False, driver=True)],
              "points": [[0.26, 0.0], [0.41, 22.0], [0.62, 71.0]], "driver_bound_levels": 1, "host_bound_levels": 0}
     line = curve_line(curve)
-    assert "26 % 0 us, 41 % 22 us, 62 % 71 us" in line and "measured up to 62 % of a core" in line
+    assert "26 % 0 us, 41 % 22 us, 62 % 71 us" in line
+    assert "kept levels up to 4 connections and 62 % of a core: plan reads it for questions within both" in line
     assert "1 level left off (the driver bound first)" in line and "1..8 connections" in line
     busy = {**curve, "points": [], "measured_up_to_utilisation": None, "driver_bound_levels": 0,
             "host_bound_levels": 4}

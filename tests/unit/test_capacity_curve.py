@@ -3,6 +3,7 @@ the one CPU ceiling of a master plan uses."""
 
 import json
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -10,8 +11,9 @@ from loadsim.model import sizing as sz
 from loadsim.results.runs import read_capacity, with_capacity
 
 
-def _capacity(tmp_path, tls=False, points=((0.25, 0.0), (0.4, 35.0), (0.7, 120.0))):
-    levels = [{"clients": 2 ** i, "utilisation": u, "wait_p99_us": w, "used": True} for i, (u, w) in enumerate(points)]
+def _capacity(tmp_path, tls=False, points=((0.25, 0.0), (0.4, 35.0), (0.7, 120.0)), clients=(1, 8, 64)):
+    levels = [{"clients": n, "utilisation": u, "wait_p99_us": w, "used": True}
+              for n, (u, w) in zip(clients, points, strict=False)]  # no points: no levels
     (tmp_path / "capacity.json").write_text(json.dumps({
         "tls": tls, "capacity": {"server_us_per_command_at_saturation": 12.0},
         "closed_loop": {"bytes_per_command": 2000.0},
@@ -22,35 +24,72 @@ def _capacity(tmp_path, tls=False, points=((0.25, 0.0), (0.4, 35.0), (0.7, 120.0
 def test_plan_reads_queueing_off_the_capacity_curve(tmp_path):
     cap = _capacity(tmp_path)
     assert cap.queue_curve == ((0.25, 0.0), (0.4, 35.0), (0.7, 120.0)) and cap.curve_driver == "redis-benchmark"
+    assert cap.curve_connections == 64
     costs = with_capacity(sz.DEFAULT_COSTS, cap)
     r = costs.redis_latency
-    assert r.queue_curve == cap.queue_curve
-    assert r.queue_source.startswith(f"measured curve (capacity run {tmp_path / 'capacity.json'}: redis-benchmark")
+    curve = r.curve_for(False)
+    assert curve.points == cap.queue_curve and curve.connections == 64 and r.curve_for(True) is None
+    assert curve.source.startswith(f"measured curve (capacity run {tmp_path / 'capacity.json'}: redis-benchmark")
+    assert "kept levels up to 64 connections and 70 % of a core" in curve.source
     v = sz.verdict(sz.Deployment(), costs, with_envelope=False)
     c = v.prediction.latency
-    assert c.queue_basis == r.queue_source and f"({r.queue_source})" in v.text()
-    # at 400 HA pairs the busiest master is between the curve's points: the wait is read off it, not M/M/1
-    busy = sz.verdict(sz.Deployment(ha_pairs=1500), costs, with_envelope=False).prediction
+    assert c.queue_basis == curve.source and f"({curve.source})" in v.text()
+    # at 1,500 HA pairs the busiest master is between the curve's points: the wait is read off it, not M/M/1
+    busy = sz.verdict(sz.Deployment(ha_pairs=1500, worker_threads=1), costs, with_envelope=False).prediction
     assert 0.4 < busy.cpu_utilisation < 0.7
     low, high = cap.queue_curve[1], cap.queue_curve[2]
     expected = low[1] + (high[1] - low[1]) * (busy.cpu_utilisation - low[0]) / (high[0] - low[0])
+    # ... only with connections within its levels': 1,500 pairs x 1 worker thread is 1,500 connections per master
+    assert busy.latency.queue_basis.startswith("M/M/1 (assumption): the measured plain curve stops at 64 "
+                                               "connections, this question has 1500 per master")
+    few = sz.predict(sz.Deployment(ha_pairs=1500, worker_threads=1), replace(costs, redis_latency=r.with_curve(
+        replace(curve, connections=1500))))
+    assert few.cpu_utilisation == busy.cpu_utilisation
     # the binding operation (the SLO binds every operation: 3 commands here) waits the curve's p99 once and its
     # typical wait (p99 / ln 100, as M/M/1) for each other command
-    k = busy.latency.commands
-    assert k == 3 and busy.latency.queue_us == pytest.approx(expected * (1 + (k - 1) / math.log(100.0)))
-    assert sz.verdict_dict(sz.verdict(sz.Deployment(ha_pairs=1500), costs, with_envelope=False)
-                           )["prediction"]["latency"]["queueing"] == r.queue_source
-    # past its last point the composition says the wait is extrapolated
-    over = sz.verdict(sz.Deployment(ha_pairs=2000, cpu_ceiling=0.95), costs, with_envelope=False).prediction
-    assert over.cpu_utilisation > 0.7 and "extrapolated" in over.latency.queue_basis
+    k = few.latency.commands
+    assert k == 3 and few.latency.queue_us == pytest.approx(expected * (1 + (k - 1) / math.log(100.0)))
+    assert few.latency.queue_basis == curve.source
+    # plan --json's latency and its unit costs say the same of the default question (36 connections, within 64)
+    d = sz.verdict_dict(v)
+    assert d["prediction"]["latency"]["queueing"] == curve.source
+    assert d["unit_costs"]["redis_execution_us"]["queueing"] == curve.source
+    # past its last kept level: M/M/1, said so (no extrapolation of the curve)
+    over = sz.verdict(sz.Deployment(ha_pairs=2000, worker_threads=1, cpu_ceiling=0.95), replace(
+        costs, redis_latency=r.with_curve(replace(curve, connections=2000))), with_envelope=False).prediction
+    assert over.cpu_utilisation > 0.7 and "past the measured plain curve's last kept level (70.0 % at 2000 " \
+        "connections)" in over.latency.queue_basis
+
+
+def test_a_tls_question_reads_the_tls_curve_and_a_plain_one_the_plain_curve(tmp_path):
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "tls").mkdir()
+    plain = _capacity(tmp_path / "plain")
+    tls = _capacity(tmp_path / "tls", tls=True, points=((0.25, 10.0), (0.4, 60.0), (0.7, 200.0)))
+    costs = with_capacity(with_capacity(sz.DEFAULT_COSTS, plain), tls)
+    for asked, cap in ((False, plain), (True, tls)):
+        basis = sz.predict(sz.Deployment(tls=asked), costs).latency.queue_basis
+        assert basis.startswith("measured curve") and str(cap.where.split(" (")[0]) in basis
+        assert ("TLS" if asked else "plain") in basis
+    # only the plain one measured: a TLS question says so
+    only = sz.predict(sz.Deployment(tls=True), with_capacity(sz.DEFAULT_COSTS, plain)).latency.queue_basis
+    assert only.startswith("M/M/1 (assumption): no measured TLS curve was given (the plain one does not apply")
+
+
+def test_a_curve_stopping_at_few_connections_is_not_read_for_a_larger_question(tmp_path):
+    cap = _capacity(tmp_path, points=((0.05, 0.0), (0.82, 0.0)), clients=(1, 4))
+    assert cap.curve_connections == 4
+    p = sz.predict(sz.Deployment(), with_capacity(sz.DEFAULT_COSTS, cap))  # 9 HA pairs x 4 worker threads
+    assert p.latency.queue_basis.startswith("M/M/1 (assumption): the measured plain curve stops at 4 connections, "
+                                            "this question has 36 per master")
 
 
 def test_without_a_curve_queueing_is_the_mm1_assumption(tmp_path):
     cap = _capacity(tmp_path, points=())
-    assert cap.queue_curve == ()
+    assert cap.queue_curve == () and cap.curve_connections == 0
     costs = with_capacity(sz.DEFAULT_COSTS, cap)
     v = sz.verdict(sz.Deployment(), costs, with_envelope=False)
-    assert v.prediction.latency.queue_basis.startswith("M/M/1 (assumption)")
+    assert v.prediction.latency.queue_basis.startswith("M/M/1 (assumption): no measured plain curve was given")
 
 
 def test_the_ceiling_plan_prints_is_where_its_cpu_constraint_binds():

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -34,7 +35,7 @@ def test_composition_adds_one_slow_part_to_typical_ones():
     assert "3 commands x 200 µs network round trip (given) 600" in c.text()
     assert math.isinf(lat.compose(3, 200.0, 15.0, redis, 1.0, 20.0).p99_us)
     # a measured queueing curve replaces the M/M/1 function
-    curved = lat.RedisLatency(3.9, 11.3, "recorded", queue_curve=((0.2, 10.0), (0.6, 50.0)))
+    curved = lat.RedisLatency(3.9, 11.3, "recorded", curves=(lat.QueueCurve(((0.2, 10.0), (0.6, 50.0)), 64),))
     assert lat.compose(1, 0.0, 0.0, curved, 0.4, 20.0).queue_us == pytest.approx(30.0)
 
 
@@ -117,28 +118,84 @@ def test_a_measured_curve_is_made_monotone_and_interpolated_in_utilisation():
     # linear between points, from 0 at no load up to the first point
     assert lat.curve_wait_us(curve, 0.5) == pytest.approx(30.0)
     assert lat.curve_wait_us(curve, 0.1) == pytest.approx(5.0) and lat.curve_wait_us(curve, 0.0) == 0.0
-    # more load never predicts less waiting, inside the curve and beyond it
+    # more load never predicts less waiting
     waits = [lat.curve_wait_us(curve, r / 100) for r in range(0, 100)]
     assert waits == sorted(waits)
-    # past its last point: M/M/1-shaped from the last point (it meets it there), unbounded at saturation
-    assert lat.curve_wait_us(curve, 0.6) == pytest.approx(50.0)
-    assert lat.curve_wait_us(curve, 0.8) == pytest.approx(50.0 * 0.4 / 0.2)
+    # never extrapolated: past its last point, that point's wait (``queueing`` decides whether to read it there);
+    # unbounded at saturation
+    assert lat.curve_wait_us(curve, 0.6) == lat.curve_wait_us(curve, 0.8) == pytest.approx(50.0)
     assert math.isinf(lat.curve_wait_us(curve, 1.0))
 
 
-def test_the_composition_says_which_queueing_it_used():
-    measured = lat.RedisLatency(2.0, 5.0, "recorded", queue_curve=((0.2, 10.0), (0.6, 50.0)),
-                                queue_source="measured curve (capacity run x/capacity.json)")
-    inside = lat.compose(1, 200.0, 15.0, measured, 0.4, 20.0)
-    assert inside.queue_us == pytest.approx(30.0) and inside.queue_basis == measured.queue_source
-    assert "(measured curve (capacity run x/capacity.json))" in inside.text()
-    assert inside.as_dict()["queueing"] == measured.queue_source
-    beyond = lat.compose(1, 200.0, 15.0, measured, 0.7, 20.0)
-    assert "extrapolated: 70.0 % of a core is past its last point (60.0 %)" in beyond.queue_basis
-    assert beyond.queue_us > inside.queue_us
-    saturated = lat.compose(1, 200.0, 15.0, measured, 1.0, 20.0)
+SOURCE = "measured curve (capacity run x/capacity.json)"
+
+
+def _measured(connections=8, tls=False, points=((0.2, 10.0), (0.6, 50.0))):
+    return lat.RedisLatency(2.0, 5.0, "recorded", curves=(lat.QueueCurve(points, connections, tls, SOURCE),))
+
+
+def test_the_composition_reads_a_curve_valid_for_the_question():
+    """Within its kept levels' connections and utilisation the curve answers, labelled with its source, on the
+    composition's text and dict alike."""
+    inside = lat.compose(1, 200.0, 15.0, _measured(), 0.4, 20.0, connections=8)
+    assert inside.queue_us == pytest.approx(30.0) and inside.queue_basis == SOURCE
+    assert f"({SOURCE})" in inside.text() and inside.as_dict()["queueing"] == SOURCE
+    # fewer connections than the curve's levels: still within what it measured
+    assert lat.compose(1, 200.0, 15.0, _measured(), 0.4, 20.0, connections=2).queue_basis == SOURCE
+
+
+def test_a_curve_short_of_the_questions_connections_gives_way_to_mm1_and_says_why():
+    # levels 1 and 4 kept, 0 µs wait at 82 % of a core (a quiet 2-core host): a 36-connection question is M/M/1's
+    short = _measured(connections=4, points=((0.05, 0.0), (0.82, 0.0)))
+    c = lat.compose(1, 200.0, 15.0, short, 0.82, 19.3, connections=36)
+    assert c.queue_us == pytest.approx(lat.wait_us(0.82, 19.3)) and 400 < c.queue_us < 500
+    assert c.queue_basis.startswith("M/M/1 (assumption): the measured plain curve stops at 4 connections, this "
+                                    "question has 36 per master")
+    # the same curve answers a question of 4 connections
+    assert lat.compose(1, 200.0, 15.0, short, 0.82, 19.3, connections=4).queue_basis == SOURCE
+    # a file that did not record its levels' connections is not trusted for any question
+    unknown = lat.compose(1, 200.0, 15.0, _measured(connections=0), 0.4, 20.0, connections=1)
+    assert "connections it did not record" in unknown.queue_basis
+    # M/M/1 below what the curve measured at that utilisation: the measurement (a lower bound) stands, said so
+    high = _measured(connections=4, points=((0.2, 100.0), (0.6, 400.0)))
+    floored = lat.compose(1, 200.0, 15.0, high, 0.4, 20.0, connections=36)
+    assert floored.queue_us == pytest.approx(250.0) and floored.queue_us > lat.wait_us(0.4, 20.0)
+    assert floored.queue_basis.endswith("not below the 250 µs the curve measured")
+
+
+def test_past_the_curves_utilisation_mm1_never_below_its_last_level():
+    """A curve that covers the connections is read up to its last kept level; past it, M/M/1 (nothing measured
+    there), never below the last level's wait: the wait never falls as the utilisation rises."""
+    measured = _measured()
+    beyond = lat.compose(1, 200.0, 15.0, measured, 0.7, 20.0, connections=8)
+    assert beyond.queue_basis.startswith("M/M/1 (assumption): 70.0 % of a core is past the measured plain curve's "
+                                         "last kept level (60.0 % at 8 connections)")
+    assert beyond.queue_us == pytest.approx(max(50.0, lat.wait_us(0.7, 20.0)))
+    # a curve above M/M/1 at its end: the floor holds the wait at the last level's 500 µs
+    steep = _measured(points=((0.2, 100.0), (0.6, 500.0)))
+    waits = [lat.compose(1, 0, 0, steep, r / 100, 20.0, connections=8).queue_us for r in range(0, 100)]
+    assert waits == sorted(waits) and waits[61] == pytest.approx(500.0)
+    saturated = lat.compose(1, 200.0, 15.0, measured, 1.0, 20.0, connections=8)
     assert math.isinf(saturated.p99_us) and "unbounded" in saturated.queue_basis
-    # without a curve: the M/M/1 assumption, said so
+
+
+def test_each_transport_reads_its_own_curve():
+    plain = lat.QueueCurve(((0.2, 10.0), (0.6, 50.0)), 64, False, "measured curve (plain)")
+    tls = lat.QueueCurve(((0.2, 20.0), (0.6, 90.0)), 64, True, "measured curve (TLS)")
+    both = lat.RedisLatency(curves=(plain, tls))
+    assert lat.compose(1, 0, 0, both, 0.4, 20.0, tls=True).queue_basis == "measured curve (TLS)"
+    assert lat.compose(1, 0, 0, both, 0.4, 20.0, tls=False).queue_basis == "measured curve (plain)"
+    # only a plain curve: a TLS question says none of its transport was given, and why the other does not apply
+    only_plain = lat.RedisLatency(curves=(plain,))
+    c = lat.compose(1, 0, 0, only_plain, 0.4, 20.0, tls=True)
+    assert c.queue_basis.startswith("M/M/1 (assumption): no measured TLS curve was given (the plain one does not "
+                                    "apply") and c.queue_us == pytest.approx(lat.wait_us(0.4, 20.0))
+    assert both.with_curve(replace(plain, source="new")).curve_for(False).source == "new"
+
+
+def test_without_a_curve_queueing_is_the_mm1_assumption_and_says_none_was_given():
     assumed = lat.compose(1, 200.0, 15.0, lat.DEFAULT_REDIS, 0.4, 20.0)
-    assert assumed.queue_basis.startswith("M/M/1 (assumption)")
+    assert assumed.queue_basis.startswith("M/M/1 (assumption): no measured plain curve was given")
     assert assumed.queue_us == pytest.approx(lat.wait_us(0.4, 20.0))
+    assert lat.DEFAULT_REDIS.curve_text(False) == f"{lat.MM1_SOURCE}; no measured plain curve was given; loadsim " \
+                                                  "capacity measures one"
