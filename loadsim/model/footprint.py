@@ -101,6 +101,43 @@ def commands_per_op(layout: wl.KeyLayout, kind: str, records: int = 1, timers: b
     return counts
 
 
+def operation_variants(layout: wl.KeyLayout, c: wl.Complexity, leaked_share: float = 0.0
+                       ) -> dict[str, tuple[tuple[int, float], ...]]:
+    """Every persistence operation ORS sends for sessions of complexity ``c``, as its variants: (Redis commands,
+    share of the operation), counted on the lists ``workload.commands_for`` sends. A create writes the timers record
+    when sessions have one (every create: a new session schedules its timeouts); an update writes one data record,
+    ``timer_share`` of them also the timers record; a delete (unless every session leaks); the recovery after a
+    switchover (read the records back, write the new owner). The one list sizing's latency reads (each operation at
+    its most commands: ``sizing.operation_commands``) and a run's latency split reads (the variant at each
+    percentile: ``commands_at``)."""
+    timers = c.timer_bytes > 0
+    share = c.timer_share if timers else 0.0
+
+    def n(kind: str, with_timers: bool = False) -> int:
+        return sum(commands_per_op(layout, kind, c.records, with_timers).values())
+
+    out = {wl.CREATE: ((n(wl.CREATE, timers), 1.0),)}
+    if c.updates_per_session > 0:
+        out[wl.UPDATE] = tuple((n(wl.UPDATE, t), w) for t, w in ((True, share), (False, 1.0 - share)) if w > 0)
+    if leaked_share < 1.0:
+        out[wl.DELETE] = ((n(wl.DELETE), 1.0),)
+    out[wl.RECOVER] = ((len(wl.recovery_commands(layout, wl.session_id(1, 1), 1, 1000, c.records)), 1.0),)
+    return out
+
+
+def commands_at(variants: tuple[tuple[int, float], ...], q: float) -> int:
+    """The commands of an operation at quantile ``q`` of its variants, fewest commands first (more round trips are
+    slower): an update of which 30 % also rewrite the timers record is 1 command at p50 and 2 at p99."""
+    ordered = sorted(variants)
+    total = sum(w for _, w in ordered)
+    cum = 0.0
+    for k, w in ordered:
+        cum += w / total
+        if cum >= q - 1e-9:
+            return k
+    return ordered[-1][0]
+
+
 def commands_per_session(p: wl.WorkloadParams) -> dict[str, float]:
     """Redis commands of one session's life, by placement: its create (which writes the timers record when
     there is one), its mean number of updates (``timer_share`` of them also rewrite the timers record), and its

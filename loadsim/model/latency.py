@@ -281,13 +281,18 @@ def rtt_source(rtt_us: float) -> str:
 
 
 def rig_per_command(service_p50_us: float, service_p99_us: float, redis: RedisLatency, utilisation: float,
-                    service_us: float) -> tuple[float, float]:
-    """The rig's own round trip and client time per command (p50, p99 µs), read off a run's one-command operation
-    (a session update in the per-session layout): its service time less Redis's execution and queueing at the same
-    percentile, never below 0. Only the closure check uses it: the rig's time never enters a prediction."""
-    p50 = service_p50_us - redis.exec_us_p50 - mean_wait_us(utilisation, service_us)
-    p99 = service_p99_us - redis.exec_us_p99 - wait_us(utilisation, service_us)
-    return max(0.0, p50), max(0.0, p99, p50)
+                    service_us: float, commands_p50: float = 1.0, commands_p99: float = 1.0) -> tuple[float, float]:
+    """The rig's own round trip and client time per command (p50, p99 µs), read off a run's operation with the
+    fewest commands (a session update: at p50 one SET, at p99 also the timers record when over 1 % of updates
+    rewrite it: ``commands_p50``, ``commands_p99``, as the run's latency split counts them) by inverting the
+    composition: at p50 every command is typical, so the service time is k50 x (rig + execution + mean wait); at
+    p99 one command is at its p99 and the other k99 - 1 typical. Never below 0. Only the closure check uses it: the
+    rig's time never enters a prediction."""
+    k50, k99 = max(1.0, commands_p50), max(1.0, commands_p99)
+    typical = redis.exec_us_p50 + mean_wait_us(utilisation, service_us)
+    p50 = max(0.0, service_p50_us / k50 - typical)
+    p99 = service_p99_us - (k99 - 1.0) * (p50 + typical) - redis.exec_us_p99 - wait_us(utilisation, service_us)
+    return p50, max(0.0, p99, p50)
 
 
 def closure(commands: float, rig_p50_us: float, rig_p99_us: float, redis: RedisLatency, utilisation: float,
@@ -299,5 +304,5 @@ def closure(commands: float, rig_p50_us: float, rig_p99_us: float, redis: RedisL
     k = max(1.0, commands)
     c = compose(k, 0.0, 0.0, redis, utilisation, service_us, "the rig's")
     rig = rig_p99_us + (k - 1.0) * rig_p50_us
-    return replace(c, rtt_us=rig_p50_us, rtt_source="the rig's round trip and client time, read off its one-command "
+    return replace(c, rtt_us=rig_p50_us, rtt_source="the rig's round trip and client time, read off its fewest-command "
                                                     "operation", network_us=rig)

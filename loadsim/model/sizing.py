@@ -250,33 +250,23 @@ OPERATION_NAMES = {wl.CREATE: "session create", wl.UPDATE: "session update", wl.
 
 def operation_commands(d: Deployment) -> tuple[tuple[str, int], ...]:
     """(operation, Redis commands) of every persistence operation the question's pairs send, each at its most
-    commands over the pairs and the operation's variants, counted on the lists the generator sends
-    (``workload.commands_for``): a create (with its timers record when sessions have one), an update (one that
-    also rewrites the timers record, when some do), a delete (unless every session leaks) and the recovery after
-    a switchover (read the records back, write the new owner). The index layout's periodic cleaning is a batch
-    procedure, not an operation a call waits for: it is left out."""
+    commands over the pairs and the operation's variants (``footprint.operation_variants``, counted on the lists the
+    generator sends; a run's latency split reads the same variants): a create (with its timers record when sessions
+    have one), an update (one that also rewrites the timers record, when some do), a delete (unless every session
+    leaks) and the recovery after a switchover (read the records back, write the new owner). The index layout's
+    periodic cleaning is a batch procedure, not an operation a call waits for: it is left out."""
     most: dict[str, int] = {}
     for _, p in d.pair_groups():
-        c = p.complexity
-        timers = c.timer_bytes > 0
-        for kind, n in _operation_commands(d.key_layout, p.ors_cluster_name, c.records, timers,
-                                           timers and c.timer_share > 0, c.updates_per_session > 0,
-                                           p.leaked_share < 1.0):
+        for kind, n in _operation_commands(d.key_layout, p.ors_cluster_name, p.complexity, p.leaked_share < 1.0):
             most[kind] = max(most.get(kind, 0), n)
     return tuple((kind, most[kind]) for kind in OPERATION_NAMES if kind in most)
 
 
 @functools.lru_cache(maxsize=256)  # the envelope's searches predict thousands of times for the same pairs
-def _operation_commands(layout_name: str, cluster: str, records: int, timers: bool, update_timers: bool,
-                        updates: bool, deletes: bool) -> tuple[tuple[str, int], ...]:
-    layout = wl.KeyLayout(layout_name, cluster)
-    sends = [(wl.CREATE, sum(fp.commands_per_op(layout, wl.CREATE, records, timers).values()))]
-    if updates:
-        sends.append((wl.UPDATE, sum(fp.commands_per_op(layout, wl.UPDATE, records, update_timers).values())))
-    if deletes:
-        sends.append((wl.DELETE, sum(fp.commands_per_op(layout, wl.DELETE, records).values())))
-    sends.append((wl.RECOVER, len(wl.recovery_commands(layout, wl.session_id(1, 1), 1, 1000, records))))
-    return tuple(sends)
+def _operation_commands(layout_name: str, cluster: str, complexity: wl.Complexity, deletes: bool
+                        ) -> tuple[tuple[str, int], ...]:
+    variants = fp.operation_variants(wl.KeyLayout(layout_name, cluster), complexity, 0.0 if deletes else 1.0)
+    return tuple((kind, max(k for k, _ in v)) for kind, v in variants.items())
 
 
 # ------------------------------------------------------------------------------------------ predicting

@@ -239,7 +239,10 @@ class SplitPart(TypedDict):
 
 
 class OperationSplit(TypedDict):
-    commands: Annotated[int, "Redis commands the operation sends (the model's, timers record left out)"]
+    commands: Annotated[int, "Redis commands of the operation at p99 (the model's variants, sizing's count: an "
+                             "update that also rewrites the timers record when over 1 % of them do)"]
+    commands_p50: NotRequired[Annotated[int, "Redis commands of the median operation (e.g. an update without the "
+                                             "timers record)"]]
     p50: Annotated[SplitPart, "the median operation"]
     p99: Annotated[SplitPart, "the 99th percentile"]
 

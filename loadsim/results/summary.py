@@ -363,23 +363,28 @@ def host_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def commands_per_operation(workload: dict[str, Any]) -> dict[str, int]:
-    """Redis commands one operation sends, as the workload model builds them in this key layout (the session
-    records; the timers record, written only by some operations, left out)."""
+PERCENTILE_Q = {"p50": 0.5, "p99": 0.99}
+
+
+def operation_variants(workload: dict[str, Any]) -> dict[str, tuple[tuple[int, float], ...]]:
+    """Each operation's variants, (Redis commands, share), for the run's workload: the list sizing reads
+    (``loadsim.model.footprint.operation_variants``: a create with its timers record, an update that also rewrites
+    it in ``timer_share`` of them, a delete, a recovery), built from the run's preset and what it overrode."""
+    from dataclasses import replace
+
+    from loadsim.model import footprint as fp
     from loadsim.model import workload as wl
 
     layout = wl.KeyLayout(str(workload.get("key_layout", "per-session")), "x")
-    complexity = workload.get("complexity")
-    records = int((complexity.get("records", 1) if isinstance(complexity, dict) else None)
-                  or workload.get("records_per_session", 1) or 1)
-    out = {}
-    for kind in (wl.CREATE, wl.UPDATE, wl.DELETE):
-        out[kind] = len(wl.commands_for(layout, kind, "1-1", 1, b"x", None, 1000, records,
-                                        0 if kind == wl.UPDATE else -1))
-    # a recovery reads the records back and writes the new owner, no session record (it counted 4 where the engine
-    # sends 3 in the per-session layout)
-    out[wl.RECOVER] = len(wl.recovery_commands(layout, "1-1", 1, 1000, records))
-    return out
+    raw = workload.get("complexity")
+    given = raw if isinstance(raw, dict) else {}
+    name = str(given.get("name", raw if isinstance(raw, str) else "")).split("+")[0]
+    preset = wl.PRESETS.get(name, wl.WorkloadParams().complexity)
+    complexity = replace(preset, **{k: given[k] for k in ("records", "timer_bytes", "timer_share",
+                                                         "updates_per_session") if k in given})
+    if "records" not in given and workload.get("records_per_session"):
+        complexity = replace(complexity, records=int(workload["records_per_session"]))
+    return fp.operation_variants(layout, complexity, float(workload.get("leaked_share") or 0.0))
 
 
 def _window(rows: list[dict[str, Any]], steady_from_s: float | None) -> list[dict[str, Any]]:
@@ -437,16 +442,21 @@ def latency_split(operations: dict[str, Any], workload: dict[str, Any], node_row
     network = network_round_trip(node_rows, steady_from_s)
     redis, source = redis_execution(commandstats_start, commandstats_end, latencystats)
     client = client_us_per_command or None
-    per_op = commands_per_operation(workload)
+    from loadsim.model.footprint import commands_at
+
+    variants = operation_variants(workload)
     ops: dict[str, Any] = {}
     for name, op in operations.items():
         lat, svc, before = op.get("latency_us", {}), op.get("service_us", {}), op.get("before_send_us") or {}
-        if not lat.get("count") or name not in per_op:
+        if not lat.get("count") or name not in variants:
             continue
-        n = per_op[name]
-        ops[name] = {"commands": n, **{q: attribution.split(float(lat[q]), float(svc[q]), n, network, redis[q],
-                                                           before.get(q) if before.get("count") else None, client)
-                                       for q in attribution.PERCENTILES}}
+        # each percentile's operation has its own command count (an update at p50 is one SET, at p99 one that also
+        # rewrites the timers record when over 1 % of them do); ``commands``: the p99's, sizing's count
+        n = {q: commands_at(variants[name], PERCENTILE_Q[q]) for q in attribution.PERCENTILES}
+        ops[name] = {"commands": n["p99"], "commands_p50": n["p50"],
+                     **{q: attribution.split(float(lat[q]), float(svc[q]), n[q], network, redis[q],
+                                             before.get(q) if before.get("count") else None, client)
+                        for q in attribution.PERCENTILES}}
     return {"network_us": network,
             "network_source": "median PING round trip to the masters, measured in bursts by a process of its own "
                               "(outside the generator's event loop), steady window" if network is not None else

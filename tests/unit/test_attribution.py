@@ -59,18 +59,49 @@ def test_the_summary_split_uses_the_median_ping_the_models_commands_and_the_clie
     assert s["network_us"] == 72.5 and list(s["operations"]) == ["session.update"]
     assert s["client_us_per_command"] == 40.0
     up = s["operations"]["session.update"]
-    assert up["commands"] == 1  # an update writes the session record: one SET
-    # a recovery: the records and the timers read back, then the new owner (what the engine sends)
+    # half the standard preset's updates also rewrite the timers record: the median update is one SET, the p99 one
+    # two (sizing counts it so: footprint.operation_variants, the one list)
+    assert (up["commands_p50"], up["commands"]) == (1, 2)
     from loadsim.model import workload as wl
-    from loadsim.results.summary import commands_per_operation
+    from loadsim.results.summary import operation_variants
 
-    per_op = commands_per_operation({**WORKLOAD, "complexity": {"name": "standard", "records": 2}})
+    per_op = operation_variants({**WORKLOAD, "complexity": {"name": "standard", "records": 2}})
     layout = wl.KeyLayout(WORKLOAD.get("key_layout", "per-session"), "x")
-    assert per_op[wl.RECOVER] == 2 + 1 + 1 == len(wl.recovery_commands(layout, "1-1", 1, 1000, 2))
-    assert up["p99"] == {"total_us": 3000, "before_send_us": 2500, "network_us": 72.5, "redis_us": 15.0,
-                         "client_us": 40.0, "unexplained_us": 872.5}
+    # a recovery: the records and the timers read back, then the new owner (what the engine sends)
+    assert per_op[wl.RECOVER] == ((2 + 1 + 1, 1.0),)
+    assert per_op[wl.RECOVER][0][0] == len(wl.recovery_commands(layout, "1-1", 1, 1000, 2))
+    assert up["p99"] == {"total_us": 3000, "before_send_us": 2500, "network_us": 145.0, "redis_us": 30.0,
+                         "client_us": 80.0, "unexplained_us": 745.0}
+    assert up["p50"]["network_us"] == 72.5 and up["p50"]["redis_us"] == 3.0
     for part in up["p50"]:  # no row has its p99 below its p50
         assert up["p99"][part] >= up["p50"][part], part
+
+
+def test_the_split_and_sizing_count_an_operations_commands_on_one_list():
+    """The run's split at p99 counts each operation's commands as sizing does (sizing.operation_commands), for every
+    preset and layout; at p50 the median variant (an update without the timers record when most updates skip it)."""
+    from dataclasses import replace
+
+    from loadsim.model import sizing as sz
+    from loadsim.model import workload as wl
+    from loadsim.model.footprint import commands_at
+    from loadsim.results.summary import PERCENTILE_Q, operation_variants
+
+    for name in wl.PRESETS:
+        for layout in ("per-session", "single-hash", "node-tag", "index"):
+            d = replace(sz.Deployment(), complexity=name, key_layout=layout)
+            variants = operation_variants({**WORKLOAD, "key_layout": layout, "complexity": {"name": name}})
+            split = {kind: commands_at(v, PERCENTILE_Q["p99"]) for kind, v in variants.items()}
+            assert split == dict(sz.operation_commands(d)), (name, layout)
+            # and both are the lists the generator sends: an update with the timers record, a create with it
+            assert split[wl.UPDATE] == len(wl.commands_for(wl.KeyLayout(layout, "x"), wl.UPDATE, "1-1", 1, b"s",
+                                                           b"t", 1000, 1, 0))
+            assert split[wl.CREATE] == len(wl.commands_for(wl.KeyLayout(layout, "x"), wl.CREATE, "1-1", 1, b"s",
+                                                           b"t", 1000))
+    # simple sessions: 30 % of updates rewrite the timers record: 1 command at p50, 2 at p99
+    simple = operation_variants({**WORKLOAD, "complexity": {"name": "simple"}})[wl.UPDATE]
+    assert simple == ((2, 0.3), (1, 0.7))
+    assert [commands_at(simple, PERCENTILE_Q[q]) for q in ("p50", "p99")] == [1, 2]
 
 
 def test_memory_calibrates_on_what_the_run_added_to_what_the_cluster_held():
