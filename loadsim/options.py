@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from loadsim.defaults import DEFAULTS, EMBEDDED_MASTERS_RANGE
+from loadsim.defaults import DEFAULTS, EMBEDDED_MASTERS_RANGE, EMBEDDED_REPLICAS_RANGE
 from loadsim.errors import OptionsError
 
 
@@ -123,6 +123,16 @@ def add_flag(parser: Any, o: Option, *, default: Any = None, dest: str | None = 
                         help=text.replace("%", "%%"), **kind)  # argparse formats % in help
 
 
+def add_list_flag(parser: Any, o: Option, *, default: str | None, dest: str | None = None,
+                  shown_default: str | None = None) -> None:
+    """``o`` as a comma list (a sweep's axis): the row's name, aliases and help; each value is the row's."""
+    aliases = ", ".join(o.flags[1:])
+    note = f" ({aliases}: the old name, still accepted)" if aliases else ""
+    text = f"Comma list, each: {o.help_with(shown_default if shown_default is not None else default)}{note}"
+    parser.add_argument(*o.flags, dest=dest or o.dest, default=default, metavar=f"{o.metavar}[,...]",
+                        help=text.replace("%", "%%"))
+
+
 # ------------------------------------------------------------------------------------------ a CPU ceiling
 def cpu_ceiling_share(value: float | str, flag: str = "--cpu-ceiling") -> float:
     """A CPU ceiling as a user gives it (``plan --cpu-ceiling``, ``capacity --stop-at-cpu``, the report's
@@ -225,7 +235,9 @@ LATENCY_SLO_P99_US = Option("latency-slo-p99-us", float, "p99 objective of a per
 # An embedded cluster on this machine takes fewer masters than a plan may ask about (Redis Cluster's minimum of 3;
 # beyond 64 this machine is the limit)
 EMBEDDED_MASTERS = MASTERS.with_range(EMBEDDED_MASTERS_RANGE)
+# ... and carries no replica unless failover is what is tested (replicas cost the test machine memory and CPU)
+EMBEDDED_REPLICAS = REPLICAS.with_range(EMBEDDED_REPLICAS_RANGE, "embedded_replicas")
 
 OPTIONS: tuple[Option, ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Option)
-                                    and v is not EMBEDDED_MASTERS)
+                                    and v not in (EMBEDDED_MASTERS, EMBEDDED_REPLICAS))
 BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}

@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from loadsim import options as O
 from loadsim.errors import ExperimentError
+from loadsim.options import add_list_flag
 
 
 def register(sub: Any) -> None:
@@ -14,14 +16,15 @@ def register(sub: Any) -> None:
                        description="Each point gets a fresh embedded cluster and a headless Locust run; "
                                    "one results folder per point plus sweep.json. Extra Locust/scenario "
                                    "options go after '--', e.g. -- --aht 60 --cps-per-pair 10")
-    p.add_argument("--ha-pairs", default="1,3,9", help="comma list (default 1,3,9)")
-    p.add_argument("--masters", default="3", help="comma list (default 3)")
-    p.add_argument("--replicas", default="0", help="comma list (default 0)")
+    # the sweep's axes are options other commands take too: their rows (loadsim.options), as comma lists
+    add_list_flag(p, O.HA_PAIRS, default="1,3,9")
+    add_list_flag(p, O.EMBEDDED_MASTERS, default=str(O.EMBEDDED_MASTERS.default_value))
+    add_list_flag(p, O.EMBEDDED_REPLICAS, default=str(O.EMBEDDED_REPLICAS.default_value))
     # --embedded-tls as `locust -f` names it (here a comma list: the sweep's axis); --tls stays accepted
     p.add_argument("--embedded-tls", "--tls", dest="tls", default="off",
                    help="comma list of off/on or false/true (default off)")
-    p.add_argument("--complexity", default="standard", help="comma list of presets (default standard)")
-    p.add_argument("--cps-per-pair", default=None, help="comma list (default: the scenario's)")
+    add_list_flag(p, O.COMPLEXITY, default=O.COMPLEXITY.default_value)
+    add_list_flag(p, O.CPS_PER_PAIR, default=None, shown_default="the scenario's")
     p.add_argument("--repeats", type=int, default=1, help="repeats of every point (default 1)")
     p.add_argument("--precision", default=None,
                    help="after --repeats, add repeats of every point until the 95 %% intervals of bytes per live "

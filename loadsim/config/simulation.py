@@ -16,7 +16,7 @@ from typing import Any
 
 from loadsim import options as O
 from loadsim.config.persistence import ENV_PREFIX, parse_bool
-from loadsim.defaults import DEFAULTS, EMBEDDED_REPLICAS_RANGE
+from loadsim.defaults import DEFAULTS
 from loadsim.errors import OptionsError
 
 # The form's groups, in order (the ORS [persistence] options are in them too: loadsim.config.persistence)
@@ -201,8 +201,8 @@ class SimSettings:
                                       form=False, label="Results folder")
     masters: int = _shared(O.EMBEDDED_MASTERS, label="Masters", group="cluster",
                            context="Embedded cluster (used when --redis-nodes is not given):")
-    replicas: int = _shared(O.REPLICAS.with_range(EMBEDDED_REPLICAS_RANGE, "embedded_replicas"),
-                            label="Replicas per master", group="cluster", context="Embedded cluster:")
+    replicas: int = _shared(O.EMBEDDED_REPLICAS, label="Replicas per master", group="cluster",
+                            context="Embedded cluster:")
     embedded_tls: bool = _option("Embedded cluster: TLS (true/false).", "BOOL", "embedded_tls",
                                  label="TLS (embedded cluster)", group="TLS")
     embedded_mutual_tls: bool = _option("Embedded cluster: mutual TLS (true/false).", "BOOL", "embedded_mutual_tls",
