@@ -234,7 +234,7 @@ def projection(nodes: dict[str, dict[str, Any]], live_now: float, params: Any,
                               cpu_ceiling=cpu_ceiling)
     except UserError as exc:  # e.g. a maxmemory below what a plan accepts as a node
         return {"ready": False, "reason": f"cannot assess this cluster: {exc}"}
-    v = sz.verdict(d, costs, with_envelope=False)
+    v = sz.verdict(d, costs, with_envelope=False, with_search=False)  # no master count shown: see verdict
     p = v.prediction
     busiest = max(masters.values(), key=lambda x: x["latest"]["used_memory"])
     cpu = max((x["latest"]["cpu_percent"] or 0.0) for x in masters.values())
@@ -268,6 +268,7 @@ def register(environment: Any, runtime: Any) -> None:
         {"key": "item", "title": "Redis Cluster"}, {"key": "value", "title": "value"},
         {"key": "detail", "title": "detail"}]}]
     layout = json.dumps({**form_layout(runtime), "base": base}).replace("</", "<\\/")  # inside <script>
+    view = ViewCache(runtime)
 
     @web_ui.app.route("/loadsim/redis")
     @web_ui.auth_required_if_enabled  # behind Locust's --web-login, as its own pages
@@ -282,7 +283,7 @@ def register(environment: Any, runtime: Any) -> None:
     @web_ui.app.route("/loadsim/redis/data")
     @web_ui.auth_required_if_enabled  # behind Locust's --web-login, as its own pages
     def loadsim_redis_data() -> Any:
-        return jsonify(view_data(runtime))
+        return jsonify(view.data())
 
     @web_ui.app.after_request
     def extend_locust_pages(response: Any) -> Any:
@@ -294,13 +295,36 @@ def register(environment: Any, runtime: Any) -> None:
             response.set_data(html.replace("</body>", tags + "</body>", 1))
         elif path == f"{base}/stats/requests" and response.mimetype == "application/json":
             data = response.get_json()
-            data["extended_stats"] = [{"key": TAB, "data": tab_rows(view_data(runtime))}]
+            data["extended_stats"] = [{"key": TAB, "data": tab_rows(view.data())}]
             if runtime.lifecycle.starting and data.get("state") in (STATE_INIT, STATE_STOPPED):
                 # Locust says "spawning" only once test_start has returned, and loadsim's may restart the embedded
                 # cluster first: a page that saw "ready" meanwhile went back to the start form and stopped polling
                 data["state"] = STATE_SPAWNING
             response.set_data(json.dumps(data))
         return response
+
+
+class ViewCache:
+    """``view_data`` once per server sample, shared by the page's pollers.
+
+    The handlers run inside the generator's event loop (Locust's web UI is a gevent server in the same process), so
+    every moment spent here is a moment no HA pair releases an operation. With the tab open three pollers ask
+    (Locust's statistics every 2 s, the charts every 2 s, the reload check every 3 s) while the figures change once
+    a second (a server sample); each asks again only for a new sample, a new test, or the summary written."""
+
+    def __init__(self, runtime: Any):
+        self._runtime = runtime
+        self._key: tuple[Any, ...] | None = None
+        self._data: dict[str, Any] = {}
+
+    def data(self) -> dict[str, Any]:
+        runtime = self._runtime
+        run = runtime.run or runtime.last_run
+        key = (None,) if run is None else (str(run.path), runtime.run is run, len(run.node_rows),
+                                           len(run.client_rows))
+        if key != self._key:
+            self._data, self._key = view_data(runtime), key
+        return self._data
 
 
 def view_data(runtime: Any) -> dict[str, Any]:

@@ -893,19 +893,21 @@ def _margin(margin: float) -> str:
     return f"margin {100 * margin:+.0f} %" if math.isfinite(margin) else "no margin: over any limit"
 
 
-def verdict(d: Deployment | Question, c: UnitCosts, with_envelope: bool = True) -> Verdict:
+def verdict(d: Deployment | Question, c: UnitCosts, with_envelope: bool = True, with_search: bool = True) -> Verdict:
     """The one assessment of deployment ``d`` with unit costs ``c`` (latency composed for production from them,
     ``loadsim.model.latency``). PASS/FAIL over the constraints assessed, the binding
     one (smallest margin), the smallest master count that passes and the capacity envelope. Every surface calls
-    this; none decides PASS or FAIL on its own."""
+    this; none decides PASS or FAIL on its own. ``with_search`` False leaves out the smallest master count (None):
+    the web tab's live projection shows PASS or FAIL so far only, and the search (up to 64 predictions, about 50 ms)
+    ran inside the generator's event loop at every poll of the page."""
     question = d if isinstance(d, Question) else None
     d = d.deployment if isinstance(d, Question) else d
     p = predict(d, c)
     assessed = [k for k in p.constraints if k.assessed]
     binding = min(assessed, key=lambda k: (k.ok and k.structural, k.margin))
     limit = max(64, d.masters)  # a PASS on more masters than the search's end must not read "none up to 64"
-    return Verdict(p.passed, binding, p, smallest_masters(d, c, limit), envelope(d, c) if with_envelope else None,
-                   limit, question)
+    return Verdict(p.passed, binding, p, smallest_masters(d, c, limit) if with_search else None,
+                   envelope(d, c) if with_envelope else None, limit, question)
 
 
 # ------------------------------------------------------------------------------------------ envelope
