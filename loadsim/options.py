@@ -36,6 +36,7 @@ class Option:
     metavar: str = "VALUE"
     choices: tuple[str, ...] = ()  # the values of an enumeration
     aliases: tuple[str, ...] = ()  # older names, still accepted
+    label: str = ""  # short, for a form field: the web UI's start form and the sizing notebook's what-if
     # a CPU ceiling, given in % of one core (70, 70% or the older share 0.7): text until ``cpu_ceiling_share``
     percent: bool = False
 
@@ -160,11 +161,11 @@ CPU_PERCENT_RANGE = (1, 100)  # % of one core: Redis runs commands on one thread
 # ------------------------------------------------------------------------------------------ the rows
 # The load: what the HA pairs offer
 HA_PAIRS = Option("ha-pairs", int, "ORS HA pairs (a primary and a backup ORS node each) persisting to the cluster.",
-                  "ha_pairs", range=(1, 100_000), metavar="N")
+                  "ha_pairs", range=(1, 100_000), metavar="N", label="HA pairs")
 CPS_PER_PAIR = Option("cps-per-pair", float, "Calls per second offered to each HA pair (Poisson arrivals).",
-                      "cps_per_pair", metavar="CPS")
+                      "cps_per_pair", metavar="CPS", label="Calls/s per HA pair")
 AHT = Option("aht", float, "Mean handle time of a call in seconds (exponential).", "aht_s", metavar="SECONDS",
-             aliases=("aht-s",))
+             aliases=("aht-s",), label="Handle time, s")
 COMPLEXITY = Option("complexity", str, "Session complexity preset: simple, standard, complex (see "
                     "docs/workload.md).", "complexity", metavar="PRESET", choices=("simple", "standard", "complex"))
 DIGITAL_SHARE = Option("digital-share", float, "Share of interactions that are digital: counted, not persisted.",
@@ -172,7 +173,8 @@ DIGITAL_SHARE = Option("digital-share", float, "Share of interactions that are d
 SESSION_TTL = Option("session-ttl", int, "TTL on every record, seconds.", "session_ttl_s", metavar="SECONDS",
                      aliases=("session-ttl-s",))
 RECORD_BYTES = Option("record-bytes", int, "Override: mean session record size in bytes (blank or not given: the "
-                      "complexity preset's).", unit="B", range=(1, 1 << 29), metavar="BYTES")
+                      "complexity preset's).", unit="B", range=(1, 1 << 29), metavar="BYTES",
+                      label="Session size, bytes")
 RECORDS_PER_SESSION = Option("records-per-session", int, "Data records a session is split into (create writes all, "
                              "an update one).", "records_per_session", metavar="N")
 ROUTED_SHARE = Option("routed-share", float, "Share of sessions that end when the call is routed.", "routed_share",
@@ -198,11 +200,12 @@ WORKER_THREADS = Option("worker-threads", int, "ORS worker threads per ORS node;
                         "master.", "worker_threads", metavar="N")
 NETWORK_RTT_US = Option("network-rtt-us", float, "The production network round trip between an ORS host and a Redis "
                         "node, µs: the latency verdict is predicted for it (nothing here is slowed down).",
-                        "network_rtt_us", metavar="US")
+                        "network_rtt_us", metavar="US", label="Production round trip, µs")
 # the Redis Cluster
-MASTERS = Option("masters", int, "Masters of the Redis Cluster.", "masters", range=(1, 1000), metavar="N")
+MASTERS = Option("masters", int, "Masters of the Redis Cluster.", "masters", range=(1, 1000), metavar="N",
+                 label="Masters")
 REPLICAS = Option("replicas", int, "Replicas per master: each holds its master's data and takes over its slots if "
-                  "it fails.", "replicas", range=(0, 16), metavar="N")
+                  "it fails.", "replicas", range=(0, 16), metavar="N", label="Replicas per master")
 TLS = Option("tls", bool, "TLS between ORS and Redis; with plan --from, only the runs with this setting are fitted "
              "(default: the run's or sweep's own; every run of another folder).", value=False)
 NODE_RAM_BYTES = Option("node-ram-bytes", float, "RAM of one Redis node, bytes (or --node-ram-gib).", "node_ram_bytes",

@@ -110,13 +110,13 @@ def _option(help: str, metavar: str = "VALUE", default: str | None = None, *, la
     return field(default=DEFAULTS[default].value if default else value, metadata={"option": record})
 
 
-def _shared(row: O.Option, *, label: str, group: str = "workload", context: str = "",
+def _shared(row: O.Option, *, label: str = "", group: str = "workload", context: str = "",
             convert: Callable[[str], Any] | None = None) -> Any:
     """A field for an option other commands take too: its name, type, unit, range, default and help are the row's
     (``loadsim.options``; a run's own range or default: ``row.with_range``); ``context`` says what it is in a run
     (the embedded cluster's)."""
     record = {"help": (context + " " if context else "") + row.help, "metavar": row.metavar, "default": row.default,
-              "label": label, "group": group, "range": row.range, "unit": row.unit, "form": True,
+              "label": label or row.label, "group": group, "range": row.range, "unit": row.unit, "form": True,
               "choices": row.choices, "convert": convert, "row": row}
     return field(default=row.default_value, metadata={"option": record})
 
@@ -129,8 +129,8 @@ class SimSettings:
     the web form may set it) is its ``SimOption`` (``SIM_OPTIONS``): the Locust and argparse arguments, the
     validation, the web form and the run's config.json all read it. The order is the form's and --help's."""
 
-    cps_per_pair: float = _shared(O.CPS_PER_PAIR, label="Calls/s per HA pair")
-    aht: float = _shared(O.AHT, label="Handle time, s")
+    cps_per_pair: float = _shared(O.CPS_PER_PAIR)
+    aht: float = _shared(O.AHT)
     complexity: str = _shared(O.COMPLEXITY, label="Session complexity",
                               convert=str)  # the workload model refuses another name, naming the presets
     # a run's sessions live in this machine's memory: up to 1 MiB each (a plan may ask about Redis's 512 MiB)
@@ -163,7 +163,7 @@ class SimSettings:
     cleanup_batch: int = _shared(O.CLEANUP_BATCH, label="Index cleaning batch", group="sessions")
     # not simulated (the rig's round trip is loopback's): the production round trip the run's verdict predicts its
     # latency with, the same one `loadsim plan --from` this run then uses
-    network_rtt_us: float = _shared(O.NETWORK_RTT_US, label="Production round trip, µs", group="ORS nodes")
+    network_rtt_us: float = _shared(O.NETWORK_RTT_US, group="ORS nodes")
     pool_connections: str = _option(
         "lazy: each worker thread connects to a master on its first command there (an idle backup holds no "
         "connection; the takeover opens them); eager: every worker thread connects to every master when its ORS "
@@ -199,9 +199,9 @@ class SimSettings:
                                    value=False)
     results_dir: str | None = _option("Folder for the run's results (default results/<timestamp>-<scenario>).", "DIR",
                                       form=False, label="Results folder")
-    masters: int = _shared(O.EMBEDDED_MASTERS, label="Masters", group="cluster",
+    masters: int = _shared(O.EMBEDDED_MASTERS, group="cluster",
                            context="Embedded cluster (used when --redis-nodes is not given):")
-    replicas: int = _shared(O.EMBEDDED_REPLICAS, label="Replicas per master", group="cluster",
+    replicas: int = _shared(O.EMBEDDED_REPLICAS, group="cluster",
                             context="Embedded cluster:")
     embedded_tls: bool = _option("Embedded cluster: TLS (true/false).", "BOOL", "embedded_tls",
                                  label="TLS (embedded cluster)", group="TLS")

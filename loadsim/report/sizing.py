@@ -384,11 +384,11 @@ def key_runs_table(table: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------ live what-if
 # The question's fields a JupyterLab user changes live: (Deployment field, label, kind, step). The network round
 # trip is offered when the deployment has it (the latency prediction's production round trip).
-WHAT_IF_FIELDS: tuple[tuple[str, str, str, float], ...] = (
-    ("ha_pairs", "HA pairs", "int", 1), ("cps_per_pair", "calls/s per pair", "float", 0.5),
-    ("aht_s", "handle time, s", "float", 10), ("record_bytes", "session size, B", "int", 512),
-    ("masters", "masters", "int", 1), ("replicas", "replicas", "int", 1),
-    ("network_rtt_us", "network round trip, µs", "float", 50),
+# The what-if's fields: the question's, with the step of their control; label, type and range are the option's row
+# (loadsim.options), as the web form's
+WHAT_IF_FIELDS: tuple[tuple[str, float], ...] = (
+    ("ha_pairs", 1), ("cps_per_pair", 0.5), ("aht_s", 10), ("record_bytes", 512), ("masters", 1), ("replicas", 1),
+    ("network_rtt_us", 50),
 )
 
 
@@ -397,7 +397,10 @@ def what_if_fields(d: sz.Deployment) -> list[tuple[str, str, str, float, float]]
     when the target does not give one)."""
     have = {f.name for f in fields(d)}
     out = []
-    for name, label, kind, step in WHAT_IF_FIELDS:
+    for name, step in WHAT_IF_FIELDS:
+        row = sz.option_of(name)
+        assert row is not None, name  # a question's field with its row
+        label, kind = row.label, row.type.__name__
         if name not in have or (d.estate is not None and name in ("cps_per_pair", "aht_s", "record_bytes")):
             continue  # an estate's pairs carry their own rates and sizes
         value = getattr(d, name)
@@ -432,7 +435,7 @@ def what_if(d: sz.Deployment, costs: sz.UnitCosts, summaries: list[dict[str, Any
     controls = {}
     for name, label, kind, step, value in what_if_fields(d):
         make = w.BoundedIntText if kind == "int" else w.BoundedFloatText
-        low, high = sz.DEPLOYMENT_RANGES.get(name, (0 if name == "replicas" else 1, 1e9))
+        low, high = sz.DEPLOYMENT_RANGES[name]  # the row's range
         controls[name] = make(value=value, min=low, max=high, step=step, description=label,
                               style={"description_width": "150px"}, layout=w.Layout(width="300px"))
     out = w.Output()

@@ -112,6 +112,14 @@ def test_the_notebooks_what_if_uses_the_reports_own_functions_and_follows_each_f
     assert {"ha_pairs", "cps_per_pair", "aht_s", "record_bytes", "masters", "replicas"} <= set(names)
     start = dict((f[0], f[4]) for f in report.what_if_fields(d))
     assert start["record_bytes"] == sz.PRESETS[d.complexity].record_bytes and start["ha_pairs"] == d.ha_pairs
+    # one label, type and range per option: the what-if's control and the web form's field read the same row
+    from loadsim.config.simulation import SIM_BY_DEST
+
+    fields_ = {f[0]: f for f in report.what_if_fields(d)}
+    for name, dest in (("cps_per_pair", "cps_per_pair"), ("aht_s", "aht"), ("masters", "masters"),
+                       ("network_rtt_us", "network_rtt_us")):
+        assert fields_[name][1] == SIM_BY_DEST[dest].label == sz.option_of(name).label, name
+    assert fields_["masters"][2] == "int" and fields_["aht_s"][2] == "float"
     # a changed field changes the verdict, and it is the one verdict_html renders for `loadsim plan`'s verdict
     changed = replace(d, ha_pairs=30, replicas=0)
     verdict, memory, masters = report.what_if_view(changed, sz.DEFAULT_COSTS)
