@@ -141,4 +141,4 @@ def test_the_sizing_notebook_has_a_parameter_for_every_plan_flag():
     parameters = next(c for c in nb.cells if c.cell_type == "code" and "results_dir" in c.source)
     names = {t.id for node in ast.parse(parameters.source).body if isinstance(node, ast.Assign)
              for t in node.targets if isinstance(t, ast.Name)}
-    assert set(PLAN_PARAMETERS) <= names, sorted(set(PLAN_PARAMETERS) - names)
+    assert set(PLAN_PARAMETERS) <= names, f"{sorted(set(PLAN_PARAMETERS) - names)}: run scripts/update_docs.py"
