@@ -34,6 +34,7 @@ from loadsim.config.persistence import PersistenceOptions
 from loadsim.config.simulation import SimSettings, run_settings
 from loadsim.errors import Address, CutOffError, RedisError, StuckError, reply_error
 from loadsim.locust.batched_stats import FLUSH_INTERVAL_S, BatchedStats
+from loadsim.locust.scheduler import Scheduler
 from loadsim.model import records
 from loadsim.model import workload as wl
 from loadsim.model.estate import Estate, estate_with_flags
@@ -49,7 +50,6 @@ if TYPE_CHECKING:  # imported for the types only
 
 log = logging.getLogger("loadsim")
 PREFILL = "session.prefill"
-EARLY_S = 0.001  # see HaPairUser.run_pair
 STOP_GRACE_S = 5.0  # how long a stopping ORS node waits for its worker threads' operations in flight
 # incompressible bytes, read-only; records are slices of it (the model caps every record at this size)
 _PAYLOAD = random.Random(0).randbytes(wl.MAX_RECORD_BYTES)
@@ -63,6 +63,8 @@ class Pair(Protocol):
     schedule: wl.PairSchedule | None
     primary: OrsNode | None
     backup: OrsNode | None
+
+    def switchover(self, crash: bool = False) -> None: ...
 
 
 class OrsNode:
@@ -527,6 +529,7 @@ class Engine:
         self.fire = environment.events.request.fire  # failed operations, one by one
         self.batched = BatchedStats(environment)  # successful ones, into Locust's statistics in batches
         self.stats_due = 0.0  # when the scheduler flushes the batch next (perf_counter)
+        self.scheduler = Scheduler(self)  # releases every pair's due operations (loadsim.locust.scheduler)
         environment.events.test_stopping.add_listener(self._stopping)
         self.pairs: list[Pair] = []  # every pair of this process (add_pair)
         self.stop_deadline = float("inf")  # set when the test stops: a stopping node waits for its workers until then
@@ -548,6 +551,8 @@ class Engine:
         self.batched = BatchedStats(self.environment)
         self.batched.hold = bool(params.prefill)  # until the steady window starts (_start_steady_window)
         self.stats_due = 0.0
+        self.scheduler.stop()
+        self.scheduler = Scheduler(self)
         self.pairs, self._next_pair = [], 0
         self.start_perf = time.perf_counter()
         self.id_base = wl.run_id_base(time.time())  # this test's session numbers: never an earlier run's ids
@@ -568,6 +573,14 @@ class Engine:
         self.prefill_pending += max(1, prefill_creates)
         if not prefill_creates:
             self.prefill_done(time.perf_counter())
+
+    def schedule_pair(self, pair: Pair) -> None:
+        """A pair's user is running: the process's scheduler releases its operations from now on."""
+        self.scheduler.add(pair)
+
+    def unschedule_pair(self, pair: Pair) -> None:
+        """A pair's user stops: nothing more of it is released."""
+        self.scheduler.remove(pair)
 
     def saw_masters(self, masters: Iterable[Address]) -> None:
         """The masters an ORS node's slot map named at its connect (the read-back probes them all if every one

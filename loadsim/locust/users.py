@@ -18,9 +18,10 @@ import time
 from typing import Any
 
 import gevent
+import gevent.event
 from locust import User, task
 
-from loadsim.locust.engine import EARLY_S, OrsNode, Recovery, find_sessions
+from loadsim.locust.engine import OrsNode, Recovery, find_sessions
 from loadsim.locust.plugin import Scenario, engine_of
 from loadsim.model import workload as wl
 
@@ -77,53 +78,19 @@ class HaPairUser(User):
             self.primary.start()
 
     def on_stop(self) -> None:
+        eng = engine_of(self.environment)
+        eng.unschedule_pair(self)  # first: nothing of this pair is released while its nodes stop
         for node in (self.primary, self.backup):
             if node is not None:
                 node.stop()
-        engine_of(self.environment).flush_stats(time.perf_counter())  # before Locust's final statistics
+        eng.flush_stats(time.perf_counter())  # before Locust's final statistics
 
     @task
     def run_pair(self) -> None:
-        """The open-loop scheduler of this pair: release every operation when it is due."""
-        eng = engine_of(self.environment)
-        assert self.schedule is not None and self.primary is not None
-        sched, rec, clock = self.schedule, eng.recorder, time.perf_counter
-        switch_at = eng.settings.switchover_at_s
-        switch_time = eng.start_perf + switch_at if switch_at else float("inf")
-        while True:
-            persists = self.primary.persists  # per application: the migration runbook changes it
-            due = min(sched.next_due(), switch_time)
-            if due == float("inf"):  # the pair is gone (crash-pair) and its last session expired
-                return
-            # gevent's epoll loop rounds every wait up to whole milliseconds, so a plain sleep wakes up to
-            # 1 ms late (measured: lag p50 380 us). Waking up to EARLY_S before the due time and releasing
-            # what is due by then keeps the schedule lag at the loop's own overhead; an operation released
-            # early is timed from its release (its start moved < 1 ms earlier on the model's timeline).
-            delay = due - clock() - EARLY_S
-            # Behind schedule (no delay) it still yields once per pass: without that, a generator that cannot keep
-            # up never lets Locust's other greenlets run (its run-time limit, the sampler, the steady-window
-            # start) and the run never ends (seen: --type cassandra with 10 M live sessions).
-            gevent.sleep(delay if delay > 0 else 0)
-            now = clock()
-            if now >= switch_time:
-                gevent.spawn(self.switchover)  # the scheduler goes on while the new primary recovers
-                switch_time = float("inf")
-                continue
-            if now >= eng.stats_due:
-                eng.flush_stats(now)
-            submit = self.primary.submit
-            steady = eng.steady_from
-            for op in sched.pop_due(now + EARLY_S):
-                rec.due += 1
-                if op.due > now:
-                    op.due = now
-                rec.schedule_lag(now - op.due, op.due >= steady)
-                if op.due >= steady:
-                    rec.offer()
-                if persists:
-                    submit(op)
-                else:
-                    rec.not_measured(op.kind, steady=op.due >= steady)
+        """Hand this pair's open-loop schedule to the process's scheduler (``loadsim.locust.scheduler``: one
+        wake-up releases every pair's due operations), then wait for Locust to stop this user (``on_stop``)."""
+        engine_of(self.environment).schedule_pair(self)
+        gevent.event.Event().wait()  # never set: Locust kills this greenlet to stop the user
 
     def crash_pair(self) -> dict[str, Any]:
         """Primary and backup both die: nobody deletes this pair's sessions, which live until their TTL."""
