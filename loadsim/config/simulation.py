@@ -12,6 +12,7 @@ import os
 import typing
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from loadsim import options as O
@@ -164,6 +165,14 @@ class SimSettings:
     # not simulated (the rig's round trip is loopback's): the production round trip the run's verdict predicts its
     # latency with, the same one `loadsim plan --from` this run then uses
     network_rtt_us: float = _shared(O.NETWORK_RTT_US, group="ORS nodes")
+    # a run measures the rig, never a master's queue at production's connections: a `loadsim capacity` folder gives
+    # the run's verdict a master's CPU per command and latency-vs-load curve, as `plan --from` that folder reads them
+    # (kept absolute in config.json: plan --from this run reads it from any working directory)
+    capacity_from: str | None = _option(
+        "A `loadsim capacity` folder (its --out): the run's verdict (the Redis Cluster tab, and loadsim plan --from "
+        "this run) reads its CPU per command and latency-vs-load curve, as plan --from that folder does (default: "
+        "none; the verdict's queueing is then the M/M/1 assumption, said so).", "DIR", form=False,
+        label="Capacity folder", group="ORS nodes", convert=lambda text: str(Path(text).expanduser().absolute()))
     pool_connections: str = _option(
         "lazy: each worker thread connects to a master on its first command there (an idle backup holds no "
         "connection; the takeover opens them); eager: every worker thread connects to every master when its ORS "

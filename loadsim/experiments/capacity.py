@@ -39,9 +39,9 @@ from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
 from loadsim.errors import ExperimentError
 from loadsim.experiments.sweep import check_run_time, run_child
 from loadsim.model.runclass import RIG_BOUND, generator_limited
+from loadsim.results.capacity import kept_connections
 from loadsim.results.figures import busiest_operation
 from loadsim.results.host import HostCounters
-from loadsim.results.runs import kept_connections
 from loadsim.results.writer import atomic_write
 
 # The curve's levels: connections that never wait (closed loop), doubling from 1 (the unloaded level). 64 is past

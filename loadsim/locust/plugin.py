@@ -67,6 +67,7 @@ from loadsim.model.estate import Estate
 from loadsim.model.faults import Fault, check_targets, parse_faults
 from loadsim.redis.check import audit_cluster, run_doubts, with_timeouts
 from loadsim.redis.client import ClusterClient
+from loadsim.results.capacity import check_capacity_folder
 from loadsim.results.writer import ResultsWriteError, check_results_dir, record_exit
 
 if TYPE_CHECKING:  # for the types only
@@ -241,6 +242,8 @@ class Loadsim:
         elif not self.is_worker and not form:  # the default folder, where Run will make <timestamp>-<scenario>
             check_results_dir(os.environ.get("LOADSIM_RESULTS", "results"),
                               "the results folder (--results-dir, default $LOADSIM_RESULTS or ./results)")
+        if s.capacity_from and not self.is_worker and not form:
+            check_capacity_folder(s.capacity_from)  # a capacity folder without capacity.json starts nothing
         params = workload_params(s, int(getattr(ns, "num_users", None) or spec.ha_pairs), opts.ors_cluster_name)
         estate = estate_for(s, given_values(sim, spec.defaults), params)
         faults = parse_faults(s.fault)  # before any cluster starts: a bad --fault starts nothing

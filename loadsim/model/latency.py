@@ -145,7 +145,7 @@ def _no_curve(redis: RedisLatency, tls: bool) -> str:
     other = redis.curve_for(not tls)
     return (f"no measured {transport(tls)} curve was given"
             + (f" (the {transport(not tls)} one does not apply: TLS changes the cost of a command)" if other else "")
-            + "; loadsim capacity measures one")
+            + "; loadsim capacity measures one: plan --from its folder, or a run's --capacity-from, reads it")
 
 
 def queueing(redis: RedisLatency, rho: float, service_us: float, connections: int, tls: bool = False

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 from loadsim.config.simulation import run_settings
 from loadsim.errors import OptionsError, ResultsError
-from loadsim.model import latency as lat
 from loadsim.model import question
 from loadsim.model import sizing as sz
 from loadsim.model import workload as wl
-from loadsim.model.latency import monotone_curve
+from loadsim.results.capacity import read_capacity, with_capacity
 from loadsim.results.figures import used_memory_added
 from loadsim.results.reader import check_summary, find_runs
 from loadsim.results.schema import upgrade
@@ -160,92 +159,34 @@ def read_runs(path: str | os.PathLike[str], tls: bool | None = None) -> list[sz.
     return out
 
 
-CAPACITY_FILE = "capacity.json"  # written by `loadsim capacity` (loadsim.experiments.capacity.CAPACITY_FILE)
-
-
-@dataclass(frozen=True)
-class Capacity:
-    """A `loadsim capacity` result as unit costs read it: the closed loop's server CPU per command at a master's
-    saturation (a driver faster than the master: the master's own cost, not the generator's limit)."""
-
-    us_per_command: float
-    bytes_per_command: float | None  # bytes the master received per command of the mix (None: older file)
-    tls: bool
-    where: str
-    # the master's latency-vs-load curve: (Redis's CPU utilisation, p99 wait µs), increasing (none in older files)
-    queue_curve: tuple[tuple[float, float], ...] = ()
-    curve_driver: str = ""
-    curve_connections: int = 0  # the most connections among the curve's kept levels (0: not recorded)
-
-
-def kept_connections(curve: dict[str, Any]) -> int:
-    """The most connections among the levels a capacity.json curve kept (its points): none when the unloaded level
-    was left off (every wait is measured from it), 0 when the file does not record its levels."""
-    levels = curve.get("levels") or []
-    if not levels or not curve.get("points") or not levels[0].get("used", True):
-        return 0
-    return max(int(lv.get("clients") or 0) for lv in levels if lv.get("used", True))
-
-
-def read_capacity(path: str | os.PathLike[str], tls: bool | None = None) -> Capacity | None:
-    """The `loadsim capacity` result at or below ``path`` (with this TLS setting when given); None when none."""
-    root = Path(path)
-    files = [root / CAPACITY_FILE] if (root / CAPACITY_FILE).exists() else sorted(root.rglob(CAPACITY_FILE))
-    for f in files:
-        data = _read(f) or {}
-        us = (data.get("capacity") or {}).get("server_us_per_command_at_saturation")
-        if us and (tls is None or bool(data.get("tls")) == tls):
-            per_cmd = (data.get("closed_loop") or {}).get("bytes_per_command")
-            curve = data.get("queue_curve") or {}
-            return Capacity(float(us), float(per_cmd) if per_cmd else None, bool(data.get("tls")),
-                            f"{f} (redis-benchmark closed loop at saturation)",
-                            monotone_curve([(float(u), float(w)) for u, w in curve.get("points") or []]),
-                            str(curve.get("driver") or ""), kept_connections(curve))
-    return None
-
-
 def unit_costs(path: str | os.PathLike[str] | None, tls: bool | None = None
                ) -> tuple[sz.UnitCosts, list[sz.MeasuredRun]]:
     """The unit costs of a folder, the one way every surface builds them (plan, report, sweep's closing line),
     with the precedence of ``loadsim.model.unitcosts``: a `loadsim capacity` result in the folder (per arm, plain
     or TLS) > the fit of the runs (``tls``: only the runs with or without TLS) > the reference values. No folder:
     the reference values. Returns the costs and the runs fitted. Each arm's queueing curve is kept with its arm:
-    the composition reads the one of the question's transport (``loadsim.model.latency.queueing``)."""
+    the composition reads the one of the question's transport (``loadsim.model.latency.queueing``). A run folder
+    without one of its own reads the capacity folder it was given (``--capacity-from``, in its config.json): the
+    web tab's verdict and ``plan --from`` the run then read the same."""
     if not path:
         return sz.DEFAULT_COSTS, []
     runs = read_runs(path, tls=tls)
     costs = sz.fit_unit_costs(runs)
+    given = recorded_capacity_folder(path)
     for arm in (False, True):
-        capacity = read_capacity(path, arm)
+        capacity = read_capacity(path, arm) or (read_capacity(given, arm) if given else None)
         if capacity is not None and tls in (None, arm):
             costs = with_capacity(costs, capacity)
     return costs, runs
 
 
-def with_capacity(costs: sz.UnitCosts, capacity: Capacity) -> sz.UnitCosts:
-    """``costs`` with the per-command CPU of a `loadsim capacity` result for its arm (plain or TLS)."""
-    from loadsim.model import unitcosts as uc
-
-    arm = uc.from_capacity(costs.cpu_for(capacity.tls), capacity.us_per_command, capacity.bytes_per_command,
-                           capacity.where)
-    out = replace(costs, **{"tls" if capacity.tls else "plain": arm},
-                  source=f"{costs.source}; CPU per command ({'TLS' if capacity.tls else 'plain'}) from "
-                         f"{capacity.where}")
-    if capacity.queue_curve:
-        # the master's measured queueing, for questions of its transport where it is valid for them
-        # (loadsim.model.latency.queueing; else the M/M/1 assumption, said why)
-        out = replace(out, redis_latency=out.redis_latency.with_curve(lat.QueueCurve(
-            capacity.queue_curve, capacity.curve_connections, capacity.tls, curve_source(capacity))))
-    return out
-
-
-def curve_source(capacity: Capacity) -> str:
-    """The queueing label of a measured curve: ``measured curve (capacity run <file>, ...)``."""
-    top = capacity.queue_curve[-1][0]
-    kept = f"{capacity.curve_connections} connections" if capacity.curve_connections else "unrecorded connections"
-    return (f"measured curve (capacity run {capacity.where.split(' (')[0]}: {capacity.curve_driver or 'closed loop'} "
-            f"at increasing concurrency, {'TLS' if capacity.tls else 'plain'}, kept levels up to {kept} and "
-            f"{100 * top:.0f} % of a core)")
+def recorded_capacity_folder(path: str | os.PathLike[str]) -> str | None:
+    """The `loadsim capacity` folder a run was given (``--capacity-from``, recorded in its config.json); None for a
+    folder that is no run or a run given none."""
+    root = Path(path)
+    if not (root / SUMMARY).exists():
+        return None
+    return run_settings((_read(root / "config.json") or {}).get("simulation") or {}).capacity_from
 
 
 def _own_question(run: Path) -> tuple[sz.Deployment, dict[str, Any]] | None:

@@ -233,6 +233,8 @@ LOCUST_CASES = [
     (["--cleanup-period", "5"], "--cleanup-period applies to --key-layout index", 2),
     (["--estate", "{missing}"], "no such file", 2),
     (["--estate", "{unknown_key_toml}"], "did you mean 'cps'?", 2),
+    (["--capacity-from", "{damaged_run}"], "--capacity-from", 2),  # a folder without capacity.json
+    (["--capacity-from", "{missing}"], "no such folder", 2),
     (["--routed-share", "0.8", "--leaked-share", "0.5"], "sum to at most 1", 2),
     (["--session-ttl", "0"], "--session-ttl: 0 is out of range", 2),
     (["--redis-nodes", "127.0.0.1:1", "--tls-enabled", "true", "--tls-cacert", "{not_pem}"], "tls-cacert: '", 2),

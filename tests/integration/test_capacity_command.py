@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from run_support import ROOT
+from run_support import ROOT, SMALL, locust_run, nodes_arg
 
 from loadsim.model.latency import monotone_curve
 
@@ -81,7 +81,33 @@ def check_curve(result, stdout, plan):
     assert f"({queueing})" in latency_row["detail"]
 
 
-def test_capacity_measures_one_master_open_and_closed_loop(tmp_path):
+def check_run_with_the_capacity_folder(result, out, cluster, tmp_path):
+    """A run given the capacity folder (--capacity-from): its verdict on the web tab (``run_verdict``, what the Redis
+    Cluster tab shows) and plan --from the run are one, with the capacity's CPU per command and the queueing of its
+    plain curve (or M/M/1 saying why it is not read); a run given none says no curve was given."""
+    from loadsim.locust.webui import run_verdict, tab_rows
+
+    proc, run = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--capacity-from", str(out), run_time="5s")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    plan = _plan(run)
+    web = run_verdict(json.loads((run / "summary.json").read_text()), run)
+    assert web == {k: v for k, v in plan.items() if k not in ("from", "runs", "ok")}
+    queueing = plan["prediction"]["latency"]["queueing"]
+    where = str(out / "capacity.json")
+    if result["queue_curve"]["points"]:  # a curve: read, or M/M/1 saying why (3 HA pairs x 2 threads = 6 per master)
+        assert queueing.startswith((f"measured curve (capacity run {where}: redis-benchmark at increasing "
+                                    "concurrency, plain", "M/M/1 (assumption): the measured plain curve stops at",
+                                    "M/M/1 (assumption): ")), queueing
+        assert "no measured plain curve was given" not in queueing
+    else:
+        assert queueing.startswith("M/M/1 (assumption): no measured plain curve was given"), queueing
+    assert any(where in r["basis"] for r in plan["unit_costs"]["table"]), plan["unit_costs"]["table"]
+    rows = tab_rows({"final": {"verdict": web, "masters": {}}, "projection": {}, "results": str(run)})
+    [latency_row] = [r for r in rows if r["item"].startswith("constraint: latency")]
+    assert f"({queueing})" in latency_row["detail"]
+
+
+def test_capacity_measures_one_master_open_and_closed_loop(tmp_path, plain_cluster):
     out = tmp_path / "cap"
     proc = _capacity(out, "--cpu-ceiling", "0.75")  # the old name of --stop-at-cpu: accepted, and said in one line
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -117,6 +143,7 @@ def test_capacity_measures_one_master_open_and_closed_loop(tmp_path):
     # a command of the capacity mix's size costs exactly the closed loop's server CPU per command at saturation
     at_mix = per_command["value"] + per_byte * 1e-3 * closed["bytes_per_command"]
     assert at_mix == pytest.approx(c["server_us_per_command_at_saturation"], rel=1e-6)
+    check_run_with_the_capacity_folder(result, out, plain_cluster, tmp_path)
 
 
 MEMTIER = os.environ.get("MEMTIER_BENCHMARK") or shutil.which("memtier_benchmark")

@@ -119,6 +119,14 @@ def test_the_form_and_the_redis_tab_in_a_browser(tmp_path):
         expected = "PASS" if plan["passed"] else "FAIL"
         assert table["verdict"][0] == expected and plan["binding"]["name"] in table["verdict"][1], table["verdict"]
         wait(lambda: frame.locator("#verdict").inner_text().startswith(expected), 30, "the verdict above the charts")
+        # the latency row names its queueing as plan --from the run does: no capacity folder was given to this run
+        # (--capacity-from), so no measured curve, said so
+        from_run = json.loads(subprocess.run([sys.executable, "-m", "loadsim", "plan", "--from", str(out), "--json"],
+                                             capture_output=True, text=True, timeout=120).stdout)
+        queueing = from_run["prediction"]["latency"]["queueing"]
+        assert queueing.startswith("M/M/1 (assumption): no measured plain curve was given"), queueing
+        [latency] = [detail for item, (_, detail) in table.items() if item.startswith("constraint: latency")]
+        assert f"({queueing})" in latency, latency
         # the charts' axes: the steady state sets the scale (a pre-fill spike does not), numbers without e-notation
         charts = next(f for f in page.frames if "/loadsim/redis" in f.url)
         nodes = [{"s": {"t": [0, 1, 2, 3, 4], "m": [2400, 5, 6, 5, 4]}}]

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from loadsim.model import sizing as sz
-from loadsim.results.runs import read_capacity, with_capacity
+from loadsim.results.capacity import read_capacity, with_capacity
 
 
 def _capacity(tmp_path, tls=False, points=((0.25, 0.0), (0.4, 35.0), (0.7, 120.0)), clients=(1, 8, 64)):
@@ -104,3 +104,32 @@ def test_the_ceiling_plan_prints_is_where_its_cpu_constraint_binds():
     v = sz.verdict(sz.Deployment(), sz.DEFAULT_COSTS, with_envelope=False)
     assert sz.ceiling_text(p) in v.text() and f"a master's ceiling {ceiling:,.0f} commands/s" in sz.ceiling_text(p)
     assert sz.verdict_dict(v)["prediction"]["master_ceiling_commands_per_s"] == pytest.approx(ceiling)
+
+
+def test_a_capacity_folder_is_checked_before_a_run_starts(tmp_path):
+    from loadsim.errors import OptionsError
+    from loadsim.results.capacity import check_capacity_folder
+
+    with pytest.raises(OptionsError, match=r"--capacity-from .*: no such folder; give the folder `loadsim capacity"):
+        check_capacity_folder(tmp_path / "nowhere")
+    with pytest.raises(OptionsError, match=r"no capacity.json at or below it"):
+        check_capacity_folder(tmp_path)
+    (tmp_path / "cap").mkdir()
+    _capacity(tmp_path / "cap")
+    assert check_capacity_folder(tmp_path) == str(tmp_path.resolve())  # at or below it
+
+
+def test_a_run_reads_the_capacity_folder_it_was_given(tmp_path):
+    """A run folder has no capacity.json of its own: the one it was given (--capacity-from, in its config.json) is
+    what plan --from the run and the web tab's verdict read (results.runs.unit_costs)."""
+    from loadsim.results.runs import recorded_capacity_folder
+
+    cap, run = tmp_path / "cap", tmp_path / "run"
+    cap.mkdir()
+    run.mkdir()
+    _capacity(cap)
+    (run / "summary.json").write_text("{}")
+    assert recorded_capacity_folder(run) is None  # no config: none given
+    (run / "config.json").write_text(json.dumps({"simulation": {"capacity_from": str(cap)}}))
+    assert recorded_capacity_folder(run) == str(cap)
+    assert recorded_capacity_folder(tmp_path) is None  # a folder that is no run

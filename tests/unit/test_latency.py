@@ -198,4 +198,5 @@ def test_without_a_curve_queueing_is_the_mm1_assumption_and_says_none_was_given(
     assert assumed.queue_basis.startswith("M/M/1 (assumption): no measured plain curve was given")
     assert assumed.queue_us == pytest.approx(lat.wait_us(0.4, 20.0))
     assert lat.DEFAULT_REDIS.curve_text(False) == f"{lat.MM1_SOURCE}; no measured plain curve was given; loadsim " \
-                                                  "capacity measures one"
+                                                  "capacity measures one: plan --from its folder, or a run's " \
+                                                  "--capacity-from, reads it"

@@ -256,7 +256,7 @@ def test_read_runs_is_the_one_reader(tmp_path):
         read_runs(tmp_path, tls=False)
     # a `loadsim capacity` result in the folder: plan --from takes a master's CPU per command from its closed loop
     from loadsim.cli.plan import costs_and_runs
-    from loadsim.results.runs import read_capacity
+    from loadsim.results.capacity import read_capacity
 
     (tmp_path / "capacity.json").write_text(json.dumps({"tls": True, "capacity": {
         "server_us_per_command_at_saturation": 7.5}}))
