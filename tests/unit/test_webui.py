@@ -116,7 +116,8 @@ def test_the_form_may_not_set_files_programs_or_where_to_connect():
 
     # every option that names a file, a folder or a program, or where and as whom to connect, is start-only
     start_only = {o.dest for o in (*SIM_OPTIONS, *OPTIONS) if not o.form}
-    assert start_only == {"estate", "results_dir", "embedded_redis_server", "redis_nodes", "username", "password",
+    assert start_only == {"estate", "results_dir", "capacity_from", "embedded_redis_server", "redis_nodes",
+                          "username", "password",
                           "tls_enabled", "redis_tls_cert", "redis_tls_key", "tls_cacert", "tls_cacertdir", "tls_sni",
                           "allow_eviction"}  # a safety override: only whoever starts loadsim may give it
     assert not start_only & form_options()
