@@ -661,7 +661,8 @@ def ceiling_text(p: Prediction) -> str:
     print this line for the same folder)."""
     a, d = p.costs.cpu_for(p.tls), p.deployment
     return (f"a master's ceiling {p.master_ceiling_commands_per_s:,.0f} commands/s of this workload = "
-            f"({100 * d.cpu_ceiling:.0f} % of a core less a master's base CPU {100 * a.base.value:.2f} %) / "
+            f"(--cpu-ceiling {100 * d.cpu_ceiling:.0f} % of a core less a master's base CPU {100 * a.base.value:.2f} %)"
+            " / "
             f"{p.costs.service_s(p.bytes_per_command, p.tls) * 1e6:.1f} µs per command at "
             f"{p.bytes_per_command:,.0f} B ({uc.SOURCE_TEXT[a.source]})")
 
