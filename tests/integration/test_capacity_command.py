@@ -114,8 +114,11 @@ def test_capacity_measures_one_master_open_and_closed_loop(tmp_path, plain_clust
     result = json.loads((out / "capacity.json").read_text())
     assert result["kind"] == "loadsim-capacity" and result["version"] == 1 and not result["tls"]
     assert result["cpu_ceiling_percent"] == 75
-    [note] = [line for line in proc.stdout.splitlines() if "--cpu-ceiling" in line]
+    [note] = [line for line in proc.stdout.splitlines() if line.startswith("note: capacity --cpu-ceiling")]
     assert note.startswith("note: capacity --cpu-ceiling is now --stop-at-cpu (where stepping stops: 75 % of one")
+    # the ceiling plan uses is plan's own (--cpu-ceiling, 70 % by default), named as such: another figure
+    [ceiling] = [line for line in proc.stdout.splitlines() if line.startswith("  ceiling plan uses: ")]
+    assert "(--cpu-ceiling 70 % of a core less" in ceiling
     [step] = result["open_loop"]["steps"]
     assert step["ha_pairs"] == 1 and step["commands_per_s_busiest_master"] > 0 and step["p99_us"] > 0
     assert step["run_class"] in ("clean", "rig-bound", "redis-bound") and step["evidence"]
