@@ -57,8 +57,8 @@ class QueueCurve:
 
     @property
     def top(self) -> float:
-        """The utilisation of its last kept level."""
-        return max(u for u, _ in self.points)
+        """The utilisation of its last kept level (0: none kept)."""
+        return max((u for u, _ in self.points), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class RedisLatency:
 
     def curve_for(self, tls: bool) -> QueueCurve | None:
         """The measured curve of this transport (TLS costs more per command: the other's does not apply)."""
-        return next((c for c in self.curves if c.tls == tls and c.points), None)
+        return next((c for c in self.curves if c.tls == tls), None)
 
     def with_curve(self, curve: QueueCurve) -> RedisLatency:
         """These latencies with ``curve`` in place of any curve of its transport."""
@@ -81,9 +81,9 @@ class RedisLatency:
 
     def curve_text(self, tls: bool) -> str:
         """The curve available to a question of this transport, for the unit-cost tables (plan --json's and the
-        report's): its label, or that none was given (then every prediction uses M/M/1)."""
+        report's): its label, or that none was given or kept (then every prediction uses M/M/1)."""
         curve = self.curve_for(tls)
-        return curve.source if curve is not None else f"{MM1_SOURCE}; {_no_curve(self, tls)}"
+        return curve.source if curve is not None and curve.points else f"{MM1_SOURCE}; {_no_curve(self, tls)}"
 
 
 DEFAULT_REDIS = RedisLatency()
@@ -142,7 +142,11 @@ def curve_wait_us(curve: tuple[tuple[float, float], ...], rho: float) -> float:
 
 
 def _no_curve(redis: RedisLatency, tls: bool) -> str:
-    other = redis.curve_for(not tls)
+    """Why a question of this transport has no curve to read: none given, or one that kept no level."""
+    own = redis.curve_for(tls)
+    if own is not None:  # measured, but every level was left off: said so, not "none was given"
+        return f"the measured {transport(tls)} curve kept no level ({own.source})"
+    other = next((c for c in redis.curves if c.tls != tls and c.points), None)
     return (f"no measured {transport(tls)} curve was given"
             + (f" (the {transport(not tls)} one does not apply: TLS changes the cost of a command)" if other else "")
             + "; loadsim capacity measures one: plan --from its folder, or a run's --capacity-from, reads it")
@@ -169,7 +173,7 @@ def queueing(redis: RedisLatency, rho: float, service_us: float, connections: in
     walks the utilisation down as masters are added) would see a wait rise with fewer commands per master."""
     curve = redis.curve_for(tls)
     arm = transport(tls)
-    if curve is None:
+    if curve is None or not curve.points:
         why = _no_curve(redis, tls)
         floor = 0.0
     elif curve.connections < connections:

@@ -115,6 +115,7 @@ def costs_table(costs: sz.UnitCosts, d: sz.Deployment | None = None) -> pd.DataF
     costs = p.costs if p is not None else costs
     tls = p.tls if p is not None else False
     curve = costs.redis_latency.curve_for(tls)
+    curve = curve if curve is not None and curve.points else None  # one that kept no level is no measurement
     rows = [{"unit cost": r["unit cost"] + (f" ({r['unit']})" if r["unit"] else ""), "value": round(r["value"], 3),
              "source": r["source"], "how": r["basis"],
              "95 % interval": (f"{r['interval'][0]:,.3f} .. {r['interval'][1]:,.3f}" if r["interval"] else "-")}

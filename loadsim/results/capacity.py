@@ -45,6 +45,7 @@ class Capacity:
     queue_curve: tuple[tuple[float, float], ...] = ()
     curve_driver: str = ""
     curve_connections: int = 0  # the most connections among the curve's kept levels (0: not recorded)
+    curve_levels: int = 0  # levels the curve measured, kept or not (0: no curve in the file)
 
 
 def kept_connections(curve: dict[str, Any]) -> int:
@@ -69,7 +70,7 @@ def read_capacity(path: str | os.PathLike[str], tls: bool | None = None) -> Capa
             return Capacity(float(us), float(per_cmd) if per_cmd else None, bool(data.get("tls")),
                             f"{f} (redis-benchmark closed loop at saturation)",
                             monotone_curve([(float(u), float(w)) for u, w in curve.get("points") or []]),
-                            str(curve.get("driver") or ""), kept_connections(curve))
+                            str(curve.get("driver") or ""), kept_connections(curve), len(curve.get("levels") or []))
     return None
 
 
@@ -82,9 +83,9 @@ def with_capacity(costs: sz.UnitCosts, capacity: Capacity) -> sz.UnitCosts:
     out = replace(costs, **{"tls" if capacity.tls else "plain": arm},
                   source=f"{costs.source}; CPU per command ({'TLS' if capacity.tls else 'plain'}) from "
                          f"{capacity.where}")
-    if capacity.queue_curve:
+    if capacity.queue_curve or capacity.curve_levels:
         # the master's measured queueing, for questions of its transport where it is valid for them
-        # (loadsim.model.latency.queueing; else the M/M/1 assumption, said why)
+        # (loadsim.model.latency.queueing; else the M/M/1 assumption, said why: also when no level was kept)
         out = replace(out, redis_latency=out.redis_latency.with_curve(lat.QueueCurve(
             capacity.queue_curve, capacity.curve_connections, capacity.tls, curve_source(capacity))))
     return out
@@ -92,6 +93,10 @@ def with_capacity(costs: sz.UnitCosts, capacity: Capacity) -> sz.UnitCosts:
 
 def curve_source(capacity: Capacity) -> str:
     """The queueing label of a measured curve: ``measured curve (capacity run <file>, ...)``."""
+    where = f"capacity run {capacity.where.split(' (')[0]}: {capacity.curve_driver or 'closed loop'}"
+    if not capacity.queue_curve:
+        return (f"{where}: its {capacity.curve_levels} levels were all left off, driver- or host-bound; measure it "
+                "on a quieter machine")
     top = capacity.queue_curve[-1][0]
     kept = f"{capacity.curve_connections} connections" if capacity.curve_connections else "unrecorded connections"
     return (f"measured curve (capacity run {capacity.where.split(' (')[0]}: {capacity.curve_driver or 'closed loop'} "

@@ -106,6 +106,24 @@ def test_the_ceiling_plan_prints_is_where_its_cpu_constraint_binds():
     assert sz.verdict_dict(v)["prediction"]["master_ceiling_commands_per_s"] == pytest.approx(ceiling)
 
 
+def test_a_curve_that_kept_no_level_is_said_so_not_called_missing(tmp_path):
+    """On a busy machine every level may be left off (host- or driver-bound): the label says the curve was measured
+    and kept no level, not that none was given."""
+    (tmp_path / "capacity.json").write_text(json.dumps({
+        "tls": False, "capacity": {"server_us_per_command_at_saturation": 12.0},
+        "queue_curve": {"driver": "redis-benchmark", "points": [],
+                        "levels": [{"clients": n, "used": False} for n in (1, 2, 4)]}}))
+    cap = read_capacity(tmp_path)
+    assert cap.queue_curve == () and cap.curve_levels == 3
+    costs = with_capacity(sz.DEFAULT_COSTS, cap)
+    basis = sz.predict(sz.Deployment(), costs).latency.queue_basis
+    assert basis.startswith(f"M/M/1 (assumption): the measured plain curve kept no level (capacity run "
+                            f"{tmp_path / 'capacity.json'}: redis-benchmark: its 3 levels were all left off")
+    text = costs.redis_latency.curve_text(False)  # the unit-cost tables (plan --json, the report) say the same
+    assert text.startswith(f"{sz.lat.MM1_SOURCE}; the measured plain curve kept no level (capacity run ") and \
+        "measure it on a quieter machine" in text
+
+
 def test_a_capacity_folder_is_checked_before_a_run_starts(tmp_path):
     from loadsim.errors import OptionsError
     from loadsim.results.capacity import check_capacity_folder
