@@ -110,7 +110,7 @@ class Deployment:
             raise OptionsError(f"complexity '{self.complexity}' unknown; use one of {', '.join(PRESETS)}")
         if self.key_layout not in wl.KEY_LAYOUTS:
             raise OptionsError(f"key-layout must be one of {', '.join(wl.KEY_LAYOUTS)}")
-        if self.record_bytes is not None and not 1 <= self.record_bytes <= 1 << 29:
+        if self.record_bytes is not None and not 1 <= self.record_bytes <= (O.RECORD_BYTES.high or 0):
             raise OptionsError("record-bytes must be 1 .. 512 MiB (Redis's largest string)")
         if self.redis_version not in ("7.0", "7.2"):
             raise OptionsError(f"redis-version {self.redis_version}: the memory model has constants for 7.0 and 7.2")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from loadsim import defaults as D
+from loadsim import options as O
 from loadsim.errors import FitError, OptionsError
 from loadsim.model import footprint as fp
 from loadsim.model import latency as lat
@@ -968,7 +969,7 @@ def _largest(passes: Any, low: float, high: float, integer: bool, steps: int = 4
     return low
 
 
-def most_pairs(d: Deployment, c: UnitCosts, limit: int = 100_000) -> Limit:
+def most_pairs(d: Deployment, c: UnitCosts, limit: int = int(O.HA_PAIRS.high or 1)) -> Limit:
     """The most HA pairs ``d``'s masters carry (pairs added like the given ones), and what binds beyond."""
     def ok(n: float) -> bool:
         try:
@@ -1003,7 +1004,7 @@ def envelope(d: Deployment, c: UnitCosts) -> Envelope:
                     else Limit("highest call rate", rate, "x the estate's rates", where))
     groups = d.pair_groups()
     mean = sum(n * p.complexity.record_bytes for n, p in groups) / sum(n for n, _ in groups)
-    size = _largest(lambda f: ok(size_scale=f), 1.0 / mean, (1 << 29) / mean, integer=False)
+    size = _largest(lambda f: ok(size_scale=f), 1.0 / mean, (O.RECORD_BYTES.high or 1) / mean, integer=False)
     if size is None:
         max_size = Limit("largest session size", None, "B", "", "the given pairs fail at any size")
     else:
