@@ -539,6 +539,7 @@ class Engine:
         self.id_base = wl.run_id_base(time.time())
         self.steady_from = float("inf")
         self.prefill_pending = 0
+        self._steady_start: gevent.Greenlet | None = None  # waits for the pre-fill's drain and --warmup
         self.recovery: list[dict[str, Any]] = []
         self._retired = dict.fromkeys(CLIENT_STATS, 0)
 
@@ -558,6 +559,7 @@ class Engine:
         self.id_base = wl.run_id_base(time.time())  # this test's session numbers: never an earlier run's ids
         self.steady_from = float("inf") if params.prefill else self.start_perf + self.settings.warmup_s
         self.prefill_pending = 0
+        self._cancel_steady_start()  # an earlier test's wait on this engine
         self.recovery = []
         self._retired = dict.fromkeys(CLIENT_STATS, 0)
         self.error_windows = ErrorWindows()
@@ -655,7 +657,7 @@ class Engine:
     def prefill_done(self, now: float) -> None:
         self.prefill_pending -= 1
         if self.prefill_pending == 0 and self.steady_from == float("inf"):
-            gevent.spawn(self._start_steady_window)
+            self._steady_start = gevent.spawn(self._start_steady_window)
 
     def _start_steady_window(self) -> None:
         """Statistics start once the pre-fill is written AND the operations that queued up behind it
@@ -688,6 +690,22 @@ class Engine:
         self.batched.hold = False
         self.batched.flush()
         self.batched.direct = True
+        self._cancel_steady_start()
+
+    def _cancel_steady_start(self) -> None:
+        """A test that stops before its steady window began (in the pre-fill's drain or in --warmup) ends that wait
+        here: left alone it woke up later, inside the next test of the web UI, and reset Locust's statistics there
+        (seen: a first test with --warmup 20 stopped at 3 s, a second with --warmup 0 run 24 s: Locust's tables and
+        CSV counted 913 operations of the second test where its summary counted 2,674)."""
+        greenlet, self._steady_start = self._steady_start, None
+        if greenlet is not None and not greenlet.dead:
+            greenlet.kill()
+
+    def retire(self) -> None:
+        """This engine's test is over and another engine takes the next one (the web UI's new test, a new start on
+        the command line): it stops listening to Locust's events and ends any wait for a steady window."""
+        self._cancel_steady_start()
+        self.environment.events.test_stopping.remove_listener(self._stopping)
 
     def flush_stats(self, now: float) -> None:
         """Successful operations into Locust's statistics (the scheduler calls it every FLUSH_INTERVAL_S)."""

@@ -526,6 +526,8 @@ class Loadsim:
                 gevent.spawn_later(0, self.environment.runner.stop)
                 return
         eng = self.engine
+        if previous is not None and previous is not eng:
+            previous.retire()  # its listeners and any wait for its steady window end with its test
         runner = self.environment.runner
         n = getattr(runner, "target_user_count", None) or getattr(self.namespace, "num_users", None)
         # before any pair writes: the idle masters' own CPU (unit costs); headless, measured at start-up

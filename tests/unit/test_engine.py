@@ -62,6 +62,29 @@ def test_steady_window_starts_when_the_prefill_is_written_and_drained(tmp_path):
     assert before <= eng.steady_from <= time.perf_counter()
 
 
+def test_a_test_stopped_before_its_steady_window_leaves_no_wait_behind(tmp_path, monkeypatch):
+    """A test stopped in its pre-fill's drain or its --warmup ends that wait with it: left alone it woke up inside
+    the web UI's next test and reset Locust's statistics there (Locust's tables then counted 913 operations of the
+    next test where its summary counted 2,674). A retired engine no longer listens to Locust's events."""
+    resets = []
+    for stop in (False, True):
+        env = _env()
+        monkeypatch.setattr(env.runner.stats, "reset_all", lambda stop=stop: resets.append(stop))
+        eng = _attach(env, tmp_path / str(stop), "--warmup", "0.3").engine
+        eng.reset(eng.params)
+        eng.add_pair(SimpleNamespace(primary=None, backup=None, schedule=None), prefill_creates=1)
+        eng.prefill_done(time.perf_counter())  # the pre-fill is written: the window waits for the warm-up's end
+        gevent.sleep(0.05)
+        if stop:
+            env.events.test_stopping.fire(environment=env)
+        gevent.sleep(0.5)
+    assert resets == [False]  # the test that ran on reset Locust's clocks at its window's start; the stopped one not
+    eng.retire()
+    eng.batched.direct = False
+    env.events.test_stopping.fire(environment=env)
+    assert eng.batched.direct is False  # its _stopping no longer runs at another test's stop
+
+
 def test_engine_of_an_environment_without_loadsim_says_how_to_attach():
     with pytest.raises(RuntimeError, match="attach"):
         engine_of(_env())
