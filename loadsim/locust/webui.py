@@ -481,6 +481,8 @@ def guard_swarm(web_ui: Any, runtime: Any) -> None:
     from werkzeug.datastructures import ImmutableMultiDict
 
     endpoint = next(rule.endpoint for rule in web_ui.app.url_map.iter_rules() if rule.rule.endswith("/swarm"))
+    stats_endpoint = next(rule.endpoint for rule in web_ui.app.url_map.iter_rules()
+                          if rule.rule.endswith("/stats/requests"))
     swarm = web_ui.app.view_functions[endpoint]
     settable = form_options()
     # a blank field means the value given at start (command line, environment, scenario default), as the form
@@ -526,7 +528,18 @@ def guard_swarm(web_ui: Any, runtime: Any) -> None:
             if key != "num_users":
                 setattr(runtime.namespace, key, value)
         request.form = ImmutableMultiDict([(k, v) for k, v in request.form.items(multi=True) if k not in settable])
+        idle = runtime.environment.runner.state in (STATE_INIT, STATE_STOPPED)  # a new test, not a running one's resize
         response = swarm(*args, **kwargs)
+        if idle and hasattr(response, "get_json") and (response.get_json(silent=True) or {}).get("success"):
+            # The page polls /stats/requests and stops polling (its Stop button gone) when it reads "stopped". Locust
+            # starts the test in a greenlet after this reply and keeps /stats/requests' answer for 2 s (its memoize):
+            # a second test started within 2 s of a poll, or polled before that greenlet ran, read "stopped" and was
+            # shown stopped while it ran. It is being started from now on (the page reads "spawning": register), and
+            # Locust's kept answer is dropped.
+            runtime.lifecycle.starting_test()
+            clear = getattr(web_ui.app.view_functions.get(stats_endpoint), "clear_cache", None)
+            if clear is not None:
+                clear()
         run_time = (response.get_json(silent=True) or {}).get("run_time") if hasattr(response, "get_json") else None
         if run_time:
             # Locust's timer started with this request, but the test may first restart the embedded cluster (the

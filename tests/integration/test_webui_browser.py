@@ -4,15 +4,20 @@ the Redis Cluster tab of Locust's UI, whose verdict and figures are checked agai
 `loadsim plan`. Screenshots are kept in the test's folder (the README's docs/images/web_form.png and
 redis_view.png come from a real run by scripts/webui-screenshots.py, not from this test)."""
 
+import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
 
 import pytest
-from webui_support import LocustUI, wait
+from webui_support import LocustUI, http, wait
 
 from loadsim.config.simulation import GROUPS
+from loadsim.model import workload as wl
+from loadsim.model.footprint import footprint
+from loadsim.model.workload import WorkloadParams
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="no playwright: pip install -e '.[dev]'")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -157,3 +162,106 @@ def test_the_form_and_the_redis_tab_in_a_browser(tmp_path):
     for name, op in summary["operations"].items():
         if op["latency_us"]["count"]:
             assert table[f"{name} p99"][0] == f"{op['latency_us']['p99']:,} µs"
+
+
+def _live(ui, folder):
+    """The tab's live data while the test writing ``folder`` runs ({} before it)."""
+    data = json.loads(http(ui.base + "/loadsim/redis/data") or "{}")
+    return data if data.get("running") and data.get("results") == str(folder) else {}
+
+
+def _files(folder):
+    """Every file of a run folder with its bytes: what a later test must leave as it is."""
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _prefill_unfinished_s(folder, created):
+    """The elapsed time of the last client sample at which the pre-fill's ``created`` sessions were not all written
+    yet (each row counts the operations completed since the one before)."""
+    done, last = 0, 0.0
+    with open(folder / "client_series.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            done += int(float(row.get("ops:session.prefill") or 0))
+            if done < created:
+                last = float(row["elapsed_s"])
+    assert done == created
+    return last
+
+
+def _texts(log):
+    """Per test of the process, in order: the run text's statistics window and its operations rows {name: count}."""
+    texts = []
+    for block in re.split(r"\(count, errors, percentiles: the statistics window", log)[:-1]:
+        rows = dict(re.findall(r"^\s*(session\.\w+)\s+([\d,]+)\s", block.rsplit("operation", 1)[-1], re.M))
+        texts.append({"rows": {k: int(v.replace(",", "")) for k, v in rows.items()}})
+    for text, since in zip(texts, re.findall(r"the statistics window \((from [\d.]+ s|none)\)", log), strict=True):
+        text["since"] = since
+    return texts
+
+
+def _steady_window_is_a_headless_ones(folder):
+    """The run's summary against the steady window's rule (after the pre-fill is written and drained, as headless):
+    every pre-fill create outside the window, the window after the pre-fill's end, and the server's commands per
+    operation in it the workload's own (pre-fill creates in the window would add about 2 commands each)."""
+    summary = json.loads((folder / "summary.json").read_text())
+    w = summary["workload"]
+    params = WorkloadParams(ha_pairs=w["ha_pairs"], cps_per_pair=w["cps_per_pair"], aht_s=w["aht_s"],
+                            complexity=wl.preset(w["complexity"]), worker_threads=w["worker_threads"])
+    prefill = summary["operations"]["session.prefill"]
+    assert prefill["count"] == 0 and prefill["warmup"] >= 0.9 * params.expected_live_sessions, prefill
+    assert summary["steady_from_s"] is not None and not summary["flags"]["no_steady_state"], summary["steady_from_s"]
+    assert summary["steady_from_s"] > _prefill_unfinished_s(folder, prefill["warmup"])
+    rates = summary["rates"]
+    per_op = rates["steady_commands_per_s"] / rates["achieved_ops_per_s"]
+    assert per_op == pytest.approx(footprint(params).commands_per_op, rel=0.1), per_op
+    return summary
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium (scripts/ensure-browser.sh)")
+def test_a_test_started_from_the_form_has_the_headless_steady_window_and_a_second_its_own(tmp_path):
+    """Two tests with pre-fill started and stopped from the page, the Redis Cluster tab open (its polls run in the
+    generator's process): each summary's window follows the headless rule, the run text, the tab and Locust's own
+    statistics show its counts, and the second test leaves the first one's folder as it was."""
+    out = tmp_path / "run"
+    second = out.with_name("run-2")
+    with LocustUI("--results-dir", str(out)) as ui, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        page.set_default_timeout(60_000)
+        page.goto(ui.base + "/")
+        tables, first_files = [], None
+        for folder in (out, second):
+            if folder == second:
+                page.click("button:has-text('New')")
+            page.click("text=Custom parameters")
+            page.click("text=Advanced options")
+            assert page.is_checked("input[name=prefill]")  # loadsim's default, as headless
+            page.click("button:has-text('Start')")
+            page.click("button[role=tab]:has-text('Redis Cluster')")
+            # the live tab polls while the window fills (the summary needs 5 s of it: MIN_STEADY_S)
+            wait(lambda f=folder: _live(ui, f).get("steady_from_s") is not None, 120, f"the window of {folder.name}")
+            page.wait_for_timeout(7_000)
+            page.click("button:has-text('Stop')")
+            wait(lambda f=folder: _complete(f / "summary.json"), 120, f"the summary of {folder.name}")
+            tables.append(_table_when(page, lambda t: any("(end of the run)" in d for _, d in t.values()),
+                                      "the summary's figures in the tab"))
+            if first_files is None:
+                first_files = _files(out)
+        browser.close()
+    assert _files(out) == first_files  # the second test wrote its own folder and nothing in the first's
+    texts = _texts(ui.log)
+    assert len(texts) == 2, ui.log[-3000:]
+    for folder, table, text in zip((out, second), tables, texts, strict=True):
+        summary = _steady_window_is_a_headless_ones(folder)
+        counts = {k: v["count"] for k, v in summary["operations"].items()}
+        assert text["since"] == f"from {summary['steady_from_s']:.1f} s"
+        assert text["rows"] == counts  # the run text
+        with open(folder / "locust_stats.csv", newline="") as fh:  # Locust's own statistics (web UI, --csv)
+            locust = {r["Name"]: int(r["Request Count"]) for r in csv.DictReader(fh) if r["Name"] != "Aggregated"}
+        assert locust == {k: v for k, v in counts.items() if v}
+        for name, op in summary["operations"].items():  # the tab
+            if op["latency_us"]["count"]:
+                value, detail = table[f"{name} p99"]
+                assert value == f"{op['latency_us']['p99']:,} µs" and f"{op['count']:,} operations" in detail
+    # the second test's own pre-fill, on a keyspace the first one's sessions had left
+    assert "deleted the" in ui.log
