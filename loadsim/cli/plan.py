@@ -26,8 +26,7 @@ def _add_deployment_args(p: argparse.ArgumentParser) -> None:
         row = sz.option_of(f.name)
         if row is None:
             continue
-        shown = f"{100 * f.default:g} % of one core" if row.percent else None  # the question holds a share
-        add_flag(g, row, dest=f.name, shown_default=shown)
+        add_flag(g, row, dest=f.name)  # the CPU ceiling's default too: the row's is in % of one core, as the flag
     g.add_argument("--node-ram-gib", type=float, default=None, help="node RAM in GiB (instead of --node-ram-bytes)")
     g.add_argument("--estate", default=None, metavar="FILE",
                    help="estate TOML file: the operator's HA pairs, rates, session sizes and lifetimes (example: "

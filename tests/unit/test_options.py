@@ -324,12 +324,29 @@ def test_an_option_several_commands_take_is_one_row_that_every_surface_reads():
     assert O.EMBEDDED_MASTERS.check(3) == 3
 
 
-def test_plan_help_is_the_rows_help(capsys):
+def test_every_command_that_takes_an_option_shows_the_rows_help(capsys):
+    """plan --help, `loadsim options` (a run's: Locust's and the web form's), capacity, compare-tls, check and sweep
+    --help: the same row's help and range for the same option."""
     from loadsim import cli
     from loadsim import options as O
 
-    with pytest.raises(SystemExit):
-        cli.main(["plan", "--help"])
-    text = " ".join(capsys.readouterr().out.split())
-    for row in (O.HA_PAIRS, O.NIC_GBPS, O.NETWORK_RTT_US, O.LATENCY_SLO_P99_US):
-        assert " ".join(row.full_help.split()) in text, row.name
+    def help_of(*argv):
+        if argv == ("options",):
+            assert cli.main(["options"]) == 0
+        else:
+            with pytest.raises(SystemExit):
+                cli.main([*argv, "--help"])
+        return " ".join(capsys.readouterr().out.split())
+
+    plan = help_of("plan")
+    for row in (O.HA_PAIRS, O.NIC_GBPS, O.NETWORK_RTT_US, O.LATENCY_SLO_P99_US, O.AHT, O.CPU_CEILING):
+        assert " ".join(row.full_help.split()) in plan, row.name
+    run = help_of("options")
+    for row in (O.AHT, O.CPS_PER_PAIR, O.WORKER_THREADS, O.NETWORK_RTT_US, O.EMBEDDED_MASTERS):
+        assert " ".join(row.full_help.split()) in run, row.name
+    assert " ".join(O.STOP_AT_CPU.full_help.split()) in help_of("capacity")
+    for command in ("capacity", "compare-tls", "sweep"):
+        text = help_of(command)
+        assert O.EMBEDDED_MASTERS.help in text and "From 3 to 64 masters" in text, command
+        assert O.CPS_PER_PAIR.help in text and O.COMPLEXITY.help in text, command
+    assert " ".join(O.WORKER_THREADS.full_help.split()) in help_of("check")
