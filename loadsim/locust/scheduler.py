@@ -36,6 +36,12 @@ from loadsim.results.recorder import Recorder
 # at the loop's own overhead; an operation released early is timed from its release (its start moved < 1 ms earlier
 # on the model's timeline).
 EARLY_S = 0.001
+# A pass yields to the loop after the pair that takes it past this long, the other pairs' due operations in the next
+# pass (right after the yield): behind schedule (a backlog of millions of operations: 10 M live sessions, or a host
+# that stalled the process), one pass over every pair would hold Locust's greenlets and every reply waiting for as
+# long as all the pairs' backlogs take, where a greenlet per pair yielded after each pair's. 2 ms is ~100 operations
+# at ~20 us each (bench/release.py, busy host), the loop's own 1 ms timer resolution twice over.
+MAX_PASS_S = 0.002
 INF = float("inf")
 
 
@@ -175,9 +181,11 @@ class Scheduler:
             now = clock()
             if now >= eng.stats_due:
                 eng.flush_stats(now)
-            limit = now + EARLY_S
+            limit, yield_at = now + EARLY_S, now + MAX_PASS_S
             rec = eng.recorder  # a new test has a new recorder (Engine.reset), and a new scheduler
             while heap and heap[0][0] <= limit:
+                if clock() > yield_at:
+                    break  # the rest after a yield (MAX_PASS_S)
                 entry = heappop(heap)[2]
                 if not entry.live:
                     continue

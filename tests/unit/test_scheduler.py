@@ -149,3 +149,38 @@ def test_the_switchover_runs_beside_the_scheduler_and_later_operations_go_to_the
     # stop and scan wait): the new primary's queue takes the calls that arrive during the recovery
     assert [op.sid for op in pair.primary.taken] == ["s-1", "s-2", "s-3"]
     sched.remove(pair)
+
+
+def test_a_long_pass_yields_to_the_other_greenlets_before_the_next_pair():
+    from loadsim.locust.scheduler import MAX_PASS_S
+
+    class SlowSchedule(Schedule):
+        def pop_due(self, now):
+            end = time.perf_counter() + 2 * MAX_PASS_S
+            while time.perf_counter() < end:  # a backlog that takes longer than a pass may hold the loop
+                pass
+            return super().pop_due(now)
+
+    eng = _engine()
+    start = time.perf_counter()
+    pairs = [Pair(SlowSchedule(start, [0.01], f"slow{i}")) for i in range(3)]
+    ran: list[int] = []
+
+    def probe():
+        deadline = time.perf_counter() + 5.0
+        while time.perf_counter() < deadline:  # until the three are released (bounded)
+            ran.append(sum(len(p.primary.taken) for p in pairs))
+            if ran[-1] == 3:
+                return
+            gevent.sleep(0)
+
+    sched = Scheduler(eng)
+    for p in pairs:
+        sched.add(p)
+    probing = gevent.spawn(probe)
+    probing.join(timeout=6)
+    assert [len(p.primary.taken) for p in pairs] == [1, 1, 1]
+    # the probe ran between two pairs' releases: with one pass over the three it saw only 0 then 3
+    assert 1 in ran or 2 in ran, ran
+    for p in pairs:
+        sched.remove(p)
