@@ -219,8 +219,9 @@ def _steady_window_is_a_headless_ones(folder):
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium (scripts/ensure-browser.sh)")
 def test_a_test_started_from_the_form_has_the_headless_steady_window_and_a_second_its_own(tmp_path):
-    """Two tests with pre-fill started and stopped from the page, the Redis Cluster tab open (its polls run in the
-    generator's process): each summary's window follows the headless rule, the run text, the tab and Locust's own
+    """Two tests with pre-fill started and stopped from the page, 9 HA pairs ramped up at 3 a second, the Redis
+    Cluster tab open (its polls run in the generator's process): each summary's window follows the headless rule
+    (after every pair started and every pre-fill written and drained), the run text, the tab and Locust's own
     statistics show its counts, and the second test leaves the first one's folder as it was."""
     out = tmp_path / "run"
     second = out.with_name("run-2")
@@ -236,6 +237,7 @@ def test_a_test_started_from_the_form_has_the_headless_steady_window_and_a_secon
             page.click("text=Custom parameters")
             page.click("text=Advanced options")
             assert page.is_checked("input[name=prefill]")  # loadsim's default, as headless
+            page.fill("input[name=spawnRate]", "3")  # 9 HA pairs started over 3 s
             page.click("button:has-text('Start')")
             page.click("button[role=tab]:has-text('Redis Cluster')")
             # the live tab polls while the window fills (the summary needs 5 s of it: MIN_STEADY_S)

@@ -52,14 +52,26 @@ def test_steady_window_starts_when_the_prefill_is_written_and_drained(tmp_path):
     env = _env()
     eng = _attach(env, tmp_path, "--warmup", "0").engine
     eng.reset(eng.params)
-    eng.add_pair(SimpleNamespace(primary=None, backup=None, schedule=None), prefill_creates=2)
+    pair = SimpleNamespace(primary=None, backup=None, schedule=None)
+    eng.add_pair(pair, prefill_creates=2)
     eng.prefill_done(time.perf_counter())
     gevent.sleep(0.1)
     assert eng.steady_from == float("inf")  # one pre-fill write still outstanding
-    before = time.perf_counter()
     eng.prefill_done(time.perf_counter())
     gevent.sleep(0.1)
+    # every pre-fill write done, but Locust is still starting pairs (a ramp-up): a later pair's pre-fill would be
+    # written inside the window
+    assert eng.steady_from == float("inf")
+    env.runner.user_greenlets.spawn(gevent.sleep, 5)  # Locust started a second pair's user, not begun yet
+    env.runner.user_greenlets.spawn(gevent.sleep, 5)
+    env.events.spawning_complete.fire(user_count=2)
+    gevent.sleep(0.1)
+    assert eng.steady_from == float("inf")  # the second pair has not started
+    before = time.perf_counter()
+    eng.add_pair(pair, prefill_creates=0)  # it has, and has nothing to pre-fill
+    gevent.sleep(0.1)
     assert before <= eng.steady_from <= time.perf_counter()
+    env.runner.user_greenlets.kill()
 
 
 def test_a_test_stopped_before_its_steady_window_leaves_no_wait_behind(tmp_path, monkeypatch):
@@ -73,6 +85,7 @@ def test_a_test_stopped_before_its_steady_window_leaves_no_wait_behind(tmp_path,
         eng = _attach(env, tmp_path / str(stop), "--warmup", "0.3").engine
         eng.reset(eng.params)
         eng.add_pair(SimpleNamespace(primary=None, backup=None, schedule=None), prefill_creates=1)
+        env.events.spawning_complete.fire(user_count=0)
         eng.prefill_done(time.perf_counter())  # the pre-fill is written: the window waits for the warm-up's end
         gevent.sleep(0.05)
         if stop:
