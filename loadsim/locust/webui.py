@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from locust.runners import STATE_INIT, STATE_SPAWNING, STATE_STOPPED
+from locust.runners import STATE_INIT, STATE_RUNNING, STATE_SPAWNING, STATE_STOPPED
 
 from loadsim import defaults as D
 from loadsim.config.persistence import OPTIONS, read_ors_config
@@ -78,6 +78,22 @@ def test_shape_problem(form: Any) -> tuple[str, str] | None:
     if not (math.isfinite(rate) and rate > 0):
         return "spawn_rate", f"Ramp up: '{rate_text}' is not a number of HA pairs per second above 0; give e.g. 9"
     return None
+
+
+def resize_problem(runner: Any, form: Any) -> str | None:
+    """One line when the form asks a running test for another number of HA pairs (Locust's "Edit"), else None.
+
+    A run is one deployment: its summary, its unit costs and its verdict are for the HA pairs it started with, and
+    pairs added mid-run write their pre-fill inside the steady window (seen: 4 pairs, then 2, then 5, with pre-fill:
+    2.55 commands per operation in the window against the workload's 1.87, and a summary of 4 HA pairs)."""
+    if runner is None or runner.state not in (STATE_SPAWNING, STATE_RUNNING):
+        return None
+    running = int(getattr(runner, "target_user_count", 0) or 0)
+    asked = str(form.get("user_count", "")).strip()
+    if not running or asked == str(running):
+        return None
+    return (f"HA pairs: a running test keeps its {running} (its summary and sizing verdict describe one deployment); "
+            f"stop it and start a new test with {asked}")
 
 
 def field_named(message: str) -> str | None:
@@ -507,6 +523,9 @@ def guard_swarm(web_ui: Any, runtime: Any) -> None:
         shape = test_shape_problem(request.form)
         if shape:
             return refuse(f"{shape[1]}; nothing was started: fix the form and start again", shape[0])
+        resize = resize_problem(runtime.environment.runner, request.form)
+        if resize:
+            return refuse(resize, "user_count")
         fields: dict[str, Any] = {}
         for key in settable & set(request.form):
             values = [v for v in request.form.getlist(key) if v.strip()]

@@ -43,6 +43,10 @@ def test_form_values_apply_and_each_test_starts_clean(tmp_path):
         # may come before Locust's start greenlet has run at all.
         states = _states_until_running(base)
         assert "ready" not in states[1:] and "stopped" not in states and states.count("spawning") > 3, states
+        # Locust's "Edit" asking the running test for another number of HA pairs: refused, the test goes on with its 2
+        resize = json.loads(http(f"{base}/swarm", {**form, "user_count": "3"}))
+        assert resize["success"] is False and resize["message"].startswith("HA pairs: a running test keeps its 2")
+        assert resize["loadsim_field"] == "userCount"
         time.sleep(6)
         http(f"{base}/stop", {})
         wait(lambda: _complete(out), 60, "the first test's summary")

@@ -248,3 +248,20 @@ def test_the_tabs_pollers_share_one_view_per_server_sample(monkeypatch):
     assert view.data()["n"] == 3
     runtime.run = SimpleNamespace(path=Path("/r/1-2"), node_rows=[{}], client_rows=[{}])  # a second test
     assert view.data()["n"] == 4
+
+
+def test_a_running_tests_ha_pairs_do_not_change_from_the_form():
+    """Locust's "Edit" on a running test: another number of HA pairs is refused (one deployment per run), the same
+    number (a new ramp-up) and any number for a test not running are not."""
+    from types import SimpleNamespace
+
+    from loadsim.locust.webui import resize_problem
+
+    running = SimpleNamespace(state="running", target_user_count=4)
+    assert resize_problem(running, {"user_count": "5"}) == (
+        "HA pairs: a running test keeps its 4 (its summary and sizing verdict describe one deployment); stop it and "
+        "start a new test with 5")
+    assert resize_problem(SimpleNamespace(state="spawning", target_user_count=4), {"user_count": "2"})
+    assert resize_problem(running, {"user_count": "4"}) is None
+    assert resize_problem(SimpleNamespace(state="stopped", target_user_count=4), {"user_count": "5"}) is None
+    assert resize_problem(None, {"user_count": "5"}) is None
