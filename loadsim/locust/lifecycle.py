@@ -192,5 +192,13 @@ class SignalGuard:
             if previous is not None and signal.getsignal(signum) == self._handle:
                 signal.signal(signum, previous)
 
+    def ignore_until_exit(self) -> None:
+        """The process exits now (Locust's command line after its ``quit``): a repeated signal changes nothing any
+        more, and neither the default action (killed: exit -15 instead of the run's 130) nor a KeyboardInterrupt
+        raised into the interpreter's exit (exit -2) may replace the run's exit code."""
+        if self._saved:
+            for signum in self.SIGNALS:
+                signal.signal(signum, signal.SIG_IGN)
+
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         gevent.spawn(self._callback, signum)

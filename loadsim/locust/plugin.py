@@ -412,8 +412,9 @@ class Loadsim:
 
         ``SignalGuard`` runs the handler in a greenlet of its own, between operations. Locust installs its own
         SIGTERM handler (through gevent) after ``init``: the guard takes the signals back the next time the main
-        greenlet waits, and again at each ``test_start``, so that one handler decides what a signal does. Locust's
-        ``quit`` (its last event) puts back the handlers found at the start (``close()`` for a library user)."""
+        greenlet waits, and again at each ``test_start``, so that one handler decides what a signal does. Once
+        Locust's command line exits (``on_quit``) a signal is ignored; a library user's ``close()`` puts back the
+        handlers found at the start."""
         if self.is_worker or self.signals.installed:
             return
         self.signals.install()
@@ -607,9 +608,14 @@ class Loadsim:
         self.stop_embedded_cluster()
 
     def on_quit(self, **_kw: object) -> None:
-        """Locust's last event before its process exits: the process's signal handlers as they were before
-        loadsim took them (a Locust run in-process leaves the signal state as it found it)."""
-        self.signals.restore()
+        """Locust's last event: its command line calls ``sys.exit`` with the run's code right after, so a repeated
+        SIGTERM or Ctrl-C from here on is ignored. Putting back the handlers found at the start here (the default
+        actions of a command-line process) let such a signal in the last milliseconds of the exit kill the process
+        (exit -15 instead of 130) or raise KeyboardInterrupt into it (exit -2), and loadsim's own handler, still
+        installed, got -2 too (its greenlet spawned into the interpreter's exit): seen once the HA pairs stopped within
+        0.15 s of the first signal (test_interrupts sends the second 0.15 s after the first). A library user's
+        ``close()``, whose process goes on, puts the handlers found at the start back."""
+        self.signals.ignore_until_exit()
 
     def finish_run(self, interrupted: bool) -> None:
         if self.engine is not None:
@@ -626,7 +632,7 @@ class Loadsim:
         """For library users: what Locust's ``quitting`` and ``quit`` do (summarise, stop the embedded cluster,
         put back the signal handlers)."""
         self.on_quitting()
-        self.on_quit()
+        self.signals.restore()  # the process goes on: its signal state as loadsim found it
 
     # ------------------------------------------------------------------ master/worker
     def worker_payload(self) -> dict[str, Any]:

@@ -100,3 +100,20 @@ def test_a_command_run_in_process_leaves_the_signal_state_as_it_found_it(capsys)
     before = _state()
     assert cli.main(["plan", "--json"]) == 0
     assert _state() == before
+
+
+def test_a_signal_after_the_guard_lets_the_process_exit_changes_nothing():
+    """Locust's command line exits right after its ``quit``: a repeated SIGTERM or Ctrl-C then must neither kill the
+    process (exit -15 instead of 130) nor raise KeyboardInterrupt into its exit (exit -2)."""
+    before = _state()
+    guard = SignalGuard(lambda signum: None)
+    try:
+        guard.install()
+        guard.ignore_until_exit()
+        assert _state() == {signal.SIGINT: signal.SIG_IGN, signal.SIGTERM: signal.SIG_IGN}
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(100):  # a handler would run at the next bytecode boundary
+            pass
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
