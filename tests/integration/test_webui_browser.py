@@ -211,6 +211,9 @@ def _steady_window_is_a_headless_ones(folder):
     assert prefill["count"] == 0 and prefill["warmup"] >= 0.9 * params.expected_live_sessions, prefill
     assert summary["steady_from_s"] is not None and not summary["flags"]["no_steady_state"], summary["steady_from_s"]
     assert summary["steady_from_s"] > _prefill_unfinished_s(folder, prefill["warmup"])
+    acc = summary["accounting"]  # every operation due once: sent (ok or failed) or never sent, as headless
+    assert acc["due"] == acc["sent"] + acc["not_sent"] and acc["sent"] == acc["ok"] + acc["errors"], acc
+    assert acc["unaccounted"] == 0 and acc["due"] > prefill["warmup"], acc
     rates = summary["rates"]
     per_op = rates["steady_commands_per_s"] / rates["achieved_ops_per_s"]
     assert per_op == pytest.approx(footprint(params).commands_per_op, rel=0.1), per_op
