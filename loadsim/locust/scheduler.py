@@ -112,6 +112,8 @@ class Scheduler:
     def add(self, pair: Pair) -> None:
         """A pair's user started: schedule its operations (and its switchover, with ``--switchover-at``)."""
         assert pair.schedule is not None
+        if id(pair) in self._entries:
+            return  # registered already (Locust ran the user's task again): one entry per pair, or remove() misses one
         eng = self.engine
         switch_at = eng.settings.switchover_at_s
         entry = _Entry(pair, pair.schedule, eng.start_perf + switch_at if switch_at else INF)

@@ -184,3 +184,17 @@ def test_a_long_pass_yields_to_the_other_greenlets_before_the_next_pair():
     assert 1 in ran or 2 in ran, ran
     for p in pairs:
         sched.remove(p)
+
+
+def test_a_pair_registered_twice_is_scheduled_once_and_removed_at_once():
+    eng = _engine()
+    start = time.perf_counter()
+    pair = Pair(Schedule(start, [0.01, 0.3], "twice"))
+    sched = Scheduler(eng)
+    sched.add(pair)
+    sched.add(pair)  # Locust ran the user's task again
+    assert sched.pairs == 1
+    gevent.sleep(0.1)
+    sched.remove(pair)
+    gevent.sleep(0.4)
+    assert [op.sid for op in pair.primary.taken] == ["twice-0"]
