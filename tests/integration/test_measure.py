@@ -106,6 +106,26 @@ def _steady(summary):
             summary["client"]["cpu_us_per_command"])
 
 
+def _series_commands(out):
+    """The workload commands Redis counted from the run's first node sample to its last, all nodes."""
+    import csv
+
+    with open(out / "node_series.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    per_node: dict[str, list[int]] = {}
+    for row in rows:
+        per_node.setdefault(row["node"], []).append(int(float(row["workload_commands"])))
+    return sum(counts[-1] - counts[0] for counts in per_node.values())
+
+
+def _client_series_commands(out):
+    import csv
+
+    with open(out / "client_series.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return int(rows[-1]["commands_total"]) - int(rows[0]["commands_total"])
+
+
 def _last_row(out):
     import csv
 
@@ -153,10 +173,12 @@ def test_a_run_spread_over_locust_workers_counts_as_the_same_run_in_one_process(
     assert abs(live2 / live1 - 1) <= 0.05, (live1, live2)
     assert abs(live1 / one["live_sessions"]["expected"] - 1) <= 0.10, one["live_sessions"]
     # the read-back is after the last sample in both: the series ends with the test's own commands, the read-back's
-    # GETs (one per session checked) come after it
+    # GETs (one per session checked) come after it, on the client's series and on Redis's: a worker that read back
+    # before another one stopped put up to 1,200 GETs in the master's last node sample (steady commands/s +12 %)
     for summary, out in ((one, local_out), (two, spread_out)):
         gap = summary["server"]["commands"] - int(_last_row(out)["commands_total"])
         assert gap == summary["read_back"]["checked"], (gap, summary["read_back"])
+        assert _series_commands(out) == _client_series_commands(out), out.name
     # the generator's CPU is the workers' (the processes that send the commands); the master's coordination is its
     # own line, never added in (before: the master's own 1 %, then master + workers, +23 %)
     assert "coordinator" not in one["client"] and _last_row(local_out)["coordinator_cpu_s"] == ""
