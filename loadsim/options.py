@@ -22,8 +22,40 @@ from loadsim.defaults import DEFAULTS, EMBEDDED_MASTERS_RANGE, EMBEDDED_REPLICAS
 from loadsim.errors import OptionsError
 
 
+class Ranged:
+    """What an option record with ``name``, ``range``, ``unit`` and ``default`` (a loadsim.defaults name) shows:
+    shared by these rows and the run's ``SimOption`` records (loadsim.config.simulation)."""
+
+    name: str
+    range: tuple[float, float] | None
+    unit: str
+    default: str | None
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+    @property
+    def low(self) -> float | None:
+        """Lowest valid value of a numeric option, None for others."""
+        return self.range[0] if self.range else None
+
+    @property
+    def high(self) -> float | None:
+        return self.range[1] if self.range else None
+
+    @property
+    def shown_unit(self) -> str:
+        return self.unit or (DEFAULTS[self.default].unit if self.default else "")
+
+    def range_text(self) -> str:
+        """`` From 1 to 64 masters.`` (empty for an option that is not a number)."""
+        unit = f" {self.shown_unit}" if self.shown_unit else ""
+        return f" From {number_text(self.range[0])} to {number_text(self.range[1])}{unit}." if self.range else ""
+
+
 @dataclass(frozen=True)
-class Option:
+class Option(Ranged):
     """One option's record."""
 
     name: str  # the flag without its dashes: cps-per-pair
@@ -45,28 +77,12 @@ class Option:
             object.__setattr__(self, "range", DEFAULTS[self.default].range)  # the concept's range, once
 
     @property
-    def dest(self) -> str:
-        return self.name.replace("-", "_")
-
-    @property
     def flags(self) -> list[str]:
         return ["--" + self.name, *("--" + a for a in self.aliases)]
 
     @property
     def default_value(self) -> Any:
         return DEFAULTS[self.default].value if self.default else self.value
-
-    @property
-    def low(self) -> float | None:
-        return self.range[0] if self.range else None
-
-    @property
-    def high(self) -> float | None:
-        return self.range[1] if self.range else None
-
-    @property
-    def shown_unit(self) -> str:
-        return self.unit or (DEFAULTS[self.default].unit if self.default else "")
 
     @property
     def full_help(self) -> str:
@@ -77,8 +93,7 @@ class Option:
     def help_with(self, default: str | None = None) -> str:
         """``full_help``, the default sentence replaced by ``default`` when a command has its own (``the
         scenario's``)."""
-        unit = f" {self.shown_unit}" if self.shown_unit else ""
-        valid = f" From {number_text(self.range[0])} to {number_text(self.range[1])}{unit}." if self.range else ""
+        valid = self.range_text()
         if default is not None:
             return f"{self.help}{valid} Default: {default}."
         if self.default is None:

@@ -30,7 +30,7 @@ START_ONLY = " Given at start only: the web UI's form cannot set it."
 
 
 @dataclass(frozen=True)
-class SimOption:
+class SimOption(O.Ranged):
     """One simulation option's record (built from its ``SimSettings`` field: one table)."""
 
     name: str  # the flag without its dashes: --cps-per-pair
@@ -51,41 +51,17 @@ class SimOption:
     row: O.Option | None = None  # the option's row when other commands take it too (loadsim.options)
 
     @property
-    def low(self) -> float | None:
-        """Lowest valid value of a numeric option, None for others."""
-        return self.range[0] if self.range else None
-
-    @property
-    def high(self) -> float | None:
-        return self.range[1] if self.range else None
-
-    @property
-    def shown_unit(self) -> str:
-        return self.unit or (DEFAULTS[self.default].unit if self.default else "")
-
-    @property
     def full_help(self) -> str:
         """The help text with the valid range, the default, its source and basis (from loadsim.defaults): what
         --help, ``loadsim options`` and the web form's hover show."""
-        unit = f" {self.shown_unit}" if self.shown_unit else ""
-        valid = f" From {_number(self.range[0])} to {_number(self.range[1])}{unit}." if self.range else ""
         if self.default is None:
-            return self.help + valid
+            return self.help + self.range_text()
         d = DEFAULTS[self.default]
-        return f"{self.help}{valid} Default {d.shown()} ({d.label})."
-
-    @property
-    def dest(self) -> str:
-        return self.name.replace("-", "_")
+        return f"{self.help}{self.range_text()} Default {d.shown()} ({d.label})."
 
     @property
     def env(self) -> str:
         return ENV_PREFIX + self.dest.upper()
-
-
-def _number(x: float) -> str:
-    """A range bound for people: ``1,000,000``, ``0.001``."""
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 def _choice(text: str, choices: tuple[str, ...]) -> str:

@@ -19,14 +19,14 @@ from loadsim.model import sizing as sz
 from loadsim.model.latency import monotone_curve
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path, fix: str = "rerun loadsim capacity or move it out of the folder") -> dict[str, Any] | None:
+    """A results file's JSON; None when it is not there; a damaged one is one line naming it and ``fix``."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ResultsError(f"'{path}' is damaged ({exc}); rerun loadsim capacity or move it out of the folder") \
-            from None
+        raise ResultsError(f"'{path}' is damaged ({exc}); {fix}") from None
 
 
 CAPACITY_FILE = "capacity.json"  # written by `loadsim capacity` (loadsim.experiments.capacity.CAPACITY_FILE)
@@ -62,7 +62,7 @@ def read_capacity(path: str | os.PathLike[str], tls: bool | None = None) -> Capa
     root = Path(path)
     files = [root / CAPACITY_FILE] if (root / CAPACITY_FILE).exists() else sorted(root.rglob(CAPACITY_FILE))
     for f in files:
-        data = _read(f) or {}
+        data = read_json(f) or {}
         us = (data.get("capacity") or {}).get("server_us_per_command_at_saturation")
         if us and (tls is None or bool(data.get("tls")) == tls):
             per_cmd = (data.get("closed_loop") or {}).get("bytes_per_command")

@@ -7,7 +7,6 @@ and the TLS report all read runs through it.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import fields, replace
 from pathlib import Path
@@ -18,7 +17,7 @@ from loadsim.errors import OptionsError, ResultsError
 from loadsim.model import question
 from loadsim.model import sizing as sz
 from loadsim.model import workload as wl
-from loadsim.results.capacity import read_capacity, with_capacity
+from loadsim.results.capacity import read_capacity, read_json, with_capacity
 from loadsim.results.figures import used_memory_added
 from loadsim.results.reader import check_summary, find_runs
 from loadsim.results.schema import upgrade
@@ -26,12 +25,7 @@ from loadsim.results.writer import SUMMARY
 
 
 def _read(path: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ResultsError(f"'{path}' is damaged ({exc}); rerun that run or move it out of the folder") from None
+    return read_json(path, "rerun that run or move it out of the folder")
 
 
 def _version(text: str | None) -> tuple[int, int]:
