@@ -36,7 +36,7 @@ import gevent
 import gevent.event
 import gevent.lock
 import locust
-from locust.runners import STATE_CLEANUP, STATE_STOPPING, MasterRunner, WorkerRunner
+from locust.runners import STATE_CLEANUP, STATE_INIT, STATE_STOPPING, MasterRunner, WorkerRunner
 
 from loadsim.config.persistence import (
     OPTIONS,
@@ -223,6 +223,7 @@ class Loadsim:
         self.lifecycle = Lifecycle()  # the current run's phase, and whether a signal ended it
         # SIGINT and SIGTERM on Locust's command line (master or local process); restored when Locust quits
         self.signals = SignalGuard(self._on_signal)
+        self._main = gevent.getcurrent()  # Locust's main greenlet (attach runs in its init)
         # one greenlet at a time stops the users, and one stops the embedded cluster: a second caller (Locust's
         # own SIGTERM shutdown, a repeated signal) waits until the first is done instead of racing it
         self._stop_lock = gevent.lock.RLock()
@@ -446,11 +447,22 @@ class Loadsim:
             return
         if self.environment.process_exit_code is None:  # a failure found earlier keeps its own code
             self.environment.process_exit_code = EXIT_INTERRUPTED
+        runner = self.environment.runner
+        if (self.run is None and isinstance(runner, MasterRunner) and runner.state == STATE_INIT
+                and getattr(self.namespace, "headless", False)):
+            # a headless master still waiting for its workers (none came: a wrong --master-port, workers that
+            # failed): Locust's waiting loop never looks at quit(), and SIGTERM from `timeout` left one running
+            # for an hour. Nothing has started: end it here, in its main greenlet
+            sys.stderr.write(f"loadsim: {name} before the test started (the Locust master was waiting for its "
+                             "workers): nothing was run\n")
+            sys.stderr.flush()
+            self._main.throw(SystemExit(EXIT_INTERRUPTED))
+            return
         log.info("%s: stopping the HA pairs, then writing the summary (interrupted), then stopping", name)
         self.stop_test(interrupted=True)
         # Locust's own way out, as at the end of --run-time: the runner's greenlets end, Locust's main loop
         # returns and shuts down (its ``quitting`` stops the embedded cluster)
-        self.environment.runner.quit()
+        runner.quit()
         web_ui = getattr(self.environment, "web_ui", None)
         if web_ui is not None:
             web_ui.stop()

@@ -167,3 +167,34 @@ def test_ctrl_c_while_the_embedded_cluster_starts_is_one_line_and_stops_its_node
         time.sleep(0.1)
     assert not any(pid_alive(p) for p in nodes), "redis-server processes of the interrupted start are running"
     assert not out.exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_master_waits_for_its_workers_ends_it(cluster, tmp_path, signum):
+    """A headless Locust master whose workers never came (here: none started; a wrong --master-port does the
+    same) waited for them forever: loadsim's handler had no test to stop, Locust's waiting loop never looked, and
+    SIGTERM from ``timeout`` left it running for an hour. It now exits 130 with one line, nothing written."""
+    from run_support import free_port
+
+    port = str(free_port())
+    out = tmp_path / "run"
+    proc = subprocess.Popen([*LOCUST, "-t", "10s", "--results-dir", str(out), *SMALL, *nodes_arg(cluster),
+                             "--master", "--expect-workers", "2", "--master-bind-port", port],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        seen = ""
+        while time.monotonic() < deadline and "Waiting for workers" not in seen:
+            time.sleep(0.5)
+            seen = proc.stderr.readline() if proc.poll() is None else seen
+        assert proc.poll() is None and "Waiting for workers" in seen, seen
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert "before the test started" in stderr, stderr[-3000:]
+    assert not (out / "summary.json").exists()
