@@ -20,6 +20,8 @@ def run(tmp_path, *args, run_time="14s"):
     proc = subprocess.run([*BASE, "-t", run_time, "--results-dir", str(out), *args], capture_output=True, text=True,
                           timeout=180, cwd=tmp_path)
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    # a run that wrote no summary says why on its stderr (seen once in a fresh clone's suite, without its reason)
+    assert (out / "summary.json").exists(), (proc.returncode, proc.stderr[-3000:])
     return proc, results.load(out).summary
 
 
