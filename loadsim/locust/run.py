@@ -47,6 +47,8 @@ STEADY_MESSAGE = "loadsim_steady"  # master -> workers: the one start of every w
 STEADY_NOTICE_S = 1.0
 SAMPLED_MESSAGE = "loadsim_sampled"  # master -> workers: the test's last sample is taken, read back now
 SAMPLED_WAIT_S = 35.0  # a worker reads back anyway after this (the master waits up to 30 s for the workers' stop)
+
+
 def _versions() -> dict[str, str]:
     out = {"loadsim": __version__, "python": platform.python_version()}
     for dist in ("locust", "redis", "hiredis", "hdrhistogram", "gevent"):
