@@ -207,15 +207,20 @@ def replication_lag(nodes: dict[str, dict[str, Any]]) -> dict[str, float | None]
 def projection(nodes: dict[str, dict[str, Any]], live_now: float, params: Any,
                node_ram_bytes: float = D.value("node_ram_bytes"),
                maxmemory_fraction: float = D.value("maxmemory_fraction"),
-               cpu_ceiling: float | None = None) -> dict[str, Any]:
-    """The verdict so far (pure): the one assessment ``loadsim plan`` makes (``sizing.verdict``), for the
-    deployment being run (its workload ``params``, its masters and replicas), with the model calibrated on the
-    latest samples (used_memory at the live sessions now, CPU per command now). maxmemory is the cluster's own
-    (INFO memory ``maxmemory``, the CONFIG value, readable without CONFIG rights) when set; otherwise the plan's
-    assumed node RAM x maxmemory fraction, and the verdict says it is assumed. Latency is "not assessed" while
-    the run is in progress: its class (clean or rig-bound) is decided when it ends."""
+               cpu_ceiling: float | None = None, tls: bool = False, aof: bool | None = None,
+               network_rtt_us: float | None = None, capacity_from: str | None = None) -> dict[str, Any]:
+    """The verdict so far: the one assessment ``loadsim plan`` makes (``sizing.verdict``), for the deployment
+    being run, built as ``plan --from`` the finished run builds it (``question.own_deployment``: its workload
+    ``params``, masters, replicas, TLS, AOF and the production round trip it was given), with the model calibrated
+    on the latest samples (used_memory at the live sessions now, CPU per command now) and, for a run given
+    ``--capacity-from``, that folder's CPU per command and queueing curve applied as plan applies them
+    (``loadsim.results.capacity.with_capacity_of``; the folder is read, nothing else). maxmemory is the cluster's
+    own (INFO memory ``maxmemory``, the CONFIG value, readable without CONFIG rights) when set; otherwise the
+    plan's assumed node RAM x maxmemory fraction, and the verdict says it is assumed."""
     from loadsim.errors import FitError
     from loadsim.model import sizing as sz
+    from loadsim.model.question import own_deployment
+    from loadsim.results.capacity import with_capacity_of
 
     cpu_ceiling = sz.PLAN_CPU_CEILING if cpu_ceiling is None else cpu_ceiling  # share of one core
 
@@ -235,7 +240,7 @@ def projection(nodes: dict[str, dict[str, Any]], live_now: float, params: Any,
     # verdict does: one answer for the same deployment)
     replicas = round(sum(1 for v in nodes.values() if v["role"] == "replica") / len(masters))
     run = sz.MeasuredRun(
-        name="live", run_class=sz.IN_PROGRESS, evidence="", tls=False, ha_pairs=params.ha_pairs,
+        name="live", run_class=sz.IN_PROGRESS, evidence="", tls=tls, ha_pairs=params.ha_pairs,
         masters=len(masters), live_sessions=live_now, used_memory=sum(number(x.get("used_memory")) for x in latest),
         cpu_s=sum(number(x.get("cpu_percent")) for x in latest) / 100, master_seconds=float(len(masters)),
         commands=sum(number(x.get("commands_per_s")) for x in latest),
@@ -245,10 +250,11 @@ def projection(nodes: dict[str, dict[str, Any]], live_now: float, params: Any,
     except FitError as exc:
         return {"ready": False, "reason": f"waiting: {exc}"}
     try:
-        d = sz.deployment_for(params, masters=len(masters), replicas=replicas,
-                              node_ram_bytes=node_ram_bytes, maxmemory_fraction=maxmemory_fraction,
-                              cpu_ceiling=cpu_ceiling)
-    except UserError as exc:  # e.g. a maxmemory below what a plan accepts as a node
+        costs = with_capacity_of(costs, (capacity_from,), tls)  # checked at start: a folder with capacity.json
+        d = own_deployment(params, masters=len(masters), replicas=replicas, tls=tls, aof=aof,
+                           network_rtt_us=network_rtt_us, node_ram_bytes=node_ram_bytes,
+                           maxmemory_fraction=maxmemory_fraction, cpu_ceiling=cpu_ceiling)
+    except UserError as exc:  # e.g. a maxmemory below what a plan accepts as a node; a capacity file damaged since
         return {"ready": False, "reason": f"cannot assess this cluster: {exc}"}
     v = sz.verdict(d, costs, with_envelope=False, with_search=False)  # no master count shown: see verdict
     p = v.prediction
@@ -261,6 +267,9 @@ def projection(nodes: dict[str, dict[str, Any]], live_now: float, params: Any,
             "memory_margin": 1 - p.memory_per_master / maxmemory, "cpu_percent": cpu,
             "cpu_ceiling_percent": 100 * cpu_ceiling, "cpu_headroom": 100 * cpu_ceiling - cpu,
             "constraints": {k.name: k.status for k in p.constraints},
+            # the unit cost plan --from the finished run prints too (a capacity folder's when the run was given one)
+            "cpu_us_per_command": p.costs.service_s(p.bytes_per_command, p.tls) * 1e6,
+            "unit_costs_source": costs.source,
             "verdict": ("PASS so far" if v.passed else f"FAIL so far: {', '.join(failing)}")
             + (f" ({'; '.join(notes)})" if notes else "")}
 
@@ -361,7 +370,7 @@ def view_data(runtime: Any) -> dict[str, Any]:
         "running": runtime.run is run, "results": str(run.path), "nodes": nodes, "markers": markers,
         "steady_from_s": round(steady - run.started_perf, 2) if steady != float("inf") else None,
         "operations": operations(run.recorder.operations_summary()), "replication_lag_bytes": replication_lag(nodes),
-        "projection": projection(nodes, live_now, getattr(run.engine, "params", None))}
+        "projection": live_projection(run, nodes, live_now)}
     summary = written_summary(run.path) if runtime.run is not run else None
     if summary is not None:
         data["operations"] = operations(summary["operations"])
@@ -369,6 +378,16 @@ def view_data(runtime: Any) -> dict[str, Any]:
                                      for m in summary["masters"]},
                          "verdict": run_verdict(summary, run.path)}
     return data
+
+
+def live_projection(run: Any, nodes: dict[str, dict[str, Any]], live_now: float) -> dict[str, Any]:
+    """``projection`` for a run in progress, with what ``plan --from`` the finished run reads of it: TLS, AOF, the
+    production round trip and the capacity folder it was given."""
+    settings = run.engine.settings
+    spec = run.cluster.spec if getattr(run, "cluster", None) is not None else None
+    return projection(nodes, live_now, getattr(run.engine, "params", None), tls=bool(run.engine.opts.tls_enabled),
+                      aof=bool(spec.aof) if spec is not None else None, network_rtt_us=settings.network_rtt_us,
+                      capacity_from=settings.capacity_from)
 
 
 def written_summary(folder: Path) -> dict[str, Any] | None:
@@ -422,7 +441,8 @@ def tab_rows(data: dict[str, Any]) -> list[dict[str, str]]:
         rows.append({"item": "verdict", "value": p["verdict"],
                      "detail": f"projection from the live samples (the sizing verdict follows the summary): busiest "
                                f"master {_mib(p['memory_now'])} now, {_mib(p['memory_steady'])} at steady state of "
-                               f"{_mib(p['maxmemory'])} maxmemory; CPU {p['cpu_percent']:.1f} % of one core"})
+                               f"{_mib(p['maxmemory'])} maxmemory; CPU {p['cpu_percent']:.1f} % of one core; "
+                               f"server CPU {p['cpu_us_per_command']:.1f} µs per command ({p['unit_costs_source']})"})
     else:
         rows.append({"item": "verdict", "value": "waiting", "detail": p.get("reason", "")})
     for name, op in data.get("operations", {}).items():

@@ -274,10 +274,14 @@ def ask(base: Deployment, asked: str = PLAN_DEFAULTS, **changes: Any) -> Questio
     return Question(d, asked, changed)
 
 
-def own_deployment(p: wl.WorkloadParams, masters: int, replicas: int, tls: bool = False, aof: bool | None = None
-                   ) -> Deployment:
+def own_deployment(p: wl.WorkloadParams, masters: int, replicas: int, tls: bool = False, aof: bool | None = None,
+                   network_rtt_us: float | None = None, **changes: Any) -> Deployment:
     """The deployment a run simulated: its pairs and their workload ``p``, its cluster's masters, replicas per
-    master, TLS and AOF (None: the plan's default, e.g. a summary that does not say). Everything a run does not
-    have (node RAM, SLO, the production round trip) stays the plan's default."""
+    master, TLS and AOF (None: the plan's default, e.g. a summary that does not say) and the production round trip
+    it was given (None: the plan's default). Everything a run does not have (node RAM, SLO) stays the plan's
+    default, unless ``changes`` give it. The one builder of a run's question: ``plan --from RUN``, the web tab's
+    verdict on the finished run and its live projection."""
     extra: dict[str, Any] = {} if aof is None else {"aof": aof}
-    return deployment_for(p, masters=masters, replicas=replicas, tls=tls, **extra)
+    if network_rtt_us is not None:
+        extra["network_rtt_us"] = network_rtt_us
+    return deployment_for(p, masters=masters, replicas=replicas, tls=tls, **extra, **changes)

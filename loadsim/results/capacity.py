@@ -91,6 +91,19 @@ def with_capacity(costs: sz.UnitCosts, capacity: Capacity) -> sz.UnitCosts:
     return out
 
 
+def with_capacity_of(costs: sz.UnitCosts, folders: tuple[str | os.PathLike[str] | None, ...], tls: bool | None
+                     ) -> sz.UnitCosts:
+    """``costs`` with each arm's (plain, TLS) `loadsim capacity` result, the first found among ``folders`` (a results
+    folder, then the capacity folder a run was given: ``--capacity-from``); only ``tls``'s arm when it is given.
+    The one way a capacity measurement enters unit costs: ``plan --from`` and the web tab's verdict
+    (``loadsim.results.runs.unit_costs``) and the tab's live projection (``loadsim.locust.webui.projection``)."""
+    for arm in (False, True):
+        capacity = next((c for f in folders if f and (c := read_capacity(f, arm)) is not None), None)
+        if capacity is not None and tls in (None, arm):
+            costs = with_capacity(costs, capacity)
+    return costs
+
+
 def curve_source(capacity: Capacity) -> str:
     """The queueing label of a measured curve: ``measured curve (capacity run <file>, ...)``."""
     where = f"capacity run {capacity.where.split(' (')[0]}: {capacity.curve_driver or 'closed loop'}"

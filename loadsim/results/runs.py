@@ -17,7 +17,7 @@ from loadsim.errors import OptionsError, ResultsError
 from loadsim.model import question
 from loadsim.model import sizing as sz
 from loadsim.model import workload as wl
-from loadsim.results.capacity import read_capacity, read_json, with_capacity
+from loadsim.results.capacity import read_json, with_capacity_of
 from loadsim.results.figures import used_memory_added
 from loadsim.results.reader import check_summary, find_runs
 from loadsim.results.schema import upgrade
@@ -165,13 +165,7 @@ def unit_costs(path: str | os.PathLike[str] | None, tls: bool | None = None
     if not path:
         return sz.DEFAULT_COSTS, []
     runs = read_runs(path, tls=tls)
-    costs = sz.fit_unit_costs(runs)
-    given = recorded_capacity_folder(path)
-    for arm in (False, True):
-        capacity = read_capacity(path, arm) or (read_capacity(given, arm) if given else None)
-        if capacity is not None and tls in (None, arm):
-            costs = with_capacity(costs, capacity)
-    return costs, runs
+    return with_capacity_of(sz.fit_unit_costs(runs), (path, recorded_capacity_folder(path)), tls), runs
 
 
 def recorded_capacity_folder(path: str | os.PathLike[str]) -> str | None:
@@ -195,12 +189,12 @@ def _own_question(run: Path) -> tuple[sz.Deployment, dict[str, Any]] | None:
         return None
     cluster = summary.get("cluster") or {}
     aof = cluster.get("aof")
-    own = question.own_deployment(workload, masters=len(summary["masters"]), replicas=int(cluster.get("replicas") or 0),
-                                  tls=bool(cluster.get("tls")), aof=None if aof is None else bool(aof))
     # the production round trip the run was given (--network-rtt-us, the web form; a run recorded before the option
     # existed: the default, as the question's own)
-    own = replace(own, network_rtt_us=run_settings((_read(run / "config.json") or {}).get("simulation") or {})
-                  .network_rtt_us)
+    rtt = run_settings((_read(run / "config.json") or {}).get("simulation") or {}).network_rtt_us
+    own = question.own_deployment(workload, masters=len(summary["masters"]), replicas=int(cluster.get("replicas") or 0),
+                                  tls=bool(cluster.get("tls")), aof=None if aof is None else bool(aof),
+                                  network_rtt_us=rtt)
     return own, summary
 
 

@@ -1,6 +1,7 @@
 """loadsim capacity end to end on a real embedded cluster, with a real redis-benchmark: bounded (one short open-loop
 step, a few thousand closed-loop requests per command)."""
 
+import csv
 import json
 import os
 import shutil
@@ -90,8 +91,28 @@ def check_run_with_the_capacity_folder(result, out, cluster, tmp_path):
     proc, run = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--capacity-from", str(out), run_time="5s")
     assert proc.returncode == 0, proc.stderr[-2000:]
     plan = _plan(run)
-    web = run_verdict(json.loads((run / "summary.json").read_text()), run)
+    summary = json.loads((run / "summary.json").read_text())
+    web = run_verdict(summary, run)
     assert web == {k: v for k, v in plan.items() if k not in ("from", "runs", "ok")}
+    # the tab's live projection, from the run's own samples (node_series.csv holds the rows the tab read): the
+    # question plan --from asks, with the capacity's CPU per command as plan reads it (the live samples calibrate
+    # the rest: memory and commands per operation, so the per-command figure is the capacity's at either mix)
+    from loadsim.config.simulation import run_settings
+    from loadsim.locust.webui import node_series, projection
+    from loadsim.results.runs import workload_of
+
+    with open(run / "node_series.csv", newline="") as f:
+        samples = list(csv.DictReader(f))
+    config = json.loads((run / "config.json").read_text())
+    settings = run_settings(config["simulation"])
+    live = projection(node_series(samples), summary["live_sessions"]["steady_mean"], workload_of(config),
+                      capacity_from=settings.capacity_from, network_rtt_us=settings.network_rtt_us)
+    assert live["ready"], live
+    assert str(out / "capacity.json") in live["unit_costs_source"]
+    server_cpu = plan["unit_costs"]["server_cpu"]["us_per_command"]
+    assert live["cpu_us_per_command"] == pytest.approx(server_cpu, rel=0.05), (live, server_cpu)
+    latency = next(n for n in live["constraints"] if n.startswith("latency"))
+    assert live["constraints"][latency] == next(k["status"] for k in plan["constraints"] if k["name"] == latency)
     queueing = plan["prediction"]["latency"]["queueing"]
     where = str(out / "capacity.json")
     if result["queue_curve"]["points"]:  # a curve: read, or M/M/1 saying why (3 HA pairs x 2 threads = 6 per master)

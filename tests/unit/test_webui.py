@@ -265,3 +265,41 @@ def test_a_running_tests_ha_pairs_do_not_change_from_the_form():
     assert resize_problem(running, {"user_count": "4"}) is None
     assert resize_problem(SimpleNamespace(state="stopped", target_user_count=4), {"user_count": "5"}) is None
     assert resize_problem(None, {"user_count": "5"}) is None
+
+
+def test_live_projection_asks_plans_question_with_the_capacity_folder_the_run_was_given(tmp_path):
+    """The tab's live projection of a run given --capacity-from (and a production round trip): the question plan
+    --from the finished run asks (``own_deployment``) and the capacity's CPU per command applied as plan applies it
+    (``with_capacity_of``); before, it fitted the live samples alone and asked about a 0 µs network."""
+    import json
+    from types import SimpleNamespace
+
+    from loadsim.config.simulation import run_settings
+    from loadsim.locust.webui import live_projection
+    from loadsim.model.question import own_deployment
+    from loadsim.results.capacity import with_capacity_of
+
+    (tmp_path / "capacity.json").write_text(json.dumps({
+        "tls": False, "capacity": {"server_us_per_command_at_saturation": 55.0},
+        "closed_loop": {"bytes_per_command": 300}}))
+    settings = run_settings({"capacity_from": str(tmp_path), "network_rtt_us": 3000})
+    run = SimpleNamespace(engine=SimpleNamespace(settings=settings, opts=SimpleNamespace(tls_enabled=False),
+                                                 params=_PARAMS), cluster=None)
+    nodes = node_series(_cluster_rows())
+    p = live_projection(run, nodes, 200)
+    assert p["ready"] and str(tmp_path / "capacity.json") in p["unit_costs_source"]
+    live = sz.MeasuredRun(name="live", run_class=sz.IN_PROGRESS, evidence="", tls=False, ha_pairs=2, masters=3,
+                          live_sessions=200, used_memory=3 * (4 * 2**20 + 3000), cpu_s=0.09, master_seconds=3,
+                          commands=1500, operations_steady=0, cpu_us_per_command=0, workload=_PARAMS, replicas=1)
+    costs = with_capacity_of(sz.fit_unit_costs([live]), (str(tmp_path),), False)
+    v = sz.verdict(own_deployment(_PARAMS, masters=3, replicas=1, network_rtt_us=3000), costs)
+    assert p["constraints"] == {k.name: k.status for k in v.prediction.constraints}
+    assert p["cpu_us_per_command"] == pytest.approx(v.prediction.costs.service_s(v.prediction.bytes_per_command)
+                                                    * 1e6)
+    # the capacity's figure, not the live samples' (0.03 s of CPU per 500 commands: 60 µs per command)
+    alone = projection(nodes, 200, _PARAMS)
+    assert "capacity.json" not in alone["unit_costs_source"]
+    assert p["cpu_us_per_command"] != pytest.approx(alone["cpu_us_per_command"], rel=0.01)
+    latency = next(k for k in v.prediction.constraints if k.name.startswith("latency"))
+    # the round trip the run was given: 3 commands x 3 ms against the 5 ms SLO fail, as plan --from says
+    assert (p["constraints"][latency.name], alone["constraints"][latency.name]) == ("FAIL", "PASS")
