@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from loadsim.model import latency as lat
 from loadsim.model import sizing as sz
 from loadsim.results.capacity import read_capacity, with_capacity
 
@@ -45,10 +46,13 @@ def test_plan_reads_queueing_off_the_capacity_curve(tmp_path):
     few = sz.predict(sz.Deployment(ha_pairs=1500, worker_threads=1), replace(costs, redis_latency=r.with_curve(
         replace(curve, connections=1500))))
     assert few.cpu_utilisation == busy.cpu_utilisation
-    # the binding operation (the SLO binds every operation: 3 commands here) waits the curve's p99 once and its
-    # typical wait (p99 / ln 100, as M/M/1) for each other command
+    # the binding operation (the SLO binds every operation: 3 commands here): its slowest command waits the curve's
+    # p99 taken to the slowest of 3's quantile (x ln 300 / ln 100, an exponential tail), and each other command the
+    # typical wait (p99 / ln 100, as M/M/1)
     k = few.latency.commands
-    assert k == 3 and few.latency.queue_us == pytest.approx(expected * (1 + (k - 1) / math.log(100.0)))
+    slowest = math.log(1.0 / (1.0 - lat.tail_quantile(k))) / math.log(100.0)
+    assert k == 3 and slowest == pytest.approx(math.log(300.0) / math.log(100.0))
+    assert few.latency.queue_us == pytest.approx(expected * (slowest + (k - 1) / math.log(100.0)))
     assert few.latency.queue_basis == curve.source
     # plan --json's latency and its unit costs say the same of the default question (36 connections, within 64)
     d = sz.verdict_dict(v)
