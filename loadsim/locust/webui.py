@@ -373,6 +373,9 @@ def view_data(runtime: Any) -> dict[str, Any]:
         "projection": live_projection(run, nodes, live_now)}
     summary = written_summary(run.path) if runtime.run is not run else None
     if summary is not None:
+        # the summary's window: none for a run stopped before its steady window began (the engine's planned start
+        # then lies after the run's end)
+        data["steady_from_s"] = summary.get("steady_from_s")
         data["operations"] = operations(summary["operations"])
         data["final"] = {"masters": {m["node"]: {"used_memory": m["used_memory"], "keys": m["keys"]}
                                      for m in summary["masters"]},

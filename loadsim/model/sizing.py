@@ -205,6 +205,9 @@ def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
     if not usable:
         raise FitError("no complete runs with server samples to fit unit costs from")
     modelled = [r for r in usable if r.workload is not None and r.live_sessions > 0]
+    if not modelled and any(r.workload is not None for r in usable):  # modelled, but no live sessions measured
+        raise FitError("no run with a steady window to calibrate the model on (a run stopped during its warm-up or "
+                       "pre-fill has none): run longer than --warmup and the pre-fill")
     if not modelled:
         raise FitError("no run whose sessions can be modelled (config.json missing) to calibrate the model on")
     base, factor, factor_se, how = fit_calibration(modelled)

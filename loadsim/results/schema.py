@@ -376,6 +376,8 @@ class Summary(TypedDict):
     duration_s: Annotated[float, "whole run, s"]
     steady_from_s: Annotated[float | None, "start of the steady window (after pre-fill and warm-up), s"]
     steady_s: Annotated[float, "length of the steady window, s"]
+    no_steady_window: NotRequired[Annotated[str, "why the run has no steady window (steady_from_s null): stopped in "
+                                            "its warm-up or pre-fill, or the pre-fill never drained"]]
     workload: Annotated[WorkloadSummary, "the model's parameters"]
     cluster: Annotated[ClusterSummary, "the cluster's shape"]
     rates: Annotated[Rates, "offered and achieved rates"]

@@ -166,9 +166,12 @@ def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
             continue
         last, first = rows[-1], rows[0]
         roles = [str(r.get("role")) for r in rows]
-        steady = [r for r in rows if steady_from_s is None or number(r.get("elapsed_s")) >= steady_from_s] or rows
+        # no steady window (None: stopped in its warm-up or pre-fill, or the pre-fill never drained): no steady
+        # figures (zeros over 0 s: the whole run's pre-fill and idle CPU would be fitted as a steady window's)
+        steady = [r for r in rows if steady_from_s is not None and number(r.get("elapsed_s")) >= steady_from_s]
         steady_roles = [str(r.get("role")) for r in steady]
-        steady_masters = [r for r in steady if r.get("role") == "master"] or steady
+        # memory: the last sample stands in (a run without a steady window calibrates nothing: no live sessions)
+        steady_masters = [r for r in steady if r.get("role") == "master"] or steady or rows[-1:]
         # workload commands: commandstats at the start, each sample's (when it carries them), at the end
         points = [(float(workload_commands(cs_start[node])), roles[0])] if node in cs_start else []
         points += [(number(r["workload_commands"]), str(r.get("role"))) for r in rows
@@ -591,6 +594,15 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     workers, or the only process); ``coordinator_cpu_s``: the Locust master's own (None in one process)."""
     from loadsim.results.impact import fault_impact  # impact reads this module's thresholds
     duration = ended - started
+    no_window = None
+    if steady_from_s is None:
+        no_window = "the run ended before its pre-fill drained (statistics begin once it has)"
+    elif steady_from_s >= duration:
+        # stopped before its steady window began (during --warmup or the pre-fill): it has none. Kept as given it
+        # said the window began after the run ended (seen: steady_from_s 10.0 in a 3.9 s run with --warmup 10)
+        no_window = (f"the run ended at {duration:.1f} s, before its steady window was to begin at "
+                     f"{steady_from_s:.1f} s (after the warm-up and pre-fill): run longer than --warmup")
+        steady_from_s = None
     steady_s = max(1e-9, duration - steady_from_s) if steady_from_s is not None else 0.0
     operations = recorder.operations_summary()
     measured = sum(v["latency_us"]["count"] for k, v in operations.items() if k != "session.recover")
@@ -662,6 +674,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "duration_s": round(duration, 3),
         "steady_from_s": None if steady_from_s is None else round(steady_from_s, 3),
         "steady_s": round(steady_s, 3),
+        **({"no_steady_window": no_window} if no_window else {}),
         "workload": {"ha_pairs": workload["ha_pairs"], "cps_per_pair": workload["cps_per_pair"],
                      "aht_s": workload["aht_s"], "complexity": workload["complexity"]["name"],
                      "key_layout": workload["key_layout"], "worker_threads": workload["worker_threads"],

@@ -53,7 +53,9 @@ def summary_table(summary: dict[str, Any]) -> str:
         *split_lines(summary),
     ]
     ls = summary.get("live_sessions", {})
-    lines += ["", f"live sessions: steady mean {ls.get('steady_mean', 0):.0f}, final {ls.get('final', 0)}, "
+    steady_mean = (f"steady mean {ls.get('steady_mean', 0):.0f}" if not summary.get("no_steady_window")
+                   else "no steady window")
+    lines += ["", f"live sessions: {steady_mean}, final {ls.get('final', 0)}, "
                   f"Little's law {ls.get('expected', 0):.0f}"]
     masters = summary.get("masters", [])
     codes = (summary.get("read_back") or {}).get("masters_down_codes") or {}
@@ -86,6 +88,8 @@ def summary_table(summary: dict[str, Any]) -> str:
     unit = unit_cost_line(summary)
     if unit:
         lines.append(unit)
+    elif summary.get("no_steady_window"):
+        lines.append("unit cost for sizing (plan --from this run): none, no steady window")
     if summary.get("recovery"):
         lines.append(recovery_line(summary["recovery"]))
     for m in summary.get("migration", []):
@@ -163,7 +167,7 @@ def operations_table(summary: dict[str, Any]) -> list[str]:
     """Per operation: count and errors of the statistics window (the same numbers as Locust's tables and CSV),
     the warm-up apart, and the window's latency percentiles in µs."""
     window = summary.get("steady_from_s")
-    since = f"from {window:.1f} s" if window is not None else "none"
+    since = f"from {window:.1f} s" if window is not None else "none: no steady window"
     lines = [f"{'operation':<18}{'count':>9}{'errors':>8}{'warm-up':>9}{'p50 us':>9}{'p90 us':>9}{'p99 us':>9}"
              f"{'p99.9 us':>10}{'max us':>10}{'svc p99':>9}"]
     for name, op in summary.get("operations", {}).items():
@@ -212,6 +216,8 @@ def flag_figure(flag: str, summary: dict[str, Any]) -> str:
         return f"{sum(errors.values()):,} failed operations (" + ", ".join(
             f"{k} {v:,}" for k, v in sorted(errors.items())) + ")"
     if flag == "no_steady_state":
+        if summary.get("no_steady_window"):
+            return f"no steady window: {summary['no_steady_window']}"
         return f"statistics window {summary.get('steady_s', 0):.1f} s (at least 5 s needed)"
     if flag == "writes_paused":
         pauses = sorted(summary.get("client_pauses", {}).items())

@@ -269,6 +269,38 @@ def test_sigterm_leaves_a_complete_loadable_folder(cluster, tmp_path):
     assert "Traceback" not in stderr
 
 
+def test_a_run_stopped_in_its_warm_up_has_no_steady_window_on_any_surface(cluster, tmp_path):
+    """-t shorter than --warmup: the run ends before its steady window was to begin. The summary said the window
+    began at 30 s in a 4 s run, and gave the whole run's CPU and commands as the masters' steady figures (which
+    plan would have fitted); now it has none, says why, and every surface says "no steady window"."""
+    proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--warmup", "30", "--ors-cluster-name", "warm",
+                           run_time="4s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = json.loads((out / "summary.json").read_text())
+    assert s["complete"] and s["duration_s"] < 30
+    assert s["steady_from_s"] is None and s["steady_s"] == 0 and s["flags"]["no_steady_state"]
+    assert s["no_steady_window"].startswith(f"the run ended at {s['duration_s']:.1f} s, before its steady window "
+                                            "was to begin at 30.0 s"), s["no_steady_window"]
+    assert s["server"]["commands"] > 0  # work flowed (the warm-up's), none of it in a steady figure
+    for m in s["masters"]:
+        assert (m["steady_s"], m["commands_steady"], m["cpu_s_steady"]) == (0, 0, 0), m
+    assert s["rates"]["steady_commands_per_s"] == 0 and s["rates"]["achieved_ops_per_s"] == 0
+    text = proc.stdout
+    assert "live sessions: no steady window, final" in text
+    assert "the statistics window (none: no steady window)" in text
+    assert f"no_steady_state: no steady window: {s['no_steady_window']}" in text
+    assert "unit cost for sizing (plan --from this run): none, no steady window" in text
+    # plan --from the run: one line saying why, no traceback (it fitted the warm-up's CPU as a steady window's)
+    plan = subprocess.run([sys.executable, "-m", "loadsim", "plan", "--from", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert plan.returncode == 2 and "Traceback" not in plan.stderr, plan.stderr
+    assert "no run with a steady window" in plan.stderr.strip().splitlines()[-1]
+    # the web tab's verdict on the finished run: none (plan --from says why), not a crash
+    from loadsim.locust.webui import run_verdict
+
+    assert run_verdict(s, out) is None
+
+
 def test_type_other_than_redis_persists_nothing(cluster, tmp_path):
     proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--type", "cassandra",
                            "--ors-cluster-name", "cass", run_time="4s")
