@@ -20,6 +20,7 @@ from typing import Any
 
 PRESSURE = Path("/proc/pressure/cpu")
 MEMORY_PRESSURE = Path("/proc/pressure/memory")
+IO_PRESSURE = Path("/proc/pressure/io")
 STAT = Path("/proc/stat")
 
 
@@ -85,6 +86,11 @@ HOST_FIGURES: tuple[HostFigure, ...] = (
     HostFigure("memory_pressure_percent", "mean share of time a task on the generator's host stalled on memory "
                "(reclaim, swap-in, thrashing: /proc/pressure/memory some), %; null: the kernel does not report it",
                lambda: _pressure_total_us(MEMORY_PRESSURE), _psi_share),
+    # a burst of disk work (a copy, a package install) stalls the generator's own writes (dirty-page throttling)
+    # without any CPU pressure; the closure check's quiet-host gate reads it (loadsim.model.runclass.quiet_host)
+    HostFigure("io_pressure_percent", "mean share of time a task on the generator's host waited for disk I/O "
+               "(/proc/pressure/io some), %; null: the kernel does not report it",
+               lambda: _pressure_total_us(IO_PRESSURE), _psi_share),
 )
 COLUMNS = tuple(f"host_{f.key}" for f in HOST_FIGURES)  # the per-second series' host columns
 

@@ -3,6 +3,7 @@ on the finished run is that same verdict (one real run on the shared 3-master cl
 
 import html
 import json
+import math
 import os
 import subprocess
 import sys
@@ -11,7 +12,8 @@ import pytest
 from run_support import SMALL, locust_run, nodes_arg
 
 from loadsim.locust.webui import run_verdict, tab_rows
-from loadsim.model import latency
+from loadsim.model import latency, runclass
+from loadsim.results import reader
 
 
 def _plan(*args):
@@ -102,12 +104,39 @@ def _closure_inputs(summary):
     return ops, redis, util, cpu_us
 
 
+# The measured p99 of ~900 operations is their 9th slowest: one more or fewer slow operation moves it a lot (seen on a
+# quiet host: 1,789 µs where the 14th slowest was 1,167). The closure compares with the p99 the run could have
+# measured: the order statistics whose rank lies within 1.645 binomial standard deviations of n x 0.99 (a 90 %
+# interval, distribution-free), and the composition must be within 25 % of that interval.
+Z_90 = 1.645
+
+
+def p99_interval(hist):
+    """(low, p99, high) µs of an HdrHistogram: its p99 and the 90 % interval of the p99 from its order statistics."""
+    n = hist.get_total_count()
+    sd = math.sqrt(n * 0.99 * 0.01)
+    low, high = max(0.0, n * 0.99 - Z_90 * sd), min(float(n), n * 0.99 + Z_90 * sd)
+    return (hist.get_value_at_percentile(100.0 * low / n), hist.get_value_at_percentile(99.0),
+            hist.get_value_at_percentile(100.0 * high / n))
+
+
+def three_command_service(folder):
+    """The service-time HdrHistogram of the run's 3-command operations (create and delete), merged."""
+    results = reader.load(folder)
+    merged = results.histogram("session.create", "service")
+    merged.add(results.histogram("session.delete", "service"))
+    return merged
+
+
 def test_the_latency_composition_closes_on_a_quiet_run(run):
     """Closure: the rig's own round trip and client time per command, read off the run's operation of fewest
     commands (a session update: 1 command at p50, 2 at p99), put back into the production composition in place of
-    production's, give the service-time p99 the run measured for its 3-command operations (create, delete), which
-    they were not read off. Only a clean run is a fair check (on a busy host the rig's wake-ups vary from one
-    operation to the next, and the run says so by its class); any run must give consistent parts."""
+    production's, give the service-time p99 the run measured for its 3-command operations (create and delete,
+    merged), which they were not read off: within 25 % of it (of its 90 % interval) whenever the host was quiet
+    through the run (``runclass.quiet_host``: every host figure's busiest second, which sees a burst that a run's
+    mean does not), whatever the run's class (a Python rig is rig-bound on any host). On a busy host a burst puts
+    operations into the top 1 % that the update did not see, so the bound is not asserted and the gate says why;
+    any run must give consistent parts."""
     summary = json.loads((run / "summary.json").read_text())
     ops, redis, util, cpu_us = _closure_inputs(summary)
     k50, k99, one = ops["session.update"]
@@ -117,17 +146,20 @@ def test_the_latency_composition_closes_on_a_quiet_run(run):
     rig = latency.rig_per_command(one["p50"], one["p99"], redis, util, cpu_us, k50, k99)
     assert 0 <= rig.p50 <= rig.at_q
     for name in ("session.create", "session.delete"):
-        k, k_again, measured = ops[name]
+        k, k_again, _ = ops[name]
         assert k == k_again == 3  # session, timers and owner records: every create writes the timers record
-        c = latency.closure(k, rig, redis, util, cpu_us)
-        print(f"closure {name}: {c.text()}; measured service p99 {measured['p99']} µs; class "
-              f"{summary['run_class']['class']}")
-        q = latency.tail_quantile(k)
-        assert k >= 2 and c.network_us == pytest.approx(rig.at(q) + (k - 1) * rig.p50)
-        assert c.p99_us == pytest.approx(c.network_us + c.client_us + c.redis_us + c.queue_us)
-        assert c.redis_us == pytest.approx(redis.exec_us_at(q) + (k - 1) * redis.exec_us_p50)
-        if summary["run_class"]["class"] == "clean":
-            assert abs(c.p99_us - measured["p99"]) <= 0.25 * measured["p99"], c.text()
+    c = latency.closure(3, rig, redis, util, cpu_us)
+    q = latency.tail_quantile(3)
+    assert c.network_us == pytest.approx(rig.at(q) + 2 * rig.p50) and rig.at(q) >= rig.at_q
+    assert c.p99_us == pytest.approx(c.network_us + c.client_us + c.redis_us + c.queue_us)
+    assert c.redis_us == pytest.approx(redis.exec_us_at(q) + 2 * redis.exec_us_p50)
+    low, p99, high = p99_interval(three_command_service(run))
+    assert 0 < low <= p99 <= high
+    quiet, why = runclass.quiet_host(summary["host"])
+    print(f"closure, 3 commands: {c.text()}; measured service p99 {p99} µs (90 %: {low}-{high}), "
+          f"{100 * (c.p99_us / p99 - 1):+.0f} %; {why}; " + ("asserted" if quiet else "not asserted"))
+    if quiet:
+        assert 0.75 * low <= c.p99_us <= 1.25 * high, f"{c.text()}; measured {p99} ({low}-{high}); {why}"
 
 
 def test_a_runs_production_round_trip_is_its_questions(plain_cluster, tmp_path):

@@ -219,3 +219,29 @@ def test_host_memory_pressure_is_a_rig_bound_reason_from_the_series_to_the_runs_
     # a kernel without it: not measured, never a zero, not in the evidence
     unknown = classify(RunEvidence(**QUIET))
     assert unknown["class"] == CLEAN and "memory pressure" not in unknown["evidence"]
+
+
+def test_the_closure_gate_reads_every_host_figures_busiest_second():
+    """runclass.quiet_host: quiet only when every host figure's busiest second is at most QUIET_HOST_PERCENT, said
+    with the figures; a burst in one second (its mean low) is busy; a figure not measured is not taken as quiet."""
+    quiet = {"cpu_pressure_percent": 1.3, "cpu_pressure_percent_max": 1.6, "steal_percent": 0.0,
+             "steal_percent_max": 0.5, "io_pressure_percent": 0.1, "io_pressure_percent_max": 0.8}
+    ok, why = runclass.quiet_host(quiet)
+    assert ok and why.startswith("host quiet: busiest second cpu pressure 1.6 %") and "io pressure 0.8 %" in why
+    burst = {**quiet, "io_pressure_percent": 2.0, "io_pressure_percent_max": 28.4}  # a copy beside the run
+    ok, why = runclass.quiet_host(burst)
+    assert not ok and why.startswith("host busy: busiest second over 3 % on io pressure 28.4 %")
+    at = {**quiet, "cpu_pressure_percent_max": runclass.QUIET_HOST_PERCENT}
+    assert runclass.quiet_host(at)[0] and not runclass.quiet_host({**at, "cpu_pressure_percent_max": 3.1})[0]
+    assert runclass.quiet_host({**quiet, "io_pressure_percent_max": None}) == (
+        False, "host contention not measured (io_pressure_percent)")
+    assert runclass.quiet_host(None) == (False, "host contention not measured")
+    assert runclass.quiet_host({}) == (False, "host contention not measured")
+
+
+def test_the_series_records_disk_pressure_for_the_gate():
+    from loadsim.results.host import HostCounters
+
+    assert "host_io_pressure_percent" in schema.CLIENT_COLUMNS
+    assert "io_pressure_percent_max" in schema.HostFigures.__annotations__
+    assert "host_io_pressure_percent" in HostCounters().sample()  # a real reading: a share, or None without PSI
