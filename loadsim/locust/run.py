@@ -33,7 +33,7 @@ from loadsim.results import schema
 from loadsim.results.host import HostCounters
 from loadsim.results.recorder import Recorder
 from loadsim.results.schema import CLIENT_COLUMNS, NODE_COLUMNS
-from loadsim.results.summary import build_summary, cluster_baseline, iso_time
+from loadsim.results.summary import LATE_STEADY_S, build_summary, cluster_baseline, iso_time
 from loadsim.results.text import summary_table
 from loadsim.results.writer import ResultsWriteError, RunWriter, new_run_dir, record_exit, write_problem
 
@@ -132,6 +132,7 @@ class Run:
         self._ready_walls: dict[str, float] = {}  # per Locust worker: when its pre-fill was drained (wall clock)
         self._steady_known = False  # every worker was ready: the one steady window's start is named and sent
         self._steady_wall = float("inf")  # that start (wall clock)
+        self.late_steady: dict[str, tuple[float, int]] = {}  # workers that began it late: (seconds, their HA pairs)
         self.worker_read_backs: dict[str, dict[str, Any]] = {}  # per Locust worker, from its final message
         self.client_rows: list[dict[str, Any]] = []
         self.node_rows: list[dict[str, Any]] = []
@@ -208,7 +209,10 @@ class Run:
         if wall is not None:
             self._ready_walls[client_id] = wall
         started = payload.get("steady_from_wall")
-        if started is not None and self._steady_known and started > self._steady_wall + 0.1:
+        if (started is not None and self._steady_known and started > self._steady_wall + LATE_STEADY_S
+                and client_id not in self.late_steady):
+            # recorded for the summary (late_steady_starts, the flag worker_late_steady), said once
+            self.late_steady[client_id] = (started - self._steady_wall, int(payload.get("pairs", 1)))
             log.warning("Locust worker %s began its steady window %.2f s after the start the master named (the "
                         "message came late: a busy host)", client_id, started - self._steady_wall)
         # one steady window for every worker, named by the master once every worker with HA pairs has written and
@@ -389,7 +393,8 @@ class Run:
             error_windows=self.engine.error_windows.report(self.engine.start_perf),
             migration=self.engine.migration.steps if self.engine.migration is not None else None,
             read_back=self._read_back(), latencystats=self.monitor.latencystats() if self.monitor else None,
-            cluster_audit=self.engine.audit, idle_cpu=self.idle_cpu, baseline=self.baseline)
+            cluster_audit=self.engine.audit, idle_cpu=self.idle_cpu, baseline=self.baseline,
+            late_steady=self.late_steady)
         try:
             self.writer.write_json("environment.json", env_info)
             self.writer.write_json("commandstats_end.json", cs_end)

@@ -83,6 +83,11 @@ GLOSSARY: dict[str, str] = {
                          "data): memory per session is calibrated on what this run added (used_memory less the "
                          "data held before, summary.baseline), but keys it overwrote or that expired during the run "
                          "blur that. Next: flush the cluster (or use a fresh one) for memory figures you size on",
+    "worker_late_steady": "a Locust worker heard of the master's one steady start late and began its steady "
+                          "window then: its HA pairs' first seconds of steady operations are missing from the rates, "
+                          "latency and commands per operation, while Redis's counters include them "
+                          "(summary.late_steady_starts: which worker, how late, the share of the rates). Next: fewer "
+                          "--processes on a busy host, or a quieter machine",
     "cluster_down": "for a while no master answered, or the cluster said cluster_state:fail (see the CLUSTER DOWN "
                     "line). Next: expected with faults; otherwise check the cluster with 'loadsim check'",
 }

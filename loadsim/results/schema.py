@@ -203,6 +203,16 @@ class ClientFigures(TypedDict):
                                         "connections_opened, reconnects, moved, asked"]]
 
 
+class LateSteadyStart(TypedDict):
+    worker: Annotated[str, "the Locust worker's client id"]
+    late_s: Annotated[float, "how long after the master's named steady start it began its window, s"]
+    ha_pairs: Annotated[int, "its HA pairs"]
+    rates_bias: Annotated[float | None, "share of the steady rates (and of commands per operation) it left out: "
+                                        "late_s / steady_s x its share of the pairs"]
+    past_tolerance: Annotated[bool, "late by more than 1 % of the steady window (at least 0.1 s): the flag "
+                                    "worker_late_steady"]
+
+
 class Flags(TypedDict):
     generator_saturated: Annotated[bool, "generator CPU p90 above 90 %: it may have been the bottleneck"]
     schedule_fell_behind: Annotated[bool, "schedule lag p99 above 10 ms or achieved below 98 % of offered"]
@@ -221,6 +231,8 @@ class Flags(TypedDict):
                                         "cluster down: the run is of class fault (run_class.reasons name them)"]]
     cluster_held_data: NotRequired[Annotated[bool, "the masters held keys before the run's first write (see "
                                              "baseline): memory is calibrated on what the run added"]]
+    worker_late_steady: NotRequired[Annotated[bool, "a Locust worker began the steady window later than the "
+                                              "master named it, by more than 1 % of the window (late_steady_starts)"]]
 
 
 class SplitPart(TypedDict):
@@ -376,6 +388,8 @@ class Summary(TypedDict):
     duration_s: Annotated[float, "whole run, s"]
     steady_from_s: Annotated[float | None, "start of the steady window (after pre-fill and warm-up), s"]
     steady_s: Annotated[float, "length of the steady window, s"]
+    late_steady_starts: NotRequired[Annotated[list[LateSteadyStart], "Locust workers that began the steady window "
+                                              "more than 0.1 s after the master's start (heard of it late)"]]
     no_steady_window: NotRequired[Annotated[str, "why the run has no steady window (steady_from_s null): stopped in "
                                             "its warm-up or pre-fill, or the pre-fill never drained"]]
     workload: Annotated[WorkloadSummary, "the model's parameters"]

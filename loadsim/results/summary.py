@@ -38,6 +38,14 @@ COMMAND_GAP_SHARE, COMMAND_GAP_MIN = 0.001, 5
 
 # the shortest statistics window whose percentiles a run reports as a steady state (flag no_steady_state)
 MIN_STEADY_S = 5.0
+# A Locust worker that heard of the master's one steady start late began its window then (it cannot count back):
+# its pairs' first late_s of steady operations are left out of the offered and achieved rates, latency and the
+# operations that commands per operation divides by, while Redis's counters over the master's window count them.
+# Recorded from LATE_STEADY_S (the master logged from there); flagged past LATE_STEADY_SHARE of the steady window:
+# the rates' and commands-per-operation bias is at most late_s / steady_s x the worker's share of the pairs, so 1 %
+# keeps it at half the 2 % tolerance of achieved against offered (RATE_BEHIND) whatever that share is.
+LATE_STEADY_S = 0.1
+LATE_STEADY_SHARE = 0.01
 
 
 def client_pauses(commandstats_start: dict[str, Any], commandstats_end: dict[str, Any]) -> dict[str, int]:
@@ -574,6 +582,20 @@ def steady_cpu(masters: list[dict[str, Any]], idle_cpu: dict[str, Any] | None) -
     return out
 
 
+def late_steady_starts(late: dict[str, tuple[float, int]], pairs_total: int, steady_s: float
+                       ) -> tuple[list[dict[str, Any]], bool]:
+    """Per Locust worker that began its steady window late (``late``: worker id -> (seconds after the master's
+    start, its HA pairs)): the record for the summary, latest first, and whether any is past the tolerance
+    (LATE_STEADY_SHARE of the steady window, at least LATE_STEADY_S)."""
+    tolerance = max(LATE_STEADY_S, LATE_STEADY_SHARE * steady_s)
+    out = [{"worker": worker, "late_s": round(late_s, 3), "ha_pairs": pairs,
+            # at most this share of the rates (and of commands per operation) is missing from the steady window
+            "rates_bias": round(late_s / steady_s * pairs / pairs_total, 4) if steady_s > 0 and pairs_total else None,
+            "past_tolerance": late_s > tolerance}
+           for worker, (late_s, pairs) in sorted(late.items(), key=lambda x: -x[1][0]) if late_s > LATE_STEADY_S]
+    return out, any(r["past_tolerance"] for r in out)
+
+
 def build_summary(*, scenario: str, started: float, ended: float, steady_from_s: float | None,
                   workload: dict[str, Any], cluster: dict[str, Any], recorder: Recorder,
                   client_rows: list[dict[str, Any]], node_rows: list[dict[str, Any]],
@@ -583,15 +605,18 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                   migration: list[dict[str, Any]] | None = None, read_back: dict[str, Any] | None = None,
                   latencystats: dict[str, Any] | None = None,
                   cluster_audit: dict[str, Any] | None = None, idle_cpu: dict[str, Any] | None = None,
-                  baseline: dict[str, Any] | None = None, coordinator_cpu_s: float | None = None) -> Summary:
+                  baseline: dict[str, Any] | None = None, coordinator_cpu_s: float | None = None,
+                  late_steady: dict[str, tuple[float, int]] | None = None) -> Summary:
     """The whole summary, built here and only here: nothing is added to it afterwards. ``faults`` (what --fault
     did), ``redis_client`` (the ORS client's counters), ``error_windows``, ``migration`` (runbook steps) and
     ``read_back`` are what the engine recorded beside the recorder; absent when None or empty. ``latencystats``:
     the masters' INFO latencystats at the end (``NodeMonitor.latencystats``), for the latency split.
     ``cluster_audit``: what the audit before the run found (``plugin.Loadsim.audit_cluster``). ``idle_cpu``: the
     masters' CPU before the load started (``NodeMonitor.idle_cpu``). ``baseline``: what the masters held before the
-    first write (``cluster_baseline``). ``client_cpu_s``: the CPU of the processes that sent the commands (the Locust
-    workers, or the only process); ``coordinator_cpu_s``: the Locust master's own (None in one process)."""
+    first write (``cluster_baseline``). ``late_steady``: the Locust workers that began the steady window late (id
+    -> (seconds late, HA pairs); ``late_steady_starts``). ``client_cpu_s``: the CPU of the processes that sent the
+    commands (the Locust workers, or the only process); ``coordinator_cpu_s``: the Locust master's own (None in one
+    process)."""
     from loadsim.results.impact import fault_impact  # impact reads this module's thresholds
     duration = ended - started
     no_window = None
@@ -644,6 +669,9 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     }
     if baseline is not None and baseline["keys"] > 0:
         flags["cluster_held_data"] = True
+    late, late_flag = late_steady_starts(late_steady or {}, int(workload["ha_pairs"]), steady_s)
+    if late_flag:
+        flags["worker_late_steady"] = True
     not_measured = server_not_measured(node_rows) if recorder.commands else None
     if not_measured:
         flags["command_gap"] = False  # nothing to compare the client's count with
@@ -675,6 +703,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "steady_from_s": None if steady_from_s is None else round(steady_from_s, 3),
         "steady_s": round(steady_s, 3),
         **({"no_steady_window": no_window} if no_window else {}),
+        **({"late_steady_starts": late} if late else {}),
         "workload": {"ha_pairs": workload["ha_pairs"], "cps_per_pair": workload["cps_per_pair"],
                      "aht_s": workload["aht_s"], "complexity": workload["complexity"]["name"],
                      "key_layout": workload["key_layout"], "worker_threads": workload["worker_threads"],

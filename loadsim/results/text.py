@@ -232,6 +232,11 @@ def flag_figure(flag: str, summary: dict[str, Any]) -> str:
         return "; ".join(summary.get("cluster_audit", {}).get("doubts", [])) or "raised"
     if flag == "master_fault":
         return "; ".join((summary.get("run_class") or {}).get("reasons") or []) or "raised"
+    if flag == "worker_late_steady":
+        return "; ".join(f"worker {r['worker']} {r['late_s']:.2f} s late ({r['ha_pairs']} HA pairs"
+                         + (f", {100 * r['rates_bias']:.1f} % of the steady rates left out" if r["rates_bias"]
+                            is not None else "") + ")"
+                         for r in summary.get("late_steady_starts", []) if r["past_tolerance"]) or "raised"
     if flag == "cluster_held_data":
         b = summary.get("baseline") or {}
         return (f"{b.get('keys', 0):,} keys ({b.get('data_bytes', 0) / 2**20:,.1f} MiB of data) before the run, "

@@ -38,7 +38,8 @@ def _paths(obj, prefix=""):
     return out
 
 
-def _run(recorder=None, cpu_percent=10.0, steady_from_s=2.0, seconds=12, offered_per_s=10, errors=0):
+def _run(recorder=None, cpu_percent=10.0, steady_from_s=2.0, seconds=12, offered_per_s=10, errors=0,
+         late_steady=None):
     """A synthetic run: one master, a client sample per second, the recorder's operations."""
     rec = recorder or Recorder()
     if recorder is None:
@@ -58,7 +59,7 @@ def _run(recorder=None, cpu_percent=10.0, steady_from_s=2.0, seconds=12, offered
     return build_summary(scenario="t", started=1000.0, ended=1000.0 + seconds, steady_from_s=steady_from_s,
                          workload=WORKLOAD, cluster=CLUSTER, recorder=rec, client_rows=client, node_rows=nodes,
                          commandstats_start=cs_start, commandstats_end=cs_end, client_cpu_s=0.5, recovery=[],
-                         interrupted=False)
+                         interrupted=False, late_steady=late_steady)
 
 
 def _schema_paths(required_only: bool) -> set[str]:
@@ -323,3 +324,26 @@ def test_an_older_summary_is_classified_on_the_same_evidence_as_the_writers():
     assert upgraded["reasons"] == written["run_class"]["reasons"]  # the host figures it holds count too
     bare = schema.upgrade({k: v for k, v in older.items() if k not in ("host", "latency_split")})["run_class"]
     assert "no host figures" in bare["evidence"] and "host CPU pressure" not in " ".join(bare["reasons"])
+
+
+def test_a_workers_late_steady_start_is_recorded_and_flagged_past_one_percent_of_the_window():
+    """A Locust worker that heard of the master's steady start late (the master only logged it): the summary names
+    it, how late, its HA pairs and the share of the steady rates it left out; the flag is raised past 1 % of the
+    window (10 s here: 0.1 s), never below the 0.1 s the master records from."""
+    on_time = _run()
+    assert "late_steady_starts" not in on_time and "worker_late_steady" not in on_time["flags"]
+    summary = _run(late_steady={"w-a": (0.05, 1), "w-b": (0.08 + 0.05, 1), "w-c": (0.5, 1)})
+    assert summary["steady_s"] == 10
+    assert summary["late_steady_starts"] == [
+        {"worker": "w-c", "late_s": 0.5, "ha_pairs": 1, "rates_bias": 0.025, "past_tolerance": True},
+        {"worker": "w-b", "late_s": 0.13, "ha_pairs": 1, "rates_bias": 0.0065, "past_tolerance": True}]
+    assert summary["flags"]["worker_late_steady"] is True
+    text = summary_table(summary)
+    assert "worker_late_steady: worker w-c 0.50 s late (1 HA pairs, 2.5 % of the steady rates left out); worker " \
+           "w-b 0.13 s late" in text
+    assert "a Locust worker heard of the master's one steady start late" in text  # the glossary's meaning
+    # within the tolerance: recorded, not flagged (a 100 s window tolerates 1 s)
+    quiet = _run(seconds=102, late_steady={"w-a": (0.5, 1)})
+    assert quiet["late_steady_starts"][0]["past_tolerance"] is False and "worker_late_steady" not in quiet["flags"]
+    # the record is in the schema (a reader checks every key it meets)
+    assert {"late_steady_starts", "flags.worker_late_steady"} <= _schema_paths(required_only=False)
