@@ -28,10 +28,10 @@ than its p99 in 1 % of cases, and the likeliest way is one slow command on top o
 (adding k p99s overstates it by about k x; adding k p50s misses the tail). With k independent commands, the chance
 that at least one of them is beyond its q quantile is 1 - q^k, about k (1 - q): that is 1 % when q = q_k. So the
 slowest command of a p99 operation sits near its q_k quantile, not its p99: the former rule ("one at its p99, the
-others at their p50") is biased low for k > 1 (on closure runs of this repository's own test load on a quiet host,
-it under-predicted the 3-command operations' measured p99 by 3 to 20 %). Assumed: the commands' times independent
-(no stall of the whole client delaying all k) and the others' spread small beside the slowest one's
-(``tail_quantile`` says where that gives a lower estimate).
+others at their p50") is biased low for k > 1 (on 13 closure runs of this repository's own test load on an idle
+host, it under-predicted the 3-command operations' measured p99 by 12 % at the median; this rule by 7 %). Assumed:
+the commands' times independent (no stall of the whole client delaying all k) and the others' spread small beside
+the slowest one's (``tail_quantile`` says where that gives a lower estimate).
 
 The rig's own time never enters the prediction. The closure check (``closure``) puts the rig's round trip and its
 client's time back and compares with what a quiet run measured.

@@ -199,9 +199,10 @@ GLOSSARY.update({
                    "recovery), each with its own command count; the constraint names the operation with the highest "
                    "(see 'predicted p99 in production')",
     "predicted p99 in production": "per operation, commands x (the production network round trip + the ORS "
-                     "client's own time per command) + Redis's own execution (one command at its p99, the others at "
-                     "their p50; INFO latencystats) + Redis's queueing at the busiest master's utilisation (M/M/1, "
-                     "or a loadsim capacity curve); the test rig's own time is not in it (docs/workload.md)",
+                     "client's own time per command) + Redis's own execution (the slowest command at its 1 - 1 %/k "
+                     "quantile, the others at their p50; INFO latencystats) + Redis's queueing at the busiest "
+                     "master's utilisation (the slowest command's wait at that quantile, the others' mean; M/M/1, or a "
+                     "loadsim capacity curve); the test rig's own time is not in it (docs/workload.md)",
     "predicted p99": "the p99 of a persistence operation predicted for production: the composition of the "
                      "production round trip, the ORS client, Redis's execution and queueing (docs/workload.md)",
     "p99 at a": "the network round trip the latency prediction assumed (--network-rtt-us; default a LAN, 200 µs "
