@@ -646,6 +646,12 @@ class Loadsim:
         except RedisError as exc:
             log.warning("read-back of the live sessions failed: %s", exc)
 
+    def on_reset_stats(self, **_kw: object) -> None:
+        """Locust's "Reset stats" button: noted by the run in progress (``Run.note_stats_reset``), not applied to
+        loadsim's record."""
+        if self.run is not None:
+            self.run.note_stats_reset()
+
     def on_quitting(self, **_kw: object) -> None:
         # Locust fires ``quitting`` before it stops the users (its SIGTERM handler, a library user's close()):
         # stop them first, so that their last operations still reach Redis, then the embedded cluster.
@@ -729,6 +735,7 @@ def attach(environment: Environment, scenario: Scenario, argv: list[str] | None 
     events.test_stop.add_listener(runtime.on_test_stop)
     events.quitting.add_listener(runtime.on_quitting)
     events.quit.add_listener(runtime.on_quit)
+    events.reset_stats.add_listener(runtime.on_reset_stats)
     runtime.on_init()
     return runtime
 

@@ -133,6 +133,7 @@ class Run:
         self._steady_known = False  # every worker was ready: the one steady window's start is named and sent
         self._steady_wall = float("inf")  # that start (wall clock)
         self.late_steady: dict[str, tuple[float, int]] = {}  # workers that began it late: (seconds, their HA pairs)
+        self.stats_resets: list[float] = []  # when Locust's "Reset stats" was pressed, s from the start (not applied)
         self.worker_read_backs: dict[str, dict[str, Any]] = {}  # per Locust worker, from its final message
         self.client_rows: list[dict[str, Any]] = []
         self.node_rows: list[dict[str, Any]] = []
@@ -316,6 +317,14 @@ class Run:
         """True while ``finish`` writes the summary."""
         return self._finished and not self._written.is_set()
 
+    def note_stats_reset(self) -> None:
+        """Locust's "Reset stats" (its web UI) was pressed during the test: Locust's table and locust_stats.csv
+        count from now on; the run's record (the recorder's steady window, the summary, the Redis tab) is kept
+        whole, and the summary says when the reset came (``locust_stats_reset_at_s``). Resetting the recorder
+        would silently change the results folder of a run already part-measured."""
+        if self.ended_at is None:
+            self.stats_resets.append(round(time.time() - self.started_wall, 2))
+
     def stop_sampling(self) -> None:
         """The end of the measured test: stop the per-second sampler after one last sample. What follows (the
         read-back, the summary) is outside the series, the rates and the steady window."""
@@ -394,7 +403,7 @@ class Run:
             migration=self.engine.migration.steps if self.engine.migration is not None else None,
             read_back=self._read_back(), latencystats=self.monitor.latencystats() if self.monitor else None,
             cluster_audit=self.engine.audit, idle_cpu=self.idle_cpu, baseline=self.baseline,
-            late_steady=self.late_steady)
+            late_steady=self.late_steady, stats_resets=self.stats_resets)
         try:
             self.writer.write_json("environment.json", env_info)
             self.writer.write_json("commandstats_end.json", cs_end)

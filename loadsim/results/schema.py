@@ -390,6 +390,9 @@ class Summary(TypedDict):
     steady_s: Annotated[float, "length of the steady window, s"]
     late_steady_starts: NotRequired[Annotated[list[LateSteadyStart], "Locust workers that began the steady window "
                                               "more than 0.1 s after the master's start (heard of it late)"]]
+    locust_stats_reset_at_s: NotRequired[Annotated[list[float], "when Locust's Reset stats (its web UI) was pressed, "
+                                                   "s from the start: Locust's table and locust_stats.csv count from "
+                                                   "the last one; this summary keeps the whole steady window"]]
     no_steady_window: NotRequired[Annotated[str, "why the run has no steady window (steady_from_s null): stopped in "
                                             "its warm-up or pre-fill, or the pre-fill never drained"]]
     workload: Annotated[WorkloadSummary, "the model's parameters"]

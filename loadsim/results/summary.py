@@ -606,7 +606,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                   latencystats: dict[str, Any] | None = None,
                   cluster_audit: dict[str, Any] | None = None, idle_cpu: dict[str, Any] | None = None,
                   baseline: dict[str, Any] | None = None, coordinator_cpu_s: float | None = None,
-                  late_steady: dict[str, tuple[float, int]] | None = None) -> Summary:
+                  late_steady: dict[str, tuple[float, int]] | None = None,
+                  stats_resets: list[float] | None = None) -> Summary:
     """The whole summary, built here and only here: nothing is added to it afterwards. ``faults`` (what --fault
     did), ``redis_client`` (the ORS client's counters), ``error_windows``, ``migration`` (runbook steps) and
     ``read_back`` are what the engine recorded beside the recorder; absent when None or empty. ``latencystats``:
@@ -614,7 +615,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     ``cluster_audit``: what the audit before the run found (``plugin.Loadsim.audit_cluster``). ``idle_cpu``: the
     masters' CPU before the load started (``NodeMonitor.idle_cpu``). ``baseline``: what the masters held before the
     first write (``cluster_baseline``). ``late_steady``: the Locust workers that began the steady window late (id
-    -> (seconds late, HA pairs); ``late_steady_starts``). ``client_cpu_s``: the CPU of the processes that sent the
+    -> (seconds late, HA pairs); ``late_steady_starts``). ``stats_resets``: when Locust's "Reset stats" was pressed
+    (s from the start; not applied to these figures). ``client_cpu_s``: the CPU of the processes that sent the
     commands (the Locust workers, or the only process); ``coordinator_cpu_s``: the Locust master's own (None in one
     process)."""
     from loadsim.results.impact import fault_impact  # impact reads this module's thresholds
@@ -704,6 +706,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         "steady_s": round(steady_s, 3),
         **({"no_steady_window": no_window} if no_window else {}),
         **({"late_steady_starts": late} if late else {}),
+        **({"locust_stats_reset_at_s": list(stats_resets)} if stats_resets else {}),
         "workload": {"ha_pairs": workload["ha_pairs"], "cps_per_pair": workload["cps_per_pair"],
                      "aht_s": workload["aht_s"], "complexity": workload["complexity"]["name"],
                      "key_layout": workload["key_layout"], "worker_threads": workload["worker_threads"],

@@ -181,7 +181,17 @@ def operations_table(summary: dict[str, Any]) -> list[str]:
     lines += [f"(count, errors, percentiles: the statistics window ({since}), the same as Locust's tables and "
               "CSV; warm-up: operations before it,", " in no other figure; latency from the intended start, svc = "
               "service time from the send; 'loadsim explain' says more)"]
+    resets = summary.get("locust_stats_reset_at_s")
+    if resets:
+        lines.append(stats_reset_line(resets))
     return lines
+
+
+def stats_reset_line(resets: list[float]) -> str:
+    """Locust's Reset stats during the run: what it reset and what it did not (the web tab says the same)."""
+    at = ", ".join(f"{x:.1f} s" for x in resets)
+    return (f"Locust's Reset stats was pressed at {at}: Locust's table and locust_stats.csv count from then; "
+            "loadsim's figures (this summary, the Redis tab) keep the whole statistics window, the run's record")
 
 
 def flag_lines(summary: dict[str, Any]) -> list[str]:

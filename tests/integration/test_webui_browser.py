@@ -194,7 +194,7 @@ def _texts(log):
     for block in re.split(r"\(count, errors, percentiles: the statistics window", log)[:-1]:
         rows = dict(re.findall(r"^\s*(session\.\w+)\s+([\d,]+)\s", block.rsplit("operation", 1)[-1], re.M))
         texts.append({"rows": {k: int(v.replace(",", "")) for k, v in rows.items()}})
-    for text, since in zip(texts, re.findall(r"the statistics window \((from [\d.]+ s|none)\)", log), strict=True):
+    for text, since in zip(texts, re.findall(r"the statistics window \((from [\d.]+ s|none[^)]*)\)", log), strict=True):
         text["since"] = since
     return texts
 
@@ -270,3 +270,50 @@ def test_a_test_started_from_the_form_has_the_headless_steady_window_and_a_secon
                 assert value == f"{op['latency_us']['p99']:,} µs" and f"{op['count']:,} operations" in detail
     # the second test's own pre-fill, on a keyspace the first one's sessions had left
     assert "deleted the" in ui.log
+
+
+def _locust_csv_counts(folder):
+    with open(folder / "locust_stats.csv", newline="") as fh:
+        return {r["Name"]: int(r["Request Count"]) for r in csv.DictReader(fh) if r["Name"] != "Aggregated"}
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium (scripts/ensure-browser.sh)")
+def test_locusts_reset_stats_button_keeps_loadsims_record_and_says_so(tmp_path):
+    """Locust's Reset button in the middle of the steady window: Locust's table (and locust_stats.csv) count from
+    then; loadsim's record (the recorder, the summary, the Redis tab) keeps the whole window, and the tab, the run
+    text and the summary say so. Before, the tab and the summary silently disagreed with Locust's table."""
+    out = tmp_path / "run"
+    with LocustUI("--results-dir", str(out), "--aht", "10", "--cps-per-pair", "10") as ui, \
+            sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        page.set_default_timeout(60_000)
+        page.goto(ui.base + "/")
+        page.click("text=Custom parameters")
+        page.fill("input[name=userCount]", "2")
+        page.click("button:has-text('Start')")
+        # operations counted in the steady window (the recorder's) before the reset
+        wait(lambda: sum(op["count"] for op in _live(ui, out).get("operations", {}).values()) >= 20, 120,
+             "steady operations")
+        page.click("button:has-text('Reset')")
+        page.click("button[role=tab]:has-text('Redis Cluster')")
+        table = _table_when(page, lambda t: "Reset stats" in t, "the Reset stats row")
+        assert table["Reset stats"][0] == "not applied to loadsim", table["Reset stats"]
+        assert "Locust's table and locust_stats.csv count from then; loadsim's figures" in table["Reset stats"][1]
+        page.wait_for_timeout(2_000)
+        page.click("button:has-text('Stop')")
+        wait(lambda: _complete(out / "summary.json"), 120, "the summary")
+        final = _table_when(page, lambda t: any("(end of the run)" in d for _, d in t.values()),
+                            "the summary's figures in the tab")
+        browser.close()
+    summary = json.loads((out / "summary.json").read_text())
+    [at] = summary["locust_stats_reset_at_s"]
+    assert summary["steady_from_s"] < at < summary["duration_s"], (summary["steady_from_s"], at)
+    from loadsim.results.text import stats_reset_line
+
+    assert final["Reset stats"] == ("not applied to loadsim", stats_reset_line([at]))  # the finished run's tab
+    assert stats_reset_line([at]) in ui.log  # the run text
+    # loadsim's counts are the whole window's: more than Locust's table kept after its reset
+    locust, ours = _locust_csv_counts(out), {k: v["count"] for k, v in summary["operations"].items()}
+    assert sum(locust.values()) < sum(ours.values()), (locust, ours)
+    assert all(locust.get(k, 0) <= v for k, v in ours.items()), (locust, ours)
