@@ -121,7 +121,8 @@ class MeasuredRun:
     def bytes_per_command(self) -> float:
         """Bytes received per command in the steady window (0: not measured)."""
         return (self.bytes_in or 0.0) / self.commands if self.commands else 0.0
-    redis_exec_us: tuple[float | None, float | None] = (None, None)  # INFO latencystats p50, p99 per command
+    # INFO latencystats p50, p99, p99.9 per command (None: not recorded)
+    redis_exec_us: tuple[float | None, float | None, float | None] = (None, None, None)
     replicas: int = 0  # replicas per master of the run's cluster (its CPU per command carries their propagation)
 
 
@@ -236,16 +237,18 @@ def fit_unit_costs(runs: list[MeasuredRun]) -> UnitCosts:
 
 
 def redis_latency(runs: list[MeasuredRun]) -> lat.RedisLatency:
-    """Redis's own execution per command (p50, p99): the median over the runs that are not rig-bound and recorded
-    INFO latencystats (a busy host can stop Redis mid-command too, so a rig-bound run's figures stay out of the fit);
-    the reference machine's without one."""
-    seen = [(r.redis_exec_us[0], r.redis_exec_us[1]) for r in runs
+    """Redis's own execution per command (p50, p99, and p99.9 when every run kept it): the median over the runs that
+    are not rig-bound and recorded INFO latencystats (a busy host can stop Redis mid-command too, so a rig-bound run's
+    figures stay out of the fit); the reference machine's without one."""
+    seen = [r.redis_exec_us for r in runs
             if r.run_class != RIG_BOUND and r.redis_exec_us[0] is not None and r.redis_exec_us[1] is not None]
     if not seen:
         return lat.DEFAULT_REDIS
-    p50, p99 = float(np.median([a for a, _ in seen])), float(np.median([b for _, b in seen]))
+    p50, p99 = float(np.median([s[0] for s in seen])), float(np.median([s[1] for s in seen]))
+    p999s = [s[2] for s in seen if len(s) > 2 and s[2] is not None]
+    p999 = max(p99, float(np.median(p999s))) if p999s and len(p999s) == len(seen) else None
     return lat.RedisLatency(p50, max(p50, p99), f"INFO latencystats of {len(seen)} run{'s' if len(seen) != 1 else ''} "
-                                                 "that were not rig-bound (median)")
+                                                 "that were not rig-bound (median)", exec_us_p999=p999)
 
 
 OPERATION_NAMES = {wl.CREATE: "session create", wl.UPDATE: "session update", wl.DELETE: "session delete",
@@ -348,7 +351,9 @@ def latency_line(p: Prediction) -> str:
     return (f"predicted p99 in production, every operation against the SLO {d.latency_slo_p99_us:,.0f} µs: "
             f"{b.headline()}; {b.text()}; per operation (commands): {each}; ORS client "
             f"{lat.client_us_per_command(d.tls):g} µs per command (assumption{', with TLS' if d.tls else ''}); Redis "
-            f"execution p50 {r.exec_us_p50:g} / p99 {r.exec_us_p99:g} µs per command from {r.source}")
+            f"execution p50 {r.exec_us_p50:g} / p99 {r.exec_us_p99:g}"
+            + (f" / p99.9 {r.exec_us_p999:g}" if r.exec_us_p999 is not None else "")
+            + f" µs per command from {r.source}")
 
 
 def _latency_masters_fix(p: Prediction) -> bool:

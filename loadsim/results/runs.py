@@ -111,11 +111,11 @@ def _steady_cpu_us(masters: list[dict[str, Any]]) -> float:
     return sum(m.get("cpu_s_steady", 0.0) for m in masters) * 1e6 / commands if commands else 0.0
 
 
-def _redis_exec(summary: dict[str, Any]) -> tuple[float | None, float | None]:
-    """Redis's own execution per command (p50, p99 µs) the run recorded (INFO latencystats; (None, None) without)."""
+def _redis_exec(summary: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
+    """Redis's own execution per command (p50, p99, p99.9 µs) the run recorded (INFO latencystats; None for each
+    it lacks: p99.9 is recorded from this version on)."""
     per = ((summary.get("latency_split") or {}).get("redis_us_per_command") or {})
-    p50, p99 = per.get("p50"), per.get("p99")
-    return (float(p50) if p50 is not None else None, float(p99) if p99 is not None else None)
+    return tuple(float(v) if v is not None else None for v in (per.get(q) for q in ("p50", "p99", "p999")))
 
 
 def read_config(run: Path) -> dict[str, Any] | None:

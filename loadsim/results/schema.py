@@ -266,7 +266,8 @@ class LatencySplit(TypedDict):
     network_source: Annotated[str, "how network_us was measured (or why not)"]
     client_us_per_command: NotRequired[Annotated[float | None, "the generator's CPU per command, steady window, µs"]]
     client_source: NotRequired[Annotated[str, "how client_us_per_command was measured (or why not)"]]
-    redis_us_per_command: Annotated[dict[str, float | None], "p50 and p99 of Redis's own execution per workload "
+    redis_us_per_command: Annotated[dict[str, float | None], "p50, p99 and p999 (p99.9; null without INFO "
+                                                             "latencystats) of Redis's own execution per workload "
                                                              "command, µs"]
     redis_source: Annotated[str, "INFO latencystats (Redis 7), else commandstats usec_per_call (the mean for both "
                                  "percentiles: what older servers lack is said here)"]

@@ -98,7 +98,8 @@ def _closure_inputs(summary):
     masters = [m for m in summary["masters"] if m.get("steady_s")]
     util = max(m["cpu_s_steady"] / m["steady_s"] for m in masters)
     cpu_us = 1e6 * sum(m["cpu_s_steady"] for m in masters) / sum(m["commands_steady"] for m in masters)
-    redis = latency.RedisLatency(split["redis_us_per_command"]["p50"], split["redis_us_per_command"]["p99"], "run")
+    per = split["redis_us_per_command"]
+    redis = latency.RedisLatency(per["p50"], per["p99"], "run", exec_us_p999=per.get("p999"))
     ops = {name: (split["operations"][name]["commands_p50"], split["operations"][name]["commands"],
                   summary["operations"][name]["service_us"]) for name in split["operations"]}
     return ops, redis, util, cpu_us

@@ -552,3 +552,14 @@ def test_a_bindings_short_name_comes_from_the_registry_row_that_made_it():
             seen.add(k.name)
     assert any("(" in name for name in seen)  # a name with its explanation was among them
     assert sz.short_name("nothing up to 100,000 pairs") == "nothing up to 100,000 pairs"
+
+
+def test_redis_execution_is_the_median_of_runs_that_were_not_rig_bound_with_p999_when_every_run_kept_it():
+    runs = [replace(_run(1000, 3, name=f"x{i}"), run_class="clean", redis_exec_us=e) for i, e in
+            enumerate([(3.0, 10.0, 30.0), (4.0, 12.0, 50.0), (5.0, 14.0, 40.0)])]
+    busy = replace(_run(1000, 3, name="busy"), run_class=sz.RIG_BOUND, redis_exec_us=(50.0, 500.0, 900.0))
+    r = sz.redis_latency([*runs, busy])
+    assert (r.exec_us_p50, r.exec_us_p99, r.exec_us_p999) == (4.0, 12.0, 40.0) and "3 runs" in r.source
+    older = replace(runs[0], redis_exec_us=(3.0, 10.0, None))  # a summary from before p99.9 was kept
+    assert sz.redis_latency([older, *runs[1:]]).exec_us_p999 is None
+    assert sz.redis_latency([busy]) == sz.lat.DEFAULT_REDIS
