@@ -186,10 +186,24 @@ class CoordinatorFigures(TypedDict):
     cpu_us_per_command: Annotated[float, "its CPU per command of the whole generator over the steady window, µs"]
 
 
+class GeneratorIdle(TypedDict):
+    share: Annotated[float, "share of one core the measured generator processes used with no load, summed"]
+    processes: Annotated[int, "generator processes (Locust workers, or the only process)"]
+    measured: Annotated[int, "of them, those whose idle CPU was measured (the others' is not taken out)"]
+    per_process: Annotated[list[dict[str, Any] | None], "each process's {share, window_s, source}; null: not "
+                                                         "measured (its idle window was under 0.5 s)"]
+    source: Annotated[str, "how it was measured"]
+
+
 class ClientFigures(TypedDict):
     cpu_s: Annotated[float, "generator CPU seconds: the processes that send the commands (every Locust worker, or "
                             "the only process), from the test's start to its stop (the read-back not included)"]
-    cpu_us_per_command: Annotated[float, "generator CPU per command over the steady window, µs"]
+    cpu_us_per_command: Annotated[float, "generator CPU per command over the steady window, µs, net of the "
+                                         "processes' own idle CPU over the same seconds (idle_cpu): the figure every "
+                                         "surface prints"]
+    cpu_us_per_command_gross: NotRequired[Annotated[float, "the same with the idle CPU included, µs"]]
+    idle_cpu: NotRequired[Annotated[GeneratorIdle, "the generator processes' own CPU with no load, measured before "
+                                                   "their load"]]
     max_cpu_percent: Annotated[float, "highest per-second generator CPU, all the processes that send commands "
                                       "(every Locust worker), % of one core"]
     median_cpu_percent: Annotated[float, "median per-second generator CPU, all the processes that send commands, "

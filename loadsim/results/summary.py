@@ -316,15 +316,44 @@ def cluster_baseline(per_master: dict[str, Any] | None, prefix: str) -> dict[str
             "prefix_complete": all(v["prefix_complete"] for v in rows), "masters": per_master}
 
 
-def _steady_client_cpu_per_command(steady_rows: list[dict[str, Any]], column: str = "generator_cpu_s") -> float:
-    """Generator CPU µs per Redis command over the steady window (start-up costs left out); ``column``
-    ``coordinator_cpu_s``: the Locust master's own, per command of the whole generator."""
+GENERATOR_IDLE_SOURCE = ("each generator process's own CPU with no load, measured in that process before its load "
+                         "(Locust and loadsim's own upkeep, not work per command)")
+
+
+def generator_idle_total(processes: list[dict[str, Any] | None] | None) -> dict[str, Any] | None:
+    """The generator processes' own CPU with no load (``loadsim.locust.idle``: one entry per process, None where
+    not measured), totalled: ``share`` of one core over the measured ones, ``processes`` and ``measured``, each
+    process's entry and the source. None when no process is known."""
+    if not processes:
+        return None
+    measured = [p for p in processes if p]
+    return {"share": round(sum(float(p["share"]) for p in measured), 6), "processes": len(processes),
+            "measured": len(measured), "per_process": list(processes), "source": GENERATOR_IDLE_SOURCE}
+
+
+def generator_cpu_per_command(cpu_s: float, seconds: float, commands: float, idle_share: float = 0.0) -> float:
+    """The generator's CPU per command, µs: the generator processes' CPU over a window less their own idle CPU over
+    the same seconds (``idle_share`` of one core, all processes, times ``seconds``), per command acknowledged in it.
+    The one figure the run text, the latency split's client part and every comparison print (net of idle); with
+    ``idle_share`` 0, the gross figure beside it. Why net: each process's upkeep (Locust's greenlets and heartbeats,
+    loadsim's sampling) is not per-command work, as an idle master's own CPU is not the commands'."""
+    if commands <= 0:
+        return 0.0
+    return round(max(0.0, cpu_s - idle_share * seconds) * 1e6 / commands, 2)
+
+
+def _steady_client_cpu_per_command(steady_rows: list[dict[str, Any]], column: str = "generator_cpu_s",
+                                   idle_share: float = 0.0) -> float:
+    """Generator CPU µs per Redis command over the steady window (start-up costs left out), net of ``idle_share``
+    (``generator_cpu_per_command``); ``column`` ``coordinator_cpu_s``: the Locust master's own, per command of the
+    whole generator."""
     if len(steady_rows) < 2:
         return 0.0
     first, last = steady_rows[0], steady_rows[-1]
     commands = number(last.get("commands_total")) - number(first.get("commands_total"))
     cpu = number(last.get(column)) - number(first.get(column))
-    return round(cpu * 1e6 / commands, 2) if commands > 0 else 0.0
+    seconds = number(last.get("elapsed_s")) - number(first.get("elapsed_s"))
+    return generator_cpu_per_command(cpu, seconds, commands, idle_share)
 
 
 def coordinator_figures(cpu_s: float | None, cpu_rows: list[dict[str, Any]],
@@ -609,7 +638,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
                   cluster_audit: dict[str, Any] | None = None, idle_cpu: dict[str, Any] | None = None,
                   baseline: dict[str, Any] | None = None, coordinator_cpu_s: float | None = None,
                   late_steady: dict[str, tuple[float, int]] | None = None,
-                  stats_resets: list[float] | None = None) -> Summary:
+                  stats_resets: list[float] | None = None,
+                  generator_idle: list[dict[str, Any] | None] | None = None) -> Summary:
     """The whole summary, built here and only here: nothing is added to it afterwards. ``faults`` (what --fault
     did), ``redis_client`` (the ORS client's counters), ``error_windows``, ``migration`` (runbook steps) and
     ``read_back`` are what the engine recorded beside the recorder; absent when None or empty. ``latencystats``:
@@ -620,7 +650,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     -> (seconds late, HA pairs); ``late_steady_starts``). ``stats_resets``: when Locust's "Reset stats" was pressed
     (s from the start; not applied to these figures). ``client_cpu_s``: the CPU of the processes that sent the
     commands (the Locust workers, or the only process); ``coordinator_cpu_s``: the Locust master's own (None in one
-    process)."""
+    process). ``generator_idle``: each generator process's own CPU with no load (``loadsim.locust.idle``), taken
+    out of the generator CPU per command."""
     from loadsim.results.impact import fault_impact  # impact reads this module's thresholds
     duration = ended - started
     no_window = None
@@ -652,9 +683,13 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     busiest = sorted(number(r.get("generator_cpu_busiest_percent", r.get("generator_cpu_percent")))
                      for r in cpu_rows) or [0.0]
     live = [number(r.get("live_sessions")) for r in steady_rows] or [0.0]
-    client_cpu_per_cmd = _steady_client_cpu_per_command(steady_rows)
-    if not client_cpu_per_cmd and recorder.commands:
-        client_cpu_per_cmd = round(client_cpu_s * 1e6 / recorder.commands, 2)
+    idle = generator_idle_total(generator_idle)
+    idle_share = idle["share"] if idle else 0.0
+    client_cpu_gross = _steady_client_cpu_per_command(steady_rows)
+    client_cpu_per_cmd = _steady_client_cpu_per_command(steady_rows, idle_share=idle_share)
+    if not client_cpu_gross and recorder.commands:  # no steady window: the whole run's
+        client_cpu_gross = generator_cpu_per_command(client_cpu_s, duration, recorder.commands)
+        client_cpu_per_cmd = generator_cpu_per_command(client_cpu_s, duration, recorder.commands, idle_share)
     offered = recorder.offered / steady_s if steady_s else 0.0
     achieved = measured / steady_s if steady_s else 0.0
     lag = stats(recorder.lag)
@@ -743,7 +778,7 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
         {"commands": None, "commands_client_counted": recorder.commands, "cpu_s": None, "cpu_us_per_command": None,
          "used_memory": None, "not_measured": not_measured},
         "client": {"cpu_s": round(client_cpu_s, 3),
-                   "cpu_us_per_command": client_cpu_per_cmd,
+                   "cpu_us_per_command": client_cpu_per_cmd, "cpu_us_per_command_gross": client_cpu_gross,
                    "max_cpu_percent": round(cpu_samples[-1], 1), "median_cpu_percent":
                    round(statistics.median(cpu_samples), 1),
                    "max_rss_bytes": int(max((number(r.get("generator_rss_bytes")) for r in client_rows), default=0))},
@@ -759,6 +794,8 @@ def build_summary(*, scenario: str, started: float, ended: float, steady_from_s:
     }
     if redis_client is not None:
         summary["client"]["redis_client"] = redis_client
+    if idle is not None:
+        summary["client"]["idle_cpu"] = idle  # type: ignore[typeddict-item]
     coordinator = coordinator_figures(coordinator_cpu_s, cpu_rows, steady_rows)
     if coordinator is not None:
         summary["client"]["coordinator"] = coordinator  # type: ignore[typeddict-item]

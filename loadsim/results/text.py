@@ -78,8 +78,7 @@ def summary_table(summary: dict[str, Any]) -> str:
               if s.get("not_measured") else
               f"server: {s.get('commands', 0)} commands (client counted {s.get('commands_client_counted', 0)}), "
               f"{server_cpu_text(summary)}")
-    lines.append(f"{server}; generator: "
-                 f"{c.get('cpu_us_per_command', 0):.1f} us CPU/command, max {c.get('max_cpu_percent', 0):.0f} % CPU"
+    lines.append(f"{server}; generator: {generator_cpu_text(c)}, max {c.get('max_cpu_percent', 0):.0f} % CPU"
                  + (" (Locust workers)" if c.get("coordinator") else ""))
     if c.get("coordinator"):
         co = c["coordinator"]
@@ -324,6 +323,18 @@ def unit_cost_line(summary: dict[str, Any]) -> str | None:
     return "unit cost for sizing (plan --from this run): " + costs.cpu_line(sample.bytes_in / commands, tls)
 
 
+def generator_cpu_text(client: dict[str, Any]) -> str:
+    """The generator's CPU per command as the summary holds it (``summary.generator_cpu_per_command``: net of the
+    processes' own idle CPU), with what was taken out and the gross figure when an idle CPU was measured."""
+    text = f"{client.get('cpu_us_per_command', 0):.1f} us CPU/command"
+    idle = client.get("idle_cpu")
+    if not idle or not idle.get("measured"):
+        return text + " (idle CPU not measured: gross)"
+    of = "" if idle["measured"] == idle["processes"] else f" in {idle['measured']} of {idle['processes']} processes"
+    return (text + f" net of its idle {100 * idle['share']:.2f} % of a core{of} "
+            f"({client.get('cpu_us_per_command_gross', 0):.1f} gross)")
+
+
 def rates_line(summary: dict[str, Any]) -> str:
     """Steady-state rates; without a steady state, the whole run's (never zeros where work flowed)."""
     r, c = summary.get("rates", {}), summary.get("client", {})
@@ -331,7 +342,7 @@ def rates_line(summary: dict[str, Any]) -> str:
         return (f"rates (whole run, NO STEADY STATE): offered {r.get('whole_run_offered_ops_per_s', 0):,.1f} ops/s, "
                 f"achieved {r.get('whole_run_achieved_ops_per_s', 0):,.1f} ops/s, {r.get('commands_per_s', 0):,.1f} "
                 f"commands/s, {r.get('backlog_at_end', 0):,} operations never drained; generator "
-                f"{c.get('cpu_us_per_command', 0):.1f} us CPU/command, median {c.get('median_cpu_percent', 0):.0f} % "
+                f"{generator_cpu_text(c)}, median {c.get('median_cpu_percent', 0):.0f} % "
                 f"CPU: {advice(list((summary.get('run_class') or {}).get('codes') or [NO_STEADY_STATE]))}")
     return (f"rates (steady state): offered {r.get('offered_ops_per_s', 0):.1f} ops/s, achieved "
             f"{r.get('achieved_ops_per_s', 0):.1f} ops/s, {r.get('steady_commands_per_s', 0):.1f} commands/s "
