@@ -59,6 +59,7 @@ from loadsim.errors import CheckFailed, OptionsError, RedisError, UserError, exp
 from loadsim.locust import resolution, webui
 from loadsim.locust.engine import Engine, estate_for, workload_params
 from loadsim.locust.faults import FaultRunner
+from loadsim.locust.idle import LOCUST_WORKER, ONLY_PROCESS, IdleWindow
 from loadsim.locust.lifecycle import Lifecycle, SignalGuard
 from loadsim.locust.migration import MigrationRunner
 from loadsim.locust.readback import read_back
@@ -233,6 +234,11 @@ class Loadsim:
         self._handed: set[str] = set()  # the options _hand_to_workers wrote (the embedded cluster's)
         self._run_time: float | None = None  # a web UI test's run time, counted once its HA pairs start
         self._idle_cpu: dict[str, Any] | None = None  # the masters' idle CPU measured at start-up (headless)
+        # this process's own CPU with no load (loadsim.locust.idle): the only process's, measured beside the masters'
+        # idle CPU; a Locust worker's, from the window it waits in for its test
+        self._own_idle: dict[str, Any] | None = None
+        self._idle_window: IdleWindow | None = None
+        self.worker_idle: dict[str, Any] | None = None  # a Locust worker's, for this test (sent to the master)
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -495,6 +501,7 @@ class Loadsim:
         if self.is_worker:
             self.environment.runner.register_message(STEADY_MESSAGE, self._on_steady_message)
             self.environment.runner.register_message(SAMPLED_MESSAGE, lambda *_a, **_k: self.master_sampled.set())
+            self._idle_window = IdleWindow(LOCUST_WORKER)  # idle until the master's spawn message
             return  # a worker gets its options from the master with the first spawn (see on_test_start)
         self.start_values = {dest: given for dest, given in vars(self.namespace).items()
                               if dest not in webui.form_fields()}
@@ -523,9 +530,20 @@ class Loadsim:
             # the idle masters' own CPU (unit costs), measured now: Locust's --run-time timer starts with the test,
             # and a window taken at test start would come out of the run's time (a 7 s run then left no steady
             # state after its pre-fill). A web UI test measures it at its start: its run time starts after.
-            self._idle_cpu = Run.measure_idle(self.engine, self.cluster)
+            self._idle_cpu, self._own_idle = self.measure_idle()
+
+    def measure_idle(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The idle masters' own CPU and, over the same window, this process's (the generator's when it is the
+        only process; a Locust master's is not the generator's and is left out)."""
+        window = IdleWindow(ONLY_PROCESS)
+        masters = Run.measure_idle(self.engine, self.cluster)
+        own = window.result() if not isinstance(self.environment.runner, MasterRunner) else None
+        return masters, own
 
     def on_test_start(self, **_kw: object) -> None:
+        if self.is_worker:  # first: what follows (the engine, the previous test's clean-up) is no idle CPU
+            window, self._idle_window = self._idle_window, None
+            self.worker_idle = window.result() if window is not None else None
         previous = self.engine
         if previous is not None and previous.pairs:
             # A second test in this process (the web UI's "new test"): remove what the first one left in
@@ -562,8 +580,9 @@ class Loadsim:
         n = getattr(runner, "target_user_count", None) or getattr(self.namespace, "num_users", None)
         # before any pair writes: the idle masters' own CPU (unit costs); headless, measured at start-up
         idle, self._idle_cpu = self._idle_cpu, None
+        own_idle, self._own_idle = self._own_idle, None
         if idle is None and not self.is_worker and not getattr(self.namespace, "headless", False):
-            idle = Run.measure_idle(eng, self.cluster)
+            idle, own_idle = self.measure_idle()
         warm_locust_stop()  # before any pair starts: the stop must not stall the schedulers
         eng.reset(replace(eng.params, ha_pairs=int(n or self.scenario.ha_pairs)))
         if eng.estate is not None and eng.params.ha_pairs != eng.estate.ha_pairs and not self.is_worker:
@@ -580,7 +599,7 @@ class Loadsim:
             self.signals.install()  # in front of any handler installed since (Locust's, after init)
         self.finish_run(interrupted=True)  # a test still open (a new one started without a stop)
         try:
-            self.run = Run(self.environment, eng, self.scenario.name, self.cluster, idle)
+            self.run = Run(self.environment, eng, self.scenario.name, self.cluster, idle, own_idle)
         except ResultsWriteError as exc:  # the folder passed its probe, then the disk filled (or went read-only)
             sys.stderr.write(f"loadsim: error: {exc}\n")
             sys.stderr.flush()
@@ -625,6 +644,7 @@ class Loadsim:
         if eng.readback is not None:
             payload["read_back"] = eng.readback
         self.environment.runner.send_message(FINAL_MESSAGE, payload)
+        self._idle_window = IdleWindow(LOCUST_WORKER)  # idle again until the next test
 
     def read_back(self) -> None:
         """Read back the sessions this process's pairs believe live (--read-back), before the summary."""
@@ -699,7 +719,7 @@ class Loadsim:
         return {"recorder": eng.recorder.drain(), "live": eng.live_sessions, "queue": eng.queue_depth,
                 "cpu": ticker.cpu_s if ticker else 0.0, "cpu_percent": ticker.cpu_percent if ticker else 0.0,
                 "rss": rss_bytes(), "steady_from_wall": steady_wall, "ready_wall": eng.ready_wall,
-                "stopped": bool(ticker and ticker.stopped),
+                "stopped": bool(ticker and ticker.stopped), "idle_cpu": self.worker_idle,
                 "pairs": max(len(eng.pairs), eng.pairs_expected()),  # a worker yet to start its pairs is waited for
                 "client": eng.client_stats()}  # cumulative: the master keeps each worker's latest
 

@@ -111,9 +111,10 @@ class Run:
 
     def __init__(self, environment: Environment, engine: Engine, scenario: str,
                  cluster: EmbeddedCluster | None = None,
-                 idle_cpu: dict[str, Any] | None = None):
+                 idle_cpu: dict[str, Any] | None = None, own_idle: dict[str, Any] | None = None):
         self.env, self.engine, self.cluster = environment, engine, cluster
         self.idle_cpu = idle_cpu  # the masters' CPU before the load (measure_idle), for the unit costs
+        self.own_idle = own_idle  # this process's CPU with no load (loadsim.locust.idle), when it is the generator
         self.distributed = isinstance(environment.runner, MasterRunner)
         root = engine.settings.results_dir
         self.path = _fresh(Path(root)) if root else new_run_dir(Path(os.environ.get("LOADSIM_RESULTS", "results")),
@@ -403,7 +404,8 @@ class Run:
             migration=self.engine.migration.steps if self.engine.migration is not None else None,
             read_back=self._read_back(), latencystats=self.monitor.latencystats() if self.monitor else None,
             cluster_audit=self.engine.audit, idle_cpu=self.idle_cpu, baseline=self.baseline,
-            late_steady=self.late_steady, stats_resets=self.stats_resets)
+            late_steady=self.late_steady, stats_resets=self.stats_resets,
+            generator_idle=self.generator_idle())
         try:
             self.writer.write_json("environment.json", env_info)
             self.writer.write_json("commandstats_end.json", cs_end)
@@ -455,6 +457,13 @@ class Run:
         if self.distributed:
             return sum(float(w.get("cpu", 0.0)) for w in self.workers.values())
         return self.own_cpu_s()
+
+    def generator_idle(self) -> list[dict[str, Any] | None]:
+        """Each generator process's own CPU with no load (``loadsim.locust.idle``; None: not measured): every Locust
+        worker's, from its reports, or this process's when it is the only one."""
+        if self.distributed:
+            return [w.get("idle_cpu") for w in self.workers.values()]
+        return [self.own_idle]
 
     def own_cpu_s(self) -> float:
         """This process's CPU seconds from the test's start to its end (stop_sampling), or to now."""
