@@ -535,10 +535,8 @@ class Loadsim:
     def measure_idle(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The idle masters' own CPU and, over the same window, this process's (the generator's when it is the
         only process; a Locust master's is not the generator's and is left out)."""
-        window = IdleWindow(ONLY_PROCESS)
-        masters = Run.measure_idle(self.engine, self.cluster)
-        own = window.result() if not isinstance(self.environment.runner, MasterRunner) else None
-        return masters, own
+        only = not isinstance(self.environment.runner, MasterRunner)
+        return Run.measure_idle(self.engine, self.cluster, (lambda: IdleWindow(ONLY_PROCESS)) if only else None)
 
     def on_test_start(self, **_kw: object) -> None:
         if self.is_worker:  # first: what follows (the engine, the previous test's clean-up) is no idle CPU

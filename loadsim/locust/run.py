@@ -16,6 +16,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,8 @@ from loadsim.results.writer import ResultsWriteError, RunWriter, new_run_dir, re
 
 if TYPE_CHECKING:  # for the types only
     from locust.env import Environment
+
+    from loadsim.locust.idle import IdleWindow
 
 log = logging.getLogger("loadsim")
 STEADY_MESSAGE = "loadsim_steady"  # master -> workers: the one start of every worker's steady window (wall clock)
@@ -168,21 +171,26 @@ class Run:
         log.info("results: %s", self.path)
 
     @staticmethod
-    def measure_idle(engine: Any, cluster: EmbeddedCluster | None) -> dict[str, Any] | None:
+    def measure_idle(engine: Any, cluster: EmbeddedCluster | None,
+                     own: Callable[[], IdleWindow] | None = None) -> tuple[dict[str, Any] | None,
+                                                                              dict[str, Any] | None]:
         """The masters' own CPU before the load starts (``NodeMonitor.idle_cpu``, about 1 s): called before the
         test's clocks start, so the run's window and rates do not include it. None when the cluster cannot be
-        monitored."""
+        monitored. With ``own``, this process's own CPU over the same window too (its idle window opened there:
+        the monitor's connections and discovery before it are no idle CPU), else None."""
         if not engine.opts.persists:
-            return None
+            return None, None
         monitor = None
         try:
             # no round-trip probe: CPU counters only, and no probe process's connections left behind
             monitor = NodeMonitor(cluster.admin_options if cluster is not None else engine.opts,
                                   measure_roundtrip=False)
-            return monitor.idle_cpu()
+            window = own() if own is not None else None
+            masters = monitor.idle_cpu()
+            return masters, window.result() if window is not None else None
         except Exception as exc:  # noqa: BLE001 - the run goes on; the unit costs then use the reference value
             log.warning("idle CPU of the masters not measured: %s", exc)
-            return None
+            return None, None
         finally:
             if monitor is not None:
                 monitor.close()

@@ -11,6 +11,8 @@ import time
 
 from run_support import SMALL, locust_run, nodes_arg
 
+from loadsim.results.summary import generator_cpu_per_command
+
 
 def _benchmark_p50_us(port: int) -> float:
     """redis-benchmark's PING p50 on one connection, µs (its CSV gives ms with µs resolution)."""
@@ -126,11 +128,13 @@ def _client_series_commands(out):
     return int(rows[-1]["commands_total"]) - int(rows[0]["commands_total"])
 
 
-def _last_row(out):
-    import csv
-
+def _rows(out):
     with open(out / "client_series.csv", newline="") as fh:
-        return list(csv.DictReader(fh))[-1]
+        return list(csv.DictReader(fh))
+
+
+def _last_row(out):
+    return _rows(out)[-1]
 
 
 def test_a_run_spread_over_locust_workers_counts_as_the_same_run_in_one_process(plain_cluster, tmp_path):
@@ -190,3 +194,27 @@ def test_a_run_spread_over_locust_workers_counts_as_the_same_run_in_one_process(
     for summary, out in ((one, local_out), (two, spread_out)):
         assert abs(float(_last_row(out)["generator_cpu_s"]) - summary["client"]["cpu_s"]) <= 0.002, summary["client"]
     assert cpu1 > 0 and cpu2 > 0
+    # the generator CPU per command is net of each generator process's own idle CPU, measured in that process before
+    # its load (the only process over the masters' 1 s idle window; a worker while it waits for its test, not
+    # measured when that wait was under 0.5 s), one figure on the run text and the latency split
+    for summary, proc, out, processes in ((one, local, local_out, 1), (two, spread, spread_out, 2)):
+        c = summary["client"]
+        idle = c["idle_cpu"]
+        assert idle["processes"] == len(idle["per_process"]) == processes, idle
+        measured = [p for p in idle["per_process"] if p]
+        assert idle["measured"] == len(measured) and all(p["window_s"] >= 0.5 and p["share"] >= 0 for p in measured)
+        assert idle["share"] == round(sum(p["share"] for p in measured), 6)
+        steady = [r for r in _rows(out) if float(r["elapsed_s"]) >= summary["steady_from_s"]]
+        first, last = steady[0], steady[-1]
+        assert c["cpu_us_per_command"] == generator_cpu_per_command(
+            float(last["generator_cpu_s"]) - float(first["generator_cpu_s"]),
+            float(last["elapsed_s"]) - float(first["elapsed_s"]),
+            int(last["commands_total"]) - int(first["commands_total"]), idle["share"]) <= c["cpu_us_per_command_gross"]
+        assert summary["latency_split"]["client_us_per_command"] == c["cpu_us_per_command"]
+        assert f"generator: {c['cpu_us_per_command']:.1f} us CPU/command" in proc.stdout
+    assert one["client"]["idle_cpu"]["measured"] == 1  # the masters' idle window: always 1 s
+    assert "waiting for its test" in str(two["client"]["idle_cpu"]["per_process"]) or \
+        two["client"]["idle_cpu"]["measured"] == 0
+    print("generator CPU us/command local / --processes 2, gross", one["client"]["cpu_us_per_command_gross"],
+          two["client"]["cpu_us_per_command_gross"], "idle share", one["client"]["idle_cpu"]["share"],
+          two["client"]["idle_cpu"]["share"])
