@@ -11,16 +11,21 @@ calls/s, AHT 20 s, the same runs with --cps-per-pair 0.001): a test running with
 
 from __future__ import annotations
 
+import resource
 import time
 from typing import Any
-
-from loadsim.locust.run import process_cpu_s
 
 # a shorter window says little: getrusage counts in µs, but a process that sleeps 1 s between heartbeats shows
 # its rate only over a second or so
 MIN_IDLE_WINDOW_S = 0.5
 ONLY_PROCESS = "the only generator process, over the masters' idle window before the test"
 LOCUST_WORKER = "a Locust worker, waiting for its test"
+
+
+def process_cpu_s() -> float:
+    """This process's CPU seconds so far (user + system)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 class IdleWindow:

@@ -12,7 +12,6 @@ import csv
 import logging
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from loadsim import __version__
 from loadsim.config.simulation import recorded
 from loadsim.embedded.cluster import EmbeddedCluster
 from loadsim.locust.engine import Engine
+from loadsim.locust.idle import IdleWindow, process_cpu_s
 from loadsim.redis.monitor import NodeMonitor
 from loadsim.results import schema
 from loadsim.results.host import HostCounters
@@ -41,7 +41,6 @@ from loadsim.results.writer import ResultsWriteError, RunWriter, new_run_dir, re
 if TYPE_CHECKING:  # for the types only
     from locust.env import Environment
 
-    from loadsim.locust.idle import IdleWindow
 
 log = logging.getLogger("loadsim")
 STEADY_MESSAGE = "loadsim_steady"  # master -> workers: the one start of every worker's steady window (wall clock)
@@ -102,11 +101,6 @@ def rss_bytes() -> int:
         return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, IndexError, ValueError):
         return 0
-
-
-def process_cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 class Run:

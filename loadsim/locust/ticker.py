@@ -19,7 +19,7 @@ from typing import Any
 
 import gevent
 
-from loadsim.locust.run import process_cpu_s
+from loadsim.locust.idle import process_cpu_s
 
 TICK_MESSAGE = "loadsim_tick"
 TICK_S = 1.0
