@@ -605,6 +605,21 @@ class EmbeddedCluster:
         self._save_state()
         self._wait_ping(node, time.monotonic() + timeout)
 
+    def restore(self, timeout: float = 60.0) -> list[int]:
+        """Restart every node that is not running (a fault of a test before killed it: kill-master, kill-replica)
+        and wait for cluster_state ok, so that the next test of the same process starts on the whole cluster it
+        asked for. Returns the indexes restarted; ClusterError in one line naming the fix when it cannot."""
+        dead = [n.index for n in self.nodes if not pid_alive(n.pid)]
+        try:
+            for index in dead:
+                self.restart(index, timeout)
+            self.wait_ok(timeout)
+        except (ClusterError, OSError, redis.RedisError) as exc:
+            lost = f"node(s) {', '.join(map(str, dead))} stopped by a fault of the test before; " if dead else ""
+            raise ClusterError(f"the embedded cluster is not whole ({lost}{exc}); quit loadsim and start it again "
+                               "for a new embedded cluster") from None
+        return dead
+
     def topology(self) -> list[Any]:
         """CLUSTER NODES as seen by the first node that answers (``loadsim.redis.topology`` entries)."""
         from loadsim.redis.topology import parse_nodes

@@ -398,6 +398,12 @@ class Loadsim:
                            cluster_node_timeout_ms=s.embedded_node_timeout, appendfsync=s.embedded_appendfsync)
         if self.cluster is not None:
             if self.cluster.spec == spec:
+                # a kill-master (or kill-replica) fault of the test before left a node dead: this test is started
+                # on the whole cluster again, or refused in one line saying how to get one
+                restarted = self.cluster.restore()
+                if restarted:
+                    log.warning("embedded cluster restored: node(s) %s, stopped by a fault of the test before, "
+                                "restarted; cluster_state ok", ", ".join(map(str, restarted)))
                 return self.cluster.options
             log.info("the options ask for another embedded cluster: stopping the current one")
             self.stop_embedded_cluster()

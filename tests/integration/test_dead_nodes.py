@@ -351,3 +351,24 @@ def test_a_master_out_of_memory_is_a_fault_named_with_its_master(tmp_path):
     assert s["errors"].get("oom", 0) > 0
     first = assert_fault_run(stdout, s, victim.address, "master-oom")
     assert "out of memory" in first and "writes refused with OOM" in first
+
+
+def test_restore_restarts_a_killed_node_or_says_in_one_line_how_to_get_a_whole_cluster():
+    """What the web UI's next test does after a kill-master fault (EmbeddedCluster.restore): the killed node is
+    started again and the cluster is ok; a node that cannot start refuses in one line naming the fix."""
+    from loadsim.errors import ClusterError
+
+    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
+        assert cluster.restore() == []  # a whole cluster: nothing to do
+        cluster.kill(1)
+        assert cluster.restore() == [1]
+        assert all(row["alive"] and row["cluster_state"] == "ok" for row in cluster.status())
+        cluster.kill(2)
+        conf = Path(cluster.node(2).directory) / "redis.conf"
+        conf.rename(conf.with_suffix(".gone"))  # the node cannot start again
+        with pytest.raises(ClusterError) as refused:
+            cluster.restore(timeout=5)
+        text = str(refused.value)
+        assert "\n" not in text and text.startswith("the embedded cluster is not whole (node(s) 2 stopped by a "
+                                                    "fault of the test before; ")
+        assert text.endswith("quit loadsim and start it again for a new embedded cluster")

@@ -197,3 +197,34 @@ def test_a_refused_field_is_shown_next_to_it_in_a_browser(tmp_path):
         browser.close()
     assert json.loads((out / "config.json").read_text())["simulation"]["aht"] == 30.0
     assert "Traceback" not in ui.log and "resulted in a 500" not in ui.log
+
+
+def test_a_test_after_a_kill_master_fault_starts_on_the_whole_cluster_again(tmp_path):
+    """A kill-master typed into the form left the embedded cluster a node short (its replica promoted, the old
+    master dead): the next test of the same page ran on 5 nodes and its summary said 0 replicas per master. Now the
+    next test restarts the killed node and waits for cluster_state ok before it starts."""
+    out = tmp_path / "ui"
+    with LocustUI("--results-dir", str(out), "--replicas", "1", "--embedded-node-timeout", "1000",
+                  "--aht", "10") as ui:
+        assert _swarm(ui, fault="1:kill-master:0")["success"]
+        time.sleep(6)  # the kill at 1 s, the replica promoted about 1-2 s later (node timeout 1 s)
+        http(f"{ui.base}/stop", {})
+        wait(lambda: _complete(out), 90, "the first test's summary")
+        second_dir = out.with_name(out.name + "-2")
+        assert _swarm(ui, fault="")["success"]
+        wait(lambda: (second_dir / "node_series.csv").exists(), 90, "the second test's samples")
+        time.sleep(4)
+        http(f"{ui.base}/stop", {})
+        wait(lambda: _complete(second_dir), 90, "the second test's summary")
+    first = json.loads((out / "summary.json").read_text())
+    (fault,) = first["faults"]
+    assert fault["action"] == "kill-master" and fault["result"] == "ok", fault
+    restored = [line for line in ui.log.splitlines() if "embedded cluster restored: node(s)" in line]
+    assert len(restored) == 1 and f"node(s) {fault['node_index']}," in restored[0], ui.log[-3000:]
+    second = json.loads((second_dir / "summary.json").read_text())
+    assert (second["cluster"]["masters"], second["cluster"]["replicas"]) == (3, 1), second["cluster"]
+    assert not second["flags"].get("cluster_down") and not second["flags"].get("master_fault"), second["flags"]
+    with open(second_dir / "node_series.csv", newline="") as fh:
+        first_rows = [r for r in csv.DictReader(fh)]
+    first_time = first_rows[0]["time"]
+    assert sum(1 for r in first_rows if r["time"] == first_time and r["state"] == "up") == 6
