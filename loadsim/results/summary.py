@@ -504,8 +504,8 @@ def latency_split(operations: dict[str, Any], workload: dict[str, Any], node_row
                               "(outside the generator's event loop), steady window" if network is not None else
             "not measured (no PING answered)", "redis_us_per_command": redis, "redis_source": source,
             "client_us_per_command": client,
-            "client_source": "generator CPU per command, steady window (all generator processes)" if client else
-            "not measured", "operations": ops}
+            "client_source": "generator CPU per command, steady window (all generator processes, net of their idle "
+                             "CPU)" if client else "not measured", "operations": ops}
 
 
 SILENT_FOR_S = 2.0  # a master that stopped answering and came back counts as a fault after this long: one missed
