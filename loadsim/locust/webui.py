@@ -378,9 +378,10 @@ def view_data(runtime: Any) -> dict[str, Any]:
         # then lies after the run's end)
         data["steady_from_s"] = summary.get("steady_from_s")
         data["operations"] = operations(summary["operations"])
+        verdict, why = verdict_or_why(summary, run.path)
         data["final"] = {"masters": {m["node"]: {"used_memory": m["used_memory"], "keys": m["keys"]}
                                      for m in summary["masters"]},
-                         "verdict": run_verdict(summary, run.path)}
+                         "verdict": verdict, "no_verdict": no_verdict_text(summary, why) if verdict is None else ""}
     return data
 
 
@@ -406,18 +407,30 @@ def written_summary(folder: Path) -> dict[str, Any] | None:
 def run_verdict(summary: dict[str, Any], folder: Any = ".") -> dict[str, Any] | None:
     """The sizing verdict on this run's own deployment (its pairs, load, masters, replicas, TLS): exactly what
     ``loadsim plan --from <this run>`` answers (``loadsim.results.runs.verdict_for``: the same question, the same
-    unit costs fitted on the run). The one place the view asks for a verdict. None when the run cannot be judged
-    (then plan --from says why in one line)."""
+    unit costs fitted on the run). None when the run cannot be judged (then plan --from says why in one line)."""
+    return verdict_or_why(summary, folder)[0]
+
+
+def no_verdict_text(summary: dict[str, Any], why: str) -> str:
+    """What the tab and the charts page say for a finished run without a verdict (one text for both)."""
+    if summary.get("no_steady_window"):
+        why = f"no steady window: {summary['no_steady_window']}"
+    return f"no sizing verdict for this run: {why or 'loadsim plan --from the run says why'}"
+
+
+def verdict_or_why(summary: dict[str, Any], folder: Any = ".") -> tuple[dict[str, Any] | None, str]:
+    """``run_verdict`` and, when there is none, why (plan --from's one line). The one place the view asks for a
+    verdict."""
     from loadsim.errors import LoadsimError
     from loadsim.model import sizing as sz
     from loadsim.results.runs import verdict_for
 
     try:
         v, _ = verdict_for(Path(folder))
-        return sz.verdict_dict(v)
+        return sz.verdict_dict(v), ""
     except (LoadsimError, KeyError, ValueError, ZeroDivisionError) as exc:
         log.info("no sizing verdict for this run: %s", exc)
-        return None
+        return None, str(exc)
 
 
 def _mib(value: float) -> str:
@@ -441,6 +454,9 @@ def tab_rows(data: dict[str, Any]) -> list[dict[str, str]]:
         rows += [{"item": f"constraint: {k['short']}", "value": k["status"],
                   "detail": k["figures"] + (f"; {k['detail']}" if k["detail"] else "")
                   + (f"; fix: {k['fix']}" if k["fix"] and not k["ok"] else "")} for k in verdict["constraints"]]
+    elif final:
+        # the run is over and has no verdict (e.g. no steady window): said, never the live projection's "so far"
+        rows.append({"item": "verdict", "value": "none", "detail": final.get("no_verdict") or ""})
     elif p.get("ready"):
         rows.append({"item": "verdict", "value": p["verdict"],
                      "detail": f"projection from the live samples (the sizing verdict follows the summary): busiest "

@@ -317,3 +317,31 @@ def test_locusts_reset_stats_button_keeps_loadsims_record_and_says_so(tmp_path):
     locust, ours = _locust_csv_counts(out), {k: v["count"] for k, v in summary["operations"].items()}
     assert sum(locust.values()) < sum(ours.values()), (locust, ours)
     assert all(locust.get(k, 0) <= v for k, v in ours.items()), (locust, ours)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium (scripts/ensure-browser.sh)")
+def test_a_test_that_ends_in_its_warm_up_shows_no_steady_window_not_a_projection(tmp_path):
+    """A test from the form whose run time ends inside its warm-up: the tab's verdict row and the charts page say
+    there is no steady window (the summary's reason); before, they kept the live projection's "PASS so far"."""
+    out = tmp_path / "run"
+    with LocustUI("--results-dir", str(out), "--warmup", "60", "--prefill", "false") as ui, \
+            sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        page.set_default_timeout(60_000)
+        page.goto(ui.base + "/")
+        page.click("text=Custom parameters")
+        page.click("text=Advanced options")
+        page.fill("input[name=userCount]", "2")
+        page.fill("input[name=runTime]", "4s")
+        page.click("button:has-text('Start')")
+        page.click("button[role=tab]:has-text('Redis Cluster')")
+        wait(lambda: _complete(out / "summary.json"), 120, "the summary")
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["steady_from_s"] is None and summary["no_steady_window"]
+        text = f"no sizing verdict for this run: no steady window: {summary['no_steady_window']}"
+        table = _table_when(page, lambda t: t.get("verdict", ("",))[0] == "none", "the verdict row of the ended test")
+        assert table["verdict"] == ("none", text), table["verdict"]
+        frame = page.frame_locator("iframe.loadsim-charts")
+        wait(lambda: frame.locator("#verdict").inner_text() == text, 30, "the charts page's verdict")
+        browser.close()

@@ -174,6 +174,16 @@ def test_the_redis_tab_rows_show_the_verdict_and_the_summarys_figures_once_writt
     node = rows["127.0.0.1:7001 (master)"]
     assert node["value"] == "3.0 MiB" and node["detail"].startswith("1,234 keys")
     assert "(end of the run)" in node["detail"]
+    # a finished run without a verdict (stopped in its warm-up): said, not the live projection's "PASS so far"
+    from loadsim.locust.webui import no_verdict_text
+
+    why = "the run ended at 3.9 s, before its steady window was to begin at 30.0 s"
+    text = no_verdict_text({"no_steady_window": why}, "no run with a steady window to calibrate the model on")
+    assert text == f"no sizing verdict for this run: no steady window: {why}"
+    over = {**live, "final": {"masters": {}, "verdict": None, "no_verdict": text}}
+    row = next(r for r in tab_rows(over) if r["item"] == "verdict")
+    assert row == {"item": "verdict", "value": "none", "detail": text}
+    assert no_verdict_text({}, "no complete runs") == "no sizing verdict for this run: no complete runs"
 
 
 def test_histogram_figures_are_hdrhs_own_without_walking_its_buckets_in_python(monkeypatch):
