@@ -139,7 +139,8 @@ GLOSSARY.update({
     "before the send": "time before the operation's first command left: schedule lag (the generator released it "
                        "late) and the wait for a free ORS worker thread; the rig's share, or ORS's queueing",
     "client": "the generator's own work on the operation: its commands x the generator's CPU per command (its CPU "
-              "seconds over the steady window's commands); the rig's share",
+              "seconds over the steady window's commands, less its processes' own idle CPU measured before the "
+              "load); the rig's share",
     "network": "the round trip: the operation's commands x the median PING round trip, measured during the same "
                "window by a probe outside the generator's event loop (loopback on the embedded cluster; give your "
                "production network's round trip to loadsim plan to size for it)",
@@ -161,8 +162,9 @@ GLOSSARY.update({
              "while; empty when it served the whole run",
     "server": "Redis's side: commands it counted (and the client's count beside it), CPU µs per command over every "
               "master; then the generator's CPU µs per command and its highest CPU % of one core",
-    "generator": "the load generator (the Locust process simulating the ORS HA pairs): its CPU per command and "
-                 "its peak CPU; at its ceiling the run is rig-bound",
+    "generator": "the load generator (the Locust process simulating the ORS HA pairs): its CPU per command (net "
+                 "of its processes' idle CPU, the gross figure beside it) and its peak CPU (gross); at its ceiling "
+                 "the run is rig-bound",
     "flags": "what makes a run's numbers doubtful, each with its figure and what to do next ('loadsim explain "
              "flags' lists them); 'none' when nothing was raised and the run is clean",
     "hot master": "one master executed far more commands than the median master (a hot slot): the key layout "
