@@ -329,7 +329,7 @@ class Worker:
     and ASKING from there)."""
 
     __slots__ = ("node", "conns", "index", "op", "commands", "at", "done_ok", "sent", "conn", "slot", "address",
-                 "greenlet", "timeout")
+                 "greenlet", "timeout", "on_readable")
 
     def __init__(self, node: OrsNode, conns: WorkerConnections, index: int):
         self.node = node
@@ -347,6 +347,7 @@ class Worker:
         # no timer per command on the event-loop path: with a socket timeout every operation takes the
         # synchronous path, whose socket enforces it
         self.timeout = bool(node.engine.opts.redis_socket_timeout)
+        self.on_readable = self._readable  # the watcher's callback: one bound method, not a new one per send
 
     def begin(self, op: wl.Op) -> None:
         self.op = self.node.in_flight[self.index] = op
@@ -390,7 +391,7 @@ class Worker:
         # connection closes): stopping it and starting it again one poll later cost libev an epoll_ctl each time
         # (0.71 a command, strace, 5,000 operations/s). Started again here on every send, with this worker's
         # callback: a no-op for libev when it is started already.
-        watcher.start(self._readable, conn)
+        watcher.start(self.on_readable, conn)
 
     def _readable(self, conn: Connection) -> None:
         """The read watcher's callback (in gevent's hub): read the reply of the command in progress on ``conn``."""

@@ -242,7 +242,13 @@ class HaPair:
 
 def session_id(node_id: int, seq: int) -> str:
     """Session id carrying the ORS node id (``sessionid-with-nodeid = true``); format assumed."""
-    return f"{node_id:03d}-{seq % SEQ_SPACE:010d}"
+    return session_prefix(node_id) + _seq_digits(seq)
+
+
+def _seq_digits(seq: int) -> str:
+    # the same digits as f"{seq % SEQ_SPACE:010d}" in a third of its time (0.14 against 0.45 us, timeit): one id per
+    # operation, and PairSchedule.sid keeps its pair's prefix
+    return str(seq % SEQ_SPACE).zfill(10)
 
 
 SEQ_SPACE = 10 ** 10  # a session id's number has 10 digits
@@ -291,6 +297,9 @@ class KeyLayout:
     def __post_init__(self) -> None:
         if self.name not in KEY_LAYOUTS:
             raise OptionsError(f"key layout '{self.name}' unknown; use one of {', '.join(KEY_LAYOUTS)}")
+        # every command's key is built here (two or three per operation): the prefix once, not per key
+        object.__setattr__(self, "_prefix", "" if self.name == "single-hash" else f"ORS:{self.cluster}:")
+        object.__setattr__(self, "_node_tag", self.name == "node-tag")
 
     @property
     def hash_key(self) -> str:
@@ -306,9 +315,9 @@ class KeyLayout:
 
     def key(self, record: str, sid: str) -> str:
         """Key (per-session / node-tag / index bodies) or hash field (single-hash) of a record."""
-        if self.name == "single-hash":
-            return f"{record}:{sid}"
-        return f"ORS:{self.cluster}:{self._tag(sid)}{record}:{sid}"
+        if self._node_tag:
+            return f"{self._prefix}{self._tag(sid)}{record}:{sid}"
+        return f"{self._prefix}{record}:{sid}"
 
     def scan_pattern(self, node_id: int) -> str:
         """Pattern matching the sessions of one ORS node (SCAN MATCH, or HSCAN MATCH of the hash)."""
@@ -380,7 +389,7 @@ def recovery_commands(layout: KeyLayout, sid: str, owner: int, ttl_ms: int, reco
 
 
 # ---------------------------------------------------------------------------------------- schedule
-@dataclass(order=True)
+@dataclass(order=True, slots=True)  # slots: one per due operation, made and read on the generator's hot path
 class Op:
     """One due persistence operation of one session."""
 
@@ -453,6 +462,7 @@ class PairSchedule:
         self.pair = pair
         self.node_id = pair.node_id
         self.id_base = id_base  # the run's first session number (run_id_base); ``seq`` counts from 1 in it
+        self._sid_prefix = session_prefix(self.node_id)
         self.rng = rng or random.Random(f"{params.seed}:{pair.index}")
         self._origin = start  # heap keys count µs from here
         self._seq = 0
@@ -478,6 +488,9 @@ class PairSchedule:
         c = params.complexity
         # lognormal with the requested mean: mu = ln(mean) - sigma^2 / 2
         self._size_mu = math.log(c.record_bytes) - c.record_sigma ** 2 / 2
+        # what every operation's draws read, held here (the same draws in the same order as through params)
+        self._sigma, self._record_bytes, self._records = c.record_sigma, c.record_bytes, c.records
+        self._timer_share, self._timer_bytes = c.timer_share, c.timer_bytes
         self._hist_sizes = [b for b, _ in c.size_histogram]
         self._hist_cum = list(itertools.accumulate(w for _, w in c.size_histogram))
         # lifetime classes: (cumulative share, mean active time, leaked)
@@ -530,14 +543,14 @@ class PairSchedule:
     # -- sizes
     def _session_size(self) -> int:
         """Bytes of one data record: the session's size (lognormal, or the histogram) over its records."""
-        c = self.params.complexity
         if self._hist_sizes:
             size = self.rng.choices(self._hist_sizes, cum_weights=self._hist_cum)[0]
-        elif c.record_sigma == 0:
-            size = c.record_bytes
+        elif self._sigma == 0:
+            size = self._record_bytes
         else:
-            size = min(MAX_RECORD_BYTES, max(16, int(self.rng.lognormvariate(self._size_mu, c.record_sigma))))
-        return max(1, size // c.records) if c.records > 1 else size
+            size = min(MAX_RECORD_BYTES, max(16, int(self.rng.lognormvariate(self._size_mu, self._sigma))))
+        records = self._records
+        return max(1, size // records) if records > 1 else size
 
     def record_sizes(self, gen: np.random.Generator, n: int) -> np.ndarray:
         """``n`` draws of ``_session_size`` at once (the same distribution; numpy's generator)."""
@@ -552,8 +565,7 @@ class PairSchedule:
         return np.maximum(1, size // c.records) if c.records > 1 else size
 
     def _timer_size(self) -> int:
-        c = self.params.complexity
-        return c.timer_bytes if self.rng.random() < c.timer_share else 0
+        return self._timer_bytes if self.rng.random() < self._timer_share else 0
 
     def _updates(self) -> int:
         """Updates of one session: Poisson around the mean (at least 0)."""
@@ -728,7 +740,7 @@ class PairSchedule:
             self._remaining[slot], self._versions[slot], self._lasts[slot] = remaining, version, due
             heapq.heapreplace(self._heap, round((self._next_update(due, end, remaining) - self._origin) * 1e6)
                               << SLOT_BITS | slot)
-            records = self.params.complexity.records
+            records = self._records
             out.append(Op(due, UPDATE, self.sid(seq), self._session_size(), self._timer_size(),
                           record=self.rng.randrange(records) if records > 1 else -1, seq=seq, version=version))
             return
@@ -760,8 +772,8 @@ class PairSchedule:
         return [self.sid(seq) for seq in seqs if created is None or seq <= created]
 
     def sid(self, seq: int) -> str:
-        """The id of this pair's session number ``seq`` (1 = its first) in this run."""
-        return session_id(self.node_id, self.id_base + seq)
+        """The id of this pair's session number ``seq`` (1 = its first) in this run: ``session_id``'s."""
+        return self._sid_prefix + _seq_digits(self.id_base + seq)
 
     def seq_of(self, sid: str) -> int:
         """The session number (1 = the first) of one of this pair's ids in this run (``sid``'s inverse)."""
