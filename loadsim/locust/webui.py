@@ -219,7 +219,7 @@ def projection(nodes: dict[str, dict[str, Any]], live_now: float, params: Any,
     plan's assumed node RAM x maxmemory fraction, and the verdict says it is assumed."""
     from loadsim.errors import FitError
     from loadsim.model import sizing as sz
-    from loadsim.model.question import own_deployment
+    from loadsim.model.question import cluster_maxmemory, own_deployment
     from loadsim.results.capacity import with_capacity_of
 
     cpu_ceiling = sz.PLAN_CPU_CEILING if cpu_ceiling is None else cpu_ceiling  # share of one core
@@ -228,17 +228,17 @@ def projection(nodes: dict[str, dict[str, Any]], live_now: float, params: Any,
     if not masters or live_now <= 0 or params is None:
         return {"ready": False, "reason": "waiting for sessions and server samples"}
     latest = [v["latest"] for v in masters.values()]
-    real = [number(x.get("maxmemory")) for x in latest]
-    if all(m > 0 for m in real):
-        maxmemory, assumed = min(real), ""
-        node_ram_bytes = maxmemory / maxmemory_fraction
+    real = cluster_maxmemory(latest)  # plan --from the finished run reads the same (its masters' maxmemory)
+    if real is not None:
+        maxmemory, assumed = real, ""
     else:
         maxmemory = node_ram_bytes * maxmemory_fraction
         assumed = (f"maxmemory assumed: {node_ram_bytes / 2**30:.1f} GiB node x {maxmemory_fraction:.0%} "
                    "(the cluster's maxmemory is not set)")
     # the cluster as run (a test cluster without replicas fails the plan's failover requirement, as its final
     # verdict does: one answer for the same deployment)
-    replicas = round(sum(1 for v in nodes.values() if v["role"] == "replica") / len(masters))
+    # (whole replicas per master, as the summary counts them: 2 replicas for 3 masters is 0 per master)
+    replicas = sum(1 for v in nodes.values() if v["role"] == "replica") // len(masters)
     run = sz.MeasuredRun(
         name="live", run_class=sz.IN_PROGRESS, evidence="", tls=tls, ha_pairs=params.ha_pairs,
         masters=len(masters), live_sessions=live_now, used_memory=sum(number(x.get("used_memory")) for x in latest),
@@ -251,9 +251,10 @@ def projection(nodes: dict[str, dict[str, Any]], live_now: float, params: Any,
         return {"ready": False, "reason": f"waiting: {exc}"}
     try:
         costs = with_capacity_of(costs, (capacity_from,), tls)  # checked at start: a folder with capacity.json
+        ram = {} if real is not None else {"node_ram_bytes": node_ram_bytes}  # the cluster's maxmemory, or plan's
         d = own_deployment(params, masters=len(masters), replicas=replicas, tls=tls, aof=aof,
-                           network_rtt_us=network_rtt_us, node_ram_bytes=node_ram_bytes,
-                           maxmemory_fraction=maxmemory_fraction, cpu_ceiling=cpu_ceiling)
+                           network_rtt_us=network_rtt_us, maxmemory=real, maxmemory_fraction=maxmemory_fraction,
+                           cpu_ceiling=cpu_ceiling, **ram)
     except UserError as exc:  # e.g. a maxmemory below what a plan accepts as a node; a capacity file damaged since
         return {"ready": False, "reason": f"cannot assess this cluster: {exc}"}
     v = sz.verdict(d, costs, with_envelope=False, with_search=False)  # no master count shown: see verdict

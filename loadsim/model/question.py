@@ -274,14 +274,32 @@ def ask(base: Deployment, asked: str = PLAN_DEFAULTS, **changes: Any) -> Questio
     return Question(d, asked, changed)
 
 
+def cluster_maxmemory(masters: list[dict[str, Any]]) -> float | None:
+    """The smallest maxmemory of the masters (each a dict with INFO memory's ``maxmemory``: a summary's masters or
+    the live samples) when every one has it set: the limit a run's question is asked about; None when any is
+    unset (0) or not recorded (a summary before the figure)."""
+    limits = []
+    for m in masters:
+        try:
+            limits.append(float(m.get("maxmemory") or 0))
+        except (TypeError, ValueError):
+            limits.append(0.0)
+    return min(limits) if limits and all(x > 0 for x in limits) else None
+
+
 def own_deployment(p: wl.WorkloadParams, masters: int, replicas: int, tls: bool = False, aof: bool | None = None,
-                   network_rtt_us: float | None = None, **changes: Any) -> Deployment:
+                   network_rtt_us: float | None = None, maxmemory: float | None = None, **changes: Any
+                   ) -> Deployment:
     """The deployment a run simulated: its pairs and their workload ``p``, its cluster's masters, replicas per
-    master, TLS and AOF (None: the plan's default, e.g. a summary that does not say) and the production round trip
-    it was given (None: the plan's default). Everything a run does not have (node RAM, SLO) stays the plan's
-    default, unless ``changes`` give it. The one builder of a run's question: ``plan --from RUN``, the web tab's
-    verdict on the finished run and its live projection."""
+    master, TLS and AOF (None: the plan's default, e.g. a summary that does not say), the production round trip
+    it was given (None: the plan's default) and its masters' maxmemory (None or 0: not set; set, it is the memory
+    limit asked about: node RAM = maxmemory / the maxmemory fraction). Everything a run does not have (node RAM
+    without a maxmemory, SLO) stays the plan's default, unless ``changes`` give it. The one builder of a run's
+    question: ``plan --from RUN``, the web tab's verdict on the finished run and its live projection."""
     extra: dict[str, Any] = {} if aof is None else {"aof": aof}
     if network_rtt_us is not None:
         extra["network_rtt_us"] = network_rtt_us
+    if maxmemory:
+        fraction = changes.get("maxmemory_fraction", Deployment.maxmemory_fraction)
+        extra["node_ram_bytes"] = maxmemory / fraction
     return deployment_for(p, masters=masters, replicas=replicas, tls=tls, **extra, **changes)

@@ -194,7 +194,7 @@ def _own_question(run: Path) -> tuple[sz.Deployment, dict[str, Any]] | None:
     rtt = run_settings((_read(run / "config.json") or {}).get("simulation") or {}).network_rtt_us
     own = question.own_deployment(workload, masters=len(summary["masters"]), replicas=int(cluster.get("replicas") or 0),
                                   tls=bool(cluster.get("tls")), aof=None if aof is None else bool(aof),
-                                  network_rtt_us=rtt)
+                                  network_rtt_us=rtt, maxmemory=question.cluster_maxmemory(summary["masters"]))
     return own, summary
 
 

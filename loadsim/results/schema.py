@@ -136,6 +136,9 @@ class MasterFigures(TypedDict):
     used_memory_start: Annotated[int, "bytes, first sample"]
     used_memory_steady_mean: Annotated[int, "bytes, mean over the steady window"]
     used_memory_rss: Annotated[int, "bytes, at the end"]
+    maxmemory: NotRequired[Annotated[int, "the node's maxmemory setting (INFO memory), bytes, last sample; 0: none. "
+                                          "Set on every master, it is the run's own node memory limit in its "
+                                          "question (plan --from, the web tab)"]]
     keys: Annotated[int, "keys at the end"]
     connected_clients: Annotated[int, "at the end"]
     cpu_s: Annotated[float, "used_cpu_sys + used_cpu_user delta, whole run"]

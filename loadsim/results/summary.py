@@ -199,6 +199,7 @@ def master_figures(node_rows: list[dict[str, Any]], steady_from_s: float | None,
             "used_memory_start": int(number(first.get("used_memory"))),
             "used_memory_steady_mean": round(statistics.fmean(number(r.get("used_memory")) for r in steady_masters)),
             "used_memory_rss": int(number(last.get("used_memory_rss"))),
+            "maxmemory": int(number(last.get("maxmemory"))),
             "keys": int(number(last.get("keys"))),
             "connected_clients": int(number(last.get("connected_clients"))),
             # to the µs Redis reports them in: a master's steady window in a 6 s run holds ~50 ms of CPU, and a

@@ -301,6 +301,33 @@ def test_a_run_stopped_in_its_warm_up_has_no_steady_window_on_any_surface(cluste
     assert run_verdict(s, out) is None
 
 
+def test_the_clusters_maxmemory_is_the_memory_limit_of_the_runs_question_live_and_finished(tmp_path):
+    """Masters with maxmemory set: the web tab's live projection judged memory against it while plan --from the run
+    judged against plan's assumed node RAM (a PASS and a FAIL possible for one run). Both ask the run's own question
+    (question.own_deployment with the masters' maxmemory): the same limit, the same memory verdict."""
+    from loadsim.config.simulation import run_settings
+    from loadsim.locust.webui import node_series, projection
+    from loadsim.results.runs import workload_of
+
+    with EmbeddedCluster(ClusterSpec(masters=3, maxmemory="64mb")) as limited:
+        proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(limited), run_time="6s")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert [m["maxmemory"] for m in summary["masters"]] == [64 * 2**20] * 3
+    plan = json.loads(subprocess.run([sys.executable, "-m", "loadsim", "plan", "--from", str(out), "--json"], cwd=ROOT,
+                                     capture_output=True, text=True, timeout=120).stdout)
+    d = plan["deployment"]
+    assert d["node_ram_bytes"] * d["maxmemory_fraction"] == pytest.approx(64 * 2**20)
+    memory = next(k for k in plan["constraints"] if k["name"].startswith("memory"))
+    with open(out / "node_series.csv", newline="") as f:
+        samples = list(csv.DictReader(f))
+    config = json.loads((out / "config.json").read_text())
+    live = projection(node_series(samples), summary["live_sessions"]["steady_mean"], workload_of(config),
+                      network_rtt_us=run_settings(config["simulation"]).network_rtt_us)
+    assert live["ready"] and live["maxmemory"] == 64 * 2**20 and not live["maxmemory_assumed"], live
+    assert live["constraints"][memory["name"]] == memory["status"], (live["constraints"], memory)
+
+
 def test_type_other_than_redis_persists_nothing(cluster, tmp_path):
     proc, out = locust_run(tmp_path, *SMALL, *nodes_arg(cluster), "--type", "cassandra",
                            "--ors-cluster-name", "cass", run_time="4s")
