@@ -38,7 +38,7 @@ from loadsim.locust.scheduler import Scheduler
 from loadsim.model import records
 from loadsim.model import workload as wl
 from loadsim.model.estate import Estate, estate_with_flags
-from loadsim.redis.client import WOULD_BLOCK, ClusterClient, Connection, ErrorWindows, WorkerConnections
+from loadsim.redis.client import WOULD_BLOCK, ClusterClient, Connection, ErrorWindows, WorkerConnections, pack
 from loadsim.results.recorder import Recorder
 
 if TYPE_CHECKING:  # imported for the types only
@@ -372,7 +372,7 @@ class Worker:
             self.greenlet = gevent.spawn(self._rest, None)
             return
         conn, self.slot, self.address = route
-        data = hiredis.pack_command(cmd)
+        data = pack(cmd)
         try:
             n = conn.nb_send(data)  # type: ignore[misc]
         except WOULD_BLOCK:

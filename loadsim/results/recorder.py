@@ -101,6 +101,16 @@ def stats(hist: HdrHistogram) -> dict[str, float]:
     return out
 
 
+class Counts(Counter):
+    """A Counter whose item assignment and deletion are dict's own. Counter's ``__delitem__`` (no KeyError for a
+    missing key) is Python code, so CPython sent every ``counts[k] += 1`` through the Python-level item slot: 1,900
+    CPU instructions an increment against 960 for a dict (valgrind), two per operation on the generator's hot path.
+    Nothing here deletes a count."""
+
+    __setitem__ = dict.__setitem__
+    __delitem__ = dict.__delitem__
+
+
 class Recorder:
     """Histograms and counters of one process. Not thread-safe; gevent greenlets are fine."""
 
@@ -110,12 +120,12 @@ class Recorder:
         # op -> (service, latency, before_send) not yet recorded
         self._waiting: dict[str, tuple[list[float], list[float], list[float]]] = {}
         self._lag_waiting: list[float] = []
-        self.ops: Counter[str] = Counter()  # successful operations by name, whole run (the per-second series)
+        self.ops: Counter[str] = Counts()  # successful operations by name, whole run (the per-second series)
         self.errors: Counter[str] = Counter()  # failed operations by error kind, whole run
         # The counting convention every surface shares (summary, text, Locust's tables and CSV): an operation
         # is counted in ``window`` (ok or failed, as Locust counts requests) when it was due in the statistics
         # window, else in ``warmup`` (pre-fill, warm-up), which no percentile includes.
-        self.window: Counter[str] = Counter()
+        self.window: Counter[str] = Counts()
         self.warmup: Counter[str] = Counter()
         self.errors_by_op: Counter[str] = Counter()  # failed operations by operation name, statistics window
         self.commands = 0  # Redis commands acknowledged (for the server cross-check)
