@@ -2,8 +2,10 @@
 
 Redis's own counters are independent of the load generator: memory, keys, commands processed and
 CPU seconds (``used_cpu_sys/user``, which include socket I/O and TLS, unlike ``commandstats``).
-The monitor uses its own connections (one per node), so it adds one client per node and, per node
-and second, one ``INFO default commandstats`` and one ``CLUSTER INFO`` (sent together, one round trip).
+Per node and second, one ``INFO default commandstats`` and one ``CLUSTER INFO`` (sent together, one round
+trip), asked and parsed in a process of its own (``loadsim.redis.sampler``: not in the generator's event loop),
+over its own connection to each node; the monitor's process keeps one more per node for what it asks itself
+(discovery, the baseline before the load, commandstats and the environment at the start and end).
 ``ping_us`` (the network round trip) comes from a probe in a process of its own (``loadsim.redis.roundtrip``),
 which adds one more client per node and a burst of PINGs per node and second.
 
@@ -15,23 +17,25 @@ nor stalls the other nodes' rows.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import redis
 
 from loadsim.config.persistence import PersistenceOptions, RedisNode
 from loadsim.redis.roundtrip import RoundTripProbe, settings_for
+from loadsim.redis.sampler import NO_ANSWER as NO_ANSWER
+from loadsim.redis.sampler import NODE_FIELDS as NODE_FIELDS
+from loadsim.redis.sampler import NOT_WORKLOAD as NOT_WORKLOAD
+from loadsim.redis.sampler import SAMPLE_TIMEOUT_S as SAMPLE_TIMEOUT_S
+from loadsim.redis.sampler import NodeSampler, SamplerProcess
+from loadsim.redis.sampler import redis_py_kwargs as redis_py_kwargs
+from loadsim.redis.sampler import workload_commands as workload_commands
 from loadsim.redis.topology import parse_nodes
 
-NODE_FIELDS = (
-    "used_memory", "used_memory_rss", "used_memory_peak", "mem_fragmentation_ratio", "keys", "expires",
-    "connected_clients", "total_commands_processed", "instantaneous_ops_per_sec", "used_cpu_sys",
-    "used_cpu_user", "used_cpu_sys_main_thread", "used_cpu_user_main_thread", "total_net_input_bytes",
-    "total_net_output_bytes", "total_connections_received", "master_repl_offset", "replica_of", "workload_commands",
-    "cluster_state", "ping_us", "maxmemory",
-)
+log = logging.getLogger(__name__)
+
 # keys a run's baseline examines per master to count those under its own prefix (SCAN, 1,000 a call): a
 # production-size cluster would take minutes to walk; past this the count reads "at least"
 BASELINE_SCAN_KEYS = 200_000
@@ -44,60 +48,21 @@ BASELINE_SAMPLE_KEYS = 1000  # keys whose MEMORY USAGE gives the mean (one pipel
 # The idle window before the load: an idle master spends ~0.25 to 0.5 % of a core (serverCron and clusterCron at
 # hz 10, the cluster bus, the monitor's INFO); 1 s of it is 2.5 to 5 ms of CPU against counters in µs.
 IDLE_WINDOW_S = 1.0
-SAMPLE_TIMEOUT_S = 0.5  # a node silent this long (connect or reply) is "down" for this sample
-# Errors that mean "no answer" (the node is down, paused or unreachable), not "answered with an error".
-NO_ANSWER = (redis.ConnectionError, redis.TimeoutError)
-# Commands that are not the workload: monitoring, connection set-up, cluster discovery.
-NOT_WORKLOAD = {"info", "config|get", "config", "cluster|nodes", "cluster|slots", "cluster|shards", "cluster|info",
-                "ping", "auth", "hello", "client|setname", "client|list", "client|id", "command", "command|docs",
-                "cluster|keyslot", "memory|stats", "memory|usage", "dbsize", "cluster|myid", "select"}
-
-
-def workload_commands(commandstats: dict[str, dict[str, float]]) -> int:
-    """Calls of workload commands in a commandstats snapshot of one node."""
-    return int(sum(v.get("calls", 0) for k, v in commandstats.items() if k.lower() not in NOT_WORKLOAD))
-
-
-def _cluster_state(reply: Any) -> str | None:
-    """``cluster_state`` of a CLUSTER INFO reply (a dict or the raw text, as redis-py gives it)."""
-    if isinstance(reply, dict):
-        value = reply.get("cluster_state")
-        return None if value is None else str(value)
-    if isinstance(reply, (str, bytes)):
-        text = reply.decode() if isinstance(reply, bytes) else reply
-        for line in text.splitlines():
-            if line.startswith("cluster_state:"):
-                return line.split(":", 1)[1].strip()
-    return None
 # Parameters whose values are secrets or differ per node for no reason a reader cares about.
 _CONFIG_SKIP = ("requirepass", "masterauth", "masteruser", "port", "tls-port", "cluster-port", "dir", "pidfile",
                 "logfile", "cluster-config-file", "unixsocket", "user")
-
-
-def redis_py_kwargs(opts: PersistenceOptions, node: RedisNode, timeout_s: float = 5.0) -> dict[str, Any]:
-    """Keyword arguments for ``redis.Redis`` reaching one node with these options, no retries."""
-    kw: dict[str, Any] = {"host": node.host, "port": node.port, "username": opts.username,
-                          "password": opts.password, "socket_timeout": timeout_s,
-                          "socket_connect_timeout": timeout_s, "decode_responses": True, "retry": None}
-    if opts.tls_enabled:
-        kw.update(ssl=True, ssl_ca_certs=opts.tls_cacert, ssl_ca_path=opts.tls_cacertdir,
-                  ssl_certfile=opts.tls_cert, ssl_keyfile=opts.tls_key, ssl_check_hostname=True)
-        if opts.tls_sni:
-            kw["ssl_check_hostname"] = False  # redis-py verifies against host; SNI name checked by check.py
-    return kw
 
 
 class NodeMonitor:
     """Samples every node of a cluster. ``opts`` should have rights to INFO (admin options for the
     embedded cluster); when INFO is denied, rows carry ``error`` and the run goes on."""
 
-    def __init__(self, opts: PersistenceOptions, measure_roundtrip: bool = True):
+    def __init__(self, opts: PersistenceOptions, measure_roundtrip: bool = True, sample_in_child: bool = True):
         self.opts = opts
         self.nodes: dict[RedisNode, str] = {}
         self.slot_map: dict[RedisNode, list[list[int]]] = {}
-        self._clients: dict[RedisNode, redis.Redis] = {}
-        self._pool: ThreadPoolExecutor | None = None
-        self._info_sections: tuple[str, ...] = ("default", "commandstats")  # one INFO (Redis >= 7)
+        # this process's connections (discovery, baseline, the end's INFO; every sample when no child samples)
+        self._local = NodeSampler(opts)
         # What the last sample saw: the role of every node that answered, and the nodes that did not.
         self.roles_now: dict[RedisNode, str] = {}
         self.down: set[RedisNode] = set()
@@ -114,12 +79,17 @@ class NodeMonitor:
                 self.roundtrip = RoundTripProbe(settings_for(opts, list(self.nodes)))
             except OSError:  # the run goes on; its latency split says the network was not measured
                 self.roundtrip = None
+        # the per-second sample's questions and parsing, outside this process's event loop (loadsim.redis.sampler
+        # says why); without it, this process samples as it always did
+        self.sampler: SamplerProcess | None = None
+        if sample_in_child:
+            try:
+                self.sampler = SamplerProcess(settings_for(opts, list(self.nodes)))
+            except OSError as exc:
+                log.warning("monitor: the sampler process did not start (%s); sampling in this process", exc)
 
     def _client(self, node: RedisNode) -> redis.Redis:
-        c = self._clients.get(node)
-        if c is None:
-            c = self._clients[node] = redis.Redis(**redis_py_kwargs(self.opts, node, SAMPLE_TIMEOUT_S))
-        return c
+        return self._local.client(node)
 
     def discover(self) -> None:
         """Find every node (masters and replicas) and the slot ownership from CLUSTER NODES."""
@@ -143,66 +113,26 @@ class NodeMonitor:
     def sample(self) -> list[dict[str, Any]]:
         """One row per node with NODE_FIELDS, the nodes asked in parallel. ``state`` is ``up`` when the node
         answered (``error`` set if it answered with an error, e.g. INFO refused), ``down`` when it did not
-        answer within SAMPLE_TIMEOUT_S (``error`` names why: ConnectionError, TimeoutError)."""
+        answer within SAMPLE_TIMEOUT_S (``error`` names why: ConnectionError, TimeoutError). The questions and
+        their parsing run in the sampler's child process when it is up (``SamplerProcess`` says why), else here."""
         now = time.time()
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=max(1, min(32, len(self.nodes))),
-                                            thread_name_prefix="loadsim-monitor")
-        self.answered_at = {}
-        rows = list(self._pool.map(lambda item: self._sample_node(now, *item), list(self.nodes.items())))
+        asked = [(node, self.roles_now.get(node, role)) for node, role in self.nodes.items()]
+        got = self.sampler.sample(now, asked) if self.sampler is not None else None
+        if got is None and self.sampler is not None:  # the child ended: today's in-process path from now on
+            log.warning("monitor: the sampler process ended; sampling in this process from now on")
+            self.sampler.close()
+            self.sampler = None
+        rows, self.answered_at = got if got is not None else self._local.sample(now, asked)
         for row, node in zip(rows, self.nodes, strict=True):
+            if self.roundtrip is not None:
+                # the network round trip of this second, from the probe's process (not this one's event loop)
+                row["ping_us"] = self.roundtrip.take(str(node))
             if row["state"] == "down":
                 self.down.add(node)
             else:
                 self.down.discard(node)
                 self.roles_now[node] = row["role"]
         return rows
-
-    def _sample_node(self, now: float, node: RedisNode, role: str) -> dict[str, Any]:
-        row: dict[str, Any] = {"time": now, "node": str(node), "role": self.roles_now.get(node, role), "state": "up"}
-        try:
-            # the network round trip of this second, from the probe's process (not this one's event loop)
-            if self.roundtrip is not None:
-                row["ping_us"] = self.roundtrip.take(str(node))
-            client = self._client(node)
-            pipe = client.pipeline(transaction=False)
-            pipe.info(*self._info_sections)
-            pipe.execute_command("CLUSTER", "INFO")
-            info, cluster = pipe.execute(raise_on_error=False)
-            self.answered_at[str(node)] = time.time()
-        except NO_ANSWER as exc:
-            row.update(state="down", error=type(exc).__name__)
-            return row
-        except redis.RedisError as exc:
-            row["error"] = type(exc).__name__
-            return row
-        if isinstance(info, NO_ANSWER):
-            row.update(state="down", error=type(info).__name__)
-            return row
-        if isinstance(info, redis.ResponseError) and len(self._info_sections) > 1 \
-                and not isinstance(info, redis.AuthenticationError) and "NOPERM" not in str(info).upper():
-            self._info_sections = ("all",)  # Redis < 7: one section per INFO; "all" has commandstats too
-        if not isinstance(cluster, Exception):
-            row["cluster_state"] = _cluster_state(cluster)
-        if isinstance(info, Exception) or not isinstance(info, dict):
-            row["error"] = type(info).__name__
-            return row
-        db = info.get("db0") or {}
-        row["keys"] = db.get("keys", 0) if isinstance(db, dict) else 0
-        row["expires"] = db.get("expires", 0) if isinstance(db, dict) else 0
-        row["role"] = "master" if info.get("role") == "master" else "replica"
-        for f in NODE_FIELDS:
-            if f not in ("keys", "expires", "replica_of", "workload_commands", "cluster_state", "ping_us"):
-                row[f] = info.get(f)
-        stats = {k.removeprefix("cmdstat_"): v for k, v in info.items() if k.startswith("cmdstat_") and
-                 isinstance(v, dict)}
-        if stats:
-            row["workload_commands"] = workload_commands(stats)
-        if row["role"] == "replica" and info.get("master_host"):
-            # a replica's master_repl_offset is what it has applied; its master's, what was written:
-            # the difference is the replication lag in bytes
-            row["replica_of"] = f"{info['master_host']}:{info['master_port']}"
-        return row
 
     def baseline(self, prefix: str) -> dict[str, Any]:
         """What the cluster held before a run's first write, per master that answers: ``keys`` (DBSIZE),
@@ -338,12 +268,10 @@ class NodeMonitor:
         if self.roundtrip is not None:
             self.roundtrip.close()
             self.roundtrip = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-        for c in self._clients.values():
-            c.close()
-        self._clients.clear()
+        if self.sampler is not None:
+            self.sampler.close()
+            self.sampler = None
+        self._local.close()
 
 
 def _latency_percentiles(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
