@@ -37,6 +37,8 @@ from loadsim import defaults as D
 from loadsim.config.persistence import PersistenceOptions, RedisNode, write_ors_config
 from loadsim.embedded import tlsgen
 from loadsim.errors import ClusterError
+from loadsim.redis.child import pid_alive as pid_alive
+from loadsim.redis.child import wait_exit
 from loadsim.redis.topology import parse_nodes
 
 ORS_USER = "ors"
@@ -184,28 +186,6 @@ def _free_port(host: str, taken: set[int]) -> int:
             taken.add(port)
             return port
     raise ClusterError("no free TCP port found on loopback")
-
-
-def pid_alive(pid: int) -> bool:
-    """True while *pid* is a running (not zombie) process."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            state = fh.read().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
-def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
-    """Wait up to *timeout* s for a child to exit (and reap it); True if it did. Polls rather than
-    ``Popen.wait(timeout)``: under gevent's monkey-patching (any process that imported locust) that
-    wait can miss an exit and sleep the whole timeout."""
-    deadline = time.monotonic() + timeout
-    while proc.poll() is None and pid_alive(proc.pid):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def _cwd_and_exe(pid: int) -> tuple[str, str] | None:
@@ -446,7 +426,7 @@ class EmbeddedCluster:
         if pipe is not None:
             os.close(pipe)
             self._watchdog_pipe = None
-            if not _wait_exit(self._watchdog, 10):
+            if not wait_exit(self._watchdog, 10):
                 self._watchdog.kill()
 
     def _log_tail(self, node: NodeProcess, lines: int = 3) -> str:
@@ -562,7 +542,7 @@ class EmbeddedCluster:
     def _reap(self, pid: int, block: bool = False) -> None:
         proc = self._popen.get(pid)
         if proc is not None:
-            _wait_exit(proc, 5 if block else 0.0)
+            wait_exit(proc, 5 if block else 0.0)
 
     def __enter__(self) -> EmbeddedCluster:
         return self.start() if not self.nodes else self

@@ -32,6 +32,8 @@ import sys
 import time
 from typing import IO, Any
 
+from loadsim.redis.child import end_child
+
 PERIOD_S = 1.0  # one burst per node per second, as the monitor samples
 BURST = 20  # pings per burst: a median that a single late wake-up does not move
 TIMEOUT_S = 0.5  # a node silent this long (paused, down) gets no row this period, as the monitor's SAMPLE_TIMEOUT_S
@@ -211,11 +213,7 @@ class RoundTripProbe:
                 self.proc.stdin.close()
             except OSError:
                 pass
-            try:
-                self.proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            end_child(self.proc)  # not Popen.wait(timeout): loadsim.redis.child says why
         self._drain()
         if self._fd is not None:
             os.close(self._fd)

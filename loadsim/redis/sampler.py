@@ -36,6 +36,7 @@ from typing import IO, Any
 import redis
 
 from loadsim.config.persistence import PersistenceOptions, RedisNode
+from loadsim.redis.child import end_child
 
 log = logging.getLogger(__name__)
 
@@ -299,12 +300,7 @@ class SamplerProcess:
         if self._in >= 0:
             os.close(self._in)  # EOF on the child's stdin: it ends
             self._in = -1
-        if self.proc.poll() is None:
-            try:
-                self.proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_child(self.proc)  # not Popen.wait(timeout): loadsim.redis.child says why
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
