@@ -250,6 +250,9 @@ class OrsNode:
         # the records read back, then the new owner: the list the sizing's latency counts (workload.recovery_commands)
         commands = wl.recovery_commands(layout, op.sid, self.dbid, eng.ttl_ms, eng.records)
         ok = 0
+        # the version acknowledged before the read: the session's updates run on the other worker threads meanwhile
+        # (records.check says why a write acknowledged later may be missing from the read)
+        before = self.acked[op.seq - 1] if state is not None and self.acked is not None and op.seq else 0
         sent = clock()
         try:
             first = conn.execute(commands[0][1], *commands[0])
@@ -273,7 +276,7 @@ class OrsNode:
             value = first[0] if layout.name == "single-hash" else first
             acked = self.acked[op.seq - 1] if self.acked is not None and op.seq else 0
             verdict = ("never_acknowledged" if not acked else records.ENDED_VERDICT if acked == records.ENDED
-                       else records.check(op.sid, value, acked))
+                       else records.check(op.sid, value, acked, before if before != records.ENDED else None))
             if verdict == records.MISSING and self.deleting(op.sid):
                 # another worker thread of this node is deleting the session (the session ended during its
                 # restore): Redis applied the delete before this read, its reply is not back yet, so the last
