@@ -8,8 +8,12 @@ child had exited and been reaped. Polling ``poll()`` and the child's ``/proc`` s
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 import time
+from collections.abc import Callable
+from typing import IO, Any
 
 
 def pid_alive(pid: int) -> bool:
@@ -38,3 +42,16 @@ def end_child(proc: subprocess.Popen[bytes], timeout: float = 3.0) -> None:
         return
     proc.kill()
     wait_exit(proc, timeout)
+
+
+def child_main(loop: Callable[[dict[str, Any], IO[str], IO[str]], None]) -> None:
+    """A child's entry point (``python -m loadsim.redis.roundtrip`` / ``.sampler``): its settings are the first line
+    on stdin (secrets never on the command line), then ``loop(settings, stdin, stdout)`` until stdin closes; a parent
+    that died (broken pipe) or a Ctrl-C ends it quietly."""
+    line = sys.stdin.readline()
+    if not line:
+        return
+    try:
+        loop(json.loads(line), sys.stdin, sys.stdout)
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass

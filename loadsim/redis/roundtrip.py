@@ -32,7 +32,7 @@ import sys
 import time
 from typing import IO, Any
 
-from loadsim.redis.child import end_child
+from loadsim.redis.child import child_main, end_child
 
 PERIOD_S = 1.0  # one burst per node per second, as the monitor samples
 BURST = 20  # pings per burst: a median that a single late wake-up does not move
@@ -221,13 +221,7 @@ class RoundTripProbe:
 
 
 def main() -> None:
-    line = sys.stdin.readline()
-    if not line:
-        return
-    try:
-        probe(json.loads(line), sys.stdin, sys.stdout)
-    except (BrokenPipeError, KeyboardInterrupt):
-        pass
+    child_main(probe)
 
 
 if __name__ == "__main__":

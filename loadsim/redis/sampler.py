@@ -36,7 +36,7 @@ from typing import IO, Any
 import redis
 
 from loadsim.config.persistence import PersistenceOptions, RedisNode
-from loadsim.redis.child import end_child
+from loadsim.redis.child import child_main, end_child
 
 log = logging.getLogger(__name__)
 
@@ -307,13 +307,7 @@ class SamplerProcess:
 
 
 def main() -> None:
-    line = sys.stdin.readline()
-    if not line:
-        return
-    try:
-        serve(json.loads(line), sys.stdin, sys.stdout)
-    except (BrokenPipeError, KeyboardInterrupt):
-        pass
+    child_main(serve)
 
 
 if __name__ == "__main__":

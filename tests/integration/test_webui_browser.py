@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from webui_support import LocustUI, http, wait
+from webui_support import LocustUI, http, open_start_page, wait
 
 from loadsim.config.simulation import GROUPS
 from loadsim.model import workload as wl
@@ -66,10 +66,7 @@ def test_the_form_and_the_redis_tab_in_a_browser(tmp_path):
     out = tmp_path / "run"
     summary_file = out / "summary.json"
     with LocustUI("--results-dir", str(out), "--aht", "30") as ui, sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1100, "height": 1400})
-        page.set_default_timeout(60_000)
-        page.goto(ui.base + "/")
+        browser, page = open_start_page(pw, CHROMIUM, ui.base)
         page.click("text=Custom parameters")
         page.click("text=Advanced options")
         page.wait_for_selector(".loadsim-group")
@@ -229,10 +226,7 @@ def test_a_test_started_from_the_form_has_the_headless_steady_window_and_a_secon
     out = tmp_path / "run"
     second = out.with_name("run-2")
     with LocustUI("--results-dir", str(out)) as ui, sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1100, "height": 1400})
-        page.set_default_timeout(60_000)
-        page.goto(ui.base + "/")
+        browser, page = open_start_page(pw, CHROMIUM, ui.base)
         tables, first_files = [], None
         for folder in (out, second):
             if folder == second:
@@ -291,10 +285,7 @@ def test_locusts_reset_stats_button_keeps_loadsims_record_and_says_so(tmp_path):
     out = tmp_path / "run"
     with LocustUI("--results-dir", str(out), "--aht", "10", "--cps-per-pair", "10") as ui, \
             sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1100, "height": 1400})
-        page.set_default_timeout(60_000)
-        page.goto(ui.base + "/")
+        browser, page = open_start_page(pw, CHROMIUM, ui.base)
         page.click("text=Custom parameters")
         page.fill("input[name=userCount]", "2")
         page.click("button:has-text('Start')")
@@ -334,10 +325,7 @@ def test_a_test_that_ends_in_its_warm_up_shows_no_steady_window_not_a_projection
     out = tmp_path / "run"
     with LocustUI("--results-dir", str(out), "--warmup", "60", "--prefill", "false") as ui, \
             sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1100, "height": 1400})
-        page.set_default_timeout(60_000)
-        page.goto(ui.base + "/")
+        browser, page = open_start_page(pw, CHROMIUM, ui.base)
         page.click("text=Custom parameters")
         page.click("text=Advanced options")
         page.fill("input[name=userCount]", "2")

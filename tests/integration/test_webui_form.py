@@ -4,7 +4,7 @@ import csv
 import json
 import time
 
-from webui_support import LocustUI, http, wait
+from webui_support import LocustUI, http, open_start_page, wait
 
 
 def _complete(folder):
@@ -158,10 +158,7 @@ def test_a_refused_field_is_shown_next_to_it_in_a_browser(tmp_path):
     out = tmp_path / "ui"
     with LocustUI("--type", "cassandra", "--results-dir", str(out), "--aht", "30") as ui, \
             sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
-        page.set_default_timeout(60_000)
-        page.goto(ui.base + "/")
+        browser, page = open_start_page(pw, chromium, ui.base, 900)
         page.click("text=Custom parameters")
         page.click("text=Advanced options")
         page.wait_for_selector(".loadsim-group")

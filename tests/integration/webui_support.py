@@ -55,3 +55,12 @@ class LocustUI:
         self.proc.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.log, _ = self.proc.communicate(timeout=60)
+
+
+def open_start_page(pw, chromium, base, height=1400):
+    """Debian's chromium on Locust's start page (``base``), 60 s per action: (browser, page); the caller closes."""
+    browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+    page = browser.new_page(viewport={"width": 1100, "height": height})
+    page.set_default_timeout(60_000)
+    page.goto(base + "/")
+    return browser, page
