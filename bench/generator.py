@@ -16,9 +16,17 @@
    Rounds alternate loadsim and memtier (the machine is shared and noisy); each round also measures
    ``redis-benchmark -c 1`` (one connection, waits for every reply) as a second reference, and records the
    load average and the host's CPU pressure (``/proc/pressure/cpu``, some avg10) beside its figures.
-3. ``--hog N`` runs N busy-looping processes beside everything (a contended host): how achieved and lag
+   Each round also splits both generators' CPU per command over the same mid-run window (from 40 % to 90 % of
+   the run, read from ``/proc/PID``; commands from Redis's commandstats over that window): user and kernel µs,
+   and context switches per command, involuntary (pre-empted, mostly by a Redis server its send woke on the same
+   core) and voluntary (blocked in the event loop's wait). The steady-window figure of the ratio stays loadsim's
+   own summary's.
+3. ``--pin`` puts the cluster's servers on the first half of the CPUs and every generator (loadsim's process and
+   its children, memtier, redis-benchmark) on the other half: the generators then share no core with Redis, as
+   an ORS host shares none with its Redis nodes in production. Both generators get the same placement.
+4. ``--hog N`` runs N busy-looping processes beside everything (a contended host): how achieved and lag
    degrade for loadsim and memtier alike.
-4. Memory: the generator's maximum RSS (``client.max_rss_bytes`` of summary.json) at 0, 1 M and 10 M live
+5. Memory: the generator's maximum RSS (``client.max_rss_bytes`` of summary.json) at 0, 1 M and 10 M live
    sessions, and the pre-fill's time before the first steady operation (long AHT, ``--type cassandra`` so
    no Redis traffic: the sessions live only in the generator as data).
 
@@ -101,7 +109,7 @@ def redis_benchmark(cluster: EmbeddedCluster, size: int, clients: int, requests:
     cpu0, t0 = children_cpu(), time.perf_counter()
     out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(node.port), "--cluster", "-t", "set",
                           "-d", str(size), "-c", str(clients), "-n", str(requests), "-P", "1", "-q"],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, preexec_fn=on_generator_cpus)
     wall, cpu = time.perf_counter() - t0, children_cpu() - cpu0
     if out.returncode != 0:
         raise SystemExit(f"redis-benchmark failed: {out.stderr.strip()[:300]}")
@@ -116,26 +124,100 @@ def memtier(path: str, cluster: EmbeddedCluster, size: int, commands_per_s: floa
     per_conn = max(1, round(commands_per_s / connections))
     before = server_commands(cluster)
     cpu0, t0 = children_cpu(), time.perf_counter()
-    out = subprocess.run([path, "-s", "127.0.0.1", "-p", str(node.port), "--cluster-mode", "-t", "1", "-c",
-                          str(MEMTIER_CLIENTS), "--ratio", "1:0", "-d", str(size), "--key-maximum", "100000",
-                          "--rate-limiting", str(per_conn), "--test-time", str(seconds), "--hide-histogram"],
-                         capture_output=True, text=True, timeout=seconds + 120)
+    out, split = run_split([path, "-s", "127.0.0.1", "-p", str(node.port), "--cluster-mode", "-t", "1", "-c",
+                            str(MEMTIER_CLIENTS), "--ratio", "1:0", "-d", str(size), "--key-maximum", "100000",
+                            "--rate-limiting", str(per_conn), "--test-time", str(seconds), "--hide-histogram"],
+                           cluster, seconds, seconds + 120)
     wall, cpu = time.perf_counter() - t0, children_cpu() - cpu0
     if out.returncode != 0:
         raise SystemExit(f"memtier_benchmark failed: {out.stderr.strip()[-300:]}")
     commands = server_commands(cluster) - before
     flush(cluster)
     return {"offered": per_conn * connections, "commands_per_s": commands / seconds, "wall_s": wall,
-            "cpu_us_per_command": cpu * 1e6 / max(1, commands)}
+            "cpu_us_per_command": cpu * 1e6 / max(1, commands), "split": split}
 
 
-def locust(args: list[str], results_dir: Path, run_time: str) -> dict:
+GENERATOR_CPUS: set[int] | None = None  # --pin: the CPUs of every generator (the cluster's are the others)
+
+
+def on_generator_cpus() -> None:
+    """A child's preexec_fn: with --pin, the generator runs on its own CPUs (its children inherit them)."""
+    if GENERATOR_CPUS is not None:
+        os.sched_setaffinity(0, GENERATOR_CPUS)
+
+
+def pin(cluster: EmbeddedCluster) -> str:
+    """--pin: the cluster's servers on the first half of the CPUs, the generators on the rest."""
+    global GENERATOR_CPUS
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--pin needs at least 2 CPUs")
+    servers, GENERATOR_CPUS = set(cpus[:len(cpus) // 2]), set(cpus[len(cpus) // 2:])
+    for node in cluster.nodes:
+        os.sched_setaffinity(node.pid, servers)
+    return f"servers on CPUs {sorted(servers)}, generators on CPUs {sorted(GENERATOR_CPUS)}"
+
+
+def proc_counters(pid: int) -> tuple[float, float, int, int]:
+    """(user s, kernel s, voluntary, involuntary context switches) of one process so far, every thread, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    voluntary = involuntary = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            status = dict(line.split(":", 1) for line in (task / "status").read_text().splitlines() if ":" in line)
+        except OSError:
+            continue  # a thread that ended meanwhile
+        voluntary += int(status["voluntary_ctxt_switches"])
+        involuntary += int(status["nonvoluntary_ctxt_switches"])
+    return int(fields[11]) / tick, int(fields[12]) / tick, voluntary, involuntary
+
+
+def run_split(cmd: list[str], cluster: EmbeddedCluster, seconds: float, timeout: float,
+              **kw) -> tuple[subprocess.CompletedProcess, dict[str, float] | None]:
+    """Run a generator; over 40-90 % of its ``seconds`` of load read its CPU and context switches (/proc) and
+    Redis's commands (commandstats): the per-command split. None if the process ended before the window closed."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=on_generator_cpus, **kw)
+    split = None
+    try:
+        t0 = time.perf_counter()
+        time.sleep(0.4 * seconds)
+        try:
+            a, c0 = proc_counters(proc.pid), server_commands(cluster)
+            time.sleep(max(0.0, t0 + 0.9 * seconds - time.perf_counter()))
+            b, c1 = proc_counters(proc.pid), server_commands(cluster)
+            n = max(1, c1 - c0)
+            split = {"user_us": (b[0] - a[0]) * 1e6 / n, "sys_us": (b[1] - a[1]) * 1e6 / n,
+                     "voluntary": (b[2] - a[2]) / n, "involuntary": (b[3] - a[3]) / n}
+        except (OSError, KeyError):
+            split = None
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err), split
+
+
+def split_text(split: dict[str, float] | None) -> str:
+    if split is None:
+        return "split not measured"
+    return (f"user {split['user_us']:.1f} + kernel {split['sys_us']:.1f} us/command, "
+            f"{split['involuntary']:.2f} pre-empted + {split['voluntary']:.2f} blocked per command")
+
+
+def locust(args: list[str], results_dir: Path, run_time: str,
+           cluster: EmbeddedCluster | None = None) -> tuple[dict, dict[str, float] | None]:
     cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "scenarios" / "ha9.py"), "--headless", "-t", run_time,
            "--only-summary", "--results-dir", str(results_dir), *args]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=results_dir.parent)
+    if cluster is not None:
+        out, split = run_split(cmd, cluster, float(run_time.rstrip("s")), 900, cwd=results_dir.parent)
+    else:
+        out, split = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=results_dir.parent), None
     if out.returncode not in (0, 1):
         raise SystemExit(f"locust failed ({out.returncode}): {out.stderr.strip()[-1500:]}")
-    return json.loads((results_dir / "summary.json").read_text())
+    return json.loads((results_dir / "summary.json").read_text()), split
 
 
 def main() -> None:
@@ -147,6 +229,8 @@ def main() -> None:
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--memory-only", action="store_true")
     ap.add_argument("--repeats", type=int, default=3, help="alternating rounds of loadsim and memtier")
+    ap.add_argument("--pin", action="store_true", help="the cluster on the first half of the CPUs, the generators "
+                    "on the other half (no core shared with Redis, as in production)")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="loadsim-bench-"))
     simple = PRESETS["simple"]
@@ -174,12 +258,14 @@ def rate_benchmark(a: argparse.Namespace, rate: float, mt: str | None, simple, t
     per_op = commands_per_operation(simple)
     print(f"## {rate:.0f} operations/s offered, {PAIRS} HA pairs x {THREADS} worker threads, {a.seconds} s runs")
     with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
+        if a.pin:
+            print(f"# --pin: {pin(cluster)}")
         nodes = ",".join(n.address for n in cluster.nodes)
         for rep in range(1, a.repeats + 1):
             state = host_state()
-            s = locust(["--redis-nodes", nodes, "-u", str(PAIRS), "--cps-per-pair", f"{cps:.3f}", "--aht", "10",
-                        "--complexity", "simple", "--worker-threads", str(THREADS), "--ors-cluster-name",
-                        f"bench{rep}"], tmp / f"rate{rate:.0f}-{rep}", f"{a.seconds}s")
+            s, split = locust(["--redis-nodes", nodes, "-u", str(PAIRS), "--cps-per-pair", f"{cps:.3f}", "--aht",
+                               "10", "--complexity", "simple", "--worker-threads", str(THREADS), "--ors-cluster-name",
+                               f"bench{rep}"], tmp / f"rate{rate:.0f}-{rep}", f"{a.seconds}s", cluster)
             flush(cluster)
             r, c, srv = s["rates"], s["client"], s["server"]
             lag = s["schedule_lag_us"]
@@ -215,6 +301,8 @@ def rate_benchmark(a: argparse.Namespace, rate: float, mt: str | None, simple, t
                     ratios.append(c["cpu_us_per_command"] / m["cpu_us_per_command"])
                     line += f"; loadsim/memtier {ratios[-1]:.2f}x"
             print(line)
+            print(f"[{rep}] mid-run split: loadsim {split_text(split)}"
+                  + (f"; memtier {split_text(m['split'])}" if m is not None else ""))
     print(f"# {rate:.0f} ops/s, {host_state()} at the end")
     if ratios:
         ratio = median(ratios)
@@ -277,8 +365,8 @@ def memory_benchmark(pairs: int, tmp: Path) -> None:
     aht = 10000.0
     for live in (0, 1_000_000, 10_000_000):
         cps_live = max(live / pairs / aht, 0.0001)  # the option's lowest value: ~10 sessions in the "none" run
-        sm = locust(["--type", "cassandra", "-u", str(pairs), "--cps-per-pair", f"{cps_live:.6f}", "--aht", str(aht)],
-                    tmp / f"mem{live}", "10s")
+        sm, _ = locust(["--type", "cassandra", "-u", str(pairs), "--cps-per-pair", f"{cps_live:.6f}", "--aht",
+                        str(aht)], tmp / f"mem{live}", "10s")
         rss = sm["client"]["max_rss_bytes"]
         prefill_s = sm.get("steady_from_s")
         if base is None:
