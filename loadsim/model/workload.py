@@ -413,6 +413,7 @@ SLOT_MASK = (1 << SLOT_BITS) - 1
 SEQ_BITS = 32  # leaked heap entries: ``expiry_us << SEQ_BITS | seq`` (seq numbers fit the acked array's "I")
 SEQ_MASK = (1 << SEQ_BITS) - 1
 PREFILL_CHUNK = 1 << 16  # sessions the pre-fill draws per numpy call while it is written
+SIZE_BLOCK = 1024  # record sizes a schedule draws per numpy call
 
 
 class Prefill:
@@ -489,10 +490,12 @@ class PairSchedule:
         # lognormal with the requested mean: mu = ln(mean) - sigma^2 / 2
         self._size_mu = math.log(c.record_bytes) - c.record_sigma ** 2 / 2
         # what every operation's draws read, held here (the same draws in the same order as through params)
-        self._sigma, self._record_bytes, self._records = c.record_sigma, c.record_bytes, c.records
+        self._records = c.records
         self._timer_share, self._timer_bytes = c.timer_share, c.timer_bytes
         self._hist_sizes = [b for b, _ in c.size_histogram]
         self._hist_cum = list(itertools.accumulate(w for _, w in c.size_histogram))
+        self._size_gen = np.random.default_rng(self.numpy_seed("sizes"))  # the record sizes' own stream
+        self._size_block: list[int] = []  # drawn and not yet used (taken from the end)
         # lifetime classes: (cumulative share, mean active time, leaked)
         classes = [(share, mean, leak) for share, mean, leak in params.lifetime_classes() if share > 0]
         self._classes = [(cum, mean, leak) for cum, (_, mean, leak) in
@@ -542,15 +545,13 @@ class PairSchedule:
 
     # -- sizes
     def _session_size(self) -> int:
-        """Bytes of one data record: the session's size (lognormal, or the histogram) over its records."""
-        if self._hist_sizes:
-            size = self.rng.choices(self._hist_sizes, cum_weights=self._hist_cum)[0]
-        elif self._sigma == 0:
-            size = self._record_bytes
-        else:
-            size = min(MAX_RECORD_BYTES, max(16, int(self.rng.lognormvariate(self._size_mu, self._sigma))))
-        records = self._records
-        return max(1, size // records) if records > 1 else size
+        """Bytes of one data record: the session's size (lognormal, or the histogram) over its records, taken
+        from a block of ``record_sizes`` draws. One draw by Python's ``lognormvariate`` was ~90 of the ~1,800
+        bytecodes of an operation (its rejection loop); a block costs numpy ~30 µs per 1,024 draws."""
+        sizes = self._size_block
+        if not sizes:
+            sizes = self._size_block = self.record_sizes(self._size_gen, SIZE_BLOCK).tolist()
+        return sizes.pop()
 
     def record_sizes(self, gen: np.random.Generator, n: int) -> np.ndarray:
         """``n`` draws of ``_session_size`` at once (the same distribution; numpy's generator)."""
