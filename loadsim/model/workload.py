@@ -489,7 +489,7 @@ class PairSchedule:
         c = params.complexity
         # lognormal with the requested mean: mu = ln(mean) - sigma^2 / 2
         self._size_mu = math.log(c.record_bytes) - c.record_sigma ** 2 / 2
-        # what every operation's draws read, held here (the same draws in the same order as through params)
+        # what every operation's draws read, held on the schedule (one attribute read per draw, not params.complexity.x)
         self._records = c.records
         self._timer_share, self._timer_bytes = c.timer_share, c.timer_bytes
         self._hist_sizes = [b for b, _ in c.size_histogram]
