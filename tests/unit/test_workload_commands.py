@@ -1,6 +1,9 @@
 """What a node's commandstats count as workload: the monitor's and replication's own commands are not."""
 
-from loadsim.redis.sampler import workload_commands
+import re
+from pathlib import Path
+
+from loadsim.redis.sampler import NOT_WORKLOAD, workload_commands
 
 
 def test_replication_and_monitoring_commands_are_not_workload():
@@ -18,11 +21,6 @@ def test_workload_commands_are_counted():
 
 def test_the_results_docs_name_every_command_left_out():
     # docs/results.md lists what node_series.csv's workload_commands leaves out: the list and the code are one
-    import re
-    from pathlib import Path
-
-    from loadsim.redis.sampler import NOT_WORKLOAD
-
     text = (Path(__file__).resolve().parents[2] / "docs" / "results.md").read_text()
     row = next(line for line in text.splitlines() if "`workload_commands` (" in line)
     listed = row.split("`workload_commands` (", 1)[1].split(")", 1)[0]
