@@ -40,6 +40,7 @@ import argparse
 import csv
 import json
 import os
+import platform
 import resource
 import shutil
 import statistics
@@ -67,6 +68,17 @@ HOW_TO_BUILD = ("memtier_benchmark not found (pass --memtier PATH or put it on P
 def children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
+
+
+def interpreter() -> str:
+    """The Python that runs loadsim here (the children are started with it): version, path, and whether it runs from
+    a shared libpython (a pyenv build: 13 % slower on the hot path than Debian's static one, bench/hot_path.py)."""
+    try:
+        shared = "libpython" in Path("/proc/self/maps").read_text()
+    except OSError:
+        shared = None
+    build = "" if shared is None else (", shared libpython" if shared else ", libpython linked in")
+    return f"Python {platform.python_version()} at {sys.executable}{build}"
 
 
 def host_state() -> str:
@@ -235,7 +247,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="loadsim-bench-"))
     simple = PRESETS["simple"]
     print(f"# generator benchmark, {os.cpu_count()} cores, {host_state()}; payload {simple.record_bytes} B "
-          f"(simple preset); {a.hog} hog process(es)")
+          f"(simple preset); {a.hog} hog process(es); {interpreter()}")
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(a.hog)]
     try:
         if not a.memory_only:

@@ -104,7 +104,7 @@ def main() -> None:
     simple = PRESETS["simple"]
     per_op = G.commands_per_operation(simple)
     print(f"# leverage of warm Python work, {os.cpu_count()} cores, {G.host_state()}; {a.rate:.0f} ops/s, "
-          f"{per_op:.2f} commands per operation")
+          f"{per_op:.2f} commands per operation; {G.interpreter()}")
     hot = {p: hot_path_us_per_op(p) for p in pads}
     for p in pads:
         print(f"hot path, pad {p}: {hot[p]:.2f} us CPU per operation")
