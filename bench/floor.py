@@ -1,0 +1,270 @@
+"""How cheap can a pure-Python generator be here? Prints figures; asserts nothing.
+
+    .venv/bin/python bench/floor.py [--rates 5000,10000] [--seconds 20] [--repeats 3] [--memtier PATH]
+
+The floor is the least Python a generator of loadsim's shape can run per command: the same I/O pattern as loadsim's
+ORS worker threads (``loadsim.locust.engine.Worker``: gevent's libev loop, one read watcher per connection left
+started, the socket's own non-blocking ``send`` and ``recv_into``, the reply parsed by ``hiredis.Reader``), over
+the same 120 connections (40 x 3 masters) to the embedded 3-master cluster, sending the same 1 KB ``SET ... PX``,
+paced open loop from one greenlet waking every millisecond. Nothing else: no model, no records, no recorder, no
+Locust; every command is the same prepacked bytes, sent on an idle connection to the key's master.
+
+Each round runs, one after the other on the same cluster, the floor, loadsim (the generator bench's run: 10 HA pairs
+x 4 worker threads, the simple preset, at the operations/s that send the same commands/s) and memtier_benchmark
+(rate-limited to the same commands/s), and reads each one's CPU per command over the same mid-run window (40-90 %
+of the run, ``/proc``; commands from Redis's commandstats). The floor's ratio to memtier is what any pure-Python
+generator of this shape pays on this host before it does any work of its own; loadsim's ratio over the floor's is
+what its own work costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(BENCH.parent))
+
+CONNECTIONS_PER_MASTER = 40
+PAYLOAD = b"x" * 1024
+
+
+def child(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
+    """The floor generator itself (a process of its own): ``rate`` commands/s for ``seconds``; prints its count."""
+    import socket
+
+    import gevent
+    import hiredis
+
+    from loadsim.redis.client import pack, slot_of
+
+    hub = gevent.get_hub()
+    loop = hub.loop
+    # a key each master owns, from CLUSTER SLOTS asked of the first node
+    s = socket.create_connection(nodes[0])
+    s.sendall(hiredis.pack_command(("CLUSTER", "SLOTS")))
+    reader = hiredis.Reader()
+    reply = False
+    while reply is False:
+        reader.feed(s.recv(65536))
+        reply = reader.gets()
+    s.close()
+    owner = {}
+    for start, end, master, *_ in reply:
+        for slot in range(start, end + 1):
+            owner[slot] = (master[0].decode(), master[1])
+    masters = sorted(set(owner.values()))
+    key_of = {}
+    i = 0
+    while len(key_of) < len(masters):
+        key = f"floor:{i}"
+        key_of.setdefault(owner[slot_of(key)], key)
+        i += 1
+
+    class Conn:
+        __slots__ = ("sock", "send", "recv_into", "reader", "buf", "data", "watcher")
+
+    idle: list[Conn] = []
+    done = [0]
+
+    def readable(c: Conn) -> None:
+        try:
+            n = c.recv_into(c.buf)
+        except BlockingIOError:
+            return
+        c.reader.feed(c.buf, 0, n)
+        if c.reader.gets() is not False:
+            done[0] += 1
+            idle.append(c)
+
+    for address in masters:
+        data = pack(("SET", key_of[address], PAYLOAD, "PX", "600000"))
+        for _ in range(CONNECTIONS_PER_MASTER):
+            c = Conn()
+            c.sock = socket.create_connection(address)
+            c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            c.sock.setblocking(False)
+            c.send, c.recv_into = c.sock.send, c.sock.recv_into
+            c.reader, c.buf, c.data = hiredis.Reader(), bytearray(65536), data
+            c.watcher = loop.io(c.sock.fileno(), 1)
+            c.watcher.start(readable, c)
+            idle.append(c)
+    idle.reverse()
+    clock = time.perf_counter
+    t0 = clock()
+    end = t0 + seconds
+    released = backlog = 0
+    print("ready", flush=True)
+    while True:
+        now = clock()
+        if now >= end:
+            break
+        due = int((now - t0) * rate) - released
+        while due > 0 and idle:
+            c = idle.pop()
+            c.send(c.data)
+            released += 1
+            due -= 1
+        backlog = max(backlog, due)
+        gevent.sleep(0.001)
+    print(json.dumps({"sent": released, "replies": done[0], "backlog_max": backlog}), flush=True)
+
+
+def child_engine(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
+    """loadsim's engine without Locust: 10 HA pairs' real schedules and ORS nodes (``OrsNode``, its ``Worker`` state
+    machines, the recorder), released every millisecond from one greenlet as loadsim's scheduler does, on the
+    cluster's real sockets. ``rate``: persistence operations per second. Prints its commands."""
+    from gevent import monkey
+
+    monkey.patch_all()
+    from types import SimpleNamespace
+
+    import generator as G
+    import gevent
+
+    from loadsim.config.persistence import PersistenceOptions, RedisNode
+    from loadsim.locust import engine as E
+    from loadsim.locust.batched_stats import BatchedStats
+    from loadsim.model import records
+    from loadsim.model import workload as wl
+    from loadsim.results.recorder import Recorder
+
+    simple = wl.PRESETS["simple"]
+    params = wl.WorkloadParams(ors_cluster_name="floor", ha_pairs=G.PAIRS, complexity=simple, aht_s=10,
+                               cps_per_pair=rate / G.PAIRS / simple.writes_per_session, worker_threads=G.THREADS)
+    opts = PersistenceOptions(redis_nodes=tuple(RedisNode(h, p) for h, p in nodes), ors_cluster_name="floor")
+    engine = SimpleNamespace(
+        opts=opts, params=params, layout=wl.KeyLayout(params.key_layout, "floor"), body_crc=records.BodyCrc(E._PAYLOAD),
+        ttl_ms=params.session_ttl_s * 1000, records=simple.records, recorder=Recorder(),
+        batched=BatchedStats(SimpleNamespace(stats=None)), steady_from=0.0, error_windows=None,
+        settings=SimpleNamespace(pool_connections="eager"), saw_masters=lambda masters: None)
+    clock = time.perf_counter
+    t0 = clock()
+    pairs = []
+    for i in range(G.PAIRS):
+        schedule = wl.PairSchedule(params, wl.HaPair(i), t0, id_base=wl.run_id_base(time.time()))
+        schedule.prefill(t0)  # the sessions in progress join the schedule (their creates are not sent)
+        node = E.OrsNode(engine, 101 + i, 101 + i)  # type: ignore[arg-type]
+        node.connect()
+        node.acked = schedule.acked
+        node.start()
+        pairs.append((schedule, node))
+    rec, batched = engine.recorder, engine.batched
+    end, flush_at = t0 + seconds, t0 + 1.0
+    print("ready", flush=True)
+    while True:
+        now = clock()
+        if now >= end:
+            break
+        if now >= flush_at:
+            batched.flush()
+            flush_at = now + 1.0
+        for schedule, node in pairs:
+            for op in schedule.pop_due(now + 0.001):
+                rec.due += 1
+                if op.due > now:
+                    op.due = now
+                rec.schedule_lag((now - op.due) * 1e6, True)
+                rec.offer()
+                node.submit(op)
+        gevent.sleep(0.001)
+    done = sum(w.commands_ok for _, node in pairs for w in node.workers)
+    print(json.dumps({"sent": done, "replies": done, "backlog_max": max(node.queued for _, node in pairs)}), flush=True)
+
+
+def floor_round(cluster, rate: float, seconds: int, engine: bool = False) -> tuple[dict, dict | None]:
+    import generator as G
+
+    nodes = ",".join(n.address for n in cluster.nodes)
+    out, split = G.run_split([sys.executable, __file__, "--child-engine" if engine else "--child", nodes, "--rate",
+                              str(rate), "--seconds", str(seconds)], cluster, seconds, seconds + 60)
+    if out.returncode != 0:
+        raise SystemExit(f"the floor generator failed: {out.stderr.strip()[-500:]}")
+    G.flush(cluster)
+    return json.loads(out.stdout.strip().splitlines()[-1]), split
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rates", default="5000,10000", help="persistence operations per second (loadsim's), "
+                    "comma-separated; the floor and memtier send the commands/s they make")
+    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--memtier", default=None, help="memtier_benchmark binary (default: found on PATH)")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--child-engine", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--rate", type=float, default=0.0, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child is not None or a.child_engine is not None:
+        nodes = [(h, int(p)) for h, p in (n.rsplit(":", 1) for n in (a.child or a.child_engine).split(","))]
+        (child if a.child is not None else child_engine)(nodes, a.rate, a.seconds)
+        return
+    import shutil
+
+    import generator as G
+
+    from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
+    from loadsim.model.workload import PRESETS
+
+    try:
+        rates = [float(r) for r in a.rates.split(",")]
+    except ValueError:
+        rates = []
+    if not rates or any(r <= 0 for r in rates) or a.seconds < 5 or a.repeats < 1:
+        raise SystemExit(f"--rates {a.rates!r} --seconds {a.seconds} --repeats {a.repeats}: give rates > 0, "
+                         "--seconds 5 or more and --repeats 1 or more")
+    mt = a.memtier or shutil.which("memtier_benchmark")
+    if mt is None:
+        raise SystemExit(G.HOW_TO_BUILD.replace(" Running the rest.", ""))
+    simple = PRESETS["simple"]
+    per_op = G.commands_per_operation(simple)
+    print(f"# pure-Python floor, {os.cpu_count()} cores, {G.host_state()}; {G.interpreter()}")
+    tmp = Path(tempfile.mkdtemp(prefix="loadsim-floor-"))
+    with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
+        nodes = ",".join(n.address for n in cluster.nodes)
+        for rate in rates:
+            cmds = rate * per_op
+            cps = rate / G.PAIRS / simple.writes_per_session
+            floor_x, engine_x, loadsim_x, over = [], [], [], []
+            print(f"## {rate:.0f} operations/s = {cmds:.0f} commands/s")
+            for rep in range(1, a.repeats + 1):
+                state = G.host_state()
+                f, f_split = floor_round(cluster, cmds, a.seconds)
+                e, e_split = floor_round(cluster, rate, a.seconds, engine=True)
+                s, l_split = G.locust(["--redis-nodes", nodes, "-u", str(G.PAIRS), "--cps-per-pair", f"{cps:.3f}",
+                                       "--aht", "10", "--complexity", "simple", "--worker-threads", str(G.THREADS),
+                                       "--ors-cluster-name", f"floor{rep}"], tmp / f"r{rate:.0f}-{rep}",
+                                      f"{a.seconds}s", cluster)
+                G.flush(cluster)
+                m = G.memtier(mt, cluster, simple.record_bytes, cmds, a.seconds)
+                per = {name: sp["user_us"] + sp["sys_us"] for name, sp in
+                       (("floor", f_split), ("engine", e_split), ("loadsim", l_split), ("memtier", m["split"]))
+                       if sp is not None}
+                if len(per) < 4:
+                    print(f"[{rep}] ({state}) a generator ended before its mid-run window closed: round skipped")
+                    continue
+                floor_x.append(per["floor"] / per["memtier"])
+                engine_x.append(per["engine"] / per["memtier"])
+                loadsim_x.append(per["loadsim"] / per["memtier"])
+                over.append(per["loadsim"] / per["floor"])
+                print(f"[{rep}] ({state}) mid-run CPU per command: floor {per['floor']:.1f} us "
+                      f"({G.split_text(f_split)}; {f['replies']:,} replies of {f['sent']:,} sent, backlog max "
+                      f"{f['backlog_max']}), engine {per['engine']:.1f} us ({G.split_text(e_split)}; "
+                      f"{e['sent']:,} commands), loadsim {per['loadsim']:.1f} us ({G.split_text(l_split)}), memtier "
+                      f"{per['memtier']:.1f} us ({G.split_text(m['split'])})")
+            if floor_x:
+                print(f"{rate:.0f} ops/s, medians of {len(floor_x)}: floor/memtier {statistics.median(floor_x):.2f}x, "
+                      f"engine/memtier {statistics.median(engine_x):.2f}x, "
+                      f"loadsim/memtier {statistics.median(loadsim_x):.2f}x, loadsim/floor "
+                      f"{statistics.median(over):.2f}x ({G.host_state()})")
+
+
+if __name__ == "__main__":
+    main()
