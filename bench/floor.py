@@ -206,8 +206,6 @@ def main() -> None:
         nodes = [(h, int(p)) for h, p in (n.rsplit(":", 1) for n in (a.child or a.child_engine).split(","))]
         (child if a.child is not None else child_engine)(nodes, a.rate, a.seconds)
         return
-    import shutil
-
     import generator as G
 
     from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster
@@ -220,7 +218,7 @@ def main() -> None:
     if not rates or any(r <= 0 for r in rates) or a.seconds < 5 or a.repeats < 1:
         raise SystemExit(f"--rates {a.rates!r} --seconds {a.seconds} --repeats {a.repeats}: give rates > 0, "
                          "--seconds 5 or more and --repeats 1 or more")
-    mt = a.memtier or shutil.which("memtier_benchmark")
+    mt = G.memtier_path(a.memtier)
     if mt is None:
         raise SystemExit(G.HOW_TO_BUILD.replace(" Running the rest.", ""))
     simple = PRESETS["simple"]

@@ -65,6 +65,17 @@ HOW_TO_BUILD = ("memtier_benchmark not found (pass --memtier PATH or put it on P
                 "its own README says (https://github.com/redis/memtier_benchmark). Running the rest.")
 
 
+def memtier_path(given: str | None) -> str | None:
+    """The memtier_benchmark to run: ``given`` (refused in one line unless it is an executable file), else the one on
+    PATH, else None."""
+    if given is None:
+        return shutil.which("memtier_benchmark")
+    if not (os.path.isfile(given) and os.access(given, os.X_OK)):
+        raise SystemExit(f"--memtier {given}: not an executable file; " + HOW_TO_BUILD.split("; ", 1)[1]
+                         .replace(" Running the rest.", ""))
+    return given
+
+
 def children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -251,7 +262,7 @@ def main() -> None:
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(a.hog)]
     try:
         if not a.memory_only:
-            mt = a.memtier or shutil.which("memtier_benchmark")
+            mt = memtier_path(a.memtier)
             if mt is None:
                 print(HOW_TO_BUILD)
             for rate in (float(r) for r in a.rates.split(",")):
