@@ -43,24 +43,15 @@ def child(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
     import gevent
     import hiredis
 
-    from loadsim.redis.client import pack, slot_of
+    from loadsim.config.persistence import PersistenceOptions, RedisNode
+    from loadsim.redis.client import ClusterClient, pack, slot_of
 
-    hub = gevent.get_hub()
-    loop = hub.loop
-    # a key each master owns, from CLUSTER SLOTS asked of the first node
-    s = socket.create_connection(nodes[0])
-    s.sendall(hiredis.pack_command(("CLUSTER", "SLOTS")))
-    reader = hiredis.Reader()
-    reply = False
-    while reply is False:
-        reader.feed(s.recv(65536))
-        reply = reader.gets()
-    s.close()
-    owner = {}
-    for start, end, master, *_ in reply:
-        for slot in range(start, end + 1):
-            owner[slot] = (master[0].decode(), master[1])
-    masters = sorted(set(owner.values()))
+    loop = gevent.get_hub().loop
+    # a key each master owns, from the slot map loadsim's own client reads (CLUSTER SLOTS)
+    client = ClusterClient(PersistenceOptions(redis_nodes=tuple(RedisNode(h, p) for h, p in nodes)), name="floor")
+    owner = client.slots
+    client.close()
+    masters = sorted(set(owner))
     key_of = {}
     i = 0
     while len(key_of) < len(masters):
@@ -101,7 +92,6 @@ def child(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
     t0 = clock()
     end = t0 + seconds
     released = backlog = 0
-    print("ready", flush=True)
     while True:
         now = clock()
         if now >= end:
@@ -158,7 +148,6 @@ def child_engine(nodes: list[tuple[str, int]], rate: float, seconds: float) -> N
         pairs.append((schedule, node))
     rec, batched = engine.recorder, engine.batched
     end, flush_at = t0 + seconds, t0 + 1.0
-    print("ready", flush=True)
     while True:
         now = clock()
         if now >= end:
