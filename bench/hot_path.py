@@ -112,6 +112,11 @@ class Bench:
         node.start()
         self.t = 0.0
 
+    def us_per_op(self, model_seconds: float, repeats: int) -> list[float]:
+        """CPU µs per operation of ``repeats`` runs of ``model_seconds`` each, after the same warm-up, sorted."""
+        self.run(20.0)
+        return sorted(1e6 * cpu / ops for ops, cpu in (self.run(model_seconds) for _ in range(repeats)))
+
     def run(self, model_seconds: float) -> tuple[int, float]:
         """Operations done over ``model_seconds`` of the schedule, and the CPU time they took."""
         node, rec, ready, part = self.node, self.engine.recorder, self.ready, self.part
@@ -168,13 +173,7 @@ def main() -> None:
         print(f"{tree} ({a.part}): {(i2 - i1) / (o2 - o1):,.0f} CPU instructions per operation "
               f"({o2 - o1:,} operations)")
         return
-    bench = Bench(a.part)
-    bench.run(20.0)
-    per_op = []
-    for _ in range(a.repeats):
-        ops, cpu = bench.run(a.seconds)
-        per_op.append(1e6 * cpu / ops)
-    per_op.sort()
+    per_op = Bench(a.part).us_per_op(a.seconds, a.repeats)
     print(f"{tree} ({a.part}): {per_op[len(per_op) // 2]:.2f} us CPU per operation, median of {a.repeats} "
           f"(min {per_op[0]:.2f}); load {os.getloadavg()[0]:.1f}")
 

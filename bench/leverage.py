@@ -81,9 +81,7 @@ def hot_path_us_per_op(pad: int, rounds: int = 3) -> float:
 
     E.OrsNode.finished = padded  # type: ignore[method-assign]
     try:
-        bench = H.Bench("all")
-        bench.run(20.0)
-        return statistics.median(1e6 * cpu / ops for ops, cpu in (bench.run(10.0) for _ in range(rounds)))
+        return statistics.median(H.Bench("all").us_per_op(10.0, rounds))
     finally:
         E.OrsNode.finished = finished  # type: ignore[method-assign]
 
