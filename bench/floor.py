@@ -215,21 +215,15 @@ def main() -> None:
     print(f"# pure-Python floor, {os.cpu_count()} cores, {G.host_state()}; {G.interpreter()}")
     tmp = Path(tempfile.mkdtemp(prefix="loadsim-floor-"))
     with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
-        nodes = ",".join(n.address for n in cluster.nodes)
         for rate in rates:
             cmds = rate * per_op
-            cps = rate / G.PAIRS / simple.writes_per_session
             floor_x, engine_x, loadsim_x, over = [], [], [], []
             print(f"## {rate:.0f} operations/s = {cmds:.0f} commands/s")
             for rep in range(1, a.repeats + 1):
                 state = G.host_state()
                 f, f_split = floor_round(cluster, cmds, a.seconds)
                 e, e_split = floor_round(cluster, rate, a.seconds, engine=True)
-                s, l_split = G.locust(["--redis-nodes", nodes, "-u", str(G.PAIRS), "--cps-per-pair", f"{cps:.3f}",
-                                       "--aht", "10", "--complexity", "simple", "--worker-threads", str(G.THREADS),
-                                       "--ors-cluster-name", f"floor{rep}"], tmp / f"r{rate:.0f}-{rep}",
-                                      f"{a.seconds}s", cluster)
-                G.flush(cluster)
+                s, l_split = G.rate_run(cluster, rate, f"floor{rep}", tmp / f"r{rate:.0f}-{rep}", a.seconds)
                 m = G.memtier(mt, cluster, simple.record_bytes, cmds, a.seconds)
                 per = {name: sp["user_us"] + sp["sys_us"] for name, sp in
                        (("floor", f_split), ("engine", e_split), ("loadsim", l_split), ("memtier", m["split"]))

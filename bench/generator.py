@@ -243,6 +243,19 @@ def locust(args: list[str], results_dir: Path, run_time: str,
     return json.loads((results_dir / "summary.json").read_text()), split
 
 
+def rate_run(cluster: EmbeddedCluster, rate: float, name: str, results_dir: Path,
+             seconds: int) -> tuple[dict, dict[str, float] | None]:
+    """loadsim's run of this bench: ``rate`` operations/s from PAIRS HA pairs x THREADS worker threads, the simple
+    preset, 10 s AHT, on ``cluster`` (flushed after); its summary and mid-run CPU split."""
+    cps = rate / PAIRS / PRESETS["simple"].writes_per_session  # ops per session = updates + create + delete
+    nodes = ",".join(n.address for n in cluster.nodes)
+    out = locust(["--redis-nodes", nodes, "-u", str(PAIRS), "--cps-per-pair", f"{cps:.3f}", "--aht", "10",
+                  "--complexity", "simple", "--worker-threads", str(THREADS), "--ors-cluster-name", name],
+                 results_dir, f"{seconds}s", cluster)
+    flush(cluster)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=int, default=20)
@@ -276,20 +289,15 @@ def main() -> None:
 
 
 def rate_benchmark(a: argparse.Namespace, rate: float, mt: str | None, simple, tmp: Path) -> None:
-    cps = rate / PAIRS / simple.writes_per_session  # ops per session = updates + create + delete
     ratios, ratios_one, shares, lags, mt_shares = [], [], [], [], []
     per_op = commands_per_operation(simple)
     print(f"## {rate:.0f} operations/s offered, {PAIRS} HA pairs x {THREADS} worker threads, {a.seconds} s runs")
     with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
         if a.pin:
             print(f"# --pin: {pin(cluster)}")
-        nodes = ",".join(n.address for n in cluster.nodes)
         for rep in range(1, a.repeats + 1):
             state = host_state()
-            s, split = locust(["--redis-nodes", nodes, "-u", str(PAIRS), "--cps-per-pair", f"{cps:.3f}", "--aht",
-                               "10", "--complexity", "simple", "--worker-threads", str(THREADS), "--ors-cluster-name",
-                               f"bench{rep}"], tmp / f"rate{rate:.0f}-{rep}", f"{a.seconds}s", cluster)
-            flush(cluster)
+            s, split = rate_run(cluster, rate, f"bench{rep}", tmp / f"rate{rate:.0f}-{rep}", a.seconds)
             r, c, srv = s["rates"], s["client"], s["server"]
             lag = s["schedule_lag_us"]
             counted = "equal" if srv["commands"] == srv["commands_client_counted"] else \

@@ -110,19 +110,13 @@ def main() -> None:
     (tmp / "site").mkdir()
     (tmp / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
     os.environ["PYTHONPATH"] = os.pathsep.join([str(tmp / "site"), *filter(None, [os.environ.get("PYTHONPATH")])])
-    cps = a.rate / G.PAIRS / simple.writes_per_session
     live: dict[int, list[float]] = {p: [] for p in pads}
     with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
-        nodes = ",".join(n.address for n in cluster.nodes)
         for rep in range(1, a.repeats + 1):
             for p in pads:
                 os.environ["LOADSIM_BENCH_PAD"] = str(p)
                 state = G.host_state()
-                s, split = G.locust(["--redis-nodes", nodes, "-u", str(G.PAIRS), "--cps-per-pair", f"{cps:.3f}",
-                                     "--aht", "10", "--complexity", "simple", "--worker-threads", str(G.THREADS),
-                                     "--ors-cluster-name", f"lev{rep}p{p}"], tmp / f"r{rep}-p{p}", f"{a.seconds}s",
-                                    cluster)
-                G.flush(cluster)
+                s, split = G.rate_run(cluster, a.rate, f"lev{rep}p{p}", tmp / f"r{rep}-p{p}", a.seconds)
                 c, r = s["client"], s["rates"]
                 live[p].append(c["cpu_us_per_command"])
                 print(f"[{rep}] pad {p} ({state}): {c['cpu_us_per_command']:.1f} us CPU per command, achieved "
