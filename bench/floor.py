@@ -9,12 +9,20 @@ the same 120 connections (40 x 3 masters) to the embedded 3-master cluster, send
 paced open loop from one greenlet waking every millisecond. Nothing else: no model, no records, no recorder, no
 Locust; every command is the same prepacked bytes, sent on an idle connection to the key's master.
 
-Each round runs, one after the other on the same cluster, the floor, loadsim (the generator bench's run: 10 HA pairs
-x 4 worker threads, the simple preset, at the operations/s that send the same commands/s) and memtier_benchmark
-(rate-limited to the same commands/s), and reads each one's CPU per command over the same mid-run window (40-90 %
-of the run, ``/proc``; commands from Redis's commandstats). The floor's ratio to memtier is what any pure-Python
-generator of this shape pays on this host before it does any work of its own; loadsim's ratio over the floor's is
-what its own work costs.
+The chained floor is the floor with ORS's pattern: 40 worker threads, each holding one connection per master, each
+operation's commands (loadsim's mean per operation, rounded: 2 for the simple preset) sent one after the other by
+one worker, the next when the previous reply came, as an ORS worker thread (and loadsim's ``Worker``) sends them.
+memtier sends each connection's requests on their own, on rate-limit timers that fire together: it blocks about
+0.03 times a command, loadsim about 0.13. What the chained floor costs over the floor is what ORS's pattern costs
+any generator (a Redis that has just gone idle woken again for the operation's next command), before its own work.
+
+Each round runs, one after the other on the same cluster, the floor, the chained floor, loadsim's engine without
+Locust (``child_engine``), loadsim (the generator bench's run: 10 HA pairs x 4 worker threads, the simple preset, at
+the operations/s that send the same commands/s) and memtier_benchmark (rate-limited to the same commands/s), and
+reads each one's CPU per command over the same mid-run window (40-90 % of the run, ``/proc``; commands from Redis's
+commandstats). The floor's ratio to memtier is what any pure-Python generator of this shape pays on this host
+before it does any work of its own, the chained floor's what one with ORS's pattern pays; loadsim's ratio over the
+chained floor's is what its own work costs.
 """
 
 from __future__ import annotations
@@ -22,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -36,8 +43,9 @@ CONNECTIONS_PER_MASTER = 40
 PAYLOAD = b"x" * 1024
 
 
-def child(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
-    """The floor generator itself (a process of its own): ``rate`` commands/s for ``seconds``; prints its count."""
+def _floor_setup(nodes: list[tuple[str, int]]):
+    """What both floor children start from: gevent's loop, the masters, a key each master owns (from the slot map
+    loadsim's own client reads, CLUSTER SLOTS) and a connection maker."""
     import socket
 
     import gevent
@@ -47,7 +55,6 @@ def child(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
     from loadsim.redis.client import ClusterClient, pack, slot_of
 
     loop = gevent.get_hub().loop
-    # a key each master owns, from the slot map loadsim's own client reads (CLUSTER SLOTS)
     client = ClusterClient(PersistenceOptions(redis_nodes=tuple(RedisNode(h, p) for h, p in nodes)), name="floor")
     owner = client.slots
     client.close()
@@ -60,12 +67,32 @@ def child(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
         i += 1
 
     class Conn:
-        __slots__ = ("sock", "send", "recv_into", "reader", "buf", "data", "watcher")
+        __slots__ = ("sock", "send", "recv_into", "reader", "buf", "data", "watcher", "worker", "step")
 
-    idle: list[Conn] = []
+    def connect(address, readable) -> Conn:
+        c = Conn()
+        c.sock = socket.create_connection(address)
+        c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.sock.setblocking(False)
+        c.send, c.recv_into = c.sock.send, c.sock.recv_into
+        c.reader, c.buf = hiredis.Reader(), bytearray(65536)
+        c.data = pack(("SET", key_of[address], PAYLOAD, "PX", "600000"))
+        c.watcher = loop.io(c.sock.fileno(), 1)
+        c.watcher.start(readable, c)
+        return c
+
+    return masters, connect
+
+
+def child(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
+    """The floor generator itself (a process of its own): ``rate`` commands/s for ``seconds``; prints its count."""
+    import gevent
+
+    masters, connect = _floor_setup(nodes)
+    idle: list = []
     done = [0]
 
-    def readable(c: Conn) -> None:
+    def readable(c) -> None:
         try:
             n = c.recv_into(c.buf)
         except BlockingIOError:
@@ -76,17 +103,8 @@ def child(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
             idle.append(c)
 
     for address in masters:
-        data = pack(("SET", key_of[address], PAYLOAD, "PX", "600000"))
         for _ in range(CONNECTIONS_PER_MASTER):
-            c = Conn()
-            c.sock = socket.create_connection(address)
-            c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            c.sock.setblocking(False)
-            c.send, c.recv_into = c.sock.send, c.sock.recv_into
-            c.reader, c.buf, c.data = hiredis.Reader(), bytearray(65536), data
-            c.watcher = loop.io(c.sock.fileno(), 1)
-            c.watcher.start(readable, c)
-            idle.append(c)
+            idle.append(connect(address, readable))
     idle.reverse()
     clock = time.perf_counter
     t0 = clock()
@@ -105,6 +123,68 @@ def child(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
         backlog = max(backlog, due)
         gevent.sleep(0.001)
     print(json.dumps({"sent": released, "replies": done[0], "backlog_max": backlog}), flush=True)
+
+
+def child_chained(nodes: list[tuple[str, int]], rate: float, seconds: float, chain: int) -> None:
+    """The floor with ORS's pattern: ``CONNECTIONS_PER_MASTER`` worker threads, each holding one connection per
+    master, each operation ``chain`` commands sent one after the other by one worker (the next when the previous
+    reply came, on the next master's connection), as loadsim's ``Worker`` sends an operation's commands. Otherwise
+    the floor's: the same prepacked SET, paced every millisecond. ``rate``: commands/s."""
+    import gevent
+
+    masters, connect = _floor_setup(nodes)
+    idle: list = []
+    done = [0]
+
+    class Worker:
+        __slots__ = ("conns", "turn")
+
+    def readable(c) -> None:
+        try:
+            n = c.recv_into(c.buf)
+        except BlockingIOError:
+            return
+        c.reader.feed(c.buf, 0, n)
+        if c.reader.gets() is not False:
+            done[0] += 1
+            w = c.worker
+            if c.step + 1 < chain:
+                w.turn = (w.turn + 1) % len(w.conns)
+                nxt = w.conns[w.turn]
+                nxt.step = c.step + 1
+                nxt.send(nxt.data)
+            else:
+                idle.append(w)
+
+    for _ in range(CONNECTIONS_PER_MASTER):
+        w = Worker()
+        w.conns, w.turn = [], 0
+        for address in masters:
+            c = connect(address, readable)
+            c.worker = w
+            w.conns.append(c)
+        idle.append(w)
+    clock = time.perf_counter
+    t0 = clock()
+    end = t0 + seconds
+    ops_rate = rate / chain
+    released = backlog = 0
+    while True:
+        now = clock()
+        if now >= end:
+            break
+        due = int((now - t0) * ops_rate) - released
+        while due > 0 and idle:
+            w = idle.pop()
+            w.turn = (w.turn + 1) % len(w.conns)  # operations start on each master in turn
+            c = w.conns[w.turn]
+            c.step = 0
+            c.send(c.data)
+            released += 1
+            due -= 1
+        backlog = max(backlog, due)
+        gevent.sleep(0.001)
+    print(json.dumps({"sent": done[0], "replies": done[0], "backlog_max": backlog}), flush=True)
 
 
 def child_engine(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
@@ -168,14 +248,16 @@ def child_engine(nodes: list[tuple[str, int]], rate: float, seconds: float) -> N
     print(json.dumps({"sent": done, "replies": done, "backlog_max": max(node.queued for _, node in pairs)}), flush=True)
 
 
-def floor_round(cluster, rate: float, seconds: int, engine: bool = False) -> tuple[dict, dict | None]:
+def floor_round(cluster, rate: float, seconds: int, kind: str = "floor", chain: int = 1) -> tuple[dict, dict | None]:
+    """One child run: ``kind`` floor (``rate`` commands/s), chained (commands/s, ``chain`` per operation) or engine
+    (operations/s)."""
     import generator as G
 
     nodes = ",".join(n.address for n in cluster.nodes)
-    out, split = G.run_split([sys.executable, __file__, "--child-engine" if engine else "--child", nodes, "--rate",
-                              str(rate), "--seconds", str(seconds)], cluster, seconds, seconds + 60)
+    out, split = G.run_split([sys.executable, __file__, f"--child-{kind}", nodes, "--rate", str(rate), "--seconds",
+                              str(seconds), "--chain", str(chain)], cluster, seconds, seconds + 60)
     if out.returncode != 0:
-        raise SystemExit(f"the floor generator failed: {out.stderr.strip()[-500:]}")
+        raise SystemExit(f"the {kind} generator failed: {out.stderr.strip()[-500:]}")
     G.flush(cluster)
     return json.loads(out.stdout.strip().splitlines()[-1]), split
 
@@ -187,13 +269,19 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--memtier", default=None, help="memtier_benchmark binary (default: found on PATH)")
-    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--child-floor", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--child-chained", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--child-engine", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--rate", type=float, default=0.0, help=argparse.SUPPRESS)
+    ap.add_argument("--chain", type=int, default=1, help=argparse.SUPPRESS)
     a = ap.parse_args()
-    if a.child is not None or a.child_engine is not None:
-        nodes = [(h, int(p)) for h, p in (n.rsplit(":", 1) for n in (a.child or a.child_engine).split(","))]
-        (child if a.child is not None else child_engine)(nodes, a.rate, a.seconds)
+    given = a.child_floor or a.child_chained or a.child_engine
+    if given is not None:
+        nodes = [(h, int(p)) for h, p in (n.rsplit(":", 1) for n in given.split(","))]
+        if a.child_chained is not None:
+            child_chained(nodes, a.rate, a.seconds, a.chain)
+        else:
+            (child if a.child_floor is not None else child_engine)(nodes, a.rate, a.seconds)
         return
     import generator as G
 
@@ -212,39 +300,40 @@ def main() -> None:
         raise SystemExit(G.HOW_TO_BUILD.replace(" Running the rest.", ""))
     simple = PRESETS["simple"]
     per_op = G.commands_per_operation(simple)
+    chain = max(1, round(per_op))  # commands per operation of the chained floor (loadsim's mean, rounded)
     print(f"# pure-Python floor, {os.cpu_count()} cores, {G.host_state()}; {G.interpreter()}")
     tmp = Path(tempfile.mkdtemp(prefix="loadsim-floor-"))
     with EmbeddedCluster(ClusterSpec(masters=3)) as cluster:
         for rate in rates:
             cmds = rate * per_op
-            floor_x, engine_x, loadsim_x, over = [], [], [], []
-            print(f"## {rate:.0f} operations/s = {cmds:.0f} commands/s")
+            ratios: dict[str, list[float]] = {}
+            print(f"## {rate:.0f} operations/s = {cmds:.0f} commands/s; the chained floor: {chain} commands per "
+                  "operation")
             for rep in range(1, a.repeats + 1):
                 state = G.host_state()
                 f, f_split = floor_round(cluster, cmds, a.seconds)
-                e, e_split = floor_round(cluster, rate, a.seconds, engine=True)
+                c, c_split = floor_round(cluster, cmds, a.seconds, "chained", chain)
+                e, e_split = floor_round(cluster, rate, a.seconds, "engine")
                 s, l_split = G.rate_run(cluster, rate, f"floor{rep}", tmp / f"r{rate:.0f}-{rep}", a.seconds)
                 m = G.memtier(mt, cluster, simple.record_bytes, cmds, a.seconds)
-                per = {name: sp["user_us"] + sp["sys_us"] for name, sp in
-                       (("floor", f_split), ("engine", e_split), ("loadsim", l_split), ("memtier", m["split"]))
-                       if sp is not None}
-                if len(per) < 4:
+                splits = {"floor": f_split, "chained": c_split, "engine": e_split, "loadsim": l_split,
+                          "memtier": m["split"]}
+                if any(sp is None for sp in splits.values()):
                     print(f"[{rep}] ({state}) a generator ended before its mid-run window closed: round skipped")
                     continue
-                floor_x.append(per["floor"] / per["memtier"])
-                engine_x.append(per["engine"] / per["memtier"])
-                loadsim_x.append(per["loadsim"] / per["memtier"])
-                over.append(per["loadsim"] / per["floor"])
+                per = {name: sp["user_us"] + sp["sys_us"] for name, sp in splits.items()}
+                for name in ("floor", "chained", "engine", "loadsim"):
+                    ratios.setdefault(f"{name}/memtier", []).append(per[name] / per["memtier"])
+                ratios.setdefault("loadsim/chained", []).append(per["loadsim"] / per["chained"])
                 print(f"[{rep}] ({state}) mid-run CPU per command: floor {per['floor']:.1f} us "
                       f"({G.split_text(f_split)}; {f['replies']:,} replies of {f['sent']:,} sent, backlog max "
-                      f"{f['backlog_max']}), engine {per['engine']:.1f} us ({G.split_text(e_split)}; "
-                      f"{e['sent']:,} commands), loadsim {per['loadsim']:.1f} us ({G.split_text(l_split)}), memtier "
-                      f"{per['memtier']:.1f} us ({G.split_text(m['split'])})")
-            if floor_x:
-                print(f"{rate:.0f} ops/s, medians of {len(floor_x)}: floor/memtier {statistics.median(floor_x):.2f}x, "
-                      f"engine/memtier {statistics.median(engine_x):.2f}x, "
-                      f"loadsim/memtier {statistics.median(loadsim_x):.2f}x, loadsim/floor "
-                      f"{statistics.median(over):.2f}x ({G.host_state()})")
+                      f"{f['backlog_max']}), chained floor {per['chained']:.1f} us ({G.split_text(c_split)}; "
+                      f"{c['replies']:,} replies, backlog max {c['backlog_max']}), engine {per['engine']:.1f} us "
+                      f"({G.split_text(e_split)}; {e['sent']:,} commands), loadsim {per['loadsim']:.1f} us "
+                      f"({G.split_text(l_split)}), memtier {per['memtier']:.1f} us ({G.split_text(m['split'])})")
+            if ratios:
+                medians = ", ".join(f"{k} {G.median(v):.2f}x" for k, v in ratios.items())
+                print(f"{rate:.0f} ops/s, medians of {len(ratios['loadsim/memtier'])}: {medians} ({G.host_state()})")
 
 
 if __name__ == "__main__":
