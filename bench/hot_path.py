@@ -3,6 +3,7 @@ Prints figures; asserts nothing.
 
     .venv/bin/python bench/hot_path.py [--part all|model|commands] [--seconds 20] [--repeats 5]
     .venv/bin/python bench/hot_path.py --valgrind [--part ...]   # CPU instructions per operation (needs valgrind)
+    .venv/bin/python bench/hot_path.py --cold N   # also with the caches evicted before every N operations
 
 What runs is the real code of one HA pair's primary: ``PairSchedule.pop_due`` (the model), ``OrsNode``/``Worker``
 (records, ``commands_for``, ``route``, ``pack``, the reply read by ``hiredis.Reader``), ``Recorder`` and
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -112,20 +114,34 @@ class Bench:
         node.start()
         self.t = 0.0
 
-    def us_per_op(self, model_seconds: float, repeats: int) -> list[float]:
-        """CPU µs per operation of ``repeats`` runs of ``model_seconds`` each, after the same warm-up, sorted."""
+    def us_per_op(self, model_seconds: float, repeats: int, evict_every: int = 0) -> list[float]:
+        """CPU µs per operation of ``repeats`` runs of ``model_seconds`` each, after the same warm-up, sorted; with
+        ``evict_every``, caches evicted before every that many operations (``run``)."""
         self.run(20.0)
-        return sorted(1e6 * cpu / ops for ops, cpu in (self.run(model_seconds) for _ in range(repeats)))
+        return sorted(1e6 * cpu / ops for ops, cpu in (self.run(model_seconds, evict_every)
+                                                       for _ in range(repeats)))
 
-    def run(self, model_seconds: float) -> tuple[int, float]:
-        """Operations done over ``model_seconds`` of the schedule, and the CPU time they took."""
+    def run(self, model_seconds: float, evict_every: int = 0) -> tuple[int, float]:
+        """Operations done over ``model_seconds`` of the schedule, and the CPU time they took.
+
+        ``evict_every`` N > 0: each operation runs to its end (its replies read) before the next starts, and before
+        every Nth one (of any ``part``) the caches are evicted (a write to every 64-byte line of ``EVICT_BYTES``,
+        more than this host's L2 and its share of L3), as a real run's wake-ups leave them (Redis and the kernel
+        ran in between); the eviction's own CPU time is left out."""
         node, rec, ready, part = self.node, self.engine.recorder, self.ready, self.part
         ops, end = 0, self.t + model_seconds
-        cpu = time.process_time()
+        clock = time.process_time
+        evict = _evictor() if evict_every else None
+        evicting = 0.0
+        cpu = clock()
         while self.t < end:
             self.t += 0.001
             for op in self.schedule.pop_due(self.t):
                 ops += 1
+                if evict is not None and ops % evict_every == 0:
+                    t0 = clock()
+                    evict()
+                    evicting += clock() - t0
                 if part == "model":
                     continue
                 if part == "commands":
@@ -135,11 +151,28 @@ class Bench:
                 rec.schedule_lag(0.0, True)
                 rec.offer()
                 node.submit(op)
+                while evict is not None and ready:
+                    callback, conn = ready.pop()
+                    callback(conn)
             while ready:
                 callback, conn = ready.pop()
                 callback(conn)
         self.engine.batched.discard()
-        return ops, time.process_time() - cpu
+        return ops, clock() - cpu - evicting
+
+
+EVICT_BYTES = 8 << 20
+
+
+def _evictor():
+    import numpy as np
+
+    lines = np.zeros(EVICT_BYTES // 8, dtype=np.int64)
+
+    def evict() -> None:
+        lines[::8] += 1  # one write per 64-byte line
+
+    return evict
 
 
 def instructions(part: str, seconds: float) -> tuple[int, int]:
@@ -159,6 +192,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0, help="seconds of the schedule per measurement")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--valgrind", action="store_true", help="count CPU instructions per operation (valgrind)")
+    ap.add_argument("--cold", type=int, default=0, metavar="N", help="also with the caches evicted before every N "
+                    "operations (each operation run to its end first), alternating with warm runs")
     ap.add_argument("--once", type=float, default=None, help=argparse.SUPPRESS)  # one run, for --valgrind
     a = ap.parse_args()
     tree = Path(E.__file__).resolve().parents[2]
@@ -173,9 +208,24 @@ def main() -> None:
         print(f"{tree} ({a.part}): {(i2 - i1) / (o2 - o1):,.0f} CPU instructions per operation "
               f"({o2 - o1:,} operations)")
         return
-    per_op = Bench(a.part).us_per_op(a.seconds, a.repeats)
-    print(f"{tree} ({a.part}): {per_op[len(per_op) // 2]:.2f} us CPU per operation, median of {a.repeats} "
-          f"(min {per_op[0]:.2f}); load {os.getloadavg()[0]:.1f}")
+    if a.cold < 0:
+        raise SystemExit(f"--cold {a.cold}: give a number of operations, 1 or more (0: warm only)")
+    if not a.cold:
+        per_op = Bench(a.part).us_per_op(a.seconds, a.repeats)
+        print(f"{tree} ({a.part}): {per_op[len(per_op) // 2]:.2f} us CPU per operation, median of {a.repeats} "
+              f"(min {per_op[0]:.2f}); load {os.getloadavg()[0]:.1f}")
+        return
+    bench = Bench(a.part)
+    bench.run(20.0)
+    warm, cold = [], []
+    for _ in range(a.repeats):  # alternating: the same schedule goes on, warm and cold in turn
+        ops, cpu = bench.run(a.seconds)
+        warm.append(1e6 * cpu / ops)
+        ops, cpu = bench.run(a.seconds, a.cold)
+        cold.append(1e6 * cpu / ops)
+    w, c = statistics.median(warm), statistics.median(cold)
+    print(f"{tree} ({a.part}): warm {w:.2f} us CPU per operation, caches evicted before every {a.cold} "
+          f"operation(s) {c:.2f} ({c / w:.2f}x), medians of {a.repeats} alternating; load {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
