@@ -84,28 +84,21 @@ def _floor_setup(nodes: list[tuple[str, int]]):
     return masters, connect
 
 
-def child(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
-    """The floor generator itself (a process of its own): ``rate`` commands/s for ``seconds``; prints its count."""
+def _reply(c) -> bool:
+    """A floor connection's read watcher: True once a whole reply is read."""
+    try:
+        n = c.recv_into(c.buf)
+    except BlockingIOError:
+        return False
+    c.reader.feed(c.buf, 0, n)
+    return c.reader.gets() is not False
+
+
+def _pace(rate: float, seconds: float, idle: list, start) -> tuple[int, int]:
+    """Open loop from one greenlet waking every millisecond: ``start`` what is due (``rate`` a second) on what
+    ``idle`` holds, for ``seconds``. Returns (released, the largest backlog)."""
     import gevent
 
-    masters, connect = _floor_setup(nodes)
-    idle: list = []
-    done = [0]
-
-    def readable(c) -> None:
-        try:
-            n = c.recv_into(c.buf)
-        except BlockingIOError:
-            return
-        c.reader.feed(c.buf, 0, n)
-        if c.reader.gets() is not False:
-            done[0] += 1
-            idle.append(c)
-
-    for address in masters:
-        for _ in range(CONNECTIONS_PER_MASTER):
-            idle.append(connect(address, readable))
-    idle.reverse()
     clock = time.perf_counter
     t0 = clock()
     end = t0 + seconds
@@ -116,12 +109,30 @@ def child(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
             break
         due = int((now - t0) * rate) - released
         while due > 0 and idle:
-            c = idle.pop()
-            c.send(c.data)
+            start(idle.pop())
             released += 1
             due -= 1
         backlog = max(backlog, due)
         gevent.sleep(0.001)
+    return released, backlog
+
+
+def child(nodes: list[tuple[str, int]], rate: float, seconds: float) -> None:
+    """The floor generator itself (a process of its own): ``rate`` commands/s for ``seconds``; prints its count."""
+    masters, connect = _floor_setup(nodes)
+    idle: list = []
+    done = [0]
+
+    def readable(c) -> None:
+        if _reply(c):
+            done[0] += 1
+            idle.append(c)
+
+    for address in masters:
+        for _ in range(CONNECTIONS_PER_MASTER):
+            idle.append(connect(address, readable))
+    idle.reverse()
+    released, backlog = _pace(rate, seconds, idle, lambda c: c.send(c.data))
     print(json.dumps({"sent": released, "replies": done[0], "backlog_max": backlog}), flush=True)
 
 
@@ -130,8 +141,6 @@ def child_chained(nodes: list[tuple[str, int]], rate: float, seconds: float, cha
     master, each operation ``chain`` commands sent one after the other by one worker (the next when the previous
     reply came, on the next master's connection), as loadsim's ``Worker`` sends an operation's commands. Otherwise
     the floor's: the same prepacked SET, paced every millisecond. ``rate``: commands/s."""
-    import gevent
-
     masters, connect = _floor_setup(nodes)
     idle: list = []
     done = [0]
@@ -139,22 +148,19 @@ def child_chained(nodes: list[tuple[str, int]], rate: float, seconds: float, cha
     class Worker:
         __slots__ = ("conns", "turn")
 
+    def send_next(w, step: int) -> None:
+        w.turn = (w.turn + 1) % len(w.conns)  # each command on the next master's connection
+        c = w.conns[w.turn]
+        c.step = step
+        c.send(c.data)
+
     def readable(c) -> None:
-        try:
-            n = c.recv_into(c.buf)
-        except BlockingIOError:
-            return
-        c.reader.feed(c.buf, 0, n)
-        if c.reader.gets() is not False:
+        if _reply(c):
             done[0] += 1
-            w = c.worker
             if c.step + 1 < chain:
-                w.turn = (w.turn + 1) % len(w.conns)
-                nxt = w.conns[w.turn]
-                nxt.step = c.step + 1
-                nxt.send(nxt.data)
+                send_next(c.worker, c.step + 1)
             else:
-                idle.append(w)
+                idle.append(c.worker)
 
     for _ in range(CONNECTIONS_PER_MASTER):
         w = Worker()
@@ -164,26 +170,7 @@ def child_chained(nodes: list[tuple[str, int]], rate: float, seconds: float, cha
             c.worker = w
             w.conns.append(c)
         idle.append(w)
-    clock = time.perf_counter
-    t0 = clock()
-    end = t0 + seconds
-    ops_rate = rate / chain
-    released = backlog = 0
-    while True:
-        now = clock()
-        if now >= end:
-            break
-        due = int((now - t0) * ops_rate) - released
-        while due > 0 and idle:
-            w = idle.pop()
-            w.turn = (w.turn + 1) % len(w.conns)  # operations start on each master in turn
-            c = w.conns[w.turn]
-            c.step = 0
-            c.send(c.data)
-            released += 1
-            due -= 1
-        backlog = max(backlog, due)
-        gevent.sleep(0.001)
+    _, backlog = _pace(rate / chain, seconds, idle, lambda w: send_next(w, 0))
     print(json.dumps({"sent": done[0], "replies": done[0], "backlog_max": backlog}), flush=True)
 
 
