@@ -12,8 +12,8 @@ Locust; every command is the same prepacked bytes, sent on an idle connection to
 The chained floor is the floor with ORS's pattern: 40 worker threads, each holding one connection per master, each
 operation's commands (loadsim's mean per operation, rounded: 2 for the simple preset) sent one after the other by
 one worker, the next when the previous reply came, as an ORS worker thread (and loadsim's ``Worker``) sends them.
-memtier sends each connection's requests on their own, on rate-limit timers that fire together: it blocks about
-0.03 times a command, loadsim about 0.13. What the chained floor costs over the floor is what ORS's pattern costs
+memtier sends each connection's requests on their own, on rate-limit timers that fire together: it blocks 0.01-0.03
+times a command, loadsim 0.04-0.15. What the chained floor costs over the floor is what ORS's pattern costs
 any generator (a Redis that has just gone idle woken again for the operation's next command), before its own work.
 
 Each round runs, one after the other on the same cluster, the floor, the chained floor, loadsim's engine without

@@ -114,20 +114,18 @@ class Bench:
         node.start()
         self.t = 0.0
 
-    def us_per_op(self, model_seconds: float, repeats: int, evict_every: int = 0) -> list[float]:
-        """CPU µs per operation of ``repeats`` runs of ``model_seconds`` each, after the same warm-up, sorted; with
-        ``evict_every``, caches evicted before every that many operations (``run``)."""
+    def us_per_op(self, model_seconds: float, repeats: int) -> list[float]:
+        """CPU µs per operation of ``repeats`` runs of ``model_seconds`` each, after the same warm-up, sorted."""
         self.run(20.0)
-        return sorted(1e6 * cpu / ops for ops, cpu in (self.run(model_seconds, evict_every)
-                                                       for _ in range(repeats)))
+        return sorted(1e6 * cpu / ops for ops, cpu in (self.run(model_seconds) for _ in range(repeats)))
 
     def run(self, model_seconds: float, evict_every: int = 0) -> tuple[int, float]:
         """Operations done over ``model_seconds`` of the schedule, and the CPU time they took.
 
         ``evict_every`` N > 0: each operation runs to its end (its replies read) before the next starts, and before
-        every Nth one (of any ``part``) the caches are evicted (a write to every 64-byte line of ``EVICT_BYTES``,
-        more than this host's L2 and its share of L3), as a real run's wake-ups leave them (Redis and the kernel
-        ran in between); the eviction's own CPU time is left out."""
+        every Nth one (of any ``part``) the caches are evicted (a write to every 64-byte line of ``EVICT_BYTES``:
+        four times this host's L2 of 2 MiB a core, a quarter of its shared L3), as a wake-up finds them when other
+        work ran in between; the eviction's own CPU time is left out."""
         node, rec, ready, part = self.node, self.engine.recorder, self.ready, self.part
         ops, end = 0, self.t + model_seconds
         clock = time.process_time
