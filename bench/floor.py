@@ -181,27 +181,20 @@ def child_engine(nodes: list[tuple[str, int]], rate: float, seconds: float) -> N
     from gevent import monkey
 
     monkey.patch_all()
-    from types import SimpleNamespace
 
     import generator as G
     import gevent
+    from hot_path import engine_without_locust
 
     from loadsim.config.persistence import PersistenceOptions, RedisNode
     from loadsim.locust import engine as E
-    from loadsim.locust.batched_stats import BatchedStats
-    from loadsim.model import records
     from loadsim.model import workload as wl
-    from loadsim.results.recorder import Recorder
 
     simple = wl.PRESETS["simple"]
     params = wl.WorkloadParams(ors_cluster_name="floor", ha_pairs=G.PAIRS, complexity=simple, aht_s=10,
                                cps_per_pair=rate / G.PAIRS / simple.writes_per_session, worker_threads=G.THREADS)
     opts = PersistenceOptions(redis_nodes=tuple(RedisNode(h, p) for h, p in nodes), ors_cluster_name="floor")
-    engine = SimpleNamespace(
-        opts=opts, params=params, layout=wl.KeyLayout(params.key_layout, "floor"), body_crc=records.BodyCrc(E._PAYLOAD),
-        ttl_ms=params.session_ttl_s * 1000, records=simple.records, recorder=Recorder(),
-        batched=BatchedStats(SimpleNamespace(stats=None)), steady_from=0.0, error_windows=None,
-        settings=SimpleNamespace(pool_connections="eager"), saw_masters=lambda masters: None)
+    engine = engine_without_locust(params, opts)
     clock = time.perf_counter
     t0 = clock()
     pairs = []
@@ -227,7 +220,7 @@ def child_engine(nodes: list[tuple[str, int]], rate: float, seconds: float) -> N
                 rec.due += 1
                 if op.due > now:
                     op.due = now
-                rec.schedule_lag((now - op.due) * 1e6, True)
+                rec.schedule_lag(now - op.due, True)
                 rec.offer()
                 node.submit(op)
         gevent.sleep(0.001)

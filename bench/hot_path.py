@@ -91,6 +91,16 @@ class Conn:
         pass
 
 
+def engine_without_locust(params: wl.WorkloadParams, opts) -> SimpleNamespace:
+    """What ``OrsNode`` and ``Worker`` read of loadsim's ``Engine``, without Locust (no statistics to feed): the
+    benches' stand-in (this one and ``floor.py``'s engine child), one definition so that both read the same fields."""
+    return SimpleNamespace(
+        opts=opts, params=params, layout=wl.KeyLayout(params.key_layout, params.ors_cluster_name),
+        body_crc=records.BodyCrc(E._PAYLOAD), ttl_ms=params.session_ttl_s * 1000, records=params.complexity.records,
+        recorder=Recorder(), batched=BatchedStats(SimpleNamespace(stats=None)), steady_from=0.0, error_windows=None,
+        settings=SimpleNamespace(pool_connections="eager"), saw_masters=lambda masters: None)
+
+
 class Bench:
     def __init__(self, part: str) -> None:
         self.part = part
@@ -98,11 +108,7 @@ class Bench:
         params = wl.WorkloadParams(ors_cluster_name="bench", ha_pairs=1, complexity=wl.PRESETS["simple"],
                                    cps_per_pair=100, aht_s=10, prefill=False)
         client = SimpleNamespace(stale=False, slots=[MASTERS[s * 3 // C.SLOTS] for s in range(C.SLOTS)], windows=None)
-        self.engine = SimpleNamespace(
-            opts=SimpleNamespace(persists=True, redis_socket_timeout=0), params=params,
-            layout=wl.KeyLayout(params.key_layout, "bench"), body_crc=records.BodyCrc(E._PAYLOAD),
-            ttl_ms=params.session_ttl_s * 1000, records=params.complexity.records, recorder=Recorder(),
-            batched=BatchedStats(SimpleNamespace(stats=None)), steady_from=0.0)
+        self.engine = engine_without_locust(params, SimpleNamespace(persists=True, redis_socket_timeout=0))
         self.node = node = E.OrsNode(self.engine, 1, 1)  # type: ignore[arg-type]
         for _ in range(WORKERS):
             w = C.WorkerConnections.__new__(C.WorkerConnections)
