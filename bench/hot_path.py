@@ -6,8 +6,8 @@ Prints figures; asserts nothing.
     .venv/bin/python bench/hot_path.py --cold N   # also with the caches evicted before every N operations
 
 What runs is the real code of one HA pair's primary: ``PairSchedule.pop_due`` (the model), ``OrsNode``/``Worker``
-(records, ``commands_for``, ``route``, ``pack``, the reply read by ``hiredis.Reader``), ``Recorder`` and
-``BatchedStats``; the socket is replaced by one that takes every send and answers ``+OK`` at once, so the figure is
+(records, ``commands_for``, ``wire`` (route and RESP bytes), the reply read by ``hiredis.Reader``), ``Recorder``
+and ``BatchedStats``; the socket is replaced by one that takes every send and answers ``+OK`` at once, so the figure is
 the Python side of a command, not the kernel's (what loopback TCP costs memtier too). ``--part model`` runs only the
 schedule, ``--part commands`` the schedule and the commands' bytes (records and ``commands_for``), so the worker
 path is ``all`` minus ``commands``.

@@ -38,7 +38,7 @@ from loadsim.locust.scheduler import Scheduler
 from loadsim.model import records
 from loadsim.model import workload as wl
 from loadsim.model.estate import Estate, estate_with_flags
-from loadsim.redis.client import WOULD_BLOCK, ClusterClient, Connection, ErrorWindows, WorkerConnections, pack
+from loadsim.redis.client import WOULD_BLOCK, ClusterClient, Connection, ErrorWindows, WorkerConnections
 from loadsim.results.recorder import Recorder
 
 if TYPE_CHECKING:  # imported for the types only
@@ -370,12 +370,11 @@ class Worker:
     def _send(self) -> None:
         """Send the command in progress from the event loop, or hand the operation's rest to a greenlet."""
         cmd = self.commands[self.at]
-        route = self.conns.route(cmd[1])
-        if route is None:
+        wired = self.conns.wire(cmd)
+        if wired is None:
             self.greenlet = gevent.spawn(self._rest, None)
             return
-        conn, self.slot, self.address = route
-        data = pack(cmd)
+        conn, self.slot, self.address, data = wired
         try:
             n = conn.nb_send(data)  # type: ignore[misc]
         except WOULD_BLOCK:

@@ -1,16 +1,17 @@
 """The generator's hot-path shortcuts give what the general code gives: the RESP bytes of ``pack`` are hiredis's,
-``slot_of`` is redis-py's ``key_slot``, a pair's session ids are ``session_id``'s, and the recorder's counts add up
-as Counters do."""
+``slot_of`` is redis-py's ``key_slot``, ``WorkerConnections.wire`` is ``route`` and ``pack`` in one, a pair's session
+ids are ``session_id``'s, and the recorder's counts add up as Counters do."""
 
 import random
 from collections import Counter
+from types import SimpleNamespace
 
 import hiredis
 import pytest
 from redis.crc import key_slot
 
 from loadsim.model import workload as wl
-from loadsim.redis.client import pack, slot_of
+from loadsim.redis.client import SLOTS, WorkerConnections, pack, slot_of
 from loadsim.results.recorder import Counts, Recorder
 
 _rng = random.Random(7)
@@ -71,3 +72,36 @@ def test_recorder_counts_add_up_as_counters():
     merged.merge(rec.drain())
     merged.merge({"ops": dict(reference), "window": dict(reference)})
     assert merged.ops == reference + reference and merged.window == reference + reference
+
+
+def _worker_connections(stale=False, opened=(0, 1, 2)):
+    """A worker's connections to three masters owning a third of the slots each; ``opened`` are open."""
+    masters = [("127.0.0.1", 7000 + i) for i in range(3)]
+    w = WorkerConnections.__new__(WorkerConnections)
+    w.client = SimpleNamespace(stale=stale, slots=[masters[s * 3 // SLOTS] for s in range(SLOTS)], windows=None)
+    w.conns = {masters[i]: SimpleNamespace(nb_send=object(), address=masters[i]) for i in opened}
+    return w
+
+
+def test_wire_is_route_and_pack_of_every_command_of_every_layout():
+    w = _worker_connections()
+    cmds = [c for c in COMMANDS if c[1]]  # an empty key is no command of ours
+    for layout in wl.KEY_LAYOUTS:
+        lay = wl.KeyLayout(layout, "bench")
+        for kind in (wl.CREATE, wl.UPDATE, wl.DELETE, wl.RECOVER):
+            cmds += wl.commands_for(lay, kind, wl.session_id(3, 12345), 7, b"s" * 100, b"t" * 10, 86_400_000)
+    slots = set()
+    for cmd in cmds:
+        route = w.route(cmd[1])
+        assert route is not None
+        assert w.wire(cmd) == (*route, pack(cmd)) == (*route, hiredis.pack_command(cmd)), cmd
+        slots.add(route[1])
+    assert len(slots) > 3  # the keys spread over slots (and masters): not one route for all
+
+
+def test_wire_leaves_a_stale_map_or_a_connection_not_open_to_the_synchronous_path():
+    cmd = ("SET", "ORS:c:session:001-0000000001", b"v", "PX", "5")
+    owner = slot_of(cmd[1]) * 3 // SLOTS
+    assert _worker_connections().wire(cmd) is not None
+    assert _worker_connections(stale=True).wire(cmd) is None
+    assert _worker_connections(opened=[i for i in range(3) if i != owner]).wire(cmd) is None
