@@ -13,6 +13,7 @@ import struct
 import zlib
 
 HEADER = struct.Struct("!4sII")  # magic, version, crc32
+HEADER_SIZE = HEADER.size
 MAGIC = b"LSv1"
 CURRENT, STALE, AHEAD, MISSING, CORRUPT = "current", "stale", "ahead", "missing", "corrupt"
 VERDICTS = (CURRENT, STALE, AHEAD, MISSING, CORRUPT)
@@ -33,24 +34,25 @@ def _crc(sid: bytes, version: int, body_crc: int) -> int:
     return zlib.crc32(sid + version.to_bytes(4, "big"), body_crc)
 
 
-class BodyCrc:
-    """CRC-32 of ``payload[HEADER.size:size]`` by size, computed once per size."""
+class BodyCrc(dict):
+    """CRC-32 of ``payload[HEADER.size:size]`` by size (``body_crc[size]``), computed once per size: a dict whose
+    missing sizes are computed, so a write's lookup is the dict's own (a ``__call__`` method cost a Python call a
+    record)."""
 
     def __init__(self, payload: bytes):
+        super().__init__()
         self.payload = payload
-        self._by_size: dict[int, int] = {}
 
-    def __call__(self, size: int) -> int:
-        crc = self._by_size.get(size)
-        if crc is None:
-            crc = self._by_size[size] = zlib.crc32(self.payload[HEADER.size:size])
+    def __missing__(self, size: int) -> int:
+        crc = self[size] = zlib.crc32(self.payload[HEADER_SIZE:size])
         return crc
 
 
 def record(payload: bytes, body_crc: BodyCrc, sid: str, version: int, size: int) -> bytes:
     """The record of ``size`` bytes (at least the header) for this session's write ``version``."""
-    size = max(size, HEADER.size)
-    return HEADER.pack(MAGIC, version, _crc(sid.encode(), version, body_crc(size))) + payload[HEADER.size:size]
+    if size < HEADER_SIZE:
+        size = HEADER_SIZE
+    return HEADER.pack(MAGIC, version, _crc(sid.encode(), version, body_crc[size])) + payload[HEADER_SIZE:size]
 
 
 def check(sid: str, value: bytes | None, acked: int, acked_before_read: int | None = None) -> str:
