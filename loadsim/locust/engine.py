@@ -314,6 +314,9 @@ class OrsNode:
         return sent
 
 
+_SYNCHRONOUS = (wl.RECOVER, wl.CLEANUP)  # operations a worker thread runs with the synchronous client
+
+
 class Worker:
     """One ORS worker thread as a state machine: one operation at a time, its commands one after the other,
     each sent when the previous reply came (synchronous, as an ORS worker thread: no pipelining, one
@@ -331,7 +334,7 @@ class Worker:
     (error reply or socket error: ``WorkerConnections.resume`` goes on with redis-plus-plus's reload, retry
     and ASKING from there)."""
 
-    __slots__ = ("node", "conns", "index", "op", "commands", "at", "done_ok", "sent", "conn", "slot", "address",
+    __slots__ = ("node", "conns", "index", "op", "commands", "at", "sent", "conn", "slot", "address",
                  "greenlet", "timeout", "on_readable")
 
     def __init__(self, node: OrsNode, conns: WorkerConnections, index: int):
@@ -340,8 +343,7 @@ class Worker:
         self.index = index
         self.op: wl.Op | None = None
         self.commands: list[wl.Command] = []
-        self.at = 0  # index of the command in progress
-        self.done_ok = 0
+        self.at = 0  # index of the command in progress: also how many of the operation's commands succeeded
         self.sent = 0.0
         self.conn: Connection | None = None  # waiting for a reply on it (event-loop path)
         self.slot = 0
@@ -354,11 +356,11 @@ class Worker:
 
     def begin(self, op: wl.Op) -> None:
         self.op = self.node.in_flight[self.index] = op
-        if op.kind in (wl.RECOVER, wl.CLEANUP) or self.timeout:
+        if op.kind in _SYNCHRONOUS or self.timeout:
             self.greenlet = gevent.spawn(self._synchronous, op)
             return
         self.commands = self.node.commands(op)
-        self.at = self.done_ok = 0
+        self.at = 0
         self.sent = time.perf_counter()
         self._send()
 
@@ -425,9 +427,8 @@ class Worker:
             return
         self.conn = None  # its watcher stays started (see _send)
         self.conns.succeeded(self.slot)
-        self.done_ok += 1
-        self.at += 1
-        if self.at < len(self.commands):
+        at = self.at = self.at + 1
+        if at < len(self.commands):
             self._send()
         else:
             self._done(None)
@@ -448,7 +449,6 @@ class Worker:
             self._rest(exc)
             return
         self.conns.succeeded(self.slot)
-        self.done_ok += 1
         self.at += 1
         self._rest(None, first_done=True)
 
@@ -460,12 +460,10 @@ class Worker:
             if error is not None:
                 cmd = cmds[self.at]
                 conns.resume(self.slot, self.address, cmd, error)
-                self.done_ok += 1
                 self.at += 1
             while self.at < len(cmds):
                 cmd = cmds[self.at]
                 conns.execute(cmd[1], *cmd)
-                self.done_ok += 1
                 self.at += 1
         except RedisError as exc:
             self.greenlet = None
@@ -477,7 +475,7 @@ class Worker:
     def _done(self, error: RedisError | None) -> None:
         op = self.op
         assert op is not None
-        self.node.finished(op, self.sent, self.done_ok, error)
+        self.node.finished(op, self.sent, self.at, error)
         self._next()
 
     def _next(self) -> None:
