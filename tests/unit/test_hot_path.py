@@ -25,6 +25,12 @@ COMMANDS = [
     ("SET", "k", b"v", "PX", 5),  # int TTL
     ("SET", "k", b"v"),
     ("DEL", "ORS:c:session:001-0000000001"),
+    ("DEL", "ключ"),
+    ("DEL", b"k"),
+    ("DEL", "k1", "k2"),
+    ("SET", "ORS:c:owner:001-0000000001", "1007", "PX", "86400000"),  # the owner record: a str value
+    ("SET", "k", "ключ", "PX", "5"),
+    ("GET", "k"),
     ("HSET", "ORS:c", "001-0000000001", "3"),
     ("PEXPIRE", "ORS:c", "1000"),
 ]
