@@ -117,9 +117,9 @@ class Recorder:
     def __init__(self) -> None:
         self._hist: dict[tuple[str, str], HdrHistogram] = {}
         self._lag = new_histogram()  # how late the scheduler released due operations, µs
-        # op -> (service, latency, before_send) not yet recorded
-        # per operation, its service and latency µs one after the other (one list extended by a pair: 83 -> 63
-        # bytecodes an operation against three lists, before_send computed when they enter the histograms)
+        # op -> its service and latency µs not yet recorded, one after the other (one list extended by a pair:
+        # Recorder.record 83 -> 63 bytecodes an operation against three lists; before_send is computed when they
+        # enter the histograms)
         self._waiting: dict[str, list[float]] = {}
         self._lag_waiting: list[float] = []
         self.ops: Counter[str] = Counts()  # successful operations by name, whole run (the per-second series)
