@@ -12,10 +12,11 @@ the median of the rounds' B/A ratios with how many rounds had B below A.
 
 Why at once: on this shared 2-core host, the same code's CPU per command moved 34-52 us between runs minutes apart
 (bench/generator.py's rounds), so one-after-the-other A/B rounds gave B/A ratios from 0.77 to 1.29 for a change
-worth a few percent. Run at once, an A/A check (the same tree twice) read 0.91-1.03 over 8 rounds, median 0.97:
-a difference below ~3 % is not resolved. Each CPU carries one generator and the other's Redis servers, so the
-figures are not bench/generator.py's (nor production's); only the ratio is read. At 10,000 operations/s two
-generators and two clusters saturate 2 cores (lag over 100 ms): compare at 5,000.
+worth a few percent. Run at once, an A/A check (the same tree twice) read 0.91-1.03 over 8 rounds, median 0.97,
+and two runs of one A/B (a change of 8 % of the hot path's instructions) read 0.956 and 1.007: at 8 rounds a
+difference below ~4 % is not resolved; more rounds narrow it. Each CPU carries one generator and the other's Redis
+servers, so the figures are not bench/generator.py's (nor production's); only the ratio is read. At 10,000
+operations/s two generators and two clusters saturate 2 cores (lag over 100 ms): compare at 5,000.
 """
 
 from __future__ import annotations
