@@ -81,7 +81,7 @@ def pack(cmd: tuple[Any, ...]) -> bytes:
 
 
 def _packed(cmd: tuple[Any, ...], k: bytes) -> bytes:
-    """``pack`` of a command whose key (element 1, a str) is ``k`` encoded. A ``SET key value PX ms`` of str TTL and
+    """``pack`` of a command whose key (element 1) is ``k`` in bytes. A ``SET key value PX ms`` of str TTL and
     bytes or str value, and a ``DEL key``, are formatted here at once: hiredis's packing formats every argument's
     length with the C library's sprintf, ~1,100 CPU instructions each (8,800 a SET; this way 5,000; valgrind). The
     owner's SET (a str value) and the delete's DELs here too: 111,630 -> 109,111 CPU instructions an operation
@@ -453,36 +453,23 @@ class WorkerConnections:
         slot = slot_of(key)
         return self._tries(slot, client.slots[slot], args, None)
 
-    def route(self, key: bytes | str) -> tuple[Connection, int, Address] | None:
-        """For an event loop's first try of a command: the open connection to ``key``'s master, its slot and
-        address; None when the synchronous ``execute`` must do it (the map is stale, or the connection is not
-        open yet: opening blocks)."""
-        client = self.client
-        if client.stale:
-            return None
-        slot = slot_of(key)
-        address = client.slots[slot]
-        conn = self.conns.get(address)
-        if conn is None or conn.nb_send is None:
-            return None
-        return conn, slot, address
-
     def wire(self, cmd: tuple[Any, ...]) -> tuple[Connection, int, Address, bytes] | None:
-        """``route`` and ``pack`` of one command in one call, its key encoded once (for the slot and the bytes): the
-        open connection to its master, the slot, the address and the command in RESP; None when the synchronous
-        ``execute`` must send it. What ``route`` and ``pack`` return for it (tests/unit/test_hot_path.py compares
-        them); written out here because the event loop sends every command through it (a call and an encode less a
-        command: 117,064 -> 114,943 CPU instructions an operation, bench/hot_path.py --valgrind, measured with the
-        SET formatted here; calling the shared ``_packed`` instead gives back ~750 of them)."""
+        """For an event loop's first try of a command: the open connection to its key's master, the slot, the
+        address and the command in RESP (``pack``'s bytes); None when the synchronous ``execute`` must send it (the
+        map is stale, or the connection is not open yet: opening blocks). The key is encoded once, for the slot
+        (``slot_of``'s, written out for a str key) and for the bytes: where ``route``, ``slot_of`` and ``pack`` were
+        three calls each encoding it, 117,064 -> 114,943 CPU instructions an operation (bench/hot_path.py
+        --valgrind, measured with the SET formatted here; calling the shared ``_packed`` gives back ~750 of them).
+        tests/unit/test_hot_path.py compares it with ``slot_of``, the slot map and hiredis's packing."""
         client = self.client
         if client.stale:
             return None
         key = cmd[1]
-        if key.__class__ is not str:
-            route = self.route(key)
-            return None if route is None else (*route, pack(cmd))
-        k = key.encode()
-        slot = crc_hqx(k, 0) % SLOTS if "{" not in key else key_slot(k)
+        if key.__class__ is str:
+            k = key.encode()
+            slot = crc_hqx(k, 0) % SLOTS if "{" not in key else key_slot(k)
+        else:
+            k, slot = key, slot_of(key)
         address = client.slots[slot]
         conn = self.conns.get(address)
         if conn is None or conn.nb_send is None:
