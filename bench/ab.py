@@ -4,7 +4,7 @@ them alike. Prints figures and ratios; asserts nothing.
     .venv/bin/python bench/ab.py A_TREE B_TREE [--rate 5000] [--seconds 12] [--rounds 8]
 
 Each round runs a headless Locust run of ``scenarios/ha9.py`` from each tree (its own code, ``PYTHONPATH=<tree>``)
-at ``--rate`` operations/s (10 HA pairs x 4 worker threads, simple preset, 10 s AHT, as bench/generator.py), at the
+at ``--rate`` operations/s (bench/generator.py's run: 10 HA pairs x 4 worker threads, simple preset, 10 s AHT), at the
 same time, each against its own embedded 3-master cluster: one generator on the first CPU with its cluster on the
 second, the other the other way round. From round to round the CPUs, the clusters and which run starts first
 alternate. The figure is each run's own ``client.cpu_us_per_command`` (steady window, summary.json), and the answer
@@ -33,20 +33,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generator import flush, host_state  # noqa: E402  (bench/generator.py's)
+from generator import flush, host_state, run_args  # noqa: E402  (bench/generator.py's)
 
 from loadsim.embedded.cluster import ClusterSpec, EmbeddedCluster  # noqa: E402
-from loadsim.model.workload import PRESETS  # noqa: E402
-
-PAIRS, THREADS = 10, 4  # bench/generator.py's
 
 
-def run_cmd(tree: Path, cpu: int, nodes: str, rate: float, seconds: int, out: Path, name: str) -> list[str]:
-    cps = rate / PAIRS / PRESETS["simple"].writes_per_session
+def run_cmd(tree: Path, cpu: int, cluster: EmbeddedCluster, rate: float, seconds: int, out: Path,
+            name: str) -> list[str]:
+    """A headless run of ``tree``'s scenario on ``cpu``, with bench/generator.py's options (``run_args``)."""
     return ["taskset", "-c", str(cpu), sys.executable, "-m", "locust", "-f", str(tree / "scenarios" / "ha9.py"),
-            "--headless", "-t", f"{seconds}s", "--only-summary", "--results-dir", str(out), "--redis-nodes", nodes,
-            "-u", str(PAIRS), "--cps-per-pair", f"{cps:.3f}", "--aht", "10", "--complexity", "simple",
-            "--worker-threads", str(THREADS), "--ors-cluster-name", name]
+            "--headless", "-t", f"{seconds}s", "--only-summary", "--results-dir", str(out),
+            *run_args(cluster, rate, name)]
 
 
 def main() -> None:
@@ -80,8 +77,7 @@ def main() -> None:
                 for node in cluster.nodes:
                     os.sched_setaffinity(node.pid, {cpus[0] + cpus[1] - cpu})
                 out = tmp / f"round{r}-{'AB'[v]}"
-                cmd = run_cmd(trees[v], cpu, ",".join(n.address for n in cluster.nodes), a.rate, a.seconds, out,
-                              f"ab{r}{'AB'[v]}")
+                cmd = run_cmd(trees[v], cpu, cluster, a.rate, a.seconds, out, f"ab{r}{'AB'[v]}")
                 proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(trees[v])},
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                 runs.append((v, cpu, out, proc))

@@ -243,15 +243,19 @@ def locust(args: list[str], results_dir: Path, run_time: str,
     return json.loads((results_dir / "summary.json").read_text()), split
 
 
+def run_args(cluster: EmbeddedCluster, rate: float, name: str) -> list[str]:
+    """loadsim's options for this bench's run on ``cluster``: ``rate`` operations/s from PAIRS HA pairs x THREADS
+    worker threads, the simple preset, 10 s AHT (bench/ab.py's runs too)."""
+    cps = rate / PAIRS / PRESETS["simple"].writes_per_session  # ops per session = updates + create + delete
+    return ["--redis-nodes", ",".join(n.address for n in cluster.nodes), "-u", str(PAIRS), "--cps-per-pair",
+            f"{cps:.3f}", "--aht", "10", "--complexity", "simple", "--worker-threads", str(THREADS),
+            "--ors-cluster-name", name]
+
+
 def rate_run(cluster: EmbeddedCluster, rate: float, name: str, results_dir: Path,
              seconds: int) -> tuple[dict, dict[str, float] | None]:
-    """loadsim's run of this bench: ``rate`` operations/s from PAIRS HA pairs x THREADS worker threads, the simple
-    preset, 10 s AHT, on ``cluster`` (flushed after); its summary and mid-run CPU split."""
-    cps = rate / PAIRS / PRESETS["simple"].writes_per_session  # ops per session = updates + create + delete
-    nodes = ",".join(n.address for n in cluster.nodes)
-    out = locust(["--redis-nodes", nodes, "-u", str(PAIRS), "--cps-per-pair", f"{cps:.3f}", "--aht", "10",
-                  "--complexity", "simple", "--worker-threads", str(THREADS), "--ors-cluster-name", name],
-                 results_dir, f"{seconds}s", cluster)
+    """loadsim's run of this bench (``run_args``) on ``cluster`` (flushed after); its summary and mid-run CPU split."""
+    out = locust(run_args(cluster, rate, name), results_dir, f"{seconds}s", cluster)
     flush(cluster)
     return out
 
