@@ -19,8 +19,10 @@
    Each round also splits both generators' CPU per command over the same mid-run window (from 40 % to 90 % of
    the run, read from ``/proc/PID``; commands from Redis's commandstats over that window): user and kernel µs,
    and context switches per command, involuntary (pre-empted, mostly by a Redis server its send woke on the same
-   core) and voluntary (blocked in the event loop's wait). The steady-window figure of the ratio stays loadsim's
-   own summary's.
+   core) and voluntary (blocked in the event loop's wait), and the host's inter-processor interrupts per command
+   (``/proc/interrupts`` CAL + RES over the window, every process's: mostly a Redis server woken on the other CPU
+   by the generator's send, each an exit to the hypervisor in a VM). The steady-window figure of the ratio stays
+   loadsim's own summary's.
 3. ``--pin`` puts the cluster's servers on the first half of the CPUs and every generator (loadsim's process and
    its children, memtier, redis-benchmark) on the other half: the generators then share no core with Redis, as
    an ORS host shares none with its Redis nodes in production. Both generators get the same placement.
@@ -196,6 +198,23 @@ def proc_counters(pid: int) -> tuple[float, float, int, int]:
     return int(fields[11]) / tick, int(fields[12]) / tick, voluntary, involuntary
 
 
+def host_ipis() -> int:
+    """Inter-processor interrupts the whole host has taken so far, every CPU (``/proc/interrupts``: function-call
+    ``CAL`` and rescheduling ``RES``). Waking a task that sleeps on another CPU (a Redis server woken by a generator's
+    ``send``) sends one; in a VM each is an exit to the hypervisor. 0 where the file or the rows are missing."""
+    try:
+        lines = Path("/proc/interrupts").read_text().splitlines()
+    except OSError:
+        return 0
+    cpus = len(lines[0].split()) if lines else 0
+    total = 0
+    for line in lines[1:]:
+        name, _, rest = line.partition(":")
+        if name.strip() in ("CAL", "RES"):
+            total += sum(int(v) for v in rest.split()[:cpus] if v.isdigit())
+    return total
+
+
 def run_split(cmd: list[str], cluster: EmbeddedCluster, seconds: float, timeout: float,
               **kw) -> tuple[subprocess.CompletedProcess, dict[str, float] | None]:
     """Run a generator; over 40-90 % of its ``seconds`` of load read its CPU and context switches (/proc) and
@@ -207,12 +226,12 @@ def run_split(cmd: list[str], cluster: EmbeddedCluster, seconds: float, timeout:
         t0 = time.perf_counter()
         time.sleep(0.4 * seconds)
         try:
-            a, c0 = proc_counters(proc.pid), server_commands(cluster)
+            a, c0, i0 = proc_counters(proc.pid), server_commands(cluster), host_ipis()
             time.sleep(max(0.0, t0 + 0.9 * seconds - time.perf_counter()))
-            b, c1 = proc_counters(proc.pid), server_commands(cluster)
+            b, c1, i1 = proc_counters(proc.pid), server_commands(cluster), host_ipis()
             n = max(1, c1 - c0)
             split = {"user_us": (b[0] - a[0]) * 1e6 / n, "sys_us": (b[1] - a[1]) * 1e6 / n,
-                     "voluntary": (b[2] - a[2]) / n, "involuntary": (b[3] - a[3]) / n}
+                     "voluntary": (b[2] - a[2]) / n, "involuntary": (b[3] - a[3]) / n, "ipis": (i1 - i0) / n}
         except (OSError, KeyError):
             split = None
         out, err = proc.communicate(timeout=timeout)
@@ -227,7 +246,8 @@ def split_text(split: dict[str, float] | None) -> str:
     if split is None:
         return "split not measured"
     return (f"user {split['user_us']:.1f} + kernel {split['sys_us']:.1f} us/command, "
-            f"{split['involuntary']:.2f} pre-empted + {split['voluntary']:.2f} blocked per command")
+            f"{split['involuntary']:.2f} pre-empted + {split['voluntary']:.2f} blocked per command, "
+            f"{split['ipis']:.2f} host IPIs per command")
 
 
 def locust(args: list[str], results_dir: Path, run_time: str,
