@@ -435,7 +435,8 @@ def sweep_widths(out_dir: Path, runs: list[dict[str, Any]]) -> dict[str, dict[st
 
 def widths_line(rep: int, widths: dict[str, dict[str, float | None]], goal: float | None,
                 budget_s: float | None) -> str:
-    """``[repeat 3] bytes/live session worst ±4.1 % (p9-m3-...); server CPU/command worst ±9.0 % (...) (goal ±5 %)``"""
+    """``[repeat 3] bytes/live session worst ±4.1 % (p9-m3-...); server CPU/command worst ±9.0 % (...) (goal ±5 %
+    from 10 repeats)``"""
     from loadsim.experiments.precision import fmt_width, goal_text
 
     parts = []

@@ -401,7 +401,7 @@ def key_widths(ratios: dict[str, dict[str, float]]) -> dict[str, float | None]:
 def interval_line(rep: int, ratios: dict[str, dict[str, float]], spec: CompareSpec,
                   per_repeat_s: float | None = None) -> str:
     """``[repeat 4] server CPU/command TLS/plain 1.31 [1.22, 1.41] ±7.4 %; p99 unresolved: run longer (about
-    25 min for ±5 %) (goal ±5 %)``: each key figure as ``loadsim.model.ratios.describe`` reads it."""
+    25 min for ±5 %) (goal ±5 % from 10 repeats)``: each key figure as ``loadsim.model.ratios.describe`` reads it."""
     parts = []
     for i, (m, name) in enumerate(KEY_FIGURES.items()):
         view = rt.describe(ratios[m], spec.precision, per_repeat_s)

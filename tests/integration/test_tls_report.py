@@ -58,8 +58,8 @@ def test_the_comparison_runs_interleaved_arms_and_stops_by_its_budget(comparison
     # never an interval such as [0.000, 5772614758935.028]
     figure = (r"(?:[\d.]+ \[[\d.]+, [\d.]+\] ±[\d.]+ %|unresolved: run longer \((?:more than )?about [\d,.]+ "
               r"(?:min|h) for ±1 %\)|unresolved: run longer \(more pairs for ±1 %\))")
-    lines = re.findall(rf"^\[repeat (\d+)\] server CPU/command TLS/plain {figure}; p99 {figure} \(goal ±1 %, "
-                       r"budget 1 s\)$", stdout, re.M)
+    lines = re.findall(rf"^\[repeat (\d+)\] server CPU/command TLS/plain {figure}; p99 {figure} \(goal ±1 % from "
+                       r"10 repeats, budget 1 s\)$", stdout, re.M)
     assert lines == ["2", "3"], stdout  # repeat 1 has no interval yet
     # --fips: a third arm per repeat, TLS with the client restricted as ORS in FIPS mode, said which mode
     from loadsim.redis.fips import NOT_VALIDATED
