@@ -38,7 +38,8 @@ def register(sub: Any) -> None:
     p.add_argument("--saturation-steps", type=int, default=4, help="x1.6 load steps per arm (default 4; 0 = none)")
     p.add_argument("--precision", default=None,
                    help="after --repeats, add plain+TLS pairs until the 95 %% intervals of the server CPU/command "
-                        "and p99 ratios are within this relative half-width, e.g. 5%% or 0.05 (default: none)")
+                        "and p99 ratios are within this relative half-width, e.g. 5%% or 0.05, judged from the 10th "
+                        "pair on (default: none)")
     p.add_argument("--budget", default=None,
                    help="wall-clock budget of the fixed-load repeats, e.g. 90s, 10m, 1h: no further pair is "
                         "started that would not fit (default: none)")

@@ -28,8 +28,8 @@ def register(sub: Any) -> None:
     p.add_argument("--repeats", type=int, default=1, help="repeats of every point (default 1)")
     p.add_argument("--precision", default=None,
                    help="after --repeats, add repeats of every point until the 95 %% intervals of bytes per live "
-                        "session and server CPU/command are within this relative half-width, e.g. 5%% or 0.05 "
-                        "(default: none)")
+                        "session and server CPU/command are within this relative half-width, e.g. 5%% or 0.05, judged "
+                        "from the 10th repeat on (default: none)")
     p.add_argument("--budget", default=None,
                    help="wall-clock budget, e.g. 90s, 10m, 1h: no further repeat is started that would not fit "
                         "(default: none)")
