@@ -10,7 +10,9 @@ PING on a plain socket (TLS when the cluster has it; AUTH first when it needs it
 Why a raw socket and bursts: one loopback PING through redis-py measured p50 40-65 µs here (the client's own
 parsing), through a raw socket 20 µs, redis-benchmark 23 µs (p50, the same minute). The pings of a burst go back
 to back, as redis-benchmark's do: a lone PING after a sleep measures the host waking the prober up
-(``redis-cli --latency``, 10 ms apart, averaged 70 µs on the same node).
+(``redis-cli --latency``, 10 ms apart, averaged 70 µs on the same node), and a sustained ping-pong measures the
+VM's cross-CPU wake-ups (``redis-benchmark -n 2000`` during a small run on a 2-vCPU VM: p50 95-103 µs, where this
+probe read 41-77 µs and ``redis-benchmark -n 20`` 25-39 µs).
 
 Protocol (processes talk in data): the parent writes one JSON line of settings to the child's stdin (the password
 goes there, never on the command line) and keeps stdin open; the child writes one JSON line per node and burst

@@ -11,13 +11,16 @@ import time
 
 from run_support import SMALL, locust_run, nodes_arg
 
+from loadsim.redis import roundtrip
 from loadsim.results.summary import generator_cpu_per_command
 
 
 def _benchmark_p50_us(port: int) -> float:
-    """redis-benchmark's PING p50 on one connection, µs (its CSV gives ms with µs resolution)."""
+    """redis-benchmark's PING p50 on one connection over one burst of ``roundtrip.BURST`` back-to-back PINGs, µs
+    (its CSV gives ms with µs resolution): the quantity the run's probe measures, by a tool of its own."""
     out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", "ping", "-c", "1",
-                          "-n", "2000", "--csv"], capture_output=True, text=True, timeout=60, check=True).stdout
+                          "-n", str(roundtrip.BURST), "--csv"], capture_output=True, text=True, timeout=60,
+                         check=True).stdout
     rows = list(csv.DictReader(io.StringIO(out)))
     return 1000 * statistics.median(float(r["p50_latency_ms"]) for r in rows)
 
@@ -25,14 +28,20 @@ def _benchmark_p50_us(port: int) -> float:
 def test_the_network_round_trip_agrees_with_redis_benchmark_in_the_same_window(plain_cluster, tmp_path):
     """A PING from the gevent-patched Locust process read 226-309 µs where redis-benchmark read p50 23 µs. The
     run's round trip is measured by a process of its own: within 2x + 20 µs of redis-benchmark's p50 taken while
-    the run goes on (medians of the same window, so a busy machine moves both)."""
+    the run goes on, in the probe's shape (bursts of back-to-back PINGs, every half second through the run;
+    medians of the same window, so a busy machine moves both).
+
+    Why bursts, not one long redis-benchmark: a sustained ``-n 2000`` ping-pong is another quantity on a VM. On a
+    2-vCPU VM during this run it read p50 95-103 µs where the probe read 41-77 µs and 20-PING bursts of
+    redis-benchmark 25-39 µs (CI failed on 34.6 µs against 31, 111, 103, 95, 91). The bursts agreed with the
+    probe within 1.32x in 18 runs, quiet, beside 1 or 3 CPU hogs, and with hogs started mid-run."""
     bench: list[float] = []
     stop = threading.Event()
 
     def benchmark() -> None:
         time.sleep(3)  # the run's steady window has started
         port = plain_cluster.nodes[0].port
-        for _ in range(5):  # bounded in count and, by the run's end, in time
+        for _ in range(12):  # bounded in count and, by the run's end, in time
             if stop.is_set():
                 return
             bench.append(_benchmark_p50_us(port))
