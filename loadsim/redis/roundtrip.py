@@ -10,9 +10,12 @@ PING on a plain socket (TLS when the cluster has it; AUTH first when it needs it
 Why a raw socket and bursts: one loopback PING through redis-py measured p50 40-65 µs here (the client's own
 parsing), through a raw socket 20 µs, redis-benchmark 23 µs (p50, the same minute). The pings of a burst go back
 to back, as redis-benchmark's do: a lone PING after a sleep measures the host waking the prober up
-(``redis-cli --latency``, 10 ms apart, averaged 70 µs on the same node), and a sustained ping-pong measures the
-VM's cross-CPU wake-ups (``redis-benchmark -n 2000`` during a small run on a 2-vCPU VM: p50 95-103 µs, where this
-probe read 41-77 µs and ``redis-benchmark -n 20`` 25-39 µs).
+(``redis-cli --latency``, 10 ms apart, averaged 70 µs on the same node). A burst is short, so it is not a sustained
+ping-pong either: that spreads client and server over both CPUs, and on a VM each wake-up of the other is an
+inter-processor interrupt, an exit to the hypervisor. On a 2-vCPU VM, idle or during a small run,
+``redis-benchmark -t ping -c 1 -n 5000`` read p50 87-135 µs at 3.7-3.8 such interrupts per PING (``/proc/interrupts``
+CAL + RES), ``-n 20`` after a 0.5 s sleep 23-47 µs at 0.05-0.35, and this probe 25-77 µs. What a run's commands
+pay for such wake-ups is the rig's, not the network's.
 
 Protocol (processes talk in data): the parent writes one JSON line of settings to the child's stdin (the password
 goes there, never on the command line) and keeps stdin open; the child writes one JSON line per node and burst

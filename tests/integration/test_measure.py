@@ -31,10 +31,11 @@ def test_the_network_round_trip_agrees_with_redis_benchmark_in_the_same_window(p
     the run goes on, in the probe's shape (bursts of back-to-back PINGs, every half second through the run;
     medians of the same window, so a busy machine moves both).
 
-    Why bursts, not one long redis-benchmark: a sustained ``-n 2000`` ping-pong is another quantity on a VM. On a
-    2-vCPU VM during this run it read p50 95-103 µs where the probe read 41-77 µs and 20-PING bursts of
-    redis-benchmark 25-39 µs (CI failed on 34.6 µs against 31, 111, 103, 95, 91). The bursts agreed with the
-    probe within 1.32x in 18 runs, quiet, beside 1 or 3 CPU hogs, and with hogs started mid-run."""
+    Why bursts, not one long redis-benchmark: a sustained ping-pong is another quantity on a VM, its CPUs' wake-ups
+    (``loadsim.redis.roundtrip``). On a 2-vCPU VM during this run, ``-n 2000`` read p50 95-103 µs where the probe
+    read 41-77 µs and 20-PING bursts of redis-benchmark 25-39 µs (CI failed on 34.6 µs against 31, 111, 103, 95,
+    91). The bursts agreed with the probe within 1.32x in 18 runs: quiet, beside 1 or 3 CPU hogs, and with hogs
+    started mid-run."""
     bench: list[float] = []
     stop = threading.Event()
 
