@@ -13,7 +13,7 @@ to back, as redis-benchmark's do: a lone PING after a sleep measures the host wa
 (``redis-cli --latency``, 10 ms apart, averaged 70 µs on the same node). A burst is short, so it is not a sustained
 ping-pong either: that spreads client and server over both CPUs, and on a VM each wake-up of the other is an
 inter-processor interrupt, an exit to the hypervisor. On a 2-vCPU VM, idle or during a small run,
-``redis-benchmark -t ping -c 1 -n 5000`` read p50 87-135 µs at 3.7-3.8 such interrupts per PING (``/proc/interrupts``
+``redis-benchmark -t ping -c 1 -n 5000`` read p50 87-135 µs at 3.6-4.0 such interrupts per PING (``/proc/interrupts``
 CAL + RES), ``-n 20`` after a 0.5 s sleep 23-47 µs at 0.05-0.35, and this probe 25-77 µs. What a run's commands
 pay for such wake-ups is the rig's, not the network's.
 
