@@ -23,10 +23,8 @@ ENDED_VERDICT = "ended"  # a session restored after a switchover, but deleted (i
 
 def acknowledge(acked: int, version: int) -> int:
     """The session's last acknowledged version once a write of ``version`` (or its delete: ``ENDED``) is
-    acknowledged: the highest. An update and the delete that follows it (or two updates) can run on two
-    worker threads at once (a queue backed up behind a recovery hands them out together); Redis applies them
-    in order, but their replies may be read in either order, and the update's read last made a session
-    whose delete Redis had applied look written and missing (a false "missing" verdict after a switchover)."""
+    acknowledged: the highest. A node runs one operation of a session at a time (loadsim.locust.engine.OrsNode),
+    so its acknowledgements come in order; the highest also keeps an ended session ended."""
     return version if version > acked else acked
 
 
@@ -55,22 +53,12 @@ def record(payload: bytes, body_crc: BodyCrc, sid: str, version: int, size: int)
     return HEADER.pack(MAGIC, version, _crc(sid.encode(), version, body_crc[size])) + payload[HEADER_SIZE:size]
 
 
-def check(sid: str, value: bytes | None, acked: int, acked_before_read: int | None = None) -> str:
+def check(sid: str, value: bytes | None, acked: int) -> str:
     """The verdict on one record read back, against the version of the last acknowledged write:
     missing (no record), corrupt (not a record of this session, or its CRC fails), stale (older than the
     last acknowledged write: an acknowledged write was lost), ahead (newer: a write Redis applied but whose
-    reply never came), else current.
-
-    ``acked_before_read``: when writes of the session may be acknowledged while the read is in flight (a restore
-    after a switchover runs beside the session's own updates on the node's other worker threads), the version
-    acknowledged before the read was sent. Only a write acknowledged by then must be in what the read returns;
-    one acknowledged later may have been applied after the read (seen: 1 'stale' of 1,231 restored sessions, the
-    read's version one below an update acknowledged during the restore's next command)."""
-    if acked_before_read is not None and value is not None and len(value) >= HEADER.size:
-        verdict = check(sid, value, acked_before_read)
-        if verdict == AHEAD and HEADER.unpack_from(value)[1] <= acked:
-            return CURRENT  # a write acknowledged during the read, applied before it: current, not ahead
-        return verdict
+    reply never came), else current. No write of the session is in flight during the read: an ORS node runs one
+    operation of a session at a time (loadsim.locust.engine.OrsNode), and a run's read-back comes after its stop."""
     if value is None:
         return MISSING
     if len(value) < HEADER.size:

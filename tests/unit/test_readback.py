@@ -1,5 +1,5 @@
-"""The read-back in words and across Locust workers, and the classification of a session restored while another
-worker thread of the same ORS node is deleting it (the 1 `missing` seen after a switchover on a busy machine)."""
+"""The read-back in words and across Locust workers, and the verdict on a session a restore finds gone: ended when
+its delete was acknowledged, else missing (a lost write)."""
 
 from array import array
 
@@ -79,7 +79,7 @@ class _Conn:
         return None if args[0] in ("GET", "HMGET") else b"OK"
 
 
-def _restore(tmp_path, deleting: bool):
+def _restore(tmp_path, acked: int):
     env = Environment(user_classes=[HaPair], events=Events())
     env.create_local_runner()
     eng = attach(env, Scenario.declare("unit", ha_pairs=1), ["--type", "cassandra", "--results-dir",
@@ -87,14 +87,12 @@ def _restore(tmp_path, deleting: bool):
     eng.reset(eng.params)
     node = OrsNode(eng, dbid=101, node_id=100)
     sid = wl.session_id(100, 1)
-    node.acked = array("I", [3])  # the last write Redis acknowledged: version 3
+    node.acked = array("I", [acked])  # what Redis acknowledged last: a write's version, or the delete (ENDED)
     node.recovery = Recovery(1)
-    # worker 1 executes the session's delete: Redis applied its first DEL, its reply is not back yet
-    node.in_flight = [None, wl.Op(0.0, wl.DELETE, sid, 0, 0, seq=1) if deleting else None]
     node._recover(wl.Op(0.0, wl.RECOVER, sid, 0, 0, seq=1), _Conn())
     return dict(node.recovery.verdicts)
 
 
-def test_a_session_deleted_while_it_is_restored_has_ended_not_gone_missing(tmp_path):
-    assert _restore(tmp_path, deleting=True) == {records.ENDED_VERDICT: 1}
-    assert _restore(tmp_path, deleting=False) == {records.MISSING: 1}  # nobody deleted it: a write was lost
+def test_a_session_a_restore_finds_gone_has_ended_if_its_delete_was_acknowledged_else_is_missing(tmp_path):
+    assert _restore(tmp_path, records.ENDED) == {records.ENDED_VERDICT: 1}
+    assert _restore(tmp_path, 3) == {records.MISSING: 1}  # version 3 was acknowledged and is gone: a lost write
