@@ -82,7 +82,7 @@ class OrsNode:
     An operation of a session that is ``busy`` on this node waits in ``held`` and the worker thread that finishes
     the session's operation takes it next. Before, a session's update and its delete could run on two worker
     threads at once and their commands interleave in Redis: the update's timers record written after the delete
-    had removed it, a record left for its whole TTL (1 in 4 web-UI tests beside three CPU hogs left one;
+    had removed it, a record left for its whole TTL (2 web-UI tests in 6 beside three CPU hogs left one;
     tests/integration/test_session_order.py)."""
 
     def __init__(self, engine: Engine, dbid: int, node_id: int):

@@ -1,6 +1,6 @@
 """An ORS node runs one operation of a session at a time (loadsim.locust.engine.OrsNode), on a real Redis Cluster.
 
-Root cause of a web-UI test that found a record of the previous test in Redis (test_webui_form.py, 1 run in 4
+Root cause of a web-UI test that found a record of the previous test in Redis (test_webui_form.py, 2 runs in 6
 beside three CPU hogs): a session's update and its delete ran on two worker threads at once and their commands
 interleaved in Redis (update SET session, delete DEL session, DEL timers, DEL owner, update SET timers), so the
 update's timers record outlived the session by its whole TTL. And after a switchover a session's restore ran beside
